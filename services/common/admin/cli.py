@@ -1,0 +1,251 @@
+"""``plr``: the administrator's command.
+
+    plr trust onboard --ods RXX --name "Example NHS Trust"
+    plr trust list --service registry|matching|recruitment|integration [--json]
+    plr trust key rotate RXX [--yes]
+    plr health [--json]
+    plr outbox status [--json]
+    plr dlq list [--json]
+    plr dlq replay QUEUE [--id EVENT_ID]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import uuid
+from typing import Any
+
+import grpc
+
+from services.common.settings import SERVICES, Settings, load_or_exit
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    if not rows:
+        print("(none)")
+        return
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for row in rows:
+        print("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+def _registry(settings: Settings) -> tuple[Any, grpc.Channel]:
+    from plr.registry.v1 import registry_pb2_grpc
+
+    from services.common.grpc_client import insecure_channel
+
+    channel = insecure_channel(settings.registry_api_target)
+    return registry_pb2_grpc.RegistryServiceStub(channel), channel
+
+
+def _metadata(settings: Settings) -> tuple[tuple[str, str], ...]:
+    from services.common.grpc_client import bearer
+
+    assert settings.admin_token is not None
+    return bearer(settings.admin_token, str(uuid.uuid4()))
+
+
+def _rpc_failed(error: grpc.RpcError, settings: Settings) -> int:
+    code = error.code()
+    if code == grpc.StatusCode.UNAVAILABLE:
+        print(f"plr: the registry api at {settings.registry_api_target} is unreachable "
+              "(is `make run` running?)", file=sys.stderr)
+        return EXIT_FAILED
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        print(f"plr: invalid input: {error.details()}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"plr: {code.name.lower()}: {error.details()}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def trust_onboard(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import registry_pb2 as pb
+
+    settings = load_or_exit(require=("PLR_ADMIN_TOKEN",))
+    stub, channel = _registry(settings)
+    try:
+        response = stub.CreateTrust(pb.CreateTrustRequest(ods=args.ods, name=args.name),
+                                    metadata=_metadata(settings), timeout=10)
+    except grpc.RpcError as error:
+        return _rpc_failed(error, settings)
+    finally:
+        channel.close()
+    trust = response.trust
+    if args.json:
+        out = {"ods": trust.ods, "name": trust.name, "created": response.created, "version": trust.version}
+        if response.created:
+            out["api_key"] = response.initial_key.key
+        print(json.dumps(out))
+    elif response.created:
+        print(f"Onboarded trust {trust.ods} ({trust.name}).")
+        print(f"Its first API key, shown once; give it to the trust's system and store it safely:\n  {response.initial_key.key}")
+    else:
+        print(f"Trust {trust.ods} ({trust.name}) already exists; nothing changed.")
+    return 0
+
+
+def trust_list(args: argparse.Namespace) -> int:
+    from services.common.admin.operations import list_trusts
+
+    settings = load_or_exit()
+    try:
+        rows = list_trusts(settings, args.service)
+    except Exception as error:
+        print(f"plr: cannot read the {args.service} database: {_short(error)}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        _print_table(rows, ["ods", "name", "status", "version"])
+    return 0
+
+
+def trust_key_rotate(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import registry_pb2 as pb
+
+    settings = load_or_exit(require=("PLR_ADMIN_TOKEN",))
+    stub, channel = _registry(settings)
+    metadata = _metadata(settings)
+    try:
+        old = [k.key_id for k in stub.ListTrustKeys(pb.ListTrustKeysRequest(ods=args.ods), metadata=metadata,
+                                                     timeout=10).keys if not k.HasField("revoked_at")]
+        issued = stub.IssueTrustKey(pb.IssueTrustKeyRequest(ods=args.ods), metadata=metadata, timeout=10).key
+        print(f"New API key for {args.ods}, shown once; store it safely:\n  {issued.key}")
+        if not old:
+            return 0
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print(f"Not revoking {', '.join(old)}: no terminal to confirm on; run again with --yes "
+                      f"or revoke later.", file=sys.stderr)
+                return 0
+            answer = input(f"Revoke the old key(s) {', '.join(old)} now? Systems still using them will be "
+                           "refused. [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Old key(s) kept; both old and new keys work until you revoke.")
+                return 0
+        for key_id in old:
+            stub.RevokeTrustKey(pb.RevokeTrustKeyRequest(ods=args.ods, key_id=key_id), metadata=metadata, timeout=10)
+            print(f"Revoked {key_id}.")
+    except grpc.RpcError as error:
+        return _rpc_failed(error, settings)
+    finally:
+        channel.close()
+    return 0
+
+
+def health(args: argparse.Namespace) -> int:
+    from services.common.admin.operations import health_checks
+
+    settings = load_or_exit()
+    checks = health_checks(settings)
+    if args.json:
+        print(json.dumps([c.__dict__ for c in checks]))
+    else:
+        for check in checks:
+            print(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    return 0 if all(c.ok for c in checks) else EXIT_FAILED
+
+
+def outbox_status(args: argparse.Namespace) -> int:
+    from services.common.admin.operations import outbox_status as status
+
+    settings = load_or_exit()
+    rows = status(settings)
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        _print_table(rows, ["service", "pending", "oldest_age_s", "last_error"])
+    return 0
+
+
+def dlq_list(args: argparse.Namespace) -> int:
+    from services.common.admin.operations import dead_letters
+
+    settings = load_or_exit()
+    rows = dead_letters(settings)
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        _print_table(rows, ["queue", "event_id", "type", "reason", "deaths", "dead_lettered_at"])
+    return 0
+
+
+def dlq_replay(args: argparse.Namespace) -> int:
+    from services.common.admin.operations import replay_dead_letters
+
+    settings = load_or_exit()
+    try:
+        count = replay_dead_letters(settings, args.queue, args.id)
+    except LookupError as error:
+        print(f"plr: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    which = f" (event {args.id})" if args.id else ""
+    print(f"Replayed {count} dead letter(s){which} to {args.queue.removesuffix('.dead-letter')}.")
+    if args.id and count == 0:
+        print(f"plr: no dead letter with event id {args.id}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def _short(error: Exception) -> str:
+    return str(getattr(error, "orig", error)).strip().splitlines()[0]
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="plr", description="Administer a plr installation.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    trust = commands.add_parser("trust", help="onboard and list trusts, rotate their keys").add_subparsers(
+        dest="action", required=True)
+    onboard = trust.add_parser("onboard", help="onboard a trust (idempotent on its ODS code)")
+    onboard.add_argument("--ods", required=True, help="ODS code: 3 to 5 upper-case letters or digits")
+    onboard.add_argument("--name", required=True, help="the trust's name")
+    onboard.add_argument("--json", action="store_true")
+    onboard.set_defaults(run=trust_onboard)
+    listing = trust.add_parser("list", help="list the trusts a service's database holds")
+    listing.add_argument("--service", required=True, choices=SERVICES)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=trust_list)
+    key = trust.add_parser("key", help="manage a trust's API keys").add_subparsers(dest="key_action", required=True)
+    rotate = key.add_parser("rotate", help="issue a new key, then revoke the old ones after confirmation")
+    rotate.add_argument("ods")
+    rotate.add_argument("--yes", action="store_true", help="revoke the old keys without asking")
+    rotate.set_defaults(run=trust_key_rotate)
+
+    check = commands.add_parser("health", help="check every api, worker and consumer; non-zero exit if any fails")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(run=health)
+
+    out = commands.add_parser("outbox", help="the outboxes").add_subparsers(dest="action", required=True)
+    status = out.add_parser("status", help="pending events and the age of the oldest, per service")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(run=outbox_status)
+
+    dlq = commands.add_parser("dlq", help="dead letters").add_subparsers(dest="action", required=True)
+    dl_list = dlq.add_parser("list", help="list dead letters in every dead-letter queue")
+    dl_list.add_argument("--json", action="store_true")
+    dl_list.set_defaults(run=dlq_list)
+    replay = dlq.add_parser("replay", help="send dead letters back to the queue they came from, once")
+    replay.add_argument("queue", help="the consumer queue (or its .dead-letter queue)")
+    replay.add_argument("--id", help="replay only the dead letter with this event id")
+    replay.set_defaults(run=dlq_replay)
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        code = args.run(args)
+    except KeyboardInterrupt:
+        code = 130
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

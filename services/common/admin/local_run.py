@@ -1,0 +1,149 @@
+"""``make run``: the whole system on this machine, without Docker, in the foreground.
+
+Writes ``.plr/plr.env`` once (local URLs and freshly generated credentials), checks that PostgreSQL
+and RabbitMQ answer (saying which does not, and how to start it), migrates every service, starts every
+process with its logs, onboards a demo trust, and stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, SERVICES, environment
+
+DEMO_TRUST = ("RXX", "Example NHS Trust")
+
+
+def local_env_lines() -> list[str]:
+    lines = [
+        "# written once by `make run`; delete it to start afresh with new credentials",
+        "PLR_AMQP_URI=amqp://guest:guest@127.0.0.1:5672/%2Fplr",
+        "PLR_AMQP_MANAGEMENT_URL=http://guest:guest@127.0.0.1:15672",
+        "PLR_DATABASE_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/postgres",
+        "PLR_REGISTRY_API_LISTEN=127.0.0.1:50051",
+        "PLR_REGISTRY_API_TARGET=127.0.0.1:50051",
+        f"PLR_ADMIN_TOKEN={secrets.token_urlsafe(32)}",
+        f"PLR_SERVICE_TOKEN={secrets.token_urlsafe(32)}",
+    ]
+    for service in SERVICES:
+        upper = service.upper()
+        lines.append(f"PLR_DATABASE_URL_{upper}=postgresql://plr_{service}_app@127.0.0.1:5432/plr_{service}")
+        lines.append(f"PLR_DATABASE_OWNER_URL_{upper}=postgresql://plr_{service}_owner@127.0.0.1:5432/plr_{service}")
+    return lines
+
+
+def ensure_env_file(path: Path = DEFAULT_ENV_FILE) -> None:
+    if "PLR_ENV_FILE" in os.environ or path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(local_env_lines()) + "\n")
+    path.chmod(0o600)
+    print(f"plr: wrote {path.relative_to(PROJECT_ROOT)} (local settings and new credentials)")
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def check_dependencies(env: dict[str, str]) -> list[str]:
+    problems = []
+    if not reachable(env["PLR_DATABASE_URL_REGISTRY"], 5432):
+        problems.append("PostgreSQL is not reachable at " + (urlsplit(env["PLR_DATABASE_URL_REGISTRY"]).netloc
+                        .split("@")[-1]) + "; start it with: pg_ctlcluster --skip-systemctl-redirect "
+                        "$(ls /etc/postgresql) main start")
+    if not reachable(env["PLR_AMQP_URI"], 5672):
+        problems.append("RabbitMQ is not reachable at " + urlsplit(env["PLR_AMQP_URI"]).netloc.split("@")[-1]
+                        + "; start it with: rabbitmq-server -detached")
+    elif not reachable(env["PLR_AMQP_MANAGEMENT_URL"], 15672):
+        problems.append("the RabbitMQ management API is not reachable; enable it with: "
+                        "rabbitmq-plugins enable rabbitmq_management")
+    return problems
+
+
+def _pump(name: str, stream: object) -> None:
+    for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
+        sys.stdout.write(f"{name:<22} | {line}")
+        sys.stdout.flush()
+
+
+def main() -> None:
+    ensure_env_file()
+    env = environment()
+    problems = check_dependencies(env)
+    if problems:
+        for problem in problems:
+            print(f"plr: {problem}", file=sys.stderr)
+        raise SystemExit(1)
+    bin_dir = Path(sys.executable).parent
+    process_cmd = [str(bin_dir / "plr-process")]
+    for service in SERVICES:
+        print(f"plr: migrating {service} ...", flush=True)
+        result = subprocess.run([*process_cmd, service, "migrate"], env=env)
+        if result.returncode != 0:
+            raise SystemExit(f"plr: {service} migrate failed (exit {result.returncode})")
+    processes: list[tuple[str, subprocess.Popen[str]]] = []
+    plan = [("registry", "api")] + [(s, "worker") for s in SERVICES]
+    for service, role in plan:
+        child = subprocess.Popen([*process_cmd, service, role], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        processes.append((f"{service}-{role}", child))
+        threading.Thread(target=_pump, args=(f"{service}-{role}", child.stdout), daemon=True).start()
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        _onboard_demo_trust(bin_dir, env, stopping)
+        print("plr: running. Try: .venv/bin/plr health   ·   Ctrl-C stops everything.", flush=True)
+        while not stopping.is_set():
+            for name, child in processes:
+                if child.poll() is not None:
+                    print(f"plr: {name} exited with {child.returncode}; stopping everything", file=sys.stderr)
+                    stopping.set()
+            stopping.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("plr: stopping ...", flush=True)
+        for _, child in processes:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 25
+        for name, child in processes:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                print(f"plr: {name} did not stop in time; killing it", file=sys.stderr)
+                child.kill()
+        print("plr: stopped.")
+
+
+def _onboard_demo_trust(bin_dir: Path, env: dict[str, str], stopping: threading.Event) -> None:
+    deadline = time.monotonic() + 30
+    while not stopping.is_set() and time.monotonic() < deadline:
+        result = subprocess.run(
+            [str(bin_dir / "plr"), "trust", "onboard", "--ods", DEMO_TRUST[0], "--name", DEMO_TRUST[1]],
+            env=env, capture_output=True, text=True,
+        )
+        if result.returncode == 0:
+            print("plr: demo trust: " + result.stdout.strip().replace("\n", "\nplr: "), flush=True)
+            return
+        time.sleep(0.5)
+    print("plr: could not onboard the demo trust: " + result.stderr.strip(), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

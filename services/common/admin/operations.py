@@ -1,0 +1,183 @@
+"""What the administrator's command reads and does, apart from its argument parsing and printing."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+import kombu
+import sqlalchemy as sa
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common.db import make_engine, scoped_transaction
+from services.common.platform_tables import outbox, worker_heartbeats
+from services.common.settings import SERVICES, Settings
+from services.common.tenancy import TenantScope
+from services.common.topology import DEAD_LETTER_SUFFIX, Management, QueueSpec
+from services.common.trust_directory import trusts
+
+HEARTBEAT_STALE_S = 15.0
+
+
+def service_queues(service: str) -> tuple[QueueSpec, ...]:
+    queues: tuple[QueueSpec, ...] = importlib.import_module(f"services.{service}.adapters.topology").QUEUES
+    return queues
+
+
+def _engine(settings: Settings, service: str) -> sa.engine.Engine:
+    return make_engine(settings.database(service).app_url, pool_size=1, application_name="plr-admin",
+                       connect_timeout_s=settings.connect_timeout_s, statement_timeout_ms=settings.statement_timeout_ms)
+
+
+def list_trusts(settings: Settings, service: str) -> list[dict[str, Any]]:
+    engine = _engine(settings, service)
+    try:
+        with scoped_transaction(engine, TenantScope.platform_wide()) as connection:
+            rows = connection.execute(
+                sa.select(trusts.c.trust_ods, trusts.c.name, trusts.c.status, trusts.c.version).order_by(trusts.c.trust_ods)
+            ).all()
+    finally:
+        engine.dispose()
+    return [{"ods": r.trust_ods, "name": r.name, "status": r.status, "version": r.version} for r in rows]
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def health_checks(settings: Settings) -> list[Check]:
+    checks: list[Check] = []
+    channel = grpc.insecure_channel(settings.registry_api_target)
+    try:
+        response = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=3)
+        serving = response.status == health_pb2.HealthCheckResponse.SERVING
+        checks.append(Check("registry api", serving, health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)))
+    except grpc.RpcError as error:
+        checks.append(Check("registry api", False, f"{error.code().name}: {settings.registry_api_target}"))
+    finally:
+        channel.close()
+    management = Management(settings.amqp_management_url, settings.amqp_vhost, timeout=5)
+    for service in SERVICES:
+        try:
+            engine = _engine(settings, service)
+            try:
+                with engine.connect() as connection:
+                    beat = connection.execute(
+                        sa.select(worker_heartbeats.c.beat_at, sa.func.now()).where(
+                            worker_heartbeats.c.worker == f"{service}-worker")
+                    ).first()
+            finally:
+                engine.dispose()
+            if beat is None:
+                checks.append(Check(f"{service} worker", False, "has never run"))
+            else:
+                age = (beat[1] - beat[0]).total_seconds()
+                checks.append(Check(f"{service} worker", age < HEARTBEAT_STALE_S, f"last heartbeat {age:.1f}s ago"))
+        except sa.exc.OperationalError as error:
+            checks.append(Check(f"{service} worker", False, f"database unreachable: {str(error.orig).strip()}"))
+        for spec in service_queues(service):
+            try:
+                info = management.queue_info(spec.name)
+            except Exception as error:
+                checks.append(Check(f"queue {spec.name}", False, str(error)))
+                continue
+            if info is None:
+                checks.append(Check(f"queue {spec.name}", False, "not declared (run migrate)"))
+                continue
+            consumers = int(str(info.get("consumers", 0)))
+            checks.append(Check(f"queue {spec.name}", consumers > 0,
+                                f"{consumers} consumer(s), {info.get('messages', 0)} message(s) waiting"))
+    return checks
+
+
+def outbox_status(settings: Settings) -> list[dict[str, Any]]:
+    report = []
+    for service in SERVICES:
+        engine = _engine(settings, service)
+        try:
+            with engine.connect() as connection:
+                row = connection.execute(
+                    sa.select(sa.func.count(), sa.func.min(outbox.c.created_at), sa.func.now(),
+                              sa.func.max(outbox.c.last_error))
+                    .where(outbox.c.published_at.is_(None))
+                ).one()
+        finally:
+            engine.dispose()
+        pending, oldest, now, last_error = row
+        report.append({
+            "service": service,
+            "pending": pending,
+            "oldest_age_s": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
+            "last_error": last_error,
+        })
+    return report
+
+
+def dead_letters(settings: Settings, limit: int = 100) -> list[dict[str, Any]]:
+    management = Management(settings.amqp_management_url, settings.amqp_vhost)
+    letters = []
+    for queue in management.queues():
+        name = str(queue["name"])
+        if not name.endswith(DEAD_LETTER_SUFFIX) or not queue.get("messages"):
+            continue
+        response = management.request(
+            "POST", f"/queues/{management.v}/{kombu.utils.url.quote(name, safe='')}/get",
+            {"count": limit, "ackmode": "ack_requeue_true", "encoding": "auto", "truncate": 2000},
+        )
+        for message in response.json():
+            properties = message.get("properties", {})
+            headers = properties.get("headers", {}) or {}
+            deaths = headers.get("x-death") or [{}]
+            letters.append({
+                "dead_letter_queue": name,
+                "queue": name.removesuffix(DEAD_LETTER_SUFFIX),
+                "event_id": properties.get("message_id"),
+                "type": headers.get("ce-type"),
+                "reason": headers.get("x-first-death-reason") or deaths[0].get("reason"),
+                "deaths": sum(int(d.get("count", 1)) for d in deaths),
+                "dead_lettered_at": _death_time(deaths[0].get("time")),
+            })
+    return letters
+
+
+def _death_time(value: Any) -> str | None:
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, UTC).isoformat()
+    return None if value is None else str(value)
+
+
+def replay_dead_letters(settings: Settings, queue: str, event_id: str | None = None) -> int:
+    """Send dead letters back to the queue they came from, each once: publish (confirmed), then ack."""
+    queue = queue.removesuffix(DEAD_LETTER_SUFFIX)
+    management = Management(settings.amqp_management_url, settings.amqp_vhost)
+    if management.queue_info(queue) is None:
+        raise LookupError(f"no queue {queue!r} on vhost {settings.amqp_vhost}")
+    replayed = 0
+    with kombu.Connection(settings.amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        channel = connection.channel()
+        producer = kombu.Producer(channel)
+        dead_letter_queue = kombu.Queue(queue + DEAD_LETTER_SUFFIX, no_declare=True, channel=channel)
+        kept = []
+        while True:
+            message = dead_letter_queue.get(no_ack=False, accept=None)
+            if message is None:
+                break
+            if event_id is not None and message.properties.get("message_id") != event_id:
+                kept.append(message)  # left unacknowledged: back in the queue when the channel closes
+                continue
+            headers = {k: v for k, v in (message.headers or {}).items() if k != "x-delivery-count"}
+            producer.publish(
+                message.body, exchange="", routing_key=queue, content_type=message.content_type,
+                content_encoding=message.content_encoding, delivery_mode=2,
+                message_id=message.properties.get("message_id"), headers=headers, retry=False,
+            )
+            message.ack()
+            replayed += 1
+        channel.close()
+    return replayed

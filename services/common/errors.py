@@ -1,0 +1,37 @@
+"""Domain errors with clear messages; entrypoints map them to status codes in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class DomainError(Exception):
+    """Base of every error a caller can act on."""
+
+
+class InvalidInput(DomainError):
+    """One or more fields are invalid; ``fields`` maps each field to why."""
+
+    def __init__(self, fields: Mapping[str, str]):
+        self.fields = dict(fields)
+        super().__init__("; ".join(f"{name}: {reason}" for name, reason in sorted(self.fields.items())))
+
+
+class NotFound(DomainError):
+    pass
+
+
+class AlreadyExists(DomainError):
+    pass
+
+
+class PreconditionFailed(DomainError):
+    pass
+
+
+class PermissionDenied(DomainError):
+    pass
+
+
+class Unauthenticated(DomainError):
+    pass

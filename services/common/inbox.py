@@ -1,0 +1,122 @@
+"""Idempotent, version-aware event consumption.
+
+A handler's writes and the ``(consumer, event id)`` inbox row commit in one transaction, so a
+redelivered event is acknowledged and skipped. Handlers compare the event's aggregate version with
+what they hold, so a late or replayed event never undoes a newer state.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection, Engine
+
+from services.common.db import is_transient_db_error, scoped_transaction
+from services.common.events import CloudEvent, InvalidEvent, SchemaRegistry, default_registry
+from services.common.logs import correlated
+from services.common.platform_tables import inbox
+from services.common.tenancy import TenantScope
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[Connection, CloudEvent], None]
+
+
+class DeadLetter(Exception):
+    """The message can never be handled: reject it to the dead-letter queue with its body intact."""
+
+
+class Requeue(Exception):
+    """A transient failure outlasted the in-process retries: give the message back to the broker."""
+
+
+@dataclass
+class ConsumerStats:
+    applied: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    handler_failures: int = 0
+    transient_retries: int = 0
+    dead_lettered: int = 0
+
+
+@dataclass
+class InboxConsumer:
+    """Applies each event once. ``handlers`` maps event type to handler; other types are acknowledged."""
+
+    name: str
+    engine: Engine
+    handlers: Mapping[str, EventHandler]
+    registry: SchemaRegistry = field(default_factory=default_registry)
+    max_handler_attempts: int = 3
+    handler_backoff_s: float = 0.05
+    transient_budget_s: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+    stats: ConsumerStats = field(default_factory=ConsumerStats)
+
+    def apply_once(self, event: CloudEvent) -> bool:
+        """One transaction: the inbox row and the handler's writes. False if already applied."""
+        handler = self.handlers.get(event.type)
+        scope = TenantScope.trust(event.trust_ods) if event.trust_ods else TenantScope.platform_wide()
+        with scoped_transaction(self.engine, scope) as connection:
+            inserted = connection.execute(
+                insert(inbox)
+                .values(consumer=self.name, event_id=event.id, event_type=event.type)
+                .on_conflict_do_nothing()
+                .returning(inbox.c.event_id)
+            ).first()
+            if inserted is None:
+                return False
+            if handler is not None:
+                handler(connection, event)
+        return True
+
+    def process(self, raw: bytes) -> None:
+        """Handle one delivery. Raises DeadLetter or Requeue; returning means acknowledge."""
+        try:
+            event = self.registry.parse(raw)
+        except InvalidEvent as error:
+            self.stats.dead_lettered += 1
+            log.error("%s: dead-lettering an invalid event: %s", self.name, error)
+            raise DeadLetter(str(error)) from None
+        with correlated(event.correlation_id or event.id):
+            self._process_event(event)
+
+    def _process_event(self, event: CloudEvent) -> None:
+        failures = 0
+        transient_started: float | None = None
+        delay = self.handler_backoff_s
+        while True:
+            try:
+                applied = self.apply_once(event)
+            except Exception as error:
+                if is_transient_db_error(error):
+                    self.stats.transient_retries += 1
+                    transient_started = transient_started or time.monotonic()
+                    if time.monotonic() - transient_started > self.transient_budget_s:
+                        log.warning("%s: database still unavailable, requeueing %s", self.name, event.id)
+                        raise Requeue(str(error)) from None
+                    self.sleep(min(delay, 5.0))
+                    delay *= 2
+                    continue
+                failures += 1
+                self.stats.handler_failures += 1
+                log.warning(
+                    "%s: handler failed on %s (attempt %d of %d): %s: %s",
+                    self.name, event.type, failures, self.max_handler_attempts, type(error).__name__, error,
+                    extra={"event_id": event.id, "event_type": event.type, "attempt": failures},
+                )
+                if failures >= self.max_handler_attempts:
+                    self.stats.dead_lettered += 1
+                    raise DeadLetter(f"{type(error).__name__}: {error}") from None
+                self.sleep(self.handler_backoff_s * (2 ** (failures - 1)))
+                continue
+            if applied:
+                self.stats.applied += 1
+            else:
+                self.stats.duplicates += 1
+            return

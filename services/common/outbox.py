@@ -1,0 +1,36 @@
+"""The transactional outbox: events are written in the same transaction as the state they describe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.engine import Connection
+
+from services.common.events import CloudEvent, SchemaRegistry, default_registry
+from services.common.platform_tables import outbox
+
+
+def add_to_outbox(
+    connection: Connection, events: Iterable[CloudEvent], registry: SchemaRegistry | None = None
+) -> int:
+    """Validate each event against its contract and stage it; an invalid event fails the transaction."""
+    registry = registry or default_registry()
+    rows = []
+    for event in events:
+        body = event.to_dict()
+        registry.validate(body)
+        rows.append(
+            {
+                "event_id": event.id,
+                "event_type": event.type,
+                "routing_key": event.routing_key,
+                "trust_ods": event.trust_ods,
+                "aggregate_type": event.aggregate_type,
+                "aggregate_id": event.aggregate_id,
+                "aggregate_version": event.aggregate_version,
+                "payload": event.to_json().decode(),
+            }
+        )
+    if rows:
+        connection.execute(outbox.insert(), rows)
+    return len(rows)

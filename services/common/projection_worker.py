@@ -1,0 +1,41 @@
+"""A worker that keeps a service's projections current from events and relays its own outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from services.common.db import make_engine
+from services.common.inbox import EventHandler, InboxConsumer
+from services.common.relay import ConfirmedPublisher, OutboxRelay
+from services.common.settings import Settings
+from services.common.worker import build_worker_service, run_worker
+
+
+def run_service_worker(service: str, settings: Settings, consumers: Mapping[str, tuple[str, Mapping[str, EventHandler]]]) -> None:
+    """``consumers`` maps a queue name to (inbox consumer name, handlers by event type)."""
+    engine = make_engine(
+        settings.database(service).app_url,
+        pool_size=settings.pool_size,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        connect_timeout_s=settings.connect_timeout_s,
+        application_name=f"plr-{service}-worker",
+    )
+    publisher = ConfirmedPublisher(settings.amqp_uri)
+    relay = OutboxRelay(engine, publisher, service)
+    inbox_consumers = {
+        queue: InboxConsumer(name=name, engine=engine, handlers=handlers)
+        for queue, (name, handlers) in consumers.items()
+    }
+    service_class = build_worker_service(
+        f"{service}_worker",
+        inbox_consumers,
+        relay.tick,
+        settings.relay_interval_s,
+        heartbeat=lambda count: relay.beat(f"{service}-worker", count),
+    )
+
+    def on_stop() -> None:
+        publisher.close()
+        engine.dispose()
+
+    run_worker(service_class, settings.amqp_uri, settings.worker_max_workers, on_stop)

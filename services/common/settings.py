@@ -1,0 +1,175 @@
+"""Settings from the environment, validated at start (twelve-factor).
+
+A missing or malformed variable stops the process with one line naming it. Values may also come from
+an env file (``PLR_ENV_FILE``, default ``.plr/plr.env`` at the project root, written by ``make run``)
+so that an administrator's shell can run ``.venv/bin/plr`` without exporting anything; the process
+environment always wins over the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+SERVICES = ("registry", "matching", "recruitment", "integration")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ENV_FILE = PROJECT_ROOT / ".plr" / "plr.env"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise SettingsError(f"{path}:{number}: expected NAME=value")
+        name, _, value = line.partition("=")
+        values[name.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+def environment() -> dict[str, str]:
+    file = Path(os.environ.get("PLR_ENV_FILE", str(DEFAULT_ENV_FILE)))
+    merged = read_env_file(file)
+    merged.update(os.environ)
+    return merged
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]):
+        self.env = env
+
+    def text(self, name: str, default: str | None = None) -> str:
+        value = self.env.get(name, default)
+        if value is None or value == "":
+            raise SettingsError(f"{name} is not set")
+        return value
+
+    def url(self, name: str, schemes: tuple[str, ...], default: str | None = None) -> str:
+        value = self.text(name, default)
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not parts.hostname:
+            raise SettingsError(
+                f"{name} is malformed: expected a {' or '.join(schemes)} URL with a host, got {_redact(value)!r}"
+            )
+        return value
+
+    def number(self, name: str, default: str, low: float, high: float) -> float:
+        raw = self.text(name, default)
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} is malformed: expected a number, got {raw!r}") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{name} is out of range: expected {low} to {high}, got {raw}")
+        return value
+
+    def address(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        if not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", value):
+            raise SettingsError(f"{name} is malformed: expected host:port, got {value!r}")
+        return value
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+DB_SCHEMES = ("postgresql", "postgresql+psycopg2")
+
+
+@dataclass(frozen=True)
+class ServiceDatabase:
+    """The URLs of one service's database: the application role, and the owner that migrates."""
+
+    service: str
+    app_url: str
+    owner_url: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str
+    amqp_management_url: str
+    amqp_vhost: str
+    databases: Mapping[str, ServiceDatabase]
+    database_admin_url: str | None
+    admin_token: str | None
+    service_token: str | None
+    registry_api_listen: str
+    registry_api_target: str
+    statement_timeout_ms: int
+    connect_timeout_s: int
+    pool_size: int
+    worker_max_workers: int
+    relay_interval_s: float
+    log_level: str
+
+    def database(self, service: str) -> ServiceDatabase:
+        return self.databases[service]
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, require: tuple[str, ...] = ()) -> Settings:
+    """Read every setting. ``require`` names optional ones that this process needs."""
+    read = _Reader(environment() if env is None else env)
+    amqp_uri = read.url("PLR_AMQP_URI", ("amqp", "amqps"))
+    vhost = urlsplit(amqp_uri).path.removeprefix("/") or "/"
+    from urllib.parse import unquote
+
+    vhost = unquote(vhost)
+    databases = {}
+    for service in SERVICES:
+        app = read.url(f"PLR_DATABASE_URL_{service.upper()}", DB_SCHEMES)
+        owner = read.url(f"PLR_DATABASE_OWNER_URL_{service.upper()}", DB_SCHEMES, default=app)
+        databases[service] = ServiceDatabase(service, app, owner)
+    admin_db = read.env.get("PLR_DATABASE_ADMIN_URL") or None
+    if admin_db is not None:
+        admin_db = read.url("PLR_DATABASE_ADMIN_URL", DB_SCHEMES)
+    settings = Settings(
+        amqp_uri=amqp_uri,
+        amqp_management_url=read.url("PLR_AMQP_MANAGEMENT_URL", ("http", "https")),
+        amqp_vhost=vhost,
+        databases=databases,
+        database_admin_url=admin_db,
+        admin_token=read.env.get("PLR_ADMIN_TOKEN") or None,
+        service_token=read.env.get("PLR_SERVICE_TOKEN") or None,
+        registry_api_listen=read.address("PLR_REGISTRY_API_LISTEN", "127.0.0.1:50051"),
+        registry_api_target=read.address("PLR_REGISTRY_API_TARGET", "127.0.0.1:50051"),
+        statement_timeout_ms=int(read.number("PLR_DB_STATEMENT_TIMEOUT_MS", "15000", 100, 600000)),
+        connect_timeout_s=int(read.number("PLR_DB_CONNECT_TIMEOUT_S", "5", 1, 120)),
+        pool_size=int(read.number("PLR_DB_POOL_SIZE", "5", 1, 50)),
+        worker_max_workers=int(read.number("PLR_WORKER_MAX_WORKERS", "4", 1, 50)),
+        relay_interval_s=read.number("PLR_RELAY_INTERVAL_S", "0.2", 0.01, 60),
+        log_level=read.text("PLR_LOG_LEVEL", "INFO").upper(),
+    )
+    for name in require:
+        if name == "PLR_ADMIN_TOKEN" and not settings.admin_token:
+            raise SettingsError("PLR_ADMIN_TOKEN is not set (the administrator credential created at install)")
+        if name == "PLR_SERVICE_TOKEN" and not settings.service_token:
+            raise SettingsError("PLR_SERVICE_TOKEN is not set (the internal service credential)")
+        if name == "PLR_DATABASE_ADMIN_URL" and not settings.database_admin_url:
+            raise SettingsError("PLR_DATABASE_ADMIN_URL is not set (a superuser URL to create databases and roles)")
+    if settings.admin_token is not None and len(settings.admin_token) < 24:
+        raise SettingsError("PLR_ADMIN_TOKEN is malformed: it must be at least 24 characters")
+    return settings
+
+
+def load_or_exit(*, require: tuple[str, ...] = ()) -> Settings:
+    """Load settings, or stop the process with one line naming the variable."""
+    try:
+        return load_settings(require=require)
+    except SettingsError as error:
+        print(f"plr: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,151 @@
+"""The broker topology, declared up front (by ``migrate``) through the management API.
+
+nameko would declare a handler's queue only when the handler starts, and events sent before then
+are dropped; quorum queues refuse re-declaration with other arguments. So every exchange, queue,
+binding and policy is declared here, idempotently, before any process runs, and consumers never
+declare (``no_declare``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import requests
+
+EVENTS_EXCHANGE = "plr.events"
+UNROUTED_EXCHANGE = "plr.unrouted"
+UNROUTED_QUEUE = "plr.unrouted"
+DEAD_LETTER_EXCHANGE = "plr.dead-letter"
+DEAD_LETTER_SUFFIX = ".dead-letter"
+# generous: our own consumer counts handler failures and dead-letters after a few; this is the
+# backstop for a consumer that crashes while holding the message (a crash counts too)
+BROKER_DELIVERY_LIMIT = 20
+
+
+class TopologyError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A consumer's queue: its name and the routing-key patterns bound to it on ``plr.events``."""
+
+    name: str
+    bindings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return self.name + DEAD_LETTER_SUFFIX
+
+
+class Management:
+    """A small client of the RabbitMQ management HTTP API."""
+
+    def __init__(self, url: str, vhost: str, timeout: float = 10.0):
+        parts = urlsplit(url)
+        self.auth = (parts.username or "guest", parts.password or "guest")
+        netloc = parts.hostname or "127.0.0.1"
+        if parts.port:
+            netloc += f":{parts.port}"
+        self.base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/") + "/api", "", ""))
+        self.vhost = vhost
+        self.v = quote(vhost, safe="")
+        self.timeout = timeout
+        self.http = requests.Session()
+
+    def request(self, method: str, path: str, json: object | None = None, ok: tuple[int, ...] = ()) -> requests.Response:
+        try:
+            response = self.http.request(method, self.base + path, json=json, auth=self.auth, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise TopologyError(f"RabbitMQ management API at {self.base} is unreachable: {error}") from None
+        if response.status_code >= 300 and response.status_code not in ok:
+            raise TopologyError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+        return response
+
+    def ensure_vhost(self) -> None:
+        self.request("PUT", f"/vhosts/{self.v}", {"defaultqueuetype": "quorum", "description": "plr"})
+        user = self.auth[0]
+        self.request(
+            "PUT", f"/permissions/{self.v}/{quote(user, safe='')}", {"configure": ".*", "write": ".*", "read": ".*"}
+        )
+
+    def delete_vhost(self) -> None:
+        self.request("DELETE", f"/vhosts/{self.v}", ok=(404,))
+
+    def exchange(self, name: str, kind: str, arguments: dict[str, object] | None = None) -> None:
+        self.request(
+            "PUT",
+            f"/exchanges/{self.v}/{quote(name, safe='')}",
+            {"type": kind, "durable": True, "auto_delete": False, "arguments": arguments or {}},
+        )
+
+    def queue(self, name: str) -> None:
+        self.request(
+            "PUT",
+            f"/queues/{self.v}/{quote(name, safe='')}",
+            {"durable": True, "auto_delete": False, "arguments": {"x-queue-type": "quorum"}},
+        )
+
+    def bind(self, exchange: str, queue: str, routing_key: str) -> None:
+        self.request(
+            "POST",
+            f"/bindings/{self.v}/e/{quote(exchange, safe='')}/q/{quote(queue, safe='')}",
+            {"routing_key": routing_key, "arguments": {}},
+        )
+
+    def policy(self, name: str, pattern: str, definition: dict[str, object], priority: int = 10) -> None:
+        self.request(
+            "PUT",
+            f"/policies/{self.v}/{quote(name, safe='')}",
+            {"pattern": pattern, "definition": definition, "priority": priority, "apply-to": "queues"},
+        )
+
+    def queue_info(self, name: str) -> dict[str, object] | None:
+        response = self.request("GET", f"/queues/{self.v}/{quote(name, safe='')}", ok=(404,))
+        if response.status_code == 404:
+            return None
+        info: dict[str, object] = response.json()
+        return info
+
+    def queues(self) -> list[dict[str, object]]:
+        listed: list[dict[str, object]] = self.request("GET", f"/queues/{self.v}").json()
+        return listed
+
+
+def declare_platform(management: Management) -> None:
+    """The shared exchanges and the queue that keeps events nobody subscribes to yet."""
+    management.ensure_vhost()
+    management.exchange(UNROUTED_EXCHANGE, "fanout")
+    management.queue(UNROUTED_QUEUE)
+    management.bind(UNROUTED_EXCHANGE, UNROUTED_QUEUE, "")
+    management.exchange(EVENTS_EXCHANGE, "topic", {"alternate-exchange": UNROUTED_EXCHANGE})
+    management.exchange(DEAD_LETTER_EXCHANGE, "direct")
+
+
+def declare_consumer_queue(management: Management, spec: QueueSpec) -> None:
+    # the policy first, so that the queue never exists without its dead-letter settings
+    management.policy(
+        f"plr.{spec.name}",
+        f"^{re.escape(spec.name)}$",
+        {
+            "delivery-limit": BROKER_DELIVERY_LIMIT,
+            "dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+            "dead-letter-routing-key": spec.name,
+            "dead-letter-strategy": "at-least-once",
+            "overflow": "reject-publish",
+        },
+    )
+    management.queue(spec.dead_letter_queue)
+    management.bind(DEAD_LETTER_EXCHANGE, spec.dead_letter_queue, spec.name)
+    management.queue(spec.name)
+    for pattern in spec.bindings:
+        management.bind(EVENTS_EXCHANGE, spec.name, pattern)
+
+
+def declare_topology(management_url: str, vhost: str, queues: tuple[QueueSpec, ...]) -> None:
+    management = Management(management_url, vhost)
+    declare_platform(management)
+    for spec in queues:
+        declare_consumer_queue(management, spec)

@@ -1,0 +1,102 @@
+"""The trust directory: trusts and their API keys as SQLAlchemy tables, and the projection that
+keeps another service's copy current from registry's events (so each ``api`` verifies keys locally).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection
+
+from services.common.events import CloudEvent
+from services.common.inbox import EventHandler
+
+metadata = sa.MetaData()
+
+trusts = sa.Table(
+    "trusts",
+    metadata,
+    sa.Column("trust_ods", sa.Text, primary_key=True),
+    # unknown (NULL) while only a later event of the trust has arrived
+    sa.Column("name", sa.Text),
+    sa.Column("status", sa.Text),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.Text, primary_key=True),
+    sa.Column("trust_ods", sa.Text, nullable=False),
+    sa.Column("secret_sha256", sa.Text, nullable=False),
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+TRUST_EVENTS = "registry.trust.*"
+
+
+def record_trust_onboarded(connection: Connection, event: CloudEvent) -> None:
+    upsert_trust(connection, event, name=event.data["name"], status="active")
+
+
+def upsert_trust(connection: Connection, event: CloudEvent, name: str | None = None, status: str | None = None) -> None:
+    """Apply what an event says of a trust. Events may arrive out of order: a field is replaced only by
+    a newer version, or filled in while still unknown; the version only ever grows."""
+    statement = insert(trusts).values(
+        trust_ods=event.data["ods"], name=name, status=status, version=event.aggregate_version
+    )
+    newer = trusts.c.version < statement.excluded.version
+
+    def field(column: sa.Column, incoming: sa.ColumnElement) -> sa.ColumnElement:  # type: ignore[type-arg]
+        return sa.case((sa.and_(incoming.is_not(None), sa.or_(newer, column.is_(None))), incoming), else_=column)
+
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[trusts.c.trust_ods],
+            set_={
+                "name": field(trusts.c.name, statement.excluded.name),
+                "status": field(trusts.c.status, statement.excluded.status),
+                "version": sa.func.greatest(trusts.c.version, statement.excluded.version),
+                "updated_at": sa.func.now(),
+            },
+        )
+    )
+
+
+def record_key_issued(connection: Connection, event: CloudEvent) -> None:
+    data = event.data
+    connection.execute(
+        insert(api_keys)
+        .values(key_id=data["key_id"], trust_ods=data["ods"], secret_sha256=data["secret_sha256"],
+                issued_at=data["issued_at"])
+        .on_conflict_do_update(index_elements=[api_keys.c.key_id], set_={"secret_sha256": data["secret_sha256"]})
+    )
+    upsert_trust(connection, event)
+
+
+def record_key_revoked(connection: Connection, event: CloudEvent) -> None:
+    data = event.data
+    # revocation may arrive before issue (replay, redelivery): keep it, and never un-revoke
+    statement = insert(api_keys).values(
+        key_id=data["key_id"], trust_ods=data["ods"], secret_sha256="", issued_at=data["revoked_at"],
+        revoked_at=data["revoked_at"],
+    )
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[api_keys.c.key_id],
+            set_={"revoked_at": sa.func.coalesce(api_keys.c.revoked_at, statement.excluded.revoked_at)},
+        )
+    )
+    upsert_trust(connection, event)
+
+
+def projection_handlers() -> dict[str, EventHandler]:
+    return {
+        "plr.registry.trust.onboarded.v1": record_trust_onboarded,
+        "plr.registry.trust.key_issued.v1": record_key_issued,
+        "plr.registry.trust.key_revoked.v1": record_key_revoked,
+    }
+

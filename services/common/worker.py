@@ -1,0 +1,140 @@
+"""nameko glue: a CloudEvent consumer entrypoint that never acks-and-drops, and the worker process.
+
+nameko's ``event_handler`` acknowledges a message whose handler raised, and its consumers decode
+(and can choke on) a message's content type. Here the consumer receives the raw delivery
+(``on_message``), never declares queues (``migrate`` did), and settles each delivery by outcome:
+handled or duplicate → ack; ``DeadLetter`` → reject without requeue (the broker dead-letters it,
+body and headers intact); anything else → requeue (the broker's delivery limit is the backstop).
+
+Start it from ``run_worker()`` (``ServiceRunner``), never from the ``nameko`` command, which imports
+``pkg_resources``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+import kombu
+from nameko.extensions import Entrypoint
+from nameko.messaging import QueueConsumer
+from nameko.timer import timer
+
+from services.common.inbox import DeadLetter, InboxConsumer
+
+log = logging.getLogger(__name__)
+
+
+class RawQueueConsumer(QueueConsumer):
+    """Delivers undecoded messages, so a strange content type cannot break the consume loop."""
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        for provider in self._providers:
+            consumer = consumer_cls(
+                queues=[provider.queue], on_message=partial(self.handle_message, provider, None)
+            )
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+    def reject_message(self, message: Any) -> None:
+        if message.channel.connection:
+            try:
+                message.reject(requeue=False)
+            except ConnectionError:  # the broker reclaims it; it will be redelivered
+                log.warning("connection lost before rejecting %s", message.properties.get("message_id"))
+
+
+class CloudEventConsumer(Entrypoint):
+    queue_consumer = RawQueueConsumer()
+
+    def __init__(self, queue_name: str, **kwargs: Any):
+        self.queue_name = queue_name
+        self.queue = kombu.Queue(queue_name, no_declare=True)
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        self.queue_consumer.register_provider(self)
+
+    def stop(self) -> None:
+        self.queue_consumer.unregister_provider(self)
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        self.container.spawn_worker(
+            self, (message.body,), {}, context_data={}, handle_result=partial(self.handle_result, message)
+        )
+
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> Any:
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+        elif isinstance(exc_info[1], DeadLetter):
+            self.queue_consumer.reject_message(message)
+        else:
+            self.queue_consumer.requeue_message(message)
+        return result, exc_info
+
+
+cloudevent_consumer = CloudEventConsumer.decorator
+
+
+def build_worker_service(
+    name: str,
+    consumers: Mapping[str, InboxConsumer],
+    relay_tick: Callable[[], Any] | None,
+    relay_interval_s: float,
+    heartbeat: Callable[[int], None] | None = None,
+) -> type:
+    """A nameko service class: one consumer method per queue, and the outbox relay on a timer."""
+    attributes: dict[str, Any] = {"name": name}
+    for queue_name, consumer in consumers.items():
+
+        def consume(self: Any, raw: bytes, _consumer: InboxConsumer = consumer) -> None:
+            _consumer.process(raw)
+
+        method_name = "consume_" + queue_name.replace(".", "_").replace("-", "_")
+        consume.__name__ = method_name
+        attributes[method_name] = cloudevent_consumer(queue_name)(consume)
+
+    def relay(self: Any) -> None:
+        if relay_tick is not None:
+            relay_tick()
+        if heartbeat is not None:
+            heartbeat(len(consumers))
+
+    attributes["relay_outbox"] = timer(interval=relay_interval_s, eager=True)(relay)
+    return type(name.title().replace("-", "") + "Worker", (), attributes)
+
+
+def run_worker(service_class: type, amqp_uri: str, max_workers: int, on_stop: Callable[[], None] | None = None) -> None:
+    """Run a nameko service until SIGTERM or SIGINT, then stop it gracefully."""
+    import eventlet
+    from nameko.runners import ServiceRunner
+
+    config = {"AMQP_URI": amqp_uri, "max_workers": max_workers, "HEARTBEAT": 15}
+    runner = ServiceRunner(config)
+    runner.add_service(service_class)
+
+    stopping = eventlet.event.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        if not stopping.ready():
+            stopping.send(signum)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    runner.start()
+    log.info("worker started: %s", service_class.__name__)
+    runner_thread = eventlet.spawn(runner.wait)
+    try:
+        while not stopping.ready() and not runner_thread.dead:
+            eventlet.sleep(0.2)
+    finally:
+        log.info("worker stopping")
+        with eventlet.Timeout(20, False):
+            runner.stop()
+        runner.kill()
+        if on_stop is not None:
+            on_stop()

@@ -1,0 +1,14 @@
+"""The matching worker: keeps its trust directory current from registry's events; relays its outbox."""
+
+from __future__ import annotations
+
+from services.matching.adapters.topology import REGISTRY_EVENTS
+from services.common.projection_worker import run_service_worker
+from services.common.settings import Settings
+from services.common.trust_directory import projection_handlers
+
+
+def run(settings: Settings) -> None:
+    run_service_worker(
+        "matching", settings, {REGISTRY_EVENTS.name: ("matching.trust-directory", projection_handlers())}
+    )

@@ -1,0 +1,14 @@
+"""The recruitment worker: keeps its trust directory current from registry's events; relays its outbox."""
+
+from __future__ import annotations
+
+from services.recruitment.adapters.topology import REGISTRY_EVENTS
+from services.common.projection_worker import run_service_worker
+from services.common.settings import Settings
+from services.common.trust_directory import projection_handlers
+
+
+def run(settings: Settings) -> None:
+    run_service_worker(
+        "recruitment", settings, {REGISTRY_EVENTS.name: ("recruitment.trust-directory", projection_handlers())}
+    )

@@ -1,0 +1,86 @@
+"""A trust: a tenant of plr, identified by its ODS code, with its API keys."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.common.errors import InvalidInput, NotFound
+from services.registry.domain import events
+
+ODS_CODE = re.compile(r"[A-Z0-9]{3,5}")
+NAME_MAX = 200
+
+
+def validate_trust_identity(ods: str, name: str) -> dict[str, str]:
+    """The problems with an ODS code and a name, by field (empty when both are valid)."""
+    problems: dict[str, str] = {}
+    if not ODS_CODE.fullmatch(ods):
+        problems["ods"] = f"must be 3 to 5 upper-case letters or digits (got {ods!r})"
+    stripped = name.strip()
+    if not stripped:
+        problems["name"] = "must not be empty"
+    elif len(name) > NAME_MAX:
+        problems["name"] = f"must be at most {NAME_MAX} characters (got {len(name)})"
+    elif any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in name):
+        problems["name"] = "must not contain control or unassigned characters"
+    return problems
+
+
+@dataclass
+class TrustKeyRecord:
+    key_id: str
+    secret_sha256: str
+    issued_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass
+class Trust:
+    ods: str
+    name: str
+    status: str = "active"
+    version: int = 0
+    created_at: datetime | None = None
+    keys: list[TrustKeyRecord] = field(default_factory=list)
+    pending_events: list[events.TrustEvent] = field(default_factory=list)
+
+    @classmethod
+    def onboard(cls, ods: str, name: str, now: datetime) -> Trust:
+        problems = validate_trust_identity(ods, name)
+        if problems:
+            raise InvalidInput(problems)
+        trust = cls(ods=ods, name=name.strip(), created_at=now)
+        trust._record(events.TrustOnboarded(ods=ods, name=trust.name, version=trust.version + 1))
+        return trust
+
+    def issue_key(self, key_id: str, secret_sha256: str, now: datetime) -> TrustKeyRecord:
+        key = TrustKeyRecord(key_id=key_id, secret_sha256=secret_sha256, issued_at=now)
+        self.keys.append(key)
+        self._record(events.TrustKeyIssued(ods=self.ods, key_id=key_id, secret_sha256=secret_sha256,
+                                           issued_at=now, version=self.version + 1))
+        return key
+
+    def revoke_key(self, key_id: str, now: datetime) -> TrustKeyRecord:
+        key = next((k for k in self.keys if k.key_id == key_id), None)
+        if key is None:
+            raise NotFound(f"trust {self.ods} has no key {key_id!r}")
+        if key.revoked_at is None:
+            key.revoked_at = now
+            self._record(events.TrustKeyRevoked(ods=self.ods, key_id=key_id, revoked_at=now,
+                                                version=self.version + 1))
+        return key
+
+    @property
+    def valid_keys(self) -> list[TrustKeyRecord]:
+        return [k for k in self.keys if k.valid]
+
+    def _record(self, event: events.TrustEvent) -> None:
+        self.version = event.version
+        self.pending_events.append(event)

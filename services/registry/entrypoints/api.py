@@ -1,0 +1,37 @@
+"""The registry ``api`` process: a plain grpcio server (thread pool, no eventlet)."""
+
+from __future__ import annotations
+
+import os
+
+from plr.registry.v1 import registry_pb2 as pb
+
+from services.common.authentication import Authenticator
+from services.common.db import make_engine
+from services.common.grpc_server import ApiServer, service_handler
+from services.common.settings import Settings
+from services.registry.entrypoints.grpc_api import RegistryApi
+
+
+def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
+    engine = make_engine(
+        settings.database("registry").app_url,
+        pool_size=settings.pool_size,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        connect_timeout_s=settings.connect_timeout_s,
+        application_name="plr-registry-api",
+    )
+    authenticator = Authenticator(engine, settings.admin_token, settings.service_token)
+    descriptor = pb.DESCRIPTOR.services_by_name["RegistryService"]
+    handler = service_handler(descriptor, RegistryApi(engine).methods(), authenticator.authenticate)
+    return ApiServer(
+        listen or settings.registry_api_listen,
+        [descriptor],
+        [handler],
+        max_workers=settings.pool_size,  # one thread per pooled connection
+        reflection_enabled=os.environ.get("PLR_ENVIRONMENT", "development") != "production",
+    )
+
+
+def run(settings: Settings) -> None:
+    build_server(settings).serve_until_signalled()

@@ -1,0 +1,149 @@
+"""The registry's gRPC servicer: translate, call a handler, translate back. Nothing else."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import marshmallow
+from google.protobuf.timestamp_pb2 import Timestamp
+from marshmallow import fields, validate
+from plr.registry.v1 import registry_pb2 as pb
+from sqlalchemy.engine import Engine
+
+from services.common.grpc_server import Call, Method
+from services.common.principals import NewApiKey
+from services.common.tenancy import TenantScope
+from services.common.validation import no_control_characters, validated
+from services.registry.domain import commands
+from services.registry.domain.trust import NAME_MAX, Trust, TrustKeyRecord
+from services.registry.service_layer import handlers
+from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
+
+ODS = fields.String(
+    required=True,
+    validate=validate.Regexp(r"^[A-Z0-9]{3,5}$", error="must be 3 to 5 upper-case letters or digits"),
+)
+
+
+class CreateTrustSchema(marshmallow.Schema):
+    ods = ODS
+    name = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=NAME_MAX, error="must be 1 to {max} characters"),
+            validate.Predicate("strip", error="must not be blank"),
+            no_control_characters,
+        ],
+    )
+
+
+class TrustRefSchema(marshmallow.Schema):
+    ods = ODS
+
+
+class RevokeKeySchema(marshmallow.Schema):
+    ods = ODS
+    key_id = fields.String(required=True, validate=validate.Regexp(r"^plrk_[a-z0-9]{16}$", error="not a key id"))
+
+
+class PageSchema(marshmallow.Schema):
+    page_size = fields.Integer(validate=validate.Range(min=0, max=500, error="must be 0 to 500"))
+    page_token = fields.String(validate=validate.Length(max=64, error="is not a page token"))
+
+
+def _timestamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def trust_message(trust: Trust) -> pb.Trust:
+    return pb.Trust(ods=trust.ods, name=trust.name, status=trust.status, version=trust.version,
+                    created_at=_timestamp(trust.created_at))
+
+
+def key_message(key: TrustKeyRecord) -> pb.TrustKey:
+    return pb.TrustKey(key_id=key.key_id, issued_at=_timestamp(key.issued_at), revoked_at=_timestamp(key.revoked_at))
+
+
+def new_key_message(key: NewApiKey, issued_at: datetime | None) -> pb.ApiKey:
+    return pb.ApiKey(key_id=key.key_id, key=key.presented, issued_at=_timestamp(issued_at))
+
+
+def _own_or_named(request_ods: str, call: Call) -> str:
+    """A trust's key may leave the code empty (itself); anything else is checked against the principal."""
+    ods = request_ods or (call.principal.trust_ods or "")
+    return validated(TrustRefSchema(), {"ods": ods})["ods"]
+
+
+class RegistryApi:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def uow(self, call: Call, scope: TenantScope | None = None) -> UnitOfWork:
+        return SqlUnitOfWork(self.engine, scope or call.principal.scope, call.correlation_id)
+
+    def CreateTrust(self, request: pb.CreateTrustRequest, call: Call) -> pb.CreateTrustResponse:
+        call.principal.require_administrator()
+        values = validated(CreateTrustSchema(), {"ods": request.ods, "name": request.name})
+        result = handlers.onboard_trust(commands.OnboardTrust(values["ods"], values["name"]), self.uow(call))
+        response = pb.CreateTrustResponse(trust=trust_message(result.trust), created=result.created)
+        if result.initial_key is not None:
+            response.initial_key.CopyFrom(new_key_message(result.initial_key, result.issued_at))
+        return response
+
+    def GetTrust(self, request: pb.GetTrustRequest, call: Call) -> pb.Trust:
+        ods = _own_or_named(request.ods, call)
+        call.principal.require_trust_access(ods)
+        return trust_message(handlers.get_trust(ods, self.uow(call)))
+
+    def ListTrusts(self, request: pb.ListTrustsRequest, call: Call) -> pb.ListTrustsResponse:
+        call.principal.require_administrator()
+        values = validated(PageSchema(), {"page_size": request.page_size, "page_token": request.page_token})
+        size = values["page_size"] or 100
+        after = _decode_token(values["page_token"])
+        trusts = handlers.list_trusts(self.uow(call), after, size + 1)
+        token = _encode_token(trusts[size - 1].ods) if len(trusts) > size else ""
+        return pb.ListTrustsResponse(trusts=[trust_message(t) for t in trusts[:size]], next_page_token=token)
+
+    def IssueTrustKey(self, request: pb.IssueTrustKeyRequest, call: Call) -> pb.IssueTrustKeyResponse:
+        call.principal.require_administrator()
+        ods = validated(TrustRefSchema(), {"ods": request.ods})["ods"]
+        key, issued_at = handlers.issue_trust_key(commands.IssueTrustKey(ods), self.uow(call))
+        return pb.IssueTrustKeyResponse(key=new_key_message(key, issued_at))
+
+    def RevokeTrustKey(self, request: pb.RevokeTrustKeyRequest, call: Call) -> pb.RevokeTrustKeyResponse:
+        call.principal.require_administrator()
+        values = validated(RevokeKeySchema(), {"ods": request.ods, "key_id": request.key_id})
+        key = handlers.revoke_trust_key(commands.RevokeTrustKey(values["ods"], values["key_id"]), self.uow(call))
+        return pb.RevokeTrustKeyResponse(key=key_message(key))
+
+    def ListTrustKeys(self, request: pb.ListTrustKeysRequest, call: Call) -> pb.ListTrustKeysResponse:
+        ods = _own_or_named(request.ods, call)
+        call.principal.require_trust_access(ods)
+        return pb.ListTrustKeysResponse(keys=[key_message(k) for k in handlers.list_trust_keys(ods, self.uow(call))])
+
+    def methods(self) -> dict[str, Method]:
+        names = [m.name for m in pb.DESCRIPTOR.services_by_name["RegistryService"].methods]
+        bound: dict[str, Callable[[Any, Call], Any]] = {name: getattr(self, name) for name in names}
+        return bound
+
+
+def _encode_token(ods: str) -> str:
+    return base64.urlsafe_b64encode(ods.encode()).decode()
+
+
+def _decode_token(token: str) -> str:
+    if not token:
+        return ""
+    from services.common.errors import InvalidInput
+
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput({"page_token": "is not a page token from a previous response"}) from None

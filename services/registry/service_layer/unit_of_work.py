@@ -1,0 +1,77 @@
+"""The unit of work: one transaction, scoped to a tenant, that also writes the outbox.
+
+On commit, the domain events of every trust the work touched become CloudEvents rows in the outbox,
+in the same transaction as the state they describe.
+"""
+
+from __future__ import annotations
+
+import abc
+from types import TracebackType
+
+from sqlalchemy.engine import Connection, Engine
+
+from services.common.db import apply_scope
+from services.common.outbox import add_to_outbox
+from services.common.tenancy import TenantScope
+from services.registry.adapters.event_mapping import to_cloudevent
+from services.registry.adapters.repository import SqlTrustRepository, TrustRepository
+from services.registry.domain.trust import Trust
+
+
+class UnitOfWork(abc.ABC):
+    trusts: TrustRepository
+    correlation_id: str | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.rollback()
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+    def collect_events(self) -> list[Trust]:
+        return [trust for trust in self.trusts.seen if trust.pending_events]
+
+
+class SqlUnitOfWork(UnitOfWork):
+    def __init__(self, engine: Engine, scope: TenantScope, correlation_id: str | None = None):
+        self.engine = engine
+        self.scope = scope
+        self.correlation_id = correlation_id
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self._connection = self.engine.connect()
+        self._connection.begin()
+        apply_scope(self._connection, self.scope)
+        self.trusts = SqlTrustRepository(self._connection)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            self.rollback()
+        finally:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def commit(self) -> None:
+        assert self._connection is not None
+        events = []
+        for trust in self.collect_events():
+            events.extend(to_cloudevent(e, self.correlation_id) for e in trust.pending_events)
+            trust.pending_events.clear()
+        add_to_outbox(self._connection, events)
+        self._connection.commit()
+        self._connection.begin()
+        apply_scope(self._connection, self.scope)
+
+    def rollback(self) -> None:
+        if self._connection is not None and self._connection.in_transaction():
+            self._connection.rollback()
