@@ -16,7 +16,7 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, str]:
         for key, value in messages.items():
             flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        flat[prefix or "request"] = " ".join(messages)
+        flat[prefix or "request"] = messages[0] if messages else "is invalid"
     else:
         flat[prefix or "request"] = str(messages)
     return flat

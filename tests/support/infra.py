@@ -1,0 +1,218 @@
+"""Test infrastructure: the PostgreSQL and RabbitMQ a test run uses, and a whole plr stack on them.
+
+Servers come from PLR_TEST_DATABASE_ADMIN_URL, PLR_TEST_AMQP_URI and PLR_TEST_AMQP_MANAGEMENT_URL
+(`make test` points them at the machine's servers); where none is named and Docker exists,
+testcontainers starts them; otherwise integration tests are skipped, except in CI (CI=true) where a
+missing server is a failure. Each run makes its own databases, roles and vhost with a unique suffix
+and drops them afterwards, so nothing left by an earlier run can decide a test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+import sqlalchemy as sa
+
+from services.common.db import make_engine
+from services.common.migrate import bootstrap_database, migrate_database
+from services.common.settings import SERVICES, Settings, load_settings
+from services.common.topology import Management, declare_topology
+
+ROOT = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing service is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class Infra:
+    pg_admin_url: str
+    amqp_uri: str
+    management_url: str
+
+
+def _reachable(url: str, port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def _from_testcontainers() -> Infra | None:
+    try:
+        from testcontainers.postgres import PostgresContainer  # type: ignore[import-not-found]
+        from testcontainers.rabbitmq import RabbitMqContainer  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    try:
+        import docker  # type: ignore[import-not-found]
+
+        docker.from_env().ping()
+    except Exception:  # no Docker engine here: the documented fallback is to skip (or fail in CI)
+        return None
+    postgres = PostgresContainer("postgres:15").start()
+    rabbit = RabbitMqContainer("rabbitmq:3.10-management").start()
+    pg_url = postgres.get_connection_url().replace("+psycopg2", "")
+    host, port = rabbit.get_container_host_ip(), rabbit.get_exposed_port(5672)
+    mgmt_port = rabbit.get_exposed_port(15672)
+    return Infra(pg_url, f"amqp://guest:guest@{host}:{port}/", f"http://guest:guest@{host}:{mgmt_port}")
+
+
+def discover_infra() -> Infra:
+    pg = os.environ.get("PLR_TEST_DATABASE_ADMIN_URL")
+    amqp = os.environ.get("PLR_TEST_AMQP_URI")
+    mgmt = os.environ.get("PLR_TEST_AMQP_MANAGEMENT_URL")
+    if not (pg and amqp and mgmt):
+        found = _from_testcontainers()
+        if found is None:
+            unavailable("no PostgreSQL/RabbitMQ named (PLR_TEST_*) and no Docker for testcontainers")
+        assert found is not None
+        return found
+    for url, port, what in ((pg, 5432, "PostgreSQL"), (amqp, 5672, "RabbitMQ"), (mgmt, 15672, "RabbitMQ management")):
+        if not _reachable(url, port):
+            unavailable(f"{what} is not reachable at {urlsplit(url).hostname}:{urlsplit(url).port or port}")
+    return Infra(pg, amqp, mgmt)
+
+
+def _with_path(url: str, path: str, user: str | None = None) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if user is not None:
+        netloc = user + "@" + netloc.split("@")[-1]
+    return urlunsplit((parts.scheme, netloc, path, "", ""))
+
+
+@dataclass
+class PlrStack:
+    """One run's own databases, roles and vhost, migrated, with the settings that name them."""
+
+    infra: Infra
+    suffix: str
+    env: dict[str, str]
+    settings: Settings
+    _engines: dict[tuple[str, str], sa.engine.Engine] = field(default_factory=dict)
+
+    @property
+    def vhost(self) -> str:
+        return self.settings.amqp_vhost
+
+    def engine(self, service: str, role: str = "app") -> sa.engine.Engine:
+        key = (service, role)
+        if key not in self._engines:
+            database = self.settings.database(service)
+            url = {"app": database.app_url, "owner": database.owner_url}[role]
+            self._engines[key] = make_engine(url, pool_size=3, application_name=f"plr-test-{service}-{role}")
+        return self._engines[key]
+
+    def admin_engine(self, database: str) -> sa.engine.Engine:
+        return make_engine(_with_path(self.infra.pg_admin_url, "/" + database), pool_size=1)
+
+    def management(self) -> Management:
+        return Management(self.settings.amqp_management_url, self.vhost)
+
+    def process(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        env = {**os.environ, **self.env, **(extra_env or {})}
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / "plr-process"), *args], env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )
+
+    def plr(self, *args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, **self.env}
+        return subprocess.run([str(Path(sys.executable).parent / "plr"), *args], env=env, capture_output=True,
+                              text=True, timeout=timeout, input=input)
+
+    def dispose(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
+        self._engines.clear()
+
+
+def stack_env(infra: Infra, suffix: str) -> dict[str, str]:
+    vhost = f"/plr-t{suffix}"
+    env = {
+        "PLR_ENV_FILE": "/nonexistent/plr.env",
+        "PLR_AMQP_URI": _with_path(infra.amqp_uri, "/" + quote(vhost, safe="")),
+        "PLR_AMQP_MANAGEMENT_URL": infra.management_url,
+        "PLR_DATABASE_ADMIN_URL": infra.pg_admin_url,
+        "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32),
+        "PLR_SERVICE_TOKEN": secrets.token_urlsafe(32),
+        "PLR_RELAY_INTERVAL_S": "0.1",
+        "PLR_LOG_LEVEL": "INFO",
+    }
+    for service in SERVICES:
+        db = f"plr_t{suffix}_{service}"
+        env[f"PLR_DATABASE_URL_{service.upper()}"] = _with_path(infra.pg_admin_url, "/" + db, f"{db}_app")
+        env[f"PLR_DATABASE_OWNER_URL_{service.upper()}"] = _with_path(infra.pg_admin_url, "/" + db, f"{db}_owner")
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[PlrStack]:
+    suffix = secrets.token_hex(4)
+    env = stack_env(infra, suffix)
+    port = free_port()
+    env["PLR_REGISTRY_API_LISTEN"] = env["PLR_REGISTRY_API_TARGET"] = f"127.0.0.1:{port}"
+    settings = load_settings(env)
+    stack = PlrStack(infra, suffix, env, settings)
+    try:
+        for service in services:
+            database = settings.database(service)
+            bootstrap_database(infra.pg_admin_url, database)
+            migrate_database(database, ROOT / "services" / service / "migrations")
+            queues = __import__(f"services.{service}.adapters.topology", fromlist=["QUEUES"]).QUEUES
+            declare_topology(settings.amqp_management_url, settings.amqp_vhost, queues)
+        yield stack
+    finally:
+        stack.dispose()
+        drop_stack(infra, settings)
+
+
+def drop_stack(infra: Infra, settings: Settings) -> None:
+    Management(settings.amqp_management_url, settings.amqp_vhost).delete_vhost()
+    admin = make_engine(infra.pg_admin_url, pool_size=1)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for database in settings.databases.values():
+                dbname = urlsplit(database.app_url).path.lstrip("/")
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+                for url in (database.app_url, database.owner_url):
+                    role = urlsplit(url).username
+                    connection.execute(sa.text(f'DROP ROLE IF EXISTS "{role}"'))
+    finally:
+        admin.dispose()
+
+
+def wait_for(condition, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):  # type: ignore[no-untyped-def]
+    """Poll until ``condition()`` is truthy; return its value, or fail naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
