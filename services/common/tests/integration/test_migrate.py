@@ -1,0 +1,73 @@
+"""Only `migrate` changes schema, under an advisory lock: concurrent and repeated runs are safe."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from services.common.db import make_engine
+from services.common.migrate import bootstrap_database, migrate_database
+from services.common.settings import load_settings
+from services.common.topology import Management, declare_topology
+from services.matching.adapters.topology import QUEUES
+from tests.support.infra import Infra, drop_stack, stack_env, wait_for
+
+pytestmark = pytest.mark.integration
+MIGRATIONS = Path(__file__).resolve().parents[3] / "matching" / "migrations"
+
+
+def test_concurrent_and_repeated_migrations_end_at_head_without_errors(infra: Infra) -> None:
+    settings = load_settings(stack_env(infra, "mig" + threading.get_ident().__format__("x")[-6:]))
+    database = settings.database("matching")
+    errors: list[BaseException] = []
+    revisions: list[str] = []
+
+    def migrate() -> None:
+        try:
+            bootstrap_database(infra.pg_admin_url, database)
+            revisions.append(migrate_database(database, MIGRATIONS))
+        except BaseException as error:
+            errors.append(error)
+
+    try:
+        threads = [threading.Thread(target=migrate) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not errors, errors
+        assert revisions == ["0001"] * 3
+        migrate()
+        assert not errors and revisions[-1] == "0001"
+        engine = make_engine(database.owner_url, pool_size=1)
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+        engine.dispose()
+    finally:
+        drop_stack(infra, settings)
+
+
+def test_topology_declaration_is_idempotent_and_sets_the_dead_letter_policy(infra: Infra) -> None:
+    settings = load_settings(stack_env(infra, "topo" + threading.get_ident().__format__("x")[-6:]))
+    try:
+        declare_topology(settings.amqp_management_url, settings.amqp_vhost, QUEUES)
+        declare_topology(settings.amqp_management_url, settings.amqp_vhost, QUEUES)
+        management = Management(settings.amqp_management_url, settings.amqp_vhost)
+        vhost = management.request("GET", f"/vhosts/{management.v}").json()
+        assert vhost["default_queue_type"] == "quorum"
+        # the management API reports a new queue's effective policy once its stats are collected
+        info = wait_for(lambda: (management.queue_info(QUEUES[0].name) or {}).get("effective_policy_definition")
+                        and management.queue_info(QUEUES[0].name), timeout=15, message="the queue's policy")
+        assert info["type"] == "quorum"
+        definition = info["effective_policy_definition"]
+        assert definition["dead-letter-strategy"] == "at-least-once"
+        assert definition["overflow"] == "reject-publish"
+        assert definition["dead-letter-exchange"] == "plr.dead-letter"
+        assert int(definition["delivery-limit"]) > 3
+        assert management.queue_info(QUEUES[0].dead_letter_queue) is not None
+        assert management.queue_info("plr.unrouted") is not None
+    finally:
+        drop_stack(infra, settings)

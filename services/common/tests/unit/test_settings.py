@@ -1,0 +1,72 @@
+"""Settings are read from the environment and a bad one stops the process with one line naming it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from services.common.settings import SettingsError, load_settings, read_env_file
+
+VALID = {
+    "PLR_AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/%2Fplr",
+    "PLR_AMQP_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672",
+    **{f"PLR_DATABASE_URL_{s}": f"postgresql://app@127.0.0.1/plr_{s.lower()}"
+       for s in ("REGISTRY", "MATCHING", "RECRUITMENT", "INTEGRATION")},
+}
+
+
+def test_a_complete_environment_loads() -> None:
+    settings = load_settings(VALID)
+    assert settings.amqp_vhost == "/plr"
+    assert settings.database("matching").owner_url == settings.database("matching").app_url
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_a_missing_variable_is_named(name: str) -> None:
+    env = {k: v for k, v in VALID.items() if k != name}
+    with pytest.raises(SettingsError, match=name):
+        load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PLR_AMQP_URI", "http://localhost"),
+        ("PLR_DATABASE_URL_REGISTRY", "mysql://x@h/db"),
+        ("PLR_AMQP_MANAGEMENT_URL", "not a url"),
+        ("PLR_DB_POOL_SIZE", "lots"),
+        ("PLR_DB_POOL_SIZE", "0"),
+        ("PLR_REGISTRY_API_LISTEN", "no-port"),
+        ("PLR_ADMIN_TOKEN", "short"),
+    ],
+)
+def test_a_malformed_variable_is_named(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({**VALID, name: value})
+
+
+def test_a_password_is_not_echoed_in_the_error() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({**VALID, "PLR_DATABASE_URL_MATCHING": "mysql://user:secretpw@h/db"})
+    assert "secretpw" not in str(error.value)
+
+
+def test_an_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    file = tmp_path / "plr.env"
+    file.write_text("# comment\nexport PLR_A='1'\nPLR_B=2\n")
+    assert read_env_file(file) == {"PLR_A": "1", "PLR_B": "2"}
+    file.write_text("oops\n")
+    with pytest.raises(SettingsError, match="plr.env:1"):
+        read_env_file(file)
+
+
+def test_a_process_with_a_missing_setting_exits_with_one_line_naming_it() -> None:
+    env = {"PATH": "/usr/bin:/bin", "PLR_ENV_FILE": "/nonexistent"}
+    result = subprocess.run([sys.executable, "-m", "services.common.process", "registry", "migrate"],
+                            env=env, capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[4])
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "PLR_AMQP_URI" in lines[0]
