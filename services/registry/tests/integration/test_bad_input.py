@@ -1,0 +1,104 @@
+"""Bad input through the API gets INVALID_ARGUMENT naming the field, or RESOURCE_EXHAUSTED when
+oversized, or succeeds; never INTERNAL or UNKNOWN, and a refused call changes nothing."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from plr.registry.v1 import registry_pb2 as pb
+
+from services.registry.tests.integration.conftest import RegistryClient
+
+pytestmark = pytest.mark.integration
+
+SERVICE = pb.DESCRIPTOR.services_by_name["RegistryService"]
+NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
+
+
+def raw_call(registry: RegistryClient, method: str, payload: bytes) -> grpc.StatusCode:
+    """Send bytes as they are, without a stub's serializer (which would refuse to make bad ones)."""
+    call = registry.channel.unary_unary(f"/{SERVICE.full_name}/{method}", request_serializer=None,
+                                        response_deserializer=None)
+    try:
+        call(payload, metadata=registry.as_admin(), timeout=10)
+    except grpc.RpcError as error:
+        return error.code()
+    return grpc.StatusCode.OK
+
+
+UNDECODABLE = [
+    b"\xff\xff\xff\xff",          # an invalid tag
+    b"\x0a\x05ab",                # a length running past the end
+    b"\x0f",                      # a wire type that does not exist
+]
+NOT_UTF8 = [
+    b"\x0a\x02\xc3\x28",          # field 1 (a string here) that is not UTF-8
+    b"\x0a\x03\xed\xa0\x80",      # field 1 holding a UTF-16 surrogate
+]
+FIELD_1_IS_TEXT = [m.name for m in SERVICE.methods if m.input_type.fields_by_number.get(1) is not None
+                   and m.input_type.fields_by_number[1].type == m.input_type.fields_by_number[1].TYPE_STRING]
+
+
+@pytest.mark.parametrize("method", [m.name for m in SERVICE.methods])
+@pytest.mark.parametrize("payload", UNDECODABLE, ids=lambda p: p.hex())
+def test_undecodable_bytes_are_invalid_argument_for_every_method(
+    registry: RegistryClient, method: str, payload: bytes
+) -> None:
+    assert raw_call(registry, method, payload) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("method", FIELD_1_IS_TEXT)
+@pytest.mark.parametrize("payload", NOT_UTF8, ids=lambda p: p.hex())
+def test_text_that_is_not_utf8_is_invalid_argument(registry: RegistryClient, method: str, payload: bytes) -> None:
+    assert raw_call(registry, method, payload) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=st.binary(max_size=300))
+def test_arbitrary_bytes_never_cause_an_internal_error(registry: RegistryClient, payload: bytes) -> None:
+    for method in ("CreateTrust", "GetTrust", "RevokeTrustKey"):
+        assert raw_call(registry, method, payload) not in NEVER
+
+
+def test_an_oversized_request_is_resource_exhausted(registry: RegistryClient) -> None:
+    big = pb.CreateTrustRequest(ods="RBG", name="x" * (5 * 1024 * 1024)).SerializeToString()
+    assert raw_call(registry, "CreateTrust", big) == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ods=st.text(max_size=8), name=st.text(max_size=250))
+def test_any_text_in_create_trust_is_refused_by_field_or_accepted(registry: RegistryClient, ods: str, name: str) -> None:
+    try:
+        response = registry.stub.CreateTrust(pb.CreateTrustRequest(ods=ods, name=name),
+                                             metadata=registry.as_admin(), timeout=10)
+    except grpc.RpcError as error:
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, (error.code(), error.details())
+        assert error.details().startswith(("ods:", "name:")), error.details()
+        return
+    assert response.trust.ods == ods
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (pb.ListTrustsRequest(page_size=-1), "page_size"),
+        (pb.ListTrustsRequest(page_size=100000), "page_size"),
+        (pb.ListTrustsRequest(page_token="%%%not-a-token"), "page_token"),
+    ],
+)
+def test_bad_paging_is_named(registry: RegistryClient, request_: pb.ListTrustsRequest, field: str) -> None:
+    with pytest.raises(grpc.RpcError) as refused:
+        registry.stub.ListTrusts(request_, metadata=registry.as_admin(), timeout=5)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details().startswith(field)
+
+
+@pytest.mark.parametrize("key_id", ["", "nope", "plrk_" + "A" * 16, "x" * 5000])
+def test_a_bad_key_id_is_named(registry: RegistryClient, key_id: str) -> None:
+    with pytest.raises(grpc.RpcError) as refused:
+        registry.stub.RevokeTrustKey(pb.RevokeTrustKeyRequest(ods="RXX", key_id=key_id),
+                                     metadata=registry.as_admin(), timeout=5)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "key_id" in refused.value.details()
