@@ -29,13 +29,14 @@ run: $(STAMP)
 
 # unit and integration tests in one pytest process; the eventlet-patched ones (nameko in-process)
 # and the fault-injection proofs in their own
+# pytest's exit 5 (nothing collected) is not a failure of the code: reported, not fatal
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not faults" services tests
-	$(BIN)/python -m pytest -q -m faults tests
+	$(BIN)/python -m pytest -q -m "not faults" services tests || { rc=$$?; [ $$rc -eq 5 ] && echo "no tests selected"; [ $$rc -eq 5 ]; }
+	$(BIN)/python -m pytest -q -m faults tests || { rc=$$?; [ $$rc -eq 5 ] && echo "no fault tests selected"; [ $$rc -eq 5 ]; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check services tests
-	$(BIN)/mypy services
+	$(BIN)/ruff check services tests conftest.py
+	$(BIN)/mypy services tests
 
 proto: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -I proto --python_out=proto/gen/python --pyi_out=proto/gen/python \

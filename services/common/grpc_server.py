@@ -88,17 +88,22 @@ def _unary_handler(
             except Exception as error:
                 code = status_for(error)
                 elapsed = (time.perf_counter() - started) * 1000
-                if code is None:
-                    log.error("%s failed after %.1f ms", full_name, elapsed, exc_info=True,
-                              extra={"method": full_name, "code": "INTERNAL"})
-                    context.abort(grpc.StatusCode.INTERNAL, f"internal error; correlation id {cid}")
-                log.info("%s %s: %s", full_name, code.name, error, extra={"method": full_name, "code": code.name})
-                context.abort(code, str(error))
+                if code is None:  # a bug, not the caller's fault: logged, and answered without detail
+                    log.error(
+                        "%s failed after %.1f ms",
+                        full_name,
+                        elapsed,
+                        exc_info=True,
+                        extra={"method": full_name, "code": "INTERNAL"},
+                    )
+                    code, detail = grpc.StatusCode.INTERNAL, f"internal error; correlation id {cid}"
+                else:
+                    detail = str(error)
+                    log.info("%s %s: %s", full_name, code.name, detail, extra={"method": full_name, "code": code.name})
+                context.abort(code, detail)
                 raise  # unreachable: abort raises
 
-    return grpc.unary_unary_rpc_method_handler(
-        handle, request_deserializer=None, response_serializer=None
-    )
+    return grpc.unary_unary_rpc_method_handler(handle, request_deserializer=None, response_serializer=None)
 
 
 def service_handler(
@@ -120,8 +125,15 @@ def service_handler(
 
 
 class ApiServer:
-    def __init__(self, listen: str, descriptors: list[ServiceDescriptor], handlers: list[grpc.GenericRpcHandler],
-                 *, max_workers: int = 16, reflection_enabled: bool = True):
+    def __init__(
+        self,
+        listen: str,
+        descriptors: list[ServiceDescriptor],
+        handlers: list[grpc.GenericRpcHandler],
+        *,
+        max_workers: int = 16,
+        reflection_enabled: bool = True,
+    ):
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
             options=[("grpc.so_reuseport", 0)],

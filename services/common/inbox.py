@@ -107,7 +107,12 @@ class InboxConsumer:
                 self.stats.handler_failures += 1
                 log.warning(
                     "%s: handler failed on %s (attempt %d of %d): %s: %s",
-                    self.name, event.type, failures, self.max_handler_attempts, type(error).__name__, error,
+                    self.name,
+                    event.type,
+                    failures,
+                    self.max_handler_attempts,
+                    type(error).__name__,
+                    error,
                     extra={"event_id": event.id, "event_type": event.type, "attempt": failures},
                 )
                 if failures >= self.max_handler_attempts:

@@ -44,13 +44,17 @@ def bootstrap_database(admin_url: str, database: ServiceDatabase) -> None:
             connection.execute(sa.select(sa.func.pg_advisory_lock(advisory_key("plr.bootstrap"))))
             try:
                 for role, password in ((owner, owner_password), (app, app_password)):
-                    exists = connection.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+                    exists = connection.execute(
+                        sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
+                    ).first()
                     if not exists:
                         connection.execute(sa.text(f"CREATE ROLE {_ident(role)} LOGIN NOSUPERUSER NOBYPASSRLS"))
                         log.info("created role %s", role)
                     if password:
                         connection.execute(sa.text(f"ALTER ROLE {_ident(role)} PASSWORD :p"), {"p": password})
-                exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": dbname}).first()
+                exists = connection.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": dbname}
+                ).first()
                 if not exists:
                     connection.execute(sa.text(f"CREATE DATABASE {_ident(dbname)} OWNER {_ident(owner)}"))
                     log.info("created database %s", dbname)
@@ -71,7 +75,7 @@ def alembic_config(migrations_dir: Path, connection: Connection | None = None) -
 
 def grant_application_role(connection: Connection, app_role: str) -> None:
     role = _ident(app_role)
-    connection.execute(sa.text(f"REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+    connection.execute(sa.text("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
     connection.execute(sa.text(f"GRANT USAGE ON SCHEMA public TO {role}"))
     connection.execute(sa.text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"))
     connection.execute(sa.text(f"REVOKE ALL ON alembic_version FROM {role}"))
@@ -93,7 +97,9 @@ def migrate_database(database: ServiceDatabase, migrations_dir: Path) -> str:
                 revision = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
                 connection.commit()
             finally:
-                connection.execute(sa.select(sa.func.pg_advisory_unlock(advisory_key(f"plr.migrate.{database.service}"))))
+                connection.execute(
+                    sa.select(sa.func.pg_advisory_unlock(advisory_key(f"plr.migrate.{database.service}")))
+                )
                 connection.commit()
     finally:
         engine.dispose()

@@ -10,9 +10,7 @@ from services.common.events import CloudEvent, SchemaRegistry, default_registry
 from services.common.platform_tables import outbox
 
 
-def add_to_outbox(
-    connection: Connection, events: Iterable[CloudEvent], registry: SchemaRegistry | None = None
-) -> int:
+def add_to_outbox(connection: Connection, events: Iterable[CloudEvent], registry: SchemaRegistry | None = None) -> int:
     """Validate each event against its contract and stage it; an invalid event fails the transaction."""
     registry = registry or default_registry()
     rows = []

@@ -11,7 +11,9 @@ from services.common.settings import Settings
 from services.common.worker import build_worker_service, run_worker
 
 
-def run_service_worker(service: str, settings: Settings, consumers: Mapping[str, tuple[str, Mapping[str, EventHandler]]]) -> None:
+def run_service_worker(
+    service: str, settings: Settings, consumers: Mapping[str, tuple[str, Mapping[str, EventHandler]]]
+) -> None:
     """``consumers`` maps a queue name to (inbox consumer name, handlers by event type)."""
     engine = make_engine(
         settings.database(service).app_url,

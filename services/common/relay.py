@@ -57,8 +57,10 @@ class ConfirmedPublisher:
             connection.connect()
             self._connection = connection
             self._producer = kombu.Producer(
-                connection.channel(), exchange=kombu.Exchange(EVENTS_EXCHANGE, type="topic", no_declare=True),
-                auto_declare=False, on_return=self._on_return,
+                connection.channel(),
+                exchange=kombu.Exchange(EVENTS_EXCHANGE, type="topic", no_declare=True),
+                auto_declare=False,
+                on_return=self._on_return,
             )
             self.reconnects += 1
         return self._producer
@@ -67,8 +69,9 @@ class ConfirmedPublisher:
         properties = getattr(message, "properties", {}) or {}
         self._returned.add(str(properties.get("message_id")))
 
-    def publish(self, body: bytes, *, message_id: str, routing_key: str, event_type: str,
-                exchange: str = EVENTS_EXCHANGE) -> None:
+    def publish(
+        self, body: bytes, *, message_id: str, routing_key: str, event_type: str, exchange: str = EVENTS_EXCHANGE
+    ) -> None:
         try:
             producer = self._ensure()
             producer.publish(
@@ -106,8 +109,14 @@ class RelayStats:
 
 
 class OutboxRelay:
-    def __init__(self, engine: Engine, publisher: ConfirmedPublisher, service: str, batch_size: int = 500,
-                 max_backoff_s: float = 15.0):
+    def __init__(
+        self,
+        engine: Engine,
+        publisher: ConfirmedPublisher,
+        service: str,
+        batch_size: int = 500,
+        max_backoff_s: float = 15.0,
+    ):
         self.engine = engine
         self.publisher = publisher
         self.service = service
@@ -137,22 +146,22 @@ class OutboxRelay:
             for row in rows:
                 try:
                     self.publisher.publish(
-                        row.payload.encode(), message_id=str(row.event_id), routing_key=row.routing_key,
+                        row.payload.encode(),
+                        message_id=str(row.event_id),
+                        routing_key=row.routing_key,
                         event_type=row.event_type,
                     )
                 except PublishFailed as failure:
                     error = failure
                     connection.execute(
-                        outbox.update().where(outbox.c.id == row.id).values(
-                            publish_attempts=outbox.c.publish_attempts + 1, last_error=str(failure)[:500]
-                        )
+                        outbox.update()
+                        .where(outbox.c.id == row.id)
+                        .values(publish_attempts=outbox.c.publish_attempts + 1, last_error=str(failure)[:500])
                     )
                     break
                 published.append(row.id)
             if published:
-                connection.execute(
-                    outbox.update().where(outbox.c.id.in_(published)).values(published_at=sa.func.now())
-                )
+                connection.execute(outbox.update().where(outbox.c.id.in_(published)).values(published_at=sa.func.now()))
         self.stats.published += len(published)
         if error is not None:
             raise error

@@ -50,7 +50,7 @@ def create_platform_tables_v1() -> None:
 def create_trust_directory_v1(with_settings: bool = False) -> None:
     """Trusts and their API keys: the registry's own records (``with_settings``), or another service's
     projection of them, where name and status stay unknown (NULL) until the event that says them."""
-    columns = [
+    columns: list[sa.schema.SchemaItem] = [
         sa.Column("trust_ods", sa.Text, primary_key=True),
         sa.Column("name", sa.Text, nullable=not with_settings),
         sa.Column("status", sa.Text, nullable=not with_settings),

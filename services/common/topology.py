@@ -55,7 +55,9 @@ class Management:
         self.timeout = timeout
         self.http = requests.Session()
 
-    def request(self, method: str, path: str, json: object | None = None, ok: tuple[int, ...] = ()) -> requests.Response:
+    def request(
+        self, method: str, path: str, json: object | None = None, ok: tuple[int, ...] = ()
+    ) -> requests.Response:
         try:
             response = self.http.request(method, self.base + path, json=json, auth=self.auth, timeout=self.timeout)
         except requests.RequestException as error:

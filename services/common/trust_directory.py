@@ -70,8 +70,12 @@ def record_key_issued(connection: Connection, event: CloudEvent) -> None:
     data = event.data
     connection.execute(
         insert(api_keys)
-        .values(key_id=data["key_id"], trust_ods=data["ods"], secret_sha256=data["secret_sha256"],
-                issued_at=data["issued_at"])
+        .values(
+            key_id=data["key_id"],
+            trust_ods=data["ods"],
+            secret_sha256=data["secret_sha256"],
+            issued_at=data["issued_at"],
+        )
         .on_conflict_do_update(index_elements=[api_keys.c.key_id], set_={"secret_sha256": data["secret_sha256"]})
     )
     upsert_trust(connection, event)
@@ -81,7 +85,10 @@ def record_key_revoked(connection: Connection, event: CloudEvent) -> None:
     data = event.data
     # revocation may arrive before issue (replay, redelivery): keep it, and never un-revoke
     statement = insert(api_keys).values(
-        key_id=data["key_id"], trust_ods=data["ods"], secret_sha256="", issued_at=data["revoked_at"],
+        key_id=data["key_id"],
+        trust_ods=data["ods"],
+        secret_sha256="",
+        issued_at=data["revoked_at"],
         revoked_at=data["revoked_at"],
     )
     connection.execute(
@@ -99,4 +106,3 @@ def projection_handlers() -> dict[str, EventHandler]:
         "plr.registry.trust.key_issued.v1": record_key_issued,
         "plr.registry.trust.key_revoked.v1": record_key_revoked,
     }
-

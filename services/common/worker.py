@@ -33,9 +33,7 @@ class RawQueueConsumer(QueueConsumer):
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         for provider in self._providers:
-            consumer = consumer_cls(
-                queues=[provider.queue], on_message=partial(self.handle_message, provider, None)
-            )
+            consumer = consumer_cls(queues=[provider.queue], on_message=partial(self.handle_message, provider, None))
             consumer.qos(prefetch_count=self.prefetch_count)
             self._consumers[provider] = consumer
         return self._consumers.values()

@@ -1,12 +1,12 @@
 """``plr``: the administrator's command.
 
-    plr trust onboard --ods RXX --name "Example NHS Trust"
-    plr trust list --service registry|matching|recruitment|integration [--json]
-    plr trust key rotate RXX [--yes]
-    plr health [--json]
-    plr outbox status [--json]
-    plr dlq list [--json]
-    plr dlq replay QUEUE [--id EVENT_ID]
+plr trust onboard --ods RXX --name "Example NHS Trust"
+plr trust list --service registry|matching|recruitment|integration [--json]
+plr trust key rotate RXX [--yes]
+plr health [--json]
+plr outbox status [--json]
+plr dlq list [--json]
+plr dlq replay QUEUE [--id EVENT_ID]
 """
 
 from __future__ import annotations
@@ -54,8 +54,10 @@ def _metadata(settings: Settings) -> tuple[tuple[str, str], ...]:
 def _rpc_failed(error: grpc.RpcError, settings: Settings) -> int:
     code = error.code()
     if code == grpc.StatusCode.UNAVAILABLE:
-        print(f"plr: the registry api at {settings.registry_api_target} is unreachable "
-              "(is `make run` running?)", file=sys.stderr)
+        print(
+            f"plr: the registry api at {settings.registry_api_target} is unreachable (is `make run` running?)",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         print(f"plr: invalid input: {error.details()}", file=sys.stderr)
@@ -70,8 +72,9 @@ def trust_onboard(args: argparse.Namespace) -> int:
     settings = load_or_exit(require=("PLR_ADMIN_TOKEN",))
     stub, channel = _registry(settings)
     try:
-        response = stub.CreateTrust(pb.CreateTrustRequest(ods=args.ods, name=args.name),
-                                    metadata=_metadata(settings), timeout=10)
+        response = stub.CreateTrust(
+            pb.CreateTrustRequest(ods=args.ods, name=args.name), metadata=_metadata(settings), timeout=10
+        )
     except grpc.RpcError as error:
         return _rpc_failed(error, settings)
     finally:
@@ -84,7 +87,8 @@ def trust_onboard(args: argparse.Namespace) -> int:
         print(json.dumps(out))
     elif response.created:
         print(f"Onboarded trust {trust.ods} ({trust.name}).")
-        print(f"Its first API key, shown once; give it to the trust's system and store it safely:\n  {response.initial_key.key}")
+        print("Its first API key, shown once; give it to the trust's system and store it safely:")
+        print(f"  {response.initial_key.key}")
     else:
         print(f"Trust {trust.ods} ({trust.name}) already exists; nothing changed.")
     return 0
@@ -113,19 +117,25 @@ def trust_key_rotate(args: argparse.Namespace) -> int:
     stub, channel = _registry(settings)
     metadata = _metadata(settings)
     try:
-        old = [k.key_id for k in stub.ListTrustKeys(pb.ListTrustKeysRequest(ods=args.ods), metadata=metadata,
-                                                     timeout=10).keys if not k.HasField("revoked_at")]
+        old = [
+            k.key_id
+            for k in stub.ListTrustKeys(pb.ListTrustKeysRequest(ods=args.ods), metadata=metadata, timeout=10).keys
+            if not k.HasField("revoked_at")
+        ]
         issued = stub.IssueTrustKey(pb.IssueTrustKeyRequest(ods=args.ods), metadata=metadata, timeout=10).key
         print(f"New API key for {args.ods}, shown once; store it safely:\n  {issued.key}")
         if not old:
             return 0
         if not args.yes:
             if not sys.stdin.isatty():
-                print(f"Not revoking {', '.join(old)}: no terminal to confirm on; run again with --yes "
-                      f"or revoke later.", file=sys.stderr)
+                print(
+                    f"Not revoking {', '.join(old)}: no terminal to confirm on; run again with --yes or revoke later.",
+                    file=sys.stderr,
+                )
                 return 0
-            answer = input(f"Revoke the old key(s) {', '.join(old)} now? Systems still using them will be "
-                           "refused. [y/N] ")
+            answer = input(
+                f"Revoke the old key(s) {', '.join(old)} now? Systems still using them will be refused. [y/N] "
+            )
             if answer.strip().lower() not in ("y", "yes"):
                 print("Old key(s) kept; both old and new keys work until you revoke.")
                 return 0
@@ -202,7 +212,8 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     trust = commands.add_parser("trust", help="onboard and list trusts, rotate their keys").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     onboard = trust.add_parser("onboard", help="onboard a trust (idempotent on its ODS code)")
     onboard.add_argument("--ods", required=True, help="ODS code: 3 to 5 upper-case letters or digits")
     onboard.add_argument("--name", required=True, help="the trust's name")

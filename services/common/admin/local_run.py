@@ -62,15 +62,22 @@ def reachable(url: str, default_port: int) -> bool:
 def check_dependencies(env: dict[str, str]) -> list[str]:
     problems = []
     if not reachable(env["PLR_DATABASE_URL_REGISTRY"], 5432):
-        problems.append("PostgreSQL is not reachable at " + (urlsplit(env["PLR_DATABASE_URL_REGISTRY"]).netloc
-                        .split("@")[-1]) + "; start it with: pg_ctlcluster --skip-systemctl-redirect "
-                        "$(ls /etc/postgresql) main start")
+        problems.append(
+            "PostgreSQL is not reachable at "
+            + (urlsplit(env["PLR_DATABASE_URL_REGISTRY"]).netloc.split("@")[-1])
+            + "; start it with: pg_ctlcluster --skip-systemctl-redirect "
+            "$(ls /etc/postgresql) main start"
+        )
     if not reachable(env["PLR_AMQP_URI"], 5672):
-        problems.append("RabbitMQ is not reachable at " + urlsplit(env["PLR_AMQP_URI"]).netloc.split("@")[-1]
-                        + "; start it with: rabbitmq-server -detached")
+        problems.append(
+            "RabbitMQ is not reachable at "
+            + urlsplit(env["PLR_AMQP_URI"]).netloc.split("@")[-1]
+            + "; start it with: rabbitmq-server -detached"
+        )
     elif not reachable(env["PLR_AMQP_MANAGEMENT_URL"], 15672):
-        problems.append("the RabbitMQ management API is not reachable; enable it with: "
-                        "rabbitmq-plugins enable rabbitmq_management")
+        problems.append(
+            "the RabbitMQ management API is not reachable; enable it with: rabbitmq-plugins enable rabbitmq_management"
+        )
     return problems
 
 
@@ -98,8 +105,14 @@ def main() -> None:
     processes: list[tuple[str, subprocess.Popen[str]]] = []
     plan = [("registry", "api")] + [(s, "worker") for s in SERVICES]
     for service, role in plan:
-        child = subprocess.Popen([*process_cmd, service, role], env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        child = subprocess.Popen(
+            [*process_cmd, service, role],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         processes.append((f"{service}-{role}", child))
         threading.Thread(target=_pump, args=(f"{service}-{role}", child.stdout), daemon=True).start()
 
@@ -136,7 +149,9 @@ def _onboard_demo_trust(bin_dir: Path, env: dict[str, str], stopping: threading.
     while not stopping.is_set() and time.monotonic() < deadline:
         result = subprocess.run(
             [str(bin_dir / "plr"), "trust", "onboard", "--ods", DEMO_TRUST[0], "--name", DEMO_TRUST[1]],
-            env=env, capture_output=True, text=True,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if result.returncode == 0:
             print("plr: demo trust: " + result.stdout.strip().replace("\n", "\nplr: "), flush=True)

@@ -28,8 +28,13 @@ def service_queues(service: str) -> tuple[QueueSpec, ...]:
 
 
 def _engine(settings: Settings, service: str) -> sa.engine.Engine:
-    return make_engine(settings.database(service).app_url, pool_size=1, application_name="plr-admin",
-                       connect_timeout_s=settings.connect_timeout_s, statement_timeout_ms=settings.statement_timeout_ms)
+    return make_engine(
+        settings.database(service).app_url,
+        pool_size=1,
+        application_name="plr-admin",
+        connect_timeout_s=settings.connect_timeout_s,
+        statement_timeout_ms=settings.statement_timeout_ms,
+    )
 
 
 def list_trusts(settings: Settings, service: str) -> list[dict[str, Any]]:
@@ -37,7 +42,9 @@ def list_trusts(settings: Settings, service: str) -> list[dict[str, Any]]:
     try:
         with scoped_transaction(engine, TenantScope.platform_wide()) as connection:
             rows = connection.execute(
-                sa.select(trusts.c.trust_ods, trusts.c.name, trusts.c.status, trusts.c.version).order_by(trusts.c.trust_ods)
+                sa.select(trusts.c.trust_ods, trusts.c.name, trusts.c.status, trusts.c.version).order_by(
+                    trusts.c.trust_ods
+                )
             ).all()
     finally:
         engine.dispose()
@@ -57,7 +64,9 @@ def health_checks(settings: Settings) -> list[Check]:
     try:
         response = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=3)
         serving = response.status == health_pb2.HealthCheckResponse.SERVING
-        checks.append(Check("registry api", serving, health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)))
+        checks.append(
+            Check("registry api", serving, health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))
+        )
     except grpc.RpcError as error:
         checks.append(Check("registry api", False, f"{error.code().name}: {settings.registry_api_target}"))
     finally:
@@ -70,7 +79,8 @@ def health_checks(settings: Settings) -> list[Check]:
                 with engine.connect() as connection:
                     beat = connection.execute(
                         sa.select(worker_heartbeats.c.beat_at, sa.func.now()).where(
-                            worker_heartbeats.c.worker == f"{service}-worker")
+                            worker_heartbeats.c.worker == f"{service}-worker"
+                        )
                     ).first()
             finally:
                 engine.dispose()
@@ -91,8 +101,13 @@ def health_checks(settings: Settings) -> list[Check]:
                 checks.append(Check(f"queue {spec.name}", False, "not declared (run migrate)"))
                 continue
             consumers = int(str(info.get("consumers", 0)))
-            checks.append(Check(f"queue {spec.name}", consumers > 0,
-                                f"{consumers} consumer(s), {info.get('messages', 0)} message(s) waiting"))
+            checks.append(
+                Check(
+                    f"queue {spec.name}",
+                    consumers > 0,
+                    f"{consumers} consumer(s), {info.get('messages', 0)} message(s) waiting",
+                )
+            )
     return checks
 
 
@@ -103,19 +118,24 @@ def outbox_status(settings: Settings) -> list[dict[str, Any]]:
         try:
             with engine.connect() as connection:
                 row = connection.execute(
-                    sa.select(sa.func.count(), sa.func.min(outbox.c.created_at), sa.func.now(),
-                              sa.func.max(outbox.c.last_error))
-                    .where(outbox.c.published_at.is_(None))
+                    sa.select(
+                        sa.func.count(),
+                        sa.func.min(outbox.c.created_at),
+                        sa.func.now(),
+                        sa.func.max(outbox.c.last_error),
+                    ).where(outbox.c.published_at.is_(None))
                 ).one()
         finally:
             engine.dispose()
         pending, oldest, now, last_error = row
-        report.append({
-            "service": service,
-            "pending": pending,
-            "oldest_age_s": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
-            "last_error": last_error,
-        })
+        report.append(
+            {
+                "service": service,
+                "pending": pending,
+                "oldest_age_s": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
+                "last_error": last_error,
+            }
+        )
     return report
 
 
@@ -127,22 +147,25 @@ def dead_letters(settings: Settings, limit: int = 100) -> list[dict[str, Any]]:
         if not name.endswith(DEAD_LETTER_SUFFIX) or not queue.get("messages"):
             continue
         response = management.request(
-            "POST", f"/queues/{management.v}/{kombu.utils.url.quote(name, safe='')}/get",
+            "POST",
+            f"/queues/{management.v}/{kombu.utils.url.quote(name, safe='')}/get",
             {"count": limit, "ackmode": "ack_requeue_true", "encoding": "auto", "truncate": 2000},
         )
         for message in response.json():
             properties = message.get("properties", {})
             headers = properties.get("headers", {}) or {}
             deaths = headers.get("x-death") or [{}]
-            letters.append({
-                "dead_letter_queue": name,
-                "queue": name.removesuffix(DEAD_LETTER_SUFFIX),
-                "event_id": properties.get("message_id"),
-                "type": headers.get("ce-type"),
-                "reason": headers.get("x-first-death-reason") or deaths[0].get("reason"),
-                "deaths": sum(int(d.get("count", 1)) for d in deaths),
-                "dead_lettered_at": _death_time(deaths[0].get("time")),
-            })
+            letters.append(
+                {
+                    "dead_letter_queue": name,
+                    "queue": name.removesuffix(DEAD_LETTER_SUFFIX),
+                    "event_id": properties.get("message_id"),
+                    "type": headers.get("ce-type"),
+                    "reason": headers.get("x-first-death-reason") or deaths[0].get("reason"),
+                    "deaths": sum(int(d.get("count", 1)) for d in deaths),
+                    "dead_lettered_at": _death_time(deaths[0].get("time")),
+                }
+            )
     return letters
 
 
@@ -173,9 +196,15 @@ def replay_dead_letters(settings: Settings, queue: str, event_id: str | None = N
                 continue
             headers = {k: v for k, v in (message.headers or {}).items() if k != "x-delivery-count"}
             producer.publish(
-                message.body, exchange="", routing_key=queue, content_type=message.content_type,
-                content_encoding=message.content_encoding, delivery_mode=2,
-                message_id=message.properties.get("message_id"), headers=headers, retry=False,
+                message.body,
+                exchange="",
+                routing_key=queue,
+                content_type=message.content_type,
+                content_encoding=message.content_encoding,
+                delivery_mode=2,
+                message_id=message.properties.get("message_id"),
+                headers=headers,
+                retry=False,
             )
             message.ack()
             replayed += 1

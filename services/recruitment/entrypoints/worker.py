@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from services.recruitment.adapters.topology import REGISTRY_EVENTS
 from services.common.projection_worker import run_service_worker
 from services.common.settings import Settings
 from services.common.trust_directory import projection_handlers
+from services.recruitment.adapters.topology import REGISTRY_EVENTS
 
 
 def run(settings: Settings) -> None:

@@ -20,11 +20,17 @@ def to_cloudevent(event: events.TrustEvent, correlation_id: str | None = None) -
         case events.TrustOnboarded():
             kind, data = "onboarded", {"ods": event.ods, "name": event.name}
         case events.TrustKeyIssued():
-            kind, data = "key_issued", {"ods": event.ods, "key_id": event.key_id,
-                                        "secret_sha256": event.secret_sha256, "issued_at": _iso(event.issued_at)}
+            kind, data = (
+                "key_issued",
+                {
+                    "ods": event.ods,
+                    "key_id": event.key_id,
+                    "secret_sha256": event.secret_sha256,
+                    "issued_at": _iso(event.issued_at),
+                },
+            )
         case events.TrustKeyRevoked():
-            kind, data = "key_revoked", {"ods": event.ods, "key_id": event.key_id,
-                                         "revoked_at": _iso(event.revoked_at)}
+            kind, data = "key_revoked", {"ods": event.ods, "key_id": event.key_id, "revoked_at": _iso(event.revoked_at)}
         case _:
             raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
     return CloudEvent(

@@ -65,8 +65,15 @@ class SqlTrustRepository(TrustRepository):
         # ON CONFLICT DO NOTHING: two concurrent onboardings of one code end with one trust, no error
         inserted = self.connection.execute(
             insert(trusts)
-            .values(trust_ods=trust.ods, name=trust.name, status=trust.status, version=trust.version,
-                    settings={}, created_at=trust.created_at, updated_at=trust.created_at)
+            .values(
+                trust_ods=trust.ods,
+                name=trust.name,
+                status=trust.status,
+                version=trust.version,
+                settings={},
+                created_at=trust.created_at,
+                updated_at=trust.created_at,
+            )
             .on_conflict_do_nothing()
             .returning(trusts.c.trust_ods)
         ).first()
@@ -88,8 +95,11 @@ class SqlTrustRepository(TrustRepository):
     def _save_keys(self, trust: Trust) -> None:
         for key in trust.keys:
             statement = insert(api_keys).values(
-                key_id=key.key_id, trust_ods=trust.ods, secret_sha256=key.secret_sha256,
-                issued_at=key.issued_at, revoked_at=key.revoked_at,
+                key_id=key.key_id,
+                trust_ods=trust.ods,
+                secret_sha256=key.secret_sha256,
+                issued_at=key.issued_at,
+                revoked_at=key.revoked_at,
             )
             self.connection.execute(
                 statement.on_conflict_do_update(

@@ -63,8 +63,11 @@ class Trust:
     def issue_key(self, key_id: str, secret_sha256: str, now: datetime) -> TrustKeyRecord:
         key = TrustKeyRecord(key_id=key_id, secret_sha256=secret_sha256, issued_at=now)
         self.keys.append(key)
-        self._record(events.TrustKeyIssued(ods=self.ods, key_id=key_id, secret_sha256=secret_sha256,
-                                           issued_at=now, version=self.version + 1))
+        self._record(
+            events.TrustKeyIssued(
+                ods=self.ods, key_id=key_id, secret_sha256=secret_sha256, issued_at=now, version=self.version + 1
+            )
+        )
         return key
 
     def revoke_key(self, key_id: str, now: datetime) -> TrustKeyRecord:
@@ -73,8 +76,7 @@ class Trust:
             raise NotFound(f"trust {self.ods} has no key {key_id!r}")
         if key.revoked_at is None:
             key.revoked_at = now
-            self._record(events.TrustKeyRevoked(ods=self.ods, key_id=key_id, revoked_at=now,
-                                                version=self.version + 1))
+            self._record(events.TrustKeyRevoked(ods=self.ods, key_id=key_id, revoked_at=now, version=self.version + 1))
         return key
 
     @property

@@ -63,8 +63,13 @@ def _timestamp(value: datetime | None) -> Timestamp | None:
 
 
 def trust_message(trust: Trust) -> pb.Trust:
-    return pb.Trust(ods=trust.ods, name=trust.name, status=trust.status, version=trust.version,
-                    created_at=_timestamp(trust.created_at))
+    return pb.Trust(
+        ods=trust.ods,
+        name=trust.name,
+        status=trust.status,
+        version=trust.version,
+        created_at=_timestamp(trust.created_at),
+    )
 
 
 def key_message(key: TrustKeyRecord) -> pb.TrustKey:

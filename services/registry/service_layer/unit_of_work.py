@@ -12,6 +12,7 @@ from types import TracebackType
 from sqlalchemy.engine import Connection, Engine
 
 from services.common.db import apply_scope
+from services.common.events import CloudEvent
 from services.common.outbox import add_to_outbox
 from services.common.tenancy import TenantScope
 from services.registry.adapters.event_mapping import to_cloudevent
@@ -63,7 +64,7 @@ class SqlUnitOfWork(UnitOfWork):
 
     def commit(self) -> None:
         assert self._connection is not None
-        events = []
+        events: list[CloudEvent] = []
         for trust in self.collect_events():
             events.extend(to_cloudevent(e, self.correlation_id) for e in trust.pending_events)
             trust.pending_events.clear()

@@ -59,8 +59,14 @@ def test_topology_declaration_is_idempotent_and_sets_the_dead_letter_policy(infr
         vhost = management.request("GET", f"/vhosts/{management.v}").json()
         assert vhost["default_queue_type"] == "quorum"
         # the management API reports a new queue's effective policy once its stats are collected
-        info = wait_for(lambda: (management.queue_info(QUEUES[0].name) or {}).get("effective_policy_definition")
-                        and management.queue_info(QUEUES[0].name), timeout=15, message="the queue's policy")
+        info = wait_for(
+            lambda: (
+                (management.queue_info(QUEUES[0].name) or {}).get("effective_policy_definition")
+                and management.queue_info(QUEUES[0].name)
+            ),
+            timeout=15,
+            message="the queue's policy",
+        )
         assert info["type"] == "quorum"
         definition = info["effective_policy_definition"]
         assert definition["dead-letter-strategy"] == "at-least-once"

@@ -28,13 +28,21 @@ def two_trusts(stack: PlrStack) -> PlrStack:
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_tenant_table_has_forced_row_level_security(stack: PlrStack, service: str) -> None:
     with stack.engine(service, "owner").connect() as connection:
-        rows = connection.execute(sa.text(
-            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
-        )).all()
-        tenant_tables = {r.table_name for r in connection.execute(sa.text(
-            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' "
-            "AND column_name = 'trust_ods'"))}
+        rows = connection.execute(
+            sa.text(
+                "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
+            )
+        ).all()
+        tenant_tables = {
+            r.table_name
+            for r in connection.execute(
+                sa.text(
+                    "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND column_name = 'trust_ods'"
+                )
+            )
+        }
     tables = {r.relname: (r.relrowsecurity, r.relforcerowsecurity) for r in rows}
     assert tenant_tables - PLATFORM_TABLES, "no tenant-owned tables found"
     for table in tenant_tables - PLATFORM_TABLES:
@@ -44,12 +52,16 @@ def test_every_tenant_table_has_forced_row_level_security(stack: PlrStack, servi
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_application_role_owns_nothing_and_cannot_bypass_rls(stack: PlrStack, service: str) -> None:
     with stack.engine(service).connect() as connection:
-        role = connection.execute(sa.text(
-            "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
-        )).one()
-        owned = connection.execute(sa.text(
-            "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = current_user"
-        )).scalar_one()
+        role = connection.execute(
+            sa.text(
+                "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
+            )
+        ).one()
+        owned = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = current_user"
+            )
+        ).scalar_one()
         with pytest.raises(sa.exc.ProgrammingError):
             connection.execute(sa.text("ALTER TABLE trusts DISABLE ROW LEVEL SECURITY"))
     assert tuple(role) == (False, False, False, False)
@@ -73,11 +85,15 @@ def test_a_trust_scope_sees_and_writes_only_its_own_rows(two_trusts: PlrStack) -
         changed = connection.execute(trusts.update().where(trusts.c.trust_ods == "RLB").values(name="taken")).rowcount
         assert changed == 0
         assert connection.execute(trusts.delete().where(trusts.c.trust_ods == "RLB")).rowcount == 0
-    with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
-        with scoped_transaction(engine, TenantScope.trust("RLA")) as connection:
-            connection.execute(trusts.insert().values(trust_ods="RLC", name="Smuggled", status="active", version=1))
+    with (
+        pytest.raises(sa.exc.ProgrammingError, match="row-level security"),
+        scoped_transaction(engine, TenantScope.trust("RLA")) as connection,
+    ):
+        connection.execute(trusts.insert().values(trust_ods="RLC", name="Smuggled", status="active", version=1))
     with scoped_transaction(engine, TenantScope.platform_wide()) as connection:
-        assert connection.execute(sa.select(trusts.c.name).where(trusts.c.trust_ods == "RLB")).scalar_one() == "RLB Trust"
+        assert (
+            connection.execute(sa.select(trusts.c.name).where(trusts.c.trust_ods == "RLB")).scalar_one() == "RLB Trust"
+        )
 
 
 def test_the_setting_is_local_to_its_transaction(two_trusts: PlrStack) -> None:

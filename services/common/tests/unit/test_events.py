@@ -30,9 +30,16 @@ def test_a_schema_refuses_unknown_data_fields(event_type: str) -> None:
 
 
 def _example() -> CloudEvent:
-    return CloudEvent(type="plr.registry.trust.onboarded.v1", source="plr/registry",
-                      data={"ods": "RXX", "name": "Example"}, aggregate_type="trust", aggregate_id="RXX",
-                      aggregate_version=1, trust_ods="RXX", correlation_id="c-1")
+    return CloudEvent(
+        type="plr.registry.trust.onboarded.v1",
+        source="plr/registry",
+        data={"ods": "RXX", "name": "Example"},
+        aggregate_type="trust",
+        aggregate_id="RXX",
+        aggregate_version=1,
+        trust_ods="RXX",
+        correlation_id="c-1",
+    )
 
 
 def test_an_event_round_trips_through_its_json() -> None:

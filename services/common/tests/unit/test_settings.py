@@ -13,8 +13,10 @@ from services.common.settings import SettingsError, load_settings, read_env_file
 VALID = {
     "PLR_AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/%2Fplr",
     "PLR_AMQP_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672",
-    **{f"PLR_DATABASE_URL_{s}": f"postgresql://app@127.0.0.1/plr_{s.lower()}"
-       for s in ("REGISTRY", "MATCHING", "RECRUITMENT", "INTEGRATION")},
+    **{
+        f"PLR_DATABASE_URL_{s}": f"postgresql://app@127.0.0.1/plr_{s.lower()}"
+        for s in ("REGISTRY", "MATCHING", "RECRUITMENT", "INTEGRATION")
+    },
 }
 
 
@@ -65,8 +67,14 @@ def test_an_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
 
 def test_a_process_with_a_missing_setting_exits_with_one_line_naming_it() -> None:
     env = {"PATH": "/usr/bin:/bin", "PLR_ENV_FILE": "/nonexistent"}
-    result = subprocess.run([sys.executable, "-m", "services.common.process", "registry", "migrate"],
-                            env=env, capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[4])
+    result = subprocess.run(
+        [sys.executable, "-m", "services.common.process", "registry", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[4],
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "PLR_AMQP_URI" in lines[0]

@@ -25,8 +25,11 @@ class RegistryClient:
         return bearer(self.admin_token)
 
     def onboard(self, ods: str, name: str | None = None) -> pb.CreateTrustResponse:
-        return self.stub.CreateTrust(pb.CreateTrustRequest(ods=ods, name=f"{ods} NHS Trust" if name is None else name),
-                                     metadata=self.as_admin(), timeout=10)
+        return self.stub.CreateTrust(
+            pb.CreateTrustRequest(ods=ods, name=f"{ods} NHS Trust" if name is None else name),
+            metadata=self.as_admin(),
+            timeout=10,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,9 @@ NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 
 def raw_call(registry: RegistryClient, method: str, payload: bytes) -> grpc.StatusCode:
     """Send bytes as they are, without a stub's serializer (which would refuse to make bad ones)."""
-    call = registry.channel.unary_unary(f"/{SERVICE.full_name}/{method}", request_serializer=None,
-                                        response_deserializer=None)
+    call = registry.channel.unary_unary(
+        f"/{SERVICE.full_name}/{method}", request_serializer=None, response_deserializer=None
+    )
     try:
         call(payload, metadata=registry.as_admin(), timeout=10)
     except grpc.RpcError as error:
@@ -29,16 +30,20 @@ def raw_call(registry: RegistryClient, method: str, payload: bytes) -> grpc.Stat
 
 
 UNDECODABLE = [
-    b"\xff\xff\xff\xff",          # an invalid tag
-    b"\x0a\x05ab",                # a length running past the end
-    b"\x0f",                      # a wire type that does not exist
+    b"\xff\xff\xff\xff",  # an invalid tag
+    b"\x0a\x05ab",  # a length running past the end
+    b"\x0f",  # a wire type that does not exist
 ]
 NOT_UTF8 = [
-    b"\x0a\x02\xc3\x28",          # field 1 (a string here) that is not UTF-8
-    b"\x0a\x03\xed\xa0\x80",      # field 1 holding a UTF-16 surrogate
+    b"\x0a\x02\xc3\x28",  # field 1 (a string here) that is not UTF-8
+    b"\x0a\x03\xed\xa0\x80",  # field 1 holding a UTF-16 surrogate
 ]
-FIELD_1_IS_TEXT = [m.name for m in SERVICE.methods if m.input_type.fields_by_number.get(1) is not None
-                   and m.input_type.fields_by_number[1].type == m.input_type.fields_by_number[1].TYPE_STRING]
+FIELD_1_IS_TEXT = [
+    m.name
+    for m in SERVICE.methods
+    if m.input_type.fields_by_number.get(1) is not None
+    and m.input_type.fields_by_number[1].type == m.input_type.fields_by_number[1].TYPE_STRING
+]
 
 
 @pytest.mark.parametrize("method", [m.name for m in SERVICE.methods])
@@ -69,10 +74,13 @@ def test_an_oversized_request_is_resource_exhausted(registry: RegistryClient) ->
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ods=st.text(max_size=8), name=st.text(max_size=250))
-def test_any_text_in_create_trust_is_refused_by_field_or_accepted(registry: RegistryClient, ods: str, name: str) -> None:
+def test_any_text_in_create_trust_is_refused_by_field_or_accepted(
+    registry: RegistryClient, ods: str, name: str
+) -> None:
     try:
-        response = registry.stub.CreateTrust(pb.CreateTrustRequest(ods=ods, name=name),
-                                             metadata=registry.as_admin(), timeout=10)
+        response = registry.stub.CreateTrust(
+            pb.CreateTrustRequest(ods=ods, name=name), metadata=registry.as_admin(), timeout=10
+        )
     except grpc.RpcError as error:
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, (error.code(), error.details())
         assert error.details().startswith(("ods:", "name:")), error.details()
@@ -98,7 +106,8 @@ def test_bad_paging_is_named(registry: RegistryClient, request_: pb.ListTrustsRe
 @pytest.mark.parametrize("key_id", ["", "nope", "plrk_" + "A" * 16, "x" * 5000])
 def test_a_bad_key_id_is_named(registry: RegistryClient, key_id: str) -> None:
     with pytest.raises(grpc.RpcError) as refused:
-        registry.stub.RevokeTrustKey(pb.RevokeTrustKeyRequest(ods="RXX", key_id=key_id),
-                                     metadata=registry.as_admin(), timeout=5)
+        registry.stub.RevokeTrustKey(
+            pb.RevokeTrustKeyRequest(ods="RXX", key_id=key_id), metadata=registry.as_admin(), timeout=5
+        )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "key_id" in refused.value.details()

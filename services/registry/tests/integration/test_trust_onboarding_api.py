@@ -20,8 +20,10 @@ pytestmark = pytest.mark.integration
 
 def _counts(stack: PlrStack) -> tuple[int, int]:
     with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
-        return (connection.execute(sa.select(sa.func.count()).select_from(trusts)).scalar_one(),
-                connection.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one())
+        return (
+            connection.execute(sa.select(sa.func.count()).select_from(trusts)).scalar_one(),
+            connection.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one(),
+        )
 
 
 def test_onboarding_creates_the_trust_its_first_key_and_two_events(registry: RegistryClient, stack: PlrStack) -> None:
@@ -30,9 +32,15 @@ def test_onboarding_creates_the_trust_its_first_key_and_two_events(registry: Reg
     assert response.trust.ods == "RA1" and response.trust.name == "Alpha NHS Trust"
     assert response.initial_key.key.startswith(response.initial_key.key_id + ".")
     with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
-        types = connection.execute(
-            sa.select(outbox.c.event_type).where(outbox.c.aggregate_id == "RA1").order_by(outbox.c.aggregate_version)
-        ).scalars().all()
+        types = (
+            connection.execute(
+                sa.select(outbox.c.event_type)
+                .where(outbox.c.aggregate_id == "RA1")
+                .order_by(outbox.c.aggregate_version)
+            )
+            .scalars()
+            .all()
+        )
     assert types == ["plr.registry.trust.onboarded.v1", "plr.registry.trust.key_issued.v1"]
 
 
@@ -66,8 +74,9 @@ def test_a_trust_key_reads_its_own_trust(registry: RegistryClient) -> None:
 def test_a_revoked_key_is_refused_and_the_new_one_works(registry: RegistryClient) -> None:
     old = registry.onboard("RA4").initial_key
     new = registry.stub.IssueTrustKey(pb.IssueTrustKeyRequest(ods="RA4"), metadata=registry.as_admin(), timeout=5).key
-    registry.stub.RevokeTrustKey(pb.RevokeTrustKeyRequest(ods="RA4", key_id=old.key_id),
-                                 metadata=registry.as_admin(), timeout=5)
+    registry.stub.RevokeTrustKey(
+        pb.RevokeTrustKeyRequest(ods="RA4", key_id=old.key_id), metadata=registry.as_admin(), timeout=5
+    )
     with pytest.raises(grpc.RpcError) as refused:
         registry.stub.GetTrust(pb.GetTrustRequest(), metadata=bearer(old.key), timeout=5)
     assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
@@ -76,7 +85,9 @@ def test_a_revoked_key_is_refused_and_the_new_one_works(registry: RegistryClient
     assert {k.key_id: k.HasField("revoked_at") for k in keys} == {old.key_id: True, new.key_id: False}
 
 
-@pytest.mark.parametrize("credential", [None, "Bearer nonsense", "Bearer plrk_aaaaaaaaaaaaaaaa." + "x" * 43, "Basic abc"])
+@pytest.mark.parametrize(
+    "credential", [None, "Bearer nonsense", "Bearer plrk_aaaaaaaaaaaaaaaa." + "x" * 43, "Basic abc"]
+)
 def test_calls_without_a_valid_credential_are_unauthenticated(registry: RegistryClient, credential: str | None) -> None:
     metadata = () if credential is None else (("authorization", credential),)
     with pytest.raises(grpc.RpcError) as refused:
@@ -89,8 +100,9 @@ def test_list_trusts_pages_through_every_trust_in_code_order(registry: RegistryC
         registry.onboard(ods)
     seen, token = [], ""
     while True:
-        page = registry.stub.ListTrusts(pb.ListTrustsRequest(page_size=2, page_token=token),
-                                        metadata=registry.as_admin(), timeout=5)
+        page = registry.stub.ListTrusts(
+            pb.ListTrustsRequest(page_size=2, page_token=token), metadata=registry.as_admin(), timeout=5
+        )
         seen += [t.ods for t in page.trusts]
         token = page.next_page_token
         if not token:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 
 from services.common.errors import PreconditionFailed
+from services.common.events import CloudEvent
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.adapters.repository import TrustRepository
 from services.registry.domain.trust import Trust
 from services.registry.service_layer.unit_of_work import UnitOfWork
-from services.common.events import CloudEvent
 
 
 class FakeTrustRepository(TrustRepository):
@@ -37,6 +37,8 @@ class FakeTrustRepository(TrustRepository):
 
 
 class FakeUnitOfWork(UnitOfWork):
+    trusts: FakeTrustRepository
+
     def __init__(self) -> None:
         self.trusts = FakeTrustRepository()
         self.committed = 0

@@ -57,8 +57,11 @@ def test_every_change_to_a_trust_raises_its_version_by_one_and_records_an_event(
     trust.issue_key("plrk_0000000000000001", "a" * 64, NOW)
     trust.revoke_key("plrk_0000000000000001", NOW)
     assert trust.version == 3
-    assert [type(e) for e in trust.pending_events] == [events.TrustOnboarded, events.TrustKeyIssued,
-                                                       events.TrustKeyRevoked]
+    assert [type(e) for e in trust.pending_events] == [
+        events.TrustOnboarded,
+        events.TrustKeyIssued,
+        events.TrustKeyRevoked,
+    ]
     assert [e.version for e in trust.pending_events] == [1, 2, 3]
 
 
