@@ -1,0 +1,34 @@
+"""`make run` says which server it cannot reach, and how to start it."""
+
+from __future__ import annotations
+
+from services.common.admin.local_run import check_dependencies, local_env_lines
+from services.common.settings import load_settings, read_env_file
+from tests.support.infra import free_port
+
+
+def _env(tmp_path, **overrides: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    file = tmp_path / "plr.env"
+    file.write_text("\n".join(local_env_lines()) + "\n")
+    env = read_env_file(file)
+    env.update(overrides)
+    return env
+
+
+def test_the_local_env_file_is_complete_and_valid(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = load_settings(_env(tmp_path))
+    assert settings.amqp_vhost == "/plr" and settings.admin_token
+
+
+def test_an_unreachable_postgresql_is_named_with_how_to_start_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    env = _env(tmp_path, PLR_DATABASE_URL_REGISTRY=f"postgresql://x@127.0.0.1:{port}/db")
+    problems = check_dependencies(env)
+    assert any(f"PostgreSQL is not reachable at 127.0.0.1:{port}" in p and "pg_ctlcluster" in p for p in problems)
+
+
+def test_an_unreachable_rabbitmq_is_named_with_how_to_start_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    env = _env(tmp_path, PLR_AMQP_URI=f"amqp://guest:guest@127.0.0.1:{port}/%2Fplr")
+    problems = check_dependencies(env)
+    assert any(f"RabbitMQ is not reachable at 127.0.0.1:{port}" in p and "rabbitmq-server" in p for p in problems)
