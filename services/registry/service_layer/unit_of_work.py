@@ -49,18 +49,25 @@ class SqlUnitOfWork(UnitOfWork):
 
     def __enter__(self) -> SqlUnitOfWork:
         self._connection = self.engine.connect()
-        self._connection.begin()
-        apply_scope(self._connection, self.scope)
+        self._begin()
         self.trusts = SqlTrustRepository(self._connection)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        try:
-            self.rollback()
-        finally:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                if connection.in_transaction():
+                    connection.rollback()
+            finally:
+                connection.close()
+
+    def _begin(self) -> None:
+        # every transaction of the unit of work is scoped: a statement after commit or rollback must
+        # not run in an autobegun, unscoped transaction (which RLS would show as empty)
+        assert self._connection is not None
+        self._connection.begin()
+        apply_scope(self._connection, self.scope)
 
     def commit(self) -> None:
         assert self._connection is not None
@@ -70,9 +77,10 @@ class SqlUnitOfWork(UnitOfWork):
             trust.pending_events.clear()
         add_to_outbox(self._connection, events)
         self._connection.commit()
-        self._connection.begin()
-        apply_scope(self._connection, self.scope)
+        self._begin()
 
     def rollback(self) -> None:
-        if self._connection is not None and self._connection.in_transaction():
-            self._connection.rollback()
+        if self._connection is not None:
+            if self._connection.in_transaction():
+                self._connection.rollback()
+            self._begin()

@@ -109,3 +109,21 @@ def test_list_trusts_pages_through_every_trust_in_code_order(registry: RegistryC
             break
     assert [o for o in seen if o.startswith("RP")] == ["RP1", "RP2", "RP3"]
     assert seen == sorted(seen)
+
+
+def test_concurrent_onboardings_of_one_code_make_one_trust_and_one_key(
+    registry: RegistryClient, stack: PlrStack
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(lambda _: registry.onboard("RCC", "Concurrent NHS Trust"), range(6)))
+    assert sum(r.created for r in responses) == 1
+    assert {r.trust.ods for r in responses} == {"RCC"}
+    keys = registry.stub.ListTrustKeys(pb.ListTrustKeysRequest(ods="RCC"), metadata=registry.as_admin(), timeout=5)
+    assert len(keys.keys) == 1
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
+        events = connection.execute(
+            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.aggregate_id == "RCC")
+        ).scalar_one()
+    assert events == 2
