@@ -61,8 +61,12 @@ def system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
         for service in SERVICES:
             running.start(service, "worker")
         try:
-            wait_for(lambda: stack.plr("health").returncode == 0, timeout=60, interval=0.5,
-                     message="every process to be healthy")
+            wait_for(
+                lambda: stack.plr("health").returncode == 0,
+                timeout=60,
+                interval=0.5,
+                message="every process to be healthy",
+            )
             yield stack, running
         finally:
             codes = running.stop()
@@ -98,19 +102,28 @@ def test_onboarding_reaches_every_service_within_five_seconds(system: tuple[PlrS
     assert result.returncode == 0, result.stderr
     assert "plrk_" in result.stdout
     started = time.monotonic()
-    wait_for(lambda: all(any(t["ods"] == "RXX" for t in rows) for rows in trust_lists(stack).values()),
-             timeout=5, interval=0.2, message="RXX in every service's trust list")
+    wait_for(
+        lambda: all(any(t["ods"] == "RXX" for t in rows) for rows in trust_lists(stack).values()),
+        timeout=5,
+        interval=0.2,
+        message="RXX in every service's trust list",
+    )
     print(f"RXX reached all four services in {time.monotonic() - started:.2f}s")
     for rows in trust_lists(stack).values():
         assert [t for t in rows if t["ods"] == "RXX"] == [
-            {"ods": "RXX", "name": "Example NHS Trust", "status": "active", "version": 2}]
+            {"ods": "RXX", "name": "Example NHS Trust", "status": "active", "version": 2}
+        ]
 
 
 def test_a_second_onboarding_creates_nothing_anywhere(system: tuple[PlrStack, Running]) -> None:
     stack, _ = system
     assert stack.plr("trust", "onboard", "--ods", "RYY", "--name", "Second NHS Trust").returncode == 0
-    wait_for(lambda: all(any(t["ods"] == "RYY" for t in rows) for rows in trust_lists(stack).values()),
-             timeout=5, interval=0.2, message="RYY everywhere")
+    wait_for(
+        lambda: all(any(t["ods"] == "RYY" for t in rows) for rows in trust_lists(stack).values()),
+        timeout=5,
+        interval=0.2,
+        message="RYY everywhere",
+    )
     wait_for(lambda: stack.plr("outbox", "status", "--json").stdout.count('"pending": 0') == 4, timeout=5)
     before = row_counts(stack)
     again = stack.plr("trust", "onboard", "--ods", "RYY", "--name", "Second NHS Trust")
@@ -165,8 +178,12 @@ def test_health_fails_when_a_worker_stops(system: tuple[PlrStack, Running]) -> N
     worker = running.processes["integration-worker"]
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0
-    failing = wait_for(lambda: (r := stack.plr("health")).returncode != 0 and r, timeout=10, interval=0.5,
-                       message="health to notice the stopped worker")
+    failing = wait_for(
+        lambda: (r := stack.plr("health")).returncode != 0 and r,
+        timeout=10,
+        interval=0.5,
+        message="health to notice the stopped worker",
+    )
     assert "FAIL  queue integration.registry-events" in failing.stdout
     running.start("integration", "worker")
     wait_for(lambda: stack.plr("health").returncode == 0, timeout=30, interval=0.5, message="health again")

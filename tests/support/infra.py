@@ -130,14 +130,24 @@ class PlrStack:
     def process(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         env = {**os.environ, **self.env, **(extra_env or {})}
         return subprocess.Popen(
-            [str(Path(sys.executable).parent / "plr-process"), *args], env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            [str(Path(sys.executable).parent / "plr-process"), *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
 
     def plr(self, *args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, **self.env}
-        return subprocess.run([str(Path(sys.executable).parent / "plr"), *args], env=env, capture_output=True,
-                              text=True, timeout=timeout, input=input)
+        return subprocess.run(
+            [str(Path(sys.executable).parent / "plr"), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
+        )
 
     def dispose(self) -> None:
         for engine in self._engines.values():

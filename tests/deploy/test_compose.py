@@ -1,0 +1,497 @@
+"""docker-compose.yml, deploy/Dockerfile and .dockerignore, checked offline (no Docker engine here).
+
+The Compose Specification check uses the PyPI package ``compose-spec`` (a dev dependency). It ships
+no JSON Schema file: it is a binding of the Rust crate ``compose_spec``, whose parser follows the
+specification strictly (unknown keys, wrong types, bad durations and unknown ``depends_on``
+conditions are errors), plus pydantic models generated from the specification's schema. Both are
+used. What they cannot know is checked here: that ``depends_on`` names services that exist, that
+the health checks suit Podman, that every plr process gets the settings
+``services/common/settings.py`` requires, that the start order is the one ``make run`` uses, and
+that the Dockerfile builds the layout the code expects (``PROJECT_ROOT/proto/events``).
+
+Values are resolved as compose resolves them (``${VAR}``, ``${VAR:-default}``, ``${VAR:?error}``,
+``$$``) against placeholder credentials, never against this machine's environment or a ``.env``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from services.common.process import HAS_API, ROLES
+from services.common.settings import SERVICES, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+
+# Every credential the compose file takes from the environment or .env. Each placeholder is
+# distinct, so that a URL carrying the wrong password is told apart from one carrying the right one.
+CREDENTIALS = {
+    "PLR_ADMIN_TOKEN": "placeholder-admin-token-0123456789abcdef",
+    "PLR_SERVICE_TOKEN": "placeholder-service-token-0123456789abcdef",
+    "PLR_POSTGRES_PASSWORD": "placeholder-postgres-superuser",
+    "PLR_RABBITMQ_PASSWORD": "placeholder-rabbitmq",
+    "PLR_DB_OWNER_PASSWORD": "placeholder-db-owner",
+    "PLR_DB_APP_PASSWORD": "placeholder-db-app",
+}
+
+# docker-compose 1.29.2 (the compose that runs under Podman here) rejects these newer keys
+KEYS_1_29_REJECTS = {"top level": {"name"}, "service": {"develop"}, "healthcheck": {"start_interval"}}
+
+# No image can be pulled on these machines: the stand-ins of ../shared/tools/compose-e2e provide
+# these names, and the plr image is built from deploy/Dockerfile.
+KNOWN_BASE_IMAGES = {"postgres:15", "rabbitmq:3", "python:3.11-slim"}
+PLR_IMAGE_DOCKERFILE = "deploy/Dockerfile"
+
+
+# ---- compose's variable interpolation ----
+
+class MissingVariable(Exception):
+    pass
+
+
+_REFERENCE = re.compile(r"\$(?:(?P<escaped>\$)|\{(?P<braced>[^}]*)\}|(?P<named>[A-Za-z_][A-Za-z0-9_]*))")
+_BRACED = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>.*))?", re.S)
+
+
+def interpolate_text(text: str, env: Mapping[str, str]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        if match["escaped"]:
+            return "$"
+        if match["named"]:
+            return env.get(match["named"], "")
+        braced = _BRACED.fullmatch(match["braced"])
+        if braced is None or "${" in (braced["arg"] or ""):
+            raise ValueError(f"interpolation this test does not understand: {match[0]!r}")
+        name, op, arg = braced["name"], braced["op"], braced["arg"]
+        value = env.get(name)
+        if op is None:
+            return value or ""
+        unset = value is None or (op.startswith(":") and value == "")
+        if op.endswith("-"):
+            return arg if unset else value  # type: ignore[return-value]
+        if unset:
+            raise MissingVariable(f"required variable {name} is missing a value: {arg}")
+        return value  # type: ignore[return-value]
+
+    return _REFERENCE.sub(substitute, text)
+
+
+def interpolate(node: Any, env: Mapping[str, str]) -> Any:
+    if isinstance(node, str):
+        return interpolate_text(node, env)
+    if isinstance(node, list):
+        return [interpolate(item, env) for item in node]
+    if isinstance(node, dict):
+        return {key: interpolate(value, env) for key, value in node.items()}
+    return node
+
+
+def load_compose(env: Mapping[str, str] = CREDENTIALS, text: str | None = None) -> dict[str, Any]:
+    """The file as compose sees it: YAML anchors and merge keys resolved, variables interpolated."""
+    raw = yaml.safe_load(COMPOSE_FILE.read_text() if text is None else text)
+    resolved: dict[str, Any] = interpolate(raw, env)
+    return resolved
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return load_compose()
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = compose["services"]
+    return found
+
+
+# ---- reading services ----
+
+def environment_of(service: Mapping[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {str(key): "" if value is None else str(value) for key, value in env.items()}
+
+
+def depends_on(service: Mapping[str, Any]) -> dict[str, str]:
+    """Each dependency and its condition (the short list form means service_started)."""
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):
+        return {name: "service_started" for name in deps}
+    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
+
+
+def command_of(service: Mapping[str, Any]) -> list[str]:
+    command = service.get("command") or []
+    return shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
+
+
+def is_plr_image(service: Mapping[str, Any]) -> bool:
+    build = service.get("build")
+    dockerfile = build.get("dockerfile") if isinstance(build, dict) else None
+    return dockerfile == PLR_IMAGE_DOCKERFILE
+
+
+def plr_processes(services: Mapping[str, dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Compose service name -> (plr service, role) for every service that runs ``plr-process``."""
+    return {name: tuple(command_of(svc)) for name, svc in services.items() if is_plr_image(svc)}  # type: ignore[misc]
+
+
+def shell_test(service: Mapping[str, Any]) -> str:
+    test = (service.get("healthcheck") or {}).get("test")
+    assert isinstance(test, list) and len(test) == 2 and test[0] == "CMD-SHELL", (
+        f"health check must be [CMD-SHELL, '...'] (Podman 4.3 splits CMD arguments on spaces), got {test!r}")
+    return str(test[1])
+
+
+def python_code_of(shell_command: str) -> str:
+    words = shlex.split(shell_command)
+    assert words[:2] == ["python", "-c"], shell_command
+    return words[2]
+
+
+# ---- the Compose Specification ----
+
+def test_compose_file_follows_the_compose_specification(compose: dict[str, Any]) -> None:
+    from compose_spec import PyCompose
+
+    parsed = PyCompose.from_yaml(yaml.safe_dump(compose, sort_keys=False))  # raises ValueError, naming the key
+    parsed.validate()
+    parsed.to_spec()  # and the pydantic models generated from the specification's schema
+    assert sorted(parsed.service_names()) == sorted(compose["services"])
+
+
+@pytest.mark.parametrize("breakage", [
+    ("interval: 5s", "interval: 5 parsecs"),
+    ("condition: service_completed_successfully", "condition: service_done"),
+    ("    restart: unless-stopped\n", "    restart: unless-stopped\n    restarts: 3\n"),
+])
+def test_the_specification_check_catches_what_it_should(breakage: tuple[str, str]) -> None:
+    """The check above is not vacuous: the same file, broken in one place, is refused."""
+    from compose_spec import PyCompose
+
+    old, new = breakage
+    text = COMPOSE_FILE.read_text()
+    assert old in text
+    broken = load_compose(text=text.replace(old, new, 1))
+    with pytest.raises(ValueError):
+        PyCompose.from_yaml(yaml.safe_dump(broken, sort_keys=False)).validate()
+
+
+def test_no_key_that_docker_compose_1_29_rejects(compose: dict[str, Any]) -> None:
+    assert not KEYS_1_29_REJECTS["top level"] & set(compose)
+    for name, service in compose["services"].items():
+        assert not KEYS_1_29_REJECTS["service"] & set(service), name
+        assert not KEYS_1_29_REJECTS["healthcheck"] & set(service.get("healthcheck") or {}), name
+
+
+# ---- what the specification does not check ----
+
+def test_every_depends_on_target_exists(services: dict[str, dict[str, Any]]) -> None:
+    for name, service in services.items():
+        missing = set(depends_on(service)) - set(services)
+        assert not missing, f"{name} depends on undefined service(s) {sorted(missing)}"
+
+
+def test_every_image_can_be_had_here(services: dict[str, dict[str, Any]]) -> None:
+    for name, service in services.items():
+        if is_plr_image(service):
+            assert (ROOT / service["build"].get("context", ".") / service["build"]["dockerfile"]).is_file()
+        else:
+            assert service.get("image") in KNOWN_BASE_IMAGES, f"{name}: image {service.get('image')!r}"
+
+
+def test_every_bind_mount_source_exists(services: dict[str, dict[str, Any]]) -> None:
+    for name, service in services.items():
+        for volume in service.get("volumes") or []:
+            source = volume.split(":", 1)[0] if isinstance(volume, str) else volume.get("source", "")
+            if source.startswith((".", "/")):
+                assert (ROOT / source).exists(), f"{name}: bind mount source {source} does not exist"
+
+
+def test_every_long_running_service_has_a_cmd_shell_health_check(services: dict[str, dict[str, Any]]) -> None:
+    processes = plr_processes(services)
+    long_running = [name for name in services if processes.get(name, ("", ""))[1] != "migrate"]
+    assert {"postgres", "rabbitmq", "registry-api"} <= set(long_running)
+    for name in long_running:
+        command = shell_test(services[name])
+        assert command.strip(), name
+        assert not (services[name]["healthcheck"].get("disable")), name
+
+
+def test_health_check_code_compiles_and_checks_its_own_process(services: dict[str, dict[str, Any]]) -> None:
+    for name, (service, role) in plr_processes(services).items():
+        if role == "migrate":
+            continue
+        code = python_code_of(shell_test(services[name]))
+        compile(code, f"{name} health check", "exec")  # a typo here would only show as "unhealthy"
+        if role == "api":
+            assert "grpc_health" in code and "Check(" in code, name
+            port = environment_of(services[name])["PLR_REGISTRY_API_LISTEN"].rsplit(":", 1)[1]
+            assert f":{port}'" in code, f"{name} health check asks another port than {port}"
+        else:
+            # four near-copies: each must read its own worker's heartbeat, not its neighbour's
+            assert f"database('{service}')" in code and f"'{service}-worker'" in code, name
+
+
+def test_every_service_and_role_is_deployed(services: dict[str, dict[str, Any]]) -> None:
+    """What ``make run`` starts: each service's migrate and worker, and an api where there is one."""
+    deployed = set(plr_processes(services).values())
+    expected = {(s, "migrate") for s in SERVICES} | {(s, "worker") for s in SERVICES} | {(s, "api") for s in HAS_API}
+    assert deployed == expected
+    for name, (service, role) in plr_processes(services).items():
+        assert service in SERVICES and role in ROLES, name
+
+
+def test_migrate_waits_for_healthy_servers(services: dict[str, dict[str, Any]]) -> None:
+    for name, (_, role) in plr_processes(services).items():
+        if role == "migrate":
+            deps = depends_on(services[name])
+            assert deps.get("postgres") == "service_healthy", name
+            assert deps.get("rabbitmq") == "service_healthy", name
+            assert services[name].get("restart", "no") == "no", f"{name} runs once"
+
+
+def test_api_and_workers_wait_for_every_migrate_to_succeed(services: dict[str, dict[str, Any]]) -> None:
+    """Like ``make run``: every queue is declared (by its consumer's migrate) before anything publishes."""
+    processes = plr_processes(services)
+    migrates = {name for name, (_, role) in processes.items() if role == "migrate"}
+    for name, (service, role) in processes.items():
+        if role == "migrate":
+            continue
+        deps = depends_on(services[name])
+        assert f"{service}-migrate" in migrates, f"{name} has no migrate of its own"
+        for migrate in migrates:
+            assert deps.get(migrate) == "service_completed_successfully", f"{name} does not wait for {migrate}"
+        assert deps.get("postgres") == "service_healthy", name
+        assert deps.get("rabbitmq") == "service_healthy", name
+
+
+# ---- settings: every plr process starts with a valid configuration ----
+
+def test_every_plr_process_gets_the_settings_it_requires(services: dict[str, dict[str, Any]]) -> None:
+    for name, (service, role) in plr_processes(services).items():
+        env = environment_of(services[name])
+        # what plr-process itself requires of each role, and what migrate needs here to bootstrap
+        require = {"api": ("PLR_ADMIN_TOKEN",), "migrate": ("PLR_DATABASE_ADMIN_URL",), "worker": ()}[role]
+        settings = load_settings(env, require=require)  # SettingsError names a missing or malformed one
+        assert settings.amqp_vhost == "/plr", name
+        if role == "migrate":
+            database = settings.database(service)
+            owner, app = urlsplit(database.owner_url), urlsplit(database.app_url)
+            # an owner defaulting to the app URL would make the application role own its tables,
+            # and owners bypass row-level security
+            assert owner.username != app.username, f"{name}: PLR_DATABASE_OWNER_URL_{service.upper()} not set"
+            assert (owner.hostname, owner.path) == (app.hostname, app.path), name
+        else:
+            assert not any(key.startswith(("PLR_DATABASE_OWNER_URL_", "PLR_DATABASE_ADMIN_URL")) for key in env), (
+                f"{name} gets a schema owner's or the superuser's URL; only migrate needs them")
+        if role != "api":
+            assert "PLR_ADMIN_TOKEN" not in env, f"{name} gets the administrator's token; only the api checks it"
+
+
+def test_urls_point_at_the_servers_with_their_credentials(services: dict[str, dict[str, Any]]) -> None:
+    postgres = environment_of(services["postgres"])
+    rabbitmq = environment_of(services["rabbitmq"])
+    for name, (_, role) in plr_processes(services).items():
+        env = environment_of(services[name])
+        for key in ("PLR_AMQP_URI", "PLR_AMQP_MANAGEMENT_URL"):
+            url = urlsplit(env[key])
+            assert url.hostname == "rabbitmq", f"{name} {key}"
+            broker_user = (rabbitmq["RABBITMQ_DEFAULT_USER"], rabbitmq["RABBITMQ_DEFAULT_PASS"])
+            assert (url.username, url.password) == broker_user, f"{name} {key}: not the broker's user"
+        for key, value in env.items():
+            if key.startswith("PLR_DATABASE_"):
+                url = urlsplit(value)
+                assert url.hostname == "postgres" and url.port in (None, 5432), f"{name} {key}"
+                assert url.password, f"{name} {key} has no password (the server requires one over TCP)"
+        if role == "migrate":
+            admin = urlsplit(env["PLR_DATABASE_ADMIN_URL"])
+            assert admin.username == postgres.get("POSTGRES_USER", "postgres"), name
+            assert admin.password == postgres["POSTGRES_PASSWORD"], name
+        target_host, _, target_port = env["PLR_REGISTRY_API_TARGET"].rpartition(":")
+        assert target_host in services and plr_processes(services).get(target_host) == ("registry", "api"), name
+        assert env["PLR_REGISTRY_API_LISTEN"].rpartition(":")[2] == target_port, name
+    api = environment_of(services["registry-api"])
+    # listening on 127.0.0.1 inside a container would be unreachable from every other container
+    assert api["PLR_REGISTRY_API_LISTEN"].rpartition(":")[0] in ("0.0.0.0", "[::]")
+    assert any(str(p).endswith(":" + api["PLR_REGISTRY_API_LISTEN"].rpartition(":")[2])
+               for p in services["registry-api"].get("ports", []))
+
+
+@pytest.mark.parametrize("variable", sorted(CREDENTIALS))
+def test_a_missing_credential_stops_compose_naming_it(variable: str) -> None:
+    env = {k: v for k, v in CREDENTIALS.items() if k != variable}
+    with pytest.raises(MissingVariable, match=variable):
+        load_compose(env)
+    with pytest.raises(MissingVariable, match=variable):
+        load_compose({**env, variable: ""})  # `:?` also refuses an empty value
+
+
+def test_no_credential_is_written_in_the_file(services: dict[str, dict[str, Any]]) -> None:
+    """Every password and token in the resolved file is one of the placeholders, so came from ``${...}``."""
+    placeholders = set(CREDENTIALS.values())
+    for name, service in services.items():
+        for key, value in environment_of(service).items():
+            if re.search(r"PASS|TOKEN|SECRET", key):
+                assert value in placeholders, f"{name} {key} is written in the file"
+            if "://" in value and urlsplit(value).password is not None:
+                assert urlsplit(value).password in placeholders, f"{name} {key} carries a literal password"
+
+
+def test_rabbitmq_has_the_management_plugin(services: dict[str, dict[str, Any]]) -> None:
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in services["rabbitmq"]["volumes"] if isinstance(v, str)}
+    source = mounts.get("/etc/rabbitmq/enabled_plugins")
+    assert source, "rabbitmq:3 has no management plugin unless enabled_plugins says so"
+    assert "rabbitmq_management" in (ROOT / source).read_text()
+    assert re.fullmatch(r"\[[a-z_,\s]*\]\.\s*", (ROOT / source).read_text()), "an Erlang term: [plugin, ...]."
+
+
+# ---- deploy/Dockerfile ----
+
+def dockerfile_stages() -> list[list[tuple[str, str]]]:
+    """The instructions of each stage, as (INSTRUCTION, arguments), continuation lines joined."""
+    stages: list[list[tuple[str, str]]] = []
+    pending = ""
+    for line in DOCKERFILE.read_text().splitlines():
+        if line.lstrip().startswith("#") or (not pending and not line.strip()):
+            continue  # comments, also those inside a continued instruction, are dropped
+        if line.rstrip().endswith("\\"):
+            pending += line.rstrip()[:-1]  # Docker removes the escape and the newline, nothing more
+            continue
+        instruction, _, arguments = (pending + line).strip().partition(" ")
+        pending = ""
+        if instruction.upper() == "FROM":
+            stages.append([])
+        assert stages, "the Dockerfile must begin with FROM"
+        stages[-1].append((instruction.upper(), arguments.strip()))
+    return stages
+
+
+def copy_sources_and_destination(arguments: str) -> tuple[dict[str, str], list[str], str]:
+    words = json.loads(arguments) if arguments.startswith("[") else shlex.split(arguments)
+    flags = dict(w[2:].split("=", 1) for w in words if w.startswith("--"))
+    paths = [w for w in words if not w.startswith("--")]
+    return flags, paths[:-1], paths[-1]
+
+
+def test_dockerfile_is_multi_stage_on_the_known_base() -> None:
+    stages = dockerfile_stages()
+    assert len(stages) >= 2, "a builder stage and a runtime stage"
+    for stage in stages:
+        assert stage[0][1].split()[0] in KNOWN_BASE_IMAGES, stage[0]
+    names = [stage[0][1].split()[2] for stage in stages[:-1] if len(stage[0][1].split()) == 3]
+    final_copies = [copy_sources_and_destination(a)[0] for i, a in stages[-1] if i == "COPY"]
+    assert any(flags.get("from") in names for flags in final_copies), "the final stage copies from a builder"
+
+
+def test_final_stage_runs_as_a_non_root_user_without_build_tools() -> None:
+    final = dockerfile_stages()[-1]
+    users = [arguments for instruction, arguments in final if instruction == "USER"]
+    assert users, "the final stage must set USER"
+    user = users[-1].split(":")[0]
+    assert user not in ("root", "0"), users[-1]
+    for instruction, arguments in final:
+        if instruction == "RUN":
+            # installing belongs to the builder: the final stage gets no compiler, pip run or apt cache
+            assert not re.search(r"\b(apt-get|apt|pip)\s+install\b|\bgcc\b|build-essential", arguments), arguments
+
+
+def test_entrypoint_is_plr_process() -> None:
+    final = dict(dockerfile_stages()[-1])
+    assert json.loads(final["ENTRYPOINT"]) == ["plr-process"]  # exec form: plr-process gets SIGTERM
+
+
+def test_the_image_layout_puts_proto_events_at_project_root() -> None:
+    """services/common/settings.py finds PROJECT_ROOT three levels up and reads PROJECT_ROOT/proto/events."""
+    final = dockerfile_stages()[-1]
+    workdir = PurePosixPath("/")
+    pythonpath: list[str] = []
+    copied: dict[str, PurePosixPath] = {}
+    for instruction, arguments in final:
+        if instruction == "WORKDIR":
+            workdir = workdir / arguments
+        elif instruction == "ENV":
+            found = re.search(r"\bPYTHONPATH=(\S+)", arguments)
+            pythonpath = found.group(1).split(":") if found else pythonpath
+        elif instruction == "COPY":
+            flags, sources, destination = copy_sources_and_destination(arguments)
+            if "from" not in flags:
+                for source in sources:
+                    copied[source.rstrip("/")] = workdir / destination
+    assert "services" in copied and "proto/events" in copied, copied
+    # `COPY services ./services`; a COPY into /app itself would spill the packages into /app
+    assert copied["services"].name == "services", copied["services"]
+    project_root = copied["services"].parent
+    assert str(project_root) in pythonpath, "the copied services/ must come first on PYTHONPATH"
+    events = copied["proto/events"]
+    assert events == project_root / "proto" / "events", events
+
+
+# ---- the build context ----
+
+def dockerignore_patterns() -> list[tuple[bool, re.Pattern[str]]]:
+    """(excludes?, pattern) in order; the last pattern that matches decides, as in Docker."""
+    patterns = []
+    for line in DOCKERIGNORE.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        negated = line.startswith("!")
+        glob = line.removeprefix("!").strip("/")
+        regex = "".join(".*" if part == "**" else re.escape(part).replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+                        for part in re.split(r"(\*\*)", glob))
+        patterns.append((not negated, re.compile(regex.replace(".*/", "(.*/)?"))))
+    return patterns
+
+
+def in_build_context(path: str) -> bool:
+    """Whether ``path`` (relative to the repository root) reaches the build context."""
+    parts = PurePosixPath(path).parts
+    excluded = False
+    for excludes, pattern in dockerignore_patterns():
+        # a pattern that matches a directory takes everything in it
+        if any(pattern.fullmatch("/".join(parts[:n])) for n in range(1, len(parts) + 1)):
+            excluded = excludes
+    return not excluded
+
+
+def test_dockerfile_copy_sources_exist_in_the_build_context() -> None:
+    for stage in dockerfile_stages():
+        for instruction, arguments in stage:
+            if instruction not in ("COPY", "ADD"):
+                continue
+            flags, sources, _ = copy_sources_and_destination(arguments)
+            if "from" in flags:
+                continue
+            for source in sources:
+                assert (ROOT / source).exists(), f"COPY {source}: no such file or directory"
+                assert in_build_context(source), f"COPY {source}: .dockerignore leaves it out"
+
+
+@pytest.mark.parametrize("path", [
+    "pyproject.toml",
+    "services/common/settings.py",
+    "services/registry/migrations/env.py",
+    "proto/events/cloudevent.schema.json",
+    "proto/gen/python/plr/registry/v1/registry_pb2.py",
+])
+def test_what_the_image_needs_reaches_the_build_context(path: str) -> None:
+    assert (ROOT / path).exists() and in_build_context(path)
+
+
+@pytest.mark.parametrize("path", [".env", ".plr/plr.env", ".venv/bin/python", "services/common/__pycache__/db.pyc",
+                                  "services/registry/tests/unit/__init__.py", ".git/config"])
+def test_secrets_and_build_output_stay_out_of_the_build_context(path: str) -> None:
+    assert not in_build_context(path)
