@@ -36,14 +36,15 @@ class Running:
         self.processes[name] = process
         lines: list[str] = []
         self.logs[name] = lines
-        assert process.stdout is not None
-        threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True).start()
+        stdout = process.stdout
+        assert stdout is not None
+        threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")), daemon=True).start()
 
     def stop(self) -> dict[str, int | None]:
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        codes = {}
+        codes: dict[str, int | None] = {}
         for name, process in self.processes.items():
             try:
                 codes[name] = process.wait(timeout=30)
@@ -85,7 +86,7 @@ def trust_lists(stack: PlrStack) -> dict[str, list[dict[str, object]]]:
     return listed
 
 
-def row_counts(stack: PlrStack) -> dict[str, tuple[int, int, int]]:
+def row_counts(stack: PlrStack) -> dict[str, tuple[int, ...]]:
     counts = {}
     for service in SERVICES:
         with scoped_transaction(stack.engine(service), TenantScope.platform_wide()) as connection:

@@ -6,6 +6,7 @@ import importlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import grpc
 import kombu
@@ -144,11 +145,12 @@ def dead_letters(settings: Settings, limit: int = 100) -> list[dict[str, Any]]:
     letters = []
     for queue in management.queues():
         name = str(queue["name"])
-        if not name.endswith(DEAD_LETTER_SUFFIX) or not queue.get("messages"):
+        # every dead-letter queue is read: the API's message counts lag by the statistics interval
+        if not name.endswith(DEAD_LETTER_SUFFIX):
             continue
         response = management.request(
             "POST",
-            f"/queues/{management.v}/{kombu.utils.url.quote(name, safe='')}/get",
+            f"/queues/{management.v}/{quote(name, safe='')}/get",
             {"count": limit, "ackmode": "ack_requeue_true", "encoding": "auto", "truncate": 2000},
         )
         for message in response.json():
