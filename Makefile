@@ -44,6 +44,7 @@ proto: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.pipeline
+	$(BIN)/python -m tests.bench.leader_read
 
 clean:
 	rm -rf $(VENV) .plr

@@ -3,14 +3,20 @@ settings, trust keys from this service's own trust directory (kept current by re
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from services.common.db import scoped_transaction
-from services.common.errors import Unauthenticated
+from services.common.errors import PermissionDenied, Unauthenticated
 from services.common.principals import ADMINISTRATOR, Principal, parse_api_key, secret_matches, token_matches
-from services.common.tenancy import TenantScope
+from services.common.tenancy import LEADER_ID, TenantScope
 from services.common.trust_directory import api_keys, trusts
+
+STAFF = re.compile(r"[^/\x00-\x1f\x7f]{1,100}")
 
 
 class Authenticator:
@@ -19,7 +25,24 @@ class Authenticator:
         self.admin_token = admin_token
         self.service_token = service_token
 
-    def authenticate(self, authorization: str | None) -> Principal:
+    def authenticate(self, metadata: Mapping[str, str]) -> Principal:
+        principal = self._credential(metadata.get("authorization"))
+        leader = metadata.get("x-plr-leader")
+        if leader is not None:
+            # only the portal (the service credential) may act for a leader it has signed in
+            if principal.kind != "service":
+                raise PermissionDenied("x-plr-leader is accepted only with the internal service credential")
+            if not LEADER_ID.fullmatch(leader):
+                raise Unauthenticated("x-plr-leader is not a leader id")
+            return Principal("leader", f"leader:{leader}", leader_id=leader)
+        staff = metadata.get("x-plr-staff")
+        if staff is not None and principal.kind == "trust":
+            if not STAFF.fullmatch(staff):
+                raise Unauthenticated("x-plr-staff must be 1 to 100 printable characters without '/'")
+            return replace(principal, staff=staff)
+        return principal
+
+    def _credential(self, authorization: str | None) -> Principal:
         if not authorization:
             raise Unauthenticated("no credential: send 'authorization: Bearer <key>' metadata")
         scheme, _, credential = authorization.partition(" ")

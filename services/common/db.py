@@ -47,8 +47,15 @@ def make_engine(
 def apply_scope(connection: Connection, scope: TenantScope) -> None:
     """SET LOCAL the tenant of this transaction (set_config(..., is_local => true))."""
     connection.execute(
-        sa.text("SELECT set_config('plr.trust', :trust, true), set_config('plr.platform', :platform, true)"),
-        {"trust": scope.trust_ods or "", "platform": "on" if scope.platform else "off"},
+        sa.text(
+            "SELECT set_config('plr.trust', :trust, true), set_config('plr.platform', :platform, true), "
+            "set_config('plr.leader', :leader, true)"
+        ),
+        {
+            "trust": scope.trust_ods or "",
+            "platform": "on" if scope.platform else "off",
+            "leader": scope.leader_id or "",
+        },
     )
 
 

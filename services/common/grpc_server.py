@@ -52,7 +52,7 @@ class Call:
     metadata: Mapping[str, str]
 
 
-Authenticate = Callable[[str | None], Principal]
+Authenticate = Callable[[Mapping[str, str]], Principal]
 Method = Callable[[Any, Call], protobuf_message.Message]
 
 
@@ -75,7 +75,7 @@ def _unary_handler(
         started = time.perf_counter()
         with correlated(cid):
             try:
-                principal = authenticate(metadata.get("authorization"))
+                principal = authenticate(metadata)
                 try:
                     request = request_class.FromString(raw)
                 except (protobuf_message.DecodeError, UnicodeDecodeError, ValueError, RuntimeWarning):

@@ -22,16 +22,36 @@ KEY_PATTERN = re.compile(r"(?P<key_id>plrk_[a-z0-9]{16})\.(?P<secret>[A-Za-z0-9_
 
 @dataclass(frozen=True)
 class Principal:
-    kind: Literal["administrator", "service", "trust"]
+    kind: Literal["administrator", "service", "trust", "leader"]
     name: str
     trust_ods: str | None = None
+    leader_id: str | None = None
+    # the member of a trust's staff making the call (x-plr-staff metadata), for the audit
+    staff: str | None = None
 
     @property
     def scope(self) -> TenantScope:
         if self.kind == "trust":
             assert self.trust_ods is not None
             return TenantScope.trust(self.trust_ods)
+        if self.kind == "leader":
+            assert self.leader_id is not None
+            return TenantScope.leader(self.leader_id)
         return TenantScope.platform_wide()
+
+    @property
+    def audit_name(self) -> str:
+        return f"{self.name}/{self.staff}" if self.staff else self.name
+
+    def require_leader(self) -> str:
+        if self.kind != "leader" or self.leader_id is None:
+            raise PermissionDenied("only the leader can do this (through the portal)")
+        return self.leader_id
+
+    def require_trust(self) -> str:
+        if self.kind != "trust" or self.trust_ods is None:
+            raise PermissionDenied("this method is for a trust's key")
+        return self.trust_ods
 
     def require_administrator(self) -> None:
         if self.kind != "administrator":

@@ -100,9 +100,26 @@ def record_key_revoked(connection: Connection, event: CloudEvent) -> None:
     upsert_trust(connection, event)
 
 
+def record_trust_suspended(connection: Connection, event: CloudEvent) -> None:
+    """The trust's keys stop working here (the authenticator refuses a trust that is not active)."""
+    upsert_trust(connection, event, status="suspended")
+
+
+def record_trust_resumed(connection: Connection, event: CloudEvent) -> None:
+    upsert_trust(connection, event, status="active")
+
+
+def record_trust_offboarded(connection: Connection, event: CloudEvent) -> None:
+    # its keys' revocations are events of their own (earlier versions of the same trust)
+    upsert_trust(connection, event, status="offboarded")
+
+
 def projection_handlers() -> dict[str, EventHandler]:
     return {
         "plr.registry.trust.onboarded.v1": record_trust_onboarded,
         "plr.registry.trust.key_issued.v1": record_key_issued,
         "plr.registry.trust.key_revoked.v1": record_key_revoked,
+        "plr.registry.trust.suspended.v1": record_trust_suspended,
+        "plr.registry.trust.resumed.v1": record_trust_resumed,
+        "plr.registry.trust.offboarded.v1": record_trust_offboarded,
     }

@@ -81,15 +81,25 @@ class RawResult:
 def _counts(site: ProbeSite) -> tuple[int, int]:
     with site.engine.connect() as connection:
         unpublished = connection.execute(
-            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))).scalar_one()
+            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+        ).scalar_one()
         applied = connection.execute(sa.select(sa.func.count()).select_from(probe_effects)).scalar_one()
     return int(unpublished), int(applied)
 
 
-def run_pipeline(site: ProbeSite, events: int, producers: int, max_workers: int, log_dir: Path,
-                 timeout_s: float) -> PipelineResult:
-    worker = start_probe_worker(site, "bench-worker", log_dir, relay=True, consume=PROBE_QUEUE,
-                                max_workers=max_workers, relay_interval_s=0.2, observe_deliveries=False)
+def run_pipeline(
+    site: ProbeSite, events: int, producers: int, max_workers: int, log_dir: Path, timeout_s: float
+) -> PipelineResult:
+    worker = start_probe_worker(
+        site,
+        "bench-worker",
+        log_dir,
+        relay=True,
+        consume=PROBE_QUEUE,
+        max_workers=max_workers,
+        relay_interval_s=0.2,
+        observe_deliveries=False,
+    )
     try:
         wait_for_consumers(site, PROBE_QUEUE, timeout_s=60)
         per_producer = events // producers
@@ -126,8 +136,10 @@ def run_pipeline(site: ProbeSite, events: int, producers: int, max_workers: int,
             unpublished, applied = _counts(site)
             now = time.monotonic()
             if now - last_report >= 2.0 or applied >= total:
-                say(f"  {now - started:5.1f}s  committed {len(producer.produced):>6}  "
-                    f"published {len(producer.produced) - unpublished:>6}  applied {applied:>6}")
+                say(
+                    f"  {now - started:5.1f}s  committed {len(producer.produced):>6}  "
+                    f"published {len(producer.produced) - unpublished:>6}  applied {applied:>6}"
+                )
                 last_report = now
             if applied >= total:
                 break
@@ -136,10 +148,13 @@ def run_pipeline(site: ProbeSite, events: int, producers: int, max_workers: int,
             time.sleep(0.2)
         with site.engine.connect() as connection:
             last_effect = connection.execute(sa.select(sa.func.max(probe_effects.c.recorded_at))).scalar_one()
-            p50, p95, worst = connection.execute(sa.text(
-                "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.95) WITHIN GROUP "
-                "(ORDER BY ms), max(ms) FROM (SELECT extract(epoch FROM e.recorded_at - o.created_at) * 1000 AS ms "
-                "FROM probe_effects e JOIN outbox o ON o.event_id = e.event_id) latencies")).one()
+            p50, p95, worst = connection.execute(
+                sa.text(
+                    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.95) WITHIN GROUP "
+                    "(ORDER BY ms), max(ms) FROM (SELECT extract(epoch FROM e.recorded_at - o.created_at) * 1000 AS ms "
+                    "FROM probe_effects e JOIN outbox o ON o.event_id = e.event_id) latencies"
+                )
+            ).one()
         seconds = last_effect.timestamp() - started_wall
         return PipelineResult(total, seconds, producer_seconds, (float(p50), float(p95), float(worst)))
     finally:
@@ -168,8 +183,13 @@ def run_raw(site: ProbeSite, bodies: Sequence[tuple[str, bytes]], prefetch: int,
                         finished_at = time.monotonic()
                         done.set()
 
-                consumer = kombu.Consumer(channel, queues=[kombu.Queue(RAW_QUEUE, no_declare=True)],
-                                          on_message=on_message, prefetch_count=prefetch, accept=None)
+                consumer = kombu.Consumer(
+                    channel,
+                    queues=[kombu.Queue(RAW_QUEUE, no_declare=True)],
+                    on_message=on_message,
+                    prefetch_count=prefetch,
+                    accept=None,
+                )
                 with consumer:
                     ready.set()
                     while not done.is_set():
@@ -192,8 +212,16 @@ def run_raw(site: ProbeSite, bodies: Sequence[tuple[str, bytes]], prefetch: int,
         producer = kombu.Producer(connection.channel())
         last_report = started
         for n, (event_id, body) in enumerate(bodies, start=1):
-            producer.publish(body, exchange="", routing_key=RAW_QUEUE, content_type="application/cloudevents+json",
-                             content_encoding="utf-8", delivery_mode=2, message_id=event_id, retry=False)
+            producer.publish(
+                body,
+                exchange="",
+                routing_key=RAW_QUEUE,
+                content_type="application/cloudevents+json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=event_id,
+                retry=False,
+            )
             now = time.monotonic()
             if now - last_report >= 2.0:
                 say(f"  {now - started:5.1f}s  published {n:>6}  consumed {consumed:>6}")
@@ -219,25 +247,37 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--events must be a multiple of --producers")
 
     queues = (QueueSpec(PROBE_QUEUE, (PROBE_ROUTING_KEY,)), QueueSpec(RAW_QUEUE))
-    say(f"bench: PostgreSQL {setting('PLR_TEST_DATABASE_ADMIN_URL').rpartition('@')[2]}, "
-        f"RabbitMQ {setting('PLR_TEST_AMQP_URI').rpartition('@')[2]}, {os.cpu_count()} cores")
-    with tempfile.TemporaryDirectory(prefix="plr-bench-") as scratch, probe_site(
-        setting("PLR_TEST_DATABASE_ADMIN_URL"), setting("PLR_TEST_AMQP_URI"), setting("PLR_TEST_AMQP_MANAGEMENT_URL"),
-        queues=queues,
-    ) as site:
+    say(
+        f"bench: PostgreSQL {setting('PLR_TEST_DATABASE_ADMIN_URL').rpartition('@')[2]}, "
+        f"RabbitMQ {setting('PLR_TEST_AMQP_URI').rpartition('@')[2]}, {os.cpu_count()} cores"
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="plr-bench-") as scratch,
+        probe_site(
+            setting("PLR_TEST_DATABASE_ADMIN_URL"),
+            setting("PLR_TEST_AMQP_URI"),
+            setting("PLR_TEST_AMQP_MANAGEMENT_URL"),
+            queues=queues,
+        ) as site,
+    ):
         say(f"bench: database {site.dbname}, vhost {site.vhost} (both dropped at the end)")
-        pipeline = run_pipeline(site, options.events, options.producers, options.max_workers, Path(scratch),
-                                options.timeout_s)
+        pipeline = run_pipeline(
+            site, options.events, options.producers, options.max_workers, Path(scratch), options.timeout_s
+        )
         with site.engine.connect() as connection:
-            bodies = [(str(r.event_id), str(r.payload).encode())
-                      for r in connection.execute(sa.select(outbox.c.event_id, outbox.c.payload).order_by(outbox.c.id))]
+            bodies = [
+                (str(r.event_id), str(r.payload).encode())
+                for r in connection.execute(sa.select(outbox.c.event_id, outbox.c.payload).order_by(outbox.c.id))
+            ]
         raw = run_raw(site, bodies, options.max_workers, options.timeout_s)
 
     p50, p95, worst = pipeline.latency_ms
     say("")
     say(f"pipeline (outbox -> relay -> broker -> inbox consumer), {pipeline.events} events end to end:")
-    say(f"  {pipeline.rate:8.0f} events/s   ({pipeline.seconds:.1f}s; producers committed all in "
-        f"{pipeline.producer_seconds:.1f}s = {pipeline.events / pipeline.producer_seconds:.0f} tx/s)")
+    say(
+        f"  {pipeline.rate:8.0f} events/s   ({pipeline.seconds:.1f}s; producers committed all in "
+        f"{pipeline.producer_seconds:.1f}s = {pipeline.events / pipeline.producer_seconds:.0f} tx/s)"
+    )
     # the producers outpace the pipeline on purpose (a throughput run), so this is mostly queueing
     say(f"  latency commit -> applied, backlog included: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {worst:.0f} ms")
     say(f"raw kombu (confirmed publish one at a time + consume with ack), {raw.events} messages:")

@@ -56,6 +56,7 @@ PLR_IMAGE_DOCKERFILE = "deploy/Dockerfile"
 
 # ---- compose's variable interpolation ----
 
+
 class MissingVariable(Exception):
     pass
 
@@ -117,6 +118,7 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 # ---- reading services ----
 
+
 def environment_of(service: Mapping[str, Any]) -> dict[str, str]:
     env = service.get("environment") or {}
     if isinstance(env, list):
@@ -151,7 +153,8 @@ def plr_processes(services: Mapping[str, dict[str, Any]]) -> dict[str, tuple[str
 def shell_test(service: Mapping[str, Any]) -> str:
     test = (service.get("healthcheck") or {}).get("test")
     assert isinstance(test, list) and len(test) == 2 and test[0] == "CMD-SHELL", (
-        f"health check must be [CMD-SHELL, '...'] (Podman 4.3 splits CMD arguments on spaces), got {test!r}")
+        f"health check must be [CMD-SHELL, '...'] (Podman 4.3 splits CMD arguments on spaces), got {test!r}"
+    )
     return str(test[1])
 
 
@@ -163,6 +166,7 @@ def python_code_of(shell_command: str) -> str:
 
 # ---- the Compose Specification ----
 
+
 def test_compose_file_follows_the_compose_specification(compose: dict[str, Any]) -> None:
     from compose_spec import PyCompose
 
@@ -172,11 +176,14 @@ def test_compose_file_follows_the_compose_specification(compose: dict[str, Any])
     assert sorted(parsed.service_names()) == sorted(compose["services"])
 
 
-@pytest.mark.parametrize("breakage", [
-    ("interval: 5s", "interval: 5 parsecs"),
-    ("condition: service_completed_successfully", "condition: service_done"),
-    ("    restart: unless-stopped\n", "    restart: unless-stopped\n    restarts: 3\n"),
-])
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        ("interval: 5s", "interval: 5 parsecs"),
+        ("condition: service_completed_successfully", "condition: service_done"),
+        ("    restart: unless-stopped\n", "    restart: unless-stopped\n    restarts: 3\n"),
+    ],
+)
 def test_the_specification_check_catches_what_it_should(breakage: tuple[str, str]) -> None:
     """The check above is not vacuous: the same file, broken in one place, is refused."""
     from compose_spec import PyCompose
@@ -197,6 +204,7 @@ def test_no_key_that_docker_compose_1_29_rejects(compose: dict[str, Any]) -> Non
 
 
 # ---- what the specification does not check ----
+
 
 def test_every_depends_on_target_exists(services: dict[str, dict[str, Any]]) -> None:
     for name, service in services.items():
@@ -280,6 +288,7 @@ def test_api_and_workers_wait_for_every_migrate_to_succeed(services: dict[str, d
 
 # ---- settings: every plr process starts with a valid configuration ----
 
+
 def test_every_plr_process_gets_the_settings_it_requires(services: dict[str, dict[str, Any]]) -> None:
     for name, (service, role) in plr_processes(services).items():
         env = environment_of(services[name])
@@ -296,7 +305,8 @@ def test_every_plr_process_gets_the_settings_it_requires(services: dict[str, dic
             assert (owner.hostname, owner.path) == (app.hostname, app.path), name
         else:
             assert not any(key.startswith(("PLR_DATABASE_OWNER_URL_", "PLR_DATABASE_ADMIN_URL")) for key in env), (
-                f"{name} gets a schema owner's or the superuser's URL; only migrate needs them")
+                f"{name} gets a schema owner's or the superuser's URL; only migrate needs them"
+            )
         if role != "api":
             assert "PLR_ADMIN_TOKEN" not in env, f"{name} gets the administrator's token; only the api checks it"
 
@@ -326,8 +336,10 @@ def test_urls_point_at_the_servers_with_their_credentials(services: dict[str, di
     api = environment_of(services["registry-api"])
     # listening on 127.0.0.1 inside a container would be unreachable from every other container
     assert api["PLR_REGISTRY_API_LISTEN"].rpartition(":")[0] in ("0.0.0.0", "[::]")
-    assert any(str(p).endswith(":" + api["PLR_REGISTRY_API_LISTEN"].rpartition(":")[2])
-               for p in services["registry-api"].get("ports", []))
+    assert any(
+        str(p).endswith(":" + api["PLR_REGISTRY_API_LISTEN"].rpartition(":")[2])
+        for p in services["registry-api"].get("ports", [])
+    )
 
 
 @pytest.mark.parametrize("variable", sorted(CREDENTIALS))
@@ -359,6 +371,7 @@ def test_rabbitmq_has_the_management_plugin(services: dict[str, dict[str, Any]])
 
 
 # ---- deploy/Dockerfile ----
+
 
 def dockerfile_stages() -> list[list[tuple[str, str]]]:
     """The instructions of each stage, as (INSTRUCTION, arguments), continuation lines joined."""
@@ -441,6 +454,7 @@ def test_the_image_layout_puts_proto_events_at_project_root() -> None:
 
 # ---- the build context ----
 
+
 def dockerignore_patterns() -> list[tuple[bool, re.Pattern[str]]]:
     """(excludes?, pattern) in order; the last pattern that matches decides, as in Docker."""
     patterns = []
@@ -450,8 +464,10 @@ def dockerignore_patterns() -> list[tuple[bool, re.Pattern[str]]]:
             continue
         negated = line.startswith("!")
         glob = line.removeprefix("!").strip("/")
-        regex = "".join(".*" if part == "**" else re.escape(part).replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
-                        for part in re.split(r"(\*\*)", glob))
+        regex = "".join(
+            ".*" if part == "**" else re.escape(part).replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+            for part in re.split(r"(\*\*)", glob)
+        )
         patterns.append((not negated, re.compile(regex.replace(".*/", "(.*/)?"))))
     return patterns
 
@@ -480,18 +496,30 @@ def test_dockerfile_copy_sources_exist_in_the_build_context() -> None:
                 assert in_build_context(source), f"COPY {source}: .dockerignore leaves it out"
 
 
-@pytest.mark.parametrize("path", [
-    "pyproject.toml",
-    "services/common/settings.py",
-    "services/registry/migrations/env.py",
-    "proto/events/cloudevent.schema.json",
-    "proto/gen/python/plr/registry/v1/registry_pb2.py",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "pyproject.toml",
+        "services/common/settings.py",
+        "services/registry/migrations/env.py",
+        "proto/events/cloudevent.schema.json",
+        "proto/gen/python/plr/registry/v1/registry_pb2.py",
+    ],
+)
 def test_what_the_image_needs_reaches_the_build_context(path: str) -> None:
     assert (ROOT / path).exists() and in_build_context(path)
 
 
-@pytest.mark.parametrize("path", [".env", ".plr/plr.env", ".venv/bin/python", "services/common/__pycache__/db.pyc",
-                                  "services/registry/tests/unit/__init__.py", ".git/config"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".env",
+        ".plr/plr.env",
+        ".venv/bin/python",
+        "services/common/__pycache__/db.pyc",
+        "services/registry/tests/unit/__init__.py",
+        ".git/config",
+    ],
+)
 def test_secrets_and_build_output_stay_out_of_the_build_context(path: str) -> None:
     assert not in_build_context(path)

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -19,62 +16,10 @@ from services.common.platform_tables import inbox, outbox
 from services.common.settings import SERVICES
 from services.common.tenancy import TenantScope
 from services.common.trust_directory import api_keys, trusts
-from tests.support.infra import Infra, PlrStack, plr_stack, wait_for
+from tests.e2e.conftest import Running
+from tests.support.infra import PlrStack, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
-
-class Running:
-    def __init__(self, stack: PlrStack):
-        self.stack = stack
-        self.processes: dict[str, subprocess.Popen[str]] = {}
-        self.logs: dict[str, list[str]] = {}
-
-    def start(self, service: str, role: str) -> None:
-        name = f"{service}-{role}"
-        process = self.stack.process(service, role)
-        self.processes[name] = process
-        lines: list[str] = []
-        self.logs[name] = lines
-        stdout = process.stdout
-        assert stdout is not None
-        threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")), daemon=True).start()
-
-    def stop(self) -> dict[str, int | None]:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        codes: dict[str, int | None] = {}
-        for name, process in self.processes.items():
-            try:
-                codes[name] = process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                codes[name] = None
-        return codes
-
-
-@pytest.fixture(scope="module")
-def system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
-    with plr_stack(infra) as stack:
-        running = Running(stack)
-        running.start("registry", "api")
-        for service in SERVICES:
-            running.start(service, "worker")
-        try:
-            wait_for(
-                lambda: stack.plr("health").returncode == 0,
-                timeout=60,
-                interval=0.5,
-                message="every process to be healthy",
-            )
-            yield stack, running
-        finally:
-            codes = running.stop()
-            for name, lines in running.logs.items():
-                errors = [line for line in lines if '"level": "error"' in line]
-                assert not errors, f"{name} logged errors: {errors[:3]}"
-            assert all(code == 0 for code in codes.values()), f"processes did not stop cleanly: {codes}"
 
 
 def trust_lists(stack: PlrStack) -> dict[str, list[dict[str, object]]]:

@@ -45,7 +45,8 @@ def _peek_dead_letter(site: ProbeSite) -> tuple[bytes, dict[str, Any]]:
     the broker puts it back."""
     management = site.management()
     response = management.request(
-        "POST", f"/queues/{management.v}/{quote(DEAD_LETTER_QUEUE, safe='')}/get",
+        "POST",
+        f"/queues/{management.v}/{quote(DEAD_LETTER_QUEUE, safe='')}/get",
         {"count": 1, "ackmode": "ack_requeue_true", "encoding": "base64", "truncate": 1_000_000},
     )
     messages = response.json()

@@ -60,7 +60,9 @@ def _produce(producer: ProbeProducer, aggregates: list[str], seed: int, failures
 
 
 def test_no_event_is_lost_or_applied_twice_through_cuts_crashes_and_a_broker_kill(
-    private_rabbit: PrivateBroker, private_site: ProbeSite, probe_workers: StartWorker,
+    private_rabbit: PrivateBroker,
+    private_site: ProbeSite,
+    probe_workers: StartWorker,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     def say(line: str) -> None:
@@ -76,8 +78,14 @@ def test_no_event_is_lost_or_applied_twice_through_cuts_crashes_and_a_broker_kil
     say(f"fault run took {time.monotonic() - started:.1f}s (after the broker's first start)\n")
 
 
-def _run_under_faults(site: ProbeSite, broker: PrivateBroker, proxy: TcpProxy, start: StartWorker,
-                      started: float, say: Callable[[str], None]) -> None:
+def _run_under_faults(
+    site: ProbeSite,
+    broker: PrivateBroker,
+    proxy: TcpProxy,
+    start: StartWorker,
+    started: float,
+    say: Callable[[str], None],
+) -> None:
     relay_uri = site.amqp_uri_via("127.0.0.1", proxy.port)
     relay = start(site, "relay-1", relay=True, relay_amqp_uri=relay_uri)
     crash_points = list(CRASH_POINTS)
@@ -89,8 +97,12 @@ def _run_under_faults(site: ProbeSite, broker: PrivateBroker, proxy: TcpProxy, s
     producer.seed(aggregates)
     producer_failures: list[BaseException] = []
     threads = [
-        threading.Thread(target=_produce, args=(producer, aggregates[i::PRODUCER_THREADS], i, producer_failures),
-                         name=f"producer-{i}", daemon=True)
+        threading.Thread(
+            target=_produce,
+            args=(producer, aggregates[i::PRODUCER_THREADS], i, producer_failures),
+            name=f"producer-{i}",
+            daemon=True,
+        )
         for i in range(PRODUCER_THREADS)
     ]
     for thread in threads:
@@ -106,7 +118,8 @@ def _run_under_faults(site: ProbeSite, broker: PrivateBroker, proxy: TcpProxy, s
         assert not producer_failures, f"the producer failed: {producer_failures[0]!r}"
         assert time.monotonic() < deadline, (
             f"not converged after {DEADLINE_S:.0f}s: {site.effect_count()} effects, {site.unpublished()} unpublished, "
-            f"crashes={crashes}, broker restarted={broker_restarted}\n{consumers[-1].log_tail()}")
+            f"crashes={crashes}, broker restarted={broker_restarted}\n{consumers[-1].log_tail()}"
+        )
         exit_code = consumers[-1].exited()
         if exit_code is not None:
             if exit_code == -signal.SIGKILL:
@@ -114,8 +127,14 @@ def _run_under_faults(site: ProbeSite, broker: PrivateBroker, proxy: TcpProxy, s
             else:
                 other_exits.append(exit_code)
                 assert len(other_exits) < 5, f"the consumer keeps exiting: {other_exits}\n{consumers[-1].log_tail()}"
-            consumers.append(start(site, f"consumer-{len(consumers) + 1}", consume=PROBE_QUEUE,
-                                   crash_after=crash_points.pop(0) if crash_points else None))
+            consumers.append(
+                start(
+                    site,
+                    f"consumer-{len(consumers) + 1}",
+                    consume=PROBE_QUEUE,
+                    crash_after=crash_points.pop(0) if crash_points else None,
+                )
+            )
         effects = site.effect_count()
         if not relay_kills and effects >= RELAY_KILL_AT:
             relay.process.kill()
@@ -124,16 +143,24 @@ def _run_under_faults(site: ProbeSite, broker: PrivateBroker, proxy: TcpProxy, s
             relay = start(site, "relay-2", relay=True, relay_amqp_uri=relay_uri)
         if not broker_restarted and effects >= BROKER_KILL_AT:
             killed_pid = broker.kill()
-            say(f"broker SIGKILLed (pid {killed_pid}) at {effects} effects, "
-                  f"{time.monotonic() - started:.1f}s into the run")
+            say(
+                f"broker SIGKILLed (pid {killed_pid}) at {effects} effects, "
+                f"{time.monotonic() - started:.1f}s into the run"
+            )
             time.sleep(1.0)
             broker.start()
             broker_restarted = True
         producing = any(thread.is_alive() for thread in threads)
         if not producing and broker_restarted:
             proxy.stop_cutting()
-        if (not producing and broker_restarted and relay_kills and not crash_points and effects >= EVENTS
-                and site.unpublished() == 0):
+        if (
+            not producing
+            and broker_restarted
+            and relay_kills
+            and not crash_points
+            and effects >= EVENTS
+            and site.unpublished() == 0
+        ):
             break
         time.sleep(0.2)
 
@@ -147,12 +174,14 @@ def _run_under_faults(site: ProbeSite, broker: PrivateBroker, proxy: TcpProxy, s
     dead_letters = site.queue_depth(PROBE_QUEUE + ".dead-letter")
     say(f"checker: {report.summary()}")
     say(f"lost={len(report.lost)} duplicated={len(report.duplicated)} stale-applied={len(report.stale_applied)}")
-    say(f"faults: proxy cut {proxy.cuts} connections in {proxy.cut_rounds} rounds, relay connected "
-          f"{totals['broker_connections']} times ({proxy.accepted} through the proxy, {proxy.refused} refused), "
-          f"publish failures {totals['publish_failures']}, relay SIGKILLed {relay_kills} time(s), "
-          f"consumer SIGKILLed {crashes} times, "
-          f"broker SIGKILLed {broker.kills} time(s); {deliveries} deliveries for {EVENTS} events "
-          f"({duplicates} duplicates skipped by the inbox), {dead_letters} dead letters")
+    say(
+        f"faults: proxy cut {proxy.cuts} connections in {proxy.cut_rounds} rounds, relay connected "
+        f"{totals['broker_connections']} times ({proxy.accepted} through the proxy, {proxy.refused} refused), "
+        f"publish failures {totals['publish_failures']}, relay SIGKILLed {relay_kills} time(s), "
+        f"consumer SIGKILLed {crashes} times, "
+        f"broker SIGKILLed {broker.kills} time(s); {deliveries} deliveries for {EVENTS} events "
+        f"({duplicates} duplicates skipped by the inbox), {dead_letters} dead letters"
+    )
 
     assert len(producer.produced) == EVENTS
     assert report.ok, report.summary()

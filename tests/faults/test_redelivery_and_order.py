@@ -46,12 +46,16 @@ def test_through_the_broker_a_redelivered_event_applies_once_and_an_older_versio
     newer = probe_event("c-1", 2)
     for _ in range(2):  # the same message twice, as after a lost ack or a publisher's retry
         publish_raw(site.amqp_uri, newer.to_json(), message_id=newer.id)
-    wait_until(lambda: site.observations(DELIVERY, newer.id) == 2 and site.observations(DUPLICATE, newer.id) == 1,
-               30, "both deliveries of the same event handled")
+    wait_until(
+        lambda: site.observations(DELIVERY, newer.id) == 2 and site.observations(DUPLICATE, newer.id) == 1,
+        30,
+        "both deliveries of the same event handled",
+    )
     older = probe_event("c-1", 1)
     publish_raw(site.amqp_uri, older.to_json(), message_id=older.id)
-    wait_until(lambda: site.observations(DELIVERY, older.id) == 1 and site.effect_count() == 2, 30,
-               "the older version handled")
+    wait_until(
+        lambda: site.observations(DELIVERY, older.id) == 1 and site.effect_count() == 2, 30, "the older version handled"
+    )
 
     effects = {(str(e.event_id), e.version, e.outcome) for e in site.effects()}
     assert effects == {(newer.id, 2, "applied"), (older.id, 1, "ignored")}
@@ -61,14 +65,22 @@ def test_through_the_broker_a_redelivered_event_applies_once_and_an_older_versio
 
 
 def _trust_event(kind: str, version: int, **data: Any) -> CloudEvent:
-    return CloudEvent(type=f"plr.registry.trust.{kind}.v1", source="plr/registry", data={"ods": "RC1", **data},
-                      aggregate_type="trust", aggregate_id="RC1", aggregate_version=version, trust_ods="RC1")
+    return CloudEvent(
+        type=f"plr.registry.trust.{kind}.v1",
+        source="plr/registry",
+        data={"ods": "RC1", **data},
+        aggregate_type="trust",
+        aggregate_id="RC1",
+        aggregate_version=version,
+        trust_ods="RC1",
+    )
 
 
 def _directory(connection: sa.Connection) -> tuple[Any, ...]:
     trust = connection.execute(sa.select(trusts.c.trust_ods, trusts.c.name, trusts.c.status, trusts.c.version)).all()
     keys = connection.execute(
-        sa.select(api_keys.c.key_id, api_keys.c.secret_sha256, api_keys.c.issued_at, api_keys.c.revoked_at)).all()
+        sa.select(api_keys.c.key_id, api_keys.c.secret_sha256, api_keys.c.issued_at, api_keys.c.revoked_at)
+    ).all()
     return tuple(trust), tuple(keys)
 
 
@@ -87,14 +99,19 @@ def test_the_trust_directory_projection_applies_a_redelivery_once_and_ignores_ol
         assert consumer.stats.applied == 3 and consumer.stats.duplicates == 1
         with scoped_transaction(engine, TenantScope.platform_wide()) as connection:
             current = _directory(connection)
-        key_row = ("plrk_rc1first00000000", "a" * 64, datetime.fromisoformat(issued_at),
-                   datetime.fromisoformat(revoked_at))
+        key_row = (
+            "plrk_rc1first00000000",
+            "a" * 64,
+            datetime.fromisoformat(issued_at),
+            datetime.fromisoformat(revoked_at),
+        )
         assert current == ((("RC1", "Riverside NHS Trust", "active", 3),), (key_row,))
 
         # older versions arriving late (new event ids, so the inbox cannot catch them: the version must)
         stale_name = _trust_event("onboarded", 1, name="An Older Name")
-        stale_issue = _trust_event("key_issued", 2, key_id="plrk_rc1first00000000", secret_sha256="a" * 64,
-                                   issued_at=issued_at)
+        stale_issue = _trust_event(
+            "key_issued", 2, key_id="plrk_rc1first00000000", secret_sha256="a" * 64, issued_at=issued_at
+        )
         for event in (stale_name, stale_issue):
             consumer.process(event.to_json())
         assert consumer.stats.applied == 5  # each recorded in the inbox...

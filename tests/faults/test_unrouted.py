@@ -31,9 +31,17 @@ def test_an_event_without_a_subscriber_is_kept_in_unrouted_and_the_relay_goes_on
     producer.seed(["d-1"])
 
     first = producer.produce("d-1")
-    nobody_listens = producer.produce_event(CloudEvent(
-        type="plr.registry.trust.onboarded.v1", source="plr/registry", data={"ods": "RD1", "name": "Delta NHS Trust"},
-        aggregate_type="trust", aggregate_id="RD1", aggregate_version=1, trust_ods="RD1"))
+    nobody_listens = producer.produce_event(
+        CloudEvent(
+            type="plr.registry.trust.onboarded.v1",
+            source="plr/registry",
+            data={"ods": "RD1", "name": "Delta NHS Trust"},
+            aggregate_type="trust",
+            aggregate_id="RD1",
+            aggregate_version=1,
+            trust_ods="RD1",
+        )
+    )
     after = [producer.produce("d-1") for _ in range(AFTER)]
     probe_events = [first, *after]
 
@@ -47,7 +55,8 @@ def test_an_event_without_a_subscriber_is_kept_in_unrouted_and_the_relay_goes_on
 
     management = site.management()
     kept = management.request(
-        "POST", f"/queues/{management.v}/{quote(UNROUTED_QUEUE, safe='')}/get",
+        "POST",
+        f"/queues/{management.v}/{quote(UNROUTED_QUEUE, safe='')}/get",
         {"count": 1, "ackmode": "ack_requeue_true", "encoding": "base64", "truncate": 1_000_000},
     ).json()
     assert [m["properties"]["message_id"] for m in kept] == [nobody_listens.event_id]
@@ -57,6 +66,7 @@ def test_an_event_without_a_subscriber_is_kept_in_unrouted_and_the_relay_goes_on
     # routed to the alternate exchange is a success for the relay, not a failure to retry
     with site.engine.connect() as connection:
         attempts = connection.execute(
-            sa.select(outbox.c.publish_attempts).where(outbox.c.event_id == nobody_listens.event_id)).scalar_one()
+            sa.select(outbox.c.publish_attempts).where(outbox.c.event_id == nobody_listens.event_id)
+        ).scalar_one()
     assert attempts == 0
     assert site.worker_totals()["publish_failures"] == 0

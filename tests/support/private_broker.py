@@ -118,27 +118,36 @@ class PrivateBroker:
         self._prepare()
         # a pid file left by a killed node would make `rabbitmqctl wait` watch a dead process
         self.pid_file.unlink(missing_ok=True)
-        started = subprocess.run([SERVER, "-detached"], cwd=self.directory, env=self._env(),
-                                 capture_output=True, text=True, timeout=60)
+        started = subprocess.run(
+            [SERVER, "-detached"], cwd=self.directory, env=self._env(), capture_output=True, text=True, timeout=60
+        )
         if started.returncode != 0:
             raise PrivateBrokerUnavailable(f"{SERVER} -detached failed: {started.stderr.strip()[-500:]}")
-        waited = subprocess.run([CTL, "-n", self.node, "wait", "--timeout", str(int(timeout_s)), str(self.pid_file)],
-                                env=self._env(), capture_output=True, text=True, timeout=timeout_s + 10)
+        waited = subprocess.run(
+            [CTL, "-n", self.node, "wait", "--timeout", str(int(timeout_s)), str(self.pid_file)],
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s + 10,
+        )
         if waited.returncode != 0:
-            raise PrivateBrokerUnavailable(f"node {self.node} did not start; see {self.log_dir}: "
-                                           f"{(waited.stdout + waited.stderr).strip()[-500:]}")
+            raise PrivateBrokerUnavailable(
+                f"node {self.node} did not start; see {self.log_dir}: {(waited.stdout + waited.stderr).strip()[-500:]}"
+            )
         deadline = time.monotonic() + timeout_s
         while not self._management_answers():
             if time.monotonic() > deadline:
                 raise PrivateBrokerUnavailable(
-                    f"node {self.node}: management API on {self.management_port} never answered")
+                    f"node {self.node}: management API on {self.management_port} never answered"
+                )
             time.sleep(0.2)
         self.starts += 1
 
     def _management_answers(self) -> bool:
         try:
-            response = requests.get(f"http://127.0.0.1:{self.management_port}/api/overview",
-                                    auth=("guest", "guest"), timeout=2)
+            response = requests.get(
+                f"http://127.0.0.1:{self.management_port}/api/overview", auth=("guest", "guest"), timeout=2
+            )
         except requests.RequestException:
             return False
         return response.status_code == 200
@@ -176,8 +185,12 @@ class PrivateBroker:
         pid = self.pid()
         # also when no pid is known: a node whose start timed out may still be booting
         with suppress(subprocess.TimeoutExpired):
-            subprocess.run([CTL, "-n", self.node, "stop"], env=self._env(), capture_output=True,
-                           timeout=timeout_s if pid is not None else 20)
+            subprocess.run(
+                [CTL, "-n", self.node, "stop"],
+                env=self._env(),
+                capture_output=True,
+                timeout=timeout_s if pid is not None else 20,
+            )
         if pid is None:
             return
         deadline = time.monotonic() + 15

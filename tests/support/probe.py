@@ -109,18 +109,21 @@ CREATE TABLE probe_control (name text PRIMARY KEY);
 
 metadata = sa.MetaData()
 probe_source = sa.Table(
-    "probe_source", metadata,
+    "probe_source",
+    metadata,
     sa.Column("aggregate_id", sa.Text, primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False),
 )
 probe_state = sa.Table(
-    "probe_state", metadata,
+    "probe_state",
+    metadata,
     sa.Column("aggregate_id", sa.Text, primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
 )
 probe_effects = sa.Table(
-    "probe_effects", metadata,
+    "probe_effects",
+    metadata,
     sa.Column("seq", sa.BigInteger, sa.Identity(always=True), primary_key=True),
     sa.Column("consumer", sa.Text, nullable=False),
     sa.Column("event_id", postgresql.UUID(as_uuid=False), nullable=False),
@@ -130,7 +133,8 @@ probe_effects = sa.Table(
     sa.Column("recorded_at", sa.DateTime(timezone=True)),
 )
 probe_observations = sa.Table(
-    "probe_observations", metadata,
+    "probe_observations",
+    metadata,
     sa.Column("seq", sa.BigInteger, sa.Identity(always=True), primary_key=True),
     sa.Column("worker", sa.Text, nullable=False),
     sa.Column("event_id", postgresql.UUID(as_uuid=False)),
@@ -138,12 +142,17 @@ probe_observations = sa.Table(
     sa.Column("observed_at", sa.DateTime(timezone=True)),
 )
 probe_worker_stats = sa.Table(
-    "probe_worker_stats", metadata,
+    "probe_worker_stats",
+    metadata,
     sa.Column("worker", sa.Text, primary_key=True),
-    sa.Column("published", sa.BigInteger), sa.Column("publish_failures", sa.BigInteger),
-    sa.Column("broker_connections", sa.BigInteger), sa.Column("applied", sa.BigInteger),
-    sa.Column("duplicates", sa.BigInteger), sa.Column("handler_failures", sa.BigInteger),
-    sa.Column("dead_lettered", sa.BigInteger), sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("published", sa.BigInteger),
+    sa.Column("publish_failures", sa.BigInteger),
+    sa.Column("broker_connections", sa.BigInteger),
+    sa.Column("applied", sa.BigInteger),
+    sa.Column("duplicates", sa.BigInteger),
+    sa.Column("handler_failures", sa.BigInteger),
+    sa.Column("dead_lettered", sa.BigInteger),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
 )
 probe_control = sa.Table("probe_control", metadata, sa.Column("name", sa.Text, primary_key=True))
 
@@ -233,7 +242,8 @@ class ProbeSite:
             with owner.begin() as connection:
                 connection.exec_driver_sql(PROBE_TABLES_SQL)
                 connection.exec_driver_sql(
-                    f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{app_role}"')
+                    f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{app_role}"'
+                )
                 connection.exec_driver_sql(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{app_role}"')
         finally:
             owner.dispose()
@@ -280,8 +290,11 @@ class ProbeSite:
 
     def unpublished(self) -> int:
         with self.engine.connect() as connection:
-            return int(connection.execute(
-                sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))).scalar_one())
+            return int(
+                connection.execute(
+                    sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+                ).scalar_one()
+            )
 
     def outbox_payload(self, event_id: str) -> bytes:
         with self.engine.connect() as connection:
@@ -290,11 +303,19 @@ class ProbeSite:
 
     def worker_totals(self) -> dict[str, int]:
         """Counters summed over every worker process that ran (a SIGKILLed one keeps its last report)."""
-        columns = ("published", "publish_failures", "broker_connections", "applied", "duplicates",
-                   "handler_failures", "dead_lettered")
+        columns = (
+            "published",
+            "publish_failures",
+            "broker_connections",
+            "applied",
+            "duplicates",
+            "handler_failures",
+            "dead_lettered",
+        )
         with self.engine.connect() as connection:
             row = connection.execute(
-                sa.select(*(sa.func.coalesce(sa.func.sum(probe_worker_stats.c[c]), 0) for c in columns))).one()
+                sa.select(*(sa.func.coalesce(sa.func.sum(probe_worker_stats.c[c]), 0) for c in columns))
+            ).one()
         return dict(zip(columns, (int(v) for v in row), strict=True))
 
     def remedy_poison(self) -> None:
@@ -313,8 +334,12 @@ class ProbeSite:
 
 
 @contextmanager
-def probe_site(pg_admin_url: str, amqp_uri: str, management_url: str,
-               queues: tuple[QueueSpec, ...] = (QueueSpec(PROBE_QUEUE, (PROBE_ROUTING_KEY,)),)) -> Iterator[ProbeSite]:
+def probe_site(
+    pg_admin_url: str,
+    amqp_uri: str,
+    management_url: str,
+    queues: tuple[QueueSpec, ...] = (QueueSpec(PROBE_QUEUE, (PROBE_ROUTING_KEY,)),),
+) -> Iterator[ProbeSite]:
     """Make a probe site with unique names on these servers; drop it afterwards."""
     site = ProbeSite(pg_admin_url, with_path(amqp_uri, "/"), management_url, secrets.token_hex(4), queues)
     try:
@@ -339,8 +364,14 @@ def probe_event(aggregate_id: str, version: int, note: str | None = None) -> Clo
     data: dict[str, Any] = {"probe": aggregate_id, "sequence": version}
     if note is not None:
         data["note"] = note
-    return CloudEvent(type=PROBE_EVENT_TYPE, source=PROBE_SOURCE, data=data, aggregate_type=PROBE_AGGREGATE_TYPE,
-                      aggregate_id=aggregate_id, aggregate_version=version)
+    return CloudEvent(
+        type=PROBE_EVENT_TYPE,
+        source=PROBE_SOURCE,
+        data=data,
+        aggregate_type=PROBE_AGGREGATE_TYPE,
+        aggregate_id=aggregate_id,
+        aggregate_version=version,
+    )
 
 
 class ProbeProducer:
@@ -359,8 +390,10 @@ class ProbeProducer:
     def produce(self, aggregate_id: str, note: str | None = None) -> Produced:
         with self.engine.begin() as connection:
             version = connection.execute(
-                probe_source.update().where(probe_source.c.aggregate_id == aggregate_id)
-                .values(version=probe_source.c.version + 1).returning(probe_source.c.version)
+                probe_source.update()
+                .where(probe_source.c.aggregate_id == aggregate_id)
+                .values(version=probe_source.c.version + 1)
+                .returning(probe_source.c.version)
             ).scalar_one()
             event = probe_event(aggregate_id, version, note)
             add_to_outbox(connection, [event])
@@ -379,14 +412,23 @@ class ProbeProducer:
         return produced
 
 
-def publish_raw(amqp_uri: str, body: bytes, *, message_id: str, routing_key: str = PROBE_ROUTING_KEY,
-                exchange: str = "plr.events") -> None:
+def publish_raw(
+    amqp_uri: str, body: bytes, *, message_id: str, routing_key: str = PROBE_ROUTING_KEY, exchange: str = "plr.events"
+) -> None:
     """Publish bytes straight to the bus (confirmed), bypassing the outbox: for redelivery tests."""
     with kombu.Connection(amqp_uri, transport_options={"confirm_publish": True}, connect_timeout=5) as connection:
         producer = kombu.Producer(connection.channel())
-        producer.publish(body, exchange=exchange, routing_key=routing_key, content_type="application/cloudevents+json",
-                         content_encoding="utf-8", delivery_mode=2, mandatory=True, message_id=message_id,
-                         retry=False)
+        producer.publish(
+            body,
+            exchange=exchange,
+            routing_key=routing_key,
+            content_type="application/cloudevents+json",
+            content_encoding="utf-8",
+            delivery_mode=2,
+            mandatory=True,
+            message_id=message_id,
+            retry=False,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,7 +455,8 @@ def make_probe_handler(consumer: str, observations: ObservationLog) -> EventHand
     def apply_probe(connection: Connection, event: CloudEvent) -> None:
         if event.data.get("note") == POISON_NOTE:
             remedied = connection.execute(
-                sa.select(probe_control.c.name).where(probe_control.c.name == POISON_REMEDIED)).first()
+                sa.select(probe_control.c.name).where(probe_control.c.name == POISON_REMEDIED)
+            ).first()
             if remedied is None:
                 observations.record(event.id, HANDLER_FAILURE)
                 raise ProbePoisoned(f"probe event {event.id} is poison")
@@ -425,10 +468,15 @@ def make_probe_handler(consumer: str, observations: ObservationLog) -> EventHand
                 where=probe_state.c.version < statement.excluded.version,
             ).returning(probe_state.c.version)
         ).first()
-        connection.execute(probe_effects.insert().values(
-            consumer=consumer, event_id=event.id, aggregate_id=event.aggregate_id, version=event.aggregate_version,
-            outcome="applied" if newer is not None else "ignored",
-        ))
+        connection.execute(
+            probe_effects.insert().values(
+                consumer=consumer,
+                event_id=event.id,
+                aggregate_id=event.aggregate_id,
+                version=event.aggregate_version,
+                outcome="applied" if newer is not None else "ignored",
+            )
+        )
 
     return apply_probe
 
@@ -447,8 +495,9 @@ class ProbeConsumer(InboxConsumer):
             self.observations.record(_event_id(raw), DELIVERY)
         super().process(raw)
         if self.crash_after is not None and self.stats.applied >= self.crash_after:
-            log.warning("probe: crash point reached after %d applied events: SIGKILL before the ack",
-                        self.stats.applied)
+            log.warning(
+                "probe: crash point reached after %d applied events: SIGKILL before the ack", self.stats.applied
+            )
             os.kill(os.getpid(), signal.SIGKILL)
 
     def apply_once(self, event: CloudEvent) -> bool:
@@ -521,9 +570,21 @@ def start_probe_worker(
     relay_interval_s: float = 0.05,
     observe_deliveries: bool = True,
 ) -> ProbeWorker:
-    argv = [sys.executable, "-m", "tests.support.probe_worker", "--name", name,
-            "--database-url", site.database.app_url, "--amqp-uri", amqp_uri or site.amqp_uri,
-            "--max-workers", str(max_workers), "--relay-interval-s", str(relay_interval_s)]
+    argv = [
+        sys.executable,
+        "-m",
+        "tests.support.probe_worker",
+        "--name",
+        name,
+        "--database-url",
+        site.database.app_url,
+        "--amqp-uri",
+        amqp_uri or site.amqp_uri,
+        "--max-workers",
+        str(max_workers),
+        "--relay-interval-s",
+        str(relay_interval_s),
+    ]
     if relay:
         argv += ["--relay", "--relay-amqp-uri", relay_amqp_uri or amqp_uri or site.amqp_uri]
     if consume:
@@ -535,8 +596,14 @@ def start_probe_worker(
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab") as output:
-        process = subprocess.Popen(argv, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+        process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+        )
     return ProbeWorker(name, argv, log_path, process)
 
 
@@ -585,14 +652,22 @@ class DeliveryReport:
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.duplicated or self.unexpected or self.stale_applied
-                    or self.wrongly_ignored or self.wrong_final_state)
+        return not (
+            self.lost
+            or self.duplicated
+            or self.unexpected
+            or self.stale_applied
+            or self.wrongly_ignored
+            or self.wrong_final_state
+        )
 
     def summary(self) -> str:
-        return (f"produced={self.produced} effects={self.effects} applied={self.applied} ignored={self.ignored} "
-                f"lost={len(self.lost)} duplicated={len(self.duplicated)} unexpected={len(self.unexpected)} "
-                f"stale_applied={len(self.stale_applied)} wrongly_ignored={len(self.wrongly_ignored)} "
-                f"wrong_final_state={len(self.wrong_final_state)} recovered={self.recovered}")
+        return (
+            f"produced={self.produced} effects={self.effects} applied={self.applied} ignored={self.ignored} "
+            f"lost={len(self.lost)} duplicated={len(self.duplicated)} unexpected={len(self.unexpected)} "
+            f"stale_applied={len(self.stale_applied)} wrongly_ignored={len(self.wrongly_ignored)} "
+            f"wrong_final_state={len(self.wrong_final_state)} recovered={self.recovered}"
+        )
 
 
 def check_delivery(site: ProbeSite, produced: Sequence[Produced]) -> DeliveryReport:
@@ -622,7 +697,11 @@ def check_delivery(site: ProbeSite, produced: Sequence[Produced]) -> DeliveryRep
     state = site.state()
     report.wrong_final_state = sorted(a for a, v in last_version.items() if state.get(a) != v)
     with site.engine.connect() as connection:
-        report.recovered = int(connection.execute(
-            sa.select(sa.func.count(sa.distinct(probe_observations.c.event_id)))
-            .where(probe_observations.c.kind == DUPLICATE)).scalar_one())
+        report.recovered = int(
+            connection.execute(
+                sa.select(sa.func.count(sa.distinct(probe_observations.c.event_id))).where(
+                    probe_observations.c.kind == DUPLICATE
+                )
+            ).scalar_one()
+        )
     return report

@@ -30,11 +30,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--consume", metavar="QUEUE", help="consume this probe queue")
     parser.add_argument("--consumer-name", default="probe.state", help="the inbox consumer's name")
     crash_after = os.environ.get("PLR_PROBE_CRASH_AFTER")
-    parser.add_argument("--crash-after", type=int, default=int(crash_after) if crash_after else None,
-                        help="SIGKILL after this many applied events, before the ack (or PLR_PROBE_CRASH_AFTER)")
+    parser.add_argument(
+        "--crash-after",
+        type=int,
+        default=int(crash_after) if crash_after else None,
+        help="SIGKILL after this many applied events, before the ack (or PLR_PROBE_CRASH_AFTER)",
+    )
     parser.add_argument("--max-workers", type=int, default=4)
-    parser.add_argument("--no-observe-deliveries", dest="observe_deliveries", action="store_false",
-                        help="do not record every delivery (the benchmark measures the bare pipeline)")
+    parser.add_argument(
+        "--no-observe-deliveries",
+        dest="observe_deliveries",
+        action="store_false",
+        help="do not record every delivery (the benchmark measures the bare pipeline)",
+    )
     return parser.parse_args(argv)
 
 
@@ -63,8 +71,9 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(f"probe-{options.name}", "INFO")
     worker_id = f"{options.name}:{os.getpid()}"
     # each consumer worker may hold two connections at once: its transaction and an observation
-    engine = make_engine(options.database_url, pool_size=2 * options.max_workers + 2,
-                         application_name=f"plr-probe-{options.name}")
+    engine = make_engine(
+        options.database_url, pool_size=2 * options.max_workers + 2, application_name=f"plr-probe-{options.name}"
+    )
     observations = ObservationLog(engine, worker_id)
 
     publisher: ConfirmedPublisher | None = None
@@ -77,9 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     consumer: ProbeConsumer | None = None
     if options.consume:
         consumer = ProbeConsumer(
-            name=options.consumer_name, engine=engine,
+            name=options.consumer_name,
+            engine=engine,
             handlers={PROBE_EVENT_TYPE: make_probe_handler(options.consumer_name, observations)},
-            observations=observations, observe_deliveries=options.observe_deliveries,
+            observations=observations,
+            observe_deliveries=options.observe_deliveries,
             crash_after=options.crash_after,
         )
         consumers[options.consume] = consumer
@@ -109,8 +120,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"probe {worker_id}: could not report stats: {error}", flush=True)
 
     service_class = build_worker_service(
-        f"probe_{options.name.replace('-', '_')}", consumers, relay.tick if relay else None,
-        options.relay_interval_s, heartbeat=lambda _consumers: report_stats(),
+        f"probe_{options.name.replace('-', '_')}",
+        consumers,
+        relay.tick if relay else None,
+        options.relay_interval_s,
+        heartbeat=lambda _consumers: report_stats(),
     )
 
     def on_stop() -> None:

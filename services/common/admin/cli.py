@@ -149,6 +149,76 @@ def trust_key_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def trust_suspend(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import registry_pb2 as pb
+
+    return _trust_call(
+        lambda stub, md: stub.SuspendTrust(
+            pb.SuspendTrustRequest(ods=args.ods, reason=args.reason), metadata=md, timeout=10
+        ),
+        "suspended: its keys are refused until it is resumed",
+    )
+
+
+def trust_resume(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import registry_pb2 as pb
+
+    return _trust_call(
+        lambda stub, md: stub.ResumeTrust(pb.ResumeTrustRequest(ods=args.ods), metadata=md, timeout=10),
+        "resumed: its keys work again",
+    )
+
+
+def _trust_call(call: Any, done: str) -> int:
+    settings = load_or_exit(require=("PLR_ADMIN_TOKEN",))
+    stub, channel = _registry(settings)
+    try:
+        trust = call(stub, _metadata(settings))
+    except grpc.RpcError as error:
+        return _rpc_failed(error, settings)
+    finally:
+        channel.close()
+    print(f"Trust {trust.ods} ({trust.name}) {done}.")
+    return 0
+
+
+def trust_offboard(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from plr.registry.v1 import registry_pb2 as pb
+
+    settings = load_or_exit(require=("PLR_ADMIN_TOKEN",))
+    export = Path(args.export_to)
+    if export.exists():
+        print(f"plr: {export} exists; choose a new file for the trust's export", file=sys.stderr)
+        return EXIT_USAGE
+    confirm = args.ods if args.yes else ""
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("plr: offboarding erases data; run it on a terminal, or pass --yes", file=sys.stderr)
+            return EXIT_USAGE
+        confirm = input(
+            f"Offboarding {args.ods} ends its affiliations, erases leaders only it held and revokes "
+            f"its keys. Type {args.ods} to go on: "
+        ).strip()
+    stub, channel = _registry(settings)
+    try:
+        response = stub.OffboardTrust(
+            pb.OffboardTrustRequest(ods=args.ods, confirm_ods=confirm), metadata=_metadata(settings), timeout=120
+        )
+    except grpc.RpcError as error:
+        return _rpc_failed(error, settings)
+    finally:
+        channel.close()
+    export.write_text(response.export_document)
+    export.chmod(0o600)
+    print(
+        f"Trust {args.ods} offboarded: {response.affiliations_ended} affiliation(s) ended, "
+        f"{response.leaders_erased} leader(s) erased; its export is in {export}."
+    )
+    return 0
+
+
 def health(args: argparse.Namespace) -> int:
     from services.common.admin.operations import health_checks
 
@@ -228,6 +298,19 @@ def parser() -> argparse.ArgumentParser:
     rotate.add_argument("ods")
     rotate.add_argument("--yes", action="store_true", help="revoke the old keys without asking")
     rotate.set_defaults(run=trust_key_rotate)
+
+    suspend = trust.add_parser("suspend", help="suspend a trust: its keys stop working, its data stays")
+    suspend.add_argument("ods")
+    suspend.add_argument("--reason", default="", help="why (kept with the event)")
+    suspend.set_defaults(run=trust_suspend)
+    resume = trust.add_parser("resume", help="resume a suspended trust")
+    resume.add_argument("ods")
+    resume.set_defaults(run=trust_resume)
+    offboard = trust.add_parser("offboard", help="export a trust's data, then erase what only it held")
+    offboard.add_argument("ods")
+    offboard.add_argument("--export-to", required=True, help="a new file for the trust's export (JSON)")
+    offboard.add_argument("--yes", action="store_true", help="do not ask to confirm by typing the code")
+    offboard.set_defaults(run=trust_offboard)
 
     check = commands.add_parser("health", help="check every api, worker and consumer; non-zero exit if any fails")
     check.add_argument("--json", action="store_true")

@@ -1,4 +1,5 @@
-"""Domain events to CloudEvents (``proto/events/schemas/plr.registry.*``)."""
+"""Domain events to CloudEvents (``proto/events/schemas/plr.registry.*``). Thin: ids, versions,
+states and field names; never a name, contact detail, lived experience or equality answer."""
 
 from __future__ import annotations
 
@@ -8,38 +9,110 @@ from services.common.events import CloudEvent
 from services.registry.domain import events
 
 SOURCE = "plr/registry"
+TRUST_TARGETED = ("contact_by_trust", "share_record_with_trust")
+
+DomainEvent = events.TrustEvent | events.LeaderEvent | events.AffiliationEvent
 
 
 def _iso(value: Any) -> str:
     return str(value.isoformat())
 
 
-def to_cloudevent(event: events.TrustEvent, correlation_id: str | None = None) -> CloudEvent:
-    data: dict[str, Any]
+def _trust_event(event: events.TrustEvent) -> tuple[str, dict[str, Any]]:
     match event:
         case events.TrustOnboarded():
-            kind, data = "onboarded", {"ods": event.ods, "name": event.name}
+            return "onboarded", {"ods": event.ods, "name": event.name}
         case events.TrustKeyIssued():
-            kind, data = (
-                "key_issued",
-                {
-                    "ods": event.ods,
-                    "key_id": event.key_id,
-                    "secret_sha256": event.secret_sha256,
-                    "issued_at": _iso(event.issued_at),
-                },
-            )
+            return "key_issued", {
+                "ods": event.ods,
+                "key_id": event.key_id,
+                "secret_sha256": event.secret_sha256,
+                "issued_at": _iso(event.issued_at),
+            }
         case events.TrustKeyRevoked():
-            kind, data = "key_revoked", {"ods": event.ods, "key_id": event.key_id, "revoked_at": _iso(event.revoked_at)}
-        case _:
-            raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
+            return "key_revoked", {"ods": event.ods, "key_id": event.key_id, "revoked_at": _iso(event.revoked_at)}
+        case events.TrustSuspended():
+            return "suspended", {"ods": event.ods}
+        case events.TrustResumed():
+            return "resumed", {"ods": event.ods}
+        case events.TrustOffboarded():
+            return "offboarded", {"ods": event.ods}
+    raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
+
+
+def _leader_event(event: events.LeaderEvent) -> tuple[str, str, dict[str, Any], str | None]:
+    """(family, name, data, trust) of a leader-aggregate event."""
+    data: dict[str, Any] = {"leader_id": event.leader_id}
+    match event:
+        case events.LeaderRegistered():
+            return "leader", "registered", data, None
+        case events.LeaderUpdated():
+            return "leader", "updated", {**data, "fields": list(event.fields)}, None
+        case events.LeaderPaused():
+            return "leader", "paused", {**data, **({"until": event.until} if event.until else {})}, None
+        case events.LeaderResumed():
+            return "leader", "resumed", data, None
+        case events.LeaderWithdrawn():
+            return "leader", "withdrawn", data, None
+        case events.LeaderErased():
+            return "leader", "erased", data, None
+        case events.ConsentChanged():
+            name = "granted" if event.granted else "withdrawn"
+            trust = event.target if event.purpose in TRUST_TARGETED else None
+            return (
+                "consent",
+                name,
+                {**data, "purpose": event.purpose, "target": event.target, "recorded_by_kind": event.recorded_by_kind},
+                trust,
+            )
+    raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
+
+
+def _affiliation_event(event: events.AffiliationEvent) -> tuple[str, dict[str, Any]]:
+    data = {"affiliation_id": event.affiliation_id, "leader_id": event.leader_id, "ods": event.trust_ods}
+    match event:
+        case events.LeaderAffiliated():
+            return "affiliated", data
+        case events.AffiliationConfirmed():
+            return "affiliation_confirmed", data
+        case events.AffiliationEnded():
+            return "affiliation_ended", data
+    raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
+
+
+def to_cloudevent(event: DomainEvent, correlation_id: str | None = None) -> CloudEvent:
+    if isinstance(event, events.TrustEvent):
+        name, data = _trust_event(event)
+        return CloudEvent(
+            type=f"plr.registry.trust.{name}.v1",
+            source=SOURCE,
+            data=data,
+            aggregate_type="trust",
+            aggregate_id=event.ods,
+            aggregate_version=event.version,
+            trust_ods=event.ods,
+            correlation_id=correlation_id,
+        )
+    if isinstance(event, events.LeaderEvent):
+        family, name, data, trust = _leader_event(event)
+        return CloudEvent(
+            type=f"plr.registry.{family}.{name}.v1",
+            source=SOURCE,
+            data=data,
+            aggregate_type="leader",
+            aggregate_id=event.leader_id,
+            aggregate_version=event.version,
+            trust_ods=trust,
+            correlation_id=correlation_id,
+        )
+    name, data = _affiliation_event(event)
     return CloudEvent(
-        type=f"plr.registry.trust.{kind}.v1",
+        type=f"plr.registry.leader.{name}.v1",
         source=SOURCE,
         data=data,
-        aggregate_type="trust",
-        aggregate_id=event.ods,
+        aggregate_type="affiliation",
+        aggregate_id=event.affiliation_id,
         aggregate_version=event.version,
-        trust_ods=event.ods,
+        trust_ods=event.trust_ods,
         correlation_id=correlation_id,
     )

@@ -9,7 +9,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from services.common.errors import PreconditionFailed
-from services.registry.adapters.tables import api_keys, trusts
+from services.common.trust_directory import api_keys
+from services.registry.adapters.tables import trusts
 from services.registry.domain.trust import Trust, TrustKeyRecord
 
 

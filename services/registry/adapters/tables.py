@@ -5,8 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from services.common.trust_directory import api_keys
-
 metadata = sa.MetaData()
 
 trusts = sa.Table(
@@ -21,4 +19,98 @@ trusts = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-__all__ = ["api_keys", "metadata", "trusts"]
+
+leaders = sa.Table(
+    "leaders",
+    metadata,
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("paused_until", sa.Date),
+    sa.Column("given_name", sa.Text),
+    sa.Column("family_name", sa.Text),
+    sa.Column("email", sa.Text),
+    sa.Column("email_key", sa.Text, unique=True),
+    sa.Column("phone", sa.Text),
+    sa.Column("postcode", sa.Text),
+    # skills, interests, lived experience, availability, needs, formats, declarations
+    sa.Column("profile", postgresql.JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("erased_at", sa.DateTime(timezone=True)),
+)
+
+affiliations = sa.Table(
+    "affiliations",
+    metadata,
+    sa.Column("affiliation_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), nullable=False),
+    sa.Column("trust_ods", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True)),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.Column("end_reason", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+consent_records = sa.Table(
+    "consent_records",
+    metadata,
+    sa.Column("record_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("granted", sa.Boolean, nullable=False),
+    sa.Column("wording_version", sa.Text, nullable=False),
+    sa.Column("recorded_by_kind", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("recorder_trust", sa.Text),
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+equality_answers = sa.Table(
+    "equality_answers",
+    metadata,
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("answers", postgresql.JSONB, nullable=False),
+    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("entry_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("principal_kind", sa.Text, nullable=False),
+    sa.Column("principal", sa.Text, nullable=False),
+    sa.Column("trust_ods", sa.Text),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), nullable=False),
+    sa.Column("fields", postgresql.ARRAY(sa.Text), nullable=False),
+)
+
+terms = sa.Table(
+    "terms",
+    metadata,
+    sa.Column("term_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("trust_ods", sa.Text),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("principal", sa.Text, primary_key=True),
+    sa.Column("method", sa.Text, primary_key=True),
+    sa.Column("idempotency_key", sa.Text, primary_key=True),
+    sa.Column("trust_ods", sa.Text),
+    sa.Column("leader_id", sa.Text),
+    sa.Column("request_sha256", sa.Text, nullable=False),
+    sa.Column("response", sa.LargeBinary),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)

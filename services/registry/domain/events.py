@@ -28,3 +28,91 @@ class TrustKeyIssued(TrustEvent):
 class TrustKeyRevoked(TrustEvent):
     key_id: str
     revoked_at: datetime
+
+
+@dataclass(frozen=True)
+class TrustSuspended(TrustEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class TrustResumed(TrustEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class TrustOffboarded(TrustEvent):
+    pass
+
+
+# Leader events: thin (ids, versions, field names); no personal data goes on the bus.
+
+
+@dataclass(frozen=True)
+class LeaderEvent:
+    leader_id: str
+    version: int
+
+
+@dataclass(frozen=True)
+class LeaderRegistered(LeaderEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class LeaderUpdated(LeaderEvent):
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LeaderPaused(LeaderEvent):
+    until: str | None
+
+
+@dataclass(frozen=True)
+class LeaderResumed(LeaderEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class LeaderWithdrawn(LeaderEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class LeaderErased(LeaderEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class ConsentChanged(LeaderEvent):
+    purpose: str
+    target: str
+    granted: bool
+    recorded_by_kind: str
+
+
+# Affiliation events: one trust's relationship with a leader.
+
+
+@dataclass(frozen=True)
+class AffiliationEvent:
+    affiliation_id: str
+    leader_id: str
+    trust_ods: str
+    version: int
+
+
+@dataclass(frozen=True)
+class LeaderAffiliated(AffiliationEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class AffiliationConfirmed(AffiliationEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class AffiliationEnded(AffiliationEvent):
+    reason: str

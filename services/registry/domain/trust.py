@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.common.errors import InvalidInput, NotFound
+from services.common.errors import InvalidInput, NotFound, PreconditionFailed
 from services.registry.domain import events
 
 ODS_CODE = re.compile(r"[A-Z0-9]{3,5}")
@@ -78,6 +78,33 @@ class Trust:
             key.revoked_at = now
             self._record(events.TrustKeyRevoked(ods=self.ods, key_id=key_id, revoked_at=now, version=self.version + 1))
         return key
+
+    def suspend(self) -> None:
+        self._require_not_offboarded()
+        if self.status == "suspended":
+            return
+        self.status = "suspended"
+        self._record(events.TrustSuspended(ods=self.ods, version=self.version + 1))
+
+    def resume(self) -> None:
+        self._require_not_offboarded()
+        if self.status == "active":
+            return
+        self.status = "active"
+        self._record(events.TrustResumed(ods=self.ods, version=self.version + 1))
+
+    def offboard(self, now: datetime) -> None:
+        """The trust leaves plr: its keys are revoked; the caller erases what only it held."""
+        if self.status == "offboarded":
+            return
+        for key in self.valid_keys:
+            self.revoke_key(key.key_id, now)
+        self.status = "offboarded"
+        self._record(events.TrustOffboarded(ods=self.ods, version=self.version + 1))
+
+    def _require_not_offboarded(self) -> None:
+        if self.status == "offboarded":
+            raise PreconditionFailed(f"trust {self.ods} has been offboarded")
 
     @property
     def valid_keys(self) -> list[TrustKeyRecord]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 
-from plr.registry.v1 import registry_pb2 as pb
+from plr.registry.v1 import leaders_pb2, registry_pb2
 
 from services.common.authentication import Authenticator
 from services.common.db import make_engine
 from services.common.grpc_server import ApiServer, service_handler
 from services.common.settings import Settings
 from services.registry.entrypoints.grpc_api import RegistryApi
+from services.registry.entrypoints.grpc_leaders import LeaderApi
 
 
 def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
@@ -22,12 +23,15 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
         application_name="plr-registry-api",
     )
     authenticator = Authenticator(engine, settings.admin_token, settings.service_token)
-    descriptor = pb.DESCRIPTOR.services_by_name["RegistryService"]
-    handler = service_handler(descriptor, RegistryApi(engine).methods(), authenticator.authenticate)
+    registry = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"]
+    leaders = leaders_pb2.DESCRIPTOR.services_by_name["LeaderService"]
     return ApiServer(
         listen or settings.registry_api_listen,
-        [descriptor],
-        [handler],
+        [registry, leaders],
+        [
+            service_handler(registry, RegistryApi(engine).methods(), authenticator.authenticate),
+            service_handler(leaders, LeaderApi(engine).methods(), authenticator.authenticate),
+        ],
         max_workers=settings.pool_size,  # one thread per pooled connection
         reflection_enabled=os.environ.get("PLR_ENVIRONMENT", "development") != "production",
     )

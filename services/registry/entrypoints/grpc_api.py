@@ -9,7 +9,7 @@ from typing import Any
 
 import marshmallow
 from google.protobuf.timestamp_pb2 import Timestamp
-from marshmallow import fields, validate
+from marshmallow import fields, validate, validates_schema
 from plr.registry.v1 import registry_pb2 as pb
 from sqlalchemy.engine import Engine
 
@@ -17,9 +17,11 @@ from services.common.grpc_server import Call, Method
 from services.common.principals import NewApiKey
 from services.common.tenancy import TenantScope
 from services.common.validation import no_control_characters, validated
+from services.registry.adapters.trust_holdings import SqlTrustHoldings, TrustHoldings
 from services.registry.domain import commands
 from services.registry.domain.trust import NAME_MAX, Trust, TrustKeyRecord
 from services.registry.service_layer import handlers
+from services.registry.service_layer import trust_lifecycle as lifecycle
 from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 ODS = fields.String(
@@ -47,6 +49,28 @@ class TrustRefSchema(marshmallow.Schema):
 class RevokeKeySchema(marshmallow.Schema):
     ods = ODS
     key_id = fields.String(required=True, validate=validate.Regexp(r"^plrk_[a-z0-9]{16}$", error="not a key id"))
+
+
+class SuspendSchema(marshmallow.Schema):
+    ods = ODS
+    reason = fields.String(
+        validate=[
+            validate.Length(max=lifecycle.REASON_MAX, error="must be at most {max} characters"),
+            no_control_characters,
+        ]
+    )
+
+
+class OffboardSchema(marshmallow.Schema):
+    ods = ODS
+    confirm_ods = fields.String(required=True)
+
+    @validates_schema
+    def _stated_twice(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("confirm_ods") != data.get("ods"):
+            raise marshmallow.ValidationError(
+                "must equal ods: offboarding erases data, so state the code twice", "confirm_ods"
+            )
 
 
 class PageSchema(marshmallow.Schema):
@@ -133,10 +157,42 @@ class RegistryApi:
         call.principal.require_trust_access(ods)
         return pb.ListTrustKeysResponse(keys=[key_message(k) for k in handlers.list_trust_keys(ods, self.uow(call))])
 
+    def SuspendTrust(self, request: pb.SuspendTrustRequest, call: Call) -> pb.Trust:
+        call.principal.require_administrator()
+        values = validated(SuspendSchema(), {"ods": request.ods, "reason": request.reason})
+        return trust_message(lifecycle.suspend_trust(self.uow(call), values["ods"], values["reason"]))
+
+    def ResumeTrust(self, request: pb.ResumeTrustRequest, call: Call) -> pb.Trust:
+        call.principal.require_administrator()
+        ods = validated(TrustRefSchema(), {"ods": request.ods})["ods"]
+        return trust_message(lifecycle.resume_trust(self.uow(call), ods))
+
+    def OffboardTrust(self, request: pb.OffboardTrustRequest, call: Call) -> pb.OffboardTrustResponse:
+        call.principal.require_administrator()
+        values = validated(OffboardSchema(), {"ods": request.ods, "confirm_ods": request.confirm_ods})
+        result = lifecycle.offboard_trust(
+            self.uow(call, TenantScope.platform_wide()),
+            call.principal,
+            values["ods"],
+            values["confirm_ods"],
+            holdings=_holdings,
+        )
+        return pb.OffboardTrustResponse(
+            trust=trust_message(result.trust),
+            export_document=result.export_document,
+            leaders_erased=result.leaders_erased,
+            affiliations_ended=result.affiliations_ended,
+        )
+
     def methods(self) -> dict[str, Method]:
         names = [m.name for m in pb.DESCRIPTOR.services_by_name["RegistryService"].methods]
         bound: dict[str, Callable[[Any, Call], Any]] = {name: getattr(self, name) for name in names}
         return bound
+
+
+def _holdings(uow: UnitOfWork) -> TrustHoldings:
+    assert isinstance(uow, SqlUnitOfWork)
+    return SqlTrustHoldings(uow.connection)
 
 
 def _encode_token(ods: str) -> str:

@@ -39,7 +39,7 @@ def test_every_tenant_table_has_forced_row_level_security(stack: PlrStack, servi
             for r in connection.execute(
                 sa.text(
                     "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' "
-                    "AND column_name = 'trust_ods'"
+                    "AND column_name IN ('trust_ods', 'leader_id')"
                 )
             )
         }

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
+from plr.registry.v1 import leaders_pb2, leaders_pb2_grpc, registry_pb2_grpc
 from plr.registry.v1 import registry_pb2 as pb
-from plr.registry.v1 import registry_pb2_grpc
 
 from services.common.grpc_client import bearer
 from services.registry.entrypoints.api import build_server
@@ -20,9 +20,42 @@ class RegistryClient:
     stub: registry_pb2_grpc.RegistryServiceStub
     channel: grpc.Channel
     admin_token: str
+    service_token: str = ""
+
+    @property
+    def leaders(self) -> leaders_pb2_grpc.LeaderServiceStub:
+        return leaders_pb2_grpc.LeaderServiceStub(self.channel)
 
     def as_admin(self) -> tuple[tuple[str, str], ...]:
         return bearer(self.admin_token)
+
+    def as_leader(self, leader_id: str) -> tuple[tuple[str, str], ...]:
+        """The portal acting for a signed-in leader: the service credential and the leader's id."""
+        return (*bearer(self.service_token), ("x-plr-leader", leader_id))
+
+    def register(
+        self, trust_key: str, email: str, given: str = "Ada", family: str = "Leader", **profile: object
+    ) -> leaders_pb2.Affiliation:
+        request = leaders_pb2.RegisterLeaderRequest(
+            profile=leaders_pb2.LeaderProfile(given_name=given, family_name=family, email=email, **profile)  # type: ignore[arg-type]
+        )
+        return self.leaders.RegisterLeader(request, metadata=bearer(trust_key), timeout=10).affiliation
+
+    def confirm(self, affiliation: leaders_pb2.Affiliation) -> leaders_pb2.Affiliation:
+        return self.leaders.ConfirmAffiliation(
+            leaders_pb2.ConfirmAffiliationRequest(affiliation_id=affiliation.affiliation_id),
+            metadata=self.as_leader(affiliation.leader_id),
+            timeout=10,
+        )
+
+    def consent(self, leader_id: str, purpose: str, target: str = "", grant: bool = True) -> leaders_pb2.ConsentState:
+        return self.leaders.RecordConsent(
+            leaders_pb2.RecordConsentRequest(
+                leader_id=leader_id, purpose=purpose, target=target, grant=grant, wording_version="2026-11"
+            ),
+            metadata=self.as_leader(leader_id),
+            timeout=10,
+        )
 
     def onboard(self, ods: str, name: str | None = None) -> pb.CreateTrustResponse:
         return self.stub.CreateTrust(
@@ -43,5 +76,10 @@ def registry_target(stack: PlrStack) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def registry(stack: PlrStack, registry_target: str) -> Iterator[RegistryClient]:
     channel = grpc.insecure_channel(registry_target)
-    yield RegistryClient(registry_pb2_grpc.RegistryServiceStub(channel), channel, stack.env["PLR_ADMIN_TOKEN"])
+    yield RegistryClient(
+        registry_pb2_grpc.RegistryServiceStub(channel),
+        channel,
+        stack.env["PLR_ADMIN_TOKEN"],
+        stack.env["PLR_SERVICE_TOKEN"],
+    )
     channel.close()

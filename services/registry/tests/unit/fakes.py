@@ -49,9 +49,7 @@ class FakeUnitOfWork(UnitOfWork):
         return self
 
     def commit(self) -> None:
-        for trust in self.collect_events():
-            self.outbox.extend(to_cloudevent(e) for e in trust.pending_events)
-            trust.pending_events.clear()
+        self.outbox.extend(to_cloudevent(e) for e in self.collect_events())
         self.committed += 1
 
     def rollback(self) -> None:

@@ -120,3 +120,37 @@ class ListTrustKeysResponse(_message.Message):
     KEYS_FIELD_NUMBER: _ClassVar[int]
     keys: _containers.RepeatedCompositeFieldContainer[TrustKey]
     def __init__(self, keys: _Optional[_Iterable[_Union[TrustKey, _Mapping]]] = ...) -> None: ...
+
+class SuspendTrustRequest(_message.Message):
+    __slots__ = ("ods", "reason")
+    ODS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ods: str
+    reason: str
+    def __init__(self, ods: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ResumeTrustRequest(_message.Message):
+    __slots__ = ("ods",)
+    ODS_FIELD_NUMBER: _ClassVar[int]
+    ods: str
+    def __init__(self, ods: _Optional[str] = ...) -> None: ...
+
+class OffboardTrustRequest(_message.Message):
+    __slots__ = ("ods", "confirm_ods")
+    ODS_FIELD_NUMBER: _ClassVar[int]
+    CONFIRM_ODS_FIELD_NUMBER: _ClassVar[int]
+    ods: str
+    confirm_ods: str
+    def __init__(self, ods: _Optional[str] = ..., confirm_ods: _Optional[str] = ...) -> None: ...
+
+class OffboardTrustResponse(_message.Message):
+    __slots__ = ("trust", "export_document", "leaders_erased", "affiliations_ended")
+    TRUST_FIELD_NUMBER: _ClassVar[int]
+    EXPORT_DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    LEADERS_ERASED_FIELD_NUMBER: _ClassVar[int]
+    AFFILIATIONS_ENDED_FIELD_NUMBER: _ClassVar[int]
+    trust: Trust
+    export_document: str
+    leaders_erased: int
+    affiliations_ended: int
+    def __init__(self, trust: _Optional[_Union[Trust, _Mapping]] = ..., export_document: _Optional[str] = ..., leaders_erased: _Optional[int] = ..., affiliations_ended: _Optional[int] = ...) -> None: ...

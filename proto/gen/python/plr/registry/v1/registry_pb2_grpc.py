@@ -64,6 +64,21 @@ class RegistryServiceStub:
                 request_serializer=plr_dot_registry_dot_v1_dot_registry__pb2.ListTrustKeysRequest.SerializeToString,
                 response_deserializer=plr_dot_registry_dot_v1_dot_registry__pb2.ListTrustKeysResponse.FromString,
                 _registered_method=True)
+        self.SuspendTrust = channel.unary_unary(
+                '/plr.registry.v1.RegistryService/SuspendTrust',
+                request_serializer=plr_dot_registry_dot_v1_dot_registry__pb2.SuspendTrustRequest.SerializeToString,
+                response_deserializer=plr_dot_registry_dot_v1_dot_registry__pb2.Trust.FromString,
+                _registered_method=True)
+        self.ResumeTrust = channel.unary_unary(
+                '/plr.registry.v1.RegistryService/ResumeTrust',
+                request_serializer=plr_dot_registry_dot_v1_dot_registry__pb2.ResumeTrustRequest.SerializeToString,
+                response_deserializer=plr_dot_registry_dot_v1_dot_registry__pb2.Trust.FromString,
+                _registered_method=True)
+        self.OffboardTrust = channel.unary_unary(
+                '/plr.registry.v1.RegistryService/OffboardTrust',
+                request_serializer=plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustRequest.SerializeToString,
+                response_deserializer=plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -117,6 +132,32 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SuspendTrust(self, request, context):
+        """Suspends a trust: its keys stop working at once, its data stays. Administrator only.
+        Emits `plr.registry.trust.suspended.v1`. Suspending a suspended trust is a no-op.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeTrust(self, request, context):
+        """Resumes a suspended trust; its (unrevoked) keys work again. Administrator only.
+        Emits `plr.registry.trust.resumed.v1`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OffboardTrust(self, request, context):
+        """Offboards a trust: returns an export of everything the trust could see, then erases what only
+        that trust held (its affiliations end; leaders affiliated with no other trust are erased; its
+        taxonomy terms go), revokes its keys, and marks it offboarded. Administrator only.
+        Emits `plr.registry.trust.offboarded.v1` (and `leader.erased` for each erased leader).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +190,21 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.ListTrustKeys,
                     request_deserializer=plr_dot_registry_dot_v1_dot_registry__pb2.ListTrustKeysRequest.FromString,
                     response_serializer=plr_dot_registry_dot_v1_dot_registry__pb2.ListTrustKeysResponse.SerializeToString,
+            ),
+            'SuspendTrust': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuspendTrust,
+                    request_deserializer=plr_dot_registry_dot_v1_dot_registry__pb2.SuspendTrustRequest.FromString,
+                    response_serializer=plr_dot_registry_dot_v1_dot_registry__pb2.Trust.SerializeToString,
+            ),
+            'ResumeTrust': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeTrust,
+                    request_deserializer=plr_dot_registry_dot_v1_dot_registry__pb2.ResumeTrustRequest.FromString,
+                    response_serializer=plr_dot_registry_dot_v1_dot_registry__pb2.Trust.SerializeToString,
+            ),
+            'OffboardTrust': grpc.unary_unary_rpc_method_handler(
+                    servicer.OffboardTrust,
+                    request_deserializer=plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustRequest.FromString,
+                    response_serializer=plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -313,6 +369,87 @@ class RegistryService:
             '/plr.registry.v1.RegistryService/ListTrustKeys',
             plr_dot_registry_dot_v1_dot_registry__pb2.ListTrustKeysRequest.SerializeToString,
             plr_dot_registry_dot_v1_dot_registry__pb2.ListTrustKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuspendTrust(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/plr.registry.v1.RegistryService/SuspendTrust',
+            plr_dot_registry_dot_v1_dot_registry__pb2.SuspendTrustRequest.SerializeToString,
+            plr_dot_registry_dot_v1_dot_registry__pb2.Trust.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeTrust(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/plr.registry.v1.RegistryService/ResumeTrust',
+            plr_dot_registry_dot_v1_dot_registry__pb2.ResumeTrustRequest.SerializeToString,
+            plr_dot_registry_dot_v1_dot_registry__pb2.Trust.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OffboardTrust(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/plr.registry.v1.RegistryService/OffboardTrust',
+            plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustRequest.SerializeToString,
+            plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustResponse.FromString,
             options,
             channel_credentials,
             insecure,

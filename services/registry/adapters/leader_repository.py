@@ -1,0 +1,391 @@
+"""Leaders and affiliations: rows to domain objects and back, with optimistic concurrency on version."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from services.common.errors import PreconditionFailed
+from services.common.platform_tables import outbox
+from services.registry.adapters.tables import affiliations, consent_records, leaders
+from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.consent import ConsentRecord, Purpose
+from services.registry.domain.leader import Leader
+from services.registry.domain.profile import Availability, LeaderProfile
+
+PROFILE_COLUMNS = ("given_name", "family_name", "email", "phone", "postcode")
+
+
+class LeaderRepository(abc.ABC):
+    def __init__(self) -> None:
+        self.seen: list[Leader] = []
+
+    def get(self, leader_id: str, *, lock: bool = False) -> Leader | None:
+        leader = self._get(leader_id, lock)
+        if leader is not None:
+            self.seen.append(leader)
+        return leader
+
+    def add(self, leader: Leader) -> None:
+        self._add(leader)
+        self.seen.append(leader)
+
+    @abc.abstractmethod
+    def _get(self, leader_id: str, lock: bool) -> Leader | None: ...
+
+    @abc.abstractmethod
+    def _add(self, leader: Leader) -> None: ...
+
+    @abc.abstractmethod
+    def find_by_email_key(self, email_key: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def save(self, leader: Leader, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def list_visible(
+        self, after: tuple[datetime, str] | None, updated_since: datetime | None, limit: int
+    ) -> list[Leader]: ...
+
+    # erasure: what the registry holds about a leader beyond the leader's own row
+
+    def remove_consent_evidence(self, leader_id: str) -> int:
+        """Keeps each consent record minimal: the evidence text goes, the rest stays (retention)."""
+        raise NotImplementedError
+
+    def delete_published_events(self, leader_id: str) -> int:
+        """Deletes the outbox rows already published about the leader (theirs and their
+        affiliations'); unpublished ones stay, so that every consumer still hears of what happened
+        (erasure included)."""
+        raise NotImplementedError
+
+
+class AffiliationRepository(abc.ABC):
+    def __init__(self) -> None:
+        self.seen: list[Affiliation] = []
+
+    def get(self, affiliation_id: str) -> Affiliation | None:
+        found = self._get(affiliation_id)
+        if found is not None:
+            self.seen.append(found)
+        return found
+
+    def for_trust(self, trust_ods: str, leader_id: str) -> Affiliation | None:
+        found = self._for_trust(trust_ods, leader_id)
+        if found is not None:
+            self.seen.append(found)
+        return found
+
+    def add(self, affiliation: Affiliation) -> None:
+        self._add(affiliation)
+        self.seen.append(affiliation)
+
+    @abc.abstractmethod
+    def _get(self, affiliation_id: str) -> Affiliation | None: ...
+
+    @abc.abstractmethod
+    def _for_trust(self, trust_ods: str, leader_id: str) -> Affiliation | None: ...
+
+    @abc.abstractmethod
+    def _add(self, affiliation: Affiliation) -> None: ...
+
+    @abc.abstractmethod
+    def save(self, affiliation: Affiliation, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def page(
+        self,
+        after: tuple[datetime, str] | None,
+        updated_since: datetime | None,
+        limit: int,
+        leader_id: str | None = None,
+    ) -> list[Affiliation]: ...
+
+    @abc.abstractmethod
+    def of_leader(self, leader_id: str) -> list[Affiliation]: ...
+
+
+def profile_to_row(profile: LeaderProfile) -> dict[str, Any]:
+    extra = {k: v for k, v in asdict(profile).items() if k not in PROFILE_COLUMNS}
+    extra = {k: list(v) if isinstance(v, tuple) else v for k, v in extra.items()}
+    extra["availability"] = {k: list(v) if isinstance(v, tuple) else v for k, v in extra["availability"].items()}
+    row = {name: getattr(profile, name) or None for name in PROFILE_COLUMNS}
+    row["profile"] = extra
+    return row
+
+
+def profile_from_row(row: Any) -> LeaderProfile:
+    extra = dict(row.profile or {})
+    availability = extra.pop("availability", {}) or {}
+    values: dict[str, Any] = {name: getattr(row, name) or "" for name in PROFILE_COLUMNS}
+    values.update({k: tuple(v) if isinstance(v, list) else v for k, v in extra.items()})
+    return LeaderProfile(
+        **values,
+        availability=Availability(
+            hours_per_month=availability.get("hours_per_month", 0),
+            days=tuple(availability.get("days", ())),
+            modes=tuple(availability.get("modes", ())),
+        ),
+    )
+
+
+def consent_from_row(row: Any) -> ConsentRecord:
+    return ConsentRecord(
+        purpose=Purpose(row.purpose),
+        target=row.target,
+        granted=row.granted,
+        wording_version=row.wording_version,
+        recorded_by_kind=row.recorded_by_kind,
+        recorded_by=row.recorded_by,
+        recorder_trust=row.recorder_trust,
+        evidence=row.evidence,
+        recorded_at=row.recorded_at,
+    )
+
+
+class SqlLeaderRepository(LeaderRepository):
+    def __init__(self, connection: Connection):
+        super().__init__()
+        self.connection = connection
+        self._stored_consents: dict[str, int] = {}
+
+    def _from_row(self, row: Any, consents: list[ConsentRecord]) -> Leader:
+        self._stored_consents[row.leader_id] = len(consents)
+        return Leader(
+            leader_id=row.leader_id,
+            profile=profile_from_row(row),
+            version=row.version,
+            status=row.status,
+            paused_until=row.paused_until,
+            consents=consents,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            erased_at=row.erased_at,
+        )
+
+    def _consents(self, leader_ids: list[str]) -> dict[str, list[ConsentRecord]]:
+        found: dict[str, list[ConsentRecord]] = {i: [] for i in leader_ids}
+        if leader_ids:
+            rows = self.connection.execute(
+                sa.select(consent_records)
+                .where(consent_records.c.leader_id.in_(leader_ids))
+                .order_by(consent_records.c.record_id)
+            )
+            for row in rows:
+                found[row.leader_id].append(consent_from_row(row))
+        return found
+
+    def _get(self, leader_id: str, lock: bool) -> Leader | None:
+        query = sa.select(leaders).where(leaders.c.leader_id == leader_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        if row is None:
+            return None
+        return self._from_row(row, self._consents([leader_id])[leader_id])
+
+    def _add(self, leader: Leader) -> None:
+        self.connection.execute(
+            leaders.insert().values(
+                leader_id=leader.leader_id,
+                version=leader.version,
+                status=leader.status,
+                paused_until=leader.paused_until,
+                email_key=leader.email_key or None,
+                created_at=leader.created_at,
+                updated_at=leader.updated_at,
+                **profile_to_row(leader.profile),
+            )
+        )
+        self._stored_consents[leader.leader_id] = 0
+        self._save_consents(leader)
+
+    def find_by_email_key(self, email_key: str) -> str | None:
+        found = self.connection.execute(sa.select(leaders.c.leader_id).where(leaders.c.email_key == email_key)).first()
+        return None if found is None else str(found.leader_id)
+
+    def save(self, leader: Leader, expected_version: int) -> None:
+        values = dict(
+            version=leader.version,
+            status=leader.status,
+            paused_until=leader.paused_until,
+            updated_at=leader.updated_at,
+            erased_at=leader.erased_at,
+            email_key=leader.email_key or None,
+            **profile_to_row(leader.profile),
+        )
+        changed = self.connection.execute(
+            leaders.update()
+            .where(leaders.c.leader_id == leader.leader_id, leaders.c.version == expected_version)
+            .values(**values)
+        ).rowcount
+        if changed != 1:
+            raise PreconditionFailed(f"leader {leader.leader_id} changed concurrently; re-read and try again")
+        self._save_consents(leader)
+
+    def _save_consents(self, leader: Leader) -> None:
+        stored = self._stored_consents.get(leader.leader_id, 0)
+        new = leader.consents[stored:]
+        if new:
+            self.connection.execute(
+                consent_records.insert(),
+                [
+                    {
+                        "leader_id": leader.leader_id,
+                        "purpose": c.purpose.value,
+                        "target": c.target,
+                        "granted": c.granted,
+                        "wording_version": c.wording_version,
+                        "recorded_by_kind": c.recorded_by_kind,
+                        "recorded_by": c.recorded_by,
+                        "recorder_trust": c.recorder_trust,
+                        "evidence": c.evidence,
+                        "recorded_at": c.recorded_at,
+                    }
+                    for c in new
+                ],
+            )
+        self._stored_consents[leader.leader_id] = len(leader.consents)
+
+    def remove_consent_evidence(self, leader_id: str) -> int:
+        return int(
+            self.connection.execute(
+                consent_records.update()
+                .where(consent_records.c.leader_id == leader_id, consent_records.c.evidence != "")
+                .values(evidence="")
+            ).rowcount
+        )
+
+    def delete_published_events(self, leader_id: str) -> int:
+        # the events about a leader are those of the leader aggregate (consent events included) and
+        # of their affiliations: found through the outbox's (aggregate type, id, version) index, not
+        # by scanning every payload; the outbox has no row-level security (platform infrastructure)
+        ids = sa.select(sa.cast(affiliations.c.affiliation_id, sa.Text)).where(affiliations.c.leader_id == leader_id)
+        return int(
+            self.connection.execute(
+                outbox.delete().where(
+                    outbox.c.published_at.is_not(None),
+                    sa.or_(
+                        sa.and_(outbox.c.aggregate_type == "leader", outbox.c.aggregate_id == leader_id),
+                        sa.and_(outbox.c.aggregate_type == "affiliation", outbox.c.aggregate_id.in_(ids)),
+                    ),
+                )
+            ).rowcount
+        )
+
+    def list_visible(
+        self, after: tuple[datetime, str] | None, updated_since: datetime | None, limit: int
+    ) -> list[Leader]:
+        # row-level security limits this to what the transaction's scope may see
+        query = sa.select(leaders).where(leaders.c.erased_at.is_(None))
+        if updated_since is not None:
+            query = query.where(leaders.c.updated_at >= updated_since)
+        if after is not None:
+            query = query.where(
+                sa.tuple_(leaders.c.updated_at, leaders.c.leader_id)
+                > sa.tuple_(sa.literal(after[0]), sa.cast(sa.literal(after[1]), leaders.c.leader_id.type))
+            )
+        rows = self.connection.execute(query.order_by(leaders.c.updated_at, leaders.c.leader_id).limit(limit)).all()
+        consents = self._consents([r.leader_id for r in rows])
+        found = [self._from_row(r, consents[r.leader_id]) for r in rows]
+        self.seen.extend(found)
+        return found
+
+
+def affiliation_from_row(row: Any) -> Affiliation:
+    return Affiliation(
+        affiliation_id=row.affiliation_id,
+        leader_id=row.leader_id,
+        trust_ods=row.trust_ods,
+        status=row.status,
+        version=row.version,
+        created_at=row.created_at,
+        confirmed_at=row.confirmed_at,
+        ended_at=row.ended_at,
+        end_reason=row.end_reason,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlAffiliationRepository(AffiliationRepository):
+    def __init__(self, connection: Connection):
+        super().__init__()
+        self.connection = connection
+
+    def _get(self, affiliation_id: str) -> Affiliation | None:
+        row = self.connection.execute(
+            sa.select(affiliations).where(affiliations.c.affiliation_id == affiliation_id)
+        ).first()
+        return None if row is None else affiliation_from_row(row)
+
+    def _for_trust(self, trust_ods: str, leader_id: str) -> Affiliation | None:
+        row = self.connection.execute(
+            sa.select(affiliations).where(affiliations.c.trust_ods == trust_ods, affiliations.c.leader_id == leader_id)
+        ).first()
+        return None if row is None else affiliation_from_row(row)
+
+    def _add(self, affiliation: Affiliation) -> None:
+        self.connection.execute(
+            affiliations.insert().values(
+                affiliation_id=affiliation.affiliation_id,
+                leader_id=affiliation.leader_id,
+                trust_ods=affiliation.trust_ods,
+                status=affiliation.status,
+                version=affiliation.version,
+                created_at=affiliation.created_at,
+                confirmed_at=affiliation.confirmed_at,
+                ended_at=affiliation.ended_at,
+                end_reason=affiliation.end_reason,
+                updated_at=affiliation.updated_at,
+            )
+        )
+
+    def save(self, affiliation: Affiliation, expected_version: int) -> None:
+        changed = self.connection.execute(
+            affiliations.update()
+            .where(
+                affiliations.c.affiliation_id == affiliation.affiliation_id,
+                affiliations.c.version == expected_version,
+            )
+            .values(
+                status=affiliation.status,
+                version=affiliation.version,
+                confirmed_at=affiliation.confirmed_at,
+                ended_at=affiliation.ended_at,
+                end_reason=affiliation.end_reason,
+                updated_at=affiliation.updated_at,
+            )
+        ).rowcount
+        if changed != 1:
+            raise PreconditionFailed(f"affiliation {affiliation.affiliation_id} changed concurrently; try again")
+
+    def page(
+        self,
+        after: tuple[datetime, str] | None,
+        updated_since: datetime | None,
+        limit: int,
+        leader_id: str | None = None,
+    ) -> list[Affiliation]:
+        query = sa.select(affiliations)
+        if leader_id is not None:
+            query = query.where(affiliations.c.leader_id == leader_id)
+        if updated_since is not None:
+            query = query.where(affiliations.c.updated_at >= updated_since)
+        if after is not None:
+            query = query.where(
+                sa.tuple_(affiliations.c.updated_at, affiliations.c.affiliation_id)
+                > sa.tuple_(sa.literal(after[0]), sa.cast(sa.literal(after[1]), affiliations.c.affiliation_id.type))
+            )
+        rows = self.connection.execute(
+            query.order_by(affiliations.c.updated_at, affiliations.c.affiliation_id).limit(limit)
+        )
+        return [affiliation_from_row(r) for r in rows]
+
+    def of_leader(self, leader_id: str) -> list[Affiliation]:
+        rows = self.connection.execute(sa.select(affiliations).where(affiliations.c.leader_id == leader_id))
+        return [affiliation_from_row(r) for r in rows]

@@ -1,0 +1,210 @@
+"""Smaller stores of the registry: the access audit, the taxonomy, equality answers, idempotency keys."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection
+
+from services.common.errors import PreconditionFailed
+from services.registry.adapters.tables import affiliations, audit_log, equality_answers, idempotency_keys, terms
+from services.registry.domain.taxonomy import Term
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    principal_kind: str
+    principal: str
+    trust_ods: str | None
+    method: str
+    leader_id: str
+    fields: tuple[str, ...]
+
+
+class AuditLog:
+    """Append-only: who read which fields of which leader, never the values."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def record(
+        self,
+        principal_kind: str,
+        principal: str,
+        trust_ods: str | None,
+        method: str,
+        reads: Mapping[str, tuple[str, ...]],
+    ) -> None:
+        rows = [
+            {
+                "principal_kind": principal_kind,
+                "principal": principal,
+                "trust_ods": trust_ods,
+                "method": method,
+                "leader_id": leader_id,
+                "fields": list(fields),
+            }
+            for leader_id, fields in reads.items()
+            if fields
+        ]
+        if rows:
+            self.connection.execute(audit_log.insert(), rows)
+
+    def list(
+        self, leader_id: str, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
+    ) -> list[tuple[int, AuditEntry]]:
+        query = sa.select(audit_log).where(audit_log.c.leader_id == leader_id, audit_log.c.entry_id > after_id)
+        if trust_ods is not None:
+            query = query.where(audit_log.c.trust_ods == trust_ods)
+        if updated_since is not None:
+            query = query.where(audit_log.c.at >= updated_since)
+        rows = self.connection.execute(query.order_by(audit_log.c.entry_id).limit(limit))
+        return [
+            (
+                r.entry_id,
+                AuditEntry(r.at, r.principal_kind, r.principal, r.trust_ods, r.method, r.leader_id, tuple(r.fields)),
+            )
+            for r in rows
+        ]
+
+
+class Taxonomy:
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self._known: set[tuple[str, str]] | None = None
+
+    def exists(self, kind: str, code: str) -> bool:
+        if self._known is None:
+            # RLS: the global terms and the scope's trust's own
+            self._known = {(r.kind, r.code) for r in self.connection.execute(sa.select(terms.c.kind, terms.c.code))}
+        return (kind, code) in self._known
+
+    def list(self, kind: str | None) -> list[Term]:
+        query = sa.select(terms).order_by(terms.c.kind, terms.c.code)
+        if kind:
+            query = query.where(terms.c.kind == kind)
+        return [Term(r.kind, r.code, r.label, r.trust_ods) for r in self.connection.execute(query)]
+
+    def add(self, term: Term) -> bool:
+        inserted = self.connection.execute(
+            insert(terms)
+            .values(kind=term.kind, code=term.code, label=term.label, trust_ods=term.trust_ods)
+            .on_conflict_do_nothing()
+            .returning(terms.c.term_id)
+        ).first()
+        self._known = None
+        return inserted is not None
+
+    def remove_trust_terms(self, trust_ods: str) -> int:
+        return int(self.connection.execute(terms.delete().where(terms.c.trust_ods == trust_ods)).rowcount)
+
+
+class EqualityStore:
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def submit(self, leader_id: str, answers: Mapping[str, str], now: datetime) -> None:
+        statement = insert(equality_answers).values(leader_id=leader_id, answers=dict(answers), submitted_at=now)
+        self.connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[equality_answers.c.leader_id],
+                set_={"answers": statement.excluded.answers, "submitted_at": now},
+            )
+        )
+
+    def answers_of(self, leader_id: str) -> dict[str, str] | None:
+        row = self.connection.execute(
+            sa.select(equality_answers.c.answers).where(equality_answers.c.leader_id == leader_id)
+        ).first()
+        return None if row is None else dict(row.answers)
+
+    def for_trust_report(self, trust_ods: str) -> list[dict[str, str]]:
+        """The answers of leaders actively affiliated with the trust: only the aggregate report calls this,
+        in the platform scope, and it returns no leader ids."""
+        rows = self.connection.execute(
+            sa.select(equality_answers.c.answers)
+            .join(affiliations, affiliations.c.leader_id == equality_answers.c.leader_id)
+            .where(affiliations.c.trust_ods == trust_ods, affiliations.c.status == "active")
+        )
+        return [dict(r.answers) for r in rows]
+
+    def erase(self, leader_id: str) -> None:
+        self.connection.execute(equality_answers.delete().where(equality_answers.c.leader_id == leader_id))
+
+
+def request_digest(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+class IdempotencyKeys:
+    """The first result of a create, kept under the caller's key: the same key and request answer it
+    again; the same key with another request is refused."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def claim(
+        self, principal: str, method: str, key: str, digest: str, trust_ods: str | None, leader_id: str | None
+    ) -> bytes | None:
+        """None when the key is new (claimed now, in this transaction); the stored response otherwise."""
+        inserted = self.connection.execute(
+            insert(idempotency_keys)
+            .values(
+                principal=principal,
+                method=method,
+                idempotency_key=key,
+                request_sha256=digest,
+                trust_ods=trust_ods,
+                leader_id=leader_id,
+            )
+            .on_conflict_do_nothing()
+            .returning(idempotency_keys.c.idempotency_key)
+        ).first()
+        if inserted is not None:
+            return None
+        row = self.connection.execute(
+            sa.select(idempotency_keys.c.request_sha256, idempotency_keys.c.response).where(
+                idempotency_keys.c.principal == principal,
+                idempotency_keys.c.method == method,
+                idempotency_keys.c.idempotency_key == key,
+            )
+        ).one()
+        if row.request_sha256 != digest:
+            raise PreconditionFailed("idempotency_key: already used with a different request")
+        return bytes(row.response or b"")
+
+    def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
+        """Erasure: deletes the stored answers of RecordConsent about the leader (they repeat the
+        evidence text). The leader's own calls carry their id; a trust's carry no leader id, so they
+        are found by the trust and the evidence text its staff gave (another answer of that trust
+        with the same text goes too: a retry of it then records the same consent once more)."""
+        leader_rows = sa.and_(idempotency_keys.c.method == "RecordConsent", idempotency_keys.c.leader_id == leader_id)
+        staff_rows = [
+            sa.and_(
+                idempotency_keys.c.method == "RecordConsent",
+                idempotency_keys.c.trust_ods == trust_ods,
+                sa.text(f"position(:evidence_{i} IN idempotency_keys.response) > 0").bindparams(
+                    sa.bindparam(f"evidence_{i}", evidence.encode(), type_=sa.LargeBinary)
+                ),
+            )
+            for i, (trust_ods, evidence) in enumerate(sorted(set(staff_evidence)))
+            if evidence
+        ]
+        return int(self.connection.execute(idempotency_keys.delete().where(sa.or_(leader_rows, *staff_rows))).rowcount)
+
+    def complete(self, principal: str, method: str, key: str, response: bytes) -> None:
+        self.connection.execute(
+            idempotency_keys.update()
+            .where(
+                idempotency_keys.c.principal == principal,
+                idempotency_keys.c.method == method,
+                idempotency_keys.c.idempotency_key == key,
+            )
+            .values(response=response)
+        )

@@ -1,0 +1,405 @@
+"""Use cases about leaders, their affiliations and consent: one function per command.
+
+Who may do what is decided here from the caller's principal; what a trust may see of a leader is
+decided by ``view_for`` from the leader's consent. Row-level security enforces the same boundary
+underneath: a trust-scoped unit of work cannot read a leader without an active affiliation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
+from services.common.errors import InvalidInput, NotFound, PermissionDenied
+from services.common.principals import Principal
+from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.consent import (
+    ConsentRecord,
+    Purpose,
+    as_seen_by_trust,
+    check_recorder,
+    concerns_trust,
+    current_state,
+    is_granted,
+    parse_purpose,
+)
+from services.registry.domain.leader import Leader
+from services.registry.domain.profile import (
+    CONTACT_FIELDS,
+    LeaderProfile,
+    normalise_email,
+    profile_problems,
+)
+from services.registry.domain.taxonomy import Term, new_term
+from services.registry.service_layer.idempotency import Idempotent, once
+from services.registry.service_layer.unit_of_work import UnitOfWork
+
+Clock = Callable[[], datetime]
+IdFactory = Callable[[], str]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class LeaderView:
+    """A leader as one caller may see them."""
+
+    leader: Leader
+    profile: LeaderProfile
+    contactable: bool
+    consents: tuple[ConsentRecord, ...]
+    affiliation: Affiliation | None
+
+    @property
+    def fields_shown(self) -> tuple[str, ...]:
+        return tuple(name for name in LeaderProfile.field_names() if getattr(self.profile, name) not in ("", ()))
+
+
+def view_for(principal: Principal, leader: Leader, affiliation: Affiliation | None) -> LeaderView:
+    state = current_state(leader.consents)
+    if principal.kind == "trust":
+        trust = principal.trust_ods or ""
+        contactable = is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, trust) and leader.status == "active"
+        hidden = [] if is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, trust) else list(CONTACT_FIELDS)
+        if not is_granted(leader.consents, Purpose.LIVED_EXPERIENCE_MATCHING):
+            hidden.append("lived_experience")
+        consents = tuple(as_seen_by_trust(r, trust) for r in state.values() if concerns_trust(r, trust))
+        return LeaderView(leader, leader.profile.without(hidden), contactable, consents, affiliation)
+    return LeaderView(leader, leader.profile, leader.status == "active", tuple(state.values()), affiliation)
+
+
+def _audit_reads(uow: UnitOfWork, principal: Principal, method: str, views: list[LeaderView]) -> None:
+    uow.audit.record(
+        principal.kind,
+        principal.audit_name,
+        principal.trust_ods,
+        method,
+        {v.leader.leader_id: v.fields_shown or ("status",) for v in views},
+    )
+
+
+def _validate(uow: UnitOfWork, profile: LeaderProfile, names: tuple[str, ...] | None = None) -> None:
+    problems = profile_problems(profile, uow.taxonomy.exists, names)
+    if problems:
+        raise InvalidInput(problems)
+
+
+# --- registration and affiliations ------------------------------------------------------------
+
+
+def register_leader(
+    uow: UnitOfWork,
+    principal: Principal,
+    profile: LeaderProfile,
+    clock: Clock = utc_now,
+    ids: IdFactory = new_id,
+    idempotent: Idempotent[Affiliation] | None = None,
+) -> Affiliation:
+    """Runs in the platform scope (the trust cannot see, so could not find, a person it is not yet
+    affiliated with); it answers the trust with nothing but its own pending affiliation."""
+    trust = principal.require_trust()
+    now = clock()
+    with uow:
+        affiliation = once(uow, idempotent, lambda: _register(uow, trust, profile, now, ids))
+        uow.commit()
+    return affiliation
+
+
+def _register(uow: UnitOfWork, trust: str, profile: LeaderProfile, now: datetime, ids: IdFactory) -> Affiliation:
+    _validate(uow, profile)
+    if profile.lived_experience:
+        raise InvalidInput(
+            {"lived_experience": "can only be given after the leader's consent 'lived_experience_matching' is recorded"}
+        )
+    leader_id = uow.leaders.find_by_email_key(normalise_email(profile.email))
+    if leader_id is None:
+        leader = Leader.register(ids(), profile, now)
+        uow.leaders.add(leader)
+        leader_id = leader.leader_id
+    affiliation = uow.affiliations.for_trust(trust, leader_id)
+    if affiliation is None:
+        affiliation = Affiliation.request(ids(), leader_id, trust, now)
+        uow.affiliations.add(affiliation)
+    elif affiliation.status == "ended":
+        expected = affiliation.version
+        affiliation.reopen(now)
+        uow.affiliations.save(affiliation, expected)
+    return affiliation
+
+
+def _own_affiliation(uow: UnitOfWork, leader_id: str, affiliation_id: str) -> Affiliation:
+    affiliation = uow.affiliations.get(affiliation_id)
+    if affiliation is None or affiliation.leader_id != leader_id:
+        raise NotFound(f"no affiliation {affiliation_id}")
+    return affiliation
+
+
+def confirm_affiliation(
+    uow: UnitOfWork, principal: Principal, affiliation_id: str, clock: Clock = utc_now
+) -> Affiliation:
+    leader_id = principal.require_leader()
+    with uow:
+        affiliation = _own_affiliation(uow, leader_id, affiliation_id)
+        expected = affiliation.version
+        affiliation.confirm(clock())
+        if affiliation.version != expected:
+            uow.affiliations.save(affiliation, expected)
+            uow.commit()
+    return affiliation
+
+
+def decline_affiliation(
+    uow: UnitOfWork, principal: Principal, affiliation_id: str, clock: Clock = utc_now
+) -> Affiliation:
+    leader_id = principal.require_leader()
+    with uow:
+        affiliation = _own_affiliation(uow, leader_id, affiliation_id)
+        expected = affiliation.version
+        affiliation.end("declined by the leader", clock())
+        if affiliation.version != expected:
+            uow.affiliations.save(affiliation, expected)
+            uow.commit()
+    return affiliation
+
+
+def end_affiliation(
+    uow: UnitOfWork, principal: Principal, leader_id: str, reason: str, clock: Clock = utc_now
+) -> Affiliation:
+    trust = principal.require_trust()
+    with uow:
+        affiliation = uow.affiliations.for_trust(trust, leader_id)
+        if affiliation is None:
+            raise NotFound(f"no leader {leader_id} affiliated with {trust}")
+        expected = affiliation.version
+        affiliation.end(reason, clock())
+        if affiliation.version != expected:
+            uow.affiliations.save(affiliation, expected)
+            uow.commit()
+    return affiliation
+
+
+def list_affiliations(
+    uow: UnitOfWork,
+    principal: Principal,
+    after: tuple[datetime, str] | None,
+    updated_since: datetime | None,
+    limit: int,
+) -> list[Affiliation]:
+    if principal.kind not in ("trust", "leader"):
+        raise PermissionDenied("a trust's key or a leader lists affiliations")
+    with uow:
+        # the scope (RLS) limits this to the trust's own, or the leader's own
+        return uow.affiliations.page(after, updated_since, limit, leader_id=principal.leader_id)
+
+
+# --- reading and changing a leader ------------------------------------------------------------
+
+
+def visible_leader(
+    uow: UnitOfWork, principal: Principal, leader_id: str, *, lock: bool = False
+) -> tuple[Leader, Affiliation | None]:
+    if principal.kind == "leader" and principal.leader_id != leader_id:
+        raise NotFound(f"no leader {leader_id}")
+    leader = uow.leaders.get(leader_id, lock=lock)
+    affiliation = None
+    if principal.kind == "trust":
+        affiliation = uow.affiliations.for_trust(principal.trust_ods or "", leader_id)
+        if affiliation is None or not affiliation.active:
+            leader = None
+    if leader is None or leader.erased_at is not None:
+        # the same answer whether the person does not exist or is not this caller's to see
+        raise NotFound(f"no leader {leader_id}")
+    return leader, affiliation
+
+
+def get_leader(uow: UnitOfWork, principal: Principal, leader_id: str, method: str = "GetLeader") -> LeaderView:
+    with uow:
+        leader, affiliation = visible_leader(uow, principal, leader_id)
+        view = view_for(principal, leader, affiliation)
+        _audit_reads(uow, principal, method, [view])
+        uow.commit()
+    return view
+
+
+def list_leaders(
+    uow: UnitOfWork,
+    principal: Principal,
+    after: tuple[datetime, str] | None,
+    updated_since: datetime | None,
+    limit: int,
+) -> list[LeaderView]:
+    trust = principal.require_trust()
+    with uow:
+        leaders = uow.leaders.list_visible(after, updated_since, limit)
+        views = [view_for(principal, leader, uow.affiliations.for_trust(trust, leader.leader_id)) for leader in leaders]
+        _audit_reads(uow, principal, "ListLeaders", views)
+        uow.commit()
+    return views
+
+
+def update_leader(
+    uow: UnitOfWork,
+    principal: Principal,
+    leader_id: str,
+    expected_version: int,
+    changes: LeaderProfile,
+    names: tuple[str, ...],
+    clock: Clock = utc_now,
+) -> LeaderView:
+    unknown = [n for n in names if n not in LeaderProfile.field_names()]
+    if unknown:
+        raise InvalidInput({"fields": f"unknown profile field(s): {', '.join(unknown[:5])}"})
+    names = names or LeaderProfile.field_names()
+    with uow:
+        leader, affiliation = visible_leader(uow, principal, leader_id, lock=True)
+        if (
+            principal.kind == "trust"
+            and any(n in CONTACT_FIELDS for n in names)
+            and not is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, principal.trust_ods or "")
+        ):
+            raise PermissionDenied("contact details can be changed by a trust only while it may contact the leader")
+        _validate(uow, changes, names)
+        leader.update(changes, names, expected_version, clock())
+        if leader.version != expected_version:
+            _check_email_free(uow, leader)
+            uow.leaders.save(leader, expected_version)
+        view = view_for(principal, leader, affiliation)
+        uow.commit()
+    return view
+
+
+def _check_email_free(uow: UnitOfWork, leader: Leader) -> None:
+    holder = uow.leaders.find_by_email_key(leader.email_key)
+    if holder is not None and holder != leader.leader_id:
+        raise InvalidInput({"email": "is already the address of another leader"})
+
+
+def pause_leader(
+    uow: UnitOfWork, principal: Principal, leader_id: str, until: date | None, clock: Clock = utc_now
+) -> LeaderView:
+    return _change_status(uow, principal, leader_id, lambda leader, now: leader.pause(until, now.date(), now), clock)
+
+
+def resume_leader(uow: UnitOfWork, principal: Principal, leader_id: str, clock: Clock = utc_now) -> LeaderView:
+    return _change_status(uow, principal, leader_id, lambda leader, now: leader.resume(now), clock)
+
+
+def withdraw_leader(uow: UnitOfWork, principal: Principal, leader_id: str, clock: Clock = utc_now) -> LeaderView:
+    return _change_status(uow, principal, leader_id, lambda leader, now: leader.withdraw(now), clock)
+
+
+def _change_status(
+    uow: UnitOfWork, principal: Principal, leader_id: str, change: Callable[[Leader, datetime], None], clock: Clock
+) -> LeaderView:
+    with uow:
+        leader, affiliation = visible_leader(uow, principal, leader_id, lock=True)
+        expected = leader.version
+        change(leader, clock())
+        if leader.version != expected:
+            uow.leaders.save(leader, expected)
+        view = view_for(principal, leader, affiliation)
+        uow.commit()
+    return view
+
+
+# --- consent ------------------------------------------------------------------------------------
+
+
+def record_consent(
+    uow: UnitOfWork,
+    principal: Principal,
+    leader_id: str,
+    purpose: str,
+    target: str,
+    grant: bool,
+    wording_version: str,
+    evidence: str,
+    clock: Clock = utc_now,
+    idempotent: Idempotent[ConsentRecord] | None = None,
+) -> ConsentRecord:
+    parsed = parse_purpose(purpose, target)
+    if not wording_version.strip() or len(wording_version) > 50 or not wording_version.isprintable():
+        raise InvalidInput({"wording_version": "is required (at most 50 characters): the version of the words agreed"})
+    if len(evidence) > 2000:
+        raise InvalidInput({"evidence": "must be at most 2000 characters"})
+    if principal.kind not in ("leader", "trust"):
+        raise PermissionDenied("consent is recorded by the leader, or by a trust's staff on their behalf")
+    kind = "leader" if principal.kind == "leader" else "staff"
+    check_recorder(parsed, target, kind, principal.trust_ods, evidence)
+
+    def record() -> ConsentRecord:
+        leader, _ = visible_leader(uow, principal, leader_id, lock=True)
+        expected = leader.version
+        made = ConsentRecord(
+            parsed,
+            target,
+            grant,
+            wording_version.strip(),
+            kind,
+            principal.audit_name,
+            principal.trust_ods,
+            evidence.strip(),
+            clock(),
+        )
+        leader.record_consent(made)
+        uow.leaders.save(leader, expected)
+        return made
+
+    with uow:
+        made = once(uow, idempotent, record)
+        uow.commit()
+    return made
+
+
+def list_consents(
+    uow: UnitOfWork, principal: Principal, leader_id: str
+) -> tuple[list[ConsentRecord], list[ConsentRecord]]:
+    """(current, history) of the consents that concern the caller."""
+    with uow:
+        leader, _ = visible_leader(uow, principal, leader_id)
+    history = leader.consents
+    if principal.kind == "trust":
+        trust = principal.trust_ods or ""
+        history = [as_seen_by_trust(r, trust) for r in history if concerns_trust(r, trust)]
+    return list(current_state(history).values()), list(history)
+
+
+# --- the access audit and the taxonomy --------------------------------------------------------
+
+
+def list_audit_entries(
+    uow: UnitOfWork, principal: Principal, leader_id: str, after_id: int, updated_since: datetime | None, limit: int
+) -> list:  # type: ignore[type-arg]
+    with uow:
+        if principal.kind == "leader":
+            if principal.leader_id != leader_id:
+                raise NotFound(f"no leader {leader_id}")
+            return uow.audit.list(leader_id, None, after_id, updated_since, limit)
+        trust = principal.require_trust()
+        if uow.affiliations.for_trust(trust, leader_id) is None:
+            raise NotFound(f"no leader {leader_id}")
+        return uow.audit.list(leader_id, trust, after_id, updated_since, limit)
+
+
+def list_terms(uow: UnitOfWork, kind: str) -> list[Term]:
+    with uow:
+        return uow.taxonomy.list(kind or None)
+
+
+def add_term(uow: UnitOfWork, principal: Principal, kind: str, code: str, label: str) -> Term:
+    trust = principal.require_trust()
+    term = new_term(kind, code, label, trust)
+    with uow:
+        if uow.taxonomy.exists(kind, code):
+            return replace(term)
+        uow.taxonomy.add(term)
+        uow.commit()
+    return term

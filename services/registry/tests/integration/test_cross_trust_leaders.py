@@ -1,0 +1,107 @@
+"""Trust B's key can neither read nor change trust A's leader, affiliation, consent, audit or export
+through any LeaderService method. The methods are listed from the service descriptor; each request
+is aimed at A's leader through the fields such requests use. A method may refuse (PERMISSION_DENIED,
+NOT_FOUND) or answer B about B's own affairs; either way nothing of A's shows and nothing of A's
+changes."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+import pytest
+from google.protobuf import message_factory
+from google.protobuf.descriptor import FieldDescriptor
+from plr.registry.v1 import leaders_pb2 as lpb
+
+from services.common.grpc_client import bearer
+from services.registry.tests.integration.conftest import RegistryClient
+
+pytestmark = pytest.mark.integration
+
+SERVICE = lpb.DESCRIPTOR.services_by_name["LeaderService"]
+METHODS = [m.name for m in SERVICE.methods]
+REFUSED = {grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND}
+CANARY = "Quixotica"
+
+
+class TrustA:
+    def __init__(self, registry: RegistryClient):
+        self.key = registry.onboard("RSA", "Sweep Trust A").initial_key.key
+        self.email = f"sweep-{uuid.uuid4().hex[:8]}@example.org"
+        affiliation = registry.register(self.key, self.email, given=CANARY, phone="07700 900555", skills=["chairing"])
+        registry.confirm(affiliation)
+        self.leader_id = affiliation.leader_id
+        self.affiliation_id = affiliation.affiliation_id
+        registry.consent(self.leader_id, "contact_by_trust", "RSA")
+        registry.consent(self.leader_id, "lived_experience_matching")
+
+
+@pytest.fixture(scope="module")
+def a(registry: RegistryClient) -> TrustA:
+    return TrustA(registry)
+
+
+@pytest.fixture(scope="module")
+def b_key(registry: RegistryClient) -> str:
+    return registry.onboard("RSB", "Sweep Trust B").initial_key.key
+
+
+def aimed_at(method_name: str, a: TrustA) -> object:
+    method = SERVICE.methods_by_name[method_name]
+    request = message_factory.GetMessageClass(method.input_type)()
+    values = {
+        "leader_id": a.leader_id,
+        "affiliation_id": a.affiliation_id,
+        "target": "RSA",
+        "purpose": "contact_by_trust",
+        "reason": "taken over",
+        "wording_version": "1",
+        "evidence": "none",
+        "kind": "skill",
+        "code": "sweep_term",
+        "label": "Sweep",
+        "until": "2099-01-01",
+    }
+    for field in method.input_type.fields:
+        if field.type == FieldDescriptor.TYPE_STRING and field.name in values:
+            setattr(request, field.name, values[field.name])
+        elif field.name == "expected_version":
+            setattr(request, field.name, 1)
+        elif field.name == "grant":
+            setattr(request, field.name, False)
+        elif field.name == "profile":
+            request.profile.CopyFrom(lpb.LeaderProfile(given_name="Mallory", family_name="B", email=a.email))
+    return request
+
+
+def snapshot(registry: RegistryClient, a: TrustA) -> tuple[bytes, ...]:
+    as_leader = registry.as_leader(a.leader_id)
+    leader = registry.leaders.GetLeader(lpb.GetLeaderRequest(leader_id=a.leader_id), metadata=as_leader, timeout=10)
+    consents = registry.leaders.ListConsents(
+        lpb.ListConsentsRequest(leader_id=a.leader_id), metadata=as_leader, timeout=10
+    )
+    affiliations = registry.leaders.ListAffiliations(lpb.ListAffiliationsRequest(), metadata=bearer(a.key), timeout=10)
+    return tuple(m.SerializeToString(deterministic=True) for m in (leader, consents, affiliations))
+
+
+def test_the_sweep_covers_every_method() -> None:
+    assert len(METHODS) >= 20 and {"GetLeader", "ExportLeaderData", "RecordConsent"} <= set(METHODS)
+
+
+@pytest.mark.parametrize("method_name", METHODS)
+def test_trust_b_cannot_read_or_change_trust_as_leader(
+    registry: RegistryClient, a: TrustA, b_key: str, method_name: str
+) -> None:
+    before = snapshot(registry, a)
+    call = getattr(registry.leaders, method_name)
+    try:
+        response = call(aimed_at(method_name, a), metadata=bearer(b_key), timeout=10)
+    except grpc.RpcError as error:
+        assert error.code() in REFUSED, f"{method_name}: {error.code()} {error.details()}"
+        assert CANARY not in (error.details() or "")
+    else:
+        shown = str(response)
+        assert CANARY not in shown and "RSA" not in shown and a.affiliation_id not in shown, (method_name, shown)
+        assert "07700" not in shown
+    assert snapshot(registry, a) == before, f"{method_name} changed trust A's leader"

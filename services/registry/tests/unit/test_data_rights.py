@@ -1,0 +1,389 @@
+"""The use cases of equality monitoring, export and erasure, on in-memory fakes: who may call them,
+what each caller gets, and what erasure removes, keeps and announces."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from services.common.errors import InvalidInput, NotFound, PermissionDenied
+from services.common.events import CloudEvent, default_registry
+from services.common.principals import ADMINISTRATOR, Principal
+from services.common.tenancy import TenantScope
+from services.registry.adapters.event_mapping import to_cloudevent
+from services.registry.adapters.leader_repository import AffiliationRepository, LeaderRepository
+from services.registry.adapters.records import AuditEntry, AuditLog, EqualityStore, IdempotencyKeys
+from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.consent import ConsentRecord, Purpose
+from services.registry.domain.leader import Leader
+from services.registry.domain.profile import LeaderProfile
+from services.registry.domain.retention import ERASURE_RETENTION
+from services.registry.service_layer import data_rights
+from services.registry.service_layer.unit_of_work import UnitOfWork
+from services.registry.tests.unit.fakes import FakeTrustRepository
+
+NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
+LEADER_ID = "8c1f4f7e-3a52-4d2b-9b61-2f0e6f4f1a10"
+OTHER_ID = "0d9b7a57-6a35-4a8e-bc1f-6f3c1d2e4b55"
+PROFILE = LeaderProfile(given_name="Ada", family_name="Lovelace", email="ada@example.org", phone="07700 900123")
+
+LEADER = Principal("leader", f"leader:{LEADER_ID}", leader_id=LEADER_ID)
+TRUST_A = Principal("trust", "RAA", "RAA")
+TRUST_B = Principal("trust", "RBB", "RBB")
+SERVICE = Principal("service", "internal")
+
+
+def clock() -> datetime:
+    return NOW
+
+
+class FakeLeaders(LeaderRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, Leader] = {}
+        self.evidence_removed: list[str] = []
+        self.events_deleted: list[str] = []
+
+    def _get(self, leader_id: str, lock: bool) -> Leader | None:
+        found = self.rows.get(leader_id)
+        return copy.deepcopy(found) if found else None
+
+    def _add(self, leader: Leader) -> None:
+        self.rows[leader.leader_id] = leader
+
+    def find_by_email_key(self, email_key: str) -> str | None:
+        return next((i for i, leader in self.rows.items() if leader.email_key == email_key), None)
+
+    def save(self, leader: Leader, expected_version: int) -> None:
+        assert self.rows[leader.leader_id].version == expected_version
+        self.rows[leader.leader_id] = copy.deepcopy(replace(leader, pending_events=[]))
+
+    def list_visible(self, after: Any, updated_since: Any, limit: int) -> list[Leader]:
+        return list(self.rows.values())[:limit]
+
+    def remove_consent_evidence(self, leader_id: str) -> int:
+        self.evidence_removed.append(leader_id)
+        leader = self.rows[leader_id]
+        leader.consents = [replace(c, evidence="") for c in leader.consents]
+        return len(leader.consents)
+
+    def delete_published_events(self, leader_id: str) -> int:
+        self.events_deleted.append(leader_id)
+        return 0
+
+
+class FakeAffiliations(AffiliationRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, Affiliation] = {}
+
+    def _get(self, affiliation_id: str) -> Affiliation | None:
+        found = self.rows.get(affiliation_id)
+        return copy.deepcopy(found) if found else None
+
+    def _for_trust(self, trust_ods: str, leader_id: str) -> Affiliation | None:
+        found = [a for a in self.rows.values() if a.trust_ods == trust_ods and a.leader_id == leader_id]
+        return copy.deepcopy(found[0]) if found else None
+
+    def _add(self, affiliation: Affiliation) -> None:
+        self.rows[affiliation.affiliation_id] = affiliation
+
+    def save(self, affiliation: Affiliation, expected_version: int) -> None:
+        assert self.rows[affiliation.affiliation_id].version == expected_version
+        self.rows[affiliation.affiliation_id] = copy.deepcopy(replace(affiliation, pending_events=[]))
+
+    def page(self, after: Any, updated_since: Any, limit: int, leader_id: str | None = None) -> list[Affiliation]:
+        return [a for a in self.rows.values() if leader_id in (None, a.leader_id)][:limit]
+
+    def of_leader(self, leader_id: str) -> list[Affiliation]:
+        return [copy.deepcopy(a) for a in self.rows.values() if a.leader_id == leader_id]
+
+
+class FakeAudit(AuditLog):
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def record(
+        self,
+        principal_kind: str,
+        principal: str,
+        trust_ods: str | None,
+        method: str,
+        reads: Mapping[str, tuple[str, ...]],
+    ) -> None:
+        for leader_id, fields in reads.items():
+            self.entries.append(AuditEntry(NOW, principal_kind, principal, trust_ods, method, leader_id, fields))
+
+    def list(
+        self, leader_id: str, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
+    ) -> list[tuple[int, AuditEntry]]:
+        found = [
+            (i, e)
+            for i, e in enumerate(self.entries, 1)
+            if e.leader_id == leader_id and trust_ods in (None, e.trust_ods) and i > after_id
+        ]
+        return found[:limit]
+
+
+class FakeEquality(EqualityStore):
+    def __init__(self, affiliations: FakeAffiliations) -> None:
+        self.answers: dict[str, dict[str, str]] = {}
+        self.affiliations = affiliations
+
+    def submit(self, leader_id: str, answers: Mapping[str, str], now: datetime) -> None:
+        self.answers[leader_id] = dict(answers)
+
+    def answers_of(self, leader_id: str) -> dict[str, str] | None:
+        return self.answers.get(leader_id)
+
+    def for_trust_report(self, trust_ods: str) -> list[dict[str, str]]:
+        active = {a.leader_id for a in self.affiliations.rows.values() if a.trust_ods == trust_ods and a.active}
+        return [answers for leader_id, answers in self.answers.items() if leader_id in active]
+
+    def erase(self, leader_id: str) -> None:
+        self.answers.pop(leader_id, None)
+
+
+class FakeIdempotency(IdempotencyKeys):
+    def __init__(self) -> None:
+        self.forgotten: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
+        self.forgotten.append((leader_id, list(staff_evidence)))
+        return 0
+
+
+class FakeUnitOfWork(UnitOfWork):
+    trusts: FakeTrustRepository
+    leaders: FakeLeaders
+    affiliations: FakeAffiliations
+    audit: FakeAudit
+    equality: FakeEquality
+    idempotency: FakeIdempotency
+
+    def __init__(self) -> None:
+        self.trusts = FakeTrustRepository()
+        self.leaders = FakeLeaders()
+        self.affiliations = FakeAffiliations()
+        self.audit = FakeAudit()
+        self.equality = FakeEquality(self.affiliations)
+        self.idempotency = FakeIdempotency()
+        self.scope = TenantScope.platform_wide()
+        self.outbox: list[CloudEvent] = []
+        self.committed = 0
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self.leaders.seen, self.affiliations.seen = [], []
+        return self
+
+    def commit(self) -> None:
+        self.outbox.extend(to_cloudevent(e) for e in self.collect_events())
+        self.committed += 1
+
+    def rollback(self) -> None:
+        pass
+
+
+def staff_consent(trust: str, purpose: Purpose, target: str, evidence: str) -> ConsentRecord:
+    return ConsentRecord(purpose, target, True, "2026-11", "staff", f"{trust}/J Smith", trust, evidence, NOW)
+
+
+def leader_consent(purpose: Purpose, target: str) -> ConsentRecord:
+    return ConsentRecord(purpose, target, True, "2026-11", "leader", f"leader:{LEADER_ID}", None, "", NOW)
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    """Ada: active with RAA (contact consented, lived experience recorded by RBB's staff), active
+    with RBB (which may share her record), pending with RCC; equality answers given."""
+    made = FakeUnitOfWork()
+    leader = Leader(LEADER_ID, PROFILE, version=5, created_at=NOW, updated_at=NOW)
+    leader.consents = [
+        leader_consent(Purpose.CONTACT_BY_TRUST, "RAA"),
+        leader_consent(Purpose.SHARE_RECORD_WITH_TRUST, "RBB"),
+        staff_consent("RBB", Purpose.LIVED_EXPERIENCE_MATCHING, "", "form 17 signed at RBB"),
+    ]
+    made.leaders.rows[LEADER_ID] = leader
+    for n, (ods, status) in enumerate((("RAA", "active"), ("RBB", "active"), ("RCC", "pending")), 1):
+        affiliation_id = f"00000000-0000-4000-8000-00000000000{n}"
+        made.affiliations.rows[affiliation_id] = Affiliation(
+            affiliation_id, LEADER_ID, ods, status=status, version=2, created_at=NOW, updated_at=NOW
+        )
+    made.equality.answers[LEADER_ID] = {"religion": "sikh", "age_band": "75_plus"}
+    return made
+
+
+# --- equality monitoring ------------------------------------------------------------------------
+
+
+def test_only_the_leader_gives_equality_answers(uow: FakeUnitOfWork) -> None:
+    for principal in (TRUST_A, ADMINISTRATOR, SERVICE):
+        with pytest.raises(PermissionDenied):
+            data_rights.submit_equality_monitoring(uow, principal, {"sex": "female"}, clock)
+    assert uow.committed == 0
+
+
+def test_a_bad_answer_is_refused_by_question_before_anything_is_stored(uow: FakeUnitOfWork) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        data_rights.submit_equality_monitoring(uow, LEADER, {"sex": "female", "ethnicity": "martian"}, clock)
+    assert set(refused.value.fields) == {"ethnicity"}
+    assert uow.equality.answers[LEADER_ID] == {"religion": "sikh", "age_band": "75_plus"}
+
+
+def test_answers_are_replaced_whole_emit_nothing_and_none_takes_them_back(uow: FakeUnitOfWork) -> None:
+    data_rights.submit_equality_monitoring(uow, LEADER, {"sex": "female", "carer": ""}, clock)
+    assert uow.equality.answers[LEADER_ID] == {"sex": "female"}
+    data_rights.submit_equality_monitoring(uow, LEADER, {}, clock)
+    assert LEADER_ID not in uow.equality.answers
+    assert uow.outbox == []
+
+
+def test_the_report_is_for_a_trust_and_counts_its_active_leaders_only(uow: FakeUnitOfWork) -> None:
+    for principal in (LEADER, ADMINISTRATOR, SERVICE):
+        with pytest.raises(PermissionDenied):
+            data_rights.equality_report(uow, principal, clock)
+    made = data_rights.equality_report(uow, TRUST_A, clock)
+    assert made.trust_ods == "RAA" and made.generated_at == NOW
+    religion = next(c for c in made.characteristics if c.name == "religion")
+    assert all(cell.suppressed for cell in religion.cells)  # one leader: nothing to read off
+    pending = data_rights.equality_report(uow, Principal("trust", "RCC", "RCC"), clock)
+    assert all(cell.count == 0 for c in pending.characteristics for cell in c.cells)
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+
+def test_the_leader_s_export_holds_all_of_it_and_is_audited(uow: FakeUnitOfWork) -> None:
+    document = data_rights.export_leader_data(uow, LEADER, LEADER_ID, clock)
+    assert document["leader"]["profile"]["email"] == "ada@example.org"
+    assert {a["trust_ods"] for a in document["affiliations"]} == {"RAA", "RBB", "RCC"}
+    assert len(document["consents"]["history"]) == 3
+    assert "form 17 signed at RBB" in {c["evidence"] for c in document["consents"]["history"]}
+    assert document["equality_monitoring"] == {"religion": "sikh", "age_band": "75_plus"}
+    (entry,) = uow.audit.entries
+    assert (entry.principal_kind, entry.method, entry.leader_id) == ("leader", "ExportLeaderData", LEADER_ID)
+    assert {"given_name", "email", "affiliations", "consents", "equality_monitoring"} <= set(entry.fields)
+    assert "Ada" not in str(entry) and "sikh" not in str(entry)
+
+
+def test_a_trust_s_export_is_its_own_view_only(uow: FakeUnitOfWork) -> None:
+    data_rights.export_leader_data(uow, TRUST_B, LEADER_ID, clock)  # an audit entry of RBB's
+    document = data_rights.export_leader_data(uow, TRUST_A, LEADER_ID, clock)
+    text = str(document)
+    assert document["leader"]["profile"]["email"] == "ada@example.org"  # contact consented to RAA
+    assert [a["trust_ods"] for a in document["affiliations"]] == ["RAA"]
+    assert "RBB" not in text and "RCC" not in text
+    assert "equality_monitoring" not in document and "sikh" not in text and "75_plus" not in text
+    lived = [c for c in document["consents"]["history"] if c["purpose"] == "lived_experience_matching"]
+    assert lived == [
+        {
+            "purpose": "lived_experience_matching",
+            "target": "",
+            "granted": True,
+            "wording_version": "2026-11",
+            "recorded_by_kind": "staff",
+            "recorded_by": "",
+            "evidence": "",
+            "recorded_at": NOW.isoformat(),
+        }
+    ]
+    assert {e["trust_ods"] for e in document["access_audit"]["entries"]} == set()  # RBB's entry is not RAA's
+    assert uow.audit.entries[-1].trust_ods == "RAA"
+    assert "equality_monitoring" not in uow.audit.entries[-1].fields
+
+
+def test_a_trust_without_contact_consent_gets_no_contact_details(uow: FakeUnitOfWork) -> None:
+    document = data_rights.export_leader_data(uow, TRUST_B, LEADER_ID, clock)
+    assert document["leader"]["profile"]["email"] == "" and document["leader"]["profile"]["phone"] == ""
+    assert document["leader"]["profile"]["given_name"] == "Ada"
+
+
+def test_an_export_is_not_found_without_an_active_affiliation_or_for_another_leader(uow: FakeUnitOfWork) -> None:
+    for principal in (Principal("trust", "RCC", "RCC"), Principal("trust", "RDD", "RDD")):
+        with pytest.raises(NotFound):
+            data_rights.export_leader_data(uow, principal, LEADER_ID, clock)
+    with pytest.raises(NotFound):
+        data_rights.export_leader_data(uow, Principal("leader", "x", leader_id=OTHER_ID), LEADER_ID, clock)
+    with pytest.raises(PermissionDenied):
+        data_rights.export_leader_data(uow, SERVICE, LEADER_ID, clock)
+    assert uow.audit.entries == []
+
+
+def test_the_administrator_s_export_is_full_but_without_equality_answers(uow: FakeUnitOfWork) -> None:
+    document = data_rights.export_leader_data(uow, ADMINISTRATOR, LEADER_ID, clock)
+    assert len(document["affiliations"]) == 3 and "equality_monitoring" not in document
+    assert "sikh" not in str(document)
+
+
+def test_a_long_audit_is_cut_and_says_so(uow: FakeUnitOfWork) -> None:
+    for _ in range(data_rights.EXPORT_AUDIT_LIMIT + 3):
+        uow.audit.record("trust", "RAA", "RAA", "GetLeader", {LEADER_ID: ("given_name",)})
+    audit = data_rights.export_leader_data(uow, LEADER, LEADER_ID, clock)["access_audit"]
+    assert len(audit["entries"]) == data_rights.EXPORT_AUDIT_LIMIT and audit["complete"] is False
+    assert "ListAuditEntries" in audit["more"]
+
+
+# --- erasure --------------------------------------------------------------------------------------
+
+
+def test_erasure_blanks_the_person_ends_every_affiliation_and_announces_it(uow: FakeUnitOfWork) -> None:
+    retained = data_rights.erase_leader(uow, LEADER, LEADER_ID, clock)
+    assert retained == ERASURE_RETENTION
+    assert {r.name for r in retained} == {"consent_records", "access_audit", "affiliation_history"}
+    assert all(r.reason and r.period and r.kept for r in retained)
+    leader = uow.leaders.rows[LEADER_ID]
+    assert leader.profile == LeaderProfile() and leader.email_key == "" and leader.status == "erased"
+    assert {(a.trust_ods, a.status, a.end_reason) for a in uow.affiliations.rows.values()} == {
+        ("RAA", "ended", "leader erased"),
+        ("RBB", "ended", "leader erased"),
+        ("RCC", "ended", "leader erased"),
+    }
+    assert LEADER_ID not in uow.equality.answers
+    assert {c.evidence for c in leader.consents} == {""} and len(leader.consents) == 3
+    assert uow.idempotency.forgotten == [(LEADER_ID, [("RBB", "form 17 signed at RBB")])]
+    assert uow.leaders.events_deleted == [LEADER_ID]
+    types = [e.type for e in uow.outbox]
+    assert types == ["plr.registry.leader.erased.v1"] + ["plr.registry.leader.affiliation_ended.v1"] * 3
+    for event in uow.outbox:
+        default_registry().validate(event.to_dict())
+        assert "Ada" not in event.to_json().decode() and "sikh" not in event.to_json().decode()
+
+
+def test_an_ended_affiliation_is_left_as_it_ended(uow: FakeUnitOfWork) -> None:
+    first = uow.affiliations.rows["00000000-0000-4000-8000-000000000001"]
+    first.status, first.end_reason = "ended", "moved away"
+    data_rights.erase_leader(uow, ADMINISTRATOR, LEADER_ID, clock)
+    assert uow.affiliations.rows[first.affiliation_id].end_reason == "moved away"
+    assert [e.type for e in uow.outbox].count("plr.registry.leader.affiliation_ended.v1") == 2
+
+
+def test_erasing_twice_changes_nothing_and_emits_nothing(uow: FakeUnitOfWork) -> None:
+    first = data_rights.erase_leader(uow, LEADER, LEADER_ID, clock)
+    emitted, state = len(uow.outbox), copy.deepcopy(uow.leaders.rows[LEADER_ID])
+    assert data_rights.erase_leader(uow, ADMINISTRATOR, LEADER_ID, clock) == first
+    assert len(uow.outbox) == emitted and uow.leaders.rows[LEADER_ID] == state
+
+
+def test_only_the_leader_themselves_or_the_administrator_erases(uow: FakeUnitOfWork) -> None:
+    for principal in (TRUST_A, SERVICE):
+        with pytest.raises(PermissionDenied):
+            data_rights.erase_leader(uow, principal, LEADER_ID, clock)
+    with pytest.raises(NotFound):
+        data_rights.erase_leader(uow, Principal("leader", "x", leader_id=OTHER_ID), LEADER_ID, clock)
+    with pytest.raises(NotFound):
+        data_rights.erase_leader(uow, ADMINISTRATOR, OTHER_ID, clock)
+    assert uow.leaders.rows[LEADER_ID].status == "active" and uow.outbox == []
+
+
+def test_after_erasure_the_leader_can_neither_be_exported_nor_give_answers(uow: FakeUnitOfWork) -> None:
+    data_rights.erase_leader(uow, LEADER, LEADER_ID, clock)
+    for principal in (LEADER, ADMINISTRATOR):
+        with pytest.raises(NotFound):
+            data_rights.export_leader_data(uow, principal, LEADER_ID, clock)
+    with pytest.raises(NotFound):
+        data_rights.submit_equality_monitoring(uow, LEADER, {"sex": "female"}, clock)

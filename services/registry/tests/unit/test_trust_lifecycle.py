@@ -1,0 +1,502 @@
+"""Suspending, resuming and offboarding a trust, on fakes: the rules, the events, and what the export
+and the erasure reach."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import pytest
+
+from services.common.errors import InvalidInput, NotFound, PreconditionFailed
+from services.common.events import default_registry
+from services.common.principals import ADMINISTRATOR
+from services.registry.adapters.leader_repository import AffiliationRepository, LeaderRepository
+from services.registry.adapters.records import AuditLog, EqualityStore, IdempotencyKeys, Taxonomy
+from services.registry.adapters.trust_holdings import TrustHoldings
+from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.consent import ConsentRecord, Purpose
+from services.registry.domain.leader import Leader
+from services.registry.domain.profile import LeaderProfile
+from services.registry.domain.taxonomy import Term
+from services.registry.domain.trust import Trust
+from services.registry.service_layer import trust_lifecycle as lifecycle
+from services.registry.service_layer.unit_of_work import UnitOfWork
+from services.registry.tests.unit.fakes import FakeUnitOfWork
+
+NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+LATER = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+
+
+def clock() -> datetime:
+    return LATER
+
+
+Stored = TypeVar("Stored", Leader, Affiliation)
+
+
+def stored(aggregate: Stored) -> Stored:
+    """What a row keeps: the state, never the events waiting for the outbox."""
+    kept = copy.deepcopy(aggregate)
+    kept.pending_events = []
+    return kept
+
+
+class FakeLeaders(LeaderRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, Leader] = {}
+        self.events_deleted: list[str] = []
+
+    def _get(self, leader_id: str, lock: bool) -> Leader | None:
+        found = self.rows.get(leader_id)
+        return copy.deepcopy(found) if found else None
+
+    def _add(self, leader: Leader) -> None:
+        self.rows[leader.leader_id] = stored(leader)
+
+    def find_by_email_key(self, email_key: str) -> str | None:
+        return next((i for i, leader in self.rows.items() if leader.email_key == email_key), None)
+
+    def save(self, leader: Leader, expected_version: int) -> None:
+        if self.rows[leader.leader_id].version != expected_version:
+            raise PreconditionFailed("changed concurrently")
+        self.rows[leader.leader_id] = stored(leader)
+
+    def list_visible(self, after: object, updated_since: object, limit: int) -> list[Leader]:
+        raise NotImplementedError
+
+    def remove_consent_evidence(self, leader_id: str) -> int:
+        leader = self.rows[leader_id]
+        leader.consents = [replace(c, evidence="") for c in leader.consents]
+        return len(leader.consents)
+
+    def delete_published_events(self, leader_id: str) -> int:
+        self.events_deleted.append(leader_id)
+        return 0
+
+
+class FakeAffiliations(AffiliationRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, Affiliation] = {}
+
+    def _get(self, affiliation_id: str) -> Affiliation | None:
+        found = self.rows.get(affiliation_id)
+        return copy.deepcopy(found) if found else None
+
+    def _for_trust(self, trust_ods: str, leader_id: str) -> Affiliation | None:
+        found = [a for a in self.rows.values() if a.trust_ods == trust_ods and a.leader_id == leader_id]
+        return copy.deepcopy(found[0]) if found else None
+
+    def _add(self, affiliation: Affiliation) -> None:
+        self.rows[affiliation.affiliation_id] = stored(affiliation)
+
+    def save(self, affiliation: Affiliation, expected_version: int) -> None:
+        if self.rows[affiliation.affiliation_id].version != expected_version:
+            raise PreconditionFailed("changed concurrently")
+        self.rows[affiliation.affiliation_id] = stored(affiliation)
+
+    def page(self, after: object, updated_since: object, limit: int, leader_id: str | None = None) -> list[Affiliation]:
+        raise NotImplementedError
+
+    def of_leader(self, leader_id: str) -> list[Affiliation]:
+        return [copy.deepcopy(a) for a in self.rows.values() if a.leader_id == leader_id]
+
+
+class FakeTaxonomy(Taxonomy):
+    def __init__(self) -> None:
+        self.terms: list[Term] = []
+
+    def list(self, kind: str | None) -> list[Term]:
+        return [t for t in self.terms if kind is None or t.kind == kind]
+
+    def remove_trust_terms(self, trust_ods: str) -> int:
+        before = len(self.terms)
+        self.terms = [t for t in self.terms if t.trust_ods != trust_ods]
+        return before - len(self.terms)
+
+
+class FakeAudit(AuditLog):
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str | None, str, str, tuple[str, ...]]] = []
+
+    def record(
+        self,
+        principal_kind: str,
+        principal: str,
+        trust_ods: str | None,
+        method: str,
+        reads: Mapping[str, tuple[str, ...]],
+    ) -> None:
+        self.rows.extend((principal_kind, principal, trust_ods, method, i, f) for i, f in reads.items() if f)
+
+
+class FakeEquality(EqualityStore):
+    def __init__(self) -> None:
+        self.answers: dict[str, dict[str, str]] = {}
+
+    def erase(self, leader_id: str) -> None:
+        self.answers.pop(leader_id, None)
+
+
+class FakeIdempotency(IdempotencyKeys):
+    def __init__(self) -> None:
+        self.forgotten: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
+        self.forgotten.append((leader_id, list(staff_evidence)))
+        return 0
+
+
+class FakeHoldings(TrustHoldings):
+    def __init__(self, uow: LifecycleUnitOfWork):
+        self.uow = uow
+
+    def affiliation_ids(self, trust_ods: str) -> list[str]:
+        return [i for i, a in self.uow.affiliations.rows.items() if a.trust_ods == trust_ods]
+
+    def forget_idempotency_keys(self, trust_ods: str) -> int:
+        before = len(self.uow.idempotency_rows)
+        self.uow.idempotency_rows = [r for r in self.uow.idempotency_rows if r != trust_ods]
+        return before - len(self.uow.idempotency_rows)
+
+
+class LifecycleUnitOfWork(FakeUnitOfWork):
+    leaders: FakeLeaders
+    affiliations: FakeAffiliations
+    taxonomy: FakeTaxonomy
+    audit: FakeAudit
+    equality: FakeEquality
+    idempotency: FakeIdempotency
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.leaders = FakeLeaders()
+        self.affiliations = FakeAffiliations()
+        self.taxonomy = FakeTaxonomy()
+        self.audit = FakeAudit()
+        self.equality = FakeEquality()
+        self.idempotency = FakeIdempotency()
+        self.idempotency_rows: list[str] = []
+
+    def __enter__(self) -> LifecycleUnitOfWork:
+        super().__enter__()
+        self.leaders.seen = []
+        self.affiliations.seen = []
+        return self
+
+
+def holdings(uow: UnitOfWork) -> TrustHoldings:
+    assert isinstance(uow, LifecycleUnitOfWork)
+    return FakeHoldings(uow)
+
+
+def onboarded(uow: LifecycleUnitOfWork, ods: str, keys: int = 1) -> Trust:
+    trust = Trust.onboard(ods, f"{ods} NHS Trust", NOW)
+    for n in range(keys):
+        trust.issue_key(f"plrk_{ods.lower():0>4}{n:012d}", "a" * 64, NOW)
+    trust.pending_events.clear()
+    uow.trusts.rows[ods] = trust
+    return trust
+
+
+def consent(purpose: Purpose, target: str = "", granted: bool = True, staff_of: str = "") -> ConsentRecord:
+    if staff_of:
+        return ConsentRecord(purpose, target, granted, "2026-11", "staff", f"{staff_of}/jo", staff_of, "form 12", NOW)
+    return ConsentRecord(purpose, target, granted, "2026-11", "leader", "leader:x", None, "", NOW)
+
+
+def leader(
+    uow: LifecycleUnitOfWork, n: int, *affiliated: tuple[str, str], consents: tuple[ConsentRecord, ...] = ()
+) -> Leader:
+    """A leader (id ...000n) with affiliations (trust, status) and consents."""
+    made = Leader(
+        leader_id=f"00000000-0000-4000-8000-{n:012d}",
+        profile=LeaderProfile(
+            given_name=f"Given{n}",
+            family_name=f"Family{n}",
+            email=f"l{n}@example.org",
+            phone="01234 567890",
+            skills=("chairing",),
+        ),
+        version=1,
+        created_at=NOW,
+        updated_at=NOW,
+        consents=list(consents),
+    )
+    uow.leaders.rows[made.leader_id] = made
+    for m, (ods, status) in enumerate(affiliated):
+        affiliation = Affiliation(
+            f"10000000-0000-4000-8000-{n:06d}{m:06d}",
+            made.leader_id,
+            ods,
+            status=status,
+            version=1,
+            created_at=NOW,
+            updated_at=NOW,
+            confirmed_at=NOW if status == "active" else None,
+        )
+        uow.affiliations.rows[affiliation.affiliation_id] = affiliation
+    uow.equality.answers[made.leader_id] = {"age_band": "35-44"}
+    return made
+
+
+# --- suspend and resume -----------------------------------------------------------------------
+
+
+def test_suspending_emits_trust_suspended_once_and_keeps_the_keys() -> None:
+    uow = LifecycleUnitOfWork()
+    onboarded(uow, "RXX")
+    trust = lifecycle.suspend_trust(uow, "RXX", "contract paused")
+    assert trust.status == "suspended" and trust.version == 3
+    assert [e.type for e in uow.outbox] == ["plr.registry.trust.suspended.v1"]
+    assert uow.outbox[0].data == {"ods": "RXX"} and uow.outbox[0].aggregate_version == 3
+    assert all(k.valid for k in uow.trusts.rows["RXX"].keys)
+    again = lifecycle.suspend_trust(uow, "RXX")
+    assert again.version == 3 and len(uow.outbox) == 1 and uow.committed == 1
+
+
+def test_resuming_emits_trust_resumed_and_resuming_an_active_trust_changes_nothing() -> None:
+    uow = LifecycleUnitOfWork()
+    onboarded(uow, "RXX")
+    assert lifecycle.resume_trust(uow, "RXX").version == 2 and uow.outbox == []
+    lifecycle.suspend_trust(uow, "RXX")
+    trust = lifecycle.resume_trust(uow, "RXX")
+    assert trust.status == "active" and trust.version == 4
+    assert [e.type for e in uow.outbox] == ["plr.registry.trust.suspended.v1", "plr.registry.trust.resumed.v1"]
+
+
+def test_lifecycle_events_validate_against_their_published_schemas() -> None:
+    uow = LifecycleUnitOfWork()
+    onboarded(uow, "RXX")
+    lifecycle.suspend_trust(uow, "RXX")
+    lifecycle.resume_trust(uow, "RXX")
+    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+    registry = default_registry()
+    for event in uow.outbox:
+        registry.validate(event.to_dict())
+
+
+@pytest.mark.parametrize("ods", ["", "rxx", "RX", "RXXXXX"])
+def test_a_bad_code_is_invalid_input_naming_ods(ods: str) -> None:
+    for change in (
+        lambda: lifecycle.suspend_trust(LifecycleUnitOfWork(), ods),
+        lambda: lifecycle.resume_trust(LifecycleUnitOfWork(), ods),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            change()
+        assert set(refused.value.fields) == {"ods"}
+
+
+def test_a_bad_reason_is_invalid_input_naming_reason() -> None:
+    uow = LifecycleUnitOfWork()
+    onboarded(uow, "RXX")
+    for reason in ("x" * 501, "bad\x00reason"):
+        with pytest.raises(InvalidInput) as refused:
+            lifecycle.suspend_trust(uow, "RXX", reason)
+        assert set(refused.value.fields) == {"reason"}
+    assert uow.trusts.rows["RXX"].status == "active"
+
+
+def test_an_unknown_trust_is_not_found() -> None:
+    with pytest.raises(NotFound):
+        lifecycle.suspend_trust(LifecycleUnitOfWork(), "RZZ")
+    with pytest.raises(NotFound):
+        lifecycle.offboard_trust(LifecycleUnitOfWork(), ADMINISTRATOR, "RZZ", "RZZ", holdings)
+
+
+def test_an_offboarded_trust_can_be_neither_resumed_nor_suspended() -> None:
+    uow = LifecycleUnitOfWork()
+    onboarded(uow, "RXX")
+    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+    before = len(uow.outbox)
+    for change in (lifecycle.resume_trust, lifecycle.suspend_trust):
+        with pytest.raises(PreconditionFailed, match="offboarded"):
+            change(uow, "RXX")
+    assert uow.trusts.rows["RXX"].status == "offboarded" and len(uow.outbox) == before
+
+
+# --- offboarding ------------------------------------------------------------------------------
+
+
+def test_offboarding_needs_the_code_stated_twice() -> None:
+    uow = LifecycleUnitOfWork()
+    onboarded(uow, "RXX")
+    for confirm in ("", "RYY", "rxx"):
+        with pytest.raises(InvalidInput) as refused:
+            lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", confirm, holdings)
+        assert set(refused.value.fields) == {"confirm_ods"}
+    assert uow.trusts.rows["RXX"].status == "active" and uow.outbox == [] and uow.committed == 0
+
+
+def test_offboarding_ends_every_affiliation_and_erases_only_whom_no_other_trust_has() -> None:
+    uow = LifecycleUnitOfWork()
+    onboarded(uow, "RXX", keys=2)
+    onboarded(uow, "RYY")
+    only_here = leader(uow, 1, ("RXX", "active"), consents=(consent(Purpose.CONTACT_BY_TRUST, "RXX", staff_of="RXX"),))
+    pending_here = leader(uow, 2, ("RXX", "pending"))
+    shared = leader(uow, 3, ("RXX", "active"), ("RYY", "active"))
+    shared_pending_elsewhere = leader(uow, 4, ("RXX", "active"), ("RYY", "pending"))
+    ended_elsewhere = leader(uow, 5, ("RXX", "active"), ("RYY", "ended"))
+    ended_here = leader(uow, 6, ("RXX", "ended"))
+    not_ours = leader(uow, 7, ("RYY", "active"))
+
+    result = lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+
+    assert (result.leaders_erased, result.affiliations_ended) == (2, 5)
+    erased = {i for i, row in uow.leaders.rows.items() if row.erased_at is not None}
+    assert erased == {only_here.leader_id, pending_here.leader_id}
+    for gone in (only_here, pending_here):
+        row = uow.leaders.rows[gone.leader_id]
+        assert row.profile == LeaderProfile() and row.status == "erased" and row.erased_at == LATER
+        assert row.email_key == "" and gone.leader_id not in uow.equality.answers
+    # as EraseLeader does: consent evidence removed (and the stored answers repeating it), published events gone
+    assert [c.evidence for c in uow.leaders.rows[only_here.leader_id].consents] == [""]
+    assert uow.idempotency.forgotten == [(only_here.leader_id, [("RXX", "form 12")]), (pending_here.leader_id, [])]
+    assert sorted(uow.leaders.events_deleted) == sorted([only_here.leader_id, pending_here.leader_id])
+    for kept in (shared, shared_pending_elsewhere, ended_elsewhere, ended_here, not_ours):
+        assert uow.leaders.rows[kept.leader_id].profile == kept.profile
+        assert kept.leader_id in uow.equality.answers and kept.leader_id not in uow.leaders.events_deleted
+    for affiliation in uow.affiliations.rows.values():
+        if affiliation.trust_ods == "RXX":
+            assert affiliation.status == "ended"
+            if affiliation.leader_id != ended_here.leader_id:
+                assert affiliation.end_reason == "trust offboarded" and affiliation.ended_at == LATER
+    assert {a.status for a in uow.affiliations.rows.values() if a.trust_ods == "RYY"} == {"active", "pending", "ended"}
+
+    trust = uow.trusts.rows["RXX"]
+    assert result.trust.status == trust.status == "offboarded"
+    assert trust.valid_keys == [] and all(k.revoked_at == LATER for k in trust.keys)
+    assert uow.trusts.rows["RYY"].status == "active"
+    assert uow.committed == 1
+
+
+def test_offboarding_emits_endings_erasures_revocations_and_offboarded_through_the_outbox() -> None:
+    uow = LifecycleUnitOfWork()
+    onboarded(uow, "RXX", keys=2)
+    onboarded(uow, "RYY")
+    only_here = leader(uow, 1, ("RXX", "active"))
+    shared = leader(uow, 2, ("RXX", "active"), ("RYY", "active"))
+
+    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+
+    types = [e.type for e in uow.outbox]
+    assert types.count("plr.registry.trust.key_revoked.v1") == 2
+    assert types.count("plr.registry.leader.affiliation_ended.v1") == 2
+    assert [e.data["leader_id"] for e in uow.outbox if e.type == "plr.registry.leader.erased.v1"] == [
+        only_here.leader_id
+    ]
+    offboarded = [e for e in uow.outbox if e.type == "plr.registry.trust.offboarded.v1"]
+    assert len(offboarded) == 1 and offboarded[0].aggregate_version == uow.trusts.rows["RXX"].version
+    # thin: nothing personal in any event
+    text = json.dumps([e.data for e in uow.outbox])
+    assert "Given" not in text and "Family" not in text and "example.org" not in text
+    assert shared.leader_id not in [e.data.get("leader_id") for e in uow.outbox if e.type.endswith("erased.v1")]
+
+
+def test_the_export_holds_what_the_trust_could_see_and_nothing_more() -> None:
+    uow = LifecycleUnitOfWork()
+    onboarded(uow, "RXX")
+    onboarded(uow, "RYY")
+    uow.taxonomy.terms = [
+        Term("skill", "chairing", "Chairing"),
+        Term("skill", "rxx_board", "Board", "RXX"),
+        Term("skill", "ryy_only", "Theirs", "RYY"),
+    ]
+    contactable = leader(
+        uow,
+        1,
+        ("RXX", "active"),
+        ("RYY", "active"),
+        consents=(
+            consent(Purpose.CONTACT_BY_TRUST, "RXX"),
+            consent(Purpose.CONTACT_BY_TRUST, "RYY"),
+            consent(Purpose.SHARE_PROFILE_WITH_NETWORK, "north-net"),
+        ),
+    )
+    not_contactable = leader(uow, 2, ("RXX", "active"))
+    pending = leader(uow, 3, ("RXX", "pending"))
+    other = leader(uow, 4, ("RYY", "active"))
+
+    document = json.loads(
+        lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock).export_document
+    )
+
+    assert document["format"] == "plr.registry.trust-export.v1"
+    assert document["trust"]["ods"] == "RXX" and document["trust"]["status"] == "active"
+    assert [k["key_id"] for k in document["trust"]["keys"]] == [k.key_id for k in uow.trusts.rows["RXX"].keys]
+    assert document["trust"]["keys"][0]["revoked_at"] is None  # taken before the keys were revoked
+    assert document["terms"] == [{"kind": "skill", "code": "rxx_board", "label": "Board"}]
+    assert {a["leader_id"]: a["status"] for a in document["affiliations"]} == {
+        contactable.leader_id: "active",
+        not_contactable.leader_id: "active",
+        pending.leader_id: "pending",
+    }
+    leaders = {entry["leader_id"]: entry for entry in document["leaders"]}
+    assert set(leaders) == {contactable.leader_id, not_contactable.leader_id}
+    assert leaders[contactable.leader_id]["profile"]["email"] == "l1@example.org"
+    assert leaders[contactable.leader_id]["contactable"] is True
+    # consents that concern the trust only
+    assert [(c["purpose"], c["target"]) for c in leaders[contactable.leader_id]["consents"]] == [
+        ("contact_by_trust", "RXX")
+    ]
+    # contact details only with consent to be contacted by this trust
+    assert "email" not in leaders[not_contactable.leader_id]["profile"]
+    assert "phone" not in leaders[not_contactable.leader_id]["profile"]
+    assert leaders[not_contactable.leader_id]["profile"]["given_name"] == "Given2"
+    text = json.dumps(document)
+    assert other.leader_id not in text and "Given3" not in text and "ryy_only" not in text
+    assert "35-44" not in text and "age_band" not in text  # never equality data
+    assert "a" * 64 not in text  # never a key's hash
+    # the reads are audited (field names only), as the administrator on the trust's behalf
+    assert sorted((r[0], r[2], r[3], r[4]) for r in uow.audit.rows) == sorted(
+        ("administrator", "RXX", "OffboardTrust", i) for i in (contactable.leader_id, not_contactable.leader_id)
+    )
+    assert all("l1@example.org" not in str(r) for r in uow.audit.rows)
+
+
+def test_offboarding_removes_the_trusts_terms_and_idempotency_keys_only() -> None:
+    uow = LifecycleUnitOfWork()
+    onboarded(uow, "RXX")
+    uow.taxonomy.terms = [
+        Term("skill", "chairing", "Chairing"),
+        Term("skill", "rxx_board", "Board", "RXX"),
+        Term("skill", "ryy_only", "Theirs", "RYY"),
+    ]
+    uow.idempotency_rows = ["RXX", "RYY", "RXX"]
+    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+    assert [t.code for t in uow.taxonomy.terms] == ["chairing", "ryy_only"]
+    assert uow.idempotency_rows == ["RYY"]
+
+
+def test_offboarding_a_suspended_trust_works_and_offboarding_again_changes_nothing() -> None:
+    uow = LifecycleUnitOfWork()
+    onboarded(uow, "RXX")
+    leader(uow, 1, ("RXX", "active"))
+    lifecycle.suspend_trust(uow, "RXX")
+    first = lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+    assert first.trust.status == "offboarded" and (first.leaders_erased, first.affiliations_ended) == (1, 1)
+    events = len(uow.outbox)
+    again = lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+    assert again.trust.version == first.trust.version and (again.leaders_erased, again.affiliations_ended) == (0, 0)
+    assert len(uow.outbox) == events
+    assert json.loads(again.export_document)["leaders"] == []
+
+
+def test_the_erasure_step_can_be_replaced_by_the_full_one() -> None:
+    uow = LifecycleUnitOfWork()
+    onboarded(uow, "RXX")
+    only_here = leader(uow, 1, ("RXX", "active"))
+    called: list[str] = []
+
+    def full_erasure(uow: UnitOfWork, found: Leader, now: datetime) -> None:
+        called.append(found.leader_id)
+        lifecycle.erase_leader_record(uow, found, now)
+
+    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, erase_leader=full_erasure, clock=clock)
+    assert called == [only_here.leader_id]
