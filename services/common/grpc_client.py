@@ -24,11 +24,18 @@ RETRY_UNAVAILABLE = json.dumps(
 )
 
 
-def insecure_channel(target: str, idempotent_services: tuple[str, ...] = ()) -> grpc.Channel:
+def insecure_channel(
+    target: str, idempotent_services: tuple[str, ...] = (), max_receive_bytes: int = 4 * 1024 * 1024
+) -> grpc.Channel:
     config = json.loads(RETRY_UNAVAILABLE)
     config["methodConfig"][0]["name"] += [{"service": s} for s in idempotent_services]
     return grpc.insecure_channel(
-        target, options=[("grpc.service_config", json.dumps(config)), ("grpc.enable_retries", 1)]
+        target,
+        options=[
+            ("grpc.service_config", json.dumps(config)),
+            ("grpc.enable_retries", 1),
+            ("grpc.max_receive_message_length", max_receive_bytes),
+        ],
     )
 
 

@@ -18,7 +18,7 @@ from services.common.authentication import Authenticator
 from services.common.errors import Unauthenticated
 from services.common.grpc_client import bearer
 from services.common.settings import SERVICES
-from tests.e2e.test_trust_onboarding import Running
+from tests.e2e.conftest import Running
 from tests.support.infra import Infra, PlrStack, plr_stack, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -126,3 +126,37 @@ def test_suspend_resume_and_offboard_reach_every_service(system: tuple[PlrStack,
     )
     dead = stack.plr("dlq", "list", "--json")
     assert dead.returncode == 0 and json.loads(dead.stdout) == []
+
+
+def test_the_plr_command_suspends_resumes_and_offboards(system: tuple[PlrStack, grpc.Channel], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    stack, _ = system
+    assert stack.plr("trust", "onboard", "--ods", "RCL", "--name", "Command Line NHS Trust").returncode == 0
+    suspended = stack.plr("trust", "suspend", "RCL", "--reason", "contract paused")
+    assert suspended.returncode == 0 and "suspended" in suspended.stdout
+    wait_for(
+        lambda: set(statuses(stack, "RCL").values()) == {"suspended"},
+        timeout=10,
+        interval=0.3,
+        message="RCL suspended everywhere",
+    )
+    resumed = stack.plr("trust", "resume", "RCL")
+    assert resumed.returncode == 0 and "resumed" in resumed.stdout
+    wait_for(
+        lambda: set(statuses(stack, "RCL").values()) == {"active"},
+        timeout=10,
+        interval=0.3,
+        message="RCL active again everywhere",
+    )
+    export = tmp_path / "rcl-export.json"
+    unconfirmed = stack.plr("trust", "offboard", "RCL", "--export-to", str(export))
+    assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr and not export.exists()
+    offboarded = stack.plr("trust", "offboard", "RCL", "--export-to", str(export), "--yes")
+    assert offboarded.returncode == 0, offboarded.stderr
+    assert json.loads(export.read_text())  # the export, written before anything else is said
+    assert stack.plr("trust", "offboard", "RCL", "--export-to", str(export), "--yes").returncode == 2
+    wait_for(
+        lambda: set(statuses(stack, "RCL").values()) == {"offboarded"},
+        timeout=10,
+        interval=0.3,
+        message="RCL offboarded everywhere",
+    )

@@ -40,7 +40,8 @@ def _registry(settings: Settings) -> tuple[Any, grpc.Channel]:
 
     from services.common.grpc_client import insecure_channel
 
-    channel = insecure_channel(settings.registry_api_target)
+    # an offboarding export can be large, and it is answered once: accept up to 1 GiB
+    channel = insecure_channel(settings.registry_api_target, max_receive_bytes=1024 * 1024 * 1024)
     return registry_pb2_grpc.RegistryServiceStub(channel), channel
 
 
