@@ -18,6 +18,7 @@ from services.registry.adapters.records import AuditEntry
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, concerns_trust, current_state
 from services.registry.domain.equality import Characteristic, report, validate_answers
+from services.registry.domain.leader import Leader
 from services.registry.domain.retention import ERASURE_RETENTION, RetentionCategory
 from services.registry.service_layer.leaders import Clock, LeaderView, utc_now, view_for, visible_leader
 from services.registry.service_layer.unit_of_work import UnitOfWork
@@ -230,18 +231,23 @@ def erase_leader(
         leader = uow.leaders.get(leader_id, lock=True)
         if leader is None:
             raise NotFound(f"no leader {leader_id}")
-        if leader.erased_at is None:
-            staff_evidence = _staff_evidence(leader.consents)
-            expected = leader.version
-            leader.erase(now)
-            uow.leaders.save(leader, expected)
-            _end_affiliations(uow, leader_id, now)
-            uow.equality.erase(leader_id)
-            uow.leaders.remove_consent_evidence(leader_id)
-            uow.idempotency.forget_consent_answers(leader_id, staff_evidence)
-        uow.leaders.delete_published_events(leader_id)
+        erase_person(uow, leader, now)
         uow.commit()
     return ERASURE_RETENTION
+
+
+def erase_person(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
+    """The steps of erasure, inside an open unit of work (EraseLeader, and offboarding a trust)."""
+    if leader.erased_at is None:
+        staff_evidence = _staff_evidence(leader.consents)
+        expected = leader.version
+        leader.erase(now)
+        uow.leaders.save(leader, expected)
+        _end_affiliations(uow, leader.leader_id, now)
+        uow.equality.erase(leader.leader_id)
+        uow.leaders.remove_consent_evidence(leader.leader_id)
+        uow.idempotency.forget_consent_answers(leader.leader_id, staff_evidence)
+    uow.leaders.delete_published_events(leader.leader_id)
 
 
 def _end_affiliations(uow: UnitOfWork, leader_id: str, now: datetime) -> None:

@@ -28,6 +28,7 @@ from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.leader import Leader
 from services.registry.domain.trust import Trust, validate_trust_identity
+from services.registry.service_layer.data_rights import erase_person
 from services.registry.service_layer.leaders import LeaderView, view_for
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
@@ -100,22 +101,8 @@ class OffboardingResult:
 
 
 def erase_leader_record(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
-    """Erases a person inside an open unit of work, as ``data_rights.erase_leader`` does (the same
-    steps, which that use case runs in a unit of work of its own): the profile is blanked and the
-    address freed (``Leader.erase``; ``leader.erased`` goes through the outbox), the equality answers
-    deleted, the consent records kept minimal (their evidence goes, and the stored answers that
-    repeat it), and the events already published about the person leave the outbox. The caller has
-    ended the person's affiliations."""
-    if leader.erased_at is not None:
-        return
-    staff_evidence = [(r.recorder_trust or "", r.evidence) for r in leader.consents if r.recorded_by_kind == "staff"]
-    expected = leader.version
-    leader.erase(now)
-    uow.leaders.save(leader, expected)
-    uow.equality.erase(leader.leader_id)
-    uow.leaders.remove_consent_evidence(leader.leader_id)
-    uow.idempotency.forget_consent_answers(leader.leader_id, staff_evidence)
-    uow.leaders.delete_published_events(leader.leader_id)
+    """Erases a person inside the offboarding's unit of work, exactly as EraseLeader does."""
+    erase_person(uow, leader, now)
 
 
 def offboard_trust(
