@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -41,7 +42,7 @@ class TrustRepository(abc.ABC):
     def save(self, trust: Trust, expected_version: int) -> None: ...
 
     @abc.abstractmethod
-    def list(self, after_ods: str, limit: int) -> list[Trust]: ...
+    def list(self, after_ods: str, limit: int, updated_since: datetime | None = None) -> list[Trust]: ...
 
 
 class SqlTrustRepository(TrustRepository):
@@ -108,10 +109,11 @@ class SqlTrustRepository(TrustRepository):
                 )
             )
 
-    def list(self, after_ods: str, limit: int) -> list[Trust]:
-        rows = self.connection.execute(
-            sa.select(trusts).where(trusts.c.trust_ods > after_ods).order_by(trusts.c.trust_ods).limit(limit)
-        )
+    def list(self, after_ods: str, limit: int, updated_since: datetime | None = None) -> list[Trust]:
+        query = sa.select(trusts).where(trusts.c.trust_ods > after_ods)
+        if updated_since is not None:
+            query = query.where(trusts.c.updated_at >= updated_since)
+        rows = self.connection.execute(query.order_by(trusts.c.trust_ods).limit(limit))
         return [_to_trust(row) for row in rows]
 
 

@@ -20,6 +20,7 @@ from services.common.validation import no_control_characters, validated
 from services.registry.adapters.trust_holdings import SqlTrustHoldings, TrustHoldings
 from services.registry.domain import commands
 from services.registry.domain.trust import NAME_MAX, Trust, TrustKeyRecord
+from services.registry.entrypoints.leader_messages import since
 from services.registry.service_layer import handlers
 from services.registry.service_layer import trust_lifecycle as lifecycle
 from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
@@ -136,7 +137,7 @@ class RegistryApi:
         values = validated(PageSchema(), {"page_size": request.page_size, "page_token": request.page_token})
         size = values["page_size"] or 100
         after = _decode_token(values["page_token"])
-        trusts = handlers.list_trusts(self.uow(call), after, size + 1)
+        trusts = handlers.list_trusts(self.uow(call), after, size + 1, since(request))
         token = _encode_token(trusts[size - 1].ods) if len(trusts) > size else ""
         return pb.ListTrustsResponse(trusts=[trust_message(t) for t in trusts[:size]], next_page_token=token)
 

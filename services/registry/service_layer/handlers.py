@@ -52,9 +52,11 @@ def get_trust(ods: str, uow: UnitOfWork) -> Trust:
         return _require(uow, ods)
 
 
-def list_trusts(uow: UnitOfWork, after_ods: str = "", limit: int = 100) -> list[Trust]:
+def list_trusts(
+    uow: UnitOfWork, after_ods: str = "", limit: int = 100, updated_since: datetime | None = None
+) -> list[Trust]:
     with uow:
-        return uow.trusts.list(after_ods, limit)
+        return uow.trusts.list(after_ods, limit, updated_since)
 
 
 def issue_trust_key(

@@ -212,3 +212,11 @@ def test_bad_leader_api_fields_are_named(
         getattr(registry.leaders, method)(request_, metadata=bearer(trust_key), timeout=10)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, refused.value.details()
     assert field in refused.value.details()
+
+
+def test_an_oversized_leader_request_is_resource_exhausted(registry: RegistryClient, trust_key: str) -> None:
+    big = lpb.RegisterLeaderRequest(
+        profile=lpb.LeaderProfile(given_name="A", family_name="B", email="a@b.org", access_needs="x" * (5 << 20))
+    ).SerializeToString()
+    code = raw_call(registry, f"/{LEADERS.full_name}/RegisterLeader", big, bearer(trust_key))
+    assert code == grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -127,3 +127,18 @@ def test_concurrent_onboardings_of_one_code_make_one_trust_and_one_key(
             sa.select(sa.func.count()).select_from(outbox).where(outbox.c.aggregate_id == "RCC")
         ).scalar_one()
     assert events == 2
+
+
+def test_list_trusts_accepts_updated_since(registry: RegistryClient) -> None:
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    registry.onboard("RUS")
+    future, past = Timestamp(), Timestamp()
+    future.FromSeconds(4102444800)  # 2100-01-01
+    past.FromSeconds(0)
+    none = registry.stub.ListTrusts(pb.ListTrustsRequest(updated_since=future), metadata=registry.as_admin(), timeout=5)
+    assert list(none.trusts) == []
+    every = registry.stub.ListTrusts(
+        pb.ListTrustsRequest(updated_since=past, page_size=500), metadata=registry.as_admin(), timeout=5
+    )
+    assert "RUS" in {t.ods for t in every.trusts}

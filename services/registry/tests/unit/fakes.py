@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 
 from services.common.errors import PreconditionFailed
 from services.common.events import CloudEvent
@@ -32,7 +33,7 @@ class FakeTrustRepository(TrustRepository):
             raise PreconditionFailed(f"trust {trust.ods} changed concurrently")
         self.rows[trust.ods] = trust
 
-    def list(self, after_ods: str, limit: int) -> list[Trust]:
+    def list(self, after_ods: str, limit: int, updated_since: datetime | None = None) -> list[Trust]:
         return [self.rows[o] for o in sorted(self.rows) if o > after_ods][:limit]
 
 
