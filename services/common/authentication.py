@@ -4,7 +4,9 @@ settings, trust keys from this service's own trust directory (kept current by re
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import sqlalchemy as sa
@@ -12,18 +14,58 @@ from sqlalchemy.engine import Engine
 
 from services.common.db import scoped_transaction
 from services.common.errors import PermissionDenied, Unauthenticated
-from services.common.principals import ADMINISTRATOR, Principal, parse_api_key, secret_matches, token_matches
+from services.common.principals import (
+    ADMINISTRATOR,
+    Principal,
+    hash_secret,
+    parse_api_key,
+    secret_matches,
+    token_matches,
+)
 from services.common.tenancy import LEADER_ID, TenantScope
 from services.common.trust_directory import api_keys, trusts
 
 STAFF = re.compile(r"[^/\x00-\x1f\x7f]{1,100}")
+# The registry api reuses a verified trust key for at most this long. Its own changes (a key revoked, a
+# trust suspended or offboarded) call forget()/forget_key(), so the process that made the change refuses
+# the key at once; any other process using the same directory (another registry api replica, the CLI
+# writing directly) notices within KEY_CACHE_TTL_S. Other services' apis keep the default, no cache:
+# their directory changes by events, and they refuse as soon as the event is applied.
+KEY_CACHE_TTL_S = 1.0
+KEY_CACHE_MAX = 10_000
 
 
 class Authenticator:
-    def __init__(self, engine: Engine, admin_token: str | None, service_token: str | None):
+    def __init__(
+        self,
+        engine: Engine,
+        admin_token: str | None,
+        service_token: str | None,
+        key_cache_ttl_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.engine = engine
         self.admin_token = admin_token
         self.service_token = service_token
+        self.key_cache_ttl_s = min(key_cache_ttl_s, KEY_CACHE_TTL_S)
+        self.clock = clock
+        # (key id, SHA-256 of the secret) -> (when verified, the trust): only keys that authenticated (a
+        # wrong secret never matches an entry; unknown, revoked and refused keys are not cached)
+        self._verified: dict[tuple[str, str], tuple[float, str]] = {}
+        self._generation = 0  # bumped by every forget: a lookup that began before it is not cached
+        self._lock = threading.Lock()
+
+    def forget(self, trust_ods: str) -> None:
+        """Drop the cached keys of a trust (suspended, offboarded, or any change to its keys)."""
+        with self._lock:
+            self._generation += 1
+            self._verified = {k: v for k, v in self._verified.items() if v[1] != trust_ods}
+
+    def forget_key(self, key_id: str) -> None:
+        """Drop a cached key (revoked)."""
+        with self._lock:
+            self._generation += 1
+            self._verified = {k: v for k, v in self._verified.items() if k[0] != key_id}
 
     def authenticate(self, metadata: Mapping[str, str]) -> Principal:
         principal = self._credential(metadata.get("authorization"))
@@ -54,6 +96,26 @@ class Authenticator:
         if token_matches(credential, self.service_token):
             return Principal("service", "internal")
         key_id, secret = parse_api_key(credential)
+        if self.key_cache_ttl_s <= 0:
+            return self._verify(key_id, secret)
+        cache_key = (key_id, hash_secret(secret))
+        now = self.clock()
+        cached = self._verified.get(cache_key)
+        if cached is not None and now - cached[0] < self.key_cache_ttl_s:
+            return Principal("trust", cached[1], cached[1])
+        generation = self._generation
+        principal = self._verify(key_id, secret)
+        assert principal.trust_ods is not None
+        with self._lock:
+            if generation == self._generation:
+                if len(self._verified) >= KEY_CACHE_MAX:
+                    self._verified = {k: v for k, v in self._verified.items() if now - v[0] < self.key_cache_ttl_s}
+                    if len(self._verified) >= KEY_CACHE_MAX:
+                        self._verified.clear()
+                self._verified[cache_key] = (now, principal.trust_ods)
+        return principal
+
+    def _verify(self, key_id: str, secret: str) -> Principal:
         with scoped_transaction(self.engine, TenantScope.platform_wide()) as connection:
             row = connection.execute(
                 sa.select(api_keys.c.trust_ods, api_keys.c.secret_sha256, api_keys.c.revoked_at, trusts.c.status)

@@ -44,19 +44,25 @@ def make_engine(
     )
 
 
+# SET LOCAL the tenant of a transaction (set_config(..., is_local => true)), in the DBAPI's (psycopg2's)
+# parameter style, for a cursor; apply_scope runs it through a Connection
+SCOPE_SQL = (
+    "SELECT set_config('plr.trust', %(trust)s, true), set_config('plr.platform', %(platform)s, true), "
+    "set_config('plr.leader', %(leader)s, true)"
+)
+
+
+def scope_parameters(scope: TenantScope) -> dict[str, str]:
+    return {
+        "trust": scope.trust_ods or "",
+        "platform": "on" if scope.platform else "off",
+        "leader": scope.leader_id or "",
+    }
+
+
 def apply_scope(connection: Connection, scope: TenantScope) -> None:
     """SET LOCAL the tenant of this transaction (set_config(..., is_local => true))."""
-    connection.execute(
-        sa.text(
-            "SELECT set_config('plr.trust', :trust, true), set_config('plr.platform', :platform, true), "
-            "set_config('plr.leader', :leader, true)"
-        ),
-        {
-            "trust": scope.trust_ods or "",
-            "platform": "on" if scope.platform else "off",
-            "leader": scope.leader_id or "",
-        },
-    )
+    connection.exec_driver_sql(SCOPE_SQL, scope_parameters(scope))
 
 
 @contextmanager

@@ -148,6 +148,37 @@ def consent_from_row(row: Any) -> ConsentRecord:
     )
 
 
+class _Prefixed:
+    """A row's columns under a prefix, as attributes without it (for consent_from_row and the like)."""
+
+    __slots__ = ("_row", "_prefix")
+
+    def __init__(self, row: Any, prefix: str):
+        self._row = row
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
+
+
+_consent_columns = [c.label(f"c_{c.name}") for c in consent_records.c]
+_affiliation_columns = [c.label(f"a_{c.name}") for c in affiliations.c]
+_LEADER_WITH_AFFILIATION = (
+    sa.select(leaders, *_consent_columns, *_affiliation_columns)
+    .select_from(
+        leaders.outerjoin(consent_records, consent_records.c.leader_id == leaders.c.leader_id).outerjoin(
+            affiliations,
+            sa.and_(
+                affiliations.c.leader_id == leaders.c.leader_id,
+                affiliations.c.trust_ods == sa.bindparam("trust_ods"),
+            ),
+        )
+    )
+    .where(leaders.c.leader_id == sa.bindparam("leader_id"))
+    .order_by(consent_records.c.record_id)
+)
+
+
 class SqlLeaderRepository(LeaderRepository):
     def __init__(self, connection: Connection):
         super().__init__()
@@ -179,6 +210,19 @@ class SqlLeaderRepository(LeaderRepository):
             for row in rows:
                 found[row.leader_id].append(consent_from_row(row))
         return found
+
+    def get_with_affiliation(self, leader_id: str, trust_ods: str) -> tuple[Leader | None, Any | None]:
+        """The leader, their consents and the trust's affiliation with them in one query (a read
+        without lock): (leader or None, the affiliation's row or None). Row-level security applies to
+        each table of the join as it does to each in a query of its own."""
+        rows = self.connection.execute(_LEADER_WITH_AFFILIATION, {"leader_id": leader_id, "trust_ods": trust_ods}).all()
+        if not rows:
+            return None, None
+        first = rows[0]
+        consents = [consent_from_row(_Prefixed(r, "c_")) for r in rows if r.c_record_id is not None]
+        leader = self._from_row(first, consents)
+        self.seen.append(leader)
+        return leader, (_Prefixed(first, "a_") if first.a_affiliation_id is not None else None)
 
     def _get(self, leader_id: str, lock: bool) -> Leader | None:
         query = sa.select(leaders).where(leaders.c.leader_id == leader_id)
@@ -316,6 +360,12 @@ class SqlAffiliationRepository(AffiliationRepository):
     def __init__(self, connection: Connection):
         super().__init__()
         self.connection = connection
+
+    def found(self, row: Any) -> Affiliation:
+        """An affiliation read by another query (SqlLeaderRepository.get_with_affiliation), now seen."""
+        affiliation = affiliation_from_row(row)
+        self.seen.append(affiliation)
+        return affiliation
 
     def _get(self, affiliation_id: str) -> Affiliation | None:
         row = self.connection.execute(

@@ -6,7 +6,7 @@ import os
 
 from plr.registry.v1 import leaders_pb2, registry_pb2
 
-from services.common.authentication import Authenticator
+from services.common.authentication import KEY_CACHE_TTL_S, Authenticator
 from services.common.db import make_engine
 from services.common.grpc_server import ApiServer, service_handler
 from services.common.settings import Settings
@@ -22,14 +22,16 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
         connect_timeout_s=settings.connect_timeout_s,
         application_name="plr-registry-api",
     )
-    authenticator = Authenticator(engine, settings.admin_token, settings.service_token)
+    # the registry owns the directory: its own key revocations and trust suspensions forget the cached
+    # keys at once (RegistryApi), so a short cache is safe here
+    authenticator = Authenticator(engine, settings.admin_token, settings.service_token, key_cache_ttl_s=KEY_CACHE_TTL_S)
     registry = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"]
     leaders = leaders_pb2.DESCRIPTOR.services_by_name["LeaderService"]
     return ApiServer(
         listen or settings.registry_api_listen,
         [registry, leaders],
         [
-            service_handler(registry, RegistryApi(engine).methods(), authenticator.authenticate),
+            service_handler(registry, RegistryApi(engine, authenticator).methods(), authenticator.authenticate),
             service_handler(leaders, LeaderApi(engine).methods(), authenticator.authenticate),
         ],
         max_workers=settings.pool_size,  # one thread per pooled connection

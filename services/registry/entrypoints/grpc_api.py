@@ -13,6 +13,7 @@ from marshmallow import fields, validate, validates_schema
 from plr.registry.v1 import registry_pb2 as pb
 from sqlalchemy.engine import Engine
 
+from services.common.authentication import Authenticator
 from services.common.grpc_server import Call, Method
 from services.common.principals import NewApiKey
 from services.common.tenancy import TenantScope
@@ -112,8 +113,16 @@ def _own_or_named(request_ods: str, call: Call) -> str:
 
 
 class RegistryApi:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, authenticator: Authenticator | None = None):
         self.engine = engine
+        # told of every change that makes a key stop working, once committed, to drop it from its cache
+        self.authenticator = authenticator
+
+    def _forget(self, ods: str, key_id: str | None = None) -> None:
+        if self.authenticator is not None:
+            if key_id is not None:
+                self.authenticator.forget_key(key_id)
+            self.authenticator.forget(ods)
 
     def uow(self, call: Call, scope: TenantScope | None = None) -> UnitOfWork:
         return SqlUnitOfWork(self.engine, scope or call.principal.scope, call.correlation_id)
@@ -150,7 +159,10 @@ class RegistryApi:
     def RevokeTrustKey(self, request: pb.RevokeTrustKeyRequest, call: Call) -> pb.RevokeTrustKeyResponse:
         call.principal.require_administrator()
         values = validated(RevokeKeySchema(), {"ods": request.ods, "key_id": request.key_id})
-        key = handlers.revoke_trust_key(commands.RevokeTrustKey(values["ods"], values["key_id"]), self.uow(call))
+        try:
+            key = handlers.revoke_trust_key(commands.RevokeTrustKey(values["ods"], values["key_id"]), self.uow(call))
+        finally:
+            self._forget(values["ods"], values["key_id"])
         return pb.RevokeTrustKeyResponse(key=key_message(key))
 
     def ListTrustKeys(self, request: pb.ListTrustKeysRequest, call: Call) -> pb.ListTrustKeysResponse:
@@ -161,7 +173,10 @@ class RegistryApi:
     def SuspendTrust(self, request: pb.SuspendTrustRequest, call: Call) -> pb.Trust:
         call.principal.require_administrator()
         values = validated(SuspendSchema(), {"ods": request.ods, "reason": request.reason})
-        return trust_message(lifecycle.suspend_trust(self.uow(call), values["ods"], values["reason"]))
+        try:
+            return trust_message(lifecycle.suspend_trust(self.uow(call), values["ods"], values["reason"]))
+        finally:
+            self._forget(values["ods"])
 
     def ResumeTrust(self, request: pb.ResumeTrustRequest, call: Call) -> pb.Trust:
         call.principal.require_administrator()
@@ -171,13 +186,16 @@ class RegistryApi:
     def OffboardTrust(self, request: pb.OffboardTrustRequest, call: Call) -> pb.OffboardTrustResponse:
         call.principal.require_administrator()
         values = validated(OffboardSchema(), {"ods": request.ods, "confirm_ods": request.confirm_ods})
-        result = lifecycle.offboard_trust(
-            self.uow(call, TenantScope.platform_wide()),
-            call.principal,
-            values["ods"],
-            values["confirm_ods"],
-            holdings=_holdings,
-        )
+        try:
+            result = lifecycle.offboard_trust(
+                self.uow(call, TenantScope.platform_wide()),
+                call.principal,
+                values["ods"],
+                values["confirm_ods"],
+                holdings=_holdings,
+            )
+        finally:
+            self._forget(values["ods"])
         return pb.OffboardTrustResponse(
             trust=trust_message(result.trust),
             export_document=result.export_document,

@@ -208,12 +208,15 @@ def visible_leader(
 ) -> tuple[Leader, Affiliation | None]:
     if principal.kind == "leader" and principal.leader_id != leader_id:
         raise NotFound(f"no leader {leader_id}")
-    leader = uow.leaders.get(leader_id, lock=lock)
     affiliation = None
-    if principal.kind == "trust":
-        affiliation = uow.affiliations.for_trust(principal.trust_ods or "", leader_id)
-        if affiliation is None or not affiliation.active:
-            leader = None
+    if principal.kind == "trust" and not lock:
+        leader, affiliation = uow.leader_for_trust(leader_id, principal.trust_ods or "")
+    else:
+        leader = uow.leaders.get(leader_id, lock=lock)
+        if principal.kind == "trust":
+            affiliation = uow.affiliations.for_trust(principal.trust_ods or "", leader_id)
+    if principal.kind == "trust" and (affiliation is None or not affiliation.active):
+        leader = None
     if leader is None or leader.erased_at is not None:
         # the same answer whether the person does not exist or is not this caller's to see
         raise NotFound(f"no leader {leader_id}")
