@@ -91,10 +91,13 @@ def migrate_database(database: ServiceDatabase, migrations_dir: Path) -> str:
             connection.execute(sa.select(sa.func.pg_advisory_lock(advisory_key(f"plr.migrate.{database.service}"))))
             connection.commit()
             try:
-                command.upgrade(alembic_config(migrations_dir, connection), "head")
+                # "heads": features developed side by side may add branches from the same revision
+                command.upgrade(alembic_config(migrations_dir, connection), "heads")
                 connection.commit()
                 grant_application_role(connection, app_role)
-                revision = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+                revision = ",".join(
+                    connection.execute(sa.text("SELECT version_num FROM alembic_version ORDER BY 1")).scalars()
+                )
                 connection.commit()
             finally:
                 connection.execute(

@@ -60,12 +60,17 @@ class UnitOfWork(abc.ABC):
         """The leader (as the scope may see them) and the trust's affiliation with them, for a read."""
         return self.leaders.get(leader_id), self.affiliations.for_trust(trust_ods, leader_id)
 
+    def track(self, aggregate: object) -> None:
+        """Any other aggregate the work changed: its pending events go to the outbox on commit."""
+        self.__dict__.setdefault("tracked", []).append(aggregate)
+
     def collect_events(self) -> list[DomainEvent]:
         collected: list[DomainEvent] = []
         aggregates = [
             *self.trusts.seen,
             *getattr(self, "leaders", _Empty()).seen,
             *getattr(self, "affiliations", _Empty()).seen,
+            *self.__dict__.get("tracked", []),
         ]
         seen_ids: set[int] = set()
         for aggregate in aggregates:
