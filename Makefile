@@ -45,6 +45,7 @@ proto: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.pipeline
 	$(BIN)/python -m tests.bench.leader_read
+	$(BIN)/python -m tests.bench.leader_import
 
 clean:
 	rm -rf $(VENV) .plr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -12,6 +13,15 @@ from services.common.platform_tables import outbox
 
 def add_to_outbox(connection: Connection, events: Iterable[CloudEvent], registry: SchemaRegistry | None = None) -> int:
     """Validate each event against its contract and stage it; an invalid event fails the transaction."""
+    rows = outbox_rows(events, registry)
+    if rows:
+        connection.execute(outbox.insert(), rows)
+    return len(rows)
+
+
+def outbox_rows(events: Iterable[CloudEvent], registry: SchemaRegistry | None = None) -> list[dict[str, Any]]:
+    """The outbox rows of the events, each validated against its contract (InvalidEvent if not): for
+    add_to_outbox, and for a bulk writer that inserts them set-based in its own transaction."""
     registry = registry or default_registry()
     rows = []
     for event in events:
@@ -29,6 +39,4 @@ def add_to_outbox(connection: Connection, events: Iterable[CloudEvent], registry
                 "payload": event.to_json().decode(),
             }
         )
-    if rows:
-        connection.execute(outbox.insert(), rows)
-    return len(rows)
+    return rows

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.engine import Engine
 
 from services.common.db import make_engine
 from services.common.inbox import EventHandler, InboxConsumer
@@ -12,9 +15,13 @@ from services.common.worker import build_worker_service, run_worker
 
 
 def run_service_worker(
-    service: str, settings: Settings, consumers: Mapping[str, tuple[str, Mapping[str, EventHandler]]]
+    service: str,
+    settings: Settings,
+    consumers: Mapping[str, tuple[str, Mapping[str, EventHandler]]],
+    timers: Callable[[Engine], Mapping[str, tuple[float, Callable[[], Any]]]] | None = None,
 ) -> None:
-    """``consumers`` maps a queue name to (inbox consumer name, handlers by event type)."""
+    """``consumers`` maps a queue name to (inbox consumer name, handlers by event type); ``timers``
+    gives, from the worker's engine, its periodic work (name → (interval in seconds, work))."""
     engine = make_engine(
         settings.database(service).app_url,
         pool_size=settings.pool_size,
@@ -34,6 +41,7 @@ def run_service_worker(
         relay.tick,
         settings.relay_interval_s,
         heartbeat=lambda count: relay.beat(f"{service}-worker", count),
+        timers=timers(engine) if timers is not None else None,
     )
 
     def on_stop() -> None:

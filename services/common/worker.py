@@ -84,8 +84,10 @@ def build_worker_service(
     relay_tick: Callable[[], Any] | None,
     relay_interval_s: float,
     heartbeat: Callable[[int], None] | None = None,
+    timers: Mapping[str, tuple[float, Callable[[], Any]]] | None = None,
 ) -> type:
-    """A nameko service class: one consumer method per queue, and the outbox relay on a timer."""
+    """A nameko service class: one consumer method per queue, the outbox relay on a timer, and any
+    other periodic work a service needs (``timers``: method name → (interval in seconds, work))."""
     attributes: dict[str, Any] = {"name": name}
     for queue_name, consumer in consumers.items():
 
@@ -103,6 +105,16 @@ def build_worker_service(
             heartbeat(len(consumers))
 
     attributes["relay_outbox"] = timer(interval=relay_interval_s, eager=True)(relay)
+    for timer_name, (interval_s, work) in (timers or {}).items():
+
+        def periodic(self: Any, _work: Callable[[], Any] = work, _name: str = timer_name) -> None:
+            try:
+                _work()
+            except Exception:  # the next tick tries again; the work must be safe to repeat
+                log.exception("periodic %s failed", _name)
+
+        periodic.__name__ = timer_name
+        attributes[timer_name] = timer(interval=interval_s, eager=True)(periodic)
     return type(name.title().replace("-", "") + "Worker", (), attributes)
 
 

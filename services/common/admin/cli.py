@@ -7,6 +7,7 @@ plr health [--json]
 plr outbox status [--json]
 plr dlq list [--json]
 plr dlq replay QUEUE [--id EVENT_ID]
+plr leaders import FILE.csv --trust RXX [--errors-to PATH] [--batch-size N]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from services.common.settings import SERVICES, Settings, load_or_exit
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+EXIT_ROWS_REFUSED = 3
 
 
 def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
@@ -220,6 +222,39 @@ def trust_offboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def leaders_import(args: argparse.Namespace) -> int:
+    """Exit 0: every row imported or unchanged; 3: some rows refused (listed; the rest imported);
+    2: the file refused (nothing sent); 1: the registry refused or could not be reached."""
+    from pathlib import Path
+
+    from services.common.admin.leader_import import (
+        FileRefused,
+        ImportReport,
+        default_errors_path,
+        import_register,
+        summary,
+    )
+
+    settings = load_or_exit(require=("PLR_ADMIN_TOKEN",))
+    path = Path(args.file)
+    errors_to = Path(args.errors_to) if args.errors_to else default_errors_path(path)
+    report = ImportReport()
+    try:
+        import_register(settings, path, args.trust, errors_to, report, sys.stderr, args.batch_size)
+    except FileRefused as error:
+        print(f"plr: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except grpc.RpcError as error:
+        print(
+            f"plr: stopped after {report.rows:,} row(s); run the same command again to finish "
+            "(rows already imported add nothing)",
+            file=sys.stderr,
+        )
+        return _rpc_failed(error, settings)
+    print(summary(report, args.trust, errors_to))
+    return EXIT_ROWS_REFUSED if report.problems else 0
+
+
 def health(args: argparse.Namespace) -> int:
     from services.common.admin.operations import health_checks
 
@@ -312,6 +347,17 @@ def parser() -> argparse.ArgumentParser:
     offboard.add_argument("--export-to", required=True, help="a new file for the trust's export (JSON)")
     offboard.add_argument("--yes", action="store_true", help="do not ask to confirm by typing the code")
     offboard.set_defaults(run=trust_offboard)
+
+    leaders = commands.add_parser("leaders", help="a trust's leaders").add_subparsers(dest="action", required=True)
+    importing = leaders.add_parser(
+        "import",
+        help="import a trust's register from a CSV file (columns: docs/import-format.md); re-runs add nothing",
+    )
+    importing.add_argument("file", help="the CSV file (UTF-8, a header row of column names)")
+    importing.add_argument("--trust", required=True, help="the ODS code of the trust the register belongs to")
+    importing.add_argument("--errors-to", help="where to write the bad rows (default: FILE.errors.csv beside it)")
+    importing.add_argument("--batch-size", type=int, default=1000, choices=range(1, 2001), metavar="1..2000")
+    importing.set_defaults(run=leaders_import)
 
     check = commands.add_parser("health", help="check every api, worker and consumer; non-zero exit if any fails")
     check.add_argument("--json", action="store_true")

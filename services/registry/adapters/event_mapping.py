@@ -6,12 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.events import CloudEvent
-from services.registry.domain import events
+from services.registry.adapters.development_events import development_cloudevent
+from services.registry.domain import checks, development, events
 
 SOURCE = "plr/registry"
 TRUST_TARGETED = ("contact_by_trust", "share_record_with_trust")
 
-DomainEvent = events.TrustEvent | events.LeaderEvent | events.AffiliationEvent
+DomainEvent = (
+    events.TrustEvent | events.LeaderEvent | events.AffiliationEvent | checks.CheckEvent | development.DevelopmentEvent
+)
 
 
 def _iso(value: Any) -> str:
@@ -65,6 +68,9 @@ def _leader_event(event: events.LeaderEvent) -> tuple[str, str, dict[str, Any], 
                 {**data, "purpose": event.purpose, "target": event.target, "recorded_by_kind": event.recorded_by_kind},
                 trust,
             )
+        case events.RecordShared() | events.RecordUnshared():
+            name = "shared" if isinstance(event, events.RecordShared) else "unshared"
+            return "record", name, {**data, "ods": event.trust_ods}, event.trust_ods
     raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
 
 
@@ -80,7 +86,45 @@ def _affiliation_event(event: events.AffiliationEvent) -> tuple[str, dict[str, A
     raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
 
 
+def _check_event(event: checks.CheckEvent) -> tuple[str, dict[str, Any]]:
+    """Thin: ids, type, level and dates; never the evidence or DBS details."""
+    data: dict[str, Any] = {
+        "check_id": event.check_id,
+        "leader_id": event.leader_id,
+        "ods": event.trust_ods,
+        "check_type": event.check_type,
+    }
+    if event.dbs_level:
+        data["dbs_level"] = event.dbs_level
+    if event.expires_on is not None:
+        data["expires_on"] = event.expires_on.isoformat()
+    match event:
+        case checks.CheckVerified():
+            return "verified", {**data, **({"issued_on": event.issued_on.isoformat()} if event.issued_on else {})}
+        case checks.CheckAccepted():
+            return "accepted", {**data, "verifying_ods": event.verifying_trust, "acceptance_id": event.acceptance_id}
+        case checks.CheckExpiring():
+            return "expiring", data
+        case checks.CheckExpired():
+            return "expired", data
+    raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
+
+
 def to_cloudevent(event: DomainEvent, correlation_id: str | None = None) -> CloudEvent:
+    if isinstance(event, development.DevelopmentEvent):
+        return development_cloudevent(event, correlation_id)
+    if isinstance(event, checks.CheckEvent):
+        name, data = _check_event(event)
+        return CloudEvent(
+            type=f"plr.registry.check.{name}.v1",
+            source=SOURCE,
+            data=data,
+            aggregate_type="check",
+            aggregate_id=event.check_id,
+            aggregate_version=event.version,
+            trust_ods=event.trust_ods,
+            correlation_id=correlation_id,
+        )
     if isinstance(event, events.TrustEvent):
         name, data = _trust_event(event)
         return CloudEvent(

@@ -114,3 +114,48 @@ idempotency_keys = sa.Table(
     sa.Column("response", sa.LargeBinary),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+# which rows of a trust's register have been imported (migration 0005): a re-run adds nothing
+import_fingerprints = sa.Table(
+    "import_fingerprints",
+    metadata,
+    sa.Column("trust_ods", sa.Text, primary_key=True),
+    sa.Column("fingerprint", sa.Text, primary_key=True),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+checks = sa.Table(
+    "checks",
+    metadata,
+    sa.Column("check_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), nullable=False),
+    sa.Column("trust_ods", sa.Text, nullable=False),
+    sa.Column("check_type", sa.Text, nullable=False),
+    sa.Column("dbs_level", sa.Text),
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("dbs_details", sa.Text, nullable=False),
+    sa.Column("verified_by", sa.Text, nullable=False),
+    sa.Column("verified_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("issued_on", sa.Date),
+    sa.Column("expires_on", sa.Date),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("expiring_noticed_at", sa.DateTime(timezone=True)),
+    sa.Column("expired_noticed_at", sa.DateTime(timezone=True)),
+)
+
+check_acceptances = sa.Table(
+    "check_acceptances",
+    metadata,
+    sa.Column("acceptance_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("check_id", postgresql.UUID(as_uuid=False), nullable=False),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), nullable=False),
+    sa.Column("trust_ods", sa.Text, nullable=False),
+    sa.Column("check_type", sa.Text, nullable=False),
+    sa.Column("dbs_level", sa.Text),
+    sa.Column("verifying_trust", sa.Text, nullable=False),
+    sa.Column("verified_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("issued_on", sa.Date),
+    sa.Column("expires_on", sa.Date),
+    sa.Column("accepted_by", sa.Text, nullable=False),
+    sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=False),
+)

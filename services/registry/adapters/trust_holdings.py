@@ -11,7 +11,7 @@ import abc
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from services.registry.adapters.tables import affiliations, idempotency_keys
+from services.registry.adapters.tables import affiliations, idempotency_keys, import_fingerprints
 
 
 class TrustHoldings(abc.ABC):
@@ -21,7 +21,8 @@ class TrustHoldings(abc.ABC):
 
     @abc.abstractmethod
     def forget_idempotency_keys(self, trust_ods: str) -> int:
-        """Delete the trust's stored create results; returns how many there were."""
+        """Delete the trust's stored create results (and its imports' row fingerprints: hashes of its
+        register's rows); returns how many create results there were."""
 
 
 class SqlTrustHoldings(TrustHoldings):
@@ -38,4 +39,5 @@ class SqlTrustHoldings(TrustHoldings):
 
     def forget_idempotency_keys(self, trust_ods: str) -> int:
         deleted = self.connection.execute(idempotency_keys.delete().where(idempotency_keys.c.trust_ods == trust_ods))
+        self.connection.execute(import_fingerprints.delete().where(import_fingerprints.c.trust_ods == trust_ods))
         return int(deleted.rowcount)

@@ -92,6 +92,18 @@ class ConsentChanged(LeaderEvent):
     recorded_by_kind: str
 
 
+@dataclass(frozen=True)
+class RecordShared(LeaderEvent):
+    """The leader shares their verified record with a trust (consent share_record_with_trust)."""
+
+    trust_ods: str
+
+
+@dataclass(frozen=True)
+class RecordUnshared(LeaderEvent):
+    trust_ods: str
+
+
 # Affiliation events: one trust's relationship with a leader.
 
 

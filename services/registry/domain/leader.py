@@ -112,6 +112,9 @@ class Leader:
                 recorded_by_kind=record.recorded_by_kind,
             )
         )
+        if record.purpose is Purpose.SHARE_RECORD_WITH_TRUST:
+            shared = events.RecordShared if record.granted else events.RecordUnshared
+            self._record(shared(leader_id=self.leader_id, version=self.version + 1, trust_ods=record.target))
         # special-category data is held only while its consent stands
         if not record.granted and record.purpose is Purpose.LIVED_EXPERIENCE_MATCHING and self.profile.lived_experience:
             self.profile = self.profile.without(["lived_experience"])

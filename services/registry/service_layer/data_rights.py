@@ -14,6 +14,7 @@ from typing import Any
 
 from services.common.errors import NotFound, PermissionDenied
 from services.common.principals import Principal
+from services.registry.adapters.development_repository import DevelopmentStore
 from services.registry.adapters.records import AuditEntry
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, concerns_trust, current_state
@@ -21,7 +22,7 @@ from services.registry.domain.equality import Characteristic, report, validate_a
 from services.registry.domain.leader import Leader
 from services.registry.domain.retention import ERASURE_RETENTION, RetentionCategory
 from services.registry.service_layer.leaders import Clock, LeaderView, utc_now, view_for, visible_leader
-from services.registry.service_layer.unit_of_work import UnitOfWork
+from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 EXPORT_FORMAT = "plr.registry.leader-export.v1"
 ERASED_REASON = "leader erased"
@@ -247,6 +248,9 @@ def erase_person(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
         uow.equality.erase(leader.leader_id)
         uow.leaders.remove_consent_evidence(leader.leader_id)
         uow.idempotency.forget_consent_answers(leader.leader_id, staff_evidence)
+        if isinstance(uow, SqlUnitOfWork):  # support and development rows, check-in notes included
+            DevelopmentStore(uow.connection).erase_leader(leader.leader_id)
+            uow.checks.erase_leader(leader.leader_id)  # evidence and DBS content of checks
     uow.leaders.delete_published_events(leader.leader_id)
 
 

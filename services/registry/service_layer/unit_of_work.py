@@ -17,6 +17,7 @@ from services.common.db import SCOPE_SQL, scope_parameters
 from services.common.events import CloudEvent
 from services.common.outbox import add_to_outbox
 from services.common.tenancy import TenantScope
+from services.registry.adapters.check_repository import CheckRepository, SqlCheckRepository
 from services.registry.adapters.event_mapping import DomainEvent, to_cloudevent
 from services.registry.adapters.leader_repository import (
     AffiliationRepository,
@@ -41,6 +42,7 @@ class UnitOfWork(abc.ABC):
     taxonomy: Taxonomy
     equality: EqualityStore
     idempotency: IdempotencyKeys
+    checks: CheckRepository
     scope: TenantScope
     correlation_id: str | None = None
 
@@ -70,6 +72,7 @@ class UnitOfWork(abc.ABC):
             *self.trusts.seen,
             *getattr(self, "leaders", _Empty()).seen,
             *getattr(self, "affiliations", _Empty()).seen,
+            *getattr(self, "checks", _Empty()).seen,
             *self.__dict__.get("tracked", []),
         ]
         seen_ids: set[int] = set()
@@ -109,6 +112,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.taxonomy = Taxonomy(self._connection)
         self.equality = EqualityStore(self._connection)
         self.idempotency = IdempotencyKeys(self._connection)
+        self.checks = SqlCheckRepository(self._connection)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
@@ -119,6 +123,10 @@ class SqlUnitOfWork(UnitOfWork):
                     connection.rollback()
             finally:
                 connection.close()
+        # the connection's event listeners hold this unit of work, and its repositories hold the
+        # connection: a reference cycle that only the garbage collector frees. Letting go of the
+        # aggregates now frees them at once (a bulk import tracks thousands per transaction).
+        self.__dict__.pop("tracked", None)
 
     def leader_for_trust(self, leader_id: str, trust_ods: str) -> tuple[Leader | None, Affiliation | None]:
         assert isinstance(self.leaders, SqlLeaderRepository) and isinstance(self.affiliations, SqlAffiliationRepository)

@@ -474,6 +474,7 @@ def test_erasure_deletes_the_published_events_about_the_leader_and_keeps_the_unp
     assert [r.published_at for r in left] == [None] * len(left)
     assert [r.event_type for r in left] == [
         "plr.registry.consent.granted.v1",
+        "plr.registry.record.shared.v1",
         "plr.registry.leader.erased.v1",
         "plr.registry.leader.affiliation_ended.v1",
     ]

@@ -1,0 +1,259 @@
+"""Use cases about checks: recording and listing them, the portable record, accepting another trust's
+check, the placement question, and the expiry scan.
+
+Who sees what of a check (DBS content is criminal offence data, UK GDPR Art. 10):
+- the verifying trust sees everything it recorded, except ``dbs_details``, which it sees only when the
+  call names the member of staff (``x-plr-staff``), so the audit says who read it;
+- the leader sees their own checks without evidence, DBS details or the verifier's staff name;
+- another trust sees only the shared record (type, DBS level, verifying trust, dates), and only while
+  the leader's consent ``share_record_with_trust`` for it stands and it has an active or pending
+  affiliation with the leader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Protocol
+
+from services.common.errors import NotFound, PermissionDenied
+from services.common.principals import Principal
+from services.registry.domain.checks import (
+    AcceptedCheck,
+    Blocker,
+    Check,
+    HeldCheck,
+    Requirement,
+    parse_check_type,
+    placement_blockers,
+)
+from services.registry.domain.consent import Purpose, is_granted
+from services.registry.domain.leader import Leader
+from services.registry.service_layer.idempotency import Idempotent, once
+from services.registry.service_layer.leaders import Clock, IdFactory, new_id, utc_now, visible_leader
+from services.registry.service_layer.unit_of_work import UnitOfWork
+
+SCAN_BATCH = 200
+
+
+@dataclass(frozen=True)
+class CompletedTraining:
+    programme: str
+    module: str
+    completed_on: date
+    trust_ods: str
+
+
+class TrainingCompletions(Protocol):
+    """What the portable record needs of the training records (support and development)."""
+
+    def completed_by(self, leader_id: str) -> list[CompletedTraining]: ...
+
+
+@dataclass(frozen=True)
+class SharedRecord:
+    leader_id: str
+    checks: tuple[Check, ...]  # as shared: no evidence, DBS details or staff names
+    training: tuple[CompletedTraining, ...]
+    placements: tuple[object, ...]  # filled by recruitment once placements exist
+
+
+def completed_training(uow: UnitOfWork, leader_id: str) -> list[CompletedTraining]:
+    """The leader's completed training, if the unit of work holds training records (a
+    ``training_completions`` store with ``completed_by(leader_id)``); none otherwise."""
+    source: TrainingCompletions | None = getattr(uow, "training_completions", None)
+    return [] if source is None else list(source.completed_by(leader_id))
+
+
+def check_as_seen_by(principal: Principal, check: Check) -> Check:
+    if principal.kind == "trust" and principal.trust_ods == check.trust_ods:
+        return check if principal.staff else replace(check, dbs_details="")
+    return shared_view(check)
+
+
+def shared_view(check: Check) -> Check:
+    return replace(check, evidence="", dbs_details="", verified_by="", pending_events=[])
+
+
+def _audit(uow: UnitOfWork, principal: Principal, method: str, leader_id: str, fields: tuple[str, ...]) -> None:
+    uow.audit.record(principal.kind, principal.audit_name, principal.trust_ods, method, {leader_id: fields})
+
+
+# --- recording and reading --------------------------------------------------------------------
+
+
+def record_check(
+    uow: UnitOfWork,
+    principal: Principal,
+    leader_id: str,
+    check_type: str,
+    dbs_level: str,
+    issued_on: date | None,
+    expires_on: date | None,
+    evidence: str,
+    dbs_details: str,
+    clock: Clock = utc_now,
+    ids: IdFactory = new_id,
+    idempotent: Idempotent[str] | None = None,
+) -> Check:
+    """A trust records a check it verified, for a leader it is actively affiliated with."""
+    trust = principal.require_trust()
+    kind = parse_check_type(check_type)
+
+    def record() -> str:
+        visible_leader(uow, principal, leader_id)  # NOT_FOUND without an active affiliation
+        check = Check.verify(
+            ids(),
+            leader_id,
+            trust,
+            kind,
+            dbs_level,
+            evidence,
+            dbs_details,
+            principal.audit_name,
+            issued_on,
+            expires_on,
+            clock(),
+        )
+        uow.checks.add(check)
+        return check.check_id
+
+    with uow:
+        # the idempotency store keeps only the id: never DBS content in another table
+        check_id = once(uow, idempotent, record)
+        check = uow.checks.get(check_id)
+        if check is None:
+            raise NotFound(f"no check {check_id}")
+        uow.commit()
+    return check_as_seen_by(principal, check)
+
+
+def list_checks(uow: UnitOfWork, principal: Principal, leader_id: str) -> tuple[list[Check], list[AcceptedCheck]]:
+    """(checks, accepted): a trust's own verified and accepted checks, or a leader's own checks."""
+    if principal.kind not in ("trust", "leader"):
+        raise PermissionDenied("a trust's key or the leader lists checks")
+    with uow:
+        visible_leader(uow, principal, leader_id)
+        trust = principal.trust_ods if principal.kind == "trust" else None
+        found = [check_as_seen_by(principal, c) for c in uow.checks.of_leader(leader_id, trust)]
+        accepted = uow.checks.acceptances(leader_id, trust) if trust is not None else []
+        fields = ("checks", *(("dbs_details",) if any(c.dbs_details for c in found) else ()))
+        _audit(uow, principal, "ListChecks", leader_id, fields)
+        uow.commit()
+    return found, accepted
+
+
+def _sharing_leader(uow: UnitOfWork, trust: str, leader_id: str) -> Leader:
+    """The leader, if they share their record with the trust and it has an active or pending
+    affiliation with them; locked, so a withdrawal waits for (or wins over) the work. Runs in the
+    platform scope: the same answer whether the leader does not exist or does not share."""
+    leader = uow.leaders.get(leader_id, lock=True)
+    affiliation = uow.affiliations.for_trust(trust, leader_id)
+    if (
+        leader is None
+        or leader.erased_at is not None
+        or affiliation is None
+        or affiliation.status not in ("active", "pending")
+        or not is_granted(leader.consents, Purpose.SHARE_RECORD_WITH_TRUST, trust)
+    ):
+        raise NotFound(f"no record of leader {leader_id} shared with {trust}")
+    return leader
+
+
+def get_shared_record(
+    uow: UnitOfWork,
+    principal: Principal,
+    leader_id: str,
+    training: Callable[[UnitOfWork, str], list[CompletedTraining]] = completed_training,
+) -> SharedRecord:
+    """The portable record as the trust it is shared with sees it. ``uow`` is platform-scoped."""
+    trust = principal.require_trust()
+    with uow:
+        _sharing_leader(uow, trust, leader_id)
+        shared = tuple(shared_view(c) for c in uow.checks.of_leader(leader_id, None))
+        record = SharedRecord(leader_id, shared, tuple(training(uow, leader_id)), ())
+        _audit(uow, principal, "GetSharedRecord", leader_id, ("shared_record",))
+        uow.commit()
+    return record
+
+
+def accept_check(
+    uow: UnitOfWork,
+    principal: Principal,
+    leader_id: str,
+    check_id: str,
+    clock: Clock = utc_now,
+    ids: IdFactory = new_id,
+) -> AcceptedCheck:
+    """The trust the record is shared with accepts one of its checks. ``uow`` is platform-scoped."""
+    trust = principal.require_trust()
+    with uow:
+        _sharing_leader(uow, trust, leader_id)
+        check = uow.checks.get(check_id, lock=True)
+        if check is None or check.leader_id != leader_id:
+            raise NotFound(f"no check {check_id} in the record shared with {trust}")
+        earlier = [a for a in uow.checks.acceptances(leader_id, trust) if a.check_id == check_id]
+        if earlier:
+            return earlier[0]
+        expected = check.version
+        accepted = check.accept(ids(), trust, principal.audit_name, clock())
+        uow.checks.save(check, expected)
+        uow.checks.add_acceptance(accepted)
+        uow.commit()
+    return accepted
+
+
+def may_place(
+    uow: UnitOfWork,
+    principal: Principal,
+    leader_id: str,
+    requirements: list[Requirement],
+    on: date | None,
+    clock: Clock = utc_now,
+) -> list[Blocker]:
+    """The reasons the leader may not be placed by the caller's trust on the date (none: they may)."""
+    trust = principal.require_trust()
+    with uow:
+        visible_leader(uow, principal, leader_id)
+        held = [
+            HeldCheck(c.check_type, c.dbs_level, c.issued_on, c.expires_on)
+            for c in uow.checks.of_leader(leader_id, trust)
+        ]
+        held += [
+            HeldCheck(a.check_type, a.dbs_level, a.issued_on, a.expires_on)
+            for a in uow.checks.acceptances(leader_id, trust)
+        ]
+        _audit(uow, principal, "MayPlace", leader_id, ("checks",))
+        uow.commit()
+    return placement_blockers(requirements, held, on or clock().date())
+
+
+# --- the expiry scan --------------------------------------------------------------------------
+
+
+def scan_check_expiry(new_uow: Callable[[], UnitOfWork], clock: Clock = utc_now, batch: int = SCAN_BATCH) -> int:
+    """Emits check.expiring (30 days ahead) and check.expired (on the day) for every check owed one,
+    each once: the notice is recorded on the check in the same transaction as its outbox row. What is
+    owed is a state, not a window, so a run after downtime catches up (a check that expired meanwhile
+    gets ``expired`` only). ``new_uow`` gives platform-scoped units of work, one per batch. Returns the
+    number of notices emitted."""
+    emitted = 0
+    while True:
+        now = clock()
+        today = now.date()
+        with new_uow() as uow:
+            due = uow.checks.notices_due(today, batch)
+            progressed = 0
+            for check in due:
+                threshold = check.due_threshold(today)
+                if threshold is None:
+                    continue
+                expected = check.version
+                check.notice(threshold, now)
+                uow.checks.save(check, expected)
+                progressed += 1
+            uow.commit()
+        emitted += progressed
+        if len(due) < batch or not progressed:
+            return emitted

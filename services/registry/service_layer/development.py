@@ -1,0 +1,295 @@
+"""Use cases of support and development: one function per command.
+
+A trust acts only on leaders it is actively affiliated with (``visible_leader``), and row-level
+security keeps every read to its own programmes, enrolments, assignments, check-ins and plans. Who
+may read a check-in's notes is decided by the domain (``check_in_as_seen``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from types import TracebackType
+
+from sqlalchemy.engine import Engine
+
+from services.common.errors import InvalidInput, NotFound, PermissionDenied
+from services.common.principals import Principal
+from services.common.tenancy import TenantScope
+from services.registry.adapters.development_repository import DevelopmentStore
+from services.registry.domain.development import (
+    CheckIn,
+    CheckInSeen,
+    DevelopmentPlan,
+    Enrolment,
+    Goal,
+    Module,
+    Programme,
+    SupportAssignment,
+    check_in_as_seen,
+)
+from services.registry.service_layer.leaders import Clock, IdFactory, new_id, utc_now, visible_leader
+from services.registry.service_layer.unit_of_work import SqlUnitOfWork
+
+
+class DevelopmentUnitOfWork(SqlUnitOfWork):
+    """The registry's unit of work with the support and development store."""
+
+    development: DevelopmentStore
+
+    def __init__(self, engine: Engine, scope: TenantScope, correlation_id: str | None = None):
+        super().__init__(engine, scope, correlation_id)
+
+    def __enter__(self) -> DevelopmentUnitOfWork:
+        super().__enter__()
+        self.development = DevelopmentStore(self.connection)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        super().__exit__(kind, error, tb)
+
+
+@dataclass(frozen=True)
+class EnrolmentView:
+    enrolment: Enrolment
+    programme_title: str
+
+
+def _affiliated_leader(uow: DevelopmentUnitOfWork, principal: Principal, leader_id: str) -> None:
+    """NOT_FOUND unless the caller may act on this leader (a trust: through an active affiliation)."""
+    visible_leader(uow, principal, leader_id)
+
+
+def _trust_of(principal: Principal, named: str) -> str:
+    """A leader names the trust; a trust is itself (a name other than its own is someone else's plan)."""
+    if principal.kind == "trust":
+        if named and named != principal.trust_ods:
+            raise NotFound(f"no development plan at {named}")
+        return principal.require_trust()
+    principal.require_leader()
+    if not named:
+        raise InvalidInput({"trust_ods": "is required: the trust whose plan"})
+    return named
+
+
+# --- programmes ---------------------------------------------------------------------------------
+
+
+def create_programme(
+    uow: DevelopmentUnitOfWork,
+    principal: Principal,
+    title: str,
+    module_titles: list[str],
+    clock: Clock = utc_now,
+    ids: IdFactory = new_id,
+) -> Programme:
+    trust = principal.require_trust()
+    programme = Programme.create(ids(), trust, title, [Module(ids(), t) for t in module_titles], clock())
+    with uow:
+        uow.development.add_programme(programme)
+        uow.commit()
+    return programme
+
+
+def add_module(
+    uow: DevelopmentUnitOfWork,
+    principal: Principal,
+    programme_id: str,
+    title: str,
+    clock: Clock = utc_now,
+    ids: IdFactory = new_id,
+) -> Programme:
+    principal.require_trust()
+    with uow:
+        programme = uow.development.programme(programme_id, lock=True)
+        if programme is None:
+            raise NotFound(f"no programme {programme_id}")
+        expected = programme.version
+        programme.add_module(Module(ids(), title))
+        uow.development.save_programme(programme, expected, clock())
+        uow.commit()
+    return programme
+
+
+def list_programmes(uow: DevelopmentUnitOfWork, principal: Principal, offset: int, limit: int) -> list[Programme]:
+    principal.require_trust()
+    with uow:
+        return uow.development.list_programmes(offset, limit)
+
+
+# --- enrolment and completion -------------------------------------------------------------------
+
+
+def enrol_leader(
+    uow: DevelopmentUnitOfWork,
+    principal: Principal,
+    leader_id: str,
+    programme_id: str,
+    clock: Clock = utc_now,
+    ids: IdFactory = new_id,
+) -> EnrolmentView:
+    principal.require_trust()
+    with uow:
+        _affiliated_leader(uow, principal, leader_id)
+        programme = uow.development.programme(programme_id)
+        if programme is None:
+            raise NotFound(f"no programme {programme_id}")
+        enrolment = uow.development.enrolment_in(programme_id, leader_id)
+        if enrolment is None:
+            enrolment = Enrolment.enrol(ids(), leader_id, programme, clock())
+            uow.development.add_enrolment(enrolment)
+            uow.track(enrolment)
+            uow.commit()
+    return EnrolmentView(enrolment, programme.title)
+
+
+def complete_training(
+    uow: DevelopmentUnitOfWork,
+    principal: Principal,
+    enrolment_id: str,
+    module_id: str | None,
+    completed_on: date | None,
+    clock: Clock = utc_now,
+) -> EnrolmentView:
+    principal.require_trust()
+    now = clock()
+    with uow:
+        enrolment = uow.development.enrolment(enrolment_id, lock=True)
+        if enrolment is None:
+            raise NotFound(f"no enrolment {enrolment_id}")
+        # the leader may have ended the affiliation since enrolling
+        _affiliated_leader(uow, principal, enrolment.leader_id)
+        programme = uow.development.programme(enrolment.programme_id)
+        assert programme is not None, "an enrolment's programme belongs to the same trust"
+        expected = enrolment.version
+        enrolment.complete(programme, module_id, completed_on or now.date(), now.date())
+        if enrolment.version != expected:
+            uow.development.save_enrolment(enrolment, expected, now)
+            uow.track(enrolment)
+            uow.commit()
+    return EnrolmentView(enrolment, programme.title)
+
+
+def list_enrolments(uow: DevelopmentUnitOfWork, principal: Principal, leader_id: str) -> list[EnrolmentView]:
+    with uow:
+        _affiliated_leader(uow, principal, leader_id)
+        found = uow.development.enrolments_of(leader_id)
+        titles = uow.development.programmes_by_id({e.programme_id for e in found})
+    return [EnrolmentView(e, titles[e.programme_id].title if e.programme_id in titles else "") for e in found]
+
+
+# --- facilitator and check-ins ------------------------------------------------------------------
+
+
+def assign_facilitator(
+    uow: DevelopmentUnitOfWork,
+    principal: Principal,
+    leader_id: str,
+    facilitator: str,
+    buddy_leader_id: str | None,
+    clock: Clock = utc_now,
+    ids: IdFactory = new_id,
+) -> SupportAssignment:
+    trust = principal.require_trust()
+    now = clock()
+    with uow:
+        _affiliated_leader(uow, principal, leader_id)
+        if buddy_leader_id is not None and buddy_leader_id != leader_id:
+            try:
+                _affiliated_leader(uow, principal, buddy_leader_id)
+            except NotFound:
+                raise InvalidInput(
+                    {"buddy_leader_id": "must be a leader actively affiliated with your trust"}
+                ) from None
+        assignment = uow.development.assignment(trust, leader_id, lock=True) or SupportAssignment(
+            ids(), leader_id, trust, "", None, 0, now
+        )
+        expected = assignment.version
+        assignment.assign(facilitator, buddy_leader_id, now)
+        uow.development.save_assignment(assignment, expected)
+        uow.track(assignment)
+        uow.commit()
+    return assignment
+
+
+def record_check_in(
+    uow: DevelopmentUnitOfWork,
+    principal: Principal,
+    leader_id: str,
+    held_on: date | None,
+    notes: str,
+    clock: Clock = utc_now,
+    ids: IdFactory = new_id,
+) -> CheckInSeen:
+    trust = principal.require_trust()
+    now = clock()
+    with uow:
+        _affiliated_leader(uow, principal, leader_id)
+        assignment = uow.development.assignment(trust, leader_id)
+        check_in = CheckIn.record(ids(), assignment, principal.staff, held_on or now.date(), notes, now)
+        uow.development.add_check_in(check_in)
+        uow.audit.record(principal.kind, principal.audit_name, trust, "RecordCheckIn", {leader_id: ("check_in",)})
+        uow.commit()
+    return CheckInSeen(check_in, check_in.notes)
+
+
+def get_support(
+    uow: DevelopmentUnitOfWork, principal: Principal, leader_id: str
+) -> tuple[list[SupportAssignment], list[CheckInSeen]]:
+    if principal.kind not in ("trust", "leader"):
+        raise PermissionDenied("a trust's key or the leader reads a leader's support")
+    with uow:
+        _affiliated_leader(uow, principal, leader_id)
+        # the scope (RLS) limits both to the caller's trust, or to the leader's own
+        assignments = uow.development.assignments_of(leader_id)
+        by_trust = {a.trust_ods: a for a in assignments}
+        seen = [
+            check_in_as_seen(
+                c,
+                by_trust.get(c.trust_ods),
+                principal.kind,
+                principal.trust_ods,
+                principal.staff,
+                principal.leader_id,
+            )
+            for c in uow.development.check_ins_of(leader_id)
+        ]
+        fields = ("check_ins", "check_in_notes") if any(not s.notes_withheld for s in seen) else ("check_ins",)
+        uow.audit.record(principal.kind, principal.audit_name, principal.trust_ods, "GetSupport", {leader_id: fields})
+        uow.commit()
+    return assignments, seen
+
+
+# --- the development plan -----------------------------------------------------------------------
+
+
+def get_development_plan(
+    uow: DevelopmentUnitOfWork, principal: Principal, leader_id: str, trust_ods: str
+) -> DevelopmentPlan:
+    trust = _trust_of(principal, trust_ods)
+    with uow:
+        _affiliated_leader(uow, principal, leader_id)
+        return uow.development.plan(leader_id, trust)
+
+
+def update_development_plan(
+    uow: DevelopmentUnitOfWork,
+    principal: Principal,
+    leader_id: str,
+    trust_ods: str,
+    expected_version: int,
+    goals: list[Goal],
+    clock: Clock = utc_now,
+) -> DevelopmentPlan:
+    trust = _trust_of(principal, trust_ods)
+    with uow:
+        _affiliated_leader(uow, principal, leader_id)
+        if principal.kind == "leader":
+            affiliation = uow.affiliations.for_trust(trust, leader_id)
+            if affiliation is None or not affiliation.active:
+                raise NotFound(f"no active affiliation with {trust}")
+        plan = uow.development.plan(leader_id, trust, lock=True)
+        plan.replace_goals(goals, expected_version, clock())
+        uow.development.save_plan(plan, expected_version)
+        uow.commit()
+    return plan

@@ -1,0 +1,157 @@
+"""Bulk import of a trust's existing register: one batch of rows per call, one transaction per batch.
+
+Each row follows the rules of ``leaders.register_leader``: one person per email (a known person is
+neither duplicated nor changed), and the trust gets a PENDING affiliation that the leader confirms or
+declines. An imported register is the trust's claim that it works with these people, not the people's
+own word, so it does not make them active: the leader confirms, as with any registration. The domain
+objects make the events (leader.registered, leader.affiliated, and for lived experience given with
+consent evidence consent.granted and leader.updated), mapped and validated as the unit of work does
+and written to the outbox in the batch's transaction. Only the storage is set-based
+(``LeaderImportStore``: one statement per table per batch), for speed.
+
+The administrator runs imports, acting for the trust named in the call: the one place where the trust
+is not the caller's own (documented in imports.proto).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.common.errors import InvalidInput, NotFound, PreconditionFailed
+from services.common.events import CloudEvent
+from services.common.outbox import outbox_rows
+from services.common.principals import Principal
+from services.common.tenancy import ODS_CODE
+from services.registry.adapters.event_mapping import to_cloudevent
+from services.registry.adapters.leader_imports import LeaderImportStore
+from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.consent import ConsentRecord, Purpose
+from services.registry.domain.leader import Leader
+from services.registry.domain.leader_import import MAX_ROWS_PER_BATCH, ImportedRow, RowProblem, parse_row
+from services.registry.domain.profile import LeaderProfile
+from services.registry.service_layer.leaders import Clock, IdFactory, new_id, utc_now
+from services.registry.service_layer.unit_of_work import UnitOfWork
+
+StoreFactory = Callable[[UnitOfWork], LeaderImportStore]
+
+
+@dataclass
+class ImportOutcome:
+    imported: int = 0
+    unchanged: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def import_leaders(
+    uow: UnitOfWork,
+    principal: Principal,
+    trust_ods: str,
+    rows: Iterable[tuple[int, Mapping[str, str]]],
+    stores: StoreFactory,
+    clock: Clock = utc_now,
+    ids: IdFactory = new_id,
+) -> ImportOutcome:
+    """Imports one batch of (row number, cells) for the trust; bad rows are reported, not imported."""
+    principal.require_administrator()
+    if not ODS_CODE.fullmatch(trust_ods):
+        raise InvalidInput({"trust_ods": "must be 3 to 5 upper-case letters or digits"})
+    batch = list(rows)
+    if len(batch) > MAX_ROWS_PER_BATCH:
+        raise InvalidInput({"rows": f"at most {MAX_ROWS_PER_BATCH} rows per call"})
+    if any(number < 1 for number, _ in batch):
+        raise InvalidInput({"rows": "row_number must be 1 or more (the header is row 1)"})
+    now = clock()
+    outcome = ImportOutcome()
+    with uow:
+        trust = uow.trusts.get(trust_ods)
+        if trust is None:
+            raise NotFound(f"no trust {trust_ods}")
+        if trust.status != "active":
+            raise PreconditionFailed(f"trust {trust_ods} is {trust.status}: nothing can be imported for it")
+        store = stores(uow)
+        known_terms = store.terms(trust_ods)
+        valid = _valid_rows(batch, lambda kind, code: (kind, code) in known_terms, outcome)
+        seen = store.fingerprints_seen(trust_ods, [r.fingerprint for r in valid])
+        fresh = [r for r in valid if r.fingerprint not in seen]
+        outcome.unchanged += len(valid) - len(fresh)
+        people = store.leaders_by_email([r.email_key for r in fresh])
+        existing = store.affiliations_of(trust_ods, sorted(set(people.values())))
+
+        new_leaders: list[Leader] = []
+        new_affiliations: list[Affiliation] = []
+        for row in fresh:
+            leader_id = people.get(row.email_key)
+            if leader_id is None:
+                leader = _register(row, trust_ods, principal, now, ids)
+                new_leaders.append(leader)
+                leader_id = leader.leader_id
+            affiliation = existing.get(leader_id)
+            if affiliation is None:
+                affiliation = Affiliation.request(ids(), leader_id, trust_ods, now)
+                new_affiliations.append(affiliation)
+                outcome.imported += 1
+            elif affiliation.status == "ended":
+                expected = affiliation.version
+                affiliation.reopen(now)
+                uow.affiliations.save(affiliation, expected)
+                uow.track(affiliation)
+                outcome.imported += 1
+            else:
+                outcome.unchanged += 1
+        store.add_leaders(new_leaders)
+        store.add_affiliations(new_affiliations)
+        store.add_fingerprints(trust_ods, [r.fingerprint for r in fresh], now)
+        # the new aggregates' events, written set-based like their rows (the unit of work would write
+        # the same rows one statement's parameters at a time): validated, in this transaction
+        store.add_events(outbox_rows(_take_events([*new_leaders, *new_affiliations], uow.correlation_id)))
+        uow.commit()
+    return outcome
+
+
+def _take_events(aggregates: list[Leader | Affiliation], correlation_id: str | None) -> list[CloudEvent]:
+    taken = [to_cloudevent(e, correlation_id) for a in aggregates for e in a.pending_events]
+    for aggregate in aggregates:
+        aggregate.pending_events.clear()
+    return taken
+
+
+def _valid_rows(
+    batch: list[tuple[int, Mapping[str, str]]], term_exists: Callable[[str, str], bool], outcome: ImportOutcome
+) -> list[ImportedRow]:
+    valid: list[ImportedRow] = []
+    first_row_of: dict[str, int] = {}
+    for number, cells in batch:
+        parsed = parse_row(number, cells, term_exists)
+        if isinstance(parsed, list):
+            outcome.problems.extend(parsed)
+            continue
+        earlier = first_row_of.setdefault(parsed.email_key, number)
+        if earlier != number:
+            # two rows for one person in a batch: which of them holds the truth is for the trust to say
+            outcome.problems.append(RowProblem(number, "email", f"is the same person as row {earlier}"))
+            continue
+        valid.append(parsed)
+    return valid
+
+
+def _register(row: ImportedRow, trust_ods: str, principal: Principal, now: datetime, ids: IdFactory) -> Leader:
+    leader = Leader.register(ids(), row.profile, now)
+    if row.lived_experience:
+        # held only with the leader's consent: recorded first, with the evidence the trust holds of it
+        leader.record_consent(
+            ConsentRecord(
+                Purpose.LIVED_EXPERIENCE_MATCHING,
+                "",
+                True,
+                row.consent_wording_version,
+                "staff",
+                f"{principal.audit_name} (import for {trust_ods})",
+                trust_ods,
+                row.consent_evidence,
+                now,
+            )
+        )
+        leader.update(LeaderProfile(lived_experience=row.lived_experience), ("lived_experience",), leader.version, now)
+    return leader

@@ -1,0 +1,56 @@
+"""Two trusts and a leader affiliated with both, for the support and development tests."""
+
+from __future__ import annotations
+
+import uuid
+
+from plr.registry.v1 import development_pb2 as dpb
+from plr.registry.v1 import development_pb2_grpc
+
+from services.common.grpc_client import bearer
+from services.registry.tests.integration.conftest import RegistryClient
+
+FACILITATOR = "sam.facilitator"
+
+
+def development(registry: RegistryClient) -> development_pb2_grpc.DevelopmentServiceStub:
+    return development_pb2_grpc.DevelopmentServiceStub(registry.channel)
+
+
+def as_staff(key: str, staff: str | None = None) -> tuple[tuple[str, str], ...]:
+    return (*bearer(key), *((("x-plr-staff", staff),) if staff else ()))
+
+
+class Trusts:
+    """Trust A has a programme, an enrolment, a facilitator and a check-in (with `note`) for a
+    leader who is affiliated with trust B too."""
+
+    def __init__(self, registry: RegistryClient, a: str, b: str, note: str):
+        self.a_ods, self.b_ods, self.note = a, b, note
+        self.a_key = registry.onboard(a).initial_key.key
+        self.b_key = registry.onboard(b).initial_key.key
+        email = f"dev-{uuid.uuid4().hex[:10]}@example.org"
+        for key in (self.a_key, self.b_key):
+            registry.confirm(registry.register(key, email))
+        self.leader_id = registry.register(self.a_key, email).leader_id
+        api = development(registry)
+        self.programme = api.CreateProgramme(
+            dpb.CreateProgrammeRequest(title="Patient leadership", module_titles=["Listening", "Chairing"]),
+            metadata=bearer(self.a_key),
+            timeout=10,
+        )
+        self.enrolment = api.EnrolLeader(
+            dpb.EnrolLeaderRequest(leader_id=self.leader_id, programme_id=self.programme.programme_id),
+            metadata=bearer(self.a_key),
+            timeout=10,
+        )
+        api.AssignFacilitator(
+            dpb.AssignFacilitatorRequest(leader_id=self.leader_id, facilitator=FACILITATOR),
+            metadata=bearer(self.a_key),
+            timeout=10,
+        )
+        self.check_in = api.RecordCheckIn(
+            dpb.RecordCheckInRequest(leader_id=self.leader_id, held_on="2026-11-02", notes=note),
+            metadata=as_staff(self.a_key, FACILITATOR),
+            timeout=10,
+        )

@@ -1,0 +1,325 @@
+"""Import rows as a specification: what a row must hold, what is refused, and what a batch adds."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from services.common.principals import ADMINISTRATOR, Principal
+from services.registry.adapters.leader_imports import LeaderImportStore
+from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.leader import Leader
+from services.registry.domain.leader_import import (
+    EQUALITY_COLUMNS,
+    ImportedRow,
+    RowProblem,
+    fingerprint,
+    header_problems,
+    parse_row,
+)
+from services.registry.domain.taxonomy import GLOBAL_TERMS
+from services.registry.domain.trust import Trust
+from services.registry.service_layer.leader_import import import_leaders
+from services.registry.service_layer.unit_of_work import UnitOfWork
+from services.registry.tests.unit.fakes import FakeUnitOfWork
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+TERMS = {(t.kind, t.code) for t in GLOBAL_TERMS}
+
+
+def known(kind: str, code: str) -> bool:
+    return (kind, code) in TERMS
+
+
+def row(**cells: str) -> dict[str, str]:
+    return {"given_name": "Ada", "family_name": "Leader", "email": "ada@example.org", **cells}
+
+
+def problems(cells: dict[str, str]) -> dict[str, str]:
+    parsed = parse_row(5, cells, known)
+    assert isinstance(parsed, list), parsed
+    assert all(p.row_number == 5 for p in parsed)
+    return {p.field: p.reason for p in parsed}
+
+
+# --- rows ---------------------------------------------------------------------------------------
+
+
+def test_a_full_row_becomes_a_normalised_profile() -> None:
+    parsed = parse_row(
+        2,
+        row(
+            email=" Ada@Example.org ",
+            postcode="tr13lj",
+            skills="chairing; co_design;chairing",
+            interests="ppv_level_3",
+            hours_per_month="8",
+            days="Mon;wed",
+            modes="remote",
+            preferred_formats="email;large_print",
+            declarations_of_interest="Governor of a local school;Member of a patient group",
+            access_needs="Step-free access",
+        ),
+        known,
+    )
+    assert isinstance(parsed, ImportedRow)
+    p = parsed.profile
+    assert (p.email, p.postcode, p.skills) == ("Ada@Example.org", "TR1 3LJ", ("chairing", "co_design"))
+    assert (p.availability.hours_per_month, p.availability.days, p.availability.modes) == (
+        8,
+        ("mon", "wed"),
+        ("remote",),
+    )
+    assert p.declarations_of_interest == ("Governor of a local school", "Member of a patient group")
+    assert parsed.email_key == "ada@example.org" and parsed.lived_experience == ()
+
+
+def test_every_bad_cell_of_a_row_is_named_with_its_reason() -> None:
+    found = problems(
+        row(email="nope", postcode="NOWHERE", skills="juggling", hours_per_month="lots", days="someday", given_name="")
+    )
+    assert set(found) == {"email", "postcode", "skills", "hours_per_month", "days", "given_name"}
+    assert "juggling" in found["skills"] and "whole number" in found["hours_per_month"]
+
+
+def test_hours_out_of_range_are_named_by_their_column() -> None:
+    assert problems(row(hours_per_month="500")) == {"hours_per_month": "must be 0 to 200"}
+
+
+def test_lived_experience_without_consent_evidence_is_refused() -> None:
+    found = problems(row(lived_experience="diabetes"))
+    assert list(found) == ["lived_experience"] and "consent_evidence" in found["lived_experience"]
+
+
+def test_lived_experience_with_evidence_needs_the_wording_version_too() -> None:
+    assert list(problems(row(lived_experience="diabetes", consent_evidence="form 12"))) == ["consent_wording_version"]
+
+
+def test_lived_experience_with_consent_evidence_is_accepted_apart_from_the_profile() -> None:
+    parsed = parse_row(
+        3, row(lived_experience="diabetes;carer", consent_evidence="form 12", consent_wording_version="2025-04"), known
+    )
+    assert isinstance(parsed, ImportedRow)
+    assert parsed.lived_experience == ("diabetes", "carer") and parsed.profile.lived_experience == ()
+    assert (parsed.consent_evidence, parsed.consent_wording_version) == ("form 12", "2025-04")
+
+
+@pytest.mark.parametrize("column", sorted(EQUALITY_COLUMNS))
+def test_an_equality_answer_is_refused_even_with_consent_evidence(column: str) -> None:
+    found = problems(row(**{column: "prefer_not_to_say", "consent_evidence": "form", "consent_wording_version": "1"}))
+    assert list(found) == [column] and "only by the leader" in found[column]
+
+
+def test_an_empty_equality_column_is_no_problem() -> None:
+    assert isinstance(parse_row(2, row(ethnicity="", sex=" "), known), ImportedRow)
+
+
+def test_an_unknown_column_is_named() -> None:
+    assert list(problems(row(nhs_number="123"))) == ["nhs_number"]
+
+
+def test_an_oversized_cell_is_refused() -> None:
+    assert "4000" in problems(row(access_needs="x" * 5000))["access_needs"]
+
+
+def test_the_header_needs_the_required_columns_and_only_known_ones() -> None:
+    assert header_problems(["given_name", "family_name", "email", "ethnicity"]) == []
+    found = header_problems(["given_name", "email", "shoe_size", "email"])
+    assert any("family_name" in p for p in found) and any("shoe_size" in p for p in found)
+    assert any("repeated" in p for p in found)
+
+
+def test_the_fingerprint_ignores_order_spaces_and_empty_cells() -> None:
+    assert fingerprint({"a": "1", "b": " 2 ", "c": ""}) == fingerprint({"b": "2", "a": "1"})
+    assert fingerprint({"a": "1"}) != fingerprint({"a": "2"})
+
+
+# --- a batch ------------------------------------------------------------------------------------
+
+
+class FakeImportStore(LeaderImportStore):
+    def __init__(self) -> None:
+        self.fingerprints: set[tuple[str, str]] = set()
+        self.leaders: dict[str, Leader] = {}
+        self.affiliations: dict[tuple[str, str], Affiliation] = {}
+        self.outbox: list[dict[str, Any]] = []
+
+    def terms(self, trust_ods: str) -> set[tuple[str, str]]:
+        return TERMS
+
+    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]:
+        return {f for f in fingerprints if (trust_ods, f) in self.fingerprints}
+
+    def leaders_by_email(self, email_keys: list[str]) -> dict[str, str]:
+        return {lead.email_key: i for i, lead in self.leaders.items() if lead.email_key in email_keys}
+
+    def affiliations_of(self, trust_ods: str, leader_ids: list[str]) -> dict[str, Affiliation]:
+        return {
+            leader: a for (ods, leader), a in self.affiliations.items() if ods == trust_ods and leader in leader_ids
+        }
+
+    def add_leaders(self, new: list[Leader]) -> None:
+        self.leaders.update({lead.leader_id: lead for lead in new})
+
+    def add_affiliations(self, new: list[Affiliation]) -> None:
+        self.affiliations.update({(a.trust_ods, a.leader_id): a for a in new})
+
+    def add_fingerprints(self, trust_ods: str, fingerprints: list[str], now: datetime) -> None:
+        self.fingerprints.update((trust_ods, f) for f in fingerprints)
+
+    def add_events(self, rows: list[dict[str, Any]]) -> None:
+        self.outbox.extend(rows)
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    uow = FakeUnitOfWork()
+    uow.trusts.rows["RXX"] = Trust.onboard("RXX", "X Trust", NOW)
+    uow.trusts.rows["RYY"] = Trust.onboard("RYY", "Y Trust", NOW)
+    for trust in uow.trusts.rows.values():
+        trust.pending_events.clear()
+    return uow
+
+
+def run(
+    uow: FakeUnitOfWork,
+    store: FakeImportStore,
+    rows: list[dict[str, str]],
+    trust: str = "RXX",
+    who: Principal = ADMINISTRATOR,
+):  # type: ignore[no-untyped-def]
+    counter = itertools.count()
+
+    def stores(_: UnitOfWork) -> LeaderImportStore:
+        return store
+
+    return import_leaders(
+        uow,
+        who,
+        trust,
+        [(n + 2, r) for n, r in enumerate(rows)],
+        stores,
+        clock=lambda: NOW,
+        ids=lambda: f"00000000-0000-4000-8000-{next(counter):012d}",
+    )
+
+
+def test_a_batch_registers_people_with_pending_affiliations_and_their_events(uow: FakeUnitOfWork) -> None:
+    store = FakeImportStore()
+    outcome = run(
+        uow,
+        store,
+        [
+            row(),
+            row(email="bad"),
+            row(
+                email="ben@example.org",
+                lived_experience="carer",
+                consent_evidence="form 3",
+                consent_wording_version="1",
+            ),
+        ],
+    )
+    assert (outcome.imported, outcome.unchanged) == (2, 0)
+    assert outcome.problems == [RowProblem(3, "email", "must be an email address")]
+    assert {a.status for a in store.affiliations.values()} == {"pending"}
+    assert [e["event_type"] for e in store.outbox] == [
+        "plr.registry.leader.registered.v1",
+        "plr.registry.leader.registered.v1",
+        "plr.registry.consent.granted.v1",
+        "plr.registry.leader.updated.v1",
+        "plr.registry.leader.affiliated.v1",
+        "plr.registry.leader.affiliated.v1",
+    ]
+    payloads = " ".join(e["payload"] for e in store.outbox)
+    assert not any(word in payloads for word in ("Ada", "example.org", "form 3", '"carer"')), payloads
+    ben = next(lead for lead in store.leaders.values() if lead.email_key == "ben@example.org")
+    assert ben.profile.lived_experience == ("carer",)
+    assert (ben.consents[0].recorded_by_kind, ben.consents[0].recorder_trust, ben.consents[0].evidence) == (
+        "staff",
+        "RXX",
+        "form 3",
+    )
+    assert uow.committed == 1
+
+
+def test_the_same_rows_again_add_nothing(uow: FakeUnitOfWork) -> None:
+    store = FakeImportStore()
+    rows = [row(), row(email="ben@example.org")]
+    run(uow, store, rows)
+    events = len(store.outbox)
+    outcome = run(uow, store, list(reversed(rows)))
+    assert (outcome.imported, outcome.unchanged, outcome.problems) == (0, 2, [])
+    assert len(store.outbox) == events and len(store.leaders) == 2
+
+
+def test_a_known_person_is_affiliated_not_duplicated_nor_changed(uow: FakeUnitOfWork) -> None:
+    store = FakeImportStore()
+    run(uow, store, [row(skills="chairing")], trust="RYY")
+    outcome = run(uow, store, [row(email="ADA@example.org", given_name="Someone", family_name="Else")])
+    assert outcome.imported == 1 and len(store.leaders) == 1
+    (ada,) = store.leaders.values()
+    assert ada.profile.given_name == "Ada" and ada.profile.skills == ("chairing",)
+    assert {a.trust_ods for a in store.affiliations.values()} == {"RXX", "RYY"}
+    assert store.outbox[-1]["event_type"] == "plr.registry.leader.affiliated.v1"
+
+
+def test_a_person_twice_in_a_batch_is_reported_on_the_later_row(uow: FakeUnitOfWork) -> None:
+    outcome = run(uow, FakeImportStore(), [row(), row(given_name="Ada2", email="ADA@example.org")])
+    assert outcome.imported == 1 and outcome.problems == [RowProblem(3, "email", "is the same person as row 2")]
+
+
+def test_only_the_administrator_imports(uow: FakeUnitOfWork) -> None:
+    with pytest.raises(PermissionDenied):
+        run(uow, FakeImportStore(), [row()], who=Principal("trust", "RXX", trust_ods="RXX"))
+
+
+def test_a_bad_or_unknown_or_suspended_trust_gets_no_import(uow: FakeUnitOfWork) -> None:
+    with pytest.raises(InvalidInput):
+        run(uow, FakeImportStore(), [row()], trust="rx")
+    with pytest.raises(NotFound):
+        run(uow, FakeImportStore(), [row()], trust="RZZ")
+    uow.trusts.rows["RXX"].suspend()
+    with pytest.raises(PreconditionFailed):
+        run(uow, FakeImportStore(), [row()])
+
+
+def test_the_bulk_profile_document_is_the_one_the_repository_writes() -> None:
+    from services.registry.adapters.leader_imports import leader_rows
+    from services.registry.adapters.leader_repository import profile_to_row
+
+    parsed = parse_row(
+        2,
+        row(
+            phone="07700 900123",
+            postcode="TR1 3LJ",
+            skills="chairing",
+            interests="ppv_level_3",
+            hours_per_month="8",
+            days="mon",
+            modes="remote",
+            access_needs="a",
+            support_needs="b",
+            preferred_formats="email",
+            declarations_of_interest="c",
+        ),
+        known,
+    )
+    assert isinstance(parsed, ImportedRow)
+    leader = Leader.register("00000000-0000-4000-8000-000000000001", parsed.profile, NOW)
+    (written,) = leader_rows([leader])
+    expected = profile_to_row(leader.profile)
+    assert json.loads(written[10]) == expected["profile"]
+    assert written[4:10] == (
+        expected["given_name"],
+        expected["family_name"],
+        expected["email"],
+        "ada@example.org",
+        expected["phone"],
+        expected["postcode"],
+    )
