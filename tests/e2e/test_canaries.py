@@ -241,7 +241,12 @@ def test_after_erasure_the_name_canary_appears_nowhere(
     assert GIVEN in own.document and "75_plus" in own.document  # the leader's own data, to the leader
 
     erased = api.leaders.EraseLeader(lpb.EraseLeaderRequest(leader_id=leader_id), metadata=me, timeout=10)
-    assert {r.name for r in erased.retained} == {"consent_records", "access_audit", "affiliation_history"}
+    assert {r.name for r in erased.retained} == {
+        "consent_records",
+        "access_audit",
+        "affiliation_history",
+        "check_records",
+    }
 
     for ods, key in trusts.items():
         reads = trust_reads(api, key, leader_id)

@@ -62,6 +62,10 @@ class CheckRepository(abc.ABC):
     @abc.abstractmethod
     def acceptances(self, leader_id: str, accepting_trust: str) -> list[AcceptedCheck]: ...
 
+    def acceptances_of_leader(self, leader_id: str) -> list[AcceptedCheck]:
+        """Every trust's acceptances of the leader's checks (the leader's and the administrator's export)."""
+        raise NotImplementedError
+
     def erase_leader(self, leader_id: str) -> int:
         raise NotImplementedError
 
@@ -191,6 +195,14 @@ class SqlCheckRepository(CheckRepository):
             sa.select(check_acceptances)
             .where(check_acceptances.c.leader_id == leader_id, check_acceptances.c.trust_ods == accepting_trust)
             .order_by(check_acceptances.c.accepted_at)
+        )
+        return [acceptance_from_row(row) for row in rows]
+
+    def acceptances_of_leader(self, leader_id: str) -> list[AcceptedCheck]:
+        rows = self.connection.execute(
+            sa.select(check_acceptances)
+            .where(check_acceptances.c.leader_id == leader_id)
+            .order_by(check_acceptances.c.accepted_at, check_acceptances.c.acceptance_id)
         )
         return [acceptance_from_row(row) for row in rows]
 

@@ -124,6 +124,19 @@ def _assignment(row: Any) -> SupportAssignment:
     )
 
 
+def _plan(row: Any) -> DevelopmentPlan:
+    goals = [
+        Goal(
+            g["goal_id"],
+            g["title"],
+            g["status"],
+            date.fromisoformat(g["target_date"]) if g["target_date"] else None,
+        )
+        for g in row.goals
+    ]
+    return DevelopmentPlan(row.leader_id, row.trust_ods, goals, row.version, row.updated_at)
+
+
 class DevelopmentStore:
     """Every read runs in the unit of work's scope: row-level security limits it to the caller's trust
     (or the leader's own rows)."""
@@ -292,18 +305,16 @@ class DevelopmentStore:
             development_plans.c.leader_id == leader_id, development_plans.c.trust_ods == trust_ods
         )
         row = self.connection.execute(query.with_for_update() if lock else query).one_or_none()
-        if row is None:
-            return DevelopmentPlan.empty(leader_id, trust_ods)
-        goals = [
-            Goal(
-                g["goal_id"],
-                g["title"],
-                g["status"],
-                date.fromisoformat(g["target_date"]) if g["target_date"] else None,
-            )
-            for g in row.goals
-        ]
-        return DevelopmentPlan(row.leader_id, row.trust_ods, goals, row.version, row.updated_at)
+        return DevelopmentPlan.empty(leader_id, trust_ods) if row is None else _plan(row)
+
+    def plans_of(self, leader_id: str) -> list[DevelopmentPlan]:
+        """The leader's plans that were ever written, by trust (the scope decides which trusts')."""
+        query = (
+            sa.select(development_plans)
+            .where(development_plans.c.leader_id == leader_id)
+            .order_by(development_plans.c.trust_ods)
+        )
+        return [_plan(row) for row in self.connection.execute(query)]
 
     def save_plan(self, plan: DevelopmentPlan, expected_version: int) -> None:
         goals = [

@@ -1,4 +1,8 @@
-"""What the law requires a trust to keep after a leader is erased: named, minimal, never silent."""
+"""What the law requires a trust to keep after a leader is erased: named, minimal, never silent.
+
+Support and development is not kept: erasure deletes the leader's enrolments (and with them every
+training completion), facilitator assignments, check-ins with their notes and development plans.
+"""
 
 from __future__ import annotations
 
@@ -31,5 +35,14 @@ ERASURE_RETENTION: tuple[RetentionCategory, ...] = (
         "a trust's record of whom it involved, for payment and safeguarding enquiries",
         "6 years from the affiliation's end",
         "affiliation id, trust, status and dates; no name or contact detail",
+    ),
+    RetentionCategory(
+        "check_records",
+        "safeguarding accountability: showing that a leader was checked before being placed"
+        " (UK GDPR Art. 5(2), Art. 6(1)(c))",
+        "6 years from the check's expiry, or from its verification if it has no expiry",
+        "each check's type, DBS level, verifying trust, who verified it and when, issue and expiry dates and"
+        " expiry notices; each acceptance of it by another trust (who accepted it and when); evidence and DBS"
+        " details removed",
     ),
 )

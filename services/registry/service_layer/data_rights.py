@@ -14,13 +14,24 @@ from typing import Any
 
 from services.common.errors import NotFound, PermissionDenied
 from services.common.principals import Principal
+from services.registry.adapters.check_repository import CheckRepository
 from services.registry.adapters.development_repository import DevelopmentStore
 from services.registry.adapters.records import AuditEntry
 from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.checks import AcceptedCheck, Check
 from services.registry.domain.consent import ConsentRecord, concerns_trust, current_state
+from services.registry.domain.development import (
+    CheckInSeen,
+    DevelopmentPlan,
+    Enrolment,
+    Programme,
+    SupportAssignment,
+    check_in_as_seen,
+)
 from services.registry.domain.equality import Characteristic, report, validate_answers
 from services.registry.domain.leader import Leader
 from services.registry.domain.retention import ERASURE_RETENTION, RetentionCategory
+from services.registry.service_layer.checks import check_as_seen_by, shared_view
 from services.registry.service_layer.leaders import Clock, LeaderView, utc_now, view_for, visible_leader
 from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
 
@@ -76,7 +87,13 @@ def export_leader_data(uow: UnitOfWork, principal: Principal, leader_id: str, cl
     """Everything held about a leader as one document. The leader gets all of it (their equality
     answers included), the administrator all but the equality answers, and a trust with an active
     affiliation only what it may see: its view of the profile, its own affiliation, the consents
-    that concern it and its own staff's audit entries. Audited, by field name."""
+    that concern it and its own staff's audit entries. Audited, by field name.
+
+    Checks and support and development are shown as their own reads show them: a trust gets only
+    the checks it verified or accepted, as ListChecks gives them (DBS details only to named staff),
+    and only its own training, assignment, check-ins and plan (row-level security); the leader and
+    the administrator get every trust's checks without evidence, DBS details or staff names, and
+    check-in notes only where GetSupport would show them to the caller."""
     if principal.kind not in ("leader", "trust", "administrator"):
         raise PermissionDenied("a leader's data is exported to the leader, a trust or the administrator")
     now = clock()
@@ -93,8 +110,18 @@ def export_leader_data(uow: UnitOfWork, principal: Principal, leader_id: str, cl
             consents = list(leader.consents)
         entries = [e for _, e in uow.audit.list(leader_id, trust, 0, None, EXPORT_AUDIT_LIMIT + 1)]
         equality = uow.equality.answers_of(leader_id) if principal.kind == "leader" else None
-        document = export_document(principal, view, affiliations, consents, entries, equality, now)
-        fields = (*view.fields_shown, "status", "affiliations", "consents", "access_audit")
+        checks, accepted = _checks_seen_by(uow, principal, leader_id)
+        development = _development_seen_by(uow, principal, leader_id)
+        document = export_document(
+            principal, view, affiliations, consents, entries, equality, now, checks, accepted, development
+        )
+        fields = (*view.fields_shown, "status", "affiliations", "consents", "access_audit", "checks")
+        if any(c.dbs_details for c in checks):
+            fields += ("dbs_details",)
+        if development is not None:
+            fields += ("training", "support", "check_ins", "development_plans")
+            if any(not s.notes_withheld for s in development.check_ins):
+                fields += ("check_in_notes",)
         if equality is not None:
             fields += ("equality_monitoring",)
         uow.audit.record(
@@ -102,6 +129,52 @@ def export_leader_data(uow: UnitOfWork, principal: Principal, leader_id: str, cl
         )
         uow.commit()
     return document
+
+
+@dataclass(frozen=True)
+class DevelopmentSeen:
+    """The leader's support and development rows as the export's caller may see them."""
+
+    enrolments: list[Enrolment]
+    programmes: dict[str, Programme]
+    assignments: list[SupportAssignment]
+    check_ins: list[CheckInSeen]
+    plans: list[DevelopmentPlan]
+
+
+def _checks_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> tuple[list[Check], list[AcceptedCheck]]:
+    """(checks, acceptances) as ListChecks shows them: a trust its own verified checks (DBS details
+    only when staff are named) and its own acceptances; the leader and the administrator every
+    trust's, as shared (no evidence, DBS details or staff names)."""
+    store: CheckRepository | None = getattr(uow, "checks", None)
+    if store is None:  # a unit of work without check records holds none
+        return [], []
+    if principal.kind == "trust":
+        trust = principal.require_trust()
+        return [check_as_seen_by(principal, c) for c in store.of_leader(leader_id, trust)], store.acceptances(
+            leader_id, trust
+        )
+    return [shared_view(c) for c in store.of_leader(leader_id, None)], [
+        replace(a, accepted_by="") for a in store.acceptances_of_leader(leader_id)
+    ]
+
+
+def _development_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> DevelopmentSeen | None:
+    """Read in the caller's scope: row-level security keeps a trust to its own rows."""
+    if not isinstance(uow, SqlUnitOfWork):  # support and development rows live in SQL only
+        return None
+    store = DevelopmentStore(uow.connection)
+    enrolments = store.enrolments_of(leader_id)
+    assignments = store.assignments_of(leader_id)
+    by_trust = {a.trust_ods: a for a in assignments}
+    check_ins = [
+        check_in_as_seen(
+            c, by_trust.get(c.trust_ods), principal.kind, principal.trust_ods, principal.staff, principal.leader_id
+        )
+        for c in store.check_ins_of(leader_id)
+    ]
+    programmes = store.programmes_by_id({e.programme_id for e in enrolments})
+    return DevelopmentSeen(enrolments, programmes, assignments, check_ins, store.plans_of(leader_id))
 
 
 def _as_seen_by(trust: str, record: ConsentRecord) -> ConsentRecord:
@@ -120,6 +193,9 @@ def export_document(
     audit_entries: list[AuditEntry],
     equality: Mapping[str, str] | None,
     now: datetime,
+    checks: list[Check] | None = None,
+    accepted: list[AcceptedCheck] | None = None,
+    development: DevelopmentSeen | None = None,
 ) -> dict[str, Any]:
     leader = view.leader
     shown_entries = audit_entries[:EXPORT_AUDIT_LIMIT]
@@ -152,6 +228,14 @@ def export_document(
             ),
         },
     }
+    # the verifying trust's own staff detail; what the others see of a check has none of it
+    own_checks = principal.kind == "trust"
+    document["checks"] = {
+        "verified": [_check(c, own_checks) for c in checks or []],
+        "accepted": [_accepted_check(a, own_checks) for a in accepted or []],
+    }
+    if development is not None:
+        document["support_and_development"] = _development(development)
     if principal.kind == "leader":
         document["equality_monitoring"] = dict(equality) if equality else {}
     return document
@@ -196,6 +280,98 @@ def _consent(record: ConsentRecord, principal: Principal) -> dict[str, Any]:
     if principal.kind != "trust":
         made["recorder_trust"] = record.recorder_trust
     return made
+
+
+def _check(check: Check, own: bool) -> dict[str, Any]:
+    made: dict[str, Any] = {
+        "check_id": check.check_id,
+        "check_type": check.check_type.value,
+        "dbs_level": check.dbs_level.value if check.dbs_level else None,
+        "verifying_trust": check.trust_ods,
+        "verified_at": _iso(check.verified_at),
+        "issued_on": _iso(check.issued_on),
+        "expires_on": _iso(check.expires_on),
+        "expiring_noticed_at": _iso(check.expiring_noticed_at),
+        "expired_noticed_at": _iso(check.expired_noticed_at),
+    }
+    if own:
+        made["verified_by"] = check.verified_by
+        made["evidence"] = check.evidence
+        if check.dbs_details:  # only when the trust's call named its staff, as ListChecks
+            made["dbs_details"] = check.dbs_details
+    return made
+
+
+def _accepted_check(accepted: AcceptedCheck, own: bool) -> dict[str, Any]:
+    made: dict[str, Any] = {
+        "acceptance_id": accepted.acceptance_id,
+        "check_id": accepted.check_id,
+        "check_type": accepted.check_type.value,
+        "dbs_level": accepted.dbs_level.value if accepted.dbs_level else None,
+        "verifying_trust": accepted.verifying_trust,
+        "verified_at": _iso(accepted.verified_at),
+        "issued_on": _iso(accepted.issued_on),
+        "expires_on": _iso(accepted.expires_on),
+        "accepting_trust": accepted.accepting_trust,
+        "accepted_at": _iso(accepted.accepted_at),
+    }
+    if own:
+        made["accepted_by"] = accepted.accepted_by
+    return made
+
+
+def _development(seen: DevelopmentSeen) -> dict[str, Any]:
+    def enrolment(e: Enrolment) -> dict[str, Any]:
+        programme = seen.programmes.get(e.programme_id)
+        titles = {m.module_id: m.title for m in programme.modules} if programme else {}
+        return {
+            "enrolment_id": e.enrolment_id,
+            "trust_ods": e.trust_ods,
+            "programme_id": e.programme_id,
+            "programme_title": programme.title if programme else "",
+            "enrolled_at": _iso(e.enrolled_at),
+            "completed_on": _iso(e.completed_on),
+            "completed_modules": [
+                {"module_id": module_id, "module_title": titles.get(module_id, ""), "completed_on": _iso(on)}
+                for module_id, on in sorted(e.completed_modules.items(), key=lambda item: (item[1], item[0]))
+            ],
+        }
+
+    return {
+        "enrolments": [enrolment(e) for e in seen.enrolments],
+        "support_assignments": [
+            {
+                "trust_ods": a.trust_ods,
+                "facilitator": a.facilitator,
+                "buddy_leader_id": a.buddy_leader_id,
+                "assigned_at": _iso(a.assigned_at),
+            }
+            for a in seen.assignments
+        ],
+        "check_ins": [
+            {
+                "check_in_id": s.check_in.check_in_id,
+                "trust_ods": s.check_in.trust_ods,
+                "held_on": _iso(s.check_in.held_on),
+                "recorded_at": _iso(s.check_in.recorded_at),
+                "notes_withheld": s.notes_withheld,
+                **({} if s.notes is None else {"notes": s.notes}),
+            }
+            for s in seen.check_ins
+        ],
+        "development_plans": [
+            {
+                "trust_ods": p.trust_ods,
+                "version": p.version,
+                "updated_at": _iso(p.updated_at),
+                "goals": [
+                    {"goal_id": g.goal_id, "title": g.title, "status": g.status, "target_date": _iso(g.target_date)}
+                    for g in p.goals
+                ],
+            }
+            for p in seen.plans
+        ],
+    }
 
 
 def _audit_entry(entry: AuditEntry) -> dict[str, Any]:

@@ -334,7 +334,7 @@ def test_a_long_audit_is_cut_and_says_so(uow: FakeUnitOfWork) -> None:
 def test_erasure_blanks_the_person_ends_every_affiliation_and_announces_it(uow: FakeUnitOfWork) -> None:
     retained = data_rights.erase_leader(uow, LEADER, LEADER_ID, clock)
     assert retained == ERASURE_RETENTION
-    assert {r.name for r in retained} == {"consent_records", "access_audit", "affiliation_history"}
+    assert {r.name for r in retained} == {"consent_records", "access_audit", "affiliation_history", "check_records"}
     assert all(r.reason and r.period and r.kept for r in retained)
     leader = uow.leaders.rows[LEADER_ID]
     assert leader.profile == LeaderProfile() and leader.email_key == "" and leader.status == "erased"
