@@ -220,3 +220,29 @@ def test_an_oversized_leader_request_is_resource_exhausted(registry: RegistryCli
     ).SerializeToString()
     code = raw_call(registry, f"/{LEADERS.full_name}/RegisterLeader", big, bearer(trust_key))
     assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+def _every_registry_method() -> list[str]:
+    from plr.registry.v1 import checks_pb2, development_pb2, imports_pb2
+
+    modules = (pb, lpb, checks_pb2, development_pb2, imports_pb2)
+    return [
+        f"/{s.full_name}/{m.name}"
+        for module in modules
+        for s in module.DESCRIPTOR.services_by_name.values()
+        for m in s.methods
+    ]
+
+
+EVERY_METHOD = _every_registry_method()
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=st.binary(max_size=300))
+def test_arbitrary_bytes_never_cause_an_internal_error_in_any_method(
+    registry: RegistryClient, trust_key: str, payload: bytes
+) -> None:
+    assert len(EVERY_METHOD) >= 40
+    for method in EVERY_METHOD:
+        code = raw_call(registry, method, payload, bearer(trust_key))
+        assert code not in NEVER, (method, code)
