@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,6 +46,10 @@ class LeaderRepository(abc.ABC):
 
     @abc.abstractmethod
     def save(self, leader: Leader, expected_version: int) -> None: ...
+
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        """Ids of paused leaders whose return date has come (a platform-scoped read)."""
+        raise NotImplementedError  # the SQL repository answers; fakes that need it override
 
     @abc.abstractmethod
     def list_visible(
@@ -321,6 +325,15 @@ class SqlLeaderRepository(LeaderRepository):
                 )
             ).rowcount
         )
+
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        rows = self.connection.execute(
+            sa.select(leaders.c.leader_id)
+            .where(leaders.c.status == "paused", leaders.c.paused_until <= today)
+            .order_by(leaders.c.paused_until, leaders.c.leader_id)
+            .limit(limit)
+        )
+        return [str(r.leader_id) for r in rows]
 
     def list_visible(
         self, after: tuple[datetime, str] | None, updated_since: datetime | None, limit: int

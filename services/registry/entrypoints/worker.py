@@ -1,5 +1,5 @@
-"""The registry worker: relays the registry's outbox (it consumes no events yet) and runs the check
-expiry scan on a timer."""
+"""The registry worker: relays the registry's outbox (it consumes no events yet) and, on timers, runs
+the check expiry scan and resumes paused leaders whose return date has come."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from services.common.projection_worker import run_service_worker
 from services.common.settings import Settings
 from services.common.tenancy import TenantScope
 from services.registry.service_layer.checks import scan_check_expiry
+from services.registry.service_layer.leaders import resume_due_leaders
 from services.registry.service_layer.unit_of_work import SqlUnitOfWork
 
 # a notice is owed per day; hourly runs send it early in the day, and the first run at start-up
@@ -23,7 +24,10 @@ def registry_timers(engine: Engine) -> Mapping[str, tuple[float, Callable[[], An
     def scan() -> int:
         return scan_check_expiry(lambda: SqlUnitOfWork(engine, TenantScope.platform_wide()))
 
-    return {"scan_check_expiry": (CHECK_SCAN_INTERVAL_S, scan)}
+    def resume() -> int:
+        return resume_due_leaders(lambda: SqlUnitOfWork(engine, TenantScope.platform_wide()))
+
+    return {"scan_check_expiry": (CHECK_SCAN_INTERVAL_S, scan), "resume_due_leaders": (CHECK_SCAN_INTERVAL_S, resume)}
 
 
 def run(settings: Settings) -> None:

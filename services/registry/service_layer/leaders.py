@@ -406,3 +406,25 @@ def add_term(uow: UnitOfWork, principal: Principal, kind: str, code: str, label:
         uow.taxonomy.add(term)
         uow.commit()
     return term
+
+
+def resume_due_leaders(new_uow: Callable[[], UnitOfWork], clock: Clock = utc_now, batch: int = 200) -> int:
+    """Resumes every paused leader whose return date has come (a worker timer; platform-scoped units
+    of work, one per batch). Each resumption emits leader.resumed. Returns how many were resumed."""
+    resumed = 0
+    while True:
+        now = clock()
+        with new_uow() as uow:
+            due = uow.leaders.paused_until_due(now.date(), batch)
+            for leader_id in due:
+                leader = uow.leaders.get(leader_id, lock=True)
+                if leader is None:
+                    continue
+                expected = leader.version
+                leader.resume_if_due(now.date(), now)
+                if leader.version != expected:
+                    uow.leaders.save(leader, expected)
+                    resumed += 1
+            uow.commit()
+        if len(due) < batch:
+            return resumed

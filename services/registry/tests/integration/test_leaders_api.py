@@ -305,3 +305,44 @@ def test_row_level_security_shows_a_leader_only_to_themselves_and_actively_affil
     assert visible(TenantScope.nobody()) == set()
     with scoped_transaction(engine, TenantScope.trust("RLX")) as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(equality_answers)).scalar_one() == 0
+
+
+def test_a_paused_leader_is_resumed_on_their_return_date_once(
+    registry: RegistryClient, keys: dict[str, str], stack: PlrStack
+) -> None:
+    from datetime import UTC, datetime
+
+    from services.registry.service_layer.leaders import resume_due_leaders
+    from services.registry.service_layer.unit_of_work import SqlUnitOfWork
+
+    affiliation = registry.register(keys["RLX"], email())
+    registry.confirm(affiliation)
+    me = registry.as_leader(affiliation.leader_id)
+    registry.leaders.PauseLeader(
+        lpb.PauseLeaderRequest(leader_id=affiliation.leader_id, until="2098-06-01"), metadata=me, timeout=10
+    )
+
+    def new_uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(stack.engine("registry"), TenantScope.platform_wide())
+
+    def status() -> str:
+        leader = registry.leaders.GetLeader(
+            lpb.GetLeaderRequest(leader_id=affiliation.leader_id), metadata=me, timeout=10
+        )
+        return str(leader.status)
+
+    assert resume_due_leaders(new_uow, clock=lambda: datetime(2098, 5, 31, 23, tzinfo=UTC)) == 0
+    assert status() == "paused"
+    assert resume_due_leaders(new_uow, clock=lambda: datetime(2098, 6, 2, 9, tzinfo=UTC)) >= 1
+    assert status() == "active"
+    assert resume_due_leaders(new_uow, clock=lambda: datetime(2098, 6, 3, 9, tzinfo=UTC)) == 0
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
+        resumed = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(outbox)
+            .where(
+                outbox.c.aggregate_id == affiliation.leader_id,
+                outbox.c.event_type == "plr.registry.leader.resumed.v1",
+            )
+        ).scalar_one()
+    assert resumed == 1
