@@ -62,12 +62,13 @@ class CheckRepository(abc.ABC):
     @abc.abstractmethod
     def acceptances(self, leader_id: str, accepting_trust: str) -> list[AcceptedCheck]: ...
 
+    @abc.abstractmethod
     def acceptances_of_leader(self, leader_id: str) -> list[AcceptedCheck]:
         """Every trust's acceptances of the leader's checks (the leader's and the administrator's export)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def erase_leader(self, leader_id: str) -> int:
-        raise NotImplementedError
+        """Blanks the evidence and DBS details of the leader's checks; returns how many were changed."""
 
 
 def check_from_row(row: Any) -> Check:

@@ -47,9 +47,9 @@ class LeaderRepository(abc.ABC):
     @abc.abstractmethod
     def save(self, leader: Leader, expected_version: int) -> None: ...
 
+    @abc.abstractmethod
     def paused_until_due(self, today: date, limit: int) -> list[str]:
         """Ids of paused leaders whose return date has come (a platform-scoped read)."""
-        raise NotImplementedError  # the SQL repository answers; fakes that need it override
 
     @abc.abstractmethod
     def list_visible(
@@ -58,15 +58,15 @@ class LeaderRepository(abc.ABC):
 
     # erasure: what the registry holds about a leader beyond the leader's own row
 
+    @abc.abstractmethod
     def remove_consent_evidence(self, leader_id: str) -> int:
         """Keeps each consent record minimal: the evidence text goes, the rest stays (retention)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def delete_published_events(self, leader_id: str) -> int:
         """Deletes the outbox rows already published about the leader (theirs and their
         affiliations'); unpublished ones stay, so that every consumer still hears of what happened
         (erasure included)."""
-        raise NotImplementedError
 
 
 class AffiliationRepository(abc.ABC):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from plr.registry.v1 import leaders_pb2 as pb
+from sqlalchemy.engine import Engine
 
 from services.common.errors import InvalidInput
 from services.common.grpc_server import Call
@@ -17,14 +18,17 @@ from services.common.tenancy import TenantScope
 from services.registry.domain.equality import QUESTIONS
 from services.registry.entrypoints import leader_messages as m
 from services.registry.service_layer import data_rights as rights
-from services.registry.service_layer.unit_of_work import UnitOfWork
+from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 REASON_MAX = 500
 
 
 class LeaderRightsMethods:
+    engine: Engine
+
     def uow(self, call: Call, scope: TenantScope | None = None) -> UnitOfWork:
-        raise NotImplementedError  # the servicer that mixes this in opens its units of work
+        """A unit of work in the caller's scope, or in ``scope`` where a method needs another."""
+        return SqlUnitOfWork(self.engine, scope or call.principal.scope, call.correlation_id)
 
     def SubmitEqualityMonitoring(
         self, request: pb.SubmitEqualityMonitoringRequest, call: Call

@@ -23,7 +23,6 @@ from services.registry.entrypoints import leader_messages as m
 from services.registry.entrypoints.grpc_leader_rights import LeaderRightsMethods
 from services.registry.service_layer import leaders as use
 from services.registry.service_layer.idempotency import Idempotent
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 SERVICE = pb.DESCRIPTOR.services_by_name["LeaderService"]
 
@@ -44,9 +43,6 @@ def _reason(value: str, field: str = "reason") -> str:
 class LeaderApi(LeaderRightsMethods):
     def __init__(self, engine: Engine):
         self.engine = engine
-
-    def uow(self, call: Call, scope: TenantScope | None = None) -> UnitOfWork:
-        return SqlUnitOfWork(self.engine, scope or call.principal.scope, call.correlation_id)
 
     def RegisterLeader(self, request: pb.RegisterLeaderRequest, call: Call) -> pb.RegisterLeaderResponse:
         principal = call.principal

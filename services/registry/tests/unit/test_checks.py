@@ -86,6 +86,12 @@ class InMemoryChecks(CheckRepository):
     def acceptances(self, leader_id: str, accepting_trust: str) -> list[AcceptedCheck]:
         return [a for a in self.accepted if a.accepting_trust == accepting_trust]
 
+    def acceptances_of_leader(self, leader_id: str) -> list[AcceptedCheck]:
+        return list(self.accepted)
+
+    def erase_leader(self, leader_id: str) -> int:
+        return 0
+
 
 class CheckUnitOfWork(FakeUnitOfWork):
     def __init__(self, checks: InMemoryChecks) -> None:

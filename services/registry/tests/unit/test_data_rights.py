@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -71,6 +71,14 @@ class FakeLeaders(LeaderRepository):
         leader = self.rows[leader_id]
         leader.consents = [replace(c, evidence="") for c in leader.consents]
         return len(leader.consents)
+
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        due = [
+            i
+            for i, leader in self.rows.items()
+            if leader.status == "paused" and leader.paused_until is not None and leader.paused_until <= today
+        ]
+        return due[:limit]
 
     def delete_published_events(self, leader_id: str) -> int:
         self.events_deleted.append(leader_id)

@@ -191,8 +191,9 @@ def test_profile_problems_are_named_by_field() -> None:
 
 def test_a_trust_does_not_learn_which_other_trust_recorded_a_consent() -> None:
     person = leader()
-    by_ryy = ConsentRecord(Purpose.LIVED_EXPERIENCE_MATCHING, "", True, "2026-11", "staff", "RYY/j.smith", "RYY",
-                           "form 7", NOW)
+    by_ryy = ConsentRecord(
+        Purpose.LIVED_EXPERIENCE_MATCHING, "", True, "2026-11", "staff", "RYY/j.smith", "RYY", "form 7", NOW
+    )
     person.record_consent(by_ryy)
     [seen] = view_for(Principal("trust", "RXX", "RXX"), person, None).consents
     assert seen.granted and seen.recorded_by == "" and seen.evidence == "" and seen.recorder_trust is None

@@ -7,7 +7,7 @@ import copy
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 import pytest
@@ -68,12 +68,20 @@ class FakeLeaders(LeaderRepository):
         self.rows[leader.leader_id] = stored(leader)
 
     def list_visible(self, after: object, updated_since: object, limit: int) -> list[Leader]:
-        raise NotImplementedError
+        return list(self.rows.values())[:limit]
 
     def remove_consent_evidence(self, leader_id: str) -> int:
         leader = self.rows[leader_id]
         leader.consents = [replace(c, evidence="") for c in leader.consents]
         return len(leader.consents)
+
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        due = [
+            i
+            for i, leader in self.rows.items()
+            if leader.status == "paused" and leader.paused_until is not None and leader.paused_until <= today
+        ]
+        return due[:limit]
 
     def delete_published_events(self, leader_id: str) -> int:
         self.events_deleted.append(leader_id)
@@ -102,7 +110,7 @@ class FakeAffiliations(AffiliationRepository):
         self.rows[affiliation.affiliation_id] = stored(affiliation)
 
     def page(self, after: object, updated_since: object, limit: int, leader_id: str | None = None) -> list[Affiliation]:
-        raise NotImplementedError
+        return [copy.deepcopy(a) for a in self.rows.values() if leader_id in (None, a.leader_id)][:limit]
 
     def of_leader(self, leader_id: str) -> list[Affiliation]:
         return [copy.deepcopy(a) for a in self.rows.values() if a.leader_id == leader_id]
