@@ -8,6 +8,10 @@ plr outbox status [--json]
 plr dlq list [--json]
 plr dlq replay QUEUE [--id EVENT_ID]
 plr leaders import FILE.csv --trust RXX [--errors-to PATH] [--batch-size N]
+
+Exit codes: 0 done; 1 failed (refused, or an api unreachable); 2 bad input; 3 some import rows refused;
+75 a service's database unavailable or too slow: the call was rolled back (or, cut at its commit,
+took effect once): run the same command again.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from services.common.settings import SERVICES, Settings, load_or_exit
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 EXIT_ROWS_REFUSED = 3
+# a service's database is unavailable or did not answer in time: nothing was changed by the call that
+# failed, and the same command may be run again (sysexits.h's EX_TEMPFAIL)
+EXIT_TRY_AGAIN = 75
 
 
 def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
@@ -54,8 +61,20 @@ def _metadata(settings: Settings) -> tuple[tuple[str, str], ...]:
     return bearer(settings.admin_token, str(uuid.uuid4()))
 
 
+def _unavailable_database(error: grpc.RpcError) -> str | None:
+    from services.common.grpc_server import UNAVAILABLE_DATABASE_KEY
+
+    trailing = error.trailing_metadata() if isinstance(error, grpc.Call) else None
+    return next((value for key, value in trailing or () if key == UNAVAILABLE_DATABASE_KEY), None)
+
+
 def _rpc_failed(error: grpc.RpcError, settings: Settings) -> int:
     code = error.code()
+    database = _unavailable_database(error)
+    if database is not None:
+        what = "is unavailable" if code == grpc.StatusCode.UNAVAILABLE else "did not answer in time"
+        print(f"plr: the {database} database {what}; try again shortly ({error.details()})", file=sys.stderr)
+        return EXIT_TRY_AGAIN
     if code == grpc.StatusCode.UNAVAILABLE:
         print(
             f"plr: the registry api at {settings.registry_api_target} is unreachable (is `make run` running?)",
@@ -104,8 +123,10 @@ def trust_list(args: argparse.Namespace) -> int:
     try:
         rows = list_trusts(settings, args.service)
     except Exception as error:
+        from services.common.db import is_transient_db_error
+
         print(f"plr: cannot read the {args.service} database: {_short(error)}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_TRY_AGAIN if is_transient_db_error(error) else EXIT_FAILED
     if args.json:
         print(json.dumps(rows))
     else:
@@ -224,7 +245,8 @@ def trust_offboard(args: argparse.Namespace) -> int:
 
 def leaders_import(args: argparse.Namespace) -> int:
     """Exit 0: every row imported or unchanged; 3: some rows refused (listed; the rest imported);
-    2: the file refused (nothing sent); 1: the registry refused or could not be reached."""
+    2: the file refused (nothing sent); 75: the registry's database was unavailable (run it again);
+    1: the registry refused or could not be reached."""
     from pathlib import Path
 
     from services.common.admin.leader_import import (
