@@ -29,8 +29,8 @@ from services.common.settings import SERVICES, Settings, load_or_exit
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 EXIT_ROWS_REFUSED = 3
-# a service's database is unavailable or did not answer in time: nothing was changed by the call that
-# failed, and the same command may be run again (sysexits.h's EX_TEMPFAIL)
+# a service's database is unavailable or did not answer in time: the call was rolled back (a call cut at
+# its commit took effect once), and every plr command is safe to run again (sysexits.h's EX_TEMPFAIL)
 EXIT_TRY_AGAIN = 75
 
 

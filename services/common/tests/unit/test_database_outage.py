@@ -104,9 +104,7 @@ def _event() -> CloudEvent:
 def test_a_consumer_whose_database_is_unreachable_retries_then_requeues_and_never_dead_letters() -> None:
     engine = make_engine(f"postgresql://nobody@127.0.0.1:{_closed_port()}/nothing", connect_timeout_s=1)
     slept: list[float] = []
-    consumer = InboxConsumer(
-        name="outage-test", engine=engine, handlers={}, transient_budget_s=0.5, sleep=slept.append
-    )
+    consumer = InboxConsumer(name="outage-test", engine=engine, handlers={}, transient_budget_s=0.5, sleep=slept.append)
     with pytest.raises(Requeue):
         try:
             consumer._process_event(_event())
