@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# a trust's ODS code: the one definition every layer and service checks against
 ODS_CODE = re.compile(r"[A-Z0-9]{3,5}")
+ODS_CODE_RULE = "must be 3 to 5 upper-case letters or digits"
 LEADER_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 PLATFORM = "coalesce(nullif(current_setting('plr.platform', true), ''), 'off') = 'on'"
 CURRENT_TRUST = "nullif(current_setting('plr.trust', true), '')"

@@ -7,8 +7,7 @@ from datetime import datetime
 
 from services.common.errors import InvalidInput, PreconditionFailed
 from services.registry.domain import events
-
-END_REASON_MAX = 500
+from services.registry.domain.reason import check_reason
 
 
 @dataclass
@@ -44,8 +43,9 @@ class Affiliation:
         self._record(events.AffiliationConfirmed, version=self.version + 1)
 
     def end(self, reason: str, now: datetime) -> None:
-        if not reason.strip() or len(reason) > END_REASON_MAX:
-            raise InvalidInput({"reason": f"is required, at most {END_REASON_MAX} characters"})
+        if not reason.strip():
+            raise InvalidInput({"reason": "is required: why the relationship ends"})
+        check_reason(reason)
         if self.status == "ended":
             return
         self.status, self.ended_at, self.end_reason, self.updated_at = "ended", now, reason.strip(), now

@@ -8,8 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.common.errors import InvalidInput, PermissionDenied
+from services.common.tenancy import ODS_CODE
 
-ODS_CODE = re.compile(r"[A-Z0-9]{3,5}")
 NETWORK_ID = re.compile(r"[a-z0-9][a-z0-9\-]{1,62}")
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.common.errors import InvalidInput, NotFound, PreconditionFailed
+from services.common.tenancy import ODS_CODE, ODS_CODE_RULE
 from services.registry.domain import events
 
-ODS_CODE = re.compile(r"[A-Z0-9]{3,5}")
 NAME_MAX = 200
 
 
@@ -18,7 +17,7 @@ def validate_trust_identity(ods: str, name: str) -> dict[str, str]:
     """The problems with an ODS code and a name, by field (empty when both are valid)."""
     problems: dict[str, str] = {}
     if not ODS_CODE.fullmatch(ods):
-        problems["ods"] = f"must be 3 to 5 upper-case letters or digits (got {ods!r})"
+        problems["ods"] = f"{ODS_CODE_RULE} (got {ods!r})"
     stripped = name.strip()
     if not stripped:
         problems["name"] = "must not be empty"

@@ -17,6 +17,8 @@ from services.registry.entrypoints.grpc_checks import CheckApi
 from services.registry.entrypoints.grpc_development import DevelopmentApi
 from services.registry.entrypoints.grpc_imports import ImportApi
 from services.registry.entrypoints.grpc_leaders import LeaderApi
+from services.registry.service_layer.development import DevelopmentUnitOfWork
+from services.registry.service_layer.unit_of_work import SqlUnitOfWork
 
 SERVICE = "registry"
 
@@ -32,6 +34,8 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     # the registry owns the directory: its own key revocations and trust suspensions forget the cached
     # keys at once (RegistryApi), so a short cache is safe here
     authenticator = Authenticator(engine, settings.admin_token, settings.service_token, key_cache_ttl_s=KEY_CACHE_TTL_S)
+    unit_of_work = partial(SqlUnitOfWork, engine)
+    development_uow = partial(DevelopmentUnitOfWork, engine)
     registry = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"]
     leaders = leaders_pb2.DESCRIPTOR.services_by_name["LeaderService"]
     imports = imports_pb2.DESCRIPTOR.services_by_name["ImportService"]
@@ -42,11 +46,11 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
         listen or settings.registry_api_listen,
         [registry, leaders, imports, development, checks],
         [
-            handler(registry, RegistryApi(engine, authenticator).methods()),
-            handler(leaders, LeaderApi(engine).methods()),
-            handler(imports, ImportApi(engine).methods()),
-            handler(development, DevelopmentApi(engine).methods()),
-            handler(checks, CheckApi(engine).methods()),
+            handler(registry, RegistryApi(unit_of_work, authenticator).methods()),
+            handler(leaders, LeaderApi(unit_of_work).methods()),
+            handler(imports, ImportApi(unit_of_work).methods()),
+            handler(development, DevelopmentApi(development_uow).methods()),
+            handler(checks, CheckApi(unit_of_work).methods()),
         ],
         max_workers=settings.pool_size,  # one thread per pooled connection
         reflection_enabled=os.environ.get("PLR_ENVIRONMENT", "development") != "production",

@@ -2,40 +2,44 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import marshmallow
-from google.protobuf.timestamp_pb2 import Timestamp
 from marshmallow import fields, validate, validates_schema
 from plr.registry.v1 import registry_pb2 as pb
-from sqlalchemy.engine import Engine
 
 from services.common.authentication import Authenticator
-from services.common.grpc_server import Call, Method
+from services.common.grpc_edge import (
+    OdsCode,
+    PageSize,
+    PageToken,
+    Problem,
+    RequestSchema,
+    Servicer,
+    Time,
+    encode_page_token,
+    page_size,
+    parse_ods,
+    timestamp,
+)
+from services.common.grpc_server import Call
 from services.common.principals import NewApiKey
 from services.common.tenancy import TenantScope
-from services.common.validation import no_control_characters, validated
+from services.common.validation import no_control_characters
 from services.registry.adapters.trust_holdings import SqlTrustHoldings, TrustHoldings
 from services.registry.domain import commands
+from services.registry.domain.reason import reason_problem
 from services.registry.domain.trust import NAME_MAX, Trust, TrustKeyRecord
-from services.registry.entrypoints.leader_messages import since
 from services.registry.service_layer import handlers
 from services.registry.service_layer import trust_lifecycle as lifecycle
 from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
 
-ODS = fields.String(
-    required=True,
-    validate=validate.Regexp(r"^[A-Z0-9]{3,5}$", error="must be 3 to 5 upper-case letters or digits"),
-)
 
-
-class CreateTrustSchema(marshmallow.Schema):
-    ods = ODS
+class CreateTrustSchema(RequestSchema):
+    ods = OdsCode()
     name = fields.String(
-        required=True,
         validate=[
             validate.Length(min=1, max=NAME_MAX, error="must be 1 to {max} characters"),
             validate.Predicate("strip", error="must not be blank"),
@@ -44,28 +48,27 @@ class CreateTrustSchema(marshmallow.Schema):
     )
 
 
-class TrustRefSchema(marshmallow.Schema):
-    ods = ODS
+class TrustRefSchema(RequestSchema):
+    ods = OdsCode()
 
 
-class RevokeKeySchema(marshmallow.Schema):
-    ods = ODS
-    key_id = fields.String(required=True, validate=validate.Regexp(r"^plrk_[a-z0-9]{16}$", error="not a key id"))
+class OwnOrNamedTrustSchema(RequestSchema):
+    ods = OdsCode(optional=True)  # a trust's key may leave it empty: itself
 
 
-class SuspendSchema(marshmallow.Schema):
-    ods = ODS
-    reason = fields.String(
-        validate=[
-            validate.Length(max=lifecycle.REASON_MAX, error="must be at most {max} characters"),
-            no_control_characters,
-        ]
-    )
+class RevokeKeySchema(RequestSchema):
+    ods = OdsCode()
+    key_id = fields.String(validate=validate.Regexp(r"^plrk_[a-z0-9]{16}$", error="not a key id"))
 
 
-class OffboardSchema(marshmallow.Schema):
-    ods = ODS
-    confirm_ods = fields.String(required=True)
+class SuspendSchema(RequestSchema):
+    ods = OdsCode()
+    reason = fields.String(validate=Problem(reason_problem))
+
+
+class OffboardSchema(RequestSchema):
+    ods = OdsCode()
+    confirm_ods = fields.String()
 
     @validates_schema
     def _stated_twice(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -75,17 +78,19 @@ class OffboardSchema(marshmallow.Schema):
             )
 
 
-class PageSchema(marshmallow.Schema):
-    page_size = fields.Integer(validate=validate.Range(min=0, max=500, error="must be 0 to 500"))
-    page_token = fields.String(validate=validate.Length(max=64, error="is not a page token"))
+class ListTrustsSchema(RequestSchema):
+    page_size = PageSize()
+    page_token = PageToken(parse_ods)
+    updated_since = Time()
 
 
-def _timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+CREATE_TRUST = CreateTrustSchema()
+TRUST_REF = TrustRefSchema()
+OWN_OR_NAMED = OwnOrNamedTrustSchema()
+REVOKE_KEY = RevokeKeySchema()
+SUSPEND = SuspendSchema()
+OFFBOARD = OffboardSchema()
+LIST_TRUSTS = ListTrustsSchema()
 
 
 def trust_message(trust: Trust) -> pb.Trust:
@@ -94,27 +99,33 @@ def trust_message(trust: Trust) -> pb.Trust:
         name=trust.name,
         status=trust.status,
         version=trust.version,
-        created_at=_timestamp(trust.created_at),
+        created_at=timestamp(trust.created_at),
     )
 
 
 def key_message(key: TrustKeyRecord) -> pb.TrustKey:
-    return pb.TrustKey(key_id=key.key_id, issued_at=_timestamp(key.issued_at), revoked_at=_timestamp(key.revoked_at))
+    return pb.TrustKey(key_id=key.key_id, issued_at=timestamp(key.issued_at), revoked_at=timestamp(key.revoked_at))
 
 
 def new_key_message(key: NewApiKey, issued_at: datetime | None) -> pb.ApiKey:
-    return pb.ApiKey(key_id=key.key_id, key=key.presented, issued_at=_timestamp(issued_at))
+    return pb.ApiKey(key_id=key.key_id, key=key.presented, issued_at=timestamp(issued_at))
 
 
-def _own_or_named(request_ods: str, call: Call) -> str:
-    """A trust's key may leave the code empty (itself); anything else is checked against the principal."""
-    ods = request_ods or (call.principal.trust_ods or "")
-    return validated(TrustRefSchema(), {"ods": ods})["ods"]
+def _own_or_named(request: pb.GetTrustRequest | pb.ListTrustKeysRequest, call: Call) -> str:
+    """The trust named, or the caller's own where none is; the use case checks the caller may see it."""
+    ods: str = OWN_OR_NAMED.parse(request)["ods"] or (call.principal.trust_ods or "")
+    if not ods:
+        ods = TRUST_REF.parse(request)["ods"]  # names the field: required of a caller with no trust
+    return ods
 
 
-class RegistryApi:
-    def __init__(self, engine: Engine, authenticator: Authenticator | None = None):
-        self.engine = engine
+class RegistryApi(Servicer[UnitOfWork]):
+    SERVICE = pb.DESCRIPTOR.services_by_name["RegistryService"]
+
+    def __init__(
+        self, unit_of_work: Callable[[TenantScope, str], UnitOfWork], authenticator: Authenticator | None = None
+    ):
+        super().__init__(unit_of_work)
         # told of every change that makes a key stop working, once committed, to drop it from its cache
         self.authenticator = authenticator
 
@@ -124,12 +135,9 @@ class RegistryApi:
                 self.authenticator.forget_key(key_id)
             self.authenticator.forget(ods)
 
-    def uow(self, call: Call, scope: TenantScope | None = None) -> UnitOfWork:
-        return SqlUnitOfWork(self.engine, scope or call.principal.scope, call.correlation_id)
-
     def CreateTrust(self, request: pb.CreateTrustRequest, call: Call) -> pb.CreateTrustResponse:
         call.principal.require_administrator()
-        values = validated(CreateTrustSchema(), {"ods": request.ods, "name": request.name})
+        values = CREATE_TRUST.parse(request)
         result = handlers.onboard_trust(commands.OnboardTrust(values["ods"], values["name"]), self.uow(call))
         response = pb.CreateTrustResponse(trust=trust_message(result.trust), created=result.created)
         if result.initial_key is not None:
@@ -137,28 +145,28 @@ class RegistryApi:
         return response
 
     def GetTrust(self, request: pb.GetTrustRequest, call: Call) -> pb.Trust:
-        ods = _own_or_named(request.ods, call)
+        ods = _own_or_named(request, call)
         call.principal.require_trust_access(ods)
         return trust_message(handlers.get_trust(ods, self.uow(call)))
 
     def ListTrusts(self, request: pb.ListTrustsRequest, call: Call) -> pb.ListTrustsResponse:
         call.principal.require_administrator()
-        values = validated(PageSchema(), {"page_size": request.page_size, "page_token": request.page_token})
-        size = values["page_size"] or 100
-        after = _decode_token(values["page_token"])
-        trusts = handlers.list_trusts(self.uow(call), after, size + 1, since(request))
-        token = _encode_token(trusts[size - 1].ods) if len(trusts) > size else ""
+        values = LIST_TRUSTS.parse(request)
+        size = page_size(values)
+        after = values["page_token"][0] if values["page_token"] else ""
+        trusts = handlers.list_trusts(self.uow(call), after, size + 1, values["updated_since"])
+        token = encode_page_token(trusts[size - 1].ods) if len(trusts) > size else ""
         return pb.ListTrustsResponse(trusts=[trust_message(t) for t in trusts[:size]], next_page_token=token)
 
     def IssueTrustKey(self, request: pb.IssueTrustKeyRequest, call: Call) -> pb.IssueTrustKeyResponse:
         call.principal.require_administrator()
-        ods = validated(TrustRefSchema(), {"ods": request.ods})["ods"]
+        ods = TRUST_REF.parse(request)["ods"]
         key, issued_at = handlers.issue_trust_key(commands.IssueTrustKey(ods), self.uow(call))
         return pb.IssueTrustKeyResponse(key=new_key_message(key, issued_at))
 
     def RevokeTrustKey(self, request: pb.RevokeTrustKeyRequest, call: Call) -> pb.RevokeTrustKeyResponse:
         call.principal.require_administrator()
-        values = validated(RevokeKeySchema(), {"ods": request.ods, "key_id": request.key_id})
+        values = REVOKE_KEY.parse(request)
         try:
             key = handlers.revoke_trust_key(commands.RevokeTrustKey(values["ods"], values["key_id"]), self.uow(call))
         finally:
@@ -166,13 +174,13 @@ class RegistryApi:
         return pb.RevokeTrustKeyResponse(key=key_message(key))
 
     def ListTrustKeys(self, request: pb.ListTrustKeysRequest, call: Call) -> pb.ListTrustKeysResponse:
-        ods = _own_or_named(request.ods, call)
+        ods = _own_or_named(request, call)
         call.principal.require_trust_access(ods)
         return pb.ListTrustKeysResponse(keys=[key_message(k) for k in handlers.list_trust_keys(ods, self.uow(call))])
 
     def SuspendTrust(self, request: pb.SuspendTrustRequest, call: Call) -> pb.Trust:
         call.principal.require_administrator()
-        values = validated(SuspendSchema(), {"ods": request.ods, "reason": request.reason})
+        values = SUSPEND.parse(request)
         try:
             return trust_message(lifecycle.suspend_trust(self.uow(call), values["ods"], values["reason"]))
         finally:
@@ -180,12 +188,12 @@ class RegistryApi:
 
     def ResumeTrust(self, request: pb.ResumeTrustRequest, call: Call) -> pb.Trust:
         call.principal.require_administrator()
-        ods = validated(TrustRefSchema(), {"ods": request.ods})["ods"]
+        ods = TRUST_REF.parse(request)["ods"]
         return trust_message(lifecycle.resume_trust(self.uow(call), ods))
 
     def OffboardTrust(self, request: pb.OffboardTrustRequest, call: Call) -> pb.OffboardTrustResponse:
         call.principal.require_administrator()
-        values = validated(OffboardSchema(), {"ods": request.ods, "confirm_ods": request.confirm_ods})
+        values = OFFBOARD.parse(request)
         try:
             result = lifecycle.offboard_trust(
                 self.uow(call, TenantScope.platform_wide()),
@@ -203,27 +211,7 @@ class RegistryApi:
             affiliations_ended=result.affiliations_ended,
         )
 
-    def methods(self) -> dict[str, Method]:
-        names = [m.name for m in pb.DESCRIPTOR.services_by_name["RegistryService"].methods]
-        bound: dict[str, Callable[[Any, Call], Any]] = {name: getattr(self, name) for name in names}
-        return bound
-
 
 def _holdings(uow: UnitOfWork) -> TrustHoldings:
     assert isinstance(uow, SqlUnitOfWork)
     return SqlTrustHoldings(uow.connection)
-
-
-def _encode_token(ods: str) -> str:
-    return base64.urlsafe_b64encode(ods.encode()).decode()
-
-
-def _decode_token(token: str) -> str:
-    if not token:
-        return ""
-    from services.common.errors import InvalidInput
-
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput({"page_token": "is not a page token from a previous response"}) from None

@@ -7,33 +7,80 @@ answers only the shared view, and only while the leader's consent stands.
 
 from __future__ import annotations
 
-import hashlib
+from typing import Any
 
+import marshmallow
+from marshmallow import fields, validate, validates_schema
 from plr.registry.v1 import checks_pb2 as pb
-from sqlalchemy.engine import Engine
 
-from services.common.errors import InvalidInput
-from services.common.grpc_server import Call, Method
-from services.common.tenancy import TenantScope
-from services.registry.domain.checks import (
-    AcceptedCheck,
-    Check,
-    CheckType,
-    Requirement,
-    parse_check_type,
-    parse_dbs_level,
+from services.common.grpc_edge import (
+    Choice,
+    IsoDate,
+    Message,
+    RequestSchema,
+    Servicer,
+    Uuid,
+    iso_date,
+    request_digest,
+    timestamp,
 )
-from services.registry.entrypoints import leader_messages as m
+from services.common.grpc_server import Call
+from services.common.tenancy import TenantScope
+from services.registry.domain.checks import AcceptedCheck, Check, CheckType, DbsLevel, Requirement
 from services.registry.service_layer import checks as use
 from services.registry.service_layer.idempotency import Idempotent
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
+from services.registry.service_layer.unit_of_work import UnitOfWork
 
-SERVICE = pb.DESCRIPTOR.services_by_name["CheckService"]
 REQUIREMENTS_MAX = 10
 
 
-def _iso(value: object) -> str:
-    return "" if value is None else value.isoformat()  # type: ignore[attr-defined]
+class RecordCheckSchema(RequestSchema):
+    # check type, level, evidence and details: the domain's rules (checks.Check.verify)
+    leader_id = Uuid()
+    check_type = fields.String()
+    dbs_level = fields.String()
+    issued_on = IsoDate()
+    expires_on = IsoDate()
+    evidence = fields.String()
+    dbs_details = fields.String()
+    idempotency_key = fields.String()
+
+
+class LeaderRefSchema(RequestSchema):
+    leader_id = Uuid()
+
+
+class AcceptCheckSchema(RequestSchema):
+    leader_id = Uuid()
+    check_id = Uuid()
+
+
+class RequirementSchema(RequestSchema):
+    check_type = Choice(CheckType)
+    minimum_dbs_level = Choice(DbsLevel, optional=True)
+
+    @validates_schema
+    def _level_for_dbs_only(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("minimum_dbs_level") is not None and data.get("check_type") is not CheckType.DBS:
+            raise marshmallow.ValidationError("is only for a dbs check", "minimum_dbs_level")
+
+
+class MayPlaceSchema(RequestSchema):
+    leader_id = Uuid()
+    requirements = fields.List(
+        Message(RequirementSchema()),
+        validate=[
+            validate.Length(min=1, error="name at least one required check"),
+            validate.Length(max=REQUIREMENTS_MAX, error="at most {max}"),
+        ],
+    )
+    on = IsoDate()
+
+
+RECORD_CHECK = RecordCheckSchema()
+LEADER_REF = LeaderRefSchema()
+ACCEPT_CHECK = AcceptCheckSchema()
+MAY_PLACE = MayPlaceSchema()
 
 
 def check_message(check: Check) -> pb.Check:
@@ -44,9 +91,9 @@ def check_message(check: Check) -> pb.Check:
         dbs_level=check.dbs_level.value if check.dbs_level else "",
         verifying_trust=check.trust_ods,
         verified_by=check.verified_by,
-        verified_at=m.timestamp(check.verified_at),
-        issued_on=_iso(check.issued_on),
-        expires_on=_iso(check.expires_on),
+        verified_at=timestamp(check.verified_at),
+        issued_on=iso_date(check.issued_on),
+        expires_on=iso_date(check.expires_on),
         evidence=check.evidence,
         dbs_details=check.dbs_details,
         version=check.version,
@@ -59,9 +106,9 @@ def shared_check_message(check: Check) -> pb.SharedCheck:
         check_type=check.check_type.value,
         dbs_level=check.dbs_level.value if check.dbs_level else "",
         verifying_trust=check.trust_ods,
-        verified_at=m.timestamp(check.verified_at),
-        issued_on=_iso(check.issued_on),
-        expires_on=_iso(check.expires_on),
+        verified_at=timestamp(check.verified_at),
+        issued_on=iso_date(check.issued_on),
+        expires_on=iso_date(check.expires_on),
     )
 
 
@@ -73,50 +120,26 @@ def accepted_message(accepted: AcceptedCheck) -> pb.AcceptedCheck:
         check_type=accepted.check_type.value,
         dbs_level=accepted.dbs_level.value if accepted.dbs_level else "",
         verifying_trust=accepted.verifying_trust,
-        verified_at=m.timestamp(accepted.verified_at),
-        issued_on=_iso(accepted.issued_on),
-        expires_on=_iso(accepted.expires_on),
+        verified_at=timestamp(accepted.verified_at),
+        issued_on=iso_date(accepted.issued_on),
+        expires_on=iso_date(accepted.expires_on),
         accepting_trust=accepted.accepting_trust,
         accepted_by=accepted.accepted_by,
-        accepted_at=m.timestamp(accepted.accepted_at),
+        accepted_at=timestamp(accepted.accepted_at),
     )
 
 
-def _requirements(request: pb.MayPlaceRequest) -> list[Requirement]:
-    if not request.requirements:
-        raise InvalidInput({"requirements": "name at least one required check"})
-    if len(request.requirements) > REQUIREMENTS_MAX:
-        raise InvalidInput({"requirements": f"at most {REQUIREMENTS_MAX}"})
-    found: list[Requirement] = []
-    for i, given in enumerate(request.requirements):
-        kind = parse_check_type(given.check_type, f"requirements[{i}].check_type")
-        level = None
-        if given.minimum_dbs_level:
-            if kind is not CheckType.DBS:
-                raise InvalidInput({f"requirements[{i}].minimum_dbs_level": "is only for a dbs check"})
-            level = parse_dbs_level(given.minimum_dbs_level, f"requirements[{i}].minimum_dbs_level")
-        found.append(Requirement(kind, level))
-    return found
-
-
-class CheckApi:
-    def __init__(self, engine: Engine):
-        self.engine = engine
-
-    def uow(self, call: Call, scope: TenantScope | None = None) -> UnitOfWork:
-        return SqlUnitOfWork(self.engine, scope or call.principal.scope, call.correlation_id)
+class CheckApi(Servicer[UnitOfWork]):
+    SERVICE = pb.DESCRIPTOR.services_by_name["CheckService"]
 
     def RecordCheck(self, request: pb.RecordCheckRequest, call: Call) -> pb.Check:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        without_key = pb.RecordCheckRequest()
-        without_key.CopyFrom(request)
-        without_key.ClearField("idempotency_key")
+        values = RECORD_CHECK.parse(request)
         principal = call.principal
         idempotent: Idempotent[str] = Idempotent(
             principal.name,
             "RecordCheck",
-            request.idempotency_key,
-            hashlib.sha256(without_key.SerializeToString(deterministic=True)).hexdigest(),
+            values["idempotency_key"],
+            request_digest(request),
             principal.trust_ods,
             None,
             render=str.encode,
@@ -125,26 +148,26 @@ class CheckApi:
         check = use.record_check(
             self.uow(call),
             principal,
-            leader_id,
-            request.check_type,
-            request.dbs_level,
-            m.date_field("issued_on", request.issued_on),
-            m.date_field("expires_on", request.expires_on),
-            request.evidence,
-            request.dbs_details,
+            values["leader_id"],
+            values["check_type"],
+            values["dbs_level"],
+            values["issued_on"],
+            values["expires_on"],
+            values["evidence"],
+            values["dbs_details"],
             idempotent=idempotent,
         )
         return check_message(check)
 
     def ListChecks(self, request: pb.ListChecksRequest, call: Call) -> pb.ListChecksResponse:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
+        leader_id = LEADER_REF.parse(request)["leader_id"]
         found, accepted = use.list_checks(self.uow(call), call.principal, leader_id)
         return pb.ListChecksResponse(
             checks=[check_message(c) for c in found], accepted=[accepted_message(a) for a in accepted]
         )
 
     def GetSharedRecord(self, request: pb.GetSharedRecordRequest, call: Call) -> pb.SharedRecord:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
+        leader_id = LEADER_REF.parse(request)["leader_id"]
         call.principal.require_trust()
         record = use.get_shared_record(self.uow(call, TenantScope.platform_wide()), call.principal, leader_id)
         return pb.SharedRecord(
@@ -152,30 +175,27 @@ class CheckApi:
             checks=[shared_check_message(c) for c in record.checks],
             training=[
                 pb.CompletedTraining(
-                    programme=t.programme, module=t.module, completed_on=_iso(t.completed_on), trust_ods=t.trust_ods
+                    programme=t.programme, module=t.module, completed_on=iso_date(t.completed_on), trust_ods=t.trust_ods
                 )
                 for t in record.training
             ],
         )
 
     def AcceptCheck(self, request: pb.AcceptCheckRequest, call: Call) -> pb.AcceptedCheck:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        check_id = m.uuid_field("check_id", request.check_id)
+        values = ACCEPT_CHECK.parse(request)
         call.principal.require_trust()
-        accepted = use.accept_check(self.uow(call, TenantScope.platform_wide()), call.principal, leader_id, check_id)
+        accepted = use.accept_check(
+            self.uow(call, TenantScope.platform_wide()), call.principal, values["leader_id"], values["check_id"]
+        )
         return accepted_message(accepted)
 
     def MayPlace(self, request: pb.MayPlaceRequest, call: Call) -> pb.MayPlaceResponse:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        requirements = _requirements(request)
-        on = m.date_field("on", request.on)
-        blockers = use.may_place(self.uow(call), call.principal, leader_id, requirements, on)
+        values = MAY_PLACE.parse(request)
+        requirements = [Requirement(r["check_type"], r["minimum_dbs_level"]) for r in values["requirements"]]
+        blockers = use.may_place(self.uow(call), call.principal, values["leader_id"], requirements, values["on"])
         return pb.MayPlaceResponse(
             allowed=not blockers,
             reasons=[
                 pb.PlacementBlocker(check_type=b.check_type.value, problem=b.problem, detail=b.detail) for b in blockers
             ],
         )
-
-    def methods(self) -> dict[str, Method]:
-        return {method.name: getattr(self, method.name) for method in SERVICE.methods}

@@ -5,35 +5,106 @@ Every method runs in the caller's own scope (a trust, or the leader acting for t
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
+from marshmallow import fields, validate
 from plr.registry.v1 import development_pb2 as pb
-from sqlalchemy.engine import Engine
 
-from services.common.errors import InvalidInput
-from services.common.grpc_server import Call, Method
-from services.common.tenancy import ODS_CODE
+from services.common.grpc_edge import (
+    IsoDate,
+    Message,
+    OdsCode,
+    PageSize,
+    PageToken,
+    RequestSchema,
+    Servicer,
+    Uuid,
+    encode_page_token,
+    iso_date,
+    page_size,
+    parse_offset,
+    timestamp,
+)
+from services.common.grpc_server import Call
 from services.registry.domain.development import CheckInSeen, DevelopmentPlan, Goal, SupportAssignment
-from services.registry.entrypoints import leader_messages as m
 from services.registry.service_layer import development as use
 from services.registry.service_layer.development import DevelopmentUnitOfWork, EnrolmentView
 from services.registry.service_layer.leaders import new_id
 
-SERVICE = pb.DESCRIPTOR.services_by_name["DevelopmentService"]
+# titles, facilitators, notes and goals' titles and statuses: the domain's rules (domain/development.py)
 
 
-def _iso(value: date | None) -> str:
-    return value.isoformat() if value is not None else ""
+class CreateProgrammeSchema(RequestSchema):
+    title = fields.String()
+    module_titles = fields.List(fields.String())
 
 
-def _ods(field: str, value: str) -> str:
-    if value and not ODS_CODE.fullmatch(value):
-        raise InvalidInput({field: "must be an ODS code (3 to 5 capital letters or digits)"})
-    return value
+class AddModuleSchema(RequestSchema):
+    programme_id = Uuid()
+    title = fields.String()
 
 
-def _optional_uuid(field: str, value: str) -> str | None:
-    return m.uuid_field(field, value) if value else None
+class ListProgrammesSchema(RequestSchema):
+    page_size = PageSize()
+    page_token = PageToken(parse_offset)
+
+
+class EnrolLeaderSchema(RequestSchema):
+    leader_id = Uuid()
+    programme_id = Uuid()
+
+
+class CompleteTrainingSchema(RequestSchema):
+    enrolment_id = Uuid()
+    module_id = Uuid(optional=True)
+    completed_on = IsoDate()
+
+
+class LeaderRefSchema(RequestSchema):
+    leader_id = Uuid()
+
+
+class AssignFacilitatorSchema(RequestSchema):
+    leader_id = Uuid()
+    facilitator = fields.String()
+    buddy_leader_id = Uuid(optional=True)
+
+
+class RecordCheckInSchema(RequestSchema):
+    leader_id = Uuid()
+    held_on = IsoDate()
+    notes = fields.String()
+
+
+class PlanRefSchema(RequestSchema):
+    leader_id = Uuid()
+    trust_ods = OdsCode(optional=True)  # whether it may be empty is the use case's rule (who asks)
+
+
+class GoalSchema(RequestSchema):
+    goal_id = Uuid(optional=True)  # empty: a new goal
+    title = fields.String()
+    status = fields.String()
+    target_date = IsoDate()
+
+
+class UpdateDevelopmentPlanSchema(PlanRefSchema):
+    expected_version = fields.Integer(
+        validate=validate.Range(min=0, error="is the version you read (0 for a plan not yet started)")
+    )
+    goals = fields.List(Message(GoalSchema()))
+
+
+CREATE_PROGRAMME = CreateProgrammeSchema()
+ADD_MODULE = AddModuleSchema()
+LIST_PROGRAMMES = ListProgrammesSchema()
+ENROL_LEADER = EnrolLeaderSchema()
+COMPLETE_TRAINING = CompleteTrainingSchema()
+LEADER_REF = LeaderRefSchema()
+ASSIGN_FACILITATOR = AssignFacilitatorSchema()
+RECORD_CHECK_IN = RecordCheckInSchema()
+PLAN_REF = PlanRefSchema()
+UPDATE_DEVELOPMENT_PLAN = UpdateDevelopmentPlanSchema()
 
 
 def programme_message(programme: use.Programme) -> pb.Programme:
@@ -43,7 +114,7 @@ def programme_message(programme: use.Programme) -> pb.Programme:
         title=programme.title,
         modules=[pb.Module(module_id=x.module_id, title=x.title) for x in programme.modules],
         version=programme.version,
-        created_at=m.timestamp(programme.created_at),
+        created_at=timestamp(programme.created_at),
     )
 
 
@@ -59,9 +130,9 @@ def enrolment_message(view: EnrolmentView) -> pb.Enrolment:
             pb.ModuleCompletion(module_id=module, completed_on=on.isoformat())
             for module, on in sorted(e.completed_modules.items(), key=lambda item: (item[1], item[0]))
         ],
-        completed_on=_iso(e.completed_on),
+        completed_on=iso_date(e.completed_on),
         version=e.version,
-        enrolled_at=m.timestamp(e.enrolled_at),
+        enrolled_at=timestamp(e.enrolled_at),
     )
 
 
@@ -72,7 +143,7 @@ def assignment_message(a: SupportAssignment) -> pb.SupportAssignment:
         facilitator=a.facilitator,
         buddy_leader_id=a.buddy_leader_id or "",
         version=a.version,
-        assigned_at=m.timestamp(a.assigned_at),
+        assigned_at=timestamp(a.assigned_at),
     )
 
 
@@ -85,7 +156,7 @@ def check_in_message(seen: CheckInSeen) -> pb.CheckIn:
         held_on=c.held_on.isoformat(),
         notes=seen.notes or "",
         notes_withheld=seen.notes_withheld,
-        recorded_at=m.timestamp(c.recorded_at),
+        recorded_at=timestamp(c.recorded_at),
     )
 
 
@@ -94,79 +165,73 @@ def plan_message(plan: DevelopmentPlan) -> pb.DevelopmentPlan:
         leader_id=plan.leader_id,
         trust_ods=plan.trust_ods,
         goals=[
-            pb.Goal(goal_id=g.goal_id, title=g.title, status=g.status, target_date=_iso(g.target_date))
+            pb.Goal(goal_id=g.goal_id, title=g.title, status=g.status, target_date=iso_date(g.target_date))
             for g in plan.goals
         ],
         version=plan.version,
-        updated_at=m.timestamp(plan.updated_at),
+        updated_at=timestamp(plan.updated_at),
     )
 
 
-def _goals(goals: list[pb.Goal]) -> list[Goal]:
-    return [
-        Goal(
-            _optional_uuid(f"goals[{i}].goal_id", g.goal_id) or new_id(),
-            g.title,
-            g.status,
-            m.date_field(f"goals[{i}].target_date", g.target_date),
-        )
-        for i, g in enumerate(goals)
-    ]
+def _goals(goals: list[dict[str, Any]]) -> list[Goal]:
+    return [Goal(g["goal_id"] or new_id(), g["title"], g["status"], g["target_date"]) for g in goals]
 
 
-class DevelopmentApi:
-    def __init__(self, engine: Engine):
-        self.engine = engine
-
-    def uow(self, call: Call) -> DevelopmentUnitOfWork:
-        return DevelopmentUnitOfWork(self.engine, call.principal.scope, call.correlation_id)
+class DevelopmentApi(Servicer[DevelopmentUnitOfWork]):
+    SERVICE = pb.DESCRIPTOR.services_by_name["DevelopmentService"]
 
     def CreateProgramme(self, request: pb.CreateProgrammeRequest, call: Call) -> pb.Programme:
-        programme = use.create_programme(self.uow(call), call.principal, request.title, list(request.module_titles))
+        values = CREATE_PROGRAMME.parse(request)
+        programme = use.create_programme(self.uow(call), call.principal, values["title"], values["module_titles"])
         return programme_message(programme)
 
     def AddModule(self, request: pb.AddModuleRequest, call: Call) -> pb.Programme:
-        programme_id = m.uuid_field("programme_id", request.programme_id)
-        return programme_message(use.add_module(self.uow(call), call.principal, programme_id, request.title))
+        values = ADD_MODULE.parse(request)
+        return programme_message(
+            use.add_module(self.uow(call), call.principal, values["programme_id"], values["title"])
+        )
 
     def ListProgrammes(self, request: pb.ListProgrammesRequest, call: Call) -> pb.ListProgrammesResponse:
-        size = m.page_size(request.page_size)
-        offset = m.decode_offset(request.page_token)
-        if offset < 0:
-            raise InvalidInput({"page_token": "is not a page token from a previous response"})
+        values = LIST_PROGRAMMES.parse(request)
+        size = page_size(values)
+        offset = values["page_token"][0] if values["page_token"] else 0
         found = use.list_programmes(self.uow(call), call.principal, offset, size + 1)
-        token = m.encode_offset(offset + size) if len(found) > size else ""
+        token = encode_page_token(offset + size) if len(found) > size else ""
         return pb.ListProgrammesResponse(programmes=[programme_message(p) for p in found[:size]], next_page_token=token)
 
     def EnrolLeader(self, request: pb.EnrolLeaderRequest, call: Call) -> pb.Enrolment:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        programme_id = m.uuid_field("programme_id", request.programme_id)
-        return enrolment_message(use.enrol_leader(self.uow(call), call.principal, leader_id, programme_id))
+        values = ENROL_LEADER.parse(request)
+        enrolment = use.enrol_leader(self.uow(call), call.principal, values["leader_id"], values["programme_id"])
+        return enrolment_message(enrolment)
 
     def CompleteTraining(self, request: pb.CompleteTrainingRequest, call: Call) -> pb.Enrolment:
-        enrolment_id = m.uuid_field("enrolment_id", request.enrolment_id)
-        module_id = _optional_uuid("module_id", request.module_id)
-        on = m.date_field("completed_on", request.completed_on)
-        return enrolment_message(use.complete_training(self.uow(call), call.principal, enrolment_id, module_id, on))
+        values = COMPLETE_TRAINING.parse(request)
+        enrolment = use.complete_training(
+            self.uow(call), call.principal, values["enrolment_id"], values["module_id"], values["completed_on"]
+        )
+        return enrolment_message(enrolment)
 
     def ListEnrolments(self, request: pb.ListEnrolmentsRequest, call: Call) -> pb.ListEnrolmentsResponse:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
+        leader_id = LEADER_REF.parse(request)["leader_id"]
         found = use.list_enrolments(self.uow(call), call.principal, leader_id)
         return pb.ListEnrolmentsResponse(enrolments=[enrolment_message(v) for v in found])
 
     def AssignFacilitator(self, request: pb.AssignFacilitatorRequest, call: Call) -> pb.SupportAssignment:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        buddy = _optional_uuid("buddy_leader_id", request.buddy_leader_id)
-        assignment = use.assign_facilitator(self.uow(call), call.principal, leader_id, request.facilitator, buddy)
+        values = ASSIGN_FACILITATOR.parse(request)
+        assignment = use.assign_facilitator(
+            self.uow(call), call.principal, values["leader_id"], values["facilitator"], values["buddy_leader_id"]
+        )
         return assignment_message(assignment)
 
     def RecordCheckIn(self, request: pb.RecordCheckInRequest, call: Call) -> pb.CheckIn:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        held_on = m.date_field("held_on", request.held_on)
-        return check_in_message(use.record_check_in(self.uow(call), call.principal, leader_id, held_on, request.notes))
+        values = RECORD_CHECK_IN.parse(request)
+        check_in = use.record_check_in(
+            self.uow(call), call.principal, values["leader_id"], values["held_on"], values["notes"]
+        )
+        return check_in_message(check_in)
 
     def GetSupport(self, request: pb.GetSupportRequest, call: Call) -> pb.Support:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
+        leader_id = LEADER_REF.parse(request)["leader_id"]
         assignments, check_ins = use.get_support(self.uow(call), call.principal, leader_id)
         return pb.Support(
             assignments=[assignment_message(a) for a in assignments],
@@ -174,19 +239,18 @@ class DevelopmentApi:
         )
 
     def GetDevelopmentPlan(self, request: pb.GetDevelopmentPlanRequest, call: Call) -> pb.DevelopmentPlan:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        trust = _ods("trust_ods", request.trust_ods)
-        return plan_message(use.get_development_plan(self.uow(call), call.principal, leader_id, trust))
-
-    def UpdateDevelopmentPlan(self, request: pb.UpdateDevelopmentPlanRequest, call: Call) -> pb.DevelopmentPlan:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        trust = _ods("trust_ods", request.trust_ods)
-        if request.expected_version < 0:
-            raise InvalidInput({"expected_version": "is the version you read (0 for a plan not yet started)"})
-        plan = use.update_development_plan(
-            self.uow(call), call.principal, leader_id, trust, request.expected_version, _goals(list(request.goals))
-        )
+        values = PLAN_REF.parse(request)
+        plan = use.get_development_plan(self.uow(call), call.principal, values["leader_id"], values["trust_ods"])
         return plan_message(plan)
 
-    def methods(self) -> dict[str, Method]:
-        return {method.name: getattr(self, method.name) for method in SERVICE.methods}
+    def UpdateDevelopmentPlan(self, request: pb.UpdateDevelopmentPlanRequest, call: Call) -> pb.DevelopmentPlan:
+        values = UPDATE_DEVELOPMENT_PLAN.parse(request)
+        plan = use.update_development_plan(
+            self.uow(call),
+            call.principal,
+            values["leader_id"],
+            values["trust_ods"],
+            values["expected_version"],
+            _goals(values["goals"]),
+        )
+        return plan_message(plan)

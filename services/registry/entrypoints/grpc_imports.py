@@ -6,16 +6,34 @@ with); only the administrator is admitted, and it writes for the trust named in 
 
 from __future__ import annotations
 
-from plr.registry.v1 import imports_pb2 as pb
-from sqlalchemy.engine import Engine
+from typing import Any
 
-from services.common.grpc_server import Call, Method
+from marshmallow import fields
+from plr.registry.v1 import imports_pb2 as pb
+
+from services.common.grpc_edge import OdsCode, RequestSchema, Servicer
+from services.common.grpc_server import Call
 from services.common.tenancy import TenantScope
 from services.registry.adapters.leader_imports import LeaderImportStore, SqlLeaderImportStore
 from services.registry.service_layer import leader_import as use
 from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
 
-SERVICE = pb.DESCRIPTOR.services_by_name["ImportService"]
+
+class Rows(fields.Field):
+    """The rows as (row number, cells), each row checked by the use case and reported by number (a
+    bad row is a problem of the import, not a refusal of the call). Read without a schema per row: a
+    bulk import sends thousands."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[tuple[int, dict[str, str]]]:
+        return [(row.row_number, dict(row.cells)) for row in value]
+
+
+class ImportLeadersSchema(RequestSchema):
+    trust_ods = OdsCode()
+    rows = Rows()
+
+
+IMPORT_LEADERS = ImportLeadersSchema()
 
 
 def _store(uow: UnitOfWork) -> LeaderImportStore:
@@ -23,24 +41,17 @@ def _store(uow: UnitOfWork) -> LeaderImportStore:
     return SqlLeaderImportStore(uow.connection)
 
 
-class ImportApi:
-    def __init__(self, engine: Engine):
-        self.engine = engine
+class ImportApi(Servicer[UnitOfWork]):
+    SERVICE = pb.DESCRIPTOR.services_by_name["ImportService"]
 
     def ImportLeaders(self, request: pb.ImportLeadersRequest, call: Call) -> pb.ImportLeadersResponse:
         call.principal.require_administrator()
+        values = IMPORT_LEADERS.parse(request)
         outcome = use.import_leaders(
-            SqlUnitOfWork(self.engine, TenantScope.platform_wide(), call.correlation_id),
-            call.principal,
-            request.trust_ods,
-            [(row.row_number, dict(row.cells)) for row in request.rows],
-            _store,
+            self.uow(call, TenantScope.platform_wide()), call.principal, values["trust_ods"], values["rows"], _store
         )
         return pb.ImportLeadersResponse(
             imported=outcome.imported,
             unchanged=outcome.unchanged,
             problems=[pb.RowProblem(row_number=p.row_number, field=p.field, reason=p.reason) for p in outcome.problems],
         )
-
-    def methods(self) -> dict[str, Method]:
-        return {method.name: getattr(self, method.name) for method in SERVICE.methods}

@@ -8,142 +8,223 @@ are readable only by the leader and the aggregate query) and EraseLeader (every 
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
-
+from marshmallow import fields, validate
 from plr.registry.v1 import leaders_pb2 as pb
-from sqlalchemy.engine import Engine
 
-from services.common.errors import InvalidInput
-from services.common.grpc_server import Call, Method
+from services.common.grpc_edge import (
+    IsoDate,
+    PageSize,
+    PageToken,
+    RequestSchema,
+    Time,
+    Uuid,
+    encode_page_token,
+    page_size,
+    parse_offset,
+    parse_time,
+    parse_uuid,
+    request_digest,
+    timestamp,
+)
+from services.common.grpc_server import Call
 from services.common.tenancy import TenantScope
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
+from services.registry.domain.taxonomy import KINDS
 from services.registry.entrypoints import leader_messages as m
 from services.registry.entrypoints.grpc_leader_rights import LeaderRightsMethods
+from services.registry.entrypoints.leader_messages import Profile, Reason
 from services.registry.service_layer import leaders as use
 from services.registry.service_layer.idempotency import Idempotent
 
-SERVICE = pb.DESCRIPTOR.services_by_name["LeaderService"]
+
+class LeaderRefSchema(RequestSchema):
+    leader_id = Uuid()
 
 
-def _digest(request: Any) -> str:
-    without_key = type(request)()
-    without_key.CopyFrom(request)
-    without_key.ClearField("idempotency_key")
-    return hashlib.sha256(without_key.SerializeToString(deterministic=True)).hexdigest()
+class AffiliationRefSchema(RequestSchema):
+    affiliation_id = Uuid()
 
 
-def _reason(value: str, field: str = "reason") -> str:
-    if len(value) > 500 or not value.isprintable():
-        raise InvalidInput({field: "must be at most 500 printable characters"})
-    return value
+class RegisterLeaderSchema(RequestSchema):
+    profile = Profile()
+    idempotency_key = fields.String()  # its rule is the idempotency store's (Idempotent)
+
+
+class EndAffiliationSchema(RequestSchema):
+    leader_id = Uuid()
+    reason = Reason()
+
+
+class ChangesPageSchema(RequestSchema):
+    """A page of a listing ordered by last change: resumes after (updated_at, id)."""
+
+    page_size = PageSize()
+    page_token = PageToken(parse_time, parse_uuid)
+    updated_since = Time()
+
+
+class UpdateLeaderSchema(RequestSchema):
+    leader_id = Uuid()
+    expected_version = fields.Integer(validate=validate.Range(min=1, error="is required: the version you read"))
+    profile = Profile()
+    field_names = fields.List(fields.String(), data_key="fields")  # which profile fields change (the use case's rule)
+
+
+class PauseLeaderSchema(RequestSchema):
+    leader_id = Uuid()
+    reason = Reason()
+    until = IsoDate()
+
+
+class WithdrawLeaderSchema(RequestSchema):
+    leader_id = Uuid()
+    reason = Reason()
+
+
+class RecordConsentSchema(RequestSchema):
+    # purpose and target: the domain's rules (consent.parse_purpose, TARGET_RULES), checked by the use case
+    leader_id = Uuid()
+    purpose = fields.String()
+    target = fields.String()
+    grant = fields.Boolean()
+    wording_version = fields.String()
+    evidence = fields.String()
+    idempotency_key = fields.String()
+
+
+class ListAuditEntriesSchema(RequestSchema):
+    """Resumes after an audit entry's id."""
+
+    leader_id = Uuid()
+    page_size = PageSize()
+    page_token = PageToken(parse_offset)
+    updated_since = Time()
+
+
+class ListTermsSchema(RequestSchema):
+    kind = fields.String(validate=validate.OneOf(("", *KINDS), error=f"must be {', '.join(KINDS)} (or empty for all)"))
+
+
+class AddTermSchema(RequestSchema):
+    # each checked by the domain (taxonomy.new_term)
+    kind = fields.String()
+    code = fields.String()
+    label = fields.String()
+
+
+LEADER_REF = LeaderRefSchema()
+AFFILIATION_REF = AffiliationRefSchema()
+REGISTER_LEADER = RegisterLeaderSchema()
+END_AFFILIATION = EndAffiliationSchema()
+CHANGES_PAGE = ChangesPageSchema()
+UPDATE_LEADER = UpdateLeaderSchema()
+PAUSE_LEADER = PauseLeaderSchema()
+WITHDRAW_LEADER = WithdrawLeaderSchema()
+RECORD_CONSENT = RecordConsentSchema()
+LIST_AUDIT_ENTRIES = ListAuditEntriesSchema()
+LIST_TERMS = ListTermsSchema()
+ADD_TERM = AddTermSchema()
 
 
 class LeaderApi(LeaderRightsMethods):
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    SERVICE = pb.DESCRIPTOR.services_by_name["LeaderService"]
 
     def RegisterLeader(self, request: pb.RegisterLeaderRequest, call: Call) -> pb.RegisterLeaderResponse:
+        values = REGISTER_LEADER.parse(request)
         principal = call.principal
         idempotent: Idempotent[Affiliation] = Idempotent(
             principal.name,
             "RegisterLeader",
-            request.idempotency_key,
-            _digest(request),
+            values["idempotency_key"],
+            request_digest(request),
             principal.trust_ods,
             None,
             render=lambda a: m.affiliation_message(a).SerializeToString(),
             parse=lambda raw: _affiliation_from_bytes(raw),
         )
         affiliation = use.register_leader(
-            self.uow(call, TenantScope.platform_wide()),
-            principal,
-            m.profile_from_message(request.profile),
-            idempotent=idempotent,
+            self.uow(call, TenantScope.platform_wide()), principal, values["profile"], idempotent=idempotent
         )
         return pb.RegisterLeaderResponse(affiliation=m.affiliation_message(affiliation))
 
     def ConfirmAffiliation(self, request: pb.ConfirmAffiliationRequest, call: Call) -> pb.Affiliation:
-        affiliation_id = m.uuid_field("affiliation_id", request.affiliation_id)
+        affiliation_id = AFFILIATION_REF.parse(request)["affiliation_id"]
         return m.affiliation_message(use.confirm_affiliation(self.uow(call), call.principal, affiliation_id))
 
     def DeclineAffiliation(self, request: pb.DeclineAffiliationRequest, call: Call) -> pb.Affiliation:
-        affiliation_id = m.uuid_field("affiliation_id", request.affiliation_id)
+        affiliation_id = AFFILIATION_REF.parse(request)["affiliation_id"]
         return m.affiliation_message(use.decline_affiliation(self.uow(call), call.principal, affiliation_id))
 
     def EndAffiliation(self, request: pb.EndAffiliationRequest, call: Call) -> pb.Affiliation:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        affiliation = use.end_affiliation(self.uow(call), call.principal, leader_id, _reason(request.reason))
+        values = END_AFFILIATION.parse(request)
+        affiliation = use.end_affiliation(self.uow(call), call.principal, values["leader_id"], values["reason"])
         return m.affiliation_message(affiliation)
 
     def ListAffiliations(self, request: pb.ListAffiliationsRequest, call: Call) -> pb.ListAffiliationsResponse:
-        size = m.page_size(request.page_size)
+        values = CHANGES_PAGE.parse(request)
+        size = page_size(values)
         found = use.list_affiliations(
-            self.uow(call), call.principal, m.decode_cursor(request.page_token), m.since(request), size + 1
+            self.uow(call), call.principal, values["page_token"], values["updated_since"], size + 1
         )
         token = ""
         if len(found) > size:
             last = found[size - 1]
             assert last.updated_at is not None
-            token = m.encode_cursor(last.updated_at, last.affiliation_id)
+            token = encode_page_token(last.updated_at, last.affiliation_id)
         return pb.ListAffiliationsResponse(
             affiliations=[m.affiliation_message(a) for a in found[:size]], next_page_token=token
         )
 
     def GetLeader(self, request: pb.GetLeaderRequest, call: Call) -> pb.Leader:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
+        leader_id = LEADER_REF.parse(request)["leader_id"]
         return m.leader_message(use.get_leader(self.uow(call), call.principal, leader_id))
 
     def ListLeaders(self, request: pb.ListLeadersRequest, call: Call) -> pb.ListLeadersResponse:
-        size = m.page_size(request.page_size)
+        values = CHANGES_PAGE.parse(request)
+        size = page_size(values)
         views = use.list_leaders(
-            self.uow(call), call.principal, m.decode_cursor(request.page_token), m.since(request), size + 1
+            self.uow(call), call.principal, values["page_token"], values["updated_since"], size + 1
         )
         token = ""
         if len(views) > size:
             last = views[size - 1].leader
             assert last.updated_at is not None
-            token = m.encode_cursor(last.updated_at, last.leader_id)
+            token = encode_page_token(last.updated_at, last.leader_id)
         return pb.ListLeadersResponse(leaders=[m.leader_message(v) for v in views[:size]], next_page_token=token)
 
     def UpdateLeader(self, request: pb.UpdateLeaderRequest, call: Call) -> pb.Leader:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        if request.expected_version < 1:
-            raise InvalidInput({"expected_version": "is required: the version you read"})
+        values = UPDATE_LEADER.parse(request)
         view = use.update_leader(
             self.uow(call),
             call.principal,
-            leader_id,
-            request.expected_version,
-            m.profile_from_message(request.profile),
-            tuple(request.fields),
+            values["leader_id"],
+            values["expected_version"],
+            values["profile"],
+            tuple(values["field_names"]),
         )
         return m.leader_message(view)
 
     def PauseLeader(self, request: pb.PauseLeaderRequest, call: Call) -> pb.Leader:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        _reason(request.reason)
-        until = m.date_field("until", request.until)
-        return m.leader_message(use.pause_leader(self.uow(call), call.principal, leader_id, until))
+        values = PAUSE_LEADER.parse(request)
+        return m.leader_message(use.pause_leader(self.uow(call), call.principal, values["leader_id"], values["until"]))
 
     def ResumeLeader(self, request: pb.ResumeLeaderRequest, call: Call) -> pb.Leader:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
+        leader_id = LEADER_REF.parse(request)["leader_id"]
         return m.leader_message(use.resume_leader(self.uow(call), call.principal, leader_id))
 
     def WithdrawLeader(self, request: pb.WithdrawLeaderRequest, call: Call) -> pb.Leader:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        _reason(request.reason)
+        leader_id = WITHDRAW_LEADER.parse(request)["leader_id"]
         return m.leader_message(use.withdraw_leader(self.uow(call), call.principal, leader_id))
 
     def RecordConsent(self, request: pb.RecordConsentRequest, call: Call) -> pb.ConsentState:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
+        values = RECORD_CONSENT.parse(request)
         principal = call.principal
         idempotent: Idempotent[ConsentRecord] = Idempotent(
             principal.name,
             "RecordConsent",
-            request.idempotency_key,
-            _digest(request),
+            values["idempotency_key"],
+            request_digest(request),
             principal.trust_ods,
             principal.leader_id,
             render=lambda r: m.consent_message(r).SerializeToString(),
@@ -152,39 +233,35 @@ class LeaderApi(LeaderRightsMethods):
         record = use.record_consent(
             self.uow(call),
             principal,
-            leader_id,
-            request.purpose,
-            request.target,
-            request.grant,
-            request.wording_version,
-            request.evidence,
+            values["leader_id"],
+            values["purpose"],
+            values["target"],
+            values["grant"],
+            values["wording_version"],
+            values["evidence"],
             idempotent=idempotent,
         )
         return m.consent_message(record)
 
     def ListConsents(self, request: pb.ListConsentsRequest, call: Call) -> pb.ListConsentsResponse:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
+        leader_id = LEADER_REF.parse(request)["leader_id"]
         current, history = use.list_consents(self.uow(call), call.principal, leader_id)
         return pb.ListConsentsResponse(
             current=[m.consent_message(c) for c in current], history=[m.consent_message(c) for c in history]
         )
 
     def ListAuditEntries(self, request: pb.ListAuditEntriesRequest, call: Call) -> pb.ListAuditEntriesResponse:
-        leader_id = m.uuid_field("leader_id", request.leader_id)
-        size = m.page_size(request.page_size)
+        values = LIST_AUDIT_ENTRIES.parse(request)
+        size = page_size(values)
+        after = values["page_token"][0] if values["page_token"] else 0
         found = use.list_audit_entries(
-            self.uow(call),
-            call.principal,
-            leader_id,
-            m.decode_offset(request.page_token),
-            m.since(request),
-            size + 1,
+            self.uow(call), call.principal, values["leader_id"], after, values["updated_since"], size + 1
         )
-        token = m.encode_offset(found[size - 1][0]) if len(found) > size else ""
+        token = encode_page_token(found[size - 1][0]) if len(found) > size else ""
         return pb.ListAuditEntriesResponse(
             entries=[
                 pb.AuditEntry(
-                    at=m.timestamp(e.at),
+                    at=timestamp(e.at),
                     principal_kind=e.principal_kind,
                     principal=e.principal,
                     trust_ods=e.trust_ods or "",
@@ -198,19 +275,15 @@ class LeaderApi(LeaderRightsMethods):
         )
 
     def ListTerms(self, request: pb.ListTermsRequest, call: Call) -> pb.ListTermsResponse:
-        if request.kind and request.kind not in ("skill", "interest", "lived_experience"):
-            raise InvalidInput({"kind": "must be skill, interest or lived_experience (or empty for all)"})
-        terms = use.list_terms(self.uow(call), request.kind)
+        terms = use.list_terms(self.uow(call), LIST_TERMS.parse(request)["kind"])
         return pb.ListTermsResponse(
             terms=[pb.Term(kind=t.kind, code=t.code, label=t.label, trust_ods=t.trust_ods or "") for t in terms]
         )
 
     def AddTerm(self, request: pb.AddTermRequest, call: Call) -> pb.Term:
-        term = use.add_term(self.uow(call), call.principal, request.kind, request.code, request.label)
+        values = ADD_TERM.parse(request)
+        term = use.add_term(self.uow(call), call.principal, values["kind"], values["code"], values["label"])
         return pb.Term(kind=term.kind, code=term.code, label=term.label, trust_ods=term.trust_ods or "")
-
-    def methods(self) -> dict[str, Method]:
-        return {method.name: getattr(self, method.name) for method in SERVICE.methods}
 
 
 def _affiliation_from_bytes(raw: bytes) -> Affiliation:

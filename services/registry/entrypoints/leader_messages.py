@@ -1,90 +1,35 @@
-"""Translation between the leader API's messages and the domain, and the edge's request checks."""
+"""Translation between the leader API's messages and the domain, and the fields of its requests."""
 
 from __future__ import annotations
 
-import base64
-import json
-import uuid
-from datetime import UTC, date, datetime
+from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
+from marshmallow import fields
 from plr.registry.v1 import leaders_pb2 as pb
 
-from services.common.errors import InvalidInput
+from services.common.grpc_edge import Problem, timestamp
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.profile import Availability, LeaderProfile
+from services.registry.domain.reason import reason_problem
 from services.registry.service_layer.leaders import LeaderView
 
 
-def timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+class Reason(fields.String):
+    """Why, as the caller states it: the domain's rule for a reason."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(validate=Problem(reason_problem), **kwargs)
 
 
-def since(message: object, field: str = "updated_since") -> datetime | None:
-    if not message.HasField(field):  # type: ignore[attr-defined]
-        return None
-    stamp: Timestamp = getattr(message, field)
-    try:
-        return stamp.ToDatetime(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        raise InvalidInput({field: "is not a valid time"}) from None
+class Profile(fields.Field):
+    """A ``LeaderProfile`` message as the domain's profile (whose rules the domain checks); unset is empty."""
 
+    def __init__(self, **kwargs: Any):
+        super().__init__(load_default=lambda: profile_from_message(pb.LeaderProfile()), **kwargs)
 
-def uuid_field(name: str, value: str) -> str:
-    try:
-        parsed = uuid.UUID(value)
-    except (ValueError, AttributeError):
-        raise InvalidInput({name: "must be an id as returned by this API"}) from None
-    if str(parsed) != value.lower():
-        raise InvalidInput({name: "must be an id as returned by this API"})
-    return str(parsed)
-
-
-def date_field(name: str, value: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput({name: "must be a date, YYYY-MM-DD"}) from None
-
-
-def page_size(value: int) -> int:
-    if not 0 <= value <= 500:
-        raise InvalidInput({"page_size": "must be 0 to 500"})
-    return value or 100
-
-
-def encode_cursor(updated_at: datetime, ident: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([updated_at.isoformat(), ident]).encode()).decode()
-
-
-def decode_cursor(token: str) -> tuple[datetime, str] | None:
-    if not token:
-        return None
-    try:
-        stamp, ident = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return datetime.fromisoformat(stamp), uuid_field("page_token", ident)
-    except (ValueError, TypeError, UnicodeDecodeError, InvalidInput):
-        raise InvalidInput({"page_token": "is not a page token from a previous response"}) from None
-
-
-def encode_offset(entry_id: int) -> str:
-    return base64.urlsafe_b64encode(str(entry_id).encode()).decode()
-
-
-def decode_offset(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(token.encode()).decode())
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput({"page_token": "is not a page token from a previous response"}) from None
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> LeaderProfile:
+        return profile_from_message(value)
 
 
 def profile_from_message(message: pb.LeaderProfile) -> LeaderProfile:

@@ -23,7 +23,7 @@ from services.common.errors import InvalidInput, NotFound, PreconditionFailed
 from services.common.events import CloudEvent
 from services.common.outbox import outbox_rows
 from services.common.principals import Principal
-from services.common.tenancy import ODS_CODE
+from services.common.tenancy import ODS_CODE, ODS_CODE_RULE
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.adapters.leader_imports import LeaderImportStore
 from services.registry.domain.affiliation import Affiliation
@@ -56,7 +56,7 @@ def import_leaders(
     """Imports one batch of (row number, cells) for the trust; bad rows are reported, not imported."""
     principal.require_administrator()
     if not ODS_CODE.fullmatch(trust_ods):
-        raise InvalidInput({"trust_ods": "must be 3 to 5 upper-case letters or digits"})
+        raise InvalidInput({"trust_ods": ODS_CODE_RULE})
     batch = list(rows)
     if len(batch) > MAX_ROWS_PER_BATCH:
         raise InvalidInput({"rows": f"at most {MAX_ROWS_PER_BATCH} rows per call"})

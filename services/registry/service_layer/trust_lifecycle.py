@@ -27,6 +27,7 @@ from services.registry.adapters.trust_holdings import TrustHoldings
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.leader import Leader
+from services.registry.domain.reason import check_reason
 from services.registry.domain.trust import Trust, validate_trust_identity
 from services.registry.service_layer.data_rights import erase_person
 from services.registry.service_layer.leaders import LeaderView, view_for
@@ -40,7 +41,6 @@ HoldingsFactory = Callable[[UnitOfWork], TrustHoldings]
 LeaderEraser = Callable[[UnitOfWork, Leader, datetime], None]
 
 OFFBOARDED_REASON = "trust offboarded"
-REASON_MAX = 500
 EXPORT_FORMAT = "plr.registry.trust-export.v1"
 
 
@@ -75,8 +75,7 @@ def _change(uow: UnitOfWork, ods: str, change: Callable[[Trust], None]) -> Trust
 
 def suspend_trust(uow: UnitOfWork, ods: str, reason: str = "") -> Trust:
     """The trust's keys stop working at once; its data stays. A no-op on a suspended trust."""
-    if len(reason) > REASON_MAX or not reason.isprintable():
-        raise InvalidInput({"reason": f"must be at most {REASON_MAX} printable characters"})
+    check_reason(reason)
     trust = _change(uow, ods, lambda t: t.suspend())
     log.info("trust %s suspended%s", ods, f": {reason}" if reason else "", extra={"trustods": ods})
     return trust
