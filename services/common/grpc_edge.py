@@ -53,8 +53,10 @@ class Servicer(Generic[U]):
         return self.unit_of_work(scope or call.principal.scope, call.correlation_id)
 
     def methods(self) -> dict[str, Method]:
-        """Every method of ``SERVICE``, bound; grpc_server refuses a service with one missing."""
-        return {method.name: getattr(self, method.name) for method in self.SERVICE.methods}
+        """Every method of ``SERVICE`` this servicer has, bound (grpc_server refuses, at start, a table
+        with one missing, naming it)."""
+        names = (method.name for method in self.SERVICE.methods)
+        return {name: getattr(self, name) for name in names if hasattr(self, name)}
 
 
 # --- answers ---------------------------------------------------------------------------------------

@@ -1,0 +1,202 @@
+"""Every paged listing of the registry pages through everything exactly once with the tokens it
+answers, and refuses a token it did not make (edited, or another listing's) with INVALID_ARGUMENT
+naming page_token, changing nothing."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Callable
+
+import grpc
+import pytest
+from plr.registry.v1 import development_pb2 as dpb
+from plr.registry.v1 import leaders_pb2 as lpb
+from plr.registry.v1 import registry_pb2 as pb
+
+from services.common.grpc_client import bearer
+from services.registry.tests.integration.conftest import RegistryClient
+from services.registry.tests.integration.development_support import development
+
+pytestmark = pytest.mark.integration
+
+
+def _token(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+@pytest.fixture(scope="module")
+def trust_key(registry: RegistryClient) -> str:
+    return registry.onboard("RPG").initial_key.key
+
+
+@pytest.fixture(scope="module")
+def leader_ids(registry: RegistryClient, trust_key: str) -> list[str]:
+    """Three leaders the trust registered, each confirmed (so the trust sees them)."""
+    made = []
+    for _ in range(3):
+        affiliation = registry.register(trust_key, f"page-{uuid.uuid4().hex[:10]}@example.org")
+        registry.confirm(affiliation)
+        made.append(affiliation.leader_id)
+    return made
+
+
+def _every_page(list_page: Callable[[str], tuple[list[str], str]]) -> list[str]:
+    seen: list[str] = []
+    token = ""
+    for _ in range(50):
+        items, token = list_page(token)
+        seen += items
+        if not token:
+            return seen
+    raise AssertionError("the listing never ended")
+
+
+def test_list_leaders_pages_through_every_leader_once(
+    registry: RegistryClient, trust_key: str, leader_ids: list[str]
+) -> None:
+    def page(token: str) -> tuple[list[str], str]:
+        got = registry.leaders.ListLeaders(
+            lpb.ListLeadersRequest(page_size=1, page_token=token), metadata=bearer(trust_key), timeout=10
+        )
+        return [leader.leader_id for leader in got.leaders], got.next_page_token
+
+    seen = _every_page(page)
+    assert sorted(seen) == sorted(set(seen)) and set(leader_ids) <= set(seen)
+
+
+def test_list_affiliations_pages_through_every_affiliation_once(
+    registry: RegistryClient, trust_key: str, leader_ids: list[str]
+) -> None:
+    def page(token: str) -> tuple[list[str], str]:
+        got = registry.leaders.ListAffiliations(
+            lpb.ListAffiliationsRequest(page_size=2, page_token=token), metadata=bearer(trust_key), timeout=10
+        )
+        return [a.leader_id for a in got.affiliations], got.next_page_token
+
+    seen = _every_page(page)
+    assert sorted(seen) == sorted(set(seen)) and set(leader_ids) <= set(seen)
+
+
+def test_list_audit_entries_pages_through_every_entry_once(
+    registry: RegistryClient, trust_key: str, leader_ids: list[str]
+) -> None:
+    leader_id = leader_ids[0]
+    for _ in range(3):
+        registry.leaders.GetLeader(lpb.GetLeaderRequest(leader_id=leader_id), metadata=bearer(trust_key), timeout=10)
+
+    def page(token: str) -> tuple[list[str], str]:
+        got = registry.leaders.ListAuditEntries(
+            lpb.ListAuditEntriesRequest(leader_id=leader_id, page_size=1, page_token=token),
+            metadata=registry.as_leader(leader_id),
+            timeout=10,
+        )
+        return [f"{e.method}@{e.at.ToJsonString()}" for e in got.entries], got.next_page_token
+
+    whole = registry.leaders.ListAuditEntries(
+        lpb.ListAuditEntriesRequest(leader_id=leader_id, page_size=500),
+        metadata=registry.as_leader(leader_id),
+        timeout=10,
+    )
+    assert len(whole.entries) >= 3 and not whole.next_page_token
+    assert _every_page(page) == [f"{e.method}@{e.at.ToJsonString()}" for e in whole.entries]
+
+
+def test_list_programmes_pages_through_every_programme_once(registry: RegistryClient, trust_key: str) -> None:
+    api = development(registry)
+    titles = {f"Programme {n}" for n in range(3)}
+    for title in titles:
+        api.CreateProgramme(
+            dpb.CreateProgrammeRequest(title=title, module_titles=["One"]), metadata=bearer(trust_key), timeout=10
+        )
+
+    def page(token: str) -> tuple[list[str], str]:
+        got = api.ListProgrammes(
+            dpb.ListProgrammesRequest(page_size=1, page_token=token), metadata=bearer(trust_key), timeout=10
+        )
+        return [p.programme_id for p in got.programmes], got.next_page_token
+
+    seen = _every_page(page)
+    assert len(seen) == len(set(seen)) >= len(titles)
+
+
+def _refused(call: Callable[[], object]) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as refused:
+        call()
+    return refused.value
+
+
+AN_ID = str(uuid.uuid4())
+CHANGES_TOKEN = _token(["2026-01-01T00:00:00+00:00", AN_ID])  # the shape of a leader listing's token
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        _token([-1]),  # an offset below zero (read as an entry id before: accepted)
+        _token(["12"]),
+        CHANGES_TOKEN,  # another listing's token
+    ],
+    ids=["negative-offset", "offset-as-text", "leaders-token"],
+)
+def test_an_audit_page_token_it_did_not_make_is_refused_naming_it(
+    registry: RegistryClient, leader_ids: list[str], token: str
+) -> None:
+    leader_id = leader_ids[0]
+    error = _refused(
+        lambda: registry.leaders.ListAuditEntries(
+            lpb.ListAuditEntriesRequest(leader_id=leader_id, page_token=token),
+            metadata=registry.as_leader(leader_id),
+            timeout=10,
+        )
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details() == "page_token: is not a page token from a previous response"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        base64.urlsafe_b64encode(b"not a code").decode(),  # any text was taken as the code to resume after
+        _token(["rxx"]),
+        _token(["RXX", "RYY"]),
+        CHANGES_TOKEN,
+    ],
+    ids=["any-text", "lower-case-code", "two-codes", "leaders-token"],
+)
+def test_a_trust_list_page_token_that_names_no_ods_code_is_refused_naming_it(
+    registry: RegistryClient, token: str
+) -> None:
+    error = _refused(
+        lambda: registry.stub.ListTrusts(
+            pb.ListTrustsRequest(page_token=token), metadata=registry.as_admin(), timeout=5
+        )
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details() == "page_token: is not a page token from a previous response"
+
+
+@pytest.mark.parametrize("token", [_token([1]), _token(["2026-01-01T00:00:00+00:00", "not-an-id"])])
+def test_a_leader_list_page_token_of_another_shape_is_refused_naming_it(
+    registry: RegistryClient, trust_key: str, token: str
+) -> None:
+    error = _refused(
+        lambda: registry.leaders.ListLeaders(
+            lpb.ListLeadersRequest(page_token=token), metadata=bearer(trust_key), timeout=10
+        )
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details() == "page_token: is not a page token from a previous response"
+
+
+def test_a_programme_page_token_of_another_listing_is_refused_naming_it(
+    registry: RegistryClient, trust_key: str
+) -> None:
+    error = _refused(
+        lambda: development(registry).ListProgrammes(
+            dpb.ListProgrammesRequest(page_token=CHANGES_TOKEN), metadata=bearer(trust_key), timeout=10
+        )
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details() == "page_token: is not a page token from a previous response"
