@@ -28,7 +28,7 @@ def _token(value: object) -> str:
 
 @pytest.fixture(scope="module")
 def trust_key(registry: RegistryClient) -> str:
-    return registry.onboard("RPG").initial_key.key
+    return registry.onboard("RTK").initial_key.key
 
 
 @pytest.fixture(scope="module")
