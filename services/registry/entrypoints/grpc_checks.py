@@ -21,12 +21,12 @@ from services.common.grpc_edge import (
     Servicer,
     Uuid,
     iso_date,
-    request_digest,
     timestamp,
 )
 from services.common.grpc_server import Call
 from services.common.tenancy import TenantScope
 from services.registry.domain.checks import AcceptedCheck, Check, CheckType, DbsLevel, Requirement
+from services.registry.entrypoints.leader_messages import idempotent as idempotent_request
 from services.registry.service_layer import checks as use
 from services.registry.service_layer.idempotency import Idempotent
 from services.registry.service_layer.unit_of_work import UnitOfWork
@@ -43,7 +43,6 @@ class RecordCheckSchema(RequestSchema):
     expires_on = IsoDate()
     evidence = fields.String()
     dbs_details = fields.String()
-    idempotency_key = fields.String()
 
 
 class LeaderRefSchema(RequestSchema):
@@ -134,20 +133,10 @@ class CheckApi(Servicer[UnitOfWork]):
 
     def RecordCheck(self, request: pb.RecordCheckRequest, call: Call) -> pb.Check:
         values = RECORD_CHECK.parse(request)
-        principal = call.principal
-        idempotent: Idempotent[str] = Idempotent(
-            principal.name,
-            "RecordCheck",
-            values["idempotency_key"],
-            request_digest(request),
-            principal.trust_ods,
-            None,
-            render=str.encode,
-            parse=bytes.decode,
-        )
+        idempotent: Idempotent[str] = idempotent_request(call, "RecordCheck", request, str.encode, bytes.decode)
         check = use.record_check(
             self.uow(call),
-            principal,
+            call.principal,
             values["leader_id"],
             values["check_type"],
             values["dbs_level"],

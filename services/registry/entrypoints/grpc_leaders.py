@@ -23,7 +23,6 @@ from services.common.grpc_edge import (
     parse_offset,
     parse_time,
     parse_uuid,
-    request_digest,
     timestamp,
 )
 from services.common.grpc_server import Call
@@ -48,7 +47,6 @@ class AffiliationRefSchema(RequestSchema):
 
 class RegisterLeaderSchema(RequestSchema):
     profile = Profile()
-    idempotency_key = fields.String()  # its rule is the idempotency store's (Idempotent)
 
 
 class EndAffiliationSchema(RequestSchema):
@@ -90,7 +88,6 @@ class RecordConsentSchema(RequestSchema):
     grant = fields.Boolean()
     wording_version = fields.String()
     evidence = fields.String()
-    idempotency_key = fields.String()
 
 
 class ListAuditEntriesSchema(RequestSchema):
@@ -132,19 +129,15 @@ class LeaderApi(LeaderRightsMethods):
 
     def RegisterLeader(self, request: pb.RegisterLeaderRequest, call: Call) -> pb.RegisterLeaderResponse:
         values = REGISTER_LEADER.parse(request)
-        principal = call.principal
-        idempotent: Idempotent[Affiliation] = Idempotent(
-            principal.name,
+        idempotent: Idempotent[Affiliation] = m.idempotent(
+            call,
             "RegisterLeader",
-            values["idempotency_key"],
-            request_digest(request),
-            principal.trust_ods,
-            None,
-            render=lambda a: m.affiliation_message(a).SerializeToString(),
-            parse=lambda raw: _affiliation_from_bytes(raw),
+            request,
+            lambda a: m.affiliation_message(a).SerializeToString(),
+            _affiliation_from_bytes,
         )
         affiliation = use.register_leader(
-            self.uow(call, TenantScope.platform_wide()), principal, values["profile"], idempotent=idempotent
+            self.uow(call, TenantScope.platform_wide()), call.principal, values["profile"], idempotent=idempotent
         )
         return pb.RegisterLeaderResponse(affiliation=m.affiliation_message(affiliation))
 
@@ -219,20 +212,17 @@ class LeaderApi(LeaderRightsMethods):
 
     def RecordConsent(self, request: pb.RecordConsentRequest, call: Call) -> pb.ConsentState:
         values = RECORD_CONSENT.parse(request)
-        principal = call.principal
-        idempotent: Idempotent[ConsentRecord] = Idempotent(
-            principal.name,
+        idempotent: Idempotent[ConsentRecord] = m.idempotent(
+            call,
             "RecordConsent",
-            values["idempotency_key"],
-            request_digest(request),
-            principal.trust_ods,
-            principal.leader_id,
-            render=lambda r: m.consent_message(r).SerializeToString(),
-            parse=lambda raw: _consent_from_bytes(raw),
+            request,
+            lambda r: m.consent_message(r).SerializeToString(),
+            _consent_from_bytes,
+            call.principal.leader_id,
         )
         record = use.record_consent(
             self.uow(call),
-            principal,
+            call.principal,
             values["leader_id"],
             values["purpose"],
             values["target"],

@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from google.protobuf.message import Message
 from marshmallow import fields
 from plr.registry.v1 import leaders_pb2 as pb
 
-from services.common.grpc_edge import Problem, timestamp
+from services.common.grpc_edge import Problem, request_digest, timestamp
+from services.common.grpc_server import Call
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.profile import Availability, LeaderProfile
 from services.registry.domain.reason import reason_problem
+from services.registry.service_layer.idempotency import Idempotent
 from services.registry.service_layer.leaders import LeaderView
+
+T = TypeVar("T")
+
+
+def idempotent(
+    call: Call,
+    method: str,
+    request: Message,
+    render: Callable[[T], bytes],
+    parse: Callable[[bytes], T],
+    leader_id: str | None = None,
+) -> Idempotent[T]:
+    """The idempotency of a create request: its key, bound to the caller and the request's digest."""
+    principal = call.principal
+    key: str = request.idempotency_key  # type: ignore[attr-defined]  # read here, checked by Idempotent
+    return Idempotent(
+        principal.name, method, key, request_digest(request), principal.trust_ods, leader_id, render=render, parse=parse
+    )
 
 
 class Reason(fields.String):
