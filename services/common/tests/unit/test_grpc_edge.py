@@ -344,7 +344,7 @@ def test_the_method_table_holds_every_method_of_the_service_and_grpc_server_acce
     table = servicer.methods()
     assert sorted(table) == ["Get", "Put"]
     assert table["Get"].__self__ is servicer  # type: ignore[attr-defined]
-    service_handler(PROBE_SERVICE, table, lambda metadata: Principal("trust", "RXX", "RXX"))
+    service_handler(PROBE_SERVICE, table, lambda metadata: Principal("trust", "RXX", "RXX"), service="probe")
 
 
 def test_a_servicer_missing_a_method_is_refused_at_start_naming_it() -> None:
@@ -356,4 +356,4 @@ def test_a_servicer_missing_a_method_is_refused_at_start_naming_it() -> None:
 
     table = Incomplete(lambda scope, correlation_id: None).methods()
     with pytest.raises(ValueError, match="no implementation for Put"):
-        service_handler(PROBE_SERVICE, table, lambda metadata: Principal("trust", "RXX", "RXX"))
+        service_handler(PROBE_SERVICE, table, lambda metadata: Principal("trust", "RXX", "RXX"), service="probe")
