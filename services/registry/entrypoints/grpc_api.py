@@ -18,13 +18,13 @@ from services.common.grpc_server import Call, Method
 from services.common.principals import NewApiKey
 from services.common.tenancy import TenantScope
 from services.common.validation import no_control_characters, validated
-from services.registry.adapters.trust_holdings import SqlTrustHoldings, TrustHoldings
+from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.domain import commands
 from services.registry.domain.trust import NAME_MAX, Trust, TrustKeyRecord
 from services.registry.entrypoints.leader_messages import since
 from services.registry.service_layer import handlers
 from services.registry.service_layer import trust_lifecycle as lifecycle
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
+from services.registry.service_layer.unit_of_work import UnitOfWork
 
 ODS = fields.String(
     required=True,
@@ -192,7 +192,6 @@ class RegistryApi:
                 call.principal,
                 values["ods"],
                 values["confirm_ods"],
-                holdings=_holdings,
             )
         finally:
             self._forget(values["ods"])
@@ -207,11 +206,6 @@ class RegistryApi:
         names = [m.name for m in pb.DESCRIPTOR.services_by_name["RegistryService"].methods]
         bound: dict[str, Callable[[Any, Call], Any]] = {name: getattr(self, name) for name in names}
         return bound
-
-
-def _holdings(uow: UnitOfWork) -> TrustHoldings:
-    assert isinstance(uow, SqlUnitOfWork)
-    return SqlTrustHoldings(uow.connection)
 
 
 def _encode_token(ods: str) -> str:

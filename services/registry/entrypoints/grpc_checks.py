@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from services.common.errors import InvalidInput
 from services.common.grpc_server import Call, Method
 from services.common.tenancy import TenantScope
+from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.domain.checks import (
     AcceptedCheck,
     Check,
@@ -26,7 +27,7 @@ from services.registry.domain.checks import (
 from services.registry.entrypoints import leader_messages as m
 from services.registry.service_layer import checks as use
 from services.registry.service_layer.idempotency import Idempotent
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
+from services.registry.service_layer.unit_of_work import UnitOfWork
 
 SERVICE = pb.DESCRIPTOR.services_by_name["CheckService"]
 REQUIREMENTS_MAX = 10

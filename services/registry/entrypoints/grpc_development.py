@@ -13,10 +13,11 @@ from sqlalchemy.engine import Engine
 from services.common.errors import InvalidInput
 from services.common.grpc_server import Call, Method
 from services.common.tenancy import ODS_CODE
+from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.domain.development import CheckInSeen, DevelopmentPlan, Goal, SupportAssignment
 from services.registry.entrypoints import leader_messages as m
 from services.registry.service_layer import development as use
-from services.registry.service_layer.development import DevelopmentUnitOfWork, EnrolmentView
+from services.registry.service_layer.development import EnrolmentView
 from services.registry.service_layer.leaders import new_id
 
 SERVICE = pb.DESCRIPTOR.services_by_name["DevelopmentService"]
@@ -118,8 +119,8 @@ class DevelopmentApi:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def uow(self, call: Call) -> DevelopmentUnitOfWork:
-        return DevelopmentUnitOfWork(self.engine, call.principal.scope, call.correlation_id)
+    def uow(self, call: Call) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, call.principal.scope, call.correlation_id)
 
     def CreateProgramme(self, request: pb.CreateProgrammeRequest, call: Call) -> pb.Programme:
         programme = use.create_programme(self.uow(call), call.principal, request.title, list(request.module_titles))

@@ -11,16 +11,10 @@ from sqlalchemy.engine import Engine
 
 from services.common.grpc_server import Call, Method
 from services.common.tenancy import TenantScope
-from services.registry.adapters.leader_imports import LeaderImportStore, SqlLeaderImportStore
+from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.service_layer import leader_import as use
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 SERVICE = pb.DESCRIPTOR.services_by_name["ImportService"]
-
-
-def _store(uow: UnitOfWork) -> LeaderImportStore:
-    assert isinstance(uow, SqlUnitOfWork)
-    return SqlLeaderImportStore(uow.connection)
 
 
 class ImportApi:
@@ -34,7 +28,6 @@ class ImportApi:
             call.principal,
             request.trust_ods,
             [(row.row_number, dict(row.cells)) for row in request.rows],
-            _store,
         )
         return pb.ImportLeadersResponse(
             imported=outcome.imported,

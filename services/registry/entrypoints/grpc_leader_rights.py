@@ -15,10 +15,11 @@ from sqlalchemy.engine import Engine
 from services.common.errors import InvalidInput
 from services.common.grpc_server import Call
 from services.common.tenancy import TenantScope
+from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.domain.equality import QUESTIONS
 from services.registry.entrypoints import leader_messages as m
 from services.registry.service_layer import data_rights as rights
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
+from services.registry.service_layer.unit_of_work import UnitOfWork
 
 REASON_MAX = 500
 

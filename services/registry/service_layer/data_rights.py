@@ -14,8 +14,6 @@ from typing import Any
 
 from services.common.errors import NotFound, PermissionDenied
 from services.common.principals import Principal
-from services.registry.adapters.check_repository import CheckRepository
-from services.registry.adapters.development_repository import DevelopmentStore
 from services.registry.adapters.records import AuditEntry
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.checks import AcceptedCheck, Check
@@ -33,7 +31,7 @@ from services.registry.domain.leader import Leader
 from services.registry.domain.retention import ERASURE_RETENTION, RetentionCategory
 from services.registry.service_layer.checks import check_as_seen_by, shared_view
 from services.registry.service_layer.leaders import Clock, LeaderView, utc_now, view_for, visible_leader
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
+from services.registry.service_layer.unit_of_work import UnitOfWork
 
 EXPORT_FORMAT = "plr.registry.leader-export.v1"
 ERASED_REASON = "leader erased"
@@ -146,9 +144,7 @@ def _checks_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> tu
     """(checks, acceptances) as ListChecks shows them: a trust its own verified checks (DBS details
     only when staff are named) and its own acceptances; the leader and the administrator every
     trust's, as shared (no evidence, DBS details or staff names)."""
-    store: CheckRepository | None = getattr(uow, "checks", None)
-    if store is None:  # a unit of work without check records holds none
-        return [], []
+    store = uow.checks
     if principal.kind == "trust":
         trust = principal.require_trust()
         return [check_as_seen_by(principal, c) for c in store.of_leader(leader_id, trust)], store.acceptances(
@@ -159,11 +155,9 @@ def _checks_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> tu
     ]
 
 
-def _development_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> DevelopmentSeen | None:
+def _development_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> DevelopmentSeen:
     """Read in the caller's scope: row-level security keeps a trust to its own rows."""
-    if not isinstance(uow, SqlUnitOfWork):  # support and development rows live in SQL only
-        return None
-    store = DevelopmentStore(uow.connection)
+    store = uow.development
     enrolments = store.enrolments_of(leader_id)
     assignments = store.assignments_of(leader_id)
     by_trust = {a.trust_ods: a for a in assignments}
@@ -424,9 +418,8 @@ def erase_person(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
         uow.equality.erase(leader.leader_id)
         uow.leaders.remove_consent_evidence(leader.leader_id)
         uow.idempotency.forget_consent_answers(leader.leader_id, staff_evidence)
-        if isinstance(uow, SqlUnitOfWork):  # support and development rows, check-in notes included
-            DevelopmentStore(uow.connection).erase_leader(leader.leader_id)
-            uow.checks.erase_leader(leader.leader_id)  # evidence and DBS content of checks
+        uow.development.erase_leader(leader.leader_id)  # support and development, check-in notes included
+        uow.checks.erase_leader(leader.leader_id)  # evidence and DBS content of checks
     uow.leaders.delete_published_events(leader.leader_id)
 
 

@@ -23,7 +23,6 @@ from typing import Any
 
 from services.common.errors import InvalidInput, NotFound
 from services.common.principals import Principal
-from services.registry.adapters.trust_holdings import TrustHoldings
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.leader import Leader
@@ -35,7 +34,6 @@ from services.registry.service_layer.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-HoldingsFactory = Callable[[UnitOfWork], TrustHoldings]
 # erases one leader inside the open unit of work (the leader is loaded, locked and tracked)
 LeaderEraser = Callable[[UnitOfWork, Leader, datetime], None]
 
@@ -110,7 +108,6 @@ def offboard_trust(
     actor: Principal,
     ods: str,
     confirm_ods: str,
-    holdings: HoldingsFactory,
     erase_leader: LeaderEraser = erase_leader_record,
     clock: Clock = utc_now,
 ) -> OffboardingResult:
@@ -124,7 +121,7 @@ def offboard_trust(
     with uow:
         trust = _require(uow, ods)
         expected = trust.version
-        found = holdings(uow)
+        found = uow.trust_holdings
         affiliations = [a for a in (uow.affiliations.get(i) for i in found.affiliation_ids(ods)) if a is not None]
         leaders: dict[str, Leader] = {}
         for affiliation in affiliations:
