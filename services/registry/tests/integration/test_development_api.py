@@ -7,6 +7,8 @@ import logging
 import grpc
 import pytest
 import sqlalchemy as sa
+from plr.registry.v1 import checks_pb2 as cpb
+from plr.registry.v1 import checks_pb2_grpc
 from plr.registry.v1 import development_pb2 as dpb
 
 from services.common.db import scoped_transaction
@@ -209,3 +211,25 @@ def test_erasing_the_leader_erases_their_check_ins_and_training(registry: Regist
             sa.text("SELECT count(*) FROM check_ins WHERE notes = 'Canary-Erase-9090'")
         ).scalar_one()
         assert left == 0 and completed_training(connection, trusts.leader_id) == []
+
+
+def test_another_trust_sees_a_completed_programme_in_the_shared_record(registry: RegistryClient) -> None:
+    world = Trusts(registry, "RDS", "RDT", "a note")
+    api = development(registry)
+    for module, on in zip(world.programme.modules, ("2026-10-01", "2026-11-03"), strict=True):
+        api.CompleteTraining(
+            dpb.CompleteTrainingRequest(
+                enrolment_id=world.enrolment.enrolment_id, module_id=module.module_id, completed_on=on
+            ),
+            metadata=bearer(world.a_key),
+            timeout=10,
+        )
+    registry.consent(world.leader_id, "share_record_with_trust", world.b_ods)
+    record = checks_pb2_grpc.CheckServiceStub(registry.channel).GetSharedRecord(
+        cpb.GetSharedRecordRequest(leader_id=world.leader_id), metadata=bearer(world.b_key), timeout=10
+    )
+    assert [(t.programme, t.module, t.completed_on, t.trust_ods) for t in record.training] == [
+        ("Patient leadership", "Listening", "2026-10-01", "RDS"),
+        ("Patient leadership", "Chairing", "2026-11-03", "RDS"),
+        ("Patient leadership", "", "2026-11-03", "RDS"),
+    ]

@@ -256,9 +256,7 @@ def test_the_export_holds_what_the_trust_could_see_and_nothing_more() -> None:
     pending = leader(uow, 3, ("RXX", "pending"))
     other = leader(uow, 4, ("RYY", "active"))
 
-    document = json.loads(
-        lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", clock=clock).export_document
-    )
+    document = json.loads(lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", clock=clock).export_document)
 
     assert document["format"] == "plr.registry.trust-export.v1"
     assert document["trust"]["ods"] == "RXX" and document["trust"]["status"] == "active"
