@@ -214,7 +214,7 @@ def test_erasing_the_leader_erases_their_check_ins_and_training(registry: Regist
 
 
 def test_another_trust_sees_a_completed_programme_in_the_shared_record(registry: RegistryClient) -> None:
-    world = Trusts(registry, "RDS", "RDT", "a note")
+    world = Trusts(registry, "RDP", "RDQ", "a note")
     api = development(registry)
     for module, on in zip(world.programme.modules, ("2026-10-01", "2026-11-03"), strict=True):
         api.CompleteTraining(
@@ -229,7 +229,7 @@ def test_another_trust_sees_a_completed_programme_in_the_shared_record(registry:
         cpb.GetSharedRecordRequest(leader_id=world.leader_id), metadata=bearer(world.b_key), timeout=10
     )
     assert [(t.programme, t.module, t.completed_on, t.trust_ods) for t in record.training] == [
-        ("Patient leadership", "Listening", "2026-10-01", "RDS"),
-        ("Patient leadership", "Chairing", "2026-11-03", "RDS"),
-        ("Patient leadership", "", "2026-11-03", "RDS"),
+        ("Patient leadership", "Listening", "2026-10-01", "RDP"),
+        ("Patient leadership", "Chairing", "2026-11-03", "RDP"),
+        ("Patient leadership", "", "2026-11-03", "RDP"),
     ]

@@ -8,16 +8,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.common.errors import InvalidInput, NotFound, PreconditionFailed
+from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.events import default_registry
-from services.common.principals import ADMINISTRATOR
+from services.common.principals import ADMINISTRATOR, Principal
+from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import LeaderProfile
 from services.registry.domain.taxonomy import Term
 from services.registry.domain.trust import Trust
-from services.registry.service_layer import trust_lifecycle as lifecycle
+from services.registry.service_layer import trusts as lifecycle
 from services.registry.service_layer.unit_of_work import UnitOfWork
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 
@@ -85,21 +86,21 @@ def leader(
 def test_suspending_emits_trust_suspended_once_and_keeps_the_keys() -> None:
     uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
-    trust = lifecycle.suspend_trust(uow, "RXX", "contract paused")
+    trust = lifecycle.suspend_trust(commands.SuspendTrust("RXX", "contract paused"), uow, ADMINISTRATOR)
     assert trust.status == "suspended" and trust.version == 3
     assert [e.type for e in uow.outbox] == ["plr.registry.trust.suspended.v1"]
     assert uow.outbox[0].data == {"ods": "RXX"} and uow.outbox[0].aggregate_version == 3
     assert all(k.valid for k in uow.trusts.rows["RXX"].keys)
-    again = lifecycle.suspend_trust(uow, "RXX")
+    again = lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, ADMINISTRATOR)
     assert again.version == 3 and len(uow.outbox) == 1 and uow.committed == 1
 
 
 def test_resuming_emits_trust_resumed_and_resuming_an_active_trust_changes_nothing() -> None:
     uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
-    assert lifecycle.resume_trust(uow, "RXX").version == 2 and uow.outbox == []
-    lifecycle.suspend_trust(uow, "RXX")
-    trust = lifecycle.resume_trust(uow, "RXX")
+    assert lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, ADMINISTRATOR).version == 2 and uow.outbox == []
+    lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, ADMINISTRATOR)
+    trust = lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, ADMINISTRATOR)
     assert trust.status == "active" and trust.version == 4
     assert [e.type for e in uow.outbox] == ["plr.registry.trust.suspended.v1", "plr.registry.trust.resumed.v1"]
 
@@ -107,9 +108,9 @@ def test_resuming_emits_trust_resumed_and_resuming_an_active_trust_changes_nothi
 def test_lifecycle_events_validate_against_their_published_schemas() -> None:
     uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
-    lifecycle.suspend_trust(uow, "RXX")
-    lifecycle.resume_trust(uow, "RXX")
-    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", clock=clock)
+    lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, ADMINISTRATOR)
+    lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, ADMINISTRATOR)
+    lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
     registry = default_registry()
     for event in uow.outbox:
         registry.validate(event.to_dict())
@@ -118,8 +119,8 @@ def test_lifecycle_events_validate_against_their_published_schemas() -> None:
 @pytest.mark.parametrize("ods", ["", "rxx", "RX", "RXXXXX"])
 def test_a_bad_code_is_invalid_input_naming_ods(ods: str) -> None:
     for change in (
-        lambda: lifecycle.suspend_trust(FakeUnitOfWork(), ods),
-        lambda: lifecycle.resume_trust(FakeUnitOfWork(), ods),
+        lambda: lifecycle.suspend_trust(commands.SuspendTrust(ods), FakeUnitOfWork(), ADMINISTRATOR),
+        lambda: lifecycle.resume_trust(commands.ResumeTrust(ods), FakeUnitOfWork(), ADMINISTRATOR),
     ):
         with pytest.raises(InvalidInput) as refused:
             change()
@@ -131,26 +132,43 @@ def test_a_bad_reason_is_invalid_input_naming_reason() -> None:
     onboarded(uow, "RXX")
     for reason in ("x" * 501, "bad\x00reason"):
         with pytest.raises(InvalidInput) as refused:
-            lifecycle.suspend_trust(uow, "RXX", reason)
+            lifecycle.suspend_trust(commands.SuspendTrust("RXX", reason), uow, ADMINISTRATOR)
         assert set(refused.value.fields) == {"reason"}
     assert uow.trusts.rows["RXX"].status == "active"
 
 
+def test_only_the_administrator_changes_a_trust_s_lifecycle() -> None:
+    uow = FakeUnitOfWork()
+    onboarded(uow, "RXX")
+    for caller in (Principal("trust", "RXX", "RXX"), Principal("service", "internal")):
+        for change in (
+            lambda by=caller: lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, by),
+            lambda by=caller: lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, by),
+            lambda by=caller: lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, by, clock=clock),
+        ):
+            with pytest.raises(PermissionDenied):
+                change()
+    assert uow.trusts.rows["RXX"].status == "active" and uow.outbox == [] and uow.audit.entries == []
+
+
 def test_an_unknown_trust_is_not_found() -> None:
     with pytest.raises(NotFound):
-        lifecycle.suspend_trust(FakeUnitOfWork(), "RZZ")
+        lifecycle.suspend_trust(commands.SuspendTrust("RZZ"), FakeUnitOfWork(), ADMINISTRATOR)
     with pytest.raises(NotFound):
-        lifecycle.offboard_trust(FakeUnitOfWork(), ADMINISTRATOR, "RZZ", "RZZ")
+        lifecycle.offboard_trust(commands.OffboardTrust("RZZ", "RZZ"), FakeUnitOfWork(), ADMINISTRATOR)
 
 
 def test_an_offboarded_trust_can_be_neither_resumed_nor_suspended() -> None:
     uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
-    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", clock=clock)
+    lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
     before = len(uow.outbox)
-    for change in (lifecycle.resume_trust, lifecycle.suspend_trust):
+    for change in (
+        lambda: lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, ADMINISTRATOR),
+        lambda: lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, ADMINISTRATOR),
+    ):
         with pytest.raises(PreconditionFailed, match="offboarded"):
-            change(uow, "RXX")
+            change()
     assert uow.trusts.rows["RXX"].status == "offboarded" and len(uow.outbox) == before
 
 
@@ -162,7 +180,7 @@ def test_offboarding_needs_the_code_stated_twice() -> None:
     onboarded(uow, "RXX")
     for confirm in ("", "RYY", "rxx"):
         with pytest.raises(InvalidInput) as refused:
-            lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", confirm)
+            lifecycle.offboard_trust(commands.OffboardTrust("RXX", confirm), uow, ADMINISTRATOR)
         assert set(refused.value.fields) == {"confirm_ods"}
     assert uow.trusts.rows["RXX"].status == "active" and uow.outbox == [] and uow.committed == 0
 
@@ -179,7 +197,7 @@ def test_offboarding_ends_every_affiliation_and_erases_only_whom_no_other_trust_
     ended_here = leader(uow, 6, ("RXX", "ended"))
     not_ours = leader(uow, 7, ("RYY", "active"))
 
-    result = lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", clock=clock)
+    result = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
 
     assert (result.leaders_erased, result.affiliations_ended) == (2, 5)
     erased = {i for i, row in uow.leaders.rows.items() if row.erased_at is not None}
@@ -216,7 +234,7 @@ def test_offboarding_emits_endings_erasures_revocations_and_offboarded_through_t
     only_here = leader(uow, 1, ("RXX", "active"))
     shared = leader(uow, 2, ("RXX", "active"), ("RYY", "active"))
 
-    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", clock=clock)
+    lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
 
     types = [e.type for e in uow.outbox]
     assert types.count("plr.registry.trust.key_revoked.v1") == 2
@@ -256,7 +274,9 @@ def test_the_export_holds_what_the_trust_could_see_and_nothing_more() -> None:
     pending = leader(uow, 3, ("RXX", "pending"))
     other = leader(uow, 4, ("RYY", "active"))
 
-    document = json.loads(lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", clock=clock).export_document)
+    document = json.loads(
+        lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock).export_document
+    )
 
     assert document["format"] == "plr.registry.trust-export.v1"
     assert document["trust"]["ods"] == "RXX" and document["trust"]["status"] == "active"
@@ -301,7 +321,7 @@ def test_offboarding_removes_the_trusts_terms_and_idempotency_keys_only() -> Non
     ]
     for n, trust in enumerate(("RXX", "RYY", "RXX")):
         uow.idempotency.claim(f"key {trust}", "RecordCheck", str(n), "digest", trust, None)
-    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", clock=clock)
+    lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
     assert [t.code for t in uow.taxonomy.terms] == ["chairing", "ryy_only"]
     assert [trust for _, trust, _, _ in uow.idempotency.keys.values()] == ["RYY"]
 
@@ -310,11 +330,11 @@ def test_offboarding_a_suspended_trust_works_and_offboarding_again_changes_nothi
     uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
     leader(uow, 1, ("RXX", "active"))
-    lifecycle.suspend_trust(uow, "RXX")
-    first = lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", clock=clock)
+    lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, ADMINISTRATOR)
+    first = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
     assert first.trust.status == "offboarded" and (first.leaders_erased, first.affiliations_ended) == (1, 1)
     events = len(uow.outbox)
-    again = lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", clock=clock)
+    again = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
     assert again.trust.version == first.trust.version and (again.leaders_erased, again.affiliations_ended) == (0, 0)
     assert len(uow.outbox) == events
     assert json.loads(again.export_document)["leaders"] == []
@@ -330,5 +350,7 @@ def test_the_erasure_step_can_be_replaced_by_the_full_one() -> None:
         called.append(found.leader_id)
         lifecycle.erase_leader_record(uow, found, now)
 
-    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", erase_leader=full_erasure, clock=clock)
+    lifecycle.offboard_trust(
+        commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, erase_leader=full_erasure, clock=clock
+    )
     assert called == [only_here.leader_id]
