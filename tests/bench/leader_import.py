@@ -46,8 +46,7 @@ from services.common.grpc_client import bearer
 from services.common.outbox import outbox_rows
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
-from services.registry.adapters.event_mapping import to_cloudevent
-from services.registry.adapters.leader_imports import (
+from services.registry.adapters.bulk import (
     AFFILIATION_COLUMNS,
     CONSENT_COLUMNS,
     LEADER_COLUMNS,
@@ -57,6 +56,7 @@ from services.registry.adapters.leader_imports import (
     consent_rows,
     leader_rows,
 )
+from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.adapters.tables import affiliations, consent_records, import_fingerprints, leaders
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose

@@ -1,14 +1,15 @@
 """Support and development rows to domain objects and back, with optimistic concurrency on version.
 
 The tables are declared here, beside the only code that reads them (migration 0004 creates them).
-``completed_training`` is the read the portable record uses.
+``DevelopmentRepository`` is what the use cases may ask; enrolments and support assignments record
+events, so the repository keeps in ``seen`` those it loaded or added, for the unit of work.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import abc
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -89,6 +90,9 @@ development_plans = sa.Table(
 )
 
 
+_Seen = TypeVar("_Seen", Enrolment, SupportAssignment)
+
+
 def _stale(what: str) -> PreconditionFailed:
     return PreconditionFailed(f"the {what} was changed by someone else meanwhile; read it again")
 
@@ -137,11 +141,101 @@ def _plan(row: Any) -> DevelopmentPlan:
     return DevelopmentPlan(row.leader_id, row.trust_ods, goals, row.version, row.updated_at)
 
 
-class DevelopmentStore:
+class DevelopmentRepository(abc.ABC):
     """Every read runs in the unit of work's scope: row-level security limits it to the caller's trust
     (or the leader's own rows)."""
 
+    def __init__(self) -> None:
+        self.seen: list[Enrolment | SupportAssignment] = []
+
+    def _saw(self, found: _Seen | None) -> _Seen | None:
+        if found is not None:
+            self.seen.append(found)
+        return found
+
+    def enrolment(self, enrolment_id: str, *, lock: bool = False) -> Enrolment | None:
+        return self._saw(self._get_enrolment(enrolment_id, lock))
+
+    def enrolment_in(self, programme_id: str, leader_id: str) -> Enrolment | None:
+        return self._saw(self._get_enrolment_in(programme_id, leader_id))
+
+    def add_enrolment(self, enrolment: Enrolment) -> None:
+        self._add_enrolment(enrolment)
+        self.seen.append(enrolment)
+
+    def assignment(self, trust_ods: str, leader_id: str, *, lock: bool = False) -> SupportAssignment | None:
+        return self._saw(self._get_assignment(trust_ods, leader_id, lock))
+
+    def save_assignment(self, assignment: SupportAssignment, expected_version: int) -> None:
+        """Expected version 0 adds the assignment."""
+        self._save_assignment(assignment, expected_version)
+        if expected_version == 0:
+            self.seen.append(assignment)
+
+    @abc.abstractmethod
+    def _get_enrolment(self, enrolment_id: str, lock: bool) -> Enrolment | None: ...
+
+    @abc.abstractmethod
+    def _get_enrolment_in(self, programme_id: str, leader_id: str) -> Enrolment | None: ...
+
+    @abc.abstractmethod
+    def _add_enrolment(self, enrolment: Enrolment) -> None: ...
+
+    @abc.abstractmethod
+    def _get_assignment(self, trust_ods: str, leader_id: str, lock: bool) -> SupportAssignment | None: ...
+
+    @abc.abstractmethod
+    def _save_assignment(self, assignment: SupportAssignment, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def add_programme(self, programme: Programme) -> None: ...
+
+    @abc.abstractmethod
+    def programme(self, programme_id: str, *, lock: bool = False) -> Programme | None: ...
+
+    @abc.abstractmethod
+    def programmes_by_id(self, ids: set[str]) -> dict[str, Programme]: ...
+
+    @abc.abstractmethod
+    def save_programme(self, programme: Programme, expected_version: int, now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    def list_programmes(self, offset: int, limit: int) -> list[Programme]: ...
+
+    @abc.abstractmethod
+    def enrolments_of(self, leader_id: str) -> list[Enrolment]: ...
+
+    @abc.abstractmethod
+    def save_enrolment(self, enrolment: Enrolment, expected_version: int, now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    def assignments_of(self, leader_id: str) -> list[SupportAssignment]: ...
+
+    @abc.abstractmethod
+    def add_check_in(self, check_in: CheckIn) -> None: ...
+
+    @abc.abstractmethod
+    def check_ins_of(self, leader_id: str) -> list[CheckIn]: ...
+
+    @abc.abstractmethod
+    def plan(self, leader_id: str, trust_ods: str, *, lock: bool = False) -> DevelopmentPlan:
+        """The plan, or an empty one (version 0) if none was ever written."""
+
+    @abc.abstractmethod
+    def plans_of(self, leader_id: str) -> list[DevelopmentPlan]:
+        """The leader's plans that were ever written, by trust (the scope decides which trusts')."""
+
+    @abc.abstractmethod
+    def save_plan(self, plan: DevelopmentPlan, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def erase_leader(self, leader_id: str) -> None:
+        """Everything held here about a leader (check-in notes included) goes; run in the platform scope."""
+
+
+class SqlDevelopmentRepository(DevelopmentRepository):
     def __init__(self, connection: Connection):
+        super().__init__()
         self.connection = connection
 
     # programmes
@@ -189,7 +283,7 @@ class DevelopmentStore:
 
     # enrolments
 
-    def add_enrolment(self, enrolment: Enrolment) -> None:
+    def _add_enrolment(self, enrolment: Enrolment) -> None:
         self.connection.execute(
             enrolments.insert().values(
                 enrolment_id=enrolment.enrolment_id,
@@ -204,12 +298,12 @@ class DevelopmentStore:
             )
         )
 
-    def enrolment(self, enrolment_id: str, *, lock: bool = False) -> Enrolment | None:
+    def _get_enrolment(self, enrolment_id: str, lock: bool) -> Enrolment | None:
         query = sa.select(enrolments).where(enrolments.c.enrolment_id == enrolment_id)
         row = self.connection.execute(query.with_for_update() if lock else query).one_or_none()
         return None if row is None else _enrolment(row)
 
-    def enrolment_in(self, programme_id: str, leader_id: str) -> Enrolment | None:
+    def _get_enrolment_in(self, programme_id: str, leader_id: str) -> Enrolment | None:
         query = sa.select(enrolments).where(
             enrolments.c.programme_id == programme_id, enrolments.c.leader_id == leader_id
         )
@@ -236,7 +330,7 @@ class DevelopmentStore:
 
     # facilitators and check-ins
 
-    def assignment(self, trust_ods: str, leader_id: str, *, lock: bool = False) -> SupportAssignment | None:
+    def _get_assignment(self, trust_ods: str, leader_id: str, lock: bool) -> SupportAssignment | None:
         query = sa.select(support_assignments).where(
             support_assignments.c.trust_ods == trust_ods, support_assignments.c.leader_id == leader_id
         )
@@ -247,7 +341,7 @@ class DevelopmentStore:
         query = sa.select(support_assignments).where(support_assignments.c.leader_id == leader_id)
         return [_assignment(row) for row in self.connection.execute(query.order_by(support_assignments.c.trust_ods))]
 
-    def save_assignment(self, assignment: SupportAssignment, expected_version: int) -> None:
+    def _save_assignment(self, assignment: SupportAssignment, expected_version: int) -> None:
         values = {
             "facilitator": assignment.facilitator,
             "buddy_leader_id": assignment.buddy_leader_id,
@@ -308,7 +402,6 @@ class DevelopmentStore:
         return DevelopmentPlan.empty(leader_id, trust_ods) if row is None else _plan(row)
 
     def plans_of(self, leader_id: str) -> list[DevelopmentPlan]:
-        """The leader's plans that were ever written, by trust (the scope decides which trusts')."""
         query = (
             sa.select(development_plans)
             .where(development_plans.c.leader_id == leader_id)
@@ -350,7 +443,6 @@ class DevelopmentStore:
     # erasure
 
     def erase_leader(self, leader_id: str) -> None:
-        """Everything held here about a leader (check-in notes included) goes; run in the platform scope."""
         for table in (check_ins, development_plans, support_assignments, enrolments):
             self.connection.execute(table.delete().where(table.c.leader_id == leader_id))
         self.connection.execute(
@@ -358,50 +450,3 @@ class DevelopmentStore:
             .where(support_assignments.c.buddy_leader_id == leader_id)
             .values(buddy_leader_id=None)
         )
-
-
-# --- the portable record's read -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CompletedTraining:
-    """One completed module, or one completed programme (``module_id`` None)."""
-
-    trust_ods: str
-    programme_id: str
-    programme_title: str
-    module_id: str | None
-    module_title: str | None
-    completed_on: date
-
-
-def completed_training(connection: Connection, leader_id: str) -> list[CompletedTraining]:
-    """A leader's completed training, oldest first: each completed programme and each completed
-    module, with the trust that ran it. Reads in the connection's scope (the platform scope, the
-    leader's own, or a trust's: row-level security decides which trusts' training shows)."""
-    rows = connection.execute(
-        sa.select(
-            enrolments.c.trust_ods,
-            enrolments.c.programme_id,
-            enrolments.c.completed_modules,
-            enrolments.c.completed_on,
-            programmes.c.title,
-            programmes.c.modules,
-        )
-        .join(programmes, programmes.c.programme_id == enrolments.c.programme_id)
-        .where(enrolments.c.leader_id == leader_id)
-    )
-    found: list[CompletedTraining] = []
-    for row in rows:
-        titles = {m["module_id"]: m["title"] for m in row.modules}
-        for module_id, on in row.completed_modules.items():
-            found.append(
-                CompletedTraining(
-                    row.trust_ods, row.programme_id, row.title, module_id, titles.get(module_id), date.fromisoformat(on)
-                )
-            )
-        if row.completed_on is not None:
-            found.append(CompletedTraining(row.trust_ods, row.programme_id, row.title, None, None, row.completed_on))
-    return sorted(
-        found, key=lambda t: (t.completed_on, t.trust_ods, t.programme_id, t.module_id is None, t.module_id or "")
-    )

@@ -12,6 +12,16 @@ from sqlalchemy.engine import Connection
 
 from services.common.errors import PreconditionFailed
 from services.common.platform_tables import outbox
+from services.registry.adapters.bulk import (
+    AFFILIATION_COLUMNS,
+    CONSENT_COLUMNS,
+    LEADER_COLUMNS,
+    LEADER_TEMPLATE,
+    affiliation_rows,
+    consent_rows,
+    leader_rows,
+    write_rows,
+)
 from services.registry.adapters.tables import affiliations, consent_records, leaders
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
@@ -35,11 +45,19 @@ class LeaderRepository(abc.ABC):
         self._add(leader)
         self.seen.append(leader)
 
+    def add_many(self, new: list[Leader]) -> None:
+        """New leaders (and their consents) in bulk: set-based, for an import."""
+        self._add_many(new)
+        self.seen.extend(new)
+
     @abc.abstractmethod
     def _get(self, leader_id: str, lock: bool) -> Leader | None: ...
 
     @abc.abstractmethod
     def _add(self, leader: Leader) -> None: ...
+
+    @abc.abstractmethod
+    def _add_many(self, new: list[Leader]) -> None: ...
 
     @abc.abstractmethod
     def find_by_email_key(self, email_key: str) -> str | None: ...
@@ -88,6 +106,14 @@ class AffiliationRepository(abc.ABC):
     def add(self, affiliation: Affiliation) -> None:
         self._add(affiliation)
         self.seen.append(affiliation)
+
+    def add_many(self, new: list[Affiliation]) -> None:
+        """New affiliations in bulk: set-based, for an import."""
+        self._add_many(new)
+        self.seen.extend(new)
+
+    @abc.abstractmethod
+    def _add_many(self, new: list[Affiliation]) -> None: ...
 
     @abc.abstractmethod
     def _get(self, affiliation_id: str) -> Affiliation | None: ...
@@ -215,10 +241,10 @@ class SqlLeaderRepository(LeaderRepository):
                 found[row.leader_id].append(consent_from_row(row))
         return found
 
-    def get_with_affiliation(self, leader_id: str, trust_ods: str) -> tuple[Leader | None, Any | None]:
-        """The leader, their consents and the trust's affiliation with them in one query (a read
-        without lock): (leader or None, the affiliation's row or None). Row-level security applies to
-        each table of the join as it does to each in a query of its own."""
+    def get_with_affiliation(self, leader_id: str, trust_ods: str) -> tuple[Leader | None, Affiliation | None]:
+        """The leader, their consents and the trust's affiliation with them in one query (a read: the
+        affiliation is not seen by the affiliation repository). Row-level security applies to each
+        table of the join as it does to each in a query of its own."""
         rows = self.connection.execute(_LEADER_WITH_AFFILIATION, {"leader_id": leader_id, "trust_ods": trust_ods}).all()
         if not rows:
             return None, None
@@ -226,7 +252,7 @@ class SqlLeaderRepository(LeaderRepository):
         consents = [consent_from_row(_Prefixed(r, "c_")) for r in rows if r.c_record_id is not None]
         leader = self._from_row(first, consents)
         self.seen.append(leader)
-        return leader, (_Prefixed(first, "a_") if first.a_affiliation_id is not None else None)
+        return leader, (affiliation_from_row(_Prefixed(first, "a_")) if first.a_affiliation_id is not None else None)
 
     def _get(self, leader_id: str, lock: bool) -> Leader | None:
         query = sa.select(leaders).where(leaders.c.leader_id == leader_id)
@@ -252,6 +278,11 @@ class SqlLeaderRepository(LeaderRepository):
         )
         self._stored_consents[leader.leader_id] = 0
         self._save_consents(leader)
+
+    def _add_many(self, new: list[Leader]) -> None:
+        write_rows(self.connection, "leaders", LEADER_COLUMNS, leader_rows(new), LEADER_TEMPLATE)
+        write_rows(self.connection, "consent_records", CONSENT_COLUMNS, consent_rows(new))
+        self._stored_consents.update((leader.leader_id, len(leader.consents)) for leader in new)
 
     def find_by_email_key(self, email_key: str) -> str | None:
         found = self.connection.execute(sa.select(leaders.c.leader_id).where(leaders.c.email_key == email_key)).first()
@@ -374,12 +405,6 @@ class SqlAffiliationRepository(AffiliationRepository):
         super().__init__()
         self.connection = connection
 
-    def found(self, row: Any) -> Affiliation:
-        """An affiliation read by another query (SqlLeaderRepository.get_with_affiliation), now seen."""
-        affiliation = affiliation_from_row(row)
-        self.seen.append(affiliation)
-        return affiliation
-
     def _get(self, affiliation_id: str) -> Affiliation | None:
         row = self.connection.execute(
             sa.select(affiliations).where(affiliations.c.affiliation_id == affiliation_id)
@@ -407,6 +432,9 @@ class SqlAffiliationRepository(AffiliationRepository):
                 updated_at=affiliation.updated_at,
             )
         )
+
+    def _add_many(self, new: list[Affiliation]) -> None:
+        write_rows(self.connection, "affiliations", AFFILIATION_COLUMNS, affiliation_rows(new))
 
     def save(self, affiliation: Affiliation, expected_version: int) -> None:
         changed = self.connection.execute(

@@ -1,7 +1,10 @@
-"""Smaller stores of the registry: the access audit, the taxonomy, equality answers, idempotency keys."""
+"""Smaller stores of the registry: the access audit, the taxonomy, equality answers, idempotency keys.
+
+Each is an interface (what the use cases may ask of it) and its SQL implementation."""
 
 from __future__ import annotations
 
+import abc
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,9 +30,77 @@ class AuditEntry:
     fields: tuple[str, ...]
 
 
-class AuditLog:
+class AuditLog(abc.ABC):
     """Append-only: who read which fields of which leader, never the values."""
 
+    @abc.abstractmethod
+    def record(
+        self,
+        principal_kind: str,
+        principal: str,
+        trust_ods: str | None,
+        method: str,
+        reads: Mapping[str, tuple[str, ...]],
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def list(
+        self, leader_id: str, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
+    ) -> list[tuple[int, AuditEntry]]:
+        """(entry id, entry) of the leader's entries, of one trust's principals or (None) of all."""
+
+
+class Taxonomy(abc.ABC):
+    @abc.abstractmethod
+    def exists(self, kind: str, code: str) -> bool: ...
+
+    @abc.abstractmethod
+    def list(self, kind: str | None) -> list[Term]: ...
+
+    @abc.abstractmethod
+    def add(self, term: Term) -> bool: ...
+
+    @abc.abstractmethod
+    def remove_trust_terms(self, trust_ods: str) -> int: ...
+
+
+class EqualityStore(abc.ABC):
+    @abc.abstractmethod
+    def submit(self, leader_id: str, answers: Mapping[str, str], now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    def answers_of(self, leader_id: str) -> dict[str, str] | None: ...
+
+    @abc.abstractmethod
+    def for_trust_report(self, trust_ods: str) -> list[dict[str, str]]:
+        """The answers of leaders actively affiliated with the trust: only the aggregate report calls this,
+        in the platform scope, and it returns no leader ids."""
+
+    @abc.abstractmethod
+    def erase(self, leader_id: str) -> None: ...
+
+
+class IdempotencyKeys(abc.ABC):
+    """The first result of a create, kept under the caller's key: the same key and request answer it
+    again; the same key with another request is refused."""
+
+    @abc.abstractmethod
+    def claim(
+        self, principal: str, method: str, key: str, digest: str, trust_ods: str | None, leader_id: str | None
+    ) -> bytes | None:
+        """None when the key is new (claimed now, in this transaction); the stored response otherwise."""
+
+    @abc.abstractmethod
+    def complete(self, principal: str, method: str, key: str, response: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
+        """Erasure: deletes the stored answers of RecordConsent about the leader (they repeat the
+        evidence text). The leader's own calls carry their id; a trust's carry no leader id, so they
+        are found by the trust and the evidence text its staff gave."""
+
+
+class SqlAuditLog(AuditLog):
     def __init__(self, connection: Connection):
         self.connection = connection
 
@@ -74,7 +145,7 @@ class AuditLog:
         ]
 
 
-class Taxonomy:
+class SqlTaxonomy(Taxonomy):
     def __init__(self, connection: Connection):
         self.connection = connection
         self._known: set[tuple[str, str]] | None = None
@@ -105,7 +176,7 @@ class Taxonomy:
         return int(self.connection.execute(terms.delete().where(terms.c.trust_ods == trust_ods)).rowcount)
 
 
-class EqualityStore:
+class SqlEqualityStore(EqualityStore):
     def __init__(self, connection: Connection):
         self.connection = connection
 
@@ -142,10 +213,7 @@ def request_digest(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
-class IdempotencyKeys:
-    """The first result of a create, kept under the caller's key: the same key and request answer it
-    again; the same key with another request is refused."""
-
+class SqlIdempotencyKeys(IdempotencyKeys):
     def __init__(self, connection: Connection):
         self.connection = connection
 

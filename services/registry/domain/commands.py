@@ -20,3 +20,20 @@ class IssueTrustKey:
 class RevokeTrustKey:
     ods: str
     key_id: str
+
+
+@dataclass(frozen=True)
+class SuspendTrust:
+    ods: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ResumeTrust:
+    ods: str
+
+
+@dataclass(frozen=True)
+class OffboardTrust:
+    ods: str
+    confirm_ods: str

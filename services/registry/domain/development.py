@@ -159,6 +159,36 @@ class Enrolment:
         )
 
 
+@dataclass(frozen=True)
+class CompletedTraining:
+    """One completed module, or one completed programme (``module_id`` None, ``module`` empty): part of
+    the leader's portable record."""
+
+    trust_ods: str
+    programme_id: str
+    programme: str
+    module_id: str | None
+    module: str
+    completed_on: date
+
+
+def completed_training(enrolments: list[Enrolment], programmes: dict[str, Programme]) -> list[CompletedTraining]:
+    """Each completed programme and each completed module of the enrolments, oldest first."""
+    found: list[CompletedTraining] = []
+    for e in enrolments:
+        programme = programmes.get(e.programme_id)
+        title = programme.title if programme else ""
+        titles = {m.module_id: m.title for m in programme.modules} if programme else {}
+        for module_id, on in e.completed_modules.items():
+            module = titles.get(module_id, "")
+            found.append(CompletedTraining(e.trust_ods, e.programme_id, title, module_id, module, on))
+        if e.completed_on is not None:
+            found.append(CompletedTraining(e.trust_ods, e.programme_id, title, None, "", e.completed_on))
+    return sorted(
+        found, key=lambda t: (t.completed_on, t.trust_ods, t.programme_id, t.module_id is None, t.module_id or "")
+    )
+
+
 # --- facilitator and check-ins ------------------------------------------------------------------
 
 

@@ -12,13 +12,12 @@ from services.common.authentication import KEY_CACHE_TTL_S, Authenticator
 from services.common.db import make_engine
 from services.common.grpc_server import ApiServer, service_handler
 from services.common.settings import Settings
+from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.entrypoints.grpc_api import RegistryApi
 from services.registry.entrypoints.grpc_checks import CheckApi
 from services.registry.entrypoints.grpc_development import DevelopmentApi
 from services.registry.entrypoints.grpc_imports import ImportApi
 from services.registry.entrypoints.grpc_leaders import LeaderApi
-from services.registry.service_layer.development import DevelopmentUnitOfWork
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork
 
 SERVICE = "registry"
 
@@ -35,7 +34,6 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     # keys at once (RegistryApi), so a short cache is safe here
     authenticator = Authenticator(engine, settings.admin_token, settings.service_token, key_cache_ttl_s=KEY_CACHE_TTL_S)
     unit_of_work = partial(SqlUnitOfWork, engine)
-    development_uow = partial(DevelopmentUnitOfWork, engine)
     registry = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"]
     leaders = leaders_pb2.DESCRIPTOR.services_by_name["LeaderService"]
     imports = imports_pb2.DESCRIPTOR.services_by_name["ImportService"]
@@ -49,7 +47,7 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
             handler(registry, RegistryApi(unit_of_work, authenticator).methods()),
             handler(leaders, LeaderApi(unit_of_work).methods()),
             handler(imports, ImportApi(unit_of_work).methods()),
-            handler(development, DevelopmentApi(development_uow).methods()),
+            handler(development, DevelopmentApi(unit_of_work).methods()),
             handler(checks, CheckApi(unit_of_work).methods()),
         ],
         max_workers=settings.pool_size,  # one thread per pooled connection

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-import marshmallow
-from marshmallow import fields, validate, validates_schema
+from marshmallow import fields, validate
 from plr.registry.v1 import registry_pb2 as pb
 
 from services.common.authentication import Authenticator
@@ -28,13 +26,11 @@ from services.common.grpc_server import Call
 from services.common.principals import NewApiKey
 from services.common.tenancy import TenantScope
 from services.common.validation import no_control_characters
-from services.registry.adapters.trust_holdings import SqlTrustHoldings, TrustHoldings
 from services.registry.domain import commands
 from services.registry.domain.reason import reason_problem
 from services.registry.domain.trust import NAME_MAX, Trust, TrustKeyRecord
-from services.registry.service_layer import handlers
-from services.registry.service_layer import trust_lifecycle as lifecycle
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
+from services.registry.service_layer import trusts
+from services.registry.service_layer.unit_of_work import UnitOfWork
 
 
 class CreateTrustSchema(RequestSchema):
@@ -68,14 +64,8 @@ class SuspendSchema(RequestSchema):
 
 class OffboardSchema(RequestSchema):
     ods = OdsCode()
+    # that it equals ods is the use case's rule, checked after it has decided who may offboard
     confirm_ods = fields.String()
-
-    @validates_schema
-    def _stated_twice(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("confirm_ods") != data.get("ods"):
-            raise marshmallow.ValidationError(
-                "must equal ods: offboarding erases data, so state the code twice", "confirm_ods"
-            )
 
 
 class ListTrustsSchema(RequestSchema):
@@ -136,9 +126,9 @@ class RegistryApi(Servicer[UnitOfWork]):
             self.authenticator.forget(ods)
 
     def CreateTrust(self, request: pb.CreateTrustRequest, call: Call) -> pb.CreateTrustResponse:
-        call.principal.require_administrator()
         values = CREATE_TRUST.parse(request)
-        result = handlers.onboard_trust(commands.OnboardTrust(values["ods"], values["name"]), self.uow(call))
+        command = commands.OnboardTrust(values["ods"], values["name"])
+        result = trusts.onboard_trust(command, self.uow(call), call.principal)
         response = pb.CreateTrustResponse(trust=trust_message(result.trust), created=result.created)
         if result.initial_key is not None:
             response.initial_key.CopyFrom(new_key_message(result.initial_key, result.issued_at))
@@ -146,62 +136,52 @@ class RegistryApi(Servicer[UnitOfWork]):
 
     def GetTrust(self, request: pb.GetTrustRequest, call: Call) -> pb.Trust:
         ods = _own_or_named(request, call)
-        call.principal.require_trust_access(ods)
-        return trust_message(handlers.get_trust(ods, self.uow(call)))
+        return trust_message(trusts.get_trust(ods, self.uow(call), call.principal))
 
     def ListTrusts(self, request: pb.ListTrustsRequest, call: Call) -> pb.ListTrustsResponse:
-        call.principal.require_administrator()
         values = LIST_TRUSTS.parse(request)
         size = page_size(values)
         after = values["page_token"][0] if values["page_token"] else ""
-        trusts = handlers.list_trusts(self.uow(call), after, size + 1, values["updated_since"])
-        token = encode_page_token(trusts[size - 1].ods) if len(trusts) > size else ""
-        return pb.ListTrustsResponse(trusts=[trust_message(t) for t in trusts[:size]], next_page_token=token)
+        found = trusts.list_trusts(self.uow(call), call.principal, after, size + 1, values["updated_since"])
+        token = encode_page_token(found[size - 1].ods) if len(found) > size else ""
+        return pb.ListTrustsResponse(trusts=[trust_message(t) for t in found[:size]], next_page_token=token)
 
     def IssueTrustKey(self, request: pb.IssueTrustKeyRequest, call: Call) -> pb.IssueTrustKeyResponse:
-        call.principal.require_administrator()
         ods = TRUST_REF.parse(request)["ods"]
-        key, issued_at = handlers.issue_trust_key(commands.IssueTrustKey(ods), self.uow(call))
+        key, issued_at = trusts.issue_trust_key(commands.IssueTrustKey(ods), self.uow(call), call.principal)
         return pb.IssueTrustKeyResponse(key=new_key_message(key, issued_at))
 
     def RevokeTrustKey(self, request: pb.RevokeTrustKeyRequest, call: Call) -> pb.RevokeTrustKeyResponse:
-        call.principal.require_administrator()
         values = REVOKE_KEY.parse(request)
+        command = commands.RevokeTrustKey(values["ods"], values["key_id"])
         try:
-            key = handlers.revoke_trust_key(commands.RevokeTrustKey(values["ods"], values["key_id"]), self.uow(call))
+            key = trusts.revoke_trust_key(command, self.uow(call), call.principal)
         finally:
             self._forget(values["ods"], values["key_id"])
         return pb.RevokeTrustKeyResponse(key=key_message(key))
 
     def ListTrustKeys(self, request: pb.ListTrustKeysRequest, call: Call) -> pb.ListTrustKeysResponse:
         ods = _own_or_named(request, call)
-        call.principal.require_trust_access(ods)
-        return pb.ListTrustKeysResponse(keys=[key_message(k) for k in handlers.list_trust_keys(ods, self.uow(call))])
+        found = trusts.list_trust_keys(ods, self.uow(call), call.principal)
+        return pb.ListTrustKeysResponse(keys=[key_message(k) for k in found])
 
     def SuspendTrust(self, request: pb.SuspendTrustRequest, call: Call) -> pb.Trust:
-        call.principal.require_administrator()
         values = SUSPEND.parse(request)
+        command = commands.SuspendTrust(values["ods"], values["reason"])
         try:
-            return trust_message(lifecycle.suspend_trust(self.uow(call), values["ods"], values["reason"]))
+            return trust_message(trusts.suspend_trust(command, self.uow(call), call.principal))
         finally:
             self._forget(values["ods"])
 
     def ResumeTrust(self, request: pb.ResumeTrustRequest, call: Call) -> pb.Trust:
-        call.principal.require_administrator()
         ods = TRUST_REF.parse(request)["ods"]
-        return trust_message(lifecycle.resume_trust(self.uow(call), ods))
+        return trust_message(trusts.resume_trust(commands.ResumeTrust(ods), self.uow(call), call.principal))
 
     def OffboardTrust(self, request: pb.OffboardTrustRequest, call: Call) -> pb.OffboardTrustResponse:
-        call.principal.require_administrator()
         values = OFFBOARD.parse(request)
+        command = commands.OffboardTrust(values["ods"], values["confirm_ods"])
         try:
-            result = lifecycle.offboard_trust(
-                self.uow(call, TenantScope.platform_wide()),
-                call.principal,
-                values["ods"],
-                values["confirm_ods"],
-                holdings=_holdings,
-            )
+            result = trusts.offboard_trust(command, self.uow(call, TenantScope.platform_wide()), call.principal)
         finally:
             self._forget(values["ods"])
         return pb.OffboardTrustResponse(
@@ -210,8 +190,3 @@ class RegistryApi(Servicer[UnitOfWork]):
             leaders_erased=result.leaders_erased,
             affiliations_ended=result.affiliations_ended,
         )
-
-
-def _holdings(uow: UnitOfWork) -> TrustHoldings:
-    assert isinstance(uow, SqlUnitOfWork)
-    return SqlTrustHoldings(uow.connection)

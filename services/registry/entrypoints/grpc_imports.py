@@ -14,9 +14,8 @@ from plr.registry.v1 import imports_pb2 as pb
 from services.common.grpc_edge import OdsCode, RequestSchema, Servicer
 from services.common.grpc_server import Call
 from services.common.tenancy import TenantScope
-from services.registry.adapters.leader_imports import LeaderImportStore, SqlLeaderImportStore
 from services.registry.service_layer import leader_import as use
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
+from services.registry.service_layer.unit_of_work import UnitOfWork
 
 
 class Rows(fields.Field):
@@ -36,11 +35,6 @@ class ImportLeadersSchema(RequestSchema):
 IMPORT_LEADERS = ImportLeadersSchema()
 
 
-def _store(uow: UnitOfWork) -> LeaderImportStore:
-    assert isinstance(uow, SqlUnitOfWork)
-    return SqlLeaderImportStore(uow.connection)
-
-
 class ImportApi(Servicer[UnitOfWork]):
     SERVICE = pb.DESCRIPTOR.services_by_name["ImportService"]
 
@@ -48,7 +42,7 @@ class ImportApi(Servicer[UnitOfWork]):
         call.principal.require_administrator()
         values = IMPORT_LEADERS.parse(request)
         outcome = use.import_leaders(
-            self.uow(call, TenantScope.platform_wide()), call.principal, values["trust_ods"], values["rows"], _store
+            self.uow(call, TenantScope.platform_wide()), call.principal, values["trust_ods"], values["rows"]
         )
         return pb.ImportLeadersResponse(
             imported=outcome.imported,

@@ -11,9 +11,9 @@ from sqlalchemy.engine import Engine
 from services.common.projection_worker import run_service_worker
 from services.common.settings import Settings
 from services.common.tenancy import TenantScope
+from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.service_layer.checks import scan_check_expiry
 from services.registry.service_layer.leaders import resume_due_leaders
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork
 
 # a notice is owed per day; hourly runs send it early in the day, and the first run at start-up
 # catches up whatever fell due while the worker was down

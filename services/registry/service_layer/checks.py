@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Protocol
 
 from services.common.errors import NotFound, PermissionDenied
 from services.common.principals import Principal
@@ -29,6 +28,7 @@ from services.registry.domain.checks import (
     placement_blockers,
 )
 from services.registry.domain.consent import Purpose, is_granted
+from services.registry.domain.development import CompletedTraining, completed_training
 from services.registry.domain.leader import Leader
 from services.registry.service_layer.idempotency import Idempotent, once
 from services.registry.service_layer.leaders import Clock, IdFactory, new_id, utc_now, visible_leader
@@ -38,32 +38,11 @@ SCAN_BATCH = 200
 
 
 @dataclass(frozen=True)
-class CompletedTraining:
-    programme: str
-    module: str
-    completed_on: date
-    trust_ods: str
-
-
-class TrainingCompletions(Protocol):
-    """What the portable record needs of the training records (support and development)."""
-
-    def completed_by(self, leader_id: str) -> list[CompletedTraining]: ...
-
-
-@dataclass(frozen=True)
 class SharedRecord:
     leader_id: str
     checks: tuple[Check, ...]  # as shared: no evidence, DBS details or staff names
     training: tuple[CompletedTraining, ...]
     placements: tuple[object, ...]  # filled by recruitment once placements exist
-
-
-def completed_training(uow: UnitOfWork, leader_id: str) -> list[CompletedTraining]:
-    """The leader's completed training, if the unit of work holds training records (a
-    ``training_completions`` store with ``completed_by(leader_id)``); none otherwise."""
-    source: TrainingCompletions | None = getattr(uow, "training_completions", None)
-    return [] if source is None else list(source.completed_by(leader_id))
 
 
 def check_as_seen_by(principal: Principal, check: Check) -> Check:
@@ -161,21 +140,22 @@ def _sharing_leader(uow: UnitOfWork, trust: str, leader_id: str) -> Leader:
     return leader
 
 
-def get_shared_record(
-    uow: UnitOfWork,
-    principal: Principal,
-    leader_id: str,
-    training: Callable[[UnitOfWork, str], list[CompletedTraining]] = completed_training,
-) -> SharedRecord:
+def get_shared_record(uow: UnitOfWork, principal: Principal, leader_id: str) -> SharedRecord:
     """The portable record as the trust it is shared with sees it. ``uow`` is platform-scoped."""
     trust = principal.require_trust()
     with uow:
         _sharing_leader(uow, trust, leader_id)
         shared = tuple(shared_view(c) for c in uow.checks.of_leader(leader_id, None))
-        record = SharedRecord(leader_id, shared, tuple(training(uow, leader_id)), ())
+        record = SharedRecord(leader_id, shared, tuple(_completed_training(uow, leader_id)), ())
         _audit(uow, principal, "GetSharedRecord", leader_id, ("shared_record",))
         uow.commit()
     return record
+
+
+def _completed_training(uow: UnitOfWork, leader_id: str) -> list[CompletedTraining]:
+    """Every trust's completed training of the leader (the unit of work is platform-scoped)."""
+    enrolments = uow.development.enrolments_of(leader_id)
+    return completed_training(enrolments, uow.development.programmes_by_id({e.programme_id for e in enrolments}))
 
 
 def accept_check(

@@ -8,38 +8,26 @@ the leader's own export. They never reach an event, a log line, a trust's read o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from services.common.errors import NotFound, PermissionDenied
 from services.common.principals import Principal
-from services.registry.adapters.check_repository import CheckRepository
-from services.registry.adapters.development_repository import DevelopmentStore
-from services.registry.adapters.records import AuditEntry
-from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.checks import AcceptedCheck, Check
-from services.registry.domain.consent import ConsentRecord, concerns_trust, current_state
+from services.registry.domain.consent import ConsentRecord, concerns_trust
 from services.registry.domain.development import (
-    CheckInSeen,
-    DevelopmentPlan,
-    Enrolment,
-    Programme,
-    SupportAssignment,
     check_in_as_seen,
 )
 from services.registry.domain.equality import Characteristic, report, validate_answers
 from services.registry.domain.leader import Leader
 from services.registry.domain.retention import ERASURE_RETENTION, RetentionCategory
 from services.registry.service_layer.checks import check_as_seen_by, shared_view
-from services.registry.service_layer.leaders import Clock, LeaderView, utc_now, view_for, visible_leader
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork
+from services.registry.service_layer.export import EXPORT_AUDIT_LIMIT, DevelopmentSeen, leader_export
+from services.registry.service_layer.leaders import Clock, utc_now, view_for, visible_leader
+from services.registry.service_layer.unit_of_work import UnitOfWork
 
-EXPORT_FORMAT = "plr.registry.leader-export.v1"
 ERASED_REASON = "leader erased"
-# an export answers in one gRPC message (4 MB): past this many, the access audit pages through
-# ListAuditEntries, and the export says so
-EXPORT_AUDIT_LIMIT = 5000
 
 
 # --- equality monitoring ------------------------------------------------------------------------
@@ -112,7 +100,7 @@ def export_leader_data(uow: UnitOfWork, principal: Principal, leader_id: str, cl
         equality = uow.equality.answers_of(leader_id) if principal.kind == "leader" else None
         checks, accepted = _checks_seen_by(uow, principal, leader_id)
         development = _development_seen_by(uow, principal, leader_id)
-        document = export_document(
+        document = leader_export(
             principal, view, affiliations, consents, entries, equality, now, checks, accepted, development
         )
         fields = (*view.fields_shown, "status", "affiliations", "consents", "access_audit", "checks")
@@ -131,24 +119,11 @@ def export_leader_data(uow: UnitOfWork, principal: Principal, leader_id: str, cl
     return document
 
 
-@dataclass(frozen=True)
-class DevelopmentSeen:
-    """The leader's support and development rows as the export's caller may see them."""
-
-    enrolments: list[Enrolment]
-    programmes: dict[str, Programme]
-    assignments: list[SupportAssignment]
-    check_ins: list[CheckInSeen]
-    plans: list[DevelopmentPlan]
-
-
 def _checks_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> tuple[list[Check], list[AcceptedCheck]]:
     """(checks, acceptances) as ListChecks shows them: a trust its own verified checks (DBS details
     only when staff are named) and its own acceptances; the leader and the administrator every
     trust's, as shared (no evidence, DBS details or staff names)."""
-    store: CheckRepository | None = getattr(uow, "checks", None)
-    if store is None:  # a unit of work without check records holds none
-        return [], []
+    store = uow.checks
     if principal.kind == "trust":
         trust = principal.require_trust()
         return [check_as_seen_by(principal, c) for c in store.of_leader(leader_id, trust)], store.acceptances(
@@ -159,11 +134,9 @@ def _checks_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> tu
     ]
 
 
-def _development_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> DevelopmentSeen | None:
+def _development_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> DevelopmentSeen:
     """Read in the caller's scope: row-level security keeps a trust to its own rows."""
-    if not isinstance(uow, SqlUnitOfWork):  # support and development rows live in SQL only
-        return None
-    store = DevelopmentStore(uow.connection)
+    store = uow.development
     enrolments = store.enrolments_of(leader_id)
     assignments = store.assignments_of(leader_id)
     by_trust = {a.trust_ods: a for a in assignments}
@@ -183,206 +156,6 @@ def _as_seen_by(trust: str, record: ConsentRecord) -> ConsentRecord:
     if record.recorded_by_kind == "staff" and record.recorder_trust != trust:
         return replace(record, recorded_by="", recorder_trust=None, evidence="")
     return record
-
-
-def export_document(
-    principal: Principal,
-    view: LeaderView,
-    affiliations: list[Affiliation],
-    consents: list[ConsentRecord],
-    audit_entries: list[AuditEntry],
-    equality: Mapping[str, str] | None,
-    now: datetime,
-    checks: list[Check] | None = None,
-    accepted: list[AcceptedCheck] | None = None,
-    development: DevelopmentSeen | None = None,
-) -> dict[str, Any]:
-    leader = view.leader
-    shown_entries = audit_entries[:EXPORT_AUDIT_LIMIT]
-    document: dict[str, Any] = {
-        "format": EXPORT_FORMAT,
-        "exported_at": _iso(now),
-        "exported_to": {"principal_kind": principal.kind, "trust_ods": principal.trust_ods},
-        "leader": {
-            "leader_id": leader.leader_id,
-            "version": leader.version,
-            "status": leader.status,
-            "paused_until": _iso(leader.paused_until),
-            "created_at": _iso(leader.created_at),
-            "updated_at": _iso(leader.updated_at),
-            "contactable": view.contactable,
-            "profile": _plain(asdict(view.profile)),
-        },
-        "affiliations": [_affiliation(a) for a in sorted(affiliations, key=lambda a: (a.trust_ods, a.affiliation_id))],
-        "consents": {
-            "current": [_consent(r, principal) for r in current_state(consents).values()],
-            "history": [_consent(r, principal) for r in consents],
-        },
-        "access_audit": {
-            "entries": [_audit_entry(e) for e in shown_entries],
-            "complete": len(audit_entries) <= EXPORT_AUDIT_LIMIT,
-            **(
-                {}
-                if len(audit_entries) <= EXPORT_AUDIT_LIMIT
-                else {"more": f"the first {EXPORT_AUDIT_LIMIT} entries; ListAuditEntries pages through all"}
-            ),
-        },
-    }
-    # the verifying trust's own staff detail; what the others see of a check has none of it
-    own_checks = principal.kind == "trust"
-    document["checks"] = {
-        "verified": [_check(c, own_checks) for c in checks or []],
-        "accepted": [_accepted_check(a, own_checks) for a in accepted or []],
-    }
-    if development is not None:
-        document["support_and_development"] = _development(development)
-    if principal.kind == "leader":
-        document["equality_monitoring"] = dict(equality) if equality else {}
-    return document
-
-
-def _iso(value: datetime | date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _affiliation(affiliation: Affiliation) -> dict[str, Any]:
-    return {
-        "affiliation_id": affiliation.affiliation_id,
-        "trust_ods": affiliation.trust_ods,
-        "status": affiliation.status,
-        "version": affiliation.version,
-        "created_at": _iso(affiliation.created_at),
-        "confirmed_at": _iso(affiliation.confirmed_at),
-        "ended_at": _iso(affiliation.ended_at),
-        "end_reason": affiliation.end_reason,
-    }
-
-
-def _consent(record: ConsentRecord, principal: Principal) -> dict[str, Any]:
-    made = {
-        "purpose": record.purpose.value,
-        "target": record.target,
-        "granted": record.granted,
-        "wording_version": record.wording_version,
-        "recorded_by_kind": record.recorded_by_kind,
-        "recorded_by": record.recorded_by,
-        "evidence": record.evidence,
-        "recorded_at": _iso(record.recorded_at),
-    }
-    if principal.kind != "trust":
-        made["recorder_trust"] = record.recorder_trust
-    return made
-
-
-def _check(check: Check, own: bool) -> dict[str, Any]:
-    made: dict[str, Any] = {
-        "check_id": check.check_id,
-        "check_type": check.check_type.value,
-        "dbs_level": check.dbs_level.value if check.dbs_level else None,
-        "verifying_trust": check.trust_ods,
-        "verified_at": _iso(check.verified_at),
-        "issued_on": _iso(check.issued_on),
-        "expires_on": _iso(check.expires_on),
-        "expiring_noticed_at": _iso(check.expiring_noticed_at),
-        "expired_noticed_at": _iso(check.expired_noticed_at),
-    }
-    if own:
-        made["verified_by"] = check.verified_by
-        made["evidence"] = check.evidence
-        if check.dbs_details:  # only when the trust's call named its staff, as ListChecks
-            made["dbs_details"] = check.dbs_details
-    return made
-
-
-def _accepted_check(accepted: AcceptedCheck, own: bool) -> dict[str, Any]:
-    made: dict[str, Any] = {
-        "acceptance_id": accepted.acceptance_id,
-        "check_id": accepted.check_id,
-        "check_type": accepted.check_type.value,
-        "dbs_level": accepted.dbs_level.value if accepted.dbs_level else None,
-        "verifying_trust": accepted.verifying_trust,
-        "verified_at": _iso(accepted.verified_at),
-        "issued_on": _iso(accepted.issued_on),
-        "expires_on": _iso(accepted.expires_on),
-        "accepting_trust": accepted.accepting_trust,
-        "accepted_at": _iso(accepted.accepted_at),
-    }
-    if own:
-        made["accepted_by"] = accepted.accepted_by
-    return made
-
-
-def _development(seen: DevelopmentSeen) -> dict[str, Any]:
-    def enrolment(e: Enrolment) -> dict[str, Any]:
-        programme = seen.programmes.get(e.programme_id)
-        titles = {m.module_id: m.title for m in programme.modules} if programme else {}
-        return {
-            "enrolment_id": e.enrolment_id,
-            "trust_ods": e.trust_ods,
-            "programme_id": e.programme_id,
-            "programme_title": programme.title if programme else "",
-            "enrolled_at": _iso(e.enrolled_at),
-            "completed_on": _iso(e.completed_on),
-            "completed_modules": [
-                {"module_id": module_id, "module_title": titles.get(module_id, ""), "completed_on": _iso(on)}
-                for module_id, on in sorted(e.completed_modules.items(), key=lambda item: (item[1], item[0]))
-            ],
-        }
-
-    return {
-        "enrolments": [enrolment(e) for e in seen.enrolments],
-        "support_assignments": [
-            {
-                "trust_ods": a.trust_ods,
-                "facilitator": a.facilitator,
-                "buddy_leader_id": a.buddy_leader_id,
-                "assigned_at": _iso(a.assigned_at),
-            }
-            for a in seen.assignments
-        ],
-        "check_ins": [
-            {
-                "check_in_id": s.check_in.check_in_id,
-                "trust_ods": s.check_in.trust_ods,
-                "held_on": _iso(s.check_in.held_on),
-                "recorded_at": _iso(s.check_in.recorded_at),
-                "notes_withheld": s.notes_withheld,
-                **({} if s.notes is None else {"notes": s.notes}),
-            }
-            for s in seen.check_ins
-        ],
-        "development_plans": [
-            {
-                "trust_ods": p.trust_ods,
-                "version": p.version,
-                "updated_at": _iso(p.updated_at),
-                "goals": [
-                    {"goal_id": g.goal_id, "title": g.title, "status": g.status, "target_date": _iso(g.target_date)}
-                    for g in p.goals
-                ],
-            }
-            for p in seen.plans
-        ],
-    }
-
-
-def _audit_entry(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "at": _iso(entry.at),
-        "principal_kind": entry.principal_kind,
-        "principal": entry.principal,
-        "trust_ods": entry.trust_ods,
-        "method": entry.method,
-        "fields": list(entry.fields),
-    }
 
 
 # --- erasure --------------------------------------------------------------------------------------
@@ -424,9 +197,8 @@ def erase_person(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
         uow.equality.erase(leader.leader_id)
         uow.leaders.remove_consent_evidence(leader.leader_id)
         uow.idempotency.forget_consent_answers(leader.leader_id, staff_evidence)
-        if isinstance(uow, SqlUnitOfWork):  # support and development rows, check-in notes included
-            DevelopmentStore(uow.connection).erase_leader(leader.leader_id)
-            uow.checks.erase_leader(leader.leader_id)  # evidence and DBS content of checks
+        uow.development.erase_leader(leader.leader_id)  # support and development, check-in notes included
+        uow.checks.erase_leader(leader.leader_id)  # evidence and DBS content of checks
     uow.leaders.delete_published_events(leader.leader_id)
 
 

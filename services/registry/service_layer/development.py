@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from types import TracebackType
-
-from sqlalchemy.engine import Engine
 
 from services.common.errors import InvalidInput, NotFound, PermissionDenied
 from services.common.principals import Principal
-from services.common.tenancy import TenantScope
-from services.registry.adapters.development_repository import DevelopmentStore
 from services.registry.domain.development import (
     CheckIn,
     CheckInSeen,
@@ -29,24 +24,7 @@ from services.registry.domain.development import (
     check_in_as_seen,
 )
 from services.registry.service_layer.leaders import Clock, IdFactory, new_id, utc_now, visible_leader
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork
-
-
-class DevelopmentUnitOfWork(SqlUnitOfWork):
-    """The registry's unit of work with the support and development store."""
-
-    development: DevelopmentStore
-
-    def __init__(self, engine: Engine, scope: TenantScope, correlation_id: str | None = None):
-        super().__init__(engine, scope, correlation_id)
-
-    def __enter__(self) -> DevelopmentUnitOfWork:
-        super().__enter__()
-        self.development = DevelopmentStore(self.connection)
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        super().__exit__(kind, error, tb)
+from services.registry.service_layer.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -55,7 +33,7 @@ class EnrolmentView:
     programme_title: str
 
 
-def _affiliated_leader(uow: DevelopmentUnitOfWork, principal: Principal, leader_id: str) -> None:
+def _affiliated_leader(uow: UnitOfWork, principal: Principal, leader_id: str) -> None:
     """NOT_FOUND unless the caller may act on this leader (a trust: through an active affiliation)."""
     visible_leader(uow, principal, leader_id)
 
@@ -76,7 +54,7 @@ def _trust_of(principal: Principal, named: str) -> str:
 
 
 def create_programme(
-    uow: DevelopmentUnitOfWork,
+    uow: UnitOfWork,
     principal: Principal,
     title: str,
     module_titles: list[str],
@@ -92,7 +70,7 @@ def create_programme(
 
 
 def add_module(
-    uow: DevelopmentUnitOfWork,
+    uow: UnitOfWork,
     principal: Principal,
     programme_id: str,
     title: str,
@@ -111,7 +89,7 @@ def add_module(
     return programme
 
 
-def list_programmes(uow: DevelopmentUnitOfWork, principal: Principal, offset: int, limit: int) -> list[Programme]:
+def list_programmes(uow: UnitOfWork, principal: Principal, offset: int, limit: int) -> list[Programme]:
     principal.require_trust()
     with uow:
         return uow.development.list_programmes(offset, limit)
@@ -121,7 +99,7 @@ def list_programmes(uow: DevelopmentUnitOfWork, principal: Principal, offset: in
 
 
 def enrol_leader(
-    uow: DevelopmentUnitOfWork,
+    uow: UnitOfWork,
     principal: Principal,
     leader_id: str,
     programme_id: str,
@@ -138,13 +116,12 @@ def enrol_leader(
         if enrolment is None:
             enrolment = Enrolment.enrol(ids(), leader_id, programme, clock())
             uow.development.add_enrolment(enrolment)
-            uow.track(enrolment)
             uow.commit()
     return EnrolmentView(enrolment, programme.title)
 
 
 def complete_training(
-    uow: DevelopmentUnitOfWork,
+    uow: UnitOfWork,
     principal: Principal,
     enrolment_id: str,
     module_id: str | None,
@@ -165,12 +142,11 @@ def complete_training(
         enrolment.complete(programme, module_id, completed_on or now.date(), now.date())
         if enrolment.version != expected:
             uow.development.save_enrolment(enrolment, expected, now)
-            uow.track(enrolment)
             uow.commit()
     return EnrolmentView(enrolment, programme.title)
 
 
-def list_enrolments(uow: DevelopmentUnitOfWork, principal: Principal, leader_id: str) -> list[EnrolmentView]:
+def list_enrolments(uow: UnitOfWork, principal: Principal, leader_id: str) -> list[EnrolmentView]:
     with uow:
         _affiliated_leader(uow, principal, leader_id)
         found = uow.development.enrolments_of(leader_id)
@@ -182,7 +158,7 @@ def list_enrolments(uow: DevelopmentUnitOfWork, principal: Principal, leader_id:
 
 
 def assign_facilitator(
-    uow: DevelopmentUnitOfWork,
+    uow: UnitOfWork,
     principal: Principal,
     leader_id: str,
     facilitator: str,
@@ -207,13 +183,12 @@ def assign_facilitator(
         expected = assignment.version
         assignment.assign(facilitator, buddy_leader_id, now)
         uow.development.save_assignment(assignment, expected)
-        uow.track(assignment)
         uow.commit()
     return assignment
 
 
 def record_check_in(
-    uow: DevelopmentUnitOfWork,
+    uow: UnitOfWork,
     principal: Principal,
     leader_id: str,
     held_on: date | None,
@@ -234,7 +209,7 @@ def record_check_in(
 
 
 def get_support(
-    uow: DevelopmentUnitOfWork, principal: Principal, leader_id: str
+    uow: UnitOfWork, principal: Principal, leader_id: str
 ) -> tuple[list[SupportAssignment], list[CheckInSeen]]:
     if principal.kind not in ("trust", "leader"):
         raise PermissionDenied("a trust's key or the leader reads a leader's support")
@@ -263,9 +238,7 @@ def get_support(
 # --- the development plan -----------------------------------------------------------------------
 
 
-def get_development_plan(
-    uow: DevelopmentUnitOfWork, principal: Principal, leader_id: str, trust_ods: str
-) -> DevelopmentPlan:
+def get_development_plan(uow: UnitOfWork, principal: Principal, leader_id: str, trust_ods: str) -> DevelopmentPlan:
     trust = _trust_of(principal, trust_ods)
     with uow:
         _affiliated_leader(uow, principal, leader_id)
@@ -273,7 +246,7 @@ def get_development_plan(
 
 
 def update_development_plan(
-    uow: DevelopmentUnitOfWork,
+    uow: UnitOfWork,
     principal: Principal,
     leader_id: str,
     trust_ods: str,

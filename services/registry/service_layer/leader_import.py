@@ -5,9 +5,9 @@ neither duplicated nor changed), and the trust gets a PENDING affiliation that t
 declines. An imported register is the trust's claim that it works with these people, not the people's
 own word, so it does not make them active: the leader confirms, as with any registration. The domain
 objects make the events (leader.registered, leader.affiliated, and for lived experience given with
-consent evidence consent.granted and leader.updated), mapped and validated as the unit of work does
-and written to the outbox in the batch's transaction. Only the storage is set-based
-(``LeaderImportStore``: one statement per table per batch), for speed.
+consent evidence consent.granted and leader.updated), which the unit of work writes to the outbox in
+the batch's transaction, as for any other change. Only the storage is set-based (the repositories'
+``add_many`` and the ``imports`` store: one statement per table per batch), for speed.
 
 The administrator runs imports, acting for the trust named in the call: the one place where the trust
 is not the caller's own (documented in imports.proto).
@@ -20,12 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.common.errors import InvalidInput, NotFound, PreconditionFailed
-from services.common.events import CloudEvent
-from services.common.outbox import outbox_rows
 from services.common.principals import Principal
 from services.common.tenancy import ODS_CODE, ODS_CODE_RULE
-from services.registry.adapters.event_mapping import to_cloudevent
-from services.registry.adapters.leader_imports import LeaderImportStore
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
@@ -33,8 +29,6 @@ from services.registry.domain.leader_import import MAX_ROWS_PER_BATCH, ImportedR
 from services.registry.domain.profile import LeaderProfile
 from services.registry.service_layer.leaders import Clock, IdFactory, new_id, utc_now
 from services.registry.service_layer.unit_of_work import UnitOfWork
-
-StoreFactory = Callable[[UnitOfWork], LeaderImportStore]
 
 
 @dataclass
@@ -49,7 +43,6 @@ def import_leaders(
     principal: Principal,
     trust_ods: str,
     rows: Iterable[tuple[int, Mapping[str, str]]],
-    stores: StoreFactory,
     clock: Clock = utc_now,
     ids: IdFactory = new_id,
 ) -> ImportOutcome:
@@ -70,7 +63,7 @@ def import_leaders(
             raise NotFound(f"no trust {trust_ods}")
         if trust.status != "active":
             raise PreconditionFailed(f"trust {trust_ods} is {trust.status}: nothing can be imported for it")
-        store = stores(uow)
+        store = uow.imports
         known_terms = store.terms(trust_ods)
         valid = _valid_rows(batch, lambda kind, code: (kind, code) in known_terms, outcome)
         seen = store.fingerprints_seen(trust_ods, [r.fingerprint for r in valid])
@@ -93,28 +86,19 @@ def import_leaders(
                 new_affiliations.append(affiliation)
                 outcome.imported += 1
             elif affiliation.status == "ended":
+                affiliation = uow.affiliations.get(affiliation.affiliation_id)  # seen: its event goes out
+                assert affiliation is not None
                 expected = affiliation.version
                 affiliation.reopen(now)
                 uow.affiliations.save(affiliation, expected)
-                uow.track(affiliation)
                 outcome.imported += 1
             else:
                 outcome.unchanged += 1
-        store.add_leaders(new_leaders)
-        store.add_affiliations(new_affiliations)
+        uow.leaders.add_many(new_leaders)
+        uow.affiliations.add_many(new_affiliations)
         store.add_fingerprints(trust_ods, [r.fingerprint for r in fresh], now)
-        # the new aggregates' events, written set-based like their rows (the unit of work would write
-        # the same rows one statement's parameters at a time): validated, in this transaction
-        store.add_events(outbox_rows(_take_events([*new_leaders, *new_affiliations], uow.correlation_id)))
         uow.commit()
     return outcome
-
-
-def _take_events(aggregates: list[Leader | Affiliation], correlation_id: str | None) -> list[CloudEvent]:
-    taken = [to_cloudevent(e, correlation_id) for a in aggregates for e in a.pending_events]
-    for aggregate in aggregates:
-        aggregate.pending_events.clear()
-    return taken
 
 
 def _valid_rows(

@@ -23,8 +23,8 @@ from services.common.grpc_client import bearer
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
 from services.registry.adapters.tables import checks, idempotency_keys
+from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.service_layer.checks import scan_check_expiry
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork
 from services.registry.tests.integration.conftest import RegistryClient
 from tests.support.infra import PlrStack
 

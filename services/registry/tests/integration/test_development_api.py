@@ -7,20 +7,31 @@ import logging
 import grpc
 import pytest
 import sqlalchemy as sa
+from plr.registry.v1 import checks_pb2 as cpb
+from plr.registry.v1 import checks_pb2_grpc
 from plr.registry.v1 import development_pb2 as dpb
 
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
-from services.registry.adapters.development_repository import completed_training
+from services.registry.adapters.development_repository import SqlDevelopmentRepository
 from services.registry.adapters.tables import audit_log
+from services.registry.domain.development import CompletedTraining
+from services.registry.domain.development import completed_training as completions
 from services.registry.tests.integration.conftest import RegistryClient
 from services.registry.tests.integration.development_support import FACILITATOR, Trusts, as_staff, development
 from tests.support.infra import PlrStack
 
 pytestmark = pytest.mark.integration
 NOTE = "Canary-Marmalade-7731 felt unheard at the board"
+
+
+def completed_training(connection: sa.Connection, leader_id: str) -> list[CompletedTraining]:
+    """The leader's completed training as the connection's scope sees it (the portable record's read)."""
+    store = SqlDevelopmentRepository(connection)
+    enrolments = store.enrolments_of(leader_id)
+    return completions(enrolments, store.programmes_by_id({e.programme_id for e in enrolments}))
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +82,12 @@ def test_completing_every_module_completes_the_programme_and_emits_training_comp
         record = completed_training(connection, trusts.leader_id)
     assert [t for t, _ in rows].count("plr.registry.training.completed.v1") == 3
     assert "plr.registry.development.enrolled.v1" in {t for t, _ in rows}
-    assert [(r.module_title, r.completed_on.isoformat()) for r in record] == [
+    assert [(r.module, r.completed_on.isoformat()) for r in record] == [
         ("Listening", "2026-10-01"),
         ("Chairing", "2026-11-03"),
-        (None, "2026-11-03"),
+        ("", "2026-11-03"),
     ]
-    assert {r.trust_ods for r in record} == {"RDA"} and record[-1].programme_title == "Patient leadership"
+    assert {r.trust_ods for r in record} == {"RDA"} and record[-1].programme == "Patient leadership"
     with scoped_transaction(stack.engine("registry"), TenantScope.trust("RDB")) as connection:
         assert completed_training(connection, trusts.leader_id) == []
 
@@ -200,3 +211,25 @@ def test_erasing_the_leader_erases_their_check_ins_and_training(registry: Regist
             sa.text("SELECT count(*) FROM check_ins WHERE notes = 'Canary-Erase-9090'")
         ).scalar_one()
         assert left == 0 and completed_training(connection, trusts.leader_id) == []
+
+
+def test_another_trust_sees_a_completed_programme_in_the_shared_record(registry: RegistryClient) -> None:
+    world = Trusts(registry, "RDP", "RDQ", "a note")
+    api = development(registry)
+    for module, on in zip(world.programme.modules, ("2026-10-01", "2026-11-03"), strict=True):
+        api.CompleteTraining(
+            dpb.CompleteTrainingRequest(
+                enrolment_id=world.enrolment.enrolment_id, module_id=module.module_id, completed_on=on
+            ),
+            metadata=bearer(world.a_key),
+            timeout=10,
+        )
+    registry.consent(world.leader_id, "share_record_with_trust", world.b_ods)
+    record = checks_pb2_grpc.CheckServiceStub(registry.channel).GetSharedRecord(
+        cpb.GetSharedRecordRequest(leader_id=world.leader_id), metadata=bearer(world.b_key), timeout=10
+    )
+    assert [(t.programme, t.module, t.completed_on, t.trust_ods) for t in record.training] == [
+        ("Patient leadership", "Listening", "2026-10-01", "RDP"),
+        ("Patient leadership", "Chairing", "2026-11-03", "RDP"),
+        ("Patient leadership", "", "2026-11-03", "RDP"),
+    ]

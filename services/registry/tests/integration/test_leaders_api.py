@@ -312,8 +312,8 @@ def test_a_paused_leader_is_resumed_on_their_return_date_once(
 ) -> None:
     from datetime import UTC, datetime
 
+    from services.registry.adapters.unit_of_work import SqlUnitOfWork
     from services.registry.service_layer.leaders import resume_due_leaders
-    from services.registry.service_layer.unit_of_work import SqlUnitOfWork
 
     affiliation = registry.register(keys["RLX"], email())
     registry.confirm(affiliation)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from services.common.tenancy import TenantScope
-from services.registry.service_layer.unit_of_work import SqlUnitOfWork
+from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from tests.support.infra import PlrStack
 
 SCOPE = sa.text("SELECT current_setting('plr.trust', true), current_setting('plr.platform', true)")

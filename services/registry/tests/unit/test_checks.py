@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from services.common.errors import InvalidInput, PreconditionFailed
 from services.common.events import default_registry
-from services.registry.adapters.check_repository import CheckRepository
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.domain.checks import (
-    AcceptedCheck,
     Check,
     CheckType,
     DbsLevel,
@@ -25,7 +22,7 @@ from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import LeaderProfile
 from services.registry.service_layer.checks import scan_check_expiry
-from services.registry.tests.unit.fakes import FakeUnitOfWork
+from services.registry.tests.unit.fakes import FakeChecks, FakeUnitOfWork
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
 TODAY = NOW.date()
@@ -51,57 +48,6 @@ def dbs(
     )
     values.update(kw)
     return Check.verify(**values)  # type: ignore[arg-type]
-
-
-class InMemoryChecks(CheckRepository):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, Check] = {}
-        self.accepted: list[AcceptedCheck] = []
-
-    def _get(self, check_id: str, lock: bool) -> Check | None:
-        found = self.rows.get(check_id)
-        return copy.deepcopy(found) if found else None
-
-    def _add(self, check: Check) -> None:
-        self.rows[check.check_id] = copy.deepcopy(check)
-
-    def _notices_due(self, today: date, limit: int) -> list[Check]:
-        due = [c for c in self.rows.values() if c.due_threshold(today) is not None]
-        return [copy.deepcopy(c) for c in sorted(due, key=lambda c: (c.expires_on, c.check_id))[:limit]]
-
-    def save(self, check: Check, expected_version: int) -> None:
-        if self.rows[check.check_id].version != expected_version:
-            raise PreconditionFailed("changed concurrently")
-        stored = copy.deepcopy(check)
-        stored.pending_events = []
-        self.rows[check.check_id] = stored
-
-    def of_leader(self, leader_id: str, verifying_trust: str | None) -> list[Check]:
-        return [c for c in self.rows.values() if verifying_trust in (None, c.trust_ods)]
-
-    def add_acceptance(self, accepted: AcceptedCheck) -> None:
-        self.accepted.append(accepted)
-
-    def acceptances(self, leader_id: str, accepting_trust: str) -> list[AcceptedCheck]:
-        return [a for a in self.accepted if a.accepting_trust == accepting_trust]
-
-    def acceptances_of_leader(self, leader_id: str) -> list[AcceptedCheck]:
-        return list(self.accepted)
-
-    def erase_leader(self, leader_id: str) -> int:
-        return 0
-
-
-class CheckUnitOfWork(FakeUnitOfWork):
-    def __init__(self, checks: InMemoryChecks) -> None:
-        super().__init__()
-        self.checks = checks
-
-    def __enter__(self) -> CheckUnitOfWork:
-        super().__enter__()
-        self.checks.seen = []
-        return self
 
 
 class FakeClock:
@@ -204,15 +150,15 @@ def test_placement_gives_one_reason_per_unmet_requirement() -> None:
 # --- the expiry scan ------------------------------------------------------------------------------
 
 
-def scan_world(*checks: Check) -> tuple[InMemoryChecks, CheckUnitOfWork]:
-    repository = InMemoryChecks()
+def scan_world(*checks: Check) -> tuple[FakeChecks, FakeUnitOfWork]:
+    uow = FakeUnitOfWork()
     for check in checks:
         check.pending_events.clear()
-        repository.rows[check.check_id] = check
-    return repository, CheckUnitOfWork(repository)
+        uow.checks.rows[check.check_id] = check
+    return uow.checks, uow
 
 
-def emitted(uow: CheckUnitOfWork) -> list[tuple[str, str]]:
+def emitted(uow: FakeUnitOfWork) -> list[tuple[str, str]]:
     return [(e.type.split(".")[3], e.aggregate_id) for e in uow.outbox]
 
 

@@ -4,28 +4,20 @@ what each caller gets, and what erasure removes, keeps and announces."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
 
 import pytest
 
 from services.common.errors import InvalidInput, NotFound, PermissionDenied
-from services.common.events import CloudEvent, default_registry
+from services.common.events import default_registry
 from services.common.principals import ADMINISTRATOR, Principal
-from services.common.tenancy import TenantScope
-from services.registry.adapters.event_mapping import to_cloudevent
-from services.registry.adapters.leader_repository import AffiliationRepository, LeaderRepository
-from services.registry.adapters.records import AuditEntry, AuditLog, EqualityStore, IdempotencyKeys
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import LeaderProfile
 from services.registry.domain.retention import ERASURE_RETENTION
 from services.registry.service_layer import data_rights
-from services.registry.service_layer.unit_of_work import UnitOfWork
-from services.registry.tests.unit.fakes import FakeTrustRepository
+from services.registry.tests.unit.fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
 LEADER_ID = "8c1f4f7e-3a52-4d2b-9b61-2f0e6f4f1a10"
@@ -40,161 +32,6 @@ SERVICE = Principal("service", "internal")
 
 def clock() -> datetime:
     return NOW
-
-
-class FakeLeaders(LeaderRepository):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, Leader] = {}
-        self.evidence_removed: list[str] = []
-        self.events_deleted: list[str] = []
-
-    def _get(self, leader_id: str, lock: bool) -> Leader | None:
-        found = self.rows.get(leader_id)
-        return copy.deepcopy(found) if found else None
-
-    def _add(self, leader: Leader) -> None:
-        self.rows[leader.leader_id] = leader
-
-    def find_by_email_key(self, email_key: str) -> str | None:
-        return next((i for i, leader in self.rows.items() if leader.email_key == email_key), None)
-
-    def save(self, leader: Leader, expected_version: int) -> None:
-        assert self.rows[leader.leader_id].version == expected_version
-        self.rows[leader.leader_id] = copy.deepcopy(replace(leader, pending_events=[]))
-
-    def list_visible(self, after: Any, updated_since: Any, limit: int) -> list[Leader]:
-        return list(self.rows.values())[:limit]
-
-    def remove_consent_evidence(self, leader_id: str) -> int:
-        self.evidence_removed.append(leader_id)
-        leader = self.rows[leader_id]
-        leader.consents = [replace(c, evidence="") for c in leader.consents]
-        return len(leader.consents)
-
-    def paused_until_due(self, today: date, limit: int) -> list[str]:
-        due = [
-            i
-            for i, leader in self.rows.items()
-            if leader.status == "paused" and leader.paused_until is not None and leader.paused_until <= today
-        ]
-        return due[:limit]
-
-    def delete_published_events(self, leader_id: str) -> int:
-        self.events_deleted.append(leader_id)
-        return 0
-
-
-class FakeAffiliations(AffiliationRepository):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, Affiliation] = {}
-
-    def _get(self, affiliation_id: str) -> Affiliation | None:
-        found = self.rows.get(affiliation_id)
-        return copy.deepcopy(found) if found else None
-
-    def _for_trust(self, trust_ods: str, leader_id: str) -> Affiliation | None:
-        found = [a for a in self.rows.values() if a.trust_ods == trust_ods and a.leader_id == leader_id]
-        return copy.deepcopy(found[0]) if found else None
-
-    def _add(self, affiliation: Affiliation) -> None:
-        self.rows[affiliation.affiliation_id] = affiliation
-
-    def save(self, affiliation: Affiliation, expected_version: int) -> None:
-        assert self.rows[affiliation.affiliation_id].version == expected_version
-        self.rows[affiliation.affiliation_id] = copy.deepcopy(replace(affiliation, pending_events=[]))
-
-    def page(self, after: Any, updated_since: Any, limit: int, leader_id: str | None = None) -> list[Affiliation]:
-        return [a for a in self.rows.values() if leader_id in (None, a.leader_id)][:limit]
-
-    def of_leader(self, leader_id: str) -> list[Affiliation]:
-        return [copy.deepcopy(a) for a in self.rows.values() if a.leader_id == leader_id]
-
-
-class FakeAudit(AuditLog):
-    def __init__(self) -> None:
-        self.entries: list[AuditEntry] = []
-
-    def record(
-        self,
-        principal_kind: str,
-        principal: str,
-        trust_ods: str | None,
-        method: str,
-        reads: Mapping[str, tuple[str, ...]],
-    ) -> None:
-        for leader_id, fields in reads.items():
-            self.entries.append(AuditEntry(NOW, principal_kind, principal, trust_ods, method, leader_id, fields))
-
-    def list(
-        self, leader_id: str, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
-    ) -> list[tuple[int, AuditEntry]]:
-        found = [
-            (i, e)
-            for i, e in enumerate(self.entries, 1)
-            if e.leader_id == leader_id and trust_ods in (None, e.trust_ods) and i > after_id
-        ]
-        return found[:limit]
-
-
-class FakeEquality(EqualityStore):
-    def __init__(self, affiliations: FakeAffiliations) -> None:
-        self.answers: dict[str, dict[str, str]] = {}
-        self.affiliations = affiliations
-
-    def submit(self, leader_id: str, answers: Mapping[str, str], now: datetime) -> None:
-        self.answers[leader_id] = dict(answers)
-
-    def answers_of(self, leader_id: str) -> dict[str, str] | None:
-        return self.answers.get(leader_id)
-
-    def for_trust_report(self, trust_ods: str) -> list[dict[str, str]]:
-        active = {a.leader_id for a in self.affiliations.rows.values() if a.trust_ods == trust_ods and a.active}
-        return [answers for leader_id, answers in self.answers.items() if leader_id in active]
-
-    def erase(self, leader_id: str) -> None:
-        self.answers.pop(leader_id, None)
-
-
-class FakeIdempotency(IdempotencyKeys):
-    def __init__(self) -> None:
-        self.forgotten: list[tuple[str, list[tuple[str, str]]]] = []
-
-    def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
-        self.forgotten.append((leader_id, list(staff_evidence)))
-        return 0
-
-
-class FakeUnitOfWork(UnitOfWork):
-    trusts: FakeTrustRepository
-    leaders: FakeLeaders
-    affiliations: FakeAffiliations
-    audit: FakeAudit
-    equality: FakeEquality
-    idempotency: FakeIdempotency
-
-    def __init__(self) -> None:
-        self.trusts = FakeTrustRepository()
-        self.leaders = FakeLeaders()
-        self.affiliations = FakeAffiliations()
-        self.audit = FakeAudit()
-        self.equality = FakeEquality(self.affiliations)
-        self.idempotency = FakeIdempotency()
-        self.scope = TenantScope.platform_wide()
-        self.outbox: list[CloudEvent] = []
-        self.committed = 0
-
-    def __enter__(self) -> FakeUnitOfWork:
-        self.leaders.seen, self.affiliations.seen = [], []
-        return self
-
-    def commit(self) -> None:
-        self.outbox.extend(to_cloudevent(e) for e in self.collect_events())
-        self.committed += 1
-
-    def rollback(self) -> None:
-        pass
 
 
 def staff_consent(trust: str, purpose: Purpose, target: str, evidence: str) -> ConsentRecord:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.principals import ADMINISTRATOR, Principal
-from services.registry.adapters.leader_imports import LeaderImportStore
-from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.leader import Leader
 from services.registry.domain.leader_import import (
     EQUALITY_COLUMNS,
@@ -25,7 +22,6 @@ from services.registry.domain.leader_import import (
 from services.registry.domain.taxonomy import GLOBAL_TERMS
 from services.registry.domain.trust import Trust
 from services.registry.service_layer.leader_import import import_leaders
-from services.registry.service_layer.unit_of_work import UnitOfWork
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -142,40 +138,6 @@ def test_the_fingerprint_ignores_order_spaces_and_empty_cells() -> None:
 # --- a batch ------------------------------------------------------------------------------------
 
 
-class FakeImportStore(LeaderImportStore):
-    def __init__(self) -> None:
-        self.fingerprints: set[tuple[str, str]] = set()
-        self.leaders: dict[str, Leader] = {}
-        self.affiliations: dict[tuple[str, str], Affiliation] = {}
-        self.outbox: list[dict[str, Any]] = []
-
-    def terms(self, trust_ods: str) -> set[tuple[str, str]]:
-        return TERMS
-
-    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]:
-        return {f for f in fingerprints if (trust_ods, f) in self.fingerprints}
-
-    def leaders_by_email(self, email_keys: list[str]) -> dict[str, str]:
-        return {lead.email_key: i for i, lead in self.leaders.items() if lead.email_key in email_keys}
-
-    def affiliations_of(self, trust_ods: str, leader_ids: list[str]) -> dict[str, Affiliation]:
-        return {
-            leader: a for (ods, leader), a in self.affiliations.items() if ods == trust_ods and leader in leader_ids
-        }
-
-    def add_leaders(self, new: list[Leader]) -> None:
-        self.leaders.update({lead.leader_id: lead for lead in new})
-
-    def add_affiliations(self, new: list[Affiliation]) -> None:
-        self.affiliations.update({(a.trust_ods, a.leader_id): a for a in new})
-
-    def add_fingerprints(self, trust_ods: str, fingerprints: list[str], now: datetime) -> None:
-        self.fingerprints.update((trust_ods, f) for f in fingerprints)
-
-    def add_events(self, rows: list[dict[str, Any]]) -> None:
-        self.outbox.extend(rows)
-
-
 @pytest.fixture
 def uow() -> FakeUnitOfWork:
     uow = FakeUnitOfWork()
@@ -188,32 +150,24 @@ def uow() -> FakeUnitOfWork:
 
 def run(
     uow: FakeUnitOfWork,
-    store: FakeImportStore,
     rows: list[dict[str, str]],
     trust: str = "RXX",
     who: Principal = ADMINISTRATOR,
 ):  # type: ignore[no-untyped-def]
-    counter = itertools.count()
-
-    def stores(_: UnitOfWork) -> LeaderImportStore:
-        return store
-
+    counter = itertools.count(len(uow.leaders.rows) + len(uow.affiliations.rows))
     return import_leaders(
         uow,
         who,
         trust,
         [(n + 2, r) for n, r in enumerate(rows)],
-        stores,
         clock=lambda: NOW,
         ids=lambda: f"00000000-0000-4000-8000-{next(counter):012d}",
     )
 
 
 def test_a_batch_registers_people_with_pending_affiliations_and_their_events(uow: FakeUnitOfWork) -> None:
-    store = FakeImportStore()
     outcome = run(
         uow,
-        store,
         [
             row(),
             row(email="bad"),
@@ -227,8 +181,8 @@ def test_a_batch_registers_people_with_pending_affiliations_and_their_events(uow
     )
     assert (outcome.imported, outcome.unchanged) == (2, 0)
     assert outcome.problems == [RowProblem(3, "email", "must be an email address")]
-    assert {a.status for a in store.affiliations.values()} == {"pending"}
-    assert [e["event_type"] for e in store.outbox] == [
+    assert {a.status for a in uow.affiliations.rows.values()} == {"pending"}
+    assert [e.type for e in uow.outbox] == [
         "plr.registry.leader.registered.v1",
         "plr.registry.leader.registered.v1",
         "plr.registry.consent.granted.v1",
@@ -236,9 +190,9 @@ def test_a_batch_registers_people_with_pending_affiliations_and_their_events(uow
         "plr.registry.leader.affiliated.v1",
         "plr.registry.leader.affiliated.v1",
     ]
-    payloads = " ".join(e["payload"] for e in store.outbox)
+    payloads = " ".join(e.to_json().decode() for e in uow.outbox)
     assert not any(word in payloads for word in ("Ada", "example.org", "form 3", '"carer"')), payloads
-    ben = next(lead for lead in store.leaders.values() if lead.email_key == "ben@example.org")
+    ben = next(lead for lead in uow.leaders.rows.values() if lead.email_key == "ben@example.org")
     assert ben.profile.lived_experience == ("carer",)
     assert (ben.consents[0].recorded_by_kind, ben.consents[0].recorder_trust, ben.consents[0].evidence) == (
         "staff",
@@ -249,48 +203,46 @@ def test_a_batch_registers_people_with_pending_affiliations_and_their_events(uow
 
 
 def test_the_same_rows_again_add_nothing(uow: FakeUnitOfWork) -> None:
-    store = FakeImportStore()
     rows = [row(), row(email="ben@example.org")]
-    run(uow, store, rows)
-    events = len(store.outbox)
-    outcome = run(uow, store, list(reversed(rows)))
+    run(uow, rows)
+    events = len(uow.outbox)
+    outcome = run(uow, list(reversed(rows)))
     assert (outcome.imported, outcome.unchanged, outcome.problems) == (0, 2, [])
-    assert len(store.outbox) == events and len(store.leaders) == 2
+    assert len(uow.outbox) == events and len(uow.leaders.rows) == 2
 
 
 def test_a_known_person_is_affiliated_not_duplicated_nor_changed(uow: FakeUnitOfWork) -> None:
-    store = FakeImportStore()
-    run(uow, store, [row(skills="chairing")], trust="RYY")
-    outcome = run(uow, store, [row(email="ADA@example.org", given_name="Someone", family_name="Else")])
-    assert outcome.imported == 1 and len(store.leaders) == 1
-    (ada,) = store.leaders.values()
+    run(uow, [row(skills="chairing")], trust="RYY")
+    outcome = run(uow, [row(email="ADA@example.org", given_name="Someone", family_name="Else")])
+    assert outcome.imported == 1 and len(uow.leaders.rows) == 1
+    (ada,) = uow.leaders.rows.values()
     assert ada.profile.given_name == "Ada" and ada.profile.skills == ("chairing",)
-    assert {a.trust_ods for a in store.affiliations.values()} == {"RXX", "RYY"}
-    assert store.outbox[-1]["event_type"] == "plr.registry.leader.affiliated.v1"
+    assert {a.trust_ods for a in uow.affiliations.rows.values()} == {"RXX", "RYY"}
+    assert uow.outbox[-1].type == "plr.registry.leader.affiliated.v1"
 
 
 def test_a_person_twice_in_a_batch_is_reported_on_the_later_row(uow: FakeUnitOfWork) -> None:
-    outcome = run(uow, FakeImportStore(), [row(), row(given_name="Ada2", email="ADA@example.org")])
+    outcome = run(uow, [row(), row(given_name="Ada2", email="ADA@example.org")])
     assert outcome.imported == 1 and outcome.problems == [RowProblem(3, "email", "is the same person as row 2")]
 
 
 def test_only_the_administrator_imports(uow: FakeUnitOfWork) -> None:
     with pytest.raises(PermissionDenied):
-        run(uow, FakeImportStore(), [row()], who=Principal("trust", "RXX", trust_ods="RXX"))
+        run(uow, [row()], who=Principal("trust", "RXX", trust_ods="RXX"))
 
 
 def test_a_bad_or_unknown_or_suspended_trust_gets_no_import(uow: FakeUnitOfWork) -> None:
     with pytest.raises(InvalidInput):
-        run(uow, FakeImportStore(), [row()], trust="rx")
+        run(uow, [row()], trust="rx")
     with pytest.raises(NotFound):
-        run(uow, FakeImportStore(), [row()], trust="RZZ")
+        run(uow, [row()], trust="RZZ")
     uow.trusts.rows["RXX"].suspend()
     with pytest.raises(PreconditionFailed):
-        run(uow, FakeImportStore(), [row()])
+        run(uow, [row()])
 
 
 def test_the_bulk_profile_document_is_the_one_the_repository_writes() -> None:
-    from services.registry.adapters.leader_imports import leader_rows
+    from services.registry.adapters.bulk import leader_rows
     from services.registry.adapters.leader_repository import profile_to_row
 
     parsed = parse_row(

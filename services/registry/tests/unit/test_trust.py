@@ -8,10 +8,10 @@ import pytest
 
 from services.common.errors import InvalidInput, NotFound, PreconditionFailed
 from services.common.events import default_registry
-from services.common.principals import NewApiKey
+from services.common.principals import ADMINISTRATOR, NewApiKey
 from services.registry.domain import commands, events
 from services.registry.domain.trust import Trust
-from services.registry.service_layer import handlers
+from services.registry.service_layer import trusts
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -82,7 +82,7 @@ def test_revoking_an_unknown_key_is_not_found() -> None:
 
 def test_onboarding_issues_a_first_key_and_stages_two_valid_events() -> None:
     uow = FakeUnitOfWork()
-    result = handlers.onboard_trust(commands.OnboardTrust("RXX", "Example NHS Trust"), uow, keys(), clock)
+    result = trusts.onboard_trust(commands.OnboardTrust("RXX", "Example NHS Trust"), uow, ADMINISTRATOR, keys(), clock)
     assert result.created and result.initial_key is not None
     assert uow.trusts.rows["RXX"].valid_keys[0].secret_sha256 == result.initial_key.secret_sha256
     assert [e.type for e in uow.outbox] == ["plr.registry.trust.onboarded.v1", "plr.registry.trust.key_issued.v1"]
@@ -93,9 +93,9 @@ def test_onboarding_issues_a_first_key_and_stages_two_valid_events() -> None:
 
 def test_onboarding_a_known_code_again_changes_nothing_and_issues_no_key() -> None:
     uow = FakeUnitOfWork()
-    handlers.onboard_trust(commands.OnboardTrust("RXX", "Example NHS Trust"), uow, keys(), clock)
+    trusts.onboard_trust(commands.OnboardTrust("RXX", "Example NHS Trust"), uow, ADMINISTRATOR, keys(), clock)
     staged = len(uow.outbox)
-    again = handlers.onboard_trust(commands.OnboardTrust("RXX", "Another name"), uow, keys(), clock)
+    again = trusts.onboard_trust(commands.OnboardTrust("RXX", "Another name"), uow, ADMINISTRATOR, keys(), clock)
     assert not again.created and again.initial_key is None
     assert again.trust.name == "Example NHS Trust"
     assert len(uow.outbox) == staged
@@ -104,16 +104,16 @@ def test_onboarding_a_known_code_again_changes_nothing_and_issues_no_key() -> No
 def test_invalid_onboarding_touches_nothing() -> None:
     uow = FakeUnitOfWork()
     with pytest.raises(InvalidInput):
-        handlers.onboard_trust(commands.OnboardTrust("rx x!", ""), uow, keys(), clock)
+        trusts.onboard_trust(commands.OnboardTrust("rx x!", ""), uow, ADMINISTRATOR, keys(), clock)
     assert uow.trusts.rows == {} and uow.committed == 0
 
 
 def test_a_stale_save_is_refused() -> None:
     uow = FakeUnitOfWork()
-    handlers.onboard_trust(commands.OnboardTrust("RXX", "Example NHS Trust"), uow, keys(), clock)
+    trusts.onboard_trust(commands.OnboardTrust("RXX", "Example NHS Trust"), uow, ADMINISTRATOR, keys(), clock)
     trust = uow.trusts.get("RXX")
     assert trust is not None
-    handlers.issue_trust_key(commands.IssueTrustKey("RXX"), uow, keys(), clock)
+    trusts.issue_trust_key(commands.IssueTrustKey("RXX"), uow, ADMINISTRATOR, keys(), clock)
     trust.issue_key("plrk_0000000000000777", "b" * 64, NOW)
     with pytest.raises(PreconditionFailed):
         uow.trusts.save(trust, expected_version=2)
@@ -121,15 +121,17 @@ def test_a_stale_save_is_refused() -> None:
 
 def test_rotating_keys_keeps_both_valid_until_the_old_is_revoked() -> None:
     uow = FakeUnitOfWork()
-    first = handlers.onboard_trust(commands.OnboardTrust("RXX", "Example NHS Trust"), uow, keys(), clock).initial_key
+    first = trusts.onboard_trust(
+        commands.OnboardTrust("RXX", "Example NHS Trust"), uow, ADMINISTRATOR, keys(), clock
+    ).initial_key
     assert first is not None
-    second, _ = handlers.issue_trust_key(commands.IssueTrustKey("RXX"), uow, keys(), clock)
+    second, _ = trusts.issue_trust_key(commands.IssueTrustKey("RXX"), uow, ADMINISTRATOR, keys(), clock)
     assert {k.key_id for k in uow.trusts.rows["RXX"].valid_keys} == {first.key_id, second.key_id}
-    handlers.revoke_trust_key(commands.RevokeTrustKey("RXX", first.key_id), uow, clock)
+    trusts.revoke_trust_key(commands.RevokeTrustKey("RXX", first.key_id), uow, ADMINISTRATOR, clock)
     assert [k.key_id for k in uow.trusts.rows["RXX"].valid_keys] == [second.key_id]
     assert uow.outbox[-1].type == "plr.registry.trust.key_revoked.v1"
 
 
 def test_reading_an_unknown_trust_is_not_found() -> None:
     with pytest.raises(NotFound):
-        handlers.get_trust("RZZ", FakeUnitOfWork())
+        trusts.get_trust("RZZ", FakeUnitOfWork(), ADMINISTRATOR)

@@ -3,28 +3,22 @@ and the erasure reach."""
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
-from datetime import UTC, date, datetime
-from typing import TypeVar
+from datetime import UTC, datetime
 
 import pytest
 
-from services.common.errors import InvalidInput, NotFound, PreconditionFailed
+from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.events import default_registry
-from services.common.principals import ADMINISTRATOR
-from services.registry.adapters.leader_repository import AffiliationRepository, LeaderRepository
-from services.registry.adapters.records import AuditLog, EqualityStore, IdempotencyKeys, Taxonomy
-from services.registry.adapters.trust_holdings import TrustHoldings
+from services.common.principals import ADMINISTRATOR, Principal
+from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import LeaderProfile
 from services.registry.domain.taxonomy import Term
 from services.registry.domain.trust import Trust
-from services.registry.service_layer import trust_lifecycle as lifecycle
+from services.registry.service_layer import trusts as lifecycle
 from services.registry.service_layer.unit_of_work import UnitOfWork
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 
@@ -36,175 +30,7 @@ def clock() -> datetime:
     return LATER
 
 
-Stored = TypeVar("Stored", Leader, Affiliation)
-
-
-def stored(aggregate: Stored) -> Stored:
-    """What a row keeps: the state, never the events waiting for the outbox."""
-    kept = copy.deepcopy(aggregate)
-    kept.pending_events = []
-    return kept
-
-
-class FakeLeaders(LeaderRepository):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, Leader] = {}
-        self.events_deleted: list[str] = []
-
-    def _get(self, leader_id: str, lock: bool) -> Leader | None:
-        found = self.rows.get(leader_id)
-        return copy.deepcopy(found) if found else None
-
-    def _add(self, leader: Leader) -> None:
-        self.rows[leader.leader_id] = stored(leader)
-
-    def find_by_email_key(self, email_key: str) -> str | None:
-        return next((i for i, leader in self.rows.items() if leader.email_key == email_key), None)
-
-    def save(self, leader: Leader, expected_version: int) -> None:
-        if self.rows[leader.leader_id].version != expected_version:
-            raise PreconditionFailed("changed concurrently")
-        self.rows[leader.leader_id] = stored(leader)
-
-    def list_visible(self, after: object, updated_since: object, limit: int) -> list[Leader]:
-        return list(self.rows.values())[:limit]
-
-    def remove_consent_evidence(self, leader_id: str) -> int:
-        leader = self.rows[leader_id]
-        leader.consents = [replace(c, evidence="") for c in leader.consents]
-        return len(leader.consents)
-
-    def paused_until_due(self, today: date, limit: int) -> list[str]:
-        due = [
-            i
-            for i, leader in self.rows.items()
-            if leader.status == "paused" and leader.paused_until is not None and leader.paused_until <= today
-        ]
-        return due[:limit]
-
-    def delete_published_events(self, leader_id: str) -> int:
-        self.events_deleted.append(leader_id)
-        return 0
-
-
-class FakeAffiliations(AffiliationRepository):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, Affiliation] = {}
-
-    def _get(self, affiliation_id: str) -> Affiliation | None:
-        found = self.rows.get(affiliation_id)
-        return copy.deepcopy(found) if found else None
-
-    def _for_trust(self, trust_ods: str, leader_id: str) -> Affiliation | None:
-        found = [a for a in self.rows.values() if a.trust_ods == trust_ods and a.leader_id == leader_id]
-        return copy.deepcopy(found[0]) if found else None
-
-    def _add(self, affiliation: Affiliation) -> None:
-        self.rows[affiliation.affiliation_id] = stored(affiliation)
-
-    def save(self, affiliation: Affiliation, expected_version: int) -> None:
-        if self.rows[affiliation.affiliation_id].version != expected_version:
-            raise PreconditionFailed("changed concurrently")
-        self.rows[affiliation.affiliation_id] = stored(affiliation)
-
-    def page(self, after: object, updated_since: object, limit: int, leader_id: str | None = None) -> list[Affiliation]:
-        return [copy.deepcopy(a) for a in self.rows.values() if leader_id in (None, a.leader_id)][:limit]
-
-    def of_leader(self, leader_id: str) -> list[Affiliation]:
-        return [copy.deepcopy(a) for a in self.rows.values() if a.leader_id == leader_id]
-
-
-class FakeTaxonomy(Taxonomy):
-    def __init__(self) -> None:
-        self.terms: list[Term] = []
-
-    def list(self, kind: str | None) -> list[Term]:
-        return [t for t in self.terms if kind is None or t.kind == kind]
-
-    def remove_trust_terms(self, trust_ods: str) -> int:
-        before = len(self.terms)
-        self.terms = [t for t in self.terms if t.trust_ods != trust_ods]
-        return before - len(self.terms)
-
-
-class FakeAudit(AuditLog):
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str | None, str, str, tuple[str, ...]]] = []
-
-    def record(
-        self,
-        principal_kind: str,
-        principal: str,
-        trust_ods: str | None,
-        method: str,
-        reads: Mapping[str, tuple[str, ...]],
-    ) -> None:
-        self.rows.extend((principal_kind, principal, trust_ods, method, i, f) for i, f in reads.items() if f)
-
-
-class FakeEquality(EqualityStore):
-    def __init__(self) -> None:
-        self.answers: dict[str, dict[str, str]] = {}
-
-    def erase(self, leader_id: str) -> None:
-        self.answers.pop(leader_id, None)
-
-
-class FakeIdempotency(IdempotencyKeys):
-    def __init__(self) -> None:
-        self.forgotten: list[tuple[str, list[tuple[str, str]]]] = []
-
-    def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
-        self.forgotten.append((leader_id, list(staff_evidence)))
-        return 0
-
-
-class FakeHoldings(TrustHoldings):
-    def __init__(self, uow: LifecycleUnitOfWork):
-        self.uow = uow
-
-    def affiliation_ids(self, trust_ods: str) -> list[str]:
-        return [i for i, a in self.uow.affiliations.rows.items() if a.trust_ods == trust_ods]
-
-    def forget_idempotency_keys(self, trust_ods: str) -> int:
-        before = len(self.uow.idempotency_rows)
-        self.uow.idempotency_rows = [r for r in self.uow.idempotency_rows if r != trust_ods]
-        return before - len(self.uow.idempotency_rows)
-
-
-class LifecycleUnitOfWork(FakeUnitOfWork):
-    leaders: FakeLeaders
-    affiliations: FakeAffiliations
-    taxonomy: FakeTaxonomy
-    audit: FakeAudit
-    equality: FakeEquality
-    idempotency: FakeIdempotency
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.leaders = FakeLeaders()
-        self.affiliations = FakeAffiliations()
-        self.taxonomy = FakeTaxonomy()
-        self.audit = FakeAudit()
-        self.equality = FakeEquality()
-        self.idempotency = FakeIdempotency()
-        self.idempotency_rows: list[str] = []
-
-    def __enter__(self) -> LifecycleUnitOfWork:
-        super().__enter__()
-        self.leaders.seen = []
-        self.affiliations.seen = []
-        return self
-
-
-def holdings(uow: UnitOfWork) -> TrustHoldings:
-    assert isinstance(uow, LifecycleUnitOfWork)
-    return FakeHoldings(uow)
-
-
-def onboarded(uow: LifecycleUnitOfWork, ods: str, keys: int = 1) -> Trust:
+def onboarded(uow: FakeUnitOfWork, ods: str, keys: int = 1) -> Trust:
     trust = Trust.onboard(ods, f"{ods} NHS Trust", NOW)
     for n in range(keys):
         trust.issue_key(f"plrk_{ods.lower():0>4}{n:012d}", "a" * 64, NOW)
@@ -220,7 +46,7 @@ def consent(purpose: Purpose, target: str = "", granted: bool = True, staff_of: 
 
 
 def leader(
-    uow: LifecycleUnitOfWork, n: int, *affiliated: tuple[str, str], consents: tuple[ConsentRecord, ...] = ()
+    uow: FakeUnitOfWork, n: int, *affiliated: tuple[str, str], consents: tuple[ConsentRecord, ...] = ()
 ) -> Leader:
     """A leader (id ...000n) with affiliations (trust, status) and consents."""
     made = Leader(
@@ -258,33 +84,33 @@ def leader(
 
 
 def test_suspending_emits_trust_suspended_once_and_keeps_the_keys() -> None:
-    uow = LifecycleUnitOfWork()
+    uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
-    trust = lifecycle.suspend_trust(uow, "RXX", "contract paused")
+    trust = lifecycle.suspend_trust(commands.SuspendTrust("RXX", "contract paused"), uow, ADMINISTRATOR)
     assert trust.status == "suspended" and trust.version == 3
     assert [e.type for e in uow.outbox] == ["plr.registry.trust.suspended.v1"]
     assert uow.outbox[0].data == {"ods": "RXX"} and uow.outbox[0].aggregate_version == 3
     assert all(k.valid for k in uow.trusts.rows["RXX"].keys)
-    again = lifecycle.suspend_trust(uow, "RXX")
+    again = lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, ADMINISTRATOR)
     assert again.version == 3 and len(uow.outbox) == 1 and uow.committed == 1
 
 
 def test_resuming_emits_trust_resumed_and_resuming_an_active_trust_changes_nothing() -> None:
-    uow = LifecycleUnitOfWork()
+    uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
-    assert lifecycle.resume_trust(uow, "RXX").version == 2 and uow.outbox == []
-    lifecycle.suspend_trust(uow, "RXX")
-    trust = lifecycle.resume_trust(uow, "RXX")
+    assert lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, ADMINISTRATOR).version == 2 and uow.outbox == []
+    lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, ADMINISTRATOR)
+    trust = lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, ADMINISTRATOR)
     assert trust.status == "active" and trust.version == 4
     assert [e.type for e in uow.outbox] == ["plr.registry.trust.suspended.v1", "plr.registry.trust.resumed.v1"]
 
 
 def test_lifecycle_events_validate_against_their_published_schemas() -> None:
-    uow = LifecycleUnitOfWork()
+    uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
-    lifecycle.suspend_trust(uow, "RXX")
-    lifecycle.resume_trust(uow, "RXX")
-    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+    lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, ADMINISTRATOR)
+    lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, ADMINISTRATOR)
+    lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
     registry = default_registry()
     for event in uow.outbox:
         registry.validate(event.to_dict())
@@ -293,8 +119,8 @@ def test_lifecycle_events_validate_against_their_published_schemas() -> None:
 @pytest.mark.parametrize("ods", ["", "rxx", "RX", "RXXXXX"])
 def test_a_bad_code_is_invalid_input_naming_ods(ods: str) -> None:
     for change in (
-        lambda: lifecycle.suspend_trust(LifecycleUnitOfWork(), ods),
-        lambda: lifecycle.resume_trust(LifecycleUnitOfWork(), ods),
+        lambda: lifecycle.suspend_trust(commands.SuspendTrust(ods), FakeUnitOfWork(), ADMINISTRATOR),
+        lambda: lifecycle.resume_trust(commands.ResumeTrust(ods), FakeUnitOfWork(), ADMINISTRATOR),
     ):
         with pytest.raises(InvalidInput) as refused:
             change()
@@ -302,30 +128,47 @@ def test_a_bad_code_is_invalid_input_naming_ods(ods: str) -> None:
 
 
 def test_a_bad_reason_is_invalid_input_naming_reason() -> None:
-    uow = LifecycleUnitOfWork()
+    uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
     for reason in ("x" * 501, "bad\x00reason"):
         with pytest.raises(InvalidInput) as refused:
-            lifecycle.suspend_trust(uow, "RXX", reason)
+            lifecycle.suspend_trust(commands.SuspendTrust("RXX", reason), uow, ADMINISTRATOR)
         assert set(refused.value.fields) == {"reason"}
     assert uow.trusts.rows["RXX"].status == "active"
 
 
+def test_only_the_administrator_changes_a_trust_s_lifecycle() -> None:
+    uow = FakeUnitOfWork()
+    onboarded(uow, "RXX")
+    for caller in (Principal("trust", "RXX", "RXX"), Principal("service", "internal")):
+        for change in (
+            lambda by=caller: lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, by),
+            lambda by=caller: lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, by),
+            lambda by=caller: lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, by, clock=clock),
+        ):
+            with pytest.raises(PermissionDenied):
+                change()
+    assert uow.trusts.rows["RXX"].status == "active" and uow.outbox == [] and uow.audit.entries == []
+
+
 def test_an_unknown_trust_is_not_found() -> None:
     with pytest.raises(NotFound):
-        lifecycle.suspend_trust(LifecycleUnitOfWork(), "RZZ")
+        lifecycle.suspend_trust(commands.SuspendTrust("RZZ"), FakeUnitOfWork(), ADMINISTRATOR)
     with pytest.raises(NotFound):
-        lifecycle.offboard_trust(LifecycleUnitOfWork(), ADMINISTRATOR, "RZZ", "RZZ", holdings)
+        lifecycle.offboard_trust(commands.OffboardTrust("RZZ", "RZZ"), FakeUnitOfWork(), ADMINISTRATOR)
 
 
 def test_an_offboarded_trust_can_be_neither_resumed_nor_suspended() -> None:
-    uow = LifecycleUnitOfWork()
+    uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
-    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+    lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
     before = len(uow.outbox)
-    for change in (lifecycle.resume_trust, lifecycle.suspend_trust):
+    for change in (
+        lambda: lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, ADMINISTRATOR),
+        lambda: lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, ADMINISTRATOR),
+    ):
         with pytest.raises(PreconditionFailed, match="offboarded"):
-            change(uow, "RXX")
+            change()
     assert uow.trusts.rows["RXX"].status == "offboarded" and len(uow.outbox) == before
 
 
@@ -333,17 +176,17 @@ def test_an_offboarded_trust_can_be_neither_resumed_nor_suspended() -> None:
 
 
 def test_offboarding_needs_the_code_stated_twice() -> None:
-    uow = LifecycleUnitOfWork()
+    uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
     for confirm in ("", "RYY", "rxx"):
         with pytest.raises(InvalidInput) as refused:
-            lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", confirm, holdings)
+            lifecycle.offboard_trust(commands.OffboardTrust("RXX", confirm), uow, ADMINISTRATOR)
         assert set(refused.value.fields) == {"confirm_ods"}
     assert uow.trusts.rows["RXX"].status == "active" and uow.outbox == [] and uow.committed == 0
 
 
 def test_offboarding_ends_every_affiliation_and_erases_only_whom_no_other_trust_has() -> None:
-    uow = LifecycleUnitOfWork()
+    uow = FakeUnitOfWork()
     onboarded(uow, "RXX", keys=2)
     onboarded(uow, "RYY")
     only_here = leader(uow, 1, ("RXX", "active"), consents=(consent(Purpose.CONTACT_BY_TRUST, "RXX", staff_of="RXX"),))
@@ -354,7 +197,7 @@ def test_offboarding_ends_every_affiliation_and_erases_only_whom_no_other_trust_
     ended_here = leader(uow, 6, ("RXX", "ended"))
     not_ours = leader(uow, 7, ("RYY", "active"))
 
-    result = lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+    result = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
 
     assert (result.leaders_erased, result.affiliations_ended) == (2, 5)
     erased = {i for i, row in uow.leaders.rows.items() if row.erased_at is not None}
@@ -385,13 +228,13 @@ def test_offboarding_ends_every_affiliation_and_erases_only_whom_no_other_trust_
 
 
 def test_offboarding_emits_endings_erasures_revocations_and_offboarded_through_the_outbox() -> None:
-    uow = LifecycleUnitOfWork()
+    uow = FakeUnitOfWork()
     onboarded(uow, "RXX", keys=2)
     onboarded(uow, "RYY")
     only_here = leader(uow, 1, ("RXX", "active"))
     shared = leader(uow, 2, ("RXX", "active"), ("RYY", "active"))
 
-    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+    lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
 
     types = [e.type for e in uow.outbox]
     assert types.count("plr.registry.trust.key_revoked.v1") == 2
@@ -408,7 +251,7 @@ def test_offboarding_emits_endings_erasures_revocations_and_offboarded_through_t
 
 
 def test_the_export_holds_what_the_trust_could_see_and_nothing_more() -> None:
-    uow = LifecycleUnitOfWork()
+    uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
     onboarded(uow, "RYY")
     uow.taxonomy.terms = [
@@ -432,7 +275,7 @@ def test_the_export_holds_what_the_trust_could_see_and_nothing_more() -> None:
     other = leader(uow, 4, ("RYY", "active"))
 
     document = json.loads(
-        lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock).export_document
+        lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock).export_document
     )
 
     assert document["format"] == "plr.registry.trust-export.v1"
@@ -462,42 +305,43 @@ def test_the_export_holds_what_the_trust_could_see_and_nothing_more() -> None:
     assert "35-44" not in text and "age_band" not in text  # never equality data
     assert "a" * 64 not in text  # never a key's hash
     # the reads are audited (field names only), as the administrator on the trust's behalf
-    assert sorted((r[0], r[2], r[3], r[4]) for r in uow.audit.rows) == sorted(
+    assert sorted((r.principal_kind, r.trust_ods, r.method, r.leader_id) for r in uow.audit.entries) == sorted(
         ("administrator", "RXX", "OffboardTrust", i) for i in (contactable.leader_id, not_contactable.leader_id)
     )
-    assert all("l1@example.org" not in str(r) for r in uow.audit.rows)
+    assert all("l1@example.org" not in str(r) for r in uow.audit.entries)
 
 
 def test_offboarding_removes_the_trusts_terms_and_idempotency_keys_only() -> None:
-    uow = LifecycleUnitOfWork()
+    uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
     uow.taxonomy.terms = [
         Term("skill", "chairing", "Chairing"),
         Term("skill", "rxx_board", "Board", "RXX"),
         Term("skill", "ryy_only", "Theirs", "RYY"),
     ]
-    uow.idempotency_rows = ["RXX", "RYY", "RXX"]
-    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+    for n, trust in enumerate(("RXX", "RYY", "RXX")):
+        uow.idempotency.claim(f"key {trust}", "RecordCheck", str(n), "digest", trust, None)
+    lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
     assert [t.code for t in uow.taxonomy.terms] == ["chairing", "ryy_only"]
-    assert uow.idempotency_rows == ["RYY"]
+    assert [trust for _, trust, _, _ in uow.idempotency.keys.values()] == ["RYY"]
 
 
 def test_offboarding_a_suspended_trust_works_and_offboarding_again_changes_nothing() -> None:
-    uow = LifecycleUnitOfWork()
+    uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
     leader(uow, 1, ("RXX", "active"))
-    lifecycle.suspend_trust(uow, "RXX")
-    first = lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+    lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, ADMINISTRATOR)
+    first = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
     assert first.trust.status == "offboarded" and (first.leaders_erased, first.affiliations_ended) == (1, 1)
     events = len(uow.outbox)
-    again = lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, clock=clock)
+    again = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
     assert again.trust.version == first.trust.version and (again.leaders_erased, again.affiliations_ended) == (0, 0)
     assert len(uow.outbox) == events
     assert json.loads(again.export_document)["leaders"] == []
 
 
 def test_the_erasure_step_can_be_replaced_by_the_full_one() -> None:
-    uow = LifecycleUnitOfWork()
+    uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
     only_here = leader(uow, 1, ("RXX", "active"))
     called: list[str] = []
@@ -506,5 +350,7 @@ def test_the_erasure_step_can_be_replaced_by_the_full_one() -> None:
         called.append(found.leader_id)
         lifecycle.erase_leader_record(uow, found, now)
 
-    lifecycle.offboard_trust(uow, ADMINISTRATOR, "RXX", "RXX", holdings, erase_leader=full_erasure, clock=clock)
+    lifecycle.offboard_trust(
+        commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, erase_leader=full_erasure, clock=clock
+    )
     assert called == [only_here.leader_id]

@@ -1,0 +1,42 @@
+"""The registry's unit of work on PostgreSQL: the common SQL unit of work, opening the registry's
+repositories and stores, with the registry's event mapping."""
+
+from __future__ import annotations
+
+from services.common import unit_of_work as common
+from services.registry.adapters.check_repository import SqlCheckRepository
+from services.registry.adapters.development_repository import SqlDevelopmentRepository
+from services.registry.adapters.event_mapping import to_cloudevent
+from services.registry.adapters.leader_imports import SqlLeaderImportStore
+from services.registry.adapters.leader_repository import SqlAffiliationRepository, SqlLeaderRepository
+from services.registry.adapters.records import SqlAuditLog, SqlEqualityStore, SqlIdempotencyKeys, SqlTaxonomy
+from services.registry.adapters.repository import SqlTrustRepository
+from services.registry.adapters.trust_holdings import SqlTrustHoldings
+from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.leader import Leader
+from services.registry.service_layer.unit_of_work import UnitOfWork
+
+
+class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
+    leaders: SqlLeaderRepository
+    to_cloudevent = staticmethod(to_cloudevent)
+    opens = {
+        "trusts": SqlTrustRepository,
+        "leaders": SqlLeaderRepository,
+        "affiliations": SqlAffiliationRepository,
+        "checks": SqlCheckRepository,
+        "development": SqlDevelopmentRepository,
+        "audit": SqlAuditLog,
+        "taxonomy": SqlTaxonomy,
+        "equality": SqlEqualityStore,
+        "idempotency": SqlIdempotencyKeys,
+        "imports": SqlLeaderImportStore,
+        "trust_holdings": SqlTrustHoldings,
+    }
+
+    def __enter__(self) -> SqlUnitOfWork:
+        super().__enter__()
+        return self
+
+    def leader_for_trust(self, leader_id: str, trust_ods: str) -> tuple[Leader | None, Affiliation | None]:
+        return self.leaders.get_with_affiliation(leader_id, trust_ods)  # one round trip on the hot read path

@@ -1,0 +1,271 @@
+"""Use cases about trusts: onboarding, keys, and the lifecycle after onboarding (suspend, resume,
+offboard). Each takes a command, the caller and a unit of work, and decides itself who may call it:
+changes are the administrator's; a trust reads only itself. Each change is an event through the
+outbox, in the transaction that makes it.
+
+Suspending stops the trust's keys at once (every ``api`` refuses a trust whose status is not active)
+and keeps its data; resuming lets its unrevoked keys work again; an offboarded trust never comes back.
+
+Offboarding runs in the platform scope, in one transaction: it first takes an export of everything
+the trust could see (its record, its own taxonomy terms, its affiliations, and each actively
+affiliated leader exactly as ``view_for`` shows them to the trust: never equality data), then erases
+what only that trust held: every affiliation of the trust ends; a leader whose non-ended affiliation
+was with this trust and who has no affiliation with any other trust is erased; the trust's own terms
+and idempotency keys go; its keys are revoked and it is marked offboarded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from services.common.errors import InvalidInput, NotFound
+from services.common.principals import NewApiKey, Principal, new_api_key
+from services.registry.domain import commands
+from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.leader import Leader
+from services.registry.domain.reason import check_reason
+from services.registry.domain.trust import Trust, TrustKeyRecord, validate_trust_identity
+from services.registry.service_layer.data_rights import erase_person
+from services.registry.service_layer.export import trust_export
+from services.registry.service_layer.leaders import view_for
+from services.registry.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+KeyFactory = Callable[[], NewApiKey]
+# erases one leader inside the open unit of work (the leader is loaded, locked and seen)
+LeaderEraser = Callable[[UnitOfWork, Leader, datetime], None]
+
+OFFBOARDED_REASON = "trust offboarded"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_ods(ods: str, field: str = "ods") -> None:
+    problem = validate_trust_identity(ods, "x").get("ods")
+    if problem:
+        raise InvalidInput({field: problem})
+
+
+def _trust(cmd: commands.SuspendTrust | commands.ResumeTrust | commands.OffboardTrust) -> dict[str, str]:
+    return {"trustods": cmd.ods}  # a log line's trust
+
+
+def _require(uow: UnitOfWork, ods: str) -> Trust:
+    trust = uow.trusts.get(ods)
+    if trust is None:
+        raise NotFound(f"no trust with ODS code {ods}")
+    return trust
+
+
+# --- onboarding and keys ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnboardingResult:
+    trust: Trust
+    created: bool
+    initial_key: NewApiKey | None
+    issued_at: datetime | None
+
+
+def onboard_trust(
+    cmd: commands.OnboardTrust,
+    uow: UnitOfWork,
+    by: Principal,
+    new_key: KeyFactory = new_api_key,
+    clock: Clock = utc_now,
+) -> OnboardingResult:
+    by.require_administrator()
+    now = clock()
+    trust = Trust.onboard(cmd.ods, cmd.name, now)  # validates before anything is read or written
+    with uow:
+        existing = uow.trusts.get(cmd.ods)
+        if existing is not None:
+            return OnboardingResult(existing, created=False, initial_key=None, issued_at=None)
+        key = new_key()
+        trust.issue_key(key.key_id, key.secret_sha256, now)
+        if not uow.trusts.add(trust):  # onboarded concurrently by another call: that one wins
+            uow.rollback()
+            return OnboardingResult(_require(uow, cmd.ods), created=False, initial_key=None, issued_at=None)
+        uow.commit()
+    return OnboardingResult(trust, created=True, initial_key=key, issued_at=now)
+
+
+def get_trust(ods: str, uow: UnitOfWork, by: Principal) -> Trust:
+    _check_ods(ods)
+    by.require_trust_access(ods)
+    with uow:
+        return _require(uow, ods)
+
+
+def list_trusts(
+    uow: UnitOfWork, by: Principal, after_ods: str = "", limit: int = 100, updated_since: datetime | None = None
+) -> list[Trust]:
+    by.require_administrator()
+    with uow:
+        return uow.trusts.list(after_ods, limit, updated_since)
+
+
+def issue_trust_key(
+    cmd: commands.IssueTrustKey,
+    uow: UnitOfWork,
+    by: Principal,
+    new_key: KeyFactory = new_api_key,
+    clock: Clock = utc_now,
+) -> tuple[NewApiKey, datetime]:
+    by.require_administrator()
+    key, now = new_key(), clock()
+    _change(uow, cmd.ods, lambda trust: trust.issue_key(key.key_id, key.secret_sha256, now))
+    return key, now
+
+
+def revoke_trust_key(
+    cmd: commands.RevokeTrustKey, uow: UnitOfWork, by: Principal, clock: Clock = utc_now
+) -> TrustKeyRecord:
+    by.require_administrator()
+    if not cmd.key_id:
+        raise InvalidInput({"key_id": "must not be empty"})
+    revoked: list[TrustKeyRecord] = []
+    _change(uow, cmd.ods, lambda trust: revoked.append(trust.revoke_key(cmd.key_id, clock())))
+    return revoked[0]
+
+
+def list_trust_keys(ods: str, uow: UnitOfWork, by: Principal) -> list[TrustKeyRecord]:
+    return list(get_trust(ods, uow, by).keys)
+
+
+# --- suspend and resume -------------------------------------------------------------------------
+
+
+def _change(uow: UnitOfWork, ods: str, change: Callable[[Trust], object]) -> Trust:
+    _check_ods(ods)
+    with uow:
+        trust = _require(uow, ods)
+        expected = trust.version
+        change(trust)
+        if trust.version != expected:
+            uow.trusts.save(trust, expected)
+            uow.commit()
+    return trust
+
+
+def suspend_trust(cmd: commands.SuspendTrust, uow: UnitOfWork, by: Principal) -> Trust:
+    """The trust's keys stop working at once; its data stays. A no-op on a suspended trust."""
+    by.require_administrator()
+    check_reason(cmd.reason)
+    trust = _change(uow, cmd.ods, lambda t: t.suspend())
+    log.info("trust %s suspended%s", cmd.ods, f": {cmd.reason}" if cmd.reason else "", extra=_trust(cmd))
+    return trust
+
+
+def resume_trust(cmd: commands.ResumeTrust, uow: UnitOfWork, by: Principal) -> Trust:
+    """The trust's unrevoked keys work again. An offboarded trust cannot be resumed."""
+    by.require_administrator()
+    trust = _change(uow, cmd.ods, lambda t: t.resume())
+    log.info("trust %s resumed", cmd.ods, extra=_trust(cmd))
+    return trust
+
+
+# --- offboarding --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OffboardingResult:
+    trust: Trust
+    export_document: str
+    leaders_erased: int
+    affiliations_ended: int
+
+
+def erase_leader_record(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
+    """Erases a person inside the offboarding's unit of work, exactly as EraseLeader does."""
+    erase_person(uow, leader, now)
+
+
+def offboard_trust(
+    cmd: commands.OffboardTrust,
+    uow: UnitOfWork,
+    by: Principal,
+    erase_leader: LeaderEraser = erase_leader_record,
+    clock: Clock = utc_now,
+) -> OffboardingResult:
+    """Export, then erase what only the trust held, then mark it offboarded: one transaction, in the
+    platform scope (``uow`` must be platform-wide: the use case reads across tenants)."""
+    by.require_administrator()
+    _check_ods(cmd.ods)
+    if cmd.confirm_ods != cmd.ods:
+        raise InvalidInput({"confirm_ods": "must equal ods: offboarding erases data, so state the code twice"})
+    now = clock()
+    with uow:
+        trust = _require(uow, cmd.ods)
+        expected = trust.version
+        affiliations, leaders = _holdings(uow, cmd.ods)
+        document = _export(uow, by, trust, affiliations, leaders, now)
+        ended = _end_affiliations(uow, affiliations, now)
+        erased = _erase_leaders_held_only_here(uow, cmd.ods, leaders, erase_leader, now)
+        uow.taxonomy.remove_trust_terms(cmd.ods)
+        uow.trust_holdings.forget_idempotency_keys(cmd.ods)
+        trust.offboard(now)
+        if trust.version != expected:
+            uow.trusts.save(trust, expected)
+        uow.commit()
+    log.info("trust %s offboarded: %d affiliations ended, %d leaders erased", cmd.ods, ended, erased, extra=_trust(cmd))
+    return OffboardingResult(trust, document, erased, ended)
+
+
+def _holdings(uow: UnitOfWork, ods: str) -> tuple[list[Affiliation], dict[str, Leader]]:
+    """The trust's affiliations, and the (unerased) leaders of those not ended, locked: no change to
+    the person can slip between the export and the erasure."""
+    found = (uow.affiliations.get(i) for i in uow.trust_holdings.affiliation_ids(ods))
+    affiliations = [a for a in found if a is not None]
+    leaders: dict[str, Leader] = {}
+    for affiliation in (a for a in affiliations if a.status != "ended"):
+        leader = uow.leaders.get(affiliation.leader_id, lock=True)
+        if leader is not None and leader.erased_at is None:
+            leaders[leader.leader_id] = leader
+    return affiliations, leaders
+
+
+def _export(
+    uow: UnitOfWork,
+    by: Principal,
+    trust: Trust,
+    affiliations: list[Affiliation],
+    leaders: dict[str, Leader],
+    now: datetime,
+) -> str:
+    """What the trust could see, as it saw it; the reads audited (field names only)."""
+    as_trust = Principal("trust", trust.ods, trust.ods)
+    views = [view_for(as_trust, leaders[a.leader_id], a) for a in affiliations if a.active and a.leader_id in leaders]
+    terms = [t for t in uow.taxonomy.list(None) if t.trust_ods == trust.ods]
+    reads = {v.leader.leader_id: v.fields_shown or ("status",) for v in views}
+    uow.audit.record(by.kind, by.audit_name, trust.ods, "OffboardTrust", reads)
+    return trust_export(trust, affiliations, views, terms, now)
+
+
+def _end_affiliations(uow: UnitOfWork, affiliations: list[Affiliation], now: datetime) -> int:
+    ended = 0
+    for affiliation in (a for a in affiliations if a.status != "ended"):
+        was = affiliation.version
+        affiliation.end(OFFBOARDED_REASON, now)
+        uow.affiliations.save(affiliation, was)
+        ended += 1
+    return ended
+
+
+def _erase_leaders_held_only_here(
+    uow: UnitOfWork, ods: str, leaders: dict[str, Leader], erase_leader: LeaderEraser, now: datetime
+) -> int:
+    erased = 0
+    for leader in leaders.values():
+        if not [a for a in uow.affiliations.of_leader(leader.leader_id) if a.trust_ods != ods]:
+            erase_leader(uow, leader, now)
+            erased += 1
+    return erased

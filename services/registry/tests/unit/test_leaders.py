@@ -1,0 +1,240 @@
+"""The leader use cases on fakes: registration and affiliations, reads and their audit, changes by the
+person and by a trust, consent with its idempotency key, the taxonomy, and the return from a pause."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from services.common.principals import ADMINISTRATOR, Principal
+from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.consent import ConsentRecord
+from services.registry.domain.profile import LeaderProfile
+from services.registry.service_layer import leaders
+from services.registry.service_layer.idempotency import Idempotent
+from services.registry.tests.unit.fakes import FakeUnitOfWork
+
+NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
+TRUST_A = Principal("trust", "RAA", "RAA")
+TRUST_B = Principal("trust", "RBB", "RBB")
+STRANGER = "0d9b7a57-6a35-4a8e-bc1f-6f3c1d2e4b55"
+ADA = LeaderProfile(given_name="Ada", family_name="Lovelace", email="Ada@Example.org", phone="07700 900123")
+
+
+def clock() -> datetime:
+    return NOW
+
+
+def ids() -> leaders.IdFactory:
+    counter = itertools.count(1)
+    return lambda: f"00000000-0000-4000-8000-{next(counter):012d}"
+
+
+def as_leader(leader_id: str) -> Principal:
+    return Principal("leader", f"leader:{leader_id}", leader_id=leader_id)
+
+
+def types(uow: FakeUnitOfWork) -> list[str]:
+    return [e.type.removeprefix("plr.registry.").removesuffix(".v1") for e in uow.outbox]
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork()
+
+
+def registered(uow: FakeUnitOfWork, trust: Principal = TRUST_A, make: leaders.IdFactory | None = None) -> Affiliation:
+    return leaders.register_leader(uow, trust, ADA, clock, make or ids())
+
+
+def active(uow: FakeUnitOfWork) -> str:
+    """Ada, registered by RAA and confirmed by her: her id."""
+    affiliation = registered(uow)
+    leaders.confirm_affiliation(uow, as_leader(affiliation.leader_id), affiliation.affiliation_id, clock)
+    return affiliation.leader_id
+
+
+# --- registration and affiliations ---------------------------------------------------------------
+
+
+def test_registering_makes_one_person_and_a_pending_affiliation_with_their_events(uow: FakeUnitOfWork) -> None:
+    made = ids()
+    first = registered(uow, TRUST_A, made)
+    second = registered(uow, TRUST_B, made)
+    assert first.leader_id == second.leader_id and len(uow.leaders.rows) == 1
+    assert {(a.trust_ods, a.status) for a in uow.affiliations.rows.values()} == {("RAA", "pending"), ("RBB", "pending")}
+    assert types(uow) == ["leader.registered", "leader.affiliated", "leader.affiliated"]
+    assert all("Ada" not in e.to_json().decode() for e in uow.outbox)
+
+
+def test_registering_is_for_a_trust_and_refuses_lived_experience_before_consent(uow: FakeUnitOfWork) -> None:
+    with pytest.raises(PermissionDenied):
+        leaders.register_leader(uow, ADMINISTRATOR, ADA, clock, ids())
+    with pytest.raises(InvalidInput) as refused:
+        leaders.register_leader(uow, TRUST_A, LeaderProfile(**{**vars(ADA), "lived_experience": ("diabetes",)}), clock)
+    assert list(refused.value.fields) == ["lived_experience"]
+    assert uow.leaders.rows == {} and uow.outbox == []
+
+
+def test_an_idempotency_key_answers_the_first_registration_again(uow: FakeUnitOfWork) -> None:
+    kept: dict[bytes, Affiliation] = {}
+
+    def key(digest: str) -> Idempotent[Affiliation]:
+        return Idempotent(
+            "RAA", "RegisterLeader", "k1", digest, "RAA", None, lambda a: a.affiliation_id.encode(), kept.__getitem__
+        )
+
+    first = leaders.register_leader(uow, TRUST_A, ADA, clock, ids(), idempotent=key("d1"))
+    kept[first.affiliation_id.encode()] = first
+    again = leaders.register_leader(uow, TRUST_A, ADA, clock, ids(), idempotent=key("d1"))
+    assert again is first and len(uow.affiliations.rows) == 1 and len(uow.outbox) == 2
+    with pytest.raises(PreconditionFailed):
+        leaders.register_leader(uow, TRUST_A, ADA, clock, ids(), idempotent=key("d2"))
+
+
+def test_only_the_leader_confirms_or_declines_their_affiliation(uow: FakeUnitOfWork) -> None:
+    affiliation = registered(uow)
+    with pytest.raises(PermissionDenied):
+        leaders.confirm_affiliation(uow, TRUST_A, affiliation.affiliation_id, clock)
+    with pytest.raises(NotFound):
+        leaders.confirm_affiliation(uow, as_leader(STRANGER), affiliation.affiliation_id, clock)
+    confirmed = leaders.confirm_affiliation(uow, as_leader(affiliation.leader_id), affiliation.affiliation_id, clock)
+    assert confirmed.status == "active" and uow.affiliations.rows[affiliation.affiliation_id].status == "active"
+    assert types(uow)[-1] == "leader.affiliation_confirmed"
+
+
+def test_a_trust_ends_its_own_affiliation_only(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    with pytest.raises(NotFound):
+        leaders.end_affiliation(uow, TRUST_B, leader_id, "moved", clock)
+    ended = leaders.end_affiliation(uow, TRUST_A, leader_id, "moved", clock)
+    assert (ended.status, ended.end_reason) == ("ended", "moved") and types(uow)[-1] == "leader.affiliation_ended"
+
+
+def test_registering_again_after_the_end_reopens_the_affiliation(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    leaders.end_affiliation(uow, TRUST_A, leader_id, "moved", clock)
+    again = registered(uow)
+    assert again.leader_id == leader_id and again.status == "pending" and len(uow.affiliations.rows) == 1
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def test_a_trust_reads_a_leader_only_through_an_active_affiliation_and_is_audited(uow: FakeUnitOfWork) -> None:
+    pending = registered(uow)
+    with pytest.raises(NotFound):
+        leaders.get_leader(uow, TRUST_A, pending.leader_id)
+    leaders.confirm_affiliation(uow, as_leader(pending.leader_id), pending.affiliation_id, clock)
+    view = leaders.get_leader(uow, TRUST_A, pending.leader_id)
+    assert view.profile.given_name == "Ada" and view.profile.email == ""  # no contact consent
+    (entry,) = uow.audit.entries
+    assert (entry.trust_ods, entry.method) == ("RAA", "GetLeader") and "email" not in entry.fields
+    with pytest.raises(NotFound):
+        leaders.get_leader(uow, TRUST_B, pending.leader_id)
+
+
+def test_the_leader_reads_all_of_themselves_and_nobody_else(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    assert leaders.get_leader(uow, as_leader(leader_id), leader_id).profile.email == "Ada@Example.org"
+    with pytest.raises(NotFound):
+        leaders.get_leader(uow, as_leader(STRANGER), leader_id)
+
+
+def test_the_audit_is_listed_to_the_leader_and_to_an_affiliated_trust(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    leaders.get_leader(uow, TRUST_A, leader_id)
+    assert [e.method for _, e in leaders.list_audit_entries(uow, as_leader(leader_id), leader_id, 0, None, 10)] == [
+        "GetLeader"
+    ]
+    assert len(leaders.list_audit_entries(uow, TRUST_A, leader_id, 0, None, 10)) == 1
+    with pytest.raises(NotFound):
+        leaders.list_audit_entries(uow, TRUST_B, leader_id, 0, None, 10)
+
+
+# --- changes ------------------------------------------------------------------------------------
+
+
+def test_a_trust_changes_contact_details_only_while_it_may_contact_the_leader(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    with pytest.raises(PermissionDenied):
+        leaders.update_leader(uow, TRUST_A, leader_id, 2, LeaderProfile(phone="01234 567890"), ("phone",), clock)
+    leaders.record_consent(uow, as_leader(leader_id), leader_id, "contact_by_trust", "RAA", True, "2026-11", "", clock)
+    version = uow.leaders.rows[leader_id].version
+    view = leaders.update_leader(
+        uow, TRUST_A, leader_id, version, LeaderProfile(phone="01234 567890"), ("phone",), clock
+    )
+    assert view.profile.phone == "01234 567890" and uow.leaders.rows[leader_id].version == version + 1
+    assert types(uow)[-1] == "leader.updated"
+
+
+def test_an_update_names_unknown_fields_and_refuses_a_stale_version(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    me = as_leader(leader_id)
+    with pytest.raises(InvalidInput) as refused:
+        leaders.update_leader(uow, me, leader_id, 1, LeaderProfile(), ("shoe_size",), clock)
+    assert "shoe_size" in refused.value.fields["fields"]
+    with pytest.raises(PreconditionFailed):
+        leaders.update_leader(uow, me, leader_id, 99, LeaderProfile(given_name="Augusta"), ("given_name",), clock)
+    assert uow.leaders.rows[leader_id].profile.given_name == "Ada"
+
+
+def test_an_address_already_held_by_another_person_is_refused(uow: FakeUnitOfWork) -> None:
+    made = ids()
+    ada = registered(uow, make=made).leader_id
+    leaders.register_leader(
+        uow, TRUST_A, LeaderProfile(given_name="Bo", family_name="B", email="bo@example.org"), clock, made
+    )
+    with pytest.raises(InvalidInput) as refused:
+        leaders.update_leader(uow, as_leader(ada), ada, 1, LeaderProfile(email="BO@example.org"), ("email",), clock)
+    assert list(refused.value.fields) == ["email"]
+
+
+def test_a_pause_with_a_return_date_ends_when_the_worker_finds_it_due(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    view = leaders.pause_leader(uow, as_leader(leader_id), leader_id, date(2026, 12, 1), clock)
+    assert view.leader.status == "paused"
+    assert leaders.resume_due_leaders(lambda: uow, clock) == 0
+    assert leaders.resume_due_leaders(lambda: uow, lambda: NOW + timedelta(days=5)) == 1
+    assert uow.leaders.rows[leader_id].status == "active"
+    assert types(uow)[-2:] == ["leader.paused", "leader.resumed"]
+
+
+def test_withdrawing_is_the_person_s_own_and_a_trust_cannot_see_one_it_is_not_affiliated_with(
+    uow: FakeUnitOfWork,
+) -> None:
+    leader_id = active(uow)
+    with pytest.raises(NotFound):
+        leaders.withdraw_leader(uow, TRUST_B, leader_id, clock)
+    assert leaders.withdraw_leader(uow, as_leader(leader_id), leader_id, clock).leader.status == "withdrawn"
+
+
+# --- consent and the taxonomy -------------------------------------------------------------------
+
+
+def test_consent_is_recorded_by_the_leader_or_by_staff_and_listed_as_each_may_see_it(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    me = as_leader(leader_id)
+    with pytest.raises(InvalidInput):
+        leaders.record_consent(uow, me, leader_id, "contact_by_trust", "RAA", True, "", "", clock)
+    with pytest.raises(PermissionDenied):
+        leaders.record_consent(uow, ADMINISTRATOR, leader_id, "contact_by_trust", "RAA", True, "1", "", clock)
+    made = leaders.record_consent(uow, me, leader_id, "contact_by_trust", "RAA", True, "2026-11", "", clock)
+    assert isinstance(made, ConsentRecord) and made.recorded_by_kind == "leader"
+    leaders.record_consent(uow, me, leader_id, "contact_by_trust", "RBB", True, "2026-11", "", clock)
+    current, history = leaders.list_consents(uow, TRUST_A, leader_id)
+    assert [(r.purpose.value, r.target) for r in current] == [("contact_by_trust", "RAA")] and len(history) == 1
+    assert len(leaders.list_consents(uow, me, leader_id)[1]) == 2
+    assert types(uow).count("consent.granted") == 2
+
+
+def test_a_trust_adds_its_own_term_once(uow: FakeUnitOfWork) -> None:
+    term = leaders.add_term(uow, TRUST_A, "skill", "raa_only", "Ours")
+    assert term.trust_ods == "RAA" and uow.committed == 1
+    leaders.add_term(uow, TRUST_A, "skill", "raa_only", "Ours")
+    assert uow.committed == 1 and [t.code for t in leaders.list_terms(uow, "skill")].count("raa_only") == 1
+    with pytest.raises(PermissionDenied):
+        leaders.add_term(uow, as_leader(STRANGER), "skill", "mine", "Mine")
