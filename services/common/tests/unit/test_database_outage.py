@@ -41,8 +41,13 @@ def _wrapped(driver_error: Exception) -> sa.exc.DBAPIError:
         _wrapped(psycopg2.errors.CannotConnectNow("the database system is starting up")),
         sa.exc.InterfaceError("SELECT 1", {}, psycopg2.InterfaceError("connection already closed")),
         sa.exc.TimeoutError("QueuePool limit of size 5 overflow 0 reached, connection timed out"),
+        sa.exc.InternalError(
+            "INSERT INTO trusts VALUES (%(name)s)",
+            {"name": SECRET},
+            psycopg2.errors.ReadOnlySqlTransaction("cannot execute INSERT in a read-only transaction"),
+        ),
     ],
-    ids=["refused", "lost-mid-call", "shutting-down", "starting-up", "closed-connection", "pool-timeout"],
+    ids=["refused", "lost-mid-call", "shutting-down", "starting-up", "closed-connection", "pool-timeout", "read-only"],
 )
 def test_an_unreachable_database_is_answered_unavailable_naming_the_service_and_nothing_of_the_call(
     error: Exception,

@@ -116,3 +116,32 @@ def test_a_statement_timeout_is_answered_deadline_exceeded_and_changes_nothing(s
             assert connection.execute(sa.text("SELECT count(*) FROM trusts WHERE trust_ods = 'RTO1'")).scalar() == 0
     finally:
         server.stop(grace_s=1)
+
+
+def test_a_database_that_only_reads_is_answered_unavailable_and_reads_still_work(stack: PlrStack) -> None:
+    """As after a failover to a standby: writes are refused by the server, which is an outage to retry."""
+    role = sa.engine.make_url(stack.settings.database("registry").app_url).username
+    admin = stack.admin_engine("postgres")
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text(f'ALTER ROLE "{role}" SET default_transaction_read_only = on'))
+    server = build_server(stack.settings, "127.0.0.1:0")  # its own pool: every connection is new
+    server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            stub = registry_pb2_grpc.RegistryServiceStub(channel)
+            admin_token = bearer(stack.env["PLR_ADMIN_TOKEN"])
+            with pytest.raises(grpc.RpcError) as raised:
+                stub.CreateTrust(
+                    pb.CreateTrustRequest(ods="RRO1", name="Read Only NHS Trust"), metadata=admin_token, timeout=10
+                )
+            assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert raised.value.details() == "registry database unavailable; the call may be retried"
+            assert _trailing(raised.value)[UNAVAILABLE_DATABASE_KEY] == "registry"
+            stub.ListTrusts(pb.ListTrustsRequest(), metadata=admin_token, timeout=10)
+    finally:
+        server.stop(grace_s=1)
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text(f'ALTER ROLE "{role}" RESET default_transaction_read_only'))
+        admin.dispose()
+    with stack.engine("registry", "owner").connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM trusts WHERE trust_ods = 'RRO1'")).scalar() == 0
