@@ -300,15 +300,30 @@ def health(args: argparse.Namespace) -> int:
 
 
 def outbox_status(args: argparse.Namespace) -> int:
+    """Each service's outbox that can be read; a database that cannot is named, and the exit is 75 (try
+    again) when it is unavailable, 1 when it refused otherwise."""
     from services.common.admin.operations import outbox_status as status
+    from services.common.db import is_transient_db_error
 
     settings = load_or_exit()
-    rows = status(settings)
+    rows, code = [], 0
+    for service in SERVICES:
+        try:
+            rows.append(status(settings, service))
+        except Exception as error:
+            if is_transient_db_error(error):
+                print(
+                    f"plr: the {service} database is unavailable; try again shortly ({_short(error)})", file=sys.stderr
+                )
+                code = code or EXIT_TRY_AGAIN
+            else:
+                print(f"plr: cannot read the {service} database: {_short(error)}", file=sys.stderr)
+                code = EXIT_FAILED
     if args.json:
         print(json.dumps(rows))
     else:
         _print_table(rows, ["service", "pending", "oldest_age_s", "last_error"])
-    return 0
+    return code
 
 
 def dlq_list(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ DEADLINE_EXCEEDED naming the registry's database, never INTERNAL, and `plr` says
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import secrets
 import socket
@@ -145,3 +146,25 @@ def test_a_database_that_only_reads_is_answered_unavailable_and_reads_still_work
         admin.dispose()
     with stack.engine("registry", "owner").connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM trusts WHERE trust_ods = 'RRO1'")).scalar() == 0
+
+
+def test_plr_outbox_status_names_each_unavailable_database_and_exits_with_the_try_again_code(
+    unreachable_env: dict[str, str],
+) -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "plr"), "outbox", "status", "--json"],
+        env={**os.environ, **unreachable_env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == EXIT_TRY_AGAIN, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout.strip() == "[]"
+    for service in SERVICES:
+        assert f"plr: the {service} database is unavailable; try again shortly" in done.stderr
+
+
+def test_plr_outbox_status_reports_every_outbox_when_the_databases_are_up(stack: PlrStack) -> None:
+    done = stack.plr("outbox", "status", "--json")
+    assert done.returncode == 0, done.stderr
+    assert [row["service"] for row in json.loads(done.stdout)] == list(SERVICES)
