@@ -22,6 +22,10 @@ TRANSIENT_DB_ERRORS = (
     sa.exc.TimeoutError,
     psycopg2.OperationalError,
     psycopg2.InterfaceError,
+    # a server that only reads (a standby after a failover, the primary demoted, or an administrator's
+    # default_transaction_read_only): writes come back once a writable primary does. The app never opens
+    # read-only transactions itself, so this is always the server's state, never a bug of the call
+    psycopg2.errors.ReadOnlySqlTransaction,
 )
 
 
@@ -40,7 +44,7 @@ def is_transient_db_error(error: BaseException) -> bool:
     for cause in _causes(error):
         if isinstance(cause, sa.exc.DBAPIError) and cause.connection_invalidated:
             return True
-        if isinstance(cause, TRANSIENT_DB_ERRORS):
+        if isinstance(cause, TRANSIENT_DB_ERRORS) or isinstance(getattr(cause, "orig", None), TRANSIENT_DB_ERRORS):
             return True
     return False
 

@@ -10,8 +10,8 @@ plr dlq replay QUEUE [--id EVENT_ID]
 plr leaders import FILE.csv --trust RXX [--errors-to PATH] [--batch-size N]
 
 Exit codes: 0 done; 1 failed (refused, or an api unreachable); 2 bad input; 3 some import rows refused;
-75 a service's database unavailable or too slow: the call was rolled back (or, cut at its commit,
-took effect once): run the same command again.
+75 a service's database unavailable or too slow, or the api did not answer in time: the call was rolled
+back (or, cut at its commit or past plr's deadline, took effect once): run the same command again.
 """
 
 from __future__ import annotations
@@ -74,6 +74,15 @@ def _rpc_failed(error: grpc.RpcError, settings: Settings) -> int:
     if database is not None:
         what = "is unavailable" if code == grpc.StatusCode.UNAVAILABLE else "did not answer in time"
         print(f"plr: the {database} database {what}; try again shortly ({error.details()})", file=sys.stderr)
+        return EXIT_TRY_AGAIN
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        # plr's own deadline (10 s) is shorter than the api's statement and pool timeouts (15 s, 30 s): a slow
+        # or hung database shows here first, with no trailing metadata, and the call may still take effect
+        print(
+            f"plr: the registry api at {settings.registry_api_target} did not answer in time (its database may be "
+            "slow or unavailable); the call may still take effect: run the same command again shortly",
+            file=sys.stderr,
+        )
         return EXIT_TRY_AGAIN
     if code == grpc.StatusCode.UNAVAILABLE:
         print(
@@ -291,15 +300,30 @@ def health(args: argparse.Namespace) -> int:
 
 
 def outbox_status(args: argparse.Namespace) -> int:
+    """Each service's outbox that can be read; a database that cannot is named, and the exit is 75 (try
+    again) when it is unavailable, 1 when it refused otherwise."""
     from services.common.admin.operations import outbox_status as status
+    from services.common.db import is_transient_db_error
 
     settings = load_or_exit()
-    rows = status(settings)
+    rows, code = [], 0
+    for service in SERVICES:
+        try:
+            rows.append(status(settings, service))
+        except Exception as error:
+            if is_transient_db_error(error):
+                print(
+                    f"plr: the {service} database is unavailable; try again shortly ({_short(error)})", file=sys.stderr
+                )
+                code = code or EXIT_TRY_AGAIN
+            else:
+                print(f"plr: cannot read the {service} database: {_short(error)}", file=sys.stderr)
+                code = EXIT_FAILED
     if args.json:
         print(json.dumps(rows))
     else:
         _print_table(rows, ["service", "pending", "oldest_age_s", "last_error"])
-    return 0
+    return code
 
 
 def dlq_list(args: argparse.Namespace) -> int:

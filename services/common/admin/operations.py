@@ -112,32 +112,28 @@ def health_checks(settings: Settings) -> list[Check]:
     return checks
 
 
-def outbox_status(settings: Settings) -> list[dict[str, Any]]:
-    report = []
-    for service in SERVICES:
-        engine = _engine(settings, service)
-        try:
-            with engine.connect() as connection:
-                row = connection.execute(
-                    sa.select(
-                        sa.func.count(),
-                        sa.func.min(outbox.c.created_at),
-                        sa.func.now(),
-                        sa.func.max(outbox.c.last_error),
-                    ).where(outbox.c.published_at.is_(None))
-                ).one()
-        finally:
-            engine.dispose()
-        pending, oldest, now, last_error = row
-        report.append(
-            {
-                "service": service,
-                "pending": pending,
-                "oldest_age_s": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
-                "last_error": last_error,
-            }
-        )
-    return report
+def outbox_status(settings: Settings, service: str) -> dict[str, Any]:
+    """One service's outbox: pending events, the age of the oldest, the last publishing error."""
+    engine = _engine(settings, service)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.min(outbox.c.created_at),
+                    sa.func.now(),
+                    sa.func.max(outbox.c.last_error),
+                ).where(outbox.c.published_at.is_(None))
+            ).one()
+    finally:
+        engine.dispose()
+    pending, oldest, now, last_error = row
+    return {
+        "service": service,
+        "pending": pending,
+        "oldest_age_s": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
+        "last_error": last_error,
+    }
 
 
 def dead_letters(settings: Settings, limit: int = 100) -> list[dict[str, Any]]:

@@ -41,8 +41,13 @@ def _wrapped(driver_error: Exception) -> sa.exc.DBAPIError:
         _wrapped(psycopg2.errors.CannotConnectNow("the database system is starting up")),
         sa.exc.InterfaceError("SELECT 1", {}, psycopg2.InterfaceError("connection already closed")),
         sa.exc.TimeoutError("QueuePool limit of size 5 overflow 0 reached, connection timed out"),
+        sa.exc.InternalError(
+            "INSERT INTO trusts VALUES (%(name)s)",
+            {"name": SECRET},
+            psycopg2.errors.ReadOnlySqlTransaction("cannot execute INSERT in a read-only transaction"),
+        ),
     ],
-    ids=["refused", "lost-mid-call", "shutting-down", "starting-up", "closed-connection", "pool-timeout"],
+    ids=["refused", "lost-mid-call", "shutting-down", "starting-up", "closed-connection", "pool-timeout", "read-only"],
 )
 def test_an_unreachable_database_is_answered_unavailable_naming_the_service_and_nothing_of_the_call(
     error: Exception,
@@ -128,3 +133,38 @@ def test_the_relay_backs_off_with_a_warning_while_its_database_is_unreachable(ca
     assert any("heartbeat of matching-worker not recorded" in r.getMessage() for r in caplog.records)
     assert all(r.levelno == logging.WARNING for r in caplog.records)
     engine.dispose()
+
+
+def test_plr_says_try_again_when_the_api_does_not_answer_within_its_deadline(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A slow or hung database holds the call past plr's deadline before the api's own statement or pool
+    timeout answers: plr gets its own DEADLINE_EXCEEDED, with no trailing metadata."""
+    import threading
+    import types
+    from concurrent import futures
+
+    from services.common.admin.cli import EXIT_TRY_AGAIN, _rpc_failed
+
+    released = threading.Event()
+
+    def hang(request: bytes, context: grpc.ServicerContext) -> bytes:
+        released.wait(10)
+        return b""
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    handler = grpc.unary_unary_rpc_method_handler(hang)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("plr.Hung", {"Call": handler}),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel, pytest.raises(grpc.RpcError) as raised:
+            channel.unary_unary("/plr.Hung/Call")(b"", timeout=0.5)
+        settings = types.SimpleNamespace(registry_api_target=f"127.0.0.1:{port}")
+        assert _rpc_failed(raised.value, settings) == EXIT_TRY_AGAIN  # type: ignore[arg-type]
+    finally:
+        released.set()
+        server.stop(grace=1).wait()
+    said = capsys.readouterr().err
+    assert f"the registry api at 127.0.0.1:{port} did not answer in time" in said
+    assert "run the same command again" in said and "deadline_exceeded" not in said

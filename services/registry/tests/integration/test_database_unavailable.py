@@ -4,6 +4,7 @@ DEADLINE_EXCEEDED naming the registry's database, never INTERNAL, and `plr` says
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import secrets
 import socket
@@ -116,3 +117,54 @@ def test_a_statement_timeout_is_answered_deadline_exceeded_and_changes_nothing(s
             assert connection.execute(sa.text("SELECT count(*) FROM trusts WHERE trust_ods = 'RTO1'")).scalar() == 0
     finally:
         server.stop(grace_s=1)
+
+
+def test_a_database_that_only_reads_is_answered_unavailable_and_reads_still_work(stack: PlrStack) -> None:
+    """As after a failover to a standby: writes are refused by the server, which is an outage to retry."""
+    role = sa.engine.make_url(stack.settings.database("registry").app_url).username
+    admin = stack.admin_engine("postgres")
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text(f'ALTER ROLE "{role}" SET default_transaction_read_only = on'))
+    server = build_server(stack.settings, "127.0.0.1:0")  # its own pool: every connection is new
+    server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            stub = registry_pb2_grpc.RegistryServiceStub(channel)
+            admin_token = bearer(stack.env["PLR_ADMIN_TOKEN"])
+            with pytest.raises(grpc.RpcError) as raised:
+                stub.CreateTrust(
+                    pb.CreateTrustRequest(ods="RRO1", name="Read Only NHS Trust"), metadata=admin_token, timeout=10
+                )
+            assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert raised.value.details() == "registry database unavailable; the call may be retried"
+            assert _trailing(raised.value)[UNAVAILABLE_DATABASE_KEY] == "registry"
+            stub.ListTrusts(pb.ListTrustsRequest(), metadata=admin_token, timeout=10)
+    finally:
+        server.stop(grace_s=1)
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text(f'ALTER ROLE "{role}" RESET default_transaction_read_only'))
+        admin.dispose()
+    with stack.engine("registry", "owner").connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM trusts WHERE trust_ods = 'RRO1'")).scalar() == 0
+
+
+def test_plr_outbox_status_names_each_unavailable_database_and_exits_with_the_try_again_code(
+    unreachable_env: dict[str, str],
+) -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "plr"), "outbox", "status", "--json"],
+        env={**os.environ, **unreachable_env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == EXIT_TRY_AGAIN, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout.strip() == "[]"
+    for service in SERVICES:
+        assert f"plr: the {service} database is unavailable; try again shortly" in done.stderr
+
+
+def test_plr_outbox_status_reports_every_outbox_when_the_databases_are_up(stack: PlrStack) -> None:
+    done = stack.plr("outbox", "status", "--json")
+    assert done.returncode == 0, done.stderr
+    assert [row["service"] for row in json.loads(done.stdout)] == list(SERVICES)
