@@ -35,7 +35,7 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     development = development_pb2.DESCRIPTOR.services_by_name["DevelopmentService"]
     checks = checks_pb2.DESCRIPTOR.services_by_name["CheckService"]
     return ApiServer(
-        listen or settings.registry_api_listen,
+        listen or settings.api("registry").listen,
         [registry, leaders, imports, development, checks],
         [
             service_handler(registry, RegistryApi(engine, authenticator).methods(), authenticator.authenticate),
