@@ -5,18 +5,64 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg2
+import psycopg2.errors
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from services.common.tenancy import TenantScope
 
-TRANSIENT_DB_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
+# the database cannot be reached or stopped answering: refused, lost mid-call, shutting down, starting
+# up, too many connections, or no pooled connection free in time (sa.exc.TimeoutError); psycopg2's own
+# classes cover code that uses the driver directly
+TRANSIENT_DB_ERRORS = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    sa.exc.TimeoutError,
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
+)
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and what it was raised from or while handling (a unit of work may wrap a driver error)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
 
 
 def is_transient_db_error(error: BaseException) -> bool:
-    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, TRANSIENT_DB_ERRORS)
+    """The database is unreachable or overloaded, not the request wrong: the same call may succeed later."""
+    for cause in _causes(error):
+        if isinstance(cause, sa.exc.DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, TRANSIENT_DB_ERRORS):
+            return True
+    return False
+
+
+def is_statement_timeout(error: BaseException) -> bool:
+    """A statement ran past ``statement_timeout`` (PostgreSQL cancelled it); the transaction rolled back."""
+    return any(
+        isinstance(cause, psycopg2.errors.QueryCanceled)
+        or isinstance(getattr(cause, "orig", None), psycopg2.errors.QueryCanceled)
+        for cause in _causes(error)
+    )
+
+
+def db_error_summary(error: BaseException) -> str:
+    """For a log line about an outage: the driver's first line ('Connection refused', 'server closed the
+    connection unexpectedly'), without the statement that was running."""
+    for cause in _causes(error):
+        original = getattr(cause, "orig", None) or cause
+        if isinstance(original, (psycopg2.Error, sa.exc.TimeoutError)):
+            text = str(original).strip().splitlines()
+            return f"{type(original).__name__}: {text[0] if text else ''}".strip()
+    return type(error).__name__
 
 
 def make_engine(
@@ -33,7 +79,11 @@ def make_engine(
         url,
         pool_size=pool_size,
         max_overflow=0,
+        # a connection that died with the server (restart, failover) is found before it is handed out,
+        # and the pool then drops every connection older than the failure: the first calls after a
+        # restart succeed instead of failing once more
         pool_pre_ping=True,
+        hide_parameters=True,  # an error or log line never carries a request's or a row's values
         pool_recycle=1800,
         pool_timeout=30,
         connect_args={

@@ -3,9 +3,11 @@
 Requests are deserialized here, not by grpcio's generated code, so that undecodable bytes are
 answered ``INVALID_ARGUMENT`` (grpcio would answer ``INTERNAL``). Each call is authenticated to a
 principal, runs under its correlation id, and has its domain errors mapped to status codes with a
-clear message and never a stack trace. The standard health service and (outside production)
-reflection are served too. No eventlet here: a grpcio server in an eventlet-patched process never
-answers.
+clear message and never a stack trace. A database that cannot be reached is answered ``UNAVAILABLE``
+and a statement timeout ``DEADLINE_EXCEEDED``, naming the service's database and saying that the call
+may be retried (its transaction rolled back; the README says which methods are safe to retry). The
+standard health service and (outside production) reflection are served too. No eventlet here: a
+grpcio server in an eventlet-patched process never answers.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.common import errors
+from services.common.db import db_error_summary, is_statement_timeout, is_transient_db_error
 from services.common.logs import correlated
 from services.common.principals import Principal
 
@@ -56,6 +59,10 @@ Authenticate = Callable[[Mapping[str, str]], Principal]
 Method = Callable[[Any, Call], protobuf_message.Message]
 
 
+# trailing metadata naming whose database failed, so a client tells an outage from an api it cannot reach
+UNAVAILABLE_DATABASE_KEY = "x-plr-unavailable-database"
+
+
 def status_for(error: BaseException) -> grpc.StatusCode | None:
     for kind, code in STATUS_OF:
         if isinstance(error, kind):
@@ -63,8 +70,22 @@ def status_for(error: BaseException) -> grpc.StatusCode | None:
     return None
 
 
+def database_status(error: BaseException, service: str) -> tuple[grpc.StatusCode, str] | None:
+    """The answer to a database fault, or None when the error is not one. The message names the
+    service's database and nothing of the statement or its values."""
+    if is_statement_timeout(error):
+        return grpc.StatusCode.DEADLINE_EXCEEDED, f"{service} database did not answer in time; the call may be retried"
+    if is_transient_db_error(error):
+        return grpc.StatusCode.UNAVAILABLE, f"{service} database unavailable; the call may be retried"
+    return None
+
+
 def _unary_handler(
-    full_name: str, request_class: type[protobuf_message.Message], method: Method, authenticate: Authenticate
+    full_name: str,
+    request_class: type[protobuf_message.Message],
+    method: Method,
+    authenticate: Authenticate,
+    service: str,
 ) -> grpc.RpcMethodHandler:
     def handle(raw: bytes, context: grpc.ServicerContext) -> bytes:
         metadata = {key: value for key, value in context.invocation_metadata() if isinstance(value, str)}
@@ -88,7 +109,20 @@ def _unary_handler(
             except Exception as error:
                 code = status_for(error)
                 elapsed = (time.perf_counter() - started) * 1000
-                if code is None:  # a bug, not the caller's fault: logged, and answered without detail
+                database_fault = database_status(error, service) if code is None else None
+                if database_fault is not None:  # not a bug: the caller retries, the operator looks at the database
+                    code, detail = database_fault
+                    log.warning(
+                        "%s %s after %.1f ms: %s database: %s",
+                        full_name,
+                        code.name,
+                        elapsed,
+                        service,
+                        db_error_summary(error),
+                        extra={"method": full_name, "code": code.name},
+                    )
+                    context.set_trailing_metadata((("x-correlation-id", cid), (UNAVAILABLE_DATABASE_KEY, service)))
+                elif code is None:  # a bug, not the caller's fault: logged, and answered without detail
                     log.error(
                         "%s failed after %.1f ms",
                         full_name,
@@ -107,8 +141,10 @@ def _unary_handler(
 
 
 def service_handler(
-    descriptor: ServiceDescriptor, methods: Mapping[str, Method], authenticate: Authenticate
+    descriptor: ServiceDescriptor, methods: Mapping[str, Method], authenticate: Authenticate, *, service: str
 ) -> grpc.GenericRpcHandler:
+    """``service`` is the plr service whose process serves these methods (its database is the one named
+    when that database cannot be reached)."""
     missing = [m.name for m in descriptor.methods if m.name not in methods]
     if missing:
         raise ValueError(f"{descriptor.full_name}: no implementation for {', '.join(missing)}")
@@ -118,6 +154,7 @@ def service_handler(
             message_factory.GetMessageClass(m.input_type),
             methods[m.name],
             authenticate,
+            service,
         )
         for m in descriptor.methods
     }

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
-from services.common.db import is_transient_db_error, scoped_transaction
+from services.common.db import db_error_summary, is_transient_db_error, scoped_transaction
 from services.common.events import CloudEvent, InvalidEvent, SchemaRegistry, default_registry
 from services.common.logs import correlated
 from services.common.platform_tables import inbox
@@ -31,7 +31,11 @@ class DeadLetter(Exception):
 
 
 class Requeue(Exception):
-    """A transient failure outlasted the in-process retries: give the message back to the broker."""
+    """A transient failure outlasted the in-process retries: give the message back to the broker.
+
+    Each give-back counts against the queue's delivery limit (20), so the in-process budget is long:
+    a database outage dead-letters nothing until it lasts about 20 budgets (the default: 100 minutes),
+    and one budget stays well under RabbitMQ's consumer timeout (30 minutes) for an unacked delivery."""
 
 
 @dataclass
@@ -54,7 +58,7 @@ class InboxConsumer:
     registry: SchemaRegistry = field(default_factory=default_registry)
     max_handler_attempts: int = 3
     handler_backoff_s: float = 0.05
-    transient_budget_s: float = 60.0
+    transient_budget_s: float = 300.0
     sleep: Callable[[float], None] = time.sleep
     stats: ConsumerStats = field(default_factory=ConsumerStats)
 
@@ -94,8 +98,16 @@ class InboxConsumer:
             try:
                 applied = self.apply_once(event)
             except Exception as error:
-                if is_transient_db_error(error):
+                if is_transient_db_error(error):  # an outage is not the message's fault: never counted
                     self.stats.transient_retries += 1
+                    if transient_started is None:
+                        log.warning(
+                            "%s: database unavailable, retrying %s with backoff: %s",
+                            self.name,
+                            event.id,
+                            db_error_summary(error),
+                            extra={"event_id": event.id, "event_type": event.type},
+                        )
                     transient_started = transient_started or time.monotonic()
                     if time.monotonic() - transient_started > self.transient_budget_s:
                         log.warning("%s: database still unavailable, requeueing %s", self.name, event.id)

@@ -19,6 +19,7 @@ import kombu
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from services.common.db import db_error_summary, is_transient_db_error
 from services.common.events import CONTENT_TYPE
 from services.common.platform_tables import outbox, worker_heartbeats
 from services.common.topology import EVENTS_EXCHANGE
@@ -168,7 +169,8 @@ class OutboxRelay:
         return len(published)
 
     def tick(self, now: float | None = None) -> int:
-        """One timer tick: publish until the outbox is drained, backing off while the broker is away."""
+        """One timer tick: publish until the outbox is drained, backing off while the broker or the
+        database is away (a database outage is a warning, not an error every tick)."""
         now = time.monotonic() if now is None else now
         if now < self._next_attempt:
             return 0
@@ -182,10 +184,18 @@ class OutboxRelay:
             self._backoff_s = 0.0
         except PublishFailed as failure:
             self.stats.failures += 1
-            self._backoff_s = min(self.max_backoff_s, max(0.2, self._backoff_s * 2))
-            self._next_attempt = time.monotonic() + self._backoff_s
-            log.warning("relay: broker unavailable, retrying in %.1fs: %s", self._backoff_s, failure)
+            self._back_off(f"broker unavailable: {failure}")
+        except Exception as error:
+            if not is_transient_db_error(error):
+                raise
+            self.stats.failures += 1
+            self._back_off(f"{self.service} database unavailable: {db_error_summary(error)}")
         return total
+
+    def _back_off(self, why: str) -> None:
+        self._backoff_s = min(self.max_backoff_s, max(0.2, self._backoff_s * 2))
+        self._next_attempt = time.monotonic() + self._backoff_s
+        log.warning("relay: %s; retrying in %.1fs", why, self._backoff_s)
 
     def beat(self, worker: str, consumers: int, every_s: float = 2.0) -> None:
         now = time.monotonic()
@@ -195,10 +205,15 @@ class OutboxRelay:
         from sqlalchemy.dialects.postgresql import insert
 
         statement = insert(worker_heartbeats).values(worker=worker, beat_at=sa.func.now(), consumers=consumers)
-        with self.engine.begin() as connection:
-            connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[worker_heartbeats.c.worker],
-                    set_={"beat_at": sa.func.now(), "consumers": consumers},
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[worker_heartbeats.c.worker],
+                        set_={"beat_at": sa.func.now(), "consumers": consumers},
+                    )
                 )
-            )
+        except Exception as error:  # a missed beat shows in `plr health`; the next tick beats again
+            if not is_transient_db_error(error):
+                raise
+            log.warning("heartbeat of %s not recorded: database unavailable: %s", worker, db_error_summary(error))

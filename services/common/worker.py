@@ -23,6 +23,7 @@ from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 from nameko.timer import timer
 
+from services.common.db import db_error_summary, is_transient_db_error
 from services.common.inbox import DeadLetter, InboxConsumer
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,11 @@ def build_worker_service(
         def periodic(self: Any, _work: Callable[[], Any] = work, _name: str = timer_name) -> None:
             try:
                 _work()
-            except Exception:  # the next tick tries again; the work must be safe to repeat
-                log.exception("periodic %s failed", _name)
+            except Exception as error:  # the next tick tries again; the work must be safe to repeat
+                if is_transient_db_error(error):
+                    log.warning("periodic %s: database unavailable: %s", _name, db_error_summary(error))
+                else:
+                    log.exception("periodic %s failed", _name)
 
         periodic.__name__ = timer_name
         attributes[timer_name] = timer(interval=interval_s, eager=True)(periodic)

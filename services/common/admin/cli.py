@@ -8,6 +8,10 @@ plr health [--json]
 plr outbox status [--json]
 plr dlq list [--json]
 plr dlq replay QUEUE [--id EVENT_ID]
+
+Exit codes: 0 done; 1 failed (refused, or an api unreachable); 2 bad input; 3 some import rows refused;
+75 a service's database unavailable or too slow: the call was rolled back (or, cut at its commit,
+took effect once): run the same command again.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import argparse
 import json
 import sys
 
-from services.common.admin.console import EXIT_FAILED, EXIT_USAGE, print_table, short
+from services.common.admin.console import EXIT_FAILED, EXIT_TRY_AGAIN, EXIT_USAGE, print_table, short
 from services.common.manifest import Commands, ManifestError, manifests
 from services.common.settings import load_or_exit
 
@@ -28,8 +32,10 @@ def trust_list(args: argparse.Namespace) -> int:
     try:
         rows = list_trusts(settings, args.service)
     except Exception as error:
+        from services.common.db import is_transient_db_error
+
         print(f"plr: cannot read the {args.service} database: {short(error)}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_TRY_AGAIN if is_transient_db_error(error) else EXIT_FAILED
     if args.json:
         print(json.dumps(rows))
     else:

@@ -14,6 +14,9 @@ from services.common.settings import Settings
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 EXIT_ROWS_REFUSED = 3
+# a service's database is unavailable or did not answer in time: the call was rolled back (a call cut at
+# its commit took effect once), and every plr command is safe to run again (sysexits.h's EX_TEMPFAIL)
+EXIT_TRY_AGAIN = 75
 
 
 def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
@@ -33,9 +36,21 @@ def admin_metadata(settings: Settings) -> tuple[tuple[str, str], ...]:
     return bearer(settings.admin_token, str(uuid.uuid4()))
 
 
+def _unavailable_database(error: grpc.RpcError) -> str | None:
+    from services.common.grpc_server import UNAVAILABLE_DATABASE_KEY
+
+    trailing = error.trailing_metadata() if isinstance(error, grpc.Call) else None
+    return next((value for key, value in trailing or () if key == UNAVAILABLE_DATABASE_KEY), None)
+
+
 def rpc_failed(error: grpc.RpcError, service: str, settings: Settings) -> int:
     """Says why a call to ``service``'s api failed; returns the exit code."""
     code = error.code()
+    database = _unavailable_database(error)
+    if database is not None:
+        what = "is unavailable" if code == grpc.StatusCode.UNAVAILABLE else "did not answer in time"
+        print(f"plr: the {database} database {what}; try again shortly ({error.details()})", file=sys.stderr)
+        return EXIT_TRY_AGAIN
     if code == grpc.StatusCode.UNAVAILABLE:
         print(
             f"plr: the {service} api at {settings.api(service).target} is unreachable (is `make run` running?)",

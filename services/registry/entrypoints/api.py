@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+from functools import partial
 
 from plr.registry.v1 import checks_pb2, development_pb2, imports_pb2, leaders_pb2, registry_pb2
 
@@ -17,10 +18,12 @@ from services.registry.entrypoints.grpc_development import DevelopmentApi
 from services.registry.entrypoints.grpc_imports import ImportApi
 from services.registry.entrypoints.grpc_leaders import LeaderApi
 
+SERVICE = "registry"
+
 
 def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     engine = make_engine(
-        settings.database("registry").app_url,
+        settings.database(SERVICE).app_url,
         pool_size=settings.pool_size,
         statement_timeout_ms=settings.statement_timeout_ms,
         connect_timeout_s=settings.connect_timeout_s,
@@ -34,15 +37,16 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     imports = imports_pb2.DESCRIPTOR.services_by_name["ImportService"]
     development = development_pb2.DESCRIPTOR.services_by_name["DevelopmentService"]
     checks = checks_pb2.DESCRIPTOR.services_by_name["CheckService"]
+    handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
     return ApiServer(
-        listen or settings.api("registry").listen,
+        listen or settings.api(SERVICE).listen,
         [registry, leaders, imports, development, checks],
         [
-            service_handler(registry, RegistryApi(engine, authenticator).methods(), authenticator.authenticate),
-            service_handler(leaders, LeaderApi(engine).methods(), authenticator.authenticate),
-            service_handler(imports, ImportApi(engine).methods(), authenticator.authenticate),
-            service_handler(development, DevelopmentApi(engine).methods(), authenticator.authenticate),
-            service_handler(checks, CheckApi(engine).methods(), authenticator.authenticate),
+            handler(registry, RegistryApi(engine, authenticator).methods()),
+            handler(leaders, LeaderApi(engine).methods()),
+            handler(imports, ImportApi(engine).methods()),
+            handler(development, DevelopmentApi(engine).methods()),
+            handler(checks, CheckApi(engine).methods()),
         ],
         max_workers=settings.pool_size,  # one thread per pooled connection
         reflection_enabled=os.environ.get("PLR_ENVIRONMENT", "development") != "production",

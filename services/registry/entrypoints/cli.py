@@ -170,7 +170,8 @@ def trust_offboard(args: argparse.Namespace) -> int:
 
 def leaders_import(args: argparse.Namespace) -> int:
     """Exit 0: every row imported or unchanged; 3: some rows refused (listed; the rest imported);
-    2: the file refused (nothing sent); 1: the registry refused or could not be reached."""
+    2: the file refused (nothing sent); 75: the registry's database was unavailable (run it again);
+    1: the registry refused or could not be reached."""
     from pathlib import Path
 
     from services.registry.entrypoints.leader_import_cli import (

@@ -1,0 +1,130 @@
+"""A database that cannot be reached is an outage to retry, never a bug: the api's answer, the
+consumer's retries and the relay's back-off. Engines here point at a closed port, so no server is needed."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import grpc
+import psycopg2
+import psycopg2.errors
+import pytest
+import sqlalchemy as sa
+
+from services.common import errors
+from services.common.db import is_statement_timeout, is_transient_db_error, make_engine
+from services.common.events import CloudEvent
+from services.common.grpc_server import database_status
+from services.common.inbox import DeadLetter, InboxConsumer, Requeue
+from services.common.relay import OutboxRelay
+
+SECRET = "a-value-from-the-request"
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again when the socket goes: connecting is refused
+
+
+def _wrapped(driver_error: Exception) -> sa.exc.DBAPIError:
+    return sa.exc.OperationalError("INSERT INTO trusts VALUES (%(name)s)", {"name": SECRET}, driver_error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        _wrapped(psycopg2.OperationalError("connection to server failed: Connection refused")),
+        _wrapped(psycopg2.OperationalError("server closed the connection unexpectedly")),
+        _wrapped(psycopg2.errors.AdminShutdown("terminating connection due to administrator command")),
+        _wrapped(psycopg2.errors.CannotConnectNow("the database system is starting up")),
+        sa.exc.InterfaceError("SELECT 1", {}, psycopg2.InterfaceError("connection already closed")),
+        sa.exc.TimeoutError("QueuePool limit of size 5 overflow 0 reached, connection timed out"),
+    ],
+    ids=["refused", "lost-mid-call", "shutting-down", "starting-up", "closed-connection", "pool-timeout"],
+)
+def test_an_unreachable_database_is_answered_unavailable_naming_the_service_and_nothing_of_the_call(
+    error: Exception,
+) -> None:
+    answer = database_status(error, "registry")
+    assert answer == (grpc.StatusCode.UNAVAILABLE, "registry database unavailable; the call may be retried")
+
+
+def test_a_statement_timeout_is_answered_deadline_exceeded() -> None:
+    error = _wrapped(psycopg2.errors.QueryCanceled("canceling statement due to statement timeout"))
+    assert is_statement_timeout(error)
+    code, detail = database_status(error, "matching") or (None, "")
+    assert code == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert detail == "matching database did not answer in time; the call may be retried"
+
+
+def test_a_driver_error_wrapped_by_a_layer_above_is_still_an_outage() -> None:
+    try:
+        try:
+            raise _wrapped(psycopg2.OperationalError("server closed the connection unexpectedly"))
+        except sa.exc.OperationalError as cause:
+            raise RuntimeError("the unit of work could not commit") from cause
+    except RuntimeError as error:
+        assert database_status(error, "registry") is not None
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sa.exc.IntegrityError("INSERT", {}, psycopg2.IntegrityError("duplicate key")),
+        sa.exc.ProgrammingError("SELECT", {}, psycopg2.ProgrammingError("column does not exist")),
+        KeyError("a bug"),
+        errors.NotFound("no such trust"),
+    ],
+    ids=["integrity", "programming", "bug", "domain"],
+)
+def test_errors_that_are_not_outages_are_not_answered_as_outages(error: Exception) -> None:
+    assert database_status(error, "registry") is None
+    assert not is_transient_db_error(error)
+
+
+def test_engines_keep_statement_parameters_out_of_errors_and_logs() -> None:
+    engine = make_engine(f"postgresql://nobody@127.0.0.1:{_closed_port()}/nothing")
+    assert engine.hide_parameters and engine.pool._pre_ping  # type: ignore[attr-defined]
+    engine.dispose()
+
+
+def _event() -> CloudEvent:
+    return CloudEvent(
+        type="plr.diagnostics.probe.recorded.v1",
+        source="plr/diagnostics",
+        data={},
+        aggregate_type="probe",
+        aggregate_id="p-1",
+        aggregate_version=1,
+    )
+
+
+def test_a_consumer_whose_database_is_unreachable_retries_then_requeues_and_never_dead_letters() -> None:
+    engine = make_engine(f"postgresql://nobody@127.0.0.1:{_closed_port()}/nothing", connect_timeout_s=1)
+    slept: list[float] = []
+    consumer = InboxConsumer(name="outage-test", engine=engine, handlers={}, transient_budget_s=0.5, sleep=slept.append)
+    with pytest.raises(Requeue):
+        try:
+            consumer._process_event(_event())
+        except DeadLetter:  # pragma: no cover - the failure this test exists to catch
+            pytest.fail("an outage dead-lettered the message")
+    assert consumer.stats.transient_retries >= 2 and len(slept) >= 2
+    assert consumer.stats.handler_failures == 0 and consumer.stats.dead_lettered == 0
+    assert max(slept) <= 5.0  # backoff is capped: the consumer catches up soon after the database returns
+    engine.dispose()
+
+
+def test_the_relay_backs_off_with_a_warning_while_its_database_is_unreachable(caplog: pytest.LogCaptureFixture) -> None:
+    engine = make_engine(f"postgresql://nobody@127.0.0.1:{_closed_port()}/nothing", connect_timeout_s=1)
+    relay = OutboxRelay(engine, publisher=None, service="matching")  # type: ignore[arg-type]
+    with caplog.at_level(logging.WARNING, logger="services.common.relay"):
+        assert relay.tick() == 0
+        assert relay.tick() == 0  # within the back-off: not even tried
+        relay.beat("matching-worker", 1)
+    assert relay.stats.failures == 1
+    assert any("matching database unavailable" in r.getMessage() for r in caplog.records)
+    assert any("heartbeat of matching-worker not recorded" in r.getMessage() for r in caplog.records)
+    assert all(r.levelno == logging.WARNING for r in caplog.records)
+    engine.dispose()
