@@ -91,7 +91,8 @@ def migrate_database(database: ServiceDatabase, migrations_dir: Path) -> str:
             connection.execute(sa.select(sa.func.pg_advisory_lock(advisory_key(f"plr.migrate.{database.service}"))))
             connection.commit()
             try:
-                # "heads": features developed side by side may add branches from the same revision
+                # a service keeps one head (branches grown side by side get a merge revision, checked by
+                # test_migration_heads.py); "heads" still upgrades a database that stopped on a branch
                 command.upgrade(alembic_config(migrations_dir, connection), "heads")
                 connection.commit()
                 grant_application_role(connection, app_role)

@@ -1,75 +1,84 @@
 """``plr-process SERVICE ROLE``: run one process of a service (api, worker or migrate).
 
-Each service is one image; these are its processes. ``worker`` is eventlet-patched before anything
-else is imported; ``api`` and ``migrate`` are not (a grpcio server in a patched process never answers).
+Each service is one image; these are its processes, as its manifest (services/common/manifest.py)
+declares them. ``worker`` is eventlet-patched before anything else is imported; ``api`` and
+``migrate`` are not (a grpcio server in a patched process never answers).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-ROLES = ("api", "worker", "migrate")
-HAS_API = ("registry",)
+from services.common.manifest import ROLES  # the standard library only, so the patch still comes first
+
+if TYPE_CHECKING:
+    from services.common.manifest import ServiceManifest
 
 
-def usage() -> str:
-    return "usage: plr-process {registry|matching|recruitment|integration} {api|worker|migrate}"
+def usage(services: tuple[str, ...]) -> str:
+    return f"usage: plr-process {{{'|'.join(services)}}} {{{'|'.join(ROLES)}}}"
 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    from services.common.settings import SERVICES
-
-    if len(args) != 2 or args[0] not in SERVICES or args[1] not in ROLES:
-        print(usage(), file=sys.stderr)
-        raise SystemExit(2)
-    service, role = args
-    if role == "api" and service not in HAS_API:
-        print(f"plr-process: {service} has no api process yet", file=sys.stderr)
-        raise SystemExit(2)
-    if role == "worker":
+    if len(args) == 2 and args[1] == "worker":
+        # before the manifests are read: they import the platform modules the worker patches
         import eventlet
 
         eventlet.monkey_patch()
+    from services.common.manifest import ManifestError, manifests
+
+    try:
+        found = manifests()
+    except ManifestError as error:
+        print(f"plr-process: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if len(args) != 2 or args[0] not in found or args[1] not in ROLES:
+        print(usage(tuple(found)), file=sys.stderr)
+        raise SystemExit(2)
+    service, role = args
+    manifest = found[service]
+    if role not in manifest.roles:
+        print(f"plr-process: {service} has no {role} process yet", file=sys.stderr)
+        raise SystemExit(2)
 
     from services.common.logs import configure_logging
     from services.common.settings import load_or_exit
 
-    settings = load_or_exit(require=("PLR_ADMIN_TOKEN",) if role == "api" else ())
+    # its own service's settings only: a matching worker needs no registry database
+    require = manifest.api.requires if role == "api" and manifest.api is not None else ()
+    settings = load_or_exit(services=(service,), require=require)
     configure_logging(f"{service}-{role}", settings.log_level)
     log = logging.getLogger("plr.process")
     if role == "migrate":
-        run_migrate(service)
+        run_migrate(manifest)
     elif role == "api":
-        module = importlib.import_module(f"services.{service}.entrypoints.api")
-        module.run(settings)
+        assert manifest.api is not None
+        manifest.api.run(settings)
     else:
-        module = importlib.import_module(f"services.{service}.entrypoints.worker")
-        module.run(settings)
+        from services.common.projection_worker import run_manifest_worker
+
+        run_manifest_worker(manifest, settings)
     log.info("%s %s exited", service, role)
 
 
-def migrations_dir(service: str) -> Path:
-    return Path(__file__).resolve().parents[1] / service / "migrations"
-
-
-def run_migrate(service: str) -> None:
+def run_migrate(manifest: ServiceManifest) -> None:
     from services.common.migrate import bootstrap_database, migrate_database
     from services.common.settings import load_or_exit
     from services.common.topology import TopologyError, declare_topology
 
-    settings = load_or_exit()
+    service = manifest.name
+    settings = load_or_exit(services=(service,))
     log = logging.getLogger("plr.migrate")
     database = settings.database(service)
     try:
         if settings.database_admin_url:
             bootstrap_database(settings.database_admin_url, database)
-        revision = migrate_database(database, migrations_dir(service))
+        revision = migrate_database(database, manifest.migrations)
         log.info("%s database at revision %s", service, revision)
-        queues = importlib.import_module(f"services.{service}.adapters.topology").QUEUES
+        queues = manifest.queues
         declare_topology(settings.amqp_management_url, settings.amqp_vhost, queues)
         log.info("%s topology declared on vhost %s (%d consumer queues)", service, settings.amqp_vhost, len(queues))
     except TopologyError as error:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
@@ -12,6 +12,9 @@ from services.common.inbox import EventHandler, InboxConsumer
 from services.common.relay import ConfirmedPublisher, OutboxRelay
 from services.common.settings import Settings
 from services.common.worker import build_worker_service, run_worker
+
+if TYPE_CHECKING:
+    from services.common.manifest import ServiceManifest
 
 
 def run_service_worker(
@@ -49,3 +52,13 @@ def run_service_worker(
         engine.dispose()
 
     run_worker(service_class, settings.amqp_uri, settings.worker_max_workers, on_stop)
+
+
+def run_manifest_worker(manifest: ServiceManifest, settings: Settings) -> None:
+    """The worker a service's manifest declares: its consumers, its timers, and its outbox relay."""
+    consumers = {c.queue.name: (c.inbox_name, c.handlers()) for c in manifest.consumers}
+
+    def timers(engine: Engine) -> Mapping[str, tuple[float, Callable[[], Any]]]:
+        return {timer.name: (timer.interval_s, timer.work(engine)) for timer in manifest.timers}
+
+    run_service_worker(manifest.name, settings, consumers, timers=timers if manifest.timers else None)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-SERVICES = ("registry", "matching", "recruitment", "integration")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ENV_FILE = PROJECT_ROOT / ".plr" / "plr.env"
 
@@ -100,16 +99,26 @@ class ServiceDatabase:
 
 
 @dataclass(frozen=True)
+class ApiAddress:
+    """Where a service's api listens, and where its clients find it (``host:port`` each)."""
+
+    listen: str
+    target: str
+
+
+@dataclass(frozen=True)
 class Settings:
+    """What one process read: the broker, and the database and api address of each service it uses
+    (its own; every service's for ``plr``)."""
+
     amqp_uri: str
     amqp_management_url: str
     amqp_vhost: str
     databases: Mapping[str, ServiceDatabase]
+    apis: Mapping[str, ApiAddress]
     database_admin_url: str | None
     admin_token: str | None
     service_token: str | None
-    registry_api_listen: str
-    registry_api_target: str
     statement_timeout_ms: int
     connect_timeout_s: int
     pool_size: int
@@ -118,22 +127,42 @@ class Settings:
     log_level: str
 
     def database(self, service: str) -> ServiceDatabase:
+        if service not in self.databases:
+            raise SettingsError(f"this process did not load the settings of {service}'s database")
         return self.databases[service]
 
+    def api(self, service: str) -> ApiAddress:
+        if service not in self.apis:
+            raise SettingsError(f"this process did not load the address of {service}'s api")
+        return self.apis[service]
 
-def load_settings(env: Mapping[str, str] | None = None, *, require: tuple[str, ...] = ()) -> Settings:
-    """Read every setting. ``require`` names optional ones that this process needs."""
+
+def load_settings(
+    env: Mapping[str, str] | None = None, *, services: Iterable[str] | None = None, require: tuple[str, ...] = ()
+) -> Settings:
+    """Read the settings of the named services (by default every service: what ``plr`` reads), as
+    their manifests declare them. ``require`` names optional ones that this process needs."""
+    from services.common.manifest import ManifestError, manifests
+
     read = _Reader(environment() if env is None else env)
     amqp_uri = read.url("PLR_AMQP_URI", ("amqp", "amqps"))
-    vhost = urlsplit(amqp_uri).path.removeprefix("/") or "/"
-    from urllib.parse import unquote
-
-    vhost = unquote(vhost)
-    databases = {}
-    for service in SERVICES:
-        app = read.url(f"PLR_DATABASE_URL_{service.upper()}", DB_SCHEMES)
-        owner = read.url(f"PLR_DATABASE_OWNER_URL_{service.upper()}", DB_SCHEMES, default=app)
-        databases[service] = ServiceDatabase(service, app, owner)
+    vhost = unquote(urlsplit(amqp_uri).path.removeprefix("/") or "/")
+    installed = manifests()
+    chosen = list(installed) if services is None else list(services)
+    for name in chosen:
+        if name not in installed:
+            raise ManifestError(f"no service {name!r} (services: {', '.join(installed)})")
+    databases, apis = {}, {}
+    for manifest in (installed[name] for name in chosen):
+        app = read.url(manifest.database_url_variable, DB_SCHEMES)
+        owner = read.url(manifest.database_owner_url_variable, DB_SCHEMES, default=app)
+        databases[manifest.name] = ServiceDatabase(manifest.name, app, owner)
+        if manifest.api is not None:
+            default = f"127.0.0.1:{manifest.api.default_port}"
+            apis[manifest.name] = ApiAddress(
+                listen=read.address(manifest.api_listen_variable, default),
+                target=read.address(manifest.api_target_variable, default),
+            )
     admin_db = read.env.get("PLR_DATABASE_ADMIN_URL") or None
     if admin_db is not None:
         admin_db = read.url("PLR_DATABASE_ADMIN_URL", DB_SCHEMES)
@@ -142,11 +171,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, require: tuple[str, .
         amqp_management_url=read.url("PLR_AMQP_MANAGEMENT_URL", ("http", "https")),
         amqp_vhost=vhost,
         databases=databases,
+        apis=apis,
         database_admin_url=admin_db,
         admin_token=read.env.get("PLR_ADMIN_TOKEN") or None,
         service_token=read.env.get("PLR_SERVICE_TOKEN") or None,
-        registry_api_listen=read.address("PLR_REGISTRY_API_LISTEN", "127.0.0.1:50051"),
-        registry_api_target=read.address("PLR_REGISTRY_API_TARGET", "127.0.0.1:50051"),
         statement_timeout_ms=int(read.number("PLR_DB_STATEMENT_TIMEOUT_MS", "15000", 100, 600000)),
         connect_timeout_s=int(read.number("PLR_DB_CONNECT_TIMEOUT_S", "5", 1, 120)),
         pool_size=int(read.number("PLR_DB_POOL_SIZE", "5", 1, 50)),
@@ -161,15 +189,18 @@ def load_settings(env: Mapping[str, str] | None = None, *, require: tuple[str, .
             raise SettingsError("PLR_SERVICE_TOKEN is not set (the internal service credential)")
         if name == "PLR_DATABASE_ADMIN_URL" and not settings.database_admin_url:
             raise SettingsError("PLR_DATABASE_ADMIN_URL is not set (a superuser URL to create databases and roles)")
+        read.text(name)  # any other a manifest requires
     if settings.admin_token is not None and len(settings.admin_token) < 24:
         raise SettingsError("PLR_ADMIN_TOKEN is malformed: it must be at least 24 characters")
     return settings
 
 
-def load_or_exit(*, require: tuple[str, ...] = ()) -> Settings:
+def load_or_exit(*, services: Iterable[str] | None = None, require: tuple[str, ...] = ()) -> Settings:
     """Load settings, or stop the process with one line naming the variable."""
+    from services.common.manifest import ManifestError
+
     try:
-        return load_settings(require=require)
-    except SettingsError as error:
+        return load_settings(services=services, require=require)
+    except (SettingsError, ManifestError) as error:
         print(f"plr: configuration error: {error}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -40,7 +40,6 @@ from plr.registry.v1 import imports_pb2_grpc, registry_pb2_grpc
 from plr.registry.v1 import registry_pb2 as pb
 from psycopg2.extras import execute_values
 
-from services.common.admin.leader_import import IN_FLIGHT, ImportReport, Progress, read_register, send
 from services.common.db import SCOPE_SQL, scope_parameters, scoped_transaction
 from services.common.grpc_client import bearer
 from services.common.outbox import outbox_rows
@@ -64,6 +63,7 @@ from services.registry.domain.leader import Leader
 from services.registry.domain.leader_import import ImportedRow, parse_row
 from services.registry.domain.profile import LeaderProfile
 from services.registry.domain.taxonomy import GLOBAL_TERMS
+from services.registry.entrypoints.leader_import_cli import IN_FLIGHT, ImportReport, Progress, read_register, send
 from tests.bench.pipeline import say, setting
 from tests.support.infra import Infra, PlrStack, free_port, plr_stack
 from tests.support.register_csv import register, to_csv

@@ -5,8 +5,9 @@ no JSON Schema file: it is a binding of the Rust crate ``compose_spec``, whose p
 specification strictly (unknown keys, wrong types, bad durations and unknown ``depends_on``
 conditions are errors), plus pydantic models generated from the specification's schema. Both are
 used. What they cannot know is checked here: that ``depends_on`` names services that exist, that
-the health checks suit Podman, that every plr process gets the settings
-``services/common/settings.py`` requires, that the start order is the one ``make run`` uses, and
+the health checks suit Podman, that the file agrees with the service manifests (every service's
+migrate and worker, its api where it has one, on its port), that every plr process gets the settings
+its manifest requires, that the start order is the one ``make run`` uses, and
 that the Dockerfile builds the layout the code expects (``PROJECT_ROOT/proto/events``).
 
 Values are resolved as compose resolves them (``${VAR}``, ``${VAR:-default}``, ``${VAR:?error}``,
@@ -26,8 +27,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from services.common.process import HAS_API, ROLES
-from services.common.settings import SERVICES, load_settings
+from services.common.manifest import ROLES, manifests
+from services.common.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -246,7 +247,7 @@ def test_health_check_code_compiles_and_checks_its_own_process(services: dict[st
         compile(code, f"{name} health check", "exec")  # a typo here would only show as "unhealthy"
         if role == "api":
             assert "grpc_health" in code and "Check(" in code, name
-            port = environment_of(services[name])["PLR_REGISTRY_API_LISTEN"].rsplit(":", 1)[1]
+            port = environment_of(services[name])[manifests()[service].api_listen_variable].rsplit(":", 1)[1]
             assert f":{port}'" in code, f"{name} health check asks another port than {port}"
         else:
             # four near-copies: each must read its own worker's heartbeat, not its neighbour's
@@ -254,12 +255,26 @@ def test_health_check_code_compiles_and_checks_its_own_process(services: dict[st
 
 
 def test_every_service_and_role_is_deployed(services: dict[str, dict[str, Any]]) -> None:
-    """What ``make run`` starts: each service's migrate and worker, and an api where there is one."""
+    """What ``make run`` starts, as the manifests declare it: each service's migrate and worker, and
+    an api where it has one; a service added without its compose services fails here, naming them."""
     deployed = set(plr_processes(services).values())
-    expected = {(s, "migrate") for s in SERVICES} | {(s, "worker") for s in SERVICES} | {(s, "api") for s in HAS_API}
-    assert deployed == expected
+    expected = {(name, role) for name, manifest in manifests().items() for role in manifest.roles}
+    assert not expected - deployed, f"not in docker-compose.yml: {sorted(expected - deployed)}"
+    assert not deployed - expected, f"no manifest declares: {sorted(deployed - expected)}"
     for name, (service, role) in plr_processes(services).items():
-        assert service in SERVICES and role in ROLES, name
+        assert name == f"{service}-{role}" and role in ROLES, name
+
+
+def test_every_api_listens_on_its_manifests_port_and_is_published_there(services: dict[str, dict[str, Any]]) -> None:
+    for service, manifest in manifests().items():
+        if manifest.api is None:
+            continue
+        env = environment_of(services[f"{service}-api"])
+        host, _, port = env[manifest.api_listen_variable].rpartition(":")
+        assert int(port) == manifest.api.default_port, f"{service}-api listens on {port}"
+        # listening on 127.0.0.1 inside a container would be unreachable from every other container
+        assert host in ("0.0.0.0", "[::]"), f"{service}-api listens on {host} only"
+        assert any(str(p).endswith(f":{port}") for p in services[f"{service}-api"].get("ports", [])), service
 
 
 def test_migrate_waits_for_healthy_servers(services: dict[str, dict[str, Any]]) -> None:
@@ -292,9 +307,15 @@ def test_api_and_workers_wait_for_every_migrate_to_succeed(services: dict[str, d
 def test_every_plr_process_gets_the_settings_it_requires(services: dict[str, dict[str, Any]]) -> None:
     for name, (service, role) in plr_processes(services).items():
         env = environment_of(services[name])
-        # what plr-process itself requires of each role, and what migrate needs here to bootstrap
-        require = {"api": ("PLR_ADMIN_TOKEN",), "migrate": ("PLR_DATABASE_ADMIN_URL",), "worker": ()}[role]
-        settings = load_settings(env, require=require)  # SettingsError names a missing or malformed one
+        manifest = manifests()[service]
+        missing = set(manifest.required_variables(role)) - set(env)
+        assert not missing, f"{name} lacks {sorted(missing)}, which its manifest requires"
+        # what plr-process itself loads for the role, and what migrate needs here to bootstrap
+        require: tuple[str, ...] = ("PLR_DATABASE_ADMIN_URL",) if role == "migrate" else ()
+        if role == "api" and manifest.api is not None:
+            require = manifest.api.requires
+        # SettingsError names a missing or malformed one
+        settings = load_settings(env, services=(service,), require=require)
         assert settings.amqp_vhost == "/plr", name
         if role == "migrate":
             database = settings.database(service)
@@ -330,16 +351,13 @@ def test_urls_point_at_the_servers_with_their_credentials(services: dict[str, di
             admin = urlsplit(env["PLR_DATABASE_ADMIN_URL"])
             assert admin.username == postgres.get("POSTGRES_USER", "postgres"), name
             assert admin.password == postgres["POSTGRES_PASSWORD"], name
-        target_host, _, target_port = env["PLR_REGISTRY_API_TARGET"].rpartition(":")
-        assert target_host in services and plr_processes(services).get(target_host) == ("registry", "api"), name
-        assert env["PLR_REGISTRY_API_LISTEN"].rpartition(":")[2] == target_port, name
-    api = environment_of(services["registry-api"])
-    # listening on 127.0.0.1 inside a container would be unreachable from every other container
-    assert api["PLR_REGISTRY_API_LISTEN"].rpartition(":")[0] in ("0.0.0.0", "[::]")
-    assert any(
-        str(p).endswith(":" + api["PLR_REGISTRY_API_LISTEN"].rpartition(":")[2])
-        for p in services["registry-api"].get("ports", [])
-    )
+        for api_service, manifest in manifests().items():
+            if manifest.api is None or manifest.api_target_variable not in env:
+                continue
+            # a client finds each api at that api's compose service, on the port it listens on
+            target_host, _, target_port = env[manifest.api_target_variable].rpartition(":")
+            assert plr_processes(services).get(target_host) == (api_service, "api"), f"{name}: {target_host}"
+            assert target_port == str(manifest.api.default_port), name
 
 
 @pytest.mark.parametrize("variable", sorted(CREDENTIALS))

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.common.settings import SERVICES
-from tests.support.infra import Infra, PlrStack, plr_stack, wait_for
+from tests.support.infra import SERVICES, Infra, PlrStack, plr_stack, wait_for
 
 
 class Running:

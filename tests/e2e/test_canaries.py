@@ -19,10 +19,9 @@ from plr.registry.v1 import registry_pb2 as pb
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
 from services.common.platform_tables import outbox
-from services.common.settings import SERVICES
 from services.common.tenancy import TenantScope
 from tests.e2e.conftest import Running
-from tests.support.infra import PlrStack, wait_for
+from tests.support.infra import SERVICES, PlrStack, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

@@ -17,9 +17,8 @@ from plr.registry.v1 import registry_pb2 as pb
 from services.common.authentication import Authenticator
 from services.common.errors import Unauthenticated
 from services.common.grpc_client import bearer
-from services.common.settings import SERVICES
 from tests.e2e.conftest import Running
-from tests.support.infra import Infra, PlrStack, plr_stack, wait_for
+from tests.support.infra import SERVICES, Infra, PlrStack, plr_stack, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -120,7 +119,7 @@ def test_suspend_resume_and_offboard_reach_every_service(system: tuple[PlrStack,
     assert (offboarded.leaders_erased, offboarded.affiliations_ended) == (1, 1)
     everywhere(stack, "RLC", "offboarded", key, False, "RLC offboarded everywhere")
     wait_for(
-        lambda: stack.plr("outbox", "status", "--json").stdout.count('"pending": 0') == 4,
+        lambda: stack.plr("outbox", "status", "--json").stdout.count('"pending": 0') == len(SERVICES),
         timeout=10,
         message="every outbox relayed",
     )

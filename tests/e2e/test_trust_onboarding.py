@@ -13,11 +13,10 @@ import sqlalchemy as sa
 
 from services.common.db import scoped_transaction
 from services.common.platform_tables import inbox, outbox
-from services.common.settings import SERVICES
 from services.common.tenancy import TenantScope
 from services.common.trust_directory import api_keys, trusts
 from tests.e2e.conftest import Running
-from tests.support.infra import PlrStack, wait_for
+from tests.support.infra import SERVICES, PlrStack, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -70,7 +69,7 @@ def test_a_second_onboarding_creates_nothing_anywhere(system: tuple[PlrStack, Ru
         interval=0.2,
         message="RYY everywhere",
     )
-    wait_for(lambda: stack.plr("outbox", "status", "--json").stdout.count('"pending": 0') == 4, timeout=5)
+    wait_for(lambda: stack.plr("outbox", "status", "--json").stdout.count('"pending": 0') == len(SERVICES), timeout=5)
     before = row_counts(stack)
     again = stack.plr("trust", "onboard", "--ods", "RYY", "--name", "Second NHS Trust")
     assert again.returncode == 0 and "already exists" in again.stdout

@@ -25,11 +25,10 @@ from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
 from services.common.grpc_server import UNAVAILABLE_DATABASE_KEY
 from services.common.platform_tables import inbox, outbox
-from services.common.settings import SERVICES
 from services.common.tenancy import TenantScope
 from services.common.trust_directory import api_keys, trusts
 from tests.e2e.conftest import Running
-from tests.support.infra import Infra, PlrStack, plr_stack, unavailable, wait_for
+from tests.support.infra import SERVICES, Infra, PlrStack, plr_stack, unavailable, wait_for
 from tests.support.private_postgres import PrivatePostgres, PrivatePostgresUnavailable, new_private_postgres
 from tests.support.tcp_proxy import TcpProxy
 
@@ -48,7 +47,7 @@ class OutageSystem:
     matching_proxy: TcpProxy
 
     def create_trust(self, ods: str) -> pb.CreateTrustResponse:
-        with grpc.insecure_channel(self.stack.settings.registry_api_target) as channel:
+        with grpc.insecure_channel(self.stack.settings.api("registry").target) as channel:
             return registry_pb2_grpc.RegistryServiceStub(channel).CreateTrust(
                 pb.CreateTrustRequest(ods=ods, name=f"{ods} NHS Trust"),
                 metadata=bearer(self.stack.env["PLR_ADMIN_TOKEN"]),

@@ -25,11 +25,13 @@ import pytest
 import sqlalchemy as sa
 
 from services.common.db import make_engine
+from services.common.manifest import manifests
 from services.common.migrate import bootstrap_database, migrate_database
-from services.common.settings import SERVICES, Settings, load_settings
+from services.common.settings import Settings, load_settings
 from services.common.topology import Management, declare_topology
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVICES = tuple(manifests())  # every installed service (the entry points of pyproject.toml)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -128,7 +130,8 @@ class PlrStack:
         return Management(self.settings.amqp_management_url, self.vhost)
 
     def process(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        env = {**os.environ, **self.env, **(extra_env or {})}
+        """``plr-process SERVICE ROLE``, given only that service's settings."""
+        env = {**service_env({**os.environ, **self.env}, args[0]), **(extra_env or {})}
         return subprocess.Popen(
             [str(Path(sys.executable).parent / "plr-process"), *args],
             env=env,
@@ -167,11 +170,20 @@ def stack_env(infra: Infra, suffix: str) -> dict[str, str]:
         "PLR_RELAY_INTERVAL_S": "0.1",
         "PLR_LOG_LEVEL": "INFO",
     }
-    for service in SERVICES:
+    for service, manifest in manifests().items():
         db = f"plr_t{suffix}_{service}"
-        env[f"PLR_DATABASE_URL_{service.upper()}"] = _with_path(infra.pg_admin_url, "/" + db, f"{db}_app")
-        env[f"PLR_DATABASE_OWNER_URL_{service.upper()}"] = _with_path(infra.pg_admin_url, "/" + db, f"{db}_owner")
+        env[manifest.database_url_variable] = _with_path(infra.pg_admin_url, "/" + db, f"{db}_app")
+        env[manifest.database_owner_url_variable] = _with_path(infra.pg_admin_url, "/" + db, f"{db}_owner")
     return env
+
+
+def service_env(env: dict[str, str], service: str) -> dict[str, str]:
+    """``env`` without the other services' databases and api addresses: what one process of
+    ``service`` is given, so that a test proves it needs nothing of another service."""
+    others = [m for name, m in manifests().items() if name != service]
+    foreign = {v for m in others for v in (m.database_url_variable, m.database_owner_url_variable)}
+    foreign |= {v for m in others if m.api is not None for v in (m.api_listen_variable, m.api_target_variable)}
+    return {name: value for name, value in env.items() if name not in foreign}
 
 
 def free_port() -> int:
@@ -184,17 +196,18 @@ def free_port() -> int:
 def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[PlrStack]:
     suffix = secrets.token_hex(4)
     env = stack_env(infra, suffix)
-    port = free_port()
-    env["PLR_REGISTRY_API_LISTEN"] = env["PLR_REGISTRY_API_TARGET"] = f"127.0.0.1:{port}"
+    for manifest in manifests().values():
+        if manifest.api is not None:
+            env[manifest.api_listen_variable] = env[manifest.api_target_variable] = f"127.0.0.1:{free_port()}"
     settings = load_settings(env)
     stack = PlrStack(infra, suffix, env, settings)
     try:
         for service in services:
+            manifest = manifests()[service]
             database = settings.database(service)
             bootstrap_database(infra.pg_admin_url, database)
-            migrate_database(database, ROOT / "services" / service / "migrations")
-            queues = __import__(f"services.{service}.adapters.topology", fromlist=["QUEUES"]).QUEUES
-            declare_topology(settings.amqp_management_url, settings.amqp_vhost, queues)
+            migrate_database(database, manifest.migrations)
+            declare_topology(settings.amqp_management_url, settings.amqp_vhost, manifest.queues)
         yield stack
     finally:
         stack.dispose()

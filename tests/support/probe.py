@@ -47,8 +47,9 @@ from services.common.inbox import EventHandler, InboxConsumer
 from services.common.migrate import bootstrap_database, migrate_database
 from services.common.outbox import add_to_outbox
 from services.common.platform_tables import outbox
-from services.common.settings import SERVICES, ServiceDatabase
+from services.common.settings import ServiceDatabase
 from services.common.topology import Management, QueueSpec, declare_topology
+from tests.support.infra import SERVICES
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, SERVICES, environment
+from services.common.manifest import manifests
+from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, environment
 
 DEMO_TRUST = ("RXX", "Example NHS Trust")
 
@@ -29,15 +30,18 @@ def local_env_lines() -> list[str]:
         "PLR_AMQP_URI=amqp://guest:guest@127.0.0.1:5672/%2Fplr",
         "PLR_AMQP_MANAGEMENT_URL=http://guest:guest@127.0.0.1:15672",
         "PLR_DATABASE_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/postgres",
-        "PLR_REGISTRY_API_LISTEN=127.0.0.1:50051",
-        "PLR_REGISTRY_API_TARGET=127.0.0.1:50051",
         f"PLR_ADMIN_TOKEN={secrets.token_urlsafe(32)}",
         f"PLR_SERVICE_TOKEN={secrets.token_urlsafe(32)}",
     ]
-    for service in SERVICES:
-        upper = service.upper()
-        lines.append(f"PLR_DATABASE_URL_{upper}=postgresql://plr_{service}_app@127.0.0.1:5432/plr_{service}")
-        lines.append(f"PLR_DATABASE_OWNER_URL_{upper}=postgresql://plr_{service}_owner@127.0.0.1:5432/plr_{service}")
+    for service, manifest in manifests().items():
+        lines.append(f"{manifest.database_url_variable}=postgresql://plr_{service}_app@127.0.0.1:5432/plr_{service}")
+        lines.append(
+            f"{manifest.database_owner_url_variable}=postgresql://plr_{service}_owner@127.0.0.1:5432/plr_{service}"
+        )
+        if manifest.api is not None:
+            address = f"127.0.0.1:{manifest.api.default_port}"
+            lines.append(f"{manifest.api_listen_variable}={address}")
+            lines.append(f"{manifest.api_target_variable}={address}")
     return lines
 
 
@@ -61,13 +65,17 @@ def reachable(url: str, default_port: int) -> bool:
 
 def check_dependencies(env: dict[str, str]) -> list[str]:
     problems = []
-    if not reachable(env["PLR_DATABASE_URL_REGISTRY"], 5432):
-        problems.append(
-            "PostgreSQL is not reachable at "
-            + (urlsplit(env["PLR_DATABASE_URL_REGISTRY"]).netloc.split("@")[-1])
-            + "; start it with: pg_ctlcluster --skip-systemctl-redirect "
-            "$(ls /etc/postgresql) main start"
-        )
+    # every service's database, each server once
+    servers = {
+        urlsplit(env[m.database_url_variable]).netloc.split("@")[-1]: env[m.database_url_variable]
+        for m in manifests().values()
+    }
+    for server, url in servers.items():
+        if not reachable(url, 5432):
+            problems.append(
+                f"PostgreSQL is not reachable at {server}; start it with: pg_ctlcluster --skip-systemctl-redirect "
+                "$(ls /etc/postgresql) main start"
+            )
     if not reachable(env["PLR_AMQP_URI"], 5672):
         problems.append(
             "RabbitMQ is not reachable at "
@@ -97,13 +105,14 @@ def main() -> None:
         raise SystemExit(1)
     bin_dir = Path(sys.executable).parent
     process_cmd = [str(bin_dir / "plr-process")]
-    for service in SERVICES:
+    services = manifests()
+    for service in services:
         print(f"plr: migrating {service} ...", flush=True)
         result = subprocess.run([*process_cmd, service, "migrate"], env=env)
         if result.returncode != 0:
             raise SystemExit(f"plr: {service} migrate failed (exit {result.returncode})")
     processes: list[tuple[str, subprocess.Popen[str]]] = []
-    plan = [("registry", "api")] + [(s, "worker") for s in SERVICES]
+    plan = [(s, "api") for s, m in services.items() if m.api is not None] + [(s, "worker") for s in services]
     for service, role in plan:
         child = subprocess.Popen(
             [*process_cmd, service, role],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,18 +13,14 @@ import sqlalchemy as sa
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.db import make_engine, scoped_transaction
+from services.common.manifest import manifests
 from services.common.platform_tables import outbox, worker_heartbeats
-from services.common.settings import SERVICES, Settings
+from services.common.settings import Settings
 from services.common.tenancy import TenantScope
-from services.common.topology import DEAD_LETTER_SUFFIX, Management, QueueSpec
+from services.common.topology import DEAD_LETTER_SUFFIX, Management
 from services.common.trust_directory import trusts
 
 HEARTBEAT_STALE_S = 15.0
-
-
-def service_queues(service: str) -> tuple[QueueSpec, ...]:
-    queues: tuple[QueueSpec, ...] = importlib.import_module(f"services.{service}.adapters.topology").QUEUES
-    return queues
 
 
 def _engine(settings: Settings, service: str) -> sa.engine.Engine:
@@ -59,21 +54,25 @@ class Check:
     detail: str
 
 
-def health_checks(settings: Settings) -> list[Check]:
-    checks: list[Check] = []
-    channel = grpc.insecure_channel(settings.registry_api_target)
+def api_health(name: str, target: str) -> Check:
+    """The standard gRPC health service of one api, as its container's health check asks it."""
+    channel = grpc.insecure_channel(target)
     try:
         response = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=3)
         serving = response.status == health_pb2.HealthCheckResponse.SERVING
-        checks.append(
-            Check("registry api", serving, health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))
-        )
+        return Check(f"{name} api", serving, health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))
     except grpc.RpcError as error:
-        checks.append(Check("registry api", False, f"{error.code().name}: {settings.registry_api_target}"))
+        return Check(f"{name} api", False, f"{error.code().name}: {target}")
     finally:
         channel.close()
+
+
+def health_checks(settings: Settings) -> list[Check]:
+    """Every service's api (those that have one), every worker's heartbeat, a consumer on every queue."""
+    services = manifests()
+    checks = [api_health(name, settings.api(name).target) for name, m in services.items() if m.api is not None]
     management = Management(settings.amqp_management_url, settings.amqp_vhost, timeout=5)
-    for service in SERVICES:
+    for service, manifest in services.items():
         try:
             engine = _engine(settings, service)
             try:
@@ -92,7 +91,7 @@ def health_checks(settings: Settings) -> list[Check]:
                 checks.append(Check(f"{service} worker", age < HEARTBEAT_STALE_S, f"last heartbeat {age:.1f}s ago"))
         except sa.exc.OperationalError as error:
             checks.append(Check(f"{service} worker", False, f"database unreachable: {str(error.orig).strip()}"))
-        for spec in service_queues(service):
+        for spec in manifest.queues:
             try:
                 info = management.queue_info(spec.name)
             except Exception as error:

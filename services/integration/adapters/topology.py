@@ -1,4 +1,4 @@
-"""The integration service's queues on the internal bus (declared by `migrate`)."""
+"""The integration service's queues on the internal bus (its manifest lists them; `migrate` declares them)."""
 
 from __future__ import annotations
 
@@ -6,4 +6,3 @@ from services.common.topology import QueueSpec
 from services.common.trust_directory import TRUST_EVENTS
 
 REGISTRY_EVENTS = QueueSpec("integration.registry-events", bindings=(TRUST_EVENTS,))
-QUEUES = (REGISTRY_EVENTS,)

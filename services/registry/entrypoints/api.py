@@ -41,7 +41,7 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     checks = checks_pb2.DESCRIPTOR.services_by_name["CheckService"]
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
     return ApiServer(
-        listen or settings.registry_api_listen,
+        listen or settings.api(SERVICE).listen,
         [registry, leaders, imports, development, checks],
         [
             handler(registry, RegistryApi(unit_of_work, authenticator).methods()),

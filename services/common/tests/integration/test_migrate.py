@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from services.common.db import make_engine
+from services.common.manifest import manifest
 from services.common.migrate import bootstrap_database, migrate_database
 from services.common.settings import load_settings
 from services.common.topology import Management, declare_topology
-from services.matching.adapters.topology import QUEUES
 from tests.support.infra import Infra, drop_stack, stack_env, wait_for
 
 pytestmark = pytest.mark.integration
-MIGRATIONS = Path(__file__).resolve().parents[3] / "matching" / "migrations"
+MIGRATIONS = manifest("matching").migrations
+QUEUES = manifest("matching").queues
 
 
 def test_concurrent_and_repeated_migrations_end_at_head_without_errors(infra: Infra) -> None:

@@ -7,10 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from services.common.db import scoped_transaction
-from services.common.settings import SERVICES
 from services.common.tenancy import TenantScope
 from services.common.trust_directory import trusts
-from tests.support.infra import PlrStack
+from tests.support.infra import SERVICES, PlrStack
 
 pytestmark = pytest.mark.integration
 

@@ -144,7 +144,7 @@ def test_plr_says_try_again_when_the_api_does_not_answer_within_its_deadline(
     import types
     from concurrent import futures
 
-    from services.common.admin.cli import EXIT_TRY_AGAIN, _rpc_failed
+    from services.common.admin.console import EXIT_TRY_AGAIN, rpc_failed
 
     released = threading.Event()
 
@@ -160,8 +160,9 @@ def test_plr_says_try_again_when_the_api_does_not_answer_within_its_deadline(
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel, pytest.raises(grpc.RpcError) as raised:
             channel.unary_unary("/plr.Hung/Call")(b"", timeout=0.5)
-        settings = types.SimpleNamespace(registry_api_target=f"127.0.0.1:{port}")
-        assert _rpc_failed(raised.value, settings) == EXIT_TRY_AGAIN  # type: ignore[arg-type]
+        target = types.SimpleNamespace(target=f"127.0.0.1:{port}")
+        settings = types.SimpleNamespace(api=lambda service: target)
+        assert rpc_failed(raised.value, "registry", settings) == EXIT_TRY_AGAIN  # type: ignore[arg-type]
     finally:
         released.set()
         server.stop(grace=1).wait()

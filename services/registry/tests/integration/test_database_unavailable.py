@@ -22,9 +22,9 @@ from plr.registry.v1 import registry_pb2_grpc
 from services.common.admin.cli import EXIT_TRY_AGAIN
 from services.common.grpc_client import bearer
 from services.common.grpc_server import UNAVAILABLE_DATABASE_KEY
-from services.common.settings import SERVICES, load_settings
+from services.common.settings import load_settings
 from services.registry.entrypoints.api import build_server
-from tests.support.infra import PlrStack
+from tests.support.infra import SERVICES, PlrStack
 
 
 def _closed_port() -> int:

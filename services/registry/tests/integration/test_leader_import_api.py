@@ -204,7 +204,7 @@ def test_an_ended_affiliation_is_asked_again_by_a_changed_row(registry: Registry
 
 
 def test_the_documented_example_file_imports_cleanly(registry: RegistryClient) -> None:
-    from services.common.admin.leader_import import read_register
+    from services.registry.entrypoints.leader_import_cli import read_register
     from tests.support.infra import ROOT
 
     registry.onboard("RIX", "Import Example Trust")

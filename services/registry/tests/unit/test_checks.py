@@ -230,7 +230,7 @@ def test_sharing_and_unsharing_the_record_are_leader_events() -> None:
 
 def test_the_worker_runs_extra_timers_and_survives_their_failure() -> None:
     from services.common.worker import build_worker_service
-    from services.registry.entrypoints.worker import CHECK_SCAN_INTERVAL_S, registry_timers
+    from services.registry.manifest import CHECK_SCAN_INTERVAL_S, MANIFEST
 
     calls: list[str] = []
 
@@ -241,4 +241,5 @@ def test_the_worker_runs_extra_timers_and_survives_their_failure() -> None:
     worker = build_worker_service("registry_worker", {}, None, 1.0, timers={"scan_check_expiry": (60.0, failing)})
     worker().scan_check_expiry()  # logged, not raised: the next tick tries again
     assert calls == ["ran"] and hasattr(worker, "relay_outbox")
-    assert registry_timers(None)["scan_check_expiry"][0] == CHECK_SCAN_INTERVAL_S  # type: ignore[arg-type]
+    timers = {timer.name: timer.interval_s for timer in MANIFEST.timers}
+    assert timers == {"scan_check_expiry": CHECK_SCAN_INTERVAL_S, "resume_due_leaders": CHECK_SCAN_INTERVAL_S}

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 import grpc
 
 from services.common.settings import Settings
+from services.registry.domain.leader_import import header_problems
 
 BATCH_SIZE = 1000
 CALL_TIMEOUT_S = 120
@@ -48,8 +49,6 @@ class ImportReport:
 def read_register(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[Problem]]:
     """The rows (numbered as a spreadsheet numbers them: the header is row 1) with their non-empty cells,
     and the problems found without the registry (a row longer than the header)."""
-    from services.registry.domain.leader_import import header_problems
-
     try:
         text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's "CSV UTF-8" starts with a BOM
     except FileNotFoundError:
@@ -194,7 +193,7 @@ def import_register(
     report.problems.extend(local)
     assert settings.admin_token is not None
     metadata = bearer(settings.admin_token, str(uuid.uuid4()))
-    channel = insecure_channel(settings.registry_api_target)
+    channel = insecure_channel(settings.api("registry").target)
     progress = Progress(len(rows), progress_to)
     try:
         send(imports_pb2_grpc.ImportServiceStub(channel), metadata, trust, rows, report, progress, batch_size)

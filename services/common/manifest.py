@@ -1,0 +1,184 @@
+"""What a service declares about itself, and how the platform finds every service.
+
+The platform (``plr-process``, ``make run``, ``plr``, settings, the compose check) knows the services
+only through their manifests; it never imports a service by name. Each service has a
+``services/<name>/manifest.py`` holding one :class:`ServiceManifest`, and pyproject.toml names it in
+the entry-point group ``plr.services`` (installed by ``make venv``): that group is the one list of
+services. ``docs/adding-a-service.md`` walks through it.
+
+Code a manifest points at (the api, event handlers, timers, ``plr`` commands) is named by a
+:class:`Ref` ("module:attribute") and imported only when a process uses it, so that reading every
+manifest (as ``plr`` does) stays cheap and a worker's eventlet patch comes before its imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+# only the standard library at run time: plr-process reads ROLES before a worker's eventlet patch
+if TYPE_CHECKING:
+    import argparse
+
+    from sqlalchemy.engine import Engine
+
+    from services.common.inbox import EventHandler
+    from services.common.settings import Settings
+    from services.common.topology import QueueSpec
+
+ENTRY_POINT_GROUP = "plr.services"
+ROLES = ("api", "worker", "migrate")
+# what every process of every service reads (the broker); each adds its own database and api
+COMMON_VARIABLES = ("PLR_AMQP_URI", "PLR_AMQP_MANAGEMENT_URL")
+
+
+class ManifestError(Exception):
+    """The services cannot be listed: no manifest installed, or one that is not a ServiceManifest."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A callable named "package.module:attribute", imported on first use."""
+
+    path: str
+
+    def resolve(self) -> Callable[..., Any]:
+        module, _, attribute = self.path.partition(":")
+        target: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+        return target
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A queue the service's worker consumes; each event is applied once through the inbox."""
+
+    queue: QueueSpec
+    inbox_name: str
+    # () -> {event type: handler}; called in the worker process only
+    handlers: Callable[[], Mapping[str, EventHandler]]
+
+
+@dataclass(frozen=True)
+class Timer:
+    """Periodic work of the worker (it also runs once at start-up)."""
+
+    name: str
+    interval_s: float
+    # the worker's engine -> the work to run each time
+    work: Callable[[Engine], Callable[[], Any]]
+
+
+@dataclass(frozen=True)
+class Api:
+    """The service's gRPC ``api`` process: a plain grpcio server."""
+
+    default_port: int
+    run: Callable[[Settings], None]
+    # settings the api cannot start without, beyond its database and address
+    requires: tuple[str, ...] = ("PLR_ADMIN_TOKEN",)
+
+
+@dataclass(frozen=True)
+class ServiceManifest:
+    """One service, as the platform sees it. Every service has a database (its own), a ``migrate``
+    (its Alembic revisions, then its queues) and a ``worker`` (its outbox relay, consumers, timers)."""
+
+    name: str
+    migrations: Path
+    consumers: tuple[Consumer, ...] = ()
+    timers: tuple[Timer, ...] = ()
+    api: Api | None = None
+    # adds the service's own ``plr`` commands: (Commands) -> None (services/common/admin/cli.py)
+    commands: Callable[[Commands], None] | None = None
+
+    @property
+    def queues(self) -> tuple[QueueSpec, ...]:
+        """The queues ``migrate`` declares for this service."""
+        return tuple(consumer.queue for consumer in self.consumers)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(role for role in ROLES if role != "api" or self.api is not None)
+
+    @property
+    def database_url_variable(self) -> str:
+        return f"PLR_DATABASE_URL_{self.name.upper()}"
+
+    @property
+    def database_owner_url_variable(self) -> str:
+        return f"PLR_DATABASE_OWNER_URL_{self.name.upper()}"
+
+    @property
+    def api_listen_variable(self) -> str:
+        return f"PLR_{self.name.upper()}_API_LISTEN"
+
+    @property
+    def api_target_variable(self) -> str:
+        return f"PLR_{self.name.upper()}_API_TARGET"
+
+    def required_variables(self, role: str) -> tuple[str, ...]:
+        """The settings a process of this service cannot start without (others have defaults)."""
+        if role not in self.roles:
+            raise ValueError(f"{self.name} has no {role} process")
+        required: tuple[str, ...] = (*COMMON_VARIABLES, self.database_url_variable)
+        if role == "api" and self.api is not None:
+            required += self.api.requires
+        return required
+
+
+class Commands:
+    """The ``plr`` command line being built: a service adds its commands to a group (``trust``,
+    ``leaders``, ...), made on first use, so that two services may share a group."""
+
+    def __init__(self, top: argparse._SubParsersAction[argparse.ArgumentParser]):
+        self._top = top
+        self._groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
+
+    def group(self, name: str, help: str) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+        if name not in self._groups:
+            self._groups[name] = self._top.add_parser(name, help=help).add_subparsers(dest="action", required=True)
+        return self._groups[name]
+
+    def command(self, name: str, help: str) -> argparse.ArgumentParser:
+        return self._top.add_parser(name, help=help)
+
+
+def manifests() -> dict[str, ServiceManifest]:
+    """Every installed service's manifest, by name, in name order."""
+    return dict(_load())
+
+
+@cache
+def _load() -> tuple[tuple[str, ServiceManifest], ...]:
+    found: dict[str, ServiceManifest] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        manifest = entry.load()
+        if not isinstance(manifest, ServiceManifest):
+            raise ManifestError(f"entry point {entry.name} = {entry.value} is not a ServiceManifest")
+        if manifest.name != entry.name:
+            raise ManifestError(f"entry point {entry.name} names the manifest of {manifest.name!r}")
+        found[manifest.name] = manifest
+    if not found:
+        raise ManifestError(
+            f"no service manifests installed (entry-point group {ENTRY_POINT_GROUP!r} is empty): run `make venv`"
+        )
+    return tuple(sorted(found.items()))
+
+
+def manifest(name: str) -> ServiceManifest:
+    found = manifests()
+    if name not in found:
+        raise ManifestError(f"no service {name!r} (services: {', '.join(found)})")
+    return found[name]
+
+
+def service_names() -> tuple[str, ...]:
+    return tuple(manifests())

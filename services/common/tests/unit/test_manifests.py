@@ -1,0 +1,114 @@
+"""The manifests are what the platform knows of each service: every reference in them resolves, and
+each process loads and requires only its own service's settings."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from services.common.manifest import Commands, ManifestError, Ref, manifest, manifests
+from services.common.settings import SettingsError, load_settings
+from tests.support.infra import free_port
+
+BROKER = {
+    "PLR_AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/%2Fplr",
+    "PLR_AMQP_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672",
+}
+MATCHING_ONLY = {**BROKER, "PLR_DATABASE_URL_MATCHING": "postgresql://app@127.0.0.1/plr_matching"}
+
+
+def refs() -> list[tuple[str, Ref]]:
+    found = []
+    for name, service in manifests().items():
+        candidates: list[object] = [service.commands, service.api.run if service.api else None]
+        candidates += [timer.work for timer in service.timers] + [c.handlers for c in service.consumers]
+        found += [(name, ref) for ref in candidates if isinstance(ref, Ref)]
+    return found
+
+
+@pytest.mark.parametrize(("service", "ref"), refs(), ids=lambda v: getattr(v, "path", v))
+def test_every_reference_in_a_manifest_resolves_to_a_callable(service: str, ref: Ref) -> None:
+    assert callable(ref.resolve()), f"{service}: {ref.path}"
+
+
+def test_every_consumer_has_handlers_and_every_queue_is_its_services_own() -> None:
+    for name, service in manifests().items():
+        for consumer in service.consumers:
+            assert consumer.queue.name.startswith(f"{name}."), consumer.queue.name
+            assert consumer.handlers(), f"{name}: {consumer.queue.name} has no handlers"
+
+
+def test_a_manifest_names_the_settings_of_each_of_its_processes() -> None:
+    registry, matching = manifest("registry"), manifest("matching")
+    assert registry.roles == ("api", "worker", "migrate") and matching.roles == ("worker", "migrate")
+    assert matching.required_variables("worker") == (*BROKER, "PLR_DATABASE_URL_MATCHING")
+    assert "PLR_ADMIN_TOKEN" in registry.required_variables("api")
+    with pytest.raises(ValueError, match="matching has no api"):
+        matching.required_variables("api")
+    with pytest.raises(ManifestError, match="no service 'portal'"):
+        manifest("portal")
+
+
+def test_the_matching_worker_loads_with_matchings_settings_alone() -> None:
+    settings = load_settings(MATCHING_ONLY, services=("matching",))
+    assert settings.database("matching").app_url.endswith("/plr_matching")
+    with pytest.raises(SettingsError, match="registry's database"):
+        settings.database("registry")
+    with pytest.raises(SettingsError, match="PLR_DATABASE_URL_MATCHING"):
+        load_settings(BROKER, services=("matching",))
+    # what ``plr`` reads (every service) does need the others
+    with pytest.raises(SettingsError, match="PLR_DATABASE_URL_"):
+        load_settings(MATCHING_ONLY)
+
+
+def test_an_api_address_defaults_to_the_port_its_manifest_names() -> None:
+    env = {**BROKER, "PLR_DATABASE_URL_REGISTRY": "postgresql://app@127.0.0.1/plr_registry"}
+    address = load_settings(env, services=("registry",)).api("registry")
+    port = manifest("registry").api.default_port  # type: ignore[union-attr]
+    assert address.listen == address.target == f"127.0.0.1:{port}"
+    assert load_settings({**env, "PLR_REGISTRY_API_TARGET": "api:1234"}, services=("registry",)).api(
+        "registry"
+    ).target == ("api:1234")
+
+
+def plr_process(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.common.process", *args],
+        env={"PATH": "/usr/bin:/bin", "PLR_ENV_FILE": "/nonexistent", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[4],
+    )
+
+
+def test_a_matching_process_starts_without_any_other_services_settings() -> None:
+    """Past settings validation with matching's variables alone: it stops only at the (absent) database."""
+    database = f"postgresql://app@127.0.0.1:{free_port()}/plr_matching"
+    result = plr_process("matching", "migrate", **BROKER, PLR_DATABASE_URL_MATCHING=database)
+    assert result.returncode == 1, result.stderr
+    assert "matching migrate: database unreachable" in result.stderr
+    assert "configuration error" not in result.stderr
+
+
+def test_an_unknown_service_or_role_is_refused_naming_what_the_manifests_declare() -> None:
+    unknown = plr_process("portal", "worker")
+    assert unknown.returncode == 2 and f"{{{'|'.join(manifests())}}}" in unknown.stderr
+    no_api = plr_process("matching", "api")
+    assert no_api.returncode == 2 and "matching has no api process" in no_api.stderr
+
+
+def test_services_share_a_command_group_and_plr_has_each_services_commands() -> None:
+    from services.common.admin.cli import parser
+
+    top = argparse.ArgumentParser()
+    commands = Commands(top.add_subparsers(dest="command"))
+    assert commands.group("trust", "x") is commands.group("trust", "y")
+    args = parser().parse_args(["trust", "onboard", "--ods", "RXX", "--name", "X"])
+    assert args.run.__module__ == "services.registry.entrypoints.cli"
+    args = parser().parse_args(["trust", "list", "--service", "matching"])
+    assert args.run.__module__ == "services.common.admin.cli"

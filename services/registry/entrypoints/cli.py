@@ -1,0 +1,240 @@
+"""The registry's ``plr`` commands, added to ``plr`` through the registry's manifest.
+
+plr trust onboard --ods RXX --name "Example NHS Trust" [--json]
+plr trust key rotate RXX [--yes]
+plr trust suspend RXX [--reason ...] / plr trust resume RXX
+plr trust offboard RXX --export-to FILE [--yes]
+plr leaders import FILE.csv --trust RXX [--errors-to PATH] [--batch-size N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import grpc
+
+from services.common.admin.console import EXIT_ROWS_REFUSED, EXIT_USAGE, admin_metadata, rpc_failed
+from services.common.manifest import Commands
+from services.common.settings import Settings, load_or_exit
+
+
+def _registry(settings: Settings) -> tuple[Any, grpc.Channel]:
+    from plr.registry.v1 import registry_pb2_grpc
+
+    from services.common.grpc_client import insecure_channel
+
+    # an offboarding export can be large, and it is answered once: accept up to 1 GiB
+    channel = insecure_channel(settings.api("registry").target, max_receive_bytes=1024 * 1024 * 1024)
+    return registry_pb2_grpc.RegistryServiceStub(channel), channel
+
+
+def trust_onboard(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import registry_pb2 as pb
+
+    settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
+    stub, channel = _registry(settings)
+    try:
+        response = stub.CreateTrust(
+            pb.CreateTrustRequest(ods=args.ods, name=args.name), metadata=admin_metadata(settings), timeout=10
+        )
+    except grpc.RpcError as error:
+        return rpc_failed(error, "registry", settings)
+    finally:
+        channel.close()
+    trust = response.trust
+    if args.json:
+        out = {"ods": trust.ods, "name": trust.name, "created": response.created, "version": trust.version}
+        if response.created:
+            out["api_key"] = response.initial_key.key
+        print(json.dumps(out))
+    elif response.created:
+        print(f"Onboarded trust {trust.ods} ({trust.name}).")
+        print("Its first API key, shown once; give it to the trust's system and store it safely:")
+        print(f"  {response.initial_key.key}")
+    else:
+        print(f"Trust {trust.ods} ({trust.name}) already exists; nothing changed.")
+    return 0
+
+
+def trust_key_rotate(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import registry_pb2 as pb
+
+    settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
+    stub, channel = _registry(settings)
+    metadata = admin_metadata(settings)
+    try:
+        old = [
+            k.key_id
+            for k in stub.ListTrustKeys(pb.ListTrustKeysRequest(ods=args.ods), metadata=metadata, timeout=10).keys
+            if not k.HasField("revoked_at")
+        ]
+        issued = stub.IssueTrustKey(pb.IssueTrustKeyRequest(ods=args.ods), metadata=metadata, timeout=10).key
+        print(f"New API key for {args.ods}, shown once; store it safely:\n  {issued.key}")
+        if not old:
+            return 0
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print(
+                    f"Not revoking {', '.join(old)}: no terminal to confirm on; run again with --yes or revoke later.",
+                    file=sys.stderr,
+                )
+                return 0
+            answer = input(
+                f"Revoke the old key(s) {', '.join(old)} now? Systems still using them will be refused. [y/N] "
+            )
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Old key(s) kept; both old and new keys work until you revoke.")
+                return 0
+        for key_id in old:
+            stub.RevokeTrustKey(pb.RevokeTrustKeyRequest(ods=args.ods, key_id=key_id), metadata=metadata, timeout=10)
+            print(f"Revoked {key_id}.")
+    except grpc.RpcError as error:
+        return rpc_failed(error, "registry", settings)
+    finally:
+        channel.close()
+    return 0
+
+
+def trust_suspend(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import registry_pb2 as pb
+
+    return _trust_call(
+        lambda stub, md: stub.SuspendTrust(
+            pb.SuspendTrustRequest(ods=args.ods, reason=args.reason), metadata=md, timeout=10
+        ),
+        "suspended: its keys are refused until it is resumed",
+    )
+
+
+def trust_resume(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import registry_pb2 as pb
+
+    return _trust_call(
+        lambda stub, md: stub.ResumeTrust(pb.ResumeTrustRequest(ods=args.ods), metadata=md, timeout=10),
+        "resumed: its keys work again",
+    )
+
+
+def _trust_call(call: Any, done: str) -> int:
+    settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
+    stub, channel = _registry(settings)
+    try:
+        trust = call(stub, admin_metadata(settings))
+    except grpc.RpcError as error:
+        return rpc_failed(error, "registry", settings)
+    finally:
+        channel.close()
+    print(f"Trust {trust.ods} ({trust.name}) {done}.")
+    return 0
+
+
+def trust_offboard(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from plr.registry.v1 import registry_pb2 as pb
+
+    settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
+    export = Path(args.export_to)
+    if export.exists():
+        print(f"plr: {export} exists; choose a new file for the trust's export", file=sys.stderr)
+        return EXIT_USAGE
+    confirm = args.ods if args.yes else ""
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("plr: offboarding erases data; run it on a terminal, or pass --yes", file=sys.stderr)
+            return EXIT_USAGE
+        confirm = input(
+            f"Offboarding {args.ods} ends its affiliations, erases leaders only it held and revokes "
+            f"its keys. Type {args.ods} to go on: "
+        ).strip()
+    stub, channel = _registry(settings)
+    try:
+        response = stub.OffboardTrust(
+            pb.OffboardTrustRequest(ods=args.ods, confirm_ods=confirm), metadata=admin_metadata(settings), timeout=120
+        )
+    except grpc.RpcError as error:
+        return rpc_failed(error, "registry", settings)
+    finally:
+        channel.close()
+    export.write_text(response.export_document)
+    export.chmod(0o600)
+    print(
+        f"Trust {args.ods} offboarded: {response.affiliations_ended} affiliation(s) ended, "
+        f"{response.leaders_erased} leader(s) erased; its export is in {export}."
+    )
+    return 0
+
+
+def leaders_import(args: argparse.Namespace) -> int:
+    """Exit 0: every row imported or unchanged; 3: some rows refused (listed; the rest imported);
+    2: the file refused (nothing sent); 75: the registry's database was unavailable (run it again);
+    1: the registry refused or could not be reached."""
+    from pathlib import Path
+
+    from services.registry.entrypoints.leader_import_cli import (
+        FileRefused,
+        ImportReport,
+        default_errors_path,
+        import_register,
+        summary,
+    )
+
+    settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
+    path = Path(args.file)
+    errors_to = Path(args.errors_to) if args.errors_to else default_errors_path(path)
+    report = ImportReport()
+    try:
+        import_register(settings, path, args.trust, errors_to, report, sys.stderr, args.batch_size)
+    except FileRefused as error:
+        print(f"plr: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except grpc.RpcError as error:
+        print(
+            f"plr: stopped after {report.rows:,} row(s); run the same command again to finish "
+            "(rows already imported add nothing)",
+            file=sys.stderr,
+        )
+        return rpc_failed(error, "registry", settings)
+    print(summary(report, args.trust, errors_to))
+    return EXIT_ROWS_REFUSED if report.problems else 0
+
+
+def register(commands: Commands) -> None:
+    trust = commands.group("trust", help="trusts: onboard, rotate keys, suspend, resume, offboard")
+    onboard = trust.add_parser("onboard", help="onboard a trust (idempotent on its ODS code)")
+    onboard.add_argument("--ods", required=True, help="ODS code: 3 to 5 upper-case letters or digits")
+    onboard.add_argument("--name", required=True, help="the trust's name")
+    onboard.add_argument("--json", action="store_true")
+    onboard.set_defaults(run=trust_onboard)
+    key = trust.add_parser("key", help="manage a trust's API keys").add_subparsers(dest="key_action", required=True)
+    rotate = key.add_parser("rotate", help="issue a new key, then revoke the old ones after confirmation")
+    rotate.add_argument("ods")
+    rotate.add_argument("--yes", action="store_true", help="revoke the old keys without asking")
+    rotate.set_defaults(run=trust_key_rotate)
+
+    suspend = trust.add_parser("suspend", help="suspend a trust: its keys stop working, its data stays")
+    suspend.add_argument("ods")
+    suspend.add_argument("--reason", default="", help="why (kept with the event)")
+    suspend.set_defaults(run=trust_suspend)
+    resume = trust.add_parser("resume", help="resume a suspended trust")
+    resume.add_argument("ods")
+    resume.set_defaults(run=trust_resume)
+    offboard = trust.add_parser("offboard", help="export a trust's data, then erase what only it held")
+    offboard.add_argument("ods")
+    offboard.add_argument("--export-to", required=True, help="a new file for the trust's export (JSON)")
+    offboard.add_argument("--yes", action="store_true", help="do not ask to confirm by typing the code")
+    offboard.set_defaults(run=trust_offboard)
+
+    leaders = commands.group("leaders", help="a trust's leaders")
+    importing = leaders.add_parser(
+        "import",
+        help="import a trust's register from a CSV file (columns: docs/import-format.md); re-runs add nothing",
+    )
+    importing.add_argument("file", help="the CSV file (UTF-8, a header row of column names)")
+    importing.add_argument("--trust", required=True, help="the ODS code of the trust the register belongs to")
+    importing.add_argument("--errors-to", help="where to write the bad rows (default: FILE.errors.csv beside it)")
+    importing.add_argument("--batch-size", type=int, default=1000, choices=range(1, 2001), metavar="1..2000")
+    importing.set_defaults(run=leaders_import)
