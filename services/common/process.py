@@ -31,9 +31,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"plr-process: {service} has no api process yet", file=sys.stderr)
         raise SystemExit(2)
     if role == "worker":
-        import eventlet
+        from services.common.green import monkey_patch
 
-        eventlet.monkey_patch()
+        monkey_patch()
 
     from services.common.logs import configure_logging
     from services.common.settings import load_or_exit
