@@ -122,8 +122,15 @@ def build_worker_service(
     return type(name.title().replace("-", "") + "Worker", (), attributes)
 
 
+# a worker must be gone within 10 s of SIGTERM (Kubernetes' grace period, and ours), whatever the broker
+# and database do: nameko's stop blocks for as long as its consumer retries a lost broker
+STOP_GRACE_S = 6.0  # in-flight handlers finish, consumers are cancelled
+STOP_DEADLINE_S = 8.5  # then the process exits, wherever it is blocked
+
+
 def run_worker(service_class: type, amqp_uri: str, max_workers: int, on_stop: Callable[[], None] | None = None) -> None:
-    """Run a nameko service until SIGTERM or SIGINT, then stop it gracefully."""
+    """Run a nameko service until SIGTERM or SIGINT, then stop it gracefully, or exit within
+    ``STOP_DEADLINE_S`` if that does not finish."""
     import eventlet
     from nameko.runners import ServiceRunner
 
@@ -139,6 +146,8 @@ def run_worker(service_class: type, amqp_uri: str, max_workers: int, on_stop: Ca
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    exit_on_stop_deadline(STOP_DEADLINE_S)
+    # runner.start() blocks while the broker is unreachable: the deadline above still ends the process
     runner.start()
     log.info("worker started: %s", service_class.__name__)
     runner_thread = eventlet.spawn(runner.wait)
@@ -147,8 +156,49 @@ def run_worker(service_class: type, amqp_uri: str, max_workers: int, on_stop: Ca
             eventlet.sleep(0.2)
     finally:
         log.info("worker stopping")
-        with eventlet.Timeout(20, False):
+        with eventlet.Timeout(STOP_GRACE_S, False):
             runner.stop()
         runner.kill()
         if on_stop is not None:
             on_stop()
+
+
+def exit_on_stop_deadline(deadline_s: float, signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> None:
+    """End the process ``deadline_s`` after a stop signal, with exit status 1, if it is still running.
+
+    Python runs a signal handler only when the main thread gets back to Python code, and there a
+    green stop can wait forever; so an OS thread (not a green one) watches the signal wake-up fd,
+    which the interpreter writes from its C signal handler the moment a signal arrives. Call it from
+    the main thread, after the handlers for ``signals`` are installed."""
+    import eventlet.patcher
+
+    real_os = eventlet.patcher.original("os")
+    real_time = eventlet.patcher.original("time")
+    real_threading = eventlet.patcher.original("threading")
+    read_fd, write_fd = real_os.pipe()
+    real_os.set_blocking(write_fd, False)
+    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    wanted = {int(s) for s in signals}
+
+    def watch() -> None:
+        while True:
+            received = real_os.read(read_fd, 64)
+            if wanted & set(received):
+                break
+        real_time.sleep(deadline_s)
+        record = logging.LogRecord(
+            log.name,
+            logging.ERROR,
+            __file__,
+            0,
+            "worker did not stop within %.1fs of the stop signal; exiting",
+            (deadline_s,),
+            None,
+        )
+        handlers = logging.getLogger().handlers
+        line = handlers[0].format(record) if handlers else record.getMessage()
+        # straight to the file descriptor: the logging module's locks are green ones here
+        real_os.write(2, (line + "\n").encode())
+        real_os._exit(1)
+
+    real_threading.Thread(target=watch, name="stop-deadline", daemon=True).start()
