@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
+import amqp.exceptions
 import kombu
 from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
@@ -29,8 +31,21 @@ from services.common.inbox import DeadLetter, InboxConsumer
 log = logging.getLogger(__name__)
 
 
+# Settling a delivery on a connection that died under it raises the builtin OSError family
+# (ConnectionResetError, BrokenPipeError) from the socket, or py-amqp's own errors; nameko's ack and
+# requeue catch only the latter. Uncaught, one ack in flight when the broker was killed crashed the
+# nameko container, and the worker exited while its queue filled: the "lost" copies of issue 8.
+# An unsettled delivery is not lost: the broker requeues it with its channel, and the inbox makes
+# the redelivery a duplicate that is acknowledged without effect.
+SETTLE_ERRORS = (OSError, amqp.exceptions.ConnectionError, amqp.exceptions.ChannelError)
+# kombu's default reconnect delays grow by 2 s to 30 s: a consumer could come back half a minute
+# after its broker did. Capped, it is back within RECONNECT_MAX_S.
+RECONNECT_MAX_S = 3.0
+
+
 class RawQueueConsumer(QueueConsumer):
-    """Delivers undecoded messages, so a strange content type cannot break the consume loop."""
+    """Delivers undecoded messages, so a strange content type cannot break the consume loop; settles
+    deliveries without ever crashing on a lost connection; reconnects promptly."""
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         for provider in self._providers:
@@ -39,12 +54,40 @@ class RawQueueConsumer(QueueConsumer):
             self._consumers[provider] = consumer
         return self._consumers.values()
 
+    @contextmanager
+    def establish_connection(self) -> Iterator[Any]:
+        with self.create_connection() as connection:
+            connection.ensure_connection(
+                self.on_connection_error,
+                self.connect_max_retries,
+                interval_start=1,
+                interval_step=1,
+                interval_max=RECONNECT_MAX_S,
+            )
+            yield connection
+
+    def ack_message(self, message: Any) -> None:
+        self._settle(message, message.ack, "acknowledging")
+
+    def requeue_message(self, message: Any) -> None:
+        self._settle(message, message.requeue, "requeueing")
+
     def reject_message(self, message: Any) -> None:
-        if message.channel.connection:
-            try:
-                message.reject(requeue=False)
-            except ConnectionError:  # the broker reclaims it; it will be redelivered
-                log.warning("connection lost before rejecting %s", message.properties.get("message_id"))
+        self._settle(message, partial(message.reject, requeue=False), "rejecting")
+
+    def _settle(self, message: Any, settle: Callable[[], None], doing: str) -> None:
+        if not message.channel.connection:  # already reclaimed by the broker
+            return
+        try:
+            settle()
+        except SETTLE_ERRORS as error:
+            log.warning(
+                "connection lost before %s %s; the broker will redeliver it: %s: %s",
+                doing,
+                message.properties.get("message_id"),
+                type(error).__name__,
+                error,
+            )
 
 
 class CloudEventConsumer(Entrypoint):
@@ -150,7 +193,15 @@ def run_worker(service_class: type, amqp_uri: str, max_workers: int, on_stop: Ca
     # runner.start() blocks while the broker is unreachable: the deadline above still ends the process
     runner.start()
     log.info("worker started: %s", service_class.__name__)
-    runner_thread = eventlet.spawn(runner.wait)
+    crashed: list[BaseException] = []
+
+    def wait_for_runner() -> None:
+        try:
+            runner.wait()
+        except Exception as error:  # a crashed container: reported, and the exit status says so
+            crashed.append(error)
+
+    runner_thread = eventlet.spawn(wait_for_runner)
     try:
         while not stopping.ready() and not runner_thread.dead:
             eventlet.sleep(0.2)
@@ -161,6 +212,10 @@ def run_worker(service_class: type, amqp_uri: str, max_workers: int, on_stop: Ca
         runner.kill()
         if on_stop is not None:
             on_stop()
+    if crashed:
+        # a supervisor (Kubernetes, make run) must see a failure and restart it, not a clean exit
+        log.error("worker stopped by an error: %s: %s", type(crashed[0]).__name__, crashed[0])
+        raise SystemExit(1)
 
 
 def exit_on_stop_deadline(deadline_s: float, signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> None:
