@@ -8,10 +8,9 @@ shared PostgreSQL and RabbitMQ are never stopped or touched.
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
-import tempfile
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 
 from tests.support.infra import ROOT, free_port, unavailable
 from tests.support.private_broker import PrivateBroker, new_private_broker
+from tests.support.private_postgres import PrivatePostgres, PrivatePostgresUnavailable, new_private_postgres
 
 SCRIPT = ROOT / "deploy" / "local" / "start-servers.sh"
 SHARED_PORTS = {5432, 5672, 15672}
@@ -105,40 +105,31 @@ def test_a_server_that_is_not_installed_is_named_and_fails() -> None:
 
 
 @pytest.fixture
-def stopped_postgres_cluster() -> Iterator[tuple[Path, int]]:
-    """A private cluster (initdb in a folder of its own), not started; stopped and removed afterwards."""
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
-    if not versions:
-        unavailable("PostgreSQL's server is not installed (no /usr/lib/postgresql/*/bin/initdb)")
-    bin_dir = versions[-1].parent
-    directory = Path(tempfile.mkdtemp(prefix="plr-start-servers-pg-"))
-    port = free_port()
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        os.chown(directory, pwd.getpwnam("postgres").pw_uid, -1)
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    pg_ctl = [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(directory / "data")]
-    subprocess.run(
-        [*as_postgres, str(bin_dir / "initdb"), "-D", str(directory / "data"), "-U", "postgres", "--auth=trust"],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    start = directory / "start"
-    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1"
+def stopped_postgres() -> Iterator[PrivatePostgres]:
+    """A private cluster, initialised, then SIGKILLed (as after a crash); removed afterwards."""
+    try:
+        postgres = new_private_postgres()
+        postgres.start()
+    except PrivatePostgresUnavailable as error:
+        unavailable(f"no private PostgreSQL: {error}")
+    try:
+        postgres.kill()
+        yield postgres
+    finally:
+        postgres.remove()
+
+
+def test_a_stopped_postgresql_is_started(stopped_postgres: PrivatePostgres, tmp_path: Path) -> None:
+    # the script runs the command it is given: here, one that starts the private cluster
+    start = tmp_path / "start-private-postgres"
     start.write_text(
-        "#!/bin/sh\nexec " + " ".join([*pg_ctl, "-l", str(directory / "log"), "-o", f"'{options}'", "start"]) + "\n"
+        f"#!/bin/sh\ncd {ROOT} && exec {sys.executable} -c 'from pathlib import Path; "
+        "from tests.support.private_postgres import PrivatePostgres; "
+        f'PrivatePostgres(Path("{stopped_postgres.directory}"), {stopped_postgres.port}, '
+        f'Path("{stopped_postgres.bin_dir}")).start()\'\n'
     )
     start.chmod(0o755)
-    try:
-        yield start, port
-    finally:
-        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], capture_output=True, timeout=60, check=False)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def test_a_stopped_postgresql_is_started(stopped_postgres_cluster: tuple[Path, int]) -> None:
-    start, port = stopped_postgres_cluster
+    port = stopped_postgres.port
     env = {**os.environ, "PLR_LOCAL_PG_PORT": str(port), "PLR_LOCAL_PG_START": str(start)}
     assert not port_open(port)
 
@@ -149,4 +140,4 @@ def test_a_stopped_postgresql_is_started(stopped_postgres_cluster: tuple[Path, i
         f"plr: PostgreSQL is not running on port {port}: starting it ({start})",
         f"plr: PostgreSQL started (port {port})",
     ]
-    assert port_open(port)
+    assert stopped_postgres.pid() is not None and port_open(port)
