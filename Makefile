@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
+	bash deploy/local/start-servers.sh
 	$(BIN)/python -m services.common.admin.local_run
 
 # unit and integration tests in one pytest process; the eventlet-patched ones (nameko in-process)

@@ -45,6 +45,8 @@ def configure_logging(process_name: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # a warning becomes a log line like any other (warnings.showwarning would print several lines)
+    logging.captureWarnings(True)
     for noisy in ("amqp", "kombu", "nameko", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 

@@ -25,9 +25,9 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) == 2 and args[1] == "worker":
         # before the manifests are read: they import the platform modules the worker patches
-        import eventlet
+        from services.common.green import monkey_patch
 
-        eventlet.monkey_patch()
+        monkey_patch()
     from services.common.manifest import ManifestError, manifests
 
     try:

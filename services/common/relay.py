@@ -116,7 +116,8 @@ class OutboxRelay:
         publisher: ConfirmedPublisher,
         service: str,
         batch_size: int = 500,
-        max_backoff_s: float = 15.0,
+        # short: a retry is one connection attempt, and events wait in the outbox until it succeeds
+        max_backoff_s: float = 3.0,
     ):
         self.engine = engine
         self.publisher = publisher

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
+import amqp.exceptions
 import kombu
 from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
@@ -29,8 +31,21 @@ from services.common.inbox import DeadLetter, InboxConsumer
 log = logging.getLogger(__name__)
 
 
+# Settling a delivery on a connection that died under it raises the builtin OSError family
+# (ConnectionResetError, BrokenPipeError) from the socket, or py-amqp's own errors; nameko's ack and
+# requeue catch only the latter. Uncaught, one ack in flight when the broker was killed crashed the
+# nameko container, and the worker exited while its queue filled: the "lost" copies of issue 8.
+# An unsettled delivery is not lost: the broker requeues it with its channel, and the inbox makes
+# the redelivery a duplicate that is acknowledged without effect.
+SETTLE_ERRORS = (OSError, amqp.exceptions.ConnectionError, amqp.exceptions.ChannelError)
+# kombu's default reconnect delays grow by 2 s to 30 s: a consumer could come back half a minute
+# after its broker did. Capped, it is back within RECONNECT_MAX_S.
+RECONNECT_MAX_S = 3.0
+
+
 class RawQueueConsumer(QueueConsumer):
-    """Delivers undecoded messages, so a strange content type cannot break the consume loop."""
+    """Delivers undecoded messages, so a strange content type cannot break the consume loop; settles
+    deliveries without ever crashing on a lost connection; reconnects promptly."""
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         for provider in self._providers:
@@ -39,12 +54,40 @@ class RawQueueConsumer(QueueConsumer):
             self._consumers[provider] = consumer
         return self._consumers.values()
 
+    @contextmanager
+    def establish_connection(self) -> Iterator[Any]:
+        with self.create_connection() as connection:
+            connection.ensure_connection(
+                self.on_connection_error,
+                self.connect_max_retries,
+                interval_start=1,
+                interval_step=1,
+                interval_max=RECONNECT_MAX_S,
+            )
+            yield connection
+
+    def ack_message(self, message: Any) -> None:
+        self._settle(message, message.ack, "acknowledging")
+
+    def requeue_message(self, message: Any) -> None:
+        self._settle(message, message.requeue, "requeueing")
+
     def reject_message(self, message: Any) -> None:
-        if message.channel.connection:
-            try:
-                message.reject(requeue=False)
-            except ConnectionError:  # the broker reclaims it; it will be redelivered
-                log.warning("connection lost before rejecting %s", message.properties.get("message_id"))
+        self._settle(message, partial(message.reject, requeue=False), "rejecting")
+
+    def _settle(self, message: Any, settle: Callable[[], None], doing: str) -> None:
+        if not message.channel.connection:  # already reclaimed by the broker
+            return
+        try:
+            settle()
+        except SETTLE_ERRORS as error:
+            log.warning(
+                "connection lost before %s %s; the broker will redeliver it: %s: %s",
+                doing,
+                message.properties.get("message_id"),
+                type(error).__name__,
+                error,
+            )
 
 
 class CloudEventConsumer(Entrypoint):
@@ -122,8 +165,15 @@ def build_worker_service(
     return type(name.title().replace("-", "") + "Worker", (), attributes)
 
 
+# a worker must be gone within 10 s of SIGTERM (Kubernetes' grace period, and ours), whatever the broker
+# and database do: nameko's stop blocks for as long as its consumer retries a lost broker
+STOP_GRACE_S = 6.0  # in-flight handlers finish, consumers are cancelled
+STOP_DEADLINE_S = 8.5  # then the process exits, wherever it is blocked
+
+
 def run_worker(service_class: type, amqp_uri: str, max_workers: int, on_stop: Callable[[], None] | None = None) -> None:
-    """Run a nameko service until SIGTERM or SIGINT, then stop it gracefully."""
+    """Run a nameko service until SIGTERM or SIGINT, then stop it gracefully, or exit within
+    ``STOP_DEADLINE_S`` if that does not finish."""
     import eventlet
     from nameko.runners import ServiceRunner
 
@@ -139,16 +189,71 @@ def run_worker(service_class: type, amqp_uri: str, max_workers: int, on_stop: Ca
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    exit_on_stop_deadline(STOP_DEADLINE_S)
+    # runner.start() blocks while the broker is unreachable: the deadline above still ends the process
     runner.start()
     log.info("worker started: %s", service_class.__name__)
-    runner_thread = eventlet.spawn(runner.wait)
+    crashed: list[BaseException] = []
+
+    def wait_for_runner() -> None:
+        try:
+            runner.wait()
+        except Exception as error:  # a crashed container: reported, and the exit status says so
+            crashed.append(error)
+
+    runner_thread = eventlet.spawn(wait_for_runner)
     try:
         while not stopping.ready() and not runner_thread.dead:
             eventlet.sleep(0.2)
     finally:
         log.info("worker stopping")
-        with eventlet.Timeout(20, False):
+        with eventlet.Timeout(STOP_GRACE_S, False):
             runner.stop()
         runner.kill()
         if on_stop is not None:
             on_stop()
+    if crashed:
+        # a supervisor (Kubernetes, make run) must see a failure and restart it, not a clean exit
+        log.error("worker stopped by an error: %s: %s", type(crashed[0]).__name__, crashed[0])
+        raise SystemExit(1)
+
+
+def exit_on_stop_deadline(deadline_s: float, signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> None:
+    """End the process ``deadline_s`` after a stop signal, with exit status 1, if it is still running.
+
+    Python runs a signal handler only when the main thread gets back to Python code, and there a
+    green stop can wait forever; so an OS thread (not a green one) watches the signal wake-up fd,
+    which the interpreter writes from its C signal handler the moment a signal arrives. Call it from
+    the main thread, after the handlers for ``signals`` are installed."""
+    import eventlet.patcher
+
+    real_os = eventlet.patcher.original("os")
+    real_time = eventlet.patcher.original("time")
+    real_threading = eventlet.patcher.original("threading")
+    read_fd, write_fd = real_os.pipe()
+    real_os.set_blocking(write_fd, False)
+    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    wanted = {int(s) for s in signals}
+
+    def watch() -> None:
+        while True:
+            received = real_os.read(read_fd, 64)
+            if wanted & set(received):
+                break
+        real_time.sleep(deadline_s)
+        record = logging.LogRecord(
+            log.name,
+            logging.ERROR,
+            __file__,
+            0,
+            "worker did not stop within %.1fs of the stop signal; exiting",
+            (deadline_s,),
+            None,
+        )
+        handlers = logging.getLogger().handlers
+        line = handlers[0].format(record) if handlers else record.getMessage()
+        # straight to the file descriptor: the logging module's locks are green ones here
+        real_os.write(2, (line + "\n").encode())
+        real_os._exit(1)
+
+    real_threading.Thread(target=watch, name="stop-deadline", daemon=True).start()

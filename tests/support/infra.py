@@ -215,7 +215,13 @@ def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[Pl
 
 
 def drop_stack(infra: Infra, settings: Settings) -> None:
-    Management(settings.amqp_management_url, settings.amqp_vhost).delete_vhost()
+    try:
+        Management(settings.amqp_management_url, settings.amqp_vhost).delete_vhost()
+    finally:  # the databases go even when the broker is gone (a fault test may have killed it)
+        drop_databases(infra, settings)
+
+
+def drop_databases(infra: Infra, settings: Settings) -> None:
     admin = make_engine(infra.pg_admin_url, pool_size=1)
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -61,6 +61,7 @@ class PrivateBroker:
     dist_port: int
     starts: int = 0
     kills: int = 0
+    management: bool = True  # off: the node starts as a fresh Debian RabbitMQ does, without the plugin
 
     @property
     def amqp_uri(self) -> str:
@@ -78,7 +79,8 @@ class PrivateBroker:
     def log_dir(self) -> Path:
         return self.directory / "log"
 
-    def _env(self) -> dict[str, str]:
+    def env(self) -> dict[str, str]:
+        """The environment in which RabbitMQ's own commands act on this node."""
         return {
             **os.environ,
             "RABBITMQ_NODENAME": self.node,
@@ -91,10 +93,11 @@ class PrivateBroker:
             "RABBITMQ_CONFIG_FILE": str(self.directory / "rabbitmq"),
         }
 
-    def _prepare(self) -> None:
+    def prepare(self) -> None:
+        """Its folder and configuration, ready for ``rabbitmq-server`` (``start()`` does this itself)."""
         (self.directory / "mnesia").mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        (self.directory / "enabled_plugins").write_text("[rabbitmq_management].\n")
+        (self.directory / "enabled_plugins").write_text("[rabbitmq_management].\n" if self.management else "[].\n")
         (self.directory / "rabbitmq.conf").write_text(
             f"listeners.tcp.default = 127.0.0.1:{self.amqp_port}\n"
             f"management.tcp.port = {self.management_port}\n"
@@ -115,17 +118,17 @@ class PrivateBroker:
             raise RuntimeError("refusing to start the machine's shared node")
         if shutil.which(SERVER) is None or shutil.which(CTL) is None:
             raise PrivateBrokerUnavailable(f"{SERVER} is not installed")
-        self._prepare()
+        self.prepare()
         # a pid file left by a killed node would make `rabbitmqctl wait` watch a dead process
         self.pid_file.unlink(missing_ok=True)
         started = subprocess.run(
-            [SERVER, "-detached"], cwd=self.directory, env=self._env(), capture_output=True, text=True, timeout=60
+            [SERVER, "-detached"], cwd=self.directory, env=self.env(), capture_output=True, text=True, timeout=60
         )
         if started.returncode != 0:
             raise PrivateBrokerUnavailable(f"{SERVER} -detached failed: {started.stderr.strip()[-500:]}")
         waited = subprocess.run(
             [CTL, "-n", self.node, "wait", "--timeout", str(int(timeout_s)), str(self.pid_file)],
-            env=self._env(),
+            env=self.env(),
             capture_output=True,
             text=True,
             timeout=timeout_s + 10,
@@ -135,7 +138,7 @@ class PrivateBroker:
                 f"node {self.node} did not start; see {self.log_dir}: {(waited.stdout + waited.stderr).strip()[-500:]}"
             )
         deadline = time.monotonic() + timeout_s
-        while not self._management_answers():
+        while self.management and not self._management_answers():
             if time.monotonic() > deadline:
                 raise PrivateBrokerUnavailable(
                     f"node {self.node}: management API on {self.management_port} never answered"
@@ -187,7 +190,7 @@ class PrivateBroker:
         with suppress(subprocess.TimeoutExpired):
             subprocess.run(
                 [CTL, "-n", self.node, "stop"],
-                env=self._env(),
+                env=self.env(),
                 capture_output=True,
                 timeout=timeout_s if pid is not None else 20,
             )

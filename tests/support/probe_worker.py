@@ -47,9 +47,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import eventlet
+    from services.common.green import monkey_patch
 
-    eventlet.monkey_patch()
+    monkey_patch()
     options = parse(argv)
 
     import sqlalchemy as sa

@@ -18,10 +18,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.common.admin.supervision import AlreadyRunning, die_with_parent, hold_run_lock
 from services.common.manifest import manifests
 from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, environment
 
 DEMO_TRUST = ("RXX", "Example NHS Trust")
+RUN_LOCK = PROJECT_ROOT / ".plr" / "run.lock"
 
 
 def local_env_lines() -> list[str]:
@@ -95,7 +97,21 @@ def _pump(name: str, stream: object) -> None:
         sys.stdout.flush()
 
 
+def take_run_lock() -> object:
+    """One ``make run`` at a time: a second one would find the api port taken, and say so less clearly."""
+    path = Path(os.environ.get("PLR_RUN_LOCK", str(RUN_LOCK)))
+    try:
+        return hold_run_lock(path)
+    except AlreadyRunning as running:
+        who, how = (f"pid {running.pid}", f"kill {running.pid}") if running.pid else (f"see {path}", "kill it")
+        raise SystemExit(
+            f"plr: `make run` is already running ({who}); "
+            f"stop it (Ctrl-C in its terminal, or {how}) before starting another"
+        ) from None
+
+
 def main() -> None:
+    lock = take_run_lock()  # noqa: F841 - held until this process ends
     ensure_env_file()
     env = environment()
     problems = check_dependencies(env)
@@ -108,7 +124,7 @@ def main() -> None:
     services = manifests()
     for service in services:
         print(f"plr: migrating {service} ...", flush=True)
-        result = subprocess.run([*process_cmd, service, "migrate"], env=env)
+        result = subprocess.run([*process_cmd, service, "migrate"], env=env, preexec_fn=die_with_parent)
         if result.returncode != 0:
             raise SystemExit(f"plr: {service} migrate failed (exit {result.returncode})")
     processes: list[tuple[str, subprocess.Popen[str]]] = []
@@ -120,13 +136,17 @@ def main() -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # its own session: Ctrl-C reaches only this supervisor, which stops everything in order;
+            # and it dies with this supervisor however that dies (SIGKILL, a closed terminal)
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         processes.append((f"{service}-{role}", child))
         threading.Thread(target=_pump, args=(f"{service}-{role}", child.stdout), daemon=True).start()
 
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGHUP, lambda *_: stopping.set())  # the terminal was closed
     try:
         _onboard_demo_trust(bin_dir, env, stopping)
         print("plr: running. Try: .venv/bin/plr health   ·   Ctrl-C stops everything.", flush=True)
@@ -161,6 +181,7 @@ def _onboard_demo_trust(bin_dir: Path, env: dict[str, str], stopping: threading.
             env=env,
             capture_output=True,
             text=True,
+            preexec_fn=die_with_parent,
         )
         if result.returncode == 0:
             print("plr: demo trust: " + result.stdout.strip().replace("\n", "\nplr: "), flush=True)

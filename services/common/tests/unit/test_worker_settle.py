@@ -1,0 +1,64 @@
+"""Settling a delivery on a connection that died under it leaves the delivery to the broker (which
+redelivers it) instead of crashing the worker: the cause of the lost copies of issue 8."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import amqp.exceptions
+import pytest
+
+from services.common.worker import RawQueueConsumer
+
+
+class DeadConnectionMessage:
+    """A delivery whose channel still looks open but whose socket is gone."""
+
+    def __init__(self, error: BaseException):
+        self.error = error
+        self.channel = type("Channel", (), {"connection": object()})()
+        self.properties = {"message_id": "e-1"}
+        self.settled: list[str] = []
+
+    def _fail(self, how: str, **_: Any) -> None:
+        self.settled.append(how)
+        raise self.error
+
+    def ack(self) -> None:
+        self._fail("ack")
+
+    def requeue(self) -> None:
+        self._fail("requeue")
+
+    def reject(self, requeue: bool) -> None:
+        self._fail("reject" if not requeue else "reject-requeue")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionResetError(104, "Connection reset by peer"),
+        BrokenPipeError(32, "Broken pipe"),
+        amqp.exceptions.RecoverableConnectionError("connection already closed"),
+    ],
+    ids=["reset", "broken-pipe", "amqp-closed"],
+)
+def test_a_delivery_settled_on_a_dead_connection_is_left_to_the_broker_not_a_crash(
+    error: BaseException, caplog: pytest.LogCaptureFixture
+) -> None:
+    consumer = RawQueueConsumer()
+    message = DeadConnectionMessage(error)
+
+    consumer.ack_message(message)
+    consumer.requeue_message(message)
+    consumer.reject_message(message)
+
+    assert message.settled == ["ack", "requeue", "reject"]
+    assert sum("the broker will redeliver it" in r.getMessage() for r in caplog.records) == 3
+
+
+def test_any_other_error_while_settling_is_not_hidden() -> None:
+    message = DeadConnectionMessage(ValueError("a bug"))
+
+    with pytest.raises(ValueError):
+        RawQueueConsumer().ack_message(message)
