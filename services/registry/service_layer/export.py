@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Any
 
 from services.common.principals import Principal
-from services.registry.adapters.records import AuditEntry
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.checks import AcceptedCheck, Check
 from services.registry.domain.consent import ConsentRecord, current_state
@@ -24,6 +23,7 @@ from services.registry.domain.development import (
 )
 from services.registry.domain.trust import Trust
 from services.registry.service_layer.leaders import LeaderView
+from services.registry.service_layer.ports import AuditEntry
 
 LEADER_EXPORT_FORMAT = "plr.registry.leader-export.v1"
 TRUST_EXPORT_FORMAT = "plr.registry.trust-export.v1"
