@@ -1,8 +1,9 @@
 """Support and development rows to domain objects and back, with optimistic concurrency on version.
 
 The tables are declared here, beside the only code that reads them (migration 0004 creates them).
-``DevelopmentRepository`` (in ``service_layer/ports.py``) is what the use cases may ask; enrolments and support assignments record
-events, so the repository keeps in ``seen`` those it loaded or added, for the unit of work.
+``DevelopmentRepository`` (in ``service_layer/ports.py``) is what the use cases may ask; enrolments
+and support assignments record events, so the repository keeps in ``seen`` those it loaded or added,
+for the unit of work.
 """
 
 from __future__ import annotations
