@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import abc
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,57 +17,7 @@ from services.registry.domain.checks import (
     CheckType,
     DbsLevel,
 )
-
-
-class CheckRepository(abc.ABC):
-    def __init__(self) -> None:
-        self.seen: list[Check] = []
-
-    def get(self, check_id: str, *, lock: bool = False) -> Check | None:
-        check = self._get(check_id, lock)
-        if check is not None:
-            self.seen.append(check)
-        return check
-
-    def add(self, check: Check) -> None:
-        self._add(check)
-        self.seen.append(check)
-
-    def notices_due(self, today: date, limit: int) -> list[Check]:
-        """Checks owed an expiry notice today, locked for this transaction (others skip them)."""
-        due = self._notices_due(today, limit)
-        self.seen.extend(due)
-        return due
-
-    @abc.abstractmethod
-    def _get(self, check_id: str, lock: bool) -> Check | None: ...
-
-    @abc.abstractmethod
-    def _add(self, check: Check) -> None: ...
-
-    @abc.abstractmethod
-    def _notices_due(self, today: date, limit: int) -> list[Check]: ...
-
-    @abc.abstractmethod
-    def save(self, check: Check, expected_version: int) -> None: ...
-
-    @abc.abstractmethod
-    def of_leader(self, leader_id: str, verifying_trust: str | None) -> list[Check]:
-        """A leader's checks, verified by one trust or (None) by any."""
-
-    @abc.abstractmethod
-    def add_acceptance(self, accepted: AcceptedCheck) -> None: ...
-
-    @abc.abstractmethod
-    def acceptances(self, leader_id: str, accepting_trust: str) -> list[AcceptedCheck]: ...
-
-    @abc.abstractmethod
-    def acceptances_of_leader(self, leader_id: str) -> list[AcceptedCheck]:
-        """Every trust's acceptances of the leader's checks (the leader's and the administrator's export)."""
-
-    @abc.abstractmethod
-    def erase_leader(self, leader_id: str) -> int:
-        """Blanks the evidence and DBS details of the leader's checks; returns how many were changed."""
+from services.registry.service_layer.ports import CheckRepository
 
 
 def check_from_row(row: Any) -> Check:

@@ -1,15 +1,15 @@
 """Support and development rows to domain objects and back, with optimistic concurrency on version.
 
 The tables are declared here, beside the only code that reads them (migration 0004 creates them).
-``DevelopmentRepository`` is what the use cases may ask; enrolments and support assignments record
-events, so the repository keeps in ``seen`` those it loaded or added, for the unit of work.
+``DevelopmentRepository`` (in ``service_layer/ports.py``) is what the use cases may ask; enrolments
+and support assignments record events, so the repository keeps in ``seen`` those it loaded or added,
+for the unit of work.
 """
 
 from __future__ import annotations
 
-import abc
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -25,6 +25,7 @@ from services.registry.domain.development import (
     Programme,
     SupportAssignment,
 )
+from services.registry.service_layer.ports import DevelopmentRepository
 
 metadata = sa.MetaData()
 UUID = postgresql.UUID(as_uuid=False)
@@ -90,9 +91,6 @@ development_plans = sa.Table(
 )
 
 
-_Seen = TypeVar("_Seen", Enrolment, SupportAssignment)
-
-
 def _stale(what: str) -> PreconditionFailed:
     return PreconditionFailed(f"the {what} was changed by someone else meanwhile; read it again")
 
@@ -139,98 +137,6 @@ def _plan(row: Any) -> DevelopmentPlan:
         for g in row.goals
     ]
     return DevelopmentPlan(row.leader_id, row.trust_ods, goals, row.version, row.updated_at)
-
-
-class DevelopmentRepository(abc.ABC):
-    """Every read runs in the unit of work's scope: row-level security limits it to the caller's trust
-    (or the leader's own rows)."""
-
-    def __init__(self) -> None:
-        self.seen: list[Enrolment | SupportAssignment] = []
-
-    def _saw(self, found: _Seen | None) -> _Seen | None:
-        if found is not None:
-            self.seen.append(found)
-        return found
-
-    def enrolment(self, enrolment_id: str, *, lock: bool = False) -> Enrolment | None:
-        return self._saw(self._get_enrolment(enrolment_id, lock))
-
-    def enrolment_in(self, programme_id: str, leader_id: str) -> Enrolment | None:
-        return self._saw(self._get_enrolment_in(programme_id, leader_id))
-
-    def add_enrolment(self, enrolment: Enrolment) -> None:
-        self._add_enrolment(enrolment)
-        self.seen.append(enrolment)
-
-    def assignment(self, trust_ods: str, leader_id: str, *, lock: bool = False) -> SupportAssignment | None:
-        return self._saw(self._get_assignment(trust_ods, leader_id, lock))
-
-    def save_assignment(self, assignment: SupportAssignment, expected_version: int) -> None:
-        """Expected version 0 adds the assignment."""
-        self._save_assignment(assignment, expected_version)
-        if expected_version == 0:
-            self.seen.append(assignment)
-
-    @abc.abstractmethod
-    def _get_enrolment(self, enrolment_id: str, lock: bool) -> Enrolment | None: ...
-
-    @abc.abstractmethod
-    def _get_enrolment_in(self, programme_id: str, leader_id: str) -> Enrolment | None: ...
-
-    @abc.abstractmethod
-    def _add_enrolment(self, enrolment: Enrolment) -> None: ...
-
-    @abc.abstractmethod
-    def _get_assignment(self, trust_ods: str, leader_id: str, lock: bool) -> SupportAssignment | None: ...
-
-    @abc.abstractmethod
-    def _save_assignment(self, assignment: SupportAssignment, expected_version: int) -> None: ...
-
-    @abc.abstractmethod
-    def add_programme(self, programme: Programme) -> None: ...
-
-    @abc.abstractmethod
-    def programme(self, programme_id: str, *, lock: bool = False) -> Programme | None: ...
-
-    @abc.abstractmethod
-    def programmes_by_id(self, ids: set[str]) -> dict[str, Programme]: ...
-
-    @abc.abstractmethod
-    def save_programme(self, programme: Programme, expected_version: int, now: datetime) -> None: ...
-
-    @abc.abstractmethod
-    def list_programmes(self, offset: int, limit: int) -> list[Programme]: ...
-
-    @abc.abstractmethod
-    def enrolments_of(self, leader_id: str) -> list[Enrolment]: ...
-
-    @abc.abstractmethod
-    def save_enrolment(self, enrolment: Enrolment, expected_version: int, now: datetime) -> None: ...
-
-    @abc.abstractmethod
-    def assignments_of(self, leader_id: str) -> list[SupportAssignment]: ...
-
-    @abc.abstractmethod
-    def add_check_in(self, check_in: CheckIn) -> None: ...
-
-    @abc.abstractmethod
-    def check_ins_of(self, leader_id: str) -> list[CheckIn]: ...
-
-    @abc.abstractmethod
-    def plan(self, leader_id: str, trust_ods: str, *, lock: bool = False) -> DevelopmentPlan:
-        """The plan, or an empty one (version 0) if none was ever written."""
-
-    @abc.abstractmethod
-    def plans_of(self, leader_id: str) -> list[DevelopmentPlan]:
-        """The leader's plans that were ever written, by trust (the scope decides which trusts')."""
-
-    @abc.abstractmethod
-    def save_plan(self, plan: DevelopmentPlan, expected_version: int) -> None: ...
-
-    @abc.abstractmethod
-    def erase_leader(self, leader_id: str) -> None:
-        """Everything held here about a leader (check-in notes included) goes; run in the platform scope."""
 
 
 class SqlDevelopmentRepository(DevelopmentRepository):

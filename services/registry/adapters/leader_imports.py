@@ -4,7 +4,6 @@ their repositories (``add_many``), so their events reach the outbox as every oth
 
 from __future__ import annotations
 
-import abc
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -14,27 +13,7 @@ from services.registry.adapters.bulk import write_rows
 from services.registry.adapters.leader_repository import affiliation_from_row
 from services.registry.adapters.tables import affiliations, import_fingerprints, leaders, terms
 from services.registry.domain.affiliation import Affiliation
-
-
-class LeaderImportStore(abc.ABC):
-    @abc.abstractmethod
-    def terms(self, trust_ods: str) -> set[tuple[str, str]]:
-        """(kind, code) of the terms a row of this trust may use: the global ones and its own."""
-
-    @abc.abstractmethod
-    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]: ...
-
-    @abc.abstractmethod
-    def leaders_by_email(self, email_keys: list[str]) -> dict[str, str]:
-        """email key to leader id, of the people already registered (by any trust)."""
-
-    @abc.abstractmethod
-    def affiliations_of(self, trust_ods: str, leader_ids: list[str]) -> dict[str, Affiliation]:
-        """The trust's affiliations with these leaders, by leader id (read only: a change is saved
-        through the affiliation repository)."""
-
-    @abc.abstractmethod
-    def add_fingerprints(self, trust_ods: str, fingerprints: list[str], now: datetime) -> None: ...
+from services.registry.service_layer.ports import LeaderImportStore
 
 
 class SqlLeaderImportStore(LeaderImportStore):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import abc
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
@@ -27,117 +26,9 @@ from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import Availability, LeaderProfile
+from services.registry.service_layer.ports import AffiliationRepository, LeaderRepository
 
 PROFILE_COLUMNS = ("given_name", "family_name", "email", "phone", "postcode")
-
-
-class LeaderRepository(abc.ABC):
-    def __init__(self) -> None:
-        self.seen: list[Leader] = []
-
-    def get(self, leader_id: str, *, lock: bool = False) -> Leader | None:
-        leader = self._get(leader_id, lock)
-        if leader is not None:
-            self.seen.append(leader)
-        return leader
-
-    def add(self, leader: Leader) -> None:
-        self._add(leader)
-        self.seen.append(leader)
-
-    def add_many(self, new: list[Leader]) -> None:
-        """New leaders (and their consents) in bulk: set-based, for an import."""
-        self._add_many(new)
-        self.seen.extend(new)
-
-    @abc.abstractmethod
-    def _get(self, leader_id: str, lock: bool) -> Leader | None: ...
-
-    @abc.abstractmethod
-    def _add(self, leader: Leader) -> None: ...
-
-    @abc.abstractmethod
-    def _add_many(self, new: list[Leader]) -> None: ...
-
-    @abc.abstractmethod
-    def find_by_email_key(self, email_key: str) -> str | None: ...
-
-    @abc.abstractmethod
-    def save(self, leader: Leader, expected_version: int) -> None: ...
-
-    @abc.abstractmethod
-    def paused_until_due(self, today: date, limit: int) -> list[str]:
-        """Ids of paused leaders whose return date has come (a platform-scoped read)."""
-
-    @abc.abstractmethod
-    def list_visible(
-        self, after: tuple[datetime, str] | None, updated_since: datetime | None, limit: int
-    ) -> list[Leader]: ...
-
-    # erasure: what the registry holds about a leader beyond the leader's own row
-
-    @abc.abstractmethod
-    def remove_consent_evidence(self, leader_id: str) -> int:
-        """Keeps each consent record minimal: the evidence text goes, the rest stays (retention)."""
-
-    @abc.abstractmethod
-    def delete_published_events(self, leader_id: str) -> int:
-        """Deletes the outbox rows already published about the leader (theirs and their
-        affiliations'); unpublished ones stay, so that every consumer still hears of what happened
-        (erasure included)."""
-
-
-class AffiliationRepository(abc.ABC):
-    def __init__(self) -> None:
-        self.seen: list[Affiliation] = []
-
-    def get(self, affiliation_id: str) -> Affiliation | None:
-        found = self._get(affiliation_id)
-        if found is not None:
-            self.seen.append(found)
-        return found
-
-    def for_trust(self, trust_ods: str, leader_id: str) -> Affiliation | None:
-        found = self._for_trust(trust_ods, leader_id)
-        if found is not None:
-            self.seen.append(found)
-        return found
-
-    def add(self, affiliation: Affiliation) -> None:
-        self._add(affiliation)
-        self.seen.append(affiliation)
-
-    def add_many(self, new: list[Affiliation]) -> None:
-        """New affiliations in bulk: set-based, for an import."""
-        self._add_many(new)
-        self.seen.extend(new)
-
-    @abc.abstractmethod
-    def _add_many(self, new: list[Affiliation]) -> None: ...
-
-    @abc.abstractmethod
-    def _get(self, affiliation_id: str) -> Affiliation | None: ...
-
-    @abc.abstractmethod
-    def _for_trust(self, trust_ods: str, leader_id: str) -> Affiliation | None: ...
-
-    @abc.abstractmethod
-    def _add(self, affiliation: Affiliation) -> None: ...
-
-    @abc.abstractmethod
-    def save(self, affiliation: Affiliation, expected_version: int) -> None: ...
-
-    @abc.abstractmethod
-    def page(
-        self,
-        after: tuple[datetime, str] | None,
-        updated_since: datetime | None,
-        limit: int,
-        leader_id: str | None = None,
-    ) -> list[Affiliation]: ...
-
-    @abc.abstractmethod
-    def of_leader(self, leader_id: str) -> list[Affiliation]: ...
 
 
 def profile_to_row(profile: LeaderProfile) -> dict[str, Any]:

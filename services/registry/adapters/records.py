@@ -4,10 +4,8 @@ Each is an interface (what the use cases may ask of it) and its SQL implementati
 
 from __future__ import annotations
 
-import abc
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -17,87 +15,7 @@ from sqlalchemy.engine import Connection
 from services.common.errors import PreconditionFailed
 from services.registry.adapters.tables import affiliations, audit_log, equality_answers, idempotency_keys, terms
 from services.registry.domain.taxonomy import Term
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    at: datetime
-    principal_kind: str
-    principal: str
-    trust_ods: str | None
-    method: str
-    leader_id: str
-    fields: tuple[str, ...]
-
-
-class AuditLog(abc.ABC):
-    """Append-only: who read which fields of which leader, never the values."""
-
-    @abc.abstractmethod
-    def record(
-        self,
-        principal_kind: str,
-        principal: str,
-        trust_ods: str | None,
-        method: str,
-        reads: Mapping[str, tuple[str, ...]],
-    ) -> None: ...
-
-    @abc.abstractmethod
-    def list(
-        self, leader_id: str, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
-    ) -> list[tuple[int, AuditEntry]]:
-        """(entry id, entry) of the leader's entries, of one trust's principals or (None) of all."""
-
-
-class Taxonomy(abc.ABC):
-    @abc.abstractmethod
-    def exists(self, kind: str, code: str) -> bool: ...
-
-    @abc.abstractmethod
-    def list(self, kind: str | None) -> list[Term]: ...
-
-    @abc.abstractmethod
-    def add(self, term: Term) -> bool: ...
-
-    @abc.abstractmethod
-    def remove_trust_terms(self, trust_ods: str) -> int: ...
-
-
-class EqualityStore(abc.ABC):
-    @abc.abstractmethod
-    def submit(self, leader_id: str, answers: Mapping[str, str], now: datetime) -> None: ...
-
-    @abc.abstractmethod
-    def answers_of(self, leader_id: str) -> dict[str, str] | None: ...
-
-    @abc.abstractmethod
-    def for_trust_report(self, trust_ods: str) -> list[dict[str, str]]:
-        """The answers of leaders actively affiliated with the trust: only the aggregate report calls this,
-        in the platform scope, and it returns no leader ids."""
-
-    @abc.abstractmethod
-    def erase(self, leader_id: str) -> None: ...
-
-
-class IdempotencyKeys(abc.ABC):
-    """The first result of a create, kept under the caller's key: the same key and request answer it
-    again; the same key with another request is refused."""
-
-    @abc.abstractmethod
-    def claim(
-        self, principal: str, method: str, key: str, digest: str, trust_ods: str | None, leader_id: str | None
-    ) -> bytes | None:
-        """None when the key is new (claimed now, in this transaction); the stored response otherwise."""
-
-    @abc.abstractmethod
-    def complete(self, principal: str, method: str, key: str, response: bytes) -> None: ...
-
-    @abc.abstractmethod
-    def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
-        """Erasure: deletes the stored answers of RecordConsent about the leader (they repeat the
-        evidence text). The leader's own calls carry their id; a trust's carry no leader id, so they
-        are found by the trust and the evidence text its staff gave."""
+from services.registry.service_layer.ports import AuditEntry, AuditLog, EqualityStore, IdempotencyKeys, Taxonomy
 
 
 class SqlAuditLog(AuditLog):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import abc
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -13,36 +12,7 @@ from services.common.errors import PreconditionFailed
 from services.common.trust_directory import api_keys
 from services.registry.adapters.tables import trusts
 from services.registry.domain.trust import Trust, TrustKeyRecord
-
-
-class TrustRepository(abc.ABC):
-    def __init__(self) -> None:
-        self.seen: list[Trust] = []
-
-    def get(self, ods: str) -> Trust | None:
-        trust = self._get(ods)
-        if trust is not None:
-            self.seen.append(trust)
-        return trust
-
-    def add(self, trust: Trust) -> bool:
-        """Add a new trust; False if one with that code exists already (nothing changes)."""
-        added = self._add(trust)
-        if added:
-            self.seen.append(trust)
-        return added
-
-    @abc.abstractmethod
-    def _get(self, ods: str) -> Trust | None: ...
-
-    @abc.abstractmethod
-    def _add(self, trust: Trust) -> bool: ...
-
-    @abc.abstractmethod
-    def save(self, trust: Trust, expected_version: int) -> None: ...
-
-    @abc.abstractmethod
-    def list(self, after_ods: str, limit: int, updated_since: datetime | None = None) -> list[Trust]: ...
+from services.registry.service_layer.ports import TrustRepository
 
 
 class SqlTrustRepository(TrustRepository):

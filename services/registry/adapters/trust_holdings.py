@@ -6,23 +6,11 @@ which of them belong to the trust, and forgets the trust's own idempotency keys.
 
 from __future__ import annotations
 
-import abc
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from services.registry.adapters.tables import affiliations, idempotency_keys, import_fingerprints
-
-
-class TrustHoldings(abc.ABC):
-    @abc.abstractmethod
-    def affiliation_ids(self, trust_ods: str) -> list[str]:
-        """Every affiliation of the trust, any status, oldest first."""
-
-    @abc.abstractmethod
-    def forget_idempotency_keys(self, trust_ods: str) -> int:
-        """Delete the trust's stored create results (and its imports' row fingerprints: hashes of its
-        register's rows); returns how many create results there were."""
+from services.registry.service_layer.ports import TrustHoldings
 
 
 class SqlTrustHoldings(TrustHoldings):

@@ -3,7 +3,7 @@ repositories and stores, with the registry's event mapping."""
 
 from __future__ import annotations
 
-from services.common import unit_of_work as common
+from services.common import sql_unit_of_work as common
 from services.registry.adapters.check_repository import SqlCheckRepository
 from services.registry.adapters.development_repository import SqlDevelopmentRepository
 from services.registry.adapters.event_mapping import to_cloudevent

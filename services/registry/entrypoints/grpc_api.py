@@ -136,13 +136,15 @@ class RegistryApi(Servicer[UnitOfWork]):
 
     def GetTrust(self, request: pb.GetTrustRequest, call: Call) -> pb.Trust:
         ods = _own_or_named(request, call)
-        return trust_message(trusts.get_trust(ods, self.uow(call), call.principal))
+        return trust_message(trusts.get_trust(commands.GetTrust(ods), self.uow(call), call.principal))
 
     def ListTrusts(self, request: pb.ListTrustsRequest, call: Call) -> pb.ListTrustsResponse:
         values = LIST_TRUSTS.parse(request)
         size = page_size(values)
         after = values["page_token"][0] if values["page_token"] else ""
-        found = trusts.list_trusts(self.uow(call), call.principal, after, size + 1, values["updated_since"])
+        found = trusts.list_trusts(
+            commands.ListTrusts(after, size + 1, values["updated_since"]), self.uow(call), call.principal
+        )
         token = encode_page_token(found[size - 1].ods) if len(found) > size else ""
         return pb.ListTrustsResponse(trusts=[trust_message(t) for t in found[:size]], next_page_token=token)
 
@@ -162,7 +164,7 @@ class RegistryApi(Servicer[UnitOfWork]):
 
     def ListTrustKeys(self, request: pb.ListTrustKeysRequest, call: Call) -> pb.ListTrustKeysResponse:
         ods = _own_or_named(request, call)
-        found = trusts.list_trust_keys(ods, self.uow(call), call.principal)
+        found = trusts.list_trust_keys(commands.ListTrustKeys(ods), self.uow(call), call.principal)
         return pb.ListTrustKeysResponse(keys=[key_message(k) for k in found])
 
     def SuspendTrust(self, request: pb.SuspendTrustRequest, call: Call) -> pb.Trust:

@@ -2,7 +2,8 @@
 
 GetSharedRecord and AcceptCheck run in the platform scope: the trust a record is shared with may
 have only a pending affiliation, so row-level security would not show it the leader. The use case
-answers only the shared view, and only while the leader's consent stands.
+admits only a trust, before anything is read, and answers only the shared view, and only while the
+leader's consent stands.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from services.common.grpc_edge import (
 )
 from services.common.grpc_server import Call
 from services.common.tenancy import TenantScope
+from services.registry.domain import commands
 from services.registry.domain.checks import AcceptedCheck, Check, CheckType, DbsLevel, Requirement
 from services.registry.entrypoints.leader_messages import idempotent as idempotent_request
 from services.registry.service_layer import checks as use
@@ -134,31 +136,19 @@ class CheckApi(Servicer[UnitOfWork]):
     def RecordCheck(self, request: pb.RecordCheckRequest, call: Call) -> pb.Check:
         values = RECORD_CHECK.parse(request)
         idempotent: Idempotent[str] = idempotent_request(call, "RecordCheck", request, str.encode, bytes.decode)
-        check = use.record_check(
-            self.uow(call),
-            call.principal,
-            values["leader_id"],
-            values["check_type"],
-            values["dbs_level"],
-            values["issued_on"],
-            values["expires_on"],
-            values["evidence"],
-            values["dbs_details"],
-            idempotent=idempotent,
-        )
+        check = use.record_check(commands.RecordCheck(**values), self.uow(call), call.principal, idempotent=idempotent)
         return check_message(check)
 
     def ListChecks(self, request: pb.ListChecksRequest, call: Call) -> pb.ListChecksResponse:
-        leader_id = LEADER_REF.parse(request)["leader_id"]
-        found, accepted = use.list_checks(self.uow(call), call.principal, leader_id)
+        cmd = commands.ListChecks(**LEADER_REF.parse(request))
+        found, accepted = use.list_checks(cmd, self.uow(call), call.principal)
         return pb.ListChecksResponse(
             checks=[check_message(c) for c in found], accepted=[accepted_message(a) for a in accepted]
         )
 
     def GetSharedRecord(self, request: pb.GetSharedRecordRequest, call: Call) -> pb.SharedRecord:
-        leader_id = LEADER_REF.parse(request)["leader_id"]
-        call.principal.require_trust()
-        record = use.get_shared_record(self.uow(call, TenantScope.platform_wide()), call.principal, leader_id)
+        cmd = commands.GetSharedRecord(**LEADER_REF.parse(request))
+        record = use.get_shared_record(cmd, self.uow(call, TenantScope.platform_wide()), call.principal)
         return pb.SharedRecord(
             leader_id=record.leader_id,
             checks=[shared_check_message(c) for c in record.checks],
@@ -171,17 +161,15 @@ class CheckApi(Servicer[UnitOfWork]):
         )
 
     def AcceptCheck(self, request: pb.AcceptCheckRequest, call: Call) -> pb.AcceptedCheck:
-        values = ACCEPT_CHECK.parse(request)
-        call.principal.require_trust()
-        accepted = use.accept_check(
-            self.uow(call, TenantScope.platform_wide()), call.principal, values["leader_id"], values["check_id"]
-        )
+        cmd = commands.AcceptCheck(**ACCEPT_CHECK.parse(request))
+        accepted = use.accept_check(cmd, self.uow(call, TenantScope.platform_wide()), call.principal)
         return accepted_message(accepted)
 
     def MayPlace(self, request: pb.MayPlaceRequest, call: Call) -> pb.MayPlaceResponse:
         values = MAY_PLACE.parse(request)
-        requirements = [Requirement(r["check_type"], r["minimum_dbs_level"]) for r in values["requirements"]]
-        blockers = use.may_place(self.uow(call), call.principal, values["leader_id"], requirements, values["on"])
+        requirements = tuple(Requirement(r["check_type"], r["minimum_dbs_level"]) for r in values["requirements"])
+        cmd = commands.MayPlace(values["leader_id"], requirements, values["on"])
+        blockers = use.may_place(cmd, self.uow(call), call.principal)
         return pb.MayPlaceResponse(
             allowed=not blockers,
             reasons=[

@@ -26,6 +26,7 @@ from services.common.grpc_edge import (
     timestamp,
 )
 from services.common.grpc_server import Call
+from services.registry.domain import commands
 from services.registry.domain.development import CheckInSeen, DevelopmentPlan, Goal, SupportAssignment
 from services.registry.service_layer import development as use
 from services.registry.service_layer.development import EnrolmentView
@@ -183,57 +184,67 @@ class DevelopmentApi(Servicer[UnitOfWork]):
 
     def CreateProgramme(self, request: pb.CreateProgrammeRequest, call: Call) -> pb.Programme:
         values = CREATE_PROGRAMME.parse(request)
-        programme = use.create_programme(self.uow(call), call.principal, values["title"], values["module_titles"])
+        programme = use.create_programme(
+            commands.CreateProgramme(values["title"], tuple(values["module_titles"])), self.uow(call), call.principal
+        )
         return programme_message(programme)
 
     def AddModule(self, request: pb.AddModuleRequest, call: Call) -> pb.Programme:
         values = ADD_MODULE.parse(request)
         return programme_message(
-            use.add_module(self.uow(call), call.principal, values["programme_id"], values["title"])
+            use.add_module(commands.AddModule(values["programme_id"], values["title"]), self.uow(call), call.principal)
         )
 
     def ListProgrammes(self, request: pb.ListProgrammesRequest, call: Call) -> pb.ListProgrammesResponse:
         values = LIST_PROGRAMMES.parse(request)
         size = page_size(values)
         offset = values["page_token"][0] if values["page_token"] else 0
-        found = use.list_programmes(self.uow(call), call.principal, offset, size + 1)
+        found = use.list_programmes(commands.ListProgrammes(offset, size + 1), self.uow(call), call.principal)
         token = encode_page_token(offset + size) if len(found) > size else ""
         return pb.ListProgrammesResponse(programmes=[programme_message(p) for p in found[:size]], next_page_token=token)
 
     def EnrolLeader(self, request: pb.EnrolLeaderRequest, call: Call) -> pb.Enrolment:
         values = ENROL_LEADER.parse(request)
-        enrolment = use.enrol_leader(self.uow(call), call.principal, values["leader_id"], values["programme_id"])
+        enrolment = use.enrol_leader(
+            commands.EnrolLeader(values["leader_id"], values["programme_id"]), self.uow(call), call.principal
+        )
         return enrolment_message(enrolment)
 
     def CompleteTraining(self, request: pb.CompleteTrainingRequest, call: Call) -> pb.Enrolment:
         values = COMPLETE_TRAINING.parse(request)
         enrolment = use.complete_training(
-            self.uow(call), call.principal, values["enrolment_id"], values["module_id"], values["completed_on"]
+            commands.CompleteTraining(values["enrolment_id"], values["module_id"], values["completed_on"]),
+            self.uow(call),
+            call.principal,
         )
         return enrolment_message(enrolment)
 
     def ListEnrolments(self, request: pb.ListEnrolmentsRequest, call: Call) -> pb.ListEnrolmentsResponse:
         leader_id = LEADER_REF.parse(request)["leader_id"]
-        found = use.list_enrolments(self.uow(call), call.principal, leader_id)
+        found = use.list_enrolments(commands.ListEnrolments(leader_id), self.uow(call), call.principal)
         return pb.ListEnrolmentsResponse(enrolments=[enrolment_message(v) for v in found])
 
     def AssignFacilitator(self, request: pb.AssignFacilitatorRequest, call: Call) -> pb.SupportAssignment:
         values = ASSIGN_FACILITATOR.parse(request)
         assignment = use.assign_facilitator(
-            self.uow(call), call.principal, values["leader_id"], values["facilitator"], values["buddy_leader_id"]
+            commands.AssignFacilitator(values["leader_id"], values["facilitator"], values["buddy_leader_id"]),
+            self.uow(call),
+            call.principal,
         )
         return assignment_message(assignment)
 
     def RecordCheckIn(self, request: pb.RecordCheckInRequest, call: Call) -> pb.CheckIn:
         values = RECORD_CHECK_IN.parse(request)
         check_in = use.record_check_in(
-            self.uow(call), call.principal, values["leader_id"], values["held_on"], values["notes"]
+            commands.RecordCheckIn(values["leader_id"], values["held_on"], values["notes"]),
+            self.uow(call),
+            call.principal,
         )
         return check_in_message(check_in)
 
     def GetSupport(self, request: pb.GetSupportRequest, call: Call) -> pb.Support:
         leader_id = LEADER_REF.parse(request)["leader_id"]
-        assignments, check_ins = use.get_support(self.uow(call), call.principal, leader_id)
+        assignments, check_ins = use.get_support(commands.GetSupport(leader_id), self.uow(call), call.principal)
         return pb.Support(
             assignments=[assignment_message(a) for a in assignments],
             check_ins=[check_in_message(c) for c in check_ins],
@@ -241,17 +252,18 @@ class DevelopmentApi(Servicer[UnitOfWork]):
 
     def GetDevelopmentPlan(self, request: pb.GetDevelopmentPlanRequest, call: Call) -> pb.DevelopmentPlan:
         values = PLAN_REF.parse(request)
-        plan = use.get_development_plan(self.uow(call), call.principal, values["leader_id"], values["trust_ods"])
+        plan = use.get_development_plan(
+            commands.GetDevelopmentPlan(values["leader_id"], values["trust_ods"]), self.uow(call), call.principal
+        )
         return plan_message(plan)
 
     def UpdateDevelopmentPlan(self, request: pb.UpdateDevelopmentPlanRequest, call: Call) -> pb.DevelopmentPlan:
         values = UPDATE_DEVELOPMENT_PLAN.parse(request)
         plan = use.update_development_plan(
+            commands.UpdateDevelopmentPlan(
+                values["leader_id"], values["trust_ods"], values["expected_version"], tuple(_goals(values["goals"]))
+            ),
             self.uow(call),
             call.principal,
-            values["leader_id"],
-            values["trust_ods"],
-            values["expected_version"],
-            _goals(values["goals"]),
         )
         return plan_message(plan)

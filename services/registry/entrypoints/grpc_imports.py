@@ -1,7 +1,8 @@
 """The import API's servicer: translate, call the use case, translate back. Nothing else.
 
 Runs in the platform scope, as RegisterLeader does (finding a person the trust is not yet affiliated
-with); only the administrator is admitted, and it writes for the trust named in the request.
+with); the use case admits only the administrator, before anything is read, and it writes for the
+trust named in the request.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from plr.registry.v1 import imports_pb2 as pb
 from services.common.grpc_edge import OdsCode, RequestSchema, Servicer
 from services.common.grpc_server import Call
 from services.common.tenancy import TenantScope
-from services.registry.service_layer import leader_import as use
+from services.registry.domain import commands
+from services.registry.service_layer import imports as use
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
 
@@ -39,11 +41,9 @@ class ImportApi(Servicer[UnitOfWork]):
     SERVICE = pb.DESCRIPTOR.services_by_name["ImportService"]
 
     def ImportLeaders(self, request: pb.ImportLeadersRequest, call: Call) -> pb.ImportLeadersResponse:
-        call.principal.require_administrator()
         values = IMPORT_LEADERS.parse(request)
-        outcome = use.import_leaders(
-            self.uow(call, TenantScope.platform_wide()), call.principal, values["trust_ods"], values["rows"]
-        )
+        cmd = commands.ImportLeaders(values["trust_ods"], tuple(values["rows"]))
+        outcome = use.import_leaders(cmd, self.uow(call, TenantScope.platform_wide()), call.principal)
         return pb.ImportLeadersResponse(
             imported=outcome.imported,
             unchanged=outcome.unchanged,

@@ -16,9 +16,10 @@ from plr.registry.v1 import leaders_pb2 as pb
 from services.common.grpc_edge import RequestSchema, Servicer, Uuid, timestamp
 from services.common.grpc_server import Call
 from services.common.tenancy import TenantScope
+from services.registry.domain import commands
 from services.registry.domain.equality import QUESTIONS
 from services.registry.entrypoints.leader_messages import Reason
-from services.registry.service_layer import data_rights as rights
+from services.registry.service_layer import equality, erasure, export
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
 # each answer is checked by the domain (equality.accepted_answers)
@@ -46,12 +47,15 @@ class LeaderRightsMethods(Servicer[UnitOfWork]):
     def SubmitEqualityMonitoring(
         self, request: pb.SubmitEqualityMonitoringRequest, call: Call
     ) -> pb.SubmitEqualityMonitoringResponse:
-        rights.submit_equality_monitoring(self.uow(call), call.principal, EQUALITY_MONITORING.parse(request))
+        cmd = commands.SubmitEqualityMonitoring(EQUALITY_MONITORING.parse(request))
+        equality.submit_equality_monitoring(cmd, self.uow(call), call.principal)
         return pb.SubmitEqualityMonitoringResponse()
 
     def GetEqualityReport(self, request: pb.GetEqualityReportRequest, call: Call) -> pb.EqualityReport:
         # the request has no fields: nothing to read
-        made = rights.equality_report(self.uow(call, TenantScope.platform_wide()), call.principal)
+        made = equality.equality_report(
+            commands.GetEqualityReport(), self.uow(call, TenantScope.platform_wide()), call.principal
+        )
         return pb.EqualityReport(
             trust_ods=made.trust_ods,
             characteristics=[
@@ -68,15 +72,15 @@ class LeaderRightsMethods(Servicer[UnitOfWork]):
         )
 
     def ExportLeaderData(self, request: pb.ExportLeaderDataRequest, call: Call) -> pb.ExportLeaderDataResponse:
-        leader_id = EXPORT_LEADER_DATA.parse(request)["leader_id"]
-        document = rights.export_leader_data(self.uow(call), call.principal, leader_id)
+        cmd = commands.ExportLeaderData(**EXPORT_LEADER_DATA.parse(request))
+        document = export.export_leader_data(cmd, self.uow(call), call.principal)
         return pb.ExportLeaderDataResponse(document=json.dumps(document, ensure_ascii=False))
 
     def EraseLeader(self, request: pb.EraseLeaderRequest, call: Call) -> pb.EraseLeaderResponse:
-        leader_id = ERASE_LEADER.parse(request)["leader_id"]
-        retained = rights.erase_leader(self.uow(call, TenantScope.platform_wide()), call.principal, leader_id)
+        cmd = commands.EraseLeader(ERASE_LEADER.parse(request)["leader_id"])  # the reason: checked, not kept
+        retained = erasure.erase_leader(cmd, self.uow(call, TenantScope.platform_wide()), call.principal)
         return pb.EraseLeaderResponse(
-            leader_id=leader_id,
+            leader_id=cmd.leader_id,
             retained=[
                 pb.RetentionCategory(name=r.name, reason=r.reason, period=r.period, kept=r.kept) for r in retained
             ],

@@ -27,6 +27,7 @@ from services.common.grpc_edge import (
 )
 from services.common.grpc_server import Call
 from services.common.tenancy import TenantScope
+from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.taxonomy import KINDS
@@ -137,29 +138,30 @@ class LeaderApi(LeaderRightsMethods):
             _affiliation_from_bytes,
         )
         affiliation = use.register_leader(
-            self.uow(call, TenantScope.platform_wide()), call.principal, values["profile"], idempotent=idempotent
+            commands.RegisterLeader(values["profile"]),
+            self.uow(call, TenantScope.platform_wide()),
+            call.principal,
+            idempotent=idempotent,
         )
         return pb.RegisterLeaderResponse(affiliation=m.affiliation_message(affiliation))
 
     def ConfirmAffiliation(self, request: pb.ConfirmAffiliationRequest, call: Call) -> pb.Affiliation:
-        affiliation_id = AFFILIATION_REF.parse(request)["affiliation_id"]
-        return m.affiliation_message(use.confirm_affiliation(self.uow(call), call.principal, affiliation_id))
+        cmd = commands.ConfirmAffiliation(**AFFILIATION_REF.parse(request))
+        return m.affiliation_message(use.confirm_affiliation(cmd, self.uow(call), call.principal))
 
     def DeclineAffiliation(self, request: pb.DeclineAffiliationRequest, call: Call) -> pb.Affiliation:
-        affiliation_id = AFFILIATION_REF.parse(request)["affiliation_id"]
-        return m.affiliation_message(use.decline_affiliation(self.uow(call), call.principal, affiliation_id))
+        cmd = commands.DeclineAffiliation(**AFFILIATION_REF.parse(request))
+        return m.affiliation_message(use.decline_affiliation(cmd, self.uow(call), call.principal))
 
     def EndAffiliation(self, request: pb.EndAffiliationRequest, call: Call) -> pb.Affiliation:
-        values = END_AFFILIATION.parse(request)
-        affiliation = use.end_affiliation(self.uow(call), call.principal, values["leader_id"], values["reason"])
-        return m.affiliation_message(affiliation)
+        cmd = commands.EndAffiliation(**END_AFFILIATION.parse(request))
+        return m.affiliation_message(use.end_affiliation(cmd, self.uow(call), call.principal))
 
     def ListAffiliations(self, request: pb.ListAffiliationsRequest, call: Call) -> pb.ListAffiliationsResponse:
         values = CHANGES_PAGE.parse(request)
         size = page_size(values)
-        found = use.list_affiliations(
-            self.uow(call), call.principal, values["page_token"], values["updated_since"], size + 1
-        )
+        cmd = commands.ListAffiliations(values["page_token"], values["updated_since"], size + 1)
+        found = use.list_affiliations(cmd, self.uow(call), call.principal)
         token = ""
         if len(found) > size:
             last = found[size - 1]
@@ -170,15 +172,14 @@ class LeaderApi(LeaderRightsMethods):
         )
 
     def GetLeader(self, request: pb.GetLeaderRequest, call: Call) -> pb.Leader:
-        leader_id = LEADER_REF.parse(request)["leader_id"]
-        return m.leader_message(use.get_leader(self.uow(call), call.principal, leader_id))
+        cmd = commands.GetLeader(**LEADER_REF.parse(request))
+        return m.leader_message(use.get_leader(cmd, self.uow(call), call.principal))
 
     def ListLeaders(self, request: pb.ListLeadersRequest, call: Call) -> pb.ListLeadersResponse:
         values = CHANGES_PAGE.parse(request)
         size = page_size(values)
-        views = use.list_leaders(
-            self.uow(call), call.principal, values["page_token"], values["updated_since"], size + 1
-        )
+        cmd = commands.ListLeaders(values["page_token"], values["updated_since"], size + 1)
+        views = use.list_leaders(cmd, self.uow(call), call.principal)
         token = ""
         if len(views) > size:
             last = views[size - 1].leader
@@ -188,27 +189,23 @@ class LeaderApi(LeaderRightsMethods):
 
     def UpdateLeader(self, request: pb.UpdateLeaderRequest, call: Call) -> pb.Leader:
         values = UPDATE_LEADER.parse(request)
-        view = use.update_leader(
-            self.uow(call),
-            call.principal,
-            values["leader_id"],
-            values["expected_version"],
-            values["profile"],
-            tuple(values["field_names"]),
+        cmd = commands.UpdateLeader(
+            values["leader_id"], values["expected_version"], values["profile"], tuple(values["field_names"])
         )
-        return m.leader_message(view)
+        return m.leader_message(use.update_leader(cmd, self.uow(call), call.principal))
 
     def PauseLeader(self, request: pb.PauseLeaderRequest, call: Call) -> pb.Leader:
         values = PAUSE_LEADER.parse(request)
-        return m.leader_message(use.pause_leader(self.uow(call), call.principal, values["leader_id"], values["until"]))
+        cmd = commands.PauseLeader(values["leader_id"], values["until"])
+        return m.leader_message(use.pause_leader(cmd, self.uow(call), call.principal))
 
     def ResumeLeader(self, request: pb.ResumeLeaderRequest, call: Call) -> pb.Leader:
-        leader_id = LEADER_REF.parse(request)["leader_id"]
-        return m.leader_message(use.resume_leader(self.uow(call), call.principal, leader_id))
+        cmd = commands.ResumeLeader(**LEADER_REF.parse(request))
+        return m.leader_message(use.resume_leader(cmd, self.uow(call), call.principal))
 
     def WithdrawLeader(self, request: pb.WithdrawLeaderRequest, call: Call) -> pb.Leader:
-        leader_id = WITHDRAW_LEADER.parse(request)["leader_id"]
-        return m.leader_message(use.withdraw_leader(self.uow(call), call.principal, leader_id))
+        cmd = commands.WithdrawLeader(WITHDRAW_LEADER.parse(request)["leader_id"])  # the reason: checked, not kept
+        return m.leader_message(use.withdraw_leader(cmd, self.uow(call), call.principal))
 
     def RecordConsent(self, request: pb.RecordConsentRequest, call: Call) -> pb.ConsentState:
         values = RECORD_CONSENT.parse(request)
@@ -220,22 +217,13 @@ class LeaderApi(LeaderRightsMethods):
             _consent_from_bytes,
             call.principal.leader_id,
         )
-        record = use.record_consent(
-            self.uow(call),
-            call.principal,
-            values["leader_id"],
-            values["purpose"],
-            values["target"],
-            values["grant"],
-            values["wording_version"],
-            values["evidence"],
-            idempotent=idempotent,
-        )
+        cmd = commands.RecordConsent(**values)
+        record = use.record_consent(cmd, self.uow(call), call.principal, idempotent=idempotent)
         return m.consent_message(record)
 
     def ListConsents(self, request: pb.ListConsentsRequest, call: Call) -> pb.ListConsentsResponse:
-        leader_id = LEADER_REF.parse(request)["leader_id"]
-        current, history = use.list_consents(self.uow(call), call.principal, leader_id)
+        cmd = commands.ListConsents(**LEADER_REF.parse(request))
+        current, history = use.list_consents(cmd, self.uow(call), call.principal)
         return pb.ListConsentsResponse(
             current=[m.consent_message(c) for c in current], history=[m.consent_message(c) for c in history]
         )
@@ -244,9 +232,8 @@ class LeaderApi(LeaderRightsMethods):
         values = LIST_AUDIT_ENTRIES.parse(request)
         size = page_size(values)
         after = values["page_token"][0] if values["page_token"] else 0
-        found = use.list_audit_entries(
-            self.uow(call), call.principal, values["leader_id"], after, values["updated_since"], size + 1
-        )
+        cmd = commands.ListAuditEntries(values["leader_id"], after, values["updated_since"], size + 1)
+        found = use.list_audit_entries(cmd, self.uow(call), call.principal)
         token = encode_page_token(found[size - 1][0]) if len(found) > size else ""
         return pb.ListAuditEntriesResponse(
             entries=[
@@ -265,14 +252,13 @@ class LeaderApi(LeaderRightsMethods):
         )
 
     def ListTerms(self, request: pb.ListTermsRequest, call: Call) -> pb.ListTermsResponse:
-        terms = use.list_terms(self.uow(call), LIST_TERMS.parse(request)["kind"])
+        terms = use.list_terms(commands.ListTerms(**LIST_TERMS.parse(request)), self.uow(call))
         return pb.ListTermsResponse(
             terms=[pb.Term(kind=t.kind, code=t.code, label=t.label, trust_ods=t.trust_ods or "") for t in terms]
         )
 
     def AddTerm(self, request: pb.AddTermRequest, call: Call) -> pb.Term:
-        values = ADD_TERM.parse(request)
-        term = use.add_term(self.uow(call), call.principal, values["kind"], values["code"], values["label"])
+        term = use.add_term(commands.AddTerm(**ADD_TERM.parse(request)), self.uow(call), call.principal)
         return pb.Term(kind=term.kind, code=term.code, label=term.label, trust_ods=term.trust_ods or "")
 
 

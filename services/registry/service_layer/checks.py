@@ -14,16 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import datetime
 
 from services.common.errors import NotFound, PermissionDenied
 from services.common.principals import Principal
+from services.registry.domain import commands
 from services.registry.domain.checks import (
     AcceptedCheck,
     Blocker,
     Check,
     HeldCheck,
-    Requirement,
     parse_check_type,
     placement_blockers,
 )
@@ -63,38 +63,20 @@ def _audit(uow: UnitOfWork, principal: Principal, method: str, leader_id: str, f
 
 
 def record_check(
+    cmd: commands.RecordCheck,
     uow: UnitOfWork,
     principal: Principal,
-    leader_id: str,
-    check_type: str,
-    dbs_level: str,
-    issued_on: date | None,
-    expires_on: date | None,
-    evidence: str,
-    dbs_details: str,
     clock: Clock = utc_now,
     ids: IdFactory = new_id,
     idempotent: Idempotent[str] | None = None,
 ) -> Check:
     """A trust records a check it verified, for a leader it is actively affiliated with."""
     trust = principal.require_trust()
-    kind = parse_check_type(check_type)
+    parse_check_type(cmd.check_type)  # a bad type is refused before anything is read
 
     def record() -> str:
-        visible_leader(uow, principal, leader_id)  # NOT_FOUND without an active affiliation
-        check = Check.verify(
-            ids(),
-            leader_id,
-            trust,
-            kind,
-            dbs_level,
-            evidence,
-            dbs_details,
-            principal.audit_name,
-            issued_on,
-            expires_on,
-            clock(),
-        )
+        visible_leader(uow, principal, cmd.leader_id)  # NOT_FOUND without an active affiliation
+        check = _verified(cmd, trust, principal.audit_name, ids(), clock())
         uow.checks.add(check)
         return check.check_id
 
@@ -108,10 +90,29 @@ def record_check(
     return check_as_seen_by(principal, check)
 
 
-def list_checks(uow: UnitOfWork, principal: Principal, leader_id: str) -> tuple[list[Check], list[AcceptedCheck]]:
+def _verified(cmd: commands.RecordCheck, trust: str, verified_by: str, check_id: str, now: datetime) -> Check:
+    return Check.verify(
+        check_id,
+        cmd.leader_id,
+        trust,
+        parse_check_type(cmd.check_type),
+        cmd.dbs_level,
+        cmd.evidence,
+        cmd.dbs_details,
+        verified_by,
+        cmd.issued_on,
+        cmd.expires_on,
+        now,
+    )
+
+
+def list_checks(
+    cmd: commands.ListChecks, uow: UnitOfWork, principal: Principal
+) -> tuple[list[Check], list[AcceptedCheck]]:
     """(checks, accepted): a trust's own verified and accepted checks, or a leader's own checks."""
     if principal.kind not in ("trust", "leader"):
         raise PermissionDenied("a trust's key or the leader lists checks")
+    leader_id = cmd.leader_id
     with uow:
         visible_leader(uow, principal, leader_id)
         trust = principal.trust_ods if principal.kind == "trust" else None
@@ -140,9 +141,11 @@ def _sharing_leader(uow: UnitOfWork, trust: str, leader_id: str) -> Leader:
     return leader
 
 
-def get_shared_record(uow: UnitOfWork, principal: Principal, leader_id: str) -> SharedRecord:
-    """The portable record as the trust it is shared with sees it. ``uow`` is platform-scoped."""
+def get_shared_record(cmd: commands.GetSharedRecord, uow: UnitOfWork, principal: Principal) -> SharedRecord:
+    """The portable record as the trust it is shared with sees it. ``uow`` is platform-scoped: only a
+    trust may call, and it is refused before anything is read."""
     trust = principal.require_trust()
+    leader_id = cmd.leader_id
     with uow:
         _sharing_leader(uow, trust, leader_id)
         shared = tuple(shared_view(c) for c in uow.checks.of_leader(leader_id, None))
@@ -159,21 +162,21 @@ def _completed_training(uow: UnitOfWork, leader_id: str) -> list[CompletedTraini
 
 
 def accept_check(
+    cmd: commands.AcceptCheck,
     uow: UnitOfWork,
     principal: Principal,
-    leader_id: str,
-    check_id: str,
     clock: Clock = utc_now,
     ids: IdFactory = new_id,
 ) -> AcceptedCheck:
-    """The trust the record is shared with accepts one of its checks. ``uow`` is platform-scoped."""
+    """The trust the record is shared with accepts one of its checks. ``uow`` is platform-scoped: only
+    a trust may call, and it is refused before anything is read."""
     trust = principal.require_trust()
     with uow:
-        _sharing_leader(uow, trust, leader_id)
-        check = uow.checks.get(check_id, lock=True)
-        if check is None or check.leader_id != leader_id:
-            raise NotFound(f"no check {check_id} in the record shared with {trust}")
-        earlier = [a for a in uow.checks.acceptances(leader_id, trust) if a.check_id == check_id]
+        _sharing_leader(uow, trust, cmd.leader_id)
+        check = uow.checks.get(cmd.check_id, lock=True)
+        if check is None or check.leader_id != cmd.leader_id:
+            raise NotFound(f"no check {cmd.check_id} in the record shared with {trust}")
+        earlier = [a for a in uow.checks.acceptances(cmd.leader_id, trust) if a.check_id == cmd.check_id]
         if earlier:
             return earlier[0]
         expected = check.version
@@ -184,16 +187,10 @@ def accept_check(
     return accepted
 
 
-def may_place(
-    uow: UnitOfWork,
-    principal: Principal,
-    leader_id: str,
-    requirements: list[Requirement],
-    on: date | None,
-    clock: Clock = utc_now,
-) -> list[Blocker]:
+def may_place(cmd: commands.MayPlace, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now) -> list[Blocker]:
     """The reasons the leader may not be placed by the caller's trust on the date (none: they may)."""
     trust = principal.require_trust()
+    leader_id = cmd.leader_id
     with uow:
         visible_leader(uow, principal, leader_id)
         held = [
@@ -206,7 +203,7 @@ def may_place(
         ]
         _audit(uow, principal, "MayPlace", leader_id, ("checks",))
         uow.commit()
-    return placement_blockers(requirements, held, on or clock().date())
+    return placement_blockers(list(cmd.requirements), held, cmd.on or clock().date())
 
 
 # --- the expiry scan --------------------------------------------------------------------------

@@ -1,20 +1,22 @@
-"""The export documents, built in one place: everything held about a leader (``ExportLeaderData``:
-to the leader, a trust or the administrator) and everything a trust could see (offboarding). One
-JSON shape for each part (an affiliation, a consent, a check, ...), whichever document holds it."""
+"""Exports: the documents, built in one place, of everything held about a leader (the use case
+``export_leader_data``: to the leader, a trust or the administrator) and of everything a trust could
+see (built for offboarding, in ``trusts.py``). One JSON shape for each part (an affiliation, a
+consent, a check, ...), whichever document holds it."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from services.common.errors import PermissionDenied
 from services.common.principals import Principal
-from services.registry.adapters.records import AuditEntry
+from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.checks import AcceptedCheck, Check
-from services.registry.domain.consent import ConsentRecord, current_state
+from services.registry.domain.consent import ConsentRecord, concerns_trust, current_state
 from services.registry.domain.development import (
     CheckInSeen,
     DevelopmentPlan,
@@ -23,7 +25,11 @@ from services.registry.domain.development import (
     SupportAssignment,
 )
 from services.registry.domain.trust import Trust
-from services.registry.service_layer.leaders import LeaderView
+from services.registry.service_layer.checks import check_as_seen_by, shared_view
+from services.registry.service_layer.development import check_ins_seen_by
+from services.registry.service_layer.leaders import Clock, LeaderView, utc_now, view_for, visible_leader
+from services.registry.service_layer.ports import AuditEntry
+from services.registry.service_layer.unit_of_work import UnitOfWork
 
 LEADER_EXPORT_FORMAT = "plr.registry.leader-export.v1"
 TRUST_EXPORT_FORMAT = "plr.registry.trust-export.v1"
@@ -55,23 +61,12 @@ def leader_export(
     accepted: list[AcceptedCheck] | None = None,
     development: DevelopmentSeen | None = None,
 ) -> dict[str, Any]:
-    leader = view.leader
     not_a_trust = principal.kind != "trust"
-    shown_entries = audit_entries[:EXPORT_AUDIT_LIMIT]
     document: dict[str, Any] = {
         "format": LEADER_EXPORT_FORMAT,
         "exported_at": iso(now),
         "exported_to": {"principal_kind": principal.kind, "trust_ods": principal.trust_ods},
-        "leader": {
-            "leader_id": leader.leader_id,
-            "version": leader.version,
-            "status": leader.status,
-            "paused_until": iso(leader.paused_until),
-            "created_at": iso(leader.created_at),
-            "updated_at": iso(leader.updated_at),
-            "contactable": view.contactable,
-            "profile": _plain(asdict(view.profile)),
-        },
+        "leader": _leader_json(view),
         "affiliations": [
             affiliation_json(a) for a in sorted(affiliations, key=lambda a: (a.trust_ods, a.affiliation_id))
         ],
@@ -79,21 +74,9 @@ def leader_export(
             "current": [consent_json(r, not_a_trust) for r in current_state(consents).values()],
             "history": [consent_json(r, not_a_trust) for r in consents],
         },
-        "access_audit": {
-            "entries": [_audit_entry(e) for e in shown_entries],
-            "complete": len(audit_entries) <= EXPORT_AUDIT_LIMIT,
-            **(
-                {}
-                if len(audit_entries) <= EXPORT_AUDIT_LIMIT
-                else {"more": f"the first {EXPORT_AUDIT_LIMIT} entries; ListAuditEntries pages through all"}
-            ),
-        },
-    }
-    # the verifying trust's own staff detail; what the others see of a check has none of it
-    own_checks = principal.kind == "trust"
-    document["checks"] = {
-        "verified": [_check(c, own_checks) for c in checks or []],
-        "accepted": [_accepted_check(a, own_checks) for a in accepted or []],
+        "access_audit": _access_audit_json(audit_entries),
+        # the verifying trust's own staff detail; what the others see of a check has none of it
+        "checks": _checks_json(checks or [], accepted or [], own=principal.kind == "trust"),
     }
     if development is not None:
         document["support_and_development"] = _development(development)
@@ -102,8 +85,31 @@ def leader_export(
     return document
 
 
-def _by_trust(affiliation: Affiliation) -> tuple[str, str]:
-    return affiliation.trust_ods, affiliation.affiliation_id
+def _leader_json(view: LeaderView) -> dict[str, Any]:
+    leader = view.leader
+    return {
+        "leader_id": leader.leader_id,
+        "version": leader.version,
+        "status": leader.status,
+        "paused_until": iso(leader.paused_until),
+        "created_at": iso(leader.created_at),
+        "updated_at": iso(leader.updated_at),
+        "contactable": view.contactable,
+        "profile": _plain(asdict(view.profile)),
+    }
+
+
+def _access_audit_json(entries: list[AuditEntry]) -> dict[str, Any]:
+    complete = len(entries) <= EXPORT_AUDIT_LIMIT
+    return {
+        "entries": [_audit_entry(e) for e in entries[:EXPORT_AUDIT_LIMIT]],
+        "complete": complete,
+        **({} if complete else {"more": f"the first {EXPORT_AUDIT_LIMIT} entries; ListAuditEntries pages through all"}),
+    }
+
+
+def _checks_json(checks: list[Check], accepted: list[AcceptedCheck], own: bool) -> dict[str, Any]:
+    return {"verified": [_check(c, own) for c in checks], "accepted": [_accepted_check(a, own) for a in accepted]}
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -188,24 +194,8 @@ def _accepted_check(accepted: AcceptedCheck, own: bool) -> dict[str, Any]:
 
 
 def _development(seen: DevelopmentSeen) -> dict[str, Any]:
-    def enrolment(e: Enrolment) -> dict[str, Any]:
-        programme = seen.programmes.get(e.programme_id)
-        titles = {m.module_id: m.title for m in programme.modules} if programme else {}
-        return {
-            "enrolment_id": e.enrolment_id,
-            "trust_ods": e.trust_ods,
-            "programme_id": e.programme_id,
-            "programme_title": programme.title if programme else "",
-            "enrolled_at": iso(e.enrolled_at),
-            "completed_on": iso(e.completed_on),
-            "completed_modules": [
-                {"module_id": module_id, "module_title": titles.get(module_id, ""), "completed_on": iso(on)}
-                for module_id, on in sorted(e.completed_modules.items(), key=lambda item: (item[1], item[0]))
-            ],
-        }
-
     return {
-        "enrolments": [enrolment(e) for e in seen.enrolments],
+        "enrolments": [_enrolment_json(e, seen.programmes.get(e.programme_id)) for e in seen.enrolments],
         "support_assignments": [
             {
                 "trust_ods": a.trust_ods,
@@ -215,28 +205,46 @@ def _development(seen: DevelopmentSeen) -> dict[str, Any]:
             }
             for a in seen.assignments
         ],
-        "check_ins": [
-            {
-                "check_in_id": s.check_in.check_in_id,
-                "trust_ods": s.check_in.trust_ods,
-                "held_on": iso(s.check_in.held_on),
-                "recorded_at": iso(s.check_in.recorded_at),
-                "notes_withheld": s.notes_withheld,
-                **({} if s.notes is None else {"notes": s.notes}),
-            }
-            for s in seen.check_ins
+        "check_ins": [_check_in_json(s) for s in seen.check_ins],
+        "development_plans": [_plan_json(p) for p in seen.plans],
+    }
+
+
+def _enrolment_json(e: Enrolment, programme: Programme | None) -> dict[str, Any]:
+    titles = {m.module_id: m.title for m in programme.modules} if programme else {}
+    return {
+        "enrolment_id": e.enrolment_id,
+        "trust_ods": e.trust_ods,
+        "programme_id": e.programme_id,
+        "programme_title": programme.title if programme else "",
+        "enrolled_at": iso(e.enrolled_at),
+        "completed_on": iso(e.completed_on),
+        "completed_modules": [
+            {"module_id": module_id, "module_title": titles.get(module_id, ""), "completed_on": iso(on)}
+            for module_id, on in sorted(e.completed_modules.items(), key=lambda item: (item[1], item[0]))
         ],
-        "development_plans": [
-            {
-                "trust_ods": p.trust_ods,
-                "version": p.version,
-                "updated_at": iso(p.updated_at),
-                "goals": [
-                    {"goal_id": g.goal_id, "title": g.title, "status": g.status, "target_date": iso(g.target_date)}
-                    for g in p.goals
-                ],
-            }
-            for p in seen.plans
+    }
+
+
+def _check_in_json(seen: CheckInSeen) -> dict[str, Any]:
+    return {
+        "check_in_id": seen.check_in.check_in_id,
+        "trust_ods": seen.check_in.trust_ods,
+        "held_on": iso(seen.check_in.held_on),
+        "recorded_at": iso(seen.check_in.recorded_at),
+        "notes_withheld": seen.notes_withheld,
+        **({} if seen.notes is None else {"notes": seen.notes}),
+    }
+
+
+def _plan_json(plan: DevelopmentPlan) -> dict[str, Any]:
+    return {
+        "trust_ods": plan.trust_ods,
+        "version": plan.version,
+        "updated_at": iso(plan.updated_at),
+        "goals": [
+            {"goal_id": g.goal_id, "title": g.title, "status": g.status, "target_date": iso(g.target_date)}
+            for g in plan.goals
         ],
     }
 
@@ -295,3 +303,125 @@ def trust_export(
         "leaders": [leader_view_json(v) for v in views],
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+# --- the leader's export (ExportLeaderData) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Held:
+    """What the export's caller may see of the leader, read in one unit of work."""
+
+    view: LeaderView
+    affiliations: list[Affiliation]
+    consents: list[ConsentRecord]
+    audit_entries: list[AuditEntry]
+    equality: Mapping[str, str] | None
+    checks: list[Check]
+    accepted: list[AcceptedCheck]
+    development: DevelopmentSeen
+
+
+def export_leader_data(
+    cmd: commands.ExportLeaderData, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """Everything held about a leader as one document. The leader gets all of it (their equality
+    answers included), the administrator all but the equality answers, and a trust with an active
+    affiliation only what it may see: its view of the profile, its own affiliation, the consents
+    that concern it and its own staff's audit entries. Audited, by field name.
+
+    Checks and support and development are shown as their own reads show them: a trust gets only
+    the checks it verified or accepted, as ListChecks gives them (DBS details only to named staff),
+    and only its own training, assignment, check-ins and plan (row-level security); the leader and
+    the administrator get every trust's checks without evidence, DBS details or staff names, and
+    check-in notes only where GetSupport would show them to the caller."""
+    if principal.kind not in ("leader", "trust", "administrator"):
+        raise PermissionDenied("a leader's data is exported to the leader, a trust or the administrator")
+    now = clock()
+    with uow:
+        held = _held(uow, principal, cmd.leader_id)
+        document = leader_export(
+            principal,
+            held.view,
+            held.affiliations,
+            held.consents,
+            held.audit_entries,
+            held.equality,
+            now,
+            held.checks,
+            held.accepted,
+            held.development,
+        )
+        reads = {cmd.leader_id: _fields_read(held)}
+        uow.audit.record(principal.kind, principal.audit_name, principal.trust_ods, "ExportLeaderData", reads)
+        uow.commit()
+    return document
+
+
+def _held(uow: UnitOfWork, principal: Principal, leader_id: str) -> _Held:
+    leader, affiliation = visible_leader(uow, principal, leader_id)
+    trust = principal.trust_ods if principal.kind == "trust" else None
+    if trust is not None:
+        assert affiliation is not None
+        affiliations = [affiliation]
+        consents = [_as_seen_by(trust, r) for r in leader.consents if concerns_trust(r, trust)]
+    else:
+        affiliations = uow.affiliations.of_leader(leader_id)
+        consents = list(leader.consents)
+    checks, accepted = _checks_seen_by(uow, principal, leader_id)
+    return _Held(
+        view_for(principal, leader, affiliation),
+        affiliations,
+        consents,
+        [e for _, e in uow.audit.list(leader_id, trust, 0, None, EXPORT_AUDIT_LIMIT + 1)],
+        uow.equality.answers_of(leader_id) if principal.kind == "leader" else None,
+        checks,
+        accepted,
+        _development_seen_by(uow, principal, leader_id),
+    )
+
+
+def _fields_read(held: _Held) -> tuple[str, ...]:
+    """The field names the export showed, for the access audit."""
+    fields = (*held.view.fields_shown, "status", "affiliations", "consents", "access_audit", "checks")
+    if any(c.dbs_details for c in held.checks):
+        fields += ("dbs_details",)
+    fields += ("training", "support", "check_ins", "development_plans")
+    if any(not s.notes_withheld for s in held.development.check_ins):
+        fields += ("check_in_notes",)
+    if held.equality is not None:
+        fields += ("equality_monitoring",)
+    return fields
+
+
+def _checks_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> tuple[list[Check], list[AcceptedCheck]]:
+    """(checks, acceptances) as ListChecks shows them: a trust its own verified checks (DBS details
+    only when staff are named) and its own acceptances; the leader and the administrator every
+    trust's, as shared (no evidence, DBS details or staff names)."""
+    store = uow.checks
+    if principal.kind == "trust":
+        trust = principal.require_trust()
+        return [check_as_seen_by(principal, c) for c in store.of_leader(leader_id, trust)], store.acceptances(
+            leader_id, trust
+        )
+    return [shared_view(c) for c in store.of_leader(leader_id, None)], [
+        replace(a, accepted_by="") for a in store.acceptances_of_leader(leader_id)
+    ]
+
+
+def _development_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> DevelopmentSeen:
+    """Read in the caller's scope: row-level security keeps a trust to its own rows."""
+    store = uow.development
+    enrolments = store.enrolments_of(leader_id)
+    assignments = store.assignments_of(leader_id)
+    check_ins = check_ins_seen_by(principal, assignments, store.check_ins_of(leader_id))
+    programmes = store.programmes_by_id({e.programme_id for e in enrolments})
+    return DevelopmentSeen(enrolments, programmes, assignments, check_ins, store.plans_of(leader_id))
+
+
+def _as_seen_by(trust: str, record: ConsentRecord) -> ConsentRecord:
+    """A consent recorded by another trust's staff (lived experience may be) shows neither who
+    recorded it nor their evidence: that would tell this trust about the other one."""
+    if record.recorded_by_kind == "staff" and record.recorder_trust != trust:
+        return replace(record, recorded_by="", recorder_trust=None, evidence="")
+    return record

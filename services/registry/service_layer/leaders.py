@@ -1,4 +1,5 @@
-"""Use cases about leaders, their affiliations and consent: one function per command.
+"""Use cases about leaders, their affiliations and consent: one function per command
+(``domain/commands.py``), each given the command, a unit of work and the caller.
 
 Who may do what is decided here from the caller's principal; what a trust may see of a leader is
 decided by ``view_for`` from the leader's consent. Row-level security enforces the same boundary
@@ -10,10 +11,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from services.common.errors import InvalidInput, NotFound, PermissionDenied
 from services.common.principals import Principal
+from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import (
     ConsentRecord,
@@ -34,6 +36,7 @@ from services.registry.domain.profile import (
 )
 from services.registry.domain.taxonomy import Term, new_term
 from services.registry.service_layer.idempotency import Idempotent, once
+from services.registry.service_layer.ports import AuditEntry
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
 Clock = Callable[[], datetime]
@@ -96,9 +99,9 @@ def _validate(uow: UnitOfWork, profile: LeaderProfile, names: tuple[str, ...] | 
 
 
 def register_leader(
+    cmd: commands.RegisterLeader,
     uow: UnitOfWork,
     principal: Principal,
-    profile: LeaderProfile,
     clock: Clock = utc_now,
     ids: IdFactory = new_id,
     idempotent: Idempotent[Affiliation] | None = None,
@@ -108,7 +111,7 @@ def register_leader(
     trust = principal.require_trust()
     now = clock()
     with uow:
-        affiliation = once(uow, idempotent, lambda: _register(uow, trust, profile, now, ids))
+        affiliation = once(uow, idempotent, lambda: _register(uow, trust, cmd.profile, now, ids))
         uow.commit()
     return affiliation
 
@@ -142,62 +145,53 @@ def _own_affiliation(uow: UnitOfWork, leader_id: str, affiliation_id: str) -> Af
     return affiliation
 
 
+def _change_affiliation(uow: UnitOfWork, affiliation: Affiliation, change: Callable[[Affiliation], None]) -> None:
+    """Inside an open unit of work: saved and committed only if the change changed something."""
+    expected = affiliation.version
+    change(affiliation)
+    if affiliation.version != expected:
+        uow.affiliations.save(affiliation, expected)
+        uow.commit()
+
+
 def confirm_affiliation(
-    uow: UnitOfWork, principal: Principal, affiliation_id: str, clock: Clock = utc_now
+    cmd: commands.ConfirmAffiliation, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> Affiliation:
     leader_id = principal.require_leader()
     with uow:
-        affiliation = _own_affiliation(uow, leader_id, affiliation_id)
-        expected = affiliation.version
-        affiliation.confirm(clock())
-        if affiliation.version != expected:
-            uow.affiliations.save(affiliation, expected)
-            uow.commit()
+        affiliation = _own_affiliation(uow, leader_id, cmd.affiliation_id)
+        _change_affiliation(uow, affiliation, lambda a: a.confirm(clock()))
     return affiliation
 
 
 def decline_affiliation(
-    uow: UnitOfWork, principal: Principal, affiliation_id: str, clock: Clock = utc_now
+    cmd: commands.DeclineAffiliation, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> Affiliation:
     leader_id = principal.require_leader()
     with uow:
-        affiliation = _own_affiliation(uow, leader_id, affiliation_id)
-        expected = affiliation.version
-        affiliation.end("declined by the leader", clock())
-        if affiliation.version != expected:
-            uow.affiliations.save(affiliation, expected)
-            uow.commit()
+        affiliation = _own_affiliation(uow, leader_id, cmd.affiliation_id)
+        _change_affiliation(uow, affiliation, lambda a: a.end("declined by the leader", clock()))
     return affiliation
 
 
 def end_affiliation(
-    uow: UnitOfWork, principal: Principal, leader_id: str, reason: str, clock: Clock = utc_now
+    cmd: commands.EndAffiliation, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> Affiliation:
     trust = principal.require_trust()
     with uow:
-        affiliation = uow.affiliations.for_trust(trust, leader_id)
+        affiliation = uow.affiliations.for_trust(trust, cmd.leader_id)
         if affiliation is None:
-            raise NotFound(f"no leader {leader_id} affiliated with {trust}")
-        expected = affiliation.version
-        affiliation.end(reason, clock())
-        if affiliation.version != expected:
-            uow.affiliations.save(affiliation, expected)
-            uow.commit()
+            raise NotFound(f"no leader {cmd.leader_id} affiliated with {trust}")
+        _change_affiliation(uow, affiliation, lambda a: a.end(cmd.reason, clock()))
     return affiliation
 
 
-def list_affiliations(
-    uow: UnitOfWork,
-    principal: Principal,
-    after: tuple[datetime, str] | None,
-    updated_since: datetime | None,
-    limit: int,
-) -> list[Affiliation]:
+def list_affiliations(cmd: commands.ListAffiliations, uow: UnitOfWork, principal: Principal) -> list[Affiliation]:
     if principal.kind not in ("trust", "leader"):
         raise PermissionDenied("a trust's key or a leader lists affiliations")
     with uow:
         # the scope (RLS) limits this to the trust's own, or the leader's own
-        return uow.affiliations.page(after, updated_since, limit, leader_id=principal.leader_id)
+        return uow.affiliations.page(cmd.after, cmd.updated_since, cmd.limit, leader_id=principal.leader_id)
 
 
 # --- reading and changing a leader ------------------------------------------------------------
@@ -223,25 +217,19 @@ def visible_leader(
     return leader, affiliation
 
 
-def get_leader(uow: UnitOfWork, principal: Principal, leader_id: str, method: str = "GetLeader") -> LeaderView:
+def get_leader(cmd: commands.GetLeader, uow: UnitOfWork, principal: Principal) -> LeaderView:
     with uow:
-        leader, affiliation = visible_leader(uow, principal, leader_id)
+        leader, affiliation = visible_leader(uow, principal, cmd.leader_id)
         view = view_for(principal, leader, affiliation)
-        _audit_reads(uow, principal, method, [view])
+        _audit_reads(uow, principal, "GetLeader", [view])
         uow.commit()
     return view
 
 
-def list_leaders(
-    uow: UnitOfWork,
-    principal: Principal,
-    after: tuple[datetime, str] | None,
-    updated_since: datetime | None,
-    limit: int,
-) -> list[LeaderView]:
+def list_leaders(cmd: commands.ListLeaders, uow: UnitOfWork, principal: Principal) -> list[LeaderView]:
     trust = principal.require_trust()
     with uow:
-        leaders = uow.leaders.list_visible(after, updated_since, limit)
+        leaders = uow.leaders.list_visible(cmd.after, cmd.updated_since, cmd.limit)
         views = [view_for(principal, leader, uow.affiliations.for_trust(trust, leader.leader_id)) for leader in leaders]
         _audit_reads(uow, principal, "ListLeaders", views)
         uow.commit()
@@ -249,34 +237,36 @@ def list_leaders(
 
 
 def update_leader(
-    uow: UnitOfWork,
-    principal: Principal,
-    leader_id: str,
-    expected_version: int,
-    changes: LeaderProfile,
-    names: tuple[str, ...],
-    clock: Clock = utc_now,
+    cmd: commands.UpdateLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> LeaderView:
-    unknown = [n for n in names if n not in LeaderProfile.field_names()]
-    if unknown:
-        raise InvalidInput({"fields": f"unknown profile field(s): {', '.join(unknown[:5])}"})
-    names = names or LeaderProfile.field_names()
+    names = _changed_fields(cmd.names)
     with uow:
-        leader, affiliation = visible_leader(uow, principal, leader_id, lock=True)
-        if (
-            principal.kind == "trust"
-            and any(n in CONTACT_FIELDS for n in names)
-            and not is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, principal.trust_ods or "")
-        ):
-            raise PermissionDenied("contact details can be changed by a trust only while it may contact the leader")
-        _validate(uow, changes, names)
-        leader.update(changes, names, expected_version, clock())
-        if leader.version != expected_version:
+        leader, affiliation = visible_leader(uow, principal, cmd.leader_id, lock=True)
+        _check_may_change_contact(principal, leader, names)
+        _validate(uow, cmd.changes, names)
+        leader.update(cmd.changes, names, cmd.expected_version, clock())
+        if leader.version != cmd.expected_version:
             _check_email_free(uow, leader)
-            uow.leaders.save(leader, expected_version)
+            uow.leaders.save(leader, cmd.expected_version)
         view = view_for(principal, leader, affiliation)
         uow.commit()
     return view
+
+
+def _changed_fields(names: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [n for n in names if n not in LeaderProfile.field_names()]
+    if unknown:
+        raise InvalidInput({"fields": f"unknown profile field(s): {', '.join(unknown[:5])}"})
+    return names or LeaderProfile.field_names()
+
+
+def _check_may_change_contact(principal: Principal, leader: Leader, names: tuple[str, ...]) -> None:
+    if (
+        principal.kind == "trust"
+        and any(n in CONTACT_FIELDS for n in names)
+        and not is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, principal.trust_ods or "")
+    ):
+        raise PermissionDenied("contact details can be changed by a trust only while it may contact the leader")
 
 
 def _check_email_free(uow: UnitOfWork, leader: Leader) -> None:
@@ -286,17 +276,22 @@ def _check_email_free(uow: UnitOfWork, leader: Leader) -> None:
 
 
 def pause_leader(
-    uow: UnitOfWork, principal: Principal, leader_id: str, until: date | None, clock: Clock = utc_now
+    cmd: commands.PauseLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> LeaderView:
-    return _change_status(uow, principal, leader_id, lambda leader, now: leader.pause(until, now.date(), now), clock)
+    pause = lambda leader, now: leader.pause(cmd.until, now.date(), now)  # noqa: E731
+    return _change_status(uow, principal, cmd.leader_id, pause, clock)
 
 
-def resume_leader(uow: UnitOfWork, principal: Principal, leader_id: str, clock: Clock = utc_now) -> LeaderView:
-    return _change_status(uow, principal, leader_id, lambda leader, now: leader.resume(now), clock)
+def resume_leader(
+    cmd: commands.ResumeLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
+) -> LeaderView:
+    return _change_status(uow, principal, cmd.leader_id, lambda leader, now: leader.resume(now), clock)
 
 
-def withdraw_leader(uow: UnitOfWork, principal: Principal, leader_id: str, clock: Clock = utc_now) -> LeaderView:
-    return _change_status(uow, principal, leader_id, lambda leader, now: leader.withdraw(now), clock)
+def withdraw_leader(
+    cmd: commands.WithdrawLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
+) -> LeaderView:
+    return _change_status(uow, principal, cmd.leader_id, lambda leader, now: leader.withdraw(now), clock)
 
 
 def _change_status(
@@ -317,39 +312,26 @@ def _change_status(
 
 
 def record_consent(
+    cmd: commands.RecordConsent,
     uow: UnitOfWork,
     principal: Principal,
-    leader_id: str,
-    purpose: str,
-    target: str,
-    grant: bool,
-    wording_version: str,
-    evidence: str,
     clock: Clock = utc_now,
     idempotent: Idempotent[ConsentRecord] | None = None,
 ) -> ConsentRecord:
-    parsed = parse_purpose(purpose, target)
-    if not wording_version.strip() or len(wording_version) > 50 or not wording_version.isprintable():
-        raise InvalidInput({"wording_version": "is required (at most 50 characters): the version of the words agreed"})
-    if len(evidence) > 2000:
-        raise InvalidInput({"evidence": "must be at most 2000 characters"})
-    if principal.kind not in ("leader", "trust"):
-        raise PermissionDenied("consent is recorded by the leader, or by a trust's staff on their behalf")
-    kind = "leader" if principal.kind == "leader" else "staff"
-    check_recorder(parsed, target, kind, principal.trust_ods, evidence)
+    purpose, recorder_kind = _checked_consent(cmd, principal)
 
     def record() -> ConsentRecord:
-        leader, _ = visible_leader(uow, principal, leader_id, lock=True)
+        leader, _ = visible_leader(uow, principal, cmd.leader_id, lock=True)
         expected = leader.version
         made = ConsentRecord(
-            parsed,
-            target,
-            grant,
-            wording_version.strip(),
-            kind,
+            purpose,
+            cmd.target,
+            cmd.grant,
+            cmd.wording_version.strip(),
+            recorder_kind,
             principal.audit_name,
             principal.trust_ods,
-            evidence.strip(),
+            cmd.evidence.strip(),
             clock(),
         )
         leader.record_consent(made)
@@ -362,12 +344,27 @@ def record_consent(
     return made
 
 
+def _checked_consent(cmd: commands.RecordConsent, principal: Principal) -> tuple[Purpose, str]:
+    """The purpose, and who records it ("leader", or a trust's "staff" on their behalf)."""
+    purpose = parse_purpose(cmd.purpose, cmd.target)
+    wording = cmd.wording_version
+    if not wording.strip() or len(wording) > 50 or not wording.isprintable():
+        raise InvalidInput({"wording_version": "is required (at most 50 characters): the version of the words agreed"})
+    if len(cmd.evidence) > 2000:
+        raise InvalidInput({"evidence": "must be at most 2000 characters"})
+    if principal.kind not in ("leader", "trust"):
+        raise PermissionDenied("consent is recorded by the leader, or by a trust's staff on their behalf")
+    recorder_kind = "leader" if principal.kind == "leader" else "staff"
+    check_recorder(purpose, cmd.target, recorder_kind, principal.trust_ods, cmd.evidence)
+    return purpose, recorder_kind
+
+
 def list_consents(
-    uow: UnitOfWork, principal: Principal, leader_id: str
+    cmd: commands.ListConsents, uow: UnitOfWork, principal: Principal
 ) -> tuple[list[ConsentRecord], list[ConsentRecord]]:
     """(current, history) of the consents that concern the caller."""
     with uow:
-        leader, _ = visible_leader(uow, principal, leader_id)
+        leader, _ = visible_leader(uow, principal, cmd.leader_id)
     history = leader.consents
     if principal.kind == "trust":
         trust = principal.trust_ods or ""
@@ -379,29 +376,31 @@ def list_consents(
 
 
 def list_audit_entries(
-    uow: UnitOfWork, principal: Principal, leader_id: str, after_id: int, updated_since: datetime | None, limit: int
-) -> list:  # type: ignore[type-arg]
+    cmd: commands.ListAuditEntries, uow: UnitOfWork, principal: Principal
+) -> list[tuple[int, AuditEntry]]:
+    page = (cmd.after_id, cmd.updated_since, cmd.limit)
     with uow:
         if principal.kind == "leader":
-            if principal.leader_id != leader_id:
-                raise NotFound(f"no leader {leader_id}")
-            return uow.audit.list(leader_id, None, after_id, updated_since, limit)
+            if principal.leader_id != cmd.leader_id:
+                raise NotFound(f"no leader {cmd.leader_id}")
+            return uow.audit.list(cmd.leader_id, None, *page)
         trust = principal.require_trust()
-        if uow.affiliations.for_trust(trust, leader_id) is None:
-            raise NotFound(f"no leader {leader_id}")
-        return uow.audit.list(leader_id, trust, after_id, updated_since, limit)
+        if uow.affiliations.for_trust(trust, cmd.leader_id) is None:
+            raise NotFound(f"no leader {cmd.leader_id}")
+        return uow.audit.list(cmd.leader_id, trust, *page)
 
 
-def list_terms(uow: UnitOfWork, kind: str) -> list[Term]:
+def list_terms(cmd: commands.ListTerms, uow: UnitOfWork) -> list[Term]:
+    """Anyone with a key reads the taxonomy (the scope adds the caller's trust's own terms)."""
     with uow:
-        return uow.taxonomy.list(kind or None)
+        return uow.taxonomy.list(cmd.kind or None)
 
 
-def add_term(uow: UnitOfWork, principal: Principal, kind: str, code: str, label: str) -> Term:
+def add_term(cmd: commands.AddTerm, uow: UnitOfWork, principal: Principal) -> Term:
     trust = principal.require_trust()
-    term = new_term(kind, code, label, trust)
+    term = new_term(cmd.kind, cmd.code, cmd.label, trust)
     with uow:
-        if uow.taxonomy.exists(kind, code):
+        if uow.taxonomy.exists(cmd.kind, cmd.code):
             return replace(term)
         uow.taxonomy.add(term)
         uow.commit()
@@ -416,15 +415,19 @@ def resume_due_leaders(new_uow: Callable[[], UnitOfWork], clock: Clock = utc_now
         now = clock()
         with new_uow() as uow:
             due = uow.leaders.paused_until_due(now.date(), batch)
-            for leader_id in due:
-                leader = uow.leaders.get(leader_id, lock=True)
-                if leader is None:
-                    continue
-                expected = leader.version
-                leader.resume_if_due(now.date(), now)
-                if leader.version != expected:
-                    uow.leaders.save(leader, expected)
-                    resumed += 1
+            resumed += sum(_resume_if_due(uow, leader_id, now) for leader_id in due)
             uow.commit()
         if len(due) < batch:
             return resumed
+
+
+def _resume_if_due(uow: UnitOfWork, leader_id: str, now: datetime) -> bool:
+    leader = uow.leaders.get(leader_id, lock=True)
+    if leader is None:
+        return False
+    expected = leader.version
+    leader.resume_if_due(now.date(), now)
+    if leader.version == expected:
+        return False
+    uow.leaders.save(leader, expected)
+    return True

@@ -28,7 +28,7 @@ from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.leader import Leader
 from services.registry.domain.reason import check_reason
 from services.registry.domain.trust import Trust, TrustKeyRecord, validate_trust_identity
-from services.registry.service_layer.data_rights import erase_person
+from services.registry.service_layer.erasure import erase_person
 from services.registry.service_layer.export import trust_export
 from services.registry.service_layer.leaders import view_for
 from services.registry.service_layer.unit_of_work import UnitOfWork
@@ -98,19 +98,17 @@ def onboard_trust(
     return OnboardingResult(trust, created=True, initial_key=key, issued_at=now)
 
 
-def get_trust(ods: str, uow: UnitOfWork, by: Principal) -> Trust:
-    _check_ods(ods)
-    by.require_trust_access(ods)
+def get_trust(cmd: commands.GetTrust, uow: UnitOfWork, by: Principal) -> Trust:
+    _check_ods(cmd.ods)
+    by.require_trust_access(cmd.ods)
     with uow:
-        return _require(uow, ods)
+        return _require(uow, cmd.ods)
 
 
-def list_trusts(
-    uow: UnitOfWork, by: Principal, after_ods: str = "", limit: int = 100, updated_since: datetime | None = None
-) -> list[Trust]:
+def list_trusts(cmd: commands.ListTrusts, uow: UnitOfWork, by: Principal) -> list[Trust]:
     by.require_administrator()
     with uow:
-        return uow.trusts.list(after_ods, limit, updated_since)
+        return uow.trusts.list(cmd.after_ods, cmd.limit, cmd.updated_since)
 
 
 def issue_trust_key(
@@ -137,8 +135,8 @@ def revoke_trust_key(
     return revoked[0]
 
 
-def list_trust_keys(ods: str, uow: UnitOfWork, by: Principal) -> list[TrustKeyRecord]:
-    return list(get_trust(ods, uow, by).keys)
+def list_trust_keys(cmd: commands.ListTrustKeys, uow: UnitOfWork, by: Principal) -> list[TrustKeyRecord]:
+    return list(get_trust(commands.GetTrust(cmd.ods), uow, by).keys)
 
 
 # --- suspend and resume -------------------------------------------------------------------------

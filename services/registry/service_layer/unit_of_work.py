@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from services.common.unit_of_work import AbstractUnitOfWork
-from services.registry.adapters.check_repository import CheckRepository
-from services.registry.adapters.development_repository import DevelopmentRepository
-from services.registry.adapters.leader_imports import LeaderImportStore
-from services.registry.adapters.leader_repository import AffiliationRepository, LeaderRepository
-from services.registry.adapters.records import AuditLog, EqualityStore, IdempotencyKeys, Taxonomy
-from services.registry.adapters.repository import TrustRepository
-from services.registry.adapters.trust_holdings import TrustHoldings
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.leader import Leader
+from services.registry.service_layer.ports import (
+    AffiliationRepository,
+    AuditLog,
+    CheckRepository,
+    DevelopmentRepository,
+    EqualityStore,
+    IdempotencyKeys,
+    LeaderImportStore,
+    LeaderRepository,
+    Taxonomy,
+    TrustHoldings,
+    TrustRepository,
+)
 
 
 class UnitOfWork(AbstractUnitOfWork):

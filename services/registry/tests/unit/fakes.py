@@ -16,14 +16,7 @@ from typing import Any, TypeVar
 from services.common.errors import PreconditionFailed
 from services.common.events import CloudEvent
 from services.common.tenancy import TenantScope
-from services.registry.adapters.check_repository import CheckRepository
-from services.registry.adapters.development_repository import DevelopmentRepository
 from services.registry.adapters.event_mapping import to_cloudevent
-from services.registry.adapters.leader_imports import LeaderImportStore
-from services.registry.adapters.leader_repository import AffiliationRepository, LeaderRepository
-from services.registry.adapters.records import AuditEntry, AuditLog, EqualityStore, IdempotencyKeys, Taxonomy
-from services.registry.adapters.repository import TrustRepository
-from services.registry.adapters.trust_holdings import TrustHoldings
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.checks import AcceptedCheck, Check
 from services.registry.domain.development import (
@@ -36,6 +29,20 @@ from services.registry.domain.development import (
 from services.registry.domain.leader import Leader
 from services.registry.domain.taxonomy import GLOBAL_TERMS, Term
 from services.registry.domain.trust import Trust
+from services.registry.service_layer.ports import (
+    AffiliationRepository,
+    AuditEntry,
+    AuditLog,
+    CheckRepository,
+    DevelopmentRepository,
+    EqualityStore,
+    IdempotencyKeys,
+    LeaderImportStore,
+    LeaderRepository,
+    Taxonomy,
+    TrustHoldings,
+    TrustRepository,
+)
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
 AUDIT_AT = datetime(2026, 11, 26, 10, tzinfo=UTC)

@@ -11,12 +11,13 @@ import pytest
 from services.common.errors import InvalidInput, NotFound, PermissionDenied
 from services.common.events import default_registry
 from services.common.principals import ADMINISTRATOR, Principal
+from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import LeaderProfile
 from services.registry.domain.retention import ERASURE_RETENTION
-from services.registry.service_layer import data_rights
+from services.registry.service_layer import equality, erasure, export
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
@@ -69,21 +70,27 @@ def uow() -> FakeUnitOfWork:
 def test_only_the_leader_gives_equality_answers(uow: FakeUnitOfWork) -> None:
     for principal in (TRUST_A, ADMINISTRATOR, SERVICE):
         with pytest.raises(PermissionDenied):
-            data_rights.submit_equality_monitoring(uow, principal, {"sex": "female"}, clock)
+            equality.submit_equality_monitoring(
+                commands.SubmitEqualityMonitoring({"sex": "female"}), uow, principal, clock
+            )
     assert uow.committed == 0
 
 
 def test_a_bad_answer_is_refused_by_question_before_anything_is_stored(uow: FakeUnitOfWork) -> None:
     with pytest.raises(InvalidInput) as refused:
-        data_rights.submit_equality_monitoring(uow, LEADER, {"sex": "female", "ethnicity": "martian"}, clock)
+        equality.submit_equality_monitoring(
+            commands.SubmitEqualityMonitoring({"sex": "female", "ethnicity": "martian"}), uow, LEADER, clock
+        )
     assert set(refused.value.fields) == {"ethnicity"}
     assert uow.equality.answers[LEADER_ID] == {"religion": "sikh", "age_band": "75_plus"}
 
 
 def test_answers_are_replaced_whole_emit_nothing_and_none_takes_them_back(uow: FakeUnitOfWork) -> None:
-    data_rights.submit_equality_monitoring(uow, LEADER, {"sex": "female", "carer": ""}, clock)
+    equality.submit_equality_monitoring(
+        commands.SubmitEqualityMonitoring({"sex": "female", "carer": ""}), uow, LEADER, clock
+    )
     assert uow.equality.answers[LEADER_ID] == {"sex": "female"}
-    data_rights.submit_equality_monitoring(uow, LEADER, {}, clock)
+    equality.submit_equality_monitoring(commands.SubmitEqualityMonitoring({}), uow, LEADER, clock)
     assert LEADER_ID not in uow.equality.answers
     assert uow.outbox == []
 
@@ -91,12 +98,12 @@ def test_answers_are_replaced_whole_emit_nothing_and_none_takes_them_back(uow: F
 def test_the_report_is_for_a_trust_and_counts_its_active_leaders_only(uow: FakeUnitOfWork) -> None:
     for principal in (LEADER, ADMINISTRATOR, SERVICE):
         with pytest.raises(PermissionDenied):
-            data_rights.equality_report(uow, principal, clock)
-    made = data_rights.equality_report(uow, TRUST_A, clock)
+            equality.equality_report(commands.GetEqualityReport(), uow, principal, clock)
+    made = equality.equality_report(commands.GetEqualityReport(), uow, TRUST_A, clock)
     assert made.trust_ods == "RAA" and made.generated_at == NOW
     religion = next(c for c in made.characteristics if c.name == "religion")
     assert all(cell.suppressed for cell in religion.cells)  # one leader: nothing to read off
-    pending = data_rights.equality_report(uow, Principal("trust", "RCC", "RCC"), clock)
+    pending = equality.equality_report(commands.GetEqualityReport(), uow, Principal("trust", "RCC", "RCC"), clock)
     assert all(cell.count == 0 for c in pending.characteristics for cell in c.cells)
 
 
@@ -104,7 +111,7 @@ def test_the_report_is_for_a_trust_and_counts_its_active_leaders_only(uow: FakeU
 
 
 def test_the_leader_s_export_holds_all_of_it_and_is_audited(uow: FakeUnitOfWork) -> None:
-    document = data_rights.export_leader_data(uow, LEADER, LEADER_ID, clock)
+    document = export.export_leader_data(commands.ExportLeaderData(LEADER_ID), uow, LEADER, clock)
     assert document["leader"]["profile"]["email"] == "ada@example.org"
     assert {a["trust_ods"] for a in document["affiliations"]} == {"RAA", "RBB", "RCC"}
     assert len(document["consents"]["history"]) == 3
@@ -117,8 +124,8 @@ def test_the_leader_s_export_holds_all_of_it_and_is_audited(uow: FakeUnitOfWork)
 
 
 def test_a_trust_s_export_is_its_own_view_only(uow: FakeUnitOfWork) -> None:
-    data_rights.export_leader_data(uow, TRUST_B, LEADER_ID, clock)  # an audit entry of RBB's
-    document = data_rights.export_leader_data(uow, TRUST_A, LEADER_ID, clock)
+    export.export_leader_data(commands.ExportLeaderData(LEADER_ID), uow, TRUST_B, clock)  # an audit entry of RBB's
+    document = export.export_leader_data(commands.ExportLeaderData(LEADER_ID), uow, TRUST_A, clock)
     text = str(document)
     assert document["leader"]["profile"]["email"] == "ada@example.org"  # contact consented to RAA
     assert [a["trust_ods"] for a in document["affiliations"]] == ["RAA"]
@@ -143,7 +150,7 @@ def test_a_trust_s_export_is_its_own_view_only(uow: FakeUnitOfWork) -> None:
 
 
 def test_a_trust_without_contact_consent_gets_no_contact_details(uow: FakeUnitOfWork) -> None:
-    document = data_rights.export_leader_data(uow, TRUST_B, LEADER_ID, clock)
+    document = export.export_leader_data(commands.ExportLeaderData(LEADER_ID), uow, TRUST_B, clock)
     assert document["leader"]["profile"]["email"] == "" and document["leader"]["profile"]["phone"] == ""
     assert document["leader"]["profile"]["given_name"] == "Ada"
 
@@ -151,25 +158,27 @@ def test_a_trust_without_contact_consent_gets_no_contact_details(uow: FakeUnitOf
 def test_an_export_is_not_found_without_an_active_affiliation_or_for_another_leader(uow: FakeUnitOfWork) -> None:
     for principal in (Principal("trust", "RCC", "RCC"), Principal("trust", "RDD", "RDD")):
         with pytest.raises(NotFound):
-            data_rights.export_leader_data(uow, principal, LEADER_ID, clock)
+            export.export_leader_data(commands.ExportLeaderData(LEADER_ID), uow, principal, clock)
     with pytest.raises(NotFound):
-        data_rights.export_leader_data(uow, Principal("leader", "x", leader_id=OTHER_ID), LEADER_ID, clock)
+        export.export_leader_data(
+            commands.ExportLeaderData(LEADER_ID), uow, Principal("leader", "x", leader_id=OTHER_ID), clock
+        )
     with pytest.raises(PermissionDenied):
-        data_rights.export_leader_data(uow, SERVICE, LEADER_ID, clock)
+        export.export_leader_data(commands.ExportLeaderData(LEADER_ID), uow, SERVICE, clock)
     assert uow.audit.entries == []
 
 
 def test_the_administrator_s_export_is_full_but_without_equality_answers(uow: FakeUnitOfWork) -> None:
-    document = data_rights.export_leader_data(uow, ADMINISTRATOR, LEADER_ID, clock)
+    document = export.export_leader_data(commands.ExportLeaderData(LEADER_ID), uow, ADMINISTRATOR, clock)
     assert len(document["affiliations"]) == 3 and "equality_monitoring" not in document
     assert "sikh" not in str(document)
 
 
 def test_a_long_audit_is_cut_and_says_so(uow: FakeUnitOfWork) -> None:
-    for _ in range(data_rights.EXPORT_AUDIT_LIMIT + 3):
+    for _ in range(export.EXPORT_AUDIT_LIMIT + 3):
         uow.audit.record("trust", "RAA", "RAA", "GetLeader", {LEADER_ID: ("given_name",)})
-    audit = data_rights.export_leader_data(uow, LEADER, LEADER_ID, clock)["access_audit"]
-    assert len(audit["entries"]) == data_rights.EXPORT_AUDIT_LIMIT and audit["complete"] is False
+    audit = export.export_leader_data(commands.ExportLeaderData(LEADER_ID), uow, LEADER, clock)["access_audit"]
+    assert len(audit["entries"]) == export.EXPORT_AUDIT_LIMIT and audit["complete"] is False
     assert "ListAuditEntries" in audit["more"]
 
 
@@ -177,7 +186,7 @@ def test_a_long_audit_is_cut_and_says_so(uow: FakeUnitOfWork) -> None:
 
 
 def test_erasure_blanks_the_person_ends_every_affiliation_and_announces_it(uow: FakeUnitOfWork) -> None:
-    retained = data_rights.erase_leader(uow, LEADER, LEADER_ID, clock)
+    retained = erasure.erase_leader(commands.EraseLeader(LEADER_ID), uow, LEADER, clock)
     assert retained == ERASURE_RETENTION
     assert {r.name for r in retained} == {"consent_records", "access_audit", "affiliation_history", "check_records"}
     assert all(r.reason and r.period and r.kept for r in retained)
@@ -202,33 +211,33 @@ def test_erasure_blanks_the_person_ends_every_affiliation_and_announces_it(uow: 
 def test_an_ended_affiliation_is_left_as_it_ended(uow: FakeUnitOfWork) -> None:
     first = uow.affiliations.rows["00000000-0000-4000-8000-000000000001"]
     first.status, first.end_reason = "ended", "moved away"
-    data_rights.erase_leader(uow, ADMINISTRATOR, LEADER_ID, clock)
+    erasure.erase_leader(commands.EraseLeader(LEADER_ID), uow, ADMINISTRATOR, clock)
     assert uow.affiliations.rows[first.affiliation_id].end_reason == "moved away"
     assert [e.type for e in uow.outbox].count("plr.registry.leader.affiliation_ended.v1") == 2
 
 
 def test_erasing_twice_changes_nothing_and_emits_nothing(uow: FakeUnitOfWork) -> None:
-    first = data_rights.erase_leader(uow, LEADER, LEADER_ID, clock)
+    first = erasure.erase_leader(commands.EraseLeader(LEADER_ID), uow, LEADER, clock)
     emitted, state = len(uow.outbox), copy.deepcopy(uow.leaders.rows[LEADER_ID])
-    assert data_rights.erase_leader(uow, ADMINISTRATOR, LEADER_ID, clock) == first
+    assert erasure.erase_leader(commands.EraseLeader(LEADER_ID), uow, ADMINISTRATOR, clock) == first
     assert len(uow.outbox) == emitted and uow.leaders.rows[LEADER_ID] == state
 
 
 def test_only_the_leader_themselves_or_the_administrator_erases(uow: FakeUnitOfWork) -> None:
     for principal in (TRUST_A, SERVICE):
         with pytest.raises(PermissionDenied):
-            data_rights.erase_leader(uow, principal, LEADER_ID, clock)
+            erasure.erase_leader(commands.EraseLeader(LEADER_ID), uow, principal, clock)
     with pytest.raises(NotFound):
-        data_rights.erase_leader(uow, Principal("leader", "x", leader_id=OTHER_ID), LEADER_ID, clock)
+        erasure.erase_leader(commands.EraseLeader(LEADER_ID), uow, Principal("leader", "x", leader_id=OTHER_ID), clock)
     with pytest.raises(NotFound):
-        data_rights.erase_leader(uow, ADMINISTRATOR, OTHER_ID, clock)
+        erasure.erase_leader(commands.EraseLeader(OTHER_ID), uow, ADMINISTRATOR, clock)
     assert uow.leaders.rows[LEADER_ID].status == "active" and uow.outbox == []
 
 
 def test_after_erasure_the_leader_can_neither_be_exported_nor_give_answers(uow: FakeUnitOfWork) -> None:
-    data_rights.erase_leader(uow, LEADER, LEADER_ID, clock)
+    erasure.erase_leader(commands.EraseLeader(LEADER_ID), uow, LEADER, clock)
     for principal in (LEADER, ADMINISTRATOR):
         with pytest.raises(NotFound):
-            data_rights.export_leader_data(uow, principal, LEADER_ID, clock)
+            export.export_leader_data(commands.ExportLeaderData(LEADER_ID), uow, principal, clock)
     with pytest.raises(NotFound):
-        data_rights.submit_equality_monitoring(uow, LEADER, {"sex": "female"}, clock)
+        equality.submit_equality_monitoring(commands.SubmitEqualityMonitoring({"sex": "female"}), uow, LEADER, clock)

@@ -11,12 +11,13 @@ import pytest
 
 from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.principals import ADMINISTRATOR, Principal
+from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.development import Goal
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import LeaderProfile
-from services.registry.service_layer import checks, data_rights, development
+from services.registry.service_layer import checks, development, erasure
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
@@ -63,34 +64,44 @@ def types(uow: FakeUnitOfWork) -> list[str]:
 
 def enrolled(uow: FakeUnitOfWork, *modules: str) -> development.EnrolmentView:
     made = ids()
-    programme = development.create_programme(uow, TRUST_A, "Patient leadership", list(modules), clock, made)
-    return development.enrol_leader(uow, TRUST_A, LEADER_ID, programme.programme_id, clock, made)
+    programme = development.create_programme(
+        commands.CreateProgramme("Patient leadership", tuple(modules)), uow, TRUST_A, clock, made
+    )
+    return development.enrol_leader(commands.EnrolLeader(LEADER_ID, programme.programme_id), uow, TRUST_A, clock, made)
 
 
 def test_only_a_trust_runs_programmes(uow: FakeUnitOfWork) -> None:
     for principal in (LEADER, ADMINISTRATOR):
         with pytest.raises(PermissionDenied):
-            development.create_programme(uow, principal, "Mine", [], clock, ids())
+            development.create_programme(commands.CreateProgramme("Mine", ()), uow, principal, clock, ids())
     with pytest.raises(InvalidInput):
-        development.create_programme(uow, TRUST_A, " ", [], clock, ids())
+        development.create_programme(commands.CreateProgramme(" ", ()), uow, TRUST_A, clock, ids())
     assert uow.development.programmes == {}
 
 
 def test_enrolling_needs_an_active_affiliation_and_happens_once(uow: FakeUnitOfWork) -> None:
     view = enrolled(uow, "Listening")
     assert view.programme_title == "Patient leadership" and types(uow) == ["development.enrolled"]
-    again = development.enrol_leader(uow, TRUST_A, LEADER_ID, view.enrolment.programme_id, clock, ids())
+    again = development.enrol_leader(
+        commands.EnrolLeader(LEADER_ID, view.enrolment.programme_id), uow, TRUST_A, clock, ids()
+    )
     assert again.enrolment.enrolment_id == view.enrolment.enrolment_id and len(uow.outbox) == 1
     with pytest.raises(NotFound):  # RBB cannot see RAA's programme
-        development.enrol_leader(uow, TRUST_B, "99999999-0000-4000-8000-000000000000", view.enrolment.programme_id)
+        development.enrol_leader(
+            commands.EnrolLeader("99999999-0000-4000-8000-000000000000", view.enrolment.programme_id), uow, TRUST_B
+        )
 
 
 def test_completing_the_last_module_completes_the_programme(uow: FakeUnitOfWork) -> None:
     view = enrolled(uow, "Listening", "Chairing")
     programme = uow.development.programmes[view.enrolment.programme_id]
     first, second = (m.module_id for m in programme.modules)
-    development.complete_training(uow, TRUST_A, view.enrolment.enrolment_id, first, date(2026, 10, 1), clock)
-    done = development.complete_training(uow, TRUST_A, view.enrolment.enrolment_id, second, None, clock)
+    development.complete_training(
+        commands.CompleteTraining(view.enrolment.enrolment_id, first, date(2026, 10, 1)), uow, TRUST_A, clock
+    )
+    done = development.complete_training(
+        commands.CompleteTraining(view.enrolment.enrolment_id, second, None), uow, TRUST_A, clock
+    )
     assert done.enrolment.completed_on == NOW.date()
     assert types(uow) == ["development.enrolled"] + ["training.completed"] * 3
     assert uow.development.enrolments[view.enrolment.enrolment_id].completed_on == NOW.date()
@@ -99,59 +110,69 @@ def test_completing_the_last_module_completes_the_programme(uow: FakeUnitOfWork)
 def test_another_trust_sees_the_completed_programme_in_the_shared_record(uow: FakeUnitOfWork) -> None:
     view = enrolled(uow, "Listening")
     (module,) = uow.development.programmes[view.enrolment.programme_id].modules
-    development.complete_training(uow, TRUST_A, view.enrolment.enrolment_id, module.module_id, date(2026, 11, 2), clock)
-    record = checks.get_shared_record(uow, TRUST_B, LEADER_ID)
+    development.complete_training(
+        commands.CompleteTraining(view.enrolment.enrolment_id, module.module_id, date(2026, 11, 2)), uow, TRUST_A, clock
+    )
+    record = checks.get_shared_record(commands.GetSharedRecord(LEADER_ID), uow, TRUST_B)
     assert [(t.programme, t.module, t.completed_on, t.trust_ods) for t in record.training] == [
         ("Patient leadership", "Listening", date(2026, 11, 2), "RAA"),
         ("Patient leadership", "", date(2026, 11, 2), "RAA"),
     ]
     with pytest.raises(NotFound):  # not shared with RAA
-        checks.get_shared_record(uow, TRUST_A, LEADER_ID)
+        checks.get_shared_record(commands.GetSharedRecord(LEADER_ID), uow, TRUST_A)
 
 
 def test_notes_are_the_facilitator_s_and_the_leader_s_only(uow: FakeUnitOfWork) -> None:
-    development.assign_facilitator(uow, TRUST_A, LEADER_ID, "sam", BUDDY_ID, clock, ids())
+    development.assign_facilitator(commands.AssignFacilitator(LEADER_ID, "sam", BUDDY_ID), uow, TRUST_A, clock, ids())
     assert types(uow) == ["support.facilitator_assigned"]
     with pytest.raises(PreconditionFailed):
-        development.record_check_in(uow, OTHER_STAFF, LEADER_ID, None, NOTE, clock, ids())
-    development.record_check_in(uow, FACILITATOR, LEADER_ID, None, NOTE, clock, ids())
-    _, seen = development.get_support(uow, OTHER_STAFF, LEADER_ID)
+        development.record_check_in(commands.RecordCheckIn(LEADER_ID, None, NOTE), uow, OTHER_STAFF, clock, ids())
+    development.record_check_in(commands.RecordCheckIn(LEADER_ID, None, NOTE), uow, FACILITATOR, clock, ids())
+    _, seen = development.get_support(commands.GetSupport(LEADER_ID), uow, OTHER_STAFF)
     assert seen[0].notes_withheld and seen[0].notes is None
-    assert development.get_support(uow, FACILITATOR, LEADER_ID)[1][0].notes == NOTE
-    assert development.get_support(uow, LEADER, LEADER_ID)[1][0].notes == NOTE
+    assert development.get_support(commands.GetSupport(LEADER_ID), uow, FACILITATOR)[1][0].notes == NOTE
+    assert development.get_support(commands.GetSupport(LEADER_ID), uow, LEADER)[1][0].notes == NOTE
     assert all(NOTE not in e.to_json().decode() for e in uow.outbox)
     assert all(NOTE not in str(e) for e in uow.audit.entries)
 
 
 def test_a_buddy_must_be_actively_affiliated_with_the_trust(uow: FakeUnitOfWork) -> None:
     with pytest.raises(InvalidInput) as refused:
-        development.assign_facilitator(uow, TRUST_B, LEADER_ID, "kim", BUDDY_ID, clock, ids())
+        development.assign_facilitator(
+            commands.AssignFacilitator(LEADER_ID, "kim", BUDDY_ID), uow, TRUST_B, clock, ids()
+        )
     assert list(refused.value.fields) == ["buddy_leader_id"] and uow.development.assignments == {}
 
 
 def test_the_plan_is_per_trust_with_optimistic_concurrency(uow: FakeUnitOfWork) -> None:
     goal = Goal("20000000-0000-4000-8000-000000000001", "Chair a meeting", "open", None)
-    plan = development.update_development_plan(uow, LEADER, LEADER_ID, "RAA", 0, [goal], clock)
+    plan = development.update_development_plan(
+        commands.UpdateDevelopmentPlan(LEADER_ID, "RAA", 0, (goal,)), uow, LEADER, clock
+    )
     assert plan.version == 1
     with pytest.raises(PreconditionFailed):
-        development.update_development_plan(uow, TRUST_A, LEADER_ID, "", 0, [goal], clock)
-    assert development.get_development_plan(uow, TRUST_B, LEADER_ID, "").version == 0
+        development.update_development_plan(
+            commands.UpdateDevelopmentPlan(LEADER_ID, "", 0, (goal,)), uow, TRUST_A, clock
+        )
+    assert development.get_development_plan(commands.GetDevelopmentPlan(LEADER_ID, ""), uow, TRUST_B).version == 0
     with pytest.raises(NotFound):
-        development.get_development_plan(uow, TRUST_B, LEADER_ID, "RAA")
+        development.get_development_plan(commands.GetDevelopmentPlan(LEADER_ID, "RAA"), uow, TRUST_B)
     with pytest.raises(InvalidInput):
-        development.get_development_plan(uow, LEADER, LEADER_ID, "")
+        development.get_development_plan(commands.GetDevelopmentPlan(LEADER_ID, ""), uow, LEADER)
 
 
 def test_erasure_removes_development_rows_and_the_evidence_of_checks(uow: FakeUnitOfWork) -> None:
     enrolled(uow, "Listening")
     made = itertools.count(100)
     unique = lambda: f"30000000-0000-4000-8000-{next(made):012d}"  # noqa: E731
-    development.assign_facilitator(uow, TRUST_A, BUDDY_ID, "sam", LEADER_ID, clock, unique)
-    development.assign_facilitator(uow, TRUST_A, LEADER_ID, "sam", None, clock, unique)
-    development.record_check_in(uow, FACILITATOR, LEADER_ID, None, NOTE, clock, unique)
-    development.update_development_plan(uow, LEADER, LEADER_ID, "RAA", 0, [], clock)
-    checks.record_check(uow, TRUST_A, LEADER_ID, "identity", "", None, None, "passport seen", "", clock, ids())
-    data_rights.erase_leader(uow, LEADER, LEADER_ID, clock)
+    development.assign_facilitator(commands.AssignFacilitator(BUDDY_ID, "sam", LEADER_ID), uow, TRUST_A, clock, unique)
+    development.assign_facilitator(commands.AssignFacilitator(LEADER_ID, "sam", None), uow, TRUST_A, clock, unique)
+    development.record_check_in(commands.RecordCheckIn(LEADER_ID, None, NOTE), uow, FACILITATOR, clock, unique)
+    development.update_development_plan(commands.UpdateDevelopmentPlan(LEADER_ID, "RAA", 0, ()), uow, LEADER, clock)
+    checks.record_check(
+        commands.RecordCheck(LEADER_ID, "identity", "", None, None, "passport seen", ""), uow, TRUST_A, clock, ids()
+    )
+    erasure.erase_leader(commands.EraseLeader(LEADER_ID), uow, LEADER, clock)
     store = uow.development
     assert [e for e in store.enrolments.values() if e.leader_id == LEADER_ID] == []
     assert store.check_ins == [] and store.plans == {}

@@ -10,6 +10,7 @@ import pytest
 
 from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.principals import ADMINISTRATOR, Principal
+from services.registry.domain import commands
 from services.registry.domain.leader import Leader
 from services.registry.domain.leader_import import (
     EQUALITY_COLUMNS,
@@ -21,7 +22,7 @@ from services.registry.domain.leader_import import (
 )
 from services.registry.domain.taxonomy import GLOBAL_TERMS
 from services.registry.domain.trust import Trust
-from services.registry.service_layer.leader_import import import_leaders
+from services.registry.service_layer.imports import import_leaders
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -156,10 +157,9 @@ def run(
 ):  # type: ignore[no-untyped-def]
     counter = itertools.count(len(uow.leaders.rows) + len(uow.affiliations.rows))
     return import_leaders(
+        commands.ImportLeaders(trust, tuple((n + 2, r) for n, r in enumerate(rows))),
         uow,
         who,
-        trust,
-        [(n + 2, r) for n, r in enumerate(rows)],
         clock=lambda: NOW,
         ids=lambda: f"00000000-0000-4000-8000-{next(counter):012d}",
     )

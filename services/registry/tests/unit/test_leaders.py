@@ -10,6 +10,7 @@ import pytest
 
 from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.principals import ADMINISTRATOR, Principal
+from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.profile import LeaderProfile
@@ -47,13 +48,15 @@ def uow() -> FakeUnitOfWork:
 
 
 def registered(uow: FakeUnitOfWork, trust: Principal = TRUST_A, make: leaders.IdFactory | None = None) -> Affiliation:
-    return leaders.register_leader(uow, trust, ADA, clock, make or ids())
+    return leaders.register_leader(commands.RegisterLeader(ADA), uow, trust, clock, make or ids())
 
 
 def active(uow: FakeUnitOfWork) -> str:
     """Ada, registered by RAA and confirmed by her: her id."""
     affiliation = registered(uow)
-    leaders.confirm_affiliation(uow, as_leader(affiliation.leader_id), affiliation.affiliation_id, clock)
+    leaders.confirm_affiliation(
+        commands.ConfirmAffiliation(affiliation.affiliation_id), uow, as_leader(affiliation.leader_id), clock
+    )
     return affiliation.leader_id
 
 
@@ -72,9 +75,14 @@ def test_registering_makes_one_person_and_a_pending_affiliation_with_their_event
 
 def test_registering_is_for_a_trust_and_refuses_lived_experience_before_consent(uow: FakeUnitOfWork) -> None:
     with pytest.raises(PermissionDenied):
-        leaders.register_leader(uow, ADMINISTRATOR, ADA, clock, ids())
+        leaders.register_leader(commands.RegisterLeader(ADA), uow, ADMINISTRATOR, clock, ids())
     with pytest.raises(InvalidInput) as refused:
-        leaders.register_leader(uow, TRUST_A, LeaderProfile(**{**vars(ADA), "lived_experience": ("diabetes",)}), clock)
+        leaders.register_leader(
+            commands.RegisterLeader(LeaderProfile(**{**vars(ADA), "lived_experience": ("diabetes",)})),
+            uow,
+            TRUST_A,
+            clock,
+        )
     assert list(refused.value.fields) == ["lived_experience"]
     assert uow.leaders.rows == {} and uow.outbox == []
 
@@ -87,21 +95,25 @@ def test_an_idempotency_key_answers_the_first_registration_again(uow: FakeUnitOf
             "RAA", "RegisterLeader", "k1", digest, "RAA", None, lambda a: a.affiliation_id.encode(), kept.__getitem__
         )
 
-    first = leaders.register_leader(uow, TRUST_A, ADA, clock, ids(), idempotent=key("d1"))
+    first = leaders.register_leader(commands.RegisterLeader(ADA), uow, TRUST_A, clock, ids(), idempotent=key("d1"))
     kept[first.affiliation_id.encode()] = first
-    again = leaders.register_leader(uow, TRUST_A, ADA, clock, ids(), idempotent=key("d1"))
+    again = leaders.register_leader(commands.RegisterLeader(ADA), uow, TRUST_A, clock, ids(), idempotent=key("d1"))
     assert again is first and len(uow.affiliations.rows) == 1 and len(uow.outbox) == 2
     with pytest.raises(PreconditionFailed):
-        leaders.register_leader(uow, TRUST_A, ADA, clock, ids(), idempotent=key("d2"))
+        leaders.register_leader(commands.RegisterLeader(ADA), uow, TRUST_A, clock, ids(), idempotent=key("d2"))
 
 
 def test_only_the_leader_confirms_or_declines_their_affiliation(uow: FakeUnitOfWork) -> None:
     affiliation = registered(uow)
     with pytest.raises(PermissionDenied):
-        leaders.confirm_affiliation(uow, TRUST_A, affiliation.affiliation_id, clock)
+        leaders.confirm_affiliation(commands.ConfirmAffiliation(affiliation.affiliation_id), uow, TRUST_A, clock)
     with pytest.raises(NotFound):
-        leaders.confirm_affiliation(uow, as_leader(STRANGER), affiliation.affiliation_id, clock)
-    confirmed = leaders.confirm_affiliation(uow, as_leader(affiliation.leader_id), affiliation.affiliation_id, clock)
+        leaders.confirm_affiliation(
+            commands.ConfirmAffiliation(affiliation.affiliation_id), uow, as_leader(STRANGER), clock
+        )
+    confirmed = leaders.confirm_affiliation(
+        commands.ConfirmAffiliation(affiliation.affiliation_id), uow, as_leader(affiliation.leader_id), clock
+    )
     assert confirmed.status == "active" and uow.affiliations.rows[affiliation.affiliation_id].status == "active"
     assert types(uow)[-1] == "leader.affiliation_confirmed"
 
@@ -109,14 +121,14 @@ def test_only_the_leader_confirms_or_declines_their_affiliation(uow: FakeUnitOfW
 def test_a_trust_ends_its_own_affiliation_only(uow: FakeUnitOfWork) -> None:
     leader_id = active(uow)
     with pytest.raises(NotFound):
-        leaders.end_affiliation(uow, TRUST_B, leader_id, "moved", clock)
-    ended = leaders.end_affiliation(uow, TRUST_A, leader_id, "moved", clock)
+        leaders.end_affiliation(commands.EndAffiliation(leader_id, "moved"), uow, TRUST_B, clock)
+    ended = leaders.end_affiliation(commands.EndAffiliation(leader_id, "moved"), uow, TRUST_A, clock)
     assert (ended.status, ended.end_reason) == ("ended", "moved") and types(uow)[-1] == "leader.affiliation_ended"
 
 
 def test_registering_again_after_the_end_reopens_the_affiliation(uow: FakeUnitOfWork) -> None:
     leader_id = active(uow)
-    leaders.end_affiliation(uow, TRUST_A, leader_id, "moved", clock)
+    leaders.end_affiliation(commands.EndAffiliation(leader_id, "moved"), uow, TRUST_A, clock)
     again = registered(uow)
     assert again.leader_id == leader_id and again.status == "pending" and len(uow.affiliations.rows) == 1
 
@@ -127,32 +139,39 @@ def test_registering_again_after_the_end_reopens_the_affiliation(uow: FakeUnitOf
 def test_a_trust_reads_a_leader_only_through_an_active_affiliation_and_is_audited(uow: FakeUnitOfWork) -> None:
     pending = registered(uow)
     with pytest.raises(NotFound):
-        leaders.get_leader(uow, TRUST_A, pending.leader_id)
-    leaders.confirm_affiliation(uow, as_leader(pending.leader_id), pending.affiliation_id, clock)
-    view = leaders.get_leader(uow, TRUST_A, pending.leader_id)
+        leaders.get_leader(commands.GetLeader(pending.leader_id), uow, TRUST_A)
+    leaders.confirm_affiliation(
+        commands.ConfirmAffiliation(pending.affiliation_id), uow, as_leader(pending.leader_id), clock
+    )
+    view = leaders.get_leader(commands.GetLeader(pending.leader_id), uow, TRUST_A)
     assert view.profile.given_name == "Ada" and view.profile.email == ""  # no contact consent
     (entry,) = uow.audit.entries
     assert (entry.trust_ods, entry.method) == ("RAA", "GetLeader") and "email" not in entry.fields
     with pytest.raises(NotFound):
-        leaders.get_leader(uow, TRUST_B, pending.leader_id)
+        leaders.get_leader(commands.GetLeader(pending.leader_id), uow, TRUST_B)
 
 
 def test_the_leader_reads_all_of_themselves_and_nobody_else(uow: FakeUnitOfWork) -> None:
     leader_id = active(uow)
-    assert leaders.get_leader(uow, as_leader(leader_id), leader_id).profile.email == "Ada@Example.org"
+    assert (
+        leaders.get_leader(commands.GetLeader(leader_id), uow, as_leader(leader_id)).profile.email == "Ada@Example.org"
+    )
     with pytest.raises(NotFound):
-        leaders.get_leader(uow, as_leader(STRANGER), leader_id)
+        leaders.get_leader(commands.GetLeader(leader_id), uow, as_leader(STRANGER))
 
 
 def test_the_audit_is_listed_to_the_leader_and_to_an_affiliated_trust(uow: FakeUnitOfWork) -> None:
     leader_id = active(uow)
-    leaders.get_leader(uow, TRUST_A, leader_id)
-    assert [e.method for _, e in leaders.list_audit_entries(uow, as_leader(leader_id), leader_id, 0, None, 10)] == [
-        "GetLeader"
-    ]
-    assert len(leaders.list_audit_entries(uow, TRUST_A, leader_id, 0, None, 10)) == 1
+    leaders.get_leader(commands.GetLeader(leader_id), uow, TRUST_A)
+    assert [
+        e.method
+        for _, e in leaders.list_audit_entries(
+            commands.ListAuditEntries(leader_id, 0, None, 10), uow, as_leader(leader_id)
+        )
+    ] == ["GetLeader"]
+    assert len(leaders.list_audit_entries(commands.ListAuditEntries(leader_id, 0, None, 10), uow, TRUST_A)) == 1
     with pytest.raises(NotFound):
-        leaders.list_audit_entries(uow, TRUST_B, leader_id, 0, None, 10)
+        leaders.list_audit_entries(commands.ListAuditEntries(leader_id, 0, None, 10), uow, TRUST_B)
 
 
 # --- changes ------------------------------------------------------------------------------------
@@ -161,11 +180,18 @@ def test_the_audit_is_listed_to_the_leader_and_to_an_affiliated_trust(uow: FakeU
 def test_a_trust_changes_contact_details_only_while_it_may_contact_the_leader(uow: FakeUnitOfWork) -> None:
     leader_id = active(uow)
     with pytest.raises(PermissionDenied):
-        leaders.update_leader(uow, TRUST_A, leader_id, 2, LeaderProfile(phone="01234 567890"), ("phone",), clock)
-    leaders.record_consent(uow, as_leader(leader_id), leader_id, "contact_by_trust", "RAA", True, "2026-11", "", clock)
+        leaders.update_leader(
+            commands.UpdateLeader(leader_id, 2, LeaderProfile(phone="01234 567890"), ("phone",)), uow, TRUST_A, clock
+        )
+    leaders.record_consent(
+        commands.RecordConsent(leader_id, "contact_by_trust", "RAA", True, "2026-11", ""),
+        uow,
+        as_leader(leader_id),
+        clock,
+    )
     version = uow.leaders.rows[leader_id].version
     view = leaders.update_leader(
-        uow, TRUST_A, leader_id, version, LeaderProfile(phone="01234 567890"), ("phone",), clock
+        commands.UpdateLeader(leader_id, version, LeaderProfile(phone="01234 567890"), ("phone",)), uow, TRUST_A, clock
     )
     assert view.profile.phone == "01234 567890" and uow.leaders.rows[leader_id].version == version + 1
     assert types(uow)[-1] == "leader.updated"
@@ -175,10 +201,12 @@ def test_an_update_names_unknown_fields_and_refuses_a_stale_version(uow: FakeUni
     leader_id = active(uow)
     me = as_leader(leader_id)
     with pytest.raises(InvalidInput) as refused:
-        leaders.update_leader(uow, me, leader_id, 1, LeaderProfile(), ("shoe_size",), clock)
+        leaders.update_leader(commands.UpdateLeader(leader_id, 1, LeaderProfile(), ("shoe_size",)), uow, me, clock)
     assert "shoe_size" in refused.value.fields["fields"]
     with pytest.raises(PreconditionFailed):
-        leaders.update_leader(uow, me, leader_id, 99, LeaderProfile(given_name="Augusta"), ("given_name",), clock)
+        leaders.update_leader(
+            commands.UpdateLeader(leader_id, 99, LeaderProfile(given_name="Augusta"), ("given_name",)), uow, me, clock
+        )
     assert uow.leaders.rows[leader_id].profile.given_name == "Ada"
 
 
@@ -186,16 +214,22 @@ def test_an_address_already_held_by_another_person_is_refused(uow: FakeUnitOfWor
     made = ids()
     ada = registered(uow, make=made).leader_id
     leaders.register_leader(
-        uow, TRUST_A, LeaderProfile(given_name="Bo", family_name="B", email="bo@example.org"), clock, made
+        commands.RegisterLeader(LeaderProfile(given_name="Bo", family_name="B", email="bo@example.org")),
+        uow,
+        TRUST_A,
+        clock,
+        made,
     )
     with pytest.raises(InvalidInput) as refused:
-        leaders.update_leader(uow, as_leader(ada), ada, 1, LeaderProfile(email="BO@example.org"), ("email",), clock)
+        leaders.update_leader(
+            commands.UpdateLeader(ada, 1, LeaderProfile(email="BO@example.org"), ("email",)), uow, as_leader(ada), clock
+        )
     assert list(refused.value.fields) == ["email"]
 
 
 def test_a_pause_with_a_return_date_ends_when_the_worker_finds_it_due(uow: FakeUnitOfWork) -> None:
     leader_id = active(uow)
-    view = leaders.pause_leader(uow, as_leader(leader_id), leader_id, date(2026, 12, 1), clock)
+    view = leaders.pause_leader(commands.PauseLeader(leader_id, date(2026, 12, 1)), uow, as_leader(leader_id), clock)
     assert view.leader.status == "paused"
     assert leaders.resume_due_leaders(lambda: uow, clock) == 0
     assert leaders.resume_due_leaders(lambda: uow, lambda: NOW + timedelta(days=5)) == 1
@@ -208,8 +242,11 @@ def test_withdrawing_is_the_person_s_own_and_a_trust_cannot_see_one_it_is_not_af
 ) -> None:
     leader_id = active(uow)
     with pytest.raises(NotFound):
-        leaders.withdraw_leader(uow, TRUST_B, leader_id, clock)
-    assert leaders.withdraw_leader(uow, as_leader(leader_id), leader_id, clock).leader.status == "withdrawn"
+        leaders.withdraw_leader(commands.WithdrawLeader(leader_id), uow, TRUST_B, clock)
+    assert (
+        leaders.withdraw_leader(commands.WithdrawLeader(leader_id), uow, as_leader(leader_id), clock).leader.status
+        == "withdrawn"
+    )
 
 
 # --- consent and the taxonomy -------------------------------------------------------------------
@@ -219,22 +256,33 @@ def test_consent_is_recorded_by_the_leader_or_by_staff_and_listed_as_each_may_se
     leader_id = active(uow)
     me = as_leader(leader_id)
     with pytest.raises(InvalidInput):
-        leaders.record_consent(uow, me, leader_id, "contact_by_trust", "RAA", True, "", "", clock)
+        leaders.record_consent(
+            commands.RecordConsent(leader_id, "contact_by_trust", "RAA", True, "", ""), uow, me, clock
+        )
     with pytest.raises(PermissionDenied):
-        leaders.record_consent(uow, ADMINISTRATOR, leader_id, "contact_by_trust", "RAA", True, "1", "", clock)
-    made = leaders.record_consent(uow, me, leader_id, "contact_by_trust", "RAA", True, "2026-11", "", clock)
+        leaders.record_consent(
+            commands.RecordConsent(leader_id, "contact_by_trust", "RAA", True, "1", ""), uow, ADMINISTRATOR, clock
+        )
+    made = leaders.record_consent(
+        commands.RecordConsent(leader_id, "contact_by_trust", "RAA", True, "2026-11", ""), uow, me, clock
+    )
     assert isinstance(made, ConsentRecord) and made.recorded_by_kind == "leader"
-    leaders.record_consent(uow, me, leader_id, "contact_by_trust", "RBB", True, "2026-11", "", clock)
-    current, history = leaders.list_consents(uow, TRUST_A, leader_id)
+    leaders.record_consent(
+        commands.RecordConsent(leader_id, "contact_by_trust", "RBB", True, "2026-11", ""), uow, me, clock
+    )
+    current, history = leaders.list_consents(commands.ListConsents(leader_id), uow, TRUST_A)
     assert [(r.purpose.value, r.target) for r in current] == [("contact_by_trust", "RAA")] and len(history) == 1
-    assert len(leaders.list_consents(uow, me, leader_id)[1]) == 2
+    assert len(leaders.list_consents(commands.ListConsents(leader_id), uow, me)[1]) == 2
     assert types(uow).count("consent.granted") == 2
 
 
 def test_a_trust_adds_its_own_term_once(uow: FakeUnitOfWork) -> None:
-    term = leaders.add_term(uow, TRUST_A, "skill", "raa_only", "Ours")
+    term = leaders.add_term(commands.AddTerm("skill", "raa_only", "Ours"), uow, TRUST_A)
     assert term.trust_ods == "RAA" and uow.committed == 1
-    leaders.add_term(uow, TRUST_A, "skill", "raa_only", "Ours")
-    assert uow.committed == 1 and [t.code for t in leaders.list_terms(uow, "skill")].count("raa_only") == 1
+    leaders.add_term(commands.AddTerm("skill", "raa_only", "Ours"), uow, TRUST_A)
+    assert (
+        uow.committed == 1
+        and [t.code for t in leaders.list_terms(commands.ListTerms("skill"), uow)].count("raa_only") == 1
+    )
     with pytest.raises(PermissionDenied):
-        leaders.add_term(uow, as_leader(STRANGER), "skill", "mine", "Mine")
+        leaders.add_term(commands.AddTerm("skill", "mine", "Mine"), uow, as_leader(STRANGER))

@@ -134,4 +134,4 @@ def test_rotating_keys_keeps_both_valid_until_the_old_is_revoked() -> None:
 
 def test_reading_an_unknown_trust_is_not_found() -> None:
     with pytest.raises(NotFound):
-        trusts.get_trust("RZZ", FakeUnitOfWork(), ADMINISTRATOR)
+        trusts.get_trust(commands.GetTrust("RZZ"), FakeUnitOfWork(), ADMINISTRATOR)

@@ -15,13 +15,14 @@ is not the caller's own (documented in imports.proto).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.common.errors import InvalidInput, NotFound, PreconditionFailed
 from services.common.principals import Principal
 from services.common.tenancy import ODS_CODE, ODS_CODE_RULE
+from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
@@ -39,66 +40,88 @@ class ImportOutcome:
 
 
 def import_leaders(
+    cmd: commands.ImportLeaders,
     uow: UnitOfWork,
     principal: Principal,
-    trust_ods: str,
-    rows: Iterable[tuple[int, Mapping[str, str]]],
     clock: Clock = utc_now,
     ids: IdFactory = new_id,
 ) -> ImportOutcome:
     """Imports one batch of (row number, cells) for the trust; bad rows are reported, not imported."""
     principal.require_administrator()
-    if not ODS_CODE.fullmatch(trust_ods):
-        raise InvalidInput({"trust_ods": ODS_CODE_RULE})
-    batch = list(rows)
-    if len(batch) > MAX_ROWS_PER_BATCH:
-        raise InvalidInput({"rows": f"at most {MAX_ROWS_PER_BATCH} rows per call"})
-    if any(number < 1 for number, _ in batch):
-        raise InvalidInput({"rows": "row_number must be 1 or more (the header is row 1)"})
+    _check_batch(cmd)
     now = clock()
     outcome = ImportOutcome()
     with uow:
-        trust = uow.trusts.get(trust_ods)
-        if trust is None:
-            raise NotFound(f"no trust {trust_ods}")
-        if trust.status != "active":
-            raise PreconditionFailed(f"trust {trust_ods} is {trust.status}: nothing can be imported for it")
-        store = uow.imports
-        known_terms = store.terms(trust_ods)
-        valid = _valid_rows(batch, lambda kind, code: (kind, code) in known_terms, outcome)
-        seen = store.fingerprints_seen(trust_ods, [r.fingerprint for r in valid])
+        _require_active_trust(uow, cmd.trust_ods)
+        known_terms = uow.imports.terms(cmd.trust_ods)
+        valid = _valid_rows(list(cmd.rows), lambda kind, code: (kind, code) in known_terms, outcome)
+        seen = uow.imports.fingerprints_seen(cmd.trust_ods, [r.fingerprint for r in valid])
         fresh = [r for r in valid if r.fingerprint not in seen]
         outcome.unchanged += len(valid) - len(fresh)
-        people = store.leaders_by_email([r.email_key for r in fresh])
-        existing = store.affiliations_of(trust_ods, sorted(set(people.values())))
-
-        new_leaders: list[Leader] = []
-        new_affiliations: list[Affiliation] = []
-        for row in fresh:
-            leader_id = people.get(row.email_key)
-            if leader_id is None:
-                leader = _register(row, trust_ods, principal, now, ids)
-                new_leaders.append(leader)
-                leader_id = leader.leader_id
-            affiliation = existing.get(leader_id)
-            if affiliation is None:
-                affiliation = Affiliation.request(ids(), leader_id, trust_ods, now)
-                new_affiliations.append(affiliation)
-                outcome.imported += 1
-            elif affiliation.status == "ended":
-                affiliation = uow.affiliations.get(affiliation.affiliation_id)  # seen: its event goes out
-                assert affiliation is not None
-                expected = affiliation.version
-                affiliation.reopen(now)
-                uow.affiliations.save(affiliation, expected)
-                outcome.imported += 1
-            else:
-                outcome.unchanged += 1
+        new_leaders, new_affiliations = _affiliate(uow, principal, cmd.trust_ods, fresh, outcome, now, ids)
         uow.leaders.add_many(new_leaders)
         uow.affiliations.add_many(new_affiliations)
-        store.add_fingerprints(trust_ods, [r.fingerprint for r in fresh], now)
+        uow.imports.add_fingerprints(cmd.trust_ods, [r.fingerprint for r in fresh], now)
         uow.commit()
     return outcome
+
+
+def _check_batch(cmd: commands.ImportLeaders) -> None:
+    if not ODS_CODE.fullmatch(cmd.trust_ods):
+        raise InvalidInput({"trust_ods": ODS_CODE_RULE})
+    if len(cmd.rows) > MAX_ROWS_PER_BATCH:
+        raise InvalidInput({"rows": f"at most {MAX_ROWS_PER_BATCH} rows per call"})
+    if any(number < 1 for number, _ in cmd.rows):
+        raise InvalidInput({"rows": "row_number must be 1 or more (the header is row 1)"})
+
+
+def _require_active_trust(uow: UnitOfWork, trust_ods: str) -> None:
+    trust = uow.trusts.get(trust_ods)
+    if trust is None:
+        raise NotFound(f"no trust {trust_ods}")
+    if trust.status != "active":
+        raise PreconditionFailed(f"trust {trust_ods} is {trust.status}: nothing can be imported for it")
+
+
+def _affiliate(
+    uow: UnitOfWork,
+    principal: Principal,
+    trust_ods: str,
+    fresh: list[ImportedRow],
+    outcome: ImportOutcome,
+    now: datetime,
+    ids: IdFactory,
+) -> tuple[list[Leader], list[Affiliation]]:
+    """The new leaders and new affiliations of the fresh rows, to add in bulk; an ended affiliation
+    reopens (saved at once: it was loaded, so its event goes out on commit)."""
+    people = uow.imports.leaders_by_email([r.email_key for r in fresh])
+    existing = uow.imports.affiliations_of(trust_ods, sorted(set(people.values())))
+    new_leaders: list[Leader] = []
+    new_affiliations: list[Affiliation] = []
+    for row in fresh:
+        leader_id = people.get(row.email_key)
+        if leader_id is None:
+            leader = _register(row, trust_ods, principal, now, ids)
+            new_leaders.append(leader)
+            leader_id = leader.leader_id
+        affiliation = existing.get(leader_id)
+        if affiliation is None:
+            new_affiliations.append(Affiliation.request(ids(), leader_id, trust_ods, now))
+            outcome.imported += 1
+        elif affiliation.status == "ended":
+            _reopen(uow, affiliation.affiliation_id, now)
+            outcome.imported += 1
+        else:
+            outcome.unchanged += 1
+    return new_leaders, new_affiliations
+
+
+def _reopen(uow: UnitOfWork, affiliation_id: str, now: datetime) -> None:
+    affiliation = uow.affiliations.get(affiliation_id)  # seen: its event goes out
+    assert affiliation is not None
+    expected = affiliation.version
+    affiliation.reopen(now)
+    uow.affiliations.save(affiliation, expected)
 
 
 def _valid_rows(

@@ -1,0 +1,426 @@
+"""The ports of the registry: every repository and store its use cases may open through the unit of
+work, as abstract classes. They import no SQLAlchemy, so the service layer and the domain load without
+it (``tests/unit/test_layers.py`` checks); the SQL implementations are in ``adapters/`` (``Sql...``,
+one module per table group) and the in-memory fakes in ``tests/unit/fakes.py``.
+
+A repository of aggregates that record events (leaders, affiliations, checks, enrolments, support
+assignments) keeps in ``seen`` what it loaded or added, for the unit of work to collect.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeVar
+
+from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.checks import AcceptedCheck, Check
+from services.registry.domain.development import (
+    CheckIn,
+    DevelopmentPlan,
+    Enrolment,
+    Programme,
+    SupportAssignment,
+)
+from services.registry.domain.leader import Leader
+from services.registry.domain.taxonomy import Term
+from services.registry.domain.trust import Trust
+
+_Seen = TypeVar("_Seen", Enrolment, SupportAssignment)
+
+
+class TrustRepository(abc.ABC):
+    def __init__(self) -> None:
+        self.seen: list[Trust] = []
+
+    def get(self, ods: str) -> Trust | None:
+        trust = self._get(ods)
+        if trust is not None:
+            self.seen.append(trust)
+        return trust
+
+    def add(self, trust: Trust) -> bool:
+        """Add a new trust; False if one with that code exists already (nothing changes)."""
+        added = self._add(trust)
+        if added:
+            self.seen.append(trust)
+        return added
+
+    @abc.abstractmethod
+    def _get(self, ods: str) -> Trust | None: ...
+
+    @abc.abstractmethod
+    def _add(self, trust: Trust) -> bool: ...
+
+    @abc.abstractmethod
+    def save(self, trust: Trust, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def list(self, after_ods: str, limit: int, updated_since: datetime | None = None) -> list[Trust]: ...
+
+
+class LeaderRepository(abc.ABC):
+    def __init__(self) -> None:
+        self.seen: list[Leader] = []
+
+    def get(self, leader_id: str, *, lock: bool = False) -> Leader | None:
+        leader = self._get(leader_id, lock)
+        if leader is not None:
+            self.seen.append(leader)
+        return leader
+
+    def add(self, leader: Leader) -> None:
+        self._add(leader)
+        self.seen.append(leader)
+
+    def add_many(self, new: list[Leader]) -> None:
+        """New leaders (and their consents) in bulk: set-based, for an import."""
+        self._add_many(new)
+        self.seen.extend(new)
+
+    @abc.abstractmethod
+    def _get(self, leader_id: str, lock: bool) -> Leader | None: ...
+
+    @abc.abstractmethod
+    def _add(self, leader: Leader) -> None: ...
+
+    @abc.abstractmethod
+    def _add_many(self, new: list[Leader]) -> None: ...
+
+    @abc.abstractmethod
+    def find_by_email_key(self, email_key: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def save(self, leader: Leader, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        """Ids of paused leaders whose return date has come (a platform-scoped read)."""
+
+    @abc.abstractmethod
+    def list_visible(
+        self, after: tuple[datetime, str] | None, updated_since: datetime | None, limit: int
+    ) -> list[Leader]: ...
+
+    # erasure: what the registry holds about a leader beyond the leader's own row
+
+    @abc.abstractmethod
+    def remove_consent_evidence(self, leader_id: str) -> int:
+        """Keeps each consent record minimal: the evidence text goes, the rest stays (retention)."""
+
+    @abc.abstractmethod
+    def delete_published_events(self, leader_id: str) -> int:
+        """Deletes the outbox rows already published about the leader (theirs and their
+        affiliations'); unpublished ones stay, so that every consumer still hears of what happened
+        (erasure included)."""
+
+
+class AffiliationRepository(abc.ABC):
+    def __init__(self) -> None:
+        self.seen: list[Affiliation] = []
+
+    def get(self, affiliation_id: str) -> Affiliation | None:
+        found = self._get(affiliation_id)
+        if found is not None:
+            self.seen.append(found)
+        return found
+
+    def for_trust(self, trust_ods: str, leader_id: str) -> Affiliation | None:
+        found = self._for_trust(trust_ods, leader_id)
+        if found is not None:
+            self.seen.append(found)
+        return found
+
+    def add(self, affiliation: Affiliation) -> None:
+        self._add(affiliation)
+        self.seen.append(affiliation)
+
+    def add_many(self, new: list[Affiliation]) -> None:
+        """New affiliations in bulk: set-based, for an import."""
+        self._add_many(new)
+        self.seen.extend(new)
+
+    @abc.abstractmethod
+    def _add_many(self, new: list[Affiliation]) -> None: ...
+
+    @abc.abstractmethod
+    def _get(self, affiliation_id: str) -> Affiliation | None: ...
+
+    @abc.abstractmethod
+    def _for_trust(self, trust_ods: str, leader_id: str) -> Affiliation | None: ...
+
+    @abc.abstractmethod
+    def _add(self, affiliation: Affiliation) -> None: ...
+
+    @abc.abstractmethod
+    def save(self, affiliation: Affiliation, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def page(
+        self,
+        after: tuple[datetime, str] | None,
+        updated_since: datetime | None,
+        limit: int,
+        leader_id: str | None = None,
+    ) -> list[Affiliation]: ...
+
+    @abc.abstractmethod
+    def of_leader(self, leader_id: str) -> list[Affiliation]: ...
+
+
+class CheckRepository(abc.ABC):
+    def __init__(self) -> None:
+        self.seen: list[Check] = []
+
+    def get(self, check_id: str, *, lock: bool = False) -> Check | None:
+        check = self._get(check_id, lock)
+        if check is not None:
+            self.seen.append(check)
+        return check
+
+    def add(self, check: Check) -> None:
+        self._add(check)
+        self.seen.append(check)
+
+    def notices_due(self, today: date, limit: int) -> list[Check]:
+        """Checks owed an expiry notice today, locked for this transaction (others skip them)."""
+        due = self._notices_due(today, limit)
+        self.seen.extend(due)
+        return due
+
+    @abc.abstractmethod
+    def _get(self, check_id: str, lock: bool) -> Check | None: ...
+
+    @abc.abstractmethod
+    def _add(self, check: Check) -> None: ...
+
+    @abc.abstractmethod
+    def _notices_due(self, today: date, limit: int) -> list[Check]: ...
+
+    @abc.abstractmethod
+    def save(self, check: Check, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def of_leader(self, leader_id: str, verifying_trust: str | None) -> list[Check]:
+        """A leader's checks, verified by one trust or (None) by any."""
+
+    @abc.abstractmethod
+    def add_acceptance(self, accepted: AcceptedCheck) -> None: ...
+
+    @abc.abstractmethod
+    def acceptances(self, leader_id: str, accepting_trust: str) -> list[AcceptedCheck]: ...
+
+    @abc.abstractmethod
+    def acceptances_of_leader(self, leader_id: str) -> list[AcceptedCheck]:
+        """Every trust's acceptances of the leader's checks (the leader's and the administrator's export)."""
+
+    @abc.abstractmethod
+    def erase_leader(self, leader_id: str) -> int:
+        """Blanks the evidence and DBS details of the leader's checks; returns how many were changed."""
+
+
+class DevelopmentRepository(abc.ABC):
+    """Every read runs in the unit of work's scope: row-level security limits it to the caller's trust
+    (or the leader's own rows)."""
+
+    def __init__(self) -> None:
+        self.seen: list[Enrolment | SupportAssignment] = []
+
+    def _saw(self, found: _Seen | None) -> _Seen | None:
+        if found is not None:
+            self.seen.append(found)
+        return found
+
+    def enrolment(self, enrolment_id: str, *, lock: bool = False) -> Enrolment | None:
+        return self._saw(self._get_enrolment(enrolment_id, lock))
+
+    def enrolment_in(self, programme_id: str, leader_id: str) -> Enrolment | None:
+        return self._saw(self._get_enrolment_in(programme_id, leader_id))
+
+    def add_enrolment(self, enrolment: Enrolment) -> None:
+        self._add_enrolment(enrolment)
+        self.seen.append(enrolment)
+
+    def assignment(self, trust_ods: str, leader_id: str, *, lock: bool = False) -> SupportAssignment | None:
+        return self._saw(self._get_assignment(trust_ods, leader_id, lock))
+
+    def save_assignment(self, assignment: SupportAssignment, expected_version: int) -> None:
+        """Expected version 0 adds the assignment."""
+        self._save_assignment(assignment, expected_version)
+        if expected_version == 0:
+            self.seen.append(assignment)
+
+    @abc.abstractmethod
+    def _get_enrolment(self, enrolment_id: str, lock: bool) -> Enrolment | None: ...
+
+    @abc.abstractmethod
+    def _get_enrolment_in(self, programme_id: str, leader_id: str) -> Enrolment | None: ...
+
+    @abc.abstractmethod
+    def _add_enrolment(self, enrolment: Enrolment) -> None: ...
+
+    @abc.abstractmethod
+    def _get_assignment(self, trust_ods: str, leader_id: str, lock: bool) -> SupportAssignment | None: ...
+
+    @abc.abstractmethod
+    def _save_assignment(self, assignment: SupportAssignment, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def add_programme(self, programme: Programme) -> None: ...
+
+    @abc.abstractmethod
+    def programme(self, programme_id: str, *, lock: bool = False) -> Programme | None: ...
+
+    @abc.abstractmethod
+    def programmes_by_id(self, ids: set[str]) -> dict[str, Programme]: ...
+
+    @abc.abstractmethod
+    def save_programme(self, programme: Programme, expected_version: int, now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    def list_programmes(self, offset: int, limit: int) -> list[Programme]: ...
+
+    @abc.abstractmethod
+    def enrolments_of(self, leader_id: str) -> list[Enrolment]: ...
+
+    @abc.abstractmethod
+    def save_enrolment(self, enrolment: Enrolment, expected_version: int, now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    def assignments_of(self, leader_id: str) -> list[SupportAssignment]: ...
+
+    @abc.abstractmethod
+    def add_check_in(self, check_in: CheckIn) -> None: ...
+
+    @abc.abstractmethod
+    def check_ins_of(self, leader_id: str) -> list[CheckIn]: ...
+
+    @abc.abstractmethod
+    def plan(self, leader_id: str, trust_ods: str, *, lock: bool = False) -> DevelopmentPlan:
+        """The plan, or an empty one (version 0) if none was ever written."""
+
+    @abc.abstractmethod
+    def plans_of(self, leader_id: str) -> list[DevelopmentPlan]:
+        """The leader's plans that were ever written, by trust (the scope decides which trusts')."""
+
+    @abc.abstractmethod
+    def save_plan(self, plan: DevelopmentPlan, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def erase_leader(self, leader_id: str) -> None:
+        """Everything held here about a leader (check-in notes included) goes; run in the platform scope."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    principal_kind: str
+    principal: str
+    trust_ods: str | None
+    method: str
+    leader_id: str
+    fields: tuple[str, ...]
+
+
+class AuditLog(abc.ABC):
+    """Append-only: who read which fields of which leader, never the values."""
+
+    @abc.abstractmethod
+    def record(
+        self,
+        principal_kind: str,
+        principal: str,
+        trust_ods: str | None,
+        method: str,
+        reads: Mapping[str, tuple[str, ...]],
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def list(
+        self, leader_id: str, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
+    ) -> list[tuple[int, AuditEntry]]:
+        """(entry id, entry) of the leader's entries, of one trust's principals or (None) of all."""
+
+
+class Taxonomy(abc.ABC):
+    @abc.abstractmethod
+    def exists(self, kind: str, code: str) -> bool: ...
+
+    @abc.abstractmethod
+    def list(self, kind: str | None) -> list[Term]: ...
+
+    @abc.abstractmethod
+    def add(self, term: Term) -> bool: ...
+
+    @abc.abstractmethod
+    def remove_trust_terms(self, trust_ods: str) -> int: ...
+
+
+class EqualityStore(abc.ABC):
+    @abc.abstractmethod
+    def submit(self, leader_id: str, answers: Mapping[str, str], now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    def answers_of(self, leader_id: str) -> dict[str, str] | None: ...
+
+    @abc.abstractmethod
+    def for_trust_report(self, trust_ods: str) -> list[dict[str, str]]:
+        """The answers of leaders actively affiliated with the trust: only the aggregate report calls this,
+        in the platform scope, and it returns no leader ids."""
+
+    @abc.abstractmethod
+    def erase(self, leader_id: str) -> None: ...
+
+
+class IdempotencyKeys(abc.ABC):
+    """The first result of a create, kept under the caller's key: the same key and request answer it
+    again; the same key with another request is refused."""
+
+    @abc.abstractmethod
+    def claim(
+        self, principal: str, method: str, key: str, digest: str, trust_ods: str | None, leader_id: str | None
+    ) -> bytes | None:
+        """None when the key is new (claimed now, in this transaction); the stored response otherwise."""
+
+    @abc.abstractmethod
+    def complete(self, principal: str, method: str, key: str, response: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
+        """Erasure: deletes the stored answers of RecordConsent about the leader (they repeat the
+        evidence text). The leader's own calls carry their id; a trust's carry no leader id, so they
+        are found by the trust and the evidence text its staff gave."""
+
+
+class LeaderImportStore(abc.ABC):
+    @abc.abstractmethod
+    def terms(self, trust_ods: str) -> set[tuple[str, str]]:
+        """(kind, code) of the terms a row of this trust may use: the global ones and its own."""
+
+    @abc.abstractmethod
+    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]: ...
+
+    @abc.abstractmethod
+    def leaders_by_email(self, email_keys: list[str]) -> dict[str, str]:
+        """email key to leader id, of the people already registered (by any trust)."""
+
+    @abc.abstractmethod
+    def affiliations_of(self, trust_ods: str, leader_ids: list[str]) -> dict[str, Affiliation]:
+        """The trust's affiliations with these leaders, by leader id (read only: a change is saved
+        through the affiliation repository)."""
+
+    @abc.abstractmethod
+    def add_fingerprints(self, trust_ods: str, fingerprints: list[str], now: datetime) -> None: ...
+
+
+class TrustHoldings(abc.ABC):
+    @abc.abstractmethod
+    def affiliation_ids(self, trust_ods: str) -> list[str]:
+        """Every affiliation of the trust, any status, oldest first."""
+
+    @abc.abstractmethod
+    def forget_idempotency_keys(self, trust_ods: str) -> int:
+        """Delete the trust's stored create results (and its imports' row fingerprints: hashes of its
+        register's rows); returns how many create results there were."""
