@@ -3,19 +3,24 @@ restarts: calls made while it is down are answered UNAVAILABLE (never INTERNAL) 
 the first calls after the restart succeed, retrying the refused ones succeeds, every accepted change
 reaches every consumer once, and no process is restarted. A worker whose database goes away (cut by
 a TCP proxy, the rest of the system up) keeps its messages and catches up; nothing is dead-lettered,
-however long the outage lasts.
+however long the outage lasts. A database that goes silent (a partition) fails a call, not hangs it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import grpc
@@ -330,3 +335,25 @@ def test_an_outage_many_times_longer_than_the_delivery_limit_allows_dead_letters
     assert report.ok and report.applied == len(produced), report.summary()
     assert site.queue_depth(DEAD_LETTER_QUEUE) == 0
     assert proxy.refused > 0  # the outage happened
+
+
+def test_a_call_on_a_database_that_vanished_silently_is_answered_unavailable_instead_of_hanging() -> None:
+    """A network partition: the pooled connection's server stops answering without closing anything (its
+    loopback taken down, in a network namespace of the test's own). The call fails as an outage once
+    the connection is found dead (a short dead-peer timeout here, 30 s by default) instead of waiting
+    for the kernel's retransmissions to give up, some 15 minutes later."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None or os.geteuid() != 0:
+        unavailable("a silent database needs root, unshare and ip, for a network namespace of its own")
+    ran = subprocess.run(
+        ["unshare", "--net", sys.executable, "-m", "tests.support.silent_database", "--dead-peer-timeout-s", "6"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    ended = json.loads(ran.stdout.strip().splitlines()[-1])
+
+    assert ended["outcome"] == "failed", ended  # neither hung (given up on after 120 s) nor answered
+    assert ended["status"] == "UNAVAILABLE", ended
+    assert ended["detail"] == "registry database unavailable; the call may be retried"
