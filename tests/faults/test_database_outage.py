@@ -182,6 +182,11 @@ def test_calls_during_a_database_outage_are_unavailable_and_every_retried_onboar
     by_plr = stack.plr("trust", "onboard", "--ods", during[-1], "--name", f"{during[-1]} NHS Trust")
     assert by_plr.returncode == EXIT_TRY_AGAIN, by_plr.stderr
     assert by_plr.stderr.startswith("plr: the registry database is unavailable; try again"), by_plr.stderr
+    health = stack.plr("health")
+    assert health.returncode != 0
+    for service in SERVICES:  # one line each, naming the database; none of the driver's hints below it
+        assert f"FAIL  {service} worker: the {service} database is unavailable: " in health.stdout, health.stdout
+    assert all(line.startswith(("ok  ", "FAIL  ")) for line in health.stdout.splitlines()), health.stdout
 
     system.postgres.start()
     # the pool's connections died with the server: none is handed out again, so the first calls succeed
