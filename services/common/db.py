@@ -69,12 +69,34 @@ def db_error_summary(error: BaseException) -> str:
     return type(error).__name__
 
 
+# A database that vanished without closing its connections (a partition, a host powered off, a failover
+# that moved the address) sends no reset: a call waiting on it would block until the kernel's own TCP
+# timeouts (minutes for retransmissions, two hours before the first keepalive). The server's
+# statement_timeout cannot help, the server being gone; these client-side limits make the call fail,
+# as an outage (UNAVAILABLE), within about this many seconds
+DEAD_PEER_TIMEOUT_S = 30
+
+
+def dead_peer_detection(timeout_s: int) -> dict[str, int]:
+    """libpq connection parameters that give up on a silent peer within ``timeout_s``: keepalive probes
+    while a connection waits for an answer (idle a third of it, then 3 probes a sixth apart), and
+    ``tcp_user_timeout`` for data sent and never acknowledged (a query or a ping sent into the void)."""
+    return {
+        "keepalives": 1,
+        "keepalives_idle": max(1, timeout_s // 3),
+        "keepalives_interval": max(1, timeout_s // 6),
+        "keepalives_count": 3,
+        "tcp_user_timeout": timeout_s * 1000,
+    }
+
+
 def make_engine(
     url: str,
     *,
     pool_size: int = 5,
     statement_timeout_ms: int = 15000,
     connect_timeout_s: int = 5,
+    dead_peer_timeout_s: int = DEAD_PEER_TIMEOUT_S,
     application_name: str = "plr",
 ) -> Engine:
     if url.startswith("postgresql://"):
@@ -94,6 +116,7 @@ def make_engine(
             "connect_timeout": connect_timeout_s,
             "application_name": application_name[:63],
             "options": f"-c statement_timeout={statement_timeout_ms} -c lock_timeout={statement_timeout_ms}",
+            **dead_peer_detection(dead_peer_timeout_s),
         },
     )
 

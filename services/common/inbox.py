@@ -30,12 +30,16 @@ class DeadLetter(Exception):
     """The message can never be handled: reject it to the dead-letter queue with its body intact."""
 
 
-class Requeue(Exception):
-    """A transient failure outlasted the in-process retries: give the message back to the broker.
+class OutageOutlasted(Exception):
+    """A database outage outlasted the in-process retries (``transient_budget_s``): the message must go
+    back to the queue without being counted against its delivery limit.
 
-    Each give-back counts against the queue's delivery limit (20), so the in-process budget is long:
-    a database outage dead-letters nothing until it lasts about 20 budgets (the default: 100 minutes),
-    and one budget stays well under RabbitMQ's consumer timeout (30 minutes) for an unacked delivery."""
+    The worker publishes a fresh, confirmed copy to the same queue and then acknowledges this delivery
+    (ADR 0004): a plain requeue counts toward the quorum queue's delivery limit (20), so an outage of
+    some 20 budgets would dead-letter every held message, and holding the delivery for the whole outage
+    runs into RabbitMQ's consumer timeout (30 minutes), which closes the channel and counts too. A copy
+    published before the ack may be applied twice only if both arrive: the inbox makes the second a
+    duplicate. The budget stays well under the consumer timeout."""
 
 
 @dataclass
@@ -45,6 +49,7 @@ class ConsumerStats:
     ignored: int = 0
     handler_failures: int = 0
     transient_retries: int = 0
+    given_back: int = 0  # outages that outlasted a delivery's budget
     dead_lettered: int = 0
 
 
@@ -58,8 +63,10 @@ class InboxConsumer:
     registry: SchemaRegistry = field(default_factory=default_registry)
     max_handler_attempts: int = 3
     handler_backoff_s: float = 0.05
-    transient_budget_s: float = 300.0
+    transient_budget_s: float = 300.0  # per delivery: then the message goes back as a fresh copy
+    transient_backoff_max_s: float = 5.0  # capped: the consumer catches up soon after the database returns
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
     stats: ConsumerStats = field(default_factory=ConsumerStats)
 
     def apply_once(self, event: CloudEvent) -> bool:
@@ -80,7 +87,7 @@ class InboxConsumer:
         return True
 
     def process(self, raw: bytes) -> None:
-        """Handle one delivery. Raises DeadLetter or Requeue; returning means acknowledge."""
+        """Handle one delivery. Raises DeadLetter or OutageOutlasted; returning means acknowledge."""
         try:
             event = self.registry.parse(raw)
         except InvalidEvent as error:
@@ -93,7 +100,7 @@ class InboxConsumer:
     def _process_event(self, event: CloudEvent) -> None:
         failures = 0
         transient_started: float | None = None
-        delay = self.handler_backoff_s
+        delay = min(self.handler_backoff_s, self.transient_backoff_max_s)
         while True:
             try:
                 applied = self.apply_once(event)
@@ -101,6 +108,7 @@ class InboxConsumer:
                 if is_transient_db_error(error):  # an outage is not the message's fault: never counted
                     self.stats.transient_retries += 1
                     if transient_started is None:
+                        transient_started = self.clock()
                         log.warning(
                             "%s: database unavailable, retrying %s with backoff: %s",
                             self.name,
@@ -108,12 +116,18 @@ class InboxConsumer:
                             db_error_summary(error),
                             extra={"event_id": event.id, "event_type": event.type},
                         )
-                    transient_started = transient_started or time.monotonic()
-                    if time.monotonic() - transient_started > self.transient_budget_s:
-                        log.warning("%s: database still unavailable, requeueing %s", self.name, event.id)
-                        raise Requeue(str(error)) from None
-                    self.sleep(min(delay, 5.0))
-                    delay *= 2
+                    elif self.clock() - transient_started > self.transient_budget_s:
+                        self.stats.given_back += 1
+                        log.warning(
+                            "%s: database still unavailable after %.0fs, giving %s back to the queue uncounted",
+                            self.name,
+                            self.transient_budget_s,
+                            event.id,
+                            extra={"event_id": event.id, "event_type": event.type},
+                        )
+                        raise OutageOutlasted(db_error_summary(error)) from None
+                    self.sleep(delay)
+                    delay = min(delay * 2, self.transient_backoff_max_s)
                     continue
                 failures += 1
                 self.stats.handler_failures += 1

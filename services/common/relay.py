@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import kombu
 import sqlalchemy as sa
@@ -73,19 +75,37 @@ class ConfirmedPublisher:
     def publish(
         self, body: bytes, *, message_id: str, routing_key: str, event_type: str, exchange: str = EVENTS_EXCHANGE
     ) -> None:
+        self.send(
+            body, exchange=exchange, routing_key=routing_key, message_id=message_id, headers={"ce-type": event_type}
+        )
+
+    def send(
+        self,
+        body: bytes,
+        *,
+        exchange: str,
+        routing_key: str,
+        message_id: str,
+        headers: Mapping[str, Any],
+        **properties: Any,
+    ) -> None:
+        """Publish persistent and mandatory, with any other AMQP properties (by default a CloudEvent's
+        content type and encoding); return once confirmed, or raise PublishFailed."""
+        properties = {"content_type": CONTENT_TYPE, "content_encoding": "utf-8", **properties}
         try:
             producer = self._ensure()
             producer.publish(
                 body,
-                exchange=exchange,
+                # as an Exchange: kombu reads a bare "" (the default exchange, straight to a queue) as "none
+                # given" and would publish to the producer's own exchange instead
+                exchange=kombu.Exchange(exchange, no_declare=True),
                 routing_key=routing_key,
-                content_type=CONTENT_TYPE,
-                content_encoding="utf-8",
                 delivery_mode=2,
                 mandatory=True,
                 message_id=message_id,
-                headers={"ce-type": event_type},
+                headers=dict(headers),
                 retry=False,
+                **properties,
             )
         except Exception as error:
             self.close()

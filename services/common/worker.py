@@ -4,7 +4,9 @@ nameko's ``event_handler`` acknowledges a message whose handler raised, and its 
 (and can choke on) a message's content type. Here the consumer receives the raw delivery
 (``on_message``), never declares queues (``migrate`` did), and settles each delivery by outcome:
 handled or duplicate → ack; ``DeadLetter`` → reject without requeue (the broker dead-letters it,
-body and headers intact); anything else → requeue (the broker's delivery limit is the backstop).
+body and headers intact); ``OutageOutlasted`` → a fresh confirmed copy to the same queue, then ack
+(a database outage is never counted, ADR 0004); anything else → requeue (the broker's delivery limit is
+the backstop).
 
 Start it from ``run_worker()`` (``ServiceRunner``), never from the ``nameko`` command, which imports
 ``pkg_resources``.
@@ -26,7 +28,8 @@ from nameko.messaging import QueueConsumer
 from nameko.timer import timer
 
 from services.common.db import db_error_summary, is_transient_db_error
-from services.common.inbox import DeadLetter, InboxConsumer
+from services.common.inbox import DeadLetter, InboxConsumer, OutageOutlasted
+from services.common.relay import ConfirmedPublisher, PublishFailed
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +93,28 @@ class RawQueueConsumer(QueueConsumer):
             )
 
 
+# the broker's own headers on a delivery: a fresh copy must not carry its count (x-delivery-count) with it
+BROKER_HEADERS = frozenset({"x-delivery-count"})
+# what a copy keeps of a delivery besides its body, message id and headers
+COPIED_PROPERTIES = ("content_type", "content_encoding", "correlation_id", "timestamp", "type", "app_id")
+
+
+def fresh_copy(message: Any) -> dict[str, Any]:
+    """A delivery as ``ConfirmedPublisher.send`` arguments: the same body, message id, properties and
+    headers, without the broker's delivery count."""
+    properties = {name: message.properties[name] for name in COPIED_PROPERTIES if message.properties.get(name)}
+    headers = {k: v for k, v in (message.headers or {}).items() if k not in BROKER_HEADERS}
+    return {"body": message.body, "message_id": message.properties.get("message_id"), "headers": headers, **properties}
+
+
 class CloudEventConsumer(Entrypoint):
     queue_consumer = RawQueueConsumer()
 
     def __init__(self, queue_name: str, **kwargs: Any):
         self.queue_name = queue_name
         self.queue = kombu.Queue(queue_name, no_declare=True)
+        # an outage is not an error of the worker: nameko logs it as a warning (a dead letter stays an error)
+        kwargs.setdefault("expected_exceptions", OutageOutlasted)
         super().__init__(**kwargs)
 
     def setup(self) -> None:
@@ -114,9 +133,28 @@ class CloudEventConsumer(Entrypoint):
             self.queue_consumer.ack_message(message)
         elif isinstance(exc_info[1], DeadLetter):
             self.queue_consumer.reject_message(message)
+        elif isinstance(exc_info[1], OutageOutlasted):
+            self.give_back_uncounted(message)
         else:
             self.queue_consumer.requeue_message(message)
         return result, exc_info
+
+    def give_back_uncounted(self, message: Any) -> None:
+        """Put the message back at the end of its queue with a delivery count of 0: a confirmed copy
+        through the default exchange, then ack. If the copy cannot be published, requeue (counted: the
+        broker's delivery limit stays the backstop)."""
+        copy = fresh_copy(message)
+        # a connection of its own, for one message every few minutes during an outage: nothing to go stale
+        publisher = ConfirmedPublisher(self.container.config["AMQP_URI"])
+        try:
+            publisher.send(exchange="", routing_key=self.queue_name, **copy)
+        except PublishFailed as error:
+            log.warning("could not give %s back uncounted; requeueing it: %s", copy["message_id"], error)
+            self.queue_consumer.requeue_message(message)
+            return
+        finally:
+            publisher.close()
+        self.queue_consumer.ack_message(message)
 
 
 cloudevent_consumer = CloudEventConsumer.decorator

@@ -2,16 +2,26 @@
 restarts: calls made while it is down are answered UNAVAILABLE (never INTERNAL) and change nothing,
 the first calls after the restart succeed, retrying the refused ones succeeds, every accepted change
 reaches every consumer once, and no process is restarted. A worker whose database goes away (cut by
-a TCP proxy, the rest of the system up) keeps its messages and catches up; nothing is dead-lettered.
+a TCP proxy, the rest of the system up) keeps its messages and catches up; nothing is dead-lettered,
+however long the outage lasts. A database that goes silent (a partition) fails a call, not hangs it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
+import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import grpc
 import pytest
@@ -26,16 +36,29 @@ from services.common.grpc_client import bearer
 from services.common.grpc_server import UNAVAILABLE_DATABASE_KEY
 from services.common.platform_tables import inbox, outbox
 from services.common.tenancy import TenantScope
+from services.common.topology import BROKER_DELIVERY_LIMIT
 from services.common.trust_directory import api_keys, trusts
 from tests.e2e.conftest import Running
+from tests.faults.conftest import StartWorker
+from tests.faults.test_worker_stop import STOP_LIMIT_S
 from tests.support.infra import SERVICES, Infra, PlrStack, plr_stack, unavailable, wait_for
 from tests.support.private_postgres import PrivatePostgres, PrivatePostgresUnavailable, new_private_postgres
+from tests.support.probe import (
+    PROBE_QUEUE,
+    ProbeProducer,
+    ProbeSite,
+    ProbeWorker,
+    check_delivery,
+    wait_for_consumers,
+    wait_until,
+)
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.faults
 
 ONBOARDED = "plr.registry.trust.onboarded.v1"
 CONSUMERS = tuple(s for s in SERVICES if s != "registry")
+DEAD_LETTER_QUEUE = PROBE_QUEUE + ".dead-letter"
 
 
 @dataclass
@@ -159,6 +182,11 @@ def test_calls_during_a_database_outage_are_unavailable_and_every_retried_onboar
     by_plr = stack.plr("trust", "onboard", "--ods", during[-1], "--name", f"{during[-1]} NHS Trust")
     assert by_plr.returncode == EXIT_TRY_AGAIN, by_plr.stderr
     assert by_plr.stderr.startswith("plr: the registry database is unavailable; try again"), by_plr.stderr
+    health = stack.plr("health")
+    assert health.returncode != 0
+    for service in SERVICES:  # one line each, naming the database; none of the driver's hints below it
+        assert f"FAIL  {service} worker: the {service} database is unavailable: " in health.stdout, health.stdout
+    assert all(line.startswith(("ok  ", "FAIL  ")) for line in health.stdout.splitlines()), health.stdout
 
     system.postgres.start()
     # the pool's connections died with the server: none is handed out again, so the first calls succeed
@@ -231,3 +259,106 @@ def test_a_worker_whose_database_goes_away_keeps_its_messages_and_catches_up(out
     assert proxy.refused > 0 and proxy.cuts > 0  # the fault happened
     wait_for(lambda: stack.plr("health").returncode == 0, timeout=30, interval=0.5, message="plr health green")
     _assert_no_process_restarted_or_logged_an_error(system)
+
+
+GIVEN_BACK = "back to the queue uncounted"
+
+
+def _given_back(worker: ProbeWorker) -> Counter[str]:
+    """How many times the worker gave each event back to its queue after an outage outlasted a delivery."""
+    counts: Counter[str] = Counter()
+    for line in worker.log_path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and GIVEN_BACK in str(entry.get("message")):
+            counts[str(entry.get("event_id"))] += 1
+    return counts
+
+
+@pytest.fixture
+def probe_database_proxy(shared_site: ProbeSite) -> Iterator[TcpProxy]:
+    """A TCP proxy in front of the probe site's PostgreSQL (point ``target`` elsewhere for an outage)."""
+    database = urlsplit(shared_site.database.app_url)
+    proxy = TcpProxy(database.hostname or "127.0.0.1", database.port or 5432)
+    yield proxy
+    proxy.close()
+
+
+def test_an_outage_many_times_longer_than_the_delivery_limit_allows_dead_letters_nothing_and_applies_each_event_once(
+    shared_site: ProbeSite, probe_database_proxy: TcpProxy, probe_workers: StartWorker
+) -> None:
+    """Each delivery is retried for a short budget (0.2 s here, 5 minutes in production) and then given
+    back; the outage lasts until every event has been given back more times than the queue's delivery
+    limit, and a worker stopped during it is replaced. A plain requeue would have dead-lettered them all."""
+    site, proxy = shared_site, probe_database_proxy
+    database = urlsplit(site.database.app_url)
+    via_proxy = urlunsplit(database._replace(netloc=database.netloc.replace(f":{database.port}", f":{proxy.port}")))
+    start_consumer = partial(
+        probe_workers,
+        site,
+        consume=PROBE_QUEUE,
+        database_url=via_proxy,
+        observe_deliveries=False,  # an observation is a write of its own, outside the inbox's retries
+        outage_budget_s=0.2,
+        outage_backoff_max_s=0.05,
+    )
+    reachable = proxy.target
+    proxy.target = ("127.0.0.1", _closed_port())  # every connection is reset at once
+    try:
+        first = start_consumer("consumer-1")
+        probe_workers(site, "relay", relay=True)
+        wait_for_consumers(site, PROBE_QUEUE)
+        producer = ProbeProducer(site.engine)
+        aggregates = [f"outage-{n}" for n in range(4)]
+        producer.seed(aggregates)
+        for aggregate in aggregates:
+            producer.produce(aggregate)
+        produced = [p.event_id for p in producer.produced]
+
+        def each_given_back_beyond_the_limit(worker: ProbeWorker) -> bool:
+            counts = _given_back(worker)
+            return all(counts[event_id] > BROKER_DELIVERY_LIMIT for event_id in produced)
+
+        wait_until(lambda: each_given_back_beyond_the_limit(first), 120, "every event given back beyond the limit")
+        assert site.queue_depth(DEAD_LETTER_QUEUE) == 0
+
+        # a worker stopped during the outage still stops on time; its held deliveries are redelivered
+        stopping = time.monotonic()
+        first.stop(timeout_s=30)
+        assert time.monotonic() - stopping < STOP_LIMIT_S, first.log_tail()
+        second = start_consumer("consumer-2")
+        wait_until(lambda: each_given_back_beyond_the_limit(second), 120, "every event given back again")
+        assert site.queue_depth(DEAD_LETTER_QUEUE) == 0
+    finally:
+        proxy.target = reachable
+
+    wait_until(lambda: site.effect_count() >= len(produced), 60, "every event applied once the database is back")
+    wait_until(lambda: site.queue_depth(PROBE_QUEUE) == 0, 30, "the queue drained of copies")
+    report = check_delivery(site, producer.produced)
+    assert report.ok and report.applied == len(produced), report.summary()
+    assert site.queue_depth(DEAD_LETTER_QUEUE) == 0
+    assert proxy.refused > 0  # the outage happened
+
+
+def test_a_call_on_a_database_that_vanished_silently_is_answered_unavailable_instead_of_hanging() -> None:
+    """A network partition: the pooled connection's server stops answering without closing anything (its
+    loopback taken down, in a network namespace of the test's own). The call fails as an outage once
+    the connection is found dead (a short dead-peer timeout here, 30 s by default) instead of waiting
+    for the kernel's retransmissions to give up, some 15 minutes later."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None or os.geteuid() != 0:
+        unavailable("a silent database needs root, unshare and ip, for a network namespace of its own")
+    ran = subprocess.run(
+        ["unshare", "--net", sys.executable, "-m", "tests.support.silent_database", "--dead-peer-timeout-s", "6"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    ended = json.loads(ran.stdout.strip().splitlines()[-1])
+
+    assert ended["outcome"] == "failed", ended  # neither hung (given up on after 120 s) nor answered
+    assert ended["status"] == "UNAVAILABLE", ended
+    assert ended["detail"] == "registry database unavailable; the call may be retried"

@@ -570,6 +570,9 @@ def start_probe_worker(
     max_workers: int = 4,
     relay_interval_s: float = 0.05,
     observe_deliveries: bool = True,
+    database_url: str | None = None,
+    outage_budget_s: float | None = None,
+    outage_backoff_max_s: float | None = None,
 ) -> ProbeWorker:
     argv = [
         sys.executable,
@@ -578,7 +581,7 @@ def start_probe_worker(
         "--name",
         name,
         "--database-url",
-        site.database.app_url,
+        database_url or site.database.app_url,
         "--amqp-uri",
         amqp_uri or site.amqp_uri,
         "--max-workers",
@@ -594,6 +597,10 @@ def start_probe_worker(
         argv += ["--crash-after", str(crash_after)]
     if not observe_deliveries:
         argv += ["--no-observe-deliveries"]
+    if outage_budget_s is not None:
+        argv += ["--outage-budget-s", str(outage_budget_s)]
+    if outage_backoff_max_s is not None:
+        argv += ["--outage-backoff-max-s", str(outage_backoff_max_s)]
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab") as output:

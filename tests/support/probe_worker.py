@@ -5,7 +5,8 @@ and/or consumes a probe queue (``--consume QUEUE``), with the platform's own ``O
 ``ConfirmedPublisher``, ``InboxConsumer``, ``build_worker_service`` and ``run_worker``. Fault hooks:
 ``--crash-after N`` (or ``PLR_PROBE_CRASH_AFTER=N``) SIGKILLs the process right after the N-th
 applied event committed, before its ack; a probe event whose note is ``poison`` makes the handler
-raise (see ``tests.support.probe``).
+raise (see ``tests.support.probe``); ``--outage-budget-s`` and ``--outage-backoff-max-s`` shorten
+how long a delivery is retried through a database outage before it goes back to its queue.
 Its counters go to ``probe_worker_stats`` (one row per process) about once a second and at exit.
 
 eventlet patches the process first, before anything else is imported, as ``plr-process`` does.
@@ -29,6 +30,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--relay-max-backoff-s", type=float, default=1.0)
     parser.add_argument("--consume", metavar="QUEUE", help="consume this probe queue")
     parser.add_argument("--consumer-name", default="probe.state", help="the inbox consumer's name")
+    parser.add_argument(
+        "--outage-budget-s",
+        type=float,
+        help="how long a delivery is retried through a database outage before it goes back",
+    )
+    parser.add_argument("--outage-backoff-max-s", type=float, help="the longest wait between those retries")
     crash_after = os.environ.get("PLR_PROBE_CRASH_AFTER")
     parser.add_argument(
         "--crash-after",
@@ -83,6 +90,14 @@ def main(argv: list[str] | None = None) -> None:
         relay = OutboxRelay(engine, publisher, "probe", max_backoff_s=options.relay_max_backoff_s)
 
     consumers: dict[str, InboxConsumer] = {}
+    outage_options = {
+        field: value
+        for field, value in (
+            ("transient_budget_s", options.outage_budget_s),
+            ("transient_backoff_max_s", options.outage_backoff_max_s),
+        )
+        if value is not None
+    }
     consumer: ProbeConsumer | None = None
     if options.consume:
         consumer = ProbeConsumer(
@@ -92,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
             observations=observations,
             observe_deliveries=options.observe_deliveries,
             crash_after=options.crash_after,
+            **outage_options,
         )
         consumers[options.consume] = consumer
 

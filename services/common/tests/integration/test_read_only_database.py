@@ -8,14 +8,16 @@ import pytest
 import sqlalchemy as sa
 
 from services.common.events import CloudEvent
-from services.common.inbox import DeadLetter, InboxConsumer, Requeue
+from services.common.inbox import DeadLetter, InboxConsumer, OutageOutlasted
 from services.common.platform_tables import inbox
 from tests.support.infra import PlrStack
 
 pytestmark = pytest.mark.integration
 
 
-def test_a_consumer_whose_database_only_reads_requeues_and_never_dead_letters(stack: PlrStack) -> None:
+def test_a_consumer_whose_database_only_reads_gives_the_message_back_uncounted_and_never_dead_letters(
+    stack: PlrStack,
+) -> None:
     url = stack.engine("matching").url
     read_only = sa.create_engine(url, connect_args={"options": "-c default_transaction_read_only=on"})
     event = CloudEvent(
@@ -30,7 +32,7 @@ def test_a_consumer_whose_database_only_reads_requeues_and_never_dead_letters(st
         name="read-only-test", engine=read_only, handlers={}, transient_budget_s=0.2, sleep=lambda _s: None
     )
     try:
-        with pytest.raises(Requeue):
+        with pytest.raises(OutageOutlasted):
             try:
                 consumer._process_event(event)
             except DeadLetter:  # pragma: no cover - the failure this test exists to catch

@@ -16,7 +16,7 @@ from services.common import errors
 from services.common.db import is_statement_timeout, is_transient_db_error, make_engine
 from services.common.events import CloudEvent
 from services.common.grpc_server import database_status
-from services.common.inbox import DeadLetter, InboxConsumer, Requeue
+from services.common.inbox import DeadLetter, InboxConsumer, OutageOutlasted
 from services.common.relay import OutboxRelay
 
 SECRET = "a-value-from-the-request"
@@ -106,18 +106,60 @@ def _event() -> CloudEvent:
     )
 
 
-def test_a_consumer_whose_database_is_unreachable_retries_then_requeues_and_never_dead_letters() -> None:
+class SimulatedClock:
+    """Time that passes only when the consumer sleeps: hours of outage in a fraction of a second."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_an_unreachable_database_is_retried_with_capped_backoff_then_the_message_is_given_back_uncounted() -> None:
     engine = make_engine(f"postgresql://nobody@127.0.0.1:{_closed_port()}/nothing", connect_timeout_s=1)
-    slept: list[float] = []
-    consumer = InboxConsumer(name="outage-test", engine=engine, handlers={}, transient_budget_s=0.5, sleep=slept.append)
-    with pytest.raises(Requeue):
+    clock = SimulatedClock()
+    consumer = InboxConsumer(
+        name="outage-test",
+        engine=engine,
+        handlers={},
+        transient_budget_s=60.0,
+        transient_backoff_max_s=5.0,
+        sleep=clock.sleep,
+        clock=lambda: clock.now,
+    )
+    with pytest.raises(OutageOutlasted):
         try:
             consumer._process_event(_event())
         except DeadLetter:  # pragma: no cover - the failure this test exists to catch
             pytest.fail("an outage dead-lettered the message")
-    assert consumer.stats.transient_retries >= 2 and len(slept) >= 2
+    assert 60.0 < clock.now <= 65.0  # the whole budget, then no longer
+    assert consumer.stats.transient_retries == len(clock.slept) + 1
     assert consumer.stats.handler_failures == 0 and consumer.stats.dead_lettered == 0
-    assert max(slept) <= 5.0  # backoff is capped: the consumer catches up soon after the database returns
+    assert consumer.stats.given_back == 1
+    assert clock.slept[0] < clock.slept[1] and max(clock.slept) == 5.0  # exponential, capped
+    engine.dispose()
+
+
+def test_an_outage_of_many_budgets_gives_each_delivery_back_and_never_counts_a_failure() -> None:
+    engine = make_engine(f"postgresql://nobody@127.0.0.1:{_closed_port()}/nothing", connect_timeout_s=1)
+    clock = SimulatedClock()
+    consumer = InboxConsumer(
+        name="outage-test",
+        engine=engine,
+        handlers={},
+        transient_budget_s=10.0,
+        sleep=clock.sleep,
+        clock=lambda: clock.now,
+    )
+    event = _event()
+    for _ in range(3 * consumer.max_handler_attempts):  # each delivery of the same message, as a fresh copy
+        with pytest.raises(OutageOutlasted):
+            consumer._process_event(event)
+    assert consumer.stats.given_back == 9
+    assert consumer.stats.handler_failures == 0 and consumer.stats.dead_lettered == 0
     engine.dispose()
 
 

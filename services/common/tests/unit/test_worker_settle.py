@@ -1,5 +1,6 @@
 """Settling a delivery on a connection that died under it leaves the delivery to the broker (which
-redelivers it) instead of crashing the worker: the cause of the lost copies of issue 8."""
+redelivers it) instead of crashing the worker: the cause of the lost copies of issue 8. A message given
+back after a database outage goes as a copy that starts its delivery count again."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import amqp.exceptions
 import pytest
 
-from services.common.worker import RawQueueConsumer
+from services.common.worker import RawQueueConsumer, fresh_copy
 
 
 class DeadConnectionMessage:
@@ -62,3 +63,30 @@ def test_any_other_error_while_settling_is_not_hidden() -> None:
 
     with pytest.raises(ValueError):
         RawQueueConsumer().ack_message(message)
+
+
+def test_a_message_given_back_after_an_outage_is_copied_whole_but_for_the_brokers_delivery_count() -> None:
+    delivery = type(
+        "Delivery",
+        (),
+        {
+            "body": b'{"id": "e-1"}',
+            "properties": {
+                "message_id": "e-1",
+                "content_type": "application/cloudevents+json",
+                "content_encoding": "utf-8",
+                "correlation_id": "c-1",
+                "delivery_mode": 2,
+            },
+            "headers": {"ce-type": "plr.diagnostics.probe.recorded.v1", "x-delivery-count": 19, "x-death": [{}]},
+        },
+    )()
+
+    assert fresh_copy(delivery) == {
+        "body": b'{"id": "e-1"}',
+        "message_id": "e-1",
+        "headers": {"ce-type": "plr.diagnostics.probe.recorded.v1", "x-death": [{}]},
+        "content_type": "application/cloudevents+json",
+        "content_encoding": "utf-8",
+        "correlation_id": "c-1",
+    }
