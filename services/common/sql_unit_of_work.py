@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -30,6 +30,12 @@ class SqlUnitOfWork(AbstractUnitOfWork):
 
     opens: ClassVar[Mapping[str, Callable[[Connection], Any]]] = {}
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [name for name in cls.repositories if name not in cls.opens]
+        if "opens" in vars(cls) and missing:
+            raise TypeError(f"{cls.__name__} declares repositories it does not open: {', '.join(missing)}")
+
     def __init__(self, engine: Engine, scope: TenantScope, correlation_id: str | None = None):
         self.engine = engine
         self.scope = scope
@@ -47,7 +53,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         assert self._connection is not None, "outside the unit of work"
         return self._connection
 
-    def __enter__(self) -> SqlUnitOfWork:
+    def __enter__(self) -> Self:
         self._connection = self.engine.connect()
         self._scope_every_transaction(self._connection)
         for name, factory in self.opens.items():
@@ -110,3 +116,5 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     def rollback(self) -> None:
         if self._connection is not None and self._connection.in_transaction():
             self._connection.rollback()
+        if self._connection is not None:
+            self.discard_new_events()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
 from services.common.tenancy import TenantScope
 
@@ -33,7 +33,7 @@ class AbstractUnitOfWork(abc.ABC):
     scope: TenantScope
     correlation_id: str | None = None
 
-    def __enter__(self) -> AbstractUnitOfWork:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
@@ -45,13 +45,44 @@ class AbstractUnitOfWork(abc.ABC):
     @abc.abstractmethod
     def rollback(self) -> None: ...
 
+    def _repositories(self) -> list[Repository]:
+        """The declared repositories; a repository that keeps ``seen`` but is not declared would have its
+        aggregates' events silently dropped, and a declared one without ``seen`` has nothing to give."""
+        undeclared = sorted(
+            name
+            for name, value in vars(self).items()
+            if name not in self.repositories and isinstance(getattr(value, "seen", None), list)
+        )
+        if undeclared:
+            raise TypeError(
+                f"{type(self).__name__}: {', '.join(undeclared)} keep(s) `seen` but not in `repositories`: "
+                "their aggregates' events would never reach the outbox"
+            )
+        found = []
+        for name in self.repositories:
+            repository = getattr(self, name)
+            if not isinstance(getattr(repository, "seen", None), list):
+                raise TypeError(
+                    f"{type(self).__name__}.{name} is declared in `repositories` but keeps no `seen` list "
+                    "of the aggregates it loaded or added"
+                )
+            found.append(repository)
+        return found
+
     def collect_new_events(self) -> Iterator[Any]:
         """Takes the pending events of every aggregate the declared repositories saw (each once)."""
         taken: set[int] = set()
-        for name in self.repositories:
-            for aggregate in getattr(self, name).seen:
+        for repository in self._repositories():
+            for aggregate in repository.seen:
                 if id(aggregate) in taken:
                     continue
                 taken.add(id(aggregate))
                 events, aggregate.pending_events = aggregate.pending_events, []
                 yield from events
+
+    def discard_new_events(self) -> None:
+        """After a rollback: the changes the pending events describe are undone, so a later commit of the
+        same unit of work must not publish them. The aggregates stay seen: what they record next counts."""
+        for repository in self._repositories():
+            for aggregate in repository.seen:
+                aggregate.pending_events = []

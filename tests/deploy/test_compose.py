@@ -269,7 +269,11 @@ def test_every_api_listens_on_its_manifests_port_and_is_published_there(services
     for service, manifest in manifests().items():
         if manifest.api is None:
             continue
+        assert f"{service}-api" in services, f"no {service}-api in docker-compose.yml"
         env = environment_of(services[f"{service}-api"])
+        assert manifest.api_listen_variable in env, (
+            f"{service}-api: set {manifest.api_listen_variable} (0.0.0.0:{manifest.api.default_port}) in x-plr-env"
+        )
         host, _, port = env[manifest.api_listen_variable].rpartition(":")
         assert int(port) == manifest.api.default_port, f"{service}-api listens on {port}"
         # listening on 127.0.0.1 inside a container would be unreachable from every other container
@@ -358,6 +362,21 @@ def test_urls_point_at_the_servers_with_their_credentials(services: dict[str, di
             target_host, _, target_port = env[manifest.api_target_variable].rpartition(":")
             assert plr_processes(services).get(target_host) == (api_service, "api"), f"{name}: {target_host}"
             assert target_port == str(manifest.api.default_port), name
+
+
+def test_plr_run_in_an_api_container_finds_every_api(services: dict[str, dict[str, Any]]) -> None:
+    """``docker compose exec registry-api plr health`` asks every service's api: without its target, plr
+    would ask 127.0.0.1 (the container itself) and report a running api as failed."""
+    for name, (_, role) in plr_processes(services).items():
+        if role != "api":
+            continue
+        env = environment_of(services[name])
+        for service, manifest in manifests().items():
+            if manifest.api is not None:
+                assert manifest.api_target_variable in env, (
+                    f"{name}: set {manifest.api_target_variable} ({service}-api:{manifest.api.default_port}) "
+                    "in x-plr-env"
+                )
 
 
 @pytest.mark.parametrize("variable", sorted(CREDENTIALS))

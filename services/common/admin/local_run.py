@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from services.common.admin.supervision import AlreadyRunning, die_with_parent, hold_run_lock
 from services.common.manifest import manifests
-from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, environment
+from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, environment, read_env_file
 
 DEMO_TRUST = ("RXX", "Example NHS Trust")
 RUN_LOCK = PROJECT_ROOT / ".plr" / "run.lock"
@@ -48,12 +48,28 @@ def local_env_lines() -> list[str]:
 
 
 def ensure_env_file(path: Path = DEFAULT_ENV_FILE) -> None:
-    if "PLR_ENV_FILE" in os.environ or path.exists():
+    if "PLR_ENV_FILE" in os.environ:
+        return
+    if path.exists():
+        # written by an earlier `make run`: a service added since gets its settings, and nothing already
+        # there changes (the credentials stay)
+        present = read_env_file(path)
+        missing = [line for line in local_env_lines()[1:] if line.partition("=")[0] not in present]
+        if missing:
+            ends_a_line = path.read_text().endswith("\n") or path.stat().st_size == 0
+            with path.open("a") as file:
+                file.write(("" if ends_a_line else "\n") + "".join(f"{line}\n" for line in missing))
+            names = ", ".join(line.partition("=")[0] for line in missing)
+            print(f"plr: added to {_shown(path)}: {names}")
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(local_env_lines()) + "\n")
     path.chmod(0o600)
-    print(f"plr: wrote {path.relative_to(PROJECT_ROOT)} (local settings and new credentials)")
+    print(f"plr: wrote {_shown(path)} (local settings and new credentials)")
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
 
 
 def reachable(url: str, default_port: int) -> bool:

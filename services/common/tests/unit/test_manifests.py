@@ -112,3 +112,14 @@ def test_services_share_a_command_group_and_plr_has_each_services_commands() -> 
     assert args.run.__module__ == "services.registry.entrypoints.cli"
     args = parser().parse_args(["trust", "list", "--service", "matching"])
     assert args.run.__module__ == "services.common.admin.cli"
+
+
+def test_no_two_apis_default_to_one_port() -> None:
+    """``make run`` starts every api at its default port on one machine: a second on the same port fails."""
+    ports: dict[int, str] = {}
+    for name, service in manifests().items():
+        if service.api is not None:
+            port = service.api.default_port
+            assert port not in ports, f"{name} and {ports.get(port)} both default to port {port}"
+            ports[port] = name
+    assert ports

@@ -1,5 +1,6 @@
-"""``services/common`` is the platform and knows no service: it imports none, names none in a module
-path (``importlib`` strings included), and finds every service through its manifest."""
+"""``services/common`` is the platform and knows no service: it imports none (relative imports included),
+names none in a module path (``importlib`` strings, built ones and the ``services`` package by name
+included), and finds every service through its manifest."""
 
 from __future__ import annotations
 
@@ -13,26 +14,65 @@ from services.common.manifest import manifests
 
 SERVICES_DIR = Path(__file__).resolve().parents[3]
 COMMON = SERVICES_DIR / "common"
-# "services.registry...", and "services.{...}" in an f-string: a service's module named by convention
-SERVICE_MODULE = re.compile(r"\bservices\.(?!common\b)(?:\{|[A-Za-z_])")
+# "services.registry...", "services.{...}" in an f-string, "services.%s", and a module path ending
+# "services." (as in "services." + name): a service's module named by convention or built from its name
+SERVICE_MODULE = re.compile(r"\bservices\.(?!common\b)(?:\{|%|[A-Za-z_])|^[\w.]*\bservices\.$")
+# the package itself as a string: import_module(".registry", package="services"), ".".join(("services", name))
+SERVICES_PACKAGE = "services"
 
 
 def platform_modules() -> list[Path]:
     return sorted(p for p in COMMON.rglob("*.py") if COMMON / "tests" not in p.parents)
 
 
-def service_references(source: str) -> list[str]:
-    """Every import of a service's package and every string naming a service's module, as ``line: what``."""
+def module_name(path: Path) -> str:
+    """``services/common/admin/cli.py`` -> ``services.common.admin.cli``."""
+    parts = path.relative_to(SERVICES_DIR.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    """The module a ``from ... import`` names, a relative one resolved from ``module``."""
+    if not node.level:
+        return node.module or ""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    base = package[: len(package) - node.level + 1]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def service_references(source: str, module: str = "services.common.module", is_package: bool = False) -> list[str]:
+    """Every import of a service's package (relative ones resolved from ``module``), every string naming a
+    service's module or the ``services`` package, and every attribute of ``services`` other than
+    ``common``, as ``line: what``."""
+    tree = ast.parse(source)
+    # ``import services`` (or ``import services.common.x``) binds the name ``services``: its attributes
+    # then reach any service (without such an import, ``services`` is a variable of the module's own)
+    binds_package = any(
+        isinstance(node, ast.Import)
+        and any(a.asname is None and a.name.split(".")[0] == SERVICES_PACKAGE for a in node.names)
+        for node in ast.walk(tree)
+    )
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            names = [f"{node.module}.{alias.name}" for alias in node.names] if node.module else []
+            base = _absolute(node, module, is_package)
+            names = [f"{base}.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value == SERVICES_PACKAGE:
+                found.append(f"{node.lineno}: {node.value!r} (the services package, by name)")
+                continue
             names = [node.value]
         elif isinstance(node, ast.JoinedStr):
             names = [ast.unparse(node)]
+        elif (
+            binds_package
+            and isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == SERVICES_PACKAGE
+        ):
+            names = [f"services.{node.attr}"]
         else:
             continue
         found += [f"{node.lineno}: {name}" for name in names if SERVICE_MODULE.search(name)]
@@ -45,7 +85,7 @@ def test_no_platform_module_imports_or_names_a_service() -> None:
     problems = {
         str(path.relative_to(SERVICES_DIR.parent)): found
         for path in modules
-        if (found := service_references(path.read_text()))
+        if (found := service_references(path.read_text(), module_name(path), path.name == "__init__.py"))
     }
     assert not problems, f"services/common must reach services through their manifests only: {problems}"
 
@@ -79,10 +119,29 @@ def test_no_platform_module_lists_a_service_by_name() -> None:
         "import importlib\nimportlib.import_module(f'services.{service}.entrypoints.api')",
         "module = 'services.integration.adapters.topology'",
         "__import__('services.portal.app')",
+        "importlib.import_module('services.' + name + '.manifest')",
+        "importlib.import_module('services.%s.manifest' % name)",
+        "importlib.import_module('.'.join(('services', name, 'manifest')))",
+        "importlib.import_module('.registry.manifest', package='services')",
+        "__import__('services', fromlist=[name])",
+        "import services\nservices.registry.manifest.MANIFEST",
+        "import pkgutil, services\nfound = [m.name for m in pkgutil.iter_modules(services.__path__)]",
+        "from ...registry.adapters import tables",  # relative, from services/common/admin/cli.py
+        "from ... import matching",
+        "from ...registry import manifest",
     ],
 )
 def test_the_check_catches_each_way_of_reaching_a_service(source: str) -> None:
-    assert service_references(source)
+    assert service_references(source, "services.common.admin.cli")
+
+
+def test_relative_imports_are_resolved_from_the_module_that_makes_them() -> None:
+    assert service_references("from .. import registry", "services.common.manifest")
+    assert service_references("from .. import registry", "services.common", is_package=True)
+    assert not service_references("from . import registry", "services.common", is_package=True)  # common's own
+    assert not service_references("from . import manifest", "services.common", is_package=True)
+    assert not service_references("from .console import EXIT_USAGE", "services.common.admin.cli")
+    assert not service_references("from .. import settings", "services.common.admin.cli")
 
 
 @pytest.mark.parametrize(
@@ -92,10 +151,16 @@ def test_the_check_catches_each_way_of_reaching_a_service(source: str) -> None:
         "import services.common.manifest",
         "TYPE = 'plr.registry.trust.onboarded.v1'",  # an event's type names its source, not a module
         "'''see services/<name>/manifest.py'''",
+        "ENTRY_POINT_GROUP = 'plr.services'",
+        "message = f'no service {name!r} (services: {names})'",
+        "load_settings(services=(name,))",
+        "services = manifests()\nfor manifest in services.values(): pass",  # a variable, not the package
+        "'''Every platform piece finds the services.\n\nThrough their manifests.'''",
+        "message = 'no manifest names the services.'",
     ],
 )
 def test_the_check_lets_the_platform_be(source: str) -> None:
-    assert not service_references(source)
+    assert not service_references(source, "services.common.admin.cli")
 
 
 def test_every_service_directory_has_a_manifest_and_every_manifest_a_directory() -> None:
@@ -103,7 +168,7 @@ def test_every_service_directory_has_a_manifest_and_every_manifest_a_directory()
     declared = manifests()
     assert directories - set(declared) == set(), (
         "a service without a manifest: add services/<name>/manifest.py and its entry point in pyproject.toml "
-        "(docs/adding-a-service.md)"
+        "(docs/adding-a-service.md), then `make venv` (the entry points are read from the installed package)"
     )
     assert set(declared) - directories == set()
     for name, manifest in declared.items():

@@ -1,0 +1,167 @@
+"""The common SQL unit of work on a real database: every transaction scoped to the caller's tenant
+(the first, one after a commit, one after a rollback, a second ``with``), the events of what its
+repositories saw written to the outbox in the same commit, each once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from services.common.events import CloudEvent
+from services.common.platform_tables import outbox
+from services.common.sql_unit_of_work import SqlUnitOfWork
+from services.common.tenancy import TenantScope
+from services.common.trust_directory import trusts
+from tests.support.infra import PlrStack
+
+pytestmark = pytest.mark.integration
+
+SERVICE = "matching"  # any service's database: the trust directory is tenant-scoped (forced RLS)
+
+
+@dataclass(eq=False)
+class Probe:
+    """An aggregate: a trust row, and the events it recorded."""
+
+    ods: str
+    version: int = 1
+    pending_events: list[Any] = field(default_factory=list)
+
+    def touch(self) -> None:
+        self.version += 1
+        self.pending_events.append(("touched", self.ods, self.version))
+
+
+class Probes:
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.seen: list[Probe] = []
+
+    def add(self, probe: Probe) -> None:
+        self.connection.execute(trusts.insert().values(trust_ods=probe.ods, name=probe.ods, version=probe.version))
+        self.seen.append(probe)
+
+    def get(self, ods: str) -> Probe | None:
+        row = self.connection.execute(sa.select(trusts.c.version).where(trusts.c.trust_ods == ods)).first()
+        if row is None:
+            return None
+        probe = Probe(ods, row.version)
+        self.seen.append(probe)
+        return probe
+
+    def save(self, probe: Probe) -> None:
+        self.connection.execute(trusts.update().where(trusts.c.trust_ods == probe.ods).values(version=probe.version))
+
+    def visible(self) -> list[str]:
+        return list(self.connection.execute(sa.select(trusts.c.trust_ods).order_by(trusts.c.trust_ods)).scalars())
+
+
+class ProbeUnitOfWork(SqlUnitOfWork):
+    repositories = ("probes",)
+    opens = {"probes": Probes}
+    probes: Probes
+
+    @staticmethod
+    def to_cloudevent(event: Any, correlation_id: str | None) -> CloudEvent:
+        _, ods, version = event
+        return CloudEvent(
+            type="plr.diagnostics.probe.recorded.v1",
+            source="plr/diagnostics",
+            data={"probe": ods, "sequence": version},
+            aggregate_type="probe",
+            aggregate_id=ods,
+            aggregate_version=version,
+            correlation_id=correlation_id,
+        )
+
+
+def _outbox(stack: PlrStack, ods: str) -> list[int]:
+    with stack.engine(SERVICE, "owner").connect() as connection:
+        return list(
+            connection.execute(
+                sa.select(outbox.c.aggregate_version).where(outbox.c.aggregate_id == ods).order_by(outbox.c.id)
+            ).scalars()
+        )
+
+
+def _current_trust(connection: Connection) -> str:
+    return str(connection.execute(sa.text("SELECT current_setting('plr.trust', true)")).scalar())
+
+
+def _uow(stack: PlrStack, ods: str) -> ProbeUnitOfWork:
+    return ProbeUnitOfWork(stack.engine(SERVICE), TenantScope.trust(ods))
+
+
+def test_every_transaction_is_scoped_after_a_commit_a_rollback_and_in_a_second_with(stack: PlrStack) -> None:
+    uow = _uow(stack, "RUA")
+    with uow:
+        uow.probes.add(Probe("RUA"))
+        uow.commit()
+        assert _current_trust(uow.connection) == "RUA"  # the transaction after the commit
+        assert uow.probes.visible() == ["RUA"]
+        uow.rollback()
+        assert _current_trust(uow.connection) == "RUA"  # and after a rollback
+    with _uow(stack, "RUB") as other:
+        other.probes.add(Probe("RUB"))
+        assert other.probes.visible() == ["RUB"]  # not RUA's row
+        other.commit()
+    with uow:  # the same unit of work again: a new connection, still RUA's
+        assert _current_trust(uow.connection) == "RUA"
+        assert uow.probes.visible() == ["RUA"]
+
+
+def test_a_row_of_another_trust_cannot_be_written_in_any_transaction_of_the_unit_of_work(stack: PlrStack) -> None:
+    uow = _uow(stack, "RUC")
+    with uow:
+        uow.commit()
+        with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
+            uow.probes.add(Probe("RUD"))
+
+
+def test_the_events_of_an_aggregate_loaded_twice_or_added_then_loaded_go_to_the_outbox_once(stack: PlrStack) -> None:
+    uow = _uow(stack, "RUE")
+    with uow:
+        added = Probe("RUE")
+        uow.probes.add(added)
+        added.touch()  # version 2
+        loaded = uow.probes.get("RUE")  # what the row says (version 1): another object, no events yet
+        assert loaded is not None and not loaded.pending_events
+        uow.probes.seen.append(added)  # seen twice
+        uow.probes.save(added)
+        uow.commit()
+        uow.commit()  # nothing new: nothing written again
+    assert _outbox(stack, "RUE") == [2]
+
+
+def test_events_of_changes_rolled_back_are_not_written_by_a_later_commit(stack: PlrStack) -> None:
+    uow = _uow(stack, "RUF")
+    with uow:
+        probe = Probe("RUF")
+        uow.probes.add(probe)
+        probe.touch()
+        uow.rollback()  # the row is gone, and so must its event be
+        assert uow.probes.visible() == []
+        uow.commit()
+    assert _outbox(stack, "RUF") == []
+
+
+def test_the_outbox_is_written_in_the_commit_of_the_state_or_not_at_all(stack: PlrStack) -> None:
+    uow = _uow(stack, "RUG")
+    with uow:
+        probe = Probe("RUG")
+        uow.probes.add(probe)
+        probe.touch()
+        uow.probes.save(probe)
+        # the connection dies before the commit: neither the row nor its event
+        with stack.admin_engine(stack.settings.database(SERVICE).app_url.rsplit("/", 1)[1]).connect() as admin:
+            pid = uow.connection.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+            admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(sa.exc.OperationalError):
+            uow.commit()
+    with _uow(stack, "RUG") as again:
+        assert again.probes.visible() == []
+    assert _outbox(stack, "RUG") == []
