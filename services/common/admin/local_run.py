@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.common.admin.private_file import PathRefused, open_private
 from services.common.admin.supervision import AlreadyRunning, die_with_parent, hold_run_lock
 from services.common.manifest import manifests
 from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, environment, read_env_file
@@ -50,6 +51,8 @@ def local_env_lines() -> list[str]:
 def ensure_env_file(path: Path = DEFAULT_ENV_FILE) -> None:
     if "PLR_ENV_FILE" in os.environ:
         return
+    if path.is_symlink():  # never read, extended or written through a link planted in its place
+        raise SystemExit(f"plr: the local settings were not written: {path} is a symbolic link; remove it")
     if path.exists():
         # written by an earlier `make run`: a service added since gets its settings, and nothing already
         # there changes (the credentials stay)
@@ -57,14 +60,17 @@ def ensure_env_file(path: Path = DEFAULT_ENV_FILE) -> None:
         missing = [line for line in local_env_lines()[1:] if line.partition("=")[0] not in present]
         if missing:
             ends_a_line = path.read_text().endswith("\n") or path.stat().st_size == 0
-            with path.open("a") as file:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW), "a") as file:
                 file.write(("" if ends_a_line else "\n") + "".join(f"{line}\n" for line in missing))
             names = ", ".join(line.partition("=")[0] for line in missing)
             print(f"plr: added to {_shown(path)}: {names}")
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(local_env_lines()) + "\n")
-    path.chmod(0o600)
+    try:
+        with open_private(path) as written:
+            written.write("\n".join(local_env_lines()) + "\n")
+    except PathRefused as refused:
+        raise SystemExit(f"plr: the local settings were not written: {refused}") from None
     print(f"plr: wrote {_shown(path)} (local settings and new credentials)")
 
 
