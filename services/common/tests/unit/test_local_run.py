@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from services.common.admin.local_run import check_dependencies, local_env_lines
 from services.common.settings import load_settings, read_env_file
 from tests.support.infra import free_port
@@ -32,3 +34,19 @@ def test_an_unreachable_rabbitmq_is_named_with_how_to_start_it(tmp_path) -> None
     env = _env(tmp_path, PLR_AMQP_URI=f"amqp://guest:guest@127.0.0.1:{port}/%2Fplr")
     problems = check_dependencies(env)
     assert any(f"RabbitMQ is not reachable at 127.0.0.1:{port}" in p and "rabbitmq-server" in p for p in problems)
+
+
+def test_an_api_port_held_by_another_program_is_named_before_anything_starts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as squatter:  # another checkout's `make run`, or any program
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        env = _env(tmp_path, PLR_REGISTRY_API_LISTEN=f"127.0.0.1:{port}")
+
+        problems = check_dependencies(env)
+
+    assert any(
+        f"cannot listen on 127.0.0.1:{port} (PLR_REGISTRY_API_LISTEN): address already in use" in p
+        and "another checkout" in p
+        for p in problems
+    ), problems
