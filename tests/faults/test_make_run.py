@@ -8,13 +8,17 @@ lock of its own.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
+import termios
 import threading
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -210,3 +214,57 @@ def test_a_process_that_fails_at_start_stops_the_run_at_once_with_exit_1_naming_
         finally:
             if run.process.poll() is None:
                 run.process.kill()
+
+
+def test_a_closed_terminal_whose_session_leader_is_make_stops_every_process(infra: Infra, tmp_path: Path) -> None:
+    """``ssh -t host make run`` or ``setsid make run``: the kernel sends SIGHUP to make alone, which
+    waits for its recipe without passing it on (the stand-in's trap does the same)."""
+    with plr_stack(infra) as stack:
+        master, slave = os.openpty()
+        make = subprocess.Popen(
+            ["bash", "-c", 'trap ":" HUP; "$@"; exit $?', "make", *COMMAND],
+            env=run_env(stack, tmp_path / "run.lock"),
+            cwd=ROOT,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # the pty is its terminal
+        )
+        os.close(slave)
+        screen: list[bytes] = []
+        close = threading.Event()
+
+        def read_screen() -> None:
+            # the reader closes the terminal itself: a close from another thread would wait for its read
+            with suppress(OSError):
+                while not close.is_set():
+                    if select.select([master], [], [], 0.1)[0]:
+                        screen.append(os.read(master, 65536))
+            os.close(master)
+
+        reader = threading.Thread(target=read_screen, daemon=True)
+        reader.start()
+        started: set[int] = set()
+        try:
+            wait_for(
+                lambda: b"plr: running" in b"".join(screen) or make.poll() is not None,
+                timeout=180,
+                interval=0.2,
+                message="make run to be running",
+            )
+            assert make.poll() is None, b"".join(screen)[-3000:].decode(errors="replace")
+            (supervisor,) = children_of(make.pid)
+            started = {supervisor, *children_of(supervisor)}
+            api_port = int(stack.settings.api("registry").target.rsplit(":", 1)[1])
+
+            close.set()  # the terminal window is closed
+            reader.join(timeout=5)
+
+            wait_all_ended(started)
+            make.wait(timeout=10)
+            wait_for(lambda: port_free(api_port), timeout=5, message=f"port {api_port} to be free")
+        finally:
+            if make.poll() is None:
+                make.kill()
+            kill_leftovers(started)

@@ -19,7 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from services.common.admin.supervision import AlreadyRunning, die_with_parent, hold_run_lock
+from services.common.admin.supervision import (
+    AlreadyRunning,
+    controlling_terminal,
+    die_with_parent,
+    hold_run_lock,
+    hung_up,
+)
 from services.common.listen import why_cannot_listen
 from services.common.manifest import manifests
 from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, environment
@@ -141,6 +147,9 @@ def main() -> None:
     # make (or whatever started this supervisor) killed with SIGKILL would leave it running, and its
     # children with it: it is told with SIGTERM, and stops everything as when its terminal is closed
     die_with_parent()
+    # `nohup make run` asks to outlive the terminal: then neither SIGHUP nor a closed terminal stops it
+    nohup = signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    terminal = None if nohup else controlling_terminal()
     ensure_env_file()
     env = environment()
     problems = check_dependencies(env)
@@ -175,22 +184,26 @@ def main() -> None:
 
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGHUP, lambda *_: stopping.set())  # the terminal was closed
+    if not nohup:
+        signal.signal(signal.SIGHUP, lambda *_: stopping.set())  # the terminal was closed
     failed: list[str] = []
 
-    def watch() -> bool:
-        """False once a process has ended by itself: the system is no longer whole."""
+    def keep_running() -> bool:
+        """False once a process has ended by itself (the system is no longer whole), or once the
+        terminal this run was started from is closed."""
         for name, child in processes:
             if child.poll() is not None and not failed:
                 failed.append(name)
                 say(f"plr: {name} exited with {child.returncode}; stopping everything", error=True)
                 stopping.set()
-        return not failed
+        if terminal is not None and hung_up(terminal):
+            stopping.set()
+        return not stopping.is_set()
 
     try:
-        if _onboard_demo_trust(bin_dir, env, stopping, watch):
+        if _onboard_demo_trust(bin_dir, env, stopping, keep_running):
             say("plr: running. Try: .venv/bin/plr health   ·   Ctrl-C stops everything.")
-        while not stopping.is_set() and watch():
+        while keep_running():
             stopping.wait(0.5)
     except KeyboardInterrupt:
         pass
@@ -223,13 +236,13 @@ def stop_all(processes: list[tuple[str, subprocess.Popen[str]]], grace_s: float 
 
 
 def _onboard_demo_trust(
-    bin_dir: Path, env: dict[str, str], stopping: threading.Event, healthy: Callable[[], bool]
+    bin_dir: Path, env: dict[str, str], stopping: threading.Event, keep_running: Callable[[], bool]
 ) -> bool:
     """Onboard the demo trust while the system comes up (its api may not answer yet); False when
-    stopping, or when a process ended, which the caller reports."""
+    the run is stopping instead."""
     deadline = time.monotonic() + 30
     error = "the registry api did not answer"
-    while not stopping.is_set() and healthy() and time.monotonic() < deadline:
+    while keep_running() and time.monotonic() < deadline:
         result = subprocess.run(
             [str(bin_dir / "plr"), "trust", "onboard", "--ods", DEMO_TRUST[0], "--name", DEMO_TRUST[1]],
             env=env,
@@ -242,7 +255,7 @@ def _onboard_demo_trust(
             return True
         error = result.stderr.strip()
         stopping.wait(0.5)
-    if stopping.is_set() or not healthy():
+    if not keep_running():
         return False
     say("plr: could not onboard the demo trust: " + error, error=True)
     return True
