@@ -15,11 +15,19 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from services.common.admin.private_file import PathRefused, open_private
-from services.common.admin.supervision import AlreadyRunning, die_with_parent, hold_run_lock
+from services.common.admin.supervision import (
+    AlreadyRunning,
+    controlling_terminal,
+    die_with_parent,
+    hold_run_lock,
+    hung_up,
+)
+from services.common.listen import why_cannot_listen
 from services.common.manifest import manifests
 from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, environment, read_env_file
 
@@ -110,13 +118,37 @@ def check_dependencies(env: dict[str, str]) -> list[str]:
         problems.append(
             "the RabbitMQ management API is not reachable; enable it with: rabbitmq-plugins enable rabbitmq_management"
         )
+    for manifest in manifests().values():
+        if manifest.api is None:
+            continue
+        listen = env.get(manifest.api_listen_variable) or f"127.0.0.1:{manifest.api.default_port}"
+        taken = why_cannot_listen(listen)
+        if taken:
+            port = listen.rsplit(":", 1)[1]
+            problems.append(
+                f"{manifest.name}'s api cannot listen on {listen} ({manifest.api_listen_variable}): {taken}. "
+                f"Another `make run` (in another checkout?) or another program holds it: `ss -ltnp 'sport = :{port}'` "
+                f"names it. Stop it, or give {manifest.api_listen_variable} and {manifest.api_target_variable} "
+                "another port in .plr/plr.env"
+            )
     return problems
 
 
+def say(text: str, *, error: bool = False) -> None:
+    """One line on the terminal; a terminal that is gone (closed window: EIO, or a pipe whose reader
+    died) must not stop the supervisor from stopping its processes in order."""
+    stream = sys.stderr if error else sys.stdout
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except OSError:
+        pass
+
+
 def _pump(name: str, stream: object) -> None:
+    # drained to the end whatever happens to our own output: a child writing to a full pipe would block
     for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
-        sys.stdout.write(f"{name:<22} | {line}")
-        sys.stdout.flush()
+        say(f"{name:<22} | {line.rstrip(chr(10))}")
 
 
 def take_run_lock() -> object:
@@ -134,18 +166,24 @@ def take_run_lock() -> object:
 
 def main() -> None:
     lock = take_run_lock()  # noqa: F841 - held until this process ends
+    # make (or whatever started this supervisor) killed with SIGKILL would leave it running, and its
+    # children with it: it is told with SIGTERM, and stops everything as when its terminal is closed
+    die_with_parent()
+    # `nohup make run` asks to outlive the terminal: then neither SIGHUP nor a closed terminal stops it
+    nohup = signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    terminal = None if nohup else controlling_terminal()
     ensure_env_file()
     env = environment()
     problems = check_dependencies(env)
     if problems:
         for problem in problems:
-            print(f"plr: {problem}", file=sys.stderr)
+            say(f"plr: {problem}", error=True)
         raise SystemExit(1)
     bin_dir = Path(sys.executable).parent
     process_cmd = [str(bin_dir / "plr-process")]
     services = manifests()
     for service in services:
-        print(f"plr: migrating {service} ...", flush=True)
+        say(f"plr: migrating {service} ...")
         result = subprocess.run([*process_cmd, service, "migrate"], env=env, preexec_fn=die_with_parent)
         if result.returncode != 0:
             raise SystemExit(f"plr: {service} migrate failed (exit {result.returncode})")
@@ -168,36 +206,65 @@ def main() -> None:
 
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGHUP, lambda *_: stopping.set())  # the terminal was closed
+    if not nohup:
+        signal.signal(signal.SIGHUP, lambda *_: stopping.set())  # the terminal was closed
+    failed: list[str] = []
+
+    def keep_running() -> bool:
+        """False once a process has ended by itself (the system is no longer whole), or once the
+        terminal this run was started from is closed."""
+        for name, child in processes:
+            if child.poll() is not None and not failed:
+                failed.append(name)
+                say(f"plr: {name} exited with {child.returncode}; stopping everything", error=True)
+                stopping.set()
+        if terminal is not None and hung_up(terminal):
+            stopping.set()
+        return not stopping.is_set()
+
     try:
-        _onboard_demo_trust(bin_dir, env, stopping)
-        print("plr: running. Try: .venv/bin/plr health   ·   Ctrl-C stops everything.", flush=True)
-        while not stopping.is_set():
-            for name, child in processes:
-                if child.poll() is not None:
-                    print(f"plr: {name} exited with {child.returncode}; stopping everything", file=sys.stderr)
-                    stopping.set()
+        if _onboard_demo_trust(bin_dir, env, stopping, keep_running):
+            say("plr: running. Try: .venv/bin/plr health   ·   Ctrl-C stops everything.")
+        while keep_running():
             stopping.wait(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        print("plr: stopping ...", flush=True)
-        for _, child in processes:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 25
-        for name, child in processes:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                print(f"plr: {name} did not stop in time; killing it", file=sys.stderr)
-                child.kill()
-        print("plr: stopped.")
+        stop_all(processes)
+    if failed:  # whoever started `make run` (a script, CI) must see that it did not run
+        raise SystemExit(1)
 
 
-def _onboard_demo_trust(bin_dir: Path, env: dict[str, str], stopping: threading.Event) -> None:
+def stop_all(processes: list[tuple[str, subprocess.Popen[str]]], grace_s: float = 25.0) -> None:
+    """SIGTERM to every process, then SIGKILL to those still running after ``grace_s``, or at once on
+    a second Ctrl-C (an impatient administrator gets a prompt back, not a traceback)."""
+    hurry = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: hurry.set())
+    say("plr: stopping ... (Ctrl-C again to kill them now)")
+    for _, child in processes:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while any(child.poll() is None for _, child in processes) and time.monotonic() < deadline:
+        hurry.wait(0.1)
+        if hurry.is_set():
+            break
+    for name, child in processes:
+        if child.poll() is None:
+            say(f"plr: {name} did not stop {'yet' if hurry.is_set() else 'in time'}; killing it", error=True)
+            child.kill()
+            child.wait()
+    say("plr: stopped.")
+
+
+def _onboard_demo_trust(
+    bin_dir: Path, env: dict[str, str], stopping: threading.Event, keep_running: Callable[[], bool]
+) -> bool:
+    """Onboard the demo trust while the system comes up (its api may not answer yet); False when
+    the run is stopping instead."""
     deadline = time.monotonic() + 30
-    while not stopping.is_set() and time.monotonic() < deadline:
+    error = "the registry api did not answer"
+    while keep_running() and time.monotonic() < deadline:
         result = subprocess.run(
             [str(bin_dir / "plr"), "trust", "onboard", "--ods", DEMO_TRUST[0], "--name", DEMO_TRUST[1]],
             env=env,
@@ -206,11 +273,19 @@ def _onboard_demo_trust(bin_dir: Path, env: dict[str, str], stopping: threading.
             preexec_fn=die_with_parent,
         )
         if result.returncode == 0:
-            print("plr: demo trust: " + result.stdout.strip().replace("\n", "\nplr: "), flush=True)
-            return
-        time.sleep(0.5)
-    print("plr: could not onboard the demo trust: " + result.stderr.strip(), file=sys.stderr)
+            say("plr: demo trust: " + result.stdout.strip().replace("\n", "\nplr: "))
+            return True
+        error = result.stderr.strip()
+        stopping.wait(0.5)
+    if not keep_running():
+        return False
+    say("plr: could not onboard the demo trust: " + error, error=True)
+    return True
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C before anything ran: its children die with it (die_with_parent)
+        say("plr: interrupted", error=True)
+        raise SystemExit(130) from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from services.common.admin.local_run import check_dependencies, ensure_env_file, local_env_lines
 from services.common.settings import load_settings, read_env_file
 from tests.support.infra import free_port
@@ -53,3 +55,19 @@ def test_an_env_file_from_before_a_service_was_added_gets_its_settings_and_keeps
     load_settings(after)  # every service's settings, as plr reads them
     ensure_env_file(file)
     assert read_env_file(file) == after  # nothing added twice
+
+
+def test_an_api_port_held_by_another_program_is_named_before_anything_starts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as squatter:  # another checkout's `make run`, or any program
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        env = _env(tmp_path, PLR_REGISTRY_API_LISTEN=f"127.0.0.1:{port}")
+
+        problems = check_dependencies(env)
+
+    assert any(
+        f"cannot listen on 127.0.0.1:{port} (PLR_REGISTRY_API_LISTEN): address already in use" in p
+        and "another checkout" in p
+        for p in problems
+    ), problems
