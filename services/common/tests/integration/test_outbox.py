@@ -1,0 +1,68 @@
+"""The outbox stages events in the caller's transaction, one row each, in order, whether a commit has
+one event (through SQLAlchemy) or a bulk import's thousands (set-based through the driver)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from services.common.db import scoped_transaction
+from services.common.events import CloudEvent, InvalidEvent
+from services.common.outbox import BULK_FROM, add_to_outbox
+from services.common.platform_tables import outbox
+from services.common.tenancy import TenantScope
+from tests.support.infra import PlrStack
+
+pytestmark = pytest.mark.integration
+
+
+def onboarded(ods: str, version: int = 1) -> CloudEvent:
+    return CloudEvent(
+        type="plr.registry.trust.onboarded.v1",
+        source="plr/registry",
+        data={"ods": ods, "name": f"{ods} Trust"},
+        aggregate_type="trust",
+        aggregate_id=ods,
+        aggregate_version=version,
+        trust_ods=ods,
+    )
+
+
+def staged(stack: PlrStack, ids: list[str]) -> list[tuple[str, str, int]]:
+    with stack.engine("matching", "owner").connect() as connection:
+        rows = connection.execute(
+            sa.select(outbox.c.event_id, outbox.c.payload, outbox.c.aggregate_version)
+            .where(outbox.c.event_id.in_(ids))
+            .order_by(outbox.c.id)
+        ).all()
+    return [(r.event_id, r.payload, r.aggregate_version) for r in rows]
+
+
+@pytest.mark.parametrize("count", [1, BULK_FROM - 1, BULK_FROM, 2_500])
+def test_every_event_is_staged_once_in_order_with_its_exact_bytes(stack: PlrStack, count: int) -> None:
+    events = [onboarded(f"O{count % 97:02d}", version) for version in range(1, count + 1)]
+    with scoped_transaction(stack.engine("matching"), TenantScope.platform_wide()) as connection:
+        assert add_to_outbox(connection, events) == count
+
+    rows = staged(stack, [e.id for e in events])
+    assert [r[0] for r in rows] == [e.id for e in events]
+    assert [r[1] for r in rows] == [e.to_json().decode() for e in events]
+    assert [r[2] for r in rows] == list(range(1, count + 1))
+
+
+@pytest.mark.parametrize("count", [1, BULK_FROM])
+def test_a_rolled_back_transaction_stages_nothing(stack: PlrStack, count: int) -> None:
+    events = [onboarded("RBK", version) for version in range(1, count + 1)]
+    with stack.engine("matching").connect() as connection:
+        transaction = connection.begin()
+        add_to_outbox(connection, events)
+        transaction.rollback()
+    assert staged(stack, [e.id for e in events]) == []
+
+
+def test_one_invalid_event_in_a_bulk_stages_none_of_them(stack: PlrStack) -> None:
+    events = [onboarded("RBD", version) for version in range(1, BULK_FROM + 5)]
+    events[-1] = CloudEvent(**{**events[-1].__dict__, "data": {"ods": "RBD"}})  # its name is missing
+    with pytest.raises(InvalidEvent), scoped_transaction(stack.engine("matching"), TenantScope.platform_wide()) as c:
+        add_to_outbox(c, events)
+    assert staged(stack, [e.id for e in events]) == []
