@@ -12,7 +12,6 @@ from sqlalchemy.engine import Connection
 from services.common.events import CloudEvent, SchemaRegistry, default_registry
 from services.common.platform_tables import outbox
 
-
 # past this many events in one commit (a bulk import's batch), rows go in set-based through the driver:
 # SQLAlchemy's executemany processes each row's parameters in Python and costs a bulk import ~10%
 BULK_FROM = 50
@@ -35,9 +34,12 @@ def add_to_outbox(connection: Connection, events: Iterable[CloudEvent], registry
         # a statement through SQLAlchemy first, so that a unit of work scopes this transaction (it does
         # so as a transaction's first statement runs); the driver's cursor then shares the transaction
         connection.execute(sa.select(sa.literal(1)))
-        with connection.connection.cursor() as cursor:
+        cursor = connection.connection.cursor()
+        try:
             statement = f"INSERT INTO outbox ({', '.join(COLUMNS)}) VALUES %s"
             execute_values(cursor, statement, [tuple(row[c] for c in COLUMNS) for row in rows], page_size=1000)
+        finally:
+            cursor.close()
     elif rows:
         connection.execute(outbox.insert(), rows)
     return len(rows)
