@@ -20,6 +20,7 @@ from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
+from services.common.topology import Management
 from tests.e2e.conftest import Running
 from tests.support.infra import SERVICES, PlrStack, wait_for
 
@@ -112,13 +113,14 @@ def outboxes_drained(stack: PlrStack) -> bool:
 def every_event(stack: PlrStack) -> dict[str, str]:
     """Every event still held anywhere: each service's outbox, and every message in every queue of
     the vhost (consumer queues, their dead-letter queues, the unrouted queue), peeked and put back."""
-    wait_for(lambda: outboxes_drained(stack), timeout=20, interval=0.2, message="every outbox to be relayed")
+    wait_for(lambda: outboxes_drained(stack), timeout=90, interval=0.2, message="every outbox to be relayed")
     found: dict[str, str] = {}
     for service in SERVICES:
         with scoped_transaction(stack.engine(service), TenantScope.platform_wide()) as connection:
             payloads = connection.execute(sa.select(outbox.c.payload)).scalars().all()
         found[f"{service} outbox"] = "\n".join(payloads)
-    management = stack.management()
+    # peeking every message (a session's imports leave tens of thousands unrouted) is slow on a busy machine
+    management = Management(stack.settings.amqp_management_url, stack.vhost, timeout=120)
     for queue in management.queues():
         name = str(queue["name"])
         messages = management.request(
