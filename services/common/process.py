@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # its own service's settings only: a matching worker needs no registry database
     require = manifest.api.requires if role == "api" and manifest.api is not None else ()
-    settings = load_or_exit(services=(service,), require=require)
+    settings = load_or_exit(services=(service,), require=require, role=role)
     configure_logging(f"{service}-{role}", settings.log_level)
     log = logging.getLogger("plr.process")
     if role == "migrate":
@@ -70,7 +70,7 @@ def run_migrate(manifest: ServiceManifest) -> None:
     from services.common.topology import TopologyError, declare_topology
 
     service = manifest.name
-    settings = load_or_exit(services=(service,))
+    settings = load_or_exit(services=(service,), role="migrate")
     log = logging.getLogger("plr.migrate")
     database = settings.database(service)
     try:

@@ -319,7 +319,7 @@ def test_every_plr_process_gets_the_settings_it_requires(services: dict[str, dic
         if role == "api" and manifest.api is not None:
             require = manifest.api.requires
         # SettingsError names a missing or malformed one
-        settings = load_settings(env, services=(service,), require=require)
+        settings = load_settings(env, services=(service,), require=require, role=role)
         assert settings.amqp_vhost == "/plr", name
         if role == "migrate":
             database = settings.database(service)
