@@ -35,4 +35,5 @@ MANIFEST = ServiceManifest(
     api=Api(default_port=50051, run=Ref("services.registry.entrypoints.api:run")),
     commands=Ref("services.registry.entrypoints.cli:register"),
     settings=(KEY_CACHE_TTL,),
+    demo=Ref("services.registry.entrypoints.demo:run"),
 )

@@ -77,6 +77,8 @@ def test_a_second_make_run_names_the_running_one_and_a_killed_one_leaves_no_proc
                 message="make run to be running",
             )
             assert supervisor.poll() is None, "".join(lines[-30:])
+            # each service's demo ran once every process was up (the registry's: its demo trust)
+            assert any(line.startswith("plr: demo trust: Onboarded trust RXX") for line in lines), "".join(lines)
             children = children_of(supervisor.pid)
             assert len(children) == 5, f"expected the api and four workers, found {children}"
             api_port = int(stack.settings.api("registry").target.rsplit(":", 1)[1])

@@ -2,7 +2,8 @@
 
 Writes ``.plr/plr.env`` once (local URLs and freshly generated credentials), checks that PostgreSQL
 and RabbitMQ answer (saying which does not, and how to start it), migrates every service, starts every
-process with its logs, onboards a demo trust, and stops everything on Ctrl-C.
+process with its logs, runs each service's demo (its manifest's ``demo``: the registry onboards a demo
+trust), and stops everything on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from urllib.parse import urlsplit
 
 from services.common.admin.supervision import AlreadyRunning, die_with_parent, hold_run_lock
 from services.common.manifest import manifests
-from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, environment, read_env_file
+from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, Settings, environment, load_settings, read_env_file
 
-DEMO_TRUST = ("RXX", "Example NHS Trust")
 RUN_LOCK = PROJECT_ROOT / ".plr" / "run.lock"
 
 
@@ -164,7 +164,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGHUP, lambda *_: stopping.set())  # the terminal was closed
     try:
-        _onboard_demo_trust(bin_dir, env, stopping)
+        run_demos(load_settings(env), stopping)
         print("plr: running. Try: .venv/bin/plr health   ·   Ctrl-C stops everything.", flush=True)
         while not stopping.is_set():
             for name, child in processes:
@@ -189,21 +189,20 @@ def main() -> None:
         print("plr: stopped.")
 
 
-def _onboard_demo_trust(bin_dir: Path, env: dict[str, str], stopping: threading.Event) -> None:
-    deadline = time.monotonic() + 30
-    while not stopping.is_set() and time.monotonic() < deadline:
-        result = subprocess.run(
-            [str(bin_dir / "plr"), "trust", "onboard", "--ods", DEMO_TRUST[0], "--name", DEMO_TRUST[1]],
-            env=env,
-            capture_output=True,
-            text=True,
-            preexec_fn=die_with_parent,
-        )
-        if result.returncode == 0:
-            print("plr: demo trust: " + result.stdout.strip().replace("\n", "\nplr: "), flush=True)
-            return
-        time.sleep(0.5)
-    print("plr: could not onboard the demo trust: " + result.stderr.strip(), file=sys.stderr)
+def run_demos(settings: Settings, stopping: threading.Event) -> None:
+    """Each service's demo, once every process is started, saying what it did; one that fails is named
+    and the others still run (what runs stays up for the developer to look at)."""
+    for service, manifest in manifests().items():
+        if manifest.demo is None or stopping.is_set():
+            continue
+        try:
+            done = manifest.demo(settings)
+        except Exception as error:  # a demo is a convenience: `make run` goes on without it
+            details = getattr(error, "details", None)  # a gRPC error's own message, without its debug string
+            detail = details() if callable(details) else str(error)
+            print(f"plr: the {service} demo failed: {type(error).__name__}: {detail}", file=sys.stderr, flush=True)
+            continue
+        print("plr: " + str(done).strip().replace("\n", "\nplr: "), flush=True)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ MATCHING_ONLY = {**BROKER, "PLR_DATABASE_URL_MATCHING": "postgresql://app@127.0.
 def refs() -> list[tuple[str, Ref]]:
     found = []
     for name, service in manifests().items():
-        candidates: list[object] = [service.commands, service.api.run if service.api else None]
+        candidates: list[object] = [service.commands, service.demo, service.api.run if service.api else None]
         candidates += [timer.work for timer in service.timers] + [c.handlers for c in service.consumers]
         found += [(name, ref) for ref in candidates if isinstance(ref, Ref)]
     return found
