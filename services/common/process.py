@@ -87,8 +87,11 @@ def run_migrate(manifest: ServiceManifest) -> None:
     except Exception as error:
         import sqlalchemy as sa
 
+        from services.common.db import is_db_configuration_error
+
         if isinstance(error, sa.exc.OperationalError):
-            print(f"plr-process: {service} migrate: database unreachable: {error.orig}".strip(), file=sys.stderr)
+            what = "database refused the connection" if is_db_configuration_error(error) else "database unreachable"
+            print(f"plr-process: {service} migrate: {what}: {error.orig}".strip(), file=sys.stderr)
             raise SystemExit(1) from None
         raise
 

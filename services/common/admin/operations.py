@@ -12,8 +12,8 @@ import kombu
 import sqlalchemy as sa
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.common.admin.console import short
-from services.common.db import is_transient_db_error, make_engine, scoped_transaction
+from services.common.admin.console import misconfigured_database, short
+from services.common.db import is_database_fault, is_db_configuration_error, make_engine, scoped_transaction
 from services.common.manifest import manifests
 from services.common.platform_tables import outbox, worker_heartbeats
 from services.common.settings import Settings
@@ -91,10 +91,15 @@ def health_checks(settings: Settings) -> list[Check]:
                 age = (beat[1] - beat[0]).total_seconds()
                 checks.append(Check(f"{service} worker", age < HEARTBEAT_STALE_S, f"last heartbeat {age:.1f}s ago"))
         except Exception as error:
-            if not is_transient_db_error(error):
+            if not is_database_fault(error):
                 raise
             # one line: the driver's message goes on with hints ("Is the server running on that host ...")
-            checks.append(Check(f"{service} worker", False, f"the {service} database is unavailable: {short(error)}"))
+            why = (
+                misconfigured_database(service)
+                if is_db_configuration_error(error)
+                else f"the {service} database is unavailable"
+            )
+            checks.append(Check(f"{service} worker", False, f"{why}: {short(error)}"))
         for spec in manifest.queues:
             try:
                 info = management.queue_info(spec.name)
