@@ -163,6 +163,13 @@ class ServiceManifest:
     def api_target_variable(self) -> str:
         return f"PLR_{self.name.upper()}_API_TARGET"
 
+    def references(self) -> tuple[Ref, ...]:
+        """Every piece of the service's code the manifest names (api, commands, demo, timers, handlers):
+        resolving them all imports the service's code and its generated gRPC modules (the image's check)."""
+        named: list[object] = [self.commands, self.demo, self.api.run if self.api else None]
+        named += [timer.work for timer in self.timers] + [consumer.handlers for consumer in self.consumers]
+        return tuple(ref for ref in named if isinstance(ref, Ref))
+
     def setting_variable(self, setting: Setting[Any]) -> str:
         return f"PLR_{self.name.upper()}_{setting.name}"
 
