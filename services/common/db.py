@@ -11,6 +11,7 @@ import psycopg2.errors
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from services.common.errors import ConcurrentChange
 from services.common.tenancy import TenantScope
 
 # the database cannot be reached or stopped answering: refused, lost mid-call, shutting down, starting
@@ -180,3 +181,15 @@ def scoped_transaction(engine: Engine, scope: TenantScope) -> Iterator[Connectio
     with engine.begin() as connection:
         apply_scope(connection, scope)
         yield connection
+
+
+@contextmanager
+def taken_concurrently() -> Iterator[None]:
+    """Around an insert whose unique key was free when the use case looked: another transaction that
+    took it in between makes this a ConcurrentChange (which a use case may retry), not an internal error."""
+    try:
+        yield
+    except sa.exc.IntegrityError as error:
+        if isinstance(error.orig, psycopg2.errors.UniqueViolation):
+            raise ConcurrentChange() from None
+        raise

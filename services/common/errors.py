@@ -29,6 +29,14 @@ class PreconditionFailed(DomainError):
     pass
 
 
+class ConcurrentChange(PreconditionFailed):
+    """Another call wrote the same record at the same moment (a unique key taken between our read and
+    our write). A use case may retry once; its message never says what the other call was."""
+
+    def __init__(self, message: str = "the same record was changed at the same moment by another call; try again"):
+        super().__init__(message)
+
+
 class PermissionDenied(DomainError):
     pass
 

@@ -31,6 +31,7 @@ from grpc_reflection.v1alpha import reflection
 
 from services.common import errors
 from services.common.db import db_error_summary, is_db_configuration_error, is_statement_timeout, is_transient_db_error
+from services.common.listen import why_cannot_listen
 from services.common.logs import correlated
 from services.common.principals import Principal
 
@@ -171,6 +172,10 @@ def service_handler(
     return grpc.method_handlers_generic_handler(descriptor.full_name, handlers)
 
 
+class ListenError(OSError):
+    """The api's address cannot be listened on; the message names the address and why."""
+
+
 class ApiServer:
     def __init__(
         self,
@@ -193,9 +198,13 @@ class ApiServer:
             reflection.enable_server_reflection(
                 [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
             )
-        self.port = self.server.add_insecure_port(listen)
-        if self.port == 0:
-            raise OSError(f"cannot listen on {listen}")
+        reason = why_cannot_listen(listen)
+        if reason is not None:
+            raise ListenError(f"cannot listen on {listen}: {reason}")
+        try:
+            self.port = self.server.add_insecure_port(listen)
+        except RuntimeError as error:  # taken in the instant since the check above
+            raise ListenError(f"cannot listen on {listen}: {error}") from None
         self.stopped = threading.Event()
 
     def start(self) -> None:

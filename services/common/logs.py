@@ -6,9 +6,11 @@ import contextvars
 import json
 import logging
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import TracebackType
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
@@ -49,6 +51,21 @@ def configure_logging(process_name: str, level: str = "INFO") -> None:
     logging.captureWarnings(True)
     for noisy in ("amqp", "kombu", "nameko", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # an error nothing caught, in any thread, is a log line too, not a multi-line traceback
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+    logging.getLogger("plr.crash").critical("stopped by an error nothing caught", exc_info=(kind, error, trace))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if issubclass(args.exc_type, SystemExit) or args.exc_value is None:  # as the default hook does
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    crash = (args.exc_type, args.exc_value, args.exc_traceback)
+    logging.getLogger("plr.crash").error("thread %s stopped by an error nothing caught", name, exc_info=crash)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from services.common.manifest import ROLES  # the standard library only, so the 
 
 if TYPE_CHECKING:
     from services.common.manifest import ServiceManifest
+    from services.common.settings import Settings
 
 
 def usage(services: tuple[str, ...]) -> str:
@@ -45,32 +46,41 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2)
 
     from services.common.logs import configure_logging
-    from services.common.settings import load_or_exit
+    from services.common.settings import SettingsError, load_settings
 
+    # JSON from the first line on: a bad setting, or a crash at start, is a log line like any other
+    configure_logging(f"{service}-{role}")
+    log = logging.getLogger("plr.process")
     # its own service's settings only: a matching worker needs no registry database
     require = manifest.api.requires if role == "api" and manifest.api is not None else ()
-    settings = load_or_exit(services=(service,), require=require, role=role)
+    try:
+        settings = load_settings(services=(service,), require=require, role=role)
+    except (SettingsError, ManifestError) as error:
+        log.error("configuration error: %s", error)
+        raise SystemExit(2) from None
     configure_logging(f"{service}-{role}", settings.log_level)
-    log = logging.getLogger("plr.process")
-    if role == "migrate":
-        run_migrate(manifest)
-    elif role == "api":
-        assert manifest.api is not None
-        manifest.api.run(settings)
-    else:
-        from services.common.projection_worker import run_manifest_worker
+    try:
+        if role == "migrate":
+            run_migrate(manifest, settings)
+        elif role == "api":
+            assert manifest.api is not None
+            manifest.api.run(settings)
+        else:
+            from services.common.projection_worker import run_manifest_worker
 
-        run_manifest_worker(manifest, settings)
+            run_manifest_worker(manifest, settings)
+    except Exception:
+        # one line (the error's type and message) instead of a traceback; the exit status says it failed
+        log.exception("%s %s stopped by an error", service, role)
+        raise SystemExit(1) from None
     log.info("%s %s exited", service, role)
 
 
-def run_migrate(manifest: ServiceManifest) -> None:
+def run_migrate(manifest: ServiceManifest, settings: Settings) -> None:
     from services.common.migrate import bootstrap_database, migrate_database
-    from services.common.settings import load_or_exit
     from services.common.topology import TopologyError, declare_topology
 
     service = manifest.name
-    settings = load_or_exit(services=(service,), role="migrate")
     log = logging.getLogger("plr.migrate")
     database = settings.database(service)
     try:
@@ -82,7 +92,7 @@ def run_migrate(manifest: ServiceManifest) -> None:
         declare_topology(settings.amqp_management_url, settings.amqp_vhost, queues)
         log.info("%s topology declared on vhost %s (%d consumer queues)", service, settings.amqp_vhost, len(queues))
     except TopologyError as error:
-        print(f"plr-process: {service} migrate: {error}", file=sys.stderr)
+        log.error("%s migrate: %s", service, error)
         raise SystemExit(1) from None
     except Exception as error:
         import sqlalchemy as sa
@@ -91,7 +101,7 @@ def run_migrate(manifest: ServiceManifest) -> None:
 
         if isinstance(error, sa.exc.OperationalError):
             what = "database refused the connection" if is_db_configuration_error(error) else "database unreachable"
-            print(f"plr-process: {service} migrate: {what}: {error.orig}".strip(), file=sys.stderr)
+            log.error("%s migrate: %s: %s", service, what, str(error.orig).strip())
             raise SystemExit(1) from None
         raise
 

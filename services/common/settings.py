@@ -80,8 +80,14 @@ class _Reader:
 
     def address(self, name: str, default: str) -> str:
         value = self.text(name, default)
-        if not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", value):
-            raise SettingsError(f"{name} is malformed: expected host:port, got {value!r}")
+        if not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", value) or int(value.rsplit(":", 1)[1]) > 65535:
+            raise SettingsError(f"{name} is malformed: expected host:port (port 0 to 65535), got {value!r}")
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(name, default).upper()
+        if value not in choices:
+            raise SettingsError(f"{name} is malformed: expected one of {', '.join(choices)}, got {value!r}")
         return value
 
 
@@ -147,6 +153,7 @@ def _redact(url: str) -> str:
 
 
 DB_SCHEMES = ("postgresql", "postgresql+psycopg2")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True)
@@ -272,7 +279,7 @@ def load_settings(
         pool_size=int(read.number("PLR_DB_POOL_SIZE", "5", 1, 50)),
         worker_max_workers=int(read.number("PLR_WORKER_MAX_WORKERS", "4", 1, 50)),
         relay_interval_s=read.number("PLR_RELAY_INTERVAL_S", "0.2", 0.01, 60),
-        log_level=read.text("PLR_LOG_LEVEL", "INFO").upper(),
+        log_level=read.choice("PLR_LOG_LEVEL", "INFO", LOG_LEVELS),
     )
     for name in require:
         if name == "PLR_ADMIN_TOKEN" and not settings.admin_token:

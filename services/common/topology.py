@@ -24,6 +24,30 @@ DEAD_LETTER_SUFFIX = ".dead-letter"
 BROKER_DELIVERY_LIMIT = 20
 
 
+@dataclass(frozen=True)
+class UnroutedLimits:
+    """How much ``plr.unrouted`` keeps of the events nobody subscribes to (leader, consent and check
+    events among them): its oldest go first, by age or when it is full.
+
+    They are dropped, not dead-lettered: every event stays in its service's outbox, and a dead-letter
+    queue would keep the same personal data without a limit again. And a full queue drops its oldest
+    (``drop-head``) rather than refusing (``reject-publish``): a refused copy nacks the relay's
+    publish itself (the alternate exchange's queue is part of the routing), and the relay, which
+    publishes in order, would stop there and hold back every routed event behind it."""
+
+    max_age_s: int = 7 * 24 * 3600
+    max_length: int = 100_000
+    max_bytes: int = 512 * 1024 * 1024
+
+    def policy(self) -> dict[str, object]:
+        return {
+            "message-ttl": self.max_age_s * 1000,
+            "max-length": self.max_length,
+            "max-length-bytes": self.max_bytes,
+            "overflow": "drop-head",
+        }
+
+
 class TopologyError(Exception):
     pass
 
@@ -116,10 +140,11 @@ class Management:
         return listed
 
 
-def declare_platform(management: Management) -> None:
-    """The shared exchanges and the queue that keeps events nobody subscribes to yet."""
+def declare_platform(management: Management, unrouted: UnroutedLimits = UnroutedLimits()) -> None:
+    """The shared exchanges and the queue that keeps events nobody subscribes to yet, for a while."""
     management.ensure_vhost()
     management.exchange(UNROUTED_EXCHANGE, "fanout")
+    management.policy(UNROUTED_QUEUE, f"^{re.escape(UNROUTED_QUEUE)}$", unrouted.policy())  # before the queue
     management.queue(UNROUTED_QUEUE)
     management.bind(UNROUTED_EXCHANGE, UNROUTED_QUEUE, "")
     management.exchange(EVENTS_EXCHANGE, "topic", {"alternate-exchange": UNROUTED_EXCHANGE})

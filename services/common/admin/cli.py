@@ -8,6 +8,8 @@ plr health [--json]
 plr outbox status [--json]
 plr dlq list [--json]
 plr dlq replay QUEUE [--id EVENT_ID]
+plr unrouted list [--json]
+plr unrouted purge [--yes]
 
 Exit codes: 0 done; 1 failed (refused, an api unreachable, or a database refusing its configuration);
 2 bad input; 3 some import rows refused; 75 a service's database unavailable or too slow, or the api did
@@ -104,6 +106,35 @@ def dlq_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def unrouted_list(args: argparse.Namespace) -> int:
+    from services.common.admin.operations import unrouted_events
+
+    settings = load_or_exit()
+    rows, held = unrouted_events(settings)
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        print_table(rows, ["event_id", "type", "routing_key"])
+        if held > len(rows):
+            print(f"(the oldest {len(rows):,} of {held:,})")
+    return 0
+
+
+def unrouted_purge(args: argparse.Namespace) -> int:
+    from services.common.admin.operations import purge_unrouted
+
+    settings = load_or_exit()
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("plr: purging discards the unrouted events; run it on a terminal, or pass --yes", file=sys.stderr)
+            return EXIT_USAGE
+        if input("Discard every event in plr.unrouted? Type purge to go on: ").strip() != "purge":
+            print("plr: not confirmed; nothing was purged", file=sys.stderr)
+            return EXIT_USAGE
+    print(f"Purged {purge_unrouted(settings)} unrouted event(s).")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="plr", description="Administer a plr installation.")
     commands = Commands(top.add_subparsers(dest="command", required=True))
@@ -135,6 +166,14 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("queue", help="the consumer queue (or its .dead-letter queue)")
     replay.add_argument("--id", help="replay only the dead letter with this event id")
     replay.set_defaults(run=dlq_replay)
+
+    unrouted = commands.group("unrouted", help="events no queue subscribes to (kept for a while in plr.unrouted)")
+    un_list = unrouted.add_parser("list", help="list the events kept in plr.unrouted, oldest first")
+    un_list.add_argument("--json", action="store_true")
+    un_list.set_defaults(run=unrouted_list)
+    purge = unrouted.add_parser("purge", help="discard every event kept in plr.unrouted")
+    purge.add_argument("--yes", action="store_true", help="do not ask to confirm")
+    purge.set_defaults(run=unrouted_purge)
     return top
 
 

@@ -19,11 +19,21 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from services.common.admin.supervision import AlreadyRunning, die_with_parent, hold_run_lock
+from services.common.admin.private_file import PathRefused, open_private
+from services.common.admin.supervision import (
+    AlreadyRunning,
+    controlling_terminal,
+    die_with_parent,
+    hold_run_lock,
+    hung_up,
+)
+from services.common.listen import why_cannot_listen
 from services.common.manifest import manifests
 from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, Settings, environment, load_settings, read_env_file
 
 RUN_LOCK = PROJECT_ROOT / ".plr" / "run.lock"
+# how long an api may take to serve, once started, before the demos are given up
+API_START_S = 60.0
 
 
 def local_env_lines() -> list[str]:
@@ -50,6 +60,8 @@ def local_env_lines() -> list[str]:
 def ensure_env_file(path: Path = DEFAULT_ENV_FILE) -> None:
     if "PLR_ENV_FILE" in os.environ:
         return
+    if path.is_symlink():  # never read, extended or written through a link planted in its place
+        raise SystemExit(f"plr: the local settings were not written: {path} is a symbolic link; remove it")
     if path.exists():
         # written by an earlier `make run`: a service added since gets its settings, and nothing already
         # there changes (the credentials stay)
@@ -57,14 +69,17 @@ def ensure_env_file(path: Path = DEFAULT_ENV_FILE) -> None:
         missing = [line for line in local_env_lines()[1:] if line.partition("=")[0] not in present]
         if missing:
             ends_a_line = path.read_text().endswith("\n") or path.stat().st_size == 0
-            with path.open("a") as file:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW), "a") as file:
                 file.write(("" if ends_a_line else "\n") + "".join(f"{line}\n" for line in missing))
             names = ", ".join(line.partition("=")[0] for line in missing)
             print(f"plr: added to {_shown(path)}: {names}")
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(local_env_lines()) + "\n")
-    path.chmod(0o600)
+    try:
+        with open_private(path) as written:
+            written.write("\n".join(local_env_lines()) + "\n")
+    except PathRefused as refused:
+        raise SystemExit(f"plr: the local settings were not written: {refused}") from None
     print(f"plr: wrote {_shown(path)} (local settings and new credentials)")
 
 
@@ -104,13 +119,37 @@ def check_dependencies(env: dict[str, str]) -> list[str]:
         problems.append(
             "the RabbitMQ management API is not reachable; enable it with: rabbitmq-plugins enable rabbitmq_management"
         )
+    for manifest in manifests().values():
+        if manifest.api is None:
+            continue
+        listen = env.get(manifest.api_listen_variable) or f"127.0.0.1:{manifest.api.default_port}"
+        taken = why_cannot_listen(listen)
+        if taken:
+            port = listen.rsplit(":", 1)[1]
+            problems.append(
+                f"{manifest.name}'s api cannot listen on {listen} ({manifest.api_listen_variable}): {taken}. "
+                f"Another `make run` (in another checkout?) or another program holds it: `ss -ltnp 'sport = :{port}'` "
+                f"names it. Stop it, or give {manifest.api_listen_variable} and {manifest.api_target_variable} "
+                "another port in .plr/plr.env"
+            )
     return problems
 
 
+def say(text: str, *, error: bool = False) -> None:
+    """One line on the terminal; a terminal that is gone (closed window: EIO, or a pipe whose reader
+    died) must not stop the supervisor from stopping its processes in order."""
+    stream = sys.stderr if error else sys.stdout
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except OSError:
+        pass
+
+
 def _pump(name: str, stream: object) -> None:
+    # drained to the end whatever happens to our own output: a child writing to a full pipe would block
     for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
-        sys.stdout.write(f"{name:<22} | {line}")
-        sys.stdout.flush()
+        say(f"{name:<22} | {line.rstrip(chr(10))}")
 
 
 def take_run_lock() -> object:
@@ -128,18 +167,24 @@ def take_run_lock() -> object:
 
 def main() -> None:
     lock = take_run_lock()  # noqa: F841 - held until this process ends
+    # make (or whatever started this supervisor) killed with SIGKILL would leave it running, and its
+    # children with it: it is told with SIGTERM, and stops everything as when its terminal is closed
+    die_with_parent()
+    # `nohup make run` asks to outlive the terminal: then neither SIGHUP nor a closed terminal stops it
+    nohup = signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    terminal = None if nohup else controlling_terminal()
     ensure_env_file()
     env = environment()
     problems = check_dependencies(env)
     if problems:
         for problem in problems:
-            print(f"plr: {problem}", file=sys.stderr)
+            say(f"plr: {problem}", error=True)
         raise SystemExit(1)
     bin_dir = Path(sys.executable).parent
     process_cmd = [str(bin_dir / "plr-process")]
     services = manifests()
     for service in services:
-        print(f"plr: migrating {service} ...", flush=True)
+        say(f"plr: migrating {service} ...")
         result = subprocess.run([*process_cmd, service, "migrate"], env=env, preexec_fn=die_with_parent)
         if result.returncode != 0:
             raise SystemExit(f"plr: {service} migrate failed (exit {result.returncode})")
@@ -162,36 +207,91 @@ def main() -> None:
 
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGHUP, lambda *_: stopping.set())  # the terminal was closed
+    if not nohup:
+        signal.signal(signal.SIGHUP, lambda *_: stopping.set())  # the terminal was closed
+    failed: list[str] = []
+
+    def keep_running() -> bool:
+        """False once a process has ended by itself (the system is no longer whole), or once the
+        terminal this run was started from is closed."""
+        for name, child in processes:
+            if child.poll() is not None and not failed:
+                failed.append(name)
+                say(f"plr: {name} exited with {child.returncode}; stopping everything", error=True)
+                stopping.set()
+        if terminal is not None and hung_up(terminal):
+            stopping.set()
+        return not stopping.is_set()
+
     try:
-        run_demos(load_settings(env), stopping)
-        print("plr: running. Try: .venv/bin/plr health   ·   Ctrl-C stops everything.", flush=True)
-        while not stopping.is_set():
-            for name, child in processes:
-                if child.poll() is not None:
-                    print(f"plr: {name} exited with {child.returncode}; stopping everything", file=sys.stderr)
-                    stopping.set()
+        # the demos in the background: a process that ends by itself meanwhile stops the run at once
+        threading.Thread(target=_demos_then_running, args=(env, stopping), daemon=True).start()
+        while keep_running():
             stopping.wait(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        print("plr: stopping ...", flush=True)
-        for _, child in processes:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 25
-        for name, child in processes:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                print(f"plr: {name} did not stop in time; killing it", file=sys.stderr)
-                child.kill()
-        print("plr: stopped.")
+        stop_all(processes)
+    if failed:  # whoever started `make run` (a script, CI) must see that it did not run
+        raise SystemExit(1)
+
+
+def stop_all(processes: list[tuple[str, subprocess.Popen[str]]], grace_s: float = 25.0) -> None:
+    """SIGTERM to every process, then SIGKILL to those still running after ``grace_s``, or at once on
+    a second Ctrl-C (an impatient administrator gets a prompt back, not a traceback)."""
+    hurry = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: hurry.set())
+    say("plr: stopping ... (Ctrl-C again to kill them now)")
+    for _, child in processes:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while any(child.poll() is None for _, child in processes) and time.monotonic() < deadline:
+        hurry.wait(0.1)
+        if hurry.is_set():
+            break
+    for name, child in processes:
+        if child.poll() is None:
+            say(f"plr: {name} did not stop {'yet' if hurry.is_set() else 'in time'}; killing it", error=True)
+            child.kill()
+            child.wait()
+    say("plr: stopped.")
+
+
+def _demos_then_running(env: dict[str, str], stopping: threading.Event) -> None:
+    try:
+        settings = load_settings(env)
+    except Exception as error:  # the processes read these settings already: only a changed file gets here
+        say(f"plr: the demos cannot read the settings: {error}", error=True)
+        return
+    if not _apis_serving(settings, stopping):
+        return
+    run_demos(settings, stopping)
+    if not stopping.is_set():
+        say("plr: running. Try: .venv/bin/plr health   ·   Ctrl-C stops everything.")
+
+
+def _apis_serving(settings: Settings, stopping: threading.Event) -> bool:
+    """Waits until every api answers its health service SERVING; False when the run is stopping
+    instead (a process ended: no demo, no "running"), or when one does not within API_START_S."""
+    from services.common.admin.operations import api_health
+
+    deadline = time.monotonic() + API_START_S
+    waiting = [name for name, manifest in manifests().items() if manifest.api is not None]
+    while not stopping.is_set():
+        waiting = [name for name in waiting if not api_health(name, settings.api(name).target).ok]
+        if not waiting:
+            return True
+        if time.monotonic() > deadline:
+            say(f"plr: the {', '.join(waiting)} api did not answer within {API_START_S:.0f} s", error=True)
+            return False
+        stopping.wait(0.5)
+    return False
 
 
 def run_demos(settings: Settings, stopping: threading.Event) -> None:
-    """Each service's demo, once every process is started, saying what it did; one that fails is named
-    and the others still run (what runs stays up for the developer to look at)."""
+    """Each service's demo (its manifest's ``demo``), once every process is started, saying what it
+    did; one that fails is named and the others still run (what runs stays up to look at)."""
     for service, manifest in manifests().items():
         if manifest.demo is None or stopping.is_set():
             continue
@@ -200,10 +300,14 @@ def run_demos(settings: Settings, stopping: threading.Event) -> None:
         except Exception as error:  # a demo is a convenience: `make run` goes on without it
             details = getattr(error, "details", None)  # a gRPC error's own message, without its debug string
             detail = details() if callable(details) else str(error)
-            print(f"plr: the {service} demo failed: {type(error).__name__}: {detail}", file=sys.stderr, flush=True)
+            say(f"plr: the {service} demo failed: {type(error).__name__}: {detail}", error=True)
             continue
-        print("plr: " + str(done).strip().replace("\n", "\nplr: "), flush=True)
+        say("plr: " + str(done).strip().replace("\n", "\nplr: "))
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C before anything ran: its children die with it (die_with_parent)
+        say("plr: interrupted", error=True)
+        raise SystemExit(130) from None

@@ -18,7 +18,7 @@ from services.common.manifest import manifests
 from services.common.platform_tables import outbox, worker_heartbeats
 from services.common.settings import Settings
 from services.common.tenancy import TenantScope
-from services.common.topology import DEAD_LETTER_SUFFIX, Management
+from services.common.topology import DEAD_LETTER_SUFFIX, UNROUTED_QUEUE, Management
 from services.common.trust_directory import trusts
 
 HEARTBEAT_STALE_S = 15.0
@@ -177,6 +177,37 @@ def dead_letters(settings: Settings, limit: int = 100) -> list[dict[str, Any]]:
                 }
             )
     return letters
+
+
+def unrouted_events(settings: Settings, limit: int = 1000) -> tuple[list[dict[str, Any]], int]:
+    """The events kept in ``plr.unrouted`` (oldest first, up to ``limit``), which event and never its
+    data (the payload is not even fetched), and how many it holds in all."""
+    management = Management(settings.amqp_management_url, settings.amqp_vhost)
+    messages = management.request(
+        "POST",
+        f"/queues/{management.v}/{quote(UNROUTED_QUEUE, safe='')}/get",
+        {"count": limit, "ackmode": "ack_requeue_true", "encoding": "auto", "truncate": 0},
+    ).json()
+    rows = [
+        {
+            "event_id": message.get("properties", {}).get("message_id"),
+            "type": (message.get("properties", {}).get("headers") or {}).get("ce-type"),
+            "routing_key": message.get("routing_key"),
+        }
+        for message in messages
+    ]
+    # each message says how many were left behind it
+    return rows, (int(messages[0].get("message_count", 0)) + 1 if messages else 0)
+
+
+def purge_unrouted(settings: Settings) -> int:
+    """Empties ``plr.unrouted``; returns how many events it held."""
+    with kombu.Connection(settings.amqp_uri, connect_timeout=10) as connection:
+        channel = connection.channel()
+        try:
+            return int(channel.queue_purge(UNROUTED_QUEUE) or 0)
+        finally:
+            channel.close()
 
 
 def _death_time(value: Any) -> str | None:

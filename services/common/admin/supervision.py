@@ -59,3 +59,22 @@ def hold_run_lock(path: Path) -> IO[str]:
     handle.write(f"{os.getpid()}\n")
     handle.flush()
     return handle
+
+
+def controlling_terminal() -> int | None:
+    """A descriptor of this process's controlling terminal, or None when it has none (CI, a service)."""
+    try:
+        return os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)  # not inherited by children (PEP 446)
+    except OSError:
+        return None
+
+
+def hung_up(terminal: int) -> bool:
+    """Whether the terminal was closed. The kernel sends SIGHUP to its session leader only: ``make``,
+    when it was started as ``ssh -t host make run`` or ``setsid make run``, and make waits for its
+    recipe without passing the signal on. Once hung up, every operation on the terminal fails."""
+    try:
+        os.tcgetpgrp(terminal)
+    except OSError:
+        return True
+    return False

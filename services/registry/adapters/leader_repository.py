@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from services.common.db import taken_concurrently
 from services.common.errors import PreconditionFailed
 from services.common.platform_tables import outbox
 from services.registry.adapters.bulk import (
@@ -155,18 +156,19 @@ class SqlLeaderRepository(LeaderRepository):
         return self._from_row(row, self._consents([leader_id])[leader_id])
 
     def _add(self, leader: Leader) -> None:
-        self.connection.execute(
-            leaders.insert().values(
-                leader_id=leader.leader_id,
-                version=leader.version,
-                status=leader.status,
-                paused_until=leader.paused_until,
-                email_key=leader.email_key or None,
-                created_at=leader.created_at,
-                updated_at=leader.updated_at,
-                **profile_to_row(leader.profile),
+        with taken_concurrently():
+            self.connection.execute(
+                leaders.insert().values(
+                    leader_id=leader.leader_id,
+                    version=leader.version,
+                    status=leader.status,
+                    paused_until=leader.paused_until,
+                    email_key=leader.email_key or None,
+                    created_at=leader.created_at,
+                    updated_at=leader.updated_at,
+                    **profile_to_row(leader.profile),
+                )
             )
-        )
         self._stored_consents[leader.leader_id] = 0
         self._save_consents(leader)
 
@@ -309,20 +311,21 @@ class SqlAffiliationRepository(AffiliationRepository):
         return None if row is None else affiliation_from_row(row)
 
     def _add(self, affiliation: Affiliation) -> None:
-        self.connection.execute(
-            affiliations.insert().values(
-                affiliation_id=affiliation.affiliation_id,
-                leader_id=affiliation.leader_id,
-                trust_ods=affiliation.trust_ods,
-                status=affiliation.status,
-                version=affiliation.version,
-                created_at=affiliation.created_at,
-                confirmed_at=affiliation.confirmed_at,
-                ended_at=affiliation.ended_at,
-                end_reason=affiliation.end_reason,
-                updated_at=affiliation.updated_at,
+        with taken_concurrently():
+            self.connection.execute(
+                affiliations.insert().values(
+                    affiliation_id=affiliation.affiliation_id,
+                    leader_id=affiliation.leader_id,
+                    trust_ods=affiliation.trust_ods,
+                    status=affiliation.status,
+                    version=affiliation.version,
+                    created_at=affiliation.created_at,
+                    confirmed_at=affiliation.confirmed_at,
+                    ended_at=affiliation.ended_at,
+                    end_reason=affiliation.end_reason,
+                    updated_at=affiliation.updated_at,
+                )
             )
-        )
 
     def _add_many(self, new: list[Affiliation]) -> None:
         write_rows(self.connection, "affiliations", AFFILIATION_COLUMNS, affiliation_rows(new))

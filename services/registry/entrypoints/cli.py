@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 
 from services.common.admin.console import EXIT_ROWS_REFUSED, EXIT_USAGE, admin_metadata, rpc_failed
+from services.common.admin.private_file import PathRefused, open_private, refuse_existing, remove_if_ours
 from services.common.manifest import Commands
 from services.common.settings import Settings, load_or_exit
 
@@ -156,8 +157,10 @@ def trust_offboard(args: argparse.Namespace) -> int:
 
     settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
     export = Path(args.export_to)
-    if export.exists():
-        print(f"plr: {export} exists; choose a new file for the trust's export", file=sys.stderr)
+    try:
+        refuse_existing(export)  # said before asking; the file itself is made below, before the call
+    except PathRefused as refused:
+        print(f"plr: {refused}", file=sys.stderr)
         return EXIT_USAGE
     confirm = args.ods if args.yes else ""
     if not args.yes:
@@ -168,17 +171,24 @@ def trust_offboard(args: argparse.Namespace) -> int:
             f"Offboarding {args.ods} ends its affiliations, erases leaders only it held and revokes "
             f"its keys. Type {args.ods} to go on: "
         ).strip()
+    # made before the call, so that the data is not erased when its export could not be written
+    try:
+        written = open_private(export)
+    except PathRefused as refused:
+        print(f"plr: {refused}; nothing was offboarded", file=sys.stderr)
+        return EXIT_USAGE
     stub, channel = _registry(settings)
     try:
         response = stub.OffboardTrust(
             pb.OffboardTrustRequest(ods=args.ods, confirm_ods=confirm), metadata=admin_metadata(settings), timeout=120
         )
     except grpc.RpcError as error:
+        remove_if_ours(export, written)
         return rpc_failed(error, "registry", settings)
     finally:
         channel.close()
-    export.write_text(response.export_document)
-    export.chmod(0o600)
+    with written:
+        written.write(response.export_document)
     print(
         f"Trust {args.ods} offboarded: {response.affiliations_ended} affiliation(s) ended, "
         f"{response.leaders_erased} leader(s) erased; its export is in {export}."

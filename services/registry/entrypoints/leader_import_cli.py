@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 import grpc
 
+from services.common.admin.private_file import PathRefused, open_private
 from services.common.settings import Settings
 from services.registry.domain.leader_import import header_problems
 
@@ -168,8 +169,8 @@ def send(
         account(*sent.popleft())
 
 
-def write_problems(path: Path, problems: list[Problem]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as out:
+def write_problems(out: TextIO, problems: list[Problem]) -> None:
+    with out:
         writer = csv.writer(out)
         writer.writerow(["row", "field", "reason"])
         writer.writerows(sorted(problems))
@@ -191,16 +192,22 @@ def import_register(
 
     rows, local = read_register(path)
     report.problems.extend(local)
+    # before anything is sent, so that an unwritable report changes nothing; each run's report
+    # replaces the last one (a re-run reports the same rows), but never through a link
+    try:
+        errors_out = open_private(errors_to, replace=True, newline="")
+    except PathRefused as refused:
+        raise FileRefused(f"{refused}; nothing was sent") from None
     assert settings.admin_token is not None
     metadata = bearer(settings.admin_token, str(uuid.uuid4()))
-    channel = insecure_channel(settings.api("registry").target)
     progress = Progress(len(rows), progress_to)
+    channel = insecure_channel(settings.api("registry").target)
     try:
         send(imports_pb2_grpc.ImportServiceStub(channel), metadata, trust, rows, report, progress, batch_size)
     finally:
         progress.end()
         channel.close()
-        write_problems(errors_to, report.problems)
+        write_problems(errors_out, report.problems)
 
 
 def summary(report: ImportReport, trust: str, errors_to: Path, shown: int = 10) -> str:

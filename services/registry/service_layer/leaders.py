@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 
-from services.common.errors import InvalidInput, NotFound, PermissionDenied
+from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied
 from services.common.principals import Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
@@ -110,8 +111,25 @@ def register_leader(
     affiliated with); it answers the trust with nothing but its own pending affiliation."""
     trust = principal.require_trust()
     now = clock()
+    register = partial(_register_in, uow, idempotent, trust, cmd.profile, now, ids)
+    try:
+        return register()
+    except ConcurrentChange:
+        # the same person registered by another call between our look-up and our insert: looking
+        # again finds them, and the answer is the one any registration gets (nothing is revealed)
+        return register()
+
+
+def _register_in(
+    uow: UnitOfWork,
+    idempotent: Idempotent[Affiliation] | None,
+    trust: str,
+    profile: LeaderProfile,
+    now: datetime,
+    ids: IdFactory,
+) -> Affiliation:
     with uow:
-        affiliation = once(uow, idempotent, lambda: _register(uow, trust, cmd.profile, now, ids))
+        affiliation = once(uow, idempotent, lambda: _register(uow, trust, profile, now, ids))
         uow.commit()
     return affiliation
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from services.common.admin.local_run import check_dependencies, ensure_env_file, local_env_lines
 from services.common.settings import load_settings, read_env_file
 from tests.support.infra import free_port
@@ -115,3 +117,19 @@ def test_make_run_runs_every_declared_demo_and_names_one_that_fails(monkeypatch,
     stopping.set()  # Ctrl-C before the demos: none runs
     local_run.run_demos(settings, stopping)  # type: ignore[arg-type]
     assert given == [settings]
+
+
+def test_an_api_port_held_by_another_program_is_named_before_anything_starts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as squatter:  # another checkout's `make run`, or any program
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        env = _env(tmp_path, PLR_REGISTRY_API_LISTEN=f"127.0.0.1:{port}")
+
+        problems = check_dependencies(env)
+
+    assert any(
+        f"cannot listen on 127.0.0.1:{port} (PLR_REGISTRY_API_LISTEN): address already in use" in p
+        and "another checkout" in p
+        for p in problems
+    ), problems

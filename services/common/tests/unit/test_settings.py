@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +44,8 @@ def test_a_missing_variable_is_named(name: str) -> None:
         ("PLR_DB_POOL_SIZE", "lots"),
         ("PLR_DB_POOL_SIZE", "0"),
         ("PLR_REGISTRY_API_LISTEN", "no-port"),
+        ("PLR_REGISTRY_API_LISTEN", "127.0.0.1:99999"),
+        ("PLR_LOG_LEVEL", "LOUD"),
         ("PLR_ADMIN_TOKEN", "short"),
     ],
 )
@@ -65,16 +69,56 @@ def test_an_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
         read_env_file(file)
 
 
-def test_a_process_with_a_missing_setting_exits_with_one_line_naming_it() -> None:
-    env = {"PATH": "/usr/bin:/bin", "PLR_ENV_FILE": "/nonexistent"}
-    result = subprocess.run(
-        [sys.executable, "-m", "services.common.process", "registry", "migrate"],
-        env=env,
+def run_process(service: str, role: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.common.process", service, role],
+        env={"PATH": "/usr/bin:/bin", "PLR_ENV_FILE": "/nonexistent", **env},
         capture_output=True,
         text=True,
         timeout=60,
         cwd=Path(__file__).parents[4],
     )
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    """Every line of ``text`` as a JSON object (a line that is not one fails the test, quoted)."""
+    parsed = []
+    for line in text.splitlines():
+        try:
+            parsed.append(json.loads(line))
+        except ValueError:
+            pytest.fail(f"not a JSON log line: {line!r}\n{text}")
+    return parsed
+
+
+@pytest.mark.parametrize("role", ["migrate", "worker"])
+def test_a_process_with_a_missing_setting_exits_with_one_json_line_naming_it(role: str) -> None:
+    result = run_process("registry", role, {})
+
     assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "PLR_AMQP_URI" in lines[0]
+    assert result.stdout == ""
+    (line,) = json_lines(result.stderr)
+    assert line["level"] == "error" and "PLR_AMQP_URI" in str(line["message"]), line
+
+
+@pytest.mark.parametrize("role", ["api", "worker"])
+def test_a_process_with_an_unknown_log_level_exits_with_one_json_line_naming_it(role: str) -> None:
+    result = run_process("registry", role, {**VALID, "PLR_ADMIN_TOKEN": "x" * 32, "PLR_LOG_LEVEL": "LOUD"})
+
+    assert result.returncode == 2
+    (line,) = json_lines(result.stderr)
+    assert "PLR_LOG_LEVEL" in str(line["message"]) and "LOUD" in str(line["message"]), line
+
+
+def test_an_api_whose_port_is_taken_exits_with_one_json_line_naming_the_address() -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        address = f"127.0.0.1:{squatter.getsockname()[1]}"
+        env = {**VALID, "PLR_ADMIN_TOKEN": "x" * 32, "PLR_SERVICE_TOKEN": "y" * 32, "PLR_REGISTRY_API_LISTEN": address}
+
+        result = run_process("registry", "api", env)
+
+    assert result.returncode == 1
+    lines = json_lines(result.stderr)
+    assert any(f"cannot listen on {address}: address already in use" in str(line.get("error")) for line in lines), lines

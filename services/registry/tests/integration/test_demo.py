@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from services.common.db import scoped_transaction
 from services.common.manifest import manifest
-from services.common.settings import ApiAddress
+from services.common.settings import ApiAddress, SettingsError
 from services.common.tenancy import TenantScope
 from services.registry.adapters.tables import trusts
 from tests.support.infra import PlrStack
@@ -29,3 +29,10 @@ def test_the_demo_onboards_the_demo_trust_once_and_says_so(stack: PlrStack, regi
     with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
         count = connection.execute(sa.select(sa.func.count()).where(trusts.c.trust_ods == "RXX")).scalar_one()
     assert count == 1
+
+
+def test_the_demo_without_the_administrators_token_says_which_setting_it_needs(stack: PlrStack) -> None:
+    demo = manifest("registry").demo
+    assert demo is not None
+    with pytest.raises(SettingsError, match="PLR_ADMIN_TOKEN is not set"):
+        demo(dataclasses.replace(stack.settings, admin_token=None))

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from services.common.errors import PreconditionFailed
+from services.common.errors import ConcurrentChange, PreconditionFailed
 from services.common.events import CloudEvent
 from services.common.tenancy import TenantScope
 from services.registry.adapters.event_mapping import to_cloudevent
@@ -100,6 +100,8 @@ class FakeLeaders(LeaderRepository):
         return _loaded(self.rows.get(leader_id))
 
     def _add(self, leader: Leader) -> None:
+        if leader.email_key and any(held.email_key == leader.email_key for held in self.rows.values()):
+            raise ConcurrentChange()  # the unique email key, as the table has it
         self.rows[leader.leader_id] = stored(leader)
 
     def _add_many(self, new: list[Leader]) -> None:

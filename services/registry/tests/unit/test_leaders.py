@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.principals import ADMINISTRATOR, Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
@@ -71,6 +71,36 @@ def test_registering_makes_one_person_and_a_pending_affiliation_with_their_event
     assert {(a.trust_ods, a.status) for a in uow.affiliations.rows.values()} == {("RAA", "pending"), ("RBB", "pending")}
     assert types(uow) == ["leader.registered", "leader.affiliated", "leader.affiliated"]
     assert all("Ada" not in e.to_json().decode() for e in uow.outbox)
+
+
+def test_a_person_registered_by_another_call_between_look_up_and_insert_is_found_on_a_second_look(
+    uow: FakeUnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other call's insert wins the unique email key; this registration looks again and answers as
+    any registration does (the same person, a pending affiliation of its own), revealing nothing."""
+    made = ids()
+    other = registered(uow, TRUST_B, made)
+    real_find, looks = uow.leaders.find_by_email_key, []
+
+    def find(key: str) -> str | None:
+        looks.append(key)
+        return None if len(looks) == 1 else real_find(key)  # the first look ran before the other's commit
+
+    monkeypatch.setattr(uow.leaders, "find_by_email_key", find)
+
+    mine = registered(uow, TRUST_A, made)
+
+    assert mine.leader_id == other.leader_id and mine.status == "pending" and mine.trust_ods == "RAA"
+    assert len(uow.leaders.rows) == 1 and len(looks) == 2
+
+
+def test_a_second_collision_in_a_row_is_answered_as_a_concurrent_change(
+    uow: FakeUnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registered(uow, TRUST_B)
+    monkeypatch.setattr(uow.leaders, "find_by_email_key", lambda key: None)
+    with pytest.raises(ConcurrentChange):
+        registered(uow, TRUST_A)
 
 
 def test_registering_is_for_a_trust_and_refuses_lived_experience_before_consent(uow: FakeUnitOfWork) -> None:
