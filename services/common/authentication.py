@@ -26,12 +26,11 @@ from services.common.tenancy import LEADER_ID, TenantScope
 from services.common.trust_directory import api_keys, trusts
 
 STAFF = re.compile(r"[^/\x00-\x1f\x7f]{1,100}")
-# The registry api reuses a verified trust key for at most this long. Its own changes (a key revoked, a
-# trust suspended or offboarded) call forget()/forget_key(), so the process that made the change refuses
-# the key at once; any other process using the same directory (another registry api replica, the CLI
-# writing directly) notices within KEY_CACHE_TTL_S. Other services' apis keep the default, no cache:
-# their directory changes by events, and they refuse as soon as the event is applied.
-KEY_CACHE_TTL_S = 1.0
+# An api may reuse a verified trust key for ``key_cache_ttl_s`` (default 0: no cache). One that changes
+# the directory itself calls forget()/forget_key() on its own changes (a key revoked, a trust suspended
+# or offboarded), so the process that made the change refuses the key at once; any other process using
+# the same directory notices within the TTL. An api whose directory changes by events keeps no cache: it
+# refuses as soon as the event is applied. The registry's TTL is its setting PLR_REGISTRY_KEY_CACHE_TTL_S
 KEY_CACHE_MAX = 10_000
 
 
@@ -47,7 +46,7 @@ class Authenticator:
         self.engine = engine
         self.admin_token = admin_token
         self.service_token = service_token
-        self.key_cache_ttl_s = min(key_cache_ttl_s, KEY_CACHE_TTL_S)
+        self.key_cache_ttl_s = key_cache_ttl_s
         self.clock = clock
         # (key id, SHA-256 of the secret) -> (when verified, the trust): only keys that authenticated (a
         # wrong secret never matches an entry; unknown, revoked and refused keys are not cached)

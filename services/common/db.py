@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -40,8 +41,40 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
 
 
+# The server refused the connection for who is connecting or to what: a role, password or database that
+# does not exist, or a role not allowed to connect. Not an outage: the same call fails until an
+# administrator fixes the settings or the roles. libpq gives these no SQLSTATE (psycopg2's pgcode is None),
+# only the server's message; the codes cover a server that sends them
+CONFIGURATION_REFUSED = re.compile(
+    r"FATAL:\s+(role \".*\" does not exist|password authentication failed|database \".*\" does not exist"
+    r"|permission denied for database|role \".*\" is not permitted to log in|no pg_hba\.conf entry)"
+)
+CONFIGURATION_SQLSTATES = ("28000", "28P01", "3D000")
+
+
+def is_db_configuration_error(error: BaseException) -> bool:
+    """The database refused this process's connection because of its configuration (its URL's role,
+    password or database): an administrator must act, and retrying the same call does not help."""
+    for cause in _causes(error):
+        original = getattr(cause, "orig", None) or cause
+        if isinstance(original, psycopg2.Error) and (
+            original.pgcode in CONFIGURATION_SQLSTATES or CONFIGURATION_REFUSED.search(str(original))
+        ):
+            return True
+    return False
+
+
+def is_database_fault(error: BaseException) -> bool:
+    """The database, not the request or the message, is at fault: unavailable, or refusing this process's
+    configuration. Never counted against a message, never a bug's traceback."""
+    return is_transient_db_error(error) or is_db_configuration_error(error)
+
+
 def is_transient_db_error(error: BaseException) -> bool:
-    """The database is unreachable or overloaded, not the request wrong: the same call may succeed later."""
+    """The database is unreachable or overloaded, not the request wrong: the same call may succeed later.
+    A connection refused for its configuration (is_db_configuration_error) is not transient."""
+    if is_db_configuration_error(error):
+        return False
     for cause in _causes(error):
         if isinstance(cause, sa.exc.DBAPIError) and cause.connection_invalidated:
             return True

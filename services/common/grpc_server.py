@@ -30,7 +30,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.common import errors
-from services.common.db import db_error_summary, is_statement_timeout, is_transient_db_error
+from services.common.db import db_error_summary, is_db_configuration_error, is_statement_timeout, is_transient_db_error
 from services.common.listen import why_cannot_listen
 from services.common.logs import correlated
 from services.common.principals import Principal
@@ -62,6 +62,9 @@ Method = Callable[[Any, Call], protobuf_message.Message]
 
 # trailing metadata naming whose database failed, so a client tells an outage from an api it cannot reach
 UNAVAILABLE_DATABASE_KEY = "x-plr-unavailable-database"
+# ... and whose database refused the api's own connection (its role, password or database name): the
+# caller may retry later, as for an outage, but `plr` tells the administrator to fix the configuration
+MISCONFIGURED_DATABASE_KEY = "x-plr-misconfigured-database"
 
 
 def status_for(error: BaseException) -> grpc.StatusCode | None:
@@ -74,6 +77,10 @@ def status_for(error: BaseException) -> grpc.StatusCode | None:
 def database_status(error: BaseException, service: str) -> tuple[grpc.StatusCode, str] | None:
     """The answer to a database fault, or None when the error is not one. The message names the
     service's database and nothing of the statement or its values."""
+    if is_db_configuration_error(error):
+        # not the request's fault, and not a bug to answer INTERNAL: the api cannot work until an
+        # administrator fixes it; what was refused (a role's name) is in the api's log, not the answer
+        return grpc.StatusCode.UNAVAILABLE, f"{service} database refused the connection: check its configuration"
     if is_statement_timeout(error):
         return grpc.StatusCode.DEADLINE_EXCEEDED, f"{service} database did not answer in time; the call may be retried"
     if is_transient_db_error(error):
@@ -113,7 +120,9 @@ def _unary_handler(
                 database_fault = database_status(error, service) if code is None else None
                 if database_fault is not None:  # not a bug: the caller retries, the operator looks at the database
                     code, detail = database_fault
-                    log.warning(
+                    misconfigured = is_db_configuration_error(error)
+                    log.log(
+                        logging.ERROR if misconfigured else logging.WARNING,  # a person must act, or it lasts
                         "%s %s after %.1f ms: %s database: %s",
                         full_name,
                         code.name,
@@ -122,7 +131,8 @@ def _unary_handler(
                         db_error_summary(error),
                         extra={"method": full_name, "code": code.name},
                     )
-                    context.set_trailing_metadata((("x-correlation-id", cid), (UNAVAILABLE_DATABASE_KEY, service)))
+                    key = MISCONFIGURED_DATABASE_KEY if misconfigured else UNAVAILABLE_DATABASE_KEY
+                    context.set_trailing_metadata((("x-correlation-id", cid), (key, service)))
                 elif code is None:  # a bug, not the caller's fault: logged, and answered without detail
                     log.error(
                         "%s failed after %.1f ms",

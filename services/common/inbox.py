@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
-from services.common.db import db_error_summary, is_transient_db_error, scoped_transaction
+from services.common.db import db_error_summary, is_database_fault, scoped_transaction
 from services.common.events import CloudEvent, InvalidEvent, SchemaRegistry, default_registry
 from services.common.logs import correlated
 from services.common.platform_tables import inbox
@@ -105,7 +105,7 @@ class InboxConsumer:
             try:
                 applied = self.apply_once(event)
             except Exception as error:
-                if is_transient_db_error(error):  # an outage is not the message's fault: never counted
+                if is_database_fault(error):  # an outage or a refused role is not the message's fault: never counted
                     self.stats.transient_retries += 1
                     if transient_started is None:
                         transient_started = self.clock()

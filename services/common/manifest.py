@@ -14,12 +14,13 @@ manifest (as ``plr`` does) stays cheap and a worker's eventlet patch comes befor
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 # only the standard library at run time: plr-process reads ROLES before a worker's eventlet patch
 if TYPE_CHECKING:
@@ -37,8 +38,33 @@ ROLES = ("api", "worker", "migrate")
 COMMON_VARIABLES = ("PLR_AMQP_URI", "PLR_AMQP_MANAGEMENT_URL")
 
 
+T = TypeVar("T")
+# a setting's name: the variable is PLR_<SERVICE>_<NAME>; the api's address variables are the platform's
+SETTING_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+RESERVED_SETTINGS = ("API_LISTEN", "API_TARGET")
+
+
 class ManifestError(Exception):
     """The services cannot be listed: no manifest installed, or one that is not a ServiceManifest."""
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    """One of the service's own settings, read from ``PLR_<SERVICE>_<NAME>`` (the environment or the env
+    file) by the processes in ``roles``, and validated at start like the platform's: missing (when it has
+    no default) or malformed, it stops the process with one line naming the variable. ``parse`` turns the
+    text into the value, raising ``ValueError("expected ...")`` when it cannot (services/common/settings.py
+    has parsers). The service's code reads it as ``settings.service(NAME).value(SETTING)``."""
+
+    name: str
+    description: str
+    parse: Callable[[str], T]
+    default: str | None = None  # None: required
+    roles: tuple[str, ...] = ROLES
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
 
 
 @dataclass(frozen=True)
@@ -98,6 +124,19 @@ class ServiceManifest:
     api: Api | None = None
     # adds the service's own ``plr`` commands: (Commands) -> None (services/common/admin/cli.py)
     commands: Callable[[Commands], None] | None = None
+    # the service's own settings, beyond its database and api address
+    settings: tuple[Setting[Any], ...] = ()
+    # what `make run` does once every process is up, to give a developer something to try (the registry
+    # onboards a demo trust): (Settings) -> a line saying what it did; safe to run again
+    demo: Callable[[Settings], str] | None = None
+
+    def __post_init__(self) -> None:
+        names = [setting.name for setting in self.settings]
+        for setting in self.settings:
+            if not SETTING_NAME.fullmatch(setting.name) or setting.name in RESERVED_SETTINGS:
+                raise ManifestError(f"{self.name}: setting name {setting.name!r} must be UPPER_CASE, not API_*")
+            if names.count(setting.name) > 1 or not setting.roles or set(setting.roles) - set(ROLES):
+                raise ManifestError(f"{self.name}: setting {setting.name} is declared twice or has unknown roles")
 
     @property
     def queues(self) -> tuple[QueueSpec, ...]:
@@ -124,6 +163,20 @@ class ServiceManifest:
     def api_target_variable(self) -> str:
         return f"PLR_{self.name.upper()}_API_TARGET"
 
+    def references(self) -> tuple[Ref, ...]:
+        """Every piece of the service's code the manifest names (api, commands, demo, timers, handlers):
+        resolving them all imports the service's code and its generated gRPC modules (the image's check)."""
+        named: list[object] = [self.commands, self.demo, self.api.run if self.api else None]
+        named += [timer.work for timer in self.timers] + [consumer.handlers for consumer in self.consumers]
+        return tuple(ref for ref in named if isinstance(ref, Ref))
+
+    def setting_variable(self, setting: Setting[Any]) -> str:
+        return f"PLR_{self.name.upper()}_{setting.name}"
+
+    def settings_of(self, role: str | None) -> tuple[Setting[Any], ...]:
+        """The service's own settings a process in ``role`` reads (None: every one, as ``plr`` does)."""
+        return tuple(setting for setting in self.settings if role is None or role in setting.roles)
+
     def required_variables(self, role: str) -> tuple[str, ...]:
         """The settings a process of this service cannot start without (others have defaults)."""
         if role not in self.roles:
@@ -131,7 +184,7 @@ class ServiceManifest:
         required: tuple[str, ...] = (*COMMON_VARIABLES, self.database_url_variable)
         if role == "api" and self.api is not None:
             required += self.api.requires
-        return required
+        return required + tuple(self.setting_variable(s) for s in self.settings_of(role) if s.required)
 
 
 class Commands:

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     # its own service's settings only: a matching worker needs no registry database
     require = manifest.api.requires if role == "api" and manifest.api is not None else ()
     try:
-        settings = load_settings(services=(service,), require=require)
+        settings = load_settings(services=(service,), require=require, role=role)
     except (SettingsError, ManifestError) as error:
         log.error("configuration error: %s", error)
         raise SystemExit(2) from None
@@ -97,8 +97,11 @@ def run_migrate(manifest: ServiceManifest, settings: Settings) -> None:
     except Exception as error:
         import sqlalchemy as sa
 
+        from services.common.db import is_db_configuration_error
+
         if isinstance(error, sa.exc.OperationalError):
-            log.error("%s migrate: database unreachable: %s", service, str(error.orig).strip())
+            what = "database refused the connection" if is_db_configuration_error(error) else "database unreachable"
+            log.error("%s migrate: %s: %s", service, what, str(error.orig).strip())
             raise SystemExit(1) from None
         raise
 

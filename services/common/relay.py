@@ -21,7 +21,7 @@ import kombu
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from services.common.db import db_error_summary, is_transient_db_error
+from services.common.db import db_error_summary, is_database_fault
 from services.common.events import CONTENT_TYPE
 from services.common.platform_tables import outbox, worker_heartbeats
 from services.common.topology import EVENTS_EXCHANGE
@@ -207,7 +207,7 @@ class OutboxRelay:
             self.stats.failures += 1
             self._back_off(f"broker unavailable: {failure}")
         except Exception as error:
-            if not is_transient_db_error(error):
+            if not is_database_fault(error):
                 raise
             self.stats.failures += 1
             self._back_off(f"{self.service} database unavailable: {db_error_summary(error)}")
@@ -235,6 +235,6 @@ class OutboxRelay:
                     )
                 )
         except Exception as error:  # a missed beat shows in `plr health`; the next tick beats again
-            if not is_transient_db_error(error):
+            if not is_database_fault(error):
                 raise
             log.warning("heartbeat of %s not recorded: database unavailable: %s", worker, db_error_summary(error))

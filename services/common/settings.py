@@ -11,10 +11,16 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from services.common.manifest import ServiceManifest, Setting
+
+T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ENV_FILE = PROJECT_ROOT / ".plr" / "plr.env"
@@ -68,12 +74,9 @@ class _Reader:
     def number(self, name: str, default: str, low: float, high: float) -> float:
         raw = self.text(name, default)
         try:
-            value = float(raw)
-        except ValueError:
-            raise SettingsError(f"{name} is malformed: expected a number, got {raw!r}") from None
-        if not low <= value <= high:
-            raise SettingsError(f"{name} is out of range: expected {low} to {high}, got {raw}")
-        return value
+            return number(low, high)(raw)
+        except ValueError as error:
+            raise SettingsError(f"{name} is malformed: {error}, got {raw!r}") from None
 
     def address(self, name: str, default: str) -> str:
         value = self.text(name, default)
@@ -86,6 +89,63 @@ class _Reader:
         if value not in choices:
             raise SettingsError(f"{name} is malformed: expected one of {', '.join(choices)}, got {value!r}")
         return value
+
+
+def number(low: float, high: float) -> Callable[[str], float]:
+    """A parser for a service's setting (services/common/manifest.py ``Setting.parse``): a number in range."""
+
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"expected a number from {low:g} to {high:g}") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected a number from {low:g} to {high:g}")
+        return value
+
+    return parse
+
+
+def integer(low: int, high: int) -> Callable[[str], int]:
+    """A parser for a service's setting: a whole number in range."""
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"expected a whole number from {low} to {high}") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def text(raw: str) -> str:
+    """A parser for a service's setting: any non-empty text."""
+    return raw
+
+
+def _service_value(read: _Reader, variable: str, setting: Setting[Any], role: str | None) -> tuple[bool, Any]:
+    """(whether it has a value, the value); a process in a role needing a missing one stops naming it."""
+    raw = read.env.get(variable) or setting.default
+    if raw is None:
+        if role is None:  # ``plr``: one service's setting for another process is not its concern
+            return False, None
+        raise SettingsError(f"{variable} is not set ({setting.description})")
+    try:
+        return True, setting.parse(raw)
+    except ValueError as error:
+        raise SettingsError(f"{variable} is malformed: {error}, got {raw!r}") from None
+
+
+def _service_settings(read: _Reader, manifest: ServiceManifest, role: str | None) -> ServiceSettings:
+    values = {}
+    for setting in manifest.settings_of(role):
+        present, value = _service_value(read, manifest.setting_variable(setting), setting, role)
+        if present:
+            values[setting.name] = value
+    return ServiceSettings(manifest.name, values)
 
 
 def _redact(url: str) -> str:
@@ -114,6 +174,23 @@ class ApiAddress:
 
 
 @dataclass(frozen=True)
+class ServiceSettings:
+    """A service's own settings (its manifest's ``settings``), parsed, as this process read them."""
+
+    service: str
+    values: Mapping[str, Any]
+
+    def get(self, name: str) -> Any:
+        if name not in self.values:
+            raise SettingsError(f"this process did not load {self.service}'s setting {name}")
+        return self.values[name]
+
+    def value(self, setting: Setting[T]) -> T:
+        """The typed value of one of the service's declared settings."""
+        return cast(T, self.get(setting.name))
+
+
+@dataclass(frozen=True)
 class Settings:
     """What one process read: the broker, and the database and api address of each service it uses
     (its own; every service's for ``plr``)."""
@@ -123,6 +200,7 @@ class Settings:
     amqp_vhost: str
     databases: Mapping[str, ServiceDatabase]
     apis: Mapping[str, ApiAddress]
+    services: Mapping[str, ServiceSettings]
     database_admin_url: str | None
     admin_token: str | None
     service_token: str | None
@@ -143,12 +221,24 @@ class Settings:
             raise SettingsError(f"this process did not load the address of {service}'s api")
         return self.apis[service]
 
+    def service(self, service: str) -> ServiceSettings:
+        """The service's own settings, e.g. ``settings.service("registry").value(KEY_CACHE_TTL)``."""
+        if service not in self.services:
+            raise SettingsError(f"this process did not load the settings of {service}")
+        return self.services[service]
+
 
 def load_settings(
-    env: Mapping[str, str] | None = None, *, services: Iterable[str] | None = None, require: tuple[str, ...] = ()
+    env: Mapping[str, str] | None = None,
+    *,
+    services: Iterable[str] | None = None,
+    require: tuple[str, ...] = (),
+    role: str | None = None,
 ) -> Settings:
     """Read the settings of the named services (by default every service: what ``plr`` reads), as
-    their manifests declare them. ``require`` names optional ones that this process needs."""
+    their manifests declare them. ``require`` names optional ones that this process needs. A process of
+    a ``role`` (api, worker, migrate) reads its service's own settings for that role, and stops on a
+    missing one; without a role (``plr``), every service's own settings that are set or have a default."""
     from services.common.manifest import ManifestError, manifests
 
     read = _Reader(environment() if env is None else env)
@@ -159,8 +249,9 @@ def load_settings(
     for name in chosen:
         if name not in installed:
             raise ManifestError(f"no service {name!r} (services: {', '.join(installed)})")
-    databases, apis = {}, {}
+    databases, apis, own = {}, {}, {}
     for manifest in (installed[name] for name in chosen):
+        own[manifest.name] = _service_settings(read, manifest, role)
         app = read.url(manifest.database_url_variable, DB_SCHEMES)
         owner = read.url(manifest.database_owner_url_variable, DB_SCHEMES, default=app)
         databases[manifest.name] = ServiceDatabase(manifest.name, app, owner)
@@ -179,6 +270,7 @@ def load_settings(
         amqp_vhost=vhost,
         databases=databases,
         apis=apis,
+        services=own,
         database_admin_url=admin_db,
         admin_token=read.env.get("PLR_ADMIN_TOKEN") or None,
         service_token=read.env.get("PLR_SERVICE_TOKEN") or None,
@@ -202,12 +294,14 @@ def load_settings(
     return settings
 
 
-def load_or_exit(*, services: Iterable[str] | None = None, require: tuple[str, ...] = ()) -> Settings:
+def load_or_exit(
+    *, services: Iterable[str] | None = None, require: tuple[str, ...] = (), role: str | None = None
+) -> Settings:
     """Load settings, or stop the process with one line naming the variable."""
     from services.common.manifest import ManifestError
 
     try:
-        return load_settings(services=services, require=require)
+        return load_settings(services=services, require=require, role=role)
     except (SettingsError, ManifestError) as error:
         print(f"plr: configuration error: {error}", file=sys.stderr)
         raise SystemExit(2) from None

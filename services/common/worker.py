@@ -27,7 +27,7 @@ from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 from nameko.timer import timer
 
-from services.common.db import db_error_summary, is_transient_db_error
+from services.common.db import db_error_summary, is_database_fault
 from services.common.inbox import DeadLetter, InboxConsumer, OutageOutlasted
 from services.common.relay import ConfirmedPublisher, PublishFailed
 
@@ -193,7 +193,7 @@ def build_worker_service(
             try:
                 _work()
             except Exception as error:  # the next tick tries again; the work must be safe to repeat
-                if is_transient_db_error(error):
+                if is_database_fault(error):
                     log.warning("periodic %s: database unavailable: %s", _name, db_error_summary(error))
                 else:
                     log.exception("periodic %s failed", _name)

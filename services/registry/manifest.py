@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.common.manifest import Api, Ref, ServiceManifest, Timer
+from services.common.manifest import Api, Ref, ServiceManifest, Setting, Timer
+from services.common.settings import number
 
 WORKER = "services.registry.entrypoints.worker"
 
 # a notice is owed per day; hourly runs send it early in the day, and the first run at start-up
 # catches up whatever fell due while the worker was down
 CHECK_SCAN_INTERVAL_S = 3600.0
+
+# the api owns the trust directory and forgets a key at once on its own revocations and suspensions; a
+# second api replica (or plr writing directly) notices within this long: kept short, at most 5 s
+KEY_CACHE_TTL = Setting(
+    "KEY_CACHE_TTL_S",
+    "seconds the api reuses a verified trust key (0: never), 0 to 5",
+    number(0, 5),
+    default="1",
+    roles=("api",),
+)
 
 MANIFEST = ServiceManifest(
     name="registry",
@@ -23,4 +34,6 @@ MANIFEST = ServiceManifest(
     ),
     api=Api(default_port=50051, run=Ref("services.registry.entrypoints.api:run")),
     commands=Ref("services.registry.entrypoints.cli:register"),
+    settings=(KEY_CACHE_TTL,),
+    demo=Ref("services.registry.entrypoints.demo:run"),
 )

@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -159,12 +161,6 @@ def shell_test(service: Mapping[str, Any]) -> str:
     return str(test[1])
 
 
-def python_code_of(shell_command: str) -> str:
-    words = shlex.split(shell_command)
-    assert words[:2] == ["python", "-c"], shell_command
-    return words[2]
-
-
 # ---- the Compose Specification ----
 
 
@@ -239,19 +235,16 @@ def test_every_long_running_service_has_a_cmd_shell_health_check(services: dict[
         assert not (services[name]["healthcheck"].get("disable")), name
 
 
-def test_health_check_code_compiles_and_checks_its_own_process(services: dict[str, dict[str, Any]]) -> None:
+def test_every_plr_process_is_checked_by_the_one_health_check_naming_itself(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """services/common/healthcheck.py checks any service's api (on its own port) or worker (its own
+    heartbeat): each container names its own service and role, not a neighbour's."""
     for name, (service, role) in plr_processes(services).items():
         if role == "migrate":
             continue
-        code = python_code_of(shell_test(services[name]))
-        compile(code, f"{name} health check", "exec")  # a typo here would only show as "unhealthy"
-        if role == "api":
-            assert "grpc_health" in code and "Check(" in code, name
-            port = environment_of(services[name])[manifests()[service].api_listen_variable].rsplit(":", 1)[1]
-            assert f":{port}'" in code, f"{name} health check asks another port than {port}"
-        else:
-            # four near-copies: each must read its own worker's heartbeat, not its neighbour's
-            assert f"database('{service}')" in code and f"'{service}-worker'" in code, name
+        command = shlex.split(shell_test(services[name]))
+        assert command == ["python", "-m", "services.common.healthcheck", service, role], name
 
 
 def test_every_service_and_role_is_deployed(services: dict[str, dict[str, Any]]) -> None:
@@ -319,7 +312,7 @@ def test_every_plr_process_gets_the_settings_it_requires(services: dict[str, dic
         if role == "api" and manifest.api is not None:
             require = manifest.api.requires
         # SettingsError names a missing or malformed one
-        settings = load_settings(env, services=(service,), require=require)
+        settings = load_settings(env, services=(service,), require=require, role=role)
         assert settings.amqp_vhost == "/plr", name
         if role == "migrate":
             database = settings.database(service)
@@ -487,6 +480,29 @@ def test_the_image_layout_puts_proto_events_at_project_root() -> None:
     assert str(project_root) in pythonpath, "the copied services/ must come first on PYTHONPATH"
     events = copied["proto/events"]
     assert events == project_root / "proto" / "events", events
+
+
+def image_smoke_check() -> str:
+    """The Python code of the final stage's smoke test (``python -c "..."``)."""
+    for instruction, arguments in dockerfile_stages()[-1]:
+        words = shlex.split(arguments) if instruction == "RUN" else []
+        for at in range(len(words) - 2):
+            if words[at : at + 2] == ["python", "-c"]:
+                return words[at + 2]
+    raise AssertionError("the final stage runs no `python -c` smoke test")
+
+
+def test_the_images_smoke_test_imports_every_services_code_and_names_none() -> None:
+    """Run here with this checkout as the image's /app: every manifest's code and every generated module
+    import, found through the manifests and the generated package, so a new service needs no edit."""
+    code = image_smoke_check()
+    for service in manifests():
+        assert not re.search(rf"\b{service}\b", code), f"the Dockerfile's smoke test names {service}"
+    assert "references()" in code and "walk_packages" in code
+    local = code.replace("pathlib.Path('/app')", f"pathlib.Path({str(ROOT)!r})")
+    assert local != code, "the smoke test no longer checks PROJECT_ROOT"
+    done = subprocess.run([sys.executable, "-c", local], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
 
 # ---- the build context ----

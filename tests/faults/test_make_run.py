@@ -124,6 +124,8 @@ def test_a_second_make_run_names_the_running_one_and_a_killed_one_leaves_no_proc
         try:
             supervisor.wait_running()
             children = children_of(supervisor.process.pid)
+            # each service's demo ran once every process was up (the registry's: its demo trust)
+            assert supervisor.said("plr: demo trust: Onboarded trust RXX"), supervisor.output()
             assert len(children) == 5, f"expected the api and four workers, found {children}"
             api_port = int(stack.settings.api("registry").target.rsplit(":", 1)[1])
             assert not port_free(api_port)

@@ -11,9 +11,10 @@ plr dlq replay QUEUE [--id EVENT_ID]
 plr unrouted list [--json]
 plr unrouted purge [--yes]
 
-Exit codes: 0 done; 1 failed (refused, or an api unreachable); 2 bad input; 3 some import rows refused;
-75 a service's database unavailable or too slow, or the api did not answer in time: the call was rolled
-back (or, cut at its commit or past plr's deadline, took effect once): run the same command again.
+Exit codes: 0 done; 1 failed (refused, an api unreachable, or a database refusing its configuration);
+2 bad input; 3 some import rows refused; 75 a service's database unavailable or too slow, or the api did
+not answer in time: the call was rolled back (or, cut at its commit or past plr's deadline, took effect
+once): run the same command again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import argparse
 import json
 import sys
 
-from services.common.admin.console import EXIT_FAILED, EXIT_TRY_AGAIN, EXIT_USAGE, print_table, short
+from services.common.admin.console import EXIT_FAILED, EXIT_USAGE, database_failed, print_table
+from services.common.admin.console import EXIT_TRY_AGAIN as EXIT_TRY_AGAIN  # the exit codes are plr's
 from services.common.manifest import Commands, ManifestError, manifests
 from services.common.settings import load_or_exit
 
@@ -34,10 +36,7 @@ def trust_list(args: argparse.Namespace) -> int:
     try:
         rows = list_trusts(settings, args.service)
     except Exception as error:
-        from services.common.db import is_transient_db_error
-
-        print(f"plr: cannot read the {args.service} database: {short(error)}", file=sys.stderr)
-        return EXIT_TRY_AGAIN if is_transient_db_error(error) else EXIT_FAILED
+        return database_failed(error, args.service)
     if args.json:
         print(json.dumps(rows))
     else:
@@ -60,9 +59,8 @@ def health(args: argparse.Namespace) -> int:
 
 def outbox_status(args: argparse.Namespace) -> int:
     """Each service's outbox that can be read; a database that cannot is named, and the exit is 75 (try
-    again) when it is unavailable, 1 when it refused otherwise."""
+    again) when it is unavailable, 1 when it refused otherwise (its configuration, or an error)."""
     from services.common.admin.operations import outbox_status as status
-    from services.common.db import is_transient_db_error
 
     settings = load_or_exit()
     rows, code = [], 0
@@ -70,14 +68,8 @@ def outbox_status(args: argparse.Namespace) -> int:
         try:
             rows.append(status(settings, service))
         except Exception as error:
-            if is_transient_db_error(error):
-                print(
-                    f"plr: the {service} database is unavailable; try again shortly ({short(error)})", file=sys.stderr
-                )
-                code = code or EXIT_TRY_AGAIN
-            else:
-                print(f"plr: cannot read the {service} database: {short(error)}", file=sys.stderr)
-                code = EXIT_FAILED
+            failed = database_failed(error, service)
+            code = failed if failed == EXIT_FAILED else code or failed
     if args.json:
         print(json.dumps(rows))
     else:

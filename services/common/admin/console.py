@@ -36,17 +36,45 @@ def admin_metadata(settings: Settings) -> tuple[tuple[str, str], ...]:
     return bearer(settings.admin_token, str(uuid.uuid4()))
 
 
-def _unavailable_database(error: grpc.RpcError) -> str | None:
-    from services.common.grpc_server import UNAVAILABLE_DATABASE_KEY
-
+def _trailing(error: grpc.RpcError, name: str) -> str | None:
     trailing = error.trailing_metadata() if isinstance(error, grpc.Call) else None
-    return next((value for key, value in trailing or () if key == UNAVAILABLE_DATABASE_KEY), None)
+    return next((value for key, value in trailing or () if key == name), None)
+
+
+def misconfigured_database(service: str) -> str:
+    """What to tell the administrator when a service's database refused its connection."""
+    return (
+        f"the {service} database refused the connection: check its configuration "
+        f"(PLR_DATABASE_URL_{service.upper()}: its role, password and database name, and that migrate has run)"
+    )
+
+
+def database_failed(error: Exception, service: str) -> int:
+    """Says why ``plr`` could not use ``service``'s database itself; returns the exit code: 75 for an
+    outage (try again), 1 for a refused configuration or anything else."""
+    from services.common.db import is_db_configuration_error, is_transient_db_error
+
+    if is_transient_db_error(error):
+        print(f"plr: the {service} database is unavailable; try again shortly ({short(error)})", file=sys.stderr)
+        return EXIT_TRY_AGAIN
+    if is_db_configuration_error(error):
+        print(f"plr: {misconfigured_database(service)}: {short(error)}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"plr: cannot read the {service} database: {short(error)}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def rpc_failed(error: grpc.RpcError, service: str, settings: Settings) -> int:
     """Says why a call to ``service``'s api failed; returns the exit code."""
+    from services.common.grpc_server import MISCONFIGURED_DATABASE_KEY, UNAVAILABLE_DATABASE_KEY
+
     code = error.code()
-    database = _unavailable_database(error)
+    misconfigured = _trailing(error, MISCONFIGURED_DATABASE_KEY)
+    if misconfigured is not None:
+        # running the command again cannot help until an administrator fixes it: not 75
+        print(f"plr: {misconfigured_database(misconfigured)}; the {service} api's log names the cause", file=sys.stderr)
+        return EXIT_FAILED
+    database = _trailing(error, UNAVAILABLE_DATABASE_KEY)
     if database is not None:
         what = "is unavailable" if code == grpc.StatusCode.UNAVAILABLE else "did not answer in time"
         print(f"plr: the {database} database {what}; try again shortly ({error.details()})", file=sys.stderr)

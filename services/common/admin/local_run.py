@@ -2,7 +2,8 @@
 
 Writes ``.plr/plr.env`` once (local URLs and freshly generated credentials), checks that PostgreSQL
 and RabbitMQ answer (saying which does not, and how to start it), migrates every service, starts every
-process with its logs, onboards a demo trust, and stops everything on Ctrl-C.
+process with its logs, runs each service's demo (its manifest's ``demo``: the registry onboards a demo
+trust), and stops everything on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,10 +29,11 @@ from services.common.admin.supervision import (
 )
 from services.common.listen import why_cannot_listen
 from services.common.manifest import manifests
-from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, environment, read_env_file
+from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, Settings, environment, load_settings, read_env_file
 
-DEMO_TRUST = ("RXX", "Example NHS Trust")
 RUN_LOCK = PROJECT_ROOT / ".plr" / "run.lock"
+# how long an api may take to serve, once started, before the demos are given up
+API_START_S = 60.0
 
 
 def local_env_lines() -> list[str]:
@@ -223,8 +224,8 @@ def main() -> None:
         return not stopping.is_set()
 
     try:
-        if _onboard_demo_trust(bin_dir, env, stopping, keep_running):
-            say("plr: running. Try: .venv/bin/plr health   ·   Ctrl-C stops everything.")
+        # the demos in the background: a process that ends by itself meanwhile stops the run at once
+        threading.Thread(target=_demos_then_running, args=(env, stopping), daemon=True).start()
         while keep_running():
             stopping.wait(0.5)
     except KeyboardInterrupt:
@@ -257,30 +258,51 @@ def stop_all(processes: list[tuple[str, subprocess.Popen[str]]], grace_s: float 
     say("plr: stopped.")
 
 
-def _onboard_demo_trust(
-    bin_dir: Path, env: dict[str, str], stopping: threading.Event, keep_running: Callable[[], bool]
-) -> bool:
-    """Onboard the demo trust while the system comes up (its api may not answer yet); False when
-    the run is stopping instead."""
-    deadline = time.monotonic() + 30
-    error = "the registry api did not answer"
-    while keep_running() and time.monotonic() < deadline:
-        result = subprocess.run(
-            [str(bin_dir / "plr"), "trust", "onboard", "--ods", DEMO_TRUST[0], "--name", DEMO_TRUST[1]],
-            env=env,
-            capture_output=True,
-            text=True,
-            preexec_fn=die_with_parent,
-        )
-        if result.returncode == 0:
-            say("plr: demo trust: " + result.stdout.strip().replace("\n", "\nplr: "))
+def _demos_then_running(env: dict[str, str], stopping: threading.Event) -> None:
+    try:
+        settings = load_settings(env)
+    except Exception as error:  # the processes read these settings already: only a changed file gets here
+        say(f"plr: the demos cannot read the settings: {error}", error=True)
+        return
+    if not _apis_serving(settings, stopping):
+        return
+    run_demos(settings, stopping)
+    if not stopping.is_set():
+        say("plr: running. Try: .venv/bin/plr health   ·   Ctrl-C stops everything.")
+
+
+def _apis_serving(settings: Settings, stopping: threading.Event) -> bool:
+    """Waits until every api answers its health service SERVING; False when the run is stopping
+    instead (a process ended: no demo, no "running"), or when one does not within API_START_S."""
+    from services.common.admin.operations import api_health
+
+    deadline = time.monotonic() + API_START_S
+    waiting = [name for name, manifest in manifests().items() if manifest.api is not None]
+    while not stopping.is_set():
+        waiting = [name for name in waiting if not api_health(name, settings.api(name).target).ok]
+        if not waiting:
             return True
-        error = result.stderr.strip()
+        if time.monotonic() > deadline:
+            say(f"plr: the {', '.join(waiting)} api did not answer within {API_START_S:.0f} s", error=True)
+            return False
         stopping.wait(0.5)
-    if not keep_running():
-        return False
-    say("plr: could not onboard the demo trust: " + error, error=True)
-    return True
+    return False
+
+
+def run_demos(settings: Settings, stopping: threading.Event) -> None:
+    """Each service's demo (its manifest's ``demo``), once every process is started, saying what it
+    did; one that fails is named and the others still run (what runs stays up to look at)."""
+    for service, manifest in manifests().items():
+        if manifest.demo is None or stopping.is_set():
+            continue
+        try:
+            done = manifest.demo(settings)
+        except Exception as error:  # a demo is a convenience: `make run` goes on without it
+            details = getattr(error, "details", None)  # a gRPC error's own message, without its debug string
+            detail = details() if callable(details) else str(error)
+            say(f"plr: the {service} demo failed: {type(error).__name__}: {detail}", error=True)
+            continue
+        say("plr: " + str(done).strip().replace("\n", "\nplr: "))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ import kombu
 import sqlalchemy as sa
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.common.admin.console import short
-from services.common.db import is_transient_db_error, make_engine, scoped_transaction
+from services.common.admin.console import misconfigured_database, short
+from services.common.db import is_database_fault, is_db_configuration_error, make_engine, scoped_transaction
 from services.common.manifest import manifests
 from services.common.platform_tables import outbox, worker_heartbeats
 from services.common.settings import Settings
@@ -68,6 +68,24 @@ def api_health(name: str, target: str) -> Check:
         channel.close()
 
 
+def worker_health(settings: Settings, service: str) -> Check:
+    """A service's worker is healthy while its heartbeat (written every 2 s by its relay) is fresh."""
+    engine = _engine(settings, service)
+    try:
+        with engine.connect() as connection:
+            beat = connection.execute(
+                sa.select(worker_heartbeats.c.beat_at, sa.func.now()).where(
+                    worker_heartbeats.c.worker == f"{service}-worker"
+                )
+            ).first()
+    finally:
+        engine.dispose()
+    if beat is None:
+        return Check(f"{service} worker", False, "has never run")
+    age = (beat[1] - beat[0]).total_seconds()
+    return Check(f"{service} worker", age < HEARTBEAT_STALE_S, f"last heartbeat {age:.1f}s ago")
+
+
 def health_checks(settings: Settings) -> list[Check]:
     """Every service's api (those that have one), every worker's heartbeat, a consumer on every queue."""
     services = manifests()
@@ -75,26 +93,17 @@ def health_checks(settings: Settings) -> list[Check]:
     management = Management(settings.amqp_management_url, settings.amqp_vhost, timeout=5)
     for service, manifest in services.items():
         try:
-            engine = _engine(settings, service)
-            try:
-                with engine.connect() as connection:
-                    beat = connection.execute(
-                        sa.select(worker_heartbeats.c.beat_at, sa.func.now()).where(
-                            worker_heartbeats.c.worker == f"{service}-worker"
-                        )
-                    ).first()
-            finally:
-                engine.dispose()
-            if beat is None:
-                checks.append(Check(f"{service} worker", False, "has never run"))
-            else:
-                age = (beat[1] - beat[0]).total_seconds()
-                checks.append(Check(f"{service} worker", age < HEARTBEAT_STALE_S, f"last heartbeat {age:.1f}s ago"))
+            checks.append(worker_health(settings, service))
         except Exception as error:
-            if not is_transient_db_error(error):
+            if not is_database_fault(error):
                 raise
             # one line: the driver's message goes on with hints ("Is the server running on that host ...")
-            checks.append(Check(f"{service} worker", False, f"the {service} database is unavailable: {short(error)}"))
+            why = (
+                misconfigured_database(service)
+                if is_db_configuration_error(error)
+                else f"the {service} database is unavailable"
+            )
+            checks.append(Check(f"{service} worker", False, f"{why}: {short(error)}"))
         for spec in manifest.queues:
             try:
                 info = management.queue_info(spec.name)

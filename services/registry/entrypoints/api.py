@@ -8,7 +8,7 @@ from functools import partial
 
 from plr.registry.v1 import checks_pb2, development_pb2, imports_pb2, leaders_pb2, registry_pb2
 
-from services.common.authentication import KEY_CACHE_TTL_S, Authenticator
+from services.common.authentication import Authenticator
 from services.common.db import make_engine
 from services.common.grpc_server import ApiServer, service_handler
 from services.common.settings import Settings
@@ -18,6 +18,7 @@ from services.registry.entrypoints.grpc_checks import CheckApi
 from services.registry.entrypoints.grpc_development import DevelopmentApi
 from services.registry.entrypoints.grpc_imports import ImportApi
 from services.registry.entrypoints.grpc_leaders import LeaderApi
+from services.registry.manifest import KEY_CACHE_TTL
 
 SERVICE = "registry"
 
@@ -32,7 +33,8 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     )
     # the registry owns the directory: its own key revocations and trust suspensions forget the cached
     # keys at once (RegistryApi), so a short cache is safe here
-    authenticator = Authenticator(engine, settings.admin_token, settings.service_token, key_cache_ttl_s=KEY_CACHE_TTL_S)
+    key_cache_ttl_s = settings.service(SERVICE).value(KEY_CACHE_TTL)
+    authenticator = Authenticator(engine, settings.admin_token, settings.service_token, key_cache_ttl_s=key_cache_ttl_s)
     unit_of_work = partial(SqlUnitOfWork, engine)
     registry = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"]
     leaders = leaders_pb2.DESCRIPTOR.services_by_name["LeaderService"]

@@ -32,31 +32,49 @@ def _registry(settings: Settings) -> tuple[Any, grpc.Channel]:
     return registry_pb2_grpc.RegistryServiceStub(channel), channel
 
 
-def trust_onboard(args: argparse.Namespace) -> int:
+def onboard(settings: Settings, ods: str, name: str, *, wait_for_api_s: float | None = None) -> Any:
+    """CreateTrust as the administrator (idempotent on the ODS code): the CreateTrustResponse. With
+    ``wait_for_api_s``, an api still starting is waited for that long instead of refused at once."""
     from plr.registry.v1 import registry_pb2 as pb
 
-    settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
     stub, channel = _registry(settings)
     try:
-        response = stub.CreateTrust(
-            pb.CreateTrustRequest(ods=args.ods, name=args.name), metadata=admin_metadata(settings), timeout=10
+        return stub.CreateTrust(
+            pb.CreateTrustRequest(ods=ods, name=name),
+            metadata=admin_metadata(settings),
+            timeout=10 if wait_for_api_s is None else wait_for_api_s + 10,
+            wait_for_ready=wait_for_api_s is not None,
         )
-    except grpc.RpcError as error:
-        return rpc_failed(error, "registry", settings)
     finally:
         channel.close()
+
+
+def onboarded(response: Any) -> str:
+    """What an onboarding did, for a person: the first key, shown once, or that nothing changed."""
+    trust = response.trust
+    if not response.created:
+        return f"Trust {trust.ods} ({trust.name}) already exists; nothing changed."
+    return (
+        f"Onboarded trust {trust.ods} ({trust.name}).\n"
+        "Its first API key, shown once; give it to the trust's system and store it safely:\n"
+        f"  {response.initial_key.key}"
+    )
+
+
+def trust_onboard(args: argparse.Namespace) -> int:
+    settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
+    try:
+        response = onboard(settings, args.ods, args.name)
+    except grpc.RpcError as error:
+        return rpc_failed(error, "registry", settings)
     trust = response.trust
     if args.json:
         out = {"ods": trust.ods, "name": trust.name, "created": response.created, "version": trust.version}
         if response.created:
             out["api_key"] = response.initial_key.key
         print(json.dumps(out))
-    elif response.created:
-        print(f"Onboarded trust {trust.ods} ({trust.name}).")
-        print("Its first API key, shown once; give it to the trust's system and store it safely:")
-        print(f"  {response.initial_key.key}")
     else:
-        print(f"Trust {trust.ods} ({trust.name}) already exists; nothing changed.")
+        print(onboarded(response))
     return 0
 
 

@@ -57,6 +57,68 @@ def test_an_env_file_from_before_a_service_was_added_gets_its_settings_and_keeps
     assert read_env_file(file) == after  # nothing added twice
 
 
+def test_make_run_names_no_service_and_no_services_command() -> None:
+    """What `make run` does for a service beyond starting it (the registry's demo trust) is the service's
+    own demo, declared in its manifest: no string of local_run's code names a service or its command."""
+    import ast
+    import inspect
+
+    from services.common.admin import local_run
+    from services.common.manifest import manifests
+
+    tree = ast.parse(inspect.getsource(local_run))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    strings = " ".join(
+        node.value.lower()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    )
+    for word in (*manifests(), "onboard", "trust", "rxx"):
+        assert word not in strings, f"local_run's code names {word!r}"
+
+
+def test_make_run_runs_every_declared_demo_and_names_one_that_fails(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    from dataclasses import replace
+
+    from services.common.admin import local_run
+    from services.common.manifest import manifest
+
+    given = []
+
+    def demo(settings: object) -> str:
+        given.append(settings)
+        return "made a thing\nand another"
+
+    def broken(settings: object) -> str:
+        raise RuntimeError("the api said no")
+
+    base = manifest("matching")
+    fake = {
+        "alpha": replace(base, name="alpha", demo=broken),
+        "beta": replace(base, name="beta", demo=None),
+        "gamma": replace(base, name="gamma", demo=demo),
+    }
+    monkeypatch.setattr(local_run, "manifests", lambda: fake)
+    settings = object()
+    local_run.run_demos(settings, threading.Event())  # type: ignore[arg-type]
+    out, err = capsys.readouterr()
+    assert given == [settings]
+    assert out == "plr: made a thing\nplr: and another\n"
+    assert err == "plr: the alpha demo failed: RuntimeError: the api said no\n"
+    stopping = threading.Event()
+    stopping.set()  # Ctrl-C before the demos: none runs
+    local_run.run_demos(settings, stopping)  # type: ignore[arg-type]
+    assert given == [settings]
+
+
 def test_an_api_port_held_by_another_program_is_named_before_anything_starts(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with socket.socket() as squatter:  # another checkout's `make run`, or any program
         squatter.bind(("127.0.0.1", 0))

@@ -22,12 +22,17 @@ MATCHING_ONLY = {**BROKER, "PLR_DATABASE_URL_MATCHING": "postgresql://app@127.0.
 
 
 def refs() -> list[tuple[str, Ref]]:
-    found = []
-    for name, service in manifests().items():
-        candidates: list[object] = [service.commands, service.api.run if service.api else None]
-        candidates += [timer.work for timer in service.timers] + [c.handlers for c in service.consumers]
-        found += [(name, ref) for ref in candidates if isinstance(ref, Ref)]
-    return found
+    return [(name, ref) for name, service in manifests().items() for ref in service.references()]
+
+
+def test_a_manifests_references_are_every_ref_it_names() -> None:
+    registry = manifest("registry")
+    assert {ref.path for ref in registry.references()} >= {
+        "services.registry.entrypoints.api:run",
+        "services.registry.entrypoints.cli:register",
+        "services.registry.entrypoints.demo:run",
+        *(timer.work.path for timer in registry.timers if isinstance(timer.work, Ref)),
+    }
 
 
 @pytest.mark.parametrize(("service", "ref"), refs(), ids=lambda v: getattr(v, "path", v))
