@@ -42,6 +42,7 @@ from psycopg2.extras import execute_values
 
 from services.common.db import SCOPE_SQL, scope_parameters, scoped_transaction
 from services.common.grpc_client import bearer
+from services.common.outbox import COLUMNS as OUTBOX_COLUMNS
 from services.common.outbox import outbox_rows
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
@@ -50,7 +51,6 @@ from services.registry.adapters.bulk import (
     CONSENT_COLUMNS,
     LEADER_COLUMNS,
     LEADER_TEMPLATE,
-    OUTBOX_COLUMNS,
     affiliation_rows,
     consent_rows,
     leader_rows,

@@ -12,9 +12,6 @@ than ``LATE_AFTER_S`` after the broker was back, or after the trust was onboarde
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +29,7 @@ from services.common.platform_tables import inbox, outbox
 from services.common.tenancy import TenantScope
 from services.common.topology import TopologyError
 from services.common.trust_directory import api_keys, trusts
+from tests.e2e.conftest import Running
 from tests.support.infra import Infra, PlrStack, plr_stack, wait_for
 from tests.support.private_broker import PrivateBroker
 
@@ -46,37 +44,11 @@ LOST_AFTER_S = 60.0  # after the later of the restart and the last onboarding
 HEALTHY_WITHIN_S = 30.0
 
 
-class System:
+class System(Running):
     """The registry api and every worker, as processes, with their output kept for the report."""
-
-    def __init__(self, stack: PlrStack):
-        self.stack = stack
-        self.processes: dict[str, subprocess.Popen[str]] = {}
-        self.logs: dict[str, list[str]] = {}
-
-    def start(self, service: str, role: str) -> None:
-        name = f"{service}-{role}"
-        process = self.stack.process(service, role)
-        self.processes[name] = process
-        lines: list[str] = []
-        self.logs[name] = lines
-        stdout = process.stdout
-        assert stdout is not None
-        threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")), daemon=True).start()
 
     def exited(self) -> dict[str, int]:
         return {name: p.returncode for name, p in self.processes.items() if p.poll() is not None}
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
     def tails(self, lines: int = 8) -> str:
         return "\n".join(f"--- {name}\n" + "".join(log[-lines:]) for name, log in self.logs.items())

@@ -29,6 +29,7 @@ from services.common.manifest import manifests
 from services.common.migrate import bootstrap_database, migrate_database
 from services.common.settings import Settings, load_settings
 from services.common.topology import Management, declare_topology
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = tuple(manifests())  # every installed service (the entry points of pyproject.toml)
@@ -184,12 +185,6 @@ def service_env(env: dict[str, str], service: str) -> dict[str, str]:
     foreign = {v for m in others for v in (m.database_url_variable, m.database_owner_url_variable)}
     foreign |= {v for m in others if m.api is not None for v in (m.api_listen_variable, m.api_target_variable)}
     return {name: value for name, value in env.items() if name not in foreign}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -18,7 +18,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -29,6 +28,8 @@ from pathlib import Path
 
 import requests
 
+from tests.support.ports import free_port, port_open
+
 SERVER = "rabbitmq-server"
 CTL = "rabbitmqctl"
 SHARED_NODE = "rabbit@localhost"
@@ -36,20 +37,6 @@ SHARED_NODE = "rabbit@localhost"
 
 class PrivateBrokerUnavailable(Exception):
     """RabbitMQ's server is not installed here, or the node did not start; the message says which."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 @dataclass
@@ -175,7 +162,7 @@ class PrivateBroker:
         os.kill(pid, signal.SIGKILL)
         self.kills += 1
         deadline = time.monotonic() + timeout_s
-        while Path(f"/proc/{pid}").exists() or _port_open(self.amqp_port):
+        while Path(f"/proc/{pid}").exists() or port_open(self.amqp_port):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"node {self.node} (pid {pid}) still there {timeout_s}s after SIGKILL")
             time.sleep(0.1)
@@ -214,9 +201,9 @@ def new_private_broker(parent: Path | None = None) -> PrivateBroker:
     return PrivateBroker(
         directory=directory,
         node=f"plrfaults{secrets.token_hex(3)}@localhost",
-        amqp_port=_free_port(),
-        management_port=_free_port(),
-        dist_port=_free_port(),
+        amqp_port=free_port(),
+        management_port=free_port(),
+        dist_port=free_port(),
     )
 
 

@@ -16,12 +16,13 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.ports import free_port, port_open
 
 
 class PrivatePostgresUnavailable(Exception):
@@ -31,20 +32,6 @@ class PrivatePostgresUnavailable(Exception):
 def _bin_dir() -> Path | None:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name.split(".")[0]))
     return found[-1] if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def _children(pid: int) -> list[int]:
@@ -119,7 +106,7 @@ class PrivatePostgres:
         os.kill(pid, signal.SIGKILL)
         self.kills += 1
         deadline = time.monotonic() + timeout_s
-        while any(Path(f"/proc/{p}").exists() for p in [pid, *backends]) or _port_open(self.port):
+        while any(Path(f"/proc/{p}").exists() for p in [pid, *backends]) or port_open(self.port):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the private PostgreSQL (pid {pid}) still there {timeout_s}s after SIGKILL")
             time.sleep(0.05)
@@ -137,4 +124,4 @@ def new_private_postgres() -> PrivatePostgres:
     if bin_dir is None or not (bin_dir / "pg_ctl").exists():
         raise PrivatePostgresUnavailable("PostgreSQL's server binaries are not under /usr/lib/postgresql/*/bin")
     directory = Path(tempfile.mkdtemp(prefix="plr-private-pg-", dir="/tmp"))
-    return PrivatePostgres(directory, _free_port(), bin_dir)
+    return PrivatePostgres(directory, free_port(), bin_dir)

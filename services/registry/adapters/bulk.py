@@ -52,16 +52,6 @@ AFFILIATION_COLUMNS = (
     "end_reason",
     "updated_at",
 )
-OUTBOX_COLUMNS = (
-    "event_id",
-    "event_type",
-    "routing_key",
-    "trust_ods",
-    "aggregate_type",
-    "aggregate_id",
-    "aggregate_version",
-    "payload",
-)
 CONSENT_COLUMNS = (
     "leader_id",
     "purpose",
