@@ -19,6 +19,7 @@ from datetime import datetime
 from services.common.errors import NotFound, PermissionDenied
 from services.common.principals import Principal
 from services.registry.domain import commands
+from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.checks import (
     AcceptedCheck,
     Blocker,
@@ -134,10 +135,15 @@ def list_checks(
 
 def _sharing_leader(uow: UnitOfWork, trust: str, leader_id: str) -> Leader:
     """The leader, if they share their record with the trust and it has an active or pending
-    affiliation with them; locked, so a withdrawal waits for (or wins over) the work. Runs in the
-    platform scope: the same answer whether the leader does not exist or does not share."""
-    leader = uow.leaders.get(leader_id, lock=True)
+    affiliation with them. Runs in the platform scope: the same answer whether the leader does not
+    exist or does not share. Permission is checked before the lock, so a caller without it takes no
+    lock on a person it cannot see; then again under the lock, so a withdrawal meanwhile wins."""
     affiliation = uow.affiliations.for_trust(trust, leader_id)
+    _require_shared(uow.leaders.get(leader_id), affiliation, trust, leader_id)
+    return _require_shared(uow.leaders.get(leader_id, lock=True), affiliation, trust, leader_id)
+
+
+def _require_shared(leader: Leader | None, affiliation: Affiliation | None, trust: str, leader_id: str) -> Leader:
     if (
         leader is None
         or leader.erased_at is not None
