@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from services.registry.adapters.bulk import write_rows
 from services.registry.adapters.leader_repository import affiliation_from_row
-from services.registry.adapters.tables import affiliations, import_fingerprints, leaders, terms
+from services.registry.adapters.tables import affiliations, import_fingerprints, leaders
 from services.registry.domain.affiliation import Affiliation
 from services.registry.service_layer.ports import LeaderImportStore
 
@@ -19,14 +19,6 @@ from services.registry.service_layer.ports import LeaderImportStore
 class SqlLeaderImportStore(LeaderImportStore):
     def __init__(self, connection: Connection):
         self.connection = connection
-
-    def terms(self, trust_ods: str) -> set[tuple[str, str]]:
-        rows = self.connection.execute(
-            sa.select(terms.c.kind, terms.c.code).where(
-                sa.or_(terms.c.trust_ods.is_(None), terms.c.trust_ods == trust_ods)
-            )
-        )
-        return {(r.kind, r.code) for r in rows}
 
     def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]:
         if not fingerprints:

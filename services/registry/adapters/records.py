@@ -74,6 +74,14 @@ class SqlTaxonomy(Taxonomy):
             self._known = {(r.kind, r.code) for r in self.connection.execute(sa.select(terms.c.kind, terms.c.code))}
         return (kind, code) in self._known
 
+    def usable_by(self, trust_ods: str) -> set[tuple[str, str]]:
+        rows = self.connection.execute(
+            sa.select(terms.c.kind, terms.c.code).where(
+                sa.or_(terms.c.trust_ods.is_(None), terms.c.trust_ods == trust_ods)
+            )
+        )
+        return {(r.kind, r.code) for r in rows}
+
     def list(self, kind: str | None) -> list[Term]:
         query = sa.select(terms).order_by(terms.c.kind, terms.c.code)
         if kind:

@@ -19,6 +19,7 @@ from datetime import datetime
 from services.common.errors import NotFound, PermissionDenied
 from services.common.principals import Principal
 from services.registry.domain import commands
+from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.checks import (
     AcceptedCheck,
     Blocker,
@@ -70,24 +71,33 @@ def record_check(
     ids: IdFactory = new_id,
     idempotent: Idempotent[str] | None = None,
 ) -> Check:
-    """A trust records a check it verified, for a leader it is actively affiliated with."""
+    """A trust records a check it verified, for a leader it is actively affiliated with. A replay of
+    the same idempotency key is checked as the first call was, and audited as the read it is."""
     trust = principal.require_trust()
     parse_check_type(cmd.check_type)  # a bad type is refused before anything is read
+    recorded: list[Check] = []
 
     def record() -> str:
-        visible_leader(uow, principal, cmd.leader_id)  # NOT_FOUND without an active affiliation
-        check = _verified(cmd, trust, principal.audit_name, ids(), clock())
-        uow.checks.add(check)
-        return check.check_id
+        recorded.append(_verified(cmd, trust, principal.audit_name, ids(), clock()))
+        uow.checks.add(recorded[0])
+        return recorded[0].check_id
 
     with uow:
+        visible_leader(uow, principal, cmd.leader_id)  # NOT_FOUND without an active affiliation, replay too
         # the idempotency store keeps only the id: never DBS content in another table
         check_id = once(uow, idempotent, record)
         check = uow.checks.get(check_id)
         if check is None:
             raise NotFound(f"no check {check_id}")
+        shown = check_as_seen_by(principal, check)
+        if not recorded:
+            _audit(uow, principal, "RecordCheck", cmd.leader_id, _fields_read([shown]))
         uow.commit()
-    return check_as_seen_by(principal, check)
+    return shown
+
+
+def _fields_read(shown: list[Check]) -> tuple[str, ...]:
+    return ("checks", *(("dbs_details",) if any(c.dbs_details for c in shown) else ()))
 
 
 def _verified(cmd: commands.RecordCheck, trust: str, verified_by: str, check_id: str, now: datetime) -> Check:
@@ -118,18 +128,22 @@ def list_checks(
         trust = principal.trust_ods if principal.kind == "trust" else None
         found = [check_as_seen_by(principal, c) for c in uow.checks.of_leader(leader_id, trust)]
         accepted = uow.checks.acceptances(leader_id, trust) if trust is not None else []
-        fields = ("checks", *(("dbs_details",) if any(c.dbs_details for c in found) else ()))
-        _audit(uow, principal, "ListChecks", leader_id, fields)
+        _audit(uow, principal, "ListChecks", leader_id, _fields_read(found))
         uow.commit()
     return found, accepted
 
 
 def _sharing_leader(uow: UnitOfWork, trust: str, leader_id: str) -> Leader:
     """The leader, if they share their record with the trust and it has an active or pending
-    affiliation with them; locked, so a withdrawal waits for (or wins over) the work. Runs in the
-    platform scope: the same answer whether the leader does not exist or does not share."""
-    leader = uow.leaders.get(leader_id, lock=True)
+    affiliation with them. Runs in the platform scope: the same answer whether the leader does not
+    exist or does not share. Permission is checked before the lock, so a caller without it takes no
+    lock on a person it cannot see; then again under the lock, so a withdrawal meanwhile wins."""
     affiliation = uow.affiliations.for_trust(trust, leader_id)
+    _require_shared(uow.leaders.get(leader_id), affiliation, trust, leader_id)
+    return _require_shared(uow.leaders.get(leader_id, lock=True), affiliation, trust, leader_id)
+
+
+def _require_shared(leader: Leader | None, affiliation: Affiliation | None, trust: str, leader_id: str) -> Leader:
     if (
         leader is None
         or leader.erased_at is not None

@@ -53,7 +53,7 @@ def import_leaders(
     outcome = ImportOutcome()
     with uow:
         _require_active_trust(uow, cmd.trust_ods)
-        known_terms = uow.imports.terms(cmd.trust_ods)
+        known_terms = uow.taxonomy.usable_by(cmd.trust_ods)
         valid = _valid_rows(list(cmd.rows), lambda kind, code: (kind, code) in known_terms, outcome)
         seen = uow.imports.fingerprints_seen(cmd.trust_ods, [r.fingerprint for r in valid])
         fresh = [r for r in valid if r.fingerprint not in seen]

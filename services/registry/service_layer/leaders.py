@@ -32,6 +32,7 @@ from services.registry.domain.leader import Leader
 from services.registry.domain.profile import (
     CONTACT_FIELDS,
     LeaderProfile,
+    TermExists,
     normalise_email,
     profile_problems,
 )
@@ -90,8 +91,8 @@ def _audit_reads(uow: UnitOfWork, principal: Principal, method: str, views: list
     )
 
 
-def _validate(uow: UnitOfWork, profile: LeaderProfile, names: tuple[str, ...] | None = None) -> None:
-    problems = profile_problems(profile, uow.taxonomy.exists, names)
+def _validate(profile: LeaderProfile, term_exists: TermExists, names: tuple[str, ...] | None = None) -> None:
+    problems = profile_problems(profile, term_exists, names)
     if problems:
         raise InvalidInput(problems)
 
@@ -135,7 +136,9 @@ def _register_in(
 
 
 def _register(uow: UnitOfWork, trust: str, profile: LeaderProfile, now: datetime, ids: IdFactory) -> Affiliation:
-    _validate(uow, profile)
+    # the platform scope sees every trust's terms: the trust may use the global ones and its own only
+    usable = uow.taxonomy.usable_by(trust)
+    _validate(profile, lambda kind, code: (kind, code) in usable)
     if profile.lived_experience:
         raise InvalidInput(
             {"lived_experience": "can only be given after the leader's consent 'lived_experience_matching' is recorded"}
@@ -261,7 +264,7 @@ def update_leader(
     with uow:
         leader, affiliation = visible_leader(uow, principal, cmd.leader_id, lock=True)
         _check_may_change_contact(principal, leader, names)
-        _validate(uow, cmd.changes, names)
+        _validate(cmd.changes, uow.taxonomy.exists, names)
         leader.update(cmd.changes, names, cmd.expected_version, clock())
         if leader.version != cmd.expected_version:
             _check_email_free(uow, leader)

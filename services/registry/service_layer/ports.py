@@ -346,7 +346,12 @@ class AuditLog(abc.ABC):
 
 class Taxonomy(abc.ABC):
     @abc.abstractmethod
-    def exists(self, kind: str, code: str) -> bool: ...
+    def exists(self, kind: str, code: str) -> bool:
+        """Whether the scope sees the term (the platform scope sees every trust's)."""
+
+    @abc.abstractmethod
+    def usable_by(self, trust_ods: str) -> set[tuple[str, str]]:
+        """(kind, code) of the terms a trust may use, whatever the scope: the global ones and its own."""
 
     @abc.abstractmethod
     def list(self, kind: str | None) -> list[Term]: ...
@@ -395,10 +400,6 @@ class IdempotencyKeys(abc.ABC):
 
 
 class LeaderImportStore(abc.ABC):
-    @abc.abstractmethod
-    def terms(self, trust_ods: str) -> set[tuple[str, str]]:
-        """(kind, code) of the terms a row of this trust may use: the global ones and its own."""
-
     @abc.abstractmethod
     def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]: ...
 

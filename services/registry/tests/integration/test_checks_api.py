@@ -17,12 +17,13 @@ import pytest
 import sqlalchemy as sa
 from plr.registry.v1 import checks_pb2 as cpb
 from plr.registry.v1 import checks_pb2_grpc
+from plr.registry.v1 import leaders_pb2 as lpb
 
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
-from services.registry.adapters.tables import checks, idempotency_keys
+from services.registry.adapters.tables import audit_log, checks, idempotency_keys
 from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.service_layer.checks import scan_check_expiry
 from services.registry.tests.integration.conftest import RegistryClient
@@ -191,6 +192,36 @@ def test_a_check_needs_an_active_affiliation(registry: RegistryClient, world: Wo
             timeout=10,
         )
     assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_replayed_record_check_is_audited_as_a_read_and_refused_once_the_affiliation_has_ended(
+    registry: RegistryClient, stack: PlrStack
+) -> None:
+    key = registry.onboard("RCKR", "Check Trust Replay").initial_key.key
+    affiliation = registry.register(key, f"replay-{uuid.uuid4().hex[:8]}@example.org")
+    registry.confirm(affiliation)
+    alone = World(key, "", affiliation.leader_id, None)
+    idempotency_key = f"replay-{uuid.uuid4()}"
+
+    def audited() -> list[tuple[str, ...]]:
+        query = sa.select(audit_log.c.fields).where(
+            audit_log.c.leader_id == alone.leader_id, audit_log.c.method == "RecordCheck"
+        )
+        return [tuple(r.fields) for r in platform_rows(stack, query)]
+
+    first = record_dbs(registry, alone, idempotency_key=idempotency_key)
+    reads_before = audited()
+    again = record_dbs(registry, alone, idempotency_key=idempotency_key)
+    assert again.check_id == first.check_id and again.dbs_details == CANARY_DBS
+    assert audited() == [*reads_before, ("checks", "dbs_details")]
+
+    registry.leaders.EndAffiliation(
+        lpb.EndAffiliationRequest(leader_id=alone.leader_id, reason="moved away"), metadata=bearer(key), timeout=10
+    )
+    with pytest.raises(grpc.RpcError) as refused:
+        record_dbs(registry, alone, idempotency_key=idempotency_key)
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    assert CANARY_DBS not in (refused.value.details() or "")
 
 
 def test_the_scan_emits_each_notice_once_and_catches_up(

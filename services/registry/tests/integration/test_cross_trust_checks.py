@@ -9,13 +9,18 @@ import uuid
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from google.protobuf import message_factory
 from google.protobuf.descriptor import FieldDescriptor
 from plr.registry.v1 import checks_pb2 as cpb
 from plr.registry.v1 import checks_pb2_grpc
 
+from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
+from services.common.tenancy import TenantScope
+from services.registry.adapters.tables import leaders
 from services.registry.tests.integration.conftest import RegistryClient
+from tests.support.infra import PlrStack
 
 pytestmark = pytest.mark.integration
 
@@ -116,3 +121,17 @@ def test_the_leader_cannot_act_as_a_trust(registry: RegistryClient, a: TrustA, m
         assert error.code() in REFUSED, f"{method_name}: {error.code()} {error.details()}"
     else:
         assert method_name == "ListChecks" and CANARY not in str(response)
+
+
+@pytest.mark.parametrize("method_name", ["GetSharedRecord", "AcceptCheck"])
+def test_a_trust_the_record_is_not_shared_with_is_refused_without_waiting_for_the_person_s_lock(
+    registry: RegistryClient, a: TrustA, b_key: str, stack: PlrStack, method_name: str
+) -> None:
+    """Permission comes before the row lock: a caller without it never queues on (nor takes) a lock on
+    a person it cannot see. Here another transaction holds the lock for the whole call."""
+    call = getattr(checks_pb2_grpc.CheckServiceStub(registry.channel), method_name)
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as holder:
+        holder.execute(sa.select(leaders.c.leader_id).where(leaders.c.leader_id == a.leader_id).with_for_update())
+        with pytest.raises(grpc.RpcError) as refused:
+            call(aimed_at(method_name, a), metadata=bearer(b_key), timeout=5)
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND, refused.value.details()

@@ -105,3 +105,22 @@ def test_trust_b_cannot_read_or_change_trust_as_leader(
         assert CANARY not in shown and "RSA" not in shown and a.affiliation_id not in shown, (method_name, shown)
         assert "07700" not in shown
     assert snapshot(registry, a) == before, f"{method_name} changed trust A's leader"
+
+
+def test_another_trust_s_private_term_is_answered_as_an_unknown_term_on_registration(
+    registry: RegistryClient, a: TrustA, b_key: str
+) -> None:
+    private = f"rsa_private_{uuid.uuid4().hex[:6]}"
+    registry.leaders.AddTerm(
+        lpb.AddTermRequest(kind="skill", code=private, label="A's own"), metadata=bearer(a.key), timeout=10
+    )
+
+    def refusal(code: str) -> tuple[grpc.StatusCode, str]:
+        email = f"probe-{uuid.uuid4().hex[:8]}@example.org"
+        with pytest.raises(grpc.RpcError) as refused:
+            registry.register(b_key, email, skills=["chairing", code])
+        return refused.value.code(), (refused.value.details() or "").replace(code, "CODE")
+
+    assert refusal(private) == refusal(f"rsa_nothing_{uuid.uuid4().hex[:6]}")
+    assert refusal(private)[0] == grpc.StatusCode.INVALID_ARGUMENT
+    assert registry.register(a.key, f"own-{uuid.uuid4().hex[:8]}@example.org", skills=[private]).status == "pending"

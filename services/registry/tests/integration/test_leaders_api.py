@@ -284,6 +284,31 @@ def test_a_trust_adds_its_own_terms_which_others_do_not_see(registry: RegistryCl
     assert "chairing" in codes(keys["RLY"])
 
 
+def test_row_level_security_lets_a_trust_scope_read_the_global_terms_but_write_only_its_own(
+    stack: PlrStack,
+) -> None:
+    from services.registry.adapters.tables import terms
+
+    engine = stack.engine("registry")  # the application's role, as the api and workers use it
+    code = f"global_{uuid.uuid4().hex[:8]}"
+    this_global = terms.c.code == code
+    with scoped_transaction(engine, TenantScope.platform_wide()) as connection:
+        connection.execute(terms.insert().values(kind="skill", code=code, label="Global"))
+
+    forged = pytest.raises(sa.exc.ProgrammingError, match="row-level security")
+    with forged, scoped_transaction(engine, TenantScope.trust("RLX")) as connection:
+        connection.execute(terms.insert().values(kind="skill", code=f"{code}_new", label="Forged"))
+    with scoped_transaction(engine, TenantScope.trust("RLX")) as connection:
+        assert connection.execute(sa.select(terms.c.label).where(this_global)).scalar_one() == "Global"
+        assert connection.execute(terms.update().where(this_global).values(label="Changed")).rowcount == 0
+        assert connection.execute(terms.delete().where(this_global)).rowcount == 0
+        connection.execute(terms.insert().values(kind="skill", code=code, label="Own", trust_ods="RLX"))
+    with scoped_transaction(engine, TenantScope.platform_wide()) as connection:
+        labels = connection.execute(sa.select(terms.c.trust_ods, terms.c.label).where(this_global)).all()
+        assert sorted(labels, key=str) == sorted([(None, "Global"), ("RLX", "Own")], key=str)
+        assert connection.execute(terms.update().where(this_global).values(label="Renamed")).rowcount == 2
+
+
 def test_row_level_security_shows_a_leader_only_to_themselves_and_actively_affiliated_trusts(
     registry: RegistryClient, keys: dict[str, str], stack: PlrStack
 ) -> None:

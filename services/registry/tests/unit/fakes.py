@@ -337,6 +337,9 @@ class FakeTaxonomy(Taxonomy):
     def exists(self, kind: str, code: str) -> bool:
         return any((t.kind, t.code) == (kind, code) for t in self.terms)
 
+    def usable_by(self, trust_ods: str) -> set[tuple[str, str]]:
+        return {(t.kind, t.code) for t in self.terms if t.trust_ods in (None, trust_ods)}
+
     def list(self, kind: str | None) -> list[Term]:
         return [t for t in self.terms if kind is None or t.kind == kind]
 
@@ -400,12 +403,9 @@ class FakeIdempotency(IdempotencyKeys):
 class FakeImports(LeaderImportStore):
     """Reads what the fake repositories hold, as the SQL store reads their tables."""
 
-    def __init__(self, taxonomy: FakeTaxonomy, leaders: FakeLeaders, affiliations: FakeAffiliations) -> None:
-        self.taxonomy, self.leaders, self.affiliations = taxonomy, leaders, affiliations
+    def __init__(self, leaders: FakeLeaders, affiliations: FakeAffiliations) -> None:
+        self.leaders, self.affiliations = leaders, affiliations
         self.fingerprints: set[tuple[str, str]] = set()
-
-    def terms(self, trust_ods: str) -> set[tuple[str, str]]:
-        return {(t.kind, t.code) for t in self.taxonomy.terms if t.trust_ods in (None, trust_ods)}
 
     def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]:
         return {f for f in fingerprints if (trust_ods, f) in self.fingerprints}
@@ -467,7 +467,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.taxonomy = FakeTaxonomy()
         self.equality = FakeEquality(self.affiliations)
         self.idempotency = FakeIdempotency()
-        self.imports = FakeImports(self.taxonomy, self.leaders, self.affiliations)
+        self.imports = FakeImports(self.leaders, self.affiliations)
         self.trust_holdings = FakeTrustHoldings(self.affiliations, self.idempotency, self.imports)
         self.committed = 0
         self.outbox: list[CloudEvent] = []

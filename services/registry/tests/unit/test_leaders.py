@@ -4,6 +4,7 @@ person and by a trust, consent with its idempotency key, the taxonomy, and the r
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -115,6 +116,25 @@ def test_registering_is_for_a_trust_and_refuses_lived_experience_before_consent(
         )
     assert list(refused.value.fields) == ["lived_experience"]
     assert uow.leaders.rows == {} and uow.outbox == []
+
+
+def test_a_registration_may_use_global_terms_and_the_trust_s_own_but_not_another_trust_s(
+    uow: FakeUnitOfWork,
+) -> None:
+    leaders.add_term(commands.AddTerm("skill", "raa_private", "Ours"), uow, TRUST_A)
+    leaders.add_term(commands.AddTerm("skill", "rbb_private", "Theirs"), uow, TRUST_B)
+
+    def register_with(skill: str) -> Affiliation:
+        profile = replace(ADA, skills=("chairing", skill))
+        return leaders.register_leader(commands.RegisterLeader(profile), uow, TRUST_A, clock, ids())
+
+    with pytest.raises(InvalidInput) as theirs:
+        register_with("rbb_private")
+    with pytest.raises(InvalidInput) as unknown:
+        register_with("no_such_term")
+    assert str(theirs.value).replace("rbb_private", "X") == str(unknown.value).replace("no_such_term", "X")
+    assert not uow.leaders.rows
+    assert register_with("raa_private").status == "pending"
 
 
 def test_an_idempotency_key_answers_the_first_registration_again(uow: FakeUnitOfWork) -> None:
