@@ -122,6 +122,7 @@ import_fingerprints = sa.Table(
     sa.Column("trust_ods", sa.Text, primary_key=True),
     sa.Column("fingerprint", sa.Text, primary_key=True),
     sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False)),  # migration 0008: erasure forgets the row
 )
 
 checks = sa.Table(
