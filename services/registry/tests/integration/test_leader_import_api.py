@@ -17,7 +17,13 @@ from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
-from services.registry.adapters.tables import affiliations, consent_records, import_fingerprints, leaders
+from services.registry.adapters.tables import (
+    affiliations,
+    consent_recorders,
+    consent_records,
+    import_fingerprints,
+    leaders,
+)
 from services.registry.tests.integration.conftest import RegistryClient
 from tests.support.infra import PlrStack
 from tests.support.register_csv import register
@@ -120,7 +126,9 @@ def test_lived_experience_with_evidence_is_recorded_as_staff_consent(registry: R
     with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
         leader = connection.execute(sa.select(leaders).where(leaders.c.email_key == email)).one()
         consent = connection.execute(
-            sa.select(consent_records).where(consent_records.c.leader_id == leader.leader_id)
+            sa.select(consent_records, consent_recorders)
+            .join(consent_recorders, consent_recorders.c.record_id == consent_records.c.record_id)
+            .where(consent_records.c.leader_id == leader.leader_id)
         ).one()
     assert leader.profile["lived_experience"] == ["diabetes"] and leader.version == 3
     assert (consent.purpose, consent.granted, consent.recorded_by_kind, consent.recorder_trust) == (
