@@ -59,9 +59,6 @@ CONSENT_COLUMNS = (
     "granted",
     "wording_version",
     "recorded_by_kind",
-    "recorded_by",
-    "recorder_trust",
-    "evidence",
     "recorded_at",
 )
 
@@ -114,9 +111,6 @@ def consent_rows(new: Iterable[Leader]) -> list[tuple[Any, ...]]:
             c.granted,
             c.wording_version,
             c.recorded_by_kind,
-            c.recorded_by,
-            c.recorder_trust,
-            c.evidence,
             c.recorded_at,
         )
         for leader in new

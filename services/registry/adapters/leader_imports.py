@@ -48,10 +48,16 @@ class SqlLeaderImportStore(LeaderImportStore):
         )
         return {str(r.leader_id): affiliation_from_row(r) for r in rows}
 
-    def add_fingerprints(self, trust_ods: str, fingerprints: list[str], now: datetime) -> None:
+    def add_fingerprints(self, trust_ods: str, fingerprints: list[tuple[str, str]], now: datetime) -> None:
         write_rows(
             self.connection,
             "import_fingerprints",
-            ("trust_ods", "fingerprint", "imported_at"),
-            [(trust_ods, f, now) for f in fingerprints],
+            ("trust_ods", "fingerprint", "imported_at", "leader_id"),
+            [(trust_ods, f, now, leader_id) for f, leader_id in fingerprints],
         )
+
+    def forget_leader(self, leader_id: str) -> int:
+        deleted = self.connection.execute(
+            import_fingerprints.delete().where(import_fingerprints.c.leader_id == leader_id)
+        )
+        return deleted.rowcount

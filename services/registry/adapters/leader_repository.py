@@ -14,15 +14,13 @@ from services.common.errors import PreconditionFailed
 from services.common.platform_tables import outbox
 from services.registry.adapters.bulk import (
     AFFILIATION_COLUMNS,
-    CONSENT_COLUMNS,
     LEADER_COLUMNS,
     LEADER_TEMPLATE,
     affiliation_rows,
-    consent_rows,
     leader_rows,
     write_rows,
 )
-from services.registry.adapters.tables import affiliations, consent_records, leaders
+from services.registry.adapters.tables import affiliations, consent_recorders, consent_records, leaders
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
@@ -63,11 +61,52 @@ def consent_from_row(row: Any) -> ConsentRecord:
         granted=row.granted,
         wording_version=row.wording_version,
         recorded_by_kind=row.recorded_by_kind,
-        recorded_by=row.recorded_by,
+        # no recorder row readable (another trust's staff recorded it): shown as the service layer does
+        recorded_by=row.recorded_by or "",
         recorder_trust=row.recorder_trust,
-        evidence=row.evidence,
+        evidence=row.evidence or "",
         recorded_at=row.recorded_at,
     )
+
+
+def insert_consents(connection: Connection, made: list[tuple[str, ConsentRecord]]) -> None:
+    """Each (leader id, record): the record, then who recorded it and on what evidence, apart."""
+    if not made:
+        return
+    ids = connection.execute(
+        consent_records.insert().returning(consent_records.c.record_id, sort_by_parameter_order=True),
+        [
+            {
+                "leader_id": leader_id,
+                "purpose": c.purpose.value,
+                "target": c.target,
+                "granted": c.granted,
+                "wording_version": c.wording_version,
+                "recorded_by_kind": c.recorded_by_kind,
+                "recorded_at": c.recorded_at,
+            }
+            for leader_id, c in made
+        ],
+    ).scalars()
+    connection.execute(
+        consent_recorders.insert(),
+        [
+            {
+                "record_id": record_id,
+                "leader_id": leader_id,
+                "recorded_by": c.recorded_by,
+                "recorder_trust": c.recorder_trust,
+                "evidence": c.evidence,
+            }
+            for record_id, (leader_id, c) in zip(ids, made, strict=True)
+        ],
+    )
+
+
+_RECORDER_COLUMNS = (consent_recorders.c.recorded_by, consent_recorders.c.recorder_trust, consent_recorders.c.evidence)
+_WITH_RECORDERS = consent_records.outerjoin(
+    consent_recorders, consent_recorders.c.record_id == consent_records.c.record_id
+)
 
 
 class _Prefixed:
@@ -83,12 +122,12 @@ class _Prefixed:
         return getattr(self._row, self._prefix + name)
 
 
-_consent_columns = [c.label(f"c_{c.name}") for c in consent_records.c]
+_consent_columns = [c.label(f"c_{c.name}") for c in (*consent_records.c, *_RECORDER_COLUMNS)]
 _affiliation_columns = [c.label(f"a_{c.name}") for c in affiliations.c]
 _LEADER_WITH_AFFILIATION = (
     sa.select(leaders, *_consent_columns, *_affiliation_columns)
     .select_from(
-        leaders.outerjoin(consent_records, consent_records.c.leader_id == leaders.c.leader_id).outerjoin(
+        leaders.outerjoin(_WITH_RECORDERS, consent_records.c.leader_id == leaders.c.leader_id).outerjoin(
             affiliations,
             sa.and_(
                 affiliations.c.leader_id == leaders.c.leader_id,
@@ -125,7 +164,8 @@ class SqlLeaderRepository(LeaderRepository):
         found: dict[str, list[ConsentRecord]] = {i: [] for i in leader_ids}
         if leader_ids:
             rows = self.connection.execute(
-                sa.select(consent_records)
+                sa.select(consent_records, *_RECORDER_COLUMNS)
+                .select_from(_WITH_RECORDERS)
                 .where(consent_records.c.leader_id.in_(leader_ids))
                 .order_by(consent_records.c.record_id)
             )
@@ -174,7 +214,7 @@ class SqlLeaderRepository(LeaderRepository):
 
     def _add_many(self, new: list[Leader]) -> None:
         write_rows(self.connection, "leaders", LEADER_COLUMNS, leader_rows(new), LEADER_TEMPLATE)
-        write_rows(self.connection, "consent_records", CONSENT_COLUMNS, consent_rows(new))
+        insert_consents(self.connection, [(leader.leader_id, c) for leader in new for c in leader.consents])
         self._stored_consents.update((leader.leader_id, len(leader.consents)) for leader in new)
 
     def find_by_email_key(self, email_key: str) -> str | None:
@@ -202,33 +242,14 @@ class SqlLeaderRepository(LeaderRepository):
 
     def _save_consents(self, leader: Leader) -> None:
         stored = self._stored_consents.get(leader.leader_id, 0)
-        new = leader.consents[stored:]
-        if new:
-            self.connection.execute(
-                consent_records.insert(),
-                [
-                    {
-                        "leader_id": leader.leader_id,
-                        "purpose": c.purpose.value,
-                        "target": c.target,
-                        "granted": c.granted,
-                        "wording_version": c.wording_version,
-                        "recorded_by_kind": c.recorded_by_kind,
-                        "recorded_by": c.recorded_by,
-                        "recorder_trust": c.recorder_trust,
-                        "evidence": c.evidence,
-                        "recorded_at": c.recorded_at,
-                    }
-                    for c in new
-                ],
-            )
+        insert_consents(self.connection, [(leader.leader_id, c) for c in leader.consents[stored:]])
         self._stored_consents[leader.leader_id] = len(leader.consents)
 
     def remove_consent_evidence(self, leader_id: str) -> int:
         return int(
             self.connection.execute(
-                consent_records.update()
-                .where(consent_records.c.leader_id == leader_id, consent_records.c.evidence != "")
+                consent_recorders.update()
+                .where(consent_recorders.c.leader_id == leader_id, consent_recorders.c.evidence != "")
                 .values(evidence="")
             ).rowcount
         )

@@ -65,10 +65,19 @@ consent_records = sa.Table(
     sa.Column("granted", sa.Boolean, nullable=False),
     sa.Column("wording_version", sa.Text, nullable=False),
     sa.Column("recorded_by_kind", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# who recorded each consent and on what evidence (migration 0009): row security shows a trust only
+# its own staff's and the leader's; absent from a query, the record reads as recorded by someone else
+consent_recorders = sa.Table(
+    "consent_recorders",
+    metadata,
+    sa.Column("record_id", sa.BigInteger, primary_key=True),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), nullable=False),
     sa.Column("recorded_by", sa.Text, nullable=False),
     sa.Column("recorder_trust", sa.Text),
     sa.Column("evidence", sa.Text, nullable=False),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 equality_answers = sa.Table(
@@ -122,6 +131,7 @@ import_fingerprints = sa.Table(
     sa.Column("trust_ods", sa.Text, primary_key=True),
     sa.Column("fingerprint", sa.Text, primary_key=True),
     sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False)),  # migration 0008: erasure forgets the row
 )
 
 checks = sa.Table(

@@ -57,6 +57,7 @@ def erase_person(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
         uow.idempotency.forget_consent_answers(leader.leader_id, staff_evidence)
         uow.development.erase_leader(leader.leader_id)  # support and development, check-in notes included
         uow.checks.erase_leader(leader.leader_id)  # evidence and DBS content of checks
+        uow.imports.forget_leader(leader.leader_id)  # a re-import of their row registers them anew
     uow.leaders.delete_published_events(leader.leader_id)
 
 

@@ -58,10 +58,10 @@ def import_leaders(
         seen = uow.imports.fingerprints_seen(cmd.trust_ods, [r.fingerprint for r in valid])
         fresh = [r for r in valid if r.fingerprint not in seen]
         outcome.unchanged += len(valid) - len(fresh)
-        new_leaders, new_affiliations = _affiliate(uow, principal, cmd.trust_ods, fresh, outcome, now, ids)
+        new_leaders, new_affiliations, imported = _affiliate(uow, principal, cmd.trust_ods, fresh, outcome, now, ids)
         uow.leaders.add_many(new_leaders)
         uow.affiliations.add_many(new_affiliations)
-        uow.imports.add_fingerprints(cmd.trust_ods, [r.fingerprint for r in fresh], now)
+        uow.imports.add_fingerprints(cmd.trust_ods, imported, now)
         uow.commit()
     return outcome
 
@@ -91,19 +91,22 @@ def _affiliate(
     outcome: ImportOutcome,
     now: datetime,
     ids: IdFactory,
-) -> tuple[list[Leader], list[Affiliation]]:
-    """The new leaders and new affiliations of the fresh rows, to add in bulk; an ended affiliation
+) -> tuple[list[Leader], list[Affiliation], list[tuple[str, str]]]:
+    """The new leaders and new affiliations of the fresh rows, to add in bulk, and each row's
+    (fingerprint, leader id), so erasing the person also forgets the row; an ended affiliation
     reopens (saved at once: it was loaded, so its event goes out on commit)."""
     people = uow.imports.leaders_by_email([r.email_key for r in fresh])
     existing = uow.imports.affiliations_of(trust_ods, sorted(set(people.values())))
     new_leaders: list[Leader] = []
     new_affiliations: list[Affiliation] = []
+    imported: list[tuple[str, str]] = []
     for row in fresh:
         leader_id = people.get(row.email_key)
         if leader_id is None:
             leader = _register(row, trust_ods, principal, now, ids)
             new_leaders.append(leader)
             leader_id = leader.leader_id
+        imported.append((row.fingerprint, leader_id))
         affiliation = existing.get(leader_id)
         if affiliation is None:
             new_affiliations.append(Affiliation.request(ids(), leader_id, trust_ods, now))
@@ -113,7 +116,7 @@ def _affiliate(
             outcome.imported += 1
         else:
             outcome.unchanged += 1
-    return new_leaders, new_affiliations
+    return new_leaders, new_affiliations, imported
 
 
 def _reopen(uow: UnitOfWork, affiliation_id: str, now: datetime) -> None:

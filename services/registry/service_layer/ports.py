@@ -413,7 +413,13 @@ class LeaderImportStore(abc.ABC):
         through the affiliation repository)."""
 
     @abc.abstractmethod
-    def add_fingerprints(self, trust_ods: str, fingerprints: list[str], now: datetime) -> None: ...
+    def add_fingerprints(self, trust_ods: str, fingerprints: list[tuple[str, str]], now: datetime) -> None:
+        """Stores (fingerprint, leader id) of the rows imported: the leader id lets erasure forget them."""
+
+    @abc.abstractmethod
+    def forget_leader(self, leader_id: str) -> int:
+        """Erasure: deletes the fingerprints of the rows that imported the leader (hashes of their
+        name, email and lived experience); returns how many there were."""
 
 
 class TrustHoldings(abc.ABC):

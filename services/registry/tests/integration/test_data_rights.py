@@ -21,6 +21,7 @@ from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
 from services.registry.adapters.tables import (
     affiliations,
+    consent_recorders,
     consent_records,
     equality_answers,
     idempotency_keys,
@@ -412,7 +413,8 @@ def test_erasure_removes_the_person_everywhere_in_the_registry_and_names_what_is
     assert "ramp" not in json.dumps(row.profile)
     assert rows(stack, sa.select(equality_answers).where(equality_answers.c.leader_id == leader_id)) == []
     consents = rows(stack, sa.select(consent_records).where(consent_records.c.leader_id == leader_id))
-    assert consents and {c.evidence for c in consents} == {""}
+    recorders = rows(stack, sa.select(consent_recorders).where(consent_recorders.c.leader_id == leader_id))
+    assert len(recorders) == len(consents) and {r.evidence for r in recorders} == {""}
     assert {c.purpose for c in consents} == {"contact_by_trust"}  # the rest of each record is kept
     ended = rows(stack, sa.select(affiliations).where(affiliations.c.leader_id == leader_id))
     assert {(a.trust_ods, a.status, a.end_reason) for a in ended} == {

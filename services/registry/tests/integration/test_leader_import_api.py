@@ -17,7 +17,13 @@ from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
-from services.registry.adapters.tables import affiliations, consent_records, import_fingerprints, leaders
+from services.registry.adapters.tables import (
+    affiliations,
+    consent_recorders,
+    consent_records,
+    import_fingerprints,
+    leaders,
+)
 from services.registry.tests.integration.conftest import RegistryClient
 from tests.support.infra import PlrStack
 from tests.support.register_csv import register
@@ -120,7 +126,9 @@ def test_lived_experience_with_evidence_is_recorded_as_staff_consent(registry: R
     with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
         leader = connection.execute(sa.select(leaders).where(leaders.c.email_key == email)).one()
         consent = connection.execute(
-            sa.select(consent_records).where(consent_records.c.leader_id == leader.leader_id)
+            sa.select(consent_records, consent_recorders)
+            .join(consent_recorders, consent_recorders.c.record_id == consent_records.c.record_id)
+            .where(consent_records.c.leader_id == leader.leader_id)
         ).one()
     assert leader.profile["lived_experience"] == ["diabetes"] and leader.version == 3
     assert (consent.purpose, consent.granted, consent.recorded_by_kind, consent.recorder_trust) == (
@@ -228,3 +236,38 @@ def test_offboarding_a_trust_forgets_its_import_fingerprints(registry: RegistryC
         pb.OffboardTrustRequest(ods="RIO", confirm_ods="RIO"), metadata=registry.as_admin(), timeout=60
     )
     assert counts(stack, "RIO")["fingerprints"] == 0
+
+
+def test_erasing_an_imported_person_deletes_their_row_fingerprint_and_a_re_import_registers_them_anew(
+    registry: RegistryClient, stack: PlrStack
+) -> None:
+    registry.onboard("RIE", "Import Trust E")
+    erased = {
+        "given_name": "Erased",
+        "family_name": "Person",
+        "email": f"erased-{uuid.uuid4().hex[:8]}@example.org",
+        "lived_experience": "diabetes",
+        "consent_evidence": "paper form 9",
+        "consent_wording_version": "2025-04",
+    }
+    kept = {"given_name": "Kept", "family_name": "Person", "email": f"kept-{uuid.uuid4().hex[:8]}@example.org"}
+    imports(registry).ImportLeaders(request("RIE", [erased, kept]), metadata=registry.as_admin(), timeout=30)
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
+        leader_id = str(
+            connection.execute(
+                sa.select(leaders.c.leader_id).where(leaders.c.email_key == erased["email"])
+            ).scalar_one()
+        )
+    registry.leaders.EraseLeader(lpb.EraseLeaderRequest(leader_id=leader_id), metadata=registry.as_admin(), timeout=10)
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
+        left = connection.execute(
+            sa.select(import_fingerprints.c.fingerprint, import_fingerprints.c.leader_id).where(
+                import_fingerprints.c.trust_ods == "RIE"
+            )
+        ).all()
+    assert len(left) == 1 and str(left[0].leader_id) != leader_id
+    again = imports(registry).ImportLeaders(request("RIE", [erased, kept]), metadata=registry.as_admin(), timeout=30)
+    assert (again.imported, again.unchanged, list(again.problems)) == (1, 1, [])
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
+        anew = connection.execute(sa.select(leaders.c.leader_id).where(leaders.c.email_key == erased["email"])).all()
+    assert [str(r.leader_id) for r in anew] != [leader_id] and len(anew) == 1

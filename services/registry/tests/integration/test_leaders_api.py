@@ -371,3 +371,55 @@ def test_a_paused_leader_is_resumed_on_their_return_date_once(
             )
         ).scalar_one()
     assert resumed == 1
+
+
+def test_row_level_security_shows_a_trust_no_evidence_nor_recorder_of_another_trusts_consent_record(
+    registry: RegistryClient, keys: dict[str, str], stack: PlrStack
+) -> None:
+    from services.registry.adapters.tables import consent_recorders, consent_records
+
+    shared = email()
+    by_x = registry.register(keys["RLX"], shared)
+    registry.confirm(by_x)
+    registry.confirm(registry.register(keys["RLY"], shared))
+    evidence = f"phoned on {uuid.uuid4().hex[:8]}, notes in RLX file"
+    registry.leaders.RecordConsent(
+        lpb.RecordConsentRequest(
+            leader_id=by_x.leader_id,
+            purpose="contact_by_trust",
+            target="RLX",
+            grant=True,
+            wording_version="2026-11",
+            evidence=evidence,
+        ),
+        metadata=bearer(keys["RLX"]),
+        timeout=10,
+    )
+    engine = stack.engine("registry")  # the application's role, as the api and workers use it
+
+    def read(scope: TenantScope) -> tuple[list[str], list[str]]:
+        """(purposes of the leader's consent records, the text of every row about them) as the scope reads them."""
+        with scoped_transaction(engine, scope) as connection:
+            purposes = connection.execute(
+                sa.select(consent_records.c.purpose).where(consent_records.c.leader_id == by_x.leader_id)
+            ).scalars()
+            texts = [
+                connection.execute(
+                    sa.text(f"SELECT t::text FROM {table} t WHERE t.leader_id = :leader"), {"leader": by_x.leader_id}
+                ).scalars()
+                for table in ("consent_records", "consent_recorders")  # every column of every readable row
+            ]
+            return list(purposes), [t for found in texts for t in found]
+
+    purposes, texts = read(TenantScope.trust("RLY"))
+    assert "contact_by_trust" in purposes  # the record itself, as the service layer shows it
+    assert not any(evidence in t for t in texts), texts
+    assert any(evidence in t for t in read(TenantScope.trust("RLX"))[1])
+    assert any(evidence in t for t in read(TenantScope.leader(by_x.leader_id))[1])
+    with scoped_transaction(engine, TenantScope.trust("RLY")) as connection:
+        who = sa.select(consent_recorders.c.recorded_by).where(consent_recorders.c.leader_id == by_x.leader_id)
+        assert connection.execute(who).all() == []  # nor which RLX staff member recorded it
+        forged = consent_recorders.update().where(consent_recorders.c.leader_id == by_x.leader_id)
+        assert connection.execute(forged.values(evidence="")).rowcount == 0
+    consent = get(registry, keys["RLY"], by_x.leader_id)
+    assert evidence not in str(consent)

@@ -68,7 +68,15 @@ def canaries(stack: PlrStack) -> dict[str, int]:
     """Rows of the registry's database that hold "Canary" (as text, or as bytes in a bytea column)."""
     found = {}
     with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
-        for table in ("leaders", "consent_records", "idempotency_keys", "outbox", "audit_log", "affiliations"):
+        for table in (
+            "leaders",
+            "consent_records",
+            "consent_recorders",
+            "idempotency_keys",
+            "outbox",
+            "audit_log",
+            "affiliations",
+        ):
             count = connection.execute(
                 sa.text(f"SELECT count(*) FROM {table} t WHERE t::text LIKE '%Canary%' OR t::text LIKE :hex"),
                 {"hex": "%" + b"Canary".hex() + "%"},
@@ -293,7 +301,7 @@ def test_offboarding_exports_then_erases_what_only_the_trust_held(registry: Regi
         lpb.AddTermRequest(kind="skill", code="lco1_board", label="LCO1 board"), metadata=bearer(gone_key), timeout=5
     )
 
-    assert {"leaders", "consent_records", "idempotency_keys"} <= set(canaries(stack))  # the probe finds them
+    assert {"leaders", "consent_recorders", "idempotency_keys"} <= set(canaries(stack))  # the probe finds them
 
     response = registry.stub.OffboardTrust(
         pb.OffboardTrustRequest(ods="LCO1", confirm_ods="LCO1"), metadata=registry.as_admin(), timeout=10

@@ -406,6 +406,7 @@ class FakeImports(LeaderImportStore):
     def __init__(self, leaders: FakeLeaders, affiliations: FakeAffiliations) -> None:
         self.leaders, self.affiliations = leaders, affiliations
         self.fingerprints: set[tuple[str, str]] = set()
+        self.fingerprint_leaders: dict[tuple[str, str], str] = {}
 
     def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]:
         return {f for f in fingerprints if (trust_ods, f) in self.fingerprints}
@@ -420,8 +421,16 @@ class FakeImports(LeaderImportStore):
             if a.trust_ods == trust_ods and a.leader_id in leader_ids
         }
 
-    def add_fingerprints(self, trust_ods: str, fingerprints: list[str], now: datetime) -> None:
-        self.fingerprints.update((trust_ods, f) for f in fingerprints)
+    def add_fingerprints(self, trust_ods: str, fingerprints: list[tuple[str, str]], now: datetime) -> None:
+        self.fingerprints.update((trust_ods, f) for f, _ in fingerprints)
+        self.fingerprint_leaders.update({(trust_ods, f): leader_id for f, leader_id in fingerprints})
+
+    def forget_leader(self, leader_id: str) -> int:
+        gone = {key for key, owner in self.fingerprint_leaders.items() if owner == leader_id}
+        self.fingerprints -= gone
+        for key in gone:
+            del self.fingerprint_leaders[key]
+        return len(gone)
 
 
 class FakeTrustHoldings(TrustHoldings):

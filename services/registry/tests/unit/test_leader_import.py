@@ -22,6 +22,7 @@ from services.registry.domain.leader_import import (
 )
 from services.registry.domain.taxonomy import GLOBAL_TERMS
 from services.registry.domain.trust import Trust
+from services.registry.service_layer.erasure import erase_leader
 from services.registry.service_layer.imports import import_leaders
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 
@@ -209,6 +210,23 @@ def test_the_same_rows_again_add_nothing(uow: FakeUnitOfWork) -> None:
     outcome = run(uow, list(reversed(rows)))
     assert (outcome.imported, outcome.unchanged, outcome.problems) == (0, 2, [])
     assert len(uow.outbox) == events and len(uow.leaders.rows) == 2
+
+
+def test_erasing_an_imported_person_forgets_their_row_so_a_re_import_registers_them_anew(
+    uow: FakeUnitOfWork,
+) -> None:
+    ada_row, ben_row = (
+        row(),
+        row(email="ben@example.org", lived_experience="carer", consent_evidence="form 3", consent_wording_version="1"),
+    )
+    run(uow, [ada_row, ben_row])
+    ada = next(lead for lead in uow.leaders.rows.values() if lead.email_key == "ada@example.org")
+    erase_leader(commands.EraseLeader(ada.leader_id), uow, ADMINISTRATOR, clock=lambda: NOW)
+    assert uow.imports.fingerprints == {("RXX", fingerprint(ben_row))}
+    outcome = run(uow, [ada_row, ben_row])
+    assert (outcome.imported, outcome.unchanged, outcome.problems) == (1, 1, [])
+    again = [lead for lead in uow.leaders.rows.values() if lead.email_key == "ada@example.org"]
+    assert len(again) == 1 and again[0].leader_id != ada.leader_id and again[0].erased_at is None
 
 
 def test_a_known_person_is_affiliated_not_duplicated_nor_changed(uow: FakeUnitOfWork) -> None:
