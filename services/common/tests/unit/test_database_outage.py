@@ -118,18 +118,26 @@ class SimulatedClock:
         self.now += seconds
 
 
-def test_an_unreachable_database_is_retried_with_capped_backoff_then_the_message_is_given_back_uncounted() -> None:
+def _consumer_of_a_closed_port(
+    clock: SimulatedClock, transient_budget_s: float, transient_backoff_max_s: float = 5.0
+) -> tuple[InboxConsumer, sa.engine.Engine]:
+    """An inbox consumer whose database is unreachable, on a simulated clock."""
     engine = make_engine(f"postgresql://nobody@127.0.0.1:{_closed_port()}/nothing", connect_timeout_s=1)
-    clock = SimulatedClock()
     consumer = InboxConsumer(
         name="outage-test",
         engine=engine,
         handlers={},
-        transient_budget_s=60.0,
-        transient_backoff_max_s=5.0,
+        transient_budget_s=transient_budget_s,
+        transient_backoff_max_s=transient_backoff_max_s,
         sleep=clock.sleep,
         clock=lambda: clock.now,
     )
+    return consumer, engine
+
+
+def test_an_unreachable_database_is_retried_with_capped_backoff_then_the_message_is_given_back_uncounted() -> None:
+    clock = SimulatedClock()
+    consumer, engine = _consumer_of_a_closed_port(clock, transient_budget_s=60.0, transient_backoff_max_s=5.0)
     with pytest.raises(OutageOutlasted):
         try:
             consumer._process_event(_event())
@@ -144,16 +152,8 @@ def test_an_unreachable_database_is_retried_with_capped_backoff_then_the_message
 
 
 def test_an_outage_of_many_budgets_gives_each_delivery_back_and_never_counts_a_failure() -> None:
-    engine = make_engine(f"postgresql://nobody@127.0.0.1:{_closed_port()}/nothing", connect_timeout_s=1)
     clock = SimulatedClock()
-    consumer = InboxConsumer(
-        name="outage-test",
-        engine=engine,
-        handlers={},
-        transient_budget_s=10.0,
-        sleep=clock.sleep,
-        clock=lambda: clock.now,
-    )
+    consumer, engine = _consumer_of_a_closed_port(clock, transient_budget_s=10.0)
     event = _event()
     for _ in range(3 * consumer.max_handler_attempts):  # each delivery of the same message, as a fresh copy
         with pytest.raises(OutageOutlasted):
