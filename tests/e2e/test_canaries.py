@@ -48,7 +48,7 @@ class Api:
         self.registry = registry_pb2_grpc.RegistryServiceStub(self.channel)
 
     def as_leader(self, leader_id: str) -> Metadata:
-        return (*bearer(self.stack.env["PLR_SERVICE_TOKEN"]), ("x-plr-leader", leader_id))
+        return (*bearer(self.stack.env["PLR_REGISTRY_PORTAL_TOKEN"]), ("x-plr-leader", leader_id))
 
     def onboard(self, ods: str) -> Metadata:
         made = self.registry.CreateTrust(

@@ -51,7 +51,7 @@ def test_a_verified_dbs_check_is_shared_accepted_placed_on_and_unshared(system: 
     checks = checks_pb2_grpc.CheckServiceStub(channel)
 
     def as_leader(leader_id: str) -> Metadata:
-        return (*bearer(stack.env["PLR_SERVICE_TOKEN"]), ("x-plr-leader", leader_id))
+        return (*bearer(stack.env["PLR_REGISTRY_PORTAL_TOKEN"]), ("x-plr-leader", leader_id))
 
     def share(leader_id: str, grant: bool) -> None:
         leaders.RecordConsent(

@@ -7,13 +7,18 @@ from typing import Any
 
 from services.common.events import CloudEvent
 from services.registry.adapters.development_events import development_cloudevent
-from services.registry.domain import checks, development, events
+from services.registry.domain import checks, development, events, staff
 
 SOURCE = "plr/registry"
 TRUST_TARGETED = ("contact_by_trust", "share_record_with_trust")
 
 DomainEvent = (
-    events.TrustEvent | events.LeaderEvent | events.AffiliationEvent | checks.CheckEvent | development.DevelopmentEvent
+    events.TrustEvent
+    | events.LeaderEvent
+    | events.AffiliationEvent
+    | checks.CheckEvent
+    | development.DevelopmentEvent
+    | staff.StaffEvent
 )
 
 
@@ -31,6 +36,7 @@ def _trust_event(event: events.TrustEvent) -> tuple[str, dict[str, Any]]:
                 "key_id": event.key_id,
                 "secret_sha256": event.secret_sha256,
                 "issued_at": _iso(event.issued_at),
+                "scopes": list(event.scopes),
             }
         case events.TrustKeyRevoked():
             return "key_revoked", {"ods": event.ods, "key_id": event.key_id, "revoked_at": _iso(event.revoked_at)}
@@ -110,7 +116,31 @@ def _check_event(event: checks.CheckEvent) -> tuple[str, dict[str, Any]]:
     raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
 
 
+def _staff_event(event: staff.StaffEvent, correlation_id: str | None) -> CloudEvent:
+    """Thin: the id, the trust and the roles; never the name."""
+    data: dict[str, Any] = {"staff_id": event.staff_id, "ods": event.trust_ods}
+    match event:
+        case staff.StaffAdded():
+            name, data = "added", {**data, "roles": list(event.roles)}
+        case staff.StaffLeft():
+            name = "left"
+        case _:
+            raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
+    return CloudEvent(
+        type=f"plr.registry.staff.{name}.v1",
+        source=SOURCE,
+        data=data,
+        aggregate_type="staff",
+        aggregate_id=event.staff_id,
+        aggregate_version=event.version,
+        trust_ods=event.trust_ods,
+        correlation_id=correlation_id,
+    )
+
+
 def to_cloudevent(event: DomainEvent, correlation_id: str | None = None) -> CloudEvent:
+    if isinstance(event, staff.StaffEvent):
+        return _staff_event(event, correlation_id)
     if isinstance(event, development.DevelopmentEvent):
         return development_cloudevent(event, correlation_id)
     if isinstance(event, checks.CheckEvent):

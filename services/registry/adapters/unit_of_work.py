@@ -11,6 +11,7 @@ from services.registry.adapters.leader_imports import SqlLeaderImportStore
 from services.registry.adapters.leader_repository import SqlAffiliationRepository, SqlLeaderRepository
 from services.registry.adapters.records import SqlAuditLog, SqlEqualityStore, SqlIdempotencyKeys, SqlTaxonomy
 from services.registry.adapters.repository import SqlTrustRepository
+from services.registry.adapters.staff_repository import SqlStaffRepository
 from services.registry.adapters.trust_holdings import SqlTrustHoldings
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.leader import Leader
@@ -26,6 +27,7 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "affiliations": SqlAffiliationRepository,
         "checks": SqlCheckRepository,
         "development": SqlDevelopmentRepository,
+        "staff": SqlStaffRepository,
         "audit": SqlAuditLog,
         "taxonomy": SqlTaxonomy,
         "equality": SqlEqualityStore,

@@ -6,9 +6,10 @@ import gc
 import os
 from functools import partial
 
-from plr.registry.v1 import checks_pb2, development_pb2, imports_pb2, leaders_pb2, registry_pb2
+from plr.registry.v1 import checks_pb2, development_pb2, imports_pb2, leaders_pb2, registry_pb2, staff_pb2
 
-from services.common.authentication import Authenticator
+from services.common.authentication import Authenticator, internal_callers
+from services.common.authorization import check_allow_lists
 from services.common.db import make_engine
 from services.common.grpc_server import ApiServer, service_handler
 from services.common.settings import Settings
@@ -18,7 +19,8 @@ from services.registry.entrypoints.grpc_checks import CheckApi
 from services.registry.entrypoints.grpc_development import DevelopmentApi
 from services.registry.entrypoints.grpc_imports import ImportApi
 from services.registry.entrypoints.grpc_leaders import LeaderApi
-from services.registry.manifest import KEY_CACHE_TTL
+from services.registry.entrypoints.grpc_staff import StaffApi
+from services.registry.manifest import KEY_CACHE_TTL, MANIFEST
 
 SERVICE = "registry"
 
@@ -34,23 +36,28 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     # the registry owns the directory: its own key revocations and trust suspensions forget the cached
     # keys at once (RegistryApi), so a short cache is safe here
     key_cache_ttl_s = settings.service(SERVICE).value(KEY_CACHE_TTL)
-    authenticator = Authenticator(engine, settings.admin_token, settings.service_token, key_cache_ttl_s=key_cache_ttl_s)
+    callers = internal_callers(MANIFEST, settings)
+    authenticator = Authenticator(engine, settings.admin_token, callers, key_cache_ttl_s=key_cache_ttl_s)
     unit_of_work = partial(SqlUnitOfWork, engine)
     registry = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"]
     leaders = leaders_pb2.DESCRIPTOR.services_by_name["LeaderService"]
     imports = imports_pb2.DESCRIPTOR.services_by_name["ImportService"]
     development = development_pb2.DESCRIPTOR.services_by_name["DevelopmentService"]
     checks = checks_pb2.DESCRIPTOR.services_by_name["CheckService"]
+    staff = staff_pb2.DESCRIPTOR.services_by_name["StaffService"]
+    descriptors = [registry, leaders, imports, development, checks, staff]
+    check_allow_lists(callers, descriptors)
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
     return ApiServer(
         listen or settings.api(SERVICE).listen,
-        [registry, leaders, imports, development, checks],
+        descriptors,
         [
             handler(registry, RegistryApi(unit_of_work, authenticator).methods()),
             handler(leaders, LeaderApi(unit_of_work).methods()),
             handler(imports, ImportApi(unit_of_work).methods()),
             handler(development, DevelopmentApi(unit_of_work).methods()),
             handler(checks, CheckApi(unit_of_work).methods()),
+            handler(staff, StaffApi(unit_of_work).methods()),
         ],
         max_workers=settings.pool_size,  # one thread per pooled connection
         reflection_enabled=os.environ.get("PLR_ENVIRONMENT", "development") != "production",

@@ -25,6 +25,7 @@ from services.registry.domain.development import (
     SupportAssignment,
 )
 from services.registry.domain.leader import Leader
+from services.registry.domain.staff import StaffMember
 from services.registry.domain.taxonomy import Term
 from services.registry.domain.trust import Trust
 
@@ -431,3 +432,33 @@ class TrustHoldings(abc.ABC):
     def forget_idempotency_keys(self, trust_ods: str) -> int:
         """Delete the trust's stored create results (and its imports' row fingerprints: hashes of its
         register's rows); returns how many create results there were."""
+
+
+class StaffRepository(abc.ABC):
+    """A trust's staff (``domain/staff.py``): what the scope lets the caller see."""
+
+    def __init__(self) -> None:
+        self.seen: list[StaffMember] = []
+
+    def get(self, staff_id: str, *, lock: bool = False) -> StaffMember | None:
+        member = self._get(staff_id, lock)
+        if member is not None:
+            self.seen.append(member)
+        return member
+
+    def add(self, member: StaffMember) -> None:
+        self._add(member)
+        self.seen.append(member)
+
+    @abc.abstractmethod
+    def _get(self, staff_id: str, lock: bool) -> StaffMember | None: ...
+
+    @abc.abstractmethod
+    def _add(self, member: StaffMember) -> None: ...
+
+    @abc.abstractmethod
+    def save(self, member: StaffMember, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def of_trust(self, trust_ods: str) -> list[StaffMember]:
+        """Active ones first, by name; then those who left."""

@@ -14,6 +14,7 @@ from services.registry.service_layer.ports import (
     IdempotencyKeys,
     LeaderImportStore,
     LeaderRepository,
+    StaffRepository,
     Taxonomy,
     TrustHoldings,
     TrustRepository,
@@ -21,12 +22,13 @@ from services.registry.service_layer.ports import (
 
 
 class UnitOfWork(AbstractUnitOfWork):
-    repositories = ("trusts", "leaders", "affiliations", "checks", "development")
+    repositories = ("trusts", "leaders", "affiliations", "checks", "development", "staff")
     trusts: TrustRepository
     leaders: LeaderRepository
     affiliations: AffiliationRepository
     checks: CheckRepository  # and the acceptances of checks
     development: DevelopmentRepository  # programmes, enrolments, support, plans
+    staff: StaffRepository
     audit: AuditLog
     taxonomy: Taxonomy
     equality: EqualityStore

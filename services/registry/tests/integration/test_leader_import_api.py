@@ -144,7 +144,7 @@ def test_only_the_administrator_may_import(registry: RegistryClient, stack: PlrS
     key = registry.onboard("RIE", "Import Trust E").initial_key.key
     row = {"given_name": "A", "family_name": "B", "email": f"x-{uuid.uuid4().hex[:8]}@example.org"}
     before = counts(stack, "RIE")
-    for metadata in (bearer(key), registry.as_leader(str(uuid.uuid4())), bearer(registry.service_token)):
+    for metadata in (bearer(key), registry.as_leader(str(uuid.uuid4())), bearer(registry.portal_token)):
         with pytest.raises(grpc.RpcError) as refused:
             imports(registry).ImportLeaders(request("RIE", [row]), metadata=metadata, timeout=10)
         assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED

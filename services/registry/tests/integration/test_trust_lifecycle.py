@@ -162,12 +162,12 @@ def lcp1(registry: RegistryClient) -> pb.CreateTrustResponse:
     return registry.onboard("LCP1")
 
 
-@pytest.mark.parametrize("credential", ["trust", "service"])
+@pytest.mark.parametrize("credential", ["trust", "portal"])
 @pytest.mark.parametrize("method_name", ["SuspendTrust", "ResumeTrust", "OffboardTrust"])
 def test_only_the_administrator_changes_a_trusts_lifecycle(
     registry: RegistryClient, stack: PlrStack, lcp1: pb.CreateTrustResponse, credential: str, method_name: str
 ) -> None:
-    key = lcp1.initial_key.key if credential == "trust" else stack.env["PLR_SERVICE_TOKEN"]
+    key = lcp1.initial_key.key if credential == "trust" else stack.env["PLR_REGISTRY_PORTAL_TOKEN"]
     request = {
         "SuspendTrust": pb.SuspendTrustRequest(ods="LCP1"),
         "ResumeTrust": pb.ResumeTrustRequest(ods="LCP1"),
@@ -230,7 +230,7 @@ def test_other_services_refuse_a_suspended_trusts_key_once_they_hear_of_it(
     consumer = InboxConsumer(
         name="matching.trust-directory.lifecycle-test", engine=engine, handlers=projection_handlers()
     )
-    authenticator = Authenticator(engine, None, None)
+    authenticator = Authenticator(engine, None)
     delivered: set[str] = set()
 
     def deliver_new() -> list[CloudEvent]:

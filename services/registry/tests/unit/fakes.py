@@ -27,6 +27,7 @@ from services.registry.domain.development import (
     SupportAssignment,
 )
 from services.registry.domain.leader import Leader
+from services.registry.domain.staff import StaffMember
 from services.registry.domain.taxonomy import GLOBAL_TERMS, Term
 from services.registry.domain.trust import Trust
 from services.registry.service_layer.ports import (
@@ -39,6 +40,7 @@ from services.registry.service_layer.ports import (
     IdempotencyKeys,
     LeaderImportStore,
     LeaderRepository,
+    StaffRepository,
     Taxonomy,
     TrustHoldings,
     TrustRepository,
@@ -87,6 +89,26 @@ class FakeTrustRepository(TrustRepository):
 
     def list(self, after_ods: str, limit: int, updated_since: datetime | None = None) -> list[Trust]:
         return [copy.deepcopy(self.rows[o]) for o in sorted(self.rows) if o > after_ods][:limit]
+
+
+class FakeStaff(StaffRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, StaffMember] = {}
+
+    def _get(self, staff_id: str, lock: bool) -> StaffMember | None:
+        return _loaded(self.rows.get(staff_id))
+
+    def _add(self, member: StaffMember) -> None:
+        self.rows[member.staff_id] = stored(member)
+
+    def save(self, member: StaffMember, expected_version: int) -> None:
+        _check_version(self.rows, member.staff_id, expected_version, "member of staff")
+        self.rows[member.staff_id] = stored(member)
+
+    def of_trust(self, trust_ods: str) -> list[StaffMember]:
+        found = [copy.deepcopy(m) for m in self.rows.values() if m.trust_ods == trust_ods]
+        return sorted(found, key=lambda m: (not m.active, m.name, m.staff_id))
 
 
 class FakeLeaders(LeaderRepository):
@@ -458,6 +480,7 @@ class FakeUnitOfWork(UnitOfWork):
     affiliations: FakeAffiliations
     checks: FakeChecks
     development: FakeDevelopment
+    staff: FakeStaff
     audit: FakeAudit
     taxonomy: FakeTaxonomy
     equality: FakeEquality
@@ -472,6 +495,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.affiliations = FakeAffiliations()
         self.checks = FakeChecks()
         self.development = FakeDevelopment()
+        self.staff = FakeStaff()
         self.audit = FakeAudit()
         self.taxonomy = FakeTaxonomy()
         self.equality = FakeEquality(self.affiliations)
