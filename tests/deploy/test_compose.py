@@ -338,7 +338,9 @@ def test_each_credential_goes_only_to_the_processes_that_read_it(services: dict[
         env = environment_of(services[name])
         manifest = manifests()[service]
         reads = {manifest.setting_variable(s) for s in manifest.settings_of(role) if s.secret}
-        assert not (secret & set(env)) - reads, f"{name} gets {sorted((secret & set(env)) - reads)}, which it never reads"
+        assert not (secret & set(env)) - reads, (
+            f"{name} gets {sorted((secret & set(env)) - reads)}, which it never reads"
+        )
         assert "PLR_SERVICE_TOKEN" not in env, name
 
 

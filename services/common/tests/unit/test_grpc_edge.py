@@ -16,6 +16,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf import message as protobuf_message
 from google.protobuf.timestamp_pb2 import Timestamp
 from marshmallow import fields
+from plr.options.v1 import access_pb2
 
 from services.common.errors import InvalidInput
 from services.common.grpc_edge import (
@@ -41,8 +42,6 @@ from services.common.grpc_edge import (
     request_digest,
     timestamp,
 )
-from plr.options.v1 import access_pb2
-
 from services.common.grpc_server import Call, service_handler
 from services.common.principals import Principal
 from services.common.tenancy import TenantScope
@@ -372,4 +371,6 @@ def test_a_method_that_declares_no_scope_is_refused_at_start_naming_it() -> None
         return request
 
     with pytest.raises(ValueError, match=r"plr.test.UnscopedService/Get: option \(plr.options.v1.required_scope\)"):
-        service_handler(UNSCOPED_SERVICE, {"Get": get}, lambda metadata: Principal("trust", "RXX", "RXX"), service="probe")
+        service_handler(
+            UNSCOPED_SERVICE, {"Get": get}, lambda metadata: Principal("trust", "RXX", "RXX"), service="probe"
+        )
