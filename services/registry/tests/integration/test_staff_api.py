@@ -42,30 +42,30 @@ def events_of(stack: PlrStack, staff_id: str) -> list[tuple[str, dict[str, objec
 
 @pytest.fixture(scope="module")
 def keys(registry: RegistryClient) -> dict[str, str]:
-    return {ods: registry.onboard(ods).initial_key.key for ods in ("RSA", "RSB")}
+    return {ods: registry.onboard(ods).initial_key.key for ods in ("RSFA", "RSFB")}
 
 
 def test_the_administrator_adds_lists_and_removes_staff_with_events(
     registry: RegistryClient, keys: dict[str, str], stack: PlrStack
 ) -> None:
-    added = registry.add_staff("RSA", "recruiter", "facilitator", name="Pat Recruiter")
+    added = registry.add_staff("RSFA", "recruiter", "facilitator", name="Pat Recruiter")
     assert (added.trust_ods, added.name, list(added.roles), added.status) == (
-        "RSA",
+        "RSFA",
         "Pat Recruiter",
         ["facilitator", "recruiter"],
         "active",
     )
-    listed = registry.staff.ListStaff(spb.ListStaffRequest(trust_ods="RSA"), metadata=registry.as_admin(), timeout=10)
+    listed = registry.staff.ListStaff(spb.ListStaffRequest(trust_ods="RSFA"), metadata=registry.as_admin(), timeout=10)
     assert added.staff_id in [m.staff_id for m in listed.staff]
     # the member of staff acts through the portal, as their trust
     own = registry.stub.GetTrust(pb.GetTrustRequest(), metadata=registry.as_staff(added.staff_id), timeout=10)
-    assert own.ods == "RSA"
+    assert own.ods == "RSFA"
     left = registry.staff.RemoveStaff(
-        spb.RemoveStaffRequest(trust_ods="RSA", staff_id=added.staff_id), metadata=registry.as_admin(), timeout=10
+        spb.RemoveStaffRequest(trust_ods="RSFA", staff_id=added.staff_id), metadata=registry.as_admin(), timeout=10
     )
     assert left.status == "left"
     again = registry.staff.RemoveStaff(
-        spb.RemoveStaffRequest(trust_ods="RSA", staff_id=added.staff_id), metadata=registry.as_admin(), timeout=10
+        spb.RemoveStaffRequest(trust_ods="RSFA", staff_id=added.staff_id), metadata=registry.as_admin(), timeout=10
     )
     assert (again.status, again.version) == ("left", left.version)  # a no-op
     gone = refused(registry.stub.GetTrust, pb.GetTrustRequest(), metadata=registry.as_staff(added.staff_id))
@@ -73,27 +73,27 @@ def test_the_administrator_adds_lists_and_removes_staff_with_events(
     assert events_of(stack, added.staff_id) == [
         (
             "plr.registry.staff.added.v1",
-            {"staff_id": added.staff_id, "ods": "RSA", "roles": ["facilitator", "recruiter"], "trustods": "RSA"},
+            {"staff_id": added.staff_id, "ods": "RSFA", "roles": ["facilitator", "recruiter"], "trustods": "RSFA"},
         ),
-        ("plr.registry.staff.left.v1", {"staff_id": added.staff_id, "ods": "RSA", "trustods": "RSA"}),
+        ("plr.registry.staff.left.v1", {"staff_id": added.staff_id, "ods": "RSFA", "trustods": "RSFA"}),
     ]
     assert "Pat Recruiter" not in str(events_of(stack, added.staff_id))  # thin: never the name
 
 
 def test_a_trust_admin_manages_only_their_own_trust_s_staff(registry: RegistryClient, keys: dict[str, str]) -> None:
-    admin_a = registry.add_staff("RSA", "trust_admin").staff_id
-    b_member = registry.add_staff("RSB", "facilitator").staff_id
+    admin_a = registry.add_staff("RSFA", "trust_admin").staff_id
+    b_member = registry.add_staff("RSFB", "facilitator").staff_id
     as_admin_a = registry.as_staff(admin_a)
     made = registry.staff.AddStaff(
         spb.AddStaffRequest(name="New Facilitator", roles=["facilitator"]), metadata=as_admin_a, timeout=10
     )
-    assert made.trust_ods == "RSA"
+    assert made.trust_ods == "RSFA"
     listed = registry.staff.ListStaff(spb.ListStaffRequest(), metadata=as_admin_a, timeout=10).staff
-    assert {m.trust_ods for m in listed} == {"RSA"} and b_member not in str(listed)
+    assert {m.trust_ods for m in listed} == {"RSFA"} and b_member not in str(listed)
     for call, request in (
-        (registry.staff.AddStaff, spb.AddStaffRequest(trust_ods="RSB", name="Mallory", roles=["trust_admin"])),
-        (registry.staff.ListStaff, spb.ListStaffRequest(trust_ods="RSB")),
-        (registry.staff.RemoveStaff, spb.RemoveStaffRequest(trust_ods="RSB", staff_id=b_member)),
+        (registry.staff.AddStaff, spb.AddStaffRequest(trust_ods="RSFB", name="Mallory", roles=["trust_admin"])),
+        (registry.staff.ListStaff, spb.ListStaffRequest(trust_ods="RSFB")),
+        (registry.staff.RemoveStaff, spb.RemoveStaffRequest(trust_ods="RSFB", staff_id=b_member)),
         (registry.staff.RemoveStaff, spb.RemoveStaffRequest(staff_id=admin_a)),  # not themselves
     ):
         assert refused(call, request, metadata=as_admin_a).code() == grpc.StatusCode.PERMISSION_DENIED
@@ -104,33 +104,33 @@ def test_a_trust_admin_manages_only_their_own_trust_s_staff(registry: RegistryCl
         for staff_id in (b_member, nobody)
     ]
     assert [(e.code(), (e.details() or "").replace(b_member, "?").replace(nobody, "?")) for e in answers] == [
-        (grpc.StatusCode.NOT_FOUND, "no member of staff ? at RSA")
+        (grpc.StatusCode.NOT_FOUND, "no member of staff ? at RSFA")
     ] * 2
-    b_staff = registry.staff.ListStaff(spb.ListStaffRequest(trust_ods="RSB"), metadata=registry.as_admin(), timeout=10)
+    b_staff = registry.staff.ListStaff(spb.ListStaffRequest(trust_ods="RSFB"), metadata=registry.as_admin(), timeout=10)
     assert [(m.staff_id, m.status) for m in b_staff.staff] == [(b_member, "active")]
 
 
 def test_no_trust_key_and_no_other_role_manages_staff(registry: RegistryClient, keys: dict[str, str]) -> None:
     every_key_scope = registry.stub.IssueTrustKey(
-        pb.IssueTrustKeyRequest(ods="RSA", scopes=["read", "people", "checks", "dbs-details"]),
+        pb.IssueTrustKeyRequest(ods="RSFA", scopes=["read", "people", "checks", "dbs-details"]),
         metadata=registry.as_admin(),
         timeout=10,
     ).key.key
-    recruiter = registry.add_staff("RSA", "recruiter", "facilitator", "finance").staff_id
-    for metadata in (bearer(keys["RSA"]), bearer(every_key_scope), registry.as_staff(recruiter)):
+    recruiter = registry.add_staff("RSFA", "recruiter", "facilitator", "finance").staff_id
+    for metadata in (bearer(keys["RSFA"]), bearer(every_key_scope), registry.as_staff(recruiter)):
         for call, request in (
-            (registry.staff.AddStaff, spb.AddStaffRequest(trust_ods="RSA", name="Mallory", roles=["trust_admin"])),
-            (registry.staff.ListStaff, spb.ListStaffRequest(trust_ods="RSA")),
+            (registry.staff.AddStaff, spb.AddStaffRequest(trust_ods="RSFA", name="Mallory", roles=["trust_admin"])),
+            (registry.staff.ListStaff, spb.ListStaffRequest(trust_ods="RSFA")),
         ):
             error = refused(call, request, metadata=metadata)
             assert error.code() == grpc.StatusCode.PERMISSION_DENIED and "staff" in (error.details() or "")
-    listed = registry.staff.ListStaff(spb.ListStaffRequest(trust_ods="RSA"), metadata=registry.as_admin(), timeout=10)
+    listed = registry.staff.ListStaff(spb.ListStaffRequest(trust_ods="RSFA"), metadata=registry.as_admin(), timeout=10)
     assert "Mallory" not in str(listed)
 
 
 def test_only_the_portal_asserts_a_staff_id(registry: RegistryClient, keys: dict[str, str]) -> None:
-    admin_a = registry.add_staff("RSA", "trust_admin").staff_id
-    for credential in (keys["RSA"], keys["RSB"], registry.admin_token):
+    admin_a = registry.add_staff("RSFA", "trust_admin").staff_id
+    for credential in (keys["RSFA"], keys["RSFB"], registry.admin_token):
         error = refused(
             registry.staff.ListStaff,
             spb.ListStaffRequest(),
@@ -147,23 +147,23 @@ def test_only_the_portal_asserts_a_staff_id(registry: RegistryClient, keys: dict
 
 
 def test_a_suspended_trust_s_staff_cannot_act(registry: RegistryClient) -> None:
-    registry.onboard("RSS")
-    member = registry.add_staff("RSS", "trust_admin").staff_id
-    registry.stub.SuspendTrust(pb.SuspendTrustRequest(ods="RSS"), metadata=registry.as_admin(), timeout=10)
+    registry.onboard("RSFS")
+    member = registry.add_staff("RSFS", "trust_admin").staff_id
+    registry.stub.SuspendTrust(pb.SuspendTrustRequest(ods="RSFS"), metadata=registry.as_admin(), timeout=10)
     error = refused(registry.staff.ListStaff, spb.ListStaffRequest(), metadata=registry.as_staff(member))
     assert error.code() == grpc.StatusCode.UNAUTHENTICATED and "suspended" in (error.details() or "")
-    registry.stub.ResumeTrust(pb.ResumeTrustRequest(ods="RSS"), metadata=registry.as_admin(), timeout=10)
+    registry.stub.ResumeTrust(pb.ResumeTrustRequest(ods="RSFS"), metadata=registry.as_admin(), timeout=10)
     assert registry.staff.ListStaff(spb.ListStaffRequest(), metadata=registry.as_staff(member), timeout=10).staff
 
 
 @pytest.mark.parametrize(
     ("request_", "field"),
     [
-        (spb.AddStaffRequest(trust_ods="RSA", name="Sam", roles=["nurse"]), "roles"),
-        (spb.AddStaffRequest(trust_ods="RSA", name="Sam", roles=[]), "roles"),
-        (spb.AddStaffRequest(trust_ods="RSA", name="Sam", roles=["finance", "finance"]), "roles"),
-        (spb.AddStaffRequest(trust_ods="RSA", name=" ", roles=["finance"]), "name"),
-        (spb.AddStaffRequest(trust_ods="RSA", name="Sam\x00", roles=["finance"]), "name"),
+        (spb.AddStaffRequest(trust_ods="RSFA", name="Sam", roles=["nurse"]), "roles"),
+        (spb.AddStaffRequest(trust_ods="RSFA", name="Sam", roles=[]), "roles"),
+        (spb.AddStaffRequest(trust_ods="RSFA", name="Sam", roles=["finance", "finance"]), "roles"),
+        (spb.AddStaffRequest(trust_ods="RSFA", name=" ", roles=["finance"]), "name"),
+        (spb.AddStaffRequest(trust_ods="RSFA", name="Sam\x00", roles=["finance"]), "name"),
         (spb.AddStaffRequest(trust_ods="rsa", name="Sam", roles=["finance"]), "trust_ods"),
         (spb.AddStaffRequest(name="Sam", roles=["finance"]), "trust_ods"),  # the administrator names it
     ],
@@ -171,21 +171,21 @@ def test_a_suspended_trust_s_staff_cannot_act(registry: RegistryClient) -> None:
 def test_bad_input_is_invalid_argument_naming_the_field_and_adds_no_one(
     registry: RegistryClient, keys: dict[str, str], request_: spb.AddStaffRequest, field: str
 ) -> None:
-    before = registry.staff.ListStaff(spb.ListStaffRequest(trust_ods="RSA"), metadata=registry.as_admin(), timeout=10)
+    before = registry.staff.ListStaff(spb.ListStaffRequest(trust_ods="RSFA"), metadata=registry.as_admin(), timeout=10)
     error = refused(registry.staff.AddStaff, request_, metadata=registry.as_admin())
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and field in (error.details() or "")
-    after = registry.staff.ListStaff(spb.ListStaffRequest(trust_ods="RSA"), metadata=registry.as_admin(), timeout=10)
+    after = registry.staff.ListStaff(spb.ListStaffRequest(trust_ods="RSFA"), metadata=registry.as_admin(), timeout=10)
     assert after == before
 
 
 def test_a_member_of_staff_s_call_is_audited_by_their_staff_id(registry: RegistryClient, keys: dict[str, str]) -> None:
-    member = registry.add_staff("RSA", "facilitator").staff_id
-    affiliation = registry.register(keys["RSA"], f"staff-audit-{uuid.uuid4().hex[:8]}@example.org")
+    member = registry.add_staff("RSFA", "facilitator").staff_id
+    affiliation = registry.register(keys["RSFA"], f"staff-audit-{uuid.uuid4().hex[:8]}@example.org")
     registry.confirm(affiliation)
     registry.leaders.GetLeader(
         lpb.GetLeaderRequest(leader_id=affiliation.leader_id), metadata=registry.as_staff(member), timeout=10
     )
     entries = registry.leaders.ListAuditEntries(
-        lpb.ListAuditEntriesRequest(leader_id=affiliation.leader_id), metadata=bearer(keys["RSA"]), timeout=10
+        lpb.ListAuditEntriesRequest(leader_id=affiliation.leader_id), metadata=bearer(keys["RSFA"]), timeout=10
     ).entries
-    assert [e.method for e in entries if e.principal == f"RSA/staff:{member}"] == ["GetLeader"]
+    assert [e.method for e in entries if e.principal == f"RSFA/staff:{member}"] == ["GetLeader"]

@@ -71,8 +71,9 @@ class StaffServiceServicer:
 
     def RemoveStaff(self, request, context):
         """A member of staff leaves: their staff id stops working at once (the portal's calls asserting it
-        are refused UNAUTHENTICATED), and they stop being anyone's facilitator. Removing one who left is
-        a no-op. Emits plr.registry.staff.left.v1. A trust admin cannot remove themselves.
+        are refused UNAUTHENTICATED), so an assignment naming them as facilitator releases nothing to
+        anyone until another facilitator is assigned. Removing one who left is a no-op. Emits
+        plr.registry.staff.left.v1. A trust admin cannot remove themselves (PERMISSION_DENIED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
