@@ -7,13 +7,13 @@ the use case's decision.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from plr.options.v1 import access_pb2
 
 from services.common.errors import PermissionDenied
-from services.common.principals import ADMINISTRATION, METHOD_SCOPES, InternalCaller, Principal
+from services.common.principals import ADMINISTRATION, METHOD_SCOPES, Principal
 
 
 def full_method_name(method: MethodDescriptor) -> str:
@@ -32,13 +32,14 @@ def required_scope(method: MethodDescriptor) -> str:
     return scope
 
 
-def check_allow_lists(callers: Iterable[InternalCaller], services: Iterable[ServiceDescriptor]) -> None:
-    """At start: every method an allow-list names exists (a typo would silently refuse a caller)."""
+def check_allow_lists(allow_lists: Mapping[str, Iterable[str]], services: Iterable[ServiceDescriptor]) -> None:
+    """At start: every method each caller's allow-list names exists, whether or not that caller's token is
+    set here (a typo would silently refuse the caller)."""
     served = {full_method_name(m) for s in services for m in s.methods}
-    for caller in callers:
-        unknown = sorted(caller.methods - served)
+    for name, methods in allow_lists.items():
+        unknown = sorted(set(methods) - served)
         if unknown:
-            raise ValueError(f"the allow-list of caller {caller.name!r} names unknown methods: {', '.join(unknown)}")
+            raise ValueError(f"the allow-list of caller {name!r} names unknown methods: {', '.join(unknown)}")
 
 
 def authorize(principal: Principal, method: str, scope: str) -> None:

@@ -46,7 +46,8 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     checks = checks_pb2.DESCRIPTOR.services_by_name["CheckService"]
     staff = staff_pb2.DESCRIPTOR.services_by_name["StaffService"]
     descriptors = [registry, leaders, imports, development, checks, staff]
-    check_allow_lists(callers, descriptors)
+    assert MANIFEST.api is not None
+    check_allow_lists({c.name: c.methods for c in MANIFEST.api.callers}, descriptors)
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
     return ApiServer(
         listen or settings.api(SERVICE).listen,

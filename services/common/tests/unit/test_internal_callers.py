@@ -13,6 +13,7 @@ import pytest
 from google.protobuf import message_factory
 
 from services.common.authentication import Authenticator
+from services.common.authorization import check_allow_lists
 from services.common.errors import Unauthenticated
 from services.common.grpc_server import ApiServer, Call, service_handler
 from services.common.principals import InternalCaller, Principal
@@ -96,3 +97,9 @@ def test_a_key_does_what_its_scopes_allow_and_no_one_else_s_credential(target: s
     assert call(target, "Get", key, ("x-plr-leader", LEADER))[0] == grpc.StatusCode.PERMISSION_DENIED
     # a token that is almost a caller's is nobody's
     assert call(target, "Get", ("authorization", f"Bearer {WORKER_TOKEN[:-1]}"))[0] == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_an_allow_list_naming_a_method_that_is_not_served_is_refused_at_start() -> None:
+    check_allow_lists({"matching": ["plr.test.ProbeService/Get"]}, [PROBE_SERVICE])
+    with pytest.raises(ValueError, match="caller 'matching' names unknown methods: plr.test.ProbeService/Gte"):
+        check_allow_lists({"matching": ["plr.test.ProbeService/Gte"]}, [PROBE_SERVICE])
