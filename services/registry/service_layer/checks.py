@@ -225,7 +225,8 @@ def may_place(cmd: commands.MayPlace, uow: UnitOfWork, principal: Principal, clo
 
 def scan_check_expiry(new_uow: Callable[[], UnitOfWork], clock: Clock = utc_now, batch: int = SCAN_BATCH) -> int:
     """Emits check.expiring (30 days ahead) and check.expired (on the day) for every check owed one,
-    each once: the notice is recorded on the check in the same transaction as its outbox row. What is
+    to its verifier and to each trust that accepted it and still holds the person, each once: the
+    notice is recorded on the check in the same transaction as its outbox rows. What is
     owed is a state, not a window, so a run after downtime catches up (a check that expired meanwhile
     gets ``expired`` only). ``new_uow`` gives platform-scoped units of work, one per batch. Returns the
     number of notices emitted."""
@@ -241,7 +242,7 @@ def scan_check_expiry(new_uow: Callable[[], UnitOfWork], clock: Clock = utc_now,
                 if threshold is None:
                     continue
                 expected = check.version
-                check.notice(threshold, now)
+                check.notice(threshold, now, uow.checks.acceptors(check.check_id))
                 uow.checks.save(check, expected)
                 progressed += 1
             uow.commit()
