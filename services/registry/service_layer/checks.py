@@ -74,13 +74,14 @@ def record_check(
     """A trust records a check it verified, for a leader it is actively affiliated with. A replay of
     the same idempotency key is checked as the first call was, and audited as the read it is."""
     trust = principal.require_trust()
-    parse_check_type(cmd.check_type)  # a bad type is refused before anything is read
+    # every field is checked before anything is read: a bad request is INVALID_ARGUMENT, whoever it names
+    candidate = _verified(cmd, trust, principal.audit_name, ids(), clock())
     recorded: list[Check] = []
 
     def record() -> str:
-        recorded.append(_verified(cmd, trust, principal.audit_name, ids(), clock()))
-        uow.checks.add(recorded[0])
-        return recorded[0].check_id
+        recorded.append(candidate)
+        uow.checks.add(candidate)
+        return candidate.check_id
 
     with uow:
         visible_leader(uow, principal, cmd.leader_id)  # NOT_FOUND without an active affiliation, replay too
