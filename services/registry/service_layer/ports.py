@@ -416,7 +416,9 @@ class IdempotencyKeys(abc.ABC):
 
 class LeaderImportStore(abc.ABC):
     @abc.abstractmethod
-    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]: ...
+    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> dict[str, str | None]:
+        """The fingerprints the trust imported before, each with the leader its row imported (None for
+        one stored before fingerprints named their leader)."""
 
     @abc.abstractmethod
     def leaders_by_email(self, email_keys: list[str]) -> dict[str, str]:

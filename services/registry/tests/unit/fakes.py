@@ -432,8 +432,10 @@ class FakeImports(LeaderImportStore):
         self.fingerprints: set[tuple[str, str]] = set()
         self.fingerprint_leaders: dict[tuple[str, str], str] = {}
 
-    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]:
-        return {f for f in fingerprints if (trust_ods, f) in self.fingerprints}
+    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> dict[str, str | None]:
+        return {
+            f: self.fingerprint_leaders.get((trust_ods, f)) for f in fingerprints if (trust_ods, f) in self.fingerprints
+        }
 
     def leaders_by_email(self, email_keys: list[str]) -> dict[str, str]:
         return {x.email_key: i for i, x in self.leaders.rows.items() if x.email_key in email_keys}
