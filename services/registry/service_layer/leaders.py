@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 
-from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied
+from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.principals import Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
@@ -218,6 +218,12 @@ def list_affiliations(cmd: commands.ListAffiliations, uow: UnitOfWork, principal
 # --- reading and changing a leader ------------------------------------------------------------
 
 
+AWAITING_CONFIRMATION = (
+    "leader {leader_id} has not yet confirmed your trust's affiliation: a trust sees a person, and acts"
+    " for them, once they confirm (see docs/trust-integration.md, 'The confirmation journey')"
+)
+
+
 def visible_leader(
     uow: UnitOfWork, principal: Principal, leader_id: str, *, lock: bool = False
 ) -> tuple[Leader, Affiliation | None]:
@@ -230,6 +236,13 @@ def visible_leader(
         leader = uow.leaders.get(leader_id, lock=lock)
         if principal.kind == "trust":
             affiliation = uow.affiliations.for_trust(principal.trust_ods or "", leader_id)
+    if principal.kind == "trust" and leader is None and affiliation is None:
+        # row security hides a person the trust does not hold actively: its own pending registration
+        # is still its own to know of (the not-found path only: the hot read needs no second query)
+        affiliation = uow.affiliations.for_trust(principal.trust_ods or "", leader_id)
+    if principal.kind == "trust" and affiliation is not None and affiliation.status == "pending":
+        # the trust's own registration, not yet confirmed: saying so tells it nothing of other trusts
+        raise PreconditionFailed(AWAITING_CONFIRMATION.format(leader_id=leader_id))
     if principal.kind == "trust" and (affiliation is None or not affiliation.active):
         leader = None
     if leader is None or leader.erased_at is not None:

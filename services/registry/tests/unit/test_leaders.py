@@ -188,7 +188,7 @@ def test_registering_again_after_the_end_reopens_the_affiliation(uow: FakeUnitOf
 
 def test_a_trust_reads_a_leader_only_through_an_active_affiliation_and_is_audited(uow: FakeUnitOfWork) -> None:
     pending = registered(uow)
-    with pytest.raises(NotFound):
+    with pytest.raises(PreconditionFailed, match="has not yet confirmed your trust's affiliation"):
         leaders.get_leader(commands.GetLeader(pending.leader_id), uow, TRUST_A)
     leaders.confirm_affiliation(
         commands.ConfirmAffiliation(pending.affiliation_id), uow, as_leader(pending.leader_id), clock
