@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.authority import ChangeOnBehalf
 from services.registry.domain.checks import AcceptedCheck, Check
 from services.registry.domain.development import (
     CheckIn,
@@ -109,6 +110,14 @@ class LeaderRepository(abc.ABC):
     @abc.abstractmethod
     def remove_consent_evidence(self, leader_id: str) -> int:
         """Keeps each consent record minimal: the evidence text goes, the rest stays (retention)."""
+
+    @abc.abstractmethod
+    def record_change_on_behalf(self, change: ChangeOnBehalf) -> None:
+        """Keeps the evidence of an assisted-digital change (readable by the recording trust and the leader)."""
+
+    @abc.abstractmethod
+    def forget_changes_on_behalf(self, leader_id: str) -> int:
+        """Erasure: the evidence of changes made on the leader's behalf (free text about them) goes."""
 
     @abc.abstractmethod
     def delete_published_events(self, leader_id: str) -> int:

@@ -18,6 +18,7 @@ from services.common.events import CloudEvent
 from services.common.tenancy import TenantScope
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.authority import ChangeOnBehalf
 from services.registry.domain.checks import AcceptedCheck, Check
 from services.registry.domain.development import (
     CheckIn,
@@ -95,6 +96,7 @@ class FakeLeaders(LeaderRepository):
         self.rows: dict[str, Leader] = {}
         self.evidence_removed: list[str] = []
         self.events_deleted: list[str] = []
+        self.changes_on_behalf: list[ChangeOnBehalf] = []
 
     def _get(self, leader_id: str, lock: bool) -> Leader | None:
         return _loaded(self.rows.get(leader_id))
@@ -133,6 +135,14 @@ class FakeLeaders(LeaderRepository):
         leader = self.rows[leader_id]
         leader.consents = [replace(c, evidence="") for c in leader.consents]
         return len(leader.consents)
+
+    def record_change_on_behalf(self, change: ChangeOnBehalf) -> None:
+        self.changes_on_behalf.append(change)
+
+    def forget_changes_on_behalf(self, leader_id: str) -> int:
+        kept = [c for c in self.changes_on_behalf if c.leader_id != leader_id]
+        forgotten, self.changes_on_behalf = len(self.changes_on_behalf) - len(kept), kept
+        return forgotten
 
     def delete_published_events(self, leader_id: str) -> int:
         self.events_deleted.append(leader_id)
