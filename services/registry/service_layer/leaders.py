@@ -242,10 +242,11 @@ def _change_relationship(
     uow: UnitOfWork, principal: Principal, leader_id: str, change: Callable[[Affiliation], None]
 ) -> Affiliation:
     """A trust's change to its own ACTIVE affiliation: NOT_FOUND as for any person it does not hold."""
-    principal.require_trust()
+    trust = principal.require_trust()
     with uow:
-        _, affiliation = visible_leader(uow, principal, leader_id)
-        assert affiliation is not None  # a trust sees a leader only through its active affiliation
+        visible_leader(uow, principal, leader_id)  # NOT_FOUND as for anyone the trust does not hold
+        affiliation = uow.affiliations.for_trust(trust, leader_id)  # loaded to change: its events go out
+        assert affiliation is not None
         _change_affiliation(uow, affiliation, change)
     return affiliation
 
