@@ -421,6 +421,15 @@ class SqlAffiliationRepository(AffiliationRepository):
         )
         return [affiliation_from_row(r) for r in rows]
 
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        rows = self.connection.execute(
+            sa.select(affiliations.c.affiliation_id)
+            .where(affiliations.c.paused_at.is_not(None), affiliations.c.paused_until <= today)
+            .order_by(affiliations.c.paused_until, affiliations.c.affiliation_id)
+            .limit(limit)
+        )
+        return [str(r.affiliation_id) for r in rows]
+
     def of_leader(self, leader_id: str) -> list[Affiliation]:
         rows = self.connection.execute(sa.select(affiliations).where(affiliations.c.leader_id == leader_id))
         return [affiliation_from_row(r) for r in rows]

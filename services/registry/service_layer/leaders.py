@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 
 from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied
@@ -535,14 +535,30 @@ def add_term(cmd: commands.AddTerm, uow: UnitOfWork, principal: Principal) -> Te
 
 
 def resume_due_leaders(new_uow: Callable[[], UnitOfWork], clock: Clock = utc_now, batch: int = 200) -> int:
-    """Resumes every paused leader whose return date has come (a worker timer; platform-scoped units
-    of work, one per batch). Each resumption emits leader.resumed. Returns how many were resumed."""
+    """Resumes every paused leader, and every trust's paused relationship, whose return date has come
+    (a worker timer; platform-scoped units of work, one per batch). Each resumption emits
+    leader.resumed or leader.affiliation_resumed. Returns how many were resumed."""
+    leaders_due = _resume_due(
+        new_uow, clock, batch, lambda uow, day: uow.leaders.paused_until_due(day, batch), _resume_if_due
+    )
+    return leaders_due + _resume_due(
+        new_uow, clock, batch, lambda uow, day: uow.affiliations.paused_until_due(day, batch), _resume_affiliation
+    )
+
+
+def _resume_due(
+    new_uow: Callable[[], UnitOfWork],
+    clock: Clock,
+    batch: int,
+    due_on: Callable[[UnitOfWork, date], list[str]],
+    resume: Callable[[UnitOfWork, str, datetime], bool],
+) -> int:
     resumed = 0
     while True:
         now = clock()
         with new_uow() as uow:
-            due = uow.leaders.paused_until_due(now.date(), batch)
-            resumed += sum(_resume_if_due(uow, leader_id, now) for leader_id in due)
+            due = due_on(uow, now.date())
+            resumed += sum(resume(uow, aggregate_id, now) for aggregate_id in due)
             uow.commit()
         if len(due) < batch:
             return resumed
@@ -558,3 +574,13 @@ def _resume_if_due(uow: UnitOfWork, leader_id: str, now: datetime) -> bool:
         return False
     uow.leaders.save(leader, expected)
     return True
+
+
+def _resume_affiliation(uow: UnitOfWork, affiliation_id: str, now: datetime) -> bool:
+    affiliation = uow.affiliations.get(affiliation_id)
+    if affiliation is None:
+        return False
+    expected = affiliation.version
+    affiliation.resume_if_due(now.date(), now)
+    _save_changed_affiliations(uow, [affiliation], [expected])
+    return affiliation.version != expected

@@ -178,6 +178,10 @@ class AffiliationRepository(abc.ABC):
     @abc.abstractmethod
     def of_leader(self, leader_id: str) -> list[Affiliation]: ...
 
+    @abc.abstractmethod
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        """Ids of affiliations whose trust's pause has reached its return date (a platform-scoped read)."""
+
 
 class CheckRepository(abc.ABC):
     def __init__(self) -> None:

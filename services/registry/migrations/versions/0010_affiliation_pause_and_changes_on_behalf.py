@@ -25,6 +25,13 @@ TZ = sa.DateTime(timezone=True)
 def upgrade() -> None:
     op.add_column("affiliations", sa.Column("paused_at", TZ))
     op.add_column("affiliations", sa.Column("paused_until", sa.Date))
+    # the worker's look for pauses whose return date has come reads only paused rows
+    op.create_index(
+        "affiliations_paused_until",
+        "affiliations",
+        ["paused_until"],
+        postgresql_where=sa.text("paused_at IS NOT NULL"),
+    )
     op.create_table(
         "changes_on_behalf",
         sa.Column("change_id", postgresql.UUID(as_uuid=False), primary_key=True),
@@ -44,5 +51,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("changes_on_behalf")
+    op.drop_index("affiliations_paused_until", table_name="affiliations")
     op.drop_column("affiliations", "paused_until")
     op.drop_column("affiliations", "paused_at")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -23,6 +24,8 @@ from services.common.grpc_client import bearer
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
 from services.registry.adapters.tables import changes_on_behalf
+from services.registry.adapters.unit_of_work import SqlUnitOfWork
+from services.registry.service_layer.leaders import resume_due_leaders
 from services.registry.tests.integration.conftest import RegistryClient
 from tests.support.infra import PlrStack
 
@@ -282,3 +285,22 @@ def blocked_calls(registry: RegistryClient, key: str, leader_id: str) -> None:
     ]
     for call, request in calls:
         assert answer(call, request, key)[0] == grpc.StatusCode.NOT_FOUND, request
+
+
+def test_a_trust_s_pause_ends_on_its_return_date_by_the_worker_once(
+    registry: RegistryClient, keys: dict[str, str], stack: PlrStack
+) -> None:
+    leader_id = held(registry, keys, X)
+    paused = registry.leaders.PauseAffiliation(
+        lpb.PauseAffiliationRequest(leader_id=leader_id, until="2097-06-01"), metadata=bearer(keys[X]), timeout=10
+    )
+
+    def new_uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(stack.engine("registry"), TenantScope.platform_wide())
+
+    assert resume_due_leaders(new_uow, clock=lambda: datetime(2097, 5, 31, 23, tzinfo=UTC)) == 0
+    assert affiliation_of(registry, keys[X], leader_id).paused
+    assert resume_due_leaders(new_uow, clock=lambda: datetime(2097, 6, 2, 9, tzinfo=UTC)) >= 1
+    assert not affiliation_of(registry, keys[X], leader_id).paused
+    resume_due_leaders(new_uow, clock=lambda: datetime(2097, 6, 3, 9, tzinfo=UTC))
+    assert len(outbox_rows(stack, paused.affiliation_id, "plr.registry.leader.affiliation_resumed.v1")) == 1

@@ -168,6 +168,16 @@ class FakeAffiliations(AffiliationRepository):
         for affiliation in new:
             self._add(affiliation)
 
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        due = [
+            i
+            for i, affiliation in self.rows.items()
+            if affiliation.paused_at is not None
+            and affiliation.paused_until is not None
+            and affiliation.paused_until <= today
+        ]
+        return due[:limit]
+
     def save(self, affiliation: Affiliation, expected_version: int) -> None:
         _check_version(self.rows, affiliation.affiliation_id, expected_version, "affiliation")
         self.rows[affiliation.affiliation_id] = stored(affiliation)

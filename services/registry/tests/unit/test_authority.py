@@ -17,6 +17,7 @@ from services.registry.domain import authority, commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.authority import LEADER_WITHDREW, Decider, OnBehalf
 from services.registry.domain.consent import Purpose
+from services.registry.domain.events import AffiliationEvent, LeaderEvent
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import LeaderProfile
 from services.registry.service_layer import checks, leaders
@@ -279,11 +280,22 @@ def test_a_trust_pauses_its_relationship_and_the_person_and_the_other_trust_see_
         leaders.pause_affiliation(commands.PauseAffiliation(leader_id), uow, as_leader(leader_id), clock)
 
 
+def test_a_trust_s_pause_ends_on_its_return_date_once(uow: FakeUnitOfWork) -> None:
+    leader_id = held_by_two(uow)
+    leaders.pause_affiliation(commands.PauseAffiliation(leader_id, date(2027, 1, 31)), uow, TRUST_A, clock)
+    assert leaders.resume_due_leaders(lambda: uow, lambda: datetime(2027, 1, 30, tzinfo=UTC)) == 0
+    assert leaders.resume_due_leaders(lambda: uow, lambda: datetime(2027, 1, 31, tzinfo=UTC)) == 1
+    assert leaders.resume_due_leaders(lambda: uow, lambda: datetime(2027, 2, 1, tzinfo=UTC)) == 0
+    assert types(uow)[-1] == "leader.affiliation_resumed"
+    assert uow.affiliations.for_trust("RAA", leader_id).paused_at is None  # type: ignore[union-attr]
+
+
 def test_every_new_event_maps_to_its_schema() -> None:
     leader = person()
     leader.record_on_behalf("RAA", ("skills",), "7b3e1c55-0d2a-4e8f-9c61-3a4b5c6d7e80")
     affiliation = Affiliation("2d7e9b10-6c4a-4f3e-8a21-5b9c0d1e2f34", leader.leader_id, "RAA", "active", 2)
     affiliation.pause(None, TODAY, NOW)
     affiliation.resume(NOW)
-    for event in [leader.pending_events[-1], *affiliation.pending_events]:
+    made: list[LeaderEvent | AffiliationEvent] = [leader.pending_events[-1], *affiliation.pending_events]
+    for event in made:
         default_registry().validate(to_cloudevent(event).to_dict())
