@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from services.common.errors import InvalidInput, PreconditionFailed
 from services.registry.domain import events
-from services.registry.domain.reason import check_reason
+from services.registry.domain.reason import check_reason, check_return_date
 
 
 @dataclass
@@ -45,8 +45,7 @@ class Affiliation:
         """The trust pauses its own relationship; the person and every other trust's view are unchanged."""
         if self.status != "active":
             raise PreconditionFailed(f"affiliation {self.affiliation_id} is {self.status}: only an active one pauses")
-        if until is not None and until <= today:
-            raise InvalidInput({"until": "must be a date in the future"})
+        check_return_date(until, today)
         if self.paused_at is not None and self.paused_until == until:
             return
         self.paused_at, self.paused_until, self.updated_at = now, until, now

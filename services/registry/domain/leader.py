@@ -9,6 +9,7 @@ from services.common.errors import InvalidInput, PreconditionFailed
 from services.registry.domain import events
 from services.registry.domain.consent import ConsentRecord, Purpose, is_granted
 from services.registry.domain.profile import LeaderProfile, normalise_email
+from services.registry.domain.reason import check_return_date
 
 
 class VersionConflict(PreconditionFailed):
@@ -74,8 +75,7 @@ class Leader:
         self._require_not_erased()
         if self.status == "withdrawn":
             raise PreconditionFailed(f"leader {self.leader_id} has withdrawn; they cannot be paused")
-        if until is not None and until <= today:
-            raise InvalidInput({"until": "must be a date in the future"})
+        check_return_date(until, today)
         if self.status == "paused" and self.paused_until == until:
             return
         self.status, self.paused_until, self.updated_at = "paused", until, now

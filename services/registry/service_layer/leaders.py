@@ -37,6 +37,7 @@ from services.registry.domain.profile import (
     normalise_email,
     profile_problems,
 )
+from services.registry.domain.reason import check_return_date
 from services.registry.domain.taxonomy import Term, new_term
 from services.registry.service_layer.idempotency import Idempotent, once
 from services.registry.service_layer.ports import AuditEntry
@@ -229,6 +230,7 @@ def pause_affiliation(
 ) -> Affiliation:
     """The trust pauses its own relationship (the person's status and other trusts' views unchanged)."""
     now = clock()
+    check_return_date(cmd.until, now.date())  # bad input, refused before anything is read
     return _change_relationship(uow, principal, cmd.leader_id, lambda a: a.pause(cmd.until, now.date(), now))
 
 
@@ -370,6 +372,7 @@ def pause_leader(
     cmd: commands.PauseLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now, ids: IdFactory = new_id
 ) -> LeaderView:
     decider = authority.person_decision(principal.kind, cmd.on_behalf, "pausing the person")
+    check_return_date(cmd.until, clock().date())  # bad input, refused before anything is read
     pause = lambda leader, now: leader.pause(cmd.until, now.date(), now)  # noqa: E731
     change = _StatusChange(decider, cmd.on_behalf, ("status", "paused_until"), pause)
     return _change_status(uow, principal, cmd.leader_id, change, clock, ids)
