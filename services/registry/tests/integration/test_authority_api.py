@@ -210,6 +210,11 @@ def test_a_trust_pauses_and_resumes_its_own_relationship_and_nobody_else_s(
     after = as_person(registry, leader_id)
     assert (after.version, after.status) == (before.version, "active")
     assert not affiliation_of(registry, keys[Y], leader_id).paused
+    exported = registry.leaders.ExportLeaderData(
+        lpb.ExportLeaderDataRequest(leader_id=leader_id), metadata=bearer(keys[X]), timeout=10
+    )
+    [mine] = json.loads(exported.document)["affiliations"]
+    assert (mine["trust_ods"], mine["paused_until"]) == (X, "2099-02-01")
     refusal = may_place(registry, keys[X], leader_id)
     assert not refusal.allowed and [(r.check_type, r.problem) for r in refusal.reasons] == [("", "affiliation_paused")]
     assert may_place(registry, keys[Y], leader_id).allowed
