@@ -105,10 +105,8 @@ def consent_decision(
 ) -> Decider:
     """Who decides a consent: the person's own consents as ``person_decision``; a trust may record only
     "contact by this trust" for itself (its staff, with evidence); any other is the leader's alone."""
-    if purpose in PERSON_CONSENTS:
+    if purpose in PERSON_CONSENTS or caller_kind == "leader":
         return person_decision(caller_kind, on_behalf, f"consent to {purpose.value}")
-    if caller_kind == "leader" and on_behalf is None:
-        return Decider.PERSON
     if caller_kind == "trust" and purpose is Purpose.CONTACT_BY_TRUST and target == caller_trust:
         return Decider.TRUST
     raise PermissionDenied(f"only the leader can record consent for {purpose.value} {target}".strip())

@@ -88,6 +88,9 @@ def test_the_person_s_own_consents_need_them_or_staff_on_their_behalf_and_a_trus
         with pytest.raises(PermissionDenied):
             authority.consent_decision(purpose, target, "trust", "RAA", None)
     assert authority.consent_decision(Purpose.CONTACT_BY_TRUST, "RAA", "trust", "RAA", None) is Decider.TRUST
+    assert authority.consent_decision(Purpose.SHARE_RECORD_WITH_TRUST, "RBB", "leader", None, None) is Decider.PERSON
+    with pytest.raises(InvalidInput, match="on_behalf"):
+        authority.consent_decision(Purpose.CONTACT_BY_TRUST, "RAA", "leader", None, ASKED)
     for purpose, target in ((Purpose.CONTACT_BY_TRUST, "RBB"), (Purpose.SHARE_RECORD_WITH_TRUST, "RAA")):
         with pytest.raises(PermissionDenied):
             authority.consent_decision(purpose, target, "trust", "RAA", ASKED)
