@@ -263,6 +263,18 @@ def test_withdrawal_ends_both_trusts_relationships_and_blocks_them_until_the_per
     assert uow.affiliations.for_trust("RBB", leader_id).status == "ended"  # type: ignore[union-attr]
 
 
+def test_a_withdrawn_person_s_shared_record_is_shown_to_no_trust_asking_again(uow: FakeUnitOfWork) -> None:
+    leader_id = held_by_two(uow)
+    me = as_leader(leader_id)
+    share = commands.RecordConsent(leader_id, "share_record_with_trust", "RBB", True, "2026-11")
+    leaders.record_consent(share, uow, me, clock)
+    assert checks.get_shared_record(commands.GetSharedRecord(leader_id), uow, TRUST_B).leader_id == leader_id
+    leaders.withdraw_leader(commands.WithdrawLeader(leader_id), uow, me, clock)
+    assert leaders.register_leader(commands.RegisterLeader(ADA), uow, TRUST_B, clock, ids()).status == "pending"
+    with pytest.raises(NotFound):  # pending, with the consent still standing: but they have withdrawn
+        checks.get_shared_record(commands.GetSharedRecord(leader_id), uow, TRUST_B)
+
+
 def test_a_trust_pauses_its_relationship_and_the_person_and_the_other_trust_see_no_change(uow: FakeUnitOfWork) -> None:
     leader_id = held_by_two(uow)
     version = uow.leaders.rows[leader_id].version
