@@ -95,6 +95,8 @@ def person_level_writes(registry: RegistryClient, leader_id: str, version: int) 
             api.RecordConsent,
             lpb.RecordConsentRequest(purpose="share_profile_with_network", target="ics-north", **consent),
         ),
+        "SubmitEqualityMonitoring": (api.SubmitEqualityMonitoring, lpb.SubmitEqualityMonitoringRequest(carer="no")),
+        "EraseLeader": (api.EraseLeader, lpb.EraseLeaderRequest(leader_id=leader_id, reason="asked")),
     }
 
 
