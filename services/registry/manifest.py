@@ -50,6 +50,8 @@ PORTAL_METHODS = (
         "ConfirmAffiliation",
         "DeclineAffiliation",
         "EndAffiliation",
+        "PauseAffiliation",
+        "ResumeAffiliation",
         "ListAffiliations",
         "GetLeader",
         "ListLeaders",
