@@ -6,7 +6,7 @@ import gc
 import os
 from functools import partial
 
-from plr.registry.v1 import checks_pb2, development_pb2, imports_pb2, leaders_pb2, registry_pb2, staff_pb2
+from plr.registry.v1 import checks_pb2, demo_pb2, development_pb2, imports_pb2, leaders_pb2, registry_pb2, staff_pb2
 
 from services.common.authentication import Authenticator, internal_callers
 from services.common.authorization import check_allow_lists
@@ -16,6 +16,7 @@ from services.common.settings import Settings
 from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.entrypoints.grpc_api import RegistryApi
 from services.registry.entrypoints.grpc_checks import CheckApi
+from services.registry.entrypoints.grpc_demo import DemoApi
 from services.registry.entrypoints.grpc_development import DevelopmentApi
 from services.registry.entrypoints.grpc_imports import ImportApi
 from services.registry.entrypoints.grpc_leaders import LeaderApi
@@ -45,7 +46,9 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     development = development_pb2.DESCRIPTOR.services_by_name["DevelopmentService"]
     checks = checks_pb2.DESCRIPTOR.services_by_name["CheckService"]
     staff = staff_pb2.DESCRIPTOR.services_by_name["StaffService"]
-    descriptors = [registry, leaders, imports, development, checks, staff]
+    demo = demo_pb2.DESCRIPTOR.services_by_name["DemoService"]
+    production = os.environ.get("PLR_ENVIRONMENT", "development").lower() == "production"
+    descriptors = [registry, leaders, imports, development, checks, staff, demo]
     assert MANIFEST.api is not None
     check_allow_lists({c.name: c.methods for c in MANIFEST.api.callers}, descriptors)
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
@@ -59,6 +62,7 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
             handler(development, DevelopmentApi(unit_of_work).methods()),
             handler(checks, CheckApi(unit_of_work).methods()),
             handler(staff, StaffApi(unit_of_work).methods()),
+            handler(demo, DemoApi(unit_of_work, production).methods()),
         ],
         max_workers=settings.pool_size,  # one thread per pooled connection
         reflection_enabled=os.environ.get("PLR_ENVIRONMENT", "development") != "production",

@@ -13,7 +13,15 @@ import sqlalchemy as sa
 from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor
 from plr.registry.v1 import checks_pb2 as cpb
-from plr.registry.v1 import checks_pb2_grpc, development_pb2, imports_pb2, leaders_pb2, registry_pb2, staff_pb2
+from plr.registry.v1 import (
+    checks_pb2_grpc,
+    demo_pb2,
+    development_pb2,
+    imports_pb2,
+    leaders_pb2,
+    registry_pb2,
+    staff_pb2,
+)
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import registry_pb2 as pb
 
@@ -37,6 +45,7 @@ SERVICES = [
         (development_pb2, "DevelopmentService"),
         (cpb, "CheckService"),
         (staff_pb2, "StaffService"),
+        (demo_pb2, "DemoService"),
     )
 ]
 METHODS = {full_method_name(m): m for s in SERVICES for m in s.methods}
