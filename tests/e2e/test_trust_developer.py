@@ -95,7 +95,7 @@ def confirm_through_portal(stack: Any, rows: list[dict[str, Any]]) -> None:
             leaders.ConfirmAffiliation(
                 lpb.ConfirmAffiliationRequest(affiliation_id=row["affiliation_id"]),
                 metadata=(
-                    ("authorization", f"Bearer {stack.settings.service_token}"),
+                    ("authorization", f"Bearer {stack.env['PLR_REGISTRY_PORTAL_TOKEN']}"),
                     ("x-plr-leader", row["leader_id"]),
                 ),
                 timeout=10,
