@@ -156,7 +156,8 @@ class InboxConsumer:
         if not events:
             return outcomes
         try:
-            applied = self._through_outages(lambda: self.apply_batch([e for _, e in events]), f"{len(events)} events")
+            batch = [e for _, e in events]
+            applied = self._through_outages(lambda: self.apply_batch(batch), batch)
         except OutageOutlasted as outage:
             for position, _ in events:
                 outcomes[position] = outage
@@ -184,9 +185,10 @@ class InboxConsumer:
         else:
             self.stats.duplicates += 1
 
-    def _through_outages(self, attempt: Callable[[], T], what: str) -> T:
-        """Run ``attempt``, retrying with capped backoff while the database is at fault, for up to
-        ``transient_budget_s``; then OutageOutlasted. Any other error is raised at once."""
+    def _through_outages(self, attempt: Callable[[], T], events: Sequence[CloudEvent]) -> T:
+        """Run ``attempt`` (the application of ``events``), retrying with capped backoff while the
+        database is at fault, for up to ``transient_budget_s``; then OutageOutlasted, each event's
+        give-back logged. Any other error is raised at once."""
         transient_started: float | None = None
         delay = min(self.handler_backoff_s, self.transient_backoff_max_s)
         while True:
@@ -198,20 +200,24 @@ class InboxConsumer:
                 self.stats.transient_retries += 1
                 if transient_started is None:
                     transient_started = self.clock()
-                    log.warning(
-                        "%s: database unavailable, retrying %s with backoff: %s",
-                        self.name,
-                        what,
-                        db_error_summary(error),
-                    )
+                    for event in events:
+                        log.warning(
+                            "%s: database unavailable, retrying %s with backoff: %s",
+                            self.name,
+                            event.id,
+                            db_error_summary(error),
+                            extra={"event_id": event.id, "event_type": event.type},
+                        )
                 elif self.clock() - transient_started > self.transient_budget_s:
-                    self.stats.given_back += 1
-                    log.warning(
-                        "%s: database still unavailable after %.0fs, giving %s back to the queue uncounted",
-                        self.name,
-                        self.transient_budget_s,
-                        what,
-                    )
+                    for event in events:
+                        self.stats.given_back += 1
+                        log.warning(
+                            "%s: database still unavailable after %.0fs, giving %s back to the queue uncounted",
+                            self.name,
+                            self.transient_budget_s,
+                            event.id,
+                            extra={"event_id": event.id, "event_type": event.type},
+                        )
                     raise OutageOutlasted(db_error_summary(error)) from None
                 self.sleep(delay)
                 delay = min(delay * 2, self.transient_backoff_max_s)
@@ -233,7 +239,7 @@ class InboxConsumer:
         already counted), through database outages (never counted)."""
         while True:
             try:
-                applied = self._through_outages(lambda: self.apply_once(event), event.id)
+                applied = self._through_outages(lambda: self.apply_once(event), [event])
             except OutageOutlasted:
                 raise
             except Exception as raised:

@@ -43,7 +43,8 @@ class SqlAuditLog(AuditLog):
             if fields
         ]
         if rows:
-            self.connection.execute(audit_log.insert(), rows)
+            # one statement (not executemany): it runs alone in an audited read's unit of work
+            self.connection.execute(audit_log.insert().values(rows))
 
     def list(
         self, leader_id: str, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
