@@ -34,6 +34,9 @@ from services.common.topology import EVENTS_EXCHANGE
 
 log = logging.getLogger(__name__)
 
+# the header naming an event's aggregate ("type/id", the CloudEvent's subject): consumers keep one
+# aggregate's events in one lane (services.common.worker) without reading the body
+SUBJECT_HEADER = "ce-subject"
 # how long a batch waits for the broker's confirms before the unconfirmed messages count as failed
 CONFIRM_TIMEOUT_S = 10.0
 
@@ -242,7 +245,15 @@ class OutboxRelay:
             if not locked:
                 return 0
             rows = connection.execute(
-                sa.select(outbox.c.id, outbox.c.event_id, outbox.c.routing_key, outbox.c.event_type, outbox.c.payload)
+                sa.select(
+                    outbox.c.id,
+                    outbox.c.event_id,
+                    outbox.c.routing_key,
+                    outbox.c.event_type,
+                    outbox.c.aggregate_type,
+                    outbox.c.aggregate_id,
+                    outbox.c.payload,
+                )
                 .where(outbox.c.published_at.is_(None))
                 .order_by(outbox.c.id)
                 .limit(self.batch_size)
@@ -257,7 +268,7 @@ class OutboxRelay:
                         EVENTS_EXCHANGE,
                         row.routing_key,
                         str(row.event_id),
-                        {"ce-type": row.event_type},
+                        {"ce-type": row.event_type, SUBJECT_HEADER: f"{row.aggregate_type}/{row.aggregate_id}"},
                     )
                     for row in rows
                 ]

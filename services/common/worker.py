@@ -3,10 +3,11 @@
 nameko's ``event_handler`` acknowledges a message whose handler raised, and its consumers decode
 (and can choke on) a message's content type. Here the consumer receives the raw delivery
 (``on_message``), never declares queues (``migrate`` did), and hands deliveries to its
-``InboxConsumer`` in batches, made of whatever arrived while the batches before were applied (up to
-``BATCH_MAX``; up to max_workers - 1 batches of a queue at once, so the database's round trips of one
-overlap another's; the prefetch holds more than they take). After a batch's commit it settles each
-of its deliveries by outcome:
+``InboxConsumer`` in batches, made of whatever arrived while the batch before was applied (up to
+``BATCH_MAX``). Deliveries go to lanes by their aggregate (the relay's ``ce-subject`` header), one
+batch per lane at a time and max_workers - 1 lanes, so the database's round trips of one batch
+overlap another's without two batches ever holding the same aggregate; the prefetch holds more than
+the lanes take. After a batch's commit it settles each of its deliveries by outcome:
 handled or duplicate → ack; ``DeadLetter`` → reject without requeue (the broker dead-letters it,
 body and headers intact); ``OutageOutlasted`` → a fresh confirmed copy to the same queue, then ack
 (a database outage is never counted, ADR 0004); anything else → requeue (the broker's delivery limit is
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -33,7 +36,7 @@ from nameko.timer import timer
 
 from services.common.db import db_error_summary, is_database_fault
 from services.common.inbox import DeadLetter, InboxConsumer, OutageOutlasted
-from services.common.relay import ConfirmedPublisher, PublishFailed
+from services.common.relay import SUBJECT_HEADER, ConfirmedPublisher, PublishFailed
 
 log = logging.getLogger(__name__)
 
@@ -118,17 +121,27 @@ def fresh_copy(message: Any) -> dict[str, Any]:
     return {"body": message.body, "message_id": message.properties.get("message_id"), "headers": headers, **properties}
 
 
+@dataclass
+class Lane:
+    """Deliveries of some aggregates (by their subject): applied one batch at a time, in delivery order."""
+
+    waiting: list[Any] = field(default_factory=list)  # delivered, not yet in a batch
+    running: bool = False
+
+
 class CloudEventConsumer(Entrypoint):
     queue_consumer = RawQueueConsumer()
 
     def __init__(self, queue_name: str, **kwargs: Any):
         self.queue_name = queue_name
         self.queue = kombu.Queue(queue_name, no_declare=True)
-        self._waiting: list[Any] = []  # delivered, not yet in a batch
-        self._running = 0  # batches of this queue being applied
+        self._lanes: list[Lane] = []
         super().__init__(**kwargs)
 
     def setup(self) -> None:
+        # as many lanes as the worker pool has places, less one for timers (the relay) and other queues:
+        # batches of different lanes hold different aggregates' rows, so they never wait for each other
+        self._lanes = [Lane() for _ in range(max(1, int(self.container.max_workers) - 1))]
         self.queue_consumer.register_provider(self)
 
     def stop(self) -> None:
@@ -137,34 +150,39 @@ class CloudEventConsumer(Entrypoint):
         self.queue_consumer.unregister_provider(self)
         import eventlet
 
-        while self._running or self._waiting:
-            self._dispatch()
+        while any(lane.running or lane.waiting for lane in self._lanes):
+            for lane in self._lanes:
+                self._dispatch(lane)
             eventlet.sleep(0.01)
 
     def handle_message(self, body: Any, message: Any) -> None:
-        # each delivery arrives in a green thread of its own (QueueConsumer)
-        self._waiting.append(message)
-        self._dispatch()
+        # each delivery arrives in a green thread of its own (QueueConsumer). One aggregate, one lane:
+        # its events are applied in the order they were delivered, one batch after the other
+        subject = str((message.headers or {}).get(SUBJECT_HEADER, ""))
+        lane = self._lanes[zlib.crc32(subject.encode()) % len(self._lanes)]
+        lane.waiting.append(message)
+        self._dispatch(lane)
 
-    def _dispatch(self) -> None:
-        # one place in the worker pool is left for timers (the relay) and other queues
-        if self._running >= max(1, int(self.container.max_workers) - 1) or not self._waiting:
+    def _dispatch(self, lane: Lane) -> None:
+        if lane.running or not lane.waiting:
             return
-        batch, self._waiting = self._waiting[:BATCH_MAX], self._waiting[BATCH_MAX:]
-        self._running += 1
+        batch, lane.waiting = lane.waiting[:BATCH_MAX], lane.waiting[BATCH_MAX:]
+        lane.running = True
         try:
             self.container.spawn_worker(
                 self,
                 (tuple(message.body for message in batch),),
                 {},
                 context_data={},
-                handle_result=partial(self.handle_result, batch),
+                handle_result=partial(self.handle_result, lane, batch),
             )
         except BaseException:  # the container is being killed: the broker takes the batch back with the channel
-            self._running -= 1
+            lane.running = False
             raise
 
-    def handle_result(self, batch: list[Any], worker_ctx: Any, result: Any = None, exc_info: Any = None) -> Any:
+    def handle_result(
+        self, lane: Lane, batch: list[Any], worker_ctx: Any, result: Any = None, exc_info: Any = None
+    ) -> Any:
         outcomes = result if exc_info is None else [exc_info[1]] * len(batch)
         for message, outcome in zip(batch, outcomes, strict=True):
             if outcome is None:
@@ -175,10 +193,10 @@ class CloudEventConsumer(Entrypoint):
                 self.give_back_uncounted(message)
             else:
                 self.queue_consumer.requeue_message(message)
-        self._running -= 1
-        if self._waiting:
+        lane.running = False
+        if lane.waiting:
             # not from this worker's own thread: it still holds its place in the worker pool
-            self.container.spawn_managed_thread(self._dispatch)
+            self.container.spawn_managed_thread(partial(self._dispatch, lane))
         return result, exc_info
 
     def give_back_uncounted(self, message: Any) -> None:
@@ -215,9 +233,7 @@ def build_worker_service(
     attributes: dict[str, Any] = {"name": name}
     for queue_name, consumer in consumers.items():
 
-        def consume(
-            self: Any, raws: tuple[bytes, ...], _consumer: InboxConsumer = consumer
-        ) -> list[Exception | None]:
+        def consume(self: Any, raws: tuple[bytes, ...], _consumer: InboxConsumer = consumer) -> list[Exception | None]:
             return _consumer.process_batch(raws)
 
         method_name = "consume_" + queue_name.replace(".", "_").replace("-", "_")
