@@ -42,9 +42,12 @@ class SqlAuditLog(AuditLog):
             for leader_id, fields in reads.items()
             if fields
         ]
-        if rows:
-            # one statement (not executemany): it runs alone in an audited read's unit of work
-            self.connection.execute(audit_log.insert().values(rows))
+        if len(rows) == 1:
+            # one row, one statement (not an executemany: an audited read runs single statements only),
+            # and a compiled form SQLAlchemy caches (a multi-row VALUES is compiled afresh every time)
+            self.connection.execute(audit_log.insert(), rows[0])
+        elif rows:
+            self.connection.execute(audit_log.insert(), rows)
 
     def list(
         self, leader_id: str, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
