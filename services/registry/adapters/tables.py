@@ -101,6 +101,24 @@ audit_log = sa.Table(
     sa.Column("fields", postgresql.ARRAY(sa.Text), nullable=False),
 )
 
+# every write (migration 0015): append-only, but erasure blanks reason and evidence
+change_history = sa.Table(
+    "change_history",
+    metadata,
+    sa.Column("entry_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("principal_kind", sa.Text, nullable=False),
+    sa.Column("principal", sa.Text, nullable=False),
+    sa.Column("staff", sa.Text),
+    sa.Column("trust_ods", sa.Text),
+    sa.Column("correlation_id", sa.Text),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False)),
+    sa.Column("fields", postgresql.ARRAY(sa.Text), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),
+)
+
 terms = sa.Table(
     "terms",
     metadata,

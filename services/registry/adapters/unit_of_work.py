@@ -9,7 +9,13 @@ from services.registry.adapters.development_repository import SqlDevelopmentRepo
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.adapters.leader_imports import SqlLeaderImportStore
 from services.registry.adapters.leader_repository import SqlAffiliationRepository, SqlLeaderRepository
-from services.registry.adapters.records import SqlAuditLog, SqlEqualityStore, SqlIdempotencyKeys, SqlTaxonomy
+from services.registry.adapters.records import (
+    SqlAuditLog,
+    SqlChangeHistory,
+    SqlEqualityStore,
+    SqlIdempotencyKeys,
+    SqlTaxonomy,
+)
 from services.registry.adapters.repository import SqlTrustRepository
 from services.registry.adapters.trust_holdings import SqlTrustHoldings
 from services.registry.domain.affiliation import Affiliation
@@ -27,6 +33,7 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "checks": SqlCheckRepository,
         "development": SqlDevelopmentRepository,
         "audit": SqlAuditLog,
+        "history": SqlChangeHistory,
         "taxonomy": SqlTaxonomy,
         "equality": SqlEqualityStore,
         "idempotency": SqlIdempotencyKeys,

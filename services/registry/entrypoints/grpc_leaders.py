@@ -32,6 +32,7 @@ from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.taxonomy import KINDS
 from services.registry.entrypoints import leader_messages as m
+from services.registry.entrypoints.grpc_history import ChangeHistoryMethods
 from services.registry.entrypoints.grpc_leader_rights import LeaderRightsMethods
 from services.registry.entrypoints.leader_messages import Profile, Reason
 from services.registry.service_layer import leaders as use
@@ -125,7 +126,7 @@ LIST_TERMS = ListTermsSchema()
 ADD_TERM = AddTermSchema()
 
 
-class LeaderApi(LeaderRightsMethods):
+class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
     SERVICE = pb.DESCRIPTOR.services_by_name["LeaderService"]
 
     def RegisterLeader(self, request: pb.RegisterLeaderRequest, call: Call) -> pb.RegisterLeaderResponse:

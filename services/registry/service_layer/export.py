@@ -24,6 +24,7 @@ from services.registry.domain.development import (
     Programme,
     SupportAssignment,
 )
+from services.registry.domain.history import ChangeEntry
 from services.registry.domain.trust import Trust
 from services.registry.service_layer.checks import check_as_seen_by, shared_view
 from services.registry.service_layer.development import check_ins_seen_by
@@ -60,6 +61,7 @@ def leader_export(
     checks: list[Check] | None = None,
     accepted: list[AcceptedCheck] | None = None,
     development: DevelopmentSeen | None = None,
+    changes: list[ChangeEntry] | None = None,
 ) -> dict[str, Any]:
     not_a_trust = principal.kind != "trust"
     document: dict[str, Any] = {
@@ -75,6 +77,8 @@ def leader_export(
             "history": [consent_json(r, not_a_trust) for r in consents],
         },
         "access_audit": _access_audit_json(audit_entries),
+        # the leader's and the administrator's: every write; a trust's: its own writes only
+        "change_history": _change_history_json(changes or []),
         # the verifying trust's own staff detail; what the others see of a check has none of it
         "checks": _checks_json(checks or [], accepted or [], own=principal.kind == "trust"),
     }
@@ -105,6 +109,31 @@ def _access_audit_json(entries: list[AuditEntry]) -> dict[str, Any]:
         "entries": [_audit_entry(e) for e in entries[:EXPORT_AUDIT_LIMIT]],
         "complete": complete,
         **({} if complete else {"more": f"the first {EXPORT_AUDIT_LIMIT} entries; ListAuditEntries pages through all"}),
+    }
+
+
+def _change_history_json(entries: list[ChangeEntry]) -> dict[str, Any]:
+    complete = len(entries) <= EXPORT_AUDIT_LIMIT
+    return {
+        "entries": [_change_entry(e) for e in entries[:EXPORT_AUDIT_LIMIT]],
+        "complete": complete,
+        **({} if complete else {"more": f"the first {EXPORT_AUDIT_LIMIT} entries; ListChanges pages through all"}),
+    }
+
+
+def _change_entry(entry: ChangeEntry) -> dict[str, Any]:
+    actor = entry.actor
+    return {
+        "at": iso(entry.at),
+        "principal_kind": actor.kind,
+        "principal": actor.id,
+        "staff": actor.staff,
+        "trust_ods": actor.trust_ods,
+        "correlation_id": actor.correlation_id,
+        "method": actor.method,
+        "fields": list(entry.fields),
+        "reason": actor.reason,
+        "evidence": actor.evidence,
     }
 
 
@@ -292,7 +321,12 @@ def leader_view_json(view: LeaderView) -> dict[str, Any]:
 
 
 def trust_export(
-    trust: Trust, affiliations: list[Affiliation], views: list[LeaderView], terms: list[Any], now: datetime
+    trust: Trust,
+    affiliations: list[Affiliation],
+    views: list[LeaderView],
+    terms: list[Any],
+    now: datetime,
+    changes: list[ChangeEntry] | None = None,
 ) -> str:
     document = {
         "format": TRUST_EXPORT_FORMAT,
@@ -301,6 +335,7 @@ def trust_export(
         "terms": [{"kind": t.kind, "code": t.code, "label": t.label} for t in terms],
         "affiliations": [affiliation_json(a) for a in affiliations],
         "leaders": [leader_view_json(v) for v in views],
+        "change_history": _change_history_json(changes or []),  # the trust's own writes
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
@@ -316,6 +351,7 @@ class _Held:
     affiliations: list[Affiliation]
     consents: list[ConsentRecord]
     audit_entries: list[AuditEntry]
+    changes: list[ChangeEntry]
     equality: Mapping[str, str] | None
     checks: list[Check]
     accepted: list[AcceptedCheck]
@@ -351,6 +387,7 @@ def export_leader_data(
             held.checks,
             held.accepted,
             held.development,
+            held.changes,
         )
         reads = {cmd.leader_id: _fields_read(held)}
         uow.audit.record(principal.kind, principal.audit_name, principal.trust_ods, "ExportLeaderData", reads)
@@ -374,6 +411,7 @@ def _held(uow: UnitOfWork, principal: Principal, leader_id: str) -> _Held:
         affiliations,
         consents,
         [e for _, e in uow.audit.list(leader_id, trust, 0, None, EXPORT_AUDIT_LIMIT + 1)],
+        uow.history.list(leader_id, trust, 0, None, EXPORT_AUDIT_LIMIT + 1),
         uow.equality.answers_of(leader_id) if principal.kind == "leader" else None,
         checks,
         accepted,
@@ -383,7 +421,7 @@ def _held(uow: UnitOfWork, principal: Principal, leader_id: str) -> _Held:
 
 def _fields_read(held: _Held) -> tuple[str, ...]:
     """The field names the export showed, for the access audit."""
-    fields = (*held.view.fields_shown, "status", "affiliations", "consents", "access_audit", "checks")
+    fields = (*held.view.fields_shown, "status", "affiliations", "consents", "access_audit", "change_history", "checks")
     if any(c.dbs_details for c in held.checks):
         fields += ("dbs_details",)
     fields += ("training", "support", "check_ins", "development_plans")

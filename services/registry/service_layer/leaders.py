@@ -357,6 +357,7 @@ def record_consent(
         )
         leader.record_consent(made)
         uow.leaders.save(leader, expected)
+        uow.note_change(leader.leader_id, f"consents.{purpose.value}")  # recorded even when nothing changes
         return made
 
     with uow:
@@ -424,6 +425,7 @@ def add_term(cmd: commands.AddTerm, uow: UnitOfWork, principal: Principal) -> Te
         if uow.taxonomy.exists(cmd.kind, cmd.code):
             return replace(term)
         uow.taxonomy.add(term)
+        uow.note_change(None, "terms")
         uow.commit()
     return term
 

@@ -24,6 +24,7 @@ from services.registry.domain.development import (
     Programme,
     SupportAssignment,
 )
+from services.registry.domain.history import Actor, Change, ChangeEntry
 from services.registry.domain.leader import Leader
 from services.registry.domain.taxonomy import Term
 from services.registry.domain.trust import Trust
@@ -342,6 +343,25 @@ class AuditLog(abc.ABC):
         self, leader_id: str, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
     ) -> list[tuple[int, AuditEntry]]:
         """(entry id, entry) of the leader's entries, of one trust's principals or (None) of all."""
+
+
+class ChangeHistory(abc.ABC):
+    """Append-only: who changed which fields of which person (or of a trust's own things), why, and on
+    what evidence; never the values. Erasure may only blank an entry's reason and evidence."""
+
+    @abc.abstractmethod
+    def record(self, actor: Actor, changes: list[Change]) -> None: ...
+
+    @abc.abstractmethod
+    def list(
+        self, leader_id: str | None, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
+    ) -> list[ChangeEntry]:
+        """The entries about a person (``leader_id``; None: every entry the scope may read), of one
+        trust's writes (``trust_ods``) or (None) of everyone's, oldest first after ``after_id``."""
+
+    @abc.abstractmethod
+    def blank_personal(self, leader_id: str) -> int:
+        """Erasure: the reason and evidence of every entry about the person become empty."""
 
 
 class Taxonomy(abc.ABC):

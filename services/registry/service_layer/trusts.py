@@ -29,7 +29,7 @@ from services.registry.domain.leader import Leader
 from services.registry.domain.reason import check_reason
 from services.registry.domain.trust import Trust, TrustKeyRecord, validate_trust_identity
 from services.registry.service_layer.erasure import erase_person
-from services.registry.service_layer.export import trust_export
+from services.registry.service_layer.export import EXPORT_AUDIT_LIMIT, trust_export
 from services.registry.service_layer.leaders import view_for
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
@@ -245,7 +245,8 @@ def _export(
     terms = [t for t in uow.taxonomy.list(None) if t.trust_ods == trust.ods]
     reads = {v.leader.leader_id: v.fields_shown or ("status",) for v in views}
     uow.audit.record(by.kind, by.audit_name, trust.ods, "OffboardTrust", reads)
-    return trust_export(trust, affiliations, views, terms, now)
+    changes = uow.history.list(None, trust.ods, 0, None, EXPORT_AUDIT_LIMIT + 1)
+    return trust_export(trust, affiliations, views, terms, now, changes=changes)
 
 
 def _end_affiliations(uow: UnitOfWork, affiliations: list[Affiliation], now: datetime) -> int:

@@ -26,6 +26,7 @@ from services.registry.domain.development import (
     Programme,
     SupportAssignment,
 )
+from services.registry.domain.history import Actor, Change, ChangeEntry
 from services.registry.domain.leader import Leader
 from services.registry.domain.taxonomy import GLOBAL_TERMS, Term
 from services.registry.domain.trust import Trust
@@ -33,6 +34,7 @@ from services.registry.service_layer.ports import (
     AffiliationRepository,
     AuditEntry,
     AuditLog,
+    ChangeHistory,
     CheckRepository,
     DevelopmentRepository,
     EqualityStore,
@@ -330,6 +332,34 @@ class FakeAudit(AuditLog):
         return found[:limit]
 
 
+class FakeHistory(ChangeHistory):
+    def __init__(self) -> None:
+        self.entries: list[ChangeEntry] = []
+
+    def record(self, actor: Actor, changes: list[Change]) -> None:
+        for change in changes:
+            self.entries.append(ChangeEntry(len(self.entries) + 1, AUDIT_AT, actor, change.leader_id, change.fields))
+
+    def list(
+        self, leader_id: str | None, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
+    ) -> list[ChangeEntry]:
+        found = [
+            e
+            for e in self.entries
+            if e.entry_id > after_id and leader_id in (None, e.leader_id) and trust_ods in (None, e.actor.trust_ods)
+        ]
+        return found[:limit]
+
+    def blank_personal(self, leader_id: str) -> int:
+        blanked = [
+            i for i, e in enumerate(self.entries) if e.leader_id == leader_id and (e.actor.reason or e.actor.evidence)
+        ]
+        for i in blanked:
+            entry = self.entries[i]
+            self.entries[i] = replace(entry, actor=replace(entry.actor, reason="", evidence=""))
+        return len(blanked)
+
+
 class FakeTaxonomy(Taxonomy):
     def __init__(self) -> None:
         self.terms: list[Term] = list(GLOBAL_TERMS)
@@ -459,6 +489,7 @@ class FakeUnitOfWork(UnitOfWork):
     checks: FakeChecks
     development: FakeDevelopment
     audit: FakeAudit
+    history: FakeHistory
     taxonomy: FakeTaxonomy
     equality: FakeEquality
     idempotency: FakeIdempotency
@@ -473,6 +504,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.checks = FakeChecks()
         self.development = FakeDevelopment()
         self.audit = FakeAudit()
+        self.history = FakeHistory()
         self.taxonomy = FakeTaxonomy()
         self.equality = FakeEquality(self.affiliations)
         self.idempotency = FakeIdempotency()

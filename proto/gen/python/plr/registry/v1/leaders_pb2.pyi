@@ -393,6 +393,54 @@ class ListAuditEntriesResponse(_message.Message):
     next_page_token: str
     def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class ChangeEntry(_message.Message):
+    __slots__ = ("entry_id", "at", "principal_kind", "principal", "staff", "trust_ods", "correlation_id", "method", "leader_id", "fields", "reason", "evidence")
+    ENTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_KIND_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    STAFF_FIELD_NUMBER: _ClassVar[int]
+    TRUST_ODS_FIELD_NUMBER: _ClassVar[int]
+    CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    LEADER_ID_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    entry_id: int
+    at: _timestamp_pb2.Timestamp
+    principal_kind: str
+    principal: str
+    staff: str
+    trust_ods: str
+    correlation_id: str
+    method: str
+    leader_id: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    evidence: str
+    def __init__(self, entry_id: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., principal_kind: _Optional[str] = ..., principal: _Optional[str] = ..., staff: _Optional[str] = ..., trust_ods: _Optional[str] = ..., correlation_id: _Optional[str] = ..., method: _Optional[str] = ..., leader_id: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., evidence: _Optional[str] = ...) -> None: ...
+
+class ListChangesRequest(_message.Message):
+    __slots__ = ("leader_id", "page_size", "page_token", "updated_since")
+    LEADER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_SINCE_FIELD_NUMBER: _ClassVar[int]
+    leader_id: str
+    page_size: int
+    page_token: str
+    updated_since: _timestamp_pb2.Timestamp
+    def __init__(self, leader_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., updated_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListChangesResponse(_message.Message):
+    __slots__ = ("entries", "next_page_token")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[ChangeEntry]
+    next_page_token: str
+    def __init__(self, entries: _Optional[_Iterable[_Union[ChangeEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class Term(_message.Message):
     __slots__ = ("kind", "code", "label", "trust_ods")
     KIND_FIELD_NUMBER: _ClassVar[int]

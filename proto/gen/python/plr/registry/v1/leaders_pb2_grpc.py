@@ -124,6 +124,11 @@ class LeaderServiceStub:
                 request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListAuditEntriesRequest.SerializeToString,
                 response_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListAuditEntriesResponse.FromString,
                 _registered_method=True)
+        self.ListChanges = channel.unary_unary(
+                '/plr.registry.v1.LeaderService/ListChanges',
+                request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListChangesRequest.SerializeToString,
+                response_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListChangesResponse.FromString,
+                _registered_method=True)
         self.ListTerms = channel.unary_unary(
                 '/plr.registry.v1.LeaderService/ListTerms',
                 request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListTermsRequest.SerializeToString,
@@ -278,6 +283,27 @@ class LeaderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListChanges(self, request, context):
+        """The change history: every write that changed something, with who made it (principal kind and
+        id, the member of staff the call named, its correlation id and method), which fields it changed
+        (names, never values), the reason and evidence the request gave, and when. Append-only.
+        - The leader (through the portal) reads every entry about them, whoever wrote it (`leader_id`:
+        their own, or empty); another leader's id is NOT_FOUND.
+        - A trust reads only the entries of its own writes (about one person with `leader_id`, or all
+        of them, its programmes and terms included, when empty); never another trust's, so the answer
+        is the same whether or not another trust holds the person.
+        - The administrator reads every entry (about one person with `leader_id`).
+        - An internal service without a leader: PERMISSION_DENIED.
+        Oldest first; paginated (`page_size` 1..500, 0 means 100; `page_token`), `updated_since` keeps
+        entries made at or after it. A malformed `leader_id` or `page_token` is INVALID_ARGUMENT.
+        When a leader is erased, the reason and evidence of every entry about them become empty; who,
+        when, the method and the field names are kept (retention category "change_history").
+        Writes before this method existed have no entries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListTerms(self, request, context):
         """The managed taxonomy of skills, interests (role types) and lived-experience areas: the global
         terms and the caller's trust's own. A trust may add terms of its own.
@@ -384,6 +410,11 @@ def add_LeaderServiceServicer_to_server(servicer, server):
                     servicer.ListAuditEntries,
                     request_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListAuditEntriesRequest.FromString,
                     response_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListAuditEntriesResponse.SerializeToString,
+            ),
+            'ListChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListChanges,
+                    request_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListChangesRequest.FromString,
+                    response_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListChangesResponse.SerializeToString,
             ),
             'ListTerms': grpc.unary_unary_rpc_method_handler(
                     servicer.ListTerms,
@@ -882,6 +913,33 @@ class LeaderService:
             '/plr.registry.v1.LeaderService/ListAuditEntries',
             plr_dot_registry_dot_v1_dot_leaders__pb2.ListAuditEntriesRequest.SerializeToString,
             plr_dot_registry_dot_v1_dot_leaders__pb2.ListAuditEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/plr.registry.v1.LeaderService/ListChanges',
+            plr_dot_registry_dot_v1_dot_leaders__pb2.ListChangesRequest.SerializeToString,
+            plr_dot_registry_dot_v1_dot_leaders__pb2.ListChangesResponse.FromString,
             options,
             channel_credentials,
             insecure,
