@@ -72,12 +72,16 @@ def view_for(principal: Principal, leader: Leader, affiliation: Affiliation | No
     state = current_state(leader.consents)
     if principal.kind == "trust":
         trust = principal.trust_ods or ""
-        contactable = is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, trust) and leader.status == "active"
-        hidden = [] if is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, trust) else list(CONTACT_FIELDS)
+        may_contact = is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, trust)
+        contactable = may_contact and leader.status == "active"
+        hidden = [] if may_contact else list(CONTACT_FIELDS)
         if not is_granted(leader.consents, Purpose.LIVED_EXPERIENCE_MATCHING):
             hidden.append("lived_experience")
         consents = tuple(as_seen_by_trust(r, trust) for r in state.values() if concerns_trust(r, trust))
-        return LeaderView(leader, leader.profile.without(hidden), contactable, consents, affiliation)
+        profile = leader.profile.without(hidden)
+        return LeaderView(
+            leader, profile if may_contact else profile.district_only(), contactable, consents, affiliation
+        )
     return LeaderView(leader, leader.profile, leader.status == "active", tuple(state.values()), affiliation)
 
 
