@@ -119,6 +119,19 @@ change_history = sa.Table(
     sa.Column("evidence", sa.Text, nullable=False),
 )
 
+# each trust's own record of how it knows a person (migration 0016)
+known_details = sa.Table(
+    "known_details",
+    metadata,
+    sa.Column("trust_ods", sa.Text, primary_key=True),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("given_name", sa.Text, nullable=False),
+    sa.Column("family_name", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("phone", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 terms = sa.Table(
     "terms",
     metadata,

@@ -7,6 +7,7 @@ from services.common import sql_unit_of_work as common
 from services.registry.adapters.check_repository import SqlCheckRepository
 from services.registry.adapters.development_repository import SqlDevelopmentRepository
 from services.registry.adapters.event_mapping import to_cloudevent
+from services.registry.adapters.known_details import SqlKnownDetails
 from services.registry.adapters.leader_imports import SqlLeaderImportStore
 from services.registry.adapters.leader_repository import SqlAffiliationRepository, SqlLeaderRepository
 from services.registry.adapters.records import (
@@ -34,6 +35,7 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "development": SqlDevelopmentRepository,
         "audit": SqlAuditLog,
         "history": SqlChangeHistory,
+        "known": SqlKnownDetails,
         "taxonomy": SqlTaxonomy,
         "equality": SqlEqualityStore,
         "idempotency": SqlIdempotencyKeys,

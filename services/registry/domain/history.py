@@ -121,3 +121,11 @@ def bounded(actor: Actor) -> Actor:
     """The reason and evidence as kept: stripped and cut to their limits (the edge validates them;
     a caller's free text never makes a write fail here)."""
     return replace(actor, reason=actor.reason.strip()[:REASON_MAX], evidence=actor.evidence.strip()[:EVIDENCE_MAX])
+
+
+def as_seen_by_leader(entry: ChangeEntry) -> ChangeEntry:
+    """The person sees which trust wrote, not which of its staff (as a check shows the person its
+    verifying trust, never the member of staff): that is the trust's to tell."""
+    if entry.actor.kind != "trust" or entry.actor.staff is None:
+        return entry
+    return replace(entry, actor=replace(entry.actor, staff=None))

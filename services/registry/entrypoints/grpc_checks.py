@@ -130,6 +130,9 @@ def accepted_message(accepted: AcceptedCheck) -> pb.AcceptedCheck:
 
 
 class CheckApi(RegistryServicer):
+    # a check's evidence is the verifying trust's own detail of the check (never shown to the leader or
+    # another trust): the change history does not repeat it
+    EVIDENCE_NOT_RECORDED = frozenset({"RecordCheck"})
     SERVICE = pb.DESCRIPTOR.services_by_name["CheckService"]
 
     def RecordCheck(self, request: pb.RecordCheckRequest, call: Call) -> pb.Check:

@@ -8,6 +8,8 @@ work itself (``service_layer/unit_of_work.py``), never by a use case.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from services.common.grpc_edge import Servicer
 from services.common.grpc_server import Call
 from services.common.tenancy import TenantScope
@@ -15,12 +17,15 @@ from services.registry.domain.history import Actor
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
 
-def actor_of(call: Call) -> Actor:
+def actor_of(call: Call, withheld: frozenset[str] = frozenset()) -> Actor:
+    """``withheld``: the methods whose ``evidence`` field is data of what they write, not evidence for
+    the write (it is kept, and shown, as that data's own rules say)."""
     principal = call.principal
     request = call.request
+    named = ("reason",) if call.method in withheld else ("reason", "evidence")
     given = {
         name: getattr(request, name)
-        for name in ("reason", "evidence")
+        for name in named
         if request is not None and name in request.DESCRIPTOR.fields_by_name
     }
     return Actor(
@@ -36,7 +41,10 @@ def actor_of(call: Call) -> Actor:
 
 
 class RegistryServicer(Servicer[UnitOfWork]):
+    # methods whose request's `evidence` is not kept in the change history (see actor_of)
+    EVIDENCE_NOT_RECORDED: ClassVar[frozenset[str]] = frozenset()
+
     def uow(self, call: Call, scope: TenantScope | None = None) -> UnitOfWork:
         uow = super().uow(call, scope)
-        uow.actor = actor_of(call)
+        uow.actor = actor_of(call, self.EVIDENCE_NOT_RECORDED)
         return uow

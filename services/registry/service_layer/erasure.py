@@ -60,6 +60,7 @@ def erase_person(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
         uow.checks.erase_leader(leader.leader_id)  # evidence and DBS content of checks
         uow.imports.forget_leader(leader.leader_id)  # a re-import of their row registers them anew
         uow.history.blank_personal(leader.leader_id)  # who, when and which fields stay
+        uow.known.erase(leader.leader_id)  # every trust's record of how it knew them
         # and the erasure's own entry keeps no reason or evidence either (it could name the person)
         uow.actor = replace(uow.actor, reason="", evidence="")
     uow.leaders.delete_published_events(leader.leader_id)

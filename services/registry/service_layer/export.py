@@ -24,7 +24,8 @@ from services.registry.domain.development import (
     Programme,
     SupportAssignment,
 )
-from services.registry.domain.history import ChangeEntry
+from services.registry.domain.history import ChangeEntry, as_seen_by_leader
+from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.trust import Trust
 from services.registry.service_layer.checks import check_as_seen_by, shared_view
 from services.registry.service_layer.development import check_ins_seen_by
@@ -62,6 +63,7 @@ def leader_export(
     accepted: list[AcceptedCheck] | None = None,
     development: DevelopmentSeen | None = None,
     changes: list[ChangeEntry] | None = None,
+    known: list[KnownDetails] | None = None,
 ) -> dict[str, Any]:
     not_a_trust = principal.kind != "trust"
     document: dict[str, Any] = {
@@ -77,8 +79,7 @@ def leader_export(
             "history": [consent_json(r, not_a_trust) for r in consents],
         },
         "access_audit": _access_audit_json(audit_entries),
-        # the leader's and the administrator's: every write; a trust's: its own writes only
-        "change_history": _change_history_json(changes or []),
+        **_writes_json(changes or [], known or []),
         # the verifying trust's own staff detail; what the others see of a check has none of it
         "checks": _checks_json(checks or [], accepted or [], own=principal.kind == "trust"),
     }
@@ -109,6 +110,27 @@ def _access_audit_json(entries: list[AuditEntry]) -> dict[str, Any]:
         "entries": [_audit_entry(e) for e in entries[:EXPORT_AUDIT_LIMIT]],
         "complete": complete,
         **({} if complete else {"more": f"the first {EXPORT_AUDIT_LIMIT} entries; ListAuditEntries pages through all"}),
+    }
+
+
+def _writes_json(changes: list[ChangeEntry], known: list[KnownDetails]) -> dict[str, Any]:
+    """The change history (the leader's and the administrator's: every write; a trust's: its own
+    writes only) and how trusts know the person (every trust's record for the leader, its own for a
+    trust)."""
+    return {
+        "change_history": _change_history_json(changes),
+        "known_details": [known_details_json(k) for k in known],
+    }
+
+
+def known_details_json(known: KnownDetails) -> dict[str, Any]:
+    return {
+        "trust_ods": known.trust_ods,
+        "given_name": known.given_name,
+        "family_name": known.family_name,
+        "email": known.email,
+        "phone": known.phone,
+        "updated_at": iso(known.updated_at),
     }
 
 
@@ -317,6 +339,7 @@ def leader_view_json(view: LeaderView) -> dict[str, Any]:
         "profile": {name: profile[name] for name in view.fields_shown},
         "consents": [consent_json(c, False) for c in view.consents],
         "affiliation_id": view.affiliation.affiliation_id if view.affiliation else None,
+        "known_as": known_details_json(view.known) if view.known else None,
     }
 
 
@@ -352,6 +375,7 @@ class _Held:
     consents: list[ConsentRecord]
     audit_entries: list[AuditEntry]
     changes: list[ChangeEntry]
+    known: list[KnownDetails]
     equality: Mapping[str, str] | None
     checks: list[Check]
     accepted: list[AcceptedCheck]
@@ -388,6 +412,7 @@ def export_leader_data(
             held.accepted,
             held.development,
             held.changes,
+            held.known,
         )
         reads = {cmd.leader_id: _fields_read(held)}
         uow.audit.record(principal.kind, principal.audit_name, principal.trust_ods, "ExportLeaderData", reads)
@@ -411,12 +436,18 @@ def _held(uow: UnitOfWork, principal: Principal, leader_id: str) -> _Held:
         affiliations,
         consents,
         [e for _, e in uow.audit.list(leader_id, trust, 0, None, EXPORT_AUDIT_LIMIT + 1)],
-        uow.history.list(leader_id, trust, 0, None, EXPORT_AUDIT_LIMIT + 1),
+        _changes_seen_by(uow, principal, leader_id, trust),
+        [k for k in uow.known.of_leader(leader_id) if trust in (None, k.trust_ods)],
         uow.equality.answers_of(leader_id) if principal.kind == "leader" else None,
         checks,
         accepted,
         _development_seen_by(uow, principal, leader_id),
     )
+
+
+def _changes_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str, trust: str | None) -> list[ChangeEntry]:
+    found = uow.history.list(leader_id, trust, 0, None, EXPORT_AUDIT_LIMIT + 1)
+    return [as_seen_by_leader(e) for e in found] if principal.kind == "leader" else found
 
 
 def _fields_read(held: _Held) -> tuple[str, ...]:

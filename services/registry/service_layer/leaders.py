@@ -28,6 +28,7 @@ from services.registry.domain.consent import (
     is_granted,
     parse_purpose,
 )
+from services.registry.domain.known_details import KNOWN_FIELDS, KnownDetails
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import (
     CONTACT_FIELDS,
@@ -62,13 +63,16 @@ class LeaderView:
     contactable: bool
     consents: tuple[ConsentRecord, ...]
     affiliation: Affiliation | None
+    known: KnownDetails | None = None  # a trust's own record of how it knows the person
 
     @property
     def fields_shown(self) -> tuple[str, ...]:
         return tuple(name for name in LeaderProfile.field_names() if getattr(self.profile, name) not in ("", ()))
 
 
-def view_for(principal: Principal, leader: Leader, affiliation: Affiliation | None) -> LeaderView:
+def view_for(
+    principal: Principal, leader: Leader, affiliation: Affiliation | None, known: KnownDetails | None = None
+) -> LeaderView:
     state = current_state(leader.consents)
     if principal.kind == "trust":
         trust = principal.trust_ods or ""
@@ -79,9 +83,8 @@ def view_for(principal: Principal, leader: Leader, affiliation: Affiliation | No
             hidden.append("lived_experience")
         consents = tuple(as_seen_by_trust(r, trust) for r in state.values() if concerns_trust(r, trust))
         profile = leader.profile.without(hidden)
-        return LeaderView(
-            leader, profile if may_contact else profile.district_only(), contactable, consents, affiliation
-        )
+        seen = profile if may_contact else profile.district_only()
+        return LeaderView(leader, seen, contactable, consents, affiliation, known)
     return LeaderView(leader, leader.profile, leader.status == "active", tuple(state.values()), affiliation)
 
 
@@ -160,6 +163,8 @@ def _register(uow: UnitOfWork, trust: str, profile: LeaderProfile, now: datetime
         expected = affiliation.version
         affiliation.reopen(now)
         uow.affiliations.save(affiliation, expected)
+    # how this trust knows the person, as it gave it: its own, whatever the person's own details are
+    uow.known.put(KnownDetails.recorded(trust, leader_id, profile, now))
     return affiliation
 
 
@@ -245,7 +250,8 @@ def visible_leader(
 def get_leader(cmd: commands.GetLeader, uow: UnitOfWork, principal: Principal) -> LeaderView:
     with uow:
         leader, affiliation = visible_leader(uow, principal, cmd.leader_id)
-        view = view_for(principal, leader, affiliation)
+        known = uow.known.get(principal.trust_ods, leader.leader_id) if principal.trust_ods else None
+        view = view_for(principal, leader, affiliation, known)
         _audit_reads(uow, principal, "GetLeader", [view])
         uow.commit()
     return view
@@ -255,7 +261,13 @@ def list_leaders(cmd: commands.ListLeaders, uow: UnitOfWork, principal: Principa
     trust = principal.require_trust()
     with uow:
         leaders = uow.leaders.list_visible(cmd.after, cmd.updated_since, cmd.limit)
-        views = [view_for(principal, leader, uow.affiliations.for_trust(trust, leader.leader_id)) for leader in leaders]
+        known = uow.known.of_trust(trust, [leader.leader_id for leader in leaders])
+        views = [
+            view_for(
+                principal, leader, uow.affiliations.for_trust(trust, leader.leader_id), known.get(leader.leader_id)
+            )
+            for leader in leaders
+        ]
         _audit_reads(uow, principal, "ListLeaders", views)
         uow.commit()
     return views
@@ -264,18 +276,33 @@ def list_leaders(cmd: commands.ListLeaders, uow: UnitOfWork, principal: Principa
 def update_leader(
     cmd: commands.UpdateLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> LeaderView:
+    """The person changes their own fields. A trust's name and contact fields change its own record
+    of how it knows the person (``known_details``), never the person's: so its answer cannot depend
+    on whether anyone else holds the person or the address."""
     names = _changed_fields(cmd.names)
+    trust = principal.trust_ods if principal.kind == "trust" else None
     with uow:
         leader, affiliation = visible_leader(uow, principal, cmd.leader_id, lock=True)
-        _check_may_change_contact(principal, leader, names)
         _validate(cmd.changes, uow.taxonomy.exists, names)
-        leader.update(cmd.changes, names, cmd.expected_version, clock())
+        own = tuple(n for n in names if n not in KNOWN_FIELDS) if trust else names
+        leader.update(cmd.changes, own, cmd.expected_version, clock())
         if leader.version != cmd.expected_version:
-            _check_email_free(uow, leader)
             uow.leaders.save(leader, cmd.expected_version)
-        view = view_for(principal, leader, affiliation)
+        known = _keep_known(uow, trust, leader.leader_id, cmd.changes, names, clock()) if trust else None
+        view = view_for(principal, leader, affiliation, known)
         uow.commit()
     return view
+
+
+def _keep_known(
+    uow: UnitOfWork, trust: str, leader_id: str, given: LeaderProfile, names: tuple[str, ...], now: datetime
+) -> KnownDetails:
+    current = uow.known.get(trust, leader_id) or KnownDetails(trust, leader_id, updated_at=now)
+    updated, changed = current.changed(given, names, now)
+    if changed:
+        uow.known.put(updated)
+        uow.note_change(leader_id, *(f"known_details.{name}" for name in changed))
+    return updated
 
 
 def _changed_fields(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -283,21 +310,6 @@ def _changed_fields(names: tuple[str, ...]) -> tuple[str, ...]:
     if unknown:
         raise InvalidInput({"fields": f"unknown profile field(s): {', '.join(unknown[:5])}"})
     return names or LeaderProfile.field_names()
-
-
-def _check_may_change_contact(principal: Principal, leader: Leader, names: tuple[str, ...]) -> None:
-    if (
-        principal.kind == "trust"
-        and any(n in CONTACT_FIELDS for n in names)
-        and not is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, principal.trust_ods or "")
-    ):
-        raise PermissionDenied("contact details can be changed by a trust only while it may contact the leader")
-
-
-def _check_email_free(uow: UnitOfWork, leader: Leader) -> None:
-    holder = uow.leaders.find_by_email_key(leader.email_key)
-    if holder is not None and holder != leader.leader_id:
-        raise InvalidInput({"email": "is already the address of another leader"})
 
 
 def pause_leader(

@@ -25,6 +25,7 @@ from services.registry.domain.development import (
     SupportAssignment,
 )
 from services.registry.domain.history import Actor, Change, ChangeEntry
+from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.leader import Leader
 from services.registry.domain.taxonomy import Term
 from services.registry.domain.trust import Trust
@@ -343,6 +344,26 @@ class AuditLog(abc.ABC):
         self, leader_id: str, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
     ) -> list[tuple[int, AuditEntry]]:
         """(entry id, entry) of the leader's entries, of one trust's principals or (None) of all."""
+
+
+class KnownDetailsStore(abc.ABC):
+    """Each trust's own record of how it knows a person (row security: the trust's own, the person's)."""
+
+    @abc.abstractmethod
+    def get(self, trust_ods: str, leader_id: str) -> KnownDetails | None: ...
+
+    @abc.abstractmethod
+    def of_trust(self, trust_ods: str, leader_ids: list[str]) -> dict[str, KnownDetails]: ...
+
+    @abc.abstractmethod
+    def of_leader(self, leader_id: str) -> list[KnownDetails]:
+        """Every trust's record of the person that the scope may read."""
+
+    @abc.abstractmethod
+    def put(self, details: KnownDetails) -> None: ...
+
+    @abc.abstractmethod
+    def erase(self, leader_id: str) -> None: ...
 
 
 class ChangeHistory(abc.ABC):

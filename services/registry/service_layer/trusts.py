@@ -241,7 +241,9 @@ def _export(
 ) -> str:
     """What the trust could see, as it saw it; the reads audited (field names only)."""
     as_trust = Principal("trust", trust.ods, trust.ods)
-    views = [view_for(as_trust, leaders[a.leader_id], a) for a in affiliations if a.active and a.leader_id in leaders]
+    held = [a for a in affiliations if a.active and a.leader_id in leaders]
+    known = uow.known.of_trust(trust.ods, [a.leader_id for a in held])
+    views = [view_for(as_trust, leaders[a.leader_id], a, known.get(a.leader_id)) for a in held]
     terms = [t for t in uow.taxonomy.list(None) if t.trust_ods == trust.ods]
     reads = {v.leader.leader_id: v.fields_shown or ("status",) for v in views}
     uow.audit.record(by.kind, by.audit_name, trust.ods, "OffboardTrust", reads)

@@ -17,6 +17,7 @@ from services.registry.service_layer.ports import (
     DevelopmentRepository,
     EqualityStore,
     IdempotencyKeys,
+    KnownDetailsStore,
     LeaderImportStore,
     LeaderRepository,
     Taxonomy,
@@ -34,6 +35,7 @@ class UnitOfWork(AbstractUnitOfWork):
     development: DevelopmentRepository  # programmes, enrolments, support, plans
     audit: AuditLog
     history: ChangeHistory
+    known: KnownDetailsStore  # each trust's own record of how it knows a person
     # who makes this unit of work's changes: set by the gRPC edge from the call (RegistryServicer)
     actor: Actor = SYSTEM
     _noted: list[Change] = []  # noqa: RUF012 (replaced, never changed in place)

@@ -21,16 +21,16 @@ FULL, DISTRICT, INWARD = "LS1 4AP", "LS1", "4AP"
 
 
 class Held:
-    """One person held by trusts "RPA" (no contact consent), "RPB" (contact consent) and "RPC"."""
+    """One person held by trusts "PDA" (no contact consent), "PDB" (contact consent) and "PDC"."""
 
     def __init__(self, registry: RegistryClient):
-        self.keys = {ods: registry.onboard(ods).initial_key.key for ods in ("RPA", "RPB", "RPC")}
+        self.keys = {ods: registry.onboard(ods).initial_key.key for ods in ("PDA", "PDB", "PDC")}
         email = f"district-{uuid.uuid4().hex[:10]}@example.org"
         for key in self.keys.values():
             affiliation = registry.register(key, email, postcode="ls14ap")
             registry.confirm(affiliation)
         self.leader_id = affiliation.leader_id
-        registry.consent(self.leader_id, "contact_by_trust", "RPB")
+        registry.consent(self.leader_id, "contact_by_trust", "PDB")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def exported(registry: RegistryClient, held: Held, metadata: tuple) -> tuple[str
 
 
 def test_a_trust_without_contact_consent_sees_the_district_only(registry: RegistryClient, held: Held) -> None:
-    key = held.keys["RPA"]
+    key = held.keys["PDA"]
     assert get(registry, held, bearer(key)) == DISTRICT
     assert listed(registry, held, key) == DISTRICT
     postcode, document = exported(registry, held, bearer(key))
@@ -66,7 +66,7 @@ def test_a_trust_without_contact_consent_sees_the_district_only(registry: Regist
 def test_a_trust_with_contact_consent_and_the_person_see_the_whole_postcode(
     registry: RegistryClient, held: Held
 ) -> None:
-    key = held.keys["RPB"]
+    key = held.keys["PDB"]
     assert get(registry, held, bearer(key)) == FULL
     assert listed(registry, held, key) == FULL
     assert exported(registry, held, bearer(key))[0] == FULL
@@ -75,15 +75,15 @@ def test_a_trust_with_contact_consent_and_the_person_see_the_whole_postcode(
 
 
 def test_withdrawing_contact_consent_cuts_it_back_to_the_district(registry: RegistryClient, held: Held) -> None:
-    registry.consent(held.leader_id, "contact_by_trust", "RPC")
-    assert get(registry, held, bearer(held.keys["RPC"])) == FULL
-    registry.consent(held.leader_id, "contact_by_trust", "RPC", grant=False)
-    assert get(registry, held, bearer(held.keys["RPC"])) == DISTRICT
+    registry.consent(held.leader_id, "contact_by_trust", "PDC")
+    assert get(registry, held, bearer(held.keys["PDC"])) == FULL
+    registry.consent(held.leader_id, "contact_by_trust", "PDC", grant=False)
+    assert get(registry, held, bearer(held.keys["PDC"])) == DISTRICT
 
 
 def test_the_offboarding_export_holds_the_district_only(registry: RegistryClient, held: Held) -> None:
     response = registry.stub.OffboardTrust(
-        rpb.OffboardTrustRequest(ods="RPA", confirm_ods="RPA"), metadata=registry.as_admin(), timeout=30
+        rpb.OffboardTrustRequest(ods="PDA", confirm_ods="PDA"), metadata=registry.as_admin(), timeout=30
     )
     (leader,) = json.loads(response.export_document)["leaders"]
     assert leader["profile"]["postcode"] == DISTRICT and INWARD not in response.export_document

@@ -27,7 +27,8 @@ from services.registry.domain.development import (
     SupportAssignment,
 )
 from services.registry.domain.history import Actor, Change, ChangeEntry
-from services.registry.domain.leader import Leader
+from services.registry.domain.known_details import KnownDetails
+from services.registry.domain.leader import EmailTaken, Leader
 from services.registry.domain.taxonomy import GLOBAL_TERMS, Term
 from services.registry.domain.trust import Trust
 from services.registry.service_layer.ports import (
@@ -39,6 +40,7 @@ from services.registry.service_layer.ports import (
     DevelopmentRepository,
     EqualityStore,
     IdempotencyKeys,
+    KnownDetailsStore,
     LeaderImportStore,
     LeaderRepository,
     Taxonomy,
@@ -115,6 +117,10 @@ class FakeLeaders(LeaderRepository):
 
     def save(self, leader: Leader, expected_version: int) -> None:
         _check_version(self.rows, leader.leader_id, expected_version, "leader")
+        if leader.email_key and any(
+            other.email_key == leader.email_key for i, other in self.rows.items() if i != leader.leader_id
+        ):
+            raise EmailTaken()  # as the unique key answers
         self.rows[leader.leader_id] = stored(leader)
 
     def paused_until_due(self, today: date, limit: int) -> list[str]:
@@ -360,6 +366,26 @@ class FakeHistory(ChangeHistory):
         return len(blanked)
 
 
+class FakeKnownDetails(KnownDetailsStore):
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], KnownDetails] = {}
+
+    def get(self, trust_ods: str, leader_id: str) -> KnownDetails | None:
+        return self.rows.get((trust_ods, leader_id))
+
+    def of_trust(self, trust_ods: str, leader_ids: list[str]) -> dict[str, KnownDetails]:
+        return {i: self.rows[(trust_ods, i)] for i in leader_ids if (trust_ods, i) in self.rows}
+
+    def of_leader(self, leader_id: str) -> list[KnownDetails]:
+        return [d for (_, i), d in sorted(self.rows.items()) if i == leader_id]
+
+    def put(self, details: KnownDetails) -> None:
+        self.rows[(details.trust_ods, details.leader_id)] = details
+
+    def erase(self, leader_id: str) -> None:
+        self.rows = {k: d for k, d in self.rows.items() if k[1] != leader_id}
+
+
 class FakeTaxonomy(Taxonomy):
     def __init__(self) -> None:
         self.terms: list[Term] = list(GLOBAL_TERMS)
@@ -490,6 +516,7 @@ class FakeUnitOfWork(UnitOfWork):
     development: FakeDevelopment
     audit: FakeAudit
     history: FakeHistory
+    known: FakeKnownDetails
     taxonomy: FakeTaxonomy
     equality: FakeEquality
     idempotency: FakeIdempotency
@@ -505,6 +532,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.development = FakeDevelopment()
         self.audit = FakeAudit()
         self.history = FakeHistory()
+        self.known = FakeKnownDetails()
         self.taxonomy = FakeTaxonomy()
         self.equality = FakeEquality(self.affiliations)
         self.idempotency = FakeIdempotency()

@@ -227,24 +227,25 @@ def test_the_audit_is_listed_to_the_leader_and_to_an_affiliated_trust(uow: FakeU
 # --- changes ------------------------------------------------------------------------------------
 
 
-def test_a_trust_changes_contact_details_only_while_it_may_contact_the_leader(uow: FakeUnitOfWork) -> None:
+def test_a_trust_s_change_to_name_or_contact_details_is_its_own_record_never_the_person_s(
+    uow: FakeUnitOfWork,
+) -> None:
     leader_id = active(uow)
-    with pytest.raises(PermissionDenied):
-        leaders.update_leader(
-            commands.UpdateLeader(leader_id, 2, LeaderProfile(phone="01234 567890"), ("phone",)), uow, TRUST_A, clock
-        )
-    leaders.record_consent(
-        commands.RecordConsent(leader_id, "contact_by_trust", "RAA", True, "2026-11", ""),
-        uow,
-        as_leader(leader_id),
-        clock,
-    )
-    version = uow.leaders.rows[leader_id].version
+    before = uow.leaders.rows[leader_id]
+    change = LeaderProfile(given_name=" Augusta ", phone="01234 567890", skills=("chairing",))
     view = leaders.update_leader(
-        commands.UpdateLeader(leader_id, version, LeaderProfile(phone="01234 567890"), ("phone",)), uow, TRUST_A, clock
+        commands.UpdateLeader(leader_id, before.version, change, ("given_name", "phone", "skills")), uow, TRUST_A, clock
     )
-    assert view.profile.phone == "01234 567890" and uow.leaders.rows[leader_id].version == version + 1
-    assert types(uow)[-1] == "leader.updated"
+    after = uow.leaders.rows[leader_id]
+    assert (after.profile.given_name, after.profile.phone) == (before.profile.given_name, before.profile.phone)
+    assert after.profile.skills == ("chairing",)  # not a name or contact detail: the person's field
+    assert view.known is not None and (view.known.given_name, view.known.phone) == ("Augusta", "01234 567890")
+    assert uow.known.get("RAA", leader_id) == view.known and uow.known.get("RBB", leader_id) is None
+    assert [e.fields for e in uow.history.entries if e.actor.method == ""][-1] == (
+        "skills",
+        "known_details.given_name",
+        "known_details.phone",
+    )
 
 
 def test_an_update_names_unknown_fields_and_refuses_a_stale_version(uow: FakeUnitOfWork) -> None:

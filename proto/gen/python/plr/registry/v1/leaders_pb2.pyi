@@ -72,7 +72,7 @@ class Affiliation(_message.Message):
     def __init__(self, affiliation_id: _Optional[str] = ..., leader_id: _Optional[str] = ..., trust_ods: _Optional[str] = ..., status: _Optional[str] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_reason: _Optional[str] = ...) -> None: ...
 
 class Leader(_message.Message):
-    __slots__ = ("leader_id", "version", "status", "paused_until", "profile", "contactable", "consents", "updated_at", "affiliation")
+    __slots__ = ("leader_id", "version", "status", "paused_until", "profile", "contactable", "consents", "updated_at", "affiliation", "known_as")
     LEADER_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +82,7 @@ class Leader(_message.Message):
     CONSENTS_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     AFFILIATION_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_AS_FIELD_NUMBER: _ClassVar[int]
     leader_id: str
     version: int
     status: str
@@ -91,7 +92,22 @@ class Leader(_message.Message):
     consents: _containers.RepeatedCompositeFieldContainer[ConsentState]
     updated_at: _timestamp_pb2.Timestamp
     affiliation: Affiliation
-    def __init__(self, leader_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[str] = ..., paused_until: _Optional[str] = ..., profile: _Optional[_Union[LeaderProfile, _Mapping]] = ..., contactable: _Optional[bool] = ..., consents: _Optional[_Iterable[_Union[ConsentState, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., affiliation: _Optional[_Union[Affiliation, _Mapping]] = ...) -> None: ...
+    known_as: KnownDetails
+    def __init__(self, leader_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[str] = ..., paused_until: _Optional[str] = ..., profile: _Optional[_Union[LeaderProfile, _Mapping]] = ..., contactable: _Optional[bool] = ..., consents: _Optional[_Iterable[_Union[ConsentState, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., affiliation: _Optional[_Union[Affiliation, _Mapping]] = ..., known_as: _Optional[_Union[KnownDetails, _Mapping]] = ...) -> None: ...
+
+class KnownDetails(_message.Message):
+    __slots__ = ("given_name", "family_name", "email", "phone", "updated_at")
+    GIVEN_NAME_FIELD_NUMBER: _ClassVar[int]
+    FAMILY_NAME_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    given_name: str
+    family_name: str
+    email: str
+    phone: str
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, given_name: _Optional[str] = ..., family_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RegisterLeaderRequest(_message.Message):
     __slots__ = ("idempotency_key", "profile")

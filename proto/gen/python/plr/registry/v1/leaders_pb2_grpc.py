@@ -149,6 +149,8 @@ class LeaderServiceServicer:
         already registered, by any trust), nothing is merged or duplicated. Either way the trust gets a
         PENDING affiliation and learns nothing else until the leader confirms it (the answer is the same
         in both cases, so it does not even learn whether the person was known).
+        The name, email and phone given become the trust's own record of how it knows the person
+        (`Leader.known_as`), whatever the person's own details are.
         Emits leader.registered (new person) and leader.affiliated.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -200,7 +202,13 @@ class LeaderServiceServicer:
 
     def UpdateLeader(self, request, context):
         """Replaces the profile fields named in `fields` (all of them when empty), if `expected_version` is
-        current. By the leader, or by staff of a trust with an active affiliation. Emits leader.updated.
+        current. By the leader, or by staff of a trust with an active affiliation. Emits leader.updated
+        when the person's own fields change.
+        A trust's `given_name`, `family_name`, `email` and `phone` change its own record of how it knows
+        the person (`Leader.known_as`), never the person's details nor what another trust sees; no
+        contact consent is needed for that, no event is emitted, and the answer is the same whether or
+        not anyone else holds the person or the address.
+        The leader's own new email that is another person's address: INVALID_ARGUMENT naming `email`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -288,7 +296,8 @@ class LeaderServiceServicer:
         id, the member of staff the call named, its correlation id and method), which fields it changed
         (names, never values), the reason and evidence the request gave, and when. Append-only.
         - The leader (through the portal) reads every entry about them, whoever wrote it (`leader_id`:
-        their own, or empty); another leader's id is NOT_FOUND.
+        their own, or empty); another leader's id is NOT_FOUND. A trust's entries name the trust, not
+        its member of staff (`staff` empty: as a check names its verifying trust only).
         - A trust reads only the entries of its own writes (about one person with `leader_id`, or all
         of them, its programmes and terms included, when empty); never another trust's, so the answer
         is the same whether or not another trust holds the person.
