@@ -42,15 +42,18 @@ class SqlKnownDetails(KnownDetailsStore):
         )
         return [_from_row(r) for r in rows]
 
-    def put(self, details: KnownDetails) -> None:
-        values = asdict(details)
-        statement = insert(known_details).values(**values)
+    def put_many(self, many: list[KnownDetails]) -> None:
+        if not many:
+            return
+        statement = insert(known_details)
         changed = {n: statement.excluded[n] for n in (*KNOWN_FIELDS, "updated_at")}
-        self.connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=[known_details.c.trust_ods, known_details.c.leader_id], set_=changed
-            )
+        upsert = statement.on_conflict_do_update(
+            index_elements=[known_details.c.trust_ods, known_details.c.leader_id], set_=changed
         )
+        self.connection.execute(upsert, [asdict(d) for d in many])
 
     def erase(self, leader_id: str) -> None:
         self.connection.execute(known_details.delete().where(known_details.c.leader_id == leader_id))
+
+    def forget_trust(self, trust_ods: str) -> None:
+        self.connection.execute(known_details.delete().where(known_details.c.trust_ods == trust_ods))

@@ -359,11 +359,18 @@ class KnownDetailsStore(abc.ABC):
     def of_leader(self, leader_id: str) -> list[KnownDetails]:
         """Every trust's record of the person that the scope may read."""
 
+    def put(self, details: KnownDetails) -> None:
+        self.put_many([details])
+
     @abc.abstractmethod
-    def put(self, details: KnownDetails) -> None: ...
+    def put_many(self, many: list[KnownDetails]) -> None: ...
 
     @abc.abstractmethod
     def erase(self, leader_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def forget_trust(self, trust_ods: str) -> None:
+        """Offboarding: the trust's records go (after its export holds them)."""
 
 
 class ChangeHistory(abc.ABC):

@@ -210,6 +210,7 @@ def offboard_trust(
         erased = _erase_leaders_held_only_here(uow, cmd.ods, leaders, erase_leader, now)
         uow.taxonomy.remove_trust_terms(cmd.ods)
         uow.trust_holdings.forget_idempotency_keys(cmd.ods)
+        uow.known.forget_trust(cmd.ods)
         trust.offboard(now)
         if trust.version != expected:
             uow.trusts.save(trust, expected)

@@ -7,18 +7,25 @@ address colliding with someone's is INVALID_ARGUMENT naming ``email``, never INT
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from plr.registry.v1 import imports_pb2, imports_pb2_grpc
 from plr.registry.v1 import leaders_pb2 as lpb
+from plr.registry.v1 import registry_pb2 as rpb
 
+from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
+from services.common.tenancy import TenantScope
+from services.registry.adapters.tables import known_details
 from services.registry.tests.integration.conftest import RegistryClient
+from tests.support.infra import PlrStack
 
 pytestmark = pytest.mark.integration
 
@@ -188,3 +195,29 @@ def test_the_person_s_own_address_taken_by_someone_is_named_never_internal(
         lpb.GetLeaderRequest(leader_id=leader_id), metadata=registry.as_leader(leader_id), timeout=10
     )
     assert (after.profile.email, after.version) == (own, current.version)
+
+
+def test_a_trust_s_record_leaves_with_it_and_with_the_person(
+    registry: RegistryClient, trusts: Trusts, stack: PlrStack
+) -> None:
+    ods = "NL" + uuid.uuid4().hex[:3].upper()
+    key = registry.onboard(ods).initial_key.key
+    leader_id, _, own = trusts.person_of_a()
+    registry.confirm(registry.register(key, own, given="Known", family="Elsewhere"))
+
+    def records() -> dict[str, str]:
+        request = lpb.ExportLeaderDataRequest(leader_id=leader_id)
+        document = registry.leaders.ExportLeaderData(request, metadata=registry.as_leader(leader_id), timeout=10)
+        return {k["trust_ods"]: k["given_name"] for k in json.loads(document.document)["known_details"]}
+
+    assert records() == {A: "Ada", ods: "Known"}
+    offboard = rpb.OffboardTrustRequest(ods=ods, confirm_ods=ods)
+    exported = registry.stub.OffboardTrust(offboard, metadata=registry.as_admin(), timeout=30).export_document
+    assert "Elsewhere" in exported  # the trust's export holds its record, then it goes
+    assert records() == {A: "Ada"}
+    registry.leaders.EraseLeader(
+        lpb.EraseLeaderRequest(leader_id=leader_id), metadata=registry.as_leader(leader_id), timeout=10
+    )
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
+        left = connection.execute(sa.select(known_details).where(known_details.c.leader_id == leader_id)).all()
+    assert left == []

@@ -379,11 +379,14 @@ class FakeKnownDetails(KnownDetailsStore):
     def of_leader(self, leader_id: str) -> list[KnownDetails]:
         return [d for (_, i), d in sorted(self.rows.items()) if i == leader_id]
 
-    def put(self, details: KnownDetails) -> None:
-        self.rows[(details.trust_ods, details.leader_id)] = details
+    def put_many(self, many: list[KnownDetails]) -> None:
+        self.rows.update(((d.trust_ods, d.leader_id), d) for d in many)
 
     def erase(self, leader_id: str) -> None:
         self.rows = {k: d for k, d in self.rows.items() if k[1] != leader_id}
+
+    def forget_trust(self, trust_ods: str) -> None:
+        self.rows = {k: d for k, d in self.rows.items() if k[0] != trust_ods}
 
 
 class FakeTaxonomy(Taxonomy):
