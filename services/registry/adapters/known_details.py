@@ -16,7 +16,12 @@ from services.registry.service_layer.ports import KnownDetailsStore
 
 
 def _from_row(row: Any) -> KnownDetails:
-    return KnownDetails(row.trust_ods, str(row.leader_id), *(getattr(row, n) for n in KNOWN_FIELDS), row.updated_at)
+    return KnownDetails(
+        trust_ods=row.trust_ods,
+        leader_id=str(row.leader_id),
+        updated_at=row.updated_at,
+        **{name: getattr(row, name) for name in KNOWN_FIELDS},
+    )
 
 
 class SqlKnownDetails(KnownDetailsStore):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.registry.domain import checks, development, events
@@ -104,8 +104,8 @@ def fields_of(event: object) -> tuple[str, ...]:
 
 
 def _leader_of(event: object) -> str | None:
-    names = {f.name for f in fields(event)}  # type: ignore[arg-type]
-    return str(event.leader_id) if "leader_id" in names else None
+    leader_id = getattr(event, "leader_id", None)  # a trust's events name none
+    return None if leader_id is None else str(leader_id)
 
 
 def changes_of(recorded: Iterable[object], noted: Iterable[Change] = ()) -> list[Change]:

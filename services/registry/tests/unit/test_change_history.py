@@ -12,10 +12,8 @@ from services.registry.tests.unit.fakes import FakeUnitOfWork
 
 
 def _concrete(base: type) -> set[type]:
-    found = set()
-    for sub in base.__subclasses__():
-        found |= {sub} | _concrete(sub)
-    return found
+    subclasses: list[type] = base.__subclasses__()
+    return set(subclasses).union(*(_concrete(sub) for sub in subclasses))
 
 
 def test_every_kind_of_event_names_the_fields_it_changes() -> None:
