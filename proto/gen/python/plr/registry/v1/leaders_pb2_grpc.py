@@ -269,7 +269,9 @@ class LeaderServiceServicer:
 
     def ExportLeaderData(self, request, context):
         """Everything held about a leader as one JSON document: all of it for the leader; for a trust, only
-        what that trust may see. Audited.
+        what that trust may see. Audited. Its "change_history" holds every write about the leader (for a
+        trust: its own writes only; as ListChanges), and "known_details" every trust's record of how it
+        knows the person (for a trust: its own).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
