@@ -571,3 +571,21 @@ def test_the_table_refuses_update_and_delete_even_to_the_platform(stack: PlrStac
         refused = pytest.raises(sa.exc.DBAPIError, match="append-only|permission denied")
         with refused, scoped_transaction(engine, TenantScope.platform_wide()) as connection:
             connection.execute(sa.text(statement))
+
+
+def test_a_timer_s_write_is_recorded_as_the_registry_s_own(
+    registry: RegistryClient, world: World, stack: PlrStack
+) -> None:
+    from datetime import UTC, datetime
+
+    from services.registry.entrypoints.worker import timer_unit_of_work
+    from services.registry.service_layer.leaders import resume_due_leaders
+
+    leader_id = world.person()
+    pause = lpb.PauseLeaderRequest(leader_id=leader_id, until="2097-03-01")
+    registry.leaders.PauseLeader(pause, metadata=registry.as_leader(leader_id), timeout=10)
+    new_uow = timer_unit_of_work(stack.engine("registry"), "resume_due_leaders")
+    assert resume_due_leaders(new_uow, clock=lambda: datetime(2097, 3, 2, 9, tzinfo=UTC)) >= 1
+    last = changes(registry, registry.as_leader(leader_id))[-1]
+    assert (last.principal_kind, last.principal, last.method) == ("service", "registry", "resume_due_leaders")
+    assert list(last.fields) == ["status", "paused_until"] and last.correlation_id == ""
