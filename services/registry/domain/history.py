@@ -75,7 +75,10 @@ _EVENT_FIELDS: dict[type, tuple[str, ...]] = {
     events.LeaderErased: ("profile", "status"),
     events.RecordShared: ("consents.share_record_with_trust",),
     events.RecordUnshared: ("consents.share_record_with_trust",),
+    events.LeaderChangedOnBehalf: ("changes_on_behalf",),  # beside leader.updated, which names the fields
     events.LeaderAffiliated: ("affiliation",),
+    events.AffiliationPaused: ("affiliation.paused", "affiliation.paused_until"),
+    events.AffiliationResumed: ("affiliation.paused", "affiliation.paused_until"),
     events.AffiliationConfirmed: ("affiliation.status",),
     events.AffiliationEnded: ("affiliation.status", "affiliation.end_reason"),
     checks.CheckVerified: ("checks",),

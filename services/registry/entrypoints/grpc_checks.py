@@ -175,6 +175,9 @@ class CheckApi(RegistryServicer):
         return pb.MayPlaceResponse(
             allowed=not blockers,
             reasons=[
-                pb.PlacementBlocker(check_type=b.check_type.value, problem=b.problem, detail=b.detail) for b in blockers
+                pb.PlacementBlocker(
+                    check_type=b.check_type.value if b.check_type else "", problem=b.problem, detail=b.detail
+                )
+                for b in blockers
             ],
         )

@@ -219,6 +219,22 @@ def _(w: World) -> Expected:
     return trust_a(leader_id, reason="moved away")
 
 
+@scenario("PauseAffiliation")
+def _(w: World) -> Expected:
+    leader_id = w.person()
+    request = lpb.PauseAffiliationRequest(leader_id=leader_id, until="2099-02-01", reason="a busy quarter")
+    w.leaders.PauseAffiliation(request, metadata=w.meta(w.a_key), timeout=10)
+    return trust_a(leader_id, reason="a busy quarter")
+
+
+@scenario("ResumeAffiliation")
+def _(w: World) -> Expected:
+    leader_id = w.person()
+    w.leaders.PauseAffiliation(lpb.PauseAffiliationRequest(leader_id=leader_id), metadata=w.meta(w.a_key), timeout=10)
+    w.leaders.ResumeAffiliation(lpb.ResumeAffiliationRequest(leader_id=leader_id), metadata=w.meta(w.a_key), timeout=10)
+    return trust_a(leader_id)
+
+
 @scenario("UpdateLeader")
 def _(w: World) -> Expected:
     leader_id = w.person()

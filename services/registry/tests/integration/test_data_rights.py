@@ -257,6 +257,7 @@ def shared_leader(registry: RegistryClient, trusts: Trusts) -> dict[str, str]:
             wording_version="2026-11",
             evidence="signed form DRX1-0042",
             idempotency_key="consent-form-0042",
+            on_behalf=lpb.OnBehalf(staff="j.bloggs", how_asked="in person, on the signed form"),  # the person's own
         ),
         metadata=trusts.key("DRX1"),
         timeout=10,

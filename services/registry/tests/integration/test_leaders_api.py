@@ -171,9 +171,12 @@ def test_pause_resume_and_withdraw(registry: RegistryClient, keys: dict[str, str
         lpb.ResumeLeaderRequest(leader_id=affiliation.leader_id), metadata=me, timeout=10
     )
     assert resumed.status == "active"
-    withdrawn = registry.leaders.WithdrawLeader(
-        lpb.WithdrawLeaderRequest(leader_id=affiliation.leader_id), metadata=bearer(keys["RLX"]), timeout=10
+    by_trust = lpb.WithdrawLeaderRequest(leader_id=affiliation.leader_id)
+    assert (  # the person's own decision: a trust only records it on their behalf (test_authority_api)
+        refused(registry.leaders.WithdrawLeader, by_trust, metadata=bearer(keys["RLX"]), timeout=10)
+        == grpc.StatusCode.PERMISSION_DENIED
     )
+    withdrawn = registry.leaders.WithdrawLeader(by_trust, metadata=me, timeout=10)
     assert withdrawn.status == "withdrawn"
 
 

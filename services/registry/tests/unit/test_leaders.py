@@ -13,6 +13,7 @@ from services.common.errors import ConcurrentChange, InvalidInput, NotFound, Per
 from services.common.principals import ADMINISTRATOR, Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.authority import OnBehalf
 from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.profile import LeaderProfile
 from services.registry.service_layer import leaders
@@ -188,7 +189,7 @@ def test_registering_again_after_the_end_reopens_the_affiliation(uow: FakeUnitOf
 
 def test_a_trust_reads_a_leader_only_through_an_active_affiliation_and_is_audited(uow: FakeUnitOfWork) -> None:
     pending = registered(uow)
-    with pytest.raises(NotFound):
+    with pytest.raises(PreconditionFailed, match="has not yet confirmed your trust's affiliation"):
         leaders.get_leader(commands.GetLeader(pending.leader_id), uow, TRUST_A)
     leaders.confirm_affiliation(
         commands.ConfirmAffiliation(pending.affiliation_id), uow, as_leader(pending.leader_id), clock
@@ -234,18 +235,50 @@ def test_a_trust_s_change_to_name_or_contact_details_is_its_own_record_never_the
     before = uow.leaders.rows[leader_id]
     change = LeaderProfile(given_name=" Augusta ", phone="01234 567890", skills=("chairing",))
     view = leaders.update_leader(
-        commands.UpdateLeader(leader_id, before.version, change, ("given_name", "phone", "skills")), uow, TRUST_A, clock
+        commands.UpdateLeader(leader_id, before.version, change, ("given_name", "phone")), uow, TRUST_A, clock
     )
     after = uow.leaders.rows[leader_id]
-    assert (after.profile.given_name, after.profile.phone) == (before.profile.given_name, before.profile.phone)
-    assert after.profile.skills == ("chairing",)  # not a name or contact detail: the person's field
+    assert after.profile == before.profile and after.version == before.version  # no consent needed, none asked
     assert view.known is not None and (view.known.given_name, view.known.phone) == ("Augusta", "01234 567890")
     assert uow.known.get("RAA", leader_id) == view.known and uow.known.get("RBB", leader_id) is None
-    assert [e.fields for e in uow.history.entries if e.actor.method == ""][-1] == (
-        "skills",
-        "known_details.given_name",
-        "known_details.phone",
+    assert uow.history.entries[-1].fields == ("known_details.given_name", "known_details.phone")
+    with pytest.raises(PermissionDenied):  # any other field is the person's: only on their behalf
+        leaders.update_leader(
+            commands.UpdateLeader(leader_id, before.version, change, ("phone", "skills")), uow, TRUST_A, clock
+        )
+
+
+def test_a_trust_never_changes_the_person_s_address_even_on_their_behalf(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    asked = OnBehalf("Sam at reception", "by phone, identity checked")
+    with pytest.raises(PermissionDenied) as refused:
+        leaders.update_leader(
+            commands.UpdateLeader(leader_id, 2, LeaderProfile(email="new@example.org"), ("email",), asked),
+            uow,
+            TRUST_A,
+            clock,
+        )
+    assert "email" in str(refused.value)
+
+
+def test_a_trust_changes_contact_details_for_the_person_only_while_it_may_contact_them(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    asked = OnBehalf("Sam at reception", "by phone, identity checked")
+    phone = LeaderProfile(phone="01234 567890")
+    with pytest.raises(PermissionDenied):
+        leaders.update_leader(commands.UpdateLeader(leader_id, 2, phone, ("phone",), asked), uow, TRUST_A, clock)
+    leaders.record_consent(
+        commands.RecordConsent(leader_id, "contact_by_trust", "RAA", True, "2026-11", ""),
+        uow,
+        as_leader(leader_id),
+        clock,
     )
+    version = uow.leaders.rows[leader_id].version
+    view = leaders.update_leader(
+        commands.UpdateLeader(leader_id, version, phone, ("phone",), asked), uow, TRUST_A, clock
+    )
+    assert view.profile.phone == "01234 567890" and uow.leaders.rows[leader_id].version == version + 2
+    assert types(uow)[-2:] == ["leader.updated", "leader.changed_on_behalf"]
 
 
 def test_an_update_names_unknown_fields_and_refuses_a_stale_version(uow: FakeUnitOfWork) -> None:
@@ -292,8 +325,11 @@ def test_withdrawing_is_the_person_s_own_and_a_trust_cannot_see_one_it_is_not_af
     uow: FakeUnitOfWork,
 ) -> None:
     leader_id = active(uow)
+    with pytest.raises(PermissionDenied):
+        leaders.withdraw_leader(commands.WithdrawLeader(leader_id), uow, TRUST_A, clock)
+    asked = OnBehalf("Sam", "in person at the clinic")
     with pytest.raises(NotFound):
-        leaders.withdraw_leader(commands.WithdrawLeader(leader_id), uow, TRUST_B, clock)
+        leaders.withdraw_leader(commands.WithdrawLeader(leader_id, asked), uow, TRUST_B, clock)
     assert (
         leaders.withdraw_leader(commands.WithdrawLeader(leader_id), uow, as_leader(leader_id), clock).leader.status
         == "withdrawn"
