@@ -173,7 +173,7 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         return m.affiliation_message(use.end_affiliation(cmd, self.uow(call), call.principal))
 
     def PauseAffiliation(self, request: pb.PauseAffiliationRequest, call: Call) -> pb.Affiliation:
-        values = PAUSE_AFFILIATION.parse(request)  # the reason: checked, not kept
+        values = PAUSE_AFFILIATION.parse(request)  # the reason: in the change history only (RegistryServicer)
         cmd = commands.PauseAffiliation(values["leader_id"], values["until"])
         return m.affiliation_message(use.pause_affiliation(cmd, self.uow(call), call.principal))
 
@@ -232,7 +232,7 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         return m.leader_message(use.resume_leader(cmd, self.uow(call), call.principal))
 
     def WithdrawLeader(self, request: pb.WithdrawLeaderRequest, call: Call) -> pb.Leader:
-        values = WITHDRAW_LEADER.parse(request)  # the reason: checked, not kept
+        values = WITHDRAW_LEADER.parse(request)  # the reason: in the change history only (RegistryServicer)
         cmd = commands.WithdrawLeader(values["leader_id"], values["on_behalf"])
         uow = self.uow(call, TenantScope.platform_wide())  # it ends affiliations the caller cannot see
         return m.leader_message(use.withdraw_leader(cmd, uow, call.principal))
