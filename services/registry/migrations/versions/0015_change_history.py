@@ -7,7 +7,7 @@ the field names as they were. Row security shows the person every entry about th
 the entries of its own writes, and the platform all.
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from services.common.tenancy import leader_rls_predicate
 
 revision = "0015"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
