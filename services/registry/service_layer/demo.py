@@ -92,15 +92,22 @@ def _confirmed_person(uow: UnitOfWork, trust_ods: str, number: int, now: datetim
     leader.record_consent(
         ConsentRecord(Purpose.CONTACT_BY_TRUST, trust_ods, True, WORDING, "leader", "test person", None, "", now)
     )
-    if found:
-        uow.leaders.save(leader, expected)
-    else:
-        uow.leaders.add(leader)
-    if asked:
-        uow.affiliations.save(affiliation, was)
-    else:
-        uow.affiliations.add(affiliation)
+    _store(uow, leader, expected if found else None, affiliation, was if asked else None)
     return TestPerson(leader.leader_id, affiliation.affiliation_id, email, True)
+
+
+def _store(
+    uow: UnitOfWork, leader: Leader, leader_was: int | None, affiliation: Affiliation, affiliation_was: int | None
+) -> None:
+    """Saves what existed (at the version read), adds what is new."""
+    if leader_was is None:
+        uow.leaders.add(leader)
+    else:
+        uow.leaders.save(leader, leader_was)
+    if affiliation_was is None:
+        uow.affiliations.add(affiliation)
+    else:
+        uow.affiliations.save(affiliation, affiliation_was)
 
 
 def _profile(number: int, email: str) -> LeaderProfile:
