@@ -66,6 +66,7 @@ PORTAL_METHODS = (
         "ExportLeaderData",
         "EraseLeader",
         "ListAuditEntries",
+        "ListChanges",
         "ListTerms",
         "AddTerm",
     ),
