@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from services.registry.domain import checks, development, events
+from services.registry.domain import checks, development, events, staff
 
 REASON_MAX = 500
 EVIDENCE_MAX = 2000
@@ -88,6 +88,8 @@ _EVENT_FIELDS: dict[type, tuple[str, ...]] = {
     development.LeaderEnrolled: ("enrolments",),
     development.TrainingCompleted: ("enrolments.completed",),
     development.FacilitatorAssigned: ("support.facilitator",),
+    staff.StaffAdded: ("staff",),
+    staff.StaffLeft: ("staff.status",),
 }
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from marshmallow import fields
 from plr.registry.v1 import staff_pb2 as pb
 
-from services.common.grpc_edge import OdsCode, RequestSchema, Servicer, Uuid, timestamp
+from services.common.grpc_edge import OdsCode, RequestSchema, Uuid, timestamp
 from services.common.grpc_server import Call
 from services.registry.domain import commands
 from services.registry.domain.staff import StaffMember
+from services.registry.entrypoints.servicer import RegistryServicer
 from services.registry.service_layer import staff as use
-from services.registry.service_layer.unit_of_work import UnitOfWork
 
 
 class AddStaffSchema(RequestSchema):
@@ -45,7 +45,7 @@ def staff_message(member: StaffMember) -> pb.StaffMember:
     )
 
 
-class StaffApi(Servicer[UnitOfWork]):
+class StaffApi(RegistryServicer):
     SERVICE = pb.DESCRIPTOR.services_by_name["StaffService"]
 
     def AddStaff(self, request: pb.AddStaffRequest, call: Call) -> pb.StaffMember:

@@ -22,6 +22,7 @@ from plr.registry.v1 import checks_pb2, checks_pb2_grpc, demo_pb2, demo_pb2_grpc
 from plr.registry.v1 import development_pb2 as dpb
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import registry_pb2 as rpb
+from plr.registry.v1 import staff_pb2 as spb
 
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
@@ -158,6 +159,21 @@ def _(w: World) -> Expected:
 @scenario("IssueTrustKey")
 def _(w: World) -> Expected:
     w.registry.stub.IssueTrustKey(rpb.IssueTrustKeyRequest(ods=_fresh_trust(w)), metadata=w.meta(), timeout=10)
+    return ADMIN
+
+
+@scenario("AddStaff")
+def _(w: World) -> Expected:
+    request = spb.AddStaffRequest(trust_ods="RHA", name="History Staff", roles=["finance"])
+    w.registry.staff.AddStaff(request, metadata=w.meta(), timeout=10)
+    return ADMIN
+
+
+@scenario("RemoveStaff")
+def _(w: World) -> Expected:
+    member = w.registry.add_staff("RHA", "finance").staff_id
+    request = spb.RemoveStaffRequest(trust_ods="RHA", staff_id=member)
+    w.registry.staff.RemoveStaff(request, metadata=w.meta(), timeout=10)
     return ADMIN
 
 
