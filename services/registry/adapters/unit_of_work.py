@@ -8,6 +8,7 @@ from services.registry.adapters.check_repository import SqlCheckRepository
 from services.registry.adapters.development_repository import SqlDevelopmentRepository
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.adapters.leader_imports import SqlLeaderImportStore
+from services.registry.adapters.networks import SqlInvitationRepository, SqlNetworkCandidates, SqlNetworkRepository
 from services.registry.adapters.leader_repository import SqlAffiliationRepository, SqlLeaderRepository
 from services.registry.adapters.records import SqlAuditLog, SqlEqualityStore, SqlIdempotencyKeys, SqlTaxonomy
 from services.registry.adapters.repository import SqlTrustRepository
@@ -32,6 +33,9 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "idempotency": SqlIdempotencyKeys,
         "imports": SqlLeaderImportStore,
         "trust_holdings": SqlTrustHoldings,
+        "networks": SqlNetworkRepository,
+        "network_candidates": SqlNetworkCandidates,
+        "invitations": SqlInvitationRepository,
     }
 
     def __enter__(self) -> SqlUnitOfWork:

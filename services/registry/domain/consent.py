@@ -9,8 +9,8 @@ from enum import StrEnum
 
 from services.common.errors import InvalidInput, PermissionDenied
 from services.common.tenancy import ODS_CODE
+from services.registry.domain.network import NETWORK_ID
 
-NETWORK_ID = re.compile(r"[a-z0-9][a-z0-9\-]{1,62}")
 
 
 class Purpose(StrEnum):

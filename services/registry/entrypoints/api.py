@@ -6,7 +6,7 @@ import gc
 import os
 from functools import partial
 
-from plr.registry.v1 import checks_pb2, development_pb2, imports_pb2, leaders_pb2, registry_pb2
+from plr.registry.v1 import checks_pb2, development_pb2, imports_pb2, leaders_pb2, networks_pb2, registry_pb2
 
 from services.common.authentication import Authenticator
 from services.common.db import make_engine
@@ -18,6 +18,7 @@ from services.registry.entrypoints.grpc_checks import CheckApi
 from services.registry.entrypoints.grpc_development import DevelopmentApi
 from services.registry.entrypoints.grpc_imports import ImportApi
 from services.registry.entrypoints.grpc_leaders import LeaderApi
+from services.registry.entrypoints.grpc_networks import InvitationApi, NetworkApi
 from services.registry.manifest import KEY_CACHE_TTL
 
 SERVICE = "registry"
@@ -41,16 +42,20 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     imports = imports_pb2.DESCRIPTOR.services_by_name["ImportService"]
     development = development_pb2.DESCRIPTOR.services_by_name["DevelopmentService"]
     checks = checks_pb2.DESCRIPTOR.services_by_name["CheckService"]
+    networks = networks_pb2.DESCRIPTOR.services_by_name["NetworkService"]
+    invitations = networks_pb2.DESCRIPTOR.services_by_name["InvitationService"]
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
     return ApiServer(
         listen or settings.api(SERVICE).listen,
-        [registry, leaders, imports, development, checks],
+        [registry, leaders, imports, development, checks, networks, invitations],
         [
             handler(registry, RegistryApi(unit_of_work, authenticator).methods()),
             handler(leaders, LeaderApi(unit_of_work).methods()),
             handler(imports, ImportApi(unit_of_work).methods()),
             handler(development, DevelopmentApi(unit_of_work).methods()),
             handler(checks, CheckApi(unit_of_work).methods()),
+            handler(networks, NetworkApi(unit_of_work).methods()),
+            handler(invitations, InvitationApi(unit_of_work).methods()),
         ],
         max_workers=settings.pool_size,  # one thread per pooled connection
         reflection_enabled=os.environ.get("PLR_ENVIRONMENT", "development") != "production",

@@ -58,6 +58,7 @@ def erase_person(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
         uow.development.erase_leader(leader.leader_id)  # support and development, check-in notes included
         uow.checks.erase_leader(leader.leader_id)  # evidence and DBS content of checks
         uow.imports.forget_leader(leader.leader_id)  # a re-import of their row registers them anew
+        uow.invitations.erase_leader(leader.leader_id)  # the invitations that reached or named them
     uow.leaders.delete_published_events(leader.leader_id)
 
 

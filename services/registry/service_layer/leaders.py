@@ -38,6 +38,7 @@ from services.registry.domain.profile import (
 )
 from services.registry.domain.taxonomy import Term, new_term
 from services.registry.service_layer.idempotency import Idempotent, once
+from services.registry.service_layer.networks import check_shareable
 from services.registry.service_layer.ports import AuditEntry
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
@@ -343,6 +344,8 @@ def record_consent(
 
     def record() -> ConsentRecord:
         leader, _ = visible_leader(uow, principal, cmd.leader_id, lock=True)
+        if purpose is Purpose.SHARE_PROFILE_WITH_NETWORK and cmd.grant:
+            check_shareable(uow, leader.leader_id, cmd.target)
         expected = leader.version
         made = ConsentRecord(
             purpose,

@@ -12,8 +12,11 @@ from services.registry.service_layer.ports import (
     DevelopmentRepository,
     EqualityStore,
     IdempotencyKeys,
+    InvitationRepository,
     LeaderImportStore,
     LeaderRepository,
+    NetworkCandidates,
+    NetworkRepository,
     Taxonomy,
     TrustHoldings,
     TrustRepository,
@@ -21,7 +24,7 @@ from services.registry.service_layer.ports import (
 
 
 class UnitOfWork(AbstractUnitOfWork):
-    repositories = ("trusts", "leaders", "affiliations", "checks", "development")
+    repositories = ("trusts", "leaders", "affiliations", "checks", "development", "networks", "invitations")
     trusts: TrustRepository
     leaders: LeaderRepository
     affiliations: AffiliationRepository
@@ -33,6 +36,9 @@ class UnitOfWork(AbstractUnitOfWork):
     idempotency: IdempotencyKeys
     imports: LeaderImportStore
     trust_holdings: TrustHoldings
+    networks: NetworkRepository
+    network_candidates: NetworkCandidates
+    invitations: InvitationRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -1,0 +1,175 @@
+"""Networks of trusts through the gRPC API, on real PostgreSQL: the administrator's changes and their
+events; a leader's consent to share their profile with a network, which lets its trusts find (never
+contact) them."""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+import pytest
+import sqlalchemy as sa
+from plr.registry.v1 import leaders_pb2 as lpb
+from plr.registry.v1 import networks_pb2 as npb
+
+from services.common.db import scoped_transaction
+from services.common.grpc_client import bearer
+from services.common.platform_tables import outbox
+from services.common.tenancy import TenantScope
+from services.registry.tests.integration.conftest import RegistryClient
+from services.registry.tests.integration.networks_support import (
+    candidates,
+    email,
+    networks,
+    new_network,
+    refusal,
+)
+from tests.support.infra import PlrStack
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def keys(registry: RegistryClient) -> dict[str, str]:
+    return {ods: registry.onboard(ods).initial_key.key for ods in ("RNA", "RNB", "RNC")}
+
+
+def events_of(stack: PlrStack, aggregate_id: str) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
+        rows = connection.execute(
+            sa.select(outbox.c.event_type, outbox.c.trust_ods, outbox.c.payload)
+            .where(outbox.c.aggregate_id == aggregate_id)
+            .order_by(outbox.c.id)
+        ).all()
+    return [(row.event_type, {"trustods": row.trust_ods, **json.loads(row.payload)["data"]}) for row in rows]
+
+
+def test_the_administrator_creates_a_network_and_adds_and_removes_trusts_each_an_event(
+    registry: RegistryClient, keys: dict[str, str], stack: PlrStack
+) -> None:
+    stub = networks(registry)
+    network_id = new_network(registry, "RNA", "RNB")
+    again = stub.CreateNetwork(
+        npb.CreateNetworkRequest(network_id=network_id, name="Another name"), metadata=registry.as_admin(), timeout=10
+    )
+    assert not again.created and again.network.name == "Test Integrated Care System"
+    removed = stub.RemoveTrustFromNetwork(
+        npb.NetworkTrustRequest(network_id=network_id, ods="RNB"), metadata=registry.as_admin(), timeout=10
+    )
+    assert list(removed.trust_ods) == ["RNA"] and removed.version == 4
+    # a second removal changes nothing, and emits nothing
+    stub.RemoveTrustFromNetwork(
+        npb.NetworkTrustRequest(network_id=network_id, ods="RNB"), metadata=registry.as_admin(), timeout=10
+    )
+    emitted = events_of(stack, network_id)
+    assert sorted(e for e, _ in emitted) == sorted(
+        [
+            "plr.registry.network.created.v1",
+            "plr.registry.network.trust_added.v1",
+            "plr.registry.network.trust_added.v1",
+            "plr.registry.network.trust_removed.v1",
+        ]
+    )
+    assert ("plr.registry.network.trust_removed.v1", {"trustods": "RNB", "network_id": network_id, "ods": "RNB"}) in emitted
+    mine = stub.ListNetworks(npb.ListNetworksRequest(), metadata=bearer(keys["RNA"]), timeout=10)
+    assert network_id in [n.network_id for n in mine.networks]
+    theirs = stub.ListNetworks(npb.ListNetworksRequest(), metadata=bearer(keys["RNB"]), timeout=10)
+    assert network_id not in [n.network_id for n in theirs.networks]
+
+
+def test_network_changes_are_the_administrators_and_bad_input_names_the_field(
+    registry: RegistryClient, keys: dict[str, str]
+) -> None:
+    stub = networks(registry)
+    denied = refusal(
+        stub.CreateNetwork, npb.CreateNetworkRequest(network_id="mine", name="Mine"), metadata=bearer(keys["RNA"]), timeout=10
+    )
+    assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
+    bad_id = refusal(
+        stub.CreateNetwork, npb.CreateNetworkRequest(network_id="Not An Id", name="x"), metadata=registry.as_admin(), timeout=10
+    )
+    assert bad_id.code() == grpc.StatusCode.INVALID_ARGUMENT and "network_id" in bad_id.details()
+    bad_ods = refusal(
+        stub.AddTrustToNetwork,
+        npb.NetworkTrustRequest(network_id=new_network(registry), ods="not-ods"),
+        metadata=registry.as_admin(),
+        timeout=10,
+    )
+    assert bad_ods.code() == grpc.StatusCode.INVALID_ARGUMENT and "ods" in bad_ods.details()
+    unknown = refusal(
+        stub.AddTrustToNetwork,
+        npb.NetworkTrustRequest(network_id="no-such-network", ods="RNA"),
+        metadata=registry.as_admin(),
+        timeout=10,
+    )
+    assert unknown.code() == grpc.StatusCode.NOT_FOUND
+
+
+def _active_leader(registry: RegistryClient, key: str, **profile: object) -> str:
+    affiliation = registry.register(key, email(), **profile)
+    registry.confirm(affiliation)
+    return affiliation.leader_id
+
+
+def test_sharing_with_a_network_must_name_one_the_leader_can_see_and_unknown_answers_the_same(
+    registry: RegistryClient, keys: dict[str, str]
+) -> None:
+    leader_id = _active_leader(registry, keys["RNA"])
+    elsewhere = new_network(registry, "RNC")  # exists, but holds no trust of the leader's
+    answers = [
+        refusal(registry.consent, leader_id, "share_profile_with_network", target)
+        for target in (elsewhere, "no-such-network")
+    ]
+    assert [a.code() for a in answers] == [grpc.StatusCode.INVALID_ARGUMENT] * 2
+    assert answers[0].details() == answers[1].details() and "target" in answers[0].details()
+    consents = registry.leaders.ListConsents(
+        lpb.ListConsentsRequest(leader_id=leader_id), metadata=registry.as_leader(leader_id), timeout=10
+    )
+    assert not [c for c in consents.history if c.purpose == "share_profile_with_network"]  # nothing changed
+    visible = networks(registry).ListNetworks(
+        npb.ListNetworksRequest(), metadata=registry.as_leader(leader_id), timeout=10
+    )
+    assert elsewhere not in [n.network_id for n in visible.networks]
+    mine = new_network(registry, "RNA")
+    assert registry.consent(leader_id, "share_profile_with_network", mine).granted
+
+
+def test_a_network_consent_lets_its_trusts_find_but_not_contact_and_withdrawal_hides_again(
+    registry: RegistryClient, keys: dict[str, str]
+) -> None:
+    profile = {"postcode": "LS1 4AP", "skills": ["chairing"], "phone": "07700 900123"}
+    leader_id = _active_leader(registry, keys["RNA"], **profile)
+    network_id = new_network(registry, "RNA", "RNB")
+    assert leader_id not in candidates(registry, keys["RNB"])  # no consent: no one finds them
+    registry.consent(leader_id, "share_profile_with_network", network_id)
+
+    found = candidates(registry, keys["RNB"])[leader_id]
+    assert found.postcode_district == "LS1" and list(found.skills) == ["chairing"]
+    assert list(found.network_ids) == [network_id]
+    assert {f.name for f, _ in found.ListFields()} <= {
+        "leader_id", "postcode_district", "skills", "interests", "availability", "network_ids"
+    }
+    assert leader_id in candidates(registry, keys["RNB"], skill="chairing", postcode_district="ls1")
+    assert leader_id not in candidates(registry, keys["RNB"], skill="no-such-skill")
+    # finding is not contacting: the trust still cannot read the person
+    read = refusal(
+        registry.leaders.GetLeader, lpb.GetLeaderRequest(leader_id=leader_id), metadata=bearer(keys["RNB"]), timeout=10
+    )
+    assert read.code() == grpc.StatusCode.NOT_FOUND
+    assert leader_id not in candidates(registry, keys["RNC"])  # not of the network
+
+    registry.consent(leader_id, "share_profile_with_network", network_id, grant=False)
+    assert leader_id not in candidates(registry, keys["RNB"])
+
+
+def test_a_trust_removed_from_the_network_stops_finding_its_candidates(
+    registry: RegistryClient, keys: dict[str, str]
+) -> None:
+    leader_id = _active_leader(registry, keys["RNA"])
+    network_id = new_network(registry, "RNA", "RNB")
+    registry.consent(leader_id, "share_profile_with_network", network_id)
+    assert leader_id in candidates(registry, keys["RNB"])
+    networks(registry).RemoveTrustFromNetwork(
+        npb.NetworkTrustRequest(network_id=network_id, ods="RNB"), metadata=registry.as_admin(), timeout=10
+    )
+    assert leader_id not in candidates(registry, keys["RNB"])
