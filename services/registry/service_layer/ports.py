@@ -13,8 +13,9 @@ import abc
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
+from services.common.mail import OutgoingMail
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.checks import AcceptedCheck, Check
 from services.registry.domain.development import (
@@ -540,3 +541,31 @@ class InvitationRepository(abc.ABC):
     @abc.abstractmethod
     def erase_leader(self, leader_id: str) -> int:
         """Erasure: the invitations that reached or named the person go."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    given_name: str
+
+
+class Recipients(abc.ABC):
+    """What the notifier reads (platform-wide: whoever the event concerns)."""
+
+    @abc.abstractmethod
+    def invited(self, invitation_id: str) -> str | None:
+        """The leader a pending invitation reached, or None (it reached no one, or was answered)."""
+
+    @abc.abstractmethod
+    def leader(self, leader_id: str) -> Recipient | None:
+        """An active or paused person's address and given name; None if they have none, or are
+        withdrawn or erased (told nothing more)."""
+
+    @abc.abstractmethod
+    def trust_name(self, ods: str) -> str: ...
+
+
+class Mailer(Protocol):
+    """Sends one message (services/common/mail.py's SmtpMailer); raises if it cannot."""
+
+    def send(self, mail: OutgoingMail) -> None: ...

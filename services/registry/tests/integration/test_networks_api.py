@@ -4,22 +4,17 @@ contact) them."""
 
 from __future__ import annotations
 
-import json
-
 import grpc
 import pytest
-import sqlalchemy as sa
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import networks_pb2 as npb
 
-from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
-from services.common.platform_tables import outbox
-from services.common.tenancy import TenantScope
 from services.registry.tests.integration.conftest import RegistryClient
 from services.registry.tests.integration.networks_support import (
     candidates,
     email,
+    event_data,
     networks,
     new_network,
     refusal,
@@ -32,16 +27,6 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def keys(registry: RegistryClient) -> dict[str, str]:
     return {ods: registry.onboard(ods).initial_key.key for ods in ("RNA", "RNB", "RNC")}
-
-
-def events_of(stack: PlrStack, aggregate_id: str) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
-    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
-        rows = connection.execute(
-            sa.select(outbox.c.event_type, outbox.c.trust_ods, outbox.c.payload)
-            .where(outbox.c.aggregate_id == aggregate_id)
-            .order_by(outbox.c.id)
-        ).all()
-    return [(row.event_type, {"trustods": row.trust_ods, **json.loads(row.payload)["data"]}) for row in rows]
 
 
 def test_the_administrator_creates_a_network_and_adds_and_removes_trusts_each_an_event(
@@ -61,7 +46,7 @@ def test_the_administrator_creates_a_network_and_adds_and_removes_trusts_each_an
     stub.RemoveTrustFromNetwork(
         npb.NetworkTrustRequest(network_id=network_id, ods="RNB"), metadata=registry.as_admin(), timeout=10
     )
-    emitted = events_of(stack, network_id)
+    emitted = [(kind, {"trustods": trust, **data}) for kind, trust, data in event_data(stack, network_id)]
     assert sorted(e for e, _ in emitted) == sorted(
         [
             "plr.registry.network.created.v1",
