@@ -50,7 +50,11 @@ def smtp_url(raw: str) -> SmtpServer:
     if parts.scheme not in SCHEMES or not parts.hostname or port == -1 or parts.path not in ("", "/"):
         raise ValueError("expected smtp://host:port (or smtp+starttls:// or smtps://)")
     return SmtpServer(
-        parts.scheme, parts.hostname, port or SCHEMES[parts.scheme], unquote(parts.username or ""), unquote(parts.password or "")
+        parts.scheme,
+        parts.hostname,
+        port or SCHEMES[parts.scheme],
+        unquote(parts.username or ""),
+        unquote(parts.password or ""),
     )
 
 

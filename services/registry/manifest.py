@@ -45,9 +45,7 @@ MANIFEST = ServiceManifest(
     name="registry",
     migrations=Path(__file__).parent / "migrations",
     # its own events that call for an email to the person (invitations, changes made on their behalf)
-    consumers=(
-        Consumer(NOTIFICATIONS, "registry.notifications", Ref(f"{WORKER}:registry_notification_handlers")),
-    ),
+    consumers=(Consumer(NOTIFICATIONS, "registry.notifications", Ref(f"{WORKER}:registry_notification_handlers")),),
     timers=(
         Timer("scan_check_expiry", CHECK_SCAN_INTERVAL_S, Ref(f"{WORKER}:check_expiry_scan")),
         Timer("resume_due_leaders", CHECK_SCAN_INTERVAL_S, Ref(f"{WORKER}:leader_resumption")),

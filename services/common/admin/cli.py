@@ -189,8 +189,17 @@ def mail_list(args: argparse.Namespace) -> int:
 
     found = caught()
     if args.json:
-        rows = [{"received_at": m.received_at, "from": m.sender, "to": m.to, "subject": m.subject, "body": m.body,
-                 "file": str(m.path)} for m in found]
+        rows = [
+            {
+                "received_at": m.received_at,
+                "from": m.sender,
+                "to": m.to,
+                "subject": m.subject,
+                "body": m.body,
+                "file": str(m.path),
+            }
+            for m in found
+        ]
         print(json.dumps(rows))
     elif not found:
         print("no mail caught (make run's mail catcher keeps messages in .plr/mail/)")

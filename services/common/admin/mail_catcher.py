@@ -30,6 +30,8 @@ LISTEN = "127.0.0.1:8025"
 def mail_dir() -> Path:
     """Where caught mail is kept: ``PLR_MAIL_DIR``, or ``.plr/mail``."""
     return Path(os.environ.get("PLR_MAIL_DIR") or MAIL_DIR)
+
+
 SUFFIX = ".eml"
 
 
@@ -92,7 +94,9 @@ def caught(directory: Path | None = None) -> list[CaughtMail]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="keep every message sent to this SMTP server as a file")
-    parser.add_argument("--dir", default=str(mail_dir()), help="where the messages go (default PLR_MAIL_DIR or .plr/mail)")
+    parser.add_argument(
+        "--dir", default=str(mail_dir()), help="where the messages go (default PLR_MAIL_DIR or .plr/mail)"
+    )
     parser.add_argument("--listen", default=LISTEN, help="host:port (default 127.0.0.1:8025)")
     args = parser.parse_args(argv)
     host, _, port = args.listen.rpartition(":")

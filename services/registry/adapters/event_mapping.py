@@ -135,7 +135,13 @@ INVITATION_EVENTS = {
 
 
 def _registry_event(
-    family: str, name: str, data: dict[str, Any], aggregate_id: str, version: int, trust: str | None, correlation_id: str | None
+    family: str,
+    name: str,
+    data: dict[str, Any],
+    aggregate_id: str,
+    version: int,
+    trust: str | None,
+    correlation_id: str | None,
 ) -> CloudEvent:
     return CloudEvent(
         type=f"plr.registry.{family}.{name}.v1",
@@ -156,7 +162,9 @@ def to_cloudevent(event: DomainEvent, correlation_id: str | None = None) -> Clou
     if isinstance(event, events.InvitationEvent):
         data = {"invitation_id": event.invitation_id, "ods": event.trust_ods}
         name = INVITATION_EVENTS[type(event)]
-        return _registry_event("invitation", name, data, event.invitation_id, event.version, event.trust_ods, correlation_id)
+        return _registry_event(
+            "invitation", name, data, event.invitation_id, event.version, event.trust_ods, correlation_id
+        )
     if isinstance(event, development.DevelopmentEvent):
         return development_cloudevent(event, correlation_id)
     if isinstance(event, checks.CheckEvent):

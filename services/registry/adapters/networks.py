@@ -72,7 +72,9 @@ class SqlNetworkRepository(NetworkRepository):
 
     def list(self, trust_ods: str | None = None) -> list[Network]:
         members: dict[str, set[str]] = {}
-        for network_id, ods in self.connection.execute(sa.select(network_trusts.c.network_id, network_trusts.c.trust_ods)):
+        for network_id, ods in self.connection.execute(
+            sa.select(network_trusts.c.network_id, network_trusts.c.trust_ods)
+        ):
             members.setdefault(network_id, set()).add(ods)
         rows = self.connection.execute(sa.select(networks).order_by(networks.c.network_id))
         found = [_to_network(row, members.get(row.network_id, set())) for row in rows]
@@ -203,7 +205,9 @@ class SqlInvitationRepository(InvitationRepository):
                 sa.tuple_(invitations.c.created_at, invitations.c.invitation_id)
                 > sa.tuple_(sa.literal(after[0]), sa.cast(sa.literal(after[1]), invitations.c.invitation_id.type))
             )
-        rows = self.connection.execute(query.order_by(invitations.c.created_at, invitations.c.invitation_id).limit(limit))
+        rows = self.connection.execute(
+            query.order_by(invitations.c.created_at, invitations.c.invitation_id).limit(limit)
+        )
         return [_to_invitation(row) for row in rows]
 
     def erase_leader(self, leader_id: str) -> int:

@@ -7,5 +7,9 @@ from services.common.topology import QueueSpec
 # its own events that call for an email to the person (service_layer/notifications.py)
 NOTIFICATIONS = QueueSpec(
     "registry.notifications",
-    bindings=("registry.invitation.sent", "registry.leader.changed_on_behalf", "registry.leader.email_change_requested"),
+    bindings=(
+        "registry.invitation.sent",
+        "registry.leader.changed_on_behalf",
+        "registry.leader.email_change_requested",
+    ),
 )

@@ -8,8 +8,8 @@ from services.registry.adapters.check_repository import SqlCheckRepository
 from services.registry.adapters.development_repository import SqlDevelopmentRepository
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.adapters.leader_imports import SqlLeaderImportStore
-from services.registry.adapters.networks import SqlInvitationRepository, SqlNetworkCandidates, SqlNetworkRepository
 from services.registry.adapters.leader_repository import SqlAffiliationRepository, SqlLeaderRepository
+from services.registry.adapters.networks import SqlInvitationRepository, SqlNetworkCandidates, SqlNetworkRepository
 from services.registry.adapters.records import SqlAuditLog, SqlEqualityStore, SqlIdempotencyKeys, SqlTaxonomy
 from services.registry.adapters.repository import SqlTrustRepository
 from services.registry.adapters.trust_holdings import SqlTrustHoldings

@@ -12,7 +12,6 @@ from services.common.tenancy import ODS_CODE
 from services.registry.domain.network import NETWORK_ID
 
 
-
 class Purpose(StrEnum):
     CONTACT_BY_TRUST = "contact_by_trust"
     LIVED_EXPERIENCE_MATCHING = "lived_experience_matching"

@@ -41,9 +41,7 @@ class Invitation:
     pending_events: list[events.InvitationEvent] = field(default_factory=list)
 
     @classmethod
-    def send(
-        cls, invitation_id: str, trust_ods: str, target: str, leader_id: str | None, now: datetime
-    ) -> Invitation:
+    def send(cls, invitation_id: str, trust_ods: str, target: str, leader_id: str | None, now: datetime) -> Invitation:
         invitation = cls(invitation_id, trust_ods, target, leader_id, created_at=now)
         invitation._record(events.InvitationSent)
         return invitation

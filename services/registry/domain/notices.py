@@ -44,6 +44,5 @@ def email_change(given_name: str, verify_url: str) -> Notice:
     return Notice(
         "Confirm the change of your email address",
         f"{_greeting(given_name)}\n\nA change of the email address on your patient leader record was asked for.\n"
-        f"{confirm}If you did not ask for this, ignore this message: nothing changes until it is confirmed."
-        + SIGN_OFF,
+        f"{confirm}If you did not ask for this, ignore this message: nothing changes until it is confirmed." + SIGN_OFF,
     )

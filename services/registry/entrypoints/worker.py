@@ -13,7 +13,7 @@ from services.common.db import apply_scope
 from services.common.events import CloudEvent
 from services.common.inbox import EventHandler
 from services.common.mail import SmtpMailer
-from services.common.settings import load_settings
+from services.common.settings import own_settings
 from services.common.tenancy import TenantScope
 from services.registry.adapters.recipients import SqlRecipients
 from services.registry.adapters.unit_of_work import SqlUnitOfWork
@@ -46,5 +46,5 @@ def registry_notification_handlers() -> dict[str, EventHandler]:
     """The worker's notifier, sending through the SMTP server of its settings (SMTP_URL, MAIL_FROM)."""
     from services.registry.manifest import MAIL_FROM, SMTP_URL
 
-    own = load_settings(services=("registry",), role="worker").service("registry")
+    own = own_settings("registry", role="worker")
     return notification_handlers(SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM)))

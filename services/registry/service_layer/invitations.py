@@ -78,7 +78,11 @@ def list_invitations(cmd: commands.ListInvitations, uow: UnitOfWork, principal: 
 
 
 def accept_invitation(
-    cmd: commands.AcceptInvitation, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now, ids: IdFactory = new_id
+    cmd: commands.AcceptInvitation,
+    uow: UnitOfWork,
+    principal: Principal,
+    clock: Clock = utc_now,
+    ids: IdFactory = new_id,
 ) -> Invitation:
     """The person joins the trust's pool: their affiliation with it becomes active (made, reopened or
     confirmed), in the transaction that records the answer."""

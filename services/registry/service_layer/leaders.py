@@ -343,9 +343,7 @@ def record_consent(
     purpose, recorder_kind = _checked_consent(cmd, principal)
 
     def record() -> ConsentRecord:
-        leader, _ = visible_leader(uow, principal, cmd.leader_id, lock=True)
-        if purpose is Purpose.SHARE_PROFILE_WITH_NETWORK and cmd.grant:
-            check_shareable(uow, leader.leader_id, cmd.target)
+        leader = _consenting_leader(uow, principal, cmd, purpose)
         expected = leader.version
         made = ConsentRecord(
             purpose,
@@ -366,6 +364,14 @@ def record_consent(
         made = once(uow, idempotent, record)
         uow.commit()
     return made
+
+
+def _consenting_leader(uow: UnitOfWork, principal: Principal, cmd: commands.RecordConsent, purpose: Purpose) -> Leader:
+    """The leader, locked; a grant of network sharing must name a network they can see."""
+    leader, _ = visible_leader(uow, principal, cmd.leader_id, lock=True)
+    if purpose is Purpose.SHARE_PROFILE_WITH_NETWORK and cmd.grant:
+        check_shareable(uow, leader.leader_id, cmd.target)
+    return leader
 
 
 def _checked_consent(cmd: commands.RecordConsent, principal: Principal) -> tuple[Purpose, str]:

@@ -115,9 +115,7 @@ def check_shareable(uow: UnitOfWork, leader_id: str, network_id: str) -> None:
         raise InvalidInput({"target": NOT_SHAREABLE})
 
 
-def find_network_candidates(
-    cmd: commands.FindNetworkCandidates, uow: UnitOfWork, by: Principal
-) -> list[Candidate]:
+def find_network_candidates(cmd: commands.FindNetworkCandidates, uow: UnitOfWork, by: Principal) -> list[Candidate]:
     """Runs in the platform scope (the trust cannot see the people it looks for); answers only what the
     people's consent allows, and audits each read. A trust in no network finds no one."""
     trust = by.require_trust()

@@ -35,9 +35,7 @@ def notify(event_id: str, event_type: str, data: Mapping[str, Any], recipients: 
     return True
 
 
-def _notice(
-    event_type: str, data: Mapping[str, Any], recipients: Recipients
-) -> tuple[str, notices.Notice] | None:
+def _notice(event_type: str, data: Mapping[str, Any], recipients: Recipients) -> tuple[str, notices.Notice] | None:
     if event_type == INVITATION_SENT:
         leader_id = recipients.invited(data["invitation_id"])
         person = recipients.leader(leader_id) if leader_id else None

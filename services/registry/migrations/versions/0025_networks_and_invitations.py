@@ -40,9 +40,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "network_trusts",
-        sa.Column(
-            "network_id", sa.Text, sa.ForeignKey("networks.network_id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("network_id", sa.Text, sa.ForeignKey("networks.network_id", ondelete="CASCADE"), primary_key=True),
         sa.Column("trust_ods", sa.Text, primary_key=True),
     )
     op.create_index("network_trusts_trust", "network_trusts", ["trust_ods"])

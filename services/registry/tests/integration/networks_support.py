@@ -45,13 +45,22 @@ def new_network(registry: RegistryClient, *members: str) -> str:
     return network_id
 
 
+def active_leader(registry: RegistryClient, key: str, address: str, **profile: object) -> str:
+    """A person the trust registered and who confirmed: the trust holds them actively."""
+    affiliation = registry.register(key, address, "Grace", "Leader", **profile)
+    registry.confirm(affiliation)
+    return affiliation.leader_id
+
+
 def candidates(registry: RegistryClient, key: str, **filters: str) -> dict[str, npb.NetworkCandidate]:
     """Every candidate the trust finds (every page), by leader id."""
     found: dict[str, npb.NetworkCandidate] = {}
     token = ""
     while True:
         page = networks(registry).FindNetworkCandidates(
-            npb.FindNetworkCandidatesRequest(page_size=50, page_token=token, **filters), metadata=bearer(key), timeout=10
+            npb.FindNetworkCandidatesRequest(page_size=50, page_token=token, **filters),
+            metadata=bearer(key),
+            timeout=10,
         )
         found.update((c.leader_id, c) for c in page.candidates)
         token = page.next_page_token
@@ -73,11 +82,15 @@ def delivered(stack: PlrStack, consumer: InboxConsumer, aggregate_id: str, event
     """Gives the consumer each outbox event of that type about the aggregate, as the broker would (the
     payload as published); returns how many it was given."""
     with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
-        payloads = connection.execute(
-            sa.select(outbox.c.payload)
-            .where(outbox.c.aggregate_id == aggregate_id, outbox.c.event_type == event_type)
-            .order_by(outbox.c.id)
-        ).scalars().all()
+        payloads = (
+            connection.execute(
+                sa.select(outbox.c.payload)
+                .where(outbox.c.aggregate_id == aggregate_id, outbox.c.event_type == event_type)
+                .order_by(outbox.c.id)
+            )
+            .scalars()
+            .all()
+        )
     for payload in payloads:
         consumer.process(payload.encode())
     return len(payloads)

@@ -30,6 +30,7 @@ from services.common.mail import SmtpMailer, smtp_url
 from services.registry.entrypoints.worker import notification_handlers
 from services.registry.tests.integration.conftest import RegistryClient
 from services.registry.tests.integration.networks_support import (
+    active_leader,
     candidates,
     delivered,
     email,
@@ -88,12 +89,6 @@ def mail_to(directory: Path, address: str) -> list[CaughtMail]:
     return [m for m in caught(directory) if m.to == address]
 
 
-def _active_leader(registry: RegistryClient, key: str, address: str, **profile: object) -> str:
-    affiliation = registry.register(key, address, given="Grace", **profile)
-    registry.confirm(affiliation)
-    return affiliation.leader_id
-
-
 def _invite(registry: RegistryClient, key: str, **target: str) -> npb.Invitation:
     return invitations(registry).InviteLeader(npb.InviteLeaderRequest(**target), metadata=bearer(key), timeout=10)
 
@@ -107,11 +102,15 @@ def _trusts_view(registry: RegistryClient, key: str, invitation_id: str) -> npb.
 
 
 def test_a_network_trust_invites_a_candidate_the_mail_arrives_and_accepting_lets_the_trust_see_them(
-    registry: RegistryClient, keys: dict[str, str], stack: PlrStack, catcher: tuple[str, Path], contracts: SchemaRegistry
+    registry: RegistryClient,
+    keys: dict[str, str],
+    stack: PlrStack,
+    catcher: tuple[str, Path],
+    contracts: SchemaRegistry,
 ) -> None:
     url, directory = catcher
     address = email()
-    leader_id = _active_leader(registry, keys["RVA"], address, skills=["chairing"])
+    leader_id = active_leader(registry, keys["RVA"], address, skills=["chairing"])
     network_id = new_network(registry, "RVA", "RVB")
     registry.consent(leader_id, "share_profile_with_network", network_id)
     assert leader_id in candidates(registry, keys["RVB"])
@@ -152,11 +151,15 @@ def test_a_network_trust_invites_a_candidate_the_mail_arrives_and_accepting_lets
 
 
 def test_a_declined_invitation_tells_the_trust_declined_and_nothing_more(
-    registry: RegistryClient, keys: dict[str, str], stack: PlrStack, catcher: tuple[str, Path], contracts: SchemaRegistry
+    registry: RegistryClient,
+    keys: dict[str, str],
+    stack: PlrStack,
+    catcher: tuple[str, Path],
+    contracts: SchemaRegistry,
 ) -> None:
     url, directory = catcher
     address = email()
-    leader_id = _active_leader(registry, keys["RVA"], address)
+    leader_id = active_leader(registry, keys["RVA"], address)
     invitation = _invite(registry, keys["RVB"], email=address.upper())  # the address as RVB holds it
     assert invitation.leader_id == ""
     delivered(stack, notifier(stack, url, contracts), invitation.invitation_id, SENT)
@@ -171,7 +174,11 @@ def test_a_declined_invitation_tells_the_trust_declined_and_nothing_more(
     answer = _trusts_view(registry, keys["RVB"], invitation.invitation_id)
     assert answer.status == "declined" and answer.leader_id == ""
     assert {f.name for f, _ in answer.ListFields()} == {
-        "invitation_id", "trust_ods", "status", "created_at", "answered_at"
+        "invitation_id",
+        "trust_ods",
+        "status",
+        "created_at",
+        "answered_at",
     }
     unseen = refusal(
         registry.leaders.GetLeader, lpb.GetLeaderRequest(leader_id=leader_id), metadata=bearer(keys["RVB"]), timeout=10
@@ -184,20 +191,31 @@ def test_a_declined_invitation_tells_the_trust_declined_and_nothing_more(
         timeout=10,
     )
     assert late.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert [kind for kind, _, _ in event_data(stack, invitation.invitation_id)][-1] == "plr.registry.invitation.declined.v1"
+    assert [kind for kind, _, _ in event_data(stack, invitation.invitation_id)][
+        -1
+    ] == "plr.registry.invitation.declined.v1"
 
 
 def _shape(invitation: npb.Invitation) -> tuple[object, ...]:
     """Everything of an answer but its own id and time."""
-    return (invitation.status, invitation.trust_ods, invitation.leader_id, sorted(f.name for f, _ in invitation.ListFields()))
+    return (
+        invitation.status,
+        invitation.trust_ods,
+        invitation.leader_id,
+        sorted(f.name for f, _ in invitation.ListFields()),
+    )
 
 
 def test_an_invitation_to_an_address_no_one_has_answers_exactly_as_one_another_trust_holds(
-    registry: RegistryClient, keys: dict[str, str], stack: PlrStack, catcher: tuple[str, Path], contracts: SchemaRegistry
+    registry: RegistryClient,
+    keys: dict[str, str],
+    stack: PlrStack,
+    catcher: tuple[str, Path],
+    contracts: SchemaRegistry,
 ) -> None:
     url, directory = catcher
     held = email()
-    _active_leader(registry, keys["RVA"], held)  # RVA holds them; RVB only has the address
+    active_leader(registry, keys["RVA"], held)  # RVA holds them; RVB only has the address
     nobody = email()
     answers = {target: _invite(registry, keys["RVB"], email=target) for target in (held, nobody)}
     assert _shape(answers[held]) == _shape(answers[nobody])
@@ -228,7 +246,7 @@ def test_each_event_sends_one_message_and_a_failed_send_is_retried_then_dead_let
 ) -> None:
     url, directory = catcher
     address = email()
-    _active_leader(registry, keys["RVA"], address)
+    active_leader(registry, keys["RVA"], address)
     invitation = _invite(registry, keys["RVB"], email=address)
     unreachable = notifier(stack, f"smtp://127.0.0.1:{free_port()}", contracts)
     with caplog.at_level(logging.DEBUG), pytest.raises(DeadLetter):
@@ -246,11 +264,15 @@ def test_each_event_sends_one_message_and_a_failed_send_is_retried_then_dead_let
 
 
 def test_a_change_made_on_the_leaders_behalf_is_mailed_to_them(
-    registry: RegistryClient, keys: dict[str, str], stack: PlrStack, catcher: tuple[str, Path], contracts: SchemaRegistry
+    registry: RegistryClient,
+    keys: dict[str, str],
+    stack: PlrStack,
+    catcher: tuple[str, Path],
+    contracts: SchemaRegistry,
 ) -> None:
     url, directory = catcher
     address = email()
-    leader_id = _active_leader(registry, keys["RVA"], address)
+    leader_id = active_leader(registry, keys["RVA"], address)
     example = json.loads((OWN_CONTRACTS / "examples" / "plr.registry.leader.changed_on_behalf.v1.json").read_text())
     example["data"]["leader_id"] = example["aggregateid"] = leader_id
     example["id"] = str(uuid.uuid4())
@@ -260,11 +282,15 @@ def test_a_change_made_on_the_leaders_behalf_is_mailed_to_them(
 
 
 def test_plr_mail_list_shows_the_caught_messages(
-    registry: RegistryClient, keys: dict[str, str], stack: PlrStack, catcher: tuple[str, Path], contracts: SchemaRegistry
+    registry: RegistryClient,
+    keys: dict[str, str],
+    stack: PlrStack,
+    catcher: tuple[str, Path],
+    contracts: SchemaRegistry,
 ) -> None:
     url, directory = catcher
     address = email()
-    _active_leader(registry, keys["RVA"], address)
+    active_leader(registry, keys["RVA"], address)
     invitation = _invite(registry, keys["RVC"], email=address)
     delivered(stack, notifier(stack, url, contracts), invitation.invitation_id, SENT)
     listed = subprocess.run(

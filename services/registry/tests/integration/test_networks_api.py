@@ -4,6 +4,9 @@ contact) them."""
 
 from __future__ import annotations
 
+import json
+import uuid
+
 import grpc
 import pytest
 from plr.registry.v1 import leaders_pb2 as lpb
@@ -12,6 +15,7 @@ from plr.registry.v1 import networks_pb2 as npb
 from services.common.grpc_client import bearer
 from services.registry.tests.integration.conftest import RegistryClient
 from services.registry.tests.integration.networks_support import (
+    active_leader,
     candidates,
     email,
     event_data,
@@ -55,7 +59,10 @@ def test_the_administrator_creates_a_network_and_adds_and_removes_trusts_each_an
             "plr.registry.network.trust_removed.v1",
         ]
     )
-    assert ("plr.registry.network.trust_removed.v1", {"trustods": "RNB", "network_id": network_id, "ods": "RNB"}) in emitted
+    assert (
+        "plr.registry.network.trust_removed.v1",
+        {"trustods": "RNB", "network_id": network_id, "ods": "RNB"},
+    ) in emitted
     mine = stub.ListNetworks(npb.ListNetworksRequest(), metadata=bearer(keys["RNA"]), timeout=10)
     assert network_id in [n.network_id for n in mine.networks]
     theirs = stub.ListNetworks(npb.ListNetworksRequest(), metadata=bearer(keys["RNB"]), timeout=10)
@@ -67,11 +74,17 @@ def test_network_changes_are_the_administrators_and_bad_input_names_the_field(
 ) -> None:
     stub = networks(registry)
     denied = refusal(
-        stub.CreateNetwork, npb.CreateNetworkRequest(network_id="mine", name="Mine"), metadata=bearer(keys["RNA"]), timeout=10
+        stub.CreateNetwork,
+        npb.CreateNetworkRequest(network_id="mine", name="Mine"),
+        metadata=bearer(keys["RNA"]),
+        timeout=10,
     )
     assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
     bad_id = refusal(
-        stub.CreateNetwork, npb.CreateNetworkRequest(network_id="Not An Id", name="x"), metadata=registry.as_admin(), timeout=10
+        stub.CreateNetwork,
+        npb.CreateNetworkRequest(network_id="Not An Id", name="x"),
+        metadata=registry.as_admin(),
+        timeout=10,
     )
     assert bad_id.code() == grpc.StatusCode.INVALID_ARGUMENT and "network_id" in bad_id.details()
     bad_ods = refusal(
@@ -90,16 +103,10 @@ def test_network_changes_are_the_administrators_and_bad_input_names_the_field(
     assert unknown.code() == grpc.StatusCode.NOT_FOUND
 
 
-def _active_leader(registry: RegistryClient, key: str, **profile: object) -> str:
-    affiliation = registry.register(key, email(), **profile)
-    registry.confirm(affiliation)
-    return affiliation.leader_id
-
-
 def test_sharing_with_a_network_must_name_one_the_leader_can_see_and_unknown_answers_the_same(
     registry: RegistryClient, keys: dict[str, str]
 ) -> None:
-    leader_id = _active_leader(registry, keys["RNA"])
+    leader_id = active_leader(registry, keys["RNA"], email())
     elsewhere = new_network(registry, "RNC")  # exists, but holds no trust of the leader's
     answers = [
         refusal(registry.consent, leader_id, "share_profile_with_network", target)
@@ -123,7 +130,7 @@ def test_a_network_consent_lets_its_trusts_find_but_not_contact_and_withdrawal_h
     registry: RegistryClient, keys: dict[str, str]
 ) -> None:
     profile = {"postcode": "LS1 4AP", "skills": ["chairing"], "phone": "07700 900123"}
-    leader_id = _active_leader(registry, keys["RNA"], **profile)
+    leader_id = active_leader(registry, keys["RNA"], email(), **profile)
     network_id = new_network(registry, "RNA", "RNB")
     assert leader_id not in candidates(registry, keys["RNB"])  # no consent: no one finds them
     registry.consent(leader_id, "share_profile_with_network", network_id)
@@ -132,7 +139,12 @@ def test_a_network_consent_lets_its_trusts_find_but_not_contact_and_withdrawal_h
     assert found.postcode_district == "LS1" and list(found.skills) == ["chairing"]
     assert list(found.network_ids) == [network_id]
     assert {f.name for f, _ in found.ListFields()} <= {
-        "leader_id", "postcode_district", "skills", "interests", "availability", "network_ids"
+        "leader_id",
+        "postcode_district",
+        "skills",
+        "interests",
+        "availability",
+        "network_ids",
     }
     assert leader_id in candidates(registry, keys["RNB"], skill="chairing", postcode_district="ls1")
     assert leader_id not in candidates(registry, keys["RNB"], skill="no-such-skill")
@@ -150,7 +162,7 @@ def test_a_network_consent_lets_its_trusts_find_but_not_contact_and_withdrawal_h
 def test_a_trust_removed_from_the_network_stops_finding_its_candidates(
     registry: RegistryClient, keys: dict[str, str]
 ) -> None:
-    leader_id = _active_leader(registry, keys["RNA"])
+    leader_id = active_leader(registry, keys["RNA"], email())
     network_id = new_network(registry, "RNA", "RNB")
     registry.consent(leader_id, "share_profile_with_network", network_id)
     assert leader_id in candidates(registry, keys["RNB"])
@@ -158,3 +170,24 @@ def test_a_trust_removed_from_the_network_stops_finding_its_candidates(
         npb.NetworkTrustRequest(network_id=network_id, ods="RNB"), metadata=registry.as_admin(), timeout=10
     )
     assert leader_id not in candidates(registry, keys["RNB"])
+
+
+def test_plr_network_commands_create_add_remove_and_list(
+    registry: RegistryClient, keys: dict[str, str], stack: PlrStack, registry_target: str
+) -> None:
+    stack.env["PLR_REGISTRY_API_TARGET"] = registry_target  # the api served in-process for this session
+    network_id = f"cli-{uuid.uuid4().hex[:10]}"
+    created = stack.plr("network", "create", network_id, "--name", "Programme North")
+    assert created.returncode == 0 and f"Created network {network_id}" in created.stdout, created.stderr
+    again = stack.plr("network", "create", network_id, "--name", "Programme North")
+    assert again.returncode == 0 and "Already exists" in again.stdout
+    added = stack.plr("network", "add-trust", network_id, "RNA")
+    assert added.returncode == 0 and "RNA" in added.stdout
+    stack.plr("network", "add-trust", network_id, "RNB")
+    removed = stack.plr("network", "remove-trust", network_id, "RNA")
+    assert removed.returncode == 0 and removed.stdout.strip().endswith("RNB.")
+    listed = stack.plr("network", "list", "--json")
+    [shown] = [n for n in json.loads(listed.stdout) if n["network_id"] == network_id]
+    assert shown == {"network_id": network_id, "name": "Programme North", "trusts": ["RNB"], "version": 4}
+    bad = stack.plr("network", "add-trust", network_id, "lower")
+    assert bad.returncode != 0 and "ods" in bad.stderr
