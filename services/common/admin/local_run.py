@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from services.common.admin.mail_catcher import LISTEN as MAIL_CATCHER
+from services.common.admin.mail_catcher import catcher_listen
 from services.common.admin.private_file import PathRefused, open_private
 from services.common.admin.supervision import (
     AlreadyRunning,
@@ -121,11 +121,12 @@ def check_dependencies(env: dict[str, str]) -> list[str]:
         problems.append(
             "the RabbitMQ management API is not reachable; enable it with: rabbitmq-plugins enable rabbitmq_management"
         )
-    taken = why_cannot_listen(MAIL_CATCHER)
+    catcher = env.get("PLR_MAIL_CATCHER_LISTEN") or catcher_listen()
+    taken = why_cannot_listen(catcher)
     if taken:
         problems.append(
-            f"the mail catcher cannot listen on {MAIL_CATCHER}: {taken}. Another `make run` (or another SMTP "
-            f"server) holds it: `ss -ltnp 'sport = :{MAIL_CATCHER.rsplit(':', 1)[1]}'` names it"
+            f"the mail catcher cannot listen on {catcher} (PLR_MAIL_CATCHER_LISTEN): {taken}. Another `make run` "
+            f"(or another SMTP server) holds it: `ss -ltnp 'sport = :{catcher.rsplit(':', 1)[1]}'` names it"
         )
     for manifest in manifests().values():
         if manifest.api is None:
@@ -199,7 +200,7 @@ def main() -> None:
     processes: list[tuple[str, subprocess.Popen[str]]] = []
     plan = [(s, "api") for s, m in services.items() if m.api is not None] + [(s, "worker") for s in services]
     # the mail catcher first: mail sent by a worker lands in .plr/mail/ (plr mail list), never delivered
-    catcher = [sys.executable, "-m", "services.common.admin.mail_catcher", "--listen", MAIL_CATCHER]
+    catcher = [sys.executable, "-m", "services.common.admin.mail_catcher"]  # PLR_MAIL_CATCHER_LISTEN, PLR_MAIL_DIR
     commands = [("mail-catcher", catcher)] + [(f"{s}-{r}", [*process_cmd, s, r]) for s, r in plan]
     for name, command in commands:
         child = subprocess.Popen(

@@ -23,8 +23,13 @@ from services.common.admin.private_file import open_private
 from services.common.settings import PROJECT_ROOT
 
 MAIL_DIR = PROJECT_ROOT / ".plr" / "mail"
-# where `make run` listens: the registry's SMTP_URL setting defaults to it
+# where `make run`'s catcher listens (PLR_MAIL_CATCHER_LISTEN, e.g. for a test's own run): the
+# registry's SMTP_URL setting defaults to it
 LISTEN = "127.0.0.1:8025"
+
+
+def catcher_listen() -> str:
+    return os.environ.get("PLR_MAIL_CATCHER_LISTEN") or LISTEN
 
 
 def mail_dir() -> Path:
@@ -97,7 +102,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--dir", default=str(mail_dir()), help="where the messages go (default PLR_MAIL_DIR or .plr/mail)"
     )
-    parser.add_argument("--listen", default=LISTEN, help="host:port (default 127.0.0.1:8025)")
+    parser.add_argument(
+        "--listen", default=catcher_listen(), help="host:port (default PLR_MAIL_CATCHER_LISTEN or 127.0.0.1:8025)"
+    )
     args = parser.parse_args(argv)
     host, _, port = args.listen.rpartition(":")
     stop = threading.Event()
