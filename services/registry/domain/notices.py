@@ -28,8 +28,15 @@ def invitation(given_name: str, trust_name: str, invitation_id: str) -> Notice:
     )
 
 
+def _described(field: str) -> str:
+    """A changed field's name in words: "paused_until" is "paused until", "consent.contact_by_trust" is
+    "your consent: contact by trust"."""
+    kind, _, name = field.rpartition(".")
+    return f"your {kind}: {name.replace('_', ' ')}" if kind else name.replace("_", " ")
+
+
 def changed_on_behalf(given_name: str, trust_name: str, fields: tuple[str, ...]) -> Notice:
-    what = ", ".join(f.replace("_", " ") for f in fields) if fields else "your details"
+    what = ", ".join(_described(f) for f in fields) if fields else "your details"
     who = f"a member of staff at {trust_name}" if trust_name else "a member of staff"
     return Notice(
         "A change was made to your patient leader record on your behalf",

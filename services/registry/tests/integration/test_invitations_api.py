@@ -263,6 +263,14 @@ def test_each_event_sends_one_message_and_a_failed_send_is_retried_then_dead_let
     assert address not in caplog.text
 
 
+def _golden(event_type: str, leader_id: str) -> bytes:
+    """The golden example of an event type (the tests' own), about this leader, with an id of its own."""
+    example = json.loads((OWN_CONTRACTS / "examples" / f"{event_type}.json").read_text())
+    example["data"]["leader_id"] = example["aggregateid"] = leader_id
+    example["subject"], example["id"] = f"leader/{leader_id}", str(uuid.uuid4())
+    return CloudEvent.from_dict(example).to_json()
+
+
 def test_a_change_made_on_the_leaders_behalf_is_mailed_to_them(
     registry: RegistryClient,
     keys: dict[str, str],
@@ -273,12 +281,25 @@ def test_a_change_made_on_the_leaders_behalf_is_mailed_to_them(
     url, directory = catcher
     address = email()
     leader_id = active_leader(registry, keys["RVA"], address)
-    example = json.loads((OWN_CONTRACTS / "examples" / "plr.registry.leader.changed_on_behalf.v1.json").read_text())
-    example["data"]["leader_id"] = example["aggregateid"] = leader_id
-    example["id"] = str(uuid.uuid4())
-    notifier(stack, url, contracts).process(CloudEvent.from_dict(example).to_json())
+    notifier(stack, url, contracts).process(_golden("plr.registry.leader.changed_on_behalf.v1", leader_id))
     [mail] = mail_to(directory, address)
-    assert "on your behalf" in mail.subject and "RVA NHS Trust" in mail.body and "phone" in mail.body
+    assert "on your behalf" in mail.subject and "RVA NHS Trust" in mail.body
+    assert "phone, your consent: contact by trust" in mail.body
+
+
+def test_an_email_change_sends_the_one_time_link_to_the_address_to_verify(
+    registry: RegistryClient,
+    keys: dict[str, str],
+    stack: PlrStack,
+    catcher: tuple[str, Path],
+    contracts: SchemaRegistry,
+) -> None:
+    url, directory = catcher
+    leader_id = active_leader(registry, keys["RVA"], email())
+    before = len(mail_to(directory, "new.address@example.org"))
+    notifier(stack, url, contracts).process(_golden("plr.registry.leader.email_change_requested.v1", leader_id))
+    mails = mail_to(directory, "new.address@example.org")
+    assert len(mails) == before + 1 and "https://portal.invalid/verify/one-time-token" in mails[-1].body
 
 
 def test_plr_mail_list_shows_the_caught_messages(
