@@ -227,9 +227,43 @@ def test_an_invitation_to_an_address_no_one_has_answers_exactly_as_one_another_t
     for answer in answers.values():
         delivered(stack, consumer, answer.invitation_id, SENT)
     assert len(mail_to(directory, held)) == 1 and mail_to(directory, nobody) == []  # no stranger is written to
-    # by id: a person who is no candidate of the trust answers as one who is
+    # RVB's invitations are its own
+    theirs = invitations(registry).ListInvitations(
+        npb.ListInvitationsRequest(), metadata=bearer(keys["RVC"]), timeout=10
+    )
+    assert not {i.invitation_id for i in theirs.invitations} & {a.invitation_id for a in answers.values()}
+
+
+def test_an_invitation_by_the_id_of_a_person_another_trust_holds_answers_as_an_unknown_id_and_reaches_no_one(
+    registry: RegistryClient,
+    keys: dict[str, str],
+    stack: PlrStack,
+    catcher: tuple[str, Path],
+    contracts: SchemaRegistry,
+) -> None:
+    url, directory = catcher
+    address = email()
+    held = active_leader(registry, keys["RVA"], address)  # RVA holds them; they share with no network of RVC's
     stranger = str(uuid.uuid4())
-    assert _shape(_invite(registry, keys["RVC"], leader_id=stranger))[:2] == ("sent", "RVC")
+    answers = [_invite(registry, keys["RVC"], leader_id=target) for target in (held, stranger)]
+    assert [_shape(a)[:2] for a in answers] == [("sent", "RVC")] * 2
+    assert [a.leader_id for a in answers] == [held, stranger]  # only what the trust named
+    consumer = notifier(stack, url, contracts)
+    for answer in answers:
+        delivered(stack, consumer, answer.invitation_id, SENT)
+    assert mail_to(directory, address) == []
+    # nor can the person answer it: it never reached them
+    unreached = refusal(
+        invitations(registry).AcceptInvitation,
+        npb.AnswerInvitationRequest(invitation_id=answers[0].invitation_id),
+        metadata=registry.as_leader(held),
+        timeout=10,
+    )
+    assert unreached.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_an_invitation_names_exactly_one_well_formed_target(registry: RegistryClient, keys: dict[str, str]) -> None:
+    held, stranger = email(), str(uuid.uuid4())
     bad = refusal(_invite, registry, keys["RVB"], email="not an address")
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT and "email" in bad.details()
     both = refusal(_invite, registry, keys["RVB"], email=held, leader_id=stranger)
