@@ -109,10 +109,11 @@ def _check_event(event: checks.CheckEvent) -> tuple[str, dict[str, Any]]:
             return "verified", {**data, **({"issued_on": event.issued_on.isoformat()} if event.issued_on else {})}
         case checks.CheckAccepted():
             return "accepted", {**data, "verifying_ods": event.verifying_trust, "acceptance_id": event.acceptance_id}
-        case checks.CheckExpiring():
-            return "expiring", data
-        case checks.CheckExpired():
-            return "expired", data
+        case checks.CheckExpiring() | checks.CheckExpired():
+            name = "expiring" if isinstance(event, checks.CheckExpiring) else "expired"
+            if event.acceptance_id is None:
+                return name, data
+            return name, {**data, "verifying_ods": event.verifying_trust, "acceptance_id": event.acceptance_id}
     raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
 
 

@@ -18,7 +18,6 @@ from services.common.grpc_edge import (
     RequestSchema,
     Time,
     Uuid,
-    encode_page_token,
     page_size,
     parse_offset,
     parse_time,
@@ -59,7 +58,7 @@ class ChangesPageSchema(RequestSchema):
     """A page of a listing ordered by last change: resumes after (updated_at, id)."""
 
     page_size = PageSize()
-    page_token = PageToken(parse_time, parse_uuid)
+    page_token = PageToken(parse_time, parse_uuid, bound_to=("updated_since",))
     updated_since = Time()
 
 
@@ -96,7 +95,7 @@ class ListAuditEntriesSchema(RequestSchema):
 
     leader_id = Uuid()
     page_size = PageSize()
-    page_token = PageToken(parse_offset)
+    page_token = PageToken(parse_offset, bound_to=("leader_id", "updated_since"))
     updated_since = Time()
 
 
@@ -166,7 +165,7 @@ class LeaderApi(LeaderRightsMethods):
         if len(found) > size:
             last = found[size - 1]
             assert last.updated_at is not None
-            token = encode_page_token(last.updated_at, last.affiliation_id)
+            token = CHANGES_PAGE.next_page_token(values, last.updated_at, last.affiliation_id)
         return pb.ListAffiliationsResponse(
             affiliations=[m.affiliation_message(a) for a in found[:size]], next_page_token=token
         )
@@ -184,7 +183,7 @@ class LeaderApi(LeaderRightsMethods):
         if len(views) > size:
             last = views[size - 1].leader
             assert last.updated_at is not None
-            token = encode_page_token(last.updated_at, last.leader_id)
+            token = CHANGES_PAGE.next_page_token(values, last.updated_at, last.leader_id)
         return pb.ListLeadersResponse(leaders=[m.leader_message(v) for v in views[:size]], next_page_token=token)
 
     def UpdateLeader(self, request: pb.UpdateLeaderRequest, call: Call) -> pb.Leader:
@@ -234,7 +233,7 @@ class LeaderApi(LeaderRightsMethods):
         after = values["page_token"][0] if values["page_token"] else 0
         cmd = commands.ListAuditEntries(values["leader_id"], after, values["updated_since"], size + 1)
         found = use.list_audit_entries(cmd, self.uow(call), call.principal)
-        token = encode_page_token(found[size - 1][0]) if len(found) > size else ""
+        token = LIST_AUDIT_ENTRIES.next_page_token(values, found[size - 1][0]) if len(found) > size else ""
         return pb.ListAuditEntriesResponse(
             entries=[
                 pb.AuditEntry(

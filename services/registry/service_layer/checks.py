@@ -74,13 +74,14 @@ def record_check(
     """A trust records a check it verified, for a leader it is actively affiliated with. A replay of
     the same idempotency key is checked as the first call was, and audited as the read it is."""
     trust = principal.require_trust()
-    parse_check_type(cmd.check_type)  # a bad type is refused before anything is read
+    # every field is checked before anything is read: a bad request is INVALID_ARGUMENT, whoever it names
+    candidate = _verified(cmd, trust, principal.audit_name, ids(), clock())
     recorded: list[Check] = []
 
     def record() -> str:
-        recorded.append(_verified(cmd, trust, principal.audit_name, ids(), clock()))
-        uow.checks.add(recorded[0])
-        return recorded[0].check_id
+        recorded.append(candidate)
+        uow.checks.add(candidate)
+        return candidate.check_id
 
     with uow:
         visible_leader(uow, principal, cmd.leader_id)  # NOT_FOUND without an active affiliation, replay too
@@ -225,7 +226,8 @@ def may_place(cmd: commands.MayPlace, uow: UnitOfWork, principal: Principal, clo
 
 def scan_check_expiry(new_uow: Callable[[], UnitOfWork], clock: Clock = utc_now, batch: int = SCAN_BATCH) -> int:
     """Emits check.expiring (30 days ahead) and check.expired (on the day) for every check owed one,
-    each once: the notice is recorded on the check in the same transaction as its outbox row. What is
+    to its verifier and to each trust that accepted it and still holds the person, each once: the
+    notice is recorded on the check in the same transaction as its outbox rows. What is
     owed is a state, not a window, so a run after downtime catches up (a check that expired meanwhile
     gets ``expired`` only). ``new_uow`` gives platform-scoped units of work, one per batch. Returns the
     number of notices emitted."""
@@ -241,7 +243,7 @@ def scan_check_expiry(new_uow: Callable[[], UnitOfWork], clock: Clock = utc_now,
                 if threshold is None:
                     continue
                 expected = check.version
-                check.notice(threshold, now)
+                check.notice(threshold, now, uow.checks.acceptors(check.check_id))
                 uow.checks.save(check, expected)
                 progressed += 1
             uow.commit()

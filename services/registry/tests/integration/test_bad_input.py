@@ -246,3 +246,11 @@ def test_arbitrary_bytes_never_cause_an_internal_error_in_any_method(
     for method in EVERY_METHOD:
         code = raw_call(registry, method, payload, bearer(trust_key))
         assert code not in NEVER, (method, code)
+
+
+def test_a_missing_email_is_required_not_malformed(registry: RegistryClient) -> None:
+    key = registry.onboard("RBEM").initial_key.key
+    with pytest.raises(grpc.RpcError) as refused:
+        registry.register(key, "")
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "email: is required" in refused.value.details()

@@ -8,7 +8,7 @@ added in ``seen``, as the SQL ones do."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -18,7 +18,7 @@ from services.common.events import CloudEvent
 from services.common.tenancy import TenantScope
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.domain.affiliation import Affiliation
-from services.registry.domain.checks import AcceptedCheck, Check
+from services.registry.domain.checks import AcceptedCheck, Check, CheckAcceptor
 from services.registry.domain.consent import Purpose, is_granted
 from services.registry.domain.development import (
     CheckIn,
@@ -192,7 +192,7 @@ class FakeChecks(CheckRepository):
         self.rows[check.check_id] = stored(check)
 
     def _notices_due(self, today: date, limit: int) -> list[Check]:
-        due = [c for c in self.rows.values() if c.due_threshold(today) is not None]
+        due = [c for c in self.rows.values() if c.due_threshold(today) is not None and c.leader_id not in self.erased]
         return [copy.deepcopy(c) for c in sorted(due, key=lambda c: (c.expires_on, c.check_id))[:limit]]
 
     def save(self, check: Check, expected_version: int) -> None:
@@ -221,6 +221,17 @@ class FakeChecks(CheckRepository):
         for c in changed:
             self.rows[c.check_id] = replace(c, evidence="", dbs_details="")
         return len(changed)
+
+    def acceptors(self, check_id: str) -> list[CheckAcceptor]:
+        # affiliations are not modelled here: every acceptance counts (the SQL test covers ended ones)
+        return [CheckAcceptor(a.accepting_trust, a.acceptance_id) for a in self.accepted if a.check_id == check_id]
+
+    def forget_trust(self, trust_ods: str) -> int:
+        self.accepted = [a for a in self.accepted if a.accepting_trust != trust_ods]
+        gone = [i for i, c in self.rows.items() if c.trust_ods == trust_ods]
+        for i in gone:
+            del self.rows[i]
+        return len(gone)
 
 
 class FakeDevelopment(DevelopmentRepository):
@@ -299,6 +310,19 @@ class FakeDevelopment(DevelopmentRepository):
         if self.plan(plan.leader_id, plan.trust_ods).version != expected_version:
             raise PreconditionFailed("the development plan was changed by someone else meanwhile")
         self.plans[(plan.leader_id, plan.trust_ods)] = copy.deepcopy(plan)
+
+    def forget_trust(self, trust_ods: str) -> int:
+        before = self._count()
+        self.programmes = {i: p for i, p in self.programmes.items() if p.trust_ods != trust_ods}
+        self.enrolments = {i: e for i, e in self.enrolments.items() if e.trust_ods != trust_ods}
+        self.check_ins = [c for c in self.check_ins if c.trust_ods != trust_ods]
+        self.plans = {k: p for k, p in self.plans.items() if k[1] != trust_ods}
+        self.assignments = {i: a for i, a in self.assignments.items() if a.trust_ods != trust_ods}
+        return before - self._count()
+
+    def _count(self) -> int:
+        stores: tuple[Sized, ...] = (self.programmes, self.enrolments, self.check_ins, self.plans, self.assignments)
+        return sum(len(store) for store in stores)
 
     def erase_leader(self, leader_id: str) -> None:
         self.enrolments = {i: e for i, e in self.enrolments.items() if e.leader_id != leader_id}
@@ -417,8 +441,10 @@ class FakeImports(LeaderImportStore):
         self.fingerprints: set[tuple[str, str]] = set()
         self.fingerprint_leaders: dict[tuple[str, str], str] = {}
 
-    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]:
-        return {f for f in fingerprints if (trust_ods, f) in self.fingerprints}
+    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> dict[str, str | None]:
+        return {
+            f: self.fingerprint_leaders.get((trust_ods, f)) for f in fingerprints if (trust_ods, f) in self.fingerprints
+        }
 
     def leaders_by_email(self, email_keys: list[str]) -> dict[str, str]:
         return {x.email_key: i for i, x in self.leaders.rows.items() if x.email_key in email_keys}
