@@ -16,7 +16,6 @@ from services.common.grpc_edge import (
     RequestSchema,
     Servicer,
     Uuid,
-    encode_page_token,
     page_size,
     parse_time,
     parse_uuid,
@@ -51,7 +50,7 @@ class FindCandidatesSchema(RequestSchema):
     """Resumes after a leader id."""
 
     page_size = PageSize()
-    page_token = PageToken(parse_uuid)
+    page_token = PageToken(parse_uuid, bound_to=("skill", "interest", "postcode_district"))
     skill = fields.String(validate=FILTER)
     interest = fields.String(validate=FILTER)
     postcode_district = fields.String(validate=FILTER)
@@ -134,7 +133,7 @@ class NetworkApi(Servicer[UnitOfWork]):
             values["skill"], values["interest"], values["postcode_district"], after, size + 1
         )
         found = use.find_network_candidates(cmd, self.uow(call, TenantScope.platform_wide()), call.principal)
-        token = encode_page_token(found[size - 1].leader_id) if len(found) > size else ""
+        token = FIND_CANDIDATES.next_page_token(values, found[size - 1].leader_id) if len(found) > size else ""
         return pb.FindNetworkCandidatesResponse(
             candidates=[
                 pb.NetworkCandidate(
@@ -170,7 +169,7 @@ class InvitationApi(Servicer[UnitOfWork]):
         if len(found) > size:
             last = found[size - 1]
             assert last.created_at is not None
-            token = encode_page_token(last.created_at, last.invitation_id)
+            token = LIST_INVITATIONS.next_page_token(values, last.created_at, last.invitation_id)
         return pb.ListInvitationsResponse(
             invitations=[invitation_message(i, call) for i in found[:size]], next_page_token=token
         )

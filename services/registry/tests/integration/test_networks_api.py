@@ -191,3 +191,35 @@ def test_plr_network_commands_create_add_remove_and_list(
     assert shown == {"network_id": network_id, "name": "Programme North", "trusts": ["RNB"], "version": 4}
     bad = stack.plr("network", "add-trust", network_id, "lower")
     assert bad.returncode != 0 and "ods" in bad.stderr
+
+
+def test_candidates_come_a_page_at_a_time_and_a_page_token_holds_to_its_filters(
+    registry: RegistryClient, keys: dict[str, str]
+) -> None:
+    network_id = new_network(registry, "RNA", "RNB")
+    shared = set()
+    for _ in range(3):
+        leader_id = active_leader(registry, keys["RNA"], email(), interests=["research"])
+        registry.consent(leader_id, "share_profile_with_network", network_id)
+        shared.add(leader_id)
+    seen: list[str] = []
+    token = ""
+    while True:
+        page = networks(registry).FindNetworkCandidates(
+            npb.FindNetworkCandidatesRequest(page_size=1, page_token=token, interest="research"),
+            metadata=bearer(keys["RNB"]),
+            timeout=10,
+        )
+        assert len(page.candidates) <= 1
+        seen += [c.leader_id for c in page.candidates]
+        token = page.next_page_token
+        if not token:
+            break
+        other = refusal(
+            networks(registry).FindNetworkCandidates,
+            npb.FindNetworkCandidatesRequest(page_size=1, page_token=token, interest="other"),
+            metadata=bearer(keys["RNB"]),
+            timeout=10,
+        )
+        assert other.code() == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in other.details()
+    assert shared <= set(seen) and len(seen) == len(set(seen)) and seen == sorted(seen)
