@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
+import logging
 import os
 import signal
 import threading
@@ -20,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from services.common.admin.private_file import open_private
+from services.common.logs import configure_logging
 from services.common.settings import PROJECT_ROOT
+
+log = logging.getLogger("plr.mail_catcher")
 
 MAIL_DIR = PROJECT_ROOT / ".plr" / "mail"
 # where `make run`'s catcher listens (PLR_MAIL_CATCHER_LISTEN, e.g. for a test's own run): the
@@ -60,6 +64,8 @@ def start_catcher(directory: Path, host: str, port: int) -> Any:
     """A running catcher (an aiosmtpd Controller, in a thread of its own); ``.stop()`` ends it."""
     from aiosmtpd.controller import Controller
 
+    # aiosmtpd logs each SMTP command (the addresses among them) at INFO: no address goes into a log
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(KeepInDirectory(directory), hostname=host, port=port)
     controller.start()
     return controller
@@ -106,12 +112,13 @@ def main(argv: list[str] | None = None) -> None:
         "--listen", default=catcher_listen(), help="host:port (default PLR_MAIL_CATCHER_LISTEN or 127.0.0.1:8025)"
     )
     args = parser.parse_args(argv)
+    configure_logging("mail-catcher")  # JSON lines, as every process of `make run` writes
     host, _, port = args.listen.rpartition(":")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     controller = start_catcher(Path(args.dir), host, int(port))
-    print(f"mail catcher: listening on {args.listen}; messages go to {args.dir}", flush=True)
+    log.info("mail catcher listening on %s; messages are kept in %s, never delivered", args.listen, args.dir)
     try:
         stop.wait()
     finally:

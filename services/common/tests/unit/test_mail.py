@@ -3,6 +3,7 @@ says its kind and never an address."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -65,7 +66,12 @@ def test_the_catcher_runs_as_a_process_and_stops_on_sigterm(tmp_path: Path) -> N
     port = free_port()
     env = {**os.environ, "PLR_MAIL_CATCHER_LISTEN": f"127.0.0.1:{port}", "PLR_MAIL_DIR": str(tmp_path)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.common.admin.mail_catcher"], env=env, cwd=ROOT, stdout=subprocess.PIPE
+        [sys.executable, "-m", "services.common.admin.mail_catcher"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         wait_for(lambda: port_open(port), timeout=20, message="the mail catcher to listen")
@@ -73,4 +79,8 @@ def test_the_catcher_runs_as_a_process_and_stops_on_sigterm(tmp_path: Path) -> N
         assert [m.subject for m in caught(tmp_path)] == ["Hello Ada"]
     finally:
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
+        output, _ = process.communicate(timeout=10)
+    assert process.returncode == 0
+    lines = output.splitlines()
+    assert lines and all(isinstance(json.loads(line), dict) for line in lines), output  # JSON, as every process
+    assert "ada@example.org" not in output and "Hello Ada" not in output
