@@ -217,6 +217,9 @@ class SqlInvitationRepository(InvitationRepository):
             )
         ).rowcount
 
+    def forget_trust(self, trust_ods: str) -> int:
+        return self.connection.execute(invitations.delete().where(invitations.c.trust_ods == trust_ods)).rowcount
+
 
 def _to_invitation(row: Any) -> Invitation:
     return Invitation(

@@ -559,6 +559,10 @@ class InvitationRepository(abc.ABC):
     def erase_leader(self, leader_id: str) -> int:
         """Erasure: the invitations that reached or named the person go."""
 
+    @abc.abstractmethod
+    def forget_trust(self, trust_ods: str) -> int:
+        """Offboarding: the trust's invitations go (none can be accepted any more)."""
+
 
 @dataclass(frozen=True)
 class Recipient:

@@ -8,7 +8,7 @@ added in ``seen``, as the SQL ones do."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -566,7 +566,13 @@ class FakeInvitations(InvitationRepository):
         return [copy.deepcopy(i) for i in self.rows.values()][:limit]
 
     def erase_leader(self, leader_id: str) -> int:
-        gone = [k for k, i in self.rows.items() if leader_id in (i.leader_id, i.named_by_id)]
+        return self._delete(lambda i: leader_id in (i.leader_id, i.named_by_id))
+
+    def forget_trust(self, trust_ods: str) -> int:
+        return self._delete(lambda i: i.trust_ods == trust_ods)
+
+    def _delete(self, which: Callable[[Invitation], bool]) -> int:
+        gone = [k for k, i in self.rows.items() if which(i)]
         for key in gone:
             del self.rows[key]
         return len(gone)

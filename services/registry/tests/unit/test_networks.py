@@ -8,11 +8,11 @@ import pytest
 
 from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.mail import OutgoingMail
-from services.common.principals import ADMINISTRATOR
+from services.common.principals import ADMINISTRATOR, Principal
 from services.registry.domain import commands
 from services.registry.domain.network import Network
 from services.registry.domain.trust import Trust
-from services.registry.service_layer import invitations, leaders, networks, notifications
+from services.registry.service_layer import erasure, invitations, leaders, networks, notifications, trusts
 from services.registry.service_layer.ports import Recipient, Recipients
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 from services.registry.tests.unit.test_leaders import ADA, NOW, TRUST_A, TRUST_B, active, as_leader, clock, ids, types
@@ -160,3 +160,18 @@ def test_the_notifier_writes_only_to_a_person_an_event_reached() -> None:
     notifications.notify("e-4", notifications.EMAIL_CHANGE_REQUESTED, change, recipients, mailer)
     assert mailer.sent[-1].to == "new@example.org" and "https://portal.invalid/v/abc" in mailer.sent[-1].body
     assert not notifications.notify("e-5", notifications.CHANGED_ON_BEHALF, {"leader_id": "gone"}, recipients, mailer)
+
+
+def test_an_offboarded_trusts_invitations_go_and_an_erased_persons_too(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    uow.trusts.rows["RBB"] = _trust("RBB")
+    uow.trusts.rows["RCC"] = _trust("RCC")
+    from_b = invitations.invite_leader(commands.InviteLeader(email=ADA.email), uow, TRUST_B, clock, ids())
+    trusts.offboard_trust(commands.OffboardTrust("RBB", "RBB"), uow, ADMINISTRATOR, clock=clock)
+    with pytest.raises(NotFound):
+        invitations.accept_invitation(commands.AcceptInvitation(from_b.invitation_id), uow, as_leader(leader_id))
+    trust_c = Principal("trust", "RCC", "RCC")
+    invitations.invite_leader(commands.InviteLeader(email=ADA.email), uow, trust_c, clock, ids())
+    assert len(uow.invitations.rows) == 1
+    erasure.erase_leader(commands.EraseLeader(leader_id), uow, ADMINISTRATOR, clock)
+    assert uow.invitations.rows == {}
