@@ -40,7 +40,8 @@ def invite_leader(
 
 def _target(cmd: commands.InviteLeader) -> str:
     if bool(cmd.leader_id) == bool(cmd.email):
-        raise InvalidInput({"leader_id": "give either a network candidate's leader_id or an email, not both"})
+        both = "give one of leader_id and email, not both" if cmd.leader_id else "or email is required"
+        raise InvalidInput({"leader_id": both})
     if cmd.email and (len(cmd.email) > 254 or not EMAIL.fullmatch(cmd.email.strip())):
         raise InvalidInput({"email": "must be an email address"})
     return target_key(leader_id=cmd.leader_id, email=cmd.email)
