@@ -285,8 +285,8 @@ class Requirement:
 
 @dataclass(frozen=True)
 class Blocker:
-    check_type: CheckType
-    problem: str  # missing | expired | insufficient_level
+    check_type: CheckType | None  # none: the person's or the relationship's standing, not a check
+    problem: str  # missing | expired | insufficient_level | leader_withdrawn | leader_paused | affiliation_paused
     detail: str
 
 

@@ -3,7 +3,8 @@
 Most methods run in the caller's own scope. Three run in the platform scope because the caller
 cannot see what the use case must consult, and each answers only what the caller may know:
 RegisterLeader (finding a person the trust is not yet affiliated with), GetEqualityReport (answers
-are readable only by the leader and the aggregate query) and EraseLeader (every trace of a person).
+are readable only by the leader and the aggregate query), EraseLeader (every trace of a person) and
+WithdrawLeader (it ends every trust's affiliation; a caller without authority is refused first).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.taxonomy import KINDS
 from services.registry.entrypoints import leader_messages as m
 from services.registry.entrypoints.grpc_leader_rights import LeaderRightsMethods
-from services.registry.entrypoints.leader_messages import Profile, Reason
+from services.registry.entrypoints.leader_messages import OnBehalfEvidence, Profile, Reason
 from services.registry.service_layer import leaders as use
 from services.registry.service_layer.idempotency import Idempotent
 
@@ -67,17 +68,28 @@ class UpdateLeaderSchema(RequestSchema):
     expected_version = fields.Integer(validate=validate.Range(min=1, error="is required: the version you read"))
     profile = Profile()
     field_names = fields.List(fields.String(), data_key="fields")  # which profile fields change (the use case's rule)
+    on_behalf = OnBehalfEvidence()
 
 
-class PauseLeaderSchema(RequestSchema):
+class RelationshipPauseSchema(RequestSchema):
     leader_id = Uuid()
     reason = Reason()
     until = IsoDate()
 
 
+class PauseLeaderSchema(RelationshipPauseSchema):
+    on_behalf = OnBehalfEvidence()
+
+
+class ResumeLeaderSchema(RequestSchema):
+    leader_id = Uuid()
+    on_behalf = OnBehalfEvidence()
+
+
 class WithdrawLeaderSchema(RequestSchema):
     leader_id = Uuid()
     reason = Reason()
+    on_behalf = OnBehalfEvidence()
 
 
 class RecordConsentSchema(RequestSchema):
@@ -88,6 +100,7 @@ class RecordConsentSchema(RequestSchema):
     grant = fields.Boolean()
     wording_version = fields.String()
     evidence = fields.String()
+    on_behalf = OnBehalfEvidence()
 
 
 class ListAuditEntriesSchema(RequestSchema):
@@ -117,6 +130,8 @@ END_AFFILIATION = EndAffiliationSchema()
 CHANGES_PAGE = ChangesPageSchema()
 UPDATE_LEADER = UpdateLeaderSchema()
 PAUSE_LEADER = PauseLeaderSchema()
+RESUME_LEADER = ResumeLeaderSchema()
+PAUSE_AFFILIATION = RelationshipPauseSchema()
 WITHDRAW_LEADER = WithdrawLeaderSchema()
 RECORD_CONSENT = RecordConsentSchema()
 LIST_AUDIT_ENTRIES = ListAuditEntriesSchema()
@@ -156,6 +171,15 @@ class LeaderApi(LeaderRightsMethods):
         cmd = commands.EndAffiliation(**END_AFFILIATION.parse(request))
         return m.affiliation_message(use.end_affiliation(cmd, self.uow(call), call.principal))
 
+    def PauseAffiliation(self, request: pb.PauseAffiliationRequest, call: Call) -> pb.Affiliation:
+        values = PAUSE_AFFILIATION.parse(request)  # the reason: checked, not kept
+        cmd = commands.PauseAffiliation(values["leader_id"], values["until"])
+        return m.affiliation_message(use.pause_affiliation(cmd, self.uow(call), call.principal))
+
+    def ResumeAffiliation(self, request: pb.ResumeAffiliationRequest, call: Call) -> pb.Affiliation:
+        cmd = commands.ResumeAffiliation(**LEADER_REF.parse(request))
+        return m.affiliation_message(use.resume_affiliation(cmd, self.uow(call), call.principal))
+
     def ListAffiliations(self, request: pb.ListAffiliationsRequest, call: Call) -> pb.ListAffiliationsResponse:
         values = CHANGES_PAGE.parse(request)
         size = page_size(values)
@@ -189,22 +213,28 @@ class LeaderApi(LeaderRightsMethods):
     def UpdateLeader(self, request: pb.UpdateLeaderRequest, call: Call) -> pb.Leader:
         values = UPDATE_LEADER.parse(request)
         cmd = commands.UpdateLeader(
-            values["leader_id"], values["expected_version"], values["profile"], tuple(values["field_names"])
+            values["leader_id"],
+            values["expected_version"],
+            values["profile"],
+            tuple(values["field_names"]),
+            values["on_behalf"],
         )
         return m.leader_message(use.update_leader(cmd, self.uow(call), call.principal))
 
     def PauseLeader(self, request: pb.PauseLeaderRequest, call: Call) -> pb.Leader:
         values = PAUSE_LEADER.parse(request)
-        cmd = commands.PauseLeader(values["leader_id"], values["until"])
+        cmd = commands.PauseLeader(values["leader_id"], values["until"], values["on_behalf"])
         return m.leader_message(use.pause_leader(cmd, self.uow(call), call.principal))
 
     def ResumeLeader(self, request: pb.ResumeLeaderRequest, call: Call) -> pb.Leader:
-        cmd = commands.ResumeLeader(**LEADER_REF.parse(request))
+        cmd = commands.ResumeLeader(**RESUME_LEADER.parse(request))
         return m.leader_message(use.resume_leader(cmd, self.uow(call), call.principal))
 
     def WithdrawLeader(self, request: pb.WithdrawLeaderRequest, call: Call) -> pb.Leader:
-        cmd = commands.WithdrawLeader(WITHDRAW_LEADER.parse(request)["leader_id"])  # the reason: checked, not kept
-        return m.leader_message(use.withdraw_leader(cmd, self.uow(call), call.principal))
+        values = WITHDRAW_LEADER.parse(request)  # the reason: checked, not kept
+        cmd = commands.WithdrawLeader(values["leader_id"], values["on_behalf"])
+        uow = self.uow(call, TenantScope.platform_wide())  # it ends affiliations the caller cannot see
+        return m.leader_message(use.withdraw_leader(cmd, uow, call.principal))
 
     def RecordConsent(self, request: pb.RecordConsentRequest, call: Call) -> pb.ConsentState:
         values = RECORD_CONSENT.parse(request)

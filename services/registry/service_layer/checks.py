@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from services.common.errors import NotFound, PermissionDenied
 from services.common.principals import Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.authority import LEADER_WITHDREW, standing_blockers, trusts_may_act
 from services.registry.domain.checks import (
     AcceptedCheck,
     Blocker,
@@ -150,6 +151,7 @@ def _require_shared(leader: Leader | None, affiliation: Affiliation | None, trus
         or leader.erased_at is not None
         or affiliation is None
         or affiliation.status not in ("active", "pending")
+        or not trusts_may_act(leader.status)
         or not is_granted(leader.consents, Purpose.SHARE_RECORD_WITH_TRUST, trust)
     ):
         raise NotFound(f"no record of leader {leader_id} shared with {trust}")
@@ -203,11 +205,14 @@ def accept_check(
 
 
 def may_place(cmd: commands.MayPlace, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now) -> list[Blocker]:
-    """The reasons the leader may not be placed by the caller's trust on the date (none: they may)."""
+    """The reasons the leader may not be placed by the caller's trust on the date (none: they may):
+    their standing (withdrawn, paused, or the trust's relationship paused) first, then its checks."""
     trust = principal.require_trust()
-    leader_id = cmd.leader_id
+    leader_id, on = cmd.leader_id, cmd.on or clock().date()
     with uow:
-        visible_leader(uow, principal, leader_id)
+        standing = _standing(uow, principal, leader_id, on)
+        if any(b.problem == "leader_withdrawn" for b in standing):
+            return standing  # their checks do not matter: the trust must ask them again
         held = [
             HeldCheck(c.check_type, c.dbs_level, c.issued_on, c.expires_on)
             for c in uow.checks.of_leader(leader_id, trust)
@@ -218,7 +223,18 @@ def may_place(cmd: commands.MayPlace, uow: UnitOfWork, principal: Principal, clo
         ]
         _audit(uow, principal, "MayPlace", leader_id, ("checks",))
         uow.commit()
-    return placement_blockers(list(cmd.requirements), held, cmd.on or clock().date())
+    return standing + placement_blockers(list(cmd.requirements), held, on)
+
+
+def _standing(uow: UnitOfWork, principal: Principal, leader_id: str, on: date) -> list[Blocker]:
+    """A trust whose relationship ended because the person withdrew is told so (it learnt that when it
+    ended); any other trust not holding the person actively gets NOT_FOUND, as for no one at all."""
+    affiliation = uow.affiliations.for_trust(principal.trust_ods or "", leader_id)
+    if affiliation is not None and affiliation.status == "ended" and affiliation.end_reason == LEADER_WITHDREW:
+        return standing_blockers(None, affiliation, on)
+    leader, affiliation = visible_leader(uow, principal, leader_id)
+    assert affiliation is not None  # a trust sees a leader only through its active affiliation
+    return standing_blockers(leader, affiliation, on)
 
 
 # --- the expiry scan --------------------------------------------------------------------------

@@ -135,6 +135,8 @@ def affiliation_json(affiliation: Affiliation) -> dict[str, Any]:
         "confirmed_at": iso(affiliation.confirmed_at),
         "ended_at": iso(affiliation.ended_at),
         "end_reason": affiliation.end_reason,
+        "paused_at": iso(affiliation.paused_at),  # the trust's own pause of the relationship
+        "paused_until": iso(affiliation.paused_until),
     }
 
 

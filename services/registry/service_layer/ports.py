@@ -17,6 +17,7 @@ from typing import Protocol, TypeVar
 
 from services.common.mail import OutgoingMail
 from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.authority import ChangeOnBehalf
 from services.registry.domain.checks import AcceptedCheck, Check, CheckAcceptor
 from services.registry.domain.development import (
     CheckIn,
@@ -115,6 +116,14 @@ class LeaderRepository(abc.ABC):
         """Keeps each consent record minimal: the evidence text goes, the rest stays (retention)."""
 
     @abc.abstractmethod
+    def record_change_on_behalf(self, change: ChangeOnBehalf) -> None:
+        """Keeps the evidence of an assisted-digital change (readable by the recording trust and the leader)."""
+
+    @abc.abstractmethod
+    def forget_changes_on_behalf(self, leader_id: str) -> int:
+        """Erasure: the evidence of changes made on the leader's behalf (free text about them) goes."""
+
+    @abc.abstractmethod
     def delete_published_events(self, leader_id: str) -> int:
         """Deletes the outbox rows already published about the leader (theirs and their
         affiliations'); unpublished ones stay, so that every consumer still hears of what happened
@@ -172,6 +181,10 @@ class AffiliationRepository(abc.ABC):
 
     @abc.abstractmethod
     def of_leader(self, leader_id: str) -> list[Affiliation]: ...
+
+    @abc.abstractmethod
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        """Ids of affiliations whose trust's pause has reached its return date (a platform-scoped read)."""
 
 
 class CheckRepository(abc.ABC):

@@ -18,6 +18,7 @@ from services.common.events import CloudEvent
 from services.common.tenancy import TenantScope
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.authority import ChangeOnBehalf
 from services.registry.domain.checks import AcceptedCheck, Check, CheckAcceptor
 from services.registry.domain.consent import Purpose, is_granted
 from services.registry.domain.development import (
@@ -104,6 +105,7 @@ class FakeLeaders(LeaderRepository):
         self.rows: dict[str, Leader] = {}
         self.evidence_removed: list[str] = []
         self.events_deleted: list[str] = []
+        self.changes_on_behalf: list[ChangeOnBehalf] = []
 
     def _get(self, leader_id: str, lock: bool) -> Leader | None:
         return _loaded(self.rows.get(leader_id))
@@ -143,6 +145,14 @@ class FakeLeaders(LeaderRepository):
         leader.consents = [replace(c, evidence="") for c in leader.consents]
         return len(leader.consents)
 
+    def record_change_on_behalf(self, change: ChangeOnBehalf) -> None:
+        self.changes_on_behalf.append(change)
+
+    def forget_changes_on_behalf(self, leader_id: str) -> int:
+        kept = [c for c in self.changes_on_behalf if c.leader_id != leader_id]
+        forgotten, self.changes_on_behalf = len(self.changes_on_behalf) - len(kept), kept
+        return forgotten
+
     def delete_published_events(self, leader_id: str) -> int:
         self.events_deleted.append(leader_id)
         return 0
@@ -166,6 +176,16 @@ class FakeAffiliations(AffiliationRepository):
     def _add_many(self, new: list[Affiliation]) -> None:
         for affiliation in new:
             self._add(affiliation)
+
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        due = [
+            i
+            for i, affiliation in self.rows.items()
+            if affiliation.paused_at is not None
+            and affiliation.paused_until is not None
+            and affiliation.paused_until <= today
+        ]
+        return due[:limit]
 
     def save(self, affiliation: Affiliation, expected_version: int) -> None:
         _check_version(self.rows, affiliation.affiliation_id, expected_version, "affiliation")
