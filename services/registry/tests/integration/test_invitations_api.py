@@ -305,7 +305,7 @@ def _golden(event_type: str, leader_id: str) -> bytes:
     return CloudEvent.from_dict(example).to_json()
 
 
-def test_a_change_made_on_the_leaders_behalf_is_mailed_to_them(
+def test_a_change_staff_made_on_the_leaders_behalf_is_mailed_to_them(
     registry: RegistryClient,
     keys: dict[str, str],
     stack: PlrStack,
@@ -315,10 +315,16 @@ def test_a_change_made_on_the_leaders_behalf_is_mailed_to_them(
     url, directory = catcher
     address = email()
     leader_id = active_leader(registry, keys["RVA"], address)
-    notifier(stack, url, contracts).process(_golden("plr.registry.leader.changed_on_behalf.v1", leader_id))
+    asked = lpb.OnBehalf(staff="Sam Jones", how_asked="by phone, caller verified by date of birth")
+    registry.leaders.PauseLeader(
+        lpb.PauseLeaderRequest(leader_id=leader_id, until="2099-03-01", on_behalf=asked),
+        metadata=bearer(keys["RVA"]),
+        timeout=10,
+    )
+    assert delivered(stack, notifier(stack, url, contracts), leader_id, "plr.registry.leader.changed_on_behalf.v1") == 1
     [mail] = mail_to(directory, address)
-    assert "on your behalf" in mail.subject and "RVA NHS Trust" in mail.body
-    assert "phone, your consent: contact by trust" in mail.body
+    assert "on your behalf" in mail.subject and "RVA NHS Trust" in mail.body and "paused until" in mail.body
+    assert "caller verified" not in mail.body  # how the person asked stays in the registry
 
 
 def test_an_email_change_sends_the_one_time_link_to_the_address_to_verify(
