@@ -6,7 +6,7 @@ them. ``invitations`` are a trust's own rows, and the invited leader's; the plat
 One invitation per trust and target is pending at a time.
 
 Revision ID: 0025
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from services.common.tenancy import PLATFORM, leader_rls_predicate
 
 revision = "0025"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
