@@ -223,3 +223,31 @@ def test_candidates_come_a_page_at_a_time_and_a_page_token_holds_to_its_filters(
         )
         assert other.code() == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in other.details()
     assert shared <= set(seen) and len(seen) == len(set(seen)) and seen == sorted(seen)
+
+
+def test_staff_share_on_the_persons_behalf_only_with_a_network_of_their_own_trust_and_learn_nothing_of_others(
+    registry: RegistryClient, keys: dict[str, str]
+) -> None:
+    address = email()
+    leader_id = active_leader(registry, keys["RNA"], address)
+    registry.confirm(registry.register(keys["RNC"], address))  # RNC holds the same person
+    of_rnc_only, of_rna = new_network(registry, "RNC"), new_network(registry, "RNA")
+    asked = lpb.OnBehalf(staff="Sam Jones", how_asked="in person at a drop-in session")
+
+    def share(target: str) -> lpb.ConsentState:
+        request = lpb.RecordConsentRequest(
+            leader_id=leader_id,
+            purpose="share_profile_with_network",
+            target=target,
+            grant=True,
+            wording_version="2026-12",
+            evidence="signed form",
+            on_behalf=asked,
+        )
+        return registry.leaders.RecordConsent(request, metadata=bearer(keys["RNA"]), timeout=10)
+
+    # a network of the person's other trust answers as one that does not exist
+    answers = [refusal(share, target) for target in (of_rnc_only, "no-such-network")]
+    assert [a.code() for a in answers] == [grpc.StatusCode.INVALID_ARGUMENT] * 2
+    assert answers[0].details() == answers[1].details()
+    assert share(of_rna).granted
