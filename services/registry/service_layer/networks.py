@@ -104,7 +104,9 @@ def list_networks(cmd: commands.ListNetworks, uow: UnitOfWork, by: Principal) ->
 
 
 def shareable_networks(uow: UnitOfWork, leader_id: str) -> set[str]:
-    """The networks holding a trust the leader is actively affiliated with (inside an open unit of work)."""
+    """The networks holding a trust the leader is actively affiliated with (inside an open unit of work).
+    The scope decides which affiliations count: the leader's own, or (staff recording on the person's
+    behalf) the recording trust's alone, so that another trust's network answers as an unknown one."""
     trusts = {a.trust_ods for a in uow.affiliations.of_leader(leader_id) if a.active}
     return {n.network_id for n in uow.networks.list() if n.trusts & trusts}
 

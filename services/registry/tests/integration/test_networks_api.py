@@ -9,16 +9,22 @@ import uuid
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import networks_pb2 as npb
+from plr.registry.v1 import registry_pb2 as rpb
 
+from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
+from services.common.tenancy import TenantScope
+from services.registry.adapters.tables import invitations as invitations_table
 from services.registry.tests.integration.conftest import RegistryClient
 from services.registry.tests.integration.networks_support import (
     active_leader,
     candidates,
     email,
     event_data,
+    invitations,
     networks,
     new_network,
     refusal,
@@ -251,3 +257,25 @@ def test_staff_share_on_the_persons_behalf_only_with_a_network_of_their_own_trus
     assert [a.code() for a in answers] == [grpc.StatusCode.INVALID_ARGUMENT] * 2
     assert answers[0].details() == answers[1].details()
     assert share(of_rna).granted
+
+
+def test_an_offboarded_trust_leaves_its_networks_and_its_invitations_go(
+    registry: RegistryClient, keys: dict[str, str], stack: PlrStack
+) -> None:
+    leaving = registry.onboard("RNX").initial_key.key
+    network_id = new_network(registry, "RNA", "RNX")
+    sent = invitations(registry).InviteLeader(
+        npb.InviteLeaderRequest(email=email()), metadata=bearer(leaving), timeout=10
+    )
+    registry.stub.OffboardTrust(
+        rpb.OffboardTrustRequest(ods="RNX", confirm_ods="RNX"), metadata=registry.as_admin(), timeout=60
+    )
+    listed = networks(registry).ListNetworks(npb.ListNetworksRequest(), metadata=registry.as_admin(), timeout=10)
+    [network] = [n for n in listed.networks if n.network_id == network_id]
+    assert list(network.trust_ods) == ["RNA"]
+    emitted = [(kind, data) for kind, _, data in event_data(stack, network_id)]
+    assert emitted[-1] == ("plr.registry.network.trust_removed.v1", {"network_id": network_id, "ods": "RNX"})
+    assert [kind for kind, _, _ in event_data(stack, sent.invitation_id)] == ["plr.registry.invitation.sent.v1"]
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
+        left = connection.execute(sa.select(invitations_table).where(invitations_table.c.trust_ods == "RNX")).all()
+    assert left == []

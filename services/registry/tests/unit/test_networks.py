@@ -162,12 +162,16 @@ def test_the_notifier_writes_only_to_a_person_an_event_reached() -> None:
     assert not notifications.notify("e-5", notifications.CHANGED_ON_BEHALF, {"leader_id": "gone"}, recipients, mailer)
 
 
-def test_an_offboarded_trusts_invitations_go_and_an_erased_persons_too(uow: FakeUnitOfWork) -> None:
+def test_an_offboarded_trust_leaves_its_networks_and_its_invitations_go_and_an_erased_persons_too(
+    uow: FakeUnitOfWork,
+) -> None:
     leader_id = active(uow)
     uow.trusts.rows["RBB"] = _trust("RBB")
     uow.trusts.rows["RCC"] = _trust("RCC")
     from_b = invitations.invite_leader(commands.InviteLeader(email=ADA.email), uow, TRUST_B, clock, ids())
+    network(uow, "north-ics", "RAA", "RBB")
     trusts.offboard_trust(commands.OffboardTrust("RBB", "RBB"), uow, ADMINISTRATOR, clock=clock)
+    assert uow.networks.rows["north-ics"].trusts == {"RAA"} and "network.trust_removed" in types(uow)
     with pytest.raises(NotFound):
         invitations.accept_invitation(commands.AcceptInvitation(from_b.invitation_id), uow, as_leader(leader_id))
     trust_c = Principal("trust", "RCC", "RCC")
