@@ -193,7 +193,12 @@ class SqlInvitationRepository(InvitationRepository):
         updated = self.connection.execute(
             invitations.update()
             .where(invitations.c.invitation_id == invitation.invitation_id, invitations.c.version == expected_version)
-            .values(status=invitation.status, version=invitation.version, answered_at=invitation.answered_at)
+            .values(
+                leader_id=invitation.leader_id,
+                status=invitation.status,
+                version=invitation.version,
+                answered_at=invitation.answered_at,
+            )
         ).rowcount
         if updated != 1:
             raise PreconditionFailed(f"invitation {invitation.invitation_id} changed concurrently; try again")

@@ -14,10 +14,12 @@ class SqlRecipients(Recipients):
     def __init__(self, connection: Connection):
         self.connection = connection
 
-    def invited(self, invitation_id: str) -> str | None:
+    def invited(self, invitation_id: str, version: int) -> str | None:
         leader_id = self.connection.execute(
             sa.select(invitations.c.leader_id).where(
-                invitations.c.invitation_id == invitation_id, invitations.c.status == SENT
+                invitations.c.invitation_id == invitation_id,
+                invitations.c.status == SENT,
+                invitations.c.version == version,
             )
         ).scalar()
         return str(leader_id) if leader_id else None

@@ -56,6 +56,13 @@ class Invitation:
         """What the trust may be told of who this is: what it named, or the person once they joined."""
         return (self.leader_id or "") if self.status == ACCEPTED else self.named_by_id
 
+    def reach(self, leader_id: str) -> None:
+        """A pending invitation that reached no one when it was made reaches the person it names now
+        (they registered, or began sharing with the trust's network since): sent again, to them."""
+        if self.status == SENT and self.leader_id is None:
+            self.leader_id = leader_id
+            self._record(events.InvitationSent)
+
     def accept(self, now: datetime) -> None:
         self._answer(ACCEPTED, events.InvitationAccepted, now)
 

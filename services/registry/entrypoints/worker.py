@@ -37,7 +37,7 @@ def notification_handlers(mailer: Mailer) -> dict[str, EventHandler]:
         # the person an event concerns is no tenant's to read: the notifier reads as the platform
         # (the inbox opened the transaction in the event's trust's scope)
         apply_scope(connection, TenantScope.platform_wide())
-        notify(event.id, event.type, event.data, SqlRecipients(connection), mailer)
+        notify(event, SqlRecipients(connection), mailer)
 
     return dict.fromkeys(NOTIFIED, handle)
 

@@ -28,7 +28,8 @@ def invite_leader(
     cmd: commands.InviteLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now, ids: IdFactory = new_id
 ) -> Invitation:
     """Runs in the platform scope (the trust cannot see whom it invites). One pending invitation per
-    trust and target: asking again answers the pending one, whoever it names."""
+    trust and target: asking again answers the pending one, whoever it names (and sends it to the
+    person it names if it reached no one before)."""
     trust = principal.require_trust()
     target = _target(cmd)
     invite = lambda: _invite(uow, trust, target, cmd, clock(), ids)  # noqa: E731
@@ -51,13 +52,25 @@ def _invite(
     uow: UnitOfWork, trust: str, target: str, cmd: commands.InviteLeader, now: datetime, ids: IdFactory
 ) -> Invitation:
     with uow:
+        reached = _reached(uow, trust, cmd)
         pending = uow.invitations.pending(trust, target)
         if pending is not None:
+            _reach(uow, pending, reached)
             return pending
-        invitation = Invitation.send(ids(), trust, target, _reached(uow, trust, cmd), now)
+        invitation = Invitation.send(ids(), trust, target, reached, now)
         uow.invitations.add(invitation)
         uow.commit()
     return invitation
+
+
+def _reach(uow: UnitOfWork, pending: Invitation, reached: str | None) -> None:
+    """Asked again, a pending invitation that reached no one reaches the person it names now, if any."""
+    expected = pending.version
+    if reached is not None:
+        pending.reach(reached)
+    if pending.version != expected:
+        uow.invitations.save(pending, expected)
+        uow.commit()
 
 
 def _reached(uow: UnitOfWork, trust: str, cmd: commands.InviteLeader) -> str | None:

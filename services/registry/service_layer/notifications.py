@@ -12,9 +12,7 @@ one-time ``verify_url``; without ``email`` the notice goes to the address on rec
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
+from services.common.events import CloudEvent
 from services.common.mail import OutgoingMail
 from services.registry.domain import notices
 from services.registry.service_layer.ports import Mailer, Recipients
@@ -25,19 +23,21 @@ EMAIL_CHANGE_REQUESTED = "plr.registry.leader.email_change_requested.v1"
 NOTIFIED = (INVITATION_SENT, CHANGED_ON_BEHALF, EMAIL_CHANGE_REQUESTED)
 
 
-def notify(event_id: str, event_type: str, data: Mapping[str, Any], recipients: Recipients, mailer: Mailer) -> bool:
+def notify(event: CloudEvent, recipients: Recipients, mailer: Mailer) -> bool:
     """Sends the message the event calls for; False when it calls for none."""
-    found = _notice(event_type, data, recipients)
+    found = _notice(event, recipients)
     if found is None:
         return False
     to, notice = found
-    mailer.send(OutgoingMail(to, notice.subject, notice.body, message_id=event_id))
+    mailer.send(OutgoingMail(to, notice.subject, notice.body, message_id=event.id))
     return True
 
 
-def _notice(event_type: str, data: Mapping[str, Any], recipients: Recipients) -> tuple[str, notices.Notice] | None:
+def _notice(event: CloudEvent, recipients: Recipients) -> tuple[str, notices.Notice] | None:
+    event_type, data = event.type, event.data
     if event_type == INVITATION_SENT:
-        leader_id = recipients.invited(data["invitation_id"])
+        # as of this event: a later one sends it if it reached someone since (never both)
+        leader_id = recipients.invited(data["invitation_id"], event.aggregate_version)
         person = recipients.leader(leader_id) if leader_id else None
         if person is None:
             return None

@@ -587,8 +587,9 @@ class Recipients(abc.ABC):
     """What the notifier reads (platform-wide: whoever the event concerns)."""
 
     @abc.abstractmethod
-    def invited(self, invitation_id: str) -> str | None:
-        """The leader a pending invitation reached, or None (it reached no one, or was answered)."""
+    def invited(self, invitation_id: str, version: int) -> str | None:
+        """The leader a pending invitation reached, as of that version of it; None if it reached no one
+        then, or has changed since (answered, or sent again to the person it reached later)."""
 
     @abc.abstractmethod
     def leader(self, leader_id: str) -> Recipient | None:

@@ -364,3 +364,21 @@ def test_plr_mail_list_shows_the_caught_messages(
     assert listed.returncode == 0, listed.stderr
     [shown] = [m for m in json.loads(listed.stdout) if m["to"] == address]
     assert "RVC NHS Trust" in shown["subject"] and invitation.invitation_id in shown["body"]
+
+
+def test_an_invitation_made_before_the_person_registered_reaches_them_when_asked_again_once(
+    registry: RegistryClient,
+    keys: dict[str, str],
+    stack: PlrStack,
+    catcher: tuple[str, Path],
+    contracts: SchemaRegistry,
+) -> None:
+    url, directory = catcher
+    address = email()
+    early = _invite(registry, keys["RVB"], email=address)
+    active_leader(registry, keys["RVA"], address)  # registered since, by another trust
+    again = _invite(registry, keys["RVB"], email=address)
+    assert again.invitation_id == early.invitation_id and _shape(again) == _shape(early)
+    # both events, in either order, as a lagging relay could deliver them: one message
+    assert delivered(stack, notifier(stack, url, contracts), early.invitation_id, SENT) == 2
+    assert len(mail_to(directory, address)) == 1

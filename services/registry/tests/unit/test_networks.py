@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pytest
 
 from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from services.common.events import CloudEvent
 from services.common.mail import OutgoingMail
 from services.common.principals import ADMINISTRATOR, Principal
 from services.registry.domain import commands
@@ -124,8 +126,8 @@ class FakeRecipients(Recipients):
     invitations: dict[str, str] = field(default_factory=dict)
     people: dict[str, Recipient] = field(default_factory=dict)
 
-    def invited(self, invitation_id: str) -> str | None:
-        return self.invitations.get(invitation_id)
+    def invited(self, invitation_id: str, version: int) -> str | None:
+        return self.invitations.get(invitation_id) if version == 1 else None
 
     def leader(self, leader_id: str) -> Recipient | None:
         return self.people.get(leader_id)
@@ -142,24 +144,40 @@ class Outbox:
         self.sent.append(mail)
 
 
+def _event(event_id: str, event_type: str, data: Mapping[str, object], version: int = 1) -> CloudEvent:
+    return CloudEvent(event_type, "plr/registry", data, "x", "x", version, id=event_id)
+
+
 def test_the_notifier_writes_only_to_a_person_an_event_reached() -> None:
     recipients = FakeRecipients({"inv-1": "p-1"}, {"p-1": Recipient("ada@example.org", "Ada")})
     mailer = Outbox()
-    sent = notifications.notify(
-        "e-1", notifications.INVITATION_SENT, {"invitation_id": "inv-1", "ods": "RBB"}, recipients, mailer
-    )
-    unsent = notifications.notify(
-        "e-2", notifications.INVITATION_SENT, {"invitation_id": "inv-2", "ods": "RBB"}, recipients, mailer
-    )
-    assert sent and not unsent and [m.to for m in mailer.sent] == ["ada@example.org"]
+    sent_to = {"invitation_id": "inv-1", "ods": "RBB"}
+    assert notifications.notify(_event("e-1", notifications.INVITATION_SENT, sent_to), recipients, mailer)
+    unreached = {"invitation_id": "inv-2", "ods": "RBB"}
+    assert not notifications.notify(_event("e-2", notifications.INVITATION_SENT, unreached), recipients, mailer)
+    # an older version of an invitation that has changed since sends nothing (the newer one does)
+    assert not notifications.notify(_event("e-0", notifications.INVITATION_SENT, sent_to, 2), recipients, mailer)
+    assert [m.to for m in mailer.sent] == ["ada@example.org"]
     assert mailer.sent[0].message_id == "e-1" and "RBB NHS Trust" in mailer.sent[0].subject
     changed = {"leader_id": "p-1", "ods": "RAA", "fields": ["phone", "postcode"]}
-    notifications.notify("e-3", notifications.CHANGED_ON_BEHALF, changed, recipients, mailer)
+    notifications.notify(_event("e-3", notifications.CHANGED_ON_BEHALF, changed), recipients, mailer)
     assert "phone, postcode" in mailer.sent[-1].body and "RAA NHS Trust" in mailer.sent[-1].body
     change = {"leader_id": "p-1", "email": "new@example.org", "verify_url": "https://portal.invalid/v/abc"}
-    notifications.notify("e-4", notifications.EMAIL_CHANGE_REQUESTED, change, recipients, mailer)
+    notifications.notify(_event("e-4", notifications.EMAIL_CHANGE_REQUESTED, change), recipients, mailer)
     assert mailer.sent[-1].to == "new@example.org" and "https://portal.invalid/v/abc" in mailer.sent[-1].body
-    assert not notifications.notify("e-5", notifications.CHANGED_ON_BEHALF, {"leader_id": "gone"}, recipients, mailer)
+    gone = _event("e-5", notifications.CHANGED_ON_BEHALF, {"leader_id": "gone"})
+    assert not notifications.notify(gone, recipients, mailer)
+
+
+def test_asking_again_sends_a_pending_invitation_to_the_person_it_names_now(uow: FakeUnitOfWork) -> None:
+    early = invitations.invite_leader(commands.InviteLeader(email=ADA.email), uow, TRUST_B, clock, ids())
+    assert early.leader_id is None  # no one has the address yet
+    leader_id = active(uow)
+    again = invitations.invite_leader(commands.InviteLeader(email=ADA.email), uow, TRUST_B, clock, ids())
+    assert again.invitation_id == early.invitation_id and again.leader_id == leader_id and again.version == 2
+    assert [e.aggregate_version for e in uow.outbox if e.type == notifications.INVITATION_SENT] == [1, 2]
+    invitations.invite_leader(commands.InviteLeader(email=ADA.email), uow, TRUST_B, clock, ids())
+    assert len([e for e in uow.outbox if e.type == notifications.INVITATION_SENT]) == 2  # once reached, once sent
 
 
 def test_an_offboarded_trust_leaves_its_networks_and_its_invitations_go_and_an_erased_persons_too(

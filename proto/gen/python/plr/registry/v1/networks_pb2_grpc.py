@@ -320,7 +320,8 @@ class InvitationServiceServicer:
         anyone the trust may invite and whether or not another trust holds them: an invitation with status
         "sent". Only a person who exists, is active, and is the trust's network candidate (by id) or whose
         address it is (by email) is told of it (by email). While one is pending, inviting the same target
-        again answers the pending invitation. Emits invitation.sent.
+        again answers the pending invitation (if it reached no one when made, and names someone who may
+        be invited now, it is sent to them then: invitation.sent again, same id). Emits invitation.sent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
