@@ -28,7 +28,7 @@ class SqlRecipients(Recipients):
         row = self.connection.execute(
             sa.select(leaders.c.email, leaders.c.given_name).where(
                 leaders.c.leader_id == leader_id,
-                leaders.c.status.in_(("active", "paused")),
+                leaders.c.status != "erased",
                 leaders.c.erased_at.is_(None),
             )
         ).first()

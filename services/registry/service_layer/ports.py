@@ -593,8 +593,8 @@ class Recipients(abc.ABC):
 
     @abc.abstractmethod
     def leader(self, leader_id: str) -> Recipient | None:
-        """An active or paused person's address and given name; None if they have none, or are
-        withdrawn or erased (told nothing more)."""
+        """The person's address and given name; None if they have none, or were erased. A withdrawn
+        person is still told (a withdrawal staff recorded for them is theirs to reverse)."""
 
     @abc.abstractmethod
     def trust_name(self, ods: str) -> str: ...

@@ -327,6 +327,27 @@ def test_a_change_staff_made_on_the_leaders_behalf_is_mailed_to_them(
     assert "caller verified" not in mail.body  # how the person asked stays in the registry
 
 
+def test_a_withdrawal_staff_recorded_for_the_person_still_tells_them(
+    registry: RegistryClient,
+    keys: dict[str, str],
+    stack: PlrStack,
+    catcher: tuple[str, Path],
+    contracts: SchemaRegistry,
+) -> None:
+    url, directory = catcher
+    address = email()
+    leader_id = active_leader(registry, keys["RVA"], address)
+    asked = lpb.OnBehalf(staff="Sam Jones", how_asked="by letter, signed")
+    registry.leaders.WithdrawLeader(
+        lpb.WithdrawLeaderRequest(leader_id=leader_id, reason="moving away", on_behalf=asked),
+        metadata=bearer(keys["RVA"]),
+        timeout=10,
+    )
+    delivered(stack, notifier(stack, url, contracts), leader_id, "plr.registry.leader.changed_on_behalf.v1")
+    [mail] = mail_to(directory, address)
+    assert "status" in mail.body and "reverse it" in mail.body
+
+
 def test_an_email_change_sends_the_one_time_link_to_the_address_to_verify(
     registry: RegistryClient,
     keys: dict[str, str],
