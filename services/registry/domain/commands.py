@@ -331,6 +331,14 @@ class ImportLeaders:
 
 
 @dataclass(frozen=True)
+class CreateTestPeople:
+    """Confirmed test people for a trust (not in production; the administrator asks)."""
+
+    trust_ods: str
+    count: int
+
+
+@dataclass(frozen=True)
 class CreateNetwork:
     network_id: str
     name: str
