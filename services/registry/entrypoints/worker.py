@@ -34,10 +34,12 @@ def notification_handlers(mailer: Mailer) -> dict[str, EventHandler]:
     """{event type: handler}: each sends the message its event calls for, through ``mailer``."""
 
     def handle(connection: Connection, event: CloudEvent) -> None:
-        # the person an event concerns is no tenant's to read: the notifier reads as the platform
-        # (the inbox opened the transaction in the event's trust's scope)
+        # the person an event concerns is no tenant's to read: the notifier reads as the platform, then
+        # gives the transaction back in the event's scope (the inbox applies a batch's next events in it)
         apply_scope(connection, TenantScope.platform_wide())
         notify(event, SqlRecipients(connection), mailer)
+        own = TenantScope.trust(event.trust_ods) if event.trust_ods else TenantScope.platform_wide()
+        apply_scope(connection, own)  # (a failure rolls the whole transaction back: nothing to give back)
 
     return dict.fromkeys(NOTIFIED, handle)
 
