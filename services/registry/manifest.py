@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.common.manifest import Api, ApiCaller, Ref, ServiceManifest, Setting, Timer
-from services.common.settings import number, optional_token
+from services.common.mail import smtp_url
+from services.common.manifest import Api, ApiCaller, Consumer, Ref, ServiceManifest, Setting, Timer
+from services.common.settings import number, optional_token, text
+from services.registry.adapters.topology import NOTIFICATIONS
 
 WORKER = "services.registry.entrypoints.worker"
 
@@ -22,6 +24,23 @@ KEY_CACHE_TTL = Setting(
     default="1",
     roles=("api",),
 )
+
+# the notifier's mail server: `make run` starts a mail catcher there (messages land in .plr/mail/)
+SMTP_URL = Setting(
+    "SMTP_URL",
+    "the SMTP server the worker sends email through: smtp://host:port (smtp+starttls://, smtps://; user:password@)",
+    smtp_url,
+    default="smtp://127.0.0.1:8025",
+    roles=("worker",),
+)
+MAIL_FROM = Setting(
+    "MAIL_FROM",
+    "the From of the email the worker sends",
+    text,
+    default="Patient Leader Registry <no-reply@plr.invalid>",
+    roles=("worker",),
+)
+
 
 # the portal's credential: it acts for signed-in leaders (x-plr-leader) and members of staff
 # (x-plr-staff-id), never as itself. Read by the api (to verify it) and, later, by the portal process;
@@ -86,20 +105,22 @@ PORTAL_METHODS = (
         "UpdateDevelopmentPlan",
     ),
     *_methods("StaffService", "AddStaff", "ListStaff", "RemoveStaff"),
+    *_methods("NetworkService", "ListNetworks", "FindNetworkCandidates"),
+    *_methods("InvitationService", "InviteLeader", "ListInvitations", "AcceptInvitation", "DeclineInvitation"),
 )
 PORTAL = ApiCaller("portal", PORTAL_TOKEN, PORTAL_METHODS, acts_for=("leader", "staff"))
 
 MANIFEST = ServiceManifest(
     name="registry",
     migrations=Path(__file__).parent / "migrations",
-    # it only publishes: no queue of its own yet
-    consumers=(),
+    # its own events that call for an email to the person (invitations, changes made on their behalf)
+    consumers=(Consumer(NOTIFICATIONS, "registry.notifications", Ref(f"{WORKER}:registry_notification_handlers")),),
     timers=(
         Timer("scan_check_expiry", CHECK_SCAN_INTERVAL_S, Ref(f"{WORKER}:check_expiry_scan")),
         Timer("resume_due_leaders", CHECK_SCAN_INTERVAL_S, Ref(f"{WORKER}:leader_resumption")),
     ),
     api=Api(default_port=50051, run=Ref("services.registry.entrypoints.api:run"), callers=(PORTAL,)),
     commands=Ref("services.registry.entrypoints.cli:register"),
-    settings=(KEY_CACHE_TTL, PORTAL_TOKEN),
+    settings=(KEY_CACHE_TTL, PORTAL_TOKEN, SMTP_URL, MAIL_FROM),
     demo=Ref("services.registry.entrypoints.demo:run"),
 )

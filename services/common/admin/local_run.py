@@ -1,8 +1,9 @@
 """``make run``: the whole system on this machine, without Docker, in the foreground.
 
 Writes ``.plr/plr.env`` once (local URLs and freshly generated credentials), checks that PostgreSQL
-and RabbitMQ answer (saying which does not, and how to start it), migrates every service, starts every
-process with its logs, runs each service's demo (its manifest's ``demo``: the registry onboards a demo
+and RabbitMQ answer (saying which does not, and how to start it), migrates every service, starts a mail
+catcher (``mail_catcher.py``: messages land in ``.plr/mail/``) and every process with its logs, runs
+each service's demo (its manifest's ``demo``: the registry onboards a demo
 trust), and stops everything on Ctrl-C.
 """
 
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.common.admin.mail_catcher import catcher_listen
 from services.common.admin.private_file import PathRefused, open_private
 from services.common.admin.supervision import (
     AlreadyRunning,
@@ -58,15 +60,18 @@ def local_env_lines() -> list[str]:
     return lines
 
 
-def process_env(env: dict[str, str], service: str, role: str) -> dict[str, str]:
+def process_env(env: dict[str, str], service: str | None, role: str | None) -> dict[str, str]:
     """What one process is given: the settings, without the credentials it never reads (the
-    administrator's token but to an api; each internal caller's token but to the roles that read it),
-    and without the env file, which holds them all."""
-    manifest = manifests()[service]
+    administrator's token but to an api; each internal caller's token but to the roles that read it;
+    none to a process of no service, the mail catcher), and without the env file, which holds them all."""
     secret = {m.setting_variable(s) for m in manifests().values() for s in m.settings if s.secret}
-    reads = {manifest.setting_variable(s) for s in manifest.settings_of(role) if s.secret}
-    if role != "api":
-        secret.add("PLR_ADMIN_TOKEN")
+    secret.add("PLR_ADMIN_TOKEN")
+    reads: set[str] = set()
+    if service is not None and role is not None:
+        manifest = manifests()[service]
+        reads = {manifest.setting_variable(s) for s in manifest.settings_of(role) if s.secret}
+        if role == "api":
+            reads.add("PLR_ADMIN_TOKEN")
     given = {k: v for k, v in env.items() if k not in secret - reads}
     given["PLR_ENV_FILE"] = os.devnull  # everything it reads is in its environment
     return given
@@ -133,6 +138,13 @@ def check_dependencies(env: dict[str, str]) -> list[str]:
     elif not reachable(env["PLR_AMQP_MANAGEMENT_URL"], 15672):
         problems.append(
             "the RabbitMQ management API is not reachable; enable it with: rabbitmq-plugins enable rabbitmq_management"
+        )
+    catcher = env.get("PLR_MAIL_CATCHER_LISTEN") or catcher_listen()
+    taken = why_cannot_listen(catcher)
+    if taken:
+        problems.append(
+            f"the mail catcher cannot listen on {catcher} (PLR_MAIL_CATCHER_LISTEN): {taken}. Another `make run` "
+            f"(or another SMTP server) holds it: `ss -ltnp 'sport = :{catcher.rsplit(':', 1)[1]}'` names it"
         )
     for manifest in manifests().values():
         if manifest.api is None:
@@ -207,10 +219,14 @@ def main() -> None:
             raise SystemExit(f"plr: {service} migrate failed (exit {result.returncode})")
     processes: list[tuple[str, subprocess.Popen[str]]] = []
     plan = [(s, "api") for s, m in services.items() if m.api is not None] + [(s, "worker") for s in services]
-    for service, role in plan:
+    # the mail catcher first: mail sent by a worker lands in .plr/mail/ (plr mail list), never delivered
+    catcher = [sys.executable, "-m", "services.common.admin.mail_catcher"]  # PLR_MAIL_CATCHER_LISTEN, PLR_MAIL_DIR
+    commands = [("mail-catcher", catcher, process_env(env, None, None))]
+    commands += [(f"{s}-{r}", [*process_cmd, s, r], process_env(env, s, r)) for s, r in plan]
+    for name, command, given in commands:
         child = subprocess.Popen(
-            [*process_cmd, service, role],
-            env=process_env(env, service, role),
+            command,
+            env=given,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -219,8 +235,8 @@ def main() -> None:
             start_new_session=True,
             preexec_fn=die_with_parent,
         )
-        processes.append((f"{service}-{role}", child))
-        threading.Thread(target=_pump, args=(f"{service}-{role}", child.stdout), daemon=True).start()
+        processes.append((name, child))
+        threading.Thread(target=_pump, args=(name, child.stdout), daemon=True).start()
 
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

@@ -18,6 +18,8 @@ DomainEvent = (
     | events.AffiliationEvent
     | checks.CheckEvent
     | development.DevelopmentEvent
+    | events.NetworkEvent
+    | events.InvitationEvent
     | staff.StaffEvent
 )
 
@@ -128,31 +130,69 @@ def _check_event(event: checks.CheckEvent) -> tuple[str, dict[str, Any]]:
     raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
 
 
-def _staff_event(event: staff.StaffEvent, correlation_id: str | None) -> CloudEvent:
+def _staff_event(event: staff.StaffEvent) -> tuple[str, dict[str, Any]]:
     """Thin: the id, the trust and the roles; never the name."""
     data: dict[str, Any] = {"staff_id": event.staff_id, "ods": event.trust_ods}
     match event:
         case staff.StaffAdded():
-            name, data = "added", {**data, "roles": list(event.roles)}
+            return "added", {**data, "roles": list(event.roles)}
         case staff.StaffLeft():
-            name = "left"
-        case _:
-            raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
+            return "left", data
+    raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
+
+
+def _network_event(event: events.NetworkEvent) -> tuple[str, dict[str, Any], str | None]:
+    match event:
+        case events.NetworkCreated():
+            return "created", {"network_id": event.network_id, "name": event.name}, None
+        case events.NetworkTrustAdded():
+            return "trust_added", {"network_id": event.network_id, "ods": event.trust_ods}, event.trust_ods
+        case events.NetworkTrustRemoved():
+            return "trust_removed", {"network_id": event.network_id, "ods": event.trust_ods}, event.trust_ods
+    raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
+
+
+INVITATION_EVENTS = {
+    events.InvitationSent: "sent",
+    events.InvitationAccepted: "accepted",
+    events.InvitationDeclined: "declined",
+}
+
+
+def _registry_event(
+    family: str,
+    name: str,
+    data: dict[str, Any],
+    aggregate_id: str,
+    version: int,
+    trust: str | None,
+    correlation_id: str | None,
+) -> CloudEvent:
     return CloudEvent(
-        type=f"plr.registry.staff.{name}.v1",
+        type=f"plr.registry.{family}.{name}.v1",
         source=SOURCE,
         data=data,
-        aggregate_type="staff",
-        aggregate_id=event.staff_id,
-        aggregate_version=event.version,
-        trust_ods=event.trust_ods,
+        aggregate_type=family,
+        aggregate_id=aggregate_id,
+        aggregate_version=version,
+        trust_ods=trust,
         correlation_id=correlation_id,
     )
 
 
 def to_cloudevent(event: DomainEvent, correlation_id: str | None = None) -> CloudEvent:
     if isinstance(event, staff.StaffEvent):
-        return _staff_event(event, correlation_id)
+        name, data = _staff_event(event)
+        return _registry_event("staff", name, data, event.staff_id, event.version, event.trust_ods, correlation_id)
+    if isinstance(event, events.NetworkEvent):
+        name, data, trust = _network_event(event)
+        return _registry_event("network", name, data, event.network_id, event.version, trust, correlation_id)
+    if isinstance(event, events.InvitationEvent):
+        data = {"invitation_id": event.invitation_id, "ods": event.trust_ods}
+        name = INVITATION_EVENTS[type(event)]
+        return _registry_event(
+            "invitation", name, data, event.invitation_id, event.version, event.trust_ods, correlation_id
+        )
     if isinstance(event, development.DevelopmentEvent):
         return development_cloudevent(event, correlation_id)
     if isinstance(event, checks.CheckEvent):

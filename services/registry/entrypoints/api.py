@@ -6,7 +6,16 @@ import gc
 import os
 from functools import partial
 
-from plr.registry.v1 import checks_pb2, demo_pb2, development_pb2, imports_pb2, leaders_pb2, registry_pb2, staff_pb2
+from plr.registry.v1 import (
+    checks_pb2,
+    demo_pb2,
+    development_pb2,
+    imports_pb2,
+    leaders_pb2,
+    networks_pb2,
+    registry_pb2,
+    staff_pb2,
+)
 
 from services.common.authentication import Authenticator, internal_callers
 from services.common.authorization import check_allow_lists
@@ -20,6 +29,7 @@ from services.registry.entrypoints.grpc_demo import DemoApi
 from services.registry.entrypoints.grpc_development import DevelopmentApi
 from services.registry.entrypoints.grpc_imports import ImportApi
 from services.registry.entrypoints.grpc_leaders import LeaderApi
+from services.registry.entrypoints.grpc_networks import InvitationApi, NetworkApi
 from services.registry.entrypoints.grpc_staff import StaffApi
 from services.registry.manifest import KEY_CACHE_TTL, MANIFEST
 
@@ -46,9 +56,11 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     development = development_pb2.DESCRIPTOR.services_by_name["DevelopmentService"]
     checks = checks_pb2.DESCRIPTOR.services_by_name["CheckService"]
     staff = staff_pb2.DESCRIPTOR.services_by_name["StaffService"]
+    networks = networks_pb2.DESCRIPTOR.services_by_name["NetworkService"]
+    invitations = networks_pb2.DESCRIPTOR.services_by_name["InvitationService"]
     demo = demo_pb2.DESCRIPTOR.services_by_name["DemoService"]
     production = os.environ.get("PLR_ENVIRONMENT", "development").lower() == "production"
-    descriptors = [registry, leaders, imports, development, checks, staff, demo]
+    descriptors = [registry, leaders, imports, development, checks, networks, invitations, staff, demo]
     assert MANIFEST.api is not None
     check_allow_lists({c.name: c.methods for c in MANIFEST.api.callers}, descriptors)
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
@@ -61,6 +73,8 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
             handler(imports, ImportApi(unit_of_work).methods()),
             handler(development, DevelopmentApi(unit_of_work).methods()),
             handler(checks, CheckApi(unit_of_work).methods()),
+            handler(networks, NetworkApi(unit_of_work).methods()),
+            handler(invitations, InvitationApi(unit_of_work).methods()),
             handler(staff, StaffApi(unit_of_work).methods()),
             handler(demo, DemoApi(unit_of_work, production).methods()),
         ],

@@ -17,9 +17,12 @@ from services.registry.service_layer.ports import (
     DevelopmentRepository,
     EqualityStore,
     IdempotencyKeys,
+    InvitationRepository,
     KnownDetailsStore,
     LeaderImportStore,
     LeaderRepository,
+    NetworkCandidates,
+    NetworkRepository,
     StaffRepository,
     Taxonomy,
     TrustHoldings,
@@ -28,7 +31,7 @@ from services.registry.service_layer.ports import (
 
 
 class UnitOfWork(AbstractUnitOfWork):
-    repositories = ("trusts", "leaders", "affiliations", "checks", "development", "staff")
+    repositories = ("trusts", "leaders", "affiliations", "checks", "development", "networks", "invitations", "staff")
     trusts: TrustRepository
     leaders: LeaderRepository
     affiliations: AffiliationRepository
@@ -46,6 +49,9 @@ class UnitOfWork(AbstractUnitOfWork):
     idempotency: IdempotencyKeys
     imports: LeaderImportStore
     trust_holdings: TrustHoldings
+    networks: NetworkRepository
+    network_candidates: NetworkCandidates
+    invitations: InvitationRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -12,7 +12,7 @@
   check-in notes until a facilitator is assigned again by id (the leader still reads them).
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0025
 Create Date: 2026-12-01
 """
 
@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql
 from services.common.schema import add_key_scopes_v2, enable_tenant_rls
 
 revision = "0020"
-down_revision = "0016"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
