@@ -683,5 +683,3 @@ class StaffRepository(abc.ABC):
     @abc.abstractmethod
     def of_trust(self, trust_ods: str) -> list[StaffMember]:
         """Active ones first, by name; then those who left."""
-
-
