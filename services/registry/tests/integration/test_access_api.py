@@ -19,6 +19,7 @@ from plr.registry.v1 import (
     development_pb2,
     imports_pb2,
     leaders_pb2,
+    networks_pb2,
     registry_pb2,
     staff_pb2,
 )
@@ -46,6 +47,8 @@ SERVICES = [
         (cpb, "CheckService"),
         (staff_pb2, "StaffService"),
         (demo_pb2, "DemoService"),
+        (networks_pb2, "NetworkService"),
+        (networks_pb2, "InvitationService"),
     )
 ]
 METHODS = {full_method_name(m): m for s in SERVICES for m in s.methods}
