@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.common.errors import PreconditionFailed
+from services.common.errors import InvalidInput, PreconditionFailed
 from services.common.principals import Principal
 from services.matching.domain import commands
 from services.matching.domain.settings import MatchingSettings, validated_settings
+from services.matching.service_layer.opportunities import under
 from services.matching.service_layer.unit_of_work import UnitOfWork
 
 
@@ -21,7 +22,10 @@ def update_matching_settings(
     cmd: commands.UpdateMatchingSettings, uow: UnitOfWork, principal: Principal
 ) -> MatchingSettings:
     trust = principal.require_trust()
-    wanted = validated_settings(replace(cmd.settings, trust_ods=trust, version=cmd.expected_version + 1))
+    try:
+        wanted = validated_settings(replace(cmd.settings, trust_ods=trust, version=cmd.expected_version + 1))
+    except InvalidInput as error:
+        raise under("settings", error) from None
     with uow:
         current = uow.settings.get(trust)
         if current.version != cmd.expected_version:

@@ -38,8 +38,16 @@ class Created:
     created: bool  # False: an earlier call with the same idempotency key made it
 
 
+def under(field: str, error: InvalidInput) -> InvalidInput:
+    """The domain's problems named as the request names them: ``title`` of ``details`` is ``details.title``."""
+    return InvalidInput({f"{field}.{name}": problem for name, problem in error.fields.items()})
+
+
 def _checked(uow: UnitOfWork, trust: str, details: Details) -> Details:
-    return validated_details(details, uow.settings.get(trust), uow.networks.networks_of(trust))
+    try:
+        return validated_details(details, uow.settings.get(trust), uow.networks.networks_of(trust))
+    except InvalidInput as error:
+        raise under("details", error) from None
 
 
 def _visible(uow: UnitOfWork, opportunity_id: str, lock: bool = False) -> Opportunity:

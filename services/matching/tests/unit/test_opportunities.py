@@ -89,7 +89,7 @@ def test_a_patient_safety_partner_term_runs_18_months_unless_given(world: World)
 def test_bad_details_name_the_field_and_change_nothing(world: World, change: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         create(world, details=replace(ROLE, **change))  # type: ignore[arg-type]
-    assert field in refused.value.fields
+    assert f"details.{field}" in refused.value.fields
     assert world.opportunities == {}
 
 
