@@ -26,7 +26,10 @@ def record_network_created(connection: Connection, event: CloudEvent) -> None:
     connection.execute(
         statement.on_conflict_do_update(
             index_elements=[networks.c.network_id],
-            set_={"name": statement.excluded.name, "version": sa.func.greatest(networks.c.version, statement.excluded.version)},
+            set_={
+                "name": statement.excluded.name,
+                "version": sa.func.greatest(networks.c.version, statement.excluded.version),
+            },
         )
     )
 

@@ -60,7 +60,7 @@ def _whole(low: int, high: int) -> Problem:
 
 
 def _question(value: str) -> str | None:
-    ok = 0 < len(value.strip()) and len(value) <= QUESTION_MAX and value.isprintable()
+    ok = len(value.strip()) > 0 and len(value) <= QUESTION_MAX and value.isprintable()
     return None if ok else f"must be 1 to {QUESTION_MAX} printable characters"
 
 

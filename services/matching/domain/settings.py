@@ -105,7 +105,9 @@ def postcode_area(district: str) -> str | None:
     return found.group(1) if found else None
 
 
-def distance(leader_district: str | None, site_codes: Sequence[str], remote: bool, settings: MatchingSettings) -> Distance:
+def distance(
+    leader_district: str | None, site_codes: Sequence[str], remote: bool, settings: MatchingSettings
+) -> Distance:
     """How far a role is from a leader, in the trust's own travel zones (see the module's docstring)."""
     if remote:
         return Distance.REMOTE

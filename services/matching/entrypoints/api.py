@@ -6,8 +6,6 @@ import gc
 import os
 from functools import partial
 
-from plr.matching.v1 import matching_pb2
-
 from services.common.authentication import Authenticator
 from services.common.db import make_engine
 from services.common.grpc_server import ApiServer, service_handler

@@ -73,7 +73,9 @@ def run(settings: Settings) -> str:
             matching_settings.update_matching_settings(commands.UpdateMatchingSettings(SETTINGS, 0), uow(), trust)
         titles = []
         for key, details in demo_roles(date.today()).items():
-            role = opportunities.create_opportunity(commands.CreateOpportunity(details, key, key), uow(), trust).opportunity
+            role = opportunities.create_opportunity(
+                commands.CreateOpportunity(details, key, key), uow(), trust
+            ).opportunity
             if role.status is Status.DRAFT:
                 command = commands.PublishOpportunity(role.opportunity_id, role.version)
                 role = opportunities.publish_opportunity(command, uow(), trust)

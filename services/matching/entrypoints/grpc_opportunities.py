@@ -116,7 +116,10 @@ GET, LIST, ELIGIBILITY = GetSchema(), ListSchema(), EligibilitySchema()
 def details_from(values: dict[str, Any]) -> Details:
     term = values["term"]
     return Details(
-        **{name: tuple(values[name]) for name in ("required_skills", "desirable_skills", "interests", "lived_experience")},
+        **{
+            name: tuple(values[name])
+            for name in ("required_skills", "desirable_skills", "interests", "lived_experience")
+        },
         title=values["title"],
         level=values["level"],
         description=values["description"],

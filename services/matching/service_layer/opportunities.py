@@ -66,7 +66,11 @@ def _own(uow: UnitOfWork, trust: str, opportunity_id: str) -> Opportunity:
 
 
 def create_opportunity(
-    cmd: commands.CreateOpportunity, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now, ids: IdFactory = new_id
+    cmd: commands.CreateOpportunity,
+    uow: UnitOfWork,
+    principal: Principal,
+    clock: Clock = utc_now,
+    ids: IdFactory = new_id,
 ) -> Created:
     trust = principal.require_trust()
     if len(cmd.idempotency_key) > KEY_MAX or not cmd.idempotency_key.isprintable():

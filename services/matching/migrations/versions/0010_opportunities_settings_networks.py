@@ -71,7 +71,10 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'published' AND network_id IS NOT NULL"),
     )
     enable_tenant_rls("opportunities")
-    shared = f"status = 'published' AND network_id IS NOT NULL AND {_member(CURRENT_TRUST)} AND {_member('opportunities.trust_ods')}"
+    shared = (
+        "status = 'published' AND network_id IS NOT NULL "
+        f"AND {_member(CURRENT_TRUST)} AND {_member('opportunities.trust_ods')}"
+    )
     op.execute(f"CREATE POLICY opportunities_network ON opportunities FOR SELECT USING ({shared})")
     op.create_table(
         "matching_settings",

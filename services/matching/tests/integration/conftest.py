@@ -4,7 +4,7 @@ applied through the projections' own handlers as the worker applies registry's e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -28,7 +28,9 @@ ROLE = pb.OpportunityDetails(title="Working group member", level="level_3", site
 SITES = [pb.Site(code="main", name="Main site", local_districts=["LS1"])]
 
 
-def registry_event(kind: str, aggregate: str, aggregate_id: str, version: int, data: dict[str, object]) -> CloudEvent:
+def registry_event(
+    kind: str, aggregate: str, aggregate_id: str, version: int, data: Mapping[str, object]
+) -> CloudEvent:
     return CloudEvent(
         type=f"plr.registry.{aggregate}.{kind}.v1",
         source="plr/registry",
@@ -60,8 +62,16 @@ class MatchingClient:
     def trust(self, ods: str, sites: list[pb.Site] = SITES) -> tuple[tuple[str, str], ...]:
         """A trust in matching's directory, with a key and its sites set; the key's metadata."""
         key = new_api_key()
-        self.apply(record_trust_onboarded, registry_event("onboarded", "trust", ods, 1, {"ods": ods, "name": f"{ods} NHS Trust"}))
-        issued = {"ods": ods, "key_id": key.key_id, "secret_sha256": key.secret_sha256, "issued_at": datetime.now(UTC).isoformat()}
+        self.apply(
+            record_trust_onboarded,
+            registry_event("onboarded", "trust", ods, 1, {"ods": ods, "name": f"{ods} NHS Trust"}),
+        )
+        issued = {
+            "ods": ods,
+            "key_id": key.key_id,
+            "secret_sha256": key.secret_sha256,
+            "issued_at": datetime.now(UTC).isoformat(),
+        }
         self.apply(record_key_issued, registry_event("key_issued", "trust", ods, 2, issued))
         metadata = bearer(key.presented)
         self.settings.UpdateMatchingSettings(
@@ -80,16 +90,22 @@ class MatchingClient:
 
     def network(self, network: str, *members: str) -> None:
         created = {"network_id": network, "name": f"{network} network"}
-        self.apply(record_network_created, registry_event("created", "network", network, self._network_event(network), created))
+        self.apply(
+            record_network_created, registry_event("created", "network", network, self._network_event(network), created)
+        )
         for ods in members:
             self.join(network, ods)
 
     def join(self, network: str, ods: str) -> None:
-        event = registry_event("trust_added", "network", network, self._network_event(network), {"network_id": network, "ods": ods})
+        event = registry_event(
+            "trust_added", "network", network, self._network_event(network), {"network_id": network, "ods": ods}
+        )
         self.apply(record_trust_added, event)
 
     def leave(self, network: str, ods: str) -> None:
-        event = registry_event("trust_removed", "network", network, self._network_event(network), {"network_id": network, "ods": ods})
+        event = registry_event(
+            "trust_removed", "network", network, self._network_event(network), {"network_id": network, "ods": ods}
+        )
         self.apply(record_trust_removed, event)
 
     def create(self, metadata: tuple[tuple[str, str], ...], details: pb.OpportunityDetails = ROLE) -> pb.Opportunity:

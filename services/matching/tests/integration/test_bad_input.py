@@ -48,7 +48,10 @@ def test_the_lists_cover_the_services() -> None:
 @pytest.mark.parametrize("method", ALL_METHODS)
 @pytest.mark.parametrize("payload", UNDECODABLE, ids=lambda p: p.hex())
 def test_undecodable_bytes_are_invalid_argument_for_every_method(
-    matching: MatchingClient, key: tuple, method: str, payload: bytes  # type: ignore[type-arg]
+    matching: MatchingClient,
+    key: tuple,
+    method: str,
+    payload: bytes,  # type: ignore[type-arg]
 ) -> None:
     assert raw_call(matching, method, payload, key) == grpc.StatusCode.INVALID_ARGUMENT
 
@@ -56,7 +59,10 @@ def test_undecodable_bytes_are_invalid_argument_for_every_method(
 @pytest.mark.parametrize("method", FIELD_1_IS_TEXT)
 @pytest.mark.parametrize("payload", NOT_UTF8, ids=lambda p: p.hex())
 def test_text_that_is_not_utf8_is_invalid_argument(
-    matching: MatchingClient, key: tuple, method: str, payload: bytes  # type: ignore[type-arg]
+    matching: MatchingClient,
+    key: tuple,
+    method: str,
+    payload: bytes,  # type: ignore[type-arg]
 ) -> None:
     assert raw_call(matching, method, payload, key) == grpc.StatusCode.INVALID_ARGUMENT
 
@@ -96,7 +102,9 @@ def details(**change: object) -> pb.OpportunityDetails:
             "details.eligibility_rules[0].kind",
         ),
         (
-            pb.CreateOpportunityRequest(details=details(eligibility_rules=[pb.EligibilityRule(kind="has_skill", value="X")])),
+            pb.CreateOpportunityRequest(
+                details=details(eligibility_rules=[pb.EligibilityRule(kind="has_skill", value="X")])
+            ),
             "eligibility_rules[0]",
         ),
         (pb.CreateOpportunityRequest(details=details(sites=["nowhere"])), "sites"),
@@ -106,7 +114,10 @@ def details(**change: object) -> pb.OpportunityDetails:
     ],
 )
 def test_a_bad_create_names_the_field_and_makes_nothing(
-    matching: MatchingClient, key: tuple, request_: pb.CreateOpportunityRequest, field: str  # type: ignore[type-arg]
+    matching: MatchingClient,
+    key: tuple,
+    request_: pb.CreateOpportunityRequest,
+    field: str,  # type: ignore[type-arg]
 ) -> None:
     before = matching.opportunities.ListOpportunities(pb.ListOpportunitiesRequest(), metadata=key, timeout=5)
     with pytest.raises(grpc.RpcError) as refused:
@@ -120,7 +131,11 @@ def test_a_bad_create_names_the_field_and_makes_nothing(
     ("method", "request_", "field"),
     [
         ("GetOpportunity", pb.GetOpportunityRequest(opportunity_id="nope"), "opportunity_id"),
-        ("PublishOpportunity", pb.ChangeOpportunityRequest(opportunity_id="nope", expected_version=1), "opportunity_id"),
+        (
+            "PublishOpportunity",
+            pb.ChangeOpportunityRequest(opportunity_id="nope", expected_version=1),
+            "opportunity_id",
+        ),
         ("CloseOpportunity", pb.ChangeOpportunityRequest(expected_version=0), "expected_version"),
         ("ListOpportunities", pb.ListOpportunitiesRequest(page_size=501), "page_size"),
         ("ListOpportunities", pb.ListOpportunitiesRequest(page_token="%%%"), "page_token"),
@@ -143,14 +158,19 @@ def test_bad_fields_are_named(matching: MatchingClient, key: tuple, method: str,
         (pb.MatchingSettings(max_concurrent_placements=0), "max_concurrent_placements"),
         (pb.MatchingSettings(max_concurrent_placements=1, sites=[pb.Site(code="ok", name="")]), "sites[0].name"),
         (
-            pb.MatchingSettings(max_concurrent_placements=1, sites=[pb.Site(code="ok", name="A", local_districts=["leeds"])]),
+            pb.MatchingSettings(
+                max_concurrent_placements=1, sites=[pb.Site(code="ok", name="A", local_districts=["leeds"])]
+            ),
             "sites[0].local_districts",
         ),
         (pb.MatchingSettings(max_concurrent_placements=1, default_checks=[pb.LevelChecks(level="level_0")]), "level"),
     ],
 )
 def test_bad_settings_are_named_and_change_nothing(
-    matching: MatchingClient, key: tuple, settings_: pb.MatchingSettings, field: str  # type: ignore[type-arg]
+    matching: MatchingClient,
+    key: tuple,
+    settings_: pb.MatchingSettings,
+    field: str,  # type: ignore[type-arg]
 ) -> None:
     before = matching.settings.GetMatchingSettings(pb.GetMatchingSettingsRequest(), metadata=key, timeout=5)
     request = pb.UpdateMatchingSettingsRequest(settings=settings_, expected_version=before.version)

@@ -78,7 +78,9 @@ def aimed_at(matching: MatchingClient, service: str, method: str, target: pb.Opp
     if "reason" in names:
         request.reason = "Taken over"
     if "settings" in names:
-        request.settings.CopyFrom(pb.MatchingSettings(recent_placement_months=1, max_concurrent_placements=1, sites=SITES))
+        request.settings.CopyFrom(
+            pb.MatchingSettings(recent_placement_months=1, max_concurrent_placements=1, sites=SITES)
+        )
     return request
 
 
@@ -137,7 +139,9 @@ def test_network_trusts_see_only_published_network_roles_as_published(matching: 
     get = pb.GetOpportunityRequest(opportunity_id=trusts.shared.opportunity_id)
     seen = matching.opportunities.GetOpportunity(get, metadata=trusts.b, timeout=5)
     assert (seen.trust_ods, seen.status, seen.details) == ("MTA", "published", trusts.shared.details)
-    listed = matching.opportunities.ListOpportunities(pb.ListOpportunitiesRequest(owner="network"), metadata=trusts.b, timeout=5)
+    listed = matching.opportunities.ListOpportunities(
+        pb.ListOpportunitiesRequest(owner="network"), metadata=trusts.b, timeout=5
+    )
     assert [o.opportunity_id for o in listed.opportunities] == [trusts.shared.opportunity_id]
     with pytest.raises(grpc.RpcError) as refused:
         matching.opportunities.GetOpportunity(get, metadata=trusts.c, timeout=5)

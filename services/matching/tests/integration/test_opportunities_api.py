@@ -58,7 +58,18 @@ def test_the_lifecycle_through_the_api_with_its_events(matching: MatchingClient)
     filled = change(matching, key, "FillOpportunity", closed)
     assert (filled.status, filled.version, filled.details.places) == ("filled", 5, 5)
     assert events_of(matching, draft.opportunity_id) == [
-        ("published", 2, {"opportunity_id": draft.opportunity_id, "ods": "MLC", "level": "level_3", "places": 2, "remote": False, "closing_date": closing}),
+        (
+            "published",
+            2,
+            {
+                "opportunity_id": draft.opportunity_id,
+                "ods": "MLC",
+                "level": "level_3",
+                "places": 2,
+                "remote": False,
+                "closing_date": closing,
+            },
+        ),
         ("updated", 3, {"opportunity_id": draft.opportunity_id, "ods": "MLC", "fields": ["places"]}),
         ("closed", 4, {"opportunity_id": draft.opportunity_id, "ods": "MLC"}),
         ("filled", 5, {"opportunity_id": draft.opportunity_id, "ods": "MLC"}),
@@ -76,7 +87,9 @@ def test_a_stale_version_is_failed_precondition_and_changes_nothing(matching: Ma
     with pytest.raises(grpc.RpcError) as refused:
         change(matching, key, "WithdrawOpportunity", draft, reason="Stale")  # version 1, now 2
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    now = matching.opportunities.GetOpportunity(pb.GetOpportunityRequest(opportunity_id=draft.opportunity_id), metadata=key, timeout=5)
+    now = matching.opportunities.GetOpportunity(
+        pb.GetOpportunityRequest(opportunity_id=draft.opportunity_id), metadata=key, timeout=5
+    )
     assert (now.status, now.version) == ("published", 2)
     assert [e[0] for e in events_of(matching, draft.opportunity_id)] == ["published"]
 
@@ -118,7 +131,9 @@ def test_listing_pages_and_filters(matching: MatchingClient) -> None:
         if not token:
             break
     assert seen == sorted(o.opportunity_id for o in made)
-    drafts = matching.opportunities.ListOpportunities(pb.ListOpportunitiesRequest(status="draft"), metadata=key, timeout=5)
+    drafts = matching.opportunities.ListOpportunities(
+        pb.ListOpportunitiesRequest(status="draft"), metadata=key, timeout=5
+    )
     assert len(drafts.opportunities) == 4
     future = Timestamp()
     future.FromDatetime(datetime.now(UTC) + timedelta(hours=1))
@@ -127,7 +142,9 @@ def test_listing_pages_and_filters(matching: MatchingClient) -> None:
     first = matching.opportunities.ListOpportunities(pb.ListOpportunitiesRequest(page_size=1), metadata=key, timeout=5)
     with pytest.raises(grpc.RpcError) as refused:  # a token held to the filters it was issued with
         matching.opportunities.ListOpportunities(
-            pb.ListOpportunitiesRequest(page_size=1, page_token=first.next_page_token, status="draft"), metadata=key, timeout=5
+            pb.ListOpportunitiesRequest(page_size=1, page_token=first.next_page_token, status="draft"),
+            metadata=key,
+            timeout=5,
         )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in refused.value.details()
 

@@ -17,37 +17,52 @@ from services.matching.domain.eligibility import (
     rules_problems,
 )
 
-E, I, D, S = Outcome.ELIGIBLE, Outcome.INELIGIBLE, Outcome.NEEDS_DECLARATION, Outcome.NEEDS_SCREENING
+E, N, D, S = Outcome.ELIGIBLE, Outcome.INELIGIBLE, Outcome.NEEDS_DECLARATION, Outcome.NEEDS_SCREENING
 UNKNOWN = Facts()
 
 CASES = [
     # rule, facts, outcome, words the reason holds
     (Rule(Kind.LEADER_ACTIVE), Facts(active=True), E, "active"),
-    (Rule(Kind.LEADER_ACTIVE), Facts(active=False), I, "not active"),
+    (Rule(Kind.LEADER_ACTIVE), Facts(active=False), N, "not active"),
     (Rule(Kind.LEADER_ACTIVE), UNKNOWN, S, "staff confirm"),
     (Rule(Kind.HAS_SKILL, "chairing"), Facts(skills=frozenset({"chairing"})), E, "chairing"),
-    (Rule(Kind.HAS_SKILL, "chairing"), Facts(skills=frozenset({"writing"})), I, "does not have the skill chairing"),
+    (Rule(Kind.HAS_SKILL, "chairing"), Facts(skills=frozenset({"writing"})), N, "does not have the skill chairing"),
     (Rule(Kind.HAS_SKILL, "chairing"), UNKNOWN, S, "not known"),
     (Rule(Kind.HOLDS_CHECK, "dbs"), Facts(checks=frozenset({"dbs"})), E, "valid dbs"),
-    (Rule(Kind.HOLDS_CHECK, "dbs"), Facts(checks=frozenset()), I, "no valid dbs"),
+    (Rule(Kind.HOLDS_CHECK, "dbs"), Facts(checks=frozenset()), N, "no valid dbs"),
     (Rule(Kind.HOLDS_CHECK, "dbs"), UNKNOWN, S, "not known"),
     (Rule(Kind.MIN_HOURS_PER_MONTH, "8"), Facts(hours_per_month=8), E, "8 or more"),
-    (Rule(Kind.MIN_HOURS_PER_MONTH, "8"), Facts(hours_per_month=7), I, "fewer than 8"),
+    (Rule(Kind.MIN_HOURS_PER_MONTH, "8"), Facts(hours_per_month=7), N, "fewer than 8"),
     (Rule(Kind.MIN_HOURS_PER_MONTH, "8"), UNKNOWN, S, "not known"),
     (Rule(Kind.USED_SERVICE_WITHIN_YEARS, "5"), Facts(declarations={"used_service_within_years": True}), E, "5 years"),
-    (Rule(Kind.USED_SERVICE_WITHIN_YEARS, "5"), Facts(declarations={"used_service_within_years": False}), I, "not using"),
+    (
+        Rule(Kind.USED_SERVICE_WITHIN_YEARS, "5"),
+        Facts(declarations={"used_service_within_years": False}),
+        N,
+        "not using",
+    ),
     (Rule(Kind.USED_SERVICE_WITHIN_YEARS, "5"), UNKNOWN, D, "not declared"),
     (Rule(Kind.NOT_NHS_EMPLOYEE), Facts(declarations={"not_nhs_employee": True}), E, "not being an NHS employee"),
-    (Rule(Kind.NOT_NHS_EMPLOYEE), Facts(declarations={"not_nhs_employee": False}), I, "being an NHS employee"),
+    (Rule(Kind.NOT_NHS_EMPLOYEE), Facts(declarations={"not_nhs_employee": False}), N, "being an NHS employee"),
     (Rule(Kind.NOT_NHS_EMPLOYEE), Facts(declarations={"aged_18_or_over": True}), D, "not declared"),
     (Rule(Kind.AGED_18_OR_OVER), Facts(declarations={"aged_18_or_over": True}), E, "18 or over"),
-    (Rule(Kind.AGED_18_OR_OVER), Facts(declarations={"aged_18_or_over": False}), I, "under 18"),
+    (Rule(Kind.AGED_18_OR_OVER), Facts(declarations={"aged_18_or_over": False}), N, "under 18"),
     (Rule(Kind.NOT_PREVIOUS_HOLDER), UNKNOWN, S, "recruitment"),
     (Rule(Kind.NOT_PREVIOUS_HOLDER), Facts(previous_holder=False), E, "not held"),
-    (Rule(Kind.NOT_PREVIOUS_HOLDER), Facts(previous_holder=True), I, "has held"),
+    (Rule(Kind.NOT_PREVIOUS_HOLDER), Facts(previous_holder=True), N, "has held"),
     (Rule(Kind.SCREENING_QUESTION, "Lives in the county?"), UNKNOWN, S, "screening"),
-    (Rule(Kind.SCREENING_QUESTION, "Lives in the county?"), Facts(screening={"Lives in the county?": True}), E, "passed"),
-    (Rule(Kind.SCREENING_QUESTION, "Lives in the county?"), Facts(screening={"Lives in the county?": False}), I, "did not pass"),
+    (
+        Rule(Kind.SCREENING_QUESTION, "Lives in the county?"),
+        Facts(screening={"Lives in the county?": True}),
+        E,
+        "passed",
+    ),
+    (
+        Rule(Kind.SCREENING_QUESTION, "Lives in the county?"),
+        Facts(screening={"Lives in the county?": False}),
+        N,
+        "did not pass",
+    ),
 ]
 
 
@@ -76,11 +91,11 @@ def test_an_unknown_fact_is_never_ineligible(kind: Kind) -> None:
         ((E, E), E),
         ((E, D), D),
         ((D, S), S),
-        ((S, I, D), I),
+        ((S, N, D), N),
     ],
 )
 def test_the_overall_outcome_is_the_worst(outcomes: tuple[Outcome, ...], overall: Outcome) -> None:
-    pick = {E: (Rule(Kind.AGED_18_OR_OVER), True), I: (Rule(Kind.NOT_NHS_EMPLOYEE), False)}
+    pick = {E: (Rule(Kind.AGED_18_OR_OVER), True), N: (Rule(Kind.NOT_NHS_EMPLOYEE), False)}
     rules, declared = [], {}
     for o in outcomes:
         if o in pick:

@@ -45,7 +45,9 @@ def uow(world: World, principal: Principal) -> FakeUnitOfWork:
 def create(world: World, principal: Principal = A, details: Details = ROLE, key: str = "") -> Opportunity:
     command = commands.CreateOpportunity(details, key, f"digest-{key}")
     ids = iter(f"00000000-0000-4000-8000-{n:012d}" for n in range(len(world.opportunities) + 1, 10_000))
-    return opportunities.create_opportunity(command, uow(world, principal), principal, lambda: NOW, lambda: next(ids)).opportunity
+    return opportunities.create_opportunity(
+        command, uow(world, principal), principal, lambda: NOW, lambda: next(ids)
+    ).opportunity
 
 
 def publish(world: World, o: Opportunity, principal: Principal = A) -> tuple[Opportunity, FakeUnitOfWork]:
@@ -99,18 +101,21 @@ def test_the_lifecycle_emits_each_event_with_the_next_version(world: World) -> N
     [published] = unit.outbox
     assert published.type == "plr.matching.opportunity.published.v1"
     assert published.data == {
-        "opportunity_id": o.opportunity_id, "ods": "RTA", "level": "level_3", "places": 1, "remote": False,
-        "network_id": "north", "closing_date": "2026-12-31",
+        "opportunity_id": o.opportunity_id,
+        "ods": "RTA",
+        "level": "level_3",
+        "places": 1,
+        "remote": False,
+        "network_id": "north",
+        "closing_date": "2026-12-31",
     }
     assert (published.aggregate_version, published.trust_ods) == (2, "RTA")
-    steps = [
-        (opportunities.close_opportunity, commands.CloseOpportunity, "closed"),
-        (opportunities.fill_opportunity, commands.FillOpportunity, "filled"),
-    ]
-    for use_case, command, name in steps:
-        unit = uow(world, A)
-        o = use_case(command(o.opportunity_id, o.version), unit, A, lambda: NOW)
-        assert [(e.type, e.aggregate_version) for e in unit.outbox] == [(f"plr.matching.opportunity.{name}.v1", o.version)]
+    unit = uow(world, A)
+    o = opportunities.close_opportunity(commands.CloseOpportunity(o.opportunity_id, 2), unit, A, lambda: NOW)
+    assert [(e.type, e.aggregate_version) for e in unit.outbox] == [("plr.matching.opportunity.closed.v1", 3)]
+    unit = uow(world, A)
+    o = opportunities.fill_opportunity(commands.FillOpportunity(o.opportunity_id, 3), unit, A, lambda: NOW)
+    assert [(e.type, e.aggregate_version) for e in unit.outbox] == [("plr.matching.opportunity.filled.v1", 4)]
     assert (o.status, o.version) == (Status.FILLED, 4)
 
 
@@ -216,7 +221,9 @@ def test_eligibility_answers_on_the_applicants_declarations(world: World) -> Non
 def test_only_a_trusts_key_uses_them(world: World) -> None:
     admin = Principal("administrator", "administrator")
     with pytest.raises(PermissionDenied):
-        opportunities.create_opportunity(commands.CreateOpportunity(ROLE), FakeUnitOfWork(world, TenantScope.platform_wide()), admin)
+        opportunities.create_opportunity(
+            commands.CreateOpportunity(ROLE), FakeUnitOfWork(world, TenantScope.platform_wide()), admin
+        )
     with pytest.raises(PermissionDenied):
         matching_settings.get_matching_settings(commands.GetMatchingSettings(), uow(world, A), admin)
 

@@ -55,7 +55,10 @@ def test_valid_settings_pass_whole() -> None:
         (MatchingSettings("RXX", sites=(Site("ab", "A", ("ls1",)),)), "sites[0].local_districts"),
         (MatchingSettings("RXX", sites=(Site("ab", "A", ("LS1", "LS1")),)), "sites[0].local_districts"),
         (MatchingSettings("RXX", sites=(Site("ab", "A"), Site("ab", "B"))), "sites"),
-        (MatchingSettings("RXX", default_checks={Level.LEVEL_1: (CheckType.DBS, CheckType.DBS)}), "default_checks.level_1"),
+        (
+            MatchingSettings("RXX", default_checks={Level.LEVEL_1: (CheckType.DBS, CheckType.DBS)}),
+            "default_checks.level_1",
+        ),
     ],
 )
 def test_bad_settings_name_the_field(settings: MatchingSettings, field: str) -> None:
