@@ -42,7 +42,11 @@ class SqlAuditLog(AuditLog):
             for leader_id, fields in reads.items()
             if fields
         ]
-        if rows:
+        if len(rows) == 1:
+            # one row, one statement (not an executemany: an audited read runs single statements only),
+            # and a compiled form SQLAlchemy caches (a multi-row VALUES is compiled afresh every time)
+            self.connection.execute(audit_log.insert(), rows[0])
+        elif rows:
             self.connection.execute(audit_log.insert(), rows)
 
     def list(

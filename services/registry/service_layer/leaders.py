@@ -300,7 +300,8 @@ def visible_leader(
 
 
 def get_leader(cmd: commands.GetLeader, uow: UnitOfWork, principal: Principal) -> LeaderView:
-    with uow:
+    # one statement reads, the next records the audit, each committed alone: the answer follows the audit
+    with uow.audited_read():
         leader, affiliation = visible_leader(uow, principal, cmd.leader_id)
         view = view_for(principal, leader, affiliation)
         _audit_reads(uow, principal, "GetLeader", [view])
