@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plr.matching.v1 import matching_pb2 as pb
 
+from services.common.grpc_client import bearer
 from services.matching.tests.integration.conftest import ROLE, MatchingClient
+from tests.support.infra import PlrStack
 
 pytestmark = pytest.mark.integration
 
@@ -181,8 +183,12 @@ def test_bad_settings_are_named_and_change_nothing(
     assert matching.settings.GetMatchingSettings(pb.GetMatchingSettingsRequest(), metadata=key, timeout=5) == before
 
 
-def test_an_unknown_credential_is_unauthenticated(matching: MatchingClient) -> None:
-    request = pb.GetMatchingSettingsRequest()
+@pytest.mark.parametrize("credential", ["nope", "admin", "service"])
+def test_only_a_trust_key_is_a_credential_here(matching: MatchingClient, stack: PlrStack, credential: str) -> None:
+    """The api holds no administrator or service token: they are as unknown as any other text."""
+    token = {"admin": stack.env["PLR_ADMIN_TOKEN"], "service": stack.env["PLR_SERVICE_TOKEN"]}.get(
+        credential, credential
+    )
     with pytest.raises(grpc.RpcError) as refused:
-        matching.settings.GetMatchingSettings(request, metadata=(("authorization", "Bearer nope"),), timeout=5)
+        matching.settings.GetMatchingSettings(pb.GetMatchingSettingsRequest(), metadata=bearer(token), timeout=5)
     assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED

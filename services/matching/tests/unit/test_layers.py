@@ -19,5 +19,7 @@ def test_importing_matchings_domain_and_service_layer_loads_no_sqlalchemy() -> N
         "import sys\nloaded = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'psycopg2'))\n"
         "assert not loaded, loaded[:5]\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=SERVICE.parents[1], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=SERVICE.parents[1], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr[-2000:]
