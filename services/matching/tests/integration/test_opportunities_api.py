@@ -4,6 +4,7 @@ optimistic concurrency, idempotency keys, listing with pages and filters, settin
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import grpc
@@ -193,3 +194,20 @@ def test_eligibility_through_the_api(matching: MatchingClient) -> None:
         ("ineligible", "not_nhs_employee"),
         ("needs_declaration", "used_service_within_years"),
     ]
+
+
+def test_concurrent_changes_from_one_version_leave_one_winner(matching: MatchingClient) -> None:
+    key = matching.trust("MCC")
+    draft = matching.create(key)
+
+    def publish() -> str:
+        try:
+            matching.publish(key, draft)
+        except grpc.RpcError as error:
+            return error.code().name
+        return "OK"
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = sorted(pool.map(lambda _: publish(), range(4)))
+    assert answers == ["FAILED_PRECONDITION"] * 3 + ["OK"]
+    assert [e[:2] for e in events_of(matching, draft.opportunity_id)] == [("published", 2)]
