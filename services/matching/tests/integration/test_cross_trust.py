@@ -14,10 +14,13 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from google.protobuf import message_factory
 from google.protobuf.message import Message
 from plr.matching.v1 import matching_pb2 as pb
 
+from services.common.db import scoped_transaction
+from services.common.tenancy import TenantScope
 from services.matching.tests.integration.conftest import ROLE, SITES, MatchingClient
 
 pytestmark = pytest.mark.integration
@@ -161,3 +164,20 @@ def test_a_trust_that_leaves_the_network_no_longer_sees_its_roles(matching: Matc
     with pytest.raises(grpc.RpcError) as refused:
         matching.opportunities.GetOpportunity(get, metadata=b, timeout=5)
     assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_row_level_security_lets_a_network_trust_read_the_shared_role_and_write_nothing(
+    matching: MatchingClient, trusts: Trusts
+) -> None:
+    """Below the use cases: the database itself, in B's scope."""
+    table = sa.table("opportunities", sa.column("opportunity_id"), sa.column("status"))
+    ids = [trusts.draft.opportunity_id, trusts.shared.opportunity_id, trusts.own.opportunity_id]
+    with scoped_transaction(matching.engine, TenantScope.trust("MTB")) as connection:
+        seen = connection.execute(sa.select(table.c.opportunity_id).where(table.c.opportunity_id.in_(ids))).scalars()
+        assert [str(s) for s in seen] == [trusts.shared.opportunity_id]
+        changed = connection.execute(
+            table.update().where(table.c.opportunity_id.in_(ids)).values(status="withdrawn")
+        ).rowcount
+        assert changed == 0
+        deleted = connection.execute(table.delete().where(table.c.opportunity_id.in_(ids))).rowcount
+        assert deleted == 0
