@@ -70,7 +70,7 @@ def process_env(env: dict[str, str], service: str | None, role: str | None) -> d
     if service is not None and role is not None:
         manifest = manifests()[service]
         reads = {manifest.setting_variable(s) for s in manifest.settings_of(role) if s.secret}
-        if role == "api":
+        if role == "api" and manifest.api is not None and "PLR_ADMIN_TOKEN" in manifest.api.requires:
             reads.add("PLR_ADMIN_TOKEN")
     given = {k: v for k, v in env.items() if k not in secret - reads}
     given["PLR_ENV_FILE"] = os.devnull  # everything it reads is in its environment

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 
 from services.common.db import make_engine
 from services.common.manifest import manifest
@@ -17,7 +18,7 @@ from tests.support.infra import Infra, drop_stack, stack_env, wait_for
 pytestmark = pytest.mark.integration
 MIGRATIONS = manifest("matching").migrations
 # the head of matching's revisions, read from them (a new revision must not break this test)
-HEAD = max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 QUEUES = manifest("matching").queues
 
 
@@ -41,7 +42,7 @@ def test_concurrent_and_repeated_migrations_end_at_head_without_errors(infra: In
         for thread in threads:
             thread.join(60)
         assert not errors, errors
-        assert revisions == [HEAD] * 3 and HEAD >= "0002"
+        assert revisions == [HEAD] * 3 and HEAD is not None
         migrate()
         assert not errors and revisions[-1] == HEAD
         engine = make_engine(database.owner_url, pool_size=1)

@@ -29,7 +29,7 @@ def test_each_process_is_given_only_the_credentials_it_reads(tmp_path) -> None: 
     api = process_env(env, "registry", "api")
     assert api["PLR_ADMIN_TOKEN"] == env["PLR_ADMIN_TOKEN"]
     assert api["PLR_REGISTRY_PORTAL_TOKEN"] == env["PLR_REGISTRY_PORTAL_TOKEN"]
-    for service, role in (("registry", "worker"), ("registry", "migrate"), ("matching", "worker")):
+    for service, role in (("registry", "worker"), ("registry", "migrate"), ("matching", "worker"), ("matching", "api")):
         given = process_env(env, service, role)
         assert not {"PLR_ADMIN_TOKEN", "PLR_REGISTRY_PORTAL_TOKEN"} & set(given), (service, role)
         assert given["PLR_AMQP_URI"] == env["PLR_AMQP_URI"]

@@ -2,7 +2,7 @@
 ``plr.registry.trust.key_issued.v1``: keys issued before keep the default scopes checks, people, read.
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0010
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from services.common.schema import add_key_scopes_v2
 
 revision = "0002"
-down_revision = "0001"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
