@@ -370,6 +370,17 @@ def create_test_people(settings: Settings, ods: str, count: int, *, wait_for_api
         channel.close()
 
 
+def test_people_count(text: str) -> int:
+    """--count: a whole number, 1 to 100 (argparse's error names the option)."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 1 to 100 (got {text!r})") from None
+    if not 1 <= count <= 100:
+        raise argparse.ArgumentTypeError(f"must be 1 to 100 (got {count})")
+    return count
+
+
 def demo_people(args: argparse.Namespace) -> int:
     settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
     try:
@@ -538,7 +549,7 @@ def register(commands: Commands) -> None:
         "people", help="confirmed test people for a trust (refused when PLR_ENVIRONMENT=production)"
     )
     people.add_argument("--trust", required=True, help="the ODS code of the trust they confirm")
-    people.add_argument("--count", type=int, default=5, choices=range(1, 101), metavar="1..100")
+    people.add_argument("--count", type=test_people_count, default=5, metavar="1..100", help="how many (default 5)")
     people.add_argument("--json", action="store_true")
     people.set_defaults(run=demo_people)
 
