@@ -31,6 +31,14 @@ class Running:
         assert stdout is not None
         threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")), daemon=True).start()
 
+    def start_all(self) -> None:
+        """Every service's api (`plr health` asks each) and every worker."""
+        for service, manifest in manifests().items():
+            if manifest.api is not None:
+                self.start(service, "api")
+        for service in SERVICES:
+            self.start(service, "worker")
+
     def stop(self) -> dict[str, int | None]:
         for process in self.processes.values():
             if process.poll() is None:
@@ -53,11 +61,7 @@ def system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
         catcher = start_catcher(Path(stack.env["PLR_MAIL_DIR"]), host, int(port))
         stack.env["PLR_REGISTRY_SMTP_URL"] = f"smtp://{host}:{port}"
         running = Running(stack)
-        for service, manifest in manifests().items():  # every api (`plr health` asks each), every worker
-            if manifest.api is not None:
-                running.start(service, "api")
-        for service in SERVICES:
-            running.start(service, "worker")
+        running.start_all()
         try:
             wait_for(
                 lambda: stack.plr("health").returncode == 0,

@@ -169,9 +169,7 @@ def system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
         stack.env["PLR_DB_STATEMENT_TIMEOUT_MS"] = str(STATEMENT_TIMEOUT_MS)
         stack.env["PLR_DB_POOL_SIZE"] = "10"
         running = Running(stack)
-        running.start("registry", "api")
-        for service in SERVICES:
-            running.start(service, "worker")
+        running.start_all()
         try:
             wait_for(lambda: stack.plr("health").returncode == 0, timeout=60, interval=0.5, message="every process")
             yield stack, running

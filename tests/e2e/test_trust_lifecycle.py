@@ -27,9 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 def system(infra: Infra) -> Iterator[tuple[PlrStack, grpc.Channel]]:
     with plr_stack(infra) as stack:
         running = Running(stack)
-        running.start("registry", "api")
-        for service in SERVICES:
-            running.start(service, "worker")
+        running.start_all()
         channel = grpc.insecure_channel(stack.env["PLR_REGISTRY_API_TARGET"])
         try:
             wait_for(
