@@ -33,6 +33,7 @@ from services.common import errors
 from services.common.db import db_error_summary, is_db_configuration_error, is_statement_timeout, is_transient_db_error
 from services.common.listen import why_cannot_listen
 from services.common.logs import correlated
+from services.common.metrics import GRPC_LATENCY, GRPC_REQUESTS
 from services.common.principals import Principal
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ def _unary_handler(
             cid = str(uuid.uuid4())
         context.set_trailing_metadata((("x-correlation-id", cid),))
         started = time.perf_counter()
+        answered = "INTERNAL"  # what the finally below counts if nothing else is decided
         with correlated(cid):
             try:
                 principal = authenticate(metadata)
@@ -113,6 +115,7 @@ def _unary_handler(
                     ) from None
                 response = method(request, Call(principal, cid, metadata))
                 log.info("%s ok", full_name, extra={"method": full_name, "code": "OK"})
+                answered = "OK"
                 return response.SerializeToString()
             except Exception as error:
                 code = status_for(error)
@@ -145,8 +148,13 @@ def _unary_handler(
                 else:
                     detail = str(error)
                     log.info("%s %s: %s", full_name, code.name, detail, extra={"method": full_name, "code": code.name})
+                answered = code.name
                 context.abort(code, detail)
                 raise  # unreachable: abort raises
+            finally:
+                elapsed_s = time.perf_counter() - started
+                GRPC_REQUESTS.labels(service, full_name, answered).inc()
+                GRPC_LATENCY.labels(service, full_name, answered).observe(elapsed_s)
 
     return grpc.unary_unary_rpc_method_handler(handle, request_deserializer=None, response_serializer=None)
 

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from services.common.db import db_error_summary, is_database_fault, scoped_transaction
 from services.common.events import CloudEvent, InvalidEvent, SchemaRegistry, default_registry
 from services.common.logs import correlated
+from services.common.metrics import CONSUMER_EVENTS, CONSUMER_LAG, DEAD_LETTERS, HANDLER_LATENCY
 from services.common.platform_tables import inbox
 from services.common.tenancy import TenantScope
 
@@ -91,11 +93,23 @@ class InboxConsumer:
         try:
             event = self.registry.parse(raw)
         except InvalidEvent as error:
-            self.stats.dead_lettered += 1
+            self._count("dead_lettered")
             log.error("%s: dead-lettering an invalid event: %s", self.name, error)
             raise DeadLetter(str(error)) from None
-        with correlated(event.correlation_id or event.id):
-            self._process_event(event)
+        started = time.perf_counter()
+        try:
+            with correlated(event.correlation_id or event.id):
+                self._process_event(event)
+        finally:
+            HANDLER_LATENCY.labels(self.name).observe(time.perf_counter() - started)
+        CONSUMER_LAG.labels(self.name).observe(max(0.0, _seconds_since(event.time)))
+
+    def _count(self, outcome: str) -> None:
+        """One settled delivery, in the stats and the metrics alike."""
+        setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
+        CONSUMER_EVENTS.labels(self.name, outcome).inc()
+        if outcome == "dead_lettered":
+            DEAD_LETTERS.labels(self.name).inc()
 
     def _process_event(self, event: CloudEvent) -> None:
         failures = 0
@@ -117,7 +131,7 @@ class InboxConsumer:
                             extra={"event_id": event.id, "event_type": event.type},
                         )
                     elif self.clock() - transient_started > self.transient_budget_s:
-                        self.stats.given_back += 1
+                        self._count("given_back")
                         log.warning(
                             "%s: database still unavailable after %.0fs, giving %s back to the queue uncounted",
                             self.name,
@@ -142,12 +156,20 @@ class InboxConsumer:
                     extra={"event_id": event.id, "event_type": event.type, "attempt": failures},
                 )
                 if failures >= self.max_handler_attempts:
-                    self.stats.dead_lettered += 1
+                    self._count("dead_lettered")
                     raise DeadLetter(f"{type(error).__name__}: {error}") from None
                 self.sleep(self.handler_backoff_s * (2 ** (failures - 1)))
                 continue
-            if applied:
-                self.stats.applied += 1
-            else:
-                self.stats.duplicates += 1
+            self._count("applied" if applied else "duplicates")
             return
+
+
+def _seconds_since(timestamp: str) -> float:
+    """Seconds from an event's ``time`` (RFC 3339) to now; 0 when it cannot be read."""
+    try:
+        then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - then).total_seconds()

@@ -1,0 +1,110 @@
+"""Prometheus metrics, scraped from real processes: the registry api, its worker (the relay, the outbox
+gauges) and the matching worker (a consumer), each on its own ``PLR_METRICS_PORT``."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.infra import Infra, PlrStack, plr_stack, wait_for
+from tests.support.ports import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+CREATE_TRUST = "/plr.registry.v1.RegistryService/CreateTrust"
+PROCESSES = (("registry", "api"), ("registry", "worker"), ("matching", "worker"))
+
+
+def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample of a process's /metrics: (name, labels) -> value."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float | None:
+    return samples.get((name, frozenset(labels.items())))
+
+
+@pytest.fixture(scope="module")
+def running(infra: Infra) -> Iterator[tuple[PlrStack, dict[str, int]]]:
+    with plr_stack(infra, ("registry", "matching")) as stack:
+        ports = {f"{s}-{r}": free_port() for s, r in PROCESSES}
+        processes = [
+            stack.process(service, role, extra_env={"PLR_METRICS_PORT": str(ports[f"{service}-{role}"])})
+            for service, role in PROCESSES
+        ]
+        try:
+            for name, port in ports.items():
+                wait_for(lambda port=port: _answers(port), timeout=60, interval=0.2, message=f"{name} metrics")
+            yield stack, ports
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def _answers(port: int) -> bool:
+    try:
+        scrape(port)
+    except OSError:
+        return False
+    return True
+
+
+def test_the_api_counts_and_times_calls_by_method_and_code(running: tuple[PlrStack, dict[str, int]]) -> None:
+    stack, ports = running
+    assert stack.plr("trust", "onboard", "--ods", "RMA", "--name", "Metrics Trust").returncode == 0
+    samples = scrape(ports["registry-api"])
+    ok = {"service": "registry", "method": CREATE_TRUST, "code": "OK"}
+    assert value(samples, "plr_grpc_requests_total", **ok) == 1.0
+    assert value(samples, "plr_grpc_request_duration_seconds_count", **ok) == 1.0
+    assert (value(samples, "plr_grpc_request_duration_seconds_sum", **ok) or 0) > 0
+
+
+def test_the_worker_exports_its_relay_and_outbox(running: tuple[PlrStack, dict[str, int]]) -> None:
+    stack, ports = running
+    assert stack.plr("trust", "onboard", "--ods", "RMB", "--name", "Relay Trust").returncode == 0
+    # onboarding commits two events (trust onboarded, its first key): both relayed, the outbox drained
+    wait_for(
+        lambda: (value(scrape(ports["registry-worker"]), "plr_relay_published_total", service="registry") or 0) >= 2,
+        timeout=30,
+        message="the relay's published count",
+    )
+    wait_for(
+        lambda: value(scrape(ports["registry-worker"]), "plr_outbox_pending", service="registry") == 0.0,
+        timeout=30,
+        message="the outbox gauge at 0",
+    )
+    samples = scrape(ports["registry-worker"])
+    assert value(samples, "plr_outbox_oldest_age_seconds", service="registry") == 0.0
+    assert (value(samples, "plr_worker_last_heartbeat_timestamp_seconds", service="registry") or 0) > 0
+
+
+def test_a_consumer_exports_what_it_applied_its_lag_and_latency(running: tuple[PlrStack, dict[str, int]]) -> None:
+    stack, ports = running
+    assert stack.plr("trust", "onboard", "--ods", "RMC", "--name", "Consumer Trust").returncode == 0
+    consumer = "matching.trust-directory"
+
+    def applied() -> float:
+        return value(scrape(ports["matching-worker"]), "plr_consumer_events_total", consumer=consumer, outcome="applied") or 0
+
+    wait_for(lambda: applied() >= 2, timeout=30, message="the matching consumer's applied count")
+    samples = scrape(ports["matching-worker"])
+    lag = value(samples, "plr_consumer_lag_seconds_count", consumer=consumer) or 0
+    handled = value(samples, "plr_consumer_handler_duration_seconds_count", consumer=consumer) or 0
+    assert lag >= 2 and handled >= 2, (lag, handled)
+    assert value(samples, "plr_dead_letters_total", consumer=consumer) in (None, 0.0)
