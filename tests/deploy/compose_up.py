@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import shutil
 import subprocess
@@ -28,6 +27,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.support.topics import routed_count
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = Path(os.environ.get("PLR_COMPOSE_E2E", ROOT.parent / "shared" / "tools" / "compose-e2e" / "compose-e2e.sh"))
@@ -106,10 +107,10 @@ def ensure_tools() -> None:
     """The tool's packages and its docker-compose venv, once per machine; iptables too, which netavark
     needs inside the namespace (its rules stay in the namespace) and the tool's list leaves out."""
     state = Path(tool_env()["STATE"])
+    if not shutil.which("podman") or not (state / "venv-dc" / "bin" / "docker-compose").exists():
+        tool("deps", capture=True)  # runs apt-get update first
     if not shutil.which("iptables"):
         run(["apt-get", "install", "-y", "-qq", "iptables"], capture=True)
-    if not shutil.which("podman") or not (state / "venv-dc" / "bin" / "docker-compose").exists():
-        tool("deps", capture=True)
 
 
 def image_exists(name: str) -> bool:
@@ -225,12 +226,6 @@ def psql(env_file: Path, service: str, query: str) -> list[list[str]]:
     return [line.split("\t") for line in done.stdout.splitlines() if line]
 
 
-def topic_matches(pattern: str, routing_key: str) -> bool:
-    """AMQP topic matching: ``*`` is one word, ``#`` zero or more."""
-    expression = "\\.".join("[^.]+" if word == "*" else ".*" if word == "#" else re.escape(word) for word in pattern.split("."))
-    return re.fullmatch(expression.replace("\\..*", "(\\..*)?").replace(".*\\.", "(.*\\.)?"), routing_key) is not None
-
-
 def delivery_counts(env_file: Path) -> dict[str, tuple[int, int]]:
     """For every consumer of every service: (events it applied, events published by any service's outbox
     that its queue's bindings route to it). Equal when every event reached every service that wants it."""
@@ -244,7 +239,7 @@ def delivery_counts(env_file: Path) -> dict[str, tuple[int, int]]:
     for service, manifest in manifests().items():
         for consumer in manifest.consumers:
             applied = psql(env_file, service, f"select count(*) from inbox where consumer = '{consumer.inbox_name}'")
-            wanted = sum(n for key, n in published.items() if any(topic_matches(b, key) for b in consumer.queue.bindings))
+            wanted = routed_count(published, consumer.queue.bindings)
             counts[consumer.inbox_name] = (int(applied[0][0]), wanted)
     return counts
 
