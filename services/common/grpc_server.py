@@ -33,7 +33,7 @@ from services.common import errors
 from services.common.db import db_error_summary, is_db_configuration_error, is_statement_timeout, is_transient_db_error
 from services.common.listen import why_cannot_listen
 from services.common.logs import correlated
-from services.common.metrics import GRPC_LATENCY, GRPC_REQUESTS
+from services.common.metrics import API_SERVING, GRPC_LATENCY, GRPC_REQUESTS
 from services.common.principals import Principal
 
 log = logging.getLogger(__name__)
@@ -219,10 +219,12 @@ class ApiServer:
         self.server.start()
         for name in ("", *self.service_names):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        API_SERVING.set(1)
         log.info("api listening on port %d", self.port)
 
     def stop(self, grace_s: float = 10.0) -> None:
         self.health.enter_graceful_shutdown()
+        API_SERVING.set(0)
         self.server.stop(grace_s).wait()
         self.stopped.set()
 

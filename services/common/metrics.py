@@ -62,6 +62,7 @@ DEAD_LETTERS = Counter("plr_dead_letters_total", "deliveries a consumer sent to 
 WORKER_HEARTBEAT = Gauge(
     "plr_worker_last_heartbeat_timestamp_seconds", "when the worker last ran its relay tick (Unix time)", ["service"]
 )
+API_SERVING = Gauge("plr_api_serving", "1 while the api's gRPC health service says SERVING, 0 once it drains")
 IMPORT_ROWS = Counter(
     "plr_import_rows_total", "rows of bulk imports, by outcome (imported, already_imported, refused)", ["outcome"]
 )

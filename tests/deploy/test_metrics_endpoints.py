@@ -3,8 +3,10 @@ gauges) and the matching worker (a consumer), each on its own ``PLR_METRICS_PORT
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 
@@ -108,3 +110,28 @@ def test_a_consumer_exports_what_it_applied_its_lag_and_latency(running: tuple[P
     handled = value(samples, "plr_consumer_handler_duration_seconds_count", consumer=consumer) or 0
     assert lag >= 2 and handled >= 2, (lag, handled)
     assert value(samples, "plr_dead_letters_total", consumer=consumer) in (None, 0.0)
+
+
+def healthcheck(service: str, role: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.common.healthcheck", service, role],
+        env={"PATH": os.environ.get("PATH", ""), "PLR_ENV_FILE": "/nonexistent", **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_the_container_health_check_reads_the_processs_own_metrics(running: tuple[PlrStack, dict[str, int]]) -> None:
+    """What docker-compose.yml and the Kubernetes probes run, from the metrics alone (no settings given)."""
+    stack, ports = running
+    worker = healthcheck("registry", "worker", {"PLR_METRICS_PORT": str(ports["registry-worker"])})
+    assert worker.returncode == 0 and "last heartbeat" in worker.stdout, worker.stderr
+    listen = stack.env["PLR_REGISTRY_API_LISTEN"]
+    api = healthcheck("registry", "api", {"PLR_METRICS_PORT": str(ports["registry-api"]), "PLR_REGISTRY_API_LISTEN": listen})
+    assert api.returncode == 0 and "SERVING" in api.stdout, api.stderr
+    # another service's heartbeat is not this worker's; a port nothing serves is a failure
+    matching = healthcheck("matching", "worker", {"PLR_METRICS_PORT": str(ports["registry-worker"])})
+    assert matching.returncode == 1 and "has not recorded a heartbeat" in matching.stderr
+    nothing = healthcheck("registry", "worker", {"PLR_METRICS_PORT": str(free_port())})
+    assert nothing.returncode == 1 and "does not answer" in nothing.stderr

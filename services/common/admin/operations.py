@@ -14,6 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.admin.console import misconfigured_database, short
 from services.common.db import is_database_fault, is_db_configuration_error, make_engine, scoped_transaction
+from services.common.healthcheck import HEARTBEAT_STALE_S
 from services.common.manifest import manifests
 from services.common.outbox import outbox_backlog
 from services.common.platform_tables import worker_heartbeats
@@ -21,8 +22,6 @@ from services.common.settings import Settings
 from services.common.tenancy import TenantScope
 from services.common.topology import DEAD_LETTER_SUFFIX, UNROUTED_QUEUE, Management
 from services.common.trust_directory import trusts
-
-HEARTBEAT_STALE_S = 15.0
 
 
 def _engine(settings: Settings, service: str) -> sa.engine.Engine:
