@@ -13,7 +13,7 @@ export PLR_TEST_DATABASE_ADMIN_URL ?= $(LOCAL_PG_ADMIN)
 export PLR_TEST_AMQP_URI ?= $(LOCAL_AMQP)
 export PLR_TEST_AMQP_MANAGEMENT_URL ?= $(LOCAL_AMQP_MANAGEMENT)
 
-.PHONY: venv run test test-unit test-integration test-faults lint proto bench compose-test clean
+.PHONY: venv run test test-unit test-integration test-faults lint proto bench compose-test k8s clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "plr: $(PYTHON) is needed (Python 3.11)"; exit 1; }
@@ -51,6 +51,10 @@ proto: $(STAMP)
 # installed on first use; needs root), a smoke journey through it, then `down -v`; prints each stage's time
 compose-test: $(STAMP)
 	$(BIN)/python -m tests.deploy.compose_up
+
+# deploy/k8s/base/processes.yaml from the service manifests (tests/deploy/test_k8s.py fails while stale)
+k8s: $(STAMP)
+	$(BIN)/python deploy/k8s/generate.py
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.pipeline
