@@ -9,6 +9,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -18,6 +19,7 @@ from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
+EXAMPLE_IMPORT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "leaders-import.csv"
 CREATE_TRUST = "/plr.registry.v1.RegistryService/CreateTrust"
 PROCESSES = (("registry", "api"), ("registry", "worker"), ("matching", "worker"))
 
@@ -75,6 +77,23 @@ def test_the_api_counts_and_times_calls_by_method_and_code(running: tuple[PlrSta
     assert value(samples, "plr_grpc_requests_total", **ok) == 1.0
     assert value(samples, "plr_grpc_request_duration_seconds_count", **ok) == 1.0
     assert (value(samples, "plr_grpc_request_duration_seconds_sum", **ok) or 0) > 0
+
+
+def test_the_api_counts_imported_rows(running: tuple[PlrStack, dict[str, int]], tmp_path: Path) -> None:
+    stack, ports = running
+    assert stack.plr("trust", "onboard", "--ods", "RMI", "--name", "Import Trust").returncode == 0
+    rows = EXAMPLE_IMPORT.read_text().strip().splitlines()
+    register = tmp_path / "leaders.csv"
+    # the three example people and a row without an email, which is refused
+    register.write_text("\n".join([*rows, "Dan,Smith,,,,,,,,,,,,,,,"]) + "\n")
+    first = stack.plr("leaders", "import", str(register), "--trust", "RMI", "--errors-to", str(tmp_path / "e.csv"))
+    assert first.returncode == 3, first.stderr
+    again = stack.plr("leaders", "import", str(register), "--trust", "RMI", "--errors-to", str(tmp_path / "e.csv"))
+    assert again.returncode == 3, again.stderr
+    samples = scrape(ports["registry-api"])
+    assert value(samples, "plr_import_rows_total", outcome="imported") == 3.0
+    assert value(samples, "plr_import_rows_total", outcome="unchanged") == 3.0
+    assert value(samples, "plr_import_rows_total", outcome="refused") == 2.0
 
 
 def test_the_worker_exports_its_relay_and_outbox(running: tuple[PlrStack, dict[str, int]]) -> None:
