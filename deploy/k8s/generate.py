@@ -57,7 +57,10 @@ def environment(manifest: ServiceManifest, role: str) -> list[dict[str, Any]]:
         secret("PLR_DB_APP_PASSWORD", CREDENTIALS, "PLR_DB_APP_PASSWORD"),
         secret("PLR_SERVICE_TOKEN", CREDENTIALS, "PLR_SERVICE_TOKEN"),
         {"name": "PLR_AMQP_URI", "value": f"amqp://$(RABBITMQ_USERNAME):$(RABBITMQ_PASSWORD)@{RABBITMQ}:5672/%2Fplr"},
-        {"name": "PLR_AMQP_MANAGEMENT_URL", "value": f"http://$(RABBITMQ_USERNAME):$(RABBITMQ_PASSWORD)@{RABBITMQ}:15672"},
+        {
+            "name": "PLR_AMQP_MANAGEMENT_URL",
+            "value": f"http://$(RABBITMQ_USERNAME):$(RABBITMQ_PASSWORD)@{RABBITMQ}:15672",
+        },
     ]
     # the api is where an administrator runs `plr` (kubectl exec), which reads every service's database
     services = manifests().values() if role == "api" else [manifest]
@@ -220,7 +223,10 @@ def resources_of(manifest: ServiceManifest) -> list[dict[str, Any]]:
                         "metrics": [
                             {
                                 "type": "Resource",
-                                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                                "resource": {
+                                    "name": "cpu",
+                                    "target": {"type": "Utilization", "averageUtilization": 70},
+                                },
                             }
                         ],
                     },

@@ -40,7 +40,9 @@ def from_metrics(service: str, role: str, env: Mapping[str, str]) -> tuple[bool,
     except OSError as error:
         return False, f"metrics endpoint on port {port} does not answer: {error}"
     if role == "worker":
-        found = re.search(rf'^plr_worker_last_heartbeat_timestamp_seconds{{service="{re.escape(service)}"}} (\S+)$', text, re.M)
+        found = re.search(
+            rf'^plr_worker_last_heartbeat_timestamp_seconds{{service="{re.escape(service)}"}} (\S+)$', text, re.M
+        )
         if found is None:
             return False, "has not recorded a heartbeat yet"
         age = time.time() - float(found.group(1))

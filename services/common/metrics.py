@@ -64,7 +64,9 @@ WORKER_HEARTBEAT = Gauge(
 )
 API_SERVING = Gauge("plr_api_serving", "1 while the api's gRPC health service says SERVING, 0 once it drains")
 IMPORT_ROWS = Counter(
-    "plr_import_rows_total", "rows of bulk imports, by outcome (imported, unchanged: imported before, refused)", ["outcome"]
+    "plr_import_rows_total",
+    "rows of bulk imports, by outcome (imported, unchanged: imported before, refused)",
+    ["outcome"],
 )
 
 

@@ -80,24 +80,31 @@ def tool_env() -> dict[str, str]:
     return env
 
 
-def run(args: Sequence[str], *, check: bool = True, capture: bool = False, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(list(args), text=True, capture_output=capture, env=kwargs.pop("env", tool_env()), **kwargs)  # type: ignore[call-overload]
+def run(
+    args: Sequence[str], *, check: bool = True, capture: bool = False, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(list(args), text=True, capture_output=capture, env=tool_env(), input=input)
     if check and done.returncode != 0:
         detail = (done.stderr or "")[-3000:] if capture else ""
         raise ComposeTestFailed(f"{' '.join(args[:6])} ... exited {done.returncode}\n{detail}")
-    return done  # type: ignore[no-any-return]
+    return done
 
 
-def tool(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return run(["bash", str(TOOL), *args], **kwargs)
+def tool(
+    *args: str, check: bool = True, capture: bool = False, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return run(["bash", str(TOOL), *args], check=check, capture=capture, input=input)
 
 
-def podman(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return tool("podman", *args, **kwargs)
+def podman(*args: str, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    return tool("podman", *args, check=check, capture=capture)
 
 
-def dc(env_file: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return tool("dc", "-p", PROJECT, "-f", str(ROOT / "docker-compose.yml"), "--env-file", str(env_file), *args, **kwargs)
+def dc(
+    env_file: Path, *args: str, check: bool = True, capture: bool = False, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    compose = ["dc", "-p", PROJECT, "-f", str(ROOT / "docker-compose.yml"), "--env-file", str(env_file)]
+    return tool(*compose, *args, check=check, capture=capture, input=input)
 
 
 # ---- set-up ----
@@ -130,7 +137,9 @@ def pip_build_args() -> dict[str, str]:
     args = {}
     index = os.environ.get("PLR_PIP_INDEX_URL")
     if index is None:
-        found = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.index-url"], capture_output=True, text=True)
+        found = subprocess.run(
+            [sys.executable, "-m", "pip", "config", "get", "global.index-url"], capture_output=True, text=True
+        )
         index = found.stdout.strip() if found.returncode == 0 else ""
     args["PLR_PIP_INDEX_URL"] = index if index.startswith(("http://", "https://")) else ""
     pem = os.environ.get("PLR_PIP_CA_PEM")
@@ -158,7 +167,9 @@ def throwaway_env_file(directory: Path) -> Path:
 
 
 def containers() -> list[dict[str, object]]:
-    found = podman("ps", "-a", "--filter", f"label=com.docker.compose.project={PROJECT}", "--format", "json", capture=True)
+    found = podman(
+        "ps", "-a", "--filter", f"label=com.docker.compose.project={PROJECT}", "--format", "json", capture=True
+    )
     listed: list[dict[str, object]] = json.loads(found.stdout or "[]")
     return listed
 
@@ -193,7 +204,9 @@ def wait_until_healthy(expected: set[str], timeout_s: float = HEALTH_TIMEOUT_S) 
                 else:
                     state[name] = str(container.get("State"))
             else:
-                state[name] = health_of(container) if container.get("State") == "running" else str(container.get("State"))
+                state[name] = (
+                    health_of(container) if container.get("State") == "running" else str(container.get("State"))
+                )
         failed = {name: s for name, s in state.items() if s.startswith("exited ") and s != "exited 0"}
         if failed:
             raise ComposeTestFailed(f"a migrate failed: {failed}")
@@ -222,7 +235,22 @@ def service_names() -> list[str]:
 
 def psql(env_file: Path, service: str, query: str) -> list[list[str]]:
     """Rows of a query on a service's database, as the superuser inside the postgres container."""
-    done = dc(env_file, "exec", "-T", "postgres", "psql", "-U", "postgres", "-d", f"plr_{service}", "-tAF", "\t", "-c", query, capture=True)
+    done = dc(
+        env_file,
+        "exec",
+        "-T",
+        "postgres",
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        f"plr_{service}",
+        "-tAF",
+        "\t",
+        "-c",
+        query,
+        capture=True,
+    )
     return [line.split("\t") for line in done.stdout.splitlines() if line]
 
 
@@ -233,7 +261,9 @@ def delivery_counts(env_file: Path) -> dict[str, tuple[int, int]]:
 
     published: dict[str, int] = {}
     for service in manifests():
-        for routing_key, count in psql(env_file, service, "select routing_key, count(*) from outbox where published_at is not null group by 1"):
+        for routing_key, count in psql(
+            env_file, service, "select routing_key, count(*) from outbox where published_at is not null group by 1"
+        ):
             published[routing_key] = published.get(routing_key, 0) + int(count)
     counts = {}
     for service, manifest in manifests().items():
@@ -272,7 +302,9 @@ def smoke_journey(env_file: Path) -> None:
     if imported.returncode != 0:
         raise ComposeTestFailed(f"plr leaders import exited {imported.returncode}:\n{imported.stdout}{imported.stderr}")
     people = len(csv.strip().splitlines()) - 1
-    registered = psql(env_file, "registry", "select count(*) from outbox where event_type = 'plr.registry.leader.registered.v1'")
+    registered = psql(
+        env_file, "registry", "select count(*) from outbox where event_type = 'plr.registry.leader.registered.v1'"
+    )
     assert int(registered[0][0]) == people, f"{people} people imported, {registered} leader.registered events"
 
     def every_event_delivered() -> bool:

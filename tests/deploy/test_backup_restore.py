@@ -38,7 +38,7 @@ class System:
 
     def __init__(self, env: dict[str, str]):
         self.env = env
-        self.processes: dict[str, subprocess.Popen[str]] = {}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, service: str, role: str) -> None:
         self.processes[f"{service}-{role}"] = subprocess.Popen(
@@ -81,7 +81,7 @@ class System:
         """For every consumer: (events it applied, published events its bindings route to it)."""
         published: dict[str, int] = {}
         applied: dict[str, int] = {}
-        for service, manifest in manifests().items():
+        for manifest in manifests().values():
             engine = make_engine(self.env[manifest.database_owner_url_variable], pool_size=1)
             try:
                 with engine.connect() as connection:
@@ -118,7 +118,9 @@ def table_counts(admin_url: str, env: dict[str, str]) -> dict[str, int]:
             with engine.connect() as connection:
                 tables = connection.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
                 for (table,) in tables.all():
-                    counts[f"{service}.{table}"] = connection.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+                    counts[f"{service}.{table}"] = connection.execute(
+                        sa.text(f'SELECT count(*) FROM "{table}"')
+                    ).scalar_one()
         finally:
             engine.dispose()
     return counts
@@ -148,7 +150,9 @@ def test_a_backup_restored_into_empty_servers_has_every_event_and_passes_the_smo
     try:
         wait_for(old.healthy, timeout=90, interval=0.5, message="the source system healthy")
         assert old.plr("trust", "onboard", "--ods", "RBA", "--name", "Backup Trust A").returncode == 0
-        imported = old.plr("leaders", "import", str(EXAMPLE_IMPORT), "--trust", "RBA", "--errors-to", str(tmp_path / "e.csv"))
+        imported = old.plr(
+            "leaders", "import", str(EXAMPLE_IMPORT), "--trust", "RBA", "--errors-to", str(tmp_path / "e.csv")
+        )
         assert imported.returncode == 0, imported.stderr
         wait_for(old.all_delivered, timeout=60, interval=0.5, message="every event delivered (source)")
         # in flight at backup time: matching's worker is down, the trust's events wait in its queue

@@ -121,7 +121,10 @@ def test_a_consumer_exports_what_it_applied_its_lag_and_latency(running: tuple[P
     consumer = "matching.trust-directory"
 
     def applied() -> float:
-        return value(scrape(ports["matching-worker"]), "plr_consumer_events_total", consumer=consumer, outcome="applied") or 0
+        return (
+            value(scrape(ports["matching-worker"]), "plr_consumer_events_total", consumer=consumer, outcome="applied")
+            or 0
+        )
 
     wait_for(lambda: applied() >= 2, timeout=30, message="the matching consumer's applied count")
     samples = scrape(ports["matching-worker"])
@@ -147,7 +150,9 @@ def test_the_container_health_check_reads_the_processs_own_metrics(running: tupl
     worker = healthcheck("registry", "worker", {"PLR_METRICS_PORT": str(ports["registry-worker"])})
     assert worker.returncode == 0 and "last heartbeat" in worker.stdout, worker.stderr
     listen = stack.env["PLR_REGISTRY_API_LISTEN"]
-    api = healthcheck("registry", "api", {"PLR_METRICS_PORT": str(ports["registry-api"]), "PLR_REGISTRY_API_LISTEN": listen})
+    api = healthcheck(
+        "registry", "api", {"PLR_METRICS_PORT": str(ports["registry-api"]), "PLR_REGISTRY_API_LISTEN": listen}
+    )
     assert api.returncode == 0 and "SERVING" in api.stdout, api.stderr
     # another service's heartbeat is not this worker's; a port nothing serves is a failure
     matching = healthcheck("matching", "worker", {"PLR_METRICS_PORT": str(ports["registry-worker"])})

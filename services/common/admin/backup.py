@@ -147,7 +147,11 @@ def backup(settings: Settings, to: Path) -> dict[str, Any]:
             dbname = _dbname(settings, service)
             file = to / f"{service}.dump"
             _run([pg_dump, "--format=custom", f"--file={file}"], _database_url(admin_url, dbname))
-            summary["services"][service] = {"database": dbname, "file": file.name, "revision": _revision(admin_url, dbname)}
+            summary["services"][service] = {
+                "database": dbname,
+                "file": file.name,
+                "revision": _revision(admin_url, dbname),
+            }
         everything = management.request("GET", "/definitions").json()
         (to / BROKER_FILE).write_text(json.dumps(vhost_definitions(everything, settings.amqp_vhost), indent=1))
         summary["finished_at"] = datetime.now(started.tzinfo).isoformat()
@@ -222,7 +226,10 @@ def restore(settings: Settings, source: Path, replay_since: datetime | None = No
         bootstrap_database(admin_url, database)
         dbname = _dbname(settings, service)
         url = _database_url(admin_url, dbname)
-        _run([pg_restore, "--exit-on-error", "--single-transaction", str(source / summary["services"][service]["file"])], url)
+        _run(
+            [pg_restore, "--exit-on-error", "--single-transaction", str(source / summary["services"][service]["file"])],
+            url,
+        )
         migrate_database(database, manifest.migrations)
         declare_topology(settings.amqp_management_url, settings.amqp_vhost, manifest.queues)
         engine = make_engine(url, pool_size=1, application_name="plr-restore")

@@ -166,7 +166,10 @@ def restore(args: argparse.Namespace) -> int:
         try:
             since = datetime.fromisoformat(args.replay_since)
         except ValueError:
-            print(f"plr: invalid input: --replay-since: expected an ISO 8601 time, got {args.replay_since!r}", file=sys.stderr)
+            print(
+                f"plr: invalid input: --replay-since: expected an ISO 8601 time, got {args.replay_since!r}",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
         if since.tzinfo is None:
             print("plr: invalid input: --replay-since: give a time zone (e.g. 2026-01-31T10:00+00:00)", file=sys.stderr)
@@ -175,7 +178,9 @@ def restore(args: argparse.Namespace) -> int:
         summary = read_backup(Path(args.source))
         if not args.yes:
             if not sys.stdin.isatty():
-                print("plr: restore writes every service's database; run it on a terminal, or pass --yes", file=sys.stderr)
+                print(
+                    "plr: restore writes every service's database; run it on a terminal, or pass --yes", file=sys.stderr
+                )
                 return EXIT_USAGE
             question = f"Restore the backup of {summary['started_at']} into these servers? Type restore to go on: "
             if input(question).strip() != "restore":

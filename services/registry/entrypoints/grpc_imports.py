@@ -14,8 +14,8 @@ from plr.registry.v1 import imports_pb2 as pb
 
 from services.common.grpc_edge import OdsCode, RequestSchema, Servicer
 from services.common.grpc_server import Call
-from services.common.tenancy import TenantScope
 from services.common.metrics import IMPORT_ROWS
+from services.common.tenancy import TenantScope
 from services.registry.domain import commands
 from services.registry.service_layer import imports as use
 from services.registry.service_layer.unit_of_work import UnitOfWork
