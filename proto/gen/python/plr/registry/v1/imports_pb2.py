@@ -4,42 +4,45 @@
 # source: plr/registry/v1/imports.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "plr/registry/v1/imports.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'plr/registry/v1/imports.proto'
 )
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x1dplr/registry/v1/imports.proto\x12\x0fplr.registry.v1"S\n\x14ImportLeadersRequest\x12\x11\n\ttrust_ods\x18\x01 \x01(\t\x12(\n\x04rows\x18\x02 \x03(\x0b\x32\x1a.plr.registry.v1.ImportRow"\x83\x01\n\tImportRow\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x34\n\x05\x63\x65lls\x18\x02 \x03(\x0b\x32%.plr.registry.v1.ImportRow.CellsEntry\x1a,\n\nCellsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01"k\n\x15ImportLeadersResponse\x12\x10\n\x08imported\x18\x01 \x01(\x03\x12\x11\n\tunchanged\x18\x02 \x01(\x03\x12-\n\x08problems\x18\x03 \x03(\x0b\x32\x1b.plr.registry.v1.RowProblem"?\n\nRowProblem\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t2o\n\rImportService\x12^\n\rImportLeaders\x12%.plr.registry.v1.ImportLeadersRequest\x1a&.plr.registry.v1.ImportLeadersResponseb\x06proto3'
-)
+
+
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dplr/registry/v1/imports.proto\x12\x0fplr.registry.v1\"S\n\x14ImportLeadersRequest\x12\x11\n\ttrust_ods\x18\x01 \x01(\t\x12(\n\x04rows\x18\x02 \x03(\x0b\x32\x1a.plr.registry.v1.ImportRow\"\x83\x01\n\tImportRow\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x34\n\x05\x63\x65lls\x18\x02 \x03(\x0b\x32%.plr.registry.v1.ImportRow.CellsEntry\x1a,\n\nCellsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"k\n\x15ImportLeadersResponse\x12\x10\n\x08imported\x18\x01 \x01(\x03\x12\x11\n\tunchanged\x18\x02 \x01(\x03\x12-\n\x08problems\x18\x03 \x03(\x0b\x32\x1b.plr.registry.v1.RowProblem\"?\n\nRowProblem\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t2o\n\rImportService\x12^\n\rImportLeaders\x12%.plr.registry.v1.ImportLeadersRequest\x1a&.plr.registry.v1.ImportLeadersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "plr.registry.v1.imports_pb2", _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'plr.registry.v1.imports_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_IMPORTROW_CELLSENTRY"]._loaded_options = None
-    _globals["_IMPORTROW_CELLSENTRY"]._serialized_options = b"8\001"
-    _globals["_IMPORTLEADERSREQUEST"]._serialized_start = 50
-    _globals["_IMPORTLEADERSREQUEST"]._serialized_end = 133
-    _globals["_IMPORTROW"]._serialized_start = 136
-    _globals["_IMPORTROW"]._serialized_end = 267
-    _globals["_IMPORTROW_CELLSENTRY"]._serialized_start = 223
-    _globals["_IMPORTROW_CELLSENTRY"]._serialized_end = 267
-    _globals["_IMPORTLEADERSRESPONSE"]._serialized_start = 269
-    _globals["_IMPORTLEADERSRESPONSE"]._serialized_end = 376
-    _globals["_ROWPROBLEM"]._serialized_start = 378
-    _globals["_ROWPROBLEM"]._serialized_end = 441
-    _globals["_IMPORTSERVICE"]._serialized_start = 443
-    _globals["_IMPORTSERVICE"]._serialized_end = 554
+  DESCRIPTOR._loaded_options = None
+  _globals['_IMPORTROW_CELLSENTRY']._loaded_options = None
+  _globals['_IMPORTROW_CELLSENTRY']._serialized_options = b'8\001'
+  _globals['_IMPORTLEADERSREQUEST']._serialized_start=50
+  _globals['_IMPORTLEADERSREQUEST']._serialized_end=133
+  _globals['_IMPORTROW']._serialized_start=136
+  _globals['_IMPORTROW']._serialized_end=267
+  _globals['_IMPORTROW_CELLSENTRY']._serialized_start=223
+  _globals['_IMPORTROW_CELLSENTRY']._serialized_end=267
+  _globals['_IMPORTLEADERSRESPONSE']._serialized_start=269
+  _globals['_IMPORTLEADERSRESPONSE']._serialized_end=376
+  _globals['_ROWPROBLEM']._serialized_start=378
+  _globals['_ROWPROBLEM']._serialized_end=441
+  _globals['_IMPORTSERVICE']._serialized_start=443
+  _globals['_IMPORTSERVICE']._serialized_end=554
 # @@protoc_insertion_point(module_scope)
