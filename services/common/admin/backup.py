@@ -139,7 +139,7 @@ def backup(settings: Settings, to: Path) -> dict[str, Any]:
         "started_at": started.isoformat(),
         "vhost": settings.amqp_vhost,
         "queue_messages_at_start": queues,
-        "services": {},
+        "databases": {},
     }
     old_umask = os.umask(0o077)
     try:
@@ -147,7 +147,7 @@ def backup(settings: Settings, to: Path) -> dict[str, Any]:
             dbname = _dbname(settings, service)
             file = to / f"{service}.dump"
             _run([pg_dump, "--format=custom", f"--file={file}"], _database_url(admin_url, dbname))
-            summary["services"][service] = {
+            summary["databases"][service] = {
                 "database": dbname,
                 "file": file.name,
                 "revision": _revision(admin_url, dbname),
@@ -209,7 +209,7 @@ def restore(settings: Settings, source: Path, replay_since: datetime | None = No
     pg_restore = _tool("pg_restore")
     summary = read_backup(source)
     services = manifests()
-    missing = set(services) - set(summary["services"])
+    missing = set(services) - set(summary["databases"])
     if missing:
         raise BackupError(f"the backup has no database for {', '.join(sorted(missing))}")
     if summary["vhost"] != settings.amqp_vhost:
@@ -227,7 +227,12 @@ def restore(settings: Settings, source: Path, replay_since: datetime | None = No
         dbname = _dbname(settings, service)
         url = _database_url(admin_url, dbname)
         _run(
-            [pg_restore, "--exit-on-error", "--single-transaction", str(source / summary["services"][service]["file"])],
+            [
+                pg_restore,
+                "--exit-on-error",
+                "--single-transaction",
+                str(source / summary["databases"][service]["file"]),
+            ],
             url,
         )
         migrate_database(database, manifest.migrations)

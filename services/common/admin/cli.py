@@ -148,7 +148,7 @@ def backup(args: argparse.Namespace) -> int:
     except BackupError as error:
         print(f"plr: {error}", file=sys.stderr)
         return EXIT_FAILED
-    services = ", ".join(f"{name} ({s['revision']})" for name, s in summary["services"].items())
+    services = ", ".join(f"{name} ({s['revision']})" for name, s in summary["databases"].items())
     print(f"Backed up {services} and the broker definitions of {summary['vhost']} to {args.to}")
     print(f"started at {summary['started_at']}; a restore replays the events committed from an hour before")
     return 0
