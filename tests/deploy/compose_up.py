@@ -219,7 +219,7 @@ def wait_until_healthy(expected: set[str], timeout_s: float = HEALTH_TIMEOUT_S) 
 # ---- the smoke journey ----
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout_s: float = 60.0) -> None:
+def wait_for(what: str, check: Callable[[], bool], timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
         if time.monotonic() > deadline:
@@ -234,24 +234,18 @@ def service_names() -> list[str]:
 
 
 def psql(env_file: Path, service: str, query: str) -> list[list[str]]:
-    """Rows of a query on a service's database, as the superuser inside the postgres container."""
-    done = dc(
-        env_file,
-        "exec",
-        "-T",
-        "postgres",
-        "psql",
-        "-U",
-        "postgres",
-        "-d",
-        f"plr_{service}",
-        "-tAF",
-        "\t",
-        "-c",
-        query,
-        capture=True,
-    )
+    """Rows of a query on a service's database, as the superuser inside the postgres container. Through
+    podman directly: docker-compose's own start-up would cost seconds a query on a busy machine."""
+    container = f"{PROJECT}_postgres_1"  # docker-compose 1.29's name for the one postgres container
+    args = ["exec", container, "psql", "-U", "postgres", "-d", f"plr_{service}", "-tAF", "\t", "-c", query]
+    done = podman(*args, capture=True)
     return [line.split("\t") for line in done.stdout.splitlines() if line]
+
+
+COUNTS = (
+    "select 'published', routing_key, count(*) from outbox where published_at is not null group by 2"
+    " union all select 'applied', consumer, count(*) from inbox group by 2"
+)
 
 
 def delivery_counts(env_file: Path) -> dict[str, tuple[int, int]]:
@@ -260,18 +254,16 @@ def delivery_counts(env_file: Path) -> dict[str, tuple[int, int]]:
     from services.common.manifest import manifests
 
     published: dict[str, int] = {}
+    applied: dict[str, int] = {}
     for service in manifests():
-        for routing_key, count in psql(
-            env_file, service, "select routing_key, count(*) from outbox where published_at is not null group by 1"
-        ):
-            published[routing_key] = published.get(routing_key, 0) + int(count)
-    counts = {}
-    for service, manifest in manifests().items():
-        for consumer in manifest.consumers:
-            applied = psql(env_file, service, f"select count(*) from inbox where consumer = '{consumer.inbox_name}'")
-            wanted = routed_count(published, consumer.queue.bindings)
-            counts[consumer.inbox_name] = (int(applied[0][0]), wanted)
-    return counts
+        for kind, key, count in psql(env_file, service, COUNTS):
+            into = published if kind == "published" else applied
+            into[key] = into.get(key, 0) + int(count)
+    return {
+        consumer.inbox_name: (applied.get(consumer.inbox_name, 0), routed_count(published, consumer.queue.bindings))
+        for manifest in manifests().values()
+        for consumer in manifest.consumers
+    }
 
 
 def plr(env_file: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
