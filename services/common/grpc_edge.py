@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -186,11 +187,17 @@ class PageSize(fields.Integer):
 
 class PageToken(fields.Field):
     """A token from ``encode_page_token``, read back into its parts, each by its parser (a callable
-    that raises ValueError or TypeError on a bad value); empty means the first page (``None``)."""
+    that raises ValueError or TypeError on a bad value); empty means the first page (``None``).
 
-    def __init__(self, *parsers: Callable[[Any], Any], **kwargs: Any):
+    ``bound_to`` names the request's filters a token holds to (say ``updated_since``): the token
+    carries a digest of their values when it is issued (``RequestSchema.next_page_token``), and a
+    request that sends it with other values is refused, naming ``page_token`` (a listing resumed
+    under other filters would silently skip or repeat rows)."""
+
+    def __init__(self, *parsers: Callable[[Any], Any], bound_to: tuple[str, ...] = (), **kwargs: Any):
         super().__init__(**kwargs)
-        self.parsers = parsers
+        self.parsers = (*parsers, _parse_filters_digest) if bound_to else parsers
+        self.bound_to = bound_to
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[Any, ...] | None:
         if value == "":
@@ -202,6 +209,27 @@ class PageToken(fields.Field):
             return tuple(parse(part) for parse, part in zip(self.parsers, parts, strict=True))
         except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
             raise marshmallow.ValidationError(NOT_A_PAGE_TOKEN) from None
+
+    def filters_digest(self, values: dict[str, Any]) -> str:
+        plain = [_plain_value(values.get(name)) for name in self.bound_to]
+        return hashlib.sha256(json.dumps(plain).encode()).hexdigest()[:16]
+
+
+FILTERS_DIGEST = re.compile(r"[0-9a-f]{16}")
+
+
+def _parse_filters_digest(value: object) -> str:
+    if not isinstance(value, str) or not FILTERS_DIGEST.fullmatch(value):
+        raise ValueError("not a digest of filters")
+    return value
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain_value(v) for v in value]
+    return value
 
 
 def page_size(values: dict[str, Any]) -> int:
@@ -239,6 +267,25 @@ class RequestSchema(marshmallow.Schema):
             value = getattr(request, name)
             values[name] = list(value) if kind == _REPEATED else dict(value) if kind == _MAP else value
         return validated(self, values)
+
+    @marshmallow.post_load
+    def _hold_page_tokens_to_their_filters(self, values: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        for name, field in self.fields.items():
+            if isinstance(field, PageToken) and field.bound_to and values.get(name) is not None:
+                *parts, digest = values[name]
+                if digest != field.filters_digest(values):
+                    filters = " and ".join(field.bound_to)
+                    raise marshmallow.ValidationError(
+                        {field.data_key or name: f"was issued for another {filters}: send the same {filters} "
+                         "as the request that returned it, or start again without a page_token"}
+                    )
+                values[name] = tuple(parts)
+        return values
+
+    def next_page_token(self, values: dict[str, Any], *parts: str | int | datetime) -> str:
+        """The token that resumes this listing after ``parts``, held to the filters of ``values``."""
+        [field] = [f for f in self.fields.values() if isinstance(f, PageToken)]
+        return encode_page_token(*parts, *((field.filters_digest(values),) if field.bound_to else ()))
 
     def _reader(self, request: protobuf_message.Message) -> list[tuple[str, str]]:
         key = (type(self), request.DESCRIPTOR.full_name)

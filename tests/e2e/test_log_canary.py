@@ -1,7 +1,8 @@
 """The log canary: the registry's write paths fail in the database (a unique violation, a statement
 timeout, a lost connection) while carrying unique strings in every personal field (names, email, phone,
-postcode, access needs, lived experience, consent evidence, a term's label), through the gRPC api running
-as its own process; then no line logged by any process (the api and every worker) carries any of them.
+postcode, access needs, lived experience, consent evidence, the evidence of a change made on a person's
+behalf, a term's label), through the gRPC api running as its own process; then no line logged by any
+process (the api and every worker) carries any of them.
 
 The faults are made by the test itself on the registry's database: it holds a lock the calls wait for
 (they pass the api's statement timeout, or the test terminates their connections), or an uncommitted row
@@ -115,6 +116,15 @@ def write_calls(api: Api, first: int) -> dict[str, Callable[[], object]]:
                 grant=True,
                 wording_version="2026-11",
                 evidence=EVIDENCE,
+            ),
+            metadata=staff,
+            timeout=10,
+        ),
+        "PauseLeader on the person's behalf": lambda: leaders.PauseLeader(
+            lpb.PauseLeaderRequest(
+                leader_id=api.leader_id,
+                until="2099-01-31",
+                on_behalf=lpb.OnBehalf(staff=f"Qzgiven{TOKEN}", how_asked=EVIDENCE),
             ),
             metadata=staff,
             timeout=10,

@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from services.common.errors import PreconditionFailed
-from services.registry.adapters.tables import check_acceptances, checks
+from services.registry.adapters.tables import affiliations, check_acceptances, checks, leaders
 from services.registry.domain.checks import (
     EXPIRING_NOTICE_DAYS,
     AcceptedCheck,
     Check,
+    CheckAcceptor,
     CheckType,
     DbsLevel,
 )
@@ -101,7 +102,9 @@ class SqlCheckRepository(CheckRepository):
         horizon = today + timedelta(days=EXPIRING_NOTICE_DAYS)
         query = (
             sa.select(checks)
+            .join(leaders, leaders.c.leader_id == checks.c.leader_id)
             .where(
+                leaders.c.erased_at.is_(None),
                 checks.c.expires_on.is_not(None),
                 checks.c.expired_noticed_at.is_(None),
                 sa.or_(
@@ -111,7 +114,7 @@ class SqlCheckRepository(CheckRepository):
             )
             .order_by(checks.c.expires_on, checks.c.check_id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(of=checks, skip_locked=True)
         )
         return [check_from_row(row) for row in self.connection.execute(query)]
 
@@ -164,3 +167,23 @@ class SqlCheckRepository(CheckRepository):
             .where(checks.c.leader_id == leader_id, sa.or_(checks.c.evidence != "", checks.c.dbs_details != ""))
             .values(evidence="", dbs_details="")
         ).rowcount
+
+    def acceptors(self, check_id: str) -> list[CheckAcceptor]:
+        rows = self.connection.execute(
+            sa.select(check_acceptances.c.trust_ods, check_acceptances.c.acceptance_id)
+            .join(
+                affiliations,
+                sa.and_(
+                    affiliations.c.leader_id == check_acceptances.c.leader_id,
+                    affiliations.c.trust_ods == check_acceptances.c.trust_ods,
+                ),
+            )
+            # a paused relationship still holds the person; a pending or ended one does not
+            .where(check_acceptances.c.check_id == check_id, affiliations.c.status.not_in(("pending", "ended")))
+            .order_by(check_acceptances.c.trust_ods, check_acceptances.c.acceptance_id)
+        )
+        return [CheckAcceptor(row.trust_ods, row.acceptance_id) for row in rows]
+
+    def forget_trust(self, trust_ods: str) -> int:
+        self.connection.execute(check_acceptances.delete().where(check_acceptances.c.trust_ods == trust_ods))
+        return self.connection.execute(checks.delete().where(checks.c.trust_ods == trust_ods)).rowcount

@@ -348,6 +348,12 @@ class SqlDevelopmentRepository(DevelopmentRepository):
 
     # erasure
 
+    def forget_trust(self, trust_ods: str) -> int:
+        gone = 0
+        for table in (check_ins, development_plans, support_assignments, enrolments, programmes):
+            gone += self.connection.execute(table.delete().where(table.c.trust_ods == trust_ods)).rowcount
+        return gone
+
     def erase_leader(self, leader_id: str) -> None:
         for table in (check_ins, development_plans, support_assignments, enrolments):
             self.connection.execute(table.delete().where(table.c.leader_id == leader_id))

@@ -59,6 +59,9 @@ def _leader_event(event: events.LeaderEvent) -> tuple[str, str, dict[str, Any], 
             return "leader", "withdrawn", data, None
         case events.LeaderErased():
             return "leader", "erased", data, None
+        case events.LeaderChangedOnBehalf():
+            changed = {"ods": event.trust_ods, "fields": list(event.fields), "change_id": event.change_id}
+            return "leader", "changed_on_behalf", {**data, **changed}, event.trust_ods
         case events.ConsentChanged():
             name = "granted" if event.granted else "withdrawn"
             trust = event.target if event.purpose in TRUST_TARGETED else None
@@ -75,7 +78,11 @@ def _leader_event(event: events.LeaderEvent) -> tuple[str, str, dict[str, Any], 
 
 
 def _affiliation_event(event: events.AffiliationEvent) -> tuple[str, dict[str, Any]]:
-    data = {"affiliation_id": event.affiliation_id, "leader_id": event.leader_id, "ods": event.trust_ods}
+    data: dict[str, Any] = {
+        "affiliation_id": event.affiliation_id,
+        "leader_id": event.leader_id,
+        "ods": event.trust_ods,
+    }
     match event:
         case events.LeaderAffiliated():
             return "affiliated", data
@@ -83,6 +90,10 @@ def _affiliation_event(event: events.AffiliationEvent) -> tuple[str, dict[str, A
             return "affiliation_confirmed", data
         case events.AffiliationEnded():
             return "affiliation_ended", data
+        case events.AffiliationPaused():
+            return "affiliation_paused", {**data, **({"until": event.until} if event.until else {})}
+        case events.AffiliationResumed():
+            return "affiliation_resumed", data
     raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
 
 
@@ -103,10 +114,11 @@ def _check_event(event: checks.CheckEvent) -> tuple[str, dict[str, Any]]:
             return "verified", {**data, **({"issued_on": event.issued_on.isoformat()} if event.issued_on else {})}
         case checks.CheckAccepted():
             return "accepted", {**data, "verifying_ods": event.verifying_trust, "acceptance_id": event.acceptance_id}
-        case checks.CheckExpiring():
-            return "expiring", data
-        case checks.CheckExpired():
-            return "expired", data
+        case checks.CheckExpiring() | checks.CheckExpired():
+            name = "expiring" if isinstance(event, checks.CheckExpiring) else "expired"
+            if event.acceptance_id is None:
+                return name, data
+            return name, {**data, "verifying_ods": event.verifying_trust, "acceptance_id": event.acceptance_id}
     raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
 
 

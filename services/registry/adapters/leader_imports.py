@@ -20,15 +20,15 @@ class SqlLeaderImportStore(LeaderImportStore):
     def __init__(self, connection: Connection):
         self.connection = connection
 
-    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]:
+    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> dict[str, str | None]:
         if not fingerprints:
-            return set()
+            return {}
         rows = self.connection.execute(
-            sa.select(import_fingerprints.c.fingerprint).where(
+            sa.select(import_fingerprints.c.fingerprint, import_fingerprints.c.leader_id).where(
                 import_fingerprints.c.trust_ods == trust_ods, import_fingerprints.c.fingerprint.in_(fingerprints)
             )
         )
-        return {r.fingerprint for r in rows}
+        return {r.fingerprint: (str(r.leader_id) if r.leader_id else None) for r in rows}
 
     def leaders_by_email(self, email_keys: list[str]) -> dict[str, str]:
         if not email_keys:

@@ -20,8 +20,15 @@ from services.registry.adapters.bulk import (
     leader_rows,
     write_rows,
 )
-from services.registry.adapters.tables import affiliations, consent_recorders, consent_records, leaders
+from services.registry.adapters.tables import (
+    affiliations,
+    changes_on_behalf,
+    consent_recorders,
+    consent_records,
+    leaders,
+)
 from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.authority import ChangeOnBehalf
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import Availability, LeaderProfile
@@ -254,6 +261,24 @@ class SqlLeaderRepository(LeaderRepository):
             ).rowcount
         )
 
+    def record_change_on_behalf(self, change: ChangeOnBehalf) -> None:
+        self.connection.execute(
+            changes_on_behalf.insert().values(
+                change_id=change.change_id,
+                leader_id=change.leader_id,
+                trust_ods=change.trust_ods,
+                fields=list(change.fields),
+                staff=change.on_behalf.staff,
+                how_asked=change.on_behalf.how_asked,
+                recorded_by=change.recorded_by,
+                recorded_at=change.recorded_at,
+            )
+        )
+
+    def forget_changes_on_behalf(self, leader_id: str) -> int:
+        deleted = self.connection.execute(changes_on_behalf.delete().where(changes_on_behalf.c.leader_id == leader_id))
+        return int(deleted.rowcount)
+
     def delete_published_events(self, leader_id: str) -> int:
         # the events about a leader are those of the leader aggregate (consent events included) and
         # of their affiliations: found through the outbox's (aggregate type, id, version) index, not
@@ -311,6 +336,8 @@ def affiliation_from_row(row: Any) -> Affiliation:
         ended_at=row.ended_at,
         end_reason=row.end_reason,
         updated_at=row.updated_at,
+        paused_at=row.paused_at,
+        paused_until=row.paused_until,
     )
 
 
@@ -365,6 +392,8 @@ class SqlAffiliationRepository(AffiliationRepository):
                 ended_at=affiliation.ended_at,
                 end_reason=affiliation.end_reason,
                 updated_at=affiliation.updated_at,
+                paused_at=affiliation.paused_at,
+                paused_until=affiliation.paused_until,
             )
         ).rowcount
         if changed != 1:
@@ -391,6 +420,15 @@ class SqlAffiliationRepository(AffiliationRepository):
             query.order_by(affiliations.c.updated_at, affiliations.c.affiliation_id).limit(limit)
         )
         return [affiliation_from_row(r) for r in rows]
+
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        rows = self.connection.execute(
+            sa.select(affiliations.c.affiliation_id)
+            .where(affiliations.c.paused_at.is_not(None), affiliations.c.paused_until <= today)
+            .order_by(affiliations.c.paused_until, affiliations.c.affiliation_id)
+            .limit(limit)
+        )
+        return [str(r.affiliation_id) for r in rows]
 
     def of_leader(self, leader_id: str) -> list[Affiliation]:
         rows = self.connection.execute(sa.select(affiliations).where(affiliations.c.leader_id == leader_id))

@@ -53,6 +53,8 @@ affiliations = sa.Table(
     sa.Column("ended_at", sa.DateTime(timezone=True)),
     sa.Column("end_reason", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("paused_at", sa.DateTime(timezone=True)),
+    sa.Column("paused_until", sa.Date),
 )
 
 consent_records = sa.Table(
@@ -78,6 +80,20 @@ consent_recorders = sa.Table(
     sa.Column("recorded_by", sa.Text, nullable=False),
     sa.Column("recorder_trust", sa.Text),
     sa.Column("evidence", sa.Text, nullable=False),
+)
+
+# the evidence of assisted-digital changes (authority.ChangeOnBehalf): the recording trust and the leader read it
+changes_on_behalf = sa.Table(
+    "changes_on_behalf",
+    metadata,
+    sa.Column("change_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), nullable=False),
+    sa.Column("trust_ods", sa.Text, nullable=False),
+    sa.Column("fields", postgresql.ARRAY(sa.Text), nullable=False),
+    sa.Column("staff", sa.Text, nullable=False),
+    sa.Column("how_asked", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 equality_answers = sa.Table(

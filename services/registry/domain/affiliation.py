@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from services.common.errors import InvalidInput, PreconditionFailed
 from services.registry.domain import events
-from services.registry.domain.reason import check_reason
+from services.registry.domain.reason import check_reason, check_return_date
 
 
 @dataclass
@@ -22,6 +22,9 @@ class Affiliation:
     ended_at: datetime | None = None
     end_reason: str = ""
     updated_at: datetime | None = None
+    # the trust's own pause of its relationship (never the person's status): since when, until when
+    paused_at: datetime | None = None
+    paused_until: date | None = None
     pending_events: list[events.AffiliationEvent] = field(default_factory=list)
 
     @classmethod
@@ -33,6 +36,32 @@ class Affiliation:
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+    def paused_on(self, day: date) -> bool:
+        """Whether the trust's pause holds on the day (a pause with a return date ends on that date)."""
+        return self.paused_at is not None and (self.paused_until is None or self.paused_until > day)
+
+    def pause(self, until: date | None, today: date, now: datetime) -> None:
+        """The trust pauses its own relationship; the person and every other trust's view are unchanged."""
+        if self.status != "active":
+            raise PreconditionFailed(f"affiliation {self.affiliation_id} is {self.status}: only an active one pauses")
+        check_return_date(until, today)
+        if self.paused_at is not None and self.paused_until == until:
+            return
+        self.paused_at, self.paused_until, self.updated_at = now, until, now
+        self._record(
+            events.AffiliationPaused, version=self.version + 1, **({"until": until.isoformat()} if until else {})
+        )
+
+    def resume(self, now: datetime) -> None:
+        if self.paused_at is None:
+            return
+        self.paused_at, self.paused_until, self.updated_at = None, None, now
+        self._record(events.AffiliationResumed, version=self.version + 1)
+
+    def resume_if_due(self, today: date, now: datetime) -> None:
+        if self.paused_at is not None and self.paused_until is not None and self.paused_until <= today:
+            self.resume(now)
 
     def confirm(self, now: datetime) -> None:
         if self.status == "active":
@@ -49,6 +78,7 @@ class Affiliation:
         if self.status == "ended":
             return
         self.status, self.ended_at, self.end_reason, self.updated_at = "ended", now, reason.strip(), now
+        self.paused_at = self.paused_until = None
         self._record(events.AffiliationEnded, version=self.version + 1, reason=self.end_reason)
 
     def reopen(self, now: datetime) -> None:

@@ -7,6 +7,7 @@ data, UK GDPR Art. 10) live on the check but leave it only for the verifying tru
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -68,12 +69,15 @@ class CheckAccepted(CheckEvent):
 
 @dataclass(frozen=True)
 class CheckExpiring(CheckEvent):
-    pass
+    # set when the notice is for a trust that accepted the check (trust_ods), not its verifier
+    acceptance_id: str | None = None
+    verifying_trust: str | None = None
 
 
 @dataclass(frozen=True)
 class CheckExpired(CheckEvent):
-    pass
+    acceptance_id: str | None = None
+    verifying_trust: str | None = None
 
 
 # --- parsing requests ------------------------------------------------------------------------
@@ -100,6 +104,14 @@ def _printable(value: str, limit: int, name: str, required: bool) -> str:
     if len(value) > limit or not all(c.isprintable() or c in "\n\t" for c in value):
         raise InvalidInput({name: f"must be at most {limit} printable characters"})
     return cleaned
+
+
+@dataclass(frozen=True)
+class CheckAcceptor:
+    """A trust that accepted a check, by its acceptance."""
+
+    trust_ods: str
+    acceptance_id: str
 
 
 # --- the aggregate -----------------------------------------------------------------------------
@@ -181,13 +193,21 @@ class Check:
             return Threshold.EXPIRING
         return None
 
-    def notice(self, threshold: Threshold, now: datetime) -> None:
+    def notice(self, threshold: Threshold, now: datetime, acceptors: Sequence[CheckAcceptor] = ()) -> None:
+        """Records the notice for the verifying trust and for every trust that accepted the check as
+        its own record (``acceptors``: the caller names those still holding the person), one event each."""
+        kind: type[CheckExpiring | CheckExpired]
         if threshold is Threshold.EXPIRED:
             self.expired_noticed_at = now
-            self._record(CheckExpired)
+            kind = CheckExpired
         else:
             self.expiring_noticed_at = now
-            self._record(CheckExpiring)
+            kind = CheckExpiring
+        self._record(kind)
+        for acceptor in acceptors:
+            self._record(
+                kind, trust=acceptor.trust_ods, acceptance_id=acceptor.acceptance_id, verifying_trust=self.trust_ods
+            )
 
     def accept(self, acceptance_id: str, accepting_trust: str, accepted_by: str, now: datetime) -> AcceptedCheck:
         """Another trust takes this verification as its own record (the caller has checked consent)."""
@@ -265,8 +285,8 @@ class Requirement:
 
 @dataclass(frozen=True)
 class Blocker:
-    check_type: CheckType
-    problem: str  # missing | expired | insufficient_level
+    check_type: CheckType | None  # none: the person's or the relationship's standing, not a check
+    problem: str  # missing | expired | insufficient_level | leader_withdrawn | leader_paused | affiliation_paused
     detail: str
 
 

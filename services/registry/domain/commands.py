@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from services.registry.domain.authority import OnBehalf
 from services.registry.domain.checks import Requirement
 from services.registry.domain.development import Goal
 from services.registry.domain.profile import LeaderProfile
@@ -90,6 +91,18 @@ class EndAffiliation:
 
 
 @dataclass(frozen=True)
+class PauseAffiliation:
+    leader_id: str
+    until: date | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ResumeAffiliation:
+    leader_id: str
+
+
+@dataclass(frozen=True)
 class ListAffiliations:
     """A page ordered by last change: after (updated_at, id), changed since, at most ``limit``."""
 
@@ -116,22 +129,26 @@ class UpdateLeader:
     expected_version: int
     changes: LeaderProfile
     names: tuple[str, ...]  # the fields that change (none: every field)
+    on_behalf: OnBehalf | None = None  # a trust's staff recording the person's own change
 
 
 @dataclass(frozen=True)
 class PauseLeader:
     leader_id: str
     until: date | None = None
+    on_behalf: OnBehalf | None = None
 
 
 @dataclass(frozen=True)
 class ResumeLeader:
     leader_id: str
+    on_behalf: OnBehalf | None = None
 
 
 @dataclass(frozen=True)
 class WithdrawLeader:
     leader_id: str
+    on_behalf: OnBehalf | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +159,7 @@ class RecordConsent:
     grant: bool
     wording_version: str
     evidence: str = ""
+    on_behalf: OnBehalf | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from services.common.errors import InvalidInput, PermissionDenied
+from services.common.errors import InvalidInput
 from services.common.tenancy import ODS_CODE
 
 NETWORK_ID = re.compile(r"[a-z0-9][a-z0-9\-]{1,62}")
@@ -52,15 +52,10 @@ def parse_purpose(purpose: str, target: str) -> Purpose:
     return parsed
 
 
-def check_recorder(purpose: Purpose, target: str, kind: str, recorder_trust: str | None, evidence: str) -> None:
-    """Staff may record, with evidence, only what concerns their own trust's use of the leader."""
-    if kind == "leader":
-        return
-    if not evidence.strip():
+def check_recorder(kind: str, evidence: str) -> None:
+    """Staff record a consent (which ones they may: ``authority.consent_decision``) only with evidence."""
+    if kind != "leader" and not evidence.strip():
         raise InvalidInput({"evidence": "is required when staff record consent on a leader's behalf"})
-    own = purpose is Purpose.CONTACT_BY_TRUST and target == recorder_trust
-    if not (own or purpose is Purpose.LIVED_EXPERIENCE_MATCHING):
-        raise PermissionDenied(f"only the leader can record consent for {purpose.value} {target}".strip())
 
 
 def current_state(records: list[ConsentRecord]) -> dict[tuple[Purpose, str], ConsentRecord]:

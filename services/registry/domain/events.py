@@ -85,6 +85,16 @@ class LeaderErased(LeaderEvent):
 
 
 @dataclass(frozen=True)
+class LeaderChangedOnBehalf(LeaderEvent):
+    """A trust's staff changed the person's own fields for them (assisted digital): which trust, the
+    field names and the change's id, so the person can be told and reverse it. Never the values."""
+
+    trust_ods: str
+    fields: tuple[str, ...]
+    change_id: str
+
+
+@dataclass(frozen=True)
 class ConsentChanged(LeaderEvent):
     purpose: str
     target: str
@@ -128,3 +138,15 @@ class AffiliationConfirmed(AffiliationEvent):
 @dataclass(frozen=True)
 class AffiliationEnded(AffiliationEvent):
     reason: str
+
+
+@dataclass(frozen=True)
+class AffiliationPaused(AffiliationEvent):
+    """The trust paused its own relationship (the person's status is unchanged)."""
+
+    until: str | None = None
+
+
+@dataclass(frozen=True)
+class AffiliationResumed(AffiliationEvent):
+    pass

@@ -9,6 +9,7 @@ from services.common.errors import InvalidInput, PreconditionFailed
 from services.registry.domain import events
 from services.registry.domain.consent import ConsentRecord, Purpose, is_granted
 from services.registry.domain.profile import LeaderProfile, normalise_email
+from services.registry.domain.reason import check_return_date
 
 
 class VersionConflict(PreconditionFailed):
@@ -50,7 +51,10 @@ class Leader:
         leader._record(events.LeaderRegistered(leader_id=leader_id, version=1))
         return leader
 
-    def update(self, changes: LeaderProfile, names: tuple[str, ...], expected_version: int, now: datetime) -> None:
+    def update(
+        self, changes: LeaderProfile, names: tuple[str, ...], expected_version: int, now: datetime
+    ) -> tuple[str, ...]:
+        """Replaces the named fields; returns the names of those whose value changed."""
         self._require_not_erased()
         if expected_version != self.version:
             raise VersionConflict(self.leader_id, expected_version, self.version)
@@ -61,17 +65,17 @@ class Leader:
             )
         changed = tuple(n for n in names if getattr(updated, n) != getattr(self.profile, n))
         if not changed:
-            return
+            return changed
         self.profile = updated
         self.updated_at = now
         self._record(events.LeaderUpdated(leader_id=self.leader_id, version=self.version + 1, fields=changed))
+        return changed
 
     def pause(self, until: date | None, today: date, now: datetime) -> None:
         self._require_not_erased()
         if self.status == "withdrawn":
             raise PreconditionFailed(f"leader {self.leader_id} has withdrawn; they cannot be paused")
-        if until is not None and until <= today:
-            raise InvalidInput({"until": "must be a date in the future"})
+        check_return_date(until, today)
         if self.status == "paused" and self.paused_until == until:
             return
         self.status, self.paused_until, self.updated_at = "paused", until, now
@@ -121,6 +125,18 @@ class Leader:
             self._record(
                 events.LeaderUpdated(leader_id=self.leader_id, version=self.version + 1, fields=("lived_experience",))
             )
+
+    def record_on_behalf(self, trust_ods: str, fields: tuple[str, ...], change_id: str) -> None:
+        """Marks the change just made as made by a trust's staff for the person (assisted digital)."""
+        self._record(
+            events.LeaderChangedOnBehalf(
+                leader_id=self.leader_id,
+                version=self.version + 1,
+                trust_ods=trust_ods,
+                fields=fields,
+                change_id=change_id,
+            )
+        )
 
     def erase(self, now: datetime) -> None:
         if self.erased_at is not None:

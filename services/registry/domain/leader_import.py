@@ -45,8 +45,12 @@ CONSENT_COLUMNS: dict[str, str] = {
     "consent_evidence": "where the leader's consent to use their lived experience in matching is held",
     "consent_wording_version": "the version of the consent words the leader agreed to",
 }
+# the trust's own id for the person (its register's row or person id): echoed in the row's result so the
+# trust can match plr's ids to its rows; never stored, and not part of the row's fingerprint
+REFERENCE_COLUMN = "reference"
+REFERENCE_MAX = 100
 EQUALITY_COLUMNS: frozenset[str] = frozenset(QUESTIONS)
-COLUMNS: tuple[str, ...] = (*PROFILE_COLUMNS, *CONSENT_COLUMNS)
+COLUMNS: tuple[str, ...] = (*PROFILE_COLUMNS, *CONSENT_COLUMNS, REFERENCE_COLUMN)
 REQUIRED_COLUMNS = ("given_name", "family_name", "email")
 
 # the profile's names for availability, as profile_problems reports them, back to the columns
@@ -75,6 +79,7 @@ class ImportedRow:
     consent_evidence: str
     consent_wording_version: str
     fingerprint: str
+    reference: str = ""
 
     @property
     def email_key(self) -> str:
@@ -102,8 +107,16 @@ def header_problems(columns: list[str]) -> list[str]:
 def fingerprint(cells: Mapping[str, str]) -> str:
     """The same cells (whatever their order, surrounding spaces or the row's place in the file) give the
     same fingerprint: what makes a re-run of the same file add nothing."""
-    canonical = "\x1e".join(f"{k}\x1f{v.strip()}" for k, v in sorted(cells.items()) if v.strip())
+    canonical = "\x1e".join(
+        f"{k}\x1f{v.strip()}" for k, v in sorted(cells.items()) if v.strip() and k != REFERENCE_COLUMN
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def reference_of(cells: Mapping[str, str]) -> str:
+    """The row's own reference as the trust gave it, or "" when it gave none or a bad one."""
+    reference = cells.get(REFERENCE_COLUMN, "").strip()
+    return reference if len(reference) <= REFERENCE_MAX and _printable(reference) else ""
 
 
 def _items(text: str) -> tuple[str, ...]:
@@ -172,6 +185,8 @@ def parse_row(row_number: int, cells: Mapping[str, str], term_exists: TermExists
         bad("consent_evidence", "must be at most 2000 printable characters")
     if len(wording) > 50 or not _printable(wording):
         bad("consent_wording_version", "must be at most 50 printable characters")
+    if cell[REFERENCE_COLUMN] and not reference_of(cells):
+        bad(REFERENCE_COLUMN, f"must be at most {REFERENCE_MAX} printable characters")
     if problems:
         return problems
     return ImportedRow(
@@ -181,4 +196,5 @@ def parse_row(row_number: int, cells: Mapping[str, str], term_exists: TermExists
         consent_evidence=evidence if lived_experience else "",
         consent_wording_version=wording if lived_experience else "",
         fingerprint=fingerprint(cells),
+        reference=cell[REFERENCE_COLUMN],
     )

@@ -111,7 +111,9 @@ def profile_problems(
     for name in ("given_name", "family_name"):
         if name in check and name not in problems and not getattr(p, name).strip():
             problems[name] = "is required"
-    if "email" in check and (len(p.email) > 254 or not EMAIL.fullmatch(p.email.strip())):
+    if "email" in check and not p.email.strip():
+        problems["email"] = "is required"
+    elif "email" in check and (len(p.email) > 254 or not EMAIL.fullmatch(p.email.strip())):
         problems["email"] = "must be an email address"
     if "phone" in check and p.phone and not PHONE.fullmatch(p.phone.strip()):
         problems["phone"] = "must be 7 to 20 digits, optionally starting with +"

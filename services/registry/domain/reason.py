@@ -1,6 +1,9 @@
-"""Why something was done, as a caller states it (ending, pausing, withdrawing, erasing, suspending)."""
+"""Why something was done, as a caller states it (ending, pausing, withdrawing, erasing, suspending),
+and until when a pause lasts."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from services.common.errors import InvalidInput
 
@@ -18,3 +21,9 @@ def check_reason(reason: str, field: str = "reason") -> None:
     problem = reason_problem(reason)
     if problem is not None:
         raise InvalidInput({field: problem})
+
+
+def check_return_date(until: date | None, today: date) -> None:
+    """A pause's return date, if it has one, is in the future (a leader's pause and a trust's alike)."""
+    if until is not None and until <= today:
+        raise InvalidInput({"until": "must be a date in the future"})

@@ -17,7 +17,6 @@ from services.common.grpc_edge import (
     RequestSchema,
     Servicer,
     Time,
-    encode_page_token,
     page_size,
     parse_ods,
     timestamp,
@@ -70,7 +69,7 @@ class OffboardSchema(RequestSchema):
 
 class ListTrustsSchema(RequestSchema):
     page_size = PageSize()
-    page_token = PageToken(parse_ods)
+    page_token = PageToken(parse_ods, bound_to=("updated_since",))
     updated_since = Time()
 
 
@@ -145,7 +144,7 @@ class RegistryApi(Servicer[UnitOfWork]):
         found = trusts.list_trusts(
             commands.ListTrusts(after, size + 1, values["updated_since"]), self.uow(call), call.principal
         )
-        token = encode_page_token(found[size - 1].ods) if len(found) > size else ""
+        token = LIST_TRUSTS.next_page_token(values, found[size - 1].ods) if len(found) > size else ""
         return pb.ListTrustsResponse(trusts=[trust_message(t) for t in found[:size]], next_page_token=token)
 
     def IssueTrustKey(self, request: pb.IssueTrustKeyRequest, call: Call) -> pb.IssueTrustKeyResponse:

@@ -173,6 +173,9 @@ class CheckApi(Servicer[UnitOfWork]):
         return pb.MayPlaceResponse(
             allowed=not blockers,
             reasons=[
-                pb.PlacementBlocker(check_type=b.check_type.value, problem=b.problem, detail=b.detail) for b in blockers
+                pb.PlacementBlocker(
+                    check_type=b.check_type.value if b.check_type else "", problem=b.problem, detail=b.detail
+                )
+                for b in blockers
             ],
         )

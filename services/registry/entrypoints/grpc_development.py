@@ -19,7 +19,6 @@ from services.common.grpc_edge import (
     RequestSchema,
     Servicer,
     Uuid,
-    encode_page_token,
     iso_date,
     page_size,
     parse_offset,
@@ -200,7 +199,7 @@ class DevelopmentApi(Servicer[UnitOfWork]):
         size = page_size(values)
         offset = values["page_token"][0] if values["page_token"] else 0
         found = use.list_programmes(commands.ListProgrammes(offset, size + 1), self.uow(call), call.principal)
-        token = encode_page_token(offset + size) if len(found) > size else ""
+        token = LIST_PROGRAMMES.next_page_token(values, offset + size) if len(found) > size else ""
         return pb.ListProgrammesResponse(programmes=[programme_message(p) for p in found[:size]], next_page_token=token)
 
     def EnrolLeader(self, request: pb.EnrolLeaderRequest, call: Call) -> pb.Enrolment:

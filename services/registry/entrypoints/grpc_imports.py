@@ -1,8 +1,8 @@
 """The import API's servicer: translate, call the use case, translate back. Nothing else.
 
 Runs in the platform scope, as RegisterLeader does (finding a person the trust is not yet affiliated
-with); the use case admits only the administrator, before anything is read, and it writes for the
-trust named in the request.
+with); the use case decides, before anything is read, which trust the import is for: a trust's key
+its own, the administrator the trust named in the request.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class Rows(fields.Field):
 
 
 class ImportLeadersSchema(RequestSchema):
-    trust_ods = OdsCode()
+    trust_ods = OdsCode(optional=True)  # empty: the caller's own trust (a trust's key)
     rows = Rows()
 
 
@@ -52,4 +52,14 @@ class ImportApi(Servicer[UnitOfWork]):
             imported=outcome.imported,
             unchanged=outcome.unchanged,
             problems=[pb.RowProblem(row_number=p.row_number, field=p.field, reason=p.reason) for p in outcome.problems],
+            results=[
+                pb.RowResult(
+                    row_number=r.row_number,
+                    reference=r.reference,
+                    outcome=r.outcome,
+                    affiliation_id=r.affiliation_id,
+                    leader_id=r.leader_id,
+                )
+                for r in outcome.results
+            ],
         )

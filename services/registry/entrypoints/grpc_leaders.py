@@ -3,7 +3,8 @@
 Most methods run in the caller's own scope. Three run in the platform scope because the caller
 cannot see what the use case must consult, and each answers only what the caller may know:
 RegisterLeader (finding a person the trust is not yet affiliated with), GetEqualityReport (answers
-are readable only by the leader and the aggregate query) and EraseLeader (every trace of a person).
+are readable only by the leader and the aggregate query), EraseLeader (every trace of a person) and
+WithdrawLeader (it ends every trust's affiliation; a caller without authority is refused first).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from services.common.grpc_edge import (
     RequestSchema,
     Time,
     Uuid,
-    encode_page_token,
     page_size,
     parse_offset,
     parse_time,
@@ -33,7 +33,7 @@ from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.taxonomy import KINDS
 from services.registry.entrypoints import leader_messages as m
 from services.registry.entrypoints.grpc_leader_rights import LeaderRightsMethods
-from services.registry.entrypoints.leader_messages import Profile, Reason
+from services.registry.entrypoints.leader_messages import OnBehalfEvidence, Profile, Reason
 from services.registry.service_layer import leaders as use
 from services.registry.service_layer.idempotency import Idempotent
 
@@ -59,7 +59,7 @@ class ChangesPageSchema(RequestSchema):
     """A page of a listing ordered by last change: resumes after (updated_at, id)."""
 
     page_size = PageSize()
-    page_token = PageToken(parse_time, parse_uuid)
+    page_token = PageToken(parse_time, parse_uuid, bound_to=("updated_since",))
     updated_since = Time()
 
 
@@ -68,17 +68,28 @@ class UpdateLeaderSchema(RequestSchema):
     expected_version = fields.Integer(validate=validate.Range(min=1, error="is required: the version you read"))
     profile = Profile()
     field_names = fields.List(fields.String(), data_key="fields")  # which profile fields change (the use case's rule)
+    on_behalf = OnBehalfEvidence()
 
 
-class PauseLeaderSchema(RequestSchema):
+class RelationshipPauseSchema(RequestSchema):
     leader_id = Uuid()
     reason = Reason()
     until = IsoDate()
 
 
+class PauseLeaderSchema(RelationshipPauseSchema):
+    on_behalf = OnBehalfEvidence()
+
+
+class ResumeLeaderSchema(RequestSchema):
+    leader_id = Uuid()
+    on_behalf = OnBehalfEvidence()
+
+
 class WithdrawLeaderSchema(RequestSchema):
     leader_id = Uuid()
     reason = Reason()
+    on_behalf = OnBehalfEvidence()
 
 
 class RecordConsentSchema(RequestSchema):
@@ -89,6 +100,7 @@ class RecordConsentSchema(RequestSchema):
     grant = fields.Boolean()
     wording_version = fields.String()
     evidence = fields.String()
+    on_behalf = OnBehalfEvidence()
 
 
 class ListAuditEntriesSchema(RequestSchema):
@@ -96,7 +108,7 @@ class ListAuditEntriesSchema(RequestSchema):
 
     leader_id = Uuid()
     page_size = PageSize()
-    page_token = PageToken(parse_offset)
+    page_token = PageToken(parse_offset, bound_to=("leader_id", "updated_since"))
     updated_since = Time()
 
 
@@ -118,6 +130,8 @@ END_AFFILIATION = EndAffiliationSchema()
 CHANGES_PAGE = ChangesPageSchema()
 UPDATE_LEADER = UpdateLeaderSchema()
 PAUSE_LEADER = PauseLeaderSchema()
+RESUME_LEADER = ResumeLeaderSchema()
+PAUSE_AFFILIATION = RelationshipPauseSchema()
 WITHDRAW_LEADER = WithdrawLeaderSchema()
 RECORD_CONSENT = RecordConsentSchema()
 LIST_AUDIT_ENTRIES = ListAuditEntriesSchema()
@@ -157,6 +171,15 @@ class LeaderApi(LeaderRightsMethods):
         cmd = commands.EndAffiliation(**END_AFFILIATION.parse(request))
         return m.affiliation_message(use.end_affiliation(cmd, self.uow(call), call.principal))
 
+    def PauseAffiliation(self, request: pb.PauseAffiliationRequest, call: Call) -> pb.Affiliation:
+        values = PAUSE_AFFILIATION.parse(request)  # the reason: checked, not kept
+        cmd = commands.PauseAffiliation(values["leader_id"], values["until"])
+        return m.affiliation_message(use.pause_affiliation(cmd, self.uow(call), call.principal))
+
+    def ResumeAffiliation(self, request: pb.ResumeAffiliationRequest, call: Call) -> pb.Affiliation:
+        cmd = commands.ResumeAffiliation(**LEADER_REF.parse(request))
+        return m.affiliation_message(use.resume_affiliation(cmd, self.uow(call), call.principal))
+
     def ListAffiliations(self, request: pb.ListAffiliationsRequest, call: Call) -> pb.ListAffiliationsResponse:
         values = CHANGES_PAGE.parse(request)
         size = page_size(values)
@@ -166,7 +189,7 @@ class LeaderApi(LeaderRightsMethods):
         if len(found) > size:
             last = found[size - 1]
             assert last.updated_at is not None
-            token = encode_page_token(last.updated_at, last.affiliation_id)
+            token = CHANGES_PAGE.next_page_token(values, last.updated_at, last.affiliation_id)
         return pb.ListAffiliationsResponse(
             affiliations=[m.affiliation_message(a) for a in found[:size]], next_page_token=token
         )
@@ -184,28 +207,34 @@ class LeaderApi(LeaderRightsMethods):
         if len(views) > size:
             last = views[size - 1].leader
             assert last.updated_at is not None
-            token = encode_page_token(last.updated_at, last.leader_id)
+            token = CHANGES_PAGE.next_page_token(values, last.updated_at, last.leader_id)
         return pb.ListLeadersResponse(leaders=[m.leader_message(v) for v in views[:size]], next_page_token=token)
 
     def UpdateLeader(self, request: pb.UpdateLeaderRequest, call: Call) -> pb.Leader:
         values = UPDATE_LEADER.parse(request)
         cmd = commands.UpdateLeader(
-            values["leader_id"], values["expected_version"], values["profile"], tuple(values["field_names"])
+            values["leader_id"],
+            values["expected_version"],
+            values["profile"],
+            tuple(values["field_names"]),
+            values["on_behalf"],
         )
         return m.leader_message(use.update_leader(cmd, self.uow(call), call.principal))
 
     def PauseLeader(self, request: pb.PauseLeaderRequest, call: Call) -> pb.Leader:
         values = PAUSE_LEADER.parse(request)
-        cmd = commands.PauseLeader(values["leader_id"], values["until"])
+        cmd = commands.PauseLeader(values["leader_id"], values["until"], values["on_behalf"])
         return m.leader_message(use.pause_leader(cmd, self.uow(call), call.principal))
 
     def ResumeLeader(self, request: pb.ResumeLeaderRequest, call: Call) -> pb.Leader:
-        cmd = commands.ResumeLeader(**LEADER_REF.parse(request))
+        cmd = commands.ResumeLeader(**RESUME_LEADER.parse(request))
         return m.leader_message(use.resume_leader(cmd, self.uow(call), call.principal))
 
     def WithdrawLeader(self, request: pb.WithdrawLeaderRequest, call: Call) -> pb.Leader:
-        cmd = commands.WithdrawLeader(WITHDRAW_LEADER.parse(request)["leader_id"])  # the reason: checked, not kept
-        return m.leader_message(use.withdraw_leader(cmd, self.uow(call), call.principal))
+        values = WITHDRAW_LEADER.parse(request)  # the reason: checked, not kept
+        cmd = commands.WithdrawLeader(values["leader_id"], values["on_behalf"])
+        uow = self.uow(call, TenantScope.platform_wide())  # it ends affiliations the caller cannot see
+        return m.leader_message(use.withdraw_leader(cmd, uow, call.principal))
 
     def RecordConsent(self, request: pb.RecordConsentRequest, call: Call) -> pb.ConsentState:
         values = RECORD_CONSENT.parse(request)
@@ -234,7 +263,7 @@ class LeaderApi(LeaderRightsMethods):
         after = values["page_token"][0] if values["page_token"] else 0
         cmd = commands.ListAuditEntries(values["leader_id"], after, values["updated_since"], size + 1)
         found = use.list_audit_entries(cmd, self.uow(call), call.principal)
-        token = encode_page_token(found[size - 1][0]) if len(found) > size else ""
+        token = LIST_AUDIT_ENTRIES.next_page_token(values, found[size - 1][0]) if len(found) > size else ""
         return pb.ListAuditEntriesResponse(
             entries=[
                 pb.AuditEntry(

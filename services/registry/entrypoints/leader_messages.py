@@ -12,6 +12,7 @@ from plr.registry.v1 import leaders_pb2 as pb
 from services.common.grpc_edge import Problem, request_digest, timestamp
 from services.common.grpc_server import Call
 from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.authority import OnBehalf
 from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.profile import Availability, LeaderProfile
 from services.registry.domain.reason import reason_problem
@@ -52,6 +53,16 @@ class Profile(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> LeaderProfile:
         return profile_from_message(value)
+
+
+class OnBehalfEvidence(fields.Field):
+    """An ``OnBehalf`` message as the domain's evidence (whose rules the domain checks); unset is None."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(load_default=None, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> OnBehalf:
+        return OnBehalf(value.staff, value.how_asked)
 
 
 def profile_from_message(message: pb.LeaderProfile) -> LeaderProfile:
@@ -109,6 +120,8 @@ def affiliation_message(affiliation: Affiliation) -> pb.Affiliation:
         confirmed_at=timestamp(affiliation.confirmed_at),
         ended_at=timestamp(affiliation.ended_at),
         end_reason=affiliation.end_reason,
+        paused=affiliation.paused_at is not None,
+        paused_until=affiliation.paused_until.isoformat() if affiliation.paused_until else "",
     )
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from services.common.errors import NotFound, PermissionDenied
 from services.common.principals import Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.authority import LEADER_WITHDREW, standing_blockers, trusts_may_act
 from services.registry.domain.checks import (
     AcceptedCheck,
     Blocker,
@@ -74,13 +75,14 @@ def record_check(
     """A trust records a check it verified, for a leader it is actively affiliated with. A replay of
     the same idempotency key is checked as the first call was, and audited as the read it is."""
     trust = principal.require_trust()
-    parse_check_type(cmd.check_type)  # a bad type is refused before anything is read
+    # every field is checked before anything is read: a bad request is INVALID_ARGUMENT, whoever it names
+    candidate = _verified(cmd, trust, principal.audit_name, ids(), clock())
     recorded: list[Check] = []
 
     def record() -> str:
-        recorded.append(_verified(cmd, trust, principal.audit_name, ids(), clock()))
-        uow.checks.add(recorded[0])
-        return recorded[0].check_id
+        recorded.append(candidate)
+        uow.checks.add(candidate)
+        return candidate.check_id
 
     with uow:
         visible_leader(uow, principal, cmd.leader_id)  # NOT_FOUND without an active affiliation, replay too
@@ -149,6 +151,7 @@ def _require_shared(leader: Leader | None, affiliation: Affiliation | None, trus
         or leader.erased_at is not None
         or affiliation is None
         or affiliation.status not in ("active", "pending")
+        or not trusts_may_act(leader.status)
         or not is_granted(leader.consents, Purpose.SHARE_RECORD_WITH_TRUST, trust)
     ):
         raise NotFound(f"no record of leader {leader_id} shared with {trust}")
@@ -202,11 +205,14 @@ def accept_check(
 
 
 def may_place(cmd: commands.MayPlace, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now) -> list[Blocker]:
-    """The reasons the leader may not be placed by the caller's trust on the date (none: they may)."""
+    """The reasons the leader may not be placed by the caller's trust on the date (none: they may):
+    their standing (withdrawn, paused, or the trust's relationship paused) first, then its checks."""
     trust = principal.require_trust()
-    leader_id = cmd.leader_id
+    leader_id, on = cmd.leader_id, cmd.on or clock().date()
     with uow:
-        visible_leader(uow, principal, leader_id)
+        standing = _standing(uow, principal, leader_id, on)
+        if any(b.problem == "leader_withdrawn" for b in standing):
+            return standing  # their checks do not matter: the trust must ask them again
         held = [
             HeldCheck(c.check_type, c.dbs_level, c.issued_on, c.expires_on)
             for c in uow.checks.of_leader(leader_id, trust)
@@ -217,7 +223,18 @@ def may_place(cmd: commands.MayPlace, uow: UnitOfWork, principal: Principal, clo
         ]
         _audit(uow, principal, "MayPlace", leader_id, ("checks",))
         uow.commit()
-    return placement_blockers(list(cmd.requirements), held, cmd.on or clock().date())
+    return standing + placement_blockers(list(cmd.requirements), held, on)
+
+
+def _standing(uow: UnitOfWork, principal: Principal, leader_id: str, on: date) -> list[Blocker]:
+    """A trust whose relationship ended because the person withdrew is told so (it learnt that when it
+    ended); any other trust not holding the person actively gets NOT_FOUND, as for no one at all."""
+    affiliation = uow.affiliations.for_trust(principal.trust_ods or "", leader_id)
+    if affiliation is not None and affiliation.status == "ended" and affiliation.end_reason == LEADER_WITHDREW:
+        return standing_blockers(None, affiliation, on)
+    leader, affiliation = visible_leader(uow, principal, leader_id)
+    assert affiliation is not None  # a trust sees a leader only through its active affiliation
+    return standing_blockers(leader, affiliation, on)
 
 
 # --- the expiry scan --------------------------------------------------------------------------
@@ -225,7 +242,8 @@ def may_place(cmd: commands.MayPlace, uow: UnitOfWork, principal: Principal, clo
 
 def scan_check_expiry(new_uow: Callable[[], UnitOfWork], clock: Clock = utc_now, batch: int = SCAN_BATCH) -> int:
     """Emits check.expiring (30 days ahead) and check.expired (on the day) for every check owed one,
-    each once: the notice is recorded on the check in the same transaction as its outbox row. What is
+    to its verifier and to each trust that accepted it and still holds the person, each once: the
+    notice is recorded on the check in the same transaction as its outbox rows. What is
     owed is a state, not a window, so a run after downtime catches up (a check that expired meanwhile
     gets ``expired`` only). ``new_uow`` gives platform-scoped units of work, one per batch. Returns the
     number of notices emitted."""
@@ -241,7 +259,7 @@ def scan_check_expiry(new_uow: Callable[[], UnitOfWork], clock: Clock = utc_now,
                 if threshold is None:
                     continue
                 expected = check.version
-                check.notice(threshold, now)
+                check.notice(threshold, now, uow.checks.acceptors(check.check_id))
                 uow.checks.save(check, expected)
                 progressed += 1
             uow.commit()

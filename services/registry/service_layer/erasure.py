@@ -54,6 +54,7 @@ def erase_person(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
         _end_affiliations(uow, leader.leader_id, now)
         uow.equality.erase(leader.leader_id)
         uow.leaders.remove_consent_evidence(leader.leader_id)
+        uow.leaders.forget_changes_on_behalf(leader.leader_id)  # their evidence is free text about the person
         uow.idempotency.forget_consent_answers(leader.leader_id, staff_evidence)
         uow.development.erase_leader(leader.leader_id)  # support and development, check-in notes included
         uow.checks.erase_leader(leader.leader_id)  # evidence and DBS content of checks

@@ -135,6 +135,8 @@ def affiliation_json(affiliation: Affiliation) -> dict[str, Any]:
         "confirmed_at": iso(affiliation.confirmed_at),
         "ended_at": iso(affiliation.ended_at),
         "end_reason": affiliation.end_reason,
+        "paused_at": iso(affiliation.paused_at),  # the trust's own pause of the relationship
+        "paused_until": iso(affiliation.paused_until),
     }
 
 
@@ -292,7 +294,12 @@ def leader_view_json(view: LeaderView) -> dict[str, Any]:
 
 
 def trust_export(
-    trust: Trust, affiliations: list[Affiliation], views: list[LeaderView], terms: list[Any], now: datetime
+    trust: Trust,
+    affiliations: list[Affiliation],
+    views: list[LeaderView],
+    terms: list[Any],
+    now: datetime,
+    records: list[dict[str, Any]] | None = None,
 ) -> str:
     document = {
         "format": TRUST_EXPORT_FORMAT,
@@ -301,8 +308,34 @@ def trust_export(
         "terms": [{"kind": t.kind, "code": t.code, "label": t.label} for t in terms],
         "affiliations": [affiliation_json(a) for a in affiliations],
         "leaders": [leader_view_json(v) for v in views],
+        "records": records or [],
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def trust_records(uow: UnitOfWork, trust: Principal, leader_ids: list[str]) -> list[dict[str, Any]]:
+    """Offboarding: the checks the trust verified or accepted and its support and development rows,
+    per person it ever held, as the trust's own reads show them (no DBS details or check-in notes:
+    those go to named people, not to an organisation's export). Read in the platform scope, so the
+    rows are filtered to the trust here; a person with none is left out."""
+    ods = trust.require_trust()
+    made = []
+    for leader_id in sorted(set(leader_ids)):
+        checks = [check_as_seen_by(trust, c) for c in uow.checks.of_leader(leader_id, ods)]
+        accepted = uow.checks.acceptances(leader_id, ods)
+        seen = _development_seen_by(uow, trust, leader_id)
+        own = DevelopmentSeen(
+            [e for e in seen.enrolments if e.trust_ods == ods],
+            {i: p for i, p in seen.programmes.items() if p.trust_ods == ods},
+            [a for a in seen.assignments if a.trust_ods == ods],
+            [c for c in seen.check_ins if c.check_in.trust_ods == ods],
+            [p for p in seen.plans if p.trust_ods == ods],
+        )
+        if checks or accepted or any((own.enrolments, own.assignments, own.check_ins, own.plans)):
+            made.append(
+                {"leader_id": leader_id, "checks": _checks_json(checks, accepted, own=True), **_development(own)}
+            )
+    return made
 
 
 # --- the leader's export (ExportLeaderData) -----------------------------------------------------

@@ -9,8 +9,10 @@ consent evidence consent.granted and leader.updated), which the unit of work wri
 the batch's transaction, as for any other change. Only the storage is set-based (the repositories'
 ``add_many`` and the ``imports`` store: one statement per table per batch), for speed.
 
-The administrator runs imports, acting for the trust named in the call: the one place where the trust
-is not the caller's own (documented in imports.proto).
+A trust's key imports its own register (the call names no other trust); the administrator may run an
+import acting for the trust named in the call: the one place where the trust is not the caller's own
+(documented in imports.proto). Every row gets a result: its number, the trust's own reference if the
+row gave one, and, unless the row was refused, the affiliation (and so the person's id) it stands for.
 """
 
 from __future__ import annotations
@@ -19,17 +21,37 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.common.errors import InvalidInput, NotFound, PreconditionFailed
+from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.principals import Principal
 from services.common.tenancy import ODS_CODE, ODS_CODE_RULE
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
-from services.registry.domain.leader_import import MAX_ROWS_PER_BATCH, ImportedRow, RowProblem, parse_row
+from services.registry.domain.leader_import import (
+    MAX_ROWS_PER_BATCH,
+    ImportedRow,
+    RowProblem,
+    parse_row,
+    reference_of,
+)
 from services.registry.domain.profile import LeaderProfile
 from services.registry.service_layer.leaders import Clock, IdFactory, new_id, utc_now
 from services.registry.service_layer.unit_of_work import UnitOfWork
+
+IMPORTED, UNCHANGED, REFUSED = "imported", "unchanged", "refused"
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """What became of one row: ``imported`` (it gave the trust an affiliation), ``unchanged`` (imported
+    before, or the person is already affiliated with the trust) or ``refused`` (see the problems)."""
+
+    row_number: int
+    reference: str
+    outcome: str
+    affiliation_id: str = ""
+    leader_id: str = ""
 
 
 @dataclass
@@ -37,6 +59,9 @@ class ImportOutcome:
     imported: int = 0
     unchanged: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    results: list[RowResult] = field(default_factory=list)
+    # the fresh rows' outcomes by fingerprint, as _affiliate decides them (a row seen before is unchanged)
+    row_outcomes: dict[str, str] = field(default_factory=dict)
 
 
 def import_leaders(
@@ -47,32 +72,87 @@ def import_leaders(
     ids: IdFactory = new_id,
 ) -> ImportOutcome:
     """Imports one batch of (row number, cells) for the trust; bad rows are reported, not imported."""
-    principal.require_administrator()
     _check_batch(cmd)
+    trust_ods = _importing_trust(cmd, principal)
     now = clock()
     outcome = ImportOutcome()
     with uow:
-        _require_active_trust(uow, cmd.trust_ods)
-        known_terms = uow.taxonomy.usable_by(cmd.trust_ods)
+        _require_active_trust(uow, trust_ods)
+        known_terms = uow.taxonomy.usable_by(trust_ods)
         valid = _valid_rows(list(cmd.rows), lambda kind, code: (kind, code) in known_terms, outcome)
-        seen = uow.imports.fingerprints_seen(cmd.trust_ods, [r.fingerprint for r in valid])
+        seen = uow.imports.fingerprints_seen(trust_ods, [r.fingerprint for r in valid])
         fresh = [r for r in valid if r.fingerprint not in seen]
         outcome.unchanged += len(valid) - len(fresh)
-        new_leaders, new_affiliations, imported = _affiliate(uow, principal, cmd.trust_ods, fresh, outcome, now, ids)
+        new_leaders, new_affiliations, imported = _affiliate(uow, principal, trust_ods, fresh, outcome, now, ids)
         uow.leaders.add_many(new_leaders)
         uow.affiliations.add_many(new_affiliations)
-        uow.imports.add_fingerprints(cmd.trust_ods, imported, now)
+        uow.imports.add_fingerprints(trust_ods, imported, now)
+        outcome.results = _results(uow, trust_ods, list(cmd.rows), valid, imported, seen, outcome)
         uow.commit()
     return outcome
 
 
+def _importing_trust(cmd: commands.ImportLeaders, principal: Principal) -> str:
+    """A trust imports for itself (naming itself, or no trust); the administrator for the trust named."""
+    if principal.kind == "trust":
+        own = principal.require_trust()
+        if cmd.trust_ods not in ("", own):
+            raise PermissionDenied("a trust's key imports its own register only: leave trust_ods empty")
+        return own
+    principal.require_administrator()
+    if not cmd.trust_ods:
+        raise InvalidInput({"trust_ods": "is required: the trust the administrator imports for"})
+    return cmd.trust_ods
+
+
+def _results(
+    uow: UnitOfWork,
+    trust_ods: str,
+    batch: list[tuple[int, Mapping[str, str]]],
+    valid: list[ImportedRow],
+    imported: list[tuple[str, str]],
+    seen: Mapping[str, str | None],
+    outcome: ImportOutcome,
+) -> list[RowResult]:
+    """One result per row of the batch, in its order: the affiliation each valid row stands for (read
+    back in the batch's transaction: the new ones included), or ``refused``."""
+    leader_of = {fingerprint: leader_id for fingerprint, leader_id in imported}
+    by_email = uow.imports.leaders_by_email([r.email_key for r in valid if not seen.get(r.fingerprint)])
+    for row in valid:
+        leader_of.setdefault(row.fingerprint, seen.get(row.fingerprint) or by_email.get(row.email_key, ""))
+    held = uow.imports.affiliations_of(trust_ods, sorted({i for i in leader_of.values() if i}))
+    rows = {r.row_number: r for r in valid}
+    results = []
+    for number, cells in batch:
+        good = rows.get(number)
+        if good is None:
+            results.append(RowResult(number, reference_of(cells), REFUSED))
+            continue
+        leader_id = leader_of[good.fingerprint]
+        affiliation = held.get(leader_id)
+        results.append(
+            RowResult(
+                number,
+                good.reference,
+                outcome.row_outcomes.get(good.fingerprint, UNCHANGED),
+                affiliation.affiliation_id if affiliation else "",
+                leader_id if affiliation else "",
+            )
+        )
+    return results
+
+
 def _check_batch(cmd: commands.ImportLeaders) -> None:
-    if not ODS_CODE.fullmatch(cmd.trust_ods):
+    if cmd.trust_ods and not ODS_CODE.fullmatch(cmd.trust_ods):
         raise InvalidInput({"trust_ods": ODS_CODE_RULE})
     if len(cmd.rows) > MAX_ROWS_PER_BATCH:
         raise InvalidInput({"rows": f"at most {MAX_ROWS_PER_BATCH} rows per call"})
     if any(number < 1 for number, _ in cmd.rows):
         raise InvalidInput({"rows": "row_number must be 1 or more (the header is row 1)"})
+    if len({number for number, _ in cmd.rows}) != len(cmd.rows):
+        raise InvalidInput(
+            {"rows": "row_number must be different for every row of a batch (each row's result names it)"}
+        )
 
 
 def _require_active_trust(uow: UnitOfWork, trust_ods: str) -> None:
@@ -110,12 +190,12 @@ def _affiliate(
         affiliation = existing.get(leader_id)
         if affiliation is None:
             new_affiliations.append(Affiliation.request(ids(), leader_id, trust_ods, now))
-            outcome.imported += 1
         elif affiliation.status == "ended":
             _reopen(uow, affiliation.affiliation_id, now)
-            outcome.imported += 1
-        else:
-            outcome.unchanged += 1
+        became = UNCHANGED if affiliation is not None and affiliation.status != "ended" else IMPORTED
+        outcome.row_outcomes[row.fingerprint] = became
+        outcome.imported += became == IMPORTED
+        outcome.unchanged += became == UNCHANGED
     return new_leaders, new_affiliations, imported
 
 

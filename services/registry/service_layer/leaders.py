@@ -11,13 +11,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 
-from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied
+from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.principals import Principal
-from services.registry.domain import commands
+from services.registry.domain import authority, commands
 from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.authority import ChangeOnBehalf, Decider, OnBehalf
 from services.registry.domain.consent import (
     ConsentRecord,
     Purpose,
@@ -36,6 +37,7 @@ from services.registry.domain.profile import (
     normalise_email,
     profile_problems,
 )
+from services.registry.domain.reason import check_return_date
 from services.registry.domain.taxonomy import Term, new_term
 from services.registry.service_layer.idempotency import Idempotent, once
 from services.registry.service_layer.ports import AuditEntry
@@ -181,8 +183,24 @@ def confirm_affiliation(
     leader_id = principal.require_leader()
     with uow:
         affiliation = _own_affiliation(uow, leader_id, cmd.affiliation_id)
-        _change_affiliation(uow, affiliation, lambda a: a.confirm(clock()))
+        leader, _ = visible_leader(uow, principal, leader_id, lock=True)
+        was = leader.version, affiliation.version
+        authority.confirm(leader, affiliation, clock())  # a withdrawn person's confirmation is their return
+        _save_changed(uow, leader, was[0])
+        _save_changed_affiliations(uow, [affiliation], [was[1]])
+        uow.commit()
     return affiliation
+
+
+def _save_changed(uow: UnitOfWork, leader: Leader, expected: int) -> None:
+    if leader.version != expected:
+        uow.leaders.save(leader, expected)
+
+
+def _save_changed_affiliations(uow: UnitOfWork, affiliations: list[Affiliation], expected: list[int]) -> None:
+    for affiliation, version in zip(affiliations, expected, strict=True):
+        if affiliation.version != version:
+            uow.affiliations.save(affiliation, version)
 
 
 def decline_affiliation(
@@ -207,6 +225,34 @@ def end_affiliation(
     return affiliation
 
 
+def pause_affiliation(
+    cmd: commands.PauseAffiliation, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
+) -> Affiliation:
+    """The trust pauses its own relationship (the person's status and other trusts' views unchanged)."""
+    now = clock()
+    check_return_date(cmd.until, now.date())  # bad input, refused before anything is read
+    return _change_relationship(uow, principal, cmd.leader_id, lambda a: a.pause(cmd.until, now.date(), now))
+
+
+def resume_affiliation(
+    cmd: commands.ResumeAffiliation, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
+) -> Affiliation:
+    return _change_relationship(uow, principal, cmd.leader_id, lambda a: a.resume(clock()))
+
+
+def _change_relationship(
+    uow: UnitOfWork, principal: Principal, leader_id: str, change: Callable[[Affiliation], None]
+) -> Affiliation:
+    """A trust's change to its own ACTIVE affiliation: NOT_FOUND as for any person it does not hold."""
+    trust = principal.require_trust()
+    with uow:
+        visible_leader(uow, principal, leader_id)  # NOT_FOUND as for anyone the trust does not hold
+        affiliation = uow.affiliations.for_trust(trust, leader_id)  # loaded to change: its events go out
+        assert affiliation is not None
+        _change_affiliation(uow, affiliation, change)
+    return affiliation
+
+
 def list_affiliations(cmd: commands.ListAffiliations, uow: UnitOfWork, principal: Principal) -> list[Affiliation]:
     if principal.kind not in ("trust", "leader"):
         raise PermissionDenied("a trust's key or a leader lists affiliations")
@@ -216,6 +262,12 @@ def list_affiliations(cmd: commands.ListAffiliations, uow: UnitOfWork, principal
 
 
 # --- reading and changing a leader ------------------------------------------------------------
+
+
+AWAITING_CONFIRMATION = (
+    "leader {leader_id} has not yet confirmed your trust's affiliation: a trust sees a person, and acts"
+    " for them, once they confirm (see docs/trust-integration.md, 'The confirmation journey')"
+)
 
 
 def visible_leader(
@@ -230,7 +282,16 @@ def visible_leader(
         leader = uow.leaders.get(leader_id, lock=lock)
         if principal.kind == "trust":
             affiliation = uow.affiliations.for_trust(principal.trust_ods or "", leader_id)
+    if principal.kind == "trust" and leader is None and affiliation is None:
+        # row security hides a person the trust does not hold actively: its own pending registration
+        # is still its own to know of (the not-found path only: the hot read needs no second query)
+        affiliation = uow.affiliations.for_trust(principal.trust_ods or "", leader_id)
+    if principal.kind == "trust" and affiliation is not None and affiliation.status == "pending":
+        # the trust's own registration, not yet confirmed: saying so tells it nothing of other trusts
+        raise PreconditionFailed(AWAITING_CONFIRMATION.format(leader_id=leader_id))
     if principal.kind == "trust" and (affiliation is None or not affiliation.active):
+        leader = None
+    if leader is not None and principal.kind == "trust" and not authority.trusts_may_act(leader.status):
         leader = None
     if leader is None or leader.erased_at is not None:
         # the same answer whether the person does not exist or is not this caller's to see
@@ -258,20 +319,44 @@ def list_leaders(cmd: commands.ListLeaders, uow: UnitOfWork, principal: Principa
 
 
 def update_leader(
-    cmd: commands.UpdateLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
+    cmd: commands.UpdateLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now, ids: IdFactory = new_id
 ) -> LeaderView:
+    decider = authority.person_decision(principal.kind, cmd.on_behalf, "the person's profile")
     names = _changed_fields(cmd.names)
     with uow:
         leader, affiliation = visible_leader(uow, principal, cmd.leader_id, lock=True)
         _check_may_change_contact(principal, leader, names)
         _validate(cmd.changes, uow.taxonomy.exists, names)
-        leader.update(cmd.changes, names, cmd.expected_version, clock())
-        if leader.version != cmd.expected_version:
+        now = clock()
+        changed = leader.update(cmd.changes, names, cmd.expected_version, now)
+        if changed:
             _check_email_free(uow, leader)
+            _mark_on_behalf(uow, principal, leader, decider, cmd.on_behalf, changed, ids, now)
             uow.leaders.save(leader, cmd.expected_version)
         view = view_for(principal, leader, affiliation)
         uow.commit()
     return view
+
+
+def _mark_on_behalf(
+    uow: UnitOfWork,
+    principal: Principal,
+    leader: Leader,
+    decider: Decider,
+    on_behalf: OnBehalf | None,
+    fields: tuple[str, ...],
+    ids: IdFactory,
+    now: datetime,
+) -> None:
+    """After a change to the person: if a trust's staff made it for them, the person is told (event) and
+    the evidence is kept."""
+    if decider is not Decider.ON_BEHALF or on_behalf is None:
+        return
+    change = ChangeOnBehalf(
+        ids(), leader.leader_id, principal.require_trust(), fields, on_behalf, principal.audit_name, now
+    )
+    leader.record_on_behalf(change.trust_ods, fields, change.change_id)
+    uow.leaders.record_change_on_behalf(change)
 
 
 def _changed_fields(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -297,33 +382,62 @@ def _check_email_free(uow: UnitOfWork, leader: Leader) -> None:
 
 
 def pause_leader(
-    cmd: commands.PauseLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
+    cmd: commands.PauseLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now, ids: IdFactory = new_id
 ) -> LeaderView:
+    decider = authority.person_decision(principal.kind, cmd.on_behalf, "pausing the person")
+    check_return_date(cmd.until, clock().date())  # bad input, refused before anything is read
     pause = lambda leader, now: leader.pause(cmd.until, now.date(), now)  # noqa: E731
-    return _change_status(uow, principal, cmd.leader_id, pause, clock)
+    change = _StatusChange(decider, cmd.on_behalf, ("status", "paused_until"), pause)
+    return _change_status(uow, principal, cmd.leader_id, change, clock, ids)
 
 
 def resume_leader(
-    cmd: commands.ResumeLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
+    cmd: commands.ResumeLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now, ids: IdFactory = new_id
 ) -> LeaderView:
-    return _change_status(uow, principal, cmd.leader_id, lambda leader, now: leader.resume(now), clock)
+    decider = authority.person_decision(principal.kind, cmd.on_behalf, "resuming the person")
+    change = _StatusChange(decider, cmd.on_behalf, ("status", "paused_until"), lambda leader, now: leader.resume(now))
+    return _change_status(uow, principal, cmd.leader_id, change, clock, ids)
 
 
 def withdraw_leader(
-    cmd: commands.WithdrawLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
+    cmd: commands.WithdrawLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now, ids: IdFactory = new_id
 ) -> LeaderView:
-    return _change_status(uow, principal, cmd.leader_id, lambda leader, now: leader.withdraw(now), clock)
+    """The person withdraws, and every trust's relationship with them ends (``uow`` is platform-scoped:
+    it ends affiliations the caller cannot see; the caller is refused before anything is read)."""
+    decider = authority.person_decision(principal.kind, cmd.on_behalf, "withdrawing the person")
+
+    def withdraw(leader: Leader, now: datetime) -> None:
+        affiliations = [uow.affiliations.get(a.affiliation_id) for a in uow.affiliations.of_leader(leader.leader_id)]
+        found = [a for a in affiliations if a is not None]
+        was = [a.version for a in found]
+        authority.withdraw(leader, found, now)
+        _save_changed_affiliations(uow, found, was)
+
+    return _change_status(
+        uow, principal, cmd.leader_id, _StatusChange(decider, cmd.on_behalf, ("status",), withdraw), clock, ids
+    )
+
+
+@dataclass(frozen=True)
+class _StatusChange:
+    decider: Decider
+    on_behalf: OnBehalf | None
+    fields: tuple[str, ...]
+    change: Callable[[Leader, datetime], None]
 
 
 def _change_status(
-    uow: UnitOfWork, principal: Principal, leader_id: str, change: Callable[[Leader, datetime], None], clock: Clock
+    uow: UnitOfWork, principal: Principal, leader_id: str, status: _StatusChange, clock: Clock, ids: IdFactory
 ) -> LeaderView:
     with uow:
         leader, affiliation = visible_leader(uow, principal, leader_id, lock=True)
-        expected = leader.version
-        change(leader, clock())
+        expected, now = leader.version, clock()
+        status.change(leader, now)
         if leader.version != expected:
+            _mark_on_behalf(uow, principal, leader, status.decider, status.on_behalf, status.fields, ids, now)
             uow.leaders.save(leader, expected)
+        if affiliation is not None:  # a withdrawal on the person's behalf ended it too
+            affiliation = uow.affiliations.for_trust(affiliation.trust_ods, leader_id)
         view = view_for(principal, leader, affiliation)
         uow.commit()
     return view
@@ -338,24 +452,18 @@ def record_consent(
     principal: Principal,
     clock: Clock = utc_now,
     idempotent: Idempotent[ConsentRecord] | None = None,
+    ids: IdFactory = new_id,
 ) -> ConsentRecord:
-    purpose, recorder_kind = _checked_consent(cmd, principal)
+    purpose, decider = _checked_consent(cmd, principal)
 
     def record() -> ConsentRecord:
         leader, _ = visible_leader(uow, principal, cmd.leader_id, lock=True)
         expected = leader.version
-        made = ConsentRecord(
-            purpose,
-            cmd.target,
-            cmd.grant,
-            cmd.wording_version.strip(),
-            recorder_kind,
-            principal.audit_name,
-            principal.trust_ods,
-            cmd.evidence.strip(),
-            clock(),
-        )
+        made = _new_consent(cmd, purpose, decider, principal, clock())
         leader.record_consent(made)
+        if leader.version != expected:
+            fields = (f"consent.{purpose.value}",)
+            _mark_on_behalf(uow, principal, leader, decider, cmd.on_behalf, fields, ids, made.recorded_at)
         uow.leaders.save(leader, expected)
         return made
 
@@ -365,19 +473,33 @@ def record_consent(
     return made
 
 
-def _checked_consent(cmd: commands.RecordConsent, principal: Principal) -> tuple[Purpose, str]:
-    """The purpose, and who records it ("leader", or a trust's "staff" on their behalf)."""
+def _new_consent(
+    cmd: commands.RecordConsent, purpose: Purpose, decider: Decider, principal: Principal, now: datetime
+) -> ConsentRecord:
+    return ConsentRecord(
+        purpose,
+        cmd.target,
+        cmd.grant,
+        cmd.wording_version.strip(),
+        "leader" if decider is Decider.PERSON else "staff",
+        principal.audit_name,
+        principal.trust_ods,
+        cmd.evidence.strip(),
+        now,
+    )
+
+
+def _checked_consent(cmd: commands.RecordConsent, principal: Principal) -> tuple[Purpose, Decider]:
+    """The purpose, and who decides it (``authority.consent_decision``): refused before anything is read."""
     purpose = parse_purpose(cmd.purpose, cmd.target)
     wording = cmd.wording_version
     if not wording.strip() or len(wording) > 50 or not wording.isprintable():
         raise InvalidInput({"wording_version": "is required (at most 50 characters): the version of the words agreed"})
     if len(cmd.evidence) > 2000:
         raise InvalidInput({"evidence": "must be at most 2000 characters"})
-    if principal.kind not in ("leader", "trust"):
-        raise PermissionDenied("consent is recorded by the leader, or by a trust's staff on their behalf")
-    recorder_kind = "leader" if principal.kind == "leader" else "staff"
-    check_recorder(purpose, cmd.target, recorder_kind, principal.trust_ods, cmd.evidence)
-    return purpose, recorder_kind
+    decider = authority.consent_decision(purpose, cmd.target, principal.kind, principal.trust_ods, cmd.on_behalf)
+    check_recorder("leader" if decider is Decider.PERSON else "staff", cmd.evidence)
+    return purpose, decider
 
 
 def list_consents(
@@ -429,14 +551,30 @@ def add_term(cmd: commands.AddTerm, uow: UnitOfWork, principal: Principal) -> Te
 
 
 def resume_due_leaders(new_uow: Callable[[], UnitOfWork], clock: Clock = utc_now, batch: int = 200) -> int:
-    """Resumes every paused leader whose return date has come (a worker timer; platform-scoped units
-    of work, one per batch). Each resumption emits leader.resumed. Returns how many were resumed."""
+    """Resumes every paused leader, and every trust's paused relationship, whose return date has come
+    (a worker timer; platform-scoped units of work, one per batch). Each resumption emits
+    leader.resumed or leader.affiliation_resumed. Returns how many were resumed."""
+    leaders_due = _resume_due(
+        new_uow, clock, batch, lambda uow, day: uow.leaders.paused_until_due(day, batch), _resume_if_due
+    )
+    return leaders_due + _resume_due(
+        new_uow, clock, batch, lambda uow, day: uow.affiliations.paused_until_due(day, batch), _resume_affiliation
+    )
+
+
+def _resume_due(
+    new_uow: Callable[[], UnitOfWork],
+    clock: Clock,
+    batch: int,
+    due_on: Callable[[UnitOfWork, date], list[str]],
+    resume: Callable[[UnitOfWork, str, datetime], bool],
+) -> int:
     resumed = 0
     while True:
         now = clock()
         with new_uow() as uow:
-            due = uow.leaders.paused_until_due(now.date(), batch)
-            resumed += sum(_resume_if_due(uow, leader_id, now) for leader_id in due)
+            due = due_on(uow, now.date())
+            resumed += sum(resume(uow, aggregate_id, now) for aggregate_id in due)
             uow.commit()
         if len(due) < batch:
             return resumed
@@ -452,3 +590,13 @@ def _resume_if_due(uow: UnitOfWork, leader_id: str, now: datetime) -> bool:
         return False
     uow.leaders.save(leader, expected)
     return True
+
+
+def _resume_affiliation(uow: UnitOfWork, affiliation_id: str, now: datetime) -> bool:
+    affiliation = uow.affiliations.get(affiliation_id)
+    if affiliation is None:
+        return False
+    expected = affiliation.version
+    affiliation.resume_if_due(now.date(), now)
+    _save_changed_affiliations(uow, [affiliation], [expected])
+    return affiliation.version != expected

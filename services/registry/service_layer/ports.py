@@ -16,7 +16,8 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from services.registry.domain.affiliation import Affiliation
-from services.registry.domain.checks import AcceptedCheck, Check
+from services.registry.domain.authority import ChangeOnBehalf
+from services.registry.domain.checks import AcceptedCheck, Check, CheckAcceptor
 from services.registry.domain.development import (
     CheckIn,
     DevelopmentPlan,
@@ -111,6 +112,14 @@ class LeaderRepository(abc.ABC):
         """Keeps each consent record minimal: the evidence text goes, the rest stays (retention)."""
 
     @abc.abstractmethod
+    def record_change_on_behalf(self, change: ChangeOnBehalf) -> None:
+        """Keeps the evidence of an assisted-digital change (readable by the recording trust and the leader)."""
+
+    @abc.abstractmethod
+    def forget_changes_on_behalf(self, leader_id: str) -> int:
+        """Erasure: the evidence of changes made on the leader's behalf (free text about them) goes."""
+
+    @abc.abstractmethod
     def delete_published_events(self, leader_id: str) -> int:
         """Deletes the outbox rows already published about the leader (theirs and their
         affiliations'); unpublished ones stay, so that every consumer still hears of what happened
@@ -169,6 +178,10 @@ class AffiliationRepository(abc.ABC):
     @abc.abstractmethod
     def of_leader(self, leader_id: str) -> list[Affiliation]: ...
 
+    @abc.abstractmethod
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        """Ids of affiliations whose trust's pause has reached its return date (a platform-scoped read)."""
+
 
 class CheckRepository(abc.ABC):
     def __init__(self) -> None:
@@ -185,7 +198,8 @@ class CheckRepository(abc.ABC):
         self.seen.append(check)
 
     def notices_due(self, today: date, limit: int) -> list[Check]:
-        """Checks owed an expiry notice today, locked for this transaction (others skip them)."""
+        """Checks owed an expiry notice today, locked for this transaction (others skip them); never
+        a check of an erased person (after erasure no event names them)."""
         due = self._notices_due(today, limit)
         self.seen.extend(due)
         return due
@@ -219,6 +233,15 @@ class CheckRepository(abc.ABC):
     @abc.abstractmethod
     def erase_leader(self, leader_id: str) -> int:
         """Blanks the evidence and DBS details of the leader's checks; returns how many were changed."""
+
+    @abc.abstractmethod
+    def acceptors(self, check_id: str) -> list[CheckAcceptor]:
+        """The trusts that accepted the check and still hold the person (an active affiliation)."""
+
+    @abc.abstractmethod
+    def forget_trust(self, trust_ods: str) -> int:
+        """Offboarding: deletes the checks the trust verified and its acceptances of others' checks
+        (run in the platform scope, after the trust's export); returns how many checks went."""
 
 
 class DevelopmentRepository(abc.ABC):
@@ -312,6 +335,11 @@ class DevelopmentRepository(abc.ABC):
     def erase_leader(self, leader_id: str) -> None:
         """Everything held here about a leader (check-in notes included) goes; run in the platform scope."""
 
+    @abc.abstractmethod
+    def forget_trust(self, trust_ods: str) -> int:
+        """Offboarding: every row the trust owns (programmes, enrolments, assignments, check-ins, plans)
+        goes (run in the platform scope, after the trust's export); returns how many rows went."""
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -401,7 +429,9 @@ class IdempotencyKeys(abc.ABC):
 
 class LeaderImportStore(abc.ABC):
     @abc.abstractmethod
-    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]: ...
+    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> dict[str, str | None]:
+        """The fingerprints the trust imported before, each with the leader its row imported (None for
+        one stored before fingerprints named their leader)."""
 
     @abc.abstractmethod
     def leaders_by_email(self, email_keys: list[str]) -> dict[str, str]:

@@ -8,10 +8,13 @@ and keeps its data; resuming lets its unrevoked keys work again; an offboarded t
 
 Offboarding runs in the platform scope, in one transaction: it first takes an export of everything
 the trust could see (its record, its own taxonomy terms, its affiliations, and each actively
-affiliated leader exactly as ``view_for`` shows them to the trust: never equality data), then erases
-what only that trust held: every affiliation of the trust ends; a leader whose non-ended affiliation
-was with this trust and who has no affiliation with any other trust is erased; the trust's own terms
-and idempotency keys go; its keys are revoked and it is marked offboarded.
+affiliated leader exactly as ``view_for`` shows them to the trust: never equality data; and the checks
+and support and development rows it holds on anyone it ever held), then erases what only that trust
+held: every affiliation of the trust ends; a leader whose non-ended affiliation was with this trust
+and who has no affiliation with any other trust is erased; its checks (evidence and DBS details with
+them), its acceptances of other trusts' checks and its support and development rows are deleted for
+everyone, so they stop emitting; the trust's own terms and idempotency keys go; its keys are revoked
+and it is marked offboarded.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from services.registry.domain.leader import Leader
 from services.registry.domain.reason import check_reason
 from services.registry.domain.trust import Trust, TrustKeyRecord, validate_trust_identity
 from services.registry.service_layer.erasure import erase_person
-from services.registry.service_layer.export import trust_export
+from services.registry.service_layer.export import trust_export, trust_records
 from services.registry.service_layer.leaders import view_for
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
@@ -208,6 +211,7 @@ def offboard_trust(
         document = _export(uow, by, trust, affiliations, leaders, now)
         ended = _end_affiliations(uow, affiliations, now)
         erased = _erase_leaders_held_only_here(uow, cmd.ods, leaders, erase_leader, now)
+        _forget_trust_records(uow, cmd.ods)
         uow.taxonomy.remove_trust_terms(cmd.ods)
         uow.trust_holdings.forget_idempotency_keys(cmd.ods)
         trust.offboard(now)
@@ -243,9 +247,20 @@ def _export(
     as_trust = Principal("trust", trust.ods, trust.ods)
     views = [view_for(as_trust, leaders[a.leader_id], a) for a in affiliations if a.active and a.leader_id in leaders]
     terms = [t for t in uow.taxonomy.list(None) if t.trust_ods == trust.ods]
+    records = trust_records(uow, as_trust, [a.leader_id for a in affiliations])
     reads = {v.leader.leader_id: v.fields_shown or ("status",) for v in views}
+    for record in records:
+        reads[record["leader_id"]] = (*reads.get(record["leader_id"], ()), "checks", "support_and_development")
     uow.audit.record(by.kind, by.audit_name, trust.ods, "OffboardTrust", reads)
-    return trust_export(trust, affiliations, views, terms, now)
+    return trust_export(trust, affiliations, views, terms, now, records)
+
+
+def _forget_trust_records(uow: UnitOfWork, ods: str) -> None:
+    """After the export: the checks the trust verified (with their evidence and DBS details; another
+    trust's acceptance stays that trust's own record) and its acceptances, and its support and
+    development rows go, for everyone, so nothing of them outlives the trust or emits again."""
+    uow.checks.forget_trust(ods)
+    uow.development.forget_trust(ods)
 
 
 def _end_affiliations(uow: UnitOfWork, affiliations: list[Affiliation], now: datetime) -> int:

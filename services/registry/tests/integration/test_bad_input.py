@@ -193,6 +193,21 @@ def test_any_profile_is_refused_by_field_or_accepted(
         ("ListLeaders", lpb.ListLeadersRequest(page_token="garbage"), "page_token"),
         ("ConfirmAffiliation", lpb.ConfirmAffiliationRequest(affiliation_id="x"), "affiliation_id"),
         ("PauseLeader", lpb.PauseLeaderRequest(leader_id=str(uuid.uuid4()), until="tomorrow"), "until"),
+        ("PauseAffiliation", lpb.PauseAffiliationRequest(leader_id=str(uuid.uuid4()), until="tomorrow"), "until"),
+        ("PauseAffiliation", lpb.PauseAffiliationRequest(leader_id=str(uuid.uuid4()), until="2001-01-01"), "until"),
+        ("ResumeAffiliation", lpb.ResumeAffiliationRequest(leader_id="x"), "leader_id"),
+        (
+            "ResumeLeader",
+            lpb.ResumeLeaderRequest(leader_id=str(uuid.uuid4()), on_behalf=lpb.OnBehalf(how_asked="by phone")),
+            "on_behalf.staff",
+        ),
+        (
+            "WithdrawLeader",
+            lpb.WithdrawLeaderRequest(
+                leader_id=str(uuid.uuid4()), on_behalf=lpb.OnBehalf(staff="Sam", how_asked="x" * 501)
+            ),
+            "on_behalf.how_asked",
+        ),
         ("RecordConsent", lpb.RecordConsentRequest(leader_id=str(uuid.uuid4()), purpose="everything"), "purpose"),
         (
             "RecordConsent",
@@ -246,3 +261,11 @@ def test_arbitrary_bytes_never_cause_an_internal_error_in_any_method(
     for method in EVERY_METHOD:
         code = raw_call(registry, method, payload, bearer(trust_key))
         assert code not in NEVER, (method, code)
+
+
+def test_a_missing_email_is_required_not_malformed(registry: RegistryClient) -> None:
+    key = registry.onboard("RBEM").initial_key.key
+    with pytest.raises(grpc.RpcError) as refused:
+        registry.register(key, "")
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "email: is required" in refused.value.details()

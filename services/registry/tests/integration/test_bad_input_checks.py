@@ -89,3 +89,25 @@ def test_bad_check_fields_are_named(
         )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, refused.value.details()
     assert refused.value.details().startswith(field), refused.value.details()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"evidence": ""}, "evidence"),
+        ({"check_type": "dbs", "dbs_level": "super"}, "dbs_level"),
+        ({"check_type": "x"}, "check_type"),
+    ],
+)
+def test_a_bad_check_for_someone_the_trust_cannot_see_is_refused_for_its_field_not_as_not_found(
+    registry: RegistryClient, trust_key: str, changes: dict[str, str], field: str
+) -> None:
+    """Fields are validated before visibility (issue 15 §4): a developer sees what is wrong with the
+    request, and the answer is the same whoever the id names."""
+    values = {"leader_id": str(uuid.uuid4()), "check_type": "identity", "evidence": "passport seen", **changes}
+    with pytest.raises(grpc.RpcError) as refused:
+        checks_pb2_grpc.CheckServiceStub(registry.channel).RecordCheck(
+            cpb.RecordCheckRequest(**values), metadata=bearer(trust_key), timeout=10
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details().startswith(f"{field}: ")

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.integration
 
 SERVICE = cpb.DESCRIPTOR.services_by_name["CheckService"]
 METHODS = [m.name for m in SERVICE.methods]
-REFUSED = {grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND}
+# FAILED_PRECONDITION: B's own registration of the person awaits their confirmation (B's own affair)
+REFUSED = {grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION}
 CANARY = "DBS-CANARY-Sweep-445566"
 
 

@@ -47,7 +47,7 @@ def b_key(registry: RegistryClient) -> str:
     return registry.onboard("RSB", "Sweep Trust B").initial_key.key
 
 
-def aimed_at(method_name: str, a: TrustA) -> object:
+def aimed_at(method_name: str, a: TrustA, on_behalf: bool = False) -> object:
     method = SERVICE.methods_by_name[method_name]
     request = message_factory.GetMessageClass(method.input_type)()
     values = {
@@ -72,6 +72,8 @@ def aimed_at(method_name: str, a: TrustA) -> object:
             setattr(request, field.name, False)
         elif field.name == "profile":
             request.profile.CopyFrom(lpb.LeaderProfile(given_name="Mallory", family_name="B", email=a.email))
+        elif field.name == "on_behalf" and on_behalf:  # claiming to act for the person changes nothing either
+            request.on_behalf.CopyFrom(lpb.OnBehalf(staff="Mallory", how_asked="they said so"))
     return request
 
 
@@ -89,14 +91,15 @@ def test_the_sweep_covers_every_method() -> None:
     assert len(METHODS) >= 20 and {"GetLeader", "ExportLeaderData", "RecordConsent"} <= set(METHODS)
 
 
+@pytest.mark.parametrize("on_behalf", [False, True], ids=["as_itself", "on_behalf"])
 @pytest.mark.parametrize("method_name", METHODS)
 def test_trust_b_cannot_read_or_change_trust_as_leader(
-    registry: RegistryClient, a: TrustA, b_key: str, method_name: str
+    registry: RegistryClient, a: TrustA, b_key: str, method_name: str, on_behalf: bool
 ) -> None:
     before = snapshot(registry, a)
     call = getattr(registry.leaders, method_name)
     try:
-        response = call(aimed_at(method_name, a), metadata=bearer(b_key), timeout=10)
+        response = call(aimed_at(method_name, a, on_behalf), metadata=bearer(b_key), timeout=10)
     except grpc.RpcError as error:
         assert error.code() in REFUSED, f"{method_name}: {error.code()} {error.details()}"
         assert CANARY not in (error.details() or "")

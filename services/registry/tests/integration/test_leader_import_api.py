@@ -1,6 +1,6 @@
 """ImportService through the API: good rows become pending affiliations with their events in the
-outbox, bad rows are reported with row and column, a re-run adds nothing, and only the administrator
-may import."""
+outbox, bad rows are reported with row and column, a re-run adds nothing, every row gets a result with
+plr's ids, and a trust imports its own register (the administrator any trust's, naming it)."""
 
 from __future__ import annotations
 
@@ -140,15 +140,60 @@ def test_lived_experience_with_evidence_is_recorded_as_staff_consent(registry: R
     assert consent.evidence == "paper form 17, involvement office"
 
 
-def test_only_the_administrator_may_import(registry: RegistryClient, stack: PlrStack) -> None:
-    key = registry.onboard("RIE", "Import Trust E").initial_key.key
+def test_neither_a_leader_nor_another_trust_may_import_for_a_trust(registry: RegistryClient, stack: PlrStack) -> None:
+    registry.onboard("RIE", "Import Trust E")
+    other = registry.onboard("RIE2", "Import Trust E2").initial_key.key
     row = {"given_name": "A", "family_name": "B", "email": f"x-{uuid.uuid4().hex[:8]}@example.org"}
     before = counts(stack, "RIE")
-    for metadata in (bearer(key), registry.as_leader(str(uuid.uuid4())), bearer(registry.service_token)):
+    for metadata in (bearer(other), registry.as_leader(str(uuid.uuid4())), bearer(registry.service_token)):
         with pytest.raises(grpc.RpcError) as refused:
             imports(registry).ImportLeaders(request("RIE", [row]), metadata=metadata, timeout=10)
         assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert counts(stack, "RIE") == before
+
+
+def test_a_trust_imports_its_own_register_and_gets_plrs_ids_for_every_row(
+    registry: RegistryClient, stack: PlrStack
+) -> None:
+    """Issue 15 §2: a 20-row register with the trust's own references; one row is someone another
+    trust holds (the answer's shape is the same), one is bad; a re-run gives the same ids."""
+    key = registry.onboard("RIOWN", "Own Register Trust").initial_key.key
+    elsewhere = registry.onboard("RIOTH", "Other Register Trust").initial_key.key
+    tag = uuid.uuid4().hex[:8]
+    known = f"known-{tag}@example.org"
+    registry.confirm(registry.register(elsewhere, known))
+    rows = [
+        {"given_name": f"P{i}", "family_name": "Own", "email": f"own-{tag}-{i}@example.org", "reference": f"REG-{i:03}"}
+        for i in range(18)
+    ]
+    rows += [
+        {"given_name": "K", "family_name": "Known", "email": known, "reference": "REG-KNOWN"},
+        {"given_name": "B", "family_name": "Bad", "email": "not-an-email", "reference": "REG-BAD"},
+    ]
+    answer = imports(registry).ImportLeaders(request("", rows), metadata=bearer(key), timeout=30)
+    assert (answer.imported, answer.unchanged) == (19, 0)
+    assert [(r.row_number, r.reference, r.outcome) for r in answer.results] == [
+        *[(i + 2, f"REG-{i:03}", "imported") for i in range(18)],
+        (20, "REG-KNOWN", "imported"),
+        (21, "REG-BAD", "refused"),
+    ]
+    assert [(p.row_number, p.field) for p in answer.problems] == [(21, "email")]
+    assert answer.results[-1].affiliation_id == "" and answer.results[-1].leader_id == ""
+    # the ids are the trust's pending affiliations, as ListAffiliations will show them once confirmed
+    with scoped_transaction(stack.engine("registry"), TenantScope.trust("RIOWN")) as connection:
+        held = {
+            str(r.affiliation_id): (str(r.leader_id), r.status)
+            for r in connection.execute(
+                sa.select(affiliations.c.affiliation_id, affiliations.c.leader_id, affiliations.c.status)
+            )
+        }
+    for result in answer.results[:19]:
+        assert held[result.affiliation_id] == (result.leader_id, "pending")
+    again = imports(registry).ImportLeaders(request("RIOWN", rows), metadata=bearer(key), timeout=30)
+    assert (again.imported, again.unchanged) == (0, 19)
+    assert [(r.affiliation_id, r.outcome) for r in again.results[:19]] == [
+        (r.affiliation_id, "unchanged") for r in answer.results[:19]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -157,6 +202,7 @@ def test_only_the_administrator_may_import(registry: RegistryClient, stack: PlrS
         ("rx", [], grpc.StatusCode.INVALID_ARGUMENT, "trust_ods"),
         ("RIZZZ", [], grpc.StatusCode.NOT_FOUND, "RIZZZ"),
         ("RIA", [ipb.ImportRow(row_number=0)], grpc.StatusCode.INVALID_ARGUMENT, "rows"),
+        ("RIA", [ipb.ImportRow(row_number=2), ipb.ImportRow(row_number=2)], grpc.StatusCode.INVALID_ARGUMENT, "rows"),
         ("RIA", [ipb.ImportRow(row_number=n + 2) for n in range(2001)], grpc.StatusCode.INVALID_ARGUMENT, "rows"),
     ],
 )

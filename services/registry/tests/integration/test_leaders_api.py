@@ -43,7 +43,8 @@ def test_a_registration_is_pending_and_shows_nothing_until_the_leader_confirms(
 ) -> None:
     affiliation = registry.register(keys["RLX"], email(), skills=["chairing"])
     assert affiliation.status == "pending" and affiliation.trust_ods == "RLX"
-    assert refused(get, registry, keys["RLX"], affiliation.leader_id) == grpc.StatusCode.NOT_FOUND
+    # the trust's own registration: it is told the person has not confirmed yet (issue 15 §1)
+    assert refused(get, registry, keys["RLX"], affiliation.leader_id) == grpc.StatusCode.FAILED_PRECONDITION
     confirmed = registry.confirm(affiliation)
     assert confirmed.status == "active"
     leader = get(registry, keys["RLX"], affiliation.leader_id)
@@ -61,7 +62,8 @@ def test_a_second_trust_registering_the_same_email_gets_a_pending_affiliation_an
     assert second.leader_id == first.leader_id and second.status == "pending"
     fresh = registry.register(keys["RLY"], email())
     assert [f.name for f, _ in second.ListFields()] == [f.name for f, _ in fresh.ListFields()]  # same shape
-    assert refused(get, registry, keys["RLY"], first.leader_id) == grpc.StatusCode.NOT_FOUND
+    # exactly what RLY is told of a person nobody else holds: its own registration awaits them
+    assert refused(get, registry, keys["RLY"], first.leader_id) == grpc.StatusCode.FAILED_PRECONDITION
     mine = registry.leaders.ListAffiliations(lpb.ListAffiliationsRequest(), metadata=bearer(keys["RLY"]), timeout=10)
     assert all(a.trust_ods == "RLY" for a in mine.affiliations)
     # nothing was merged or overwritten: the first trust still sees what it registered
@@ -171,9 +173,12 @@ def test_pause_resume_and_withdraw(registry: RegistryClient, keys: dict[str, str
         lpb.ResumeLeaderRequest(leader_id=affiliation.leader_id), metadata=me, timeout=10
     )
     assert resumed.status == "active"
-    withdrawn = registry.leaders.WithdrawLeader(
-        lpb.WithdrawLeaderRequest(leader_id=affiliation.leader_id), metadata=bearer(keys["RLX"]), timeout=10
+    by_trust = lpb.WithdrawLeaderRequest(leader_id=affiliation.leader_id)
+    assert (  # the person's own decision: a trust only records it on their behalf (test_authority_api)
+        refused(registry.leaders.WithdrawLeader, by_trust, metadata=bearer(keys["RLX"]), timeout=10)
+        == grpc.StatusCode.PERMISSION_DENIED
     )
+    withdrawn = registry.leaders.WithdrawLeader(by_trust, metadata=me, timeout=10)
     assert withdrawn.status == "withdrawn"
 
 

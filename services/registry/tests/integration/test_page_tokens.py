@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from plr.registry.v1 import development_pb2 as dpb
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import registry_pb2 as pb
@@ -71,6 +72,50 @@ def test_a_listing_by_last_change_pages_through_every_leader_once(
 
     seen = _every_page(page)
     assert len(seen) == len(set(seen)) and set(leader_ids) <= set(seen)
+
+
+@pytest.mark.parametrize(
+    ("method", "request_type"),
+    [("ListLeaders", lpb.ListLeadersRequest), ("ListAffiliations", lpb.ListAffiliationsRequest)],
+)
+def test_a_page_token_sent_with_another_updated_since_is_refused_naming_it(
+    registry: RegistryClient, trust_key: str, leader_ids: list[str], method: str, request_type: type
+) -> None:
+    """A token resumes the listing it came from: under another ``updated_since`` it would skip rows."""
+    since = Timestamp()
+    since.FromJsonString("2020-01-01T00:00:00Z")
+    listing = getattr(registry.leaders, method)
+    first = listing(request_type(page_size=1, updated_since=since), metadata=bearer(trust_key), timeout=10)
+    assert first.next_page_token
+    same = listing(
+        request_type(page_size=1, updated_since=since, page_token=first.next_page_token),
+        metadata=bearer(trust_key),
+        timeout=10,
+    )
+    assert same is not None
+    without = request_type(page_size=1, page_token=first.next_page_token)
+    later = request_type(page_size=1, page_token=first.next_page_token)
+    later.updated_since.FromJsonString("2021-01-01T00:00:00Z")
+    for other in (without, later):
+        error = _refused(lambda: listing(other, metadata=bearer(trust_key), timeout=10))  # noqa: B023
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert error.details().startswith("page_token: was issued for another updated_since")
+
+
+def test_a_trust_list_page_token_is_held_to_its_updated_since(registry: RegistryClient) -> None:
+    for ods in ("RTL1", "RTL2"):
+        registry.onboard(ods)
+    first = registry.stub.ListTrusts(pb.ListTrustsRequest(page_size=1), metadata=registry.as_admin(), timeout=5)
+    since = Timestamp()
+    since.FromJsonString("2020-01-01T00:00:00Z")
+    error = _refused(
+        lambda: registry.stub.ListTrusts(
+            pb.ListTrustsRequest(page_size=1, page_token=first.next_page_token, updated_since=since),
+            metadata=registry.as_admin(),
+            timeout=5,
+        )
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "page_token: was issued for another" in error.details()
 
 
 def test_list_audit_entries_pages_through_every_entry_once(

@@ -288,6 +288,7 @@ def test_offboarding_exports_then_erases_what_only_the_trust_held(registry: Regi
             grant=True,
             wording_version="2026-11",
             evidence="CanaryEvidence form",
+            on_behalf=lpb.OnBehalf(staff="CanaryStaff", how_asked="CanaryAsked by phone"),  # the person's own
         ),
         metadata=bearer(gone_key),
         timeout=5,

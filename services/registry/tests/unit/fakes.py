@@ -8,7 +8,7 @@ added in ``seen``, as the SQL ones do."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -18,7 +18,8 @@ from services.common.events import CloudEvent
 from services.common.tenancy import TenantScope
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.domain.affiliation import Affiliation
-from services.registry.domain.checks import AcceptedCheck, Check
+from services.registry.domain.authority import ChangeOnBehalf
+from services.registry.domain.checks import AcceptedCheck, Check, CheckAcceptor
 from services.registry.domain.development import (
     CheckIn,
     DevelopmentPlan,
@@ -95,6 +96,7 @@ class FakeLeaders(LeaderRepository):
         self.rows: dict[str, Leader] = {}
         self.evidence_removed: list[str] = []
         self.events_deleted: list[str] = []
+        self.changes_on_behalf: list[ChangeOnBehalf] = []
 
     def _get(self, leader_id: str, lock: bool) -> Leader | None:
         return _loaded(self.rows.get(leader_id))
@@ -134,6 +136,14 @@ class FakeLeaders(LeaderRepository):
         leader.consents = [replace(c, evidence="") for c in leader.consents]
         return len(leader.consents)
 
+    def record_change_on_behalf(self, change: ChangeOnBehalf) -> None:
+        self.changes_on_behalf.append(change)
+
+    def forget_changes_on_behalf(self, leader_id: str) -> int:
+        kept = [c for c in self.changes_on_behalf if c.leader_id != leader_id]
+        forgotten, self.changes_on_behalf = len(self.changes_on_behalf) - len(kept), kept
+        return forgotten
+
     def delete_published_events(self, leader_id: str) -> int:
         self.events_deleted.append(leader_id)
         return 0
@@ -157,6 +167,16 @@ class FakeAffiliations(AffiliationRepository):
     def _add_many(self, new: list[Affiliation]) -> None:
         for affiliation in new:
             self._add(affiliation)
+
+    def paused_until_due(self, today: date, limit: int) -> list[str]:
+        due = [
+            i
+            for i, affiliation in self.rows.items()
+            if affiliation.paused_at is not None
+            and affiliation.paused_until is not None
+            and affiliation.paused_until <= today
+        ]
+        return due[:limit]
 
     def save(self, affiliation: Affiliation, expected_version: int) -> None:
         _check_version(self.rows, affiliation.affiliation_id, expected_version, "affiliation")
@@ -183,7 +203,7 @@ class FakeChecks(CheckRepository):
         self.rows[check.check_id] = stored(check)
 
     def _notices_due(self, today: date, limit: int) -> list[Check]:
-        due = [c for c in self.rows.values() if c.due_threshold(today) is not None]
+        due = [c for c in self.rows.values() if c.due_threshold(today) is not None and c.leader_id not in self.erased]
         return [copy.deepcopy(c) for c in sorted(due, key=lambda c: (c.expires_on, c.check_id))[:limit]]
 
     def save(self, check: Check, expected_version: int) -> None:
@@ -212,6 +232,17 @@ class FakeChecks(CheckRepository):
         for c in changed:
             self.rows[c.check_id] = replace(c, evidence="", dbs_details="")
         return len(changed)
+
+    def acceptors(self, check_id: str) -> list[CheckAcceptor]:
+        # affiliations are not modelled here: every acceptance counts (the SQL test covers ended ones)
+        return [CheckAcceptor(a.accepting_trust, a.acceptance_id) for a in self.accepted if a.check_id == check_id]
+
+    def forget_trust(self, trust_ods: str) -> int:
+        self.accepted = [a for a in self.accepted if a.accepting_trust != trust_ods]
+        gone = [i for i, c in self.rows.items() if c.trust_ods == trust_ods]
+        for i in gone:
+            del self.rows[i]
+        return len(gone)
 
 
 class FakeDevelopment(DevelopmentRepository):
@@ -290,6 +321,19 @@ class FakeDevelopment(DevelopmentRepository):
         if self.plan(plan.leader_id, plan.trust_ods).version != expected_version:
             raise PreconditionFailed("the development plan was changed by someone else meanwhile")
         self.plans[(plan.leader_id, plan.trust_ods)] = copy.deepcopy(plan)
+
+    def forget_trust(self, trust_ods: str) -> int:
+        before = self._count()
+        self.programmes = {i: p for i, p in self.programmes.items() if p.trust_ods != trust_ods}
+        self.enrolments = {i: e for i, e in self.enrolments.items() if e.trust_ods != trust_ods}
+        self.check_ins = [c for c in self.check_ins if c.trust_ods != trust_ods]
+        self.plans = {k: p for k, p in self.plans.items() if k[1] != trust_ods}
+        self.assignments = {i: a for i, a in self.assignments.items() if a.trust_ods != trust_ods}
+        return before - self._count()
+
+    def _count(self) -> int:
+        stores: tuple[Sized, ...] = (self.programmes, self.enrolments, self.check_ins, self.plans, self.assignments)
+        return sum(len(store) for store in stores)
 
     def erase_leader(self, leader_id: str) -> None:
         self.enrolments = {i: e for i, e in self.enrolments.items() if e.leader_id != leader_id}
@@ -408,8 +452,10 @@ class FakeImports(LeaderImportStore):
         self.fingerprints: set[tuple[str, str]] = set()
         self.fingerprint_leaders: dict[tuple[str, str], str] = {}
 
-    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> set[str]:
-        return {f for f in fingerprints if (trust_ods, f) in self.fingerprints}
+    def fingerprints_seen(self, trust_ods: str, fingerprints: list[str]) -> dict[str, str | None]:
+        return {
+            f: self.fingerprint_leaders.get((trust_ods, f)) for f in fingerprints if (trust_ods, f) in self.fingerprints
+        }
 
     def leaders_by_email(self, email_keys: list[str]) -> dict[str, str]:
         return {x.email_key: i for i, x in self.leaders.rows.items() if x.email_key in email_keys}

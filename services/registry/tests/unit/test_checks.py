@@ -11,6 +11,7 @@ from services.common.events import default_registry
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.domain.checks import (
     Check,
+    CheckAcceptor,
     CheckType,
     DbsLevel,
     HeldCheck,
@@ -180,6 +181,18 @@ def test_the_scan_emits_each_threshold_once() -> None:
         default_registry().validate(event.to_dict())
     assert [e.aggregate_version for e in uow.outbox] == [2, 3]
     assert repository.rows[check.check_id].expired_noticed_at == clock.now - timedelta(days=5)
+
+
+def test_a_notice_goes_to_the_verifier_and_to_each_acceptor_as_its_own_valid_event() -> None:
+    check = dbs(expires=TODAY + timedelta(days=10))
+    check.pending_events.clear()
+    check.notice(Threshold.EXPIRING, NOW, [CheckAcceptor("RYY", "00000000-0000-4000-8000-0000000000aa")])
+    events = [to_cloudevent(e) for e in check.pending_events]
+    assert [(e.trust_ods, e.aggregate_version) for e in events] == [("RXX", 2), ("RYY", 3)]
+    assert "acceptance_id" not in events[0].data
+    assert (events[1].data["ods"], events[1].data["verifying_ods"]) == ("RYY", "RXX")
+    for event in events:
+        default_registry().validate(event.to_dict())
 
 
 def test_after_downtime_an_expired_check_is_reported_once_without_a_late_expiring() -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.common.errors import InvalidInput, NotFound, PermissionDenied
+from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.events import default_registry
 from services.common.principals import ADMINISTRATOR, Principal
 from services.registry.domain import commands
@@ -156,9 +156,10 @@ def test_a_trust_without_contact_consent_gets_no_contact_details(uow: FakeUnitOf
 
 
 def test_an_export_is_not_found_without_an_active_affiliation_or_for_another_leader(uow: FakeUnitOfWork) -> None:
-    for principal in (Principal("trust", "RCC", "RCC"), Principal("trust", "RDD", "RDD")):
-        with pytest.raises(NotFound):
-            export.export_leader_data(commands.ExportLeaderData(LEADER_ID), uow, principal, clock)
+    with pytest.raises(PreconditionFailed, match="not yet confirmed"):  # RCC's own registration, pending
+        export.export_leader_data(commands.ExportLeaderData(LEADER_ID), uow, Principal("trust", "RCC", "RCC"), clock)
+    with pytest.raises(NotFound):
+        export.export_leader_data(commands.ExportLeaderData(LEADER_ID), uow, Principal("trust", "RDD", "RDD"), clock)
     with pytest.raises(NotFound):
         export.export_leader_data(
             commands.ExportLeaderData(LEADER_ID), uow, Principal("leader", "x", leader_id=OTHER_ID), clock

@@ -244,9 +244,32 @@ def test_a_person_twice_in_a_batch_is_reported_on_the_later_row(uow: FakeUnitOfW
     assert outcome.imported == 1 and outcome.problems == [RowProblem(3, "email", "is the same person as row 2")]
 
 
-def test_only_the_administrator_imports(uow: FakeUnitOfWork) -> None:
+def test_a_trust_imports_its_own_register_only_and_the_administrator_names_the_trust(uow: FakeUnitOfWork) -> None:
+    own = Principal("trust", "RXX", trust_ods="RXX")
+    assert run(uow, [row()], trust="", who=own).imported == 1
+    assert run(uow, [row()], trust="RXX", who=own).unchanged == 1
     with pytest.raises(PermissionDenied):
-        run(uow, [row()], who=Principal("trust", "RXX", trust_ods="RXX"))
+        run(uow, [row()], trust="RYY", who=Principal("trust", "RYY2", trust_ods="RYY2"))
+    with pytest.raises(PermissionDenied):
+        run(uow, [row()], who=Principal("leader", "leader:x", leader_id="x"))
+    with pytest.raises(InvalidInput):
+        run(uow, [row()], trust="")  # the administrator must say which trust
+
+
+def test_every_row_gets_a_result_with_the_trusts_reference_and_the_affiliation(uow: FakeUnitOfWork) -> None:
+    rows = [row(reference="REG-1"), row(email="second@example.org", reference="REG-2"), row(email="bad")]
+    first = run(uow, rows)
+    assert [(r.row_number, r.reference, r.outcome) for r in first.results] == [
+        (2, "REG-1", "imported"),
+        (3, "REG-2", "imported"),
+        (4, "", "refused"),
+    ]
+    assert all(r.affiliation_id and r.leader_id for r in first.results[:2]) and not first.results[2].affiliation_id
+    again = run(uow, rows[:2])
+    assert [(r.reference, r.outcome, r.affiliation_id) for r in again.results] == [
+        ("REG-1", "unchanged", first.results[0].affiliation_id),
+        ("REG-2", "unchanged", first.results[1].affiliation_id),
+    ]
 
 
 def test_a_bad_or_unknown_or_suspended_trust_gets_no_import(uow: FakeUnitOfWork) -> None:

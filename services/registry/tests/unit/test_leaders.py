@@ -13,6 +13,7 @@ from services.common.errors import ConcurrentChange, InvalidInput, NotFound, Per
 from services.common.principals import ADMINISTRATOR, Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.authority import OnBehalf
 from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.profile import LeaderProfile
 from services.registry.service_layer import leaders
@@ -188,7 +189,7 @@ def test_registering_again_after_the_end_reopens_the_affiliation(uow: FakeUnitOf
 
 def test_a_trust_reads_a_leader_only_through_an_active_affiliation_and_is_audited(uow: FakeUnitOfWork) -> None:
     pending = registered(uow)
-    with pytest.raises(NotFound):
+    with pytest.raises(PreconditionFailed, match="has not yet confirmed your trust's affiliation"):
         leaders.get_leader(commands.GetLeader(pending.leader_id), uow, TRUST_A)
     leaders.confirm_affiliation(
         commands.ConfirmAffiliation(pending.affiliation_id), uow, as_leader(pending.leader_id), clock
@@ -227,12 +228,12 @@ def test_the_audit_is_listed_to_the_leader_and_to_an_affiliated_trust(uow: FakeU
 # --- changes ------------------------------------------------------------------------------------
 
 
-def test_a_trust_changes_contact_details_only_while_it_may_contact_the_leader(uow: FakeUnitOfWork) -> None:
+def test_a_trust_changes_contact_details_for_the_person_only_while_it_may_contact_them(uow: FakeUnitOfWork) -> None:
     leader_id = active(uow)
+    asked = OnBehalf("Sam at reception", "by phone, identity checked")
+    phone = LeaderProfile(phone="01234 567890")
     with pytest.raises(PermissionDenied):
-        leaders.update_leader(
-            commands.UpdateLeader(leader_id, 2, LeaderProfile(phone="01234 567890"), ("phone",)), uow, TRUST_A, clock
-        )
+        leaders.update_leader(commands.UpdateLeader(leader_id, 2, phone, ("phone",), asked), uow, TRUST_A, clock)
     leaders.record_consent(
         commands.RecordConsent(leader_id, "contact_by_trust", "RAA", True, "2026-11", ""),
         uow,
@@ -241,10 +242,10 @@ def test_a_trust_changes_contact_details_only_while_it_may_contact_the_leader(uo
     )
     version = uow.leaders.rows[leader_id].version
     view = leaders.update_leader(
-        commands.UpdateLeader(leader_id, version, LeaderProfile(phone="01234 567890"), ("phone",)), uow, TRUST_A, clock
+        commands.UpdateLeader(leader_id, version, phone, ("phone",), asked), uow, TRUST_A, clock
     )
-    assert view.profile.phone == "01234 567890" and uow.leaders.rows[leader_id].version == version + 1
-    assert types(uow)[-1] == "leader.updated"
+    assert view.profile.phone == "01234 567890" and uow.leaders.rows[leader_id].version == version + 2
+    assert types(uow)[-2:] == ["leader.updated", "leader.changed_on_behalf"]
 
 
 def test_an_update_names_unknown_fields_and_refuses_a_stale_version(uow: FakeUnitOfWork) -> None:
@@ -291,8 +292,11 @@ def test_withdrawing_is_the_person_s_own_and_a_trust_cannot_see_one_it_is_not_af
     uow: FakeUnitOfWork,
 ) -> None:
     leader_id = active(uow)
+    with pytest.raises(PermissionDenied):
+        leaders.withdraw_leader(commands.WithdrawLeader(leader_id), uow, TRUST_A, clock)
+    asked = OnBehalf("Sam", "in person at the clinic")
     with pytest.raises(NotFound):
-        leaders.withdraw_leader(commands.WithdrawLeader(leader_id), uow, TRUST_B, clock)
+        leaders.withdraw_leader(commands.WithdrawLeader(leader_id, asked), uow, TRUST_B, clock)
     assert (
         leaders.withdraw_leader(commands.WithdrawLeader(leader_id), uow, as_leader(leader_id), clock).leader.status
         == "withdrawn"

@@ -104,8 +104,11 @@ class CheckServiceServicer:
     def MayPlace(self, request, context):
         """"May this leader be placed in a role that requires these checks, for the caller's trust, on this
         date?" Counts the trust's own verified checks and the checks it accepted. Answers allowed, or
-        not with one reason per unmet requirement (missing / expired / insufficient_level). Active
-        affiliation required.
+        not with one reason per unmet requirement (missing / expired / insufficient_level), after the
+        person's standing (reasons with an empty check_type): "leader_withdrawn" (the person withdrew;
+        answered, alone, to a trust whose affiliation ended so), "leader_paused" (the person paused, on
+        the date asked), "affiliation_paused" (the trust paused its own relationship, on the date asked).
+        Otherwise an active affiliation is required (NOT_FOUND).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

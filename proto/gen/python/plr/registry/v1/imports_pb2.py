@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dplr/registry/v1/imports.proto\x12\x0fplr.registry.v1\"S\n\x14ImportLeadersRequest\x12\x11\n\ttrust_ods\x18\x01 \x01(\t\x12(\n\x04rows\x18\x02 \x03(\x0b\x32\x1a.plr.registry.v1.ImportRow\"\x83\x01\n\tImportRow\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x34\n\x05\x63\x65lls\x18\x02 \x03(\x0b\x32%.plr.registry.v1.ImportRow.CellsEntry\x1a,\n\nCellsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"k\n\x15ImportLeadersResponse\x12\x10\n\x08imported\x18\x01 \x01(\x03\x12\x11\n\tunchanged\x18\x02 \x01(\x03\x12-\n\x08problems\x18\x03 \x03(\x0b\x32\x1b.plr.registry.v1.RowProblem\"?\n\nRowProblem\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t2o\n\rImportService\x12^\n\rImportLeaders\x12%.plr.registry.v1.ImportLeadersRequest\x1a&.plr.registry.v1.ImportLeadersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dplr/registry/v1/imports.proto\x12\x0fplr.registry.v1\"S\n\x14ImportLeadersRequest\x12\x11\n\ttrust_ods\x18\x01 \x01(\t\x12(\n\x04rows\x18\x02 \x03(\x0b\x32\x1a.plr.registry.v1.ImportRow\"\x83\x01\n\tImportRow\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x34\n\x05\x63\x65lls\x18\x02 \x03(\x0b\x32%.plr.registry.v1.ImportRow.CellsEntry\x1a,\n\nCellsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x98\x01\n\x15ImportLeadersResponse\x12\x10\n\x08imported\x18\x01 \x01(\x03\x12\x11\n\tunchanged\x18\x02 \x01(\x03\x12-\n\x08problems\x18\x03 \x03(\x0b\x32\x1b.plr.registry.v1.RowProblem\x12+\n\x07results\x18\x04 \x03(\x0b\x32\x1a.plr.registry.v1.RowResult\"n\n\tRowResult\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x66\x66iliation_id\x18\x04 \x01(\t\x12\x11\n\tleader_id\x18\x05 \x01(\t\"?\n\nRowProblem\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t2o\n\rImportService\x12^\n\rImportLeaders\x12%.plr.registry.v1.ImportLeadersRequest\x1a&.plr.registry.v1.ImportLeadersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,10 +39,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_IMPORTROW']._serialized_end=267
   _globals['_IMPORTROW_CELLSENTRY']._serialized_start=223
   _globals['_IMPORTROW_CELLSENTRY']._serialized_end=267
-  _globals['_IMPORTLEADERSRESPONSE']._serialized_start=269
-  _globals['_IMPORTLEADERSRESPONSE']._serialized_end=376
-  _globals['_ROWPROBLEM']._serialized_start=378
-  _globals['_ROWPROBLEM']._serialized_end=441
-  _globals['_IMPORTSERVICE']._serialized_start=443
-  _globals['_IMPORTSERVICE']._serialized_end=554
+  _globals['_IMPORTLEADERSRESPONSE']._serialized_start=270
+  _globals['_IMPORTLEADERSRESPONSE']._serialized_end=422
+  _globals['_ROWRESULT']._serialized_start=424
+  _globals['_ROWRESULT']._serialized_end=534
+  _globals['_ROWPROBLEM']._serialized_start=536
+  _globals['_ROWPROBLEM']._serialized_end=599
+  _globals['_IMPORTSERVICE']._serialized_start=601
+  _globals['_IMPORTSERVICE']._serialized_end=712
 # @@protoc_insertion_point(module_scope)

@@ -30,14 +30,30 @@ class ImportRow(_message.Message):
     def __init__(self, row_number: _Optional[int] = ..., cells: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ImportLeadersResponse(_message.Message):
-    __slots__ = ("imported", "unchanged", "problems")
+    __slots__ = ("imported", "unchanged", "problems", "results")
     IMPORTED_FIELD_NUMBER: _ClassVar[int]
     UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
     imported: int
     unchanged: int
     problems: _containers.RepeatedCompositeFieldContainer[RowProblem]
-    def __init__(self, imported: _Optional[int] = ..., unchanged: _Optional[int] = ..., problems: _Optional[_Iterable[_Union[RowProblem, _Mapping]]] = ...) -> None: ...
+    results: _containers.RepeatedCompositeFieldContainer[RowResult]
+    def __init__(self, imported: _Optional[int] = ..., unchanged: _Optional[int] = ..., problems: _Optional[_Iterable[_Union[RowProblem, _Mapping]]] = ..., results: _Optional[_Iterable[_Union[RowResult, _Mapping]]] = ...) -> None: ...
+
+class RowResult(_message.Message):
+    __slots__ = ("row_number", "reference", "outcome", "affiliation_id", "leader_id")
+    ROW_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    AFFILIATION_ID_FIELD_NUMBER: _ClassVar[int]
+    LEADER_ID_FIELD_NUMBER: _ClassVar[int]
+    row_number: int
+    reference: str
+    outcome: str
+    affiliation_id: str
+    leader_id: str
+    def __init__(self, row_number: _Optional[int] = ..., reference: _Optional[str] = ..., outcome: _Optional[str] = ..., affiliation_id: _Optional[str] = ..., leader_id: _Optional[str] = ...) -> None: ...
 
 class RowProblem(_message.Message):
     __slots__ = ("row_number", "field", "reason")

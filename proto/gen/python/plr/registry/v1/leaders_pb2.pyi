@@ -49,8 +49,16 @@ class LeaderProfile(_message.Message):
     declarations_of_interest: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, given_name: _Optional[str] = ..., family_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., postcode: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., lived_experience: _Optional[_Iterable[str]] = ..., availability: _Optional[_Union[Availability, _Mapping]] = ..., access_needs: _Optional[str] = ..., support_needs: _Optional[str] = ..., preferred_formats: _Optional[_Iterable[str]] = ..., declarations_of_interest: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class OnBehalf(_message.Message):
+    __slots__ = ("staff", "how_asked")
+    STAFF_FIELD_NUMBER: _ClassVar[int]
+    HOW_ASKED_FIELD_NUMBER: _ClassVar[int]
+    staff: str
+    how_asked: str
+    def __init__(self, staff: _Optional[str] = ..., how_asked: _Optional[str] = ...) -> None: ...
+
 class Affiliation(_message.Message):
-    __slots__ = ("affiliation_id", "leader_id", "trust_ods", "status", "version", "created_at", "confirmed_at", "ended_at", "end_reason")
+    __slots__ = ("affiliation_id", "leader_id", "trust_ods", "status", "version", "created_at", "confirmed_at", "ended_at", "end_reason", "paused", "paused_until")
     AFFILIATION_ID_FIELD_NUMBER: _ClassVar[int]
     LEADER_ID_FIELD_NUMBER: _ClassVar[int]
     TRUST_ODS_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +68,8 @@ class Affiliation(_message.Message):
     CONFIRMED_AT_FIELD_NUMBER: _ClassVar[int]
     ENDED_AT_FIELD_NUMBER: _ClassVar[int]
     END_REASON_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_UNTIL_FIELD_NUMBER: _ClassVar[int]
     affiliation_id: str
     leader_id: str
     trust_ods: str
@@ -69,7 +79,9 @@ class Affiliation(_message.Message):
     confirmed_at: _timestamp_pb2.Timestamp
     ended_at: _timestamp_pb2.Timestamp
     end_reason: str
-    def __init__(self, affiliation_id: _Optional[str] = ..., leader_id: _Optional[str] = ..., trust_ods: _Optional[str] = ..., status: _Optional[str] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_reason: _Optional[str] = ...) -> None: ...
+    paused: bool
+    paused_until: str
+    def __init__(self, affiliation_id: _Optional[str] = ..., leader_id: _Optional[str] = ..., trust_ods: _Optional[str] = ..., status: _Optional[str] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_reason: _Optional[str] = ..., paused: _Optional[bool] = ..., paused_until: _Optional[str] = ...) -> None: ...
 
 class Leader(_message.Message):
     __slots__ = ("leader_id", "version", "status", "paused_until", "profile", "contactable", "consents", "updated_at", "affiliation")
@@ -106,6 +118,22 @@ class RegisterLeaderResponse(_message.Message):
     AFFILIATION_FIELD_NUMBER: _ClassVar[int]
     affiliation: Affiliation
     def __init__(self, affiliation: _Optional[_Union[Affiliation, _Mapping]] = ...) -> None: ...
+
+class PauseAffiliationRequest(_message.Message):
+    __slots__ = ("leader_id", "until", "reason")
+    LEADER_ID_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    leader_id: str
+    until: str
+    reason: str
+    def __init__(self, leader_id: _Optional[str] = ..., until: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ResumeAffiliationRequest(_message.Message):
+    __slots__ = ("leader_id",)
+    LEADER_ID_FIELD_NUMBER: _ClassVar[int]
+    leader_id: str
+    def __init__(self, leader_id: _Optional[str] = ...) -> None: ...
 
 class ConfirmAffiliationRequest(_message.Message):
     __slots__ = ("affiliation_id",)
@@ -170,40 +198,48 @@ class ListLeadersResponse(_message.Message):
     def __init__(self, leaders: _Optional[_Iterable[_Union[Leader, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateLeaderRequest(_message.Message):
-    __slots__ = ("leader_id", "expected_version", "profile", "fields")
+    __slots__ = ("leader_id", "expected_version", "profile", "fields", "on_behalf")
     LEADER_ID_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
+    ON_BEHALF_FIELD_NUMBER: _ClassVar[int]
     leader_id: str
     expected_version: int
     profile: LeaderProfile
     fields: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, leader_id: _Optional[str] = ..., expected_version: _Optional[int] = ..., profile: _Optional[_Union[LeaderProfile, _Mapping]] = ..., fields: _Optional[_Iterable[str]] = ...) -> None: ...
+    on_behalf: OnBehalf
+    def __init__(self, leader_id: _Optional[str] = ..., expected_version: _Optional[int] = ..., profile: _Optional[_Union[LeaderProfile, _Mapping]] = ..., fields: _Optional[_Iterable[str]] = ..., on_behalf: _Optional[_Union[OnBehalf, _Mapping]] = ...) -> None: ...
 
 class PauseLeaderRequest(_message.Message):
-    __slots__ = ("leader_id", "until", "reason")
+    __slots__ = ("leader_id", "until", "reason", "on_behalf")
     LEADER_ID_FIELD_NUMBER: _ClassVar[int]
     UNTIL_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    ON_BEHALF_FIELD_NUMBER: _ClassVar[int]
     leader_id: str
     until: str
     reason: str
-    def __init__(self, leader_id: _Optional[str] = ..., until: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    on_behalf: OnBehalf
+    def __init__(self, leader_id: _Optional[str] = ..., until: _Optional[str] = ..., reason: _Optional[str] = ..., on_behalf: _Optional[_Union[OnBehalf, _Mapping]] = ...) -> None: ...
 
 class ResumeLeaderRequest(_message.Message):
-    __slots__ = ("leader_id",)
+    __slots__ = ("leader_id", "on_behalf")
     LEADER_ID_FIELD_NUMBER: _ClassVar[int]
+    ON_BEHALF_FIELD_NUMBER: _ClassVar[int]
     leader_id: str
-    def __init__(self, leader_id: _Optional[str] = ...) -> None: ...
+    on_behalf: OnBehalf
+    def __init__(self, leader_id: _Optional[str] = ..., on_behalf: _Optional[_Union[OnBehalf, _Mapping]] = ...) -> None: ...
 
 class WithdrawLeaderRequest(_message.Message):
-    __slots__ = ("leader_id", "reason")
+    __slots__ = ("leader_id", "reason", "on_behalf")
     LEADER_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    ON_BEHALF_FIELD_NUMBER: _ClassVar[int]
     leader_id: str
     reason: str
-    def __init__(self, leader_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    on_behalf: OnBehalf
+    def __init__(self, leader_id: _Optional[str] = ..., reason: _Optional[str] = ..., on_behalf: _Optional[_Union[OnBehalf, _Mapping]] = ...) -> None: ...
 
 class ConsentState(_message.Message):
     __slots__ = ("purpose", "target", "granted", "wording_version", "recorded_by_kind", "recorded_by", "evidence", "recorded_at")
@@ -226,7 +262,7 @@ class ConsentState(_message.Message):
     def __init__(self, purpose: _Optional[str] = ..., target: _Optional[str] = ..., granted: _Optional[bool] = ..., wording_version: _Optional[str] = ..., recorded_by_kind: _Optional[str] = ..., recorded_by: _Optional[str] = ..., evidence: _Optional[str] = ..., recorded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RecordConsentRequest(_message.Message):
-    __slots__ = ("idempotency_key", "leader_id", "purpose", "target", "grant", "wording_version", "evidence")
+    __slots__ = ("idempotency_key", "leader_id", "purpose", "target", "grant", "wording_version", "evidence", "on_behalf")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     LEADER_ID_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
@@ -234,6 +270,7 @@ class RecordConsentRequest(_message.Message):
     GRANT_FIELD_NUMBER: _ClassVar[int]
     WORDING_VERSION_FIELD_NUMBER: _ClassVar[int]
     EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    ON_BEHALF_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     leader_id: str
     purpose: str
@@ -241,7 +278,8 @@ class RecordConsentRequest(_message.Message):
     grant: bool
     wording_version: str
     evidence: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., leader_id: _Optional[str] = ..., purpose: _Optional[str] = ..., target: _Optional[str] = ..., grant: _Optional[bool] = ..., wording_version: _Optional[str] = ..., evidence: _Optional[str] = ...) -> None: ...
+    on_behalf: OnBehalf
+    def __init__(self, idempotency_key: _Optional[str] = ..., leader_id: _Optional[str] = ..., purpose: _Optional[str] = ..., target: _Optional[str] = ..., grant: _Optional[bool] = ..., wording_version: _Optional[str] = ..., evidence: _Optional[str] = ..., on_behalf: _Optional[_Union[OnBehalf, _Mapping]] = ...) -> None: ...
 
 class ListConsentsRequest(_message.Message):
     __slots__ = ("leader_id",)

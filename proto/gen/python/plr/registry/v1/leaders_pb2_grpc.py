@@ -54,6 +54,16 @@ class LeaderServiceStub:
                 request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.EndAffiliationRequest.SerializeToString,
                 response_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.Affiliation.FromString,
                 _registered_method=True)
+        self.PauseAffiliation = channel.unary_unary(
+                '/plr.registry.v1.LeaderService/PauseAffiliation',
+                request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.PauseAffiliationRequest.SerializeToString,
+                response_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.Affiliation.FromString,
+                _registered_method=True)
+        self.ResumeAffiliation = channel.unary_unary(
+                '/plr.registry.v1.LeaderService/ResumeAffiliation',
+                request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ResumeAffiliationRequest.SerializeToString,
+                response_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.Affiliation.FromString,
+                _registered_method=True)
         self.ListAffiliations = channel.unary_unary(
                 '/plr.registry.v1.LeaderService/ListAffiliations',
                 request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListAffiliationsRequest.SerializeToString,
@@ -166,7 +176,28 @@ class LeaderServiceServicer:
 
     def EndAffiliation(self, request, context):
         """A trust ends its affiliation with a leader, with a reason. Emits leader.affiliation_ended.
+        NOT_FOUND unless the trust holds the person through an active affiliation.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PauseAffiliation(self, request, context):
+        """A trust pauses its own relationship with a person (optionally until a return date, after which
+        the pause no longer holds), or resumes it. The affiliation stays "active" (the trust still sees
+        the person) with `paused` set; MayPlace answers not allowed ("affiliation_paused") while it
+        holds. The person's status and every other trust's affiliation are unchanged. Trust only;
+        NOT_FOUND unless the trust holds the person actively; `until` not in the future is
+        INVALID_ARGUMENT. Pausing again with the same date, or resuming an unpaused one, changes nothing.
+        Emits leader.affiliation_paused / leader.affiliation_resumed (aggregate affiliation, trustods the
+        trust: the "affiliation.paused" / "affiliation.resumed" events of the registry's contract).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeAffiliation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -195,16 +226,20 @@ class LeaderServiceServicer:
 
     def UpdateLeader(self, request, context):
         """Replaces the profile fields named in `fields` (all of them when empty), if `expected_version` is
-        current. By the leader, or by staff of a trust with an active affiliation. Emits leader.updated.
+        current. The person's own decision: by the leader, or by a trust's staff with `on_behalf` (see
+        WHO DECIDES WHAT; contact details then also need the trust's "contact_by_trust" consent).
+        Emits leader.updated (and leader.changed_on_behalf when on their behalf).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def PauseLeader(self, request, context):
-        """Pause (optionally until a date), resume, or withdraw the leader from all involvement.
-        By the leader, or by staff of an affiliated trust on their behalf. Emits leader.paused /
-        leader.resumed / leader.withdrawn.
+        """Pause (optionally until a date), resume, or withdraw the person from all involvement. The
+        person's own decision: by the leader, or by a trust's staff with `on_behalf`; a trust pauses its
+        own relationship with PauseAffiliation instead. Withdrawing ends every trust's affiliation
+        ("leader_withdrew"). Emits leader.paused / leader.resumed / leader.withdrawn (and
+        leader.affiliation_ended per affiliation; leader.changed_on_behalf when on their behalf).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -225,7 +260,10 @@ class LeaderServiceServicer:
     def RecordConsent(self, request, context):
         """Grants or withdraws a consent, recording when, the wording version, who recorded it (the leader,
         or staff on the leader's behalf, who must give evidence) and the evidence. Takes effect at once.
-        Emits consent.granted / consent.withdrawn.
+        Staff may record "contact_by_trust" for their own trust (with evidence); the person's own
+        consents ("lived_experience_matching", "share_profile_with_network") only with `on_behalf` as
+        well; any other only the leader (PERMISSION_DENIED). Emits consent.granted / consent.withdrawn
+        (and leader.changed_on_behalf, fields ["consent.<purpose>"], when on their behalf).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -313,6 +351,16 @@ def add_LeaderServiceServicer_to_server(servicer, server):
             'EndAffiliation': grpc.unary_unary_rpc_method_handler(
                     servicer.EndAffiliation,
                     request_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.EndAffiliationRequest.FromString,
+                    response_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.Affiliation.SerializeToString,
+            ),
+            'PauseAffiliation': grpc.unary_unary_rpc_method_handler(
+                    servicer.PauseAffiliation,
+                    request_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.PauseAffiliationRequest.FromString,
+                    response_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.Affiliation.SerializeToString,
+            ),
+            'ResumeAffiliation': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeAffiliation,
+                    request_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ResumeAffiliationRequest.FromString,
                     response_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.Affiliation.SerializeToString,
             ),
             'ListAffiliations': grpc.unary_unary_rpc_method_handler(
@@ -503,6 +551,60 @@ class LeaderService:
             target,
             '/plr.registry.v1.LeaderService/EndAffiliation',
             plr_dot_registry_dot_v1_dot_leaders__pb2.EndAffiliationRequest.SerializeToString,
+            plr_dot_registry_dot_v1_dot_leaders__pb2.Affiliation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PauseAffiliation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/plr.registry.v1.LeaderService/PauseAffiliation',
+            plr_dot_registry_dot_v1_dot_leaders__pb2.PauseAffiliationRequest.SerializeToString,
+            plr_dot_registry_dot_v1_dot_leaders__pb2.Affiliation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeAffiliation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/plr.registry.v1.LeaderService/ResumeAffiliation',
+            plr_dot_registry_dot_v1_dot_leaders__pb2.ResumeAffiliationRequest.SerializeToString,
             plr_dot_registry_dot_v1_dot_leaders__pb2.Affiliation.FromString,
             options,
             channel_credentials,
