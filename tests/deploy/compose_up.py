@@ -307,6 +307,30 @@ def smoke_journey(env_file: Path) -> None:
         print(f"compose-test:   {consumer} applied {applied} event(s), all that were routed to it", flush=True)
     outbox = json.loads(plr(env_file, "outbox", "status", "--json").stdout)
     assert all(row["pending"] == 0 for row in outbox), outbox
+    # an export comes back out of the files volume; the offboarding reaches every service
+    export = f"{FILES}/{SMOKE_TRUST}-export.json"
+    plr(env_file, "trust", "offboard", SMOKE_TRUST, "--export-to", export, "--yes")
+    exported = dc(env_file, "exec", "-T", "registry-api", "cat", export, capture=True).stdout
+    assert json.loads(exported), "an empty export"
+    for service in service_names():
+
+        def offboarded(service: str = service) -> bool:
+            listed = json.loads(plr(env_file, "trust", "list", "--service", service, "--json").stdout)
+            return [row["status"] for row in listed if row["ods"] == SMOKE_TRUST] == ["offboarded"]
+
+        wait_for(f"trust {SMOKE_TRUST} offboarded at {service}", offboarded)
+    print(f"compose-test:   {SMOKE_TRUST} exported ({len(exported)} bytes) and offboarded everywhere", flush=True)
+    # every process's metrics, read inside its container as Prometheus would on the compose network
+    for name, metric in (("registry-worker", "plr_relay_published_total"), ("registry-api", "plr_grpc_requests_total")):
+        scraped = podman("exec", f"{PROJECT}_{name}_1", "python", "-c", SCRAPE, capture=True).stdout
+        samples = [line for line in scraped.splitlines() if line.startswith(metric + "{")]
+        assert samples and any(float(line.rsplit(" ", 1)[1]) > 0 for line in samples), (name, metric, samples)
+        print(f"compose-test:   {name} metrics: {samples[0]}", flush=True)
+
+
+SCRAPE = (
+    "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9464/metrics', timeout=5).read().decode())"
+)
 
 
 def main() -> int:
