@@ -353,6 +353,8 @@ def main() -> int:
                 tool("start", capture=True)
                 started = True
                 ensure_base_images()
+                # what an interrupted run left (its volumes hold other passwords)
+                dc(env_file, "down", "-v", "--remove-orphans", check=False, capture=True)
             with stages.stage("build the plr image"):
                 os.environ.update(pip_build_args())
                 dc(env_file, "build", "registry-api", capture=True)
