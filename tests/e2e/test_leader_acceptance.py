@@ -74,7 +74,8 @@ def test_leaders_are_seen_only_through_confirmed_affiliations_and_consent(system
         timeout=10,
     )
     assert second.affiliation.status == "pending"
-    assert read(ryy, leader_id) == grpc.StatusCode.NOT_FOUND
+    # RYY is told only that its own registration awaits the person (as for anyone it registers)
+    assert read(ryy, leader_id) == grpc.StatusCode.FAILED_PRECONDITION
     leaders.ConfirmAffiliation(
         lpb.ConfirmAffiliationRequest(affiliation_id=second.affiliation.affiliation_id),
         metadata=as_leader(leader_id),

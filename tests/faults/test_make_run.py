@@ -15,7 +15,6 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import termios
 import threading
 from contextlib import suppress
@@ -24,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from services.common.admin.supervision import hold_run_lock
-from tests.support.infra import ROOT, Infra, PlrStack, plr_stack, wait_for
+from tests.support.infra import ROOT, Infra, plr_stack, wait_for
+from tests.support.make_run import COMMAND, Run, run_env
 
 pytestmark = pytest.mark.faults
 
@@ -58,43 +58,6 @@ def port_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-COMMAND = [sys.executable, "-m", "services.common.admin.local_run"]
-
-
-class Run:
-    """The supervisor, its output collected line by line; under a parent that stays, as make does
-    (a shell running it as one command of two never execs it), when ``parent`` is set."""
-
-    def __init__(self, env: dict[str, str], parent: bool = False):
-        command = ["bash", "-c", '"$@"; exit $?', "make", *COMMAND] if parent else COMMAND
-        self.process = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        self.lines: list[str] = []
-        stdout = self.process.stdout
-        assert stdout is not None
-        threading.Thread(target=lambda: self.lines.extend(iter(stdout.readline, "")), daemon=True).start()
-
-    def said(self, text: str) -> bool:
-        return any(line.startswith(text) for line in self.lines)
-
-    def output(self) -> str:
-        return "".join(self.lines[-30:])
-
-    def wait_running(self) -> None:
-        wait_for(
-            lambda: self.said("plr: running") or self.process.poll() is not None,
-            timeout=180,
-            interval=0.2,
-            message="make run to be running",
-        )
-        assert self.process.poll() is None, self.output()
-
-
-def run_env(stack: PlrStack, lock: Path) -> dict[str, str]:
-    return {**os.environ, **stack.env, "PLR_RUN_LOCK": str(lock), "PLR_DB_POOL_SIZE": "2"}
 
 
 def wait_all_ended(pids: set[int]) -> None:

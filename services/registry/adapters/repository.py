@@ -59,9 +59,11 @@ class SqlTrustRepository(TrustRepository):
             trusts.update()
             .where(trusts.c.trust_ods == trust.ods, trusts.c.version == expected_version)
             .values(name=trust.name, status=trust.status, version=trust.version, updated_at=sa.func.now())
-        ).rowcount
-        if updated != 1:
+            .returning(trusts.c.updated_at)
+        ).first()
+        if updated is None:
             raise PreconditionFailed(f"trust {trust.ods} changed concurrently (expected version {expected_version})")
+        trust.updated_at = updated.updated_at
         self._save_keys(trust)
 
     def _save_keys(self, trust: Trust) -> None:
@@ -88,4 +90,11 @@ class SqlTrustRepository(TrustRepository):
 
 
 def _to_trust(row: sa.Row) -> Trust:  # type: ignore[type-arg]
-    return Trust(ods=row.trust_ods, name=row.name, status=row.status, version=row.version, created_at=row.created_at)
+    return Trust(
+        ods=row.trust_ods,
+        name=row.name,
+        status=row.status,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

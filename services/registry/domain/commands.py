@@ -328,3 +328,11 @@ class ImportLeaders:
 
     trust_ods: str
     rows: tuple[tuple[int, Mapping[str, str]], ...]
+
+
+@dataclass(frozen=True)
+class CreateTestPeople:
+    """Confirmed test people for a trust (not in production; the administrator asks)."""
+
+    trust_ods: str
+    count: int

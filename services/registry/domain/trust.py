@@ -47,6 +47,7 @@ class Trust:
     status: str = "active"
     version: int = 0
     created_at: datetime | None = None
+    updated_at: datetime | None = None  # when its row last changed (the store sets it)
     keys: list[TrustKeyRecord] = field(default_factory=list)
     pending_events: list[events.TrustEvent] = field(default_factory=list)
 
@@ -55,7 +56,7 @@ class Trust:
         problems = validate_trust_identity(ods, name)
         if problems:
             raise InvalidInput(problems)
-        trust = cls(ods=ods, name=name.strip(), created_at=now)
+        trust = cls(ods=ods, name=name.strip(), created_at=now, updated_at=now)
         trust._record(events.TrustOnboarded(ods=ods, name=trust.name, version=trust.version + 1))
         return trust
 

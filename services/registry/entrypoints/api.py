@@ -6,7 +6,7 @@ import gc
 import os
 from functools import partial
 
-from plr.registry.v1 import checks_pb2, development_pb2, imports_pb2, leaders_pb2, registry_pb2
+from plr.registry.v1 import checks_pb2, demo_pb2, development_pb2, imports_pb2, leaders_pb2, registry_pb2
 
 from services.common.authentication import Authenticator
 from services.common.db import make_engine
@@ -15,6 +15,7 @@ from services.common.settings import Settings
 from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.entrypoints.grpc_api import RegistryApi
 from services.registry.entrypoints.grpc_checks import CheckApi
+from services.registry.entrypoints.grpc_demo import DemoApi
 from services.registry.entrypoints.grpc_development import DevelopmentApi
 from services.registry.entrypoints.grpc_imports import ImportApi
 from services.registry.entrypoints.grpc_leaders import LeaderApi
@@ -41,16 +42,19 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     imports = imports_pb2.DESCRIPTOR.services_by_name["ImportService"]
     development = development_pb2.DESCRIPTOR.services_by_name["DevelopmentService"]
     checks = checks_pb2.DESCRIPTOR.services_by_name["CheckService"]
+    demo = demo_pb2.DESCRIPTOR.services_by_name["DemoService"]
+    production = os.environ.get("PLR_ENVIRONMENT", "development").lower() == "production"
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
     return ApiServer(
         listen or settings.api(SERVICE).listen,
-        [registry, leaders, imports, development, checks],
+        [registry, leaders, imports, development, checks, demo],
         [
             handler(registry, RegistryApi(unit_of_work, authenticator).methods()),
             handler(leaders, LeaderApi(unit_of_work).methods()),
             handler(imports, ImportApi(unit_of_work).methods()),
             handler(development, DevelopmentApi(unit_of_work).methods()),
             handler(checks, CheckApi(unit_of_work).methods()),
+            handler(demo, DemoApi(unit_of_work, production).methods()),
         ],
         max_workers=settings.pool_size,  # one thread per pooled connection
         reflection_enabled=os.environ.get("PLR_ENVIRONMENT", "development") != "production",

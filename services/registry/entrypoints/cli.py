@@ -230,6 +230,53 @@ def leaders_import(args: argparse.Namespace) -> int:
     return EXIT_ROWS_REFUSED if report.problems else 0
 
 
+def create_test_people(settings: Settings, ods: str, count: int, *, wait_for_api_s: float | None = None) -> Any:
+    """DemoService.CreateTestPeople as the administrator: the CreateTestPeopleResponse."""
+    from plr.registry.v1 import demo_pb2 as pb
+    from plr.registry.v1 import demo_pb2_grpc
+
+    from services.common.grpc_client import insecure_channel
+
+    channel = insecure_channel(settings.api("registry").target)
+    try:
+        return demo_pb2_grpc.DemoServiceStub(channel).CreateTestPeople(
+            pb.CreateTestPeopleRequest(trust_ods=ods, count=count),
+            metadata=admin_metadata(settings),
+            timeout=30 if wait_for_api_s is None else wait_for_api_s + 30,
+            wait_for_ready=wait_for_api_s is not None,
+        )
+    finally:
+        channel.close()
+
+
+def demo_people(args: argparse.Namespace) -> int:
+    settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
+    try:
+        response = create_test_people(settings, args.trust, args.count)
+    except grpc.RpcError as error:
+        return rpc_failed(error, "registry", settings)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "leader_id": p.leader_id,
+                        "affiliation_id": p.affiliation_id,
+                        "email": p.email,
+                        "created": p.created,
+                    }
+                    for p in response.people
+                ]
+            )
+        )
+    else:
+        made = sum(p.created for p in response.people)
+        print(f"{len(response.people)} test people have confirmed {args.trust} ({made} new):")
+        for person in response.people:
+            print(f"  {person.leader_id}  {person.email}")
+    return 0
+
+
 def register(commands: Commands) -> None:
     trust = commands.group("trust", help="trusts: onboard, rotate keys, suspend, resume, offboard")
     onboard = trust.add_parser("onboard", help="onboard a trust (idempotent on its ODS code)")
@@ -255,6 +302,15 @@ def register(commands: Commands) -> None:
     offboard.add_argument("--export-to", required=True, help="a new file for the trust's export (JSON)")
     offboard.add_argument("--yes", action="store_true", help="do not ask to confirm by typing the code")
     offboard.set_defaults(run=trust_offboard)
+
+    demo = commands.group("demo", help="test data for trying plr (never in production)")
+    people = demo.add_parser(
+        "people", help="confirmed test people for a trust (refused when PLR_ENVIRONMENT=production)"
+    )
+    people.add_argument("--trust", required=True, help="the ODS code of the trust they confirm")
+    people.add_argument("--count", type=int, default=5, choices=range(1, 101), metavar="1..100")
+    people.add_argument("--json", action="store_true")
+    people.set_defaults(run=demo_people)
 
     leaders = commands.group("leaders", help="a trust's leaders")
     importing = leaders.add_parser(

@@ -89,6 +89,7 @@ def trust_message(trust: Trust) -> pb.Trust:
         status=trust.status,
         version=trust.version,
         created_at=timestamp(trust.created_at),
+        updated_at=timestamp(trust.updated_at),
     )
 
 

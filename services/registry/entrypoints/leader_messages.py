@@ -122,6 +122,7 @@ def affiliation_message(affiliation: Affiliation) -> pb.Affiliation:
         end_reason=affiliation.end_reason,
         paused=affiliation.paused_at is not None,
         paused_until=affiliation.paused_until.isoformat() if affiliation.paused_until else "",
+        updated_at=timestamp(affiliation.updated_at),
     )
 
 

@@ -428,3 +428,26 @@ def test_row_level_security_shows_a_trust_no_evidence_nor_recorder_of_another_tr
         assert connection.execute(forged.values(evidence="")).rowcount == 0
     consent = get(registry, keys["RLY"], by_x.leader_id)
     assert evidence not in str(consent)
+
+
+def test_a_confirmation_moves_the_affiliations_updated_at_so_a_sync_sees_it(
+    registry: RegistryClient, keys: dict[str, str]
+) -> None:
+    """Issue 15 §3: every affiliation carries updated_at; the person's confirmation changes it, so
+    ListAffiliations(updated_since = the last updated_at seen) shows it (at or after: ties included)."""
+    pending = registry.register(keys["RLX"], email())
+    assert pending.HasField("updated_at")
+    since = pending.updated_at
+    confirmed = registry.confirm(pending)
+    assert confirmed.updated_at.ToDatetime() >= since.ToDatetime()
+    page = registry.leaders.ListAffiliations(
+        lpb.ListAffiliationsRequest(updated_since=since, page_size=500), metadata=bearer(keys["RLX"]), timeout=10
+    )
+    [seen] = [a for a in page.affiliations if a.affiliation_id == pending.affiliation_id]
+    assert seen.status == "active" and seen.updated_at == confirmed.updated_at
+    tie = registry.leaders.ListAffiliations(
+        lpb.ListAffiliationsRequest(updated_since=seen.updated_at, page_size=500),
+        metadata=bearer(keys["RLX"]),
+        timeout=10,
+    )
+    assert pending.affiliation_id in [a.affiliation_id for a in tie.affiliations]

@@ -239,3 +239,14 @@ def test_a_programme_page_token_of_another_listing_is_refused_naming_it(
     )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error.details() == "page_token: is not a page token from a previous response"
+
+
+def test_a_trust_carries_updated_at_which_a_change_moves(registry: RegistryClient) -> None:
+    made = registry.onboard("RTU1").trust
+    assert made.HasField("updated_at")
+    suspended = registry.stub.SuspendTrust(pb.SuspendTrustRequest(ods="RTU1"), metadata=registry.as_admin(), timeout=5)
+    assert suspended.updated_at.ToDatetime() > made.updated_at.ToDatetime()
+    listed = registry.stub.ListTrusts(
+        pb.ListTrustsRequest(updated_since=suspended.updated_at, page_size=500), metadata=registry.as_admin(), timeout=5
+    )
+    assert [(t.ods, t.updated_at) for t in listed.trusts if t.ods == "RTU1"] == [("RTU1", suspended.updated_at)]
