@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg2
 import psycopg2.errors
@@ -135,14 +137,14 @@ def make_engine(
 ) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url.removeprefix("postgresql://")
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
         pool_size=pool_size,
         max_overflow=0,
-        # a connection that died with the server (restart, failover) is found before it is handed out,
-        # and the pool then drops every connection older than the failure: the first calls after a
-        # restart succeed instead of failing once more
-        pool_pre_ping=True,
+        # a connection that died with the server (restart, failover) is found before it is handed out
+        # and replaced (refuse_closed_connection, on checkout): the first calls after a restart succeed
+        # instead of failing once more
+        pool_pre_ping=False,
         hide_parameters=True,  # an error or log line never carries a request's or a row's values
         pool_recycle=1800,
         pool_timeout=30,
@@ -153,6 +155,30 @@ def make_engine(
             **dead_peer_detection(dead_peer_timeout_s),
         },
     )
+    sa.event.listen(engine, "checkout", refuse_closed_connection)
+    return engine
+
+
+def closed_by_server(dbapi_connection: Any) -> bool:
+    """An idle connection's socket has something to read only when the server is saying goodbye (a
+    FATAL "terminating connection" at a shutdown, restart or pg_terminate_backend) or has closed it
+    (end of file): no round trip needed, unlike a ping. An idle connection of ours never has anything
+    else to read (no LISTEN; every result is read to its end)."""
+    if dbapi_connection.closed:
+        return True
+    fd = dbapi_connection.fileno()
+    if hasattr(select, "poll"):  # not in an eventlet-patched process, whose select is green
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    readable, _, failed = select.select([fd], [], [fd], 0)
+    return bool(readable or failed)
+
+
+def refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Pool checkout: a connection the server closed is replaced (the pool retries with a new one)."""
+    if closed_by_server(dbapi_connection):
+        raise sa.exc.DisconnectionError("the server closed this pooled connection")
 
 
 # SET LOCAL the tenant of a transaction (set_config(..., is_local => true)), in the DBAPI's (psycopg2's)

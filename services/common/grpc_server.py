@@ -55,6 +55,8 @@ class Call:
     principal: Principal
     correlation_id: str
     metadata: Mapping[str, str]
+    method: str = ""  # the method's name, e.g. "UpdateLeader"
+    request: protobuf_message.Message | None = None  # as decoded (a service may record parts of it)
 
 
 Authenticate = Callable[[Mapping[str, str]], Principal]
@@ -113,7 +115,8 @@ def _unary_handler(
                     raise errors.InvalidInput(
                         {"request": f"could not be decoded as {request_class.DESCRIPTOR.full_name}"}
                     ) from None
-                response = method(request, Call(principal, cid, metadata))
+                call = Call(principal, cid, metadata, full_name.rsplit("/", 1)[-1], request)
+                response = method(request, call)
                 log.info("%s ok", full_name, extra={"method": full_name, "code": "OK"})
                 answered = "OK"
                 return response.SerializeToString()

@@ -54,7 +54,7 @@ CONSUMER_LAG = Histogram(
 )
 HANDLER_LATENCY = Histogram(
     "plr_consumer_handler_duration_seconds",
-    "time to apply one delivery (inbox row and the handler's writes, retries included)",
+    "time to apply a batch of deliveries (inbox rows and the handlers' writes, retries included; one delivery alone)",
     ["consumer"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 300),
 )

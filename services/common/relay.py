@@ -4,19 +4,25 @@ One relay publishes for a service at a time (``pg_try_advisory_xact_lock`` per b
 lock would stay held by a pooled connection, and be lost silently on reconnect). Rows are taken
 ``FOR UPDATE SKIP LOCKED`` in id order, which is each aggregate's version order: version n+1 is only
 written after version n committed (the unique (aggregate, version) constraint refuses a second
-writer), so its id is larger. A crash between publish and mark re-publishes: consumers are
-idempotent through their inbox.
+writer), so its id is larger. A batch is published in that order without waiting between messages;
+the broker's confirms (``basic.ack``/``basic.nack``, each possibly ``multiple``) arrive
+asynchronously, and exactly the confirmed rows are marked published. A nacked, returned or
+unconfirmed message stays unpublished and goes again in the next batch. A crash between publish and
+mark re-publishes: consumers are idempotent through their inbox, and version-aware for the rare
+case where a nacked version is republished after its successor was confirmed (ADR 0002).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import amqp
 import kombu
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -36,6 +42,12 @@ from services.common.topology import EVENTS_EXCHANGE
 
 log = logging.getLogger(__name__)
 
+# the header naming an event's aggregate ("type/id", the CloudEvent's subject): consumers keep one
+# aggregate's events in one lane (services.common.worker) without reading the body
+SUBJECT_HEADER = "ce-subject"
+# how long a batch waits for the broker's confirms before the unconfirmed messages count as failed
+CONFIRM_TIMEOUT_S = 10.0
+
 
 def advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
@@ -45,40 +57,135 @@ class PublishFailed(Exception):
     pass
 
 
-class ConfirmedPublisher:
-    """Publishes one message at a time and returns only when the broker has confirmed it."""
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to publish: persistent and mandatory, with its AMQP properties (by default a
+    CloudEvent's content type and encoding)."""
 
-    def __init__(self, amqp_uri: str, connect_timeout: float = 5.0):
+    body: bytes
+    exchange: str
+    routing_key: str
+    message_id: str
+    headers: Mapping[str, Any]
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+
+def amqp_message(outgoing: Outgoing) -> amqp.Message:
+    """The one place where a published message's properties are set."""
+    properties = {"content_type": CONTENT_TYPE, "content_encoding": "utf-8", **outgoing.properties}
+    return amqp.Message(
+        outgoing.body,
+        delivery_mode=2,
+        message_id=outgoing.message_id,
+        application_headers=dict(outgoing.headers),
+        **properties,
+    )
+
+
+@dataclass
+class Published:
+    """What the broker said of a batch: per message (by position), None if confirmed, else why not."""
+
+    failures: dict[int, str]
+    count: int
+    broken: str | None = None  # the connection failed: the rest went unconfirmed
+
+    @property
+    def confirmed(self) -> list[int]:
+        return [n for n in range(self.count) if n not in self.failures]
+
+
+class ConfirmedPublisher:
+    """Publishes batches of messages with asynchronous publisher confirms on one channel: every
+    message of a batch is sent at once, then the broker's acks and nacks (``multiple`` or not) and
+    returns settle them, each message exactly once."""
+
+    def __init__(self, amqp_uri: str, connect_timeout: float = 5.0, confirm_timeout_s: float = CONFIRM_TIMEOUT_S):
         self.amqp_uri = amqp_uri
         self.connect_timeout = connect_timeout
+        self.confirm_timeout_s = confirm_timeout_s
         self._connection: kombu.Connection | None = None
-        self._producer: kombu.Producer | None = None
+        self._channel: Any = None
+        self._tag = 0  # the delivery tag of the channel's last publish (confirm mode numbers them from 1)
+        self._pending: dict[int, int] = {}  # delivery tag -> position in the batch, in publish order
+        self._failures: dict[int, str] = {}
         self._returned: set[str] = set()
         self.reconnects = 0
 
-    def _ensure(self) -> kombu.Producer:
-        if self._producer is None:
+    def _ensure(self) -> Any:
+        if self._channel is None:
             connection = kombu.Connection(
                 self.amqp_uri,
                 # read/write timeouts: a connection cut without a reset must not hang the relay
-                transport_options={"confirm_publish": True, "read_timeout": 10, "write_timeout": 10},
+                transport_options={"read_timeout": 10, "write_timeout": 10},
                 connect_timeout=self.connect_timeout,
                 heartbeat=0,
             )
             connection.connect()
             self._connection = connection
-            self._producer = kombu.Producer(
-                connection.channel(),
-                exchange=kombu.Exchange(EVENTS_EXCHANGE, type="topic", no_declare=True),
-                auto_declare=False,
-                on_return=self._on_return,
-            )
+            channel = connection.channel()
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+            channel.events["basic_return"].add(self._on_return)
+            channel.confirm_select()
+            self._channel, self._tag = channel, 0
             self.reconnects += 1
-        return self._producer
+        return self._channel
 
-    def _on_return(self, exception: Exception, exchange: str, routing_key: str, message: object) -> None:
-        properties = getattr(message, "properties", {}) or {}
-        self._returned.add(str(properties.get("message_id")))
+    def _settle(self, tag: int, multiple: bool, failure: str | None) -> None:
+        tags = list(itertools.takewhile(lambda t: t <= tag, self._pending)) if multiple else [tag]
+        for settled in tags:
+            position = self._pending.pop(settled, None)
+            if position is not None and failure is not None:
+                self._failures[position] = failure
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        self._settle(tag, multiple, None)
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        self._settle(tag, multiple, "the broker nacked it")
+
+    def _on_return(self, exception: Exception, exchange: str, routing_key: str, message: Any) -> None:
+        # a return comes before the message's ack: the ack then finds it among the returned
+        self._returned.add(str((getattr(message, "properties", None) or {}).get("message_id")))
+
+    def publish_many(self, messages: Sequence[Outgoing]) -> Published:
+        """Send every message, then wait (up to ``confirm_timeout_s``) until each is confirmed or failed."""
+        self._pending, self._failures, self._returned = {}, {}, set()
+        sent = 0
+        broken: str | None = None
+        try:
+            channel = self._ensure()
+            for outgoing in messages:
+                channel.basic_publish(
+                    amqp_message(outgoing), exchange=outgoing.exchange, routing_key=outgoing.routing_key, mandatory=True
+                )
+                self._tag += 1
+                self._pending[self._tag] = sent
+                sent += 1
+            deadline = time.monotonic() + self.confirm_timeout_s
+            while self._pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    unconfirmed = len(self._pending)
+                    raise TimeoutError(f"{unconfirmed} message(s) unconfirmed after {self.confirm_timeout_s:.0f}s")
+                try:
+                    self._connection.drain_events(timeout=remaining)  # type: ignore[union-attr]
+                except TimeoutError:  # socket.timeout: nothing arrived yet
+                    continue
+        except Exception as error:  # the connection or channel is unusable: whatever is unsettled failed
+            broken = f"{type(error).__name__}: {error}"
+            self.close()
+        failures = dict(self._failures)
+        for position in self._pending.values():
+            failures[position] = f"unconfirmed: {broken}"
+        for position, outgoing in enumerate(messages):
+            if position >= sent:
+                failures[position] = f"not sent: {broken}"
+            elif position not in failures and outgoing.message_id in self._returned:
+                failures[position] = "the broker returned it as unroutable (is the alternate exchange declared?)"
+        self._pending = {}
+        return Published(failures, len(messages), broken)
 
     def publish(
         self, body: bytes, *, message_id: str, routing_key: str, event_type: str, exchange: str = EVENTS_EXCHANGE
@@ -97,33 +204,13 @@ class ConfirmedPublisher:
         headers: Mapping[str, Any],
         **properties: Any,
     ) -> None:
-        """Publish persistent and mandatory, with any other AMQP properties (by default a CloudEvent's
-        content type and encoding); return once confirmed, or raise PublishFailed."""
-        properties = {"content_type": CONTENT_TYPE, "content_encoding": "utf-8", **properties}
-        try:
-            producer = self._ensure()
-            producer.publish(
-                body,
-                # as an Exchange: kombu reads a bare "" (the default exchange, straight to a queue) as "none
-                # given" and would publish to the producer's own exchange instead
-                exchange=kombu.Exchange(exchange, no_declare=True),
-                routing_key=routing_key,
-                delivery_mode=2,
-                mandatory=True,
-                message_id=message_id,
-                headers=dict(headers),
-                retry=False,
-                **properties,
-            )
-        except Exception as error:
-            self.close()
-            raise PublishFailed(f"publishing {message_id} failed: {type(error).__name__}: {error}") from error
-        if message_id in self._returned:
-            self._returned.discard(message_id)
-            raise PublishFailed(f"the broker returned {message_id} as unroutable (is the alternate exchange declared?)")
+        """Publish one message with any other AMQP properties; return once confirmed, or raise PublishFailed."""
+        published = self.publish_many([Outgoing(body, exchange, routing_key, message_id, headers, properties)])
+        if published.failures:
+            raise PublishFailed(f"publishing {message_id} failed: {published.failures[0]}")
 
     def close(self) -> None:
-        connection, self._connection, self._producer = self._connection, None, None
+        connection, self._connection, self._channel = self._connection, None, None
         if connection is not None:
             try:
                 connection.release()
@@ -159,43 +246,58 @@ class OutboxRelay:
         self._last_beat = 0.0
 
     def relay_once(self) -> int:
-        """Publish one batch. Returns how many were published; raises PublishFailed on a broker fault."""
-        published: list[int] = []
-        error: PublishFailed | None = None
+        """Publish one batch. Returns how many were published; raises PublishFailed if any was not
+        confirmed (after marking those that were)."""
         with self.engine.begin() as connection:
             locked = connection.execute(sa.select(sa.func.pg_try_advisory_xact_lock(self.lock_key))).scalar()
             if not locked:
                 return 0
             rows = connection.execute(
-                sa.select(outbox.c.id, outbox.c.event_id, outbox.c.routing_key, outbox.c.event_type, outbox.c.payload)
+                sa.select(
+                    outbox.c.id,
+                    outbox.c.event_id,
+                    outbox.c.routing_key,
+                    outbox.c.event_type,
+                    outbox.c.aggregate_type,
+                    outbox.c.aggregate_id,
+                    outbox.c.payload,
+                )
                 .where(outbox.c.published_at.is_(None))
                 .order_by(outbox.c.id)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
-            for row in rows:
-                try:
-                    self.publisher.publish(
+            if not rows:
+                return 0
+            outcome = self.publisher.publish_many(
+                [
+                    Outgoing(
                         row.payload.encode(),
-                        message_id=str(row.event_id),
-                        routing_key=row.routing_key,
-                        event_type=row.event_type,
+                        EVENTS_EXCHANGE,
+                        row.routing_key,
+                        str(row.event_id),
+                        {"ce-type": row.event_type, SUBJECT_HEADER: f"{row.aggregate_type}/{row.aggregate_id}"},
                     )
-                except PublishFailed as failure:
-                    error = failure
-                    connection.execute(
-                        outbox.update()
-                        .where(outbox.c.id == row.id)
-                        .values(publish_attempts=outbox.c.publish_attempts + 1, last_error=str(failure)[:500])
-                    )
-                    break
-                published.append(row.id)
+                    for row in rows
+                ]
+            )
+            published = [rows[n].id for n in outcome.confirmed]
             if published:
                 connection.execute(outbox.update().where(outbox.c.id.in_(published)).values(published_at=sa.func.now()))
+            for position, why in outcome.failures.items():
+                connection.execute(
+                    outbox.update()
+                    .where(outbox.c.id == rows[position].id)
+                    .values(publish_attempts=outbox.c.publish_attempts + 1, last_error=why[:500])
+                )
         self.stats.published += len(published)
         RELAY_PUBLISHED.labels(self.service).inc(len(published))
-        if error is not None:
-            raise error
+        if outcome.failures:
+            first = min(outcome.failures)
+            raise PublishFailed(
+                f"{len(outcome.failures)} of {len(rows)} not confirmed, first {rows[first].event_id}: "
+                f"{outcome.failures[first]}"
+            )
         return len(published)
 
     def tick(self, now: float | None = None) -> int:

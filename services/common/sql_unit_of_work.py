@@ -55,6 +55,10 @@ class SqlUnitOfWork(AbstractUnitOfWork):
 
     def __enter__(self) -> Self:
         self._connection = self.engine.connect()
+        if self.each_statement_alone:
+            # the driver sends no BEGIN and no COMMIT: every statement is its own transaction, scoped
+            # by its prefix, and committed when it returns (the pool resets the mode on return)
+            self._connection = self._connection.execution_options(isolation_level="AUTOCOMMIT")
         self._scope_every_transaction(self._connection)
         for name, factory in self.opens.items():
             setattr(self, name, factory(self._connection))
@@ -91,6 +95,11 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         def before_cursor_execute(
             conn: Connection, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
         ) -> tuple[str, Any]:
+            if self.each_statement_alone:
+                if executemany or not isinstance(params, dict) or getattr(cursor, "name", None) is not None:
+                    # one prefix cannot scope each execution of an executemany, nor a server-side cursor
+                    raise TypeError("a unit of work of an audited read runs single statements only")
+                return f"{SCOPED_PREFIX}; {statement}", {**params, **prefixed}
             if not self._unscoped:
                 return statement, params
             self._unscoped = False
@@ -109,7 +118,11 @@ class SqlUnitOfWork(AbstractUnitOfWork):
 
     def commit(self) -> None:
         connection = self.connection
-        add_to_outbox(connection, [self.to_cloudevent(e, self.correlation_id) for e in self.collect_new_events()])
+        events = [self.to_cloudevent(e, self.correlation_id) for e in self.collect_new_events()]
+        if events and self.each_statement_alone:
+            # its statements have committed one by one: events could not be atomic with what they describe
+            raise TypeError("a unit of work of an audited read cannot commit events")
+        add_to_outbox(connection, events)
         connection.commit()
         # the next statement, if any, autobegins a transaction: scoped by _scope_every_transaction
 

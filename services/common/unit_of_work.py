@@ -32,6 +32,16 @@ class AbstractUnitOfWork(abc.ABC):
     repositories: ClassVar[tuple[str, ...]] = ()
     scope: TenantScope
     correlation_id: str | None = None
+    # a use case that reads and then records only its audit asks for this (audited_read)
+    each_statement_alone: bool = False
+
+    def audited_read(self) -> Self:
+        """For a use case that reads and then writes nothing but its audit: each statement may run, and
+        commit, as a transaction of its own in its scope (one round trip each, no BEGIN or COMMIT of
+        its own), so the audit is committed once its insert returns. No snapshot spans the reads, and
+        commit refuses events (nothing it writes goes to the outbox)."""
+        self.each_statement_alone = True
+        return self
 
     def __enter__(self) -> Self:
         return self

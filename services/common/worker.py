@@ -2,7 +2,12 @@
 
 nameko's ``event_handler`` acknowledges a message whose handler raised, and its consumers decode
 (and can choke on) a message's content type. Here the consumer receives the raw delivery
-(``on_message``), never declares queues (``migrate`` did), and settles each delivery by outcome:
+(``on_message``), never declares queues (``migrate`` did), and hands deliveries to its
+``InboxConsumer`` in batches, made of whatever arrived while the batch before was applied (up to
+``BATCH_MAX``). Deliveries go to lanes by their aggregate (the relay's ``ce-subject`` header), one
+batch per lane at a time and max_workers - 1 lanes, so the database's round trips of one batch
+overlap another's without two batches ever holding the same aggregate; the prefetch holds more than
+the lanes take. After a batch's commit it settles each of its deliveries by outcome:
 handled or duplicate → ack; ``DeadLetter`` → reject without requeue (the broker dead-letters it,
 body and headers intact); ``OutageOutlasted`` → a fresh confirmed copy to the same queue, then ack
 (a database outage is never counted, ADR 0004); anything else → requeue (the broker's delivery limit is
@@ -16,8 +21,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -29,7 +36,7 @@ from nameko.timer import timer
 
 from services.common.db import db_error_summary, is_database_fault
 from services.common.inbox import DeadLetter, InboxConsumer, OutageOutlasted
-from services.common.relay import ConfirmedPublisher, PublishFailed
+from services.common.relay import SUBJECT_HEADER, ConfirmedPublisher, PublishFailed
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +51,18 @@ SETTLE_ERRORS = (OSError, amqp.exceptions.ConnectionError, amqp.exceptions.Chann
 # kombu's default reconnect delays grow by 2 s to 30 s: a consumer could come back half a minute
 # after its broker did. Capped, it is back within RECONNECT_MAX_S.
 RECONNECT_MAX_S = 3.0
+# deliveries applied in one transaction, at most; the broker sends up to PREFETCH unacknowledged ones
+BATCH_MAX = 100
+PREFETCH = 4 * BATCH_MAX
 
 
 class RawQueueConsumer(QueueConsumer):
     """Delivers undecoded messages, so a strange content type cannot break the consume loop; settles
     deliveries without ever crashing on a lost connection; reconnects promptly."""
+
+    @property
+    def prefetch_count(self) -> int:
+        return max(PREFETCH, int(self.container.max_workers))
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         for provider in self._providers:
@@ -107,36 +121,82 @@ def fresh_copy(message: Any) -> dict[str, Any]:
     return {"body": message.body, "message_id": message.properties.get("message_id"), "headers": headers, **properties}
 
 
+@dataclass
+class Lane:
+    """Deliveries of some aggregates (by their subject): applied one batch at a time, in delivery order."""
+
+    waiting: list[Any] = field(default_factory=list)  # delivered, not yet in a batch
+    running: bool = False
+
+
 class CloudEventConsumer(Entrypoint):
     queue_consumer = RawQueueConsumer()
 
     def __init__(self, queue_name: str, **kwargs: Any):
         self.queue_name = queue_name
         self.queue = kombu.Queue(queue_name, no_declare=True)
-        # an outage is not an error of the worker: nameko logs it as a warning (a dead letter stays an error)
-        kwargs.setdefault("expected_exceptions", OutageOutlasted)
+        self._lanes: list[Lane] = []
         super().__init__(**kwargs)
 
     def setup(self) -> None:
+        # as many lanes as the worker pool has places, less one for timers (the relay) and other queues:
+        # batches of different lanes hold different aggregates' rows, so they never wait for each other
+        self._lanes = [Lane() for _ in range(max(1, int(self.container.max_workers) - 1))]
         self.queue_consumer.register_provider(self)
 
     def stop(self) -> None:
+        """No more deliveries; what was delivered is applied and settled before the container stops
+        (within the worker's stop grace: any left unsettled go back to the queue with the channel)."""
         self.queue_consumer.unregister_provider(self)
+        import eventlet
+
+        while any(lane.running or lane.waiting for lane in self._lanes):
+            for lane in self._lanes:
+                self._dispatch(lane)
+            eventlet.sleep(0.01)
 
     def handle_message(self, body: Any, message: Any) -> None:
-        self.container.spawn_worker(
-            self, (message.body,), {}, context_data={}, handle_result=partial(self.handle_result, message)
-        )
+        # each delivery arrives in a green thread of its own (QueueConsumer). One aggregate, one lane:
+        # its events are applied in the order they were delivered, one batch after the other
+        subject = str((message.headers or {}).get(SUBJECT_HEADER, ""))
+        lane = self._lanes[zlib.crc32(subject.encode()) % len(self._lanes)]
+        lane.waiting.append(message)
+        self._dispatch(lane)
 
-    def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> Any:
-        if exc_info is None:
-            self.queue_consumer.ack_message(message)
-        elif isinstance(exc_info[1], DeadLetter):
-            self.queue_consumer.reject_message(message)
-        elif isinstance(exc_info[1], OutageOutlasted):
-            self.give_back_uncounted(message)
-        else:
-            self.queue_consumer.requeue_message(message)
+    def _dispatch(self, lane: Lane) -> None:
+        if lane.running or not lane.waiting:
+            return
+        batch, lane.waiting = lane.waiting[:BATCH_MAX], lane.waiting[BATCH_MAX:]
+        lane.running = True
+        try:
+            self.container.spawn_worker(
+                self,
+                (tuple(message.body for message in batch),),
+                {},
+                context_data={},
+                handle_result=partial(self.handle_result, lane, batch),
+            )
+        except BaseException:  # the container is being killed: the broker takes the batch back with the channel
+            lane.running = False
+            raise
+
+    def handle_result(
+        self, lane: Lane, batch: list[Any], worker_ctx: Any, result: Any = None, exc_info: Any = None
+    ) -> Any:
+        outcomes = result if exc_info is None else [exc_info[1]] * len(batch)
+        for message, outcome in zip(batch, outcomes, strict=True):
+            if outcome is None:
+                self.queue_consumer.ack_message(message)
+            elif isinstance(outcome, DeadLetter):
+                self.queue_consumer.reject_message(message)
+            elif isinstance(outcome, OutageOutlasted):
+                self.give_back_uncounted(message)
+            else:
+                self.queue_consumer.requeue_message(message)
+        lane.running = False
+        if lane.waiting:
+            # not from this worker's own thread: it still holds its place in the worker pool
+            self.container.spawn_managed_thread(partial(self._dispatch, lane))
         return result, exc_info
 
     def give_back_uncounted(self, message: Any) -> None:
@@ -173,8 +233,8 @@ def build_worker_service(
     attributes: dict[str, Any] = {"name": name}
     for queue_name, consumer in consumers.items():
 
-        def consume(self: Any, raw: bytes, _consumer: InboxConsumer = consumer) -> None:
-            _consumer.process(raw)
+        def consume(self: Any, raws: tuple[bytes, ...], _consumer: InboxConsumer = consumer) -> list[Exception | None]:
+            return _consumer.process_batch(raws)
 
         method_name = "consume_" + queue_name.replace(".", "_").replace("-", "_")
         consume.__name__ = method_name

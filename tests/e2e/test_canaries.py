@@ -96,6 +96,11 @@ def trust_reads(api: Api, trust: Metadata, leader_id: str) -> dict[str, str]:
         "GetEqualityReport": answer_text(
             lambda: leaders.GetEqualityReport(lpb.GetEqualityReportRequest(), metadata=trust, timeout=10)
         ),
+        "ListChanges": answer_text(
+            lambda: leaders.ListChanges(
+                lpb.ListChangesRequest(leader_id=leader_id, page_size=500), metadata=trust, timeout=10
+            )
+        ),
     }
 
 
@@ -245,6 +250,7 @@ def test_after_erasure_the_name_canary_appears_nowhere(
     assert {r.name for r in erased.retained} == {
         "consent_records",
         "access_audit",
+        "change_history",
         "affiliation_history",
         "check_records",
     }

@@ -448,8 +448,15 @@ class ObservationLog:
         self.worker = worker
 
     def record(self, event_id: str | None, kind: str) -> None:
+        self.record_many([event_id], kind)
+
+    def record_many(self, event_ids: Sequence[str | None], kind: str) -> None:
+        if not event_ids:
+            return
         with self.engine.begin() as connection:
-            connection.execute(probe_observations.insert().values(worker=self.worker, event_id=event_id, kind=kind))
+            connection.execute(
+                probe_observations.insert(), [{"worker": self.worker, "event_id": i, "kind": kind} for i in event_ids]
+            )
 
 
 def make_probe_handler(consumer: str, observations: ObservationLog) -> EventHandler:
@@ -485,26 +492,29 @@ def make_probe_handler(consumer: str, observations: ObservationLog) -> EventHand
 @dataclass
 class ProbeConsumer(InboxConsumer):
     """The platform's InboxConsumer, observed: deliveries and duplicates are recorded, and an optional
-    crash point SIGKILLs the process right after the N-th event it applied committed, before the ack."""
+    crash point SIGKILLs the process right after the batch holding the N-th event it applied committed,
+    before its acks."""
 
     observations: ObservationLog | None = None
     observe_deliveries: bool = True
     crash_after: int | None = None
 
-    def process(self, raw: bytes) -> None:
+    def process_batch(self, raws: Sequence[bytes]) -> list[Exception | None]:
         if self.observe_deliveries and self.observations is not None:
-            self.observations.record(_event_id(raw), DELIVERY)
-        super().process(raw)
+            self.observations.record_many([_event_id(raw) for raw in raws], DELIVERY)
+        outcomes = super().process_batch(raws)
         if self.crash_after is not None and self.stats.applied >= self.crash_after:
             log.warning(
                 "probe: crash point reached after %d applied events: SIGKILL before the ack", self.stats.applied
             )
             os.kill(os.getpid(), signal.SIGKILL)
+        return outcomes
 
-    def apply_once(self, event: CloudEvent) -> bool:
-        applied = super().apply_once(event)
-        if not applied and self.observations is not None:
-            self.observations.record(event.id, DUPLICATE)
+    def apply_batch(self, events: Sequence[CloudEvent]) -> list[bool]:
+        applied = super().apply_batch(events)
+        if self.observations is not None:
+            duplicates = [e.id for e, fresh in zip(events, applied, strict=True) if not fresh]
+            self.observations.record_many(duplicates, DUPLICATE)
         return applied
 
 

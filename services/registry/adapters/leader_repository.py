@@ -6,6 +6,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
+import psycopg2.errors
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -30,7 +31,7 @@ from services.registry.adapters.tables import (
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.authority import ChangeOnBehalf
 from services.registry.domain.consent import ConsentRecord, Purpose
-from services.registry.domain.leader import Leader
+from services.registry.domain.leader import EmailTaken, Leader
 from services.registry.domain.profile import Availability, LeaderProfile
 from services.registry.service_layer.ports import AffiliationRepository, LeaderRepository
 
@@ -238,11 +239,18 @@ class SqlLeaderRepository(LeaderRepository):
             email_key=leader.email_key or None,
             **profile_to_row(leader.profile),
         )
-        changed = self.connection.execute(
-            leaders.update()
-            .where(leaders.c.leader_id == leader.leader_id, leaders.c.version == expected_version)
-            .values(**values)
-        ).rowcount
+        try:
+            changed = self.connection.execute(
+                leaders.update()
+                .where(leaders.c.leader_id == leader.leader_id, leaders.c.version == expected_version)
+                .values(**values)
+            ).rowcount
+        except sa.exc.IntegrityError as error:
+            # the one unique key an update can collide on: the address, held by someone the scope
+            # cannot see (only the person changes their own address)
+            if isinstance(error.orig, psycopg2.errors.UniqueViolation):
+                raise EmailTaken() from None
+            raise
         if changed != 1:
             raise PreconditionFailed(f"leader {leader.leader_id} changed concurrently; re-read and try again")
         self._save_consents(leader)

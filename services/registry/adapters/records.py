@@ -1,4 +1,5 @@
-"""Smaller stores of the registry: the access audit, the taxonomy, equality answers, idempotency keys.
+"""Smaller stores of the registry: the access audit, the change history, the taxonomy, equality answers,
+idempotency keys.
 
 Each is an interface (what the use cases may ask of it) and its SQL implementation."""
 
@@ -13,9 +14,24 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from services.common.errors import PreconditionFailed
-from services.registry.adapters.tables import affiliations, audit_log, equality_answers, idempotency_keys, terms
+from services.registry.adapters.tables import (
+    affiliations,
+    audit_log,
+    change_history,
+    equality_answers,
+    idempotency_keys,
+    terms,
+)
+from services.registry.domain.history import Actor, Change, ChangeEntry
 from services.registry.domain.taxonomy import Term
-from services.registry.service_layer.ports import AuditEntry, AuditLog, EqualityStore, IdempotencyKeys, Taxonomy
+from services.registry.service_layer.ports import (
+    AuditEntry,
+    AuditLog,
+    ChangeHistory,
+    EqualityStore,
+    IdempotencyKeys,
+    Taxonomy,
+)
 
 
 class SqlAuditLog(AuditLog):
@@ -42,7 +58,11 @@ class SqlAuditLog(AuditLog):
             for leader_id, fields in reads.items()
             if fields
         ]
-        if rows:
+        if len(rows) == 1:
+            # one row, one statement (not an executemany: an audited read runs single statements only),
+            # and a compiled form SQLAlchemy caches (a multi-row VALUES is compiled afresh every time)
+            self.connection.execute(audit_log.insert(), rows[0])
+        elif rows:
             self.connection.execute(audit_log.insert(), rows)
 
     def list(
@@ -61,6 +81,67 @@ class SqlAuditLog(AuditLog):
             )
             for r in rows
         ]
+
+
+class SqlChangeHistory(ChangeHistory):
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def record(self, actor: Actor, changes: list[Change]) -> None:
+        who = {
+            "principal_kind": actor.kind,
+            "principal": actor.id,
+            "staff": actor.staff,
+            "trust_ods": actor.trust_ods,
+            "correlation_id": actor.correlation_id,
+            "method": actor.method,
+            "reason": actor.reason,
+            "evidence": actor.evidence,
+        }
+        rows = [{**who, "leader_id": c.leader_id, "fields": list(c.fields)} for c in changes]
+        self.connection.execute(change_history.insert(), rows)
+
+    def list(
+        self, leader_id: str | None, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
+    ) -> list[ChangeEntry]:
+        query = sa.select(change_history).where(change_history.c.entry_id > after_id)
+        if leader_id is not None:
+            query = query.where(change_history.c.leader_id == leader_id)
+        if trust_ods is not None:
+            query = query.where(change_history.c.trust_ods == trust_ods)
+        if updated_since is not None:
+            query = query.where(change_history.c.at >= updated_since)
+        rows = self.connection.execute(query.order_by(change_history.c.entry_id).limit(limit))
+        return [
+            ChangeEntry(
+                r.entry_id,
+                r.at,
+                Actor(
+                    r.principal_kind,
+                    r.principal,
+                    r.trust_ods,
+                    r.staff,
+                    r.correlation_id,
+                    r.method,
+                    r.reason,
+                    r.evidence,
+                ),
+                None if r.leader_id is None else str(r.leader_id),
+                tuple(r.fields),
+            )
+            for r in rows
+        ]
+
+    def blank_personal(self, leader_id: str) -> int:
+        blanked = self.connection.execute(
+            change_history.update()
+            .where(
+                change_history.c.leader_id == leader_id,
+                sa.or_(change_history.c.reason != "", change_history.c.evidence != ""),
+            )
+            .values(reason="", evidence="")
+        )
+        return int(blanked.rowcount)
 
 
 class SqlTaxonomy(Taxonomy):

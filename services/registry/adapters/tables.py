@@ -117,6 +117,37 @@ audit_log = sa.Table(
     sa.Column("fields", postgresql.ARRAY(sa.Text), nullable=False),
 )
 
+# every write (migration 0015): append-only, but erasure blanks reason and evidence
+change_history = sa.Table(
+    "change_history",
+    metadata,
+    sa.Column("entry_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("principal_kind", sa.Text, nullable=False),
+    sa.Column("principal", sa.Text, nullable=False),
+    sa.Column("staff", sa.Text),
+    sa.Column("trust_ods", sa.Text),
+    sa.Column("correlation_id", sa.Text),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False)),
+    sa.Column("fields", postgresql.ARRAY(sa.Text), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),
+)
+
+# each trust's own record of how it knows a person (migration 0016)
+known_details = sa.Table(
+    "known_details",
+    metadata,
+    sa.Column("trust_ods", sa.Text, primary_key=True),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("given_name", sa.Text, nullable=False),
+    sa.Column("family_name", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("phone", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 terms = sa.Table(
     "terms",
     metadata,

@@ -7,9 +7,16 @@ from services.common import sql_unit_of_work as common
 from services.registry.adapters.check_repository import SqlCheckRepository
 from services.registry.adapters.development_repository import SqlDevelopmentRepository
 from services.registry.adapters.event_mapping import to_cloudevent
+from services.registry.adapters.known_details import SqlKnownDetails
 from services.registry.adapters.leader_imports import SqlLeaderImportStore
 from services.registry.adapters.leader_repository import SqlAffiliationRepository, SqlLeaderRepository
-from services.registry.adapters.records import SqlAuditLog, SqlEqualityStore, SqlIdempotencyKeys, SqlTaxonomy
+from services.registry.adapters.records import (
+    SqlAuditLog,
+    SqlChangeHistory,
+    SqlEqualityStore,
+    SqlIdempotencyKeys,
+    SqlTaxonomy,
+)
 from services.registry.adapters.repository import SqlTrustRepository
 from services.registry.adapters.trust_holdings import SqlTrustHoldings
 from services.registry.domain.affiliation import Affiliation
@@ -27,6 +34,8 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "checks": SqlCheckRepository,
         "development": SqlDevelopmentRepository,
         "audit": SqlAuditLog,
+        "history": SqlChangeHistory,
+        "known": SqlKnownDetails,
         "taxonomy": SqlTaxonomy,
         "equality": SqlEqualityStore,
         "idempotency": SqlIdempotencyKeys,

@@ -176,6 +176,14 @@ class ListAuditEntries:
 
 
 @dataclass(frozen=True)
+class ListChanges:
+    leader_id: str | None = None
+    after_id: int = 0
+    updated_since: datetime | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True)
 class ListTerms:
     kind: str = ""  # empty: every kind
 

@@ -20,6 +20,14 @@ class VersionConflict(PreconditionFailed):
         super().__init__(f"leader {leader_id} is at version {current}, not {expected}: re-read and try again")
 
 
+class EmailTaken(InvalidInput):
+    """The person's new email is another person's: told to the person changing their own address
+    (a trust never changes it: it changes its own record, ``known_details``)."""
+
+    def __init__(self) -> None:
+        super().__init__({"email": "is already the address of another leader"})
+
+
 @dataclass
 class Leader:
     leader_id: str

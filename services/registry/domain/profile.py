@@ -57,6 +57,11 @@ class LeaderProfile:
         blank = LeaderProfile()
         return replace(self, **{name: getattr(blank, name) for name in names})
 
+    def district_only(self) -> LeaderProfile:
+        """The postcode cut to its district (outward code, "LS1" of "LS1 4AP"): what a trust that may
+        not contact the person sees, enough for coarse distance and no more."""
+        return replace(self, postcode=outward_code(self.postcode))
+
     def normalised(self) -> LeaderProfile:
         return replace(
             self,

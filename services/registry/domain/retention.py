@@ -31,6 +31,13 @@ ERASURE_RETENTION: tuple[RetentionCategory, ...] = (
         "when, who, which trust, which method, which field names; never values",
     ),
     RetentionCategory(
+        "change_history",
+        "accountability: who changed the leader's data, when and by which call (UK GDPR Art. 5(2), Art. 32)",
+        "6 years from the entry",
+        "when, who (principal, staff named, correlation id), which method, which field names; the reason and"
+        " evidence given are removed; never values",
+    ),
+    RetentionCategory(
         "affiliation_history",
         "a trust's record of whom it involved, for payment and safeguarding enquiries",
         "6 years from the affiliation's end",

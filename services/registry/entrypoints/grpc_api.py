@@ -15,7 +15,6 @@ from services.common.grpc_edge import (
     PageToken,
     Problem,
     RequestSchema,
-    Servicer,
     Time,
     page_size,
     parse_ods,
@@ -28,6 +27,7 @@ from services.common.validation import no_control_characters
 from services.registry.domain import commands
 from services.registry.domain.reason import reason_problem
 from services.registry.domain.trust import NAME_MAX, Trust, TrustKeyRecord
+from services.registry.entrypoints.servicer import RegistryServicer
 from services.registry.service_layer import trusts
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
@@ -109,7 +109,7 @@ def _own_or_named(request: pb.GetTrustRequest | pb.ListTrustKeysRequest, call: C
     return ods
 
 
-class RegistryApi(Servicer[UnitOfWork]):
+class RegistryApi(RegistryServicer):
     SERVICE = pb.DESCRIPTOR.services_by_name["RegistryService"]
 
     def __init__(

@@ -19,7 +19,6 @@ from services.common.grpc_edge import (
     IsoDate,
     Message,
     RequestSchema,
-    Servicer,
     Uuid,
     iso_date,
     timestamp,
@@ -29,9 +28,9 @@ from services.common.tenancy import TenantScope
 from services.registry.domain import commands
 from services.registry.domain.checks import AcceptedCheck, Check, CheckType, DbsLevel, Requirement
 from services.registry.entrypoints.leader_messages import idempotent as idempotent_request
+from services.registry.entrypoints.servicer import RegistryServicer
 from services.registry.service_layer import checks as use
 from services.registry.service_layer.idempotency import Idempotent
-from services.registry.service_layer.unit_of_work import UnitOfWork
 
 REQUIREMENTS_MAX = 10
 
@@ -130,7 +129,10 @@ def accepted_message(accepted: AcceptedCheck) -> pb.AcceptedCheck:
     )
 
 
-class CheckApi(Servicer[UnitOfWork]):
+class CheckApi(RegistryServicer):
+    # a check's evidence is the verifying trust's own detail of the check (never shown to the leader or
+    # another trust): the change history does not repeat it
+    EVIDENCE_NOT_RECORDED = frozenset({"RecordCheck"})
     SERVICE = pb.DESCRIPTOR.services_by_name["CheckService"]
 
     def RecordCheck(self, request: pb.RecordCheckRequest, call: Call) -> pb.Check:

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from marshmallow import fields
 from plr.registry.v1 import demo_pb2 as pb
 
-from services.common.grpc_edge import RequestSchema, Servicer
+from services.common.grpc_edge import RequestSchema
 from services.common.grpc_server import Call
 from services.common.tenancy import TenantScope
 from services.registry.domain import commands
+from services.registry.entrypoints.servicer import RegistryServicer
 from services.registry.service_layer import demo as use
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
@@ -25,7 +26,7 @@ class CreateTestPeopleSchema(RequestSchema):
 CREATE_TEST_PEOPLE = CreateTestPeopleSchema()
 
 
-class DemoApi(Servicer[UnitOfWork]):
+class DemoApi(RegistryServicer):
     SERVICE = pb.DESCRIPTOR.services_by_name["DemoService"]
 
     def __init__(self, unit_of_work: Callable[[TenantScope, str], UnitOfWork], production: bool):

@@ -17,7 +17,6 @@ from services.common.grpc_edge import (
     PageSize,
     PageToken,
     RequestSchema,
-    Servicer,
     Uuid,
     iso_date,
     page_size,
@@ -27,10 +26,10 @@ from services.common.grpc_edge import (
 from services.common.grpc_server import Call
 from services.registry.domain import commands
 from services.registry.domain.development import CheckInSeen, DevelopmentPlan, Goal, SupportAssignment
+from services.registry.entrypoints.servicer import RegistryServicer
 from services.registry.service_layer import development as use
 from services.registry.service_layer.development import EnrolmentView
 from services.registry.service_layer.leaders import new_id
-from services.registry.service_layer.unit_of_work import UnitOfWork
 
 # titles, facilitators, notes and goals' titles and statuses: the domain's rules (domain/development.py)
 
@@ -178,7 +177,7 @@ def _goals(goals: list[dict[str, Any]]) -> list[Goal]:
     return [Goal(g["goal_id"] or new_id(), g["title"], g["status"], g["target_date"]) for g in goals]
 
 
-class DevelopmentApi(Servicer[UnitOfWork]):
+class DevelopmentApi(RegistryServicer):
     SERVICE = pb.DESCRIPTOR.services_by_name["DevelopmentService"]
 
     def CreateProgramme(self, request: pb.CreateProgrammeRequest, call: Call) -> pb.Programme:

@@ -12,13 +12,13 @@ from typing import Any
 from marshmallow import fields
 from plr.registry.v1 import imports_pb2 as pb
 
-from services.common.grpc_edge import OdsCode, RequestSchema, Servicer
+from services.common.grpc_edge import OdsCode, RequestSchema
 from services.common.grpc_server import Call
 from services.common.metrics import IMPORT_ROWS
 from services.common.tenancy import TenantScope
 from services.registry.domain import commands
+from services.registry.entrypoints.servicer import RegistryServicer
 from services.registry.service_layer import imports as use
-from services.registry.service_layer.unit_of_work import UnitOfWork
 
 
 class Rows(fields.Field):
@@ -38,7 +38,7 @@ class ImportLeadersSchema(RequestSchema):
 IMPORT_LEADERS = ImportLeadersSchema()
 
 
-class ImportApi(Servicer[UnitOfWork]):
+class ImportApi(RegistryServicer):
     SERVICE = pb.DESCRIPTOR.services_by_name["ImportService"]
 
     def ImportLeaders(self, request: pb.ImportLeadersRequest, call: Call) -> pb.ImportLeadersResponse:

@@ -13,14 +13,14 @@ from typing import cast
 from marshmallow import fields
 from plr.registry.v1 import leaders_pb2 as pb
 
-from services.common.grpc_edge import RequestSchema, Servicer, Uuid, timestamp
+from services.common.grpc_edge import RequestSchema, Uuid, timestamp
 from services.common.grpc_server import Call
 from services.common.tenancy import TenantScope
 from services.registry.domain import commands
 from services.registry.domain.equality import QUESTIONS
 from services.registry.entrypoints.leader_messages import Reason
+from services.registry.entrypoints.servicer import RegistryServicer
 from services.registry.service_layer import equality, erasure, export
-from services.registry.service_layer.unit_of_work import UnitOfWork
 
 # each answer is checked by the domain (equality.accepted_answers)
 EqualityMonitoringSchema = cast(
@@ -43,7 +43,7 @@ EXPORT_LEADER_DATA = ExportLeaderDataSchema()
 ERASE_LEADER = EraseLeaderSchema()
 
 
-class LeaderRightsMethods(Servicer[UnitOfWork]):
+class LeaderRightsMethods(RegistryServicer):
     def SubmitEqualityMonitoring(
         self, request: pb.SubmitEqualityMonitoringRequest, call: Call
     ) -> pb.SubmitEqualityMonitoringResponse:

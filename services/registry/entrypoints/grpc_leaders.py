@@ -32,6 +32,7 @@ from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.taxonomy import KINDS
 from services.registry.entrypoints import leader_messages as m
+from services.registry.entrypoints.grpc_history import ChangeHistoryMethods
 from services.registry.entrypoints.grpc_leader_rights import LeaderRightsMethods
 from services.registry.entrypoints.leader_messages import OnBehalfEvidence, Profile, Reason
 from services.registry.service_layer import leaders as use
@@ -139,7 +140,7 @@ LIST_TERMS = ListTermsSchema()
 ADD_TERM = AddTermSchema()
 
 
-class LeaderApi(LeaderRightsMethods):
+class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
     SERVICE = pb.DESCRIPTOR.services_by_name["LeaderService"]
 
     def RegisterLeader(self, request: pb.RegisterLeaderRequest, call: Call) -> pb.RegisterLeaderResponse:
@@ -172,7 +173,7 @@ class LeaderApi(LeaderRightsMethods):
         return m.affiliation_message(use.end_affiliation(cmd, self.uow(call), call.principal))
 
     def PauseAffiliation(self, request: pb.PauseAffiliationRequest, call: Call) -> pb.Affiliation:
-        values = PAUSE_AFFILIATION.parse(request)  # the reason: checked, not kept
+        values = PAUSE_AFFILIATION.parse(request)  # the reason: in the change history only (RegistryServicer)
         cmd = commands.PauseAffiliation(values["leader_id"], values["until"])
         return m.affiliation_message(use.pause_affiliation(cmd, self.uow(call), call.principal))
 
@@ -231,7 +232,7 @@ class LeaderApi(LeaderRightsMethods):
         return m.leader_message(use.resume_leader(cmd, self.uow(call), call.principal))
 
     def WithdrawLeader(self, request: pb.WithdrawLeaderRequest, call: Call) -> pb.Leader:
-        values = WITHDRAW_LEADER.parse(request)  # the reason: checked, not kept
+        values = WITHDRAW_LEADER.parse(request)  # the reason: in the change history only (RegistryServicer)
         cmd = commands.WithdrawLeader(values["leader_id"], values["on_behalf"])
         uow = self.uow(call, TenantScope.platform_wide())  # it ends affiliations the caller cannot see
         return m.leader_message(use.withdraw_leader(cmd, uow, call.principal))

@@ -153,4 +153,15 @@ def leader_message(view: LeaderView) -> pb.Leader:
     )
     if view.affiliation is not None:
         message.affiliation.CopyFrom(affiliation_message(view.affiliation))
+    if view.known is not None:
+        known = view.known
+        message.known_as.CopyFrom(
+            pb.KnownDetails(
+                given_name=known.given_name,
+                family_name=known.family_name,
+                email=known.email,
+                phone=known.phone,
+                updated_at=timestamp(known.updated_at),
+            )
+        )
     return message

@@ -63,6 +63,7 @@ def create_programme(
     programme = Programme.create(ids(), trust, cmd.title, [Module(ids(), t) for t in cmd.module_titles], clock())
     with uow:
         uow.development.add_programme(programme)
+        uow.note_change(None, "programmes")
         uow.commit()
     return programme
 
@@ -82,6 +83,7 @@ def add_module(
         expected = programme.version
         programme.add_module(Module(ids(), cmd.title))
         uow.development.save_programme(programme, expected, clock())
+        uow.note_change(None, "programmes.modules")
         uow.commit()
     return programme
 
@@ -195,6 +197,7 @@ def record_check_in(
         assignment = uow.development.assignment(trust, leader_id)
         check_in = CheckIn.record(ids(), assignment, principal.staff, cmd.held_on or now.date(), cmd.notes, now)
         uow.development.add_check_in(check_in)
+        uow.note_change(leader_id, "check_ins")
         uow.audit.record(principal.kind, principal.audit_name, trust, "RecordCheckIn", {leader_id: ("check_in",)})
         uow.commit()
     return CheckInSeen(check_in, check_in.notes)
@@ -254,5 +257,6 @@ def update_development_plan(
         plan = uow.development.plan(cmd.leader_id, trust, lock=True)
         plan.replace_goals(list(cmd.goals), cmd.expected_version, clock())
         uow.development.save_plan(plan, cmd.expected_version)
+        uow.note_change(cmd.leader_id, "development_plan")
         uow.commit()
     return plan

@@ -32,6 +32,7 @@ def submit_equality_monitoring(
             uow.equality.submit(leader_id, kept, clock())
         else:
             uow.equality.erase(leader_id)
+        uow.note_change(leader_id, "equality_monitoring")
         uow.commit()
 
 

@@ -4,6 +4,7 @@ trust (``erase_person``, inside the offboarding's unit of work)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from services.common.errors import NotFound, PermissionDenied
@@ -59,6 +60,10 @@ def erase_person(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
         uow.development.erase_leader(leader.leader_id)  # support and development, check-in notes included
         uow.checks.erase_leader(leader.leader_id)  # evidence and DBS content of checks
         uow.imports.forget_leader(leader.leader_id)  # a re-import of their row registers them anew
+        uow.history.blank_personal(leader.leader_id)  # who, when and which fields stay
+        uow.known.erase(leader.leader_id)  # every trust's record of how it knew them
+        # and the erasure's own entry keeps no reason or evidence either (it could name the person)
+        uow.actor = replace(uow.actor, reason="", evidence="")
     uow.leaders.delete_published_events(leader.leader_id)
 
 

@@ -24,6 +24,8 @@ from services.registry.domain.development import (
     Programme,
     SupportAssignment,
 )
+from services.registry.domain.history import ChangeEntry, as_seen_by_leader
+from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.trust import Trust
 from services.registry.service_layer.checks import check_as_seen_by, shared_view
 from services.registry.service_layer.development import check_ins_seen_by
@@ -60,6 +62,8 @@ def leader_export(
     checks: list[Check] | None = None,
     accepted: list[AcceptedCheck] | None = None,
     development: DevelopmentSeen | None = None,
+    changes: list[ChangeEntry] | None = None,
+    known: list[KnownDetails] | None = None,
 ) -> dict[str, Any]:
     not_a_trust = principal.kind != "trust"
     document: dict[str, Any] = {
@@ -75,6 +79,7 @@ def leader_export(
             "history": [consent_json(r, not_a_trust) for r in consents],
         },
         "access_audit": _access_audit_json(audit_entries),
+        **_writes_json(changes or [], known or []),
         # the verifying trust's own staff detail; what the others see of a check has none of it
         "checks": _checks_json(checks or [], accepted or [], own=principal.kind == "trust"),
     }
@@ -105,6 +110,52 @@ def _access_audit_json(entries: list[AuditEntry]) -> dict[str, Any]:
         "entries": [_audit_entry(e) for e in entries[:EXPORT_AUDIT_LIMIT]],
         "complete": complete,
         **({} if complete else {"more": f"the first {EXPORT_AUDIT_LIMIT} entries; ListAuditEntries pages through all"}),
+    }
+
+
+def _writes_json(changes: list[ChangeEntry], known: list[KnownDetails]) -> dict[str, Any]:
+    """The change history (the leader's and the administrator's: every write; a trust's: its own
+    writes only) and how trusts know the person (every trust's record for the leader, its own for a
+    trust)."""
+    return {
+        "change_history": _change_history_json(changes),
+        "known_details": [known_details_json(k) for k in known],
+    }
+
+
+def known_details_json(known: KnownDetails) -> dict[str, Any]:
+    return {
+        "trust_ods": known.trust_ods,
+        "given_name": known.given_name,
+        "family_name": known.family_name,
+        "email": known.email,
+        "phone": known.phone,
+        "updated_at": iso(known.updated_at),
+    }
+
+
+def _change_history_json(entries: list[ChangeEntry]) -> dict[str, Any]:
+    complete = len(entries) <= EXPORT_AUDIT_LIMIT
+    return {
+        "entries": [_change_entry(e) for e in entries[:EXPORT_AUDIT_LIMIT]],
+        "complete": complete,
+        **({} if complete else {"more": f"the first {EXPORT_AUDIT_LIMIT} entries; ListChanges pages through all"}),
+    }
+
+
+def _change_entry(entry: ChangeEntry) -> dict[str, Any]:
+    actor = entry.actor
+    return {
+        "at": iso(entry.at),
+        "principal_kind": actor.kind,
+        "principal": actor.id,
+        "staff": actor.staff,
+        "trust_ods": actor.trust_ods,
+        "correlation_id": actor.correlation_id,
+        "method": actor.method,
+        "fields": list(entry.fields),
+        "reason": actor.reason,
+        "evidence": actor.evidence,
     }
 
 
@@ -290,6 +341,7 @@ def leader_view_json(view: LeaderView) -> dict[str, Any]:
         "profile": {name: profile[name] for name in view.fields_shown},
         "consents": [consent_json(c, False) for c in view.consents],
         "affiliation_id": view.affiliation.affiliation_id if view.affiliation else None,
+        "known_as": known_details_json(view.known) if view.known else None,
     }
 
 
@@ -300,6 +352,7 @@ def trust_export(
     terms: list[Any],
     now: datetime,
     records: list[dict[str, Any]] | None = None,
+    changes: list[ChangeEntry] | None = None,
 ) -> str:
     document = {
         "format": TRUST_EXPORT_FORMAT,
@@ -309,6 +362,7 @@ def trust_export(
         "affiliations": [affiliation_json(a) for a in affiliations],
         "leaders": [leader_view_json(v) for v in views],
         "records": records or [],
+        "change_history": _change_history_json(changes or []),  # the trust's own writes
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
@@ -349,6 +403,8 @@ class _Held:
     affiliations: list[Affiliation]
     consents: list[ConsentRecord]
     audit_entries: list[AuditEntry]
+    changes: list[ChangeEntry]
+    known: list[KnownDetails]
     equality: Mapping[str, str] | None
     checks: list[Check]
     accepted: list[AcceptedCheck]
@@ -384,6 +440,8 @@ def export_leader_data(
             held.checks,
             held.accepted,
             held.development,
+            held.changes,
+            held.known,
         )
         reads = {cmd.leader_id: _fields_read(held)}
         uow.audit.record(principal.kind, principal.audit_name, principal.trust_ods, "ExportLeaderData", reads)
@@ -407,6 +465,8 @@ def _held(uow: UnitOfWork, principal: Principal, leader_id: str) -> _Held:
         affiliations,
         consents,
         [e for _, e in uow.audit.list(leader_id, trust, 0, None, EXPORT_AUDIT_LIMIT + 1)],
+        _changes_seen_by(uow, principal, leader_id, trust),
+        [k for k in uow.known.of_leader(leader_id) if trust in (None, k.trust_ods)],
         uow.equality.answers_of(leader_id) if principal.kind == "leader" else None,
         checks,
         accepted,
@@ -414,9 +474,14 @@ def _held(uow: UnitOfWork, principal: Principal, leader_id: str) -> _Held:
     )
 
 
+def _changes_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str, trust: str | None) -> list[ChangeEntry]:
+    found = uow.history.list(leader_id, trust, 0, None, EXPORT_AUDIT_LIMIT + 1)
+    return [as_seen_by_leader(e) for e in found] if principal.kind == "leader" else found
+
+
 def _fields_read(held: _Held) -> tuple[str, ...]:
     """The field names the export showed, for the access audit."""
-    fields = (*held.view.fields_shown, "status", "affiliations", "consents", "access_audit", "checks")
+    fields = (*held.view.fields_shown, "status", "affiliations", "consents", "access_audit", "change_history", "checks")
     if any(c.dbs_details for c in held.checks):
         fields += ("dbs_details",)
     fields += ("training", "support", "check_ins", "development_plans")

@@ -27,6 +27,7 @@ from services.common.tenancy import ODS_CODE, ODS_CODE_RULE
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.consent import ConsentRecord, Purpose
+from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.leader import Leader
 from services.registry.domain.leader_import import (
     MAX_ROWS_PER_BATCH,
@@ -87,6 +88,10 @@ def import_leaders(
         uow.leaders.add_many(new_leaders)
         uow.affiliations.add_many(new_affiliations)
         uow.imports.add_fingerprints(trust_ods, imported, now)
+        # each row is the trust's own record of how it knows the person, whoever else holds them
+        uow.known.put_many(
+            [KnownDetails.recorded(trust_ods, i, r.profile, now) for r, (_, i) in zip(fresh, imported, strict=True)]
+        )
         outcome.results = _results(uow, trust_ods, list(cmd.rows), valid, imported, seen, outcome)
         uow.commit()
     return outcome

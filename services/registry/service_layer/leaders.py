@@ -29,6 +29,7 @@ from services.registry.domain.consent import (
     is_granted,
     parse_purpose,
 )
+from services.registry.domain.known_details import KNOWN_FIELDS, KnownDetails
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import (
     CONTACT_FIELDS,
@@ -64,22 +65,28 @@ class LeaderView:
     contactable: bool
     consents: tuple[ConsentRecord, ...]
     affiliation: Affiliation | None
+    known: KnownDetails | None = None  # a trust's own record of how it knows the person
 
     @property
     def fields_shown(self) -> tuple[str, ...]:
         return tuple(name for name in LeaderProfile.field_names() if getattr(self.profile, name) not in ("", ()))
 
 
-def view_for(principal: Principal, leader: Leader, affiliation: Affiliation | None) -> LeaderView:
+def view_for(
+    principal: Principal, leader: Leader, affiliation: Affiliation | None, known: KnownDetails | None = None
+) -> LeaderView:
     state = current_state(leader.consents)
     if principal.kind == "trust":
         trust = principal.trust_ods or ""
-        contactable = is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, trust) and leader.status == "active"
-        hidden = [] if is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, trust) else list(CONTACT_FIELDS)
+        may_contact = is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, trust)
+        contactable = may_contact and leader.status == "active"
+        hidden = [] if may_contact else list(CONTACT_FIELDS)
         if not is_granted(leader.consents, Purpose.LIVED_EXPERIENCE_MATCHING):
             hidden.append("lived_experience")
         consents = tuple(as_seen_by_trust(r, trust) for r in state.values() if concerns_trust(r, trust))
-        return LeaderView(leader, leader.profile.without(hidden), contactable, consents, affiliation)
+        profile = leader.profile.without(hidden)
+        seen = profile if may_contact else profile.district_only()
+        return LeaderView(leader, seen, contactable, consents, affiliation, known)
     return LeaderView(leader, leader.profile, leader.status == "active", tuple(state.values()), affiliation)
 
 
@@ -158,6 +165,8 @@ def _register(uow: UnitOfWork, trust: str, profile: LeaderProfile, now: datetime
         expected = affiliation.version
         affiliation.reopen(now)
         uow.affiliations.save(affiliation, expected)
+    # how this trust knows the person, as it gave it: its own, whatever the person's own details are
+    uow.known.put(KnownDetails.recorded(trust, leader_id, profile, now))
     return affiliation
 
 
@@ -300,9 +309,11 @@ def visible_leader(
 
 
 def get_leader(cmd: commands.GetLeader, uow: UnitOfWork, principal: Principal) -> LeaderView:
-    with uow:
+    # one statement reads, the next records the audit, each committed alone: the answer follows the audit
+    with uow.audited_read():
         leader, affiliation = visible_leader(uow, principal, cmd.leader_id)
-        view = view_for(principal, leader, affiliation)
+        known = uow.known.get(principal.trust_ods, leader.leader_id) if principal.trust_ods else None
+        view = view_for(principal, leader, affiliation, known)
         _audit_reads(uow, principal, "GetLeader", [view])
         uow.commit()
     return view
@@ -312,7 +323,13 @@ def list_leaders(cmd: commands.ListLeaders, uow: UnitOfWork, principal: Principa
     trust = principal.require_trust()
     with uow:
         leaders = uow.leaders.list_visible(cmd.after, cmd.updated_since, cmd.limit)
-        views = [view_for(principal, leader, uow.affiliations.for_trust(trust, leader.leader_id)) for leader in leaders]
+        known = uow.known.of_trust(trust, [leader.leader_id for leader in leaders])
+        views = [
+            view_for(
+                principal, leader, uow.affiliations.for_trust(trust, leader.leader_id), known.get(leader.leader_id)
+            )
+            for leader in leaders
+        ]
         _audit_reads(uow, principal, "ListLeaders", views)
         uow.commit()
     return views
@@ -321,28 +338,65 @@ def list_leaders(cmd: commands.ListLeaders, uow: UnitOfWork, principal: Principa
 def update_leader(
     cmd: commands.UpdateLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now, ids: IdFactory = new_id
 ) -> LeaderView:
-    decider = authority.person_decision(principal.kind, cmd.on_behalf, "the person's profile")
+    """The person changes their own fields (a trust's staff only on their behalf). A trust's name and
+    contact fields without ``on_behalf`` change its own record of how it knows the person
+    (``known_details``), never the person's: so its answer cannot depend on whether anyone else
+    holds the person or the address."""
     names = _changed_fields(cmd.names)
+    own_record, for_person = _split_for_trust(principal, cmd.on_behalf, names)
+    decider = authority.person_decision(principal.kind, cmd.on_behalf, "the person's profile") if for_person else None
     with uow:
         leader, affiliation = visible_leader(uow, principal, cmd.leader_id, lock=True)
-        _check_may_change_contact(principal, leader, names)
+        _check_may_change_contact(principal, leader, for_person)
         _validate(cmd.changes, uow.taxonomy.exists, names)
         now = clock()
-        changed = leader.update(cmd.changes, names, cmd.expected_version, now)
+        changed = leader.update(cmd.changes, for_person, cmd.expected_version, now)
         if changed:
-            _check_email_free(uow, leader)
             _mark_on_behalf(uow, principal, leader, decider, cmd.on_behalf, changed, ids, now)
             uow.leaders.save(leader, cmd.expected_version)
-        view = view_for(principal, leader, affiliation)
+        known = _keep_known(uow, principal, leader.leader_id, cmd.changes, own_record, now)
+        view = view_for(principal, leader, affiliation, known)
         uow.commit()
     return view
+
+
+def _split_for_trust(
+    principal: Principal, on_behalf: OnBehalf | None, names: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the trust's own record's fields, the person's fields) of an update. The person's address is
+    theirs alone to change (an address taken by someone else must never answer a trust differently),
+    so a trust's staff do not change it on their behalf."""
+    if principal.kind != "trust":
+        return (), names
+    if on_behalf is not None:
+        if "email" in names:
+            raise PermissionDenied(
+                "email: the person changes their own address; your trust's record of it changes without on_behalf"
+            )
+        return (), names
+    return tuple(n for n in names if n in KNOWN_FIELDS), tuple(n for n in names if n not in KNOWN_FIELDS)
+
+
+def _keep_known(
+    uow: UnitOfWork, principal: Principal, leader_id: str, given: LeaderProfile, names: tuple[str, ...], now: datetime
+) -> KnownDetails | None:
+    """The calling trust's own record, with the named fields changed (None for any other caller)."""
+    if principal.kind != "trust" or principal.trust_ods is None:
+        return None
+    trust = principal.trust_ods
+    current = uow.known.get(trust, leader_id) or KnownDetails(trust, leader_id, updated_at=now)
+    updated, changed = current.changed(given, names, now)
+    if changed:
+        uow.known.put(updated)
+        uow.note_change(leader_id, *(f"known_details.{name}" for name in changed))
+    return updated
 
 
 def _mark_on_behalf(
     uow: UnitOfWork,
     principal: Principal,
     leader: Leader,
-    decider: Decider,
+    decider: Decider | None,
     on_behalf: OnBehalf | None,
     fields: tuple[str, ...],
     ids: IdFactory,
@@ -359,13 +413,6 @@ def _mark_on_behalf(
     uow.leaders.record_change_on_behalf(change)
 
 
-def _changed_fields(names: tuple[str, ...]) -> tuple[str, ...]:
-    unknown = [n for n in names if n not in LeaderProfile.field_names()]
-    if unknown:
-        raise InvalidInput({"fields": f"unknown profile field(s): {', '.join(unknown[:5])}"})
-    return names or LeaderProfile.field_names()
-
-
 def _check_may_change_contact(principal: Principal, leader: Leader, names: tuple[str, ...]) -> None:
     if (
         principal.kind == "trust"
@@ -375,10 +422,11 @@ def _check_may_change_contact(principal: Principal, leader: Leader, names: tuple
         raise PermissionDenied("contact details can be changed by a trust only while it may contact the leader")
 
 
-def _check_email_free(uow: UnitOfWork, leader: Leader) -> None:
-    holder = uow.leaders.find_by_email_key(leader.email_key)
-    if holder is not None and holder != leader.leader_id:
-        raise InvalidInput({"email": "is already the address of another leader"})
+def _changed_fields(names: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [n for n in names if n not in LeaderProfile.field_names()]
+    if unknown:
+        raise InvalidInput({"fields": f"unknown profile field(s): {', '.join(unknown[:5])}"})
+    return names or LeaderProfile.field_names()
 
 
 def pause_leader(
@@ -465,6 +513,7 @@ def record_consent(
             fields = (f"consent.{purpose.value}",)
             _mark_on_behalf(uow, principal, leader, decider, cmd.on_behalf, fields, ids, made.recorded_at)
         uow.leaders.save(leader, expected)
+        uow.note_change(leader.leader_id, f"consents.{purpose.value}")  # recorded even when nothing changes
         return made
 
     with uow:
@@ -546,6 +595,7 @@ def add_term(cmd: commands.AddTerm, uow: UnitOfWork, principal: Principal) -> Te
         if uow.taxonomy.exists(cmd.kind, cmd.code):
             return replace(term)
         uow.taxonomy.add(term)
+        uow.note_change(None, "terms")
         uow.commit()
     return term
 

@@ -25,6 +25,8 @@ from services.registry.domain.development import (
     Programme,
     SupportAssignment,
 )
+from services.registry.domain.history import Actor, Change, ChangeEntry
+from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.leader import Leader
 from services.registry.domain.taxonomy import Term
 from services.registry.domain.trust import Trust
@@ -370,6 +372,52 @@ class AuditLog(abc.ABC):
         self, leader_id: str, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
     ) -> list[tuple[int, AuditEntry]]:
         """(entry id, entry) of the leader's entries, of one trust's principals or (None) of all."""
+
+
+class KnownDetailsStore(abc.ABC):
+    """Each trust's own record of how it knows a person (row security: the trust's own, the person's)."""
+
+    @abc.abstractmethod
+    def get(self, trust_ods: str, leader_id: str) -> KnownDetails | None: ...
+
+    @abc.abstractmethod
+    def of_trust(self, trust_ods: str, leader_ids: list[str]) -> dict[str, KnownDetails]: ...
+
+    @abc.abstractmethod
+    def of_leader(self, leader_id: str) -> list[KnownDetails]:
+        """Every trust's record of the person that the scope may read."""
+
+    def put(self, details: KnownDetails) -> None:
+        self.put_many([details])
+
+    @abc.abstractmethod
+    def put_many(self, many: list[KnownDetails]) -> None: ...
+
+    @abc.abstractmethod
+    def erase(self, leader_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def forget_trust(self, trust_ods: str) -> None:
+        """Offboarding: the trust's records go (after its export holds them)."""
+
+
+class ChangeHistory(abc.ABC):
+    """Append-only: who changed which fields of which person (or of a trust's own things), why, and on
+    what evidence; never the values. Erasure may only blank an entry's reason and evidence."""
+
+    @abc.abstractmethod
+    def record(self, actor: Actor, changes: list[Change]) -> None: ...
+
+    @abc.abstractmethod
+    def list(
+        self, leader_id: str | None, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
+    ) -> list[ChangeEntry]:
+        """The entries about a person (``leader_id``; None: every entry the scope may read), of one
+        trust's writes (``trust_ods``) or (None) of everyone's, oldest first after ``after_id``."""
+
+    @abc.abstractmethod
+    def blank_personal(self, leader_id: str) -> int:
+        """Erasure: the reason and evidence of every entry about the person become empty."""
 
 
 class Taxonomy(abc.ABC):

@@ -32,7 +32,7 @@ from services.registry.domain.leader import Leader
 from services.registry.domain.reason import check_reason
 from services.registry.domain.trust import Trust, TrustKeyRecord, validate_trust_identity
 from services.registry.service_layer.erasure import erase_person
-from services.registry.service_layer.export import trust_export, trust_records
+from services.registry.service_layer.export import EXPORT_AUDIT_LIMIT, trust_export, trust_records
 from services.registry.service_layer.leaders import view_for
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
@@ -245,14 +245,17 @@ def _export(
 ) -> str:
     """What the trust could see, as it saw it; the reads audited (field names only)."""
     as_trust = Principal("trust", trust.ods, trust.ods)
-    views = [view_for(as_trust, leaders[a.leader_id], a) for a in affiliations if a.active and a.leader_id in leaders]
+    held = [a for a in affiliations if a.active and a.leader_id in leaders]
+    known = uow.known.of_trust(trust.ods, [a.leader_id for a in held])
+    views = [view_for(as_trust, leaders[a.leader_id], a, known.get(a.leader_id)) for a in held]
     terms = [t for t in uow.taxonomy.list(None) if t.trust_ods == trust.ods]
     records = trust_records(uow, as_trust, [a.leader_id for a in affiliations])
     reads = {v.leader.leader_id: v.fields_shown or ("status",) for v in views}
     for record in records:
         reads[record["leader_id"]] = (*reads.get(record["leader_id"], ()), "checks", "support_and_development")
     uow.audit.record(by.kind, by.audit_name, trust.ods, "OffboardTrust", reads)
-    return trust_export(trust, affiliations, views, terms, now, records)
+    changes = uow.history.list(None, trust.ods, 0, None, EXPORT_AUDIT_LIMIT + 1)
+    return trust_export(trust, affiliations, views, terms, now, records, changes)
 
 
 def _forget_trust_records(uow: UnitOfWork, ods: str) -> None:
@@ -261,6 +264,7 @@ def _forget_trust_records(uow: UnitOfWork, ods: str) -> None:
     development rows go, for everyone, so nothing of them outlives the trust or emits again."""
     uow.checks.forget_trust(ods)
     uow.development.forget_trust(ods)
+    uow.known.forget_trust(ods)  # its own records of how it knew each person
 
 
 def _end_affiliations(uow: UnitOfWork, affiliations: list[Affiliation], now: datetime) -> int:

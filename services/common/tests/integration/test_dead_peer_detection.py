@@ -5,10 +5,12 @@ user timeout. (``tests/faults/test_database_outage.py`` proves it against a serv
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
+import sqlalchemy as sa
 
-from services.common.db import DEAD_PEER_TIMEOUT_S, make_engine
+from services.common.db import DEAD_PEER_TIMEOUT_S, closed_by_server, make_engine
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -43,3 +45,33 @@ def test_an_engines_connections_probe_a_silent_database_and_give_up_on_it_within
         "keepalives": "1",
         "tcp_user_timeout": "30000",
     }
+
+
+def test_a_pooled_connection_that_the_server_closed_is_replaced_at_checkout_without_a_ping(infra: Infra) -> None:
+    """A restart or failover closes every connection; the first call after it must not fail on one."""
+    engine = make_engine(infra.pg_admin_url, pool_size=1, application_name="plr-closed-by-server-test")
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    try:
+        with engine.connect() as connection:
+            first = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with engine.connect() as connection:  # a healthy pooled connection: reused as it is, no ping
+            assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() == first
+        assert statements == ["SELECT pg_backend_pid()"] * 2
+        admin = make_engine(infra.pg_admin_url, pool_size=1, application_name="plr-closed-by-server-admin")
+        try:
+            with admin.connect() as connection:
+                assert connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(first)})").scalar_one()
+        finally:
+            admin.dispose()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the server's goodbye reaches the idle socket
+            with engine.connect() as connection:
+                driver = connection.connection.dbapi_connection
+                if closed_by_server(driver):
+                    break
+            time.sleep(0.05)
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != first
+    finally:
+        engine.dispose()

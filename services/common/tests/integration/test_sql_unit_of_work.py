@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from services.common.db import scoped_transaction
 from services.common.events import CloudEvent
 from services.common.platform_tables import outbox
 from services.common.sql_unit_of_work import SqlUnitOfWork
@@ -165,3 +166,54 @@ def test_the_outbox_is_written_in_the_commit_of_the_state_or_not_at_all(stack: P
     with _uow(stack, "RUG") as again:
         assert again.probes.visible() == []
     assert _outbox(stack, "RUG") == []
+
+
+def _trust_versions(stack: PlrStack, ods: str) -> list[int]:
+    """What another connection sees: only what is committed."""
+    with scoped_transaction(stack.engine(SERVICE), TenantScope.trust(ods)) as connection:
+        return list(connection.execute(sa.select(trusts.c.version).where(trusts.c.trust_ods == ods)).scalars())
+
+
+def test_an_audited_read_runs_each_statement_scoped_and_committed_alone(stack: PlrStack) -> None:
+    for ods in ("RUH", "RUJ"):
+        with _uow(stack, ods) as setup:
+            setup.probes.add(Probe(ods))
+            setup.commit()
+    sent: list[tuple[Any, str]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append((conn, statement))
+
+    engine = stack.engine(SERVICE)
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        uow = _uow(stack, "RUH").audited_read()
+        with uow:
+            own = uow.connection
+            assert uow.probes.visible() == ["RUH"]  # each statement in the caller's scope: not RUJ's row
+            uow.probes.save(Probe("RUH", 7))
+            assert _trust_versions(stack, "RUH") == [7]  # committed as the statement returned
+            with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
+                uow.probes.add(Probe("RUK"))
+            uow.commit()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    # one round trip each: the scope goes with its statement, and no BEGIN, COMMIT or ping of its own
+    mine = [statement for conn, statement in sent if conn is own]
+    assert len(mine) == 3 and all(s.startswith("SELECT set_config('plr.trust'") for s in mine), mine
+
+
+def test_an_audited_read_commits_no_events_and_runs_no_executemany(stack: PlrStack) -> None:
+    with _uow(stack, "RUL") as setup:
+        setup.probes.add(Probe("RUL"))
+        setup.commit()
+    with _uow(stack, "RUL").audited_read() as uow:
+        probe = uow.probes.get("RUL")
+        assert probe is not None
+        probe.touch()
+        with pytest.raises(TypeError, match="cannot commit events"):
+            uow.commit()
+        with pytest.raises(TypeError, match="single statements only"):
+            rows = [{"ods": "RUL", "name": "m"}, {"ods": "RUL", "name": "n"}]
+            uow.connection.execute(trusts.update().where(trusts.c.trust_ods == sa.bindparam("ods")), rows)
+    assert _outbox(stack, "RUL") == []

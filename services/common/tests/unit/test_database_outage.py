@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.common import errors
-from services.common.db import is_statement_timeout, is_transient_db_error, make_engine
+from services.common.db import is_statement_timeout, is_transient_db_error, make_engine, refuse_closed_connection
 from services.common.events import CloudEvent
 from services.common.grpc_server import database_status
 from services.common.inbox import DeadLetter, InboxConsumer, OutageOutlasted
@@ -91,7 +91,7 @@ def test_errors_that_are_not_outages_are_not_answered_as_outages(error: Exceptio
 
 def test_engines_keep_statement_parameters_out_of_errors_and_logs() -> None:
     engine = make_engine(f"postgresql://nobody@127.0.0.1:{_closed_port()}/nothing")
-    assert engine.hide_parameters and engine.pool._pre_ping  # type: ignore[attr-defined]
+    assert engine.hide_parameters and sa.event.contains(engine, "checkout", refuse_closed_connection)
     engine.dispose()
 
 

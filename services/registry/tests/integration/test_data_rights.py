@@ -311,6 +311,10 @@ def test_a_trust_s_export_holds_only_what_that_trust_may_see(
     # no contact consent for DRZ1: no contact details; its own affiliation only; no other trust named
     assert document["leader"]["profile"]["given_name"] == "Grace"
     assert document["leader"]["profile"]["email"] == "" and document["leader"]["profile"]["phone"] == ""
+    # its own record of how it knows the person holds the address it gave itself, and nothing else
+    (own,) = document.pop("known_details")
+    assert (own["trust_ods"], own["email"], own["phone"]) == ("DRZ1", shared_leader["email"], "")
+    text = json.dumps(document)
     assert shared_leader["email"] not in text and "0117" not in text
     assert [a["trust_ods"] for a in document["affiliations"]] == ["DRZ1"]
     assert "DRX1" not in text and "DRY1" not in text

@@ -27,17 +27,21 @@ from services.registry.domain.development import (
     Programme,
     SupportAssignment,
 )
-from services.registry.domain.leader import Leader
+from services.registry.domain.history import Actor, Change, ChangeEntry
+from services.registry.domain.known_details import KnownDetails
+from services.registry.domain.leader import EmailTaken, Leader
 from services.registry.domain.taxonomy import GLOBAL_TERMS, Term
 from services.registry.domain.trust import Trust
 from services.registry.service_layer.ports import (
     AffiliationRepository,
     AuditEntry,
     AuditLog,
+    ChangeHistory,
     CheckRepository,
     DevelopmentRepository,
     EqualityStore,
     IdempotencyKeys,
+    KnownDetailsStore,
     LeaderImportStore,
     LeaderRepository,
     Taxonomy,
@@ -115,6 +119,10 @@ class FakeLeaders(LeaderRepository):
 
     def save(self, leader: Leader, expected_version: int) -> None:
         _check_version(self.rows, leader.leader_id, expected_version, "leader")
+        if leader.email_key and any(
+            other.email_key == leader.email_key for i, other in self.rows.items() if i != leader.leader_id
+        ):
+            raise EmailTaken()  # as the unique key answers
         self.rows[leader.leader_id] = stored(leader)
 
     def paused_until_due(self, today: date, limit: int) -> list[str]:
@@ -374,6 +382,57 @@ class FakeAudit(AuditLog):
         return found[:limit]
 
 
+class FakeHistory(ChangeHistory):
+    def __init__(self) -> None:
+        self.entries: list[ChangeEntry] = []
+
+    def record(self, actor: Actor, changes: list[Change]) -> None:
+        for change in changes:
+            self.entries.append(ChangeEntry(len(self.entries) + 1, AUDIT_AT, actor, change.leader_id, change.fields))
+
+    def list(
+        self, leader_id: str | None, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int
+    ) -> list[ChangeEntry]:
+        found = [
+            e
+            for e in self.entries
+            if e.entry_id > after_id and leader_id in (None, e.leader_id) and trust_ods in (None, e.actor.trust_ods)
+        ]
+        return found[:limit]
+
+    def blank_personal(self, leader_id: str) -> int:
+        blanked = [
+            i for i, e in enumerate(self.entries) if e.leader_id == leader_id and (e.actor.reason or e.actor.evidence)
+        ]
+        for i in blanked:
+            entry = self.entries[i]
+            self.entries[i] = replace(entry, actor=replace(entry.actor, reason="", evidence=""))
+        return len(blanked)
+
+
+class FakeKnownDetails(KnownDetailsStore):
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], KnownDetails] = {}
+
+    def get(self, trust_ods: str, leader_id: str) -> KnownDetails | None:
+        return self.rows.get((trust_ods, leader_id))
+
+    def of_trust(self, trust_ods: str, leader_ids: list[str]) -> dict[str, KnownDetails]:
+        return {i: self.rows[(trust_ods, i)] for i in leader_ids if (trust_ods, i) in self.rows}
+
+    def of_leader(self, leader_id: str) -> list[KnownDetails]:
+        return [d for (_, i), d in sorted(self.rows.items()) if i == leader_id]
+
+    def put_many(self, many: list[KnownDetails]) -> None:
+        self.rows.update(((d.trust_ods, d.leader_id), d) for d in many)
+
+    def erase(self, leader_id: str) -> None:
+        self.rows = {k: d for k, d in self.rows.items() if k[1] != leader_id}
+
+    def forget_trust(self, trust_ods: str) -> None:
+        self.rows = {k: d for k, d in self.rows.items() if k[0] != trust_ods}
+
+
 class FakeTaxonomy(Taxonomy):
     def __init__(self) -> None:
         self.terms: list[Term] = list(GLOBAL_TERMS)
@@ -505,6 +564,8 @@ class FakeUnitOfWork(UnitOfWork):
     checks: FakeChecks
     development: FakeDevelopment
     audit: FakeAudit
+    history: FakeHistory
+    known: FakeKnownDetails
     taxonomy: FakeTaxonomy
     equality: FakeEquality
     idempotency: FakeIdempotency
@@ -519,6 +580,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.checks = FakeChecks()
         self.development = FakeDevelopment()
         self.audit = FakeAudit()
+        self.history = FakeHistory()
+        self.known = FakeKnownDetails()
         self.taxonomy = FakeTaxonomy()
         self.equality = FakeEquality(self.affiliations)
         self.idempotency = FakeIdempotency()

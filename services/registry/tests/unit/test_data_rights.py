@@ -189,7 +189,13 @@ def test_a_long_audit_is_cut_and_says_so(uow: FakeUnitOfWork) -> None:
 def test_erasure_blanks_the_person_ends_every_affiliation_and_announces_it(uow: FakeUnitOfWork) -> None:
     retained = erasure.erase_leader(commands.EraseLeader(LEADER_ID), uow, LEADER, clock)
     assert retained == ERASURE_RETENTION
-    assert {r.name for r in retained} == {"consent_records", "access_audit", "affiliation_history", "check_records"}
+    assert {r.name for r in retained} == {
+        "consent_records",
+        "access_audit",
+        "change_history",
+        "affiliation_history",
+        "check_records",
+    }
     assert all(r.reason and r.period and r.kept for r in retained)
     leader = uow.leaders.rows[LEADER_ID]
     assert leader.profile == LeaderProfile() and leader.email_key == "" and leader.status == "erased"

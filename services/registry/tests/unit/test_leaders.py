@@ -228,6 +228,39 @@ def test_the_audit_is_listed_to_the_leader_and_to_an_affiliated_trust(uow: FakeU
 # --- changes ------------------------------------------------------------------------------------
 
 
+def test_a_trust_s_change_to_name_or_contact_details_is_its_own_record_never_the_person_s(
+    uow: FakeUnitOfWork,
+) -> None:
+    leader_id = active(uow)
+    before = uow.leaders.rows[leader_id]
+    change = LeaderProfile(given_name=" Augusta ", phone="01234 567890", skills=("chairing",))
+    view = leaders.update_leader(
+        commands.UpdateLeader(leader_id, before.version, change, ("given_name", "phone")), uow, TRUST_A, clock
+    )
+    after = uow.leaders.rows[leader_id]
+    assert after.profile == before.profile and after.version == before.version  # no consent needed, none asked
+    assert view.known is not None and (view.known.given_name, view.known.phone) == ("Augusta", "01234 567890")
+    assert uow.known.get("RAA", leader_id) == view.known and uow.known.get("RBB", leader_id) is None
+    assert uow.history.entries[-1].fields == ("known_details.given_name", "known_details.phone")
+    with pytest.raises(PermissionDenied):  # any other field is the person's: only on their behalf
+        leaders.update_leader(
+            commands.UpdateLeader(leader_id, before.version, change, ("phone", "skills")), uow, TRUST_A, clock
+        )
+
+
+def test_a_trust_never_changes_the_person_s_address_even_on_their_behalf(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    asked = OnBehalf("Sam at reception", "by phone, identity checked")
+    with pytest.raises(PermissionDenied) as refused:
+        leaders.update_leader(
+            commands.UpdateLeader(leader_id, 2, LeaderProfile(email="new@example.org"), ("email",), asked),
+            uow,
+            TRUST_A,
+            clock,
+        )
+    assert "email" in str(refused.value)
+
+
 def test_a_trust_changes_contact_details_for_the_person_only_while_it_may_contact_them(uow: FakeUnitOfWork) -> None:
     leader_id = active(uow)
     asked = OnBehalf("Sam at reception", "by phone, identity checked")

@@ -86,7 +86,7 @@ class Affiliation(_message.Message):
     def __init__(self, affiliation_id: _Optional[str] = ..., leader_id: _Optional[str] = ..., trust_ods: _Optional[str] = ..., status: _Optional[str] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_reason: _Optional[str] = ..., paused: _Optional[bool] = ..., paused_until: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Leader(_message.Message):
-    __slots__ = ("leader_id", "version", "status", "paused_until", "profile", "contactable", "consents", "updated_at", "affiliation")
+    __slots__ = ("leader_id", "version", "status", "paused_until", "profile", "contactable", "consents", "updated_at", "affiliation", "known_as")
     LEADER_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +96,7 @@ class Leader(_message.Message):
     CONSENTS_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     AFFILIATION_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_AS_FIELD_NUMBER: _ClassVar[int]
     leader_id: str
     version: int
     status: str
@@ -105,7 +106,22 @@ class Leader(_message.Message):
     consents: _containers.RepeatedCompositeFieldContainer[ConsentState]
     updated_at: _timestamp_pb2.Timestamp
     affiliation: Affiliation
-    def __init__(self, leader_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[str] = ..., paused_until: _Optional[str] = ..., profile: _Optional[_Union[LeaderProfile, _Mapping]] = ..., contactable: _Optional[bool] = ..., consents: _Optional[_Iterable[_Union[ConsentState, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., affiliation: _Optional[_Union[Affiliation, _Mapping]] = ...) -> None: ...
+    known_as: KnownDetails
+    def __init__(self, leader_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[str] = ..., paused_until: _Optional[str] = ..., profile: _Optional[_Union[LeaderProfile, _Mapping]] = ..., contactable: _Optional[bool] = ..., consents: _Optional[_Iterable[_Union[ConsentState, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., affiliation: _Optional[_Union[Affiliation, _Mapping]] = ..., known_as: _Optional[_Union[KnownDetails, _Mapping]] = ...) -> None: ...
+
+class KnownDetails(_message.Message):
+    __slots__ = ("given_name", "family_name", "email", "phone", "updated_at")
+    GIVEN_NAME_FIELD_NUMBER: _ClassVar[int]
+    FAMILY_NAME_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    given_name: str
+    family_name: str
+    email: str
+    phone: str
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, given_name: _Optional[str] = ..., family_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RegisterLeaderRequest(_message.Message):
     __slots__ = ("idempotency_key", "profile")
@@ -432,6 +448,54 @@ class ListAuditEntriesResponse(_message.Message):
     entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
     next_page_token: str
     def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ChangeEntry(_message.Message):
+    __slots__ = ("entry_id", "at", "principal_kind", "principal", "staff", "trust_ods", "correlation_id", "method", "leader_id", "fields", "reason", "evidence")
+    ENTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_KIND_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    STAFF_FIELD_NUMBER: _ClassVar[int]
+    TRUST_ODS_FIELD_NUMBER: _ClassVar[int]
+    CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    LEADER_ID_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    entry_id: int
+    at: _timestamp_pb2.Timestamp
+    principal_kind: str
+    principal: str
+    staff: str
+    trust_ods: str
+    correlation_id: str
+    method: str
+    leader_id: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    evidence: str
+    def __init__(self, entry_id: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., principal_kind: _Optional[str] = ..., principal: _Optional[str] = ..., staff: _Optional[str] = ..., trust_ods: _Optional[str] = ..., correlation_id: _Optional[str] = ..., method: _Optional[str] = ..., leader_id: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., evidence: _Optional[str] = ...) -> None: ...
+
+class ListChangesRequest(_message.Message):
+    __slots__ = ("leader_id", "page_size", "page_token", "updated_since")
+    LEADER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_SINCE_FIELD_NUMBER: _ClassVar[int]
+    leader_id: str
+    page_size: int
+    page_token: str
+    updated_since: _timestamp_pb2.Timestamp
+    def __init__(self, leader_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., updated_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListChangesResponse(_message.Message):
+    __slots__ = ("entries", "next_page_token")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[ChangeEntry]
+    next_page_token: str
+    def __init__(self, entries: _Optional[_Iterable[_Union[ChangeEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class Term(_message.Message):
     __slots__ = ("kind", "code", "label", "trust_ods")

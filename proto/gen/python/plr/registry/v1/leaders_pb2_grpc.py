@@ -134,6 +134,11 @@ class LeaderServiceStub:
                 request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListAuditEntriesRequest.SerializeToString,
                 response_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListAuditEntriesResponse.FromString,
                 _registered_method=True)
+        self.ListChanges = channel.unary_unary(
+                '/plr.registry.v1.LeaderService/ListChanges',
+                request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListChangesRequest.SerializeToString,
+                response_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListChangesResponse.FromString,
+                _registered_method=True)
         self.ListTerms = channel.unary_unary(
                 '/plr.registry.v1.LeaderService/ListTerms',
                 request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListTermsRequest.SerializeToString,
@@ -154,6 +159,8 @@ class LeaderServiceServicer:
         already registered, by any trust), nothing is merged or duplicated. Either way the trust gets a
         PENDING affiliation and learns nothing else until the leader confirms it (the answer is the same
         in both cases, so it does not even learn whether the person was known).
+        The name, email and phone given become the trust's own record of how it knows the person
+        (`Leader.known_as`), whatever the person's own details are.
         Emits leader.registered (new person) and leader.affiliated.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -229,6 +236,13 @@ class LeaderServiceServicer:
         current. The person's own decision: by the leader, or by a trust's staff with `on_behalf` (see
         WHO DECIDES WHAT; contact details then also need the trust's "contact_by_trust" consent).
         Emits leader.updated (and leader.changed_on_behalf when on their behalf).
+        A trust's `given_name`, `family_name`, `email` and `phone` WITHOUT `on_behalf` change its own
+        record of how it knows the person (`Leader.known_as`), never the person's details nor what
+        another trust sees: no contact consent is needed for that, no event is emitted, and the answer
+        is the same whether or not anyone else holds the person or the address (any other field
+        without `on_behalf` is PERMISSION_DENIED, as above). The person's `email` is theirs alone: a
+        trust naming it with `on_behalf` is PERMISSION_DENIED; the leader's own new address that is
+        another person's is INVALID_ARGUMENT naming `email`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -294,7 +308,9 @@ class LeaderServiceServicer:
 
     def ExportLeaderData(self, request, context):
         """Everything held about a leader as one JSON document: all of it for the leader; for a trust, only
-        what that trust may see. Audited.
+        what that trust may see. Audited. Its "change_history" holds every write about the leader (for a
+        trust: its own writes only; as ListChanges), and "known_details" every trust's record of how it
+        knows the person (for a trust: its own).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -311,6 +327,28 @@ class LeaderServiceServicer:
 
     def ListAuditEntries(self, request, context):
         """The access audit about a leader: a trust sees its own staff's entries, the leader sees all.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListChanges(self, request, context):
+        """The change history: every write that changed something, with who made it (principal kind and
+        id, the member of staff the call named, its correlation id and method), which fields it changed
+        (names, never values), the reason and evidence the request gave, and when. Append-only.
+        - The leader (through the portal) reads every entry about them, whoever wrote it (`leader_id`:
+        their own, or empty); another leader's id is NOT_FOUND. A trust's entries name the trust, not
+        its member of staff (`staff` empty: as a check names its verifying trust only).
+        - A trust reads only the entries of its own writes (about one person with `leader_id`, or all
+        of them, its programmes and terms included, when empty); never another trust's, so the answer
+        is the same whether or not another trust holds the person.
+        - The administrator reads every entry (about one person with `leader_id`).
+        - An internal service without a leader: PERMISSION_DENIED.
+        Oldest first; paginated (`page_size` 1..500, 0 means 100; `page_token`), `updated_since` keeps
+        entries made at or after it. A malformed `leader_id` or `page_token` is INVALID_ARGUMENT.
+        When a leader is erased, the reason and evidence of every entry about them become empty; who,
+        when, the method and the field names are kept (retention category "change_history").
+        Writes before this method existed have no entries.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -432,6 +470,11 @@ def add_LeaderServiceServicer_to_server(servicer, server):
                     servicer.ListAuditEntries,
                     request_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListAuditEntriesRequest.FromString,
                     response_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListAuditEntriesResponse.SerializeToString,
+            ),
+            'ListChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListChanges,
+                    request_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListChangesRequest.FromString,
+                    response_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.ListChangesResponse.SerializeToString,
             ),
             'ListTerms': grpc.unary_unary_rpc_method_handler(
                     servicer.ListTerms,
@@ -984,6 +1027,33 @@ class LeaderService:
             '/plr.registry.v1.LeaderService/ListAuditEntries',
             plr_dot_registry_dot_v1_dot_leaders__pb2.ListAuditEntriesRequest.SerializeToString,
             plr_dot_registry_dot_v1_dot_leaders__pb2.ListAuditEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/plr.registry.v1.LeaderService/ListChanges',
+            plr_dot_registry_dot_v1_dot_leaders__pb2.ListChangesRequest.SerializeToString,
+            plr_dot_registry_dot_v1_dot_leaders__pb2.ListChangesResponse.FromString,
             options,
             channel_credentials,
             insecure,

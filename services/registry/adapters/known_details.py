@@ -1,0 +1,64 @@
+"""Each trust's own record of how it knows a person, on PostgreSQL (row security keeps a trust to its
+own rows)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection
+
+from services.registry.adapters.tables import known_details
+from services.registry.domain.known_details import KNOWN_FIELDS, KnownDetails
+from services.registry.service_layer.ports import KnownDetailsStore
+
+
+def _from_row(row: Any) -> KnownDetails:
+    return KnownDetails(
+        trust_ods=row.trust_ods,
+        leader_id=str(row.leader_id),
+        updated_at=row.updated_at,
+        **{name: getattr(row, name) for name in KNOWN_FIELDS},
+    )
+
+
+class SqlKnownDetails(KnownDetailsStore):
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def get(self, trust_ods: str, leader_id: str) -> KnownDetails | None:
+        return self.of_trust(trust_ods, [leader_id]).get(leader_id)
+
+    def of_trust(self, trust_ods: str, leader_ids: list[str]) -> dict[str, KnownDetails]:
+        if not leader_ids:
+            return {}
+        rows = self.connection.execute(
+            sa.select(known_details).where(
+                known_details.c.trust_ods == trust_ods, known_details.c.leader_id.in_(leader_ids)
+            )
+        )
+        return {str(r.leader_id): _from_row(r) for r in rows}
+
+    def of_leader(self, leader_id: str) -> list[KnownDetails]:
+        rows = self.connection.execute(
+            sa.select(known_details).where(known_details.c.leader_id == leader_id).order_by(known_details.c.trust_ods)
+        )
+        return [_from_row(r) for r in rows]
+
+    def put_many(self, many: list[KnownDetails]) -> None:
+        if not many:
+            return
+        statement = insert(known_details)
+        changed = {n: statement.excluded[n] for n in (*KNOWN_FIELDS, "updated_at")}
+        upsert = statement.on_conflict_do_update(
+            index_elements=[known_details.c.trust_ods, known_details.c.leader_id], set_=changed
+        )
+        self.connection.execute(upsert, [asdict(d) for d in many])
+
+    def erase(self, leader_id: str) -> None:
+        self.connection.execute(known_details.delete().where(known_details.c.leader_id == leader_id))
+
+    def forget_trust(self, trust_ods: str) -> None:
+        self.connection.execute(known_details.delete().where(known_details.c.trust_ods == trust_ods))
