@@ -276,8 +276,10 @@ class RequestSchema(marshmallow.Schema):
                 if digest != field.filters_digest(values):
                     filters = " and ".join(field.bound_to)
                     raise marshmallow.ValidationError(
-                        {field.data_key or name: f"was issued for another {filters}: send the same {filters} "
-                         "as the request that returned it, or start again without a page_token"}
+                        {
+                            field.data_key or name: f"was issued for another {filters}: send the same {filters} "
+                            "as the request that returned it, or start again without a page_token"
+                        }
                     )
                 values[name] = tuple(parts)
         return values

@@ -232,6 +232,14 @@ class Settings:
         return self.services[service]
 
 
+def own_settings(service: str, role: str | None = None, env: Mapping[str, str] | None = None) -> ServiceSettings:
+    """A service's own settings (its manifest's) alone, without the platform's: for its code the platform
+    builds without giving it the settings (a consumer's handlers). Missing or malformed: SettingsError."""
+    from services.common.manifest import manifest
+
+    return _service_settings(_Reader(environment() if env is None else env), manifest(service), role)
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,

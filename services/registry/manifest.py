@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.common.manifest import Api, Ref, ServiceManifest, Setting, Timer
-from services.common.settings import number
+from services.common.mail import smtp_url
+from services.common.manifest import Api, Consumer, Ref, ServiceManifest, Setting, Timer
+from services.common.settings import number, text
+from services.registry.adapters.topology import NOTIFICATIONS
 
 WORKER = "services.registry.entrypoints.worker"
 
@@ -23,17 +25,33 @@ KEY_CACHE_TTL = Setting(
     roles=("api",),
 )
 
+# the notifier's mail server: `make run` starts a mail catcher there (messages land in .plr/mail/)
+SMTP_URL = Setting(
+    "SMTP_URL",
+    "the SMTP server the worker sends email through: smtp://host:port (smtp+starttls://, smtps://; user:password@)",
+    smtp_url,
+    default="smtp://127.0.0.1:8025",
+    roles=("worker",),
+)
+MAIL_FROM = Setting(
+    "MAIL_FROM",
+    "the From of the email the worker sends",
+    text,
+    default="Patient Leader Registry <no-reply@plr.invalid>",
+    roles=("worker",),
+)
+
 MANIFEST = ServiceManifest(
     name="registry",
     migrations=Path(__file__).parent / "migrations",
-    # it only publishes: no queue of its own yet
-    consumers=(),
+    # its own events that call for an email to the person (invitations, changes made on their behalf)
+    consumers=(Consumer(NOTIFICATIONS, "registry.notifications", Ref(f"{WORKER}:registry_notification_handlers")),),
     timers=(
         Timer("scan_check_expiry", CHECK_SCAN_INTERVAL_S, Ref(f"{WORKER}:check_expiry_scan")),
         Timer("resume_due_leaders", CHECK_SCAN_INTERVAL_S, Ref(f"{WORKER}:leader_resumption")),
     ),
     api=Api(default_port=50051, run=Ref("services.registry.entrypoints.api:run")),
     commands=Ref("services.registry.entrypoints.cli:register"),
-    settings=(KEY_CACHE_TTL,),
+    settings=(KEY_CACHE_TTL, SMTP_URL, MAIL_FROM),
     demo=Ref("services.registry.entrypoints.demo:run"),
 )

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -194,6 +196,9 @@ def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[Pl
     for manifest in manifests().values():
         if manifest.api is not None:
             env[manifest.api_listen_variable] = env[manifest.api_target_variable] = f"127.0.0.1:{free_port()}"
+    # a `make run` of the tests' own keeps its mail catcher apart from a developer's (and another run's)
+    mail = tempfile.mkdtemp(prefix=f"plr-mail-{suffix}-")
+    env["PLR_MAIL_CATCHER_LISTEN"], env["PLR_MAIL_DIR"] = f"127.0.0.1:{free_port()}", mail
     settings = load_settings(env)
     stack = PlrStack(infra, suffix, env, settings)
     try:
@@ -207,6 +212,7 @@ def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[Pl
     finally:
         stack.dispose()
         drop_stack(infra, settings)
+        shutil.rmtree(mail, ignore_errors=True)
 
 
 def drop_stack(infra: Infra, settings: Settings) -> None:

@@ -12,6 +12,7 @@ plr unrouted list [--json]
 plr unrouted purge [--yes]
 plr backup --to DIR
 plr restore --from DIR [--replay-since TIME] [--yes]
+plr mail list [--json]
 
 Exit codes: 0 done; 1 failed (refused, an api unreachable, or a database refusing its configuration);
 2 bad input; 3 some import rows refused; 75 a service's database unavailable or too slow, or the api did
@@ -249,7 +250,40 @@ def parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--yes", action="store_true", help="do not ask to confirm")
     load.set_defaults(run=restore)
+
+    mail = commands.group("mail", help="the mail the local mail catcher of `make run` kept (nothing is delivered)")
+    mail_listing = mail.add_parser("list", help="list the messages kept in .plr/mail/, oldest first")
+    mail_listing.add_argument("--json", action="store_true", help="with each message's body")
+    mail_listing.set_defaults(run=mail_list)
     return top
+
+
+def mail_list(args: argparse.Namespace) -> int:
+    """What the local mail catcher of ``make run`` kept (.plr/mail/), oldest first; nothing is sent."""
+    from services.common.admin.mail_catcher import caught
+
+    found = caught()
+    if args.json:
+        rows = [
+            {
+                "received_at": m.received_at,
+                "from": m.sender,
+                "to": m.to,
+                "subject": m.subject,
+                "body": m.body,
+                "file": str(m.path),
+            }
+            for m in found
+        ]
+        print(json.dumps(rows))
+    elif not found:
+        print("no mail caught (make run's mail catcher keeps messages in .plr/mail/)")
+    else:
+        print_table(
+            [{"received_at": m.received_at, "to": m.to, "subject": m.subject, "file": m.path.name} for m in found],
+            ["received_at", "to", "subject", "file"],
+        )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:

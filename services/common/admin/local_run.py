@@ -1,8 +1,9 @@
 """``make run``: the whole system on this machine, without Docker, in the foreground.
 
 Writes ``.plr/plr.env`` once (local URLs and freshly generated credentials), checks that PostgreSQL
-and RabbitMQ answer (saying which does not, and how to start it), migrates every service, starts every
-process with its logs, runs each service's demo (its manifest's ``demo``: the registry onboards a demo
+and RabbitMQ answer (saying which does not, and how to start it), migrates every service, starts a mail
+catcher (``mail_catcher.py``: messages land in ``.plr/mail/``) and every process with its logs, runs
+each service's demo (its manifest's ``demo``: the registry onboards a demo
 trust), and stops everything on Ctrl-C.
 """
 
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.common.admin.mail_catcher import catcher_listen
 from services.common.admin.private_file import PathRefused, open_private
 from services.common.admin.supervision import (
     AlreadyRunning,
@@ -119,6 +121,13 @@ def check_dependencies(env: dict[str, str]) -> list[str]:
         problems.append(
             "the RabbitMQ management API is not reachable; enable it with: rabbitmq-plugins enable rabbitmq_management"
         )
+    catcher = env.get("PLR_MAIL_CATCHER_LISTEN") or catcher_listen()
+    taken = why_cannot_listen(catcher)
+    if taken:
+        problems.append(
+            f"the mail catcher cannot listen on {catcher} (PLR_MAIL_CATCHER_LISTEN): {taken}. Another `make run` "
+            f"(or another SMTP server) holds it: `ss -ltnp 'sport = :{catcher.rsplit(':', 1)[1]}'` names it"
+        )
     for manifest in manifests().values():
         if manifest.api is None:
             continue
@@ -190,9 +199,12 @@ def main() -> None:
             raise SystemExit(f"plr: {service} migrate failed (exit {result.returncode})")
     processes: list[tuple[str, subprocess.Popen[str]]] = []
     plan = [(s, "api") for s, m in services.items() if m.api is not None] + [(s, "worker") for s in services]
-    for service, role in plan:
+    # the mail catcher first: mail sent by a worker lands in .plr/mail/ (plr mail list), never delivered
+    catcher = [sys.executable, "-m", "services.common.admin.mail_catcher"]  # PLR_MAIL_CATCHER_LISTEN, PLR_MAIL_DIR
+    commands = [("mail-catcher", catcher)] + [(f"{s}-{r}", [*process_cmd, s, r]) for s, r in plan]
+    for name, command in commands:
         child = subprocess.Popen(
-            [*process_cmd, service, role],
+            command,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -202,8 +214,8 @@ def main() -> None:
             start_new_session=True,
             preexec_fn=die_with_parent,
         )
-        processes.append((f"{service}-{role}", child))
-        threading.Thread(target=_pump, args=(f"{service}-{role}", child.stdout), daemon=True).start()
+        processes.append((name, child))
+        threading.Thread(target=_pump, args=(name, child.stdout), daemon=True).start()
 
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

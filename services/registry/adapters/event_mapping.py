@@ -13,7 +13,13 @@ SOURCE = "plr/registry"
 TRUST_TARGETED = ("contact_by_trust", "share_record_with_trust")
 
 DomainEvent = (
-    events.TrustEvent | events.LeaderEvent | events.AffiliationEvent | checks.CheckEvent | development.DevelopmentEvent
+    events.TrustEvent
+    | events.LeaderEvent
+    | events.AffiliationEvent
+    | checks.CheckEvent
+    | development.DevelopmentEvent
+    | events.NetworkEvent
+    | events.InvitationEvent
 )
 
 
@@ -122,7 +128,55 @@ def _check_event(event: checks.CheckEvent) -> tuple[str, dict[str, Any]]:
     raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
 
 
+def _network_event(event: events.NetworkEvent) -> tuple[str, dict[str, Any], str | None]:
+    match event:
+        case events.NetworkCreated():
+            return "created", {"network_id": event.network_id, "name": event.name}, None
+        case events.NetworkTrustAdded():
+            return "trust_added", {"network_id": event.network_id, "ods": event.trust_ods}, event.trust_ods
+        case events.NetworkTrustRemoved():
+            return "trust_removed", {"network_id": event.network_id, "ods": event.trust_ods}, event.trust_ods
+    raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
+
+
+INVITATION_EVENTS = {
+    events.InvitationSent: "sent",
+    events.InvitationAccepted: "accepted",
+    events.InvitationDeclined: "declined",
+}
+
+
+def _registry_event(
+    family: str,
+    name: str,
+    data: dict[str, Any],
+    aggregate_id: str,
+    version: int,
+    trust: str | None,
+    correlation_id: str | None,
+) -> CloudEvent:
+    return CloudEvent(
+        type=f"plr.registry.{family}.{name}.v1",
+        source=SOURCE,
+        data=data,
+        aggregate_type=family,
+        aggregate_id=aggregate_id,
+        aggregate_version=version,
+        trust_ods=trust,
+        correlation_id=correlation_id,
+    )
+
+
 def to_cloudevent(event: DomainEvent, correlation_id: str | None = None) -> CloudEvent:
+    if isinstance(event, events.NetworkEvent):
+        name, data, trust = _network_event(event)
+        return _registry_event("network", name, data, event.network_id, event.version, trust, correlation_id)
+    if isinstance(event, events.InvitationEvent):
+        data = {"invitation_id": event.invitation_id, "ods": event.trust_ods}
+        name = INVITATION_EVENTS[type(event)]
+        return _registry_event(
+            "invitation", name, data, event.invitation_id, event.version, event.trust_ods, correlation_id
+        )
     if isinstance(event, development.DevelopmentEvent):
         return development_cloudevent(event, correlation_id)
     if isinstance(event, checks.CheckEvent):

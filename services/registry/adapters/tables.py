@@ -216,3 +216,35 @@ check_acceptances = sa.Table(
     sa.Column("accepted_by", sa.Text, nullable=False),
     sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# networks of trusts (migration 0025): reference data every scope reads, only the platform writes
+networks = sa.Table(
+    "networks",
+    metadata,
+    sa.Column("network_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+network_trusts = sa.Table(
+    "network_trusts",
+    metadata,
+    sa.Column("network_id", sa.Text, primary_key=True),
+    sa.Column("trust_ods", sa.Text, primary_key=True),
+)
+
+# a trust's invitations (migration 0025): the trust's own rows, the invited leader's, the platform's
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    sa.Column("invitation_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("trust_ods", sa.Text, nullable=False),
+    sa.Column("target_key", sa.Text, nullable=False),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False)),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("answered_at", sa.DateTime(timezone=True)),
+)

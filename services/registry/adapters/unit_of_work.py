@@ -10,6 +10,7 @@ from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.adapters.known_details import SqlKnownDetails
 from services.registry.adapters.leader_imports import SqlLeaderImportStore
 from services.registry.adapters.leader_repository import SqlAffiliationRepository, SqlLeaderRepository
+from services.registry.adapters.networks import SqlInvitationRepository, SqlNetworkCandidates, SqlNetworkRepository
 from services.registry.adapters.records import (
     SqlAuditLog,
     SqlChangeHistory,
@@ -41,6 +42,9 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "idempotency": SqlIdempotencyKeys,
         "imports": SqlLeaderImportStore,
         "trust_holdings": SqlTrustHoldings,
+        "networks": SqlNetworkRepository,
+        "network_candidates": SqlNetworkCandidates,
+        "invitations": SqlInvitationRepository,
     }
 
     def __enter__(self) -> SqlUnitOfWork:

@@ -344,3 +344,57 @@ class CreateTestPeople:
 
     trust_ods: str
     count: int
+
+
+@dataclass(frozen=True)
+class CreateNetwork:
+    network_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AddTrustToNetwork:
+    network_id: str
+    ods: str
+
+
+@dataclass(frozen=True)
+class RemoveTrustFromNetwork:
+    network_id: str
+    ods: str
+
+
+@dataclass(frozen=True)
+class ListNetworks:
+    pass
+
+
+@dataclass(frozen=True)
+class FindNetworkCandidates:
+    skill: str = ""
+    interest: str = ""
+    postcode_district: str = ""
+    after_leader_id: str = ""
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class InviteLeader:
+    leader_id: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class ListInvitations:
+    after: tuple[datetime, str] | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class AcceptInvitation:
+    invitation_id: str
+
+
+@dataclass(frozen=True)
+class DeclineInvitation:
+    invitation_id: str

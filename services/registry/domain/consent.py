@@ -9,8 +9,7 @@ from enum import StrEnum
 
 from services.common.errors import InvalidInput
 from services.common.tenancy import ODS_CODE
-
-NETWORK_ID = re.compile(r"[a-z0-9][a-z0-9\-]{1,62}")
+from services.registry.domain.network import NETWORK_ID
 
 
 class Purpose(StrEnum):

@@ -150,3 +150,52 @@ class AffiliationPaused(AffiliationEvent):
 @dataclass(frozen=True)
 class AffiliationResumed(AffiliationEvent):
     pass
+
+
+# Network events: the registry's networks of trusts.
+
+
+@dataclass(frozen=True)
+class NetworkEvent:
+    network_id: str
+    version: int
+
+
+@dataclass(frozen=True)
+class NetworkCreated(NetworkEvent):
+    name: str
+
+
+@dataclass(frozen=True)
+class NetworkTrustAdded(NetworkEvent):
+    trust_ods: str
+
+
+@dataclass(frozen=True)
+class NetworkTrustRemoved(NetworkEvent):
+    trust_ods: str
+
+
+# Invitation events: thin, ids and the inviting trust only (never who was invited, nor whether they exist).
+
+
+@dataclass(frozen=True)
+class InvitationEvent:
+    invitation_id: str
+    trust_ods: str
+    version: int
+
+
+@dataclass(frozen=True)
+class InvitationSent(InvitationEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class InvitationAccepted(InvitationEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class InvitationDeclined(InvitationEvent):
+    pass

@@ -6,7 +6,15 @@ import gc
 import os
 from functools import partial
 
-from plr.registry.v1 import checks_pb2, demo_pb2, development_pb2, imports_pb2, leaders_pb2, registry_pb2
+from plr.registry.v1 import (
+    checks_pb2,
+    demo_pb2,
+    development_pb2,
+    imports_pb2,
+    leaders_pb2,
+    networks_pb2,
+    registry_pb2,
+)
 
 from services.common.authentication import Authenticator
 from services.common.db import make_engine
@@ -19,6 +27,7 @@ from services.registry.entrypoints.grpc_demo import DemoApi
 from services.registry.entrypoints.grpc_development import DevelopmentApi
 from services.registry.entrypoints.grpc_imports import ImportApi
 from services.registry.entrypoints.grpc_leaders import LeaderApi
+from services.registry.entrypoints.grpc_networks import InvitationApi, NetworkApi
 from services.registry.manifest import KEY_CACHE_TTL
 
 SERVICE = "registry"
@@ -42,18 +51,22 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     imports = imports_pb2.DESCRIPTOR.services_by_name["ImportService"]
     development = development_pb2.DESCRIPTOR.services_by_name["DevelopmentService"]
     checks = checks_pb2.DESCRIPTOR.services_by_name["CheckService"]
+    networks = networks_pb2.DESCRIPTOR.services_by_name["NetworkService"]
+    invitations = networks_pb2.DESCRIPTOR.services_by_name["InvitationService"]
     demo = demo_pb2.DESCRIPTOR.services_by_name["DemoService"]
     production = os.environ.get("PLR_ENVIRONMENT", "development").lower() == "production"
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
     return ApiServer(
         listen or settings.api(SERVICE).listen,
-        [registry, leaders, imports, development, checks, demo],
+        [registry, leaders, imports, development, checks, networks, invitations, demo],
         [
             handler(registry, RegistryApi(unit_of_work, authenticator).methods()),
             handler(leaders, LeaderApi(unit_of_work).methods()),
             handler(imports, ImportApi(unit_of_work).methods()),
             handler(development, DevelopmentApi(unit_of_work).methods()),
             handler(checks, CheckApi(unit_of_work).methods()),
+            handler(networks, NetworkApi(unit_of_work).methods()),
+            handler(invitations, InvitationApi(unit_of_work).methods()),
             handler(demo, DemoApi(unit_of_work, production).methods()),
         ],
         max_workers=settings.pool_size,  # one thread per pooled connection

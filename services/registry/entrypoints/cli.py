@@ -5,6 +5,8 @@ plr trust key rotate RXX [--yes]
 plr trust suspend RXX [--reason ...] / plr trust resume RXX
 plr trust offboard RXX --export-to FILE [--yes]
 plr leaders import FILE.csv --trust RXX [--errors-to PATH] [--batch-size N]
+plr network create NETWORK_ID --name "North Integrated Care System" / plr network list [--json]
+plr network add-trust NETWORK_ID RXX / plr network remove-trust NETWORK_ID RXX
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import grpc
 
-from services.common.admin.console import EXIT_ROWS_REFUSED, EXIT_USAGE, admin_metadata, rpc_failed
+from services.common.admin.console import EXIT_ROWS_REFUSED, EXIT_USAGE, admin_metadata, print_table, rpc_failed
 from services.common.admin.private_file import PathRefused, open_private, refuse_existing, remove_if_ours
 from services.common.manifest import Commands
 from services.common.settings import Settings, load_or_exit
@@ -277,6 +279,74 @@ def demo_people(args: argparse.Namespace) -> int:
     return 0
 
 
+def _networks(settings: Settings) -> tuple[Any, grpc.Channel]:
+    from plr.registry.v1 import networks_pb2_grpc
+
+    from services.common.grpc_client import insecure_channel
+
+    channel = insecure_channel(settings.api("registry").target)
+    return networks_pb2_grpc.NetworkServiceStub(channel), channel
+
+
+def _network_call(call: Any) -> tuple[int, Any]:
+    """(exit code, answer) of one NetworkService call as the administrator."""
+    settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
+    stub, channel = _networks(settings)
+    try:
+        return 0, call(stub, admin_metadata(settings))
+    except grpc.RpcError as error:
+        return rpc_failed(error, "registry", settings), None
+    finally:
+        channel.close()
+
+
+def _members(network: Any) -> str:
+    return ", ".join(network.trust_ods) or "no trusts"
+
+
+def network_create(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import networks_pb2 as pb
+
+    code, answer = _network_call(
+        lambda stub, md: stub.CreateNetwork(
+            pb.CreateNetworkRequest(network_id=args.network_id, name=args.name), metadata=md, timeout=10
+        )
+    )
+    if answer is not None:
+        network = answer.network
+        done = "Created" if answer.created else "Already exists, nothing changed:"
+        print(f"{done} network {network.network_id} ({network.name}): {_members(network)}.")
+    return code
+
+
+def network_membership(args: argparse.Namespace) -> int:
+    """add-trust or remove-trust: the method is the subcommand's (``args.method``)."""
+    from plr.registry.v1 import networks_pb2 as pb
+
+    request = pb.NetworkTrustRequest(network_id=args.network_id, ods=args.ods)
+    code, network = _network_call(lambda stub, md: getattr(stub, args.method)(request, metadata=md, timeout=10))
+    if network is not None:
+        print(f"Network {network.network_id} ({network.name}): {_members(network)}.")
+    return code
+
+
+def network_list(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import networks_pb2 as pb
+
+    code, answer = _network_call(lambda stub, md: stub.ListNetworks(pb.ListNetworksRequest(), metadata=md, timeout=10))
+    if answer is None:
+        return code
+    rows = [
+        {"network_id": n.network_id, "name": n.name, "trusts": list(n.trust_ods), "version": n.version}
+        for n in answer.networks
+    ]
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        print_table([{**r, "trusts": " ".join(r["trusts"])} for r in rows], ["network_id", "name", "trusts", "version"])
+    return 0
+
+
 def register(commands: Commands) -> None:
     trust = commands.group("trust", help="trusts: onboard, rotate keys, suspend, resume, offboard")
     onboard = trust.add_parser("onboard", help="onboard a trust (idempotent on its ODS code)")
@@ -322,3 +392,20 @@ def register(commands: Commands) -> None:
     importing.add_argument("--errors-to", help="where to write the bad rows (default: FILE.errors.csv beside it)")
     importing.add_argument("--batch-size", type=int, default=1000, choices=range(1, 2001), metavar="1..2000")
     importing.set_defaults(run=leaders_import)
+
+    network = commands.group("network", help="networks of trusts: create, add or remove trusts, list")
+    create = network.add_parser("create", help="create a network (idempotent on its id)")
+    create.add_argument("network_id", help="2 to 63 lower-case letters, digits or hyphens (e.g. north-ics)")
+    create.add_argument("--name", required=True, help="the network's name")
+    create.set_defaults(run=network_create)
+    add_trust = network.add_parser("add-trust", help="add a trust: it finds the people who share with the network")
+    add_trust.add_argument("network_id")
+    add_trust.add_argument("ods")
+    add_trust.set_defaults(run=network_membership, method="AddTrustToNetwork")
+    remove_trust = network.add_parser("remove-trust", help="remove a trust: it stops finding the network's people")
+    remove_trust.add_argument("network_id")
+    remove_trust.add_argument("ods")
+    remove_trust.set_defaults(run=network_membership, method="RemoveTrustFromNetwork")
+    listing = network.add_parser("list", help="every network and its trusts")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=network_list)

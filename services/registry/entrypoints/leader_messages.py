@@ -97,11 +97,7 @@ def profile_message(profile: LeaderProfile) -> pb.LeaderProfile:
         skills=profile.skills,
         interests=profile.interests,
         lived_experience=profile.lived_experience,
-        availability=pb.Availability(
-            hours_per_month=profile.availability.hours_per_month,
-            days=profile.availability.days,
-            modes=profile.availability.modes,
-        ),
+        availability=availability_message(profile.availability),
         access_needs=profile.access_needs,
         support_needs=profile.support_needs,
         preferred_formats=profile.preferred_formats,
@@ -165,3 +161,9 @@ def leader_message(view: LeaderView) -> pb.Leader:
             )
         )
     return message
+
+
+def availability_message(availability: Availability) -> pb.Availability:
+    return pb.Availability(
+        hours_per_month=availability.hours_per_month, days=availability.days, modes=availability.modes
+    )

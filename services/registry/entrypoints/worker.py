@@ -1,19 +1,27 @@
-"""The registry worker's timers (declared in services/registry/manifest.py): the check expiry scan and
-the resumption of paused leaders whose return date has come. The worker also relays the registry's
-outbox; it consumes no events yet."""
+"""The registry worker's timers and consumer (declared in services/registry/manifest.py): the check
+expiry scan, the resumption of paused leaders whose return date has come, and the notifier, which
+consumes the registry's own events that call for an email to the person. The worker also relays the
+registry's outbox."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
+from services.common.db import apply_scope
+from services.common.events import CloudEvent
+from services.common.inbox import EventHandler
+from services.common.mail import SmtpMailer
+from services.common.settings import own_settings
 from services.common.tenancy import TenantScope
+from services.registry.adapters.recipients import SqlRecipients
 from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.domain.history import SYSTEM
 from services.registry.service_layer.checks import scan_check_expiry
 from services.registry.service_layer.leaders import resume_due_leaders
+from services.registry.service_layer.notifications import NOTIFIED, Mailer, notify
 
 
 def timer_unit_of_work(engine: Engine, timer: str) -> Callable[[], SqlUnitOfWork]:
@@ -33,3 +41,25 @@ def check_expiry_scan(engine: Engine) -> Callable[[], int]:
 
 def leader_resumption(engine: Engine) -> Callable[[], int]:
     return lambda: resume_due_leaders(timer_unit_of_work(engine, "resume_due_leaders"))
+
+
+def notification_handlers(mailer: Mailer) -> dict[str, EventHandler]:
+    """{event type: handler}: each sends the message its event calls for, through ``mailer``."""
+
+    def handle(connection: Connection, event: CloudEvent) -> None:
+        # the person an event concerns is no tenant's to read: the notifier reads as the platform, then
+        # gives the transaction back in the event's scope (the inbox applies a batch's next events in it)
+        apply_scope(connection, TenantScope.platform_wide())
+        notify(event, SqlRecipients(connection), mailer)
+        own = TenantScope.trust(event.trust_ods) if event.trust_ods else TenantScope.platform_wide()
+        apply_scope(connection, own)  # (a failure rolls the whole transaction back: nothing to give back)
+
+    return dict.fromkeys(NOTIFIED, handle)
+
+
+def registry_notification_handlers() -> dict[str, EventHandler]:
+    """The worker's notifier, sending through the SMTP server of its settings (SMTP_URL, MAIL_FROM)."""
+    from services.registry.manifest import MAIL_FROM, SMTP_URL
+
+    own = own_settings("registry", role="worker")
+    return notification_handlers(SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM)))

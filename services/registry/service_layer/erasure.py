@@ -64,6 +64,7 @@ def erase_person(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
         uow.known.erase(leader.leader_id)  # every trust's record of how it knew them
         # and the erasure's own entry keeps no reason or evidence either (it could name the person)
         uow.actor = replace(uow.actor, reason="", evidence="")
+        uow.invitations.erase_leader(leader.leader_id)  # the invitations that reached or named them
     uow.leaders.delete_published_events(leader.leader_id)
 
 

@@ -41,6 +41,7 @@ from services.registry.domain.profile import (
 from services.registry.domain.reason import check_return_date
 from services.registry.domain.taxonomy import Term, new_term
 from services.registry.service_layer.idempotency import Idempotent, once
+from services.registry.service_layer.networks import check_shareable
 from services.registry.service_layer.ports import AuditEntry
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
@@ -505,7 +506,7 @@ def record_consent(
     purpose, decider = _checked_consent(cmd, principal)
 
     def record() -> ConsentRecord:
-        leader, _ = visible_leader(uow, principal, cmd.leader_id, lock=True)
+        leader = _consenting_leader(uow, principal, cmd, purpose)
         expected = leader.version
         made = _new_consent(cmd, purpose, decider, principal, clock())
         leader.record_consent(made)
@@ -520,6 +521,14 @@ def record_consent(
         made = once(uow, idempotent, record)
         uow.commit()
     return made
+
+
+def _consenting_leader(uow: UnitOfWork, principal: Principal, cmd: commands.RecordConsent, purpose: Purpose) -> Leader:
+    """The leader, locked; a grant of network sharing must name a network they can see."""
+    leader, _ = visible_leader(uow, principal, cmd.leader_id, lock=True)
+    if purpose is Purpose.SHARE_PROFILE_WITH_NETWORK and cmd.grant:
+        check_shareable(uow, leader.leader_id, cmd.target)
+    return leader
 
 
 def _new_consent(

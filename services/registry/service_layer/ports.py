@@ -13,8 +13,9 @@ import abc
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
+from services.common.mail import OutgoingMail
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.authority import ChangeOnBehalf
 from services.registry.domain.checks import AcceptedCheck, Check, CheckAcceptor
@@ -26,8 +27,11 @@ from services.registry.domain.development import (
     SupportAssignment,
 )
 from services.registry.domain.history import Actor, Change, ChangeEntry
+from services.registry.domain.invitation import Invitation
 from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.leader import Leader
+from services.registry.domain.network import Network
+from services.registry.domain.profile import Availability
 from services.registry.domain.taxonomy import Term
 from services.registry.domain.trust import Trust
 
@@ -509,3 +513,142 @@ class TrustHoldings(abc.ABC):
     def forget_idempotency_keys(self, trust_ods: str) -> int:
         """Delete the trust's stored create results (and its imports' row fingerprints: hashes of its
         register's rows); returns how many create results there were."""
+
+
+class NetworkRepository(abc.ABC):
+    """Networks are reference data every scope reads (no personal data); only the platform writes them."""
+
+    def __init__(self) -> None:
+        self.seen: list[Network] = []
+
+    def get(self, network_id: str, *, lock: bool = False) -> Network | None:
+        network = self._get(network_id, lock)
+        if network is not None:
+            self.seen.append(network)
+        return network
+
+    def add(self, network: Network) -> bool:
+        """False if a network with that id exists already (nothing changes)."""
+        added = self._add(network)
+        if added:
+            self.seen.append(network)
+        return added
+
+    @abc.abstractmethod
+    def _get(self, network_id: str, lock: bool) -> Network | None: ...
+
+    @abc.abstractmethod
+    def _add(self, network: Network) -> bool: ...
+
+    @abc.abstractmethod
+    def save(self, network: Network, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def list(self, trust_ods: str | None = None) -> list[Network]:
+        """Every network by id, or (with ``trust_ods``) those the trust belongs to."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person a network's trust may find: never a name or a contact detail."""
+
+    leader_id: str
+    postcode_district: str
+    skills: tuple[str, ...]
+    interests: tuple[str, ...]
+    availability: Availability
+    network_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CandidateFilter:
+    network_ids: tuple[str, ...]
+    skill: str = ""
+    interest: str = ""
+    postcode_district: str = ""
+
+
+class NetworkCandidates(abc.ABC):
+    """A platform-scoped read: the trust cannot see (so could not find) a person it does not hold."""
+
+    @abc.abstractmethod
+    def find(self, where: CandidateFilter, after_leader_id: str, limit: int) -> list[Candidate]:
+        """Active, unerased people whose current consent shares their profile with one of the networks
+        (their latest record for it a grant), matching the filter, by leader id after ``after_leader_id``."""
+
+    @abc.abstractmethod
+    def is_candidate(self, leader_id: str, network_ids: tuple[str, ...]) -> bool: ...
+
+
+class InvitationRepository(abc.ABC):
+    def __init__(self) -> None:
+        self.seen: list[Invitation] = []
+
+    def get(self, invitation_id: str, *, lock: bool = False) -> Invitation | None:
+        found = self._get(invitation_id, lock)
+        if found is not None:
+            self.seen.append(found)
+        return found
+
+    def pending(self, trust_ods: str, target_key: str) -> Invitation | None:
+        found = self._pending(trust_ods, target_key)
+        if found is not None:
+            self.seen.append(found)
+        return found
+
+    def add(self, invitation: Invitation) -> None:
+        self._add(invitation)
+        self.seen.append(invitation)
+
+    @abc.abstractmethod
+    def _get(self, invitation_id: str, lock: bool) -> Invitation | None: ...
+
+    @abc.abstractmethod
+    def _pending(self, trust_ods: str, target_key: str) -> Invitation | None: ...
+
+    @abc.abstractmethod
+    def _add(self, invitation: Invitation) -> None: ...
+
+    @abc.abstractmethod
+    def save(self, invitation: Invitation, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def page(self, after: tuple[datetime, str] | None, limit: int) -> list[Invitation]:
+        """The scope's invitations (a trust's own, or a leader's own), by (created_at, id)."""
+
+    @abc.abstractmethod
+    def erase_leader(self, leader_id: str) -> int:
+        """Erasure: the invitations that reached or named the person go."""
+
+    @abc.abstractmethod
+    def forget_trust(self, trust_ods: str) -> int:
+        """Offboarding: the trust's invitations go (none can be accepted any more)."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    given_name: str
+
+
+class Recipients(abc.ABC):
+    """What the notifier reads (platform-wide: whoever the event concerns)."""
+
+    @abc.abstractmethod
+    def invited(self, invitation_id: str, version: int) -> str | None:
+        """The leader a pending invitation reached, as of that version of it; None if it reached no one
+        then, or has changed since (answered, or sent again to the person it reached later)."""
+
+    @abc.abstractmethod
+    def leader(self, leader_id: str) -> Recipient | None:
+        """The person's address and given name; None if they have none, or were erased. A withdrawn
+        person is still told (a withdrawal staff recorded for them is theirs to reverse)."""
+
+    @abc.abstractmethod
+    def trust_name(self, ods: str) -> str: ...
+
+
+class Mailer(Protocol):
+    """Sends one message (services/common/mail.py's SmtpMailer); raises if it cannot."""
+
+    def send(self, mail: OutgoingMail) -> None: ...

@@ -212,14 +212,27 @@ def offboard_trust(
         ended = _end_affiliations(uow, affiliations, now)
         erased = _erase_leaders_held_only_here(uow, cmd.ods, leaders, erase_leader, now)
         _forget_trust_records(uow, cmd.ods)
-        uow.taxonomy.remove_trust_terms(cmd.ods)
-        uow.trust_holdings.forget_idempotency_keys(cmd.ods)
+        _forget_trusts_own_records(uow, cmd.ods, now)
         trust.offboard(now)
         if trust.version != expected:
             uow.trusts.save(trust, expected)
         uow.commit()
     log.info("trust %s offboarded: %d affiliations ended, %d leaders erased", cmd.ods, ended, erased, extra=_trust(cmd))
     return OffboardingResult(trust, document, erased, ended)
+
+
+def _forget_trusts_own_records(uow: UnitOfWork, ods: str, now: datetime) -> None:
+    """Its own terms, its stored create results, its invitations (none can be accepted any more), and
+    its place in every network (each removal an event)."""
+    uow.taxonomy.remove_trust_terms(ods)
+    uow.trust_holdings.forget_idempotency_keys(ods)
+    uow.invitations.forget_trust(ods)
+    for listed in uow.networks.list(ods):
+        network = uow.networks.get(listed.network_id, lock=True)
+        assert network is not None
+        expected = network.version
+        network.remove_trust(ods, now)
+        uow.networks.save(network, expected)
 
 
 def _holdings(uow: UnitOfWork, ods: str) -> tuple[list[Affiliation], dict[str, Leader]]:

@@ -17,9 +17,12 @@ from services.registry.service_layer.ports import (
     DevelopmentRepository,
     EqualityStore,
     IdempotencyKeys,
+    InvitationRepository,
     KnownDetailsStore,
     LeaderImportStore,
     LeaderRepository,
+    NetworkCandidates,
+    NetworkRepository,
     Taxonomy,
     TrustHoldings,
     TrustRepository,
@@ -27,7 +30,7 @@ from services.registry.service_layer.ports import (
 
 
 class UnitOfWork(AbstractUnitOfWork):
-    repositories = ("trusts", "leaders", "affiliations", "checks", "development")
+    repositories = ("trusts", "leaders", "affiliations", "checks", "development", "networks", "invitations")
     trusts: TrustRepository
     leaders: LeaderRepository
     affiliations: AffiliationRepository
@@ -44,6 +47,9 @@ class UnitOfWork(AbstractUnitOfWork):
     idempotency: IdempotencyKeys
     imports: LeaderImportStore
     trust_holdings: TrustHoldings
+    networks: NetworkRepository
+    network_candidates: NetworkCandidates
+    invitations: InvitationRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

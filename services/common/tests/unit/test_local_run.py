@@ -133,3 +133,12 @@ def test_an_api_port_held_by_another_program_is_named_before_anything_starts(tmp
         and "another checkout" in p
         for p in problems
     ), problems
+
+
+def test_a_mail_catcher_port_held_by_another_program_is_named_before_anything_starts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        problems = check_dependencies(_env(tmp_path, PLR_MAIL_CATCHER_LISTEN=f"127.0.0.1:{port}"))
+    assert any(f"mail catcher cannot listen on 127.0.0.1:{port} (PLR_MAIL_CATCHER_LISTEN)" in p for p in problems)

@@ -8,7 +8,7 @@ added in ``seen``, as the SQL ones do."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -20,6 +20,7 @@ from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.authority import ChangeOnBehalf
 from services.registry.domain.checks import AcceptedCheck, Check, CheckAcceptor
+from services.registry.domain.consent import Purpose, is_granted
 from services.registry.domain.development import (
     CheckIn,
     DevelopmentPlan,
@@ -28,22 +29,30 @@ from services.registry.domain.development import (
     SupportAssignment,
 )
 from services.registry.domain.history import Actor, Change, ChangeEntry
+from services.registry.domain.invitation import SENT, Invitation
 from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.leader import EmailTaken, Leader
+from services.registry.domain.network import Network
+from services.registry.domain.profile import outward_code
 from services.registry.domain.taxonomy import GLOBAL_TERMS, Term
 from services.registry.domain.trust import Trust
 from services.registry.service_layer.ports import (
     AffiliationRepository,
     AuditEntry,
     AuditLog,
+    Candidate,
+    CandidateFilter,
     ChangeHistory,
     CheckRepository,
     DevelopmentRepository,
     EqualityStore,
     IdempotencyKeys,
+    InvitationRepository,
     KnownDetailsStore,
     LeaderImportStore,
     LeaderRepository,
+    NetworkCandidates,
+    NetworkRepository,
     Taxonomy,
     TrustHoldings,
     TrustRepository,
@@ -554,6 +563,100 @@ class FakeTrustHoldings(TrustHoldings):
         return len(gone)
 
 
+class FakeNetworks(NetworkRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, Network] = {}
+
+    def _get(self, network_id: str, lock: bool) -> Network | None:
+        return _loaded(self.rows.get(network_id))
+
+    def _add(self, network: Network) -> bool:
+        if network.network_id in self.rows:
+            return False
+        self.rows[network.network_id] = stored(network)
+        return True
+
+    def save(self, network: Network, expected_version: int) -> None:
+        _check_version(self.rows, network.network_id, expected_version, "network")
+        self.rows[network.network_id] = stored(network)
+
+    def list(self, trust_ods: str | None = None) -> list[Network]:
+        found = [self.rows[i] for i in sorted(self.rows)]
+        return [copy.deepcopy(n) for n in found if trust_ods is None or trust_ods in n.trusts]
+
+
+class FakeNetworkCandidates(NetworkCandidates):
+    def __init__(self, leaders: FakeLeaders) -> None:
+        self.leaders = leaders
+
+    def find(self, where: CandidateFilter, after_leader_id: str, limit: int) -> list[Candidate]:
+        found = []
+        for leader_id in sorted(i for i in self.leaders.rows if i > after_leader_id):
+            leader = self.leaders.rows[leader_id]
+            shared = tuple(
+                n for n in where.network_ids if is_granted(leader.consents, Purpose.SHARE_PROFILE_WITH_NETWORK, n)
+            )
+            profile = leader.profile
+            if (
+                shared
+                and leader.status == "active"
+                and leader.erased_at is None
+                and where.skill in ("", *profile.skills)
+                and where.interest in ("", *profile.interests)
+                and where.postcode_district.upper() in ("", outward_code(profile.postcode))
+            ):
+                district = outward_code(profile.postcode)
+                found.append(
+                    Candidate(leader_id, district, profile.skills, profile.interests, profile.availability, shared)
+                )
+        return found[:limit]
+
+    def is_candidate(self, leader_id: str, network_ids: tuple[str, ...]) -> bool:
+        return any(
+            c.leader_id == leader_id for c in self.find(CandidateFilter(network_ids), "", len(self.leaders.rows))
+        )
+
+
+class FakeInvitations(InvitationRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, Invitation] = {}
+
+    def _get(self, invitation_id: str, lock: bool) -> Invitation | None:
+        return _loaded(self.rows.get(invitation_id))
+
+    def _pending(self, trust_ods: str, target_key: str) -> Invitation | None:
+        found = [
+            i for i in self.rows.values() if (i.trust_ods, i.target_key, i.status) == (trust_ods, target_key, SENT)
+        ]
+        return _loaded(found[0]) if found else None
+
+    def _add(self, invitation: Invitation) -> None:
+        if self._pending(invitation.trust_ods, invitation.target_key) is not None:
+            raise ConcurrentChange()  # the partial unique index, as the table has it
+        self.rows[invitation.invitation_id] = stored(invitation)
+
+    def save(self, invitation: Invitation, expected_version: int) -> None:
+        _check_version(self.rows, invitation.invitation_id, expected_version, "invitation")
+        self.rows[invitation.invitation_id] = stored(invitation)
+
+    def page(self, after: tuple[datetime, str] | None, limit: int) -> list[Invitation]:
+        return [copy.deepcopy(i) for i in self.rows.values()][:limit]
+
+    def erase_leader(self, leader_id: str) -> int:
+        return self._delete(lambda i: leader_id in (i.leader_id, i.named_by_id))
+
+    def forget_trust(self, trust_ods: str) -> int:
+        return self._delete(lambda i: i.trust_ods == trust_ods)
+
+    def _delete(self, which: Callable[[Invitation], bool]) -> int:
+        gone = [k for k, i in self.rows.items() if which(i)]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Commits write the collected events, as CloudEvents, to ``outbox``; a rollback keeps what was
     saved (the fakes write at once): tests look at ``committed`` and the outbox for what took effect."""
@@ -571,6 +674,9 @@ class FakeUnitOfWork(UnitOfWork):
     idempotency: FakeIdempotency
     imports: FakeImports
     trust_holdings: FakeTrustHoldings
+    networks: FakeNetworks
+    network_candidates: FakeNetworkCandidates
+    invitations: FakeInvitations
 
     def __init__(self, scope: TenantScope | None = None) -> None:
         self.scope = scope or TenantScope.platform_wide()
@@ -587,6 +693,9 @@ class FakeUnitOfWork(UnitOfWork):
         self.idempotency = FakeIdempotency()
         self.imports = FakeImports(self.leaders, self.affiliations)
         self.trust_holdings = FakeTrustHoldings(self.affiliations, self.idempotency, self.imports)
+        self.networks = FakeNetworks()
+        self.network_candidates = FakeNetworkCandidates(self.leaders)
+        self.invitations = FakeInvitations()
         self.committed = 0
         self.outbox: list[CloudEvent] = []
 

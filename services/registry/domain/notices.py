@@ -1,0 +1,55 @@
+"""What the registry tells a person by email, in plain words: invitations, changes made on their
+behalf, a change of their email address. Pure: the notifier fills them in and sends them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SIGN_OFF = "\n\nThe Patient Leader Registry\n(This message was sent automatically; replies are not read.)\n"
+
+
+@dataclass(frozen=True)
+class Notice:
+    subject: str
+    body: str
+
+
+def _greeting(given_name: str) -> str:
+    return f"Dear {given_name}," if given_name else "Hello,"
+
+
+def invitation(given_name: str, trust_name: str, invitation_id: str) -> Notice:
+    return Notice(
+        f"{trust_name} invites you to join its patient leaders",
+        f"{_greeting(given_name)}\n\n{trust_name} would like you to join its pool of patient leaders.\n"
+        "Sign in to the patient leader portal to accept or decline; until you do, the trust cannot see "
+        "your details or contact you, and it will only ever learn your answer.\n\n"
+        f"Invitation reference: {invitation_id}" + SIGN_OFF,
+    )
+
+
+def _described(field: str) -> str:
+    """A changed field's name in words: "paused_until" is "paused until", "consent.contact_by_trust" is
+    "your consent: contact by trust"."""
+    kind, _, name = field.rpartition(".")
+    return f"your {kind}: {name.replace('_', ' ')}" if kind else name.replace("_", " ")
+
+
+def changed_on_behalf(given_name: str, trust_name: str, fields: tuple[str, ...]) -> Notice:
+    what = ", ".join(_described(f) for f in fields) if fields else "your details"
+    who = f"a member of staff at {trust_name}" if trust_name else "a member of staff"
+    return Notice(
+        "A change was made to your patient leader record on your behalf",
+        f"{_greeting(given_name)}\n\n{who[0].upper()}{who[1:]} recorded a change on your behalf: {what}.\n"
+        "If you did not ask for this, sign in to the patient leader portal to see the change and reverse it."
+        + SIGN_OFF,
+    )
+
+
+def email_change(given_name: str, verify_url: str) -> Notice:
+    confirm = f"To confirm it, open this link (it works once):\n{verify_url}\n\n" if verify_url else ""
+    return Notice(
+        "Confirm the change of your email address",
+        f"{_greeting(given_name)}\n\nA change of the email address on your patient leader record was asked for.\n"
+        f"{confirm}If you did not ask for this, ignore this message: nothing changes until it is confirmed." + SIGN_OFF,
+    )

@@ -1,0 +1,76 @@
+"""Issue 9's invitations with every process running: a network trust finds a person, invites them, the
+registry worker's notifier sends the invitation through SMTP (this run's mail catcher), the person
+accepts through the portal's credential, and the trust now sees them."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import grpc
+import pytest
+from plr.registry.v1 import leaders_pb2 as lpb
+from plr.registry.v1 import leaders_pb2_grpc, networks_pb2_grpc
+from plr.registry.v1 import networks_pb2 as npb
+
+from services.common.admin.mail_catcher import caught
+from services.common.grpc_client import bearer
+from tests.e2e.conftest import Running
+from tests.e2e.test_leader_acceptance import onboard
+from tests.support.infra import PlrStack, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+
+def test_an_invitation_reaches_the_person_by_email_and_accepting_lets_the_trust_see_them(
+    system: tuple[PlrStack, Running],
+) -> None:
+    stack, _ = system
+    holder, finder = onboard(stack, "RE1"), onboard(stack, "RE2")
+    network_id = f"e2e-{uuid.uuid4().hex[:8]}"
+    assert stack.plr("network", "create", network_id, "--name", "E2E Care System").returncode == 0
+    for ods in ("RE1", "RE2"):
+        assert stack.plr("network", "add-trust", network_id, ods).returncode == 0
+    channel = grpc.insecure_channel(stack.env["PLR_REGISTRY_API_TARGET"])
+    leaders = leaders_pb2_grpc.LeaderServiceStub(channel)
+    found = networks_pb2_grpc.NetworkServiceStub(channel)
+    invitations = networks_pb2_grpc.InvitationServiceStub(channel)
+
+    def as_leader(leader_id: str) -> tuple[tuple[str, str], ...]:
+        return (*bearer(stack.env["PLR_SERVICE_TOKEN"]), ("x-plr-leader", leader_id))
+
+    address = f"invited-{uuid.uuid4().hex[:8]}@example.org"
+    profile = lpb.LeaderProfile(given_name="Mary", family_name="Seacole", email=address, postcode="LS1 4AP")
+    registered = leaders.RegisterLeader(lpb.RegisterLeaderRequest(profile=profile), metadata=bearer(holder), timeout=10)
+    leader_id = registered.affiliation.leader_id
+    leaders.ConfirmAffiliation(
+        lpb.ConfirmAffiliationRequest(affiliation_id=registered.affiliation.affiliation_id),
+        metadata=as_leader(leader_id),
+        timeout=10,
+    )
+    leaders.RecordConsent(
+        lpb.RecordConsentRequest(
+            leader_id=leader_id,
+            purpose="share_profile_with_network",
+            target=network_id,
+            grant=True,
+            wording_version="1",
+        ),
+        metadata=as_leader(leader_id),
+        timeout=10,
+    )
+    candidates = found.FindNetworkCandidates(npb.FindNetworkCandidatesRequest(page_size=500), metadata=bearer(finder))
+    assert leader_id in [c.leader_id for c in candidates.candidates]
+
+    invitation = invitations.InviteLeader(npb.InviteLeaderRequest(leader_id=leader_id), metadata=bearer(finder))
+    directory = Path(stack.env["PLR_MAIL_DIR"])
+    wait_for(lambda: [m for m in caught(directory) if m.to == address], timeout=30, message="the invitation's email")
+    [mail] = [m for m in caught(directory) if m.to == address]
+    assert "RE2 NHS Trust" in mail.subject and invitation.invitation_id in mail.body
+
+    invitations.AcceptInvitation(
+        npb.AnswerInvitationRequest(invitation_id=invitation.invitation_id), metadata=as_leader(leader_id), timeout=10
+    )
+    seen = leaders.GetLeader(lpb.GetLeaderRequest(leader_id=leader_id), metadata=bearer(finder), timeout=10)
+    assert seen.profile.given_name == "Mary"
+    channel.close()
