@@ -1,16 +1,24 @@
 """The matching service, as the platform sees it (services/common/manifest.py; docs/adding-a-service.md):
-for now a worker that keeps its trust directory current from registry's events, and relays its outbox."""
+a worker that keeps its trust directory and the registry's networks current from registry's events and
+relays its outbox, and an api for a trust's opportunities and matching settings."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from services.common.manifest import Consumer, ServiceManifest
+from services.common.manifest import Api, Consumer, Ref, ServiceManifest
 from services.common.trust_directory import projection_handlers
-from services.matching.adapters.topology import REGISTRY_EVENTS
+from services.matching.adapters.networks import network_handlers
+from services.matching.adapters.topology import NETWORK_QUEUE, REGISTRY_EVENTS
 
 MANIFEST = ServiceManifest(
     name="matching",
     migrations=Path(__file__).parent / "migrations",
-    consumers=(Consumer(REGISTRY_EVENTS, "matching.trust-directory", projection_handlers),),
+    consumers=(
+        Consumer(REGISTRY_EVENTS, "matching.trust-directory", projection_handlers),
+        Consumer(NETWORK_QUEUE, "matching.networks", network_handlers),
+    ),
+    # trust keys only: it holds no administrator token (services/matching/entrypoints/api.py)
+    api=Api(default_port=50052, run=Ref("services.matching.entrypoints.api:run"), requires=()),
+    demo=Ref("services.matching.entrypoints.demo:run"),
 )

@@ -87,9 +87,11 @@ def test_a_second_make_run_names_the_running_one_and_a_killed_one_leaves_no_proc
         try:
             supervisor.wait_running()
             children = children_of(supervisor.process.pid)
-            # each service's demo ran once every process was up (the registry's: its demo trust)
+            # each service's demo ran once every process was up (the registry's: its demo trust;
+            # matching's: two published roles for it)
             assert supervisor.said("plr: demo trust: Onboarded trust RXX"), supervisor.output()
-            assert len(children) == 6, f"expected the mail catcher, the api and four workers, found {children}"
+            assert supervisor.said("plr: demo roles of RXX: "), supervisor.output()
+            assert len(children) == 7, f"expected the mail catcher, the two apis and four workers, found {children}"
             api_port = int(stack.settings.api("registry").target.rsplit(":", 1)[1])
             assert not port_free(api_port)
 
@@ -119,8 +121,8 @@ def test_make_killed_with_sigkill_takes_the_supervisor_and_every_process_with_it
             make.wait_running()
             (supervisor,) = children_of(make.process.pid)
             started = {supervisor, *children_of(supervisor)}
-            assert len(started) == 7, (
-                f"expected the supervisor, the mail catcher, the api and four workers, found {started}"
+            assert len(started) == 8, (
+                f"expected the supervisor, the mail catcher, the two apis and four workers, found {started}"
             )
             api_port = int(stack.settings.api("registry").target.rsplit(":", 1)[1])
 

@@ -36,6 +36,11 @@ class Actor:
     reason: str = ""
     evidence: str = ""
 
+    @property
+    def acting_leader(self) -> str | None:
+        """The person, when the person makes the changes: whatever they change is about them."""
+        return self.id.removeprefix("leader:") if self.kind == "leader" else None
+
 
 # the registry's own processes (timers, the import CLI, migrations of data) when no call is behind it
 SYSTEM = Actor("service", "registry")
@@ -88,6 +93,12 @@ _EVENT_FIELDS: dict[type, tuple[str, ...]] = {
     development.LeaderEnrolled: ("enrolments",),
     development.TrainingCompleted: ("enrolments.completed",),
     development.FacilitatorAssigned: ("support.facilitator",),
+    events.NetworkCreated: ("network",),
+    events.NetworkTrustAdded: ("network.trusts",),
+    events.NetworkTrustRemoved: ("network.trusts",),
+    events.InvitationSent: ("invitation",),
+    events.InvitationAccepted: ("invitation.status",),
+    events.InvitationDeclined: ("invitation.status",),
 }
 
 
@@ -111,10 +122,14 @@ def _leader_of(event: object) -> str | None:
     return None if leader_id is None else str(leader_id)
 
 
-def changes_of(recorded: Iterable[object], noted: Iterable[Change] = ()) -> list[Change]:
-    """One change per person (in the order first changed), each naming its fields once."""
+def changes_of(
+    recorded: Iterable[object], noted: Iterable[Change] = (), acting_leader: str | None = None
+) -> list[Change]:
+    """One change per person (in the order first changed), each naming its fields once. A change that
+    names no person (an invitation's answer) is the acting person's own, when a person acts."""
     by_leader: dict[str | None, dict[str, None]] = {}
     named = [*((_leader_of(e), fields_of(e)) for e in recorded), *((c.leader_id, c.fields) for c in noted)]
+    named = [(leader_id or acting_leader, names) for leader_id, names in named]
     for leader_id, names in named:
         by_leader.setdefault(leader_id, {}).update(dict.fromkeys(names))
     return [Change(leader_id, tuple(names)) for leader_id, names in by_leader.items()]

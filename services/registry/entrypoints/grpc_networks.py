@@ -14,7 +14,6 @@ from services.common.grpc_edge import (
     PageSize,
     PageToken,
     RequestSchema,
-    Servicer,
     Uuid,
     page_size,
     parse_time,
@@ -27,9 +26,9 @@ from services.registry.domain import commands
 from services.registry.domain.invitation import Invitation
 from services.registry.domain.network import Network
 from services.registry.entrypoints.leader_messages import availability_message
+from services.registry.entrypoints.servicer import RegistryServicer
 from services.registry.service_layer import invitations as invite
 from services.registry.service_layer import networks as use
-from services.registry.service_layer.unit_of_work import UnitOfWork
 
 FILTER = validate.Length(max=64, error="must be at most {max} characters")
 
@@ -103,7 +102,7 @@ def invitation_message(invitation: Invitation, call: Call) -> pb.Invitation:
     )
 
 
-class NetworkApi(Servicer[UnitOfWork]):
+class NetworkApi(RegistryServicer):
     SERVICE = pb.DESCRIPTOR.services_by_name["NetworkService"]
 
     def CreateNetwork(self, request: pb.CreateNetworkRequest, call: Call) -> pb.CreateNetworkResponse:
@@ -150,7 +149,7 @@ class NetworkApi(Servicer[UnitOfWork]):
         )
 
 
-class InvitationApi(Servicer[UnitOfWork]):
+class InvitationApi(RegistryServicer):
     SERVICE = pb.DESCRIPTOR.services_by_name["InvitationService"]
 
     def InviteLeader(self, request: pb.InviteLeaderRequest, call: Call) -> pb.Invitation:

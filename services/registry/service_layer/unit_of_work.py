@@ -64,7 +64,7 @@ class UnitOfWork(AbstractUnitOfWork):
         (and from what was noted) in the same transaction, with the actor of the unit of work, so no
         use case records its own history."""
         recorded = list(super().collect_new_events())
-        changes, self._noted = changes_of(recorded, self._noted), []
+        changes, self._noted = changes_of(recorded, self._noted, self.actor.acting_leader), []
         if changes:
             self.history.record(bounded(self.actor), changes)
         yield from recorded

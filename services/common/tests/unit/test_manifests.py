@@ -48,12 +48,15 @@ def test_every_consumer_has_handlers_and_every_queue_is_its_services_own() -> No
 
 
 def test_a_manifest_names_the_settings_of_each_of_its_processes() -> None:
-    registry, matching = manifest("registry"), manifest("matching")
-    assert registry.roles == ("api", "worker", "migrate") and matching.roles == ("worker", "migrate")
+    registry, matching, recruitment = manifest("registry"), manifest("matching"), manifest("recruitment")
+    assert registry.roles == matching.roles == ("api", "worker", "migrate")
+    assert recruitment.roles == ("worker", "migrate")
     assert matching.required_variables("worker") == (*BROKER, "PLR_DATABASE_URL_MATCHING")
     assert "PLR_ADMIN_TOKEN" in registry.required_variables("api")
-    with pytest.raises(ValueError, match="matching has no api"):
-        matching.required_variables("api")
+    # matching's api takes trust keys only: it needs no administrator's token
+    assert "PLR_ADMIN_TOKEN" not in matching.required_variables("api")
+    with pytest.raises(ValueError, match="recruitment has no api"):
+        recruitment.required_variables("api")
     with pytest.raises(ManifestError, match="no service 'portal'"):
         manifest("portal")
 
@@ -105,8 +108,8 @@ def test_a_matching_process_starts_without_any_other_services_settings() -> None
 def test_an_unknown_service_or_role_is_refused_naming_what_the_manifests_declare() -> None:
     unknown = plr_process("portal", "worker")
     assert unknown.returncode == 2 and f"{{{'|'.join(manifests())}}}" in unknown.stderr
-    no_api = plr_process("matching", "api")
-    assert no_api.returncode == 2 and "matching has no api process" in no_api.stderr
+    no_api = plr_process("recruitment", "api")
+    assert no_api.returncode == 2 and "recruitment has no api process" in no_api.stderr
 
 
 def test_services_share_a_command_group_and_plr_has_each_services_commands() -> None:

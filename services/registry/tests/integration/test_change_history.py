@@ -18,9 +18,18 @@ import plr.registry.v1
 import pytest
 import sqlalchemy as sa
 from google.protobuf.descriptor import FileDescriptor
-from plr.registry.v1 import checks_pb2, checks_pb2_grpc, demo_pb2, demo_pb2_grpc, imports_pb2, imports_pb2_grpc
+from plr.registry.v1 import (
+    checks_pb2,
+    checks_pb2_grpc,
+    demo_pb2,
+    demo_pb2_grpc,
+    imports_pb2,
+    imports_pb2_grpc,
+    networks_pb2_grpc,
+)
 from plr.registry.v1 import development_pb2 as dpb
 from plr.registry.v1 import leaders_pb2 as lpb
+from plr.registry.v1 import networks_pb2 as npb
 from plr.registry.v1 import registry_pb2 as rpb
 
 from services.common.db import scoped_transaction
@@ -38,7 +47,7 @@ FILES: tuple[FileDescriptor, ...] = tuple(
     for m in pkgutil.iter_modules(plr.registry.v1.__path__)
     if m.name.endswith("_pb2")
 )
-READS = ("Get", "List", "Export")
+READS = ("Get", "List", "Export", "Find")
 WRITES = sorted(
     m.name
     for f in FILES
@@ -321,6 +330,71 @@ def _(w: World) -> Expected:
     request = imports_pb2.ImportLeadersRequest(trust_ods="RHA", rows=[imports_pb2.ImportRow(row_number=2, cells=cells)])
     imports_pb2_grpc.ImportServiceStub(w.registry.channel).ImportLeaders(request, metadata=w.meta(), timeout=30)
     return Expected("administrator", "administrator", A_PERSON)
+
+
+# --- networks and invitations ------------------------------------------------------------------------
+
+
+def _network(w: World) -> str:
+    network_id = f"net-{uuid.uuid4().hex[:8]}"
+    request = npb.CreateNetworkRequest(network_id=network_id, name="A programme")
+    networks_pb2_grpc.NetworkServiceStub(w.registry.channel).CreateNetwork(request, metadata=w.meta(), timeout=10)
+    return network_id
+
+
+@scenario("CreateNetwork")
+def _(w: World) -> Expected:
+    _network(w)
+    return ADMIN
+
+
+@scenario("AddTrustToNetwork")
+def _(w: World) -> Expected:
+    request = npb.NetworkTrustRequest(network_id=_network(w), ods="RHA")
+    networks_pb2_grpc.NetworkServiceStub(w.registry.channel).AddTrustToNetwork(request, metadata=w.meta(), timeout=10)
+    return ADMIN
+
+
+@scenario("RemoveTrustFromNetwork")
+def _(w: World) -> Expected:
+    stub = networks_pb2_grpc.NetworkServiceStub(w.registry.channel)
+    request = npb.NetworkTrustRequest(network_id=_network(w), ods="RHA")
+    stub.AddTrustToNetwork(request, metadata=w.meta(), timeout=10)
+    stub.RemoveTrustFromNetwork(request, metadata=w.meta(), timeout=10)
+    return ADMIN
+
+
+def _invited(w: World) -> tuple[str, str]:
+    """(invitation id, person): trust A invites, by the email it holds, a person B holds."""
+    email = f"invited-{uuid.uuid4().hex[:8]}@example.org"
+    leader_id = w.registry.confirm(w.registry.register(w.b_key, email)).leader_id
+    stub = networks_pb2_grpc.InvitationServiceStub(w.registry.channel)
+    made = stub.InviteLeader(npb.InviteLeaderRequest(email=email), metadata=w.meta(w.a_key), timeout=10)
+    return made.invitation_id, leader_id
+
+
+@scenario("InviteLeader")
+def _(w: World) -> Expected:
+    _invited(w)
+    return trust_a()  # whom an invitation by email reached is never the trust's to know
+
+
+@scenario("AcceptInvitation")
+def _(w: World) -> Expected:
+    invitation_id, leader_id = _invited(w)
+    request = npb.AnswerInvitationRequest(invitation_id=invitation_id)
+    stub = networks_pb2_grpc.InvitationServiceStub(w.registry.channel)
+    stub.AcceptInvitation(request, metadata=w.meta(leader=leader_id), timeout=10)
+    return leader(leader_id)
+
+
+@scenario("DeclineInvitation")
+def _(w: World) -> Expected:
+    invitation_id, leader_id = _invited(w)
+    request = npb.AnswerInvitationRequest(invitation_id=invitation_id)
+    stub = networks_pb2_grpc.InvitationServiceStub(w.registry.channel)
+    stub.DeclineInvitation(request, metadata=w.meta(leader=leader_id), timeout=10)
+    return leader(leader_id)
 
 
 @scenario("CreateTestPeople")

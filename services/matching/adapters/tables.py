@@ -1,0 +1,61 @@
+"""Matching's tables (migrations/versions/0010_...), as SQLAlchemy sees them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData()
+TZ = sa.DateTime(timezone=True)
+
+opportunities = sa.Table(
+    "opportunities",
+    metadata,
+    sa.Column("opportunity_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("trust_ods", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("network_id", sa.Text),
+    sa.Column("details", postgresql.JSONB, nullable=False),
+    sa.Column("withdrawn_reason", sa.Text, nullable=False),
+    sa.Column("created_at", TZ, nullable=False),
+    sa.Column("updated_at", TZ, nullable=False),
+    sa.Column("published_at", TZ),
+)
+
+matching_settings = sa.Table(
+    "matching_settings",
+    metadata,
+    sa.Column("trust_ods", sa.Text, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("settings", postgresql.JSONB, nullable=False),
+    sa.Column("updated_at", TZ, nullable=False, server_default=sa.func.now()),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("trust_ods", sa.Text, primary_key=True),
+    sa.Column("method", sa.Text, primary_key=True),
+    sa.Column("idempotency_key", sa.Text, primary_key=True),
+    sa.Column("request_sha256", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text),
+    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
+)
+
+networks = sa.Table(
+    "networks",
+    metadata,
+    sa.Column("network_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+network_members = sa.Table(
+    "network_members",
+    metadata,
+    sa.Column("network_id", sa.Text, primary_key=True),
+    sa.Column("trust_ods", sa.Text, primary_key=True),
+    sa.Column("member", sa.Boolean, nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)

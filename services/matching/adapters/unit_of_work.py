@@ -1,0 +1,28 @@
+"""Matching's unit of work on PostgreSQL: the common SQL unit of work, opening matching's repositories
+and stores, with matching's event mapping."""
+
+from __future__ import annotations
+
+from services.common import sql_unit_of_work as common
+from services.matching.adapters.event_mapping import to_cloudevent
+from services.matching.adapters.repositories import (
+    SqlIdempotencyKeys,
+    SqlNetworkDirectory,
+    SqlOpportunityRepository,
+    SqlSettingsStore,
+)
+from services.matching.service_layer.unit_of_work import UnitOfWork
+
+
+class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
+    to_cloudevent = staticmethod(to_cloudevent)
+    opens = {
+        "opportunities": SqlOpportunityRepository,
+        "settings": SqlSettingsStore,
+        "networks": SqlNetworkDirectory,
+        "idempotency": SqlIdempotencyKeys,
+    }
+
+    def __enter__(self) -> SqlUnitOfWork:
+        super().__enter__()
+        return self

@@ -1,0 +1,221 @@
+"""An opportunity: a role a trust offers patient leaders, and its lifecycle.
+
+draft -> published -> closed -> filled, or withdrawn from any of the first three; filled and
+withdrawn are final. A draft is the trust's alone (no event names it). Every change takes the
+version the caller read (optimistic concurrency) and adds one to it.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from services.common.errors import InvalidInput, PreconditionFailed
+from services.matching.domain import events
+from services.matching.domain.eligibility import Rule, rules_problems
+from services.matching.domain.settings import MatchingSettings
+from services.matching.domain.terms import CheckType, Day, Level, enum_problem, list_problem, term_code_problem
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+PAYMENT_RULE_MAX = 100
+REASON_MAX = 500
+PSP_TERM_MONTHS = 18
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    FILLED = "filled"
+    WITHDRAWN = "withdrawn"
+
+
+# the states each change may start from
+FROM = {
+    "publish": (Status.DRAFT,),
+    "update": (Status.DRAFT, Status.PUBLISHED),
+    "close": (Status.PUBLISHED,),
+    "fill": (Status.PUBLISHED, Status.CLOSED),
+    "withdraw": (Status.DRAFT, Status.PUBLISHED, Status.CLOSED),
+}
+
+
+@dataclass(frozen=True)
+class Term:
+    start_date: date | None = None
+    end_date: date | None = None
+    review_date: date | None = None
+    extendable: bool = False
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a trust says of a role (every field checked by ``validated_details``)."""
+
+    title: str
+    level: Level
+    description: str = ""
+    required_skills: tuple[str, ...] = ()
+    desirable_skills: tuple[str, ...] = ()
+    interests: tuple[str, ...] = ()
+    lived_experience: tuple[str, ...] = ()
+    sites: tuple[str, ...] = ()
+    remote: bool = False
+    hours_per_month: int = 0
+    days: tuple[Day, ...] = ()
+    term: Term = Term()
+    places: int = 1
+    closing_date: date | None = None
+    payment_rule: str = ""
+    required_checks: tuple[CheckType, ...] = ()
+    eligibility_rules: tuple[Rule, ...] = ()
+    network_id: str | None = None
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _text_problem(value: str, limit: int, required: bool) -> str | None:
+    if required and not value.strip():
+        return "is required"
+    if len(value) > limit or not all(c.isprintable() or c in "\n\t" for c in value):
+        return f"must be at most {limit} printable characters"
+    return None
+
+
+def _term_problems(term: Term) -> dict[str, str]:
+    problems = {}
+    if term.start_date is None and (term.end_date or term.review_date):
+        problems["term.start_date"] = "is required with an end or review date"
+    for name in ("end_date", "review_date"):
+        later = getattr(term, name)
+        if term.start_date is not None and later is not None and later <= term.start_date:
+            problems[f"term.{name}"] = "must be after the start date"
+    return problems
+
+
+def _shape_problems(d: Details) -> dict[str, str]:
+    checks: dict[str, str | None] = {
+        "title": _text_problem(d.title, TITLE_MAX, required=True),
+        "description": _text_problem(d.description, DESCRIPTION_MAX, required=False),
+        "payment_rule": _text_problem(d.payment_rule, PAYMENT_RULE_MAX, required=False),
+        "days": list_problem([x.value for x in d.days], enum_problem(Day), len(Day)),
+        "required_checks": list_problem([x.value for x in d.required_checks], enum_problem(CheckType), len(CheckType)),
+        "hours_per_month": None if 0 <= d.hours_per_month <= 200 else "must be 0 to 200",
+        "places": None if 1 <= d.places <= 100 else "must be 1 to 100",
+    }
+    for name in ("required_skills", "desirable_skills", "interests", "lived_experience"):
+        checks[name] = list_problem(getattr(d, name), term_code_problem)
+    return {name: problem for name, problem in checks.items() if problem is not None}
+
+
+def _place_problems(d: Details, settings: MatchingSettings, networks: frozenset[str]) -> dict[str, str]:
+    problems = {}
+    unknown = [s for s in d.sites if s not in settings.site_codes()]
+    if unknown:
+        problems["sites"] = f"not a site of this trust (MatchingSettings.sites): {unknown[0][:20]!r}"
+    elif not d.sites and not d.remote:
+        problems["sites"] = "at least one site, unless the role is remote"
+    if d.network_id is not None and d.network_id not in networks:
+        problems["network_id"] = "not a network this trust is a member of"
+    return problems
+
+
+def validated_details(d: Details, settings: MatchingSettings, networks: frozenset[str]) -> Details:
+    """The details as kept: checked whole (InvalidInput names every bad field), the trust's default
+    checks for the level where none are given, and a Patient Safety Partner's 18-month term."""
+    rules = [(r.kind.value, r.value) for r in d.eligibility_rules]
+    problems = {**_shape_problems(d), **_term_problems(d.term), **rules_problems(rules)}
+    problems.update(_place_problems(d, settings, networks))
+    if problems:
+        raise InvalidInput(problems)
+    if not d.required_checks:
+        d = replace(d, required_checks=settings.checks_for(d.level))
+    if d.level is Level.PATIENT_SAFETY_PARTNER and d.term.start_date and d.term.end_date is None:
+        d = replace(d, term=replace(d.term, end_date=add_months(d.term.start_date, PSP_TERM_MONTHS)))
+    return d
+
+
+def changed_fields(before: Details, after: Details) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(Details) if getattr(before, f.name) != getattr(after, f.name))
+
+
+@dataclass
+class Opportunity:
+    opportunity_id: str
+    trust_ods: str
+    details: Details
+    status: Status = Status.DRAFT
+    version: int = 1
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    published_at: datetime | None = None
+    withdrawn_reason: str = ""
+    pending_events: list[events.OpportunityEvent] = field(default_factory=list)
+
+    @classmethod
+    def draft(cls, opportunity_id: str, trust_ods: str, details: Details, now: datetime) -> Opportunity:
+        return cls(opportunity_id, trust_ods, details, created_at=now, updated_at=now)
+
+    def _require(self, change: str, expected_version: int) -> None:
+        if expected_version != self.version:
+            raise PreconditionFailed(
+                f"expected_version: the opportunity is at version {self.version}; read it again and retry"
+            )
+        if self.status not in FROM[change]:
+            raise PreconditionFailed(f"cannot {change} an opportunity that is {self.status.value}")
+
+    def _change(self, change: str, expected_version: int, now: datetime) -> None:
+        self._require(change, expected_version)
+        self.version += 1
+        self.updated_at = now
+
+    def _base(self) -> tuple[str, str, int]:
+        return self.opportunity_id, self.trust_ods, self.version
+
+    def update(self, details: Details, expected_version: int, now: datetime) -> None:
+        changed = changed_fields(self.details, details)
+        if not changed:
+            self._require("update", expected_version)  # refused as a change would be; else nothing to do
+            return
+        self._change("update", expected_version, now)
+        self.details = details
+        if self.status is Status.PUBLISHED:
+            self.pending_events.append(events.OpportunityUpdated(*self._base(), fields=changed))
+
+    def publish(self, expected_version: int, now: datetime) -> None:
+        closing = self.details.closing_date
+        if closing is not None and closing < now.date():
+            raise PreconditionFailed("the closing date has passed: update it before publishing")
+        self._change("publish", expected_version, now)
+        self.status, self.published_at = Status.PUBLISHED, now
+        d = self.details
+        self.pending_events.append(
+            events.OpportunityPublished(*self._base(), d.level.value, d.network_id, d.places, closing, d.remote)
+        )
+
+    def close(self, expected_version: int, now: datetime) -> None:
+        self._change("close", expected_version, now)
+        self.status = Status.CLOSED
+        self.pending_events.append(events.OpportunityClosed(*self._base()))
+
+    def fill(self, expected_version: int, now: datetime) -> None:
+        self._change("fill", expected_version, now)
+        self.status = Status.FILLED
+        self.pending_events.append(events.OpportunityFilled(*self._base()))
+
+    def withdraw(self, reason: str, expected_version: int, now: datetime) -> None:
+        problem = _text_problem(reason, REASON_MAX, required=True)
+        if problem is not None:
+            raise InvalidInput({"reason": problem})
+        was_draft = self.status is Status.DRAFT
+        self._change("withdraw", expected_version, now)
+        self.status, self.withdrawn_reason = Status.WITHDRAWN, reason.strip()
+        if not was_draft:  # others never heard of a draft
+            self.pending_events.append(events.OpportunityWithdrawn(*self._base()))

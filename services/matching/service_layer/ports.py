@@ -1,0 +1,82 @@
+"""The ports of matching: every repository and store its use cases may open through the unit of work,
+as abstract classes. They import no SQLAlchemy (``tests/unit/test_layers.py`` checks); the SQL
+implementations are in ``adapters/`` and the in-memory fakes in ``tests/unit/fakes.py``.
+
+The opportunity repository keeps in ``seen`` what it loaded or added, for the unit of work to collect
+their events. Which rows a read returns is decided by the tenant scope of the unit of work (row-level
+security in PostgreSQL: a trust's own opportunities, and other trusts' roles published to a network
+both belong to); the fakes decide the same from the scope they are given.
+"""
+
+from __future__ import annotations
+
+import abc
+from datetime import datetime
+
+from services.matching.domain.opportunity import Opportunity, Status
+from services.matching.domain.settings import MatchingSettings
+
+
+class OpportunityRepository(abc.ABC):
+    def __init__(self) -> None:
+        self.seen: list[Opportunity] = []
+
+    def get(self, opportunity_id: str, *, lock: bool = False) -> Opportunity | None:
+        """The opportunity if the scope may see it (its owner's, or published to a shared network)."""
+        found = self._get(opportunity_id, lock)
+        if found is not None:
+            self.seen.append(found)
+        return found
+
+    def add(self, opportunity: Opportunity) -> None:
+        self._add(opportunity)
+        self.seen.append(opportunity)
+
+    @abc.abstractmethod
+    def _get(self, opportunity_id: str, lock: bool) -> Opportunity | None: ...
+
+    @abc.abstractmethod
+    def _add(self, opportunity: Opportunity) -> None: ...
+
+    @abc.abstractmethod
+    def save(self, opportunity: Opportunity, expected_version: int) -> None:
+        """Write a change; PreconditionFailed if another call changed it since ``expected_version``."""
+
+    @abc.abstractmethod
+    def list(
+        self,
+        after_id: str,
+        limit: int,
+        updated_since: datetime | None,
+        status: Status | None,
+        owner_ods: str | None,
+        not_owner_ods: str | None,
+    ) -> list[Opportunity]:
+        """Those the scope may see, by id after ``after_id``; ``owner_ods``/``not_owner_ods`` filter."""
+
+
+class SettingsStore(abc.ABC):
+    @abc.abstractmethod
+    def get(self, trust_ods: str) -> MatchingSettings:
+        """The trust's settings, or the defaults (version 0) if it has set none."""
+
+    @abc.abstractmethod
+    def save(self, settings: MatchingSettings, expected_version: int) -> None:
+        """Write them at ``settings.version``; PreconditionFailed if not at ``expected_version``."""
+
+
+class NetworkDirectory(abc.ABC):
+    """The registry's networks as matching keeps them (from ``registry.network.*`` events)."""
+
+    @abc.abstractmethod
+    def networks_of(self, trust_ods: str) -> frozenset[str]: ...
+
+
+class IdempotencyKeys(abc.ABC):
+    @abc.abstractmethod
+    def claim(self, trust_ods: str, method: str, key: str, digest: str) -> str | None:
+        """None when the key is new (claimed now, in this transaction); else the id it answered.
+        PreconditionFailed if the key was used with another request."""
+
+    @abc.abstractmethod
+    def complete(self, trust_ods: str, method: str, key: str, answer: str) -> None: ...

@@ -1,0 +1,19 @@
+"""Matching's unit of work, as its use cases see it: the repositories and stores it opens."""
+
+from __future__ import annotations
+
+from services.common.unit_of_work import AbstractUnitOfWork
+from services.matching.service_layer.ports import (
+    IdempotencyKeys,
+    NetworkDirectory,
+    OpportunityRepository,
+    SettingsStore,
+)
+
+
+class UnitOfWork(AbstractUnitOfWork):
+    repositories = ("opportunities",)
+    opportunities: OpportunityRepository
+    settings: SettingsStore
+    networks: NetworkDirectory
+    idempotency: IdempotencyKeys

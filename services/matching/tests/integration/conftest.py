@@ -1,0 +1,132 @@
+"""The matching api, served in-process (a grpcio server in a thread) on this run's stack, and what a
+test needs around it: trusts and keys in matching's trust directory, and network memberships, each
+applied through the projections' own handlers as the worker applies registry's events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import grpc
+import pytest
+import sqlalchemy as sa
+from plr.matching.v1 import matching_pb2 as pb
+from plr.matching.v1 import matching_pb2_grpc
+
+from services.common.db import scoped_transaction
+from services.common.events import CloudEvent
+from services.common.grpc_client import bearer
+from services.common.principals import new_api_key
+from services.common.tenancy import TenantScope
+from services.common.trust_directory import record_key_issued, record_trust_onboarded
+from services.matching.adapters.networks import record_network_created, record_trust_added, record_trust_removed
+from services.matching.entrypoints.api import build_server
+from tests.support.infra import PlrStack
+
+ROLE = pb.OpportunityDetails(title="Working group member", level="level_3", sites=["main"], places=2)
+SITES = [pb.Site(code="main", name="Main site", local_districts=["LS1"])]
+
+
+def registry_event(
+    kind: str, aggregate: str, aggregate_id: str, version: int, data: Mapping[str, object]
+) -> CloudEvent:
+    return CloudEvent(
+        type=f"plr.registry.{aggregate}.{kind}.v1",
+        source="plr/registry",
+        data=data,
+        aggregate_type=aggregate,
+        aggregate_id=aggregate_id,
+        aggregate_version=version,
+    )
+
+
+@dataclass
+class MatchingClient:
+    channel: grpc.Channel
+    engine: sa.engine.Engine
+    network_versions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def opportunities(self) -> matching_pb2_grpc.OpportunityServiceStub:
+        return matching_pb2_grpc.OpportunityServiceStub(self.channel)
+
+    @property
+    def settings(self) -> matching_pb2_grpc.MatchingSettingsServiceStub:
+        return matching_pb2_grpc.MatchingSettingsServiceStub(self.channel)
+
+    def apply(self, handler, event: CloudEvent) -> None:  # type: ignore[no-untyped-def]
+        with scoped_transaction(self.engine, TenantScope.platform_wide()) as connection:
+            handler(connection, event)
+
+    def trust(self, ods: str, sites: list[pb.Site] = SITES) -> tuple[tuple[str, str], ...]:
+        """A trust in matching's directory, with a key and its sites set; the key's metadata."""
+        key = new_api_key()
+        self.apply(
+            record_trust_onboarded,
+            registry_event("onboarded", "trust", ods, 1, {"ods": ods, "name": f"{ods} NHS Trust"}),
+        )
+        issued = {
+            "ods": ods,
+            "key_id": key.key_id,
+            "secret_sha256": key.secret_sha256,
+            "issued_at": datetime.now(UTC).isoformat(),
+        }
+        self.apply(record_key_issued, registry_event("key_issued", "trust", ods, 2, issued))
+        metadata = bearer(key.presented)
+        self.settings.UpdateMatchingSettings(
+            pb.UpdateMatchingSettingsRequest(
+                settings=pb.MatchingSettings(recent_placement_months=12, max_concurrent_placements=3, sites=sites),
+                expected_version=0,
+            ),
+            metadata=metadata,
+            timeout=10,
+        )
+        return metadata
+
+    def _network_event(self, network: str) -> int:
+        self.network_versions[network] = self.network_versions.get(network, 0) + 1
+        return self.network_versions[network]
+
+    def network(self, network: str, *members: str) -> None:
+        created = {"network_id": network, "name": f"{network} network"}
+        self.apply(
+            record_network_created, registry_event("created", "network", network, self._network_event(network), created)
+        )
+        for ods in members:
+            self.join(network, ods)
+
+    def join(self, network: str, ods: str) -> None:
+        event = registry_event(
+            "trust_added", "network", network, self._network_event(network), {"network_id": network, "ods": ods}
+        )
+        self.apply(record_trust_added, event)
+
+    def leave(self, network: str, ods: str) -> None:
+        event = registry_event(
+            "trust_removed", "network", network, self._network_event(network), {"network_id": network, "ods": ods}
+        )
+        self.apply(record_trust_removed, event)
+
+    def create(self, metadata: tuple[tuple[str, str], ...], details: pb.OpportunityDetails = ROLE) -> pb.Opportunity:
+        request = pb.CreateOpportunityRequest(details=details)
+        return self.opportunities.CreateOpportunity(request, metadata=metadata, timeout=10).opportunity
+
+    def publish(self, metadata: tuple[tuple[str, str], ...], o: pb.Opportunity) -> pb.Opportunity:
+        request = pb.ChangeOpportunityRequest(opportunity_id=o.opportunity_id, expected_version=o.version)
+        return self.opportunities.PublishOpportunity(request, metadata=metadata, timeout=10)
+
+
+@pytest.fixture(scope="session")
+def matching_target(stack: PlrStack) -> Iterator[str]:
+    server = build_server(stack.settings, "127.0.0.1:0")
+    server.start()
+    yield f"127.0.0.1:{server.port}"
+    server.stop(grace_s=1)
+
+
+@pytest.fixture(scope="session")
+def matching(stack: PlrStack, matching_target: str) -> Iterator[MatchingClient]:
+    channel = grpc.insecure_channel(matching_target)
+    yield MatchingClient(channel, stack.engine("matching"))
+    channel.close()

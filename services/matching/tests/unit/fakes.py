@@ -1,0 +1,166 @@
+"""In-memory fakes of every port matching's unit of work opens, and a fake unit of work on the same
+abstract class as the SQL one: the service layer's tests run on these.
+
+One ``World`` holds what the database would (rows kept as deep copies, without pending events); each
+fake unit of work sees it through its tenant scope, as row-level security does: a trust's own
+opportunities, and another trust's while it is published to a network both are members of.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.common.errors import PreconditionFailed
+from services.common.events import CloudEvent
+from services.common.tenancy import TenantScope
+from services.matching.adapters.event_mapping import to_cloudevent
+from services.matching.domain.opportunity import Opportunity, Status
+from services.matching.domain.settings import MatchingSettings
+from services.matching.service_layer.ports import (
+    IdempotencyKeys,
+    NetworkDirectory,
+    OpportunityRepository,
+    SettingsStore,
+)
+from services.matching.service_layer.unit_of_work import UnitOfWork
+
+
+@dataclass
+class World:
+    opportunities: dict[str, Opportunity] = field(default_factory=dict)
+    settings: dict[str, MatchingSettings] = field(default_factory=dict)
+    members: set[tuple[str, str]] = field(default_factory=set)  # (network, trust)
+    keys: dict[tuple[str, str, str], tuple[str, str | None]] = field(default_factory=dict)
+
+    def networks_of(self, trust: str) -> frozenset[str]:
+        return frozenset(n for n, t in self.members if t == trust)
+
+    def visible(self, scope: TenantScope, o: Opportunity) -> bool:
+        if scope.platform or o.trust_ods == scope.trust_ods:
+            return True
+        network = o.details.network_id
+        return (
+            scope.trust_ods is not None
+            and o.status is Status.PUBLISHED
+            and network is not None
+            and network in self.networks_of(scope.trust_ods)
+            and network in self.networks_of(o.trust_ods)
+        )
+
+
+def _kept(o: Opportunity) -> Opportunity:
+    kept = copy.deepcopy(o)
+    kept.pending_events = []
+    return kept
+
+
+class FakeOpportunities(OpportunityRepository):
+    def __init__(self, world: World, scope: TenantScope):
+        super().__init__()
+        self.world, self.scope = world, scope
+
+    def _get(self, opportunity_id: str, lock: bool) -> Opportunity | None:
+        found = self.world.opportunities.get(opportunity_id)
+        if found is None or not self.world.visible(self.scope, found):
+            return None
+        if lock and found.trust_ods != self.scope.trust_ods and not self.scope.platform:
+            return None  # FOR UPDATE needs the owner's policy, as in PostgreSQL
+        return _kept(found)
+
+    def _add(self, opportunity: Opportunity) -> None:
+        assert opportunity.trust_ods == self.scope.trust_ods, "RLS: a trust writes its own rows only"
+        self.world.opportunities[opportunity.opportunity_id] = _kept(opportunity)
+
+    def save(self, opportunity: Opportunity, expected_version: int) -> None:
+        current = self.world.opportunities[opportunity.opportunity_id]
+        if current.version != expected_version or current.trust_ods != self.scope.trust_ods:
+            raise PreconditionFailed("expected_version: changed meanwhile")
+        self.world.opportunities[opportunity.opportunity_id] = _kept(opportunity)
+
+    def list(
+        self,
+        after_id: str,
+        limit: int,
+        updated_since: datetime | None,
+        status: Status | None,
+        owner_ods: str | None,
+        not_owner_ods: str | None,
+    ) -> list[Opportunity]:
+        found = [
+            _kept(o)
+            for key, o in sorted(self.world.opportunities.items())
+            if key > after_id
+            and self.world.visible(self.scope, o)
+            and (updated_since is None or (o.updated_at is not None and o.updated_at >= updated_since))
+            and (status is None or o.status is status)
+            and (owner_ods is None or o.trust_ods == owner_ods)
+            and (not_owner_ods is None or o.trust_ods != not_owner_ods)
+        ]
+        return found[:limit]
+
+
+class FakeSettings(SettingsStore):
+    def __init__(self, world: World):
+        self.world = world
+
+    def get(self, trust_ods: str) -> MatchingSettings:
+        return self.world.settings.get(trust_ods, MatchingSettings(trust_ods))
+
+    def save(self, settings: MatchingSettings, expected_version: int) -> None:
+        if self.get(settings.trust_ods).version != expected_version:
+            raise PreconditionFailed("expected_version: changed meanwhile")
+        self.world.settings[settings.trust_ods] = settings
+
+
+class FakeNetworks(NetworkDirectory):
+    def __init__(self, world: World):
+        self.world = world
+
+    def networks_of(self, trust_ods: str) -> frozenset[str]:
+        return self.world.networks_of(trust_ods)
+
+
+class FakeIdempotency(IdempotencyKeys):
+    def __init__(self, world: World):
+        self.world = world
+
+    def claim(self, trust_ods: str, method: str, key: str, digest: str) -> str | None:
+        found = self.world.keys.get((trust_ods, method, key))
+        if found is None:
+            self.world.keys[(trust_ods, method, key)] = (digest, None)
+            return None
+        if found[0] != digest:
+            raise PreconditionFailed("idempotency_key: already used with a different request")
+        return found[1]
+
+    def complete(self, trust_ods: str, method: str, key: str, answer: str) -> None:
+        digest, _ = self.world.keys[(trust_ods, method, key)]
+        self.world.keys[(trust_ods, method, key)] = (digest, answer)
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """Commits write the collected events, as CloudEvents, to ``outbox``; the fakes write at once."""
+
+    opportunities: FakeOpportunities
+
+    def __init__(self, world: World, scope: TenantScope):
+        self.scope = scope
+        self.opportunities = FakeOpportunities(world, scope)
+        self.settings = FakeSettings(world)
+        self.networks = FakeNetworks(world)
+        self.idempotency = FakeIdempotency(world)
+        self.committed = 0
+        self.outbox: list[CloudEvent] = []
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self.opportunities.seen = []
+        return self
+
+    def commit(self) -> None:
+        self.outbox.extend(to_cloudevent(e, self.correlation_id) for e in self.collect_new_events())
+        self.committed += 1
+
+    def rollback(self) -> None:
+        pass
