@@ -49,6 +49,11 @@ def database_url(service: str, role: str, password_variable: str) -> str:
     return f"postgresql://plr_{service}_{role}:$({password_variable})@{POSTGRES}:5432/plr_{service}"
 
 
+def administered(manifest: ServiceManifest, role: str) -> bool:
+    """Whether this process is an api that checks the administrator's token."""
+    return role == "api" and manifest.api is not None and "PLR_ADMIN_TOKEN" in manifest.api.requires
+
+
 def environment(manifest: ServiceManifest, role: str) -> list[dict[str, Any]]:
     """The container's variables, in order: a ``$(VAR)`` only expands a variable defined before it."""
     env = [
@@ -62,12 +67,13 @@ def environment(manifest: ServiceManifest, role: str) -> list[dict[str, Any]]:
             "value": f"http://$(RABBITMQ_USERNAME):$(RABBITMQ_PASSWORD)@{RABBITMQ}:15672",
         },
     ]
-    # the api is where an administrator runs `plr` (kubectl exec), which reads every service's database
-    services = manifests().values() if role == "api" else [manifest]
+    # an api that takes the administrator's token is where the administrator runs `plr` (kubectl exec),
+    # which reads every service's database; any other process gets its own service's only
+    services = manifests().values() if administered(manifest, role) else [manifest]
     env += [
         {"name": m.database_url_variable, "value": database_url(m.name, "app", "PLR_DB_APP_PASSWORD")} for m in services
     ]
-    if role == "api":
+    if administered(manifest, role):
         env.append(secret("PLR_ADMIN_TOKEN", CREDENTIALS, "PLR_ADMIN_TOKEN"))
     if role == "migrate":
         env += [
@@ -112,8 +118,8 @@ def container(manifest: ServiceManifest, role: str) -> dict[str, Any]:
         spec["readinessProbe"] = {"grpc": {"port": port}, "periodSeconds": 5, "failureThreshold": 2}
         spec["livenessProbe"] = {"grpc": {"port": port}, "periodSeconds": 10, "failureThreshold": 3}
         spec["startupProbe"] = {"grpc": {"port": port}, "periodSeconds": 2, "failureThreshold": 60}
-        # files handed to `plr` (imports, exports) when it runs in this container
-        spec["volumeMounts"].append({"name": "files", "mountPath": "/var/lib/plr/files"})
+        if administered(manifest, role):  # files handed to `plr` (imports, exports), which runs here
+            spec["volumeMounts"].append({"name": "files", "mountPath": "/var/lib/plr/files"})
     elif role == "worker":
         # a fresh heartbeat (written by the worker's relay every 2 s), the compose health check's test
         check = ["python", "-m", "services.common.healthcheck", manifest.name, "worker"]
@@ -129,7 +135,7 @@ def container(manifest: ServiceManifest, role: str) -> dict[str, Any]:
 
 def pod(manifest: ServiceManifest, role: str, labels: dict[str, str]) -> dict[str, Any]:
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}]
-    if role == "api":
+    if administered(manifest, role):
         volumes.append({"name": "files", "emptyDir": {}})
     spec: dict[str, Any] = {
         "securityContext": {

@@ -603,9 +603,14 @@ def test_every_plr_process_serves_metrics_on_the_container_port(services: dict[s
 
 
 def test_the_api_container_has_a_files_volume_its_user_can_write(services: dict[str, dict[str, Any]]) -> None:
-    for name, (_, role) in plr_processes(services).items():
-        if role != "api":
-            continue
+    """Where `plr` runs (`docker compose exec`): an api given the administrator's token."""
+    administered = [
+        name
+        for name, (_, role) in plr_processes(services).items()
+        if role == "api" and "PLR_ADMIN_TOKEN" in environment_of(services[name])
+    ]
+    assert administered
+    for name in administered:
         mounts = {v.split(":")[1]: v.split(":")[0] for v in services[name].get("volumes", []) if isinstance(v, str)}
         assert mounts.get("/var/lib/plr/files") == "plr-files", name
     assert "plr-files" in load_compose()["volumes"]
