@@ -34,7 +34,7 @@ EXAMPLE_IMPORT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "le
 
 
 class System:
-    """The registry api and every worker, on the servers ``env`` names."""
+    """Every api and worker, on the servers ``env`` names."""
 
     def __init__(self, env: dict[str, str]):
         self.env = env
@@ -50,9 +50,10 @@ class System:
         )
 
     def start_all(self) -> None:
-        self.start("registry", "api")
-        for service in SERVICES:
-            self.start(service, "worker")
+        for service, manifest in manifests().items():
+            for role in manifest.roles:
+                if role != "migrate":
+                    self.start(service, role)
 
     def stop(self, name: str | None = None) -> None:
         for key in [name] if name else list(self.processes):
