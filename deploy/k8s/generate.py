@@ -60,7 +60,6 @@ def environment(manifest: ServiceManifest, role: str) -> list[dict[str, Any]]:
         secret("RABBITMQ_USERNAME", f"{RABBITMQ}-default-user", "username"),
         secret("RABBITMQ_PASSWORD", f"{RABBITMQ}-default-user", "password"),
         secret("PLR_DB_APP_PASSWORD", CREDENTIALS, "PLR_DB_APP_PASSWORD"),
-        secret("PLR_SERVICE_TOKEN", CREDENTIALS, "PLR_SERVICE_TOKEN"),
         {"name": "PLR_AMQP_URI", "value": f"amqp://$(RABBITMQ_USERNAME):$(RABBITMQ_PASSWORD)@{RABBITMQ}:5672/%2Fplr"},
         {
             "name": "PLR_AMQP_MANAGEMENT_URL",
@@ -73,8 +72,17 @@ def environment(manifest: ServiceManifest, role: str) -> list[dict[str, Any]]:
     env += [
         {"name": m.database_url_variable, "value": database_url(m.name, "app", "PLR_DB_APP_PASSWORD")} for m in services
     ]
-    if administered(manifest, role):
-        env.append(secret("PLR_ADMIN_TOKEN", CREDENTIALS, "PLR_ADMIN_TOKEN"))
+    # the rest of what the process requires (the administrator's token, a caller's token, a service's
+    # own required settings) comes from plr-credentials, under its own name
+    made = {item["name"] for item in env}
+    env += [secret(name, CREDENTIALS, name) for name in manifest.required_variables(role) if name not in made]
+    # and a service's optional secret settings (e.g. a caller's token), when secrets.env gives them
+    for setting in manifest.settings_of(role):
+        name = manifest.setting_variable(setting)
+        if setting.secret and name not in made | set(manifest.required_variables(role)):
+            optional = secret(name, CREDENTIALS, name)
+            optional["valueFrom"]["secretKeyRef"]["optional"] = True
+            env.append(optional)
     if role == "migrate":
         env += [
             secret("PLR_POSTGRES_PASSWORD", "plr-postgres-superuser", "password"),

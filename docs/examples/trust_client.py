@@ -125,13 +125,16 @@ def pages(list_page: Callable[[str], tuple[list[Any], str]]) -> Iterator[Any]:
 def sync(ch: grpc.Channel, state_file: str) -> None:
     """A nightly sync that cannot miss a change: affiliations first (a person's confirmation shows
     there, not in ListLeaders: it changes the relationship, not the person), then the people the trust
-    sees. Each list runs from its last `updated_at` minus SYNC_OVERLAP, at-or-after (ties included);
-    what was seen already is dropped by (id, version); the new start is saved only at the end."""
+    sees, then GetLeader for anyone who became active and was not listed (their own details may be
+    older than ListLeaders' start). Each list runs from its last `updated_at` minus SYNC_OVERLAP,
+    at-or-after (ties included); what was seen already is dropped by (id, version); the new start is
+    saved only at the end."""
     state_path = Path(state_file)
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     leaders = leaders_pb2_grpc.LeaderServiceStub(ch)
     versions: dict[str, int] = state.get("versions", {})
     marks: dict[str, str] = {}
+    joined: list[str] = []
     for listing, method, request_type, items in (
         ("affiliations", leaders.ListAffiliations, leaders_pb2.ListAffiliationsRequest, "affiliations"),
         ("leaders", leaders.ListLeaders, leaders_pb2.ListLeadersRequest, "leaders"),
@@ -156,10 +159,20 @@ def sync(ch: grpc.Channel, state_file: str) -> None:
             versions[f"{listing}:{item_id}"] = item.version
             if listing == "affiliations":
                 show(affiliation_id=item_id, leader_id=item.leader_id, status=item.status, version=item.version)
+                if item.status == "active":
+                    # a confirmation changes the relationship, not the person: ListLeaders will not
+                    # show someone whose own details are older than its start, so fetch them now
+                    joined.append(item.leader_id)
             else:
                 show(leader_id=item_id, status=item.status, version=item.version, name=item.profile.given_name)
         if newest:
             marks[listing] = newest
+    listed = {key.split(":", 1)[1] for key in versions if key.startswith("leaders:")}
+    for leader_id in joined:
+        if leader_id not in listed:
+            person = call(leaders.GetLeader, leaders_pb2.GetLeaderRequest(leader_id=leader_id))
+            versions[f"leaders:{leader_id}"] = person.version
+            show(leader_id=leader_id, status=person.status, version=person.version, name=person.profile.given_name)
     state_path.write_text(json.dumps({**state, **marks, "versions": versions}))
 
 

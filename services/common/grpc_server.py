@@ -3,11 +3,13 @@
 Requests are deserialized here, not by grpcio's generated code, so that undecodable bytes are
 answered ``INVALID_ARGUMENT`` (grpcio would answer ``INTERNAL``). Each call is authenticated to a
 principal, runs under its correlation id, and has its domain errors mapped to status codes with a
-clear message and never a stack trace. A database that cannot be reached is answered ``UNAVAILABLE``
-and a statement timeout ``DEADLINE_EXCEEDED``, naming the service's database and saying that the call
-may be retried (its transaction rolled back; the README says which methods are safe to retry). The
-standard health service and (outside production) reflection are served too. No eventlet here: a
-grpcio server in an eventlet-patched process never answers.
+clear message and never a stack trace. Whether the principal may call the method at all (its
+declared scope, an internal caller's allow-list) is decided here too, before the request is read.
+A database that cannot be reached is answered ``UNAVAILABLE`` and a statement timeout
+``DEADLINE_EXCEEDED``, naming the service's database and saying that the call may be retried (its
+transaction rolled back; the README says which methods are safe to retry). The standard health
+service and (outside production) reflection are served too. No eventlet here: a grpcio server in an
+eventlet-patched process never answers.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from typing import Any
 import grpc
 from google.protobuf import message as protobuf_message
 from google.protobuf import message_factory
-from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.common import errors
+from services.common.authorization import authorize, full_method_name, required_scope
 from services.common.db import db_error_summary, is_db_configuration_error, is_statement_timeout, is_transient_db_error
 from services.common.listen import why_cannot_listen
 from services.common.logs import correlated
@@ -92,12 +95,12 @@ def database_status(error: BaseException, service: str) -> tuple[grpc.StatusCode
 
 
 def _unary_handler(
-    full_name: str,
-    request_class: type[protobuf_message.Message],
-    method: Method,
-    authenticate: Authenticate,
-    service: str,
+    descriptor: MethodDescriptor, method: Method, authenticate: Authenticate, service: str
 ) -> grpc.RpcMethodHandler:
+    full_name = f"/{full_method_name(descriptor)}"
+    request_class = message_factory.GetMessageClass(descriptor.input_type)
+    allowed, scope = full_method_name(descriptor), required_scope(descriptor)  # no scope: refused at start
+
     def handle(raw: bytes, context: grpc.ServicerContext) -> bytes:
         metadata = {key: value for key, value in context.invocation_metadata() if isinstance(value, str)}
         cid = metadata.get("x-correlation-id") or str(uuid.uuid4())
@@ -109,6 +112,7 @@ def _unary_handler(
         with correlated(cid):
             try:
                 principal = authenticate(metadata)
+                authorize(principal, allowed, scope)
                 try:
                     request = request_class.FromString(raw)
                 except (protobuf_message.DecodeError, UnicodeDecodeError, ValueError, RuntimeWarning):
@@ -170,16 +174,7 @@ def service_handler(
     missing = [m.name for m in descriptor.methods if m.name not in methods]
     if missing:
         raise ValueError(f"{descriptor.full_name}: no implementation for {', '.join(missing)}")
-    handlers = {
-        m.name: _unary_handler(
-            f"/{descriptor.full_name}/{m.name}",
-            message_factory.GetMessageClass(m.input_type),
-            methods[m.name],
-            authenticate,
-            service,
-        )
-        for m in descriptor.methods
-    }
+    handlers = {m.name: _unary_handler(m, methods[m.name], authenticate, service) for m in descriptor.methods}
     return grpc.method_handlers_generic_handler(descriptor.full_name, handlers)
 
 

@@ -61,6 +61,7 @@ class Setting(Generic[T]):
     parse: Callable[[str], T]
     default: str | None = None  # None: required
     roles: tuple[str, ...] = ROLES
+    secret: bool = False  # a credential: a malformed value is never echoed
 
     @property
     def required(self) -> bool:
@@ -103,6 +104,21 @@ class Timer:
 
 
 @dataclass(frozen=True)
+class ApiCaller:
+    """An internal process that calls the service's api with a credential of its own: the methods it may
+    call (``package.Service/Method``; anything else is PERMISSION_DENIED), and for whom it may act
+    (``leader``: ``x-plr-leader``; ``staff``: ``x-plr-staff-id``; none: it calls as itself). Its
+    credential is the setting ``token`` (one of the manifest's ``settings``, optional: an empty one
+    means no such caller), which the api reads to verify it and the calling process to send it; no
+    other process is given it."""
+
+    name: str
+    token: Setting[str | None]
+    methods: tuple[str, ...]
+    acts_for: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Api:
     """The service's gRPC ``api`` process: a plain grpcio server."""
 
@@ -110,6 +126,8 @@ class Api:
     run: Callable[[Settings], None]
     # settings the api cannot start without, beyond its database and address
     requires: tuple[str, ...] = ("PLR_ADMIN_TOKEN",)
+    # the internal callers it accepts, each with its own credential and allow-list
+    callers: tuple[ApiCaller, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,6 +150,11 @@ class ServiceManifest:
 
     def __post_init__(self) -> None:
         names = [setting.name for setting in self.settings]
+        for caller in self.api.callers if self.api is not None else ():
+            if caller.token not in self.settings:
+                raise ManifestError(f"{self.name}: caller {caller.name}'s token must be one of its settings")
+            if set(caller.acts_for) - {"leader", "staff"}:
+                raise ManifestError(f"{self.name}: caller {caller.name} may act for leader or staff only")
         for setting in self.settings:
             if not SETTING_NAME.fullmatch(setting.name) or setting.name in RESERVED_SETTINGS:
                 raise ManifestError(f"{self.name}: setting name {setting.name!r} must be UPPER_CASE, not API_*")

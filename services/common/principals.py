@@ -1,8 +1,14 @@
-"""Who is calling: the administrator, an internal service, or a trust (by its API key).
+"""Who is calling: the administrator, an internal caller (by its own credential), a trust (by one of
+its API keys, or a member of its staff through the portal), or a leader (through the portal).
 
 A trust key is ``<key-id>.<secret>``; the secret has 256 bits of entropy, so a single SHA-256 is a
 sound verifier (a slow password hash would cost tens of milliseconds on every call). The trust of a
 call comes from its principal, never from a field of the request.
+
+What a trust-side principal may do is its **scopes**: a key's are chosen when it is issued; a member
+of staff's follow from their roles, read from the service's own staff directory. Each method requires
+one scope (its ``(plr.options.v1.required_scope)`` option), checked by the gRPC pipeline
+(``services/common/authorization.py``).
 """
 
 from __future__ import annotations
@@ -20,14 +26,69 @@ from services.common.tenancy import TenantScope
 KEY_PATTERN = re.compile(r"(?P<key_id>plrk_[a-z0-9]{16})\.(?P<secret>[A-Za-z0-9_\-]{43})")
 
 
+# what a trust key may carry (``plr trust key issue --scope``): reads; changes to leaders, affiliations,
+# consent, support and development; recording and accepting checks; DBS certificate details on reads
+READ, PEOPLE, CHECKS, DBS_DETAILS = "read", "people", "checks", "dbs-details"
+KEY_SCOPES = (READ, PEOPLE, CHECKS, DBS_DETAILS)
+# a key issued without --scope, and every key issued before scopes existed: what keys could do then,
+# except DBS details (which a staff name used to release and now only an explicit scope does)
+DEFAULT_KEY_SCOPES = frozenset({READ, PEOPLE, CHECKS})
+# a method's scope that no key can hold: it is the administrator's (or a trust admin's, for STAFF)
+ADMINISTRATION, STAFF = "administration", "staff"
+METHOD_SCOPES = (*KEY_SCOPES, STAFF, ADMINISTRATION)
+
+# a member of staff's roles, and the scopes each gives (DBS details: the roles that verify checks)
+RECRUITER, FACILITATOR, FINANCE, TRUST_ADMIN = "recruiter", "facilitator", "finance", "trust_admin"
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    RECRUITER: frozenset({READ, PEOPLE, CHECKS, DBS_DETAILS}),
+    FACILITATOR: frozenset({READ, PEOPLE}),
+    FINANCE: frozenset({READ}),
+    TRUST_ADMIN: frozenset({READ, PEOPLE, CHECKS, DBS_DETAILS, STAFF}),
+}
+STAFF_ROLES = tuple(ROLE_SCOPES)
+
+
+def scopes_of_roles(roles: frozenset[str]) -> frozenset[str]:
+    return frozenset().union(*(ROLE_SCOPES.get(role, frozenset()) for role in roles))
+
+
+def parse_key_scopes(raw: str) -> frozenset[str]:
+    """``read,people`` -> the scopes; ValueError naming what is wrong."""
+    scopes = frozenset(s.strip() for s in raw.split(",") if s.strip())
+    unknown = sorted(scopes - set(KEY_SCOPES))
+    if unknown or not scopes:
+        raise ValueError(f"expected a comma-separated list of {', '.join(KEY_SCOPES)}, got {raw!r}")
+    return scopes
+
+
+@dataclass(frozen=True)
+class InternalCaller:
+    """A process calling an api with its own credential (the portal; later a worker that needs a
+    read): the methods it may call (full gRPC names), and for whom it may act (``leader``: the
+    ``x-plr-leader`` metadata; ``staff``: ``x-plr-staff-id``). A caller that acts for no one calls
+    as itself."""
+
+    name: str
+    token: str
+    methods: frozenset[str]
+    acts_for: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class Principal:
     kind: Literal["administrator", "service", "trust", "leader"]
     name: str
     trust_ods: str | None = None
     leader_id: str | None = None
-    # the member of a trust's staff making the call (x-plr-staff metadata), for the audit
-    staff: str | None = None
+    # a trust-side principal's scopes: its key's, or its staff member's roles'
+    scopes: frozenset[str] = frozenset()
+    # a member of the trust's staff, asserted by the portal and found in the service's staff directory
+    staff_id: str | None = None
+    roles: frozenset[str] = frozenset()
+    # a staff name sent with a trust key (x-plr-staff): a claim, recorded in the audit, granting nothing
+    claimed_staff: str | None = None
+    # the internal credential the call came with (the portal acting for a leader or staff member)
+    via: InternalCaller | None = None
 
     @property
     def scope(self) -> TenantScope:
@@ -41,7 +102,12 @@ class Principal:
 
     @property
     def audit_name(self) -> str:
-        return f"{self.name}/{self.staff}" if self.staff else self.name
+        if self.staff_id is not None:
+            return f"{self.name}/staff:{self.staff_id}"
+        return f"{self.name}/claimed-staff:{self.claimed_staff}" if self.claimed_staff else self.name
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
 
     def require_leader(self) -> str:
         if self.kind != "leader" or self.leader_id is None:

@@ -73,6 +73,22 @@ def create_trust_directory_v1(with_settings: bool = False) -> None:
     enable_tenant_rls("api_keys")
 
 
+# what every key issued before scopes existed may do (services/common/principals.py DEFAULT_KEY_SCOPES,
+# spelled out: a released migration never changes when the code does)
+KEY_SCOPES_BEFORE_SCOPES = "{checks,people,read}"
+
+
+def add_key_scopes_v2() -> None:
+    """Each key's scopes (issue 10): the keys already issued keep working with checks, people and read
+    (everything a key did before, except DBS details, which only a key issued with ``dbs-details``
+    reads now). Every key issued afterwards states its scopes: the column has no default."""
+    op.add_column(
+        "api_keys",
+        sa.Column("scopes", postgresql.ARRAY(sa.Text), nullable=False, server_default=KEY_SCOPES_BEFORE_SCOPES),
+    )
+    op.alter_column("api_keys", "scopes", server_default=None)
+
+
 def enable_tenant_rls(table: str, column: str = "trust_ods") -> None:
     """Forced RLS: even the table's owner is subject to it (owners otherwise bypass it)."""
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")

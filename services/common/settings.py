@@ -126,6 +126,21 @@ def text(raw: str) -> str:
     return raw
 
 
+# every credential's minimum length, checked at start: 32 characters of `secrets.token_urlsafe` carry
+# 192 bits, and a short one (a typo, a placeholder) must stop the process, not weaken it
+TOKEN_MIN_LENGTH = 32
+
+
+def optional_token(raw: str) -> str | None:
+    """A parser for a credential setting that may be left empty (no such caller): None, or a token of at
+    least TOKEN_MIN_LENGTH characters."""
+    if raw == "":
+        return None
+    if len(raw) < TOKEN_MIN_LENGTH:
+        raise ValueError(f"must be at least {TOKEN_MIN_LENGTH} characters (got {len(raw)})")
+    return raw
+
+
 def _service_value(read: _Reader, variable: str, setting: Setting[Any], role: str | None) -> tuple[bool, Any]:
     """(whether it has a value, the value); a process in a role needing a missing one stops naming it."""
     raw = read.env.get(variable) or setting.default
@@ -136,7 +151,8 @@ def _service_value(read: _Reader, variable: str, setting: Setting[Any], role: st
     try:
         return True, setting.parse(raw)
     except ValueError as error:
-        raise SettingsError(f"{variable} is malformed: {error}, got {raw!r}") from None
+        shown = "" if setting.secret else f", got {raw!r}"  # a credential is never echoed
+        raise SettingsError(f"{variable} is malformed: {error}{shown}") from None
 
 
 def _service_settings(read: _Reader, manifest: ServiceManifest, role: str | None) -> ServiceSettings:
@@ -203,7 +219,6 @@ class Settings:
     services: Mapping[str, ServiceSettings]
     database_admin_url: str | None
     admin_token: str | None
-    service_token: str | None
     statement_timeout_ms: int
     connect_timeout_s: int
     pool_size: int
@@ -285,7 +300,6 @@ def load_settings(
         services=own,
         database_admin_url=admin_db,
         admin_token=read.env.get("PLR_ADMIN_TOKEN") or None,
-        service_token=read.env.get("PLR_SERVICE_TOKEN") or None,
         statement_timeout_ms=int(read.number("PLR_DB_STATEMENT_TIMEOUT_MS", "15000", 100, 600000)),
         connect_timeout_s=int(read.number("PLR_DB_CONNECT_TIMEOUT_S", "5", 1, 120)),
         pool_size=int(read.number("PLR_DB_POOL_SIZE", "5", 1, 50)),
@@ -298,13 +312,11 @@ def load_settings(
     for name in require:
         if name == "PLR_ADMIN_TOKEN" and not settings.admin_token:
             raise SettingsError("PLR_ADMIN_TOKEN is not set (the administrator credential created at install)")
-        if name == "PLR_SERVICE_TOKEN" and not settings.service_token:
-            raise SettingsError("PLR_SERVICE_TOKEN is not set (the internal service credential)")
         if name == "PLR_DATABASE_ADMIN_URL" and not settings.database_admin_url:
             raise SettingsError("PLR_DATABASE_ADMIN_URL is not set (a superuser URL to create databases and roles)")
         read.text(name)  # any other a manifest requires
-    if settings.admin_token is not None and len(settings.admin_token) < 24:
-        raise SettingsError("PLR_ADMIN_TOKEN is malformed: it must be at least 24 characters")
+    if settings.admin_token is not None and len(settings.admin_token) < TOKEN_MIN_LENGTH:
+        raise SettingsError(f"PLR_ADMIN_TOKEN is malformed: it must be at least {TOKEN_MIN_LENGTH} characters")
     return settings
 
 

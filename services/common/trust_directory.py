@@ -5,11 +5,12 @@ keeps another service's copy current from registry's events (so each ``api`` ver
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.engine import Connection
 
 from services.common.events import CloudEvent
 from services.common.inbox import EventHandler
+from services.common.principals import DEFAULT_KEY_SCOPES
 
 metadata = sa.MetaData()
 
@@ -33,6 +34,24 @@ api_keys = sa.Table(
     sa.Column("secret_sha256", sa.Text, nullable=False),
     sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    # what the key may do (services/common/principals.py KEY_SCOPES); added by each service's migration
+    # with the default scopes for the keys issued before
+    sa.Column("scopes", ARRAY(sa.Text), nullable=False),
+)
+
+# the members of a trust's staff who act through the portal (x-plr-staff-id): the registry's own records;
+# the authenticator takes a staff member's trust and roles from here, never from the caller
+staff_members = sa.Table(
+    "staff_members",
+    metadata,
+    sa.Column("staff_id", UUID(as_uuid=False), primary_key=True),
+    sa.Column("trust_ods", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("roles", ARRAY(sa.Text), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # active, left
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 TRUST_EVENTS = "registry.trust.*"
@@ -68,6 +87,8 @@ def upsert_trust(connection: Connection, event: CloudEvent, name: str | None = N
 
 def record_key_issued(connection: Connection, event: CloudEvent) -> None:
     data = event.data
+    # an event from before scopes existed names none: the key has the scopes every such key has
+    scopes = sorted(data.get("scopes") or DEFAULT_KEY_SCOPES)
     connection.execute(
         insert(api_keys)
         .values(
@@ -75,8 +96,11 @@ def record_key_issued(connection: Connection, event: CloudEvent) -> None:
             trust_ods=data["ods"],
             secret_sha256=data["secret_sha256"],
             issued_at=data["issued_at"],
+            scopes=scopes,
         )
-        .on_conflict_do_update(index_elements=[api_keys.c.key_id], set_={"secret_sha256": data["secret_sha256"]})
+        .on_conflict_do_update(
+            index_elements=[api_keys.c.key_id], set_={"secret_sha256": data["secret_sha256"], "scopes": scopes}
+        )
     )
     upsert_trust(connection, event)
 
@@ -90,6 +114,7 @@ def record_key_revoked(connection: Connection, event: CloudEvent) -> None:
         secret_sha256="",
         issued_at=data["revoked_at"],
         revoked_at=data["revoked_at"],
+        scopes=[],  # a revoked key does nothing; its issue, if it comes later, leaves it revoked
     )
     connection.execute(
         statement.on_conflict_do_update(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.common.mail import smtp_url
-from services.common.manifest import Api, Consumer, Ref, ServiceManifest, Setting, Timer
-from services.common.settings import number, text
+from services.common.manifest import Api, ApiCaller, Consumer, Ref, ServiceManifest, Setting, Timer
+from services.common.settings import number, optional_token, text
 from services.registry.adapters.topology import NOTIFICATIONS
 
 WORKER = "services.registry.entrypoints.worker"
@@ -41,6 +41,75 @@ MAIL_FROM = Setting(
     roles=("worker",),
 )
 
+
+# the portal's credential: it acts for signed-in leaders (x-plr-leader) and members of staff
+# (x-plr-staff-id), never as itself. Read by the api (to verify it) and, later, by the portal process;
+# no worker is given it. Empty: no portal
+PORTAL_TOKEN = Setting(
+    "PORTAL_TOKEN",
+    "the portal's credential (at least 32 characters; empty: no portal)",
+    optional_token,
+    default="",
+    roles=("api",),
+    secret=True,
+)
+
+
+def _methods(service: str, *names: str) -> tuple[str, ...]:
+    return tuple(f"plr.registry.v1.{service}/{name}" for name in names)
+
+
+# what a signed-in leader or member of staff does: everything but the administrator's methods (trust
+# lifecycle, keys, import). The method's scope and the use case then decide for the person it acts for
+PORTAL_METHODS = (
+    *_methods("RegistryService", "GetTrust"),
+    *_methods(
+        "LeaderService",
+        "RegisterLeader",
+        "ConfirmAffiliation",
+        "DeclineAffiliation",
+        "EndAffiliation",
+        "PauseAffiliation",
+        "ResumeAffiliation",
+        "ListAffiliations",
+        "GetLeader",
+        "ListLeaders",
+        "UpdateLeader",
+        "PauseLeader",
+        "ResumeLeader",
+        "WithdrawLeader",
+        "RecordConsent",
+        "ListConsents",
+        "SubmitEqualityMonitoring",
+        "GetEqualityReport",
+        "ExportLeaderData",
+        "EraseLeader",
+        "ListAuditEntries",
+        "ListChanges",
+        "ListTerms",
+        "AddTerm",
+    ),
+    *_methods("CheckService", "RecordCheck", "ListChecks", "GetSharedRecord", "AcceptCheck", "MayPlace"),
+    *_methods(
+        "DevelopmentService",
+        "CreateProgramme",
+        "AddModule",
+        "ListProgrammes",
+        "EnrolLeader",
+        "CompleteTraining",
+        "ListEnrolments",
+        "AssignFacilitator",
+        "RecordCheckIn",
+        "GetSupport",
+        "GetDevelopmentPlan",
+        "UpdateDevelopmentPlan",
+    ),
+    *_methods("StaffService", "AddStaff", "ListStaff", "RemoveStaff"),
+    *_methods("NetworkService", "ListNetworks", "FindNetworkCandidates"),
+    *_methods("InvitationService", "InviteLeader", "ListInvitations", "AcceptInvitation", "DeclineInvitation"),
+)
+PORTAL = ApiCaller("portal", PORTAL_TOKEN, PORTAL_METHODS, acts_for=("leader", "staff"))
+
 MANIFEST = ServiceManifest(
     name="registry",
     migrations=Path(__file__).parent / "migrations",
@@ -50,8 +119,8 @@ MANIFEST = ServiceManifest(
         Timer("scan_check_expiry", CHECK_SCAN_INTERVAL_S, Ref(f"{WORKER}:check_expiry_scan")),
         Timer("resume_due_leaders", CHECK_SCAN_INTERVAL_S, Ref(f"{WORKER}:leader_resumption")),
     ),
-    api=Api(default_port=50051, run=Ref("services.registry.entrypoints.api:run")),
+    api=Api(default_port=50051, run=Ref("services.registry.entrypoints.api:run"), callers=(PORTAL,)),
     commands=Ref("services.registry.entrypoints.cli:register"),
-    settings=(KEY_CACHE_TTL, SMTP_URL, MAIL_FROM),
+    settings=(KEY_CACHE_TTL, PORTAL_TOKEN, SMTP_URL, MAIL_FROM),
     demo=Ref("services.registry.entrypoints.demo:run"),
 )

@@ -257,7 +257,7 @@ def prepare(stack: PlrStack, target: str, ods: str) -> Fixture:
         affiliation = leaders.RegisterLeader(
             lpb.RegisterLeaderRequest(profile=profile), metadata=bearer(key), timeout=10
         ).affiliation
-        as_leader = (*bearer(stack.env["PLR_SERVICE_TOKEN"]), ("x-plr-leader", affiliation.leader_id))
+        as_leader = (*bearer(stack.env["PLR_REGISTRY_PORTAL_TOKEN"]), ("x-plr-leader", affiliation.leader_id))
         leaders.ConfirmAffiliation(
             lpb.ConfirmAffiliationRequest(affiliation_id=affiliation.affiliation_id), metadata=as_leader, timeout=10
         )

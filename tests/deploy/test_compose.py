@@ -41,7 +41,7 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 # distinct, so that a URL carrying the wrong password is told apart from one carrying the right one.
 CREDENTIALS = {
     "PLR_ADMIN_TOKEN": "placeholder-admin-token-0123456789abcdef",
-    "PLR_SERVICE_TOKEN": "placeholder-service-token-0123456789abcdef",
+    "PLR_REGISTRY_PORTAL_TOKEN": "placeholder-portal-token-0123456789abcdef",
     "PLR_POSTGRES_PASSWORD": "placeholder-postgres-superuser",
     "PLR_RABBITMQ_PASSWORD": "placeholder-rabbitmq",
     "PLR_DB_OWNER_PASSWORD": "placeholder-db-owner",
@@ -327,6 +327,21 @@ def test_every_plr_process_gets_the_settings_it_requires(services: dict[str, dic
             )
         if role != "api":
             assert "PLR_ADMIN_TOKEN" not in env, f"{name} gets the administrator's token; only the api checks it"
+
+
+def test_each_credential_goes_only_to_the_processes_that_read_it(services: dict[str, dict[str, Any]]) -> None:
+    """An internal caller's token (a service's secret setting) reaches only the processes whose role reads
+    it; the old all-powerful service token reaches none."""
+    secret = {m.setting_variable(s) for m in manifests().values() for s in m.settings if s.secret}
+    assert "PLR_REGISTRY_PORTAL_TOKEN" in secret
+    for name, (service, role) in plr_processes(services).items():
+        env = environment_of(services[name])
+        manifest = manifests()[service]
+        reads = {manifest.setting_variable(s) for s in manifest.settings_of(role) if s.secret}
+        assert not (secret & set(env)) - reads, (
+            f"{name} gets {sorted((secret & set(env)) - reads)}, which it never reads"
+        )
+        assert "PLR_SERVICE_TOKEN" not in env, name
 
 
 def test_urls_point_at_the_servers_with_their_credentials(services: dict[str, dict[str, Any]]) -> None:

@@ -192,3 +192,20 @@ def test_the_overlay_puts_everything_in_its_namespace_with_its_image(rendered: l
                 ref = item.get("valueFrom", {}).get("secretKeyRef", {})
                 if ref.get("name", "").startswith("plr-credentials"):
                     assert ref["name"] in secrets, ref["name"]
+
+
+def test_every_credential_the_containers_read_is_in_the_overlays_secrets_example(
+    rendered: list[dict[str, Any]],
+) -> None:
+    """What an administrator must put in secrets.env: every key of plr-credentials a container reads."""
+    read = {
+        item["valueFrom"]["secretKeyRef"]["key"]
+        for doc in rendered
+        if doc["kind"] in ("Deployment", "Job")
+        for item in container_env(doc).values()
+        if item.get("valueFrom", {}).get("secretKeyRef", {}).get("name", "").startswith("plr-credentials")
+    }
+    for overlay in OVERLAYS:
+        example = (K8S / "overlays" / overlay / "secrets.env.example").read_text()
+        listed = set(re.findall(r"^([A-Z_]+)=$", example, re.M))
+        assert read <= listed, f"{overlay}/secrets.env.example lacks {sorted(read - listed)}"

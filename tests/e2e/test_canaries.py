@@ -48,7 +48,18 @@ class Api:
         self.registry = registry_pb2_grpc.RegistryServiceStub(self.channel)
 
     def as_leader(self, leader_id: str) -> Metadata:
-        return (*bearer(self.stack.env["PLR_SERVICE_TOKEN"]), ("x-plr-leader", leader_id))
+        return (*bearer(self.stack.env["PLR_REGISTRY_PORTAL_TOKEN"]), ("x-plr-leader", leader_id))
+
+    def as_staff(self, ods: str, *roles: str) -> Metadata:
+        """A new member of the trust's staff, signed in through the portal."""
+        from plr.registry.v1 import staff_pb2, staff_pb2_grpc
+
+        member = staff_pb2_grpc.StaffServiceStub(self.channel).AddStaff(
+            staff_pb2.AddStaffRequest(trust_ods=ods, name="Canary Staff", roles=list(roles)),
+            metadata=bearer(self.stack.env["PLR_ADMIN_TOKEN"]),
+            timeout=10,
+        )
+        return (*bearer(self.stack.env["PLR_REGISTRY_PORTAL_TOKEN"]), ("x-plr-staff-id", member.staff_id))
 
     def onboard(self, ods: str) -> Metadata:
         made = self.registry.CreateTrust(

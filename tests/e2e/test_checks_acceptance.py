@@ -51,7 +51,7 @@ def test_a_verified_dbs_check_is_shared_accepted_placed_on_and_unshared(system: 
     checks = checks_pb2_grpc.CheckServiceStub(channel)
 
     def as_leader(leader_id: str) -> Metadata:
-        return (*bearer(stack.env["PLR_SERVICE_TOKEN"]), ("x-plr-leader", leader_id))
+        return (*bearer(stack.env["PLR_REGISTRY_PORTAL_TOKEN"]), ("x-plr-leader", leader_id))
 
     def share(leader_id: str, grant: bool) -> None:
         leaders.RecordConsent(
@@ -128,7 +128,7 @@ def test_a_verified_dbs_check_is_shared_accepted_placed_on_and_unshared(system: 
         timeout=10,
     )
     assert (accepted.verifying_trust, accepted.accepting_trust) == ("RX2", "RY2")
-    assert accepted.accepted_by.endswith("/s.smith")
+    assert accepted.accepted_by == "RY2/claimed-staff:s.smith"  # a claim, recorded as one
     assert checks.MayPlace(question, metadata=bearer(ryy), timeout=10).allowed
 
     # the leader withdraws: the record is hidden from RYY at once; its acceptance stays its own

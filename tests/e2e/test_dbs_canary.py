@@ -1,8 +1,9 @@
 """The DBS canary, with every process running: a check is recorded with unique strings as its DBS
 details and its evidence (criminal offence data, UK GDPR Art. 10). They appear in no event (no
 service's outbox, no queue on the broker, dead-letter and unrouted queues included), no log, no read
-by another trust (the record shared with it, its checks, its export) and no read by the leader;
-after the leader is erased they appear in no table of any service's database."""
+by another trust (the record shared with it, its checks, its export), no read by the verifying
+trust's key with a staff name (a claim, granting nothing); the leader reads their own DBS details,
+never the evidence; after the leader is erased they appear in no table of any service's database."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class Checks:
         self.stub = checks_pb2_grpc.CheckServiceStub(api.channel)
         self.verifier = api.onboard("CDA1")
         self.other = api.onboard("CDB1")
+        self.recruiter = api.as_staff("CDA1", "recruiter")
         email = f"dora-{TOKEN}@checks.example"
         profile = lpb.LeaderProfile(given_name="Dora", family_name="Canary", email=email)
         for trust in (self.verifier, self.other):
@@ -55,7 +57,7 @@ class Checks:
                 dbs_details=DBS_CANARY,
                 idempotency_key=f"dbs-canary-{TOKEN}",
             ),
-            metadata=self.staff(self.verifier),
+            metadata=self.recruiter,
             timeout=10,
         )
         api.leaders.RecordConsent(
@@ -81,6 +83,7 @@ class Checks:
 
     @staticmethod
     def staff(trust: Metadata) -> Metadata:
+        """A trust key with a staff name: a claim, granting nothing."""
         return (*trust, ("x-plr-staff", "canary.staff"))
 
     def reads(self, who: str, metadata: Metadata) -> dict[str, str]:
@@ -125,21 +128,25 @@ def test_the_dbs_canary_appears_in_no_event_log_other_trust_s_read_or_leader_s_r
     system: tuple[PlrStack, Running], dbs: Checks
 ) -> None:
     stack, running = system
-    # the search finds what it looks for: the verifying trust's named staff read the DBS content
-    own = dbs.reads("CDA1 staff", Checks.staff(dbs.verifier))
-    assert DBS_CANARY in own["CDA1 staff ListChecks"] and EVIDENCE_CANARY in own["CDA1 staff ListChecks"]
-    assert DBS_CANARY in own["CDA1 staff ExportLeaderData"]
+    # the search finds what it looks for: the verifying trust's recruiter reads the DBS content
+    own = dbs.reads("CDA1 recruiter", dbs.recruiter)
+    assert DBS_CANARY in own["CDA1 recruiter ListChecks"] and EVIDENCE_CANARY in own["CDA1 recruiter ListChecks"]
+    assert DBS_CANARY in own["CDA1 recruiter ExportLeaderData"]
+    # the verifying trust's key, even naming a member of staff, reads the evidence but not the DBS details
+    claimed = dbs.reads("CDA1 claim", Checks.staff(dbs.verifier))
+    assert EVIDENCE_CANARY in claimed["CDA1 claim ListChecks"]
+    assert where((DBS_CANARY,), claimed) == []
+    # the leader reads their own DBS details, never the verifier's evidence
+    mine = dbs.reads("leader", dbs.me)
+    assert DBS_CANARY in mine["leader ListChecks"] and DBS_CANARY in mine["leader ExportLeaderData"]
+    assert where((EVIDENCE_CANARY,), mine) == []
 
-    reads = {
-        **dbs.reads("CDB1", dbs.other),
-        **dbs.reads("CDB1 staff", Checks.staff(dbs.other)),
-        **dbs.reads("leader", dbs.me),
-    }
+    reads = {**dbs.reads("CDB1", dbs.other), **dbs.reads("CDB1 staff", Checks.staff(dbs.other))}
     # the reads reach the check: CDB1 sees it in the shared record, its acceptance and its export
     for read in ("GetSharedRecord", "ListChecks", "ExportLeaderData"):
         assert dbs.check.check_id in reads[f"CDB1 staff {read}"], read
     assert "allowed: true" in reads["CDB1 MayPlace"]
-    assert dbs.check.check_id in reads["leader ListChecks"] and dbs.check.check_id in reads["leader ExportLeaderData"]
+    assert dbs.check.check_id in mine["leader ListChecks"] and dbs.check.check_id in mine["leader ExportLeaderData"]
     answers = {"AcceptCheck": str(dbs.accepted)}
 
     places = {**reads, **answers, **every_event(stack), **logs(running)}

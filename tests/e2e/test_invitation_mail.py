@@ -37,7 +37,7 @@ def test_an_invitation_reaches_the_person_by_email_and_accepting_lets_the_trust_
     invitations = networks_pb2_grpc.InvitationServiceStub(channel)
 
     def as_leader(leader_id: str) -> tuple[tuple[str, str], ...]:
-        return (*bearer(stack.env["PLR_SERVICE_TOKEN"]), ("x-plr-leader", leader_id))
+        return (*bearer(stack.env["PLR_REGISTRY_PORTAL_TOKEN"]), ("x-plr-leader", leader_id))
 
     address = f"invited-{uuid.uuid4().hex[:8]}@example.org"
     profile = lpb.LeaderProfile(given_name="Mary", family_name="Seacole", email=address, postcode="LS1 4AP")

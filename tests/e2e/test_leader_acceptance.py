@@ -37,7 +37,7 @@ def test_leaders_are_seen_only_through_confirmed_affiliations_and_consent(system
     leaders = leaders_pb2_grpc.LeaderServiceStub(channel)
 
     def as_leader(leader_id: str) -> tuple[tuple[str, str], ...]:
-        return (*bearer(stack.env["PLR_SERVICE_TOKEN"]), ("x-plr-leader", leader_id))
+        return (*bearer(stack.env["PLR_REGISTRY_PORTAL_TOKEN"]), ("x-plr-leader", leader_id))
 
     def read(key: str, leader_id: str) -> lpb.Leader | grpc.StatusCode:
         try:

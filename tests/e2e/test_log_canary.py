@@ -84,7 +84,7 @@ class Api:
         return leaders_pb2_grpc.LeaderServiceStub(self.channel)
 
     def as_leader(self) -> Metadata:
-        return (*bearer(self.stack.env["PLR_SERVICE_TOKEN"]), ("x-plr-leader", self.leader_id))
+        return (*bearer(self.stack.env["PLR_REGISTRY_PORTAL_TOKEN"]), ("x-plr-leader", self.leader_id))
 
     def as_admin(self) -> Metadata:
         return bearer(self.stack.env["PLR_ADMIN_TOKEN"])

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,10 @@ def test_the_guides_example_client_runs_against_make_run(infra: Infra, tmp_path:
             assert all(statuses[r["affiliation_id"]] == "pending" for r in imported)
             assert demo_person in {r["leader_id"] for r in first if "name" in r}  # a confirmed person it sees
 
+            # a later night: the people listing's mark is past every imported person's own last change
+            marks = json.loads(state.read_text())
+            marks["leaders"] = (datetime.fromisoformat(marks["leaders"]) + timedelta(minutes=30)).isoformat()
+            state.write_text(json.dumps(marks))
             # two people confirm through the portal (the portal's credential acting for each)
             confirm_through_portal(stack, [ids["EPR-0003"], ids["EPR-0011"]])
             second = client(env, "sync", str(state))
@@ -95,7 +100,7 @@ def confirm_through_portal(stack: Any, rows: list[dict[str, Any]]) -> None:
             leaders.ConfirmAffiliation(
                 lpb.ConfirmAffiliationRequest(affiliation_id=row["affiliation_id"]),
                 metadata=(
-                    ("authorization", f"Bearer {stack.settings.service_token}"),
+                    ("authorization", f"Bearer {stack.env['PLR_REGISTRY_PORTAL_TOKEN']}"),
                     ("x-plr-leader", row["leader_id"]),
                 ),
                 timeout=10,

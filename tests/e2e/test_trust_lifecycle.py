@@ -61,7 +61,7 @@ def accepted_by(stack: PlrStack, key: str) -> dict[str, bool]:
     """Whether each service's authenticator (the one its api uses) accepts the key now."""
     accepted = {}
     for service in SERVICES:
-        authenticator = Authenticator(stack.engine(service), None, None)
+        authenticator = Authenticator(stack.engine(service), None)
         try:
             authenticator.authenticate({"authorization": f"Bearer {key}"})
             accepted[service] = True

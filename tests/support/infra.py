@@ -169,7 +169,7 @@ def stack_env(infra: Infra, suffix: str) -> dict[str, str]:
         "PLR_AMQP_MANAGEMENT_URL": infra.management_url,
         "PLR_DATABASE_ADMIN_URL": infra.pg_admin_url,
         "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32),
-        "PLR_SERVICE_TOKEN": secrets.token_urlsafe(32),
+        "PLR_REGISTRY_PORTAL_TOKEN": secrets.token_urlsafe(32),
         "PLR_RELAY_INTERVAL_S": "0.1",
         "PLR_LOG_LEVEL": "INFO",
     }

@@ -45,9 +45,10 @@ def local_env_lines() -> list[str]:
         "PLR_AMQP_MANAGEMENT_URL=http://guest:guest@127.0.0.1:15672",
         "PLR_DATABASE_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/postgres",
         f"PLR_ADMIN_TOKEN={secrets.token_urlsafe(32)}",
-        f"PLR_SERVICE_TOKEN={secrets.token_urlsafe(32)}",
     ]
     for service, manifest in manifests().items():
+        # each internal caller's own credential (the registry's portal), 43 characters
+        lines += [f"{manifest.setting_variable(s)}={secrets.token_urlsafe(32)}" for s in manifest.settings if s.secret]
         lines.append(f"{manifest.database_url_variable}=postgresql://plr_{service}_app@127.0.0.1:5432/plr_{service}")
         lines.append(
             f"{manifest.database_owner_url_variable}=postgresql://plr_{service}_owner@127.0.0.1:5432/plr_{service}"
@@ -57,6 +58,23 @@ def local_env_lines() -> list[str]:
             lines.append(f"{manifest.api_listen_variable}={address}")
             lines.append(f"{manifest.api_target_variable}={address}")
     return lines
+
+
+def process_env(env: dict[str, str], service: str | None, role: str | None) -> dict[str, str]:
+    """What one process is given: the settings, without the credentials it never reads (the
+    administrator's token but to an api; each internal caller's token but to the roles that read it;
+    none to a process of no service, the mail catcher), and without the env file, which holds them all."""
+    secret = {m.setting_variable(s) for m in manifests().values() for s in m.settings if s.secret}
+    secret.add("PLR_ADMIN_TOKEN")
+    reads: set[str] = set()
+    if service is not None and role is not None:
+        manifest = manifests()[service]
+        reads = {manifest.setting_variable(s) for s in manifest.settings_of(role) if s.secret}
+        if role == "api" and manifest.api is not None and "PLR_ADMIN_TOKEN" in manifest.api.requires:
+            reads.add("PLR_ADMIN_TOKEN")
+    given = {k: v for k, v in env.items() if k not in secret - reads}
+    given["PLR_ENV_FILE"] = os.devnull  # everything it reads is in its environment
+    return given
 
 
 def ensure_env_file(path: Path = DEFAULT_ENV_FILE) -> None:
@@ -194,18 +212,21 @@ def main() -> None:
     services = manifests()
     for service in services:
         say(f"plr: migrating {service} ...")
-        result = subprocess.run([*process_cmd, service, "migrate"], env=env, preexec_fn=die_with_parent)
+        result = subprocess.run(
+            [*process_cmd, service, "migrate"], env=process_env(env, service, "migrate"), preexec_fn=die_with_parent
+        )
         if result.returncode != 0:
             raise SystemExit(f"plr: {service} migrate failed (exit {result.returncode})")
     processes: list[tuple[str, subprocess.Popen[str]]] = []
     plan = [(s, "api") for s, m in services.items() if m.api is not None] + [(s, "worker") for s in services]
     # the mail catcher first: mail sent by a worker lands in .plr/mail/ (plr mail list), never delivered
     catcher = [sys.executable, "-m", "services.common.admin.mail_catcher"]  # PLR_MAIL_CATCHER_LISTEN, PLR_MAIL_DIR
-    commands = [("mail-catcher", catcher)] + [(f"{s}-{r}", [*process_cmd, s, r]) for s, r in plan]
-    for name, command in commands:
+    commands = [("mail-catcher", catcher, process_env(env, None, None))]
+    commands += [(f"{s}-{r}", [*process_cmd, s, r], process_env(env, s, r)) for s, r in plan]
+    for name, command, given in commands:
         child = subprocess.Popen(
             command,
-            env=env,
+            env=given,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -28,8 +28,8 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     # the trust directory here is a projection of registry's events: no key cache, so a revocation
     # counts from the moment its event is applied
     # trust keys only: the administrator and the portal have nothing to do here yet, so this api holds
-    # neither token (least privilege: their calls are UNAUTHENTICATED)
-    authenticator = Authenticator(engine, admin_token=None, service_token=None)
+    # neither token and declares no internal caller (least privilege: their calls are UNAUTHENTICATED)
+    authenticator = Authenticator(engine, admin_token=None)
     unit_of_work = partial(SqlUnitOfWork, engine)
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
     servicers = [OpportunityApi(unit_of_work), MatchingSettingsApi(unit_of_work)]

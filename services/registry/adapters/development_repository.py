@@ -64,6 +64,7 @@ support_assignments = sa.Table(
     sa.Column("leader_id", UUID, nullable=False),
     sa.Column("trust_ods", sa.Text, nullable=False),
     sa.Column("facilitator", sa.Text, nullable=False),
+    sa.Column("facilitator_staff_id", UUID),
     sa.Column("buddy_leader_id", UUID),
     sa.Column("version", sa.BigInteger, nullable=False),
     sa.Column("assigned_at", TZ, nullable=False),
@@ -123,6 +124,7 @@ def _assignment(row: Any) -> SupportAssignment:
         row.buddy_leader_id,
         row.version,
         row.assigned_at,
+        row.facilitator_staff_id,
     )
 
 
@@ -250,6 +252,7 @@ class SqlDevelopmentRepository(DevelopmentRepository):
     def _save_assignment(self, assignment: SupportAssignment, expected_version: int) -> None:
         values = {
             "facilitator": assignment.facilitator,
+            "facilitator_staff_id": assignment.facilitator_staff_id,
             "buddy_leader_id": assignment.buddy_leader_id,
             "version": assignment.version,
             "assigned_at": assignment.assigned_at,

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.common.events import CloudEvent
 from services.registry.adapters.development_events import development_cloudevent
-from services.registry.domain import checks, development, events
+from services.registry.domain import checks, development, events, staff
 
 SOURCE = "plr/registry"
 TRUST_TARGETED = ("contact_by_trust", "share_record_with_trust")
@@ -20,6 +20,7 @@ DomainEvent = (
     | development.DevelopmentEvent
     | events.NetworkEvent
     | events.InvitationEvent
+    | staff.StaffEvent
 )
 
 
@@ -37,6 +38,7 @@ def _trust_event(event: events.TrustEvent) -> tuple[str, dict[str, Any]]:
                 "key_id": event.key_id,
                 "secret_sha256": event.secret_sha256,
                 "issued_at": _iso(event.issued_at),
+                "scopes": list(event.scopes),
             }
         case events.TrustKeyRevoked():
             return "key_revoked", {"ods": event.ods, "key_id": event.key_id, "revoked_at": _iso(event.revoked_at)}
@@ -128,6 +130,17 @@ def _check_event(event: checks.CheckEvent) -> tuple[str, dict[str, Any]]:
     raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
 
 
+def _staff_event(event: staff.StaffEvent) -> tuple[str, dict[str, Any]]:
+    """Thin: the id, the trust and the roles; never the name."""
+    data: dict[str, Any] = {"staff_id": event.staff_id, "ods": event.trust_ods}
+    match event:
+        case staff.StaffAdded():
+            return "added", {**data, "roles": list(event.roles)}
+        case staff.StaffLeft():
+            return "left", data
+    raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
+
+
 def _network_event(event: events.NetworkEvent) -> tuple[str, dict[str, Any], str | None]:
     match event:
         case events.NetworkCreated():
@@ -168,6 +181,9 @@ def _registry_event(
 
 
 def to_cloudevent(event: DomainEvent, correlation_id: str | None = None) -> CloudEvent:
+    if isinstance(event, staff.StaffEvent):
+        name, data = _staff_event(event)
+        return _registry_event("staff", name, data, event.staff_id, event.version, event.trust_ods, correlation_id)
     if isinstance(event, events.NetworkEvent):
         name, data, trust = _network_event(event)
         return _registry_event("network", name, data, event.network_id, event.version, trust, correlation_id)

@@ -26,7 +26,7 @@ class SqlTrustRepository(TrustRepository):
             return None
         trust = _to_trust(row)
         trust.keys = [
-            TrustKeyRecord(k.key_id, k.secret_sha256, k.issued_at, k.revoked_at)
+            TrustKeyRecord(k.key_id, k.secret_sha256, k.issued_at, k.revoked_at, frozenset(k.scopes))
             for k in self.connection.execute(
                 sa.select(api_keys).where(api_keys.c.trust_ods == ods).order_by(api_keys.c.issued_at, api_keys.c.key_id)
             )
@@ -74,6 +74,7 @@ class SqlTrustRepository(TrustRepository):
                 secret_sha256=key.secret_sha256,
                 issued_at=key.issued_at,
                 revoked_at=key.revoked_at,
+                scopes=sorted(key.scopes),
             )
             self.connection.execute(
                 statement.on_conflict_do_update(

@@ -19,6 +19,7 @@ from services.registry.adapters.records import (
     SqlTaxonomy,
 )
 from services.registry.adapters.repository import SqlTrustRepository
+from services.registry.adapters.staff_repository import SqlStaffRepository
 from services.registry.adapters.trust_holdings import SqlTrustHoldings
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.leader import Leader
@@ -34,6 +35,7 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "affiliations": SqlAffiliationRepository,
         "checks": SqlCheckRepository,
         "development": SqlDevelopmentRepository,
+        "staff": SqlStaffRepository,
         "audit": SqlAuditLog,
         "history": SqlChangeHistory,
         "known": SqlKnownDetails,

@@ -19,11 +19,13 @@ from services.registry.domain.profile import LeaderProfile
 class OnboardTrust:
     ods: str
     name: str
+    key_scopes: tuple[str, ...] = ()  # the first key's; empty: the default
 
 
 @dataclass(frozen=True)
 class IssueTrustKey:
     ods: str
+    scopes: tuple[str, ...] = ()  # empty: the default
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,7 @@ class ListEnrolments:
 @dataclass(frozen=True)
 class AssignFacilitator:
     leader_id: str
-    facilitator: str
+    facilitator_staff_id: str
     buddy_leader_id: str | None = None
 
 
@@ -398,3 +400,24 @@ class AcceptInvitation:
 @dataclass(frozen=True)
 class DeclineInvitation:
     invitation_id: str
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddStaff:
+    trust_ods: str  # the administrator names it; a trust admin may leave it empty (their own)
+    name: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ListStaff:
+    trust_ods: str
+
+
+@dataclass(frozen=True)
+class RemoveStaff:
+    trust_ods: str
+    staff_id: str

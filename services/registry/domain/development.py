@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from services.common.errors import InvalidInput, PreconditionFailed
+from services.common.principals import FACILITATOR
+from services.registry.domain.staff import StaffMember
 
 GOAL_STATUSES = ("open", "achieved", "dropped")
 MAX_MODULES = 50
@@ -197,18 +199,24 @@ class SupportAssignment:
     assignment_id: str
     leader_id: str
     trust_ods: str
+    # a free-text name, as facilitators were once assigned: kept on old assignments, never matched
     facilitator: str
     buddy_leader_id: str | None
     version: int
     assigned_at: datetime
+    # the facilitator: a member of the trust's staff (domain/staff.py), by id
+    facilitator_staff_id: str | None = None
     pending_events: list[DevelopmentEvent] = field(default_factory=list)
 
-    def assign(self, facilitator: str, buddy_leader_id: str | None, now: datetime) -> None:
-        if (problem := title_problem(facilitator, 100)) is not None:
-            raise InvalidInput({"facilitator": problem})
+    def assign(self, facilitator: StaffMember, buddy_leader_id: str | None, now: datetime) -> None:
+        if facilitator.trust_ods != self.trust_ods or not facilitator.has_role(FACILITATOR):
+            raise InvalidInput(
+                {"facilitator_staff_id": "must be an active member of your staff with the role facilitator"}
+            )
         if buddy_leader_id == self.leader_id:
             raise InvalidInput({"buddy_leader_id": "must be another leader"})
-        self.facilitator = facilitator.strip()
+        self.facilitator = ""
+        self.facilitator_staff_id = facilitator.staff_id
         self.buddy_leader_id = buddy_leader_id
         self.version += 1
         self.assigned_at = now
@@ -218,8 +226,9 @@ class SupportAssignment:
             )
         )
 
-    def is_facilitator(self, trust_ods: str | None, staff: str | None) -> bool:
-        return staff is not None and trust_ods == self.trust_ods and staff == self.facilitator
+    def is_facilitator(self, trust_ods: str | None, staff_id: str | None) -> bool:
+        """The member of staff (by the id the portal asserted) is this leader's facilitator here."""
+        return staff_id is not None and trust_ods == self.trust_ods and staff_id == self.facilitator_staff_id
 
 
 @dataclass(frozen=True)
@@ -236,13 +245,13 @@ class CheckIn:
         cls,
         check_in_id: str,
         assignment: SupportAssignment | None,
-        recorder_staff: str | None,
+        recorder_staff_id: str | None,
         held_on: date,
         notes: str,
         now: datetime,
     ) -> CheckIn:
         """Only the leader's facilitator records a check-in: the notes are theirs to hold."""
-        if assignment is None or not assignment.is_facilitator(assignment.trust_ods, recorder_staff):
+        if assignment is None or not assignment.is_facilitator(assignment.trust_ods, recorder_staff_id):
             raise PreconditionFailed("only the leader's facilitator at this trust records a check-in")
         if held_on > now.date():
             raise InvalidInput({"held_on": "cannot be in the future"})
@@ -268,7 +277,7 @@ def check_in_as_seen(
     assignment: SupportAssignment | None,
     viewer_kind: str,
     viewer_trust: str | None,
-    viewer_staff: str | None,
+    viewer_staff_id: str | None,
     viewer_leader: str | None,
 ) -> CheckInSeen:
     """The leader sees their own notes (transparency); at the trust only the current facilitator does;
@@ -280,7 +289,7 @@ def check_in_as_seen(
         and viewer_trust == check_in.trust_ods
         and assignment is not None
         and assignment.leader_id == check_in.leader_id
-        and assignment.is_facilitator(viewer_trust, viewer_staff)
+        and assignment.is_facilitator(viewer_trust, viewer_staff_id)
     ):
         return CheckInSeen(check_in, check_in.notes)
     return CheckInSeen(check_in, None)

@@ -22,6 +22,7 @@ class TrustKeyIssued(TrustEvent):
     key_id: str
     secret_sha256: str
     issued_at: datetime
+    scopes: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from services.registry.domain import checks, development, events
+from services.registry.domain import checks, development, events, staff
 
 REASON_MAX = 500
 EVIDENCE_MAX = 2000
@@ -99,6 +99,8 @@ _EVENT_FIELDS: dict[type, tuple[str, ...]] = {
     events.InvitationSent: ("invitation",),
     events.InvitationAccepted: ("invitation.status",),
     events.InvitationDeclined: ("invitation.status",),
+    staff.StaffAdded: ("staff",),
+    staff.StaffLeft: ("staff.status",),
 }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.common.errors import InvalidInput, NotFound, PreconditionFailed
+from services.common.principals import DEFAULT_KEY_SCOPES, KEY_SCOPES
 from services.common.tenancy import ODS_CODE, ODS_CODE_RULE
 from services.registry.domain import events
 
@@ -28,12 +29,27 @@ def validate_trust_identity(ods: str, name: str) -> dict[str, str]:
     return problems
 
 
+def key_scopes(requested: tuple[str, ...] | list[str], field_name: str = "scopes") -> frozenset[str]:
+    """The scopes of a new key: those requested (each a known one, each once), or the default."""
+    if not requested:
+        return DEFAULT_KEY_SCOPES
+    unknown = sorted(set(requested) - set(KEY_SCOPES))
+    if unknown:
+        raise InvalidInput(
+            {field_name: f"unknown scope(s) {', '.join(map(repr, unknown))}: use {', '.join(KEY_SCOPES)}"}
+        )
+    if len(set(requested)) != len(requested):
+        raise InvalidInput({field_name: "names a scope twice"})
+    return frozenset(requested)
+
+
 @dataclass
 class TrustKeyRecord:
     key_id: str
     secret_sha256: str
     issued_at: datetime
     revoked_at: datetime | None = None
+    scopes: frozenset[str] = DEFAULT_KEY_SCOPES
 
     @property
     def valid(self) -> bool:
@@ -60,12 +76,19 @@ class Trust:
         trust._record(events.TrustOnboarded(ods=ods, name=trust.name, version=trust.version + 1))
         return trust
 
-    def issue_key(self, key_id: str, secret_sha256: str, now: datetime) -> TrustKeyRecord:
-        key = TrustKeyRecord(key_id=key_id, secret_sha256=secret_sha256, issued_at=now)
+    def issue_key(
+        self, key_id: str, secret_sha256: str, now: datetime, scopes: frozenset[str] = DEFAULT_KEY_SCOPES
+    ) -> TrustKeyRecord:
+        key = TrustKeyRecord(key_id=key_id, secret_sha256=secret_sha256, issued_at=now, scopes=scopes)
         self.keys.append(key)
         self._record(
             events.TrustKeyIssued(
-                ods=self.ods, key_id=key_id, secret_sha256=secret_sha256, issued_at=now, version=self.version + 1
+                ods=self.ods,
+                key_id=key_id,
+                secret_sha256=secret_sha256,
+                issued_at=now,
+                version=self.version + 1,
+                scopes=tuple(sorted(scopes)),
             )
         )
         return key

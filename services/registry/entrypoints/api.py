@@ -14,9 +14,11 @@ from plr.registry.v1 import (
     leaders_pb2,
     networks_pb2,
     registry_pb2,
+    staff_pb2,
 )
 
-from services.common.authentication import Authenticator
+from services.common.authentication import Authenticator, internal_callers
+from services.common.authorization import check_allow_lists
 from services.common.db import make_engine
 from services.common.grpc_server import ApiServer, service_handler
 from services.common.settings import Settings
@@ -28,7 +30,8 @@ from services.registry.entrypoints.grpc_development import DevelopmentApi
 from services.registry.entrypoints.grpc_imports import ImportApi
 from services.registry.entrypoints.grpc_leaders import LeaderApi
 from services.registry.entrypoints.grpc_networks import InvitationApi, NetworkApi
-from services.registry.manifest import KEY_CACHE_TTL
+from services.registry.entrypoints.grpc_staff import StaffApi
+from services.registry.manifest import KEY_CACHE_TTL, MANIFEST
 
 SERVICE = "registry"
 
@@ -44,21 +47,26 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     # the registry owns the directory: its own key revocations and trust suspensions forget the cached
     # keys at once (RegistryApi), so a short cache is safe here
     key_cache_ttl_s = settings.service(SERVICE).value(KEY_CACHE_TTL)
-    authenticator = Authenticator(engine, settings.admin_token, settings.service_token, key_cache_ttl_s=key_cache_ttl_s)
+    callers = internal_callers(MANIFEST, settings)
+    authenticator = Authenticator(engine, settings.admin_token, callers, key_cache_ttl_s=key_cache_ttl_s)
     unit_of_work = partial(SqlUnitOfWork, engine)
     registry = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"]
     leaders = leaders_pb2.DESCRIPTOR.services_by_name["LeaderService"]
     imports = imports_pb2.DESCRIPTOR.services_by_name["ImportService"]
     development = development_pb2.DESCRIPTOR.services_by_name["DevelopmentService"]
     checks = checks_pb2.DESCRIPTOR.services_by_name["CheckService"]
+    staff = staff_pb2.DESCRIPTOR.services_by_name["StaffService"]
     networks = networks_pb2.DESCRIPTOR.services_by_name["NetworkService"]
     invitations = networks_pb2.DESCRIPTOR.services_by_name["InvitationService"]
     demo = demo_pb2.DESCRIPTOR.services_by_name["DemoService"]
     production = os.environ.get("PLR_ENVIRONMENT", "development").lower() == "production"
+    descriptors = [registry, leaders, imports, development, checks, networks, invitations, staff, demo]
+    assert MANIFEST.api is not None
+    check_allow_lists({c.name: c.methods for c in MANIFEST.api.callers}, descriptors)
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
     return ApiServer(
         listen or settings.api(SERVICE).listen,
-        [registry, leaders, imports, development, checks, networks, invitations, demo],
+        descriptors,
         [
             handler(registry, RegistryApi(unit_of_work, authenticator).methods()),
             handler(leaders, LeaderApi(unit_of_work).methods()),
@@ -67,6 +75,7 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
             handler(checks, CheckApi(unit_of_work).methods()),
             handler(networks, NetworkApi(unit_of_work).methods()),
             handler(invitations, InvitationApi(unit_of_work).methods()),
+            handler(staff, StaffApi(unit_of_work).methods()),
             handler(demo, DemoApi(unit_of_work, production).methods()),
         ],
         max_workers=settings.pool_size,  # one thread per pooled connection

@@ -1,12 +1,15 @@
 """The registry's ``plr`` commands, added to ``plr`` through the registry's manifest.
 
-plr trust onboard --ods RXX --name "Example NHS Trust" [--json]
-plr trust key rotate RXX [--yes]
+plr trust onboard --ods RXX --name "Example NHS Trust" [--scope read,people,checks] [--json]
+plr trust key issue RXX [--scope read,people,checks,dbs-details] [--json]
+plr trust key rotate RXX [--scope ...] [--yes]
+plr staff add --trust RXX --name "..." --role recruiter [--role ...] [--json]
+plr staff list --trust RXX [--json] / plr staff remove --trust RXX STAFF_ID
+plr network create NETWORK_ID --name "North Integrated Care System" / plr network list [--json]
+plr network add-trust NETWORK_ID RXX / plr network remove-trust NETWORK_ID RXX
 plr trust suspend RXX [--reason ...] / plr trust resume RXX
 plr trust offboard RXX --export-to FILE [--yes]
 plr leaders import FILE.csv --trust RXX [--errors-to PATH] [--batch-size N]
-plr network create NETWORK_ID --name "North Integrated Care System" / plr network list [--json]
-plr network add-trust NETWORK_ID RXX / plr network remove-trust NETWORK_ID RXX
 """
 
 from __future__ import annotations
@@ -34,7 +37,21 @@ def _registry(settings: Settings) -> tuple[Any, grpc.Channel]:
     return registry_pb2_grpc.RegistryServiceStub(channel), channel
 
 
-def onboard(settings: Settings, ods: str, name: str, *, wait_for_api_s: float | None = None) -> Any:
+# what --scope takes (the registry checks them: an unknown one is refused naming `scopes`)
+SCOPE_HELP = (
+    "the key's scopes, comma-separated: read, people, checks, dbs-details (default: read,people,checks; "
+    "a read-only key: read)"
+)
+
+
+def scopes(values: list[str] | None) -> list[str]:
+    """``--scope read,people --scope checks`` -> the names, in order (empty: the registry's default)."""
+    return [s.strip() for value in values or () for s in value.split(",") if s.strip()]
+
+
+def onboard(
+    settings: Settings, ods: str, name: str, *, wait_for_api_s: float | None = None, key_scopes: list[str] | None = None
+) -> Any:
     """CreateTrust as the administrator (idempotent on the ODS code): the CreateTrustResponse. With
     ``wait_for_api_s``, an api still starting is waited for that long instead of refused at once."""
     from plr.registry.v1 import registry_pb2 as pb
@@ -42,7 +59,7 @@ def onboard(settings: Settings, ods: str, name: str, *, wait_for_api_s: float | 
     stub, channel = _registry(settings)
     try:
         return stub.CreateTrust(
-            pb.CreateTrustRequest(ods=ods, name=name),
+            pb.CreateTrustRequest(ods=ods, name=name, key_scopes=key_scopes or []),
             metadata=admin_metadata(settings),
             timeout=10 if wait_for_api_s is None else wait_for_api_s + 10,
             wait_for_ready=wait_for_api_s is not None,
@@ -58,7 +75,8 @@ def onboarded(response: Any) -> str:
         return f"Trust {trust.ods} ({trust.name}) already exists; nothing changed."
     return (
         f"Onboarded trust {trust.ods} ({trust.name}).\n"
-        "Its first API key, shown once; give it to the trust's system and store it safely:\n"
+        f"Its first API key ({', '.join(response.initial_key.scopes)}), shown once; give it to the trust's "
+        "system and store it safely:\n"
         f"  {response.initial_key.key}"
     )
 
@@ -66,7 +84,7 @@ def onboarded(response: Any) -> str:
 def trust_onboard(args: argparse.Namespace) -> int:
     settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
     try:
-        response = onboard(settings, args.ods, args.name)
+        response = onboard(settings, args.ods, args.name, key_scopes=scopes(args.scope))
     except grpc.RpcError as error:
         return rpc_failed(error, "registry", settings)
     trust = response.trust
@@ -74,26 +92,67 @@ def trust_onboard(args: argparse.Namespace) -> int:
         out = {"ods": trust.ods, "name": trust.name, "created": response.created, "version": trust.version}
         if response.created:
             out["api_key"] = response.initial_key.key
+            out["scopes"] = list(response.initial_key.scopes)
         print(json.dumps(out))
     else:
         print(onboarded(response))
     return 0
 
 
+def trust_key_issue(args: argparse.Namespace) -> int:
+    """Issues one more key (the trust's other keys stay valid): for a second system, or another scope."""
+    from plr.registry.v1 import registry_pb2 as pb
+
+    settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
+    stub, channel = _registry(settings)
+    request = pb.IssueTrustKeyRequest(ods=args.ods, scopes=scopes(args.scope))
+    try:
+        issued = stub.IssueTrustKey(request, metadata=admin_metadata(settings), timeout=10).key
+    except grpc.RpcError as error:
+        return rpc_failed(error, "registry", settings)
+    finally:
+        channel.close()
+    if args.json:
+        print(
+            json.dumps({"ods": args.ods, "key_id": issued.key_id, "api_key": issued.key, "scopes": list(issued.scopes)})
+        )
+    else:
+        print(_new_key(args.ods, issued))
+    return 0
+
+
+def _new_key(ods: str, issued: Any) -> str:
+    return f"New API key for {ods} ({', '.join(issued.scopes)}), shown once; store it safely:\n  {issued.key}"
+
+
 def trust_key_rotate(args: argparse.Namespace) -> int:
+    """Without --scope, the new key has the scopes of the keys it replaces (which must agree)."""
     from plr.registry.v1 import registry_pb2 as pb
 
     settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
     stub, channel = _registry(settings)
     metadata = admin_metadata(settings)
     try:
-        old = [
-            k.key_id
+        valid = [
+            k
             for k in stub.ListTrustKeys(pb.ListTrustKeysRequest(ods=args.ods), metadata=metadata, timeout=10).keys
             if not k.HasField("revoked_at")
         ]
-        issued = stub.IssueTrustKey(pb.IssueTrustKeyRequest(ods=args.ods), metadata=metadata, timeout=10).key
-        print(f"New API key for {args.ods}, shown once; store it safely:\n  {issued.key}")
+        old = [k.key_id for k in valid]
+        chosen = scopes(args.scope)
+        if not chosen:
+            kept = {tuple(k.scopes) for k in valid}
+            if len(kept) > 1:
+                print(
+                    f"plr: {args.ods}'s keys have different scopes ({'; '.join(','.join(s) for s in sorted(kept))}): "
+                    "say which the new key gets with --scope",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
+            chosen = list(kept.pop()) if kept else []
+        request = pb.IssueTrustKeyRequest(ods=args.ods, scopes=chosen)
+        issued = stub.IssueTrustKey(request, metadata=metadata, timeout=10).key
+        print(_new_key(args.ods, issued))
         if not old:
             return 0
         if not args.yes:
@@ -232,6 +291,66 @@ def leaders_import(args: argparse.Namespace) -> int:
     return EXIT_ROWS_REFUSED if report.problems else 0
 
 
+def _staff_stub(settings: Settings) -> tuple[Any, grpc.Channel]:
+    from plr.registry.v1 import staff_pb2_grpc
+
+    from services.common.grpc_client import insecure_channel
+
+    channel = insecure_channel(settings.api("registry").target)
+    return staff_pb2_grpc.StaffServiceStub(channel), channel
+
+
+def _staff_json(member: Any) -> dict[str, Any]:
+    return {
+        "staff_id": member.staff_id,
+        "trust_ods": member.trust_ods,
+        "name": member.name,
+        "roles": list(member.roles),
+        "status": member.status,
+    }
+
+
+def _staff_call(args: argparse.Namespace, call: Any) -> int:
+    """Runs ``call(stub, metadata)`` as the administrator; prints what it answers (one member or a list)."""
+    settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
+    stub, channel = _staff_stub(settings)
+    try:
+        answer = call(stub, admin_metadata(settings))
+    except grpc.RpcError as error:
+        return rpc_failed(error, "registry", settings)
+    finally:
+        channel.close()
+    members = list(answer.staff) if hasattr(answer, "staff") else [answer]
+    if getattr(args, "json", False):
+        shown = [_staff_json(m) for m in members]
+        print(json.dumps(shown if hasattr(answer, "staff") else shown[0]))
+    else:
+        for m in members:
+            print(f"{m.staff_id}  {m.trust_ods}  {m.status:<6}  {','.join(m.roles):<40}  {m.name}")
+    return 0
+
+
+def staff_add(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import staff_pb2 as spb
+
+    request = spb.AddStaffRequest(trust_ods=args.trust, name=args.name, roles=args.role)
+    return _staff_call(args, lambda stub, md: stub.AddStaff(request, metadata=md, timeout=10))
+
+
+def staff_list(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import staff_pb2 as spb
+
+    request = spb.ListStaffRequest(trust_ods=args.trust)
+    return _staff_call(args, lambda stub, md: stub.ListStaff(request, metadata=md, timeout=10))
+
+
+def staff_remove(args: argparse.Namespace) -> int:
+    from plr.registry.v1 import staff_pb2 as spb
+
+    request = spb.RemoveStaffRequest(trust_ods=args.trust, staff_id=args.staff_id)
+    return _staff_call(args, lambda stub, md: stub.RemoveStaff(request, metadata=md, timeout=10))
+
+
 def create_test_people(settings: Settings, ods: str, count: int, *, wait_for_api_s: float | None = None) -> Any:
     """DemoService.CreateTestPeople as the administrator: the CreateTestPeopleResponse."""
     from plr.registry.v1 import demo_pb2 as pb
@@ -249,6 +368,17 @@ def create_test_people(settings: Settings, ods: str, count: int, *, wait_for_api
         )
     finally:
         channel.close()
+
+
+def test_people_count(text: str) -> int:
+    """--count: a whole number, 1 to 100 (argparse's error names the option)."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 1 to 100 (got {text!r})") from None
+    if not 1 <= count <= 100:
+        raise argparse.ArgumentTypeError(f"must be 1 to 100 (got {count})")
+    return count
 
 
 def demo_people(args: argparse.Namespace) -> int:
@@ -352,11 +482,20 @@ def register(commands: Commands) -> None:
     onboard = trust.add_parser("onboard", help="onboard a trust (idempotent on its ODS code)")
     onboard.add_argument("--ods", required=True, help="ODS code: 3 to 5 upper-case letters or digits")
     onboard.add_argument("--name", required=True, help="the trust's name")
+    onboard.add_argument("--scope", action="append", help="the first " + SCOPE_HELP.removeprefix("the "))
     onboard.add_argument("--json", action="store_true")
     onboard.set_defaults(run=trust_onboard)
     key = trust.add_parser("key", help="manage a trust's API keys").add_subparsers(dest="key_action", required=True)
+    issue = key.add_parser("issue", help="issue one more key (the others stay valid), with its scopes")
+    issue.add_argument("ods")
+    issue.add_argument("--scope", action="append", help=SCOPE_HELP)
+    issue.add_argument("--json", action="store_true")
+    issue.set_defaults(run=trust_key_issue)
     rotate = key.add_parser("rotate", help="issue a new key, then revoke the old ones after confirmation")
     rotate.add_argument("ods")
+    rotate.add_argument(
+        "--scope", action="append", help=SCOPE_HELP.replace("default: read,people,checks", "default: the old keys'")
+    )
     rotate.add_argument("--yes", action="store_true", help="revoke the old keys without asking")
     rotate.set_defaults(run=trust_key_rotate)
 
@@ -373,14 +512,26 @@ def register(commands: Commands) -> None:
     offboard.add_argument("--yes", action="store_true", help="do not ask to confirm by typing the code")
     offboard.set_defaults(run=trust_offboard)
 
-    demo = commands.group("demo", help="test data for trying plr (never in production)")
-    people = demo.add_parser(
-        "people", help="confirmed test people for a trust (refused when PLR_ENVIRONMENT=production)"
+    staff = commands.group("staff", help="a trust's staff: who acts for it through the portal, with which roles")
+    add = staff.add_parser("add", help="add a member of a trust's staff (prints their staff id)")
+    add.add_argument("--trust", required=True, help="the trust's ODS code")
+    add.add_argument("--name", required=True, help="how the portal shows them")
+    add.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        help="recruiter, facilitator, finance or trust_admin (repeat for several)",
     )
-    people.add_argument("--trust", required=True, help="the ODS code of the trust they confirm")
-    people.add_argument("--count", type=int, default=5, choices=range(1, 101), metavar="1..100")
-    people.add_argument("--json", action="store_true")
-    people.set_defaults(run=demo_people)
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(run=staff_add)
+    listing = staff.add_parser("list", help="a trust's staff, active first")
+    listing.add_argument("--trust", required=True)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=staff_list)
+    remove = staff.add_parser("remove", help="a member of staff leaves: their staff id stops working at once")
+    remove.add_argument("--trust", required=True)
+    remove.add_argument("staff_id")
+    remove.set_defaults(run=staff_remove)
 
     leaders = commands.group("leaders", help="a trust's leaders")
     importing = leaders.add_parser(
@@ -392,6 +543,15 @@ def register(commands: Commands) -> None:
     importing.add_argument("--errors-to", help="where to write the bad rows (default: FILE.errors.csv beside it)")
     importing.add_argument("--batch-size", type=int, default=1000, choices=range(1, 2001), metavar="1..2000")
     importing.set_defaults(run=leaders_import)
+
+    demo = commands.group("demo", help="test data for trying plr (never in production)")
+    people = demo.add_parser(
+        "people", help="confirmed test people for a trust (refused when PLR_ENVIRONMENT=production)"
+    )
+    people.add_argument("--trust", required=True, help="the ODS code of the trust they confirm")
+    people.add_argument("--count", type=test_people_count, default=5, metavar="1..100", help="how many (default 5)")
+    people.add_argument("--json", action="store_true")
+    people.set_defaults(run=demo_people)
 
     network = commands.group("network", help="networks of trusts: create, add or remove trusts, list")
     create = network.add_parser("create", help="create a network (idempotent on its id)")

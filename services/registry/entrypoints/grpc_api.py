@@ -41,6 +41,12 @@ class CreateTrustSchema(RequestSchema):
             no_control_characters,
         ],
     )
+    key_scopes = fields.List(fields.String())  # which: the domain's rule (domain/trust.py key_scopes)
+
+
+class IssueKeySchema(RequestSchema):
+    ods = OdsCode()
+    scopes = fields.List(fields.String())
 
 
 class TrustRefSchema(RequestSchema):
@@ -76,6 +82,7 @@ class ListTrustsSchema(RequestSchema):
 CREATE_TRUST = CreateTrustSchema()
 TRUST_REF = TrustRefSchema()
 OWN_OR_NAMED = OwnOrNamedTrustSchema()
+ISSUE_KEY = IssueKeySchema()
 REVOKE_KEY = RevokeKeySchema()
 SUSPEND = SuspendSchema()
 OFFBOARD = OffboardSchema()
@@ -94,11 +101,16 @@ def trust_message(trust: Trust) -> pb.Trust:
 
 
 def key_message(key: TrustKeyRecord) -> pb.TrustKey:
-    return pb.TrustKey(key_id=key.key_id, issued_at=timestamp(key.issued_at), revoked_at=timestamp(key.revoked_at))
+    return pb.TrustKey(
+        key_id=key.key_id,
+        issued_at=timestamp(key.issued_at),
+        revoked_at=timestamp(key.revoked_at),
+        scopes=sorted(key.scopes),
+    )
 
 
-def new_key_message(key: NewApiKey, issued_at: datetime | None) -> pb.ApiKey:
-    return pb.ApiKey(key_id=key.key_id, key=key.presented, issued_at=timestamp(issued_at))
+def new_key_message(key: NewApiKey, issued_at: datetime | None, scopes: frozenset[str]) -> pb.ApiKey:
+    return pb.ApiKey(key_id=key.key_id, key=key.presented, issued_at=timestamp(issued_at), scopes=sorted(scopes))
 
 
 def _own_or_named(request: pb.GetTrustRequest | pb.ListTrustKeysRequest, call: Call) -> str:
@@ -127,11 +139,11 @@ class RegistryApi(RegistryServicer):
 
     def CreateTrust(self, request: pb.CreateTrustRequest, call: Call) -> pb.CreateTrustResponse:
         values = CREATE_TRUST.parse(request)
-        command = commands.OnboardTrust(values["ods"], values["name"])
+        command = commands.OnboardTrust(values["ods"], values["name"], tuple(values["key_scopes"]))
         result = trusts.onboard_trust(command, self.uow(call), call.principal)
         response = pb.CreateTrustResponse(trust=trust_message(result.trust), created=result.created)
         if result.initial_key is not None:
-            response.initial_key.CopyFrom(new_key_message(result.initial_key, result.issued_at))
+            response.initial_key.CopyFrom(new_key_message(result.initial_key, result.issued_at, result.key_scopes))
         return response
 
     def GetTrust(self, request: pb.GetTrustRequest, call: Call) -> pb.Trust:
@@ -149,9 +161,10 @@ class RegistryApi(RegistryServicer):
         return pb.ListTrustsResponse(trusts=[trust_message(t) for t in found[:size]], next_page_token=token)
 
     def IssueTrustKey(self, request: pb.IssueTrustKeyRequest, call: Call) -> pb.IssueTrustKeyResponse:
-        ods = TRUST_REF.parse(request)["ods"]
-        key, issued_at = trusts.issue_trust_key(commands.IssueTrustKey(ods), self.uow(call), call.principal)
-        return pb.IssueTrustKeyResponse(key=new_key_message(key, issued_at))
+        values = ISSUE_KEY.parse(request)
+        command = commands.IssueTrustKey(values["ods"], tuple(values["scopes"]))
+        key, issued = trusts.issue_trust_key(command, self.uow(call), call.principal)
+        return pb.IssueTrustKeyResponse(key=new_key_message(key, issued.issued_at, issued.scopes))
 
     def RevokeTrustKey(self, request: pb.RevokeTrustKeyRequest, call: Call) -> pb.RevokeTrustKeyResponse:
         values = REVOKE_KEY.parse(request)

@@ -66,7 +66,11 @@ class LeaderRefSchema(RequestSchema):
 
 class AssignFacilitatorSchema(RequestSchema):
     leader_id = Uuid()
-    facilitator = fields.String()
+    # facilitators were once named by free text: refused, so that a caller still sending one learns it
+    facilitator = fields.String(
+        validate=validate.Length(max=0, error="is no longer accepted: send facilitator_staff_id")
+    )
+    facilitator_staff_id = Uuid()
     buddy_leader_id = Uuid(optional=True)
 
 
@@ -144,6 +148,7 @@ def assignment_message(a: SupportAssignment) -> pb.SupportAssignment:
         buddy_leader_id=a.buddy_leader_id or "",
         version=a.version,
         assigned_at=timestamp(a.assigned_at),
+        facilitator_staff_id=a.facilitator_staff_id or "",
     )
 
 
@@ -225,7 +230,7 @@ class DevelopmentApi(RegistryServicer):
     def AssignFacilitator(self, request: pb.AssignFacilitatorRequest, call: Call) -> pb.SupportAssignment:
         values = ASSIGN_FACILITATOR.parse(request)
         assignment = use.assign_facilitator(
-            commands.AssignFacilitator(values["leader_id"], values["facilitator"], values["buddy_leader_id"]),
+            commands.AssignFacilitator(values["leader_id"], values["facilitator_staff_id"], values["buddy_leader_id"]),
             self.uow(call),
             call.principal,
         )

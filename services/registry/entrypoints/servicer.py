@@ -32,7 +32,7 @@ def actor_of(call: Call, withheld: frozenset[str] = frozenset()) -> Actor:
         principal.kind,
         principal.name,
         principal.trust_ods if principal.kind == "trust" else None,
-        principal.staff,
+        principal.staff_id or principal.claimed_staff,  # a staff id the portal asserted, or a key's claim
         call.correlation_id,
         call.method,
         str(given.get("reason", "")),

@@ -2,9 +2,12 @@
 check, the placement question, and the expiry scan.
 
 Who sees what of a check (DBS content is criminal offence data, UK GDPR Art. 10):
-- the verifying trust sees everything it recorded, except ``dbs_details``, which it sees only when the
-  call names the member of staff (``x-plr-staff``), so the audit says who read it;
-- the leader sees their own checks without evidence, DBS details or the verifier's staff name;
+- the verifying trust sees everything it recorded, except ``dbs_details``, which only a caller with the
+  scope ``dbs-details`` sees: a key issued with it, or a member of its staff whose role needs them
+  (recruiter, trust admin; services/common/principals.py ROLE_SCOPES). A staff name sent with a key
+  (``x-plr-staff``) is a claim in the audit and releases nothing;
+- the leader sees their own checks, DBS details included (their own data), without the evidence or the
+  verifier's staff name;
 - another trust sees only the shared record (type, DBS level, verifying trust, dates), and only while
   the leader's consent ``share_record_with_trust`` for it stands and it has an active or pending
   affiliation with the leader.
@@ -17,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from services.common.errors import NotFound, PermissionDenied
-from services.common.principals import Principal
+from services.common.principals import DBS_DETAILS, Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.authority import LEADER_WITHDREW, standing_blockers, trusts_may_act
@@ -49,7 +52,9 @@ class SharedRecord:
 
 def check_as_seen_by(principal: Principal, check: Check) -> Check:
     if principal.kind == "trust" and principal.trust_ods == check.trust_ods:
-        return check if principal.staff else replace(check, dbs_details="")
+        return check if principal.has_scope(DBS_DETAILS) else replace(check, dbs_details="")
+    if principal.kind == "leader" and principal.leader_id == check.leader_id:
+        return replace(shared_view(check), dbs_details=check.dbs_details)
     return shared_view(check)
 
 

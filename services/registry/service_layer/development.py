@@ -22,6 +22,7 @@ from services.registry.domain.development import (
     SupportAssignment,
     check_in_as_seen,
 )
+from services.registry.domain.staff import StaffMember
 from services.registry.service_layer.leaders import Clock, IdFactory, new_id, utc_now, visible_leader
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
@@ -162,14 +163,23 @@ def assign_facilitator(
     with uow:
         _affiliated_leader(uow, principal, cmd.leader_id)
         _check_buddy(uow, principal, cmd)
+        facilitator = _facilitator(uow, trust, cmd.facilitator_staff_id)
         assignment = uow.development.assignment(trust, cmd.leader_id, lock=True) or SupportAssignment(
             ids(), cmd.leader_id, trust, "", None, 0, now
         )
         expected = assignment.version
-        assignment.assign(cmd.facilitator, cmd.buddy_leader_id, now)
+        assignment.assign(facilitator, cmd.buddy_leader_id, now)
         uow.development.save_assignment(assignment, expected)
         uow.commit()
     return assignment
+
+
+def _facilitator(uow: UnitOfWork, trust: str, staff_id: str) -> StaffMember:
+    """The member of the trust's staff named (another trust's is out of the scope: as unknown)."""
+    member = uow.staff.get(staff_id)
+    if member is None or member.trust_ods != trust:
+        raise InvalidInput({"facilitator_staff_id": "must be an active member of your staff with the role facilitator"})
+    return member
 
 
 def _check_buddy(uow: UnitOfWork, principal: Principal, cmd: commands.AssignFacilitator) -> None:
@@ -195,7 +205,7 @@ def record_check_in(
     with uow:
         _affiliated_leader(uow, principal, leader_id)
         assignment = uow.development.assignment(trust, leader_id)
-        check_in = CheckIn.record(ids(), assignment, principal.staff, cmd.held_on or now.date(), cmd.notes, now)
+        check_in = CheckIn.record(ids(), assignment, principal.staff_id, cmd.held_on or now.date(), cmd.notes, now)
         uow.development.add_check_in(check_in)
         uow.note_change(leader_id, "check_ins")
         uow.audit.record(principal.kind, principal.audit_name, trust, "RecordCheckIn", {leader_id: ("check_in",)})
@@ -228,7 +238,7 @@ def check_ins_seen_by(
     by_trust = {a.trust_ods: a for a in assignments}
     return [
         check_in_as_seen(
-            c, by_trust.get(c.trust_ods), principal.kind, principal.trust_ods, principal.staff, principal.leader_id
+            c, by_trust.get(c.trust_ods), principal.kind, principal.trust_ods, principal.staff_id, principal.leader_id
         )
         for c in check_ins
     ]

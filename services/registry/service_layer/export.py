@@ -27,7 +27,7 @@ from services.registry.domain.development import (
 from services.registry.domain.history import ChangeEntry, as_seen_by_leader
 from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.trust import Trust
-from services.registry.service_layer.checks import check_as_seen_by, shared_view
+from services.registry.service_layer.checks import check_as_seen_by
 from services.registry.service_layer.development import check_ins_seen_by
 from services.registry.service_layer.leaders import Clock, LeaderView, utc_now, view_for, visible_leader
 from services.registry.service_layer.ports import AuditEntry
@@ -223,8 +223,8 @@ def _check(check: Check, own: bool) -> dict[str, Any]:
     if own:
         made["verified_by"] = check.verified_by
         made["evidence"] = check.evidence
-        if check.dbs_details:  # only when the trust's call named its staff, as ListChecks
-            made["dbs_details"] = check.dbs_details
+    if check.dbs_details:  # only to whom ListChecks shows them (check_as_seen_by): the leader, or the scope
+        made["dbs_details"] = check.dbs_details
     return made
 
 
@@ -253,6 +253,7 @@ def _development(seen: DevelopmentSeen) -> dict[str, Any]:
             {
                 "trust_ods": a.trust_ods,
                 "facilitator": a.facilitator,
+                "facilitator_staff_id": a.facilitator_staff_id,
                 "buddy_leader_id": a.buddy_leader_id,
                 "assigned_at": iso(a.assigned_at),
             }
@@ -494,15 +495,15 @@ def _fields_read(held: _Held) -> tuple[str, ...]:
 
 def _checks_seen_by(uow: UnitOfWork, principal: Principal, leader_id: str) -> tuple[list[Check], list[AcceptedCheck]]:
     """(checks, acceptances) as ListChecks shows them: a trust its own verified checks (DBS details
-    only when staff are named) and its own acceptances; the leader and the administrator every
-    trust's, as shared (no evidence, DBS details or staff names)."""
+    only with the scope dbs-details) and its own acceptances; the leader every trust's, with their DBS
+    details, and the administrator every trust's, as shared (no evidence, DBS details or staff names)."""
     store = uow.checks
     if principal.kind == "trust":
         trust = principal.require_trust()
         return [check_as_seen_by(principal, c) for c in store.of_leader(leader_id, trust)], store.acceptances(
             leader_id, trust
         )
-    return [shared_view(c) for c in store.of_leader(leader_id, None)], [
+    return [check_as_seen_by(principal, c) for c in store.of_leader(leader_id, None)], [
         replace(a, accepted_by="") for a in store.acceptances_of_leader(leader_id)
     ]
 

@@ -32,6 +32,7 @@ from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.leader import Leader
 from services.registry.domain.network import Network
 from services.registry.domain.profile import Availability
+from services.registry.domain.staff import StaffMember
 from services.registry.domain.taxonomy import Term
 from services.registry.domain.trust import Trust
 
@@ -652,3 +653,33 @@ class Mailer(Protocol):
     """Sends one message (services/common/mail.py's SmtpMailer); raises if it cannot."""
 
     def send(self, mail: OutgoingMail) -> None: ...
+
+
+class StaffRepository(abc.ABC):
+    """A trust's staff (``domain/staff.py``): what the scope lets the caller see."""
+
+    def __init__(self) -> None:
+        self.seen: list[StaffMember] = []
+
+    def get(self, staff_id: str, *, lock: bool = False) -> StaffMember | None:
+        member = self._get(staff_id, lock)
+        if member is not None:
+            self.seen.append(member)
+        return member
+
+    def add(self, member: StaffMember) -> None:
+        self._add(member)
+        self.seen.append(member)
+
+    @abc.abstractmethod
+    def _get(self, staff_id: str, lock: bool) -> StaffMember | None: ...
+
+    @abc.abstractmethod
+    def _add(self, member: StaffMember) -> None: ...
+
+    @abc.abstractmethod
+    def save(self, member: StaffMember, expected_version: int) -> None: ...
+
+    @abc.abstractmethod
+    def of_trust(self, trust_ods: str) -> list[StaffMember]:
+        """Active ones first, by name; then those who left."""

@@ -30,7 +30,7 @@ from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.leader import Leader
 from services.registry.domain.reason import check_reason
-from services.registry.domain.trust import Trust, TrustKeyRecord, validate_trust_identity
+from services.registry.domain.trust import Trust, TrustKeyRecord, key_scopes, validate_trust_identity
 from services.registry.service_layer.erasure import erase_person
 from services.registry.service_layer.export import EXPORT_AUDIT_LIMIT, trust_export, trust_records
 from services.registry.service_layer.leaders import view_for
@@ -76,6 +76,7 @@ class OnboardingResult:
     created: bool
     initial_key: NewApiKey | None
     issued_at: datetime | None
+    key_scopes: frozenset[str] = frozenset()
 
 
 def onboard_trust(
@@ -88,17 +89,18 @@ def onboard_trust(
     by.require_administrator()
     now = clock()
     trust = Trust.onboard(cmd.ods, cmd.name, now)  # validates before anything is read or written
+    scopes = key_scopes(cmd.key_scopes, "key_scopes")
     with uow:
         existing = uow.trusts.get(cmd.ods)
         if existing is not None:
             return OnboardingResult(existing, created=False, initial_key=None, issued_at=None)
         key = new_key()
-        trust.issue_key(key.key_id, key.secret_sha256, now)
+        trust.issue_key(key.key_id, key.secret_sha256, now, scopes)
         if not uow.trusts.add(trust):  # onboarded concurrently by another call: that one wins
             uow.rollback()
             return OnboardingResult(_require(uow, cmd.ods), created=False, initial_key=None, issued_at=None)
         uow.commit()
-    return OnboardingResult(trust, created=True, initial_key=key, issued_at=now)
+    return OnboardingResult(trust, created=True, initial_key=key, issued_at=now, key_scopes=scopes)
 
 
 def get_trust(cmd: commands.GetTrust, uow: UnitOfWork, by: Principal) -> Trust:
@@ -120,11 +122,13 @@ def issue_trust_key(
     by: Principal,
     new_key: KeyFactory = new_api_key,
     clock: Clock = utc_now,
-) -> tuple[NewApiKey, datetime]:
+) -> tuple[NewApiKey, TrustKeyRecord]:
     by.require_administrator()
+    scopes = key_scopes(cmd.scopes)
     key, now = new_key(), clock()
-    _change(uow, cmd.ods, lambda trust: trust.issue_key(key.key_id, key.secret_sha256, now))
-    return key, now
+    issued: list[TrustKeyRecord] = []
+    _change(uow, cmd.ods, lambda trust: issued.append(trust.issue_key(key.key_id, key.secret_sha256, now, scopes)))
+    return key, issued[0]
 
 
 def revoke_trust_key(

@@ -23,6 +23,7 @@ from services.registry.service_layer.ports import (
     LeaderRepository,
     NetworkCandidates,
     NetworkRepository,
+    StaffRepository,
     Taxonomy,
     TrustHoldings,
     TrustRepository,
@@ -30,12 +31,13 @@ from services.registry.service_layer.ports import (
 
 
 class UnitOfWork(AbstractUnitOfWork):
-    repositories = ("trusts", "leaders", "affiliations", "checks", "development", "networks", "invitations")
+    repositories = ("trusts", "leaders", "affiliations", "checks", "development", "networks", "invitations", "staff")
     trusts: TrustRepository
     leaders: LeaderRepository
     affiliations: AffiliationRepository
     checks: CheckRepository  # and the acceptances of checks
     development: DevelopmentRepository  # programmes, enrolments, support, plans
+    staff: StaffRepository
     audit: AuditLog
     history: ChangeHistory
     known: KnownDetailsStore  # each trust's own record of how it knows a person

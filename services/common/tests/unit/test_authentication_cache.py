@@ -17,7 +17,7 @@ OTHER_SECRET = "plrk_aaaaaaaaaaaaaaaa." + "t" * 43
 class Counting(Authenticator):
     def __init__(self, **kwargs: Any):
         self.now = 100.0
-        super().__init__(None, None, None, clock=lambda: self.now, **kwargs)  # type: ignore[arg-type]
+        super().__init__(None, None, clock=lambda: self.now, **kwargs)  # type: ignore[arg-type]
         self.lookups = 0
         self.refuse = False
 

@@ -16,6 +16,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf import message as protobuf_message
 from google.protobuf.timestamp_pb2 import Timestamp
 from marshmallow import fields
+from plr.options.v1 import access_pb2
 
 from services.common.errors import InvalidInput
 from services.common.grpc_edge import (
@@ -50,6 +51,7 @@ def _probe_file() -> descriptor_pb2.FileDescriptorProto:
     """A proto of our own for these tests (common knows no service's protos)."""
     f = descriptor_pb2.FileDescriptorProto(name="plr/test/edge_probe.proto", package="plr.test", syntax="proto3")
     f.dependency.append("google/protobuf/timestamp.proto")
+    f.dependency.append("plr/options/v1/access.proto")
     T = descriptor_pb2.FieldDescriptorProto
     item = f.message_type.add(name="Item")
     item.field.add(name="title", number=1, type=T.TYPE_STRING, label=T.LABEL_OPTIONAL)
@@ -71,8 +73,12 @@ def _probe_file() -> descriptor_pb2.FileDescriptorProto:
     add(name="idempotency_key", number=9, type=T.TYPE_STRING, label=T.LABEL_OPTIONAL)
     add(name="ods", number=10, type=T.TYPE_STRING, label=T.LABEL_OPTIONAL)
     service = f.service.add(name="ProbeService")
-    for name in ("Get", "Put"):
-        service.method.add(name=name, input_type=".plr.test.Probe", output_type=".plr.test.Probe")
+    for name, scope in (("Get", "read"), ("Put", "people")):
+        method = service.method.add(name=name, input_type=".plr.test.Probe", output_type=".plr.test.Probe")
+        method.options.Extensions[access_pb2.required_scope] = scope
+    f.service.add(name="UnscopedService").method.add(
+        name="Get", input_type=".plr.test.Probe", output_type=".plr.test.Probe"
+    )
     return f
 
 
@@ -82,6 +88,7 @@ POOL.AddSerializedFile(_probe_file().SerializeToString())
 Probe: Any = message_factory.GetMessageClass(POOL.FindMessageTypeByName("plr.test.Probe"))
 Item: Any = message_factory.GetMessageClass(POOL.FindMessageTypeByName("plr.test.Item"))
 PROBE_SERVICE = POOL.FindServiceByName("plr.test.ProbeService")
+UNSCOPED_SERVICE = POOL.FindServiceByName("plr.test.UnscopedService")
 
 AN_ID = str(uuid.uuid4())
 
@@ -357,3 +364,13 @@ def test_a_servicer_missing_a_method_is_refused_at_start_naming_it() -> None:
     table = Incomplete(lambda scope, correlation_id: None).methods()
     with pytest.raises(ValueError, match="no implementation for Put"):
         service_handler(PROBE_SERVICE, table, lambda metadata: Principal("trust", "RXX", "RXX"), service="probe")
+
+
+def test_a_method_that_declares_no_scope_is_refused_at_start_naming_it() -> None:
+    def get(request: Any, call: Call) -> Any:
+        return request
+
+    with pytest.raises(ValueError, match=r"plr.test.UnscopedService/Get: option \(plr.options.v1.required_scope\)"):
+        service_handler(
+            UNSCOPED_SERVICE, {"Get": get}, lambda metadata: Principal("trust", "RXX", "RXX"), service="probe"
+        )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
-from services.common.admin.local_run import check_dependencies, ensure_env_file, local_env_lines
+from services.common.admin.local_run import check_dependencies, ensure_env_file, local_env_lines, process_env
 from services.common.settings import load_settings, read_env_file
 from tests.support.infra import free_port
 
@@ -20,6 +21,22 @@ def _env(tmp_path, **overrides: str) -> dict[str, str]:  # type: ignore[no-untyp
 def test_the_local_env_file_is_complete_and_valid(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = load_settings(_env(tmp_path))
     assert settings.amqp_vhost == "/plr" and settings.admin_token
+
+
+def test_each_process_is_given_only_the_credentials_it_reads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = _env(tmp_path)
+    assert len(env["PLR_REGISTRY_PORTAL_TOKEN"]) >= 32 and "PLR_SERVICE_TOKEN" not in env
+    api = process_env(env, "registry", "api")
+    assert api["PLR_ADMIN_TOKEN"] == env["PLR_ADMIN_TOKEN"]
+    assert api["PLR_REGISTRY_PORTAL_TOKEN"] == env["PLR_REGISTRY_PORTAL_TOKEN"]
+    for service, role in (("registry", "worker"), ("registry", "migrate"), ("matching", "worker"), ("matching", "api")):
+        given = process_env(env, service, role)
+        assert not {"PLR_ADMIN_TOKEN", "PLR_REGISTRY_PORTAL_TOKEN"} & set(given), (service, role)
+        assert given["PLR_AMQP_URI"] == env["PLR_AMQP_URI"]
+    # and none reads them from the env file behind its back
+    assert {process_env(env, s, r)["PLR_ENV_FILE"] for s, r in (("registry", "api"), ("matching", "worker"))} == {
+        os.devnull
+    }
 
 
 def test_an_unreachable_postgresql_is_named_with_how_to_start_it(tmp_path) -> None:  # type: ignore[no-untyped-def]

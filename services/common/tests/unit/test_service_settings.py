@@ -156,3 +156,23 @@ def test_every_declared_setting_is_described_in_the_readme() -> None:
     for service in manifests().values():
         for setting in service.settings:
             assert f"`{service.setting_variable(setting)}`" in readme, service.setting_variable(setting)
+
+
+@pytest.mark.parametrize("variable", ["PLR_REGISTRY_PORTAL_TOKEN", "PLR_ADMIN_TOKEN"])
+def test_a_short_token_stops_the_api_at_start_with_one_line_naming_it_and_never_its_value(variable: str) -> None:
+    short = "Canary-Token-Of-31-Characters-X"
+    assert len(short) == 31
+    result = plr_process("registry", "api", env={**REGISTRY, "PLR_ADMIN_TOKEN": "a" * 32, variable: short})
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{variable} is malformed" in lines[0] and "at least 32 characters" in lines[0], lines
+    assert short not in result.stderr
+
+
+def test_only_the_api_reads_the_portal_credential() -> None:
+    """No other process is given it: a worker and migrate do not even read it."""
+    short = {**REGISTRY, "PLR_REGISTRY_PORTAL_TOKEN": "short"}
+    for role in ("worker", "migrate"):
+        assert "PORTAL_TOKEN" not in load_settings(short, services=("registry",), role=role).service("registry").values
+    with pytest.raises(SettingsError, match="PLR_REGISTRY_PORTAL_TOKEN is malformed"):
+        load_settings(short, services=("registry",), role="api")

@@ -115,7 +115,7 @@ def test_an_api_whose_port_is_taken_exits_with_one_json_line_naming_the_address(
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         address = f"127.0.0.1:{squatter.getsockname()[1]}"
-        env = {**VALID, "PLR_ADMIN_TOKEN": "x" * 32, "PLR_SERVICE_TOKEN": "y" * 32, "PLR_REGISTRY_API_LISTEN": address}
+        env = {**VALID, "PLR_ADMIN_TOKEN": "x" * 32, "PLR_REGISTRY_API_LISTEN": address}
 
         result = run_process("registry", "api", env)
 

@@ -186,7 +186,7 @@ def test_bad_settings_are_named_and_change_nothing(
 @pytest.mark.parametrize("credential", ["nope", "admin", "service"])
 def test_only_a_trust_key_is_a_credential_here(matching: MatchingClient, stack: PlrStack, credential: str) -> None:
     """The api holds no administrator or service token: they are as unknown as any other text."""
-    token = {"admin": stack.env["PLR_ADMIN_TOKEN"], "service": stack.env["PLR_SERVICE_TOKEN"]}.get(
+    token = {"admin": stack.env["PLR_ADMIN_TOKEN"], "service": stack.env["PLR_REGISTRY_PORTAL_TOKEN"]}.get(
         credential, credential
     )
     with pytest.raises(grpc.RpcError) as refused:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-from plr.registry.v1 import leaders_pb2, leaders_pb2_grpc, registry_pb2_grpc
+from plr.registry.v1 import leaders_pb2, leaders_pb2_grpc, registry_pb2_grpc, staff_pb2, staff_pb2_grpc
 from plr.registry.v1 import registry_pb2 as pb
 
 from services.common.grpc_client import bearer
@@ -20,7 +20,7 @@ class RegistryClient:
     stub: registry_pb2_grpc.RegistryServiceStub
     channel: grpc.Channel
     admin_token: str
-    service_token: str = ""
+    portal_token: str = ""
 
     @property
     def leaders(self) -> leaders_pb2_grpc.LeaderServiceStub:
@@ -29,9 +29,23 @@ class RegistryClient:
     def as_admin(self) -> tuple[tuple[str, str], ...]:
         return bearer(self.admin_token)
 
+    @property
+    def staff(self) -> staff_pb2_grpc.StaffServiceStub:
+        return staff_pb2_grpc.StaffServiceStub(self.channel)
+
     def as_leader(self, leader_id: str) -> tuple[tuple[str, str], ...]:
-        """The portal acting for a signed-in leader: the service credential and the leader's id."""
-        return (*bearer(self.service_token), ("x-plr-leader", leader_id))
+        """The portal acting for a signed-in leader: the portal's credential and the leader's id."""
+        return (*bearer(self.portal_token), ("x-plr-leader", leader_id))
+
+    def as_staff(self, staff_id: str) -> tuple[tuple[str, str], ...]:
+        """The portal acting for a signed-in member of staff: the portal's credential and their staff id."""
+        return (*bearer(self.portal_token), ("x-plr-staff-id", staff_id))
+
+    def add_staff(self, ods: str, *roles: str, name: str = "Sam Staff") -> staff_pb2.StaffMember:
+        """A member of the trust's staff, added by the administrator."""
+        return self.staff.AddStaff(
+            staff_pb2.AddStaffRequest(trust_ods=ods, name=name, roles=list(roles)), metadata=self.as_admin(), timeout=10
+        )
 
     def register(
         self, trust_key: str, email: str, given: str = "Ada", family: str = "Leader", **profile: object
@@ -57,9 +71,9 @@ class RegistryClient:
             timeout=10,
         )
 
-    def onboard(self, ods: str, name: str | None = None) -> pb.CreateTrustResponse:
+    def onboard(self, ods: str, name: str | None = None, key_scopes: tuple[str, ...] = ()) -> pb.CreateTrustResponse:
         return self.stub.CreateTrust(
-            pb.CreateTrustRequest(ods=ods, name=f"{ods} NHS Trust" if name is None else name),
+            pb.CreateTrustRequest(ods=ods, name=f"{ods} NHS Trust" if name is None else name, key_scopes=key_scopes),
             metadata=self.as_admin(),
             timeout=10,
         )
@@ -80,6 +94,6 @@ def registry(stack: PlrStack, registry_target: str) -> Iterator[RegistryClient]:
         registry_pb2_grpc.RegistryServiceStub(channel),
         channel,
         stack.env["PLR_ADMIN_TOKEN"],
-        stack.env["PLR_SERVICE_TOKEN"],
+        stack.env["PLR_REGISTRY_PORTAL_TOKEN"],
     )
     channel.close()

@@ -261,7 +261,7 @@ def test_withdrawal_ends_every_relationship_blocks_every_trust_and_the_person_re
         assert event["trustods"] == trust
         refusal = may_place(registry, keys[trust], leader_id)
         assert not refusal.allowed and [r.problem for r in refusal.reasons] == ["leader_withdrawn"]
-    blocked_calls(registry, keys[X], leader_id)
+    blocked_calls(registry, keys[X], leader_id, registry.add_staff(X, "facilitator").staff_id)
     # a trust asks again: the same answer as any registration, waiting for the person
     again = registry.register(keys[X], address)
     fresh = registry.register(keys[X], email())
@@ -273,7 +273,7 @@ def test_withdrawal_ends_every_relationship_blocks_every_trust_and_the_person_re
     assert affiliation_of(registry, keys[Y], leader_id).status == "ended"  # Y asks again
 
 
-def blocked_calls(registry: RegistryClient, key: str, leader_id: str) -> None:
+def blocked_calls(registry: RegistryClient, key: str, leader_id: str, facilitator: str) -> None:
     """No trust may see, check, enrol, assign or end for a withdrawn person (NOT_FOUND, as for no one)."""
     development = development_pb2_grpc.DevelopmentServiceStub(registry.channel)
     programme = development.CreateProgramme(
@@ -286,7 +286,10 @@ def blocked_calls(registry: RegistryClient, key: str, leader_id: str) -> None:
             cpb.RecordCheckRequest(leader_id=leader_id, check_type="identity", evidence="seen"),
         ),
         (development.EnrolLeader, dpb.EnrolLeaderRequest(leader_id=leader_id, programme_id=programme.programme_id)),
-        (development.AssignFacilitator, dpb.AssignFacilitatorRequest(leader_id=leader_id, facilitator="Jo")),
+        (
+            development.AssignFacilitator,
+            dpb.AssignFacilitatorRequest(leader_id=leader_id, facilitator_staff_id=facilitator),
+        ),
         (registry.leaders.PauseAffiliation, lpb.PauseAffiliationRequest(leader_id=leader_id)),
         (registry.leaders.ResumeLeader, lpb.ResumeLeaderRequest(leader_id=leader_id, on_behalf=ASKED)),
     ]

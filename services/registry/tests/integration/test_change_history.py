@@ -31,6 +31,7 @@ from plr.registry.v1 import development_pb2 as dpb
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import networks_pb2 as npb
 from plr.registry.v1 import registry_pb2 as rpb
+from plr.registry.v1 import staff_pb2 as spb
 
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
@@ -76,13 +77,18 @@ class World:
         self.registry = registry
         self.a_key = registry.onboard("RHA", "History Trust A").initial_key.key
         self.b_key = registry.onboard("RHB", "History Trust B").initial_key.key
+        self.facilitator = registry.add_staff("RHA", "facilitator").staff_id  # acts through the portal
         self.cid = ""
 
-    def meta(self, key: str | None = None, leader: str | None = None, staff: str | None = None) -> tuple:
-        """Credentials for a trust key, a leader (through the portal) or the administrator, with a fresh
-        correlation id the entry must carry."""
+    def meta(
+        self, key: str | None = None, leader: str | None = None, staff: str | None = None, staff_id: str | None = None
+    ) -> tuple:
+        """Credentials for a trust key (``staff``: a staff name it claims), a member of staff or a leader
+        (through the portal) or the administrator, with a fresh correlation id the entry must carry."""
         self.cid = f"history-{uuid.uuid4().hex}"
-        if leader is not None:
+        if staff_id is not None:
+            base = self.registry.as_staff(staff_id)
+        elif leader is not None:
             base = self.registry.as_leader(leader)
         elif key is not None:
             base = bearer(key)
@@ -162,6 +168,21 @@ def _(w: World) -> Expected:
 @scenario("IssueTrustKey")
 def _(w: World) -> Expected:
     w.registry.stub.IssueTrustKey(rpb.IssueTrustKeyRequest(ods=_fresh_trust(w)), metadata=w.meta(), timeout=10)
+    return ADMIN
+
+
+@scenario("AddStaff")
+def _(w: World) -> Expected:
+    request = spb.AddStaffRequest(trust_ods="RHA", name="History Staff", roles=["finance"])
+    w.registry.staff.AddStaff(request, metadata=w.meta(), timeout=10)
+    return ADMIN
+
+
+@scenario("RemoveStaff")
+def _(w: World) -> Expected:
+    member = w.registry.add_staff("RHA", "finance").staff_id
+    request = spb.RemoveStaffRequest(trust_ods="RHA", staff_id=member)
+    w.registry.staff.RemoveStaff(request, metadata=w.meta(), timeout=10)
     return ADMIN
 
 
@@ -448,7 +469,7 @@ def _(w: World) -> Expected:
 @scenario("AssignFacilitator")
 def _(w: World) -> Expected:
     leader_id = w.person()
-    request = dpb.AssignFacilitatorRequest(leader_id=leader_id, facilitator="sam")
+    request = dpb.AssignFacilitatorRequest(leader_id=leader_id, facilitator_staff_id=w.facilitator)
     development(w.registry).AssignFacilitator(request, metadata=w.meta(w.a_key), timeout=10)
     return trust_a(leader_id)
 
@@ -458,11 +479,11 @@ def _(w: World) -> Expected:
     leader_id = w.person()
     api = development(w.registry)
     api.AssignFacilitator(
-        dpb.AssignFacilitatorRequest(leader_id=leader_id, facilitator="sam"), metadata=w.meta(w.a_key)
+        dpb.AssignFacilitatorRequest(leader_id=leader_id, facilitator_staff_id=w.facilitator), metadata=w.meta(w.a_key)
     )
     request = dpb.RecordCheckInRequest(leader_id=leader_id, held_on="2026-11-02", notes="went well")
-    api.RecordCheckIn(request, metadata=w.meta(w.a_key, staff="sam"), timeout=10)
-    return trust_a(leader_id, staff="sam")
+    api.RecordCheckIn(request, metadata=w.meta(staff_id=w.facilitator), timeout=10)  # only the facilitator
+    return trust_a(leader_id, staff=w.facilitator)
 
 
 @scenario("UpdateDevelopmentPlan")
@@ -596,7 +617,7 @@ def test_an_internal_service_without_a_leader_may_not_read_it(registry: Registry
     from services.common.grpc_client import bearer as as_bearer
 
     with pytest.raises(grpc.RpcError) as refused:
-        registry.leaders.ListChanges(lpb.ListChangesRequest(), metadata=as_bearer(registry.service_token), timeout=10)
+        registry.leaders.ListChanges(lpb.ListChangesRequest(), metadata=as_bearer(registry.portal_token), timeout=10)
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 

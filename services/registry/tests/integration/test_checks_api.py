@@ -3,7 +3,8 @@
 The acceptance of issue 4: RXX verifies a leader's DBS check; after the leader shares the verified
 record with RYY, RYY sees the check and accepts it, and the placement question answers yes for RYY;
 after withdrawal RYY no longer sees the shared record (and keeps its acceptance). The DBS content is
-a canary: it must appear in no event, no outbox row, and no read by anyone but RXX's named staff."""
+a canary: it must appear in no event, no outbox row, and no read by anyone but RXX's staff whose role
+needs it (a recruiter), a key of RXX issued with the scope dbs-details, and the leader."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from plr.registry.v1 import checks_pb2 as cpb
 from plr.registry.v1 import checks_pb2_grpc
 from plr.registry.v1 import leaders_pb2 as lpb
+from plr.registry.v1 import registry_pb2 as pb
 
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
@@ -40,6 +42,7 @@ def check_stub(registry: RegistryClient) -> checks_pb2_grpc.CheckServiceStub:
 
 
 def staff(key: str, name: str = "j.bloggs") -> tuple[tuple[str, str], ...]:
+    """A trust key with a staff name: a claim for the audit, which grants nothing."""
     return (*bearer(key), ("x-plr-staff", name))
 
 
@@ -49,6 +52,8 @@ class World:
     y_key: str
     leader_id: str
     y_affiliation: Any
+    x_recruiter: str  # staff ids at RCKX, through the portal
+    x_facilitator: str
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +64,9 @@ def world(registry: RegistryClient) -> World:
     affiliation = registry.register(x_key, email)
     registry.confirm(affiliation)
     y_affiliation = registry.register(y_key, email)  # pending until the leader confirms
-    return World(x_key, y_key, affiliation.leader_id, y_affiliation)
+    recruiter = registry.add_staff("RCKX", "recruiter").staff_id
+    facilitator = registry.add_staff("RCKX", "facilitator").staff_id
+    return World(x_key, y_key, affiliation.leader_id, y_affiliation, recruiter, facilitator)
 
 
 def record_dbs(registry: RegistryClient, world: World, **extra: Any) -> cpb.Check:
@@ -73,7 +80,7 @@ def record_dbs(registry: RegistryClient, world: World, **extra: Any) -> cpb.Chec
         dbs_details=CANARY_DBS,
         **extra,
     )
-    return check_stub(registry).RecordCheck(request, metadata=staff(world.x_key), timeout=10)
+    return check_stub(registry).RecordCheck(request, metadata=registry.as_staff(world.x_recruiter), timeout=10)
 
 
 def platform_rows(stack: PlrStack, query: Any) -> list[Any]:
@@ -86,7 +93,7 @@ def test_the_acceptance_flow_shares_accepts_places_and_unshares(
 ) -> None:
     stub = check_stub(registry)
     verified = record_dbs(registry, world)
-    assert verified.dbs_details == CANARY_DBS and verified.verified_by.endswith("/j.bloggs")
+    assert verified.dbs_details == CANARY_DBS and verified.verified_by == f"RCKX/staff:{world.x_recruiter}"
     assert verified.verifying_trust == "RCKX"
 
     # before sharing, RYY sees nothing of the leader's record
@@ -109,7 +116,7 @@ def test_the_acceptance_flow_shares_accepts_places_and_unshares(
         timeout=10,
     )
     assert (accepted.verifying_trust, accepted.accepting_trust) == ("RCKX", "RCKY")
-    assert accepted.accepted_by.endswith("/s.smith")
+    assert accepted.accepted_by == "RCKY/claimed-staff:s.smith"  # a claim, recorded as one
     again = stub.AcceptCheck(
         cpb.AcceptCheckRequest(leader_id=world.leader_id, check_id=verified.check_id),
         metadata=bearer(world.y_key),
@@ -157,19 +164,41 @@ def test_the_acceptance_flow_shares_accepts_places_and_unshares(
         assert expected in events
 
 
-def test_dbs_content_is_shown_only_to_the_verifying_trusts_named_staff(
+def test_dbs_content_is_shown_only_to_the_verifying_trusts_staff_who_need_it_a_dbs_key_and_the_person(
     registry: RegistryClient, world: World, stack: PlrStack
 ) -> None:
     stub = check_stub(registry)
     verified = record_dbs(registry, world, idempotency_key=f"dbs-{uuid.uuid4()}")
     request = cpb.ListChecksRequest(leader_id=world.leader_id)
-    named = stub.ListChecks(request, metadata=staff(world.x_key), timeout=10)
-    assert CANARY_DBS in [c.dbs_details for c in named.checks]
-    unnamed = stub.ListChecks(request, metadata=bearer(world.x_key), timeout=10)
-    assert CANARY_DBS not in str(unnamed) and verified.check_id in str(unnamed)
+    dbs_key = registry.stub.IssueTrustKey(
+        pb.IssueTrustKeyRequest(ods="RCKX", scopes=["read", "dbs-details"]), metadata=registry.as_admin(), timeout=10
+    ).key
+    assert list(dbs_key.scopes) == ["dbs-details", "read"]
+    for released in (registry.as_staff(world.x_recruiter), bearer(dbs_key.key)):
+        assert CANARY_DBS in [c.dbs_details for c in stub.ListChecks(request, metadata=released, timeout=10).checks]
+    y_recruiter = registry.add_staff("RCKY", "recruiter", "trust_admin").staff_id
+    for withheld in (
+        staff(world.x_key),  # a staff name with a trust key is a claim: it releases nothing
+        staff(world.x_key, world.x_recruiter),  # even naming the recruiter's staff id
+        bearer(world.x_key),
+        registry.as_staff(world.x_facilitator),  # the verifying trust's staff whose role does not need them
+        registry.as_staff(y_recruiter),  # another trust's recruiter
+    ):
+        shown = stub.ListChecks(request, metadata=withheld, timeout=10)
+        assert CANARY_DBS not in str(shown), withheld
+    assert verified.check_id in str(stub.ListChecks(request, metadata=staff(world.x_key), timeout=10))
+    # the person reads their own DBS details, never the verifier's evidence
     as_leader = stub.ListChecks(request, metadata=registry.as_leader(world.leader_id), timeout=10)
-    assert CANARY_DBS not in str(as_leader) and "certificate seen" not in str(as_leader)
+    assert CANARY_DBS in str(as_leader) and "certificate seen" not in str(as_leader)
     assert verified.check_id in str(as_leader)
+    # the claim is in the audit as a claim
+    claims = platform_rows(
+        stack,
+        sa.select(audit_log.c.principal).where(
+            audit_log.c.trust_ods == "RCKX", audit_log.c.principal == "RCKX/claimed-staff:j.bloggs"
+        ),
+    )
+    assert claims
 
     # the canary is in the checks table and nowhere else: no outbox row, no stored idempotent answer
     payloads = platform_rows(stack, sa.select(outbox.c.payload).where(sa.func.strpos(outbox.c.payload, CANARY_DBS) > 0))
@@ -200,7 +229,7 @@ def test_a_replayed_record_check_is_audited_as_a_read_and_refused_once_the_affil
     key = registry.onboard("RCKR", "Check Trust Replay").initial_key.key
     affiliation = registry.register(key, f"replay-{uuid.uuid4().hex[:8]}@example.org")
     registry.confirm(affiliation)
-    alone = World(key, "", affiliation.leader_id, None)
+    alone = World(key, "", affiliation.leader_id, None, registry.add_staff("RCKR", "recruiter").staff_id, "")
     idempotency_key = f"replay-{uuid.uuid4()}"
 
     def audited() -> list[tuple[str, ...]]:
@@ -281,7 +310,7 @@ def test_erasure_removes_the_evidence_and_dbs_content(registry: RegistryClient, 
 
     affiliation = registry.register(world.x_key, f"erase-checks-{uuid.uuid4().hex[:8]}@example.org")
     registry.confirm(affiliation)
-    erased = World(world.x_key, world.y_key, affiliation.leader_id, None)
+    erased = World(world.x_key, world.y_key, affiliation.leader_id, None, world.x_recruiter, world.x_facilitator)
     made = record_dbs(registry, erased)
     registry.leaders.EraseLeader(
         lpb.EraseLeaderRequest(leader_id=erased.leader_id), metadata=registry.as_leader(erased.leader_id), timeout=10

@@ -1,7 +1,7 @@
-"""Trust B's key (even naming A's facilitator as its staff) can neither read nor change trust A's
+"""Trust B (its key claiming A's facilitator's staff id, or B's own facilitator) can neither read nor change trust A's
 programmes, enrolments, facilitator, check-ins or plan through any DevelopmentService method. The
 methods are listed from the service descriptor; each request is aimed at A's objects. A method may
-refuse (PERMISSION_DENIED, NOT_FOUND, FAILED_PRECONDITION) or answer B about B's own affairs; either
+refuse (PERMISSION_DENIED, NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT) or answer B about B's own affairs; either
 way nothing of A's shows and nothing of A's changes. Also: bad bytes are INVALID_ARGUMENT for every
 method."""
 
@@ -15,13 +15,19 @@ from plr.registry.v1 import development_pb2 as dpb
 
 from services.common.grpc_client import bearer
 from services.registry.tests.integration.conftest import RegistryClient
-from services.registry.tests.integration.development_support import FACILITATOR, Trusts, as_staff, development
+from services.registry.tests.integration.development_support import Trusts, claiming, development
 
 pytestmark = pytest.mark.integration
 
 SERVICE = dpb.DESCRIPTOR.services_by_name["DevelopmentService"]
 METHODS = [m.name for m in SERVICE.methods]
-REFUSED = {grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION}
+# INVALID_ARGUMENT: A's facilitator named by B is no member of B's staff (as an unknown id is)
+REFUSED = {
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.INVALID_ARGUMENT,
+}
 NOTE = "Canary-Sweep-5521 notes"
 
 
@@ -39,7 +45,7 @@ def aimed_at(method_name: str, t: Trusts) -> object:
         "enrolment_id": t.enrolment.enrolment_id,
         "module_id": t.programme.modules[0].module_id,
         "trust_ods": t.a_ods,
-        "facilitator": "mallory",
+        "facilitator_staff_id": t.a_facilitator,
         "title": "Taken over",
         "notes": "from B",
     }
@@ -53,7 +59,7 @@ def aimed_at(method_name: str, t: Trusts) -> object:
 
 def snapshot(registry: RegistryClient, t: Trusts) -> tuple[bytes, ...]:
     api = development(registry)
-    as_a = as_staff(t.a_key, FACILITATOR)
+    as_a = t.as_a_facilitator
     found = (
         api.ListProgrammes(dpb.ListProgrammesRequest(), metadata=as_a, timeout=10),
         api.ListEnrolments(dpb.ListEnrolmentsRequest(leader_id=t.leader_id), metadata=as_a, timeout=10),
@@ -67,14 +73,16 @@ def test_the_sweep_covers_every_method() -> None:
     assert len(METHODS) == 11 and {"GetSupport", "RecordCheckIn", "CompleteTraining"} <= set(METHODS)
 
 
+@pytest.mark.parametrize("as_b", ["claiming", "staff"])
 @pytest.mark.parametrize("method_name", METHODS)
 def test_trust_b_cannot_read_or_change_trust_as_development(
-    registry: RegistryClient, trusts: Trusts, method_name: str
+    registry: RegistryClient, trusts: Trusts, method_name: str, as_b: str
 ) -> None:
     before = snapshot(registry, trusts)
     call = getattr(development(registry), method_name)
+    metadata = claiming(trusts.b_key, trusts.a_facilitator) if as_b == "claiming" else trusts.as_b_facilitator
     try:
-        response = call(aimed_at(method_name, trusts), metadata=as_staff(trusts.b_key, FACILITATOR), timeout=10)
+        response = call(aimed_at(method_name, trusts), metadata=metadata, timeout=10)
     except grpc.RpcError as error:
         assert error.code() in REFUSED, f"{method_name}: {error.code()} {error.details()}"
         assert NOTE not in (error.details() or "")

@@ -184,7 +184,7 @@ def test_a_bad_equality_answer_is_refused_naming_the_question_and_not_echoed(
 
 
 def test_only_the_leader_gives_equality_answers(registry: RegistryClient, trusts: Trusts) -> None:
-    for metadata in (trusts.key("DRA1"), registry.as_admin(), bearer(registry.service_token)):
+    for metadata in (trusts.key("DRA1"), registry.as_admin(), bearer(registry.portal_token)):
         error = refused(
             lambda m=metadata: registry.leaders.SubmitEqualityMonitoring(  # type: ignore[misc]
                 lpb.SubmitEqualityMonitoringRequest(sex="female"), metadata=m, timeout=10
@@ -230,7 +230,7 @@ def test_one_leader_s_answers_cannot_be_read_off_a_small_trust_s_report(
 
 def test_the_report_is_for_a_trust_s_key_only(registry: RegistryClient, trusts: Trusts) -> None:
     leader_id = leader_of(registry, trusts, "DRA1")
-    for metadata in (registry.as_leader(leader_id), registry.as_admin(), bearer(registry.service_token)):
+    for metadata in (registry.as_leader(leader_id), registry.as_admin(), bearer(registry.portal_token)):
         error = refused(lambda m=metadata: report(registry, m))  # type: ignore[misc]
         assert error.code() == grpc.StatusCode.PERMISSION_DENIED
 
@@ -368,7 +368,7 @@ def test_an_export_is_not_found_for_a_trust_without_an_active_affiliation_or_ano
         awaiting = "has not yet confirmed your trust's affiliation" in error.details()
         assert error.code() == (grpc.StatusCode.FAILED_PRECONDITION if awaiting else grpc.StatusCode.NOT_FOUND)
         assert "Grace" not in error.details()
-    error = refused(lambda: export(registry, leader_id, bearer(registry.service_token)))
+    error = refused(lambda: export(registry, leader_id, bearer(registry.portal_token)))
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -508,7 +508,7 @@ def test_only_the_leader_or_the_administrator_erases(registry: RegistryClient, t
     other = leader_of(registry, trusts, "DRE1")
     for metadata, code in (
         (trusts.key("DRE1"), grpc.StatusCode.PERMISSION_DENIED),
-        (bearer(registry.service_token), grpc.StatusCode.PERMISSION_DENIED),
+        (bearer(registry.portal_token), grpc.StatusCode.PERMISSION_DENIED),
         (registry.as_leader(other), grpc.StatusCode.NOT_FOUND),
     ):
         error = refused(lambda m=metadata: erase(registry, leader_id, m))  # type: ignore[misc]

@@ -21,7 +21,7 @@ from plr.registry.v1 import leaders_pb2 as lpb
 
 from services.common.grpc_client import bearer
 from services.registry.tests.integration.conftest import RegistryClient
-from services.registry.tests.integration.development_support import FACILITATOR, Trusts, as_staff, development
+from services.registry.tests.integration.development_support import Trusts, claiming, development
 
 pytestmark = pytest.mark.integration
 
@@ -68,12 +68,12 @@ def world(registry: RegistryClient) -> World:
             evidence=CANARY_EVIDENCE,
             dbs_details=CANARY_DBS,
         ),
-        metadata=as_staff(trusts.a_key, "a.verifier"),
+        metadata=trusts.as_a_other,  # a recruiter of DCA1
         timeout=10,
     )
     identity = checks.RecordCheck(
         cpb.RecordCheckRequest(leader_id=leader_id, check_type="identity", evidence=B_EVIDENCE),
-        metadata=as_staff(trusts.b_key, "b.verifier"),
+        metadata=claiming(trusts.b_key, "b.verifier"),
         timeout=10,
     )
     api.CompleteTraining(
@@ -95,25 +95,25 @@ def world(registry: RegistryClient) -> World:
         timeout=10,
     )
     api.AssignFacilitator(
-        dpb.AssignFacilitatorRequest(leader_id=leader_id, facilitator="bea.facilitator"),
+        dpb.AssignFacilitatorRequest(leader_id=leader_id, facilitator_staff_id=trusts.b_facilitator),
         metadata=bearer(trusts.b_key),
         timeout=10,
     )
     api.RecordCheckIn(
         dpb.RecordCheckInRequest(leader_id=leader_id, held_on="2026-11-03", notes=B_NOTE),
-        metadata=as_staff(trusts.b_key, "bea.facilitator"),
+        metadata=trusts.as_b_facilitator,
         timeout=10,
     )
     registry.consent(leader_id, "share_record_with_trust", "DCB1")
     accepted = checks.AcceptCheck(
         cpb.AcceptCheckRequest(leader_id=leader_id, check_id=dbs.check_id),
-        metadata=as_staff(trusts.b_key, "b.accepter"),
+        metadata=claiming(trusts.b_key, "b.accepter"),
         timeout=10,
     )
     return World(trusts, dbs.check_id, identity.check_id, accepted.acceptance_id)
 
 
-def test_the_leader_s_export_holds_every_trust_s_checks_without_dbs_content_and_all_their_development(
+def test_the_leader_s_export_holds_every_trust_s_checks_with_their_dbs_details_and_all_their_development(
     registry: RegistryClient, world: World
 ) -> None:
     leader_id = world.trusts.leader_id
@@ -123,12 +123,12 @@ def test_the_leader_s_export_holds_every_trust_s_checks_without_dbs_content_and_
     dbs = verified[world.dbs_check_id]
     assert (dbs["check_type"], dbs["dbs_level"], dbs["verifying_trust"]) == ("dbs", "enhanced", "DCA1")
     assert dbs["expires_on"] == (TODAY + timedelta(days=700)).isoformat()
-    assert not {"evidence", "dbs_details", "verified_by"} & set(dbs)
+    assert not {"evidence", "verified_by"} & set(dbs) and dbs["dbs_details"] == CANARY_DBS  # their own data
     [accepted] = document["checks"]["accepted"]
     assert (accepted["acceptance_id"], accepted["check_id"]) == (world.acceptance_id, world.dbs_check_id)
     assert (accepted["verifying_trust"], accepted["accepting_trust"]) == ("DCA1", "DCB1")
     assert "accepted_by" not in accepted
-    for hidden in (CANARY_DBS, CANARY_EVIDENCE, B_EVIDENCE, "a.verifier", "b.verifier", "b.accepter"):
+    for hidden in (CANARY_EVIDENCE, B_EVIDENCE, world.trusts.a_other, "b.verifier", "b.accepter"):
         assert hidden not in text
 
     development = document["support_and_development"]
@@ -137,9 +137,9 @@ def test_the_leader_s_export_holds_every_trust_s_checks_without_dbs_content_and_
     assert [(m["module_title"], m["completed_on"]) for m in enrolment["completed_modules"]] == [
         ("Listening", "2026-10-01")
     ]
-    assert {(a["trust_ods"], a["facilitator"]) for a in development["support_assignments"]} == {
-        ("DCA1", FACILITATOR),
-        ("DCB1", "bea.facilitator"),
+    assert {(a["trust_ods"], a["facilitator_staff_id"]) for a in development["support_assignments"]} == {
+        ("DCA1", world.trusts.a_facilitator),
+        ("DCB1", world.trusts.b_facilitator),
     }
     # the leader reads their own notes (as GetSupport shows them)
     assert {(c["trust_ods"], c.get("notes")) for c in development["check_ins"]} == {
@@ -155,8 +155,8 @@ def test_a_trust_s_export_holds_only_its_own_checks_and_development(registry: Re
     text, document = _export(registry, leader_id, bearer(world.trusts.a_key))
     [dbs] = document["checks"]["verified"]
     assert dbs["check_id"] == world.dbs_check_id and dbs["evidence"] == CANARY_EVIDENCE
-    assert dbs["verified_by"].endswith("/a.verifier")
-    assert "dbs_details" not in dbs and CANARY_DBS not in text  # no staff named: as ListChecks
+    assert dbs["verified_by"] == f"DCA1/staff:{world.trusts.a_other}"
+    assert "dbs_details" not in dbs and CANARY_DBS not in text  # a key without dbs-details: as ListChecks
     assert document["checks"]["accepted"] == []  # DCB1's acceptance is DCB1's record
     development = document["support_and_development"]
     assert [e["trust_ods"] for e in development["enrolments"]] == ["DCA1"]
@@ -164,25 +164,31 @@ def test_a_trust_s_export_holds_only_its_own_checks_and_development(registry: Re
     [check_in] = development["check_ins"]
     assert check_in["trust_ods"] == "DCA1" and check_in["notes_withheld"] is True and "notes" not in check_in
     assert [p["trust_ods"] for p in development["development_plans"]] == ["DCA1"]
-    for other in ("DCB1", B_NOTE, A_NOTE, B_EVIDENCE, "bea.facilitator", world.identity_check_id):
+    for other in ("DCB1", B_NOTE, A_NOTE, B_EVIDENCE, world.trusts.b_facilitator, world.identity_check_id):
         assert other not in text
 
 
-def test_the_verifying_trust_s_facilitator_and_named_staff_see_what_their_reads_show(
+def test_the_verifying_trust_s_facilitator_and_recruiter_see_what_their_reads_show(
     registry: RegistryClient, world: World
 ) -> None:
+    """The leader's facilitator reads the notes, not the DBS details; a recruiter the DBS details, not
+    the notes (they are not this leader's facilitator)."""
     leader_id = world.trusts.leader_id
-    text, document = _export(registry, leader_id, as_staff(world.trusts.a_key, FACILITATOR))
-    assert [c.get("dbs_details") for c in document["checks"]["verified"]] == [CANARY_DBS]
+    text, document = _export(registry, leader_id, world.trusts.as_a_facilitator)
+    assert [c.get("dbs_details") for c in document["checks"]["verified"]] == [None]
     assert [c.get("notes") for c in document["support_and_development"]["check_ins"]] == [A_NOTE]
-    assert B_NOTE not in text
+    assert B_NOTE not in text and CANARY_DBS not in text
+    text, document = _export(registry, leader_id, world.trusts.as_a_other)
+    assert [c.get("dbs_details") for c in document["checks"]["verified"]] == [CANARY_DBS]
+    assert A_NOTE not in text and B_NOTE not in text
     entries = registry.leaders.ListAuditEntries(
         lpb.ListAuditEntriesRequest(leader_id=leader_id, page_size=500),
         metadata=registry.as_leader(leader_id),
         timeout=10,
     ).entries
-    [audited] = [e for e in entries if e.method == "ExportLeaderData" and e.principal.endswith(FACILITATOR)]
-    assert {"checks", "dbs_details", "training", "check_ins", "check_in_notes"} <= set(audited.fields)
+    exports = {e.principal: set(e.fields) for e in entries if e.method == "ExportLeaderData"}
+    assert {"training", "check_ins", "check_in_notes"} <= exports[f"DCA1/staff:{world.trusts.a_facilitator}"]
+    assert {"checks", "dbs_details"} <= exports[f"DCA1/staff:{world.trusts.a_other}"]
     assert CANARY_DBS not in str(entries) and A_NOTE not in str(entries)
 
 
@@ -190,16 +196,23 @@ def test_the_trust_the_record_is_shared_with_sees_its_acceptance_never_the_dbs_c
     registry: RegistryClient, world: World
 ) -> None:
     leader_id = world.trusts.leader_id
-    text, document = _export(registry, leader_id, as_staff(world.trusts.b_key, "bea.facilitator"))
+    text, document = _export(registry, leader_id, world.trusts.as_b_facilitator)
     [identity] = document["checks"]["verified"]
     assert identity["check_id"] == world.identity_check_id and identity["evidence"] == B_EVIDENCE
     [accepted] = document["checks"]["accepted"]
     assert accepted["check_id"] == world.dbs_check_id and accepted["verifying_trust"] == "DCA1"
-    assert accepted["accepted_by"].endswith("/b.accepter")
+    assert accepted["accepted_by"] == "DCB1/claimed-staff:b.accepter"
     assert [c.get("notes") for c in document["support_and_development"]["check_ins"]] == [B_NOTE]
     assert document["support_and_development"]["enrolments"] == []
     assert document["support_and_development"]["development_plans"] == []
-    for hidden in (CANARY_DBS, CANARY_EVIDENCE, A_NOTE, "a.verifier", "Patient leadership", FACILITATOR):
+    for hidden in (
+        CANARY_DBS,
+        CANARY_EVIDENCE,
+        A_NOTE,
+        world.trusts.a_other,
+        "Patient leadership",
+        world.trusts.a_facilitator,
+    ):
         assert hidden not in text
 
 

@@ -20,7 +20,7 @@ from services.registry.adapters.tables import audit_log
 from services.registry.domain.development import CompletedTraining
 from services.registry.domain.development import completed_training as completions
 from services.registry.tests.integration.conftest import RegistryClient
-from services.registry.tests.integration.development_support import FACILITATOR, Trusts, as_staff, development
+from services.registry.tests.integration.development_support import Trusts, claiming, development
 from tests.support.infra import PlrStack
 
 pytestmark = pytest.mark.integration
@@ -93,28 +93,59 @@ def test_completing_every_module_completes_the_programme_and_emits_training_comp
 
 
 def test_notes_are_shown_to_the_facilitator_and_the_leader_only(registry: RegistryClient, trusts: Trusts) -> None:
-    assert support(registry, as_staff(trusts.a_key, FACILITATOR), trusts.leader_id).check_ins[0].notes == NOTE
+    assert support(registry, trusts.as_a_facilitator, trusts.leader_id).check_ins[0].notes == NOTE
     assert support(registry, registry.as_leader(trusts.leader_id), trusts.leader_id).check_ins[0].notes == NOTE
-    for metadata in (as_staff(trusts.a_key, "kim.other"), bearer(trusts.a_key)):
+    for metadata in (
+        trusts.as_a_other,
+        bearer(trusts.a_key),
+        # a staff name (or even the facilitator's staff id) sent with the trust's key is a claim: nothing
+        claiming(trusts.a_key, trusts.a_facilitator),
+        claiming(trusts.a_key, "Sam Facilitator"),
+    ):
         (seen,) = support(registry, metadata, trusts.leader_id).check_ins
         assert seen.notes == "" and seen.notes_withheld and seen.held_on == "2026-11-02"
-    assert list(support(registry, as_staff(trusts.b_key, FACILITATOR), trusts.leader_id).check_ins) == []
+    for metadata in (trusts.as_b_facilitator, claiming(trusts.b_key, trusts.a_facilitator)):
+        assert list(support(registry, metadata, trusts.leader_id).check_ins) == []
 
 
 def test_only_the_facilitator_records_a_check_in(registry: RegistryClient, trusts: Trusts) -> None:
     request = dpb.RecordCheckInRequest(leader_id=trusts.leader_id, notes="x")
     api = development(registry)
-    assert refused(api.RecordCheckIn, request, metadata=as_staff(trusts.a_key, "kim.other"), timeout=10) == (
-        grpc.StatusCode.FAILED_PRECONDITION
-    )
-    assert refused(api.RecordCheckIn, request, metadata=as_staff(trusts.b_key, FACILITATOR), timeout=10) == (
-        grpc.StatusCode.FAILED_PRECONDITION
-    )
+    for not_the_facilitator in (
+        trusts.as_a_other,
+        trusts.as_b_facilitator,
+        bearer(trusts.a_key),
+        claiming(trusts.a_key, trusts.a_facilitator),
+    ):
+        assert refused(api.RecordCheckIn, request, metadata=not_the_facilitator, timeout=10) == (
+            grpc.StatusCode.FAILED_PRECONDITION
+        )
+
+
+def test_a_facilitator_is_an_active_member_of_the_trust_s_staff_with_that_role(
+    registry: RegistryClient, trusts: Trusts
+) -> None:
+    recruiter = registry.add_staff(trusts.a_ods, "recruiter").staff_id
+    for staff_id in (recruiter, trusts.b_facilitator, "11111111-1111-4111-8111-111111111111"):
+        request = dpb.AssignFacilitatorRequest(leader_id=trusts.leader_id, facilitator_staff_id=staff_id)
+        with pytest.raises(grpc.RpcError) as error:
+            development(registry).AssignFacilitator(request, metadata=bearer(trusts.a_key), timeout=10)
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "facilitator_staff_id" in (error.value.details() or "")
+    by_name = dpb.AssignFacilitatorRequest(leader_id=trusts.leader_id, facilitator="Sam Facilitator")
+    with pytest.raises(grpc.RpcError) as error:
+        development(registry).AssignFacilitator(by_name, metadata=bearer(trusts.a_key), timeout=10)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "facilitator" in (error.value.details() or "")
+    # the facilitator is still the one assigned by id
+    (assignment,) = support(registry, bearer(trusts.a_key), trusts.leader_id).assignments
+    assert assignment.facilitator_staff_id == trusts.a_facilitator and assignment.facilitator == ""
 
 
 def test_a_buddy_must_be_a_leader_of_the_trust(registry: RegistryClient, trusts: Trusts) -> None:
     request = dpb.AssignFacilitatorRequest(
-        leader_id=trusts.leader_id, facilitator=FACILITATOR, buddy_leader_id="11111111-1111-4111-8111-111111111111"
+        leader_id=trusts.leader_id,
+        facilitator_staff_id=trusts.a_facilitator,
+        buddy_leader_id="11111111-1111-4111-8111-111111111111",
     )
     with pytest.raises(grpc.RpcError) as error:
         development(registry).AssignFacilitator(request, metadata=bearer(trusts.a_key), timeout=10)
@@ -181,7 +212,7 @@ def test_a_check_in_note_never_reaches_events_logs_the_audit_or_other_readers(
     canary = "Canary-Quince-40417 private support words"
     with caplog.at_level(logging.DEBUG):
         trusts = Trusts(registry, "RDC", "RDD", canary)
-        readers = [as_staff(trusts.a_key, "kim.other"), bearer(trusts.a_key), as_staff(trusts.b_key, FACILITATOR)]
+        readers = [trusts.as_a_other, bearer(trusts.a_key), trusts.as_b_facilitator]
         api = development(registry)
         for metadata in readers:
             shown = str(support(registry, metadata, trusts.leader_id))

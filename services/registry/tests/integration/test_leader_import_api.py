@@ -145,7 +145,7 @@ def test_neither_a_leader_nor_another_trust_may_import_for_a_trust(registry: Reg
     other = registry.onboard("RIE2", "Import Trust E2").initial_key.key
     row = {"given_name": "A", "family_name": "B", "email": f"x-{uuid.uuid4().hex[:8]}@example.org"}
     before = counts(stack, "RIE")
-    for metadata in (bearer(other), registry.as_leader(str(uuid.uuid4())), bearer(registry.service_token)):
+    for metadata in (bearer(other), registry.as_leader(str(uuid.uuid4())), bearer(registry.portal_token)):
         with pytest.raises(grpc.RpcError) as refused:
             imports(registry).ImportLeaders(request("RIE", [row]), metadata=metadata, timeout=10)
         assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED

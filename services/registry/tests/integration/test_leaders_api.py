@@ -192,7 +192,7 @@ def test_every_read_is_audited_with_field_names_and_never_values(
     entries = registry.leaders.ListAuditEntries(
         lpb.ListAuditEntriesRequest(leader_id=affiliation.leader_id), metadata=bearer(keys["RLX"]), timeout=10
     ).entries
-    [entry] = [e for e in entries if e.principal.endswith("/j.bloggs")]
+    [entry] = [e for e in entries if e.principal == "RLX/claimed-staff:j.bloggs"]  # a claim, recorded as such
     assert entry.method == "GetLeader" and entry.trust_ods == "RLX" and "given_name" in entry.fields
     assert "Grace" not in str(entry)
     mine = registry.leaders.ListAuditEntries(

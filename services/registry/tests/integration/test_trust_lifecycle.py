@@ -25,6 +25,7 @@ from services.common.events import CloudEvent
 from services.common.grpc_client import bearer
 from services.common.inbox import InboxConsumer
 from services.common.platform_tables import outbox
+from services.common.principals import NewApiKey
 from services.common.tenancy import TenantScope
 from services.common.trust_directory import projection_handlers
 from services.registry.adapters.tables import affiliations, leaders, terms
@@ -162,12 +163,12 @@ def lcp1(registry: RegistryClient) -> pb.CreateTrustResponse:
     return registry.onboard("LCP1")
 
 
-@pytest.mark.parametrize("credential", ["trust", "service"])
+@pytest.mark.parametrize("credential", ["trust", "portal"])
 @pytest.mark.parametrize("method_name", ["SuspendTrust", "ResumeTrust", "OffboardTrust"])
 def test_only_the_administrator_changes_a_trusts_lifecycle(
     registry: RegistryClient, stack: PlrStack, lcp1: pb.CreateTrustResponse, credential: str, method_name: str
 ) -> None:
-    key = lcp1.initial_key.key if credential == "trust" else stack.env["PLR_SERVICE_TOKEN"]
+    key = lcp1.initial_key.key if credential == "trust" else stack.env["PLR_REGISTRY_PORTAL_TOKEN"]
     request = {
         "SuspendTrust": pb.SuspendTrustRequest(ods="LCP1"),
         "ResumeTrust": pb.ResumeTrustRequest(ods="LCP1"),
@@ -230,7 +231,7 @@ def test_other_services_refuse_a_suspended_trusts_key_once_they_hear_of_it(
     consumer = InboxConsumer(
         name="matching.trust-directory.lifecycle-test", engine=engine, handlers=projection_handlers()
     )
-    authenticator = Authenticator(engine, None, None)
+    authenticator = Authenticator(engine, None)
     delivered: set[str] = set()
 
     def deliver_new() -> list[CloudEvent]:
@@ -271,6 +272,42 @@ def test_other_services_refuse_a_suspended_trusts_key_once_they_hear_of_it(
     with scoped_transaction(engine, TenantScope.platform_wide()) as connection:
         status = connection.execute(sa.text("SELECT status FROM trusts WHERE trust_ods = 'LCD1'")).scalar_one()
     assert status == "offboarded"
+
+
+def test_other_services_know_each_key_s_scopes_and_a_key_from_before_scopes_has_the_default(
+    registry: RegistryClient, stack: PlrStack
+) -> None:
+    """The matching database's directory, fed a key's event as the registry emits it now (with its
+    scopes) and one as it was emitted before scopes existed (without): the latter's key keeps working
+    with read, people and checks."""
+    made = registry.onboard("LCK1", key_scopes=("read",))
+    engine = stack.engine("matching")
+    consumer = InboxConsumer(name="matching.trust-directory.scopes-test", engine=engine, handlers=projection_handlers())
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
+        payloads = connection.execute(
+            sa.select(outbox.c.payload).where(outbox.c.aggregate_id == "LCK1").order_by(outbox.c.aggregate_version)
+        ).scalars()
+        events = [CloudEvent.from_dict(json.loads(p)) for p in payloads]
+    for event in events:
+        consumer.process(event.to_json())
+    authenticator = Authenticator(engine, None)
+    key = made.initial_key.key
+    assert authenticator.authenticate({"authorization": f"Bearer {key}"}).scopes == {"read"}
+    [issued] = [e for e in events if e.type == "plr.registry.trust.key_issued.v1"]
+    old = NewApiKey("plrk_0ldkey0000000000", "o" * 43)
+    before_scopes = {k: v for k, v in issued.data.items() if k != "scopes"}
+    consumer.process(
+        CloudEvent.from_dict(
+            {
+                **issued.to_dict(),
+                "id": "6f1d9a86-0000-4000-8000-000000000002",
+                "aggregateversion": 3,
+                "data": {**before_scopes, "key_id": old.key_id, "secret_sha256": old.secret_sha256},
+            }
+        ).to_json()
+    )
+    principal = authenticator.authenticate({"authorization": f"Bearer {old.presented}"})
+    assert (principal.trust_ods, principal.scopes) == ("LCK1", {"read", "people", "checks"})
 
 
 def test_offboarding_exports_then_erases_what_only_the_trust_held(registry: RegistryClient, stack: PlrStack) -> None:

@@ -34,6 +34,7 @@ from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.leader import EmailTaken, Leader
 from services.registry.domain.network import Network
 from services.registry.domain.profile import outward_code
+from services.registry.domain.staff import StaffMember
 from services.registry.domain.taxonomy import GLOBAL_TERMS, Term
 from services.registry.domain.trust import Trust
 from services.registry.service_layer.ports import (
@@ -53,6 +54,7 @@ from services.registry.service_layer.ports import (
     LeaderRepository,
     NetworkCandidates,
     NetworkRepository,
+    StaffRepository,
     Taxonomy,
     TrustHoldings,
     TrustRepository,
@@ -101,6 +103,26 @@ class FakeTrustRepository(TrustRepository):
 
     def list(self, after_ods: str, limit: int, updated_since: datetime | None = None) -> list[Trust]:
         return [copy.deepcopy(self.rows[o]) for o in sorted(self.rows) if o > after_ods][:limit]
+
+
+class FakeStaff(StaffRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, StaffMember] = {}
+
+    def _get(self, staff_id: str, lock: bool) -> StaffMember | None:
+        return _loaded(self.rows.get(staff_id))
+
+    def _add(self, member: StaffMember) -> None:
+        self.rows[member.staff_id] = stored(member)
+
+    def save(self, member: StaffMember, expected_version: int) -> None:
+        _check_version(self.rows, member.staff_id, expected_version, "member of staff")
+        self.rows[member.staff_id] = stored(member)
+
+    def of_trust(self, trust_ods: str) -> list[StaffMember]:
+        found = [copy.deepcopy(m) for m in self.rows.values() if m.trust_ods == trust_ods]
+        return sorted(found, key=lambda m: (not m.active, m.name, m.staff_id))
 
 
 class FakeLeaders(LeaderRepository):
@@ -666,6 +688,7 @@ class FakeUnitOfWork(UnitOfWork):
     affiliations: FakeAffiliations
     checks: FakeChecks
     development: FakeDevelopment
+    staff: FakeStaff
     audit: FakeAudit
     history: FakeHistory
     known: FakeKnownDetails
@@ -685,6 +708,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.affiliations = FakeAffiliations()
         self.checks = FakeChecks()
         self.development = FakeDevelopment()
+        self.staff = FakeStaff()
         self.audit = FakeAudit()
         self.history = FakeHistory()
         self.known = FakeKnownDetails()

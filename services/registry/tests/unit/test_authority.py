@@ -25,7 +25,7 @@ from services.registry.tests.unit.fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
 TODAY = NOW.date()
-TRUST_A = Principal("trust", "RAA", "RAA", staff="Sam")
+TRUST_A = Principal("trust", "RAA", "RAA", claimed_staff="Sam")
 TRUST_B = Principal("trust", "RBB", "RBB")
 SERVICE = Principal("service", "recruitment")
 ASKED = OnBehalf("Sam at reception", "by phone on 26 Nov, identity checked")
@@ -201,7 +201,7 @@ def test_staff_pause_the_person_on_their_behalf_with_evidence_kept_and_the_perso
         "RAA",
         ("status", "paused_until"),
         ASKED,
-        "RAA/Sam",
+        "RAA/claimed-staff:Sam",  # a staff name sent with the key: a claim, recorded as one
     )
     told = uow.outbox[-1]
     assert told.type == "plr.registry.leader.changed_on_behalf.v1" and told.trust_ods == "RAA"

@@ -32,7 +32,7 @@ def test_one_change_per_person_naming_each_field_once() -> None:
     recorded = [
         events.LeaderUpdated("l1", 2, ("email", "phone")),
         events.LeaderUpdated("l1", 3, ("phone", "postcode")),
-        events.TrustKeyIssued("RJ1", 2, "k", "s", None),  # type: ignore[arg-type]
+        events.TrustKeyIssued("RJ1", 2, "k", "s", None, ("read",)),  # type: ignore[arg-type]
         events.ConsentChanged("l2", 2, "contact_by_trust", "RJ1", True, "leader"),
     ]
     assert changes_of(recorded, [Change("l1", ("check_ins",))]) == [
@@ -44,7 +44,7 @@ def test_one_change_per_person_naming_each_field_once() -> None:
 
 def test_the_unit_of_work_records_its_actor_once_per_commit_and_nothing_for_a_read() -> None:
     uow = FakeUnitOfWork()
-    trust = Principal("trust", "RJ1", "RJ1", staff="kim")
+    trust = Principal("trust", "RJ1", "RJ1", claimed_staff="kim")
     uow.actor = Actor("trust", "RJ1", "RJ1", "kim", "cid-1", "RegisterLeader")
     made = leaders.register_leader(
         commands.RegisterLeader(LeaderProfile(given_name="A", family_name="B", email="a@example.org")), uow, trust

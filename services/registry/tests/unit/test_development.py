@@ -19,6 +19,7 @@ from services.registry.domain.development import (
     TrainingCompleted,
     check_in_as_seen,
 )
+from services.registry.domain.staff import StaffMember
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
 TODAY = NOW.date()
@@ -99,52 +100,63 @@ def test_training_completed_is_thin() -> None:
     assert set(event.data) == {"enrolment_id", "leader_id", "programme_id", "module_id", "ods", "completed_on"}
 
 
-def assignment(facilitator: str = "sam.facilitator") -> SupportAssignment:
+SAM, KIM, JO = (f"5a000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3))
+
+
+def staff(staff_id: str = SAM, roles: tuple[str, ...] = ("facilitator",), trust: str = "RXX") -> StaffMember:
+    return StaffMember.add(staff_id, trust, "Sam", roles, NOW)
+
+
+def assignment(facilitator: StaffMember | None = None) -> SupportAssignment:
     a = SupportAssignment("a1", LEADER, "RXX", "", None, 0, NOW)
-    a.assign(facilitator, None, NOW)
+    a.assign(facilitator or staff(), None, NOW)
     return a
 
 
 def test_only_the_facilitator_records_a_check_in() -> None:
     with pytest.raises(PreconditionFailed):
-        CheckIn.record("c1", assignment(), "other.staff", TODAY, "notes", NOW)
+        CheckIn.record("c1", assignment(), JO, TODAY, "notes", NOW)
     with pytest.raises(PreconditionFailed):
-        CheckIn.record("c1", None, "sam.facilitator", TODAY, "notes", NOW)
+        CheckIn.record("c1", None, SAM, TODAY, "notes", NOW)
     with pytest.raises(PreconditionFailed):
         CheckIn.record("c1", assignment(), None, TODAY, "notes", NOW)
-    assert CheckIn.record("c1", assignment(), "sam.facilitator", TODAY, "notes", NOW).notes == "notes"
+    assert CheckIn.record("c1", assignment(), SAM, TODAY, "notes", NOW).notes == "notes"
 
 
 def test_notes_are_seen_by_the_facilitator_and_the_leader_only() -> None:
     a = assignment()
-    c = CheckIn.record("c1", a, "sam.facilitator", TODAY, "private words", NOW)
-    assert check_in_as_seen(c, a, "trust", "RXX", "sam.facilitator", None).notes == "private words"
+    c = CheckIn.record("c1", a, SAM, TODAY, "private words", NOW)
+    assert check_in_as_seen(c, a, "trust", "RXX", SAM, None).notes == "private words"
     assert check_in_as_seen(c, a, "leader", None, None, LEADER).notes == "private words"
-    for kind, trust, staff, leader in [
-        ("trust", "RXX", "other.staff", None),
+    for kind, trust, staff_id, leader in [
+        ("trust", "RXX", JO, None),
         ("trust", "RXX", None, None),
-        ("trust", "RYY", "sam.facilitator", None),  # the same name at another trust is someone else
+        ("trust", "RYY", SAM, None),  # the facilitator's id asserted for another trust's call
         ("leader", None, None, "11111111-1111-4111-8111-111111111111"),
-        ("service", None, "sam.facilitator", None),
+        ("service", None, SAM, None),
     ]:
-        seen = check_in_as_seen(c, a, kind, trust, staff, leader)
+        seen = check_in_as_seen(c, a, kind, trust, staff_id, leader)
         assert seen.notes is None and seen.notes_withheld and seen.check_in.held_on == TODAY
 
 
 def test_a_new_facilitator_reads_the_notes_and_the_old_one_no_longer_does() -> None:
     a = assignment()
-    c = CheckIn.record("c1", a, "sam.facilitator", TODAY, "private words", NOW)
-    a.assign("kim.facilitator", None, NOW)
-    assert check_in_as_seen(c, a, "trust", "RXX", "kim.facilitator", None).notes == "private words"
-    assert check_in_as_seen(c, a, "trust", "RXX", "sam.facilitator", None).notes_withheld
+    c = CheckIn.record("c1", a, SAM, TODAY, "private words", NOW)
+    a.assign(staff(KIM), None, NOW)
+    assert check_in_as_seen(c, a, "trust", "RXX", KIM, None).notes == "private words"
+    assert check_in_as_seen(c, a, "trust", "RXX", SAM, None).notes_withheld
 
 
-def test_a_leader_is_not_their_own_buddy_and_the_facilitator_is_named() -> None:
-    with pytest.raises(InvalidInput):
-        assignment("")
+def test_a_leader_is_not_their_own_buddy_and_the_facilitator_is_an_active_facilitator_of_the_trust() -> None:
+    left = staff(KIM)
+    left.leave()
+    for refused in (staff(roles=("recruiter",)), staff(trust="RYY"), left):
+        with pytest.raises(InvalidInput) as error:
+            assignment(refused)
+        assert list(error.value.fields) == ["facilitator_staff_id"]
     a = assignment()
     with pytest.raises(InvalidInput):
-        a.assign("sam", LEADER, NOW)
+        a.assign(staff(), LEADER, NOW)
 
 
 def test_the_plan_refuses_a_stale_version_and_bad_goals() -> None:

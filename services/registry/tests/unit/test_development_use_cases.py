@@ -17,6 +17,7 @@ from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.development import Goal
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import LeaderProfile
+from services.registry.domain.staff import StaffMember
 from services.registry.service_layer import checks, development, erasure
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 
@@ -25,8 +26,11 @@ LEADER_ID = "8c1f4f7e-3a52-4d2b-9b61-2f0e6f4f1a10"
 BUDDY_ID = "0d9b7a57-6a35-4a8e-bc1f-6f3c1d2e4b55"
 TRUST_A = Principal("trust", "RAA", "RAA")
 TRUST_B = Principal("trust", "RBB", "RBB")
-FACILITATOR = Principal("trust", "RAA", "RAA", staff="sam")
-OTHER_STAFF = Principal("trust", "RAA", "RAA", staff="jo")
+SAM, JO, KIM = (f"5a000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3))
+FACILITATOR = Principal("trust", "RAA", "RAA", staff_id=SAM, roles=frozenset({"facilitator"}))
+OTHER_STAFF = Principal("trust", "RAA", "RAA", staff_id=JO, roles=frozenset({"facilitator"}))
+# a trust key claiming to be the facilitator by name: a claim for the audit, granting nothing
+CLAIMING = Principal("trust", "RAA", "RAA", claimed_staff=SAM)
 LEADER = Principal("leader", f"leader:{LEADER_ID}", leader_id=LEADER_ID)
 NOTE = "Canary-Quince-4411 felt unheard"
 
@@ -47,6 +51,9 @@ def uow() -> FakeUnitOfWork:
             made.affiliations.rows[affiliation_id] = Affiliation(
                 affiliation_id, leader_id, ods, status="active", version=2, created_at=NOW, updated_at=NOW
             )
+    for staff_id, trust in ((SAM, "RAA"), (JO, "RAA"), (KIM, "RBB")):
+        made.staff.rows[staff_id] = StaffMember.add(staff_id, trust, "Staff", ("facilitator",), NOW)
+        made.staff.rows[staff_id].pending_events.clear()
     made.leaders.rows[LEADER_ID].consents = [
         ConsentRecord(Purpose.SHARE_RECORD_WITH_TRUST, "RBB", True, "1", "leader", "leader", None, "", NOW)
     ]
@@ -123,13 +130,17 @@ def test_another_trust_sees_the_completed_programme_in_the_shared_record(uow: Fa
 
 
 def test_notes_are_the_facilitator_s_and_the_leader_s_only(uow: FakeUnitOfWork) -> None:
-    development.assign_facilitator(commands.AssignFacilitator(LEADER_ID, "sam", BUDDY_ID), uow, TRUST_A, clock, ids())
+    development.assign_facilitator(commands.AssignFacilitator(LEADER_ID, SAM, BUDDY_ID), uow, TRUST_A, clock, ids())
     assert types(uow) == ["support.facilitator_assigned"]
-    with pytest.raises(PreconditionFailed):
-        development.record_check_in(commands.RecordCheckIn(LEADER_ID, None, NOTE), uow, OTHER_STAFF, clock, ids())
+    for not_the_facilitator in (OTHER_STAFF, CLAIMING, TRUST_A):
+        with pytest.raises(PreconditionFailed):
+            development.record_check_in(
+                commands.RecordCheckIn(LEADER_ID, None, NOTE), uow, not_the_facilitator, clock, ids()
+            )
     development.record_check_in(commands.RecordCheckIn(LEADER_ID, None, NOTE), uow, FACILITATOR, clock, ids())
-    _, seen = development.get_support(commands.GetSupport(LEADER_ID), uow, OTHER_STAFF)
-    assert seen[0].notes_withheld and seen[0].notes is None
+    for not_the_facilitator in (OTHER_STAFF, CLAIMING, TRUST_A):
+        _, seen = development.get_support(commands.GetSupport(LEADER_ID), uow, not_the_facilitator)
+        assert seen[0].notes_withheld and seen[0].notes is None
     assert development.get_support(commands.GetSupport(LEADER_ID), uow, FACILITATOR)[1][0].notes == NOTE
     assert development.get_support(commands.GetSupport(LEADER_ID), uow, LEADER)[1][0].notes == NOTE
     assert all(NOTE not in e.to_json().decode() for e in uow.outbox)
@@ -138,9 +149,7 @@ def test_notes_are_the_facilitator_s_and_the_leader_s_only(uow: FakeUnitOfWork) 
 
 def test_a_buddy_must_be_actively_affiliated_with_the_trust(uow: FakeUnitOfWork) -> None:
     with pytest.raises(InvalidInput) as refused:
-        development.assign_facilitator(
-            commands.AssignFacilitator(LEADER_ID, "kim", BUDDY_ID), uow, TRUST_B, clock, ids()
-        )
+        development.assign_facilitator(commands.AssignFacilitator(LEADER_ID, KIM, BUDDY_ID), uow, TRUST_B, clock, ids())
     assert list(refused.value.fields) == ["buddy_leader_id"] and uow.development.assignments == {}
 
 
@@ -165,8 +174,8 @@ def test_erasure_removes_development_rows_and_the_evidence_of_checks(uow: FakeUn
     enrolled(uow, "Listening")
     made = itertools.count(100)
     unique = lambda: f"30000000-0000-4000-8000-{next(made):012d}"  # noqa: E731
-    development.assign_facilitator(commands.AssignFacilitator(BUDDY_ID, "sam", LEADER_ID), uow, TRUST_A, clock, unique)
-    development.assign_facilitator(commands.AssignFacilitator(LEADER_ID, "sam", None), uow, TRUST_A, clock, unique)
+    development.assign_facilitator(commands.AssignFacilitator(BUDDY_ID, SAM, LEADER_ID), uow, TRUST_A, clock, unique)
+    development.assign_facilitator(commands.AssignFacilitator(LEADER_ID, SAM, None), uow, TRUST_A, clock, unique)
     development.record_check_in(commands.RecordCheckIn(LEADER_ID, None, NOTE), uow, FACILITATOR, clock, unique)
     development.update_development_plan(commands.UpdateDevelopmentPlan(LEADER_ID, "RAA", 0, ()), uow, LEADER, clock)
     checks.record_check(

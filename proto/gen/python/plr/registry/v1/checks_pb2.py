@@ -23,45 +23,56 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from plr.options.v1 import access_pb2 as plr_dot_options_dot_v1_dot_access__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cplr/registry/v1/checks.proto\x12\x0fplr.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x02\n\x05\x43heck\x12\x10\n\x08\x63heck_id\x18\x01 \x01(\t\x12\x11\n\tleader_id\x18\x02 \x01(\t\x12\x12\n\ncheck_type\x18\x03 \x01(\t\x12\x11\n\tdbs_level\x18\x04 \x01(\t\x12\x17\n\x0fverifying_trust\x18\x05 \x01(\t\x12\x13\n\x0bverified_by\x18\x06 \x01(\t\x12/\n\x0bverified_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tissued_on\x18\x08 \x01(\t\x12\x12\n\nexpires_on\x18\t \x01(\t\x12\x10\n\x08\x65vidence\x18\n \x01(\t\x12\x13\n\x0b\x64\x62s_details\x18\x0b \x01(\t\x12\x0f\n\x07version\x18\x0c \x01(\x03\"\xc2\x02\n\rAcceptedCheck\x12\x15\n\racceptance_id\x18\x01 \x01(\t\x12\x10\n\x08\x63heck_id\x18\x02 \x01(\t\x12\x11\n\tleader_id\x18\x03 \x01(\t\x12\x12\n\ncheck_type\x18\x04 \x01(\t\x12\x11\n\tdbs_level\x18\x05 \x01(\t\x12\x17\n\x0fverifying_trust\x18\x06 \x01(\t\x12/\n\x0bverified_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tissued_on\x18\x08 \x01(\t\x12\x12\n\nexpires_on\x18\t \x01(\t\x12\x17\n\x0f\x61\x63\x63\x65pting_trust\x18\n \x01(\t\x12\x13\n\x0b\x61\x63\x63\x65pted_by\x18\x0b \x01(\t\x12/\n\x0b\x61\x63\x63\x65pted_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb5\x01\n\x12RecordCheckRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x12\n\ncheck_type\x18\x02 \x01(\t\x12\x11\n\tdbs_level\x18\x03 \x01(\t\x12\x11\n\tissued_on\x18\x04 \x01(\t\x12\x12\n\nexpires_on\x18\x05 \x01(\t\x12\x10\n\x08\x65vidence\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x62s_details\x18\x07 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x08 \x01(\t\"&\n\x11ListChecksRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\"n\n\x12ListChecksResponse\x12&\n\x06\x63hecks\x18\x01 \x03(\x0b\x32\x16.plr.registry.v1.Check\x12\x30\n\x08\x61\x63\x63\x65pted\x18\x02 \x03(\x0b\x32\x1e.plr.registry.v1.AcceptedCheck\"+\n\x16GetSharedRecordRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\"\xb7\x01\n\x0bSharedCheck\x12\x10\n\x08\x63heck_id\x18\x01 \x01(\t\x12\x12\n\ncheck_type\x18\x02 \x01(\t\x12\x11\n\tdbs_level\x18\x03 \x01(\t\x12\x17\n\x0fverifying_trust\x18\x04 \x01(\t\x12/\n\x0bverified_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tissued_on\x18\x06 \x01(\t\x12\x12\n\nexpires_on\x18\x07 \x01(\t\"_\n\x11\x43ompletedTraining\x12\x11\n\tprogramme\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\t\x12\x14\n\x0c\x63ompleted_on\x18\x03 \x01(\t\x12\x11\n\ttrust_ods\x18\x04 \x01(\t\"\\\n\rPastPlacement\x12\x11\n\ttrust_ods\x18\x01 \x01(\t\x12\x12\n\nrole_title\x18\x02 \x01(\t\x12\x12\n\nstarted_on\x18\x03 \x01(\t\x12\x10\n\x08\x65nded_on\x18\x04 \x01(\t\"\xb9\x01\n\x0cSharedRecord\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12,\n\x06\x63hecks\x18\x02 \x03(\x0b\x32\x1c.plr.registry.v1.SharedCheck\x12\x34\n\x08training\x18\x03 \x03(\x0b\x32\".plr.registry.v1.CompletedTraining\x12\x32\n\nplacements\x18\x04 \x03(\x0b\x32\x1e.plr.registry.v1.PastPlacement\"9\n\x12\x41\x63\x63\x65ptCheckRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x10\n\x08\x63heck_id\x18\x02 \x01(\t\"A\n\x10\x43heckRequirement\x12\x12\n\ncheck_type\x18\x01 \x01(\t\x12\x19\n\x11minimum_dbs_level\x18\x02 \x01(\t\"i\n\x0fMayPlaceRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x37\n\x0crequirements\x18\x02 \x03(\x0b\x32!.plr.registry.v1.CheckRequirement\x12\n\n\x02on\x18\x03 \x01(\t\"G\n\x10PlacementBlocker\x12\x12\n\ncheck_type\x18\x01 \x01(\t\x12\x0f\n\x07problem\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"W\n\x10MayPlaceResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\x32\n\x07reasons\x18\x02 \x03(\x0b\x32!.plr.registry.v1.PlacementBlocker2\xb1\x03\n\x0c\x43heckService\x12J\n\x0bRecordCheck\x12#.plr.registry.v1.RecordCheckRequest\x1a\x16.plr.registry.v1.Check\x12U\n\nListChecks\x12\".plr.registry.v1.ListChecksRequest\x1a#.plr.registry.v1.ListChecksResponse\x12Y\n\x0fGetSharedRecord\x12\'.plr.registry.v1.GetSharedRecordRequest\x1a\x1d.plr.registry.v1.SharedRecord\x12R\n\x0b\x41\x63\x63\x65ptCheck\x12#.plr.registry.v1.AcceptCheckRequest\x1a\x1e.plr.registry.v1.AcceptedCheck\x12O\n\x08MayPlace\x12 .plr.registry.v1.MayPlaceRequest\x1a!.plr.registry.v1.MayPlaceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cplr/registry/v1/checks.proto\x12\x0fplr.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bplr/options/v1/access.proto\"\x91\x02\n\x05\x43heck\x12\x10\n\x08\x63heck_id\x18\x01 \x01(\t\x12\x11\n\tleader_id\x18\x02 \x01(\t\x12\x12\n\ncheck_type\x18\x03 \x01(\t\x12\x11\n\tdbs_level\x18\x04 \x01(\t\x12\x17\n\x0fverifying_trust\x18\x05 \x01(\t\x12\x13\n\x0bverified_by\x18\x06 \x01(\t\x12/\n\x0bverified_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tissued_on\x18\x08 \x01(\t\x12\x12\n\nexpires_on\x18\t \x01(\t\x12\x10\n\x08\x65vidence\x18\n \x01(\t\x12\x13\n\x0b\x64\x62s_details\x18\x0b \x01(\t\x12\x0f\n\x07version\x18\x0c \x01(\x03\"\xc2\x02\n\rAcceptedCheck\x12\x15\n\racceptance_id\x18\x01 \x01(\t\x12\x10\n\x08\x63heck_id\x18\x02 \x01(\t\x12\x11\n\tleader_id\x18\x03 \x01(\t\x12\x12\n\ncheck_type\x18\x04 \x01(\t\x12\x11\n\tdbs_level\x18\x05 \x01(\t\x12\x17\n\x0fverifying_trust\x18\x06 \x01(\t\x12/\n\x0bverified_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tissued_on\x18\x08 \x01(\t\x12\x12\n\nexpires_on\x18\t \x01(\t\x12\x17\n\x0f\x61\x63\x63\x65pting_trust\x18\n \x01(\t\x12\x13\n\x0b\x61\x63\x63\x65pted_by\x18\x0b \x01(\t\x12/\n\x0b\x61\x63\x63\x65pted_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb5\x01\n\x12RecordCheckRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x12\n\ncheck_type\x18\x02 \x01(\t\x12\x11\n\tdbs_level\x18\x03 \x01(\t\x12\x11\n\tissued_on\x18\x04 \x01(\t\x12\x12\n\nexpires_on\x18\x05 \x01(\t\x12\x10\n\x08\x65vidence\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x62s_details\x18\x07 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x08 \x01(\t\"&\n\x11ListChecksRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\"n\n\x12ListChecksResponse\x12&\n\x06\x63hecks\x18\x01 \x03(\x0b\x32\x16.plr.registry.v1.Check\x12\x30\n\x08\x61\x63\x63\x65pted\x18\x02 \x03(\x0b\x32\x1e.plr.registry.v1.AcceptedCheck\"+\n\x16GetSharedRecordRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\"\xb7\x01\n\x0bSharedCheck\x12\x10\n\x08\x63heck_id\x18\x01 \x01(\t\x12\x12\n\ncheck_type\x18\x02 \x01(\t\x12\x11\n\tdbs_level\x18\x03 \x01(\t\x12\x17\n\x0fverifying_trust\x18\x04 \x01(\t\x12/\n\x0bverified_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tissued_on\x18\x06 \x01(\t\x12\x12\n\nexpires_on\x18\x07 \x01(\t\"_\n\x11\x43ompletedTraining\x12\x11\n\tprogramme\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\t\x12\x14\n\x0c\x63ompleted_on\x18\x03 \x01(\t\x12\x11\n\ttrust_ods\x18\x04 \x01(\t\"\\\n\rPastPlacement\x12\x11\n\ttrust_ods\x18\x01 \x01(\t\x12\x12\n\nrole_title\x18\x02 \x01(\t\x12\x12\n\nstarted_on\x18\x03 \x01(\t\x12\x10\n\x08\x65nded_on\x18\x04 \x01(\t\"\xb9\x01\n\x0cSharedRecord\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12,\n\x06\x63hecks\x18\x02 \x03(\x0b\x32\x1c.plr.registry.v1.SharedCheck\x12\x34\n\x08training\x18\x03 \x03(\x0b\x32\".plr.registry.v1.CompletedTraining\x12\x32\n\nplacements\x18\x04 \x03(\x0b\x32\x1e.plr.registry.v1.PastPlacement\"9\n\x12\x41\x63\x63\x65ptCheckRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x10\n\x08\x63heck_id\x18\x02 \x01(\t\"A\n\x10\x43heckRequirement\x12\x12\n\ncheck_type\x18\x01 \x01(\t\x12\x19\n\x11minimum_dbs_level\x18\x02 \x01(\t\"i\n\x0fMayPlaceRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x37\n\x0crequirements\x18\x02 \x03(\x0b\x32!.plr.registry.v1.CheckRequirement\x12\n\n\x02on\x18\x03 \x01(\t\"G\n\x10PlacementBlocker\x12\x12\n\ncheck_type\x18\x01 \x01(\t\x12\x0f\n\x07problem\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"W\n\x10MayPlaceResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\x32\n\x07reasons\x18\x02 \x03(\x0b\x32!.plr.registry.v1.PlacementBlocker2\xe7\x03\n\x0c\x43heckService\x12V\n\x0bRecordCheck\x12#.plr.registry.v1.RecordCheckRequest\x1a\x16.plr.registry.v1.Check\"\n\xca\xf3\x18\x06\x63hecks\x12_\n\nListChecks\x12\".plr.registry.v1.ListChecksRequest\x1a#.plr.registry.v1.ListChecksResponse\"\x08\xca\xf3\x18\x04read\x12\x63\n\x0fGetSharedRecord\x12\'.plr.registry.v1.GetSharedRecordRequest\x1a\x1d.plr.registry.v1.SharedRecord\"\x08\xca\xf3\x18\x04read\x12^\n\x0b\x41\x63\x63\x65ptCheck\x12#.plr.registry.v1.AcceptCheckRequest\x1a\x1e.plr.registry.v1.AcceptedCheck\"\n\xca\xf3\x18\x06\x63hecks\x12Y\n\x08MayPlace\x12 .plr.registry.v1.MayPlaceRequest\x1a!.plr.registry.v1.MayPlaceResponse\"\x08\xca\xf3\x18\x04readb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'plr.registry.v1.checks_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHECK']._serialized_start=83
-  _globals['_CHECK']._serialized_end=356
-  _globals['_ACCEPTEDCHECK']._serialized_start=359
-  _globals['_ACCEPTEDCHECK']._serialized_end=681
-  _globals['_RECORDCHECKREQUEST']._serialized_start=684
-  _globals['_RECORDCHECKREQUEST']._serialized_end=865
-  _globals['_LISTCHECKSREQUEST']._serialized_start=867
-  _globals['_LISTCHECKSREQUEST']._serialized_end=905
-  _globals['_LISTCHECKSRESPONSE']._serialized_start=907
-  _globals['_LISTCHECKSRESPONSE']._serialized_end=1017
-  _globals['_GETSHAREDRECORDREQUEST']._serialized_start=1019
-  _globals['_GETSHAREDRECORDREQUEST']._serialized_end=1062
-  _globals['_SHAREDCHECK']._serialized_start=1065
-  _globals['_SHAREDCHECK']._serialized_end=1248
-  _globals['_COMPLETEDTRAINING']._serialized_start=1250
-  _globals['_COMPLETEDTRAINING']._serialized_end=1345
-  _globals['_PASTPLACEMENT']._serialized_start=1347
-  _globals['_PASTPLACEMENT']._serialized_end=1439
-  _globals['_SHAREDRECORD']._serialized_start=1442
-  _globals['_SHAREDRECORD']._serialized_end=1627
-  _globals['_ACCEPTCHECKREQUEST']._serialized_start=1629
-  _globals['_ACCEPTCHECKREQUEST']._serialized_end=1686
-  _globals['_CHECKREQUIREMENT']._serialized_start=1688
-  _globals['_CHECKREQUIREMENT']._serialized_end=1753
-  _globals['_MAYPLACEREQUEST']._serialized_start=1755
-  _globals['_MAYPLACEREQUEST']._serialized_end=1860
-  _globals['_PLACEMENTBLOCKER']._serialized_start=1862
-  _globals['_PLACEMENTBLOCKER']._serialized_end=1933
-  _globals['_MAYPLACERESPONSE']._serialized_start=1935
-  _globals['_MAYPLACERESPONSE']._serialized_end=2022
-  _globals['_CHECKSERVICE']._serialized_start=2025
-  _globals['_CHECKSERVICE']._serialized_end=2458
+  _globals['_CHECKSERVICE'].methods_by_name['RecordCheck']._loaded_options = None
+  _globals['_CHECKSERVICE'].methods_by_name['RecordCheck']._serialized_options = b'\312\363\030\006checks'
+  _globals['_CHECKSERVICE'].methods_by_name['ListChecks']._loaded_options = None
+  _globals['_CHECKSERVICE'].methods_by_name['ListChecks']._serialized_options = b'\312\363\030\004read'
+  _globals['_CHECKSERVICE'].methods_by_name['GetSharedRecord']._loaded_options = None
+  _globals['_CHECKSERVICE'].methods_by_name['GetSharedRecord']._serialized_options = b'\312\363\030\004read'
+  _globals['_CHECKSERVICE'].methods_by_name['AcceptCheck']._loaded_options = None
+  _globals['_CHECKSERVICE'].methods_by_name['AcceptCheck']._serialized_options = b'\312\363\030\006checks'
+  _globals['_CHECKSERVICE'].methods_by_name['MayPlace']._loaded_options = None
+  _globals['_CHECKSERVICE'].methods_by_name['MayPlace']._serialized_options = b'\312\363\030\004read'
+  _globals['_CHECK']._serialized_start=112
+  _globals['_CHECK']._serialized_end=385
+  _globals['_ACCEPTEDCHECK']._serialized_start=388
+  _globals['_ACCEPTEDCHECK']._serialized_end=710
+  _globals['_RECORDCHECKREQUEST']._serialized_start=713
+  _globals['_RECORDCHECKREQUEST']._serialized_end=894
+  _globals['_LISTCHECKSREQUEST']._serialized_start=896
+  _globals['_LISTCHECKSREQUEST']._serialized_end=934
+  _globals['_LISTCHECKSRESPONSE']._serialized_start=936
+  _globals['_LISTCHECKSRESPONSE']._serialized_end=1046
+  _globals['_GETSHAREDRECORDREQUEST']._serialized_start=1048
+  _globals['_GETSHAREDRECORDREQUEST']._serialized_end=1091
+  _globals['_SHAREDCHECK']._serialized_start=1094
+  _globals['_SHAREDCHECK']._serialized_end=1277
+  _globals['_COMPLETEDTRAINING']._serialized_start=1279
+  _globals['_COMPLETEDTRAINING']._serialized_end=1374
+  _globals['_PASTPLACEMENT']._serialized_start=1376
+  _globals['_PASTPLACEMENT']._serialized_end=1468
+  _globals['_SHAREDRECORD']._serialized_start=1471
+  _globals['_SHAREDRECORD']._serialized_end=1656
+  _globals['_ACCEPTCHECKREQUEST']._serialized_start=1658
+  _globals['_ACCEPTCHECKREQUEST']._serialized_end=1715
+  _globals['_CHECKREQUIREMENT']._serialized_start=1717
+  _globals['_CHECKREQUIREMENT']._serialized_end=1782
+  _globals['_MAYPLACEREQUEST']._serialized_start=1784
+  _globals['_MAYPLACEREQUEST']._serialized_end=1889
+  _globals['_PLACEMENTBLOCKER']._serialized_start=1891
+  _globals['_PLACEMENTBLOCKER']._serialized_end=1962
+  _globals['_MAYPLACERESPONSE']._serialized_start=1964
+  _globals['_MAYPLACERESPONSE']._serialized_end=2051
+  _globals['_CHECKSERVICE']._serialized_start=2054
+  _globals['_CHECKSERVICE']._serialized_end=2541
 # @@protoc_insertion_point(module_scope)

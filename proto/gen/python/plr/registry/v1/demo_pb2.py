@@ -22,21 +22,24 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from plr.options.v1 import access_pb2 as plr_dot_options_dot_v1_dot_access__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aplr/registry/v1/demo.proto\x12\x0fplr.registry.v1\";\n\x17\x43reateTestPeopleRequest\x12\x11\n\ttrust_ods\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"G\n\x18\x43reateTestPeopleResponse\x12+\n\x06people\x18\x01 \x03(\x0b\x32\x1b.plr.registry.v1.TestPerson\"W\n\nTestPerson\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66\x66iliation_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x0f\n\x07\x63reated\x18\x04 \x01(\x08\x32v\n\x0b\x44\x65moService\x12g\n\x10\x43reateTestPeople\x12(.plr.registry.v1.CreateTestPeopleRequest\x1a).plr.registry.v1.CreateTestPeopleResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aplr/registry/v1/demo.proto\x12\x0fplr.registry.v1\x1a\x1bplr/options/v1/access.proto\";\n\x17\x43reateTestPeopleRequest\x12\x11\n\ttrust_ods\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\"G\n\x18\x43reateTestPeopleResponse\x12+\n\x06people\x18\x01 \x03(\x0b\x32\x1b.plr.registry.v1.TestPerson\"W\n\nTestPerson\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66\x66iliation_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x0f\n\x07\x63reated\x18\x04 \x01(\x08\x32\x8a\x01\n\x0b\x44\x65moService\x12{\n\x10\x43reateTestPeople\x12(.plr.registry.v1.CreateTestPeopleRequest\x1a).plr.registry.v1.CreateTestPeopleResponse\"\x12\xca\xf3\x18\x0e\x61\x64ministrationb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'plr.registry.v1.demo_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATETESTPEOPLEREQUEST']._serialized_start=47
-  _globals['_CREATETESTPEOPLEREQUEST']._serialized_end=106
-  _globals['_CREATETESTPEOPLERESPONSE']._serialized_start=108
-  _globals['_CREATETESTPEOPLERESPONSE']._serialized_end=179
-  _globals['_TESTPERSON']._serialized_start=181
-  _globals['_TESTPERSON']._serialized_end=268
-  _globals['_DEMOSERVICE']._serialized_start=270
-  _globals['_DEMOSERVICE']._serialized_end=388
+  _globals['_DEMOSERVICE'].methods_by_name['CreateTestPeople']._loaded_options = None
+  _globals['_DEMOSERVICE'].methods_by_name['CreateTestPeople']._serialized_options = b'\312\363\030\016administration'
+  _globals['_CREATETESTPEOPLEREQUEST']._serialized_start=76
+  _globals['_CREATETESTPEOPLEREQUEST']._serialized_end=135
+  _globals['_CREATETESTPEOPLERESPONSE']._serialized_start=137
+  _globals['_CREATETESTPEOPLERESPONSE']._serialized_end=208
+  _globals['_TESTPERSON']._serialized_start=210
+  _globals['_TESTPERSON']._serialized_end=297
+  _globals['_DEMOSERVICE']._serialized_start=300
+  _globals['_DEMOSERVICE']._serialized_end=438
 # @@protoc_insertion_point(module_scope)

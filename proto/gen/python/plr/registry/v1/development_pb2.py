@@ -23,59 +23,82 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from plr.options.v1 import access_pb2 as plr_dot_options_dot_v1_dot_access__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!plr/registry/v1/development.proto\x12\x0fplr.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"*\n\x06Module\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\"\xae\x01\n\tProgramme\x12\x14\n\x0cprogramme_id\x18\x01 \x01(\t\x12\x11\n\ttrust_ods\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12(\n\x07modules\x18\x04 \x03(\x0b\x32\x17.plr.registry.v1.Module\x12\x0f\n\x07version\x18\x05 \x01(\x03\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\">\n\x16\x43reateProgrammeRequest\x12\r\n\x05title\x18\x01 \x01(\t\x12\x15\n\rmodule_titles\x18\x02 \x03(\t\"7\n\x10\x41\x64\x64ModuleRequest\x12\x14\n\x0cprogramme_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\">\n\x15ListProgrammesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"a\n\x16ListProgrammesResponse\x12.\n\nprogrammes\x18\x01 \x03(\x0b\x32\x1a.plr.registry.v1.Programme\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x10ModuleCompletion\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ompleted_on\x18\x02 \x01(\t\"\x8c\x02\n\tEnrolment\x12\x14\n\x0c\x65nrolment_id\x18\x01 \x01(\t\x12\x11\n\tleader_id\x18\x02 \x01(\t\x12\x11\n\ttrust_ods\x18\x03 \x01(\t\x12\x14\n\x0cprogramme_id\x18\x04 \x01(\t\x12\x17\n\x0fprogramme_title\x18\x05 \x01(\t\x12<\n\x11\x63ompleted_modules\x18\x06 \x03(\x0b\x32!.plr.registry.v1.ModuleCompletion\x12\x14\n\x0c\x63ompleted_on\x18\x07 \x01(\t\x12\x0f\n\x07version\x18\x08 \x01(\x03\x12/\n\x0b\x65nrolled_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x12\x45nrolLeaderRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x14\n\x0cprogramme_id\x18\x02 \x01(\t\"X\n\x17\x43ompleteTrainingRequest\x12\x14\n\x0c\x65nrolment_id\x18\x01 \x01(\t\x12\x11\n\tmodule_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63ompleted_on\x18\x03 \x01(\t\"*\n\x15ListEnrolmentsRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\"H\n\x16ListEnrolmentsResponse\x12.\n\nenrolments\x18\x01 \x03(\x0b\x32\x1a.plr.registry.v1.Enrolment\"\xa9\x01\n\x11SupportAssignment\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x11\n\ttrust_ods\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61\x63ilitator\x18\x03 \x01(\t\x12\x17\n\x0f\x62uddy_leader_id\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x03\x12/\n\x0b\x61ssigned_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\x18\x41ssignFacilitatorRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66\x61\x63ilitator\x18\x02 \x01(\t\x12\x17\n\x0f\x62uddy_leader_id\x18\x03 \x01(\t\"\xad\x01\n\x07\x43heckIn\x12\x13\n\x0b\x63heck_in_id\x18\x01 \x01(\t\x12\x11\n\tleader_id\x18\x02 \x01(\t\x12\x11\n\ttrust_ods\x18\x03 \x01(\t\x12\x0f\n\x07held_on\x18\x04 \x01(\t\x12\r\n\x05notes\x18\x05 \x01(\t\x12\x16\n\x0enotes_withheld\x18\x06 \x01(\x08\x12/\n\x0brecorded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x14RecordCheckInRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x0f\n\x07held_on\x18\x02 \x01(\t\x12\r\n\x05notes\x18\x03 \x01(\t\"&\n\x11GetSupportRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\"o\n\x07Support\x12\x37\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\".plr.registry.v1.SupportAssignment\x12+\n\tcheck_ins\x18\x02 \x03(\x0b\x32\x18.plr.registry.v1.CheckIn\"K\n\x04Goal\x12\x0f\n\x07goal_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x13\n\x0btarget_date\x18\x04 \x01(\t\"\x9e\x01\n\x0f\x44\x65velopmentPlan\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x11\n\ttrust_ods\x18\x02 \x01(\t\x12$\n\x05goals\x18\x03 \x03(\x0b\x32\x15.plr.registry.v1.Goal\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"A\n\x19GetDevelopmentPlanRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x11\n\ttrust_ods\x18\x02 \x01(\t\"\x84\x01\n\x1cUpdateDevelopmentPlanRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x11\n\ttrust_ods\x18\x02 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\x12$\n\x05goals\x18\x04 \x03(\x0b\x32\x15.plr.registry.v1.Goal2\xf8\x07\n\x12\x44\x65velopmentService\x12V\n\x0f\x43reateProgramme\x12\'.plr.registry.v1.CreateProgrammeRequest\x1a\x1a.plr.registry.v1.Programme\x12J\n\tAddModule\x12!.plr.registry.v1.AddModuleRequest\x1a\x1a.plr.registry.v1.Programme\x12\x61\n\x0eListProgrammes\x12&.plr.registry.v1.ListProgrammesRequest\x1a\'.plr.registry.v1.ListProgrammesResponse\x12N\n\x0b\x45nrolLeader\x12#.plr.registry.v1.EnrolLeaderRequest\x1a\x1a.plr.registry.v1.Enrolment\x12X\n\x10\x43ompleteTraining\x12(.plr.registry.v1.CompleteTrainingRequest\x1a\x1a.plr.registry.v1.Enrolment\x12\x61\n\x0eListEnrolments\x12&.plr.registry.v1.ListEnrolmentsRequest\x1a\'.plr.registry.v1.ListEnrolmentsResponse\x12\x62\n\x11\x41ssignFacilitator\x12).plr.registry.v1.AssignFacilitatorRequest\x1a\".plr.registry.v1.SupportAssignment\x12P\n\rRecordCheckIn\x12%.plr.registry.v1.RecordCheckInRequest\x1a\x18.plr.registry.v1.CheckIn\x12J\n\nGetSupport\x12\".plr.registry.v1.GetSupportRequest\x1a\x18.plr.registry.v1.Support\x12\x62\n\x12GetDevelopmentPlan\x12*.plr.registry.v1.GetDevelopmentPlanRequest\x1a .plr.registry.v1.DevelopmentPlan\x12h\n\x15UpdateDevelopmentPlan\x12-.plr.registry.v1.UpdateDevelopmentPlanRequest\x1a .plr.registry.v1.DevelopmentPlanb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!plr/registry/v1/development.proto\x12\x0fplr.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bplr/options/v1/access.proto\"*\n\x06Module\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\"\xae\x01\n\tProgramme\x12\x14\n\x0cprogramme_id\x18\x01 \x01(\t\x12\x11\n\ttrust_ods\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12(\n\x07modules\x18\x04 \x03(\x0b\x32\x17.plr.registry.v1.Module\x12\x0f\n\x07version\x18\x05 \x01(\x03\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\">\n\x16\x43reateProgrammeRequest\x12\r\n\x05title\x18\x01 \x01(\t\x12\x15\n\rmodule_titles\x18\x02 \x03(\t\"7\n\x10\x41\x64\x64ModuleRequest\x12\x14\n\x0cprogramme_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\">\n\x15ListProgrammesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"a\n\x16ListProgrammesResponse\x12.\n\nprogrammes\x18\x01 \x03(\x0b\x32\x1a.plr.registry.v1.Programme\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x10ModuleCompletion\x12\x11\n\tmodule_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ompleted_on\x18\x02 \x01(\t\"\x8c\x02\n\tEnrolment\x12\x14\n\x0c\x65nrolment_id\x18\x01 \x01(\t\x12\x11\n\tleader_id\x18\x02 \x01(\t\x12\x11\n\ttrust_ods\x18\x03 \x01(\t\x12\x14\n\x0cprogramme_id\x18\x04 \x01(\t\x12\x17\n\x0fprogramme_title\x18\x05 \x01(\t\x12<\n\x11\x63ompleted_modules\x18\x06 \x03(\x0b\x32!.plr.registry.v1.ModuleCompletion\x12\x14\n\x0c\x63ompleted_on\x18\x07 \x01(\t\x12\x0f\n\x07version\x18\x08 \x01(\x03\x12/\n\x0b\x65nrolled_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x12\x45nrolLeaderRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x14\n\x0cprogramme_id\x18\x02 \x01(\t\"X\n\x17\x43ompleteTrainingRequest\x12\x14\n\x0c\x65nrolment_id\x18\x01 \x01(\t\x12\x11\n\tmodule_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63ompleted_on\x18\x03 \x01(\t\"*\n\x15ListEnrolmentsRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\"H\n\x16ListEnrolmentsResponse\x12.\n\nenrolments\x18\x01 \x03(\x0b\x32\x1a.plr.registry.v1.Enrolment\"\xc7\x01\n\x11SupportAssignment\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x11\n\ttrust_ods\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61\x63ilitator\x18\x03 \x01(\t\x12\x17\n\x0f\x62uddy_leader_id\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x03\x12/\n\x0b\x61ssigned_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14\x66\x61\x63ilitator_staff_id\x18\x07 \x01(\t\"y\n\x18\x41ssignFacilitatorRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66\x61\x63ilitator\x18\x02 \x01(\t\x12\x17\n\x0f\x62uddy_leader_id\x18\x03 \x01(\t\x12\x1c\n\x14\x66\x61\x63ilitator_staff_id\x18\x04 \x01(\t\"\xad\x01\n\x07\x43heckIn\x12\x13\n\x0b\x63heck_in_id\x18\x01 \x01(\t\x12\x11\n\tleader_id\x18\x02 \x01(\t\x12\x11\n\ttrust_ods\x18\x03 \x01(\t\x12\x0f\n\x07held_on\x18\x04 \x01(\t\x12\r\n\x05notes\x18\x05 \x01(\t\x12\x16\n\x0enotes_withheld\x18\x06 \x01(\x08\x12/\n\x0brecorded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x14RecordCheckInRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x0f\n\x07held_on\x18\x02 \x01(\t\x12\r\n\x05notes\x18\x03 \x01(\t\"&\n\x11GetSupportRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\"o\n\x07Support\x12\x37\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\".plr.registry.v1.SupportAssignment\x12+\n\tcheck_ins\x18\x02 \x03(\x0b\x32\x18.plr.registry.v1.CheckIn\"K\n\x04Goal\x12\x0f\n\x07goal_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x13\n\x0btarget_date\x18\x04 \x01(\t\"\x9e\x01\n\x0f\x44\x65velopmentPlan\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x11\n\ttrust_ods\x18\x02 \x01(\t\x12$\n\x05goals\x18\x03 \x03(\x0b\x32\x15.plr.registry.v1.Goal\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"A\n\x19GetDevelopmentPlanRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x11\n\ttrust_ods\x18\x02 \x01(\t\"\x84\x01\n\x1cUpdateDevelopmentPlanRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x11\n\ttrust_ods\x18\x02 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\x12$\n\x05goals\x18\x04 \x03(\x0b\x32\x15.plr.registry.v1.Goal2\xf4\x08\n\x12\x44\x65velopmentService\x12\x62\n\x0f\x43reateProgramme\x12\'.plr.registry.v1.CreateProgrammeRequest\x1a\x1a.plr.registry.v1.Programme\"\n\xca\xf3\x18\x06people\x12V\n\tAddModule\x12!.plr.registry.v1.AddModuleRequest\x1a\x1a.plr.registry.v1.Programme\"\n\xca\xf3\x18\x06people\x12k\n\x0eListProgrammes\x12&.plr.registry.v1.ListProgrammesRequest\x1a\'.plr.registry.v1.ListProgrammesResponse\"\x08\xca\xf3\x18\x04read\x12Z\n\x0b\x45nrolLeader\x12#.plr.registry.v1.EnrolLeaderRequest\x1a\x1a.plr.registry.v1.Enrolment\"\n\xca\xf3\x18\x06people\x12\x64\n\x10\x43ompleteTraining\x12(.plr.registry.v1.CompleteTrainingRequest\x1a\x1a.plr.registry.v1.Enrolment\"\n\xca\xf3\x18\x06people\x12k\n\x0eListEnrolments\x12&.plr.registry.v1.ListEnrolmentsRequest\x1a\'.plr.registry.v1.ListEnrolmentsResponse\"\x08\xca\xf3\x18\x04read\x12n\n\x11\x41ssignFacilitator\x12).plr.registry.v1.AssignFacilitatorRequest\x1a\".plr.registry.v1.SupportAssignment\"\n\xca\xf3\x18\x06people\x12\\\n\rRecordCheckIn\x12%.plr.registry.v1.RecordCheckInRequest\x1a\x18.plr.registry.v1.CheckIn\"\n\xca\xf3\x18\x06people\x12T\n\nGetSupport\x12\".plr.registry.v1.GetSupportRequest\x1a\x18.plr.registry.v1.Support\"\x08\xca\xf3\x18\x04read\x12l\n\x12GetDevelopmentPlan\x12*.plr.registry.v1.GetDevelopmentPlanRequest\x1a .plr.registry.v1.DevelopmentPlan\"\x08\xca\xf3\x18\x04read\x12t\n\x15UpdateDevelopmentPlan\x12-.plr.registry.v1.UpdateDevelopmentPlanRequest\x1a .plr.registry.v1.DevelopmentPlan\"\n\xca\xf3\x18\x06peopleb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'plr.registry.v1.development_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MODULE']._serialized_start=87
-  _globals['_MODULE']._serialized_end=129
-  _globals['_PROGRAMME']._serialized_start=132
-  _globals['_PROGRAMME']._serialized_end=306
-  _globals['_CREATEPROGRAMMEREQUEST']._serialized_start=308
-  _globals['_CREATEPROGRAMMEREQUEST']._serialized_end=370
-  _globals['_ADDMODULEREQUEST']._serialized_start=372
-  _globals['_ADDMODULEREQUEST']._serialized_end=427
-  _globals['_LISTPROGRAMMESREQUEST']._serialized_start=429
-  _globals['_LISTPROGRAMMESREQUEST']._serialized_end=491
-  _globals['_LISTPROGRAMMESRESPONSE']._serialized_start=493
-  _globals['_LISTPROGRAMMESRESPONSE']._serialized_end=590
-  _globals['_MODULECOMPLETION']._serialized_start=592
-  _globals['_MODULECOMPLETION']._serialized_end=651
-  _globals['_ENROLMENT']._serialized_start=654
-  _globals['_ENROLMENT']._serialized_end=922
-  _globals['_ENROLLEADERREQUEST']._serialized_start=924
-  _globals['_ENROLLEADERREQUEST']._serialized_end=985
-  _globals['_COMPLETETRAININGREQUEST']._serialized_start=987
-  _globals['_COMPLETETRAININGREQUEST']._serialized_end=1075
-  _globals['_LISTENROLMENTSREQUEST']._serialized_start=1077
-  _globals['_LISTENROLMENTSREQUEST']._serialized_end=1119
-  _globals['_LISTENROLMENTSRESPONSE']._serialized_start=1121
-  _globals['_LISTENROLMENTSRESPONSE']._serialized_end=1193
-  _globals['_SUPPORTASSIGNMENT']._serialized_start=1196
-  _globals['_SUPPORTASSIGNMENT']._serialized_end=1365
-  _globals['_ASSIGNFACILITATORREQUEST']._serialized_start=1367
-  _globals['_ASSIGNFACILITATORREQUEST']._serialized_end=1458
-  _globals['_CHECKIN']._serialized_start=1461
-  _globals['_CHECKIN']._serialized_end=1634
-  _globals['_RECORDCHECKINREQUEST']._serialized_start=1636
-  _globals['_RECORDCHECKINREQUEST']._serialized_end=1709
-  _globals['_GETSUPPORTREQUEST']._serialized_start=1711
-  _globals['_GETSUPPORTREQUEST']._serialized_end=1749
-  _globals['_SUPPORT']._serialized_start=1751
-  _globals['_SUPPORT']._serialized_end=1862
-  _globals['_GOAL']._serialized_start=1864
-  _globals['_GOAL']._serialized_end=1939
-  _globals['_DEVELOPMENTPLAN']._serialized_start=1942
-  _globals['_DEVELOPMENTPLAN']._serialized_end=2100
-  _globals['_GETDEVELOPMENTPLANREQUEST']._serialized_start=2102
-  _globals['_GETDEVELOPMENTPLANREQUEST']._serialized_end=2167
-  _globals['_UPDATEDEVELOPMENTPLANREQUEST']._serialized_start=2170
-  _globals['_UPDATEDEVELOPMENTPLANREQUEST']._serialized_end=2302
-  _globals['_DEVELOPMENTSERVICE']._serialized_start=2305
-  _globals['_DEVELOPMENTSERVICE']._serialized_end=3321
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['CreateProgramme']._loaded_options = None
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['CreateProgramme']._serialized_options = b'\312\363\030\006people'
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['AddModule']._loaded_options = None
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['AddModule']._serialized_options = b'\312\363\030\006people'
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['ListProgrammes']._loaded_options = None
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['ListProgrammes']._serialized_options = b'\312\363\030\004read'
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['EnrolLeader']._loaded_options = None
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['EnrolLeader']._serialized_options = b'\312\363\030\006people'
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['CompleteTraining']._loaded_options = None
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['CompleteTraining']._serialized_options = b'\312\363\030\006people'
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['ListEnrolments']._loaded_options = None
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['ListEnrolments']._serialized_options = b'\312\363\030\004read'
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['AssignFacilitator']._loaded_options = None
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['AssignFacilitator']._serialized_options = b'\312\363\030\006people'
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['RecordCheckIn']._loaded_options = None
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['RecordCheckIn']._serialized_options = b'\312\363\030\006people'
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['GetSupport']._loaded_options = None
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['GetSupport']._serialized_options = b'\312\363\030\004read'
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['GetDevelopmentPlan']._loaded_options = None
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['GetDevelopmentPlan']._serialized_options = b'\312\363\030\004read'
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['UpdateDevelopmentPlan']._loaded_options = None
+  _globals['_DEVELOPMENTSERVICE'].methods_by_name['UpdateDevelopmentPlan']._serialized_options = b'\312\363\030\006people'
+  _globals['_MODULE']._serialized_start=116
+  _globals['_MODULE']._serialized_end=158
+  _globals['_PROGRAMME']._serialized_start=161
+  _globals['_PROGRAMME']._serialized_end=335
+  _globals['_CREATEPROGRAMMEREQUEST']._serialized_start=337
+  _globals['_CREATEPROGRAMMEREQUEST']._serialized_end=399
+  _globals['_ADDMODULEREQUEST']._serialized_start=401
+  _globals['_ADDMODULEREQUEST']._serialized_end=456
+  _globals['_LISTPROGRAMMESREQUEST']._serialized_start=458
+  _globals['_LISTPROGRAMMESREQUEST']._serialized_end=520
+  _globals['_LISTPROGRAMMESRESPONSE']._serialized_start=522
+  _globals['_LISTPROGRAMMESRESPONSE']._serialized_end=619
+  _globals['_MODULECOMPLETION']._serialized_start=621
+  _globals['_MODULECOMPLETION']._serialized_end=680
+  _globals['_ENROLMENT']._serialized_start=683
+  _globals['_ENROLMENT']._serialized_end=951
+  _globals['_ENROLLEADERREQUEST']._serialized_start=953
+  _globals['_ENROLLEADERREQUEST']._serialized_end=1014
+  _globals['_COMPLETETRAININGREQUEST']._serialized_start=1016
+  _globals['_COMPLETETRAININGREQUEST']._serialized_end=1104
+  _globals['_LISTENROLMENTSREQUEST']._serialized_start=1106
+  _globals['_LISTENROLMENTSREQUEST']._serialized_end=1148
+  _globals['_LISTENROLMENTSRESPONSE']._serialized_start=1150
+  _globals['_LISTENROLMENTSRESPONSE']._serialized_end=1222
+  _globals['_SUPPORTASSIGNMENT']._serialized_start=1225
+  _globals['_SUPPORTASSIGNMENT']._serialized_end=1424
+  _globals['_ASSIGNFACILITATORREQUEST']._serialized_start=1426
+  _globals['_ASSIGNFACILITATORREQUEST']._serialized_end=1547
+  _globals['_CHECKIN']._serialized_start=1550
+  _globals['_CHECKIN']._serialized_end=1723
+  _globals['_RECORDCHECKINREQUEST']._serialized_start=1725
+  _globals['_RECORDCHECKINREQUEST']._serialized_end=1798
+  _globals['_GETSUPPORTREQUEST']._serialized_start=1800
+  _globals['_GETSUPPORTREQUEST']._serialized_end=1838
+  _globals['_SUPPORT']._serialized_start=1840
+  _globals['_SUPPORT']._serialized_end=1951
+  _globals['_GOAL']._serialized_start=1953
+  _globals['_GOAL']._serialized_end=2028
+  _globals['_DEVELOPMENTPLAN']._serialized_start=2031
+  _globals['_DEVELOPMENTPLAN']._serialized_end=2189
+  _globals['_GETDEVELOPMENTPLANREQUEST']._serialized_start=2191
+  _globals['_GETDEVELOPMENTPLANREQUEST']._serialized_end=2256
+  _globals['_UPDATEDEVELOPMENTPLANREQUEST']._serialized_start=2259
+  _globals['_UPDATEDEVELOPMENTPLANREQUEST']._serialized_end=2391
+  _globals['_DEVELOPMENTSERVICE']._serialized_start=2394
+  _globals['_DEVELOPMENTSERVICE']._serialized_end=3534
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from plr.options.v1 import access_pb2 as _access_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -126,30 +127,34 @@ class ListEnrolmentsResponse(_message.Message):
     def __init__(self, enrolments: _Optional[_Iterable[_Union[Enrolment, _Mapping]]] = ...) -> None: ...
 
 class SupportAssignment(_message.Message):
-    __slots__ = ("leader_id", "trust_ods", "facilitator", "buddy_leader_id", "version", "assigned_at")
+    __slots__ = ("leader_id", "trust_ods", "facilitator", "buddy_leader_id", "version", "assigned_at", "facilitator_staff_id")
     LEADER_ID_FIELD_NUMBER: _ClassVar[int]
     TRUST_ODS_FIELD_NUMBER: _ClassVar[int]
     FACILITATOR_FIELD_NUMBER: _ClassVar[int]
     BUDDY_LEADER_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     ASSIGNED_AT_FIELD_NUMBER: _ClassVar[int]
+    FACILITATOR_STAFF_ID_FIELD_NUMBER: _ClassVar[int]
     leader_id: str
     trust_ods: str
     facilitator: str
     buddy_leader_id: str
     version: int
     assigned_at: _timestamp_pb2.Timestamp
-    def __init__(self, leader_id: _Optional[str] = ..., trust_ods: _Optional[str] = ..., facilitator: _Optional[str] = ..., buddy_leader_id: _Optional[str] = ..., version: _Optional[int] = ..., assigned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    facilitator_staff_id: str
+    def __init__(self, leader_id: _Optional[str] = ..., trust_ods: _Optional[str] = ..., facilitator: _Optional[str] = ..., buddy_leader_id: _Optional[str] = ..., version: _Optional[int] = ..., assigned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., facilitator_staff_id: _Optional[str] = ...) -> None: ...
 
 class AssignFacilitatorRequest(_message.Message):
-    __slots__ = ("leader_id", "facilitator", "buddy_leader_id")
+    __slots__ = ("leader_id", "facilitator", "buddy_leader_id", "facilitator_staff_id")
     LEADER_ID_FIELD_NUMBER: _ClassVar[int]
     FACILITATOR_FIELD_NUMBER: _ClassVar[int]
     BUDDY_LEADER_ID_FIELD_NUMBER: _ClassVar[int]
+    FACILITATOR_STAFF_ID_FIELD_NUMBER: _ClassVar[int]
     leader_id: str
     facilitator: str
     buddy_leader_id: str
-    def __init__(self, leader_id: _Optional[str] = ..., facilitator: _Optional[str] = ..., buddy_leader_id: _Optional[str] = ...) -> None: ...
+    facilitator_staff_id: str
+    def __init__(self, leader_id: _Optional[str] = ..., facilitator: _Optional[str] = ..., buddy_leader_id: _Optional[str] = ..., facilitator_staff_id: _Optional[str] = ...) -> None: ...
 
 class CheckIn(_message.Message):
     __slots__ = ("check_in_id", "leader_id", "trust_ods", "held_on", "notes", "notes_withheld", "recorded_at")

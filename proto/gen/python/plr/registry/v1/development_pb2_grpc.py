@@ -142,8 +142,8 @@ class DevelopmentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AssignFacilitator(self, request, context):
-        """A trust names the leader's facilitator (a member of its staff, as sent in `x-plr-staff`) and,
-        optionally, a buddy (another leader actively affiliated with the trust). Replaces any earlier
+        """A trust names the leader's facilitator (an active member of its staff with the role
+        `facilitator`, by staff id) and, optionally, a buddy (another leader actively affiliated with the trust). Replaces any earlier
         assignment at that trust. Emits support.facilitator_assigned.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -151,7 +151,8 @@ class DevelopmentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RecordCheckIn(self, request, context):
-        """The leader's facilitator at the trust records a support check-in (date and notes).
+        """The leader's facilitator at the trust records a support check-in (date and notes): only through
+        the portal, as the staff member assigned (FAILED_PRECONDITION otherwise, a trust's key included).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from plr.options.v1 import access_pb2 as plr_dot_options_dot_v1_dot_access__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dplr/registry/v1/imports.proto\x12\x0fplr.registry.v1\"S\n\x14ImportLeadersRequest\x12\x11\n\ttrust_ods\x18\x01 \x01(\t\x12(\n\x04rows\x18\x02 \x03(\x0b\x32\x1a.plr.registry.v1.ImportRow\"\x83\x01\n\tImportRow\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x34\n\x05\x63\x65lls\x18\x02 \x03(\x0b\x32%.plr.registry.v1.ImportRow.CellsEntry\x1a,\n\nCellsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x98\x01\n\x15ImportLeadersResponse\x12\x10\n\x08imported\x18\x01 \x01(\x03\x12\x11\n\tunchanged\x18\x02 \x01(\x03\x12-\n\x08problems\x18\x03 \x03(\x0b\x32\x1b.plr.registry.v1.RowProblem\x12+\n\x07results\x18\x04 \x03(\x0b\x32\x1a.plr.registry.v1.RowResult\"n\n\tRowResult\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x66\x66iliation_id\x18\x04 \x01(\t\x12\x11\n\tleader_id\x18\x05 \x01(\t\"?\n\nRowProblem\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t2o\n\rImportService\x12^\n\rImportLeaders\x12%.plr.registry.v1.ImportLeadersRequest\x1a&.plr.registry.v1.ImportLeadersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dplr/registry/v1/imports.proto\x12\x0fplr.registry.v1\x1a\x1bplr/options/v1/access.proto\"S\n\x14ImportLeadersRequest\x12\x11\n\ttrust_ods\x18\x01 \x01(\t\x12(\n\x04rows\x18\x02 \x03(\x0b\x32\x1a.plr.registry.v1.ImportRow\"\x83\x01\n\tImportRow\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x34\n\x05\x63\x65lls\x18\x02 \x03(\x0b\x32%.plr.registry.v1.ImportRow.CellsEntry\x1a,\n\nCellsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x98\x01\n\x15ImportLeadersResponse\x12\x10\n\x08imported\x18\x01 \x01(\x03\x12\x11\n\tunchanged\x18\x02 \x01(\x03\x12-\n\x08problems\x18\x03 \x03(\x0b\x32\x1b.plr.registry.v1.RowProblem\x12+\n\x07results\x18\x04 \x03(\x0b\x32\x1a.plr.registry.v1.RowResult\"n\n\tRowResult\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x66\x66iliation_id\x18\x04 \x01(\t\x12\x11\n\tleader_id\x18\x05 \x01(\t\"?\n\nRowProblem\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t2{\n\rImportService\x12j\n\rImportLeaders\x12%.plr.registry.v1.ImportLeadersRequest\x1a&.plr.registry.v1.ImportLeadersResponse\"\n\xca\xf3\x18\x06peopleb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,18 +34,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_IMPORTROW_CELLSENTRY']._loaded_options = None
   _globals['_IMPORTROW_CELLSENTRY']._serialized_options = b'8\001'
-  _globals['_IMPORTLEADERSREQUEST']._serialized_start=50
-  _globals['_IMPORTLEADERSREQUEST']._serialized_end=133
-  _globals['_IMPORTROW']._serialized_start=136
-  _globals['_IMPORTROW']._serialized_end=267
-  _globals['_IMPORTROW_CELLSENTRY']._serialized_start=223
-  _globals['_IMPORTROW_CELLSENTRY']._serialized_end=267
-  _globals['_IMPORTLEADERSRESPONSE']._serialized_start=270
-  _globals['_IMPORTLEADERSRESPONSE']._serialized_end=422
-  _globals['_ROWRESULT']._serialized_start=424
-  _globals['_ROWRESULT']._serialized_end=534
-  _globals['_ROWPROBLEM']._serialized_start=536
-  _globals['_ROWPROBLEM']._serialized_end=599
-  _globals['_IMPORTSERVICE']._serialized_start=601
-  _globals['_IMPORTSERVICE']._serialized_end=712
+  _globals['_IMPORTSERVICE'].methods_by_name['ImportLeaders']._loaded_options = None
+  _globals['_IMPORTSERVICE'].methods_by_name['ImportLeaders']._serialized_options = b'\312\363\030\006people'
+  _globals['_IMPORTLEADERSREQUEST']._serialized_start=79
+  _globals['_IMPORTLEADERSREQUEST']._serialized_end=162
+  _globals['_IMPORTROW']._serialized_start=165
+  _globals['_IMPORTROW']._serialized_end=296
+  _globals['_IMPORTROW_CELLSENTRY']._serialized_start=252
+  _globals['_IMPORTROW_CELLSENTRY']._serialized_end=296
+  _globals['_IMPORTLEADERSRESPONSE']._serialized_start=299
+  _globals['_IMPORTLEADERSRESPONSE']._serialized_end=451
+  _globals['_ROWRESULT']._serialized_start=453
+  _globals['_ROWRESULT']._serialized_end=563
+  _globals['_ROWPROBLEM']._serialized_start=565
+  _globals['_ROWPROBLEM']._serialized_end=628
+  _globals['_IMPORTSERVICE']._serialized_start=630
+  _globals['_IMPORTSERVICE']._serialized_end=753
 # @@protoc_insertion_point(module_scope)

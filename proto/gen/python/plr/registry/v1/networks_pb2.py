@@ -23,46 +23,65 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from plr.options.v1 import access_pb2 as plr_dot_options_dot_v1_dot_access__pb2
 from plr.registry.v1 import leaders_pb2 as plr_dot_registry_dot_v1_dot_leaders__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eplr/registry/v1/networks.proto\x12\x0fplr.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dplr/registry/v1/leaders.proto\"\x7f\n\x07Network\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\ttrust_ods\x18\x03 \x03(\t\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"8\n\x14\x43reateNetworkRequest\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"S\n\x15\x43reateNetworkResponse\x12)\n\x07network\x18\x01 \x01(\x0b\x32\x18.plr.registry.v1.Network\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"6\n\x13NetworkTrustRequest\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12\x0b\n\x03ods\x18\x02 \x01(\t\"\x15\n\x13ListNetworksRequest\"B\n\x14ListNetworksResponse\x12*\n\x08networks\x18\x01 \x03(\x0b\x32\x18.plr.registry.v1.Network\"\x81\x01\n\x1c\x46indNetworkCandidatesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05skill\x18\x03 \x01(\t\x12\x10\n\x08interest\x18\x04 \x01(\t\x12\x19\n\x11postcode_district\x18\x05 \x01(\t\"\xad\x01\n\x10NetworkCandidate\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x19\n\x11postcode_district\x18\x02 \x01(\t\x12\x0e\n\x06skills\x18\x03 \x03(\t\x12\x11\n\tinterests\x18\x04 \x03(\t\x12\x33\n\x0c\x61vailability\x18\x05 \x01(\x0b\x32\x1d.plr.registry.v1.Availability\x12\x13\n\x0bnetwork_ids\x18\x06 \x03(\t\"o\n\x1d\x46indNetworkCandidatesResponse\x12\x35\n\ncandidates\x18\x01 \x03(\x0b\x32!.plr.registry.v1.NetworkCandidate\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"7\n\x13InviteLeaderRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"\xba\x01\n\nInvitation\x12\x15\n\rinvitation_id\x18\x01 \x01(\t\x12\x11\n\ttrust_ods\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x11\n\tleader_id\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x61nswered_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x16ListInvitationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"d\n\x17ListInvitationsResponse\x12\x30\n\x0binvitations\x18\x01 \x03(\x0b\x32\x1b.plr.registry.v1.Invitation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"0\n\x17\x41nswerInvitationRequest\x12\x15\n\rinvitation_id\x18\x01 \x01(\t2\xf4\x03\n\x0eNetworkService\x12^\n\rCreateNetwork\x12%.plr.registry.v1.CreateNetworkRequest\x1a&.plr.registry.v1.CreateNetworkResponse\x12S\n\x11\x41\x64\x64TrustToNetwork\x12$.plr.registry.v1.NetworkTrustRequest\x1a\x18.plr.registry.v1.Network\x12X\n\x16RemoveTrustFromNetwork\x12$.plr.registry.v1.NetworkTrustRequest\x1a\x18.plr.registry.v1.Network\x12[\n\x0cListNetworks\x12$.plr.registry.v1.ListNetworksRequest\x1a%.plr.registry.v1.ListNetworksResponse\x12v\n\x15\x46indNetworkCandidates\x12-.plr.registry.v1.FindNetworkCandidatesRequest\x1a..plr.registry.v1.FindNetworkCandidatesResponse2\x83\x03\n\x11InvitationService\x12Q\n\x0cInviteLeader\x12$.plr.registry.v1.InviteLeaderRequest\x1a\x1b.plr.registry.v1.Invitation\x12\x64\n\x0fListInvitations\x12\'.plr.registry.v1.ListInvitationsRequest\x1a(.plr.registry.v1.ListInvitationsResponse\x12Y\n\x10\x41\x63\x63\x65ptInvitation\x12(.plr.registry.v1.AnswerInvitationRequest\x1a\x1b.plr.registry.v1.Invitation\x12Z\n\x11\x44\x65\x63lineInvitation\x12(.plr.registry.v1.AnswerInvitationRequest\x1a\x1b.plr.registry.v1.Invitationb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eplr/registry/v1/networks.proto\x12\x0fplr.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bplr/options/v1/access.proto\x1a\x1dplr/registry/v1/leaders.proto\"\x7f\n\x07Network\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\ttrust_ods\x18\x03 \x03(\t\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"8\n\x14\x43reateNetworkRequest\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"S\n\x15\x43reateNetworkResponse\x12)\n\x07network\x18\x01 \x01(\x0b\x32\x18.plr.registry.v1.Network\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"6\n\x13NetworkTrustRequest\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12\x0b\n\x03ods\x18\x02 \x01(\t\"\x15\n\x13ListNetworksRequest\"B\n\x14ListNetworksResponse\x12*\n\x08networks\x18\x01 \x03(\x0b\x32\x18.plr.registry.v1.Network\"\x81\x01\n\x1c\x46indNetworkCandidatesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05skill\x18\x03 \x01(\t\x12\x10\n\x08interest\x18\x04 \x01(\t\x12\x19\n\x11postcode_district\x18\x05 \x01(\t\"\xad\x01\n\x10NetworkCandidate\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\x19\n\x11postcode_district\x18\x02 \x01(\t\x12\x0e\n\x06skills\x18\x03 \x03(\t\x12\x11\n\tinterests\x18\x04 \x03(\t\x12\x33\n\x0c\x61vailability\x18\x05 \x01(\x0b\x32\x1d.plr.registry.v1.Availability\x12\x13\n\x0bnetwork_ids\x18\x06 \x03(\t\"o\n\x1d\x46indNetworkCandidatesResponse\x12\x35\n\ncandidates\x18\x01 \x03(\x0b\x32!.plr.registry.v1.NetworkCandidate\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"7\n\x13InviteLeaderRequest\x12\x11\n\tleader_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"\xba\x01\n\nInvitation\x12\x15\n\rinvitation_id\x18\x01 \x01(\t\x12\x11\n\ttrust_ods\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x11\n\tleader_id\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x61nswered_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x16ListInvitationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"d\n\x17ListInvitationsResponse\x12\x30\n\x0binvitations\x18\x01 \x03(\x0b\x32\x1b.plr.registry.v1.Invitation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"0\n\x17\x41nswerInvitationRequest\x12\x15\n\rinvitation_id\x18\x01 \x01(\t2\xc5\x04\n\x0eNetworkService\x12r\n\rCreateNetwork\x12%.plr.registry.v1.CreateNetworkRequest\x1a&.plr.registry.v1.CreateNetworkResponse\"\x12\xca\xf3\x18\x0e\x61\x64ministration\x12g\n\x11\x41\x64\x64TrustToNetwork\x12$.plr.registry.v1.NetworkTrustRequest\x1a\x18.plr.registry.v1.Network\"\x12\xca\xf3\x18\x0e\x61\x64ministration\x12l\n\x16RemoveTrustFromNetwork\x12$.plr.registry.v1.NetworkTrustRequest\x1a\x18.plr.registry.v1.Network\"\x12\xca\xf3\x18\x0e\x61\x64ministration\x12\x65\n\x0cListNetworks\x12$.plr.registry.v1.ListNetworksRequest\x1a%.plr.registry.v1.ListNetworksResponse\"\x08\xca\xf3\x18\x04read\x12\x80\x01\n\x15\x46indNetworkCandidates\x12-.plr.registry.v1.FindNetworkCandidatesRequest\x1a..plr.registry.v1.FindNetworkCandidatesResponse\"\x08\xca\xf3\x18\x04read2\xb1\x03\n\x11InvitationService\x12]\n\x0cInviteLeader\x12$.plr.registry.v1.InviteLeaderRequest\x1a\x1b.plr.registry.v1.Invitation\"\n\xca\xf3\x18\x06people\x12n\n\x0fListInvitations\x12\'.plr.registry.v1.ListInvitationsRequest\x1a(.plr.registry.v1.ListInvitationsResponse\"\x08\xca\xf3\x18\x04read\x12\x65\n\x10\x41\x63\x63\x65ptInvitation\x12(.plr.registry.v1.AnswerInvitationRequest\x1a\x1b.plr.registry.v1.Invitation\"\n\xca\xf3\x18\x06people\x12\x66\n\x11\x44\x65\x63lineInvitation\x12(.plr.registry.v1.AnswerInvitationRequest\x1a\x1b.plr.registry.v1.Invitation\"\n\xca\xf3\x18\x06peopleb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'plr.registry.v1.networks_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NETWORK']._serialized_start=115
-  _globals['_NETWORK']._serialized_end=242
-  _globals['_CREATENETWORKREQUEST']._serialized_start=244
-  _globals['_CREATENETWORKREQUEST']._serialized_end=300
-  _globals['_CREATENETWORKRESPONSE']._serialized_start=302
-  _globals['_CREATENETWORKRESPONSE']._serialized_end=385
-  _globals['_NETWORKTRUSTREQUEST']._serialized_start=387
-  _globals['_NETWORKTRUSTREQUEST']._serialized_end=441
-  _globals['_LISTNETWORKSREQUEST']._serialized_start=443
-  _globals['_LISTNETWORKSREQUEST']._serialized_end=464
-  _globals['_LISTNETWORKSRESPONSE']._serialized_start=466
-  _globals['_LISTNETWORKSRESPONSE']._serialized_end=532
-  _globals['_FINDNETWORKCANDIDATESREQUEST']._serialized_start=535
-  _globals['_FINDNETWORKCANDIDATESREQUEST']._serialized_end=664
-  _globals['_NETWORKCANDIDATE']._serialized_start=667
-  _globals['_NETWORKCANDIDATE']._serialized_end=840
-  _globals['_FINDNETWORKCANDIDATESRESPONSE']._serialized_start=842
-  _globals['_FINDNETWORKCANDIDATESRESPONSE']._serialized_end=953
-  _globals['_INVITELEADERREQUEST']._serialized_start=955
-  _globals['_INVITELEADERREQUEST']._serialized_end=1010
-  _globals['_INVITATION']._serialized_start=1013
-  _globals['_INVITATION']._serialized_end=1199
-  _globals['_LISTINVITATIONSREQUEST']._serialized_start=1201
-  _globals['_LISTINVITATIONSREQUEST']._serialized_end=1264
-  _globals['_LISTINVITATIONSRESPONSE']._serialized_start=1266
-  _globals['_LISTINVITATIONSRESPONSE']._serialized_end=1366
-  _globals['_ANSWERINVITATIONREQUEST']._serialized_start=1368
-  _globals['_ANSWERINVITATIONREQUEST']._serialized_end=1416
-  _globals['_NETWORKSERVICE']._serialized_start=1419
-  _globals['_NETWORKSERVICE']._serialized_end=1919
-  _globals['_INVITATIONSERVICE']._serialized_start=1922
-  _globals['_INVITATIONSERVICE']._serialized_end=2309
+  _globals['_NETWORKSERVICE'].methods_by_name['CreateNetwork']._loaded_options = None
+  _globals['_NETWORKSERVICE'].methods_by_name['CreateNetwork']._serialized_options = b'\312\363\030\016administration'
+  _globals['_NETWORKSERVICE'].methods_by_name['AddTrustToNetwork']._loaded_options = None
+  _globals['_NETWORKSERVICE'].methods_by_name['AddTrustToNetwork']._serialized_options = b'\312\363\030\016administration'
+  _globals['_NETWORKSERVICE'].methods_by_name['RemoveTrustFromNetwork']._loaded_options = None
+  _globals['_NETWORKSERVICE'].methods_by_name['RemoveTrustFromNetwork']._serialized_options = b'\312\363\030\016administration'
+  _globals['_NETWORKSERVICE'].methods_by_name['ListNetworks']._loaded_options = None
+  _globals['_NETWORKSERVICE'].methods_by_name['ListNetworks']._serialized_options = b'\312\363\030\004read'
+  _globals['_NETWORKSERVICE'].methods_by_name['FindNetworkCandidates']._loaded_options = None
+  _globals['_NETWORKSERVICE'].methods_by_name['FindNetworkCandidates']._serialized_options = b'\312\363\030\004read'
+  _globals['_INVITATIONSERVICE'].methods_by_name['InviteLeader']._loaded_options = None
+  _globals['_INVITATIONSERVICE'].methods_by_name['InviteLeader']._serialized_options = b'\312\363\030\006people'
+  _globals['_INVITATIONSERVICE'].methods_by_name['ListInvitations']._loaded_options = None
+  _globals['_INVITATIONSERVICE'].methods_by_name['ListInvitations']._serialized_options = b'\312\363\030\004read'
+  _globals['_INVITATIONSERVICE'].methods_by_name['AcceptInvitation']._loaded_options = None
+  _globals['_INVITATIONSERVICE'].methods_by_name['AcceptInvitation']._serialized_options = b'\312\363\030\006people'
+  _globals['_INVITATIONSERVICE'].methods_by_name['DeclineInvitation']._loaded_options = None
+  _globals['_INVITATIONSERVICE'].methods_by_name['DeclineInvitation']._serialized_options = b'\312\363\030\006people'
+  _globals['_NETWORK']._serialized_start=144
+  _globals['_NETWORK']._serialized_end=271
+  _globals['_CREATENETWORKREQUEST']._serialized_start=273
+  _globals['_CREATENETWORKREQUEST']._serialized_end=329
+  _globals['_CREATENETWORKRESPONSE']._serialized_start=331
+  _globals['_CREATENETWORKRESPONSE']._serialized_end=414
+  _globals['_NETWORKTRUSTREQUEST']._serialized_start=416
+  _globals['_NETWORKTRUSTREQUEST']._serialized_end=470
+  _globals['_LISTNETWORKSREQUEST']._serialized_start=472
+  _globals['_LISTNETWORKSREQUEST']._serialized_end=493
+  _globals['_LISTNETWORKSRESPONSE']._serialized_start=495
+  _globals['_LISTNETWORKSRESPONSE']._serialized_end=561
+  _globals['_FINDNETWORKCANDIDATESREQUEST']._serialized_start=564
+  _globals['_FINDNETWORKCANDIDATESREQUEST']._serialized_end=693
+  _globals['_NETWORKCANDIDATE']._serialized_start=696
+  _globals['_NETWORKCANDIDATE']._serialized_end=869
+  _globals['_FINDNETWORKCANDIDATESRESPONSE']._serialized_start=871
+  _globals['_FINDNETWORKCANDIDATESRESPONSE']._serialized_end=982
+  _globals['_INVITELEADERREQUEST']._serialized_start=984
+  _globals['_INVITELEADERREQUEST']._serialized_end=1039
+  _globals['_INVITATION']._serialized_start=1042
+  _globals['_INVITATION']._serialized_end=1228
+  _globals['_LISTINVITATIONSREQUEST']._serialized_start=1230
+  _globals['_LISTINVITATIONSREQUEST']._serialized_end=1293
+  _globals['_LISTINVITATIONSRESPONSE']._serialized_start=1295
+  _globals['_LISTINVITATIONSRESPONSE']._serialized_end=1395
+  _globals['_ANSWERINVITATIONREQUEST']._serialized_start=1397
+  _globals['_ANSWERINVITATIONREQUEST']._serialized_end=1445
+  _globals['_NETWORKSERVICE']._serialized_start=1448
+  _globals['_NETWORKSERVICE']._serialized_end=2029
+  _globals['_INVITATIONSERVICE']._serialized_start=2032
+  _globals['_INVITATIONSERVICE']._serialized_end=2465
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from plr.options.v1 import access_pb2 as _access_pb2
 from plr.registry.v1 import leaders_pb2 as _leaders_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor

@@ -23,51 +23,70 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from plr.options.v1 import access_pb2 as plr_dot_options_dot_v1_dot_access__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eplr/registry/v1/registry.proto\x12\x0fplr.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x01\n\x05Trust\x12\x0b\n\x03ods\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"/\n\x12\x43reateTrustRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"{\n\x13\x43reateTrustResponse\x12%\n\x05trust\x18\x01 \x01(\x0b\x32\x16.plr.registry.v1.Trust\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12,\n\x0binitial_key\x18\x03 \x01(\x0b\x32\x17.plr.registry.v1.ApiKey\"\x1e\n\x0fGetTrustRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\"m\n\x11ListTrustsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x31\n\rupdated_since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"U\n\x12ListTrustsResponse\x12&\n\x06trusts\x18\x01 \x03(\x0b\x32\x16.plr.registry.v1.Trust\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"T\n\x06\x41piKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12-\n\tissued_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"#\n\x14IssueTrustKeyRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\"=\n\x15IssueTrustKeyResponse\x12$\n\x03key\x18\x01 \x01(\x0b\x32\x17.plr.registry.v1.ApiKey\"4\n\x15RevokeTrustKeyRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\"@\n\x16RevokeTrustKeyResponse\x12&\n\x03key\x18\x01 \x01(\x0b\x32\x19.plr.registry.v1.TrustKey\"y\n\x08TrustKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12-\n\tissued_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"#\n\x14ListTrustKeysRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\"@\n\x15ListTrustKeysResponse\x12\'\n\x04keys\x18\x01 \x03(\x0b\x32\x19.plr.registry.v1.TrustKey\"2\n\x13SuspendTrustRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"!\n\x12ResumeTrustRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\"8\n\x14OffboardTrustRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\x12\x13\n\x0b\x63onfirm_ods\x18\x02 \x01(\t\"\x8b\x01\n\x15OffboardTrustResponse\x12%\n\x05trust\x18\x01 \x01(\x0b\x32\x16.plr.registry.v1.Trust\x12\x17\n\x0f\x65xport_document\x18\x02 \x01(\t\x12\x16\n\x0eleaders_erased\x18\x03 \x01(\x05\x12\x1a\n\x12\x61\x66\x66iliations_ended\x18\x04 \x01(\x05\x32\xa5\x06\n\x0fRegistryService\x12X\n\x0b\x43reateTrust\x12#.plr.registry.v1.CreateTrustRequest\x1a$.plr.registry.v1.CreateTrustResponse\x12\x44\n\x08GetTrust\x12 .plr.registry.v1.GetTrustRequest\x1a\x16.plr.registry.v1.Trust\x12U\n\nListTrusts\x12\".plr.registry.v1.ListTrustsRequest\x1a#.plr.registry.v1.ListTrustsResponse\x12^\n\rIssueTrustKey\x12%.plr.registry.v1.IssueTrustKeyRequest\x1a&.plr.registry.v1.IssueTrustKeyResponse\x12\x61\n\x0eRevokeTrustKey\x12&.plr.registry.v1.RevokeTrustKeyRequest\x1a\'.plr.registry.v1.RevokeTrustKeyResponse\x12^\n\rListTrustKeys\x12%.plr.registry.v1.ListTrustKeysRequest\x1a&.plr.registry.v1.ListTrustKeysResponse\x12L\n\x0cSuspendTrust\x12$.plr.registry.v1.SuspendTrustRequest\x1a\x16.plr.registry.v1.Trust\x12J\n\x0bResumeTrust\x12#.plr.registry.v1.ResumeTrustRequest\x1a\x16.plr.registry.v1.Trust\x12^\n\rOffboardTrust\x12%.plr.registry.v1.OffboardTrustRequest\x1a&.plr.registry.v1.OffboardTrustResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eplr/registry/v1/registry.proto\x12\x0fplr.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bplr/options/v1/access.proto\"\xa3\x01\n\x05Trust\x12\x0b\n\x03ods\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"C\n\x12\x43reateTrustRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nkey_scopes\x18\x03 \x03(\t\"{\n\x13\x43reateTrustResponse\x12%\n\x05trust\x18\x01 \x01(\x0b\x32\x16.plr.registry.v1.Trust\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12,\n\x0binitial_key\x18\x03 \x01(\x0b\x32\x17.plr.registry.v1.ApiKey\"\x1e\n\x0fGetTrustRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\"m\n\x11ListTrustsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x31\n\rupdated_since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"U\n\x12ListTrustsResponse\x12&\n\x06trusts\x18\x01 \x03(\x0b\x32\x16.plr.registry.v1.Trust\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"d\n\x06\x41piKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12-\n\tissued_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06scopes\x18\x04 \x03(\t\"3\n\x14IssueTrustKeyRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\"=\n\x15IssueTrustKeyResponse\x12$\n\x03key\x18\x01 \x01(\x0b\x32\x17.plr.registry.v1.ApiKey\"4\n\x15RevokeTrustKeyRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\"@\n\x16RevokeTrustKeyResponse\x12&\n\x03key\x18\x01 \x01(\x0b\x32\x19.plr.registry.v1.TrustKey\"\x89\x01\n\x08TrustKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12-\n\tissued_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06scopes\x18\x04 \x03(\t\"#\n\x14ListTrustKeysRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\"@\n\x15ListTrustKeysResponse\x12\'\n\x04keys\x18\x01 \x03(\x0b\x32\x19.plr.registry.v1.TrustKey\"2\n\x13SuspendTrustRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"!\n\x12ResumeTrustRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\"8\n\x14OffboardTrustRequest\x12\x0b\n\x03ods\x18\x01 \x01(\t\x12\x13\n\x0b\x63onfirm_ods\x18\x02 \x01(\t\"\x8b\x01\n\x15OffboardTrustResponse\x12%\n\x05trust\x18\x01 \x01(\x0b\x32\x16.plr.registry.v1.Trust\x12\x17\n\x0f\x65xport_document\x18\x02 \x01(\t\x12\x16\n\x0eleaders_erased\x18\x03 \x01(\x05\x12\x1a\n\x12\x61\x66\x66iliations_ended\x18\x04 \x01(\x05\x32\xc5\x07\n\x0fRegistryService\x12l\n\x0b\x43reateTrust\x12#.plr.registry.v1.CreateTrustRequest\x1a$.plr.registry.v1.CreateTrustResponse\"\x12\xca\xf3\x18\x0e\x61\x64ministration\x12N\n\x08GetTrust\x12 .plr.registry.v1.GetTrustRequest\x1a\x16.plr.registry.v1.Trust\"\x08\xca\xf3\x18\x04read\x12i\n\nListTrusts\x12\".plr.registry.v1.ListTrustsRequest\x1a#.plr.registry.v1.ListTrustsResponse\"\x12\xca\xf3\x18\x0e\x61\x64ministration\x12r\n\rIssueTrustKey\x12%.plr.registry.v1.IssueTrustKeyRequest\x1a&.plr.registry.v1.IssueTrustKeyResponse\"\x12\xca\xf3\x18\x0e\x61\x64ministration\x12u\n\x0eRevokeTrustKey\x12&.plr.registry.v1.RevokeTrustKeyRequest\x1a\'.plr.registry.v1.RevokeTrustKeyResponse\"\x12\xca\xf3\x18\x0e\x61\x64ministration\x12h\n\rListTrustKeys\x12%.plr.registry.v1.ListTrustKeysRequest\x1a&.plr.registry.v1.ListTrustKeysResponse\"\x08\xca\xf3\x18\x04read\x12`\n\x0cSuspendTrust\x12$.plr.registry.v1.SuspendTrustRequest\x1a\x16.plr.registry.v1.Trust\"\x12\xca\xf3\x18\x0e\x61\x64ministration\x12^\n\x0bResumeTrust\x12#.plr.registry.v1.ResumeTrustRequest\x1a\x16.plr.registry.v1.Trust\"\x12\xca\xf3\x18\x0e\x61\x64ministration\x12r\n\rOffboardTrust\x12%.plr.registry.v1.OffboardTrustRequest\x1a&.plr.registry.v1.OffboardTrustResponse\"\x12\xca\xf3\x18\x0e\x61\x64ministrationb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'plr.registry.v1.registry_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TRUST']._serialized_start=85
-  _globals['_TRUST']._serialized_end=248
-  _globals['_CREATETRUSTREQUEST']._serialized_start=250
-  _globals['_CREATETRUSTREQUEST']._serialized_end=297
-  _globals['_CREATETRUSTRESPONSE']._serialized_start=299
-  _globals['_CREATETRUSTRESPONSE']._serialized_end=422
-  _globals['_GETTRUSTREQUEST']._serialized_start=424
-  _globals['_GETTRUSTREQUEST']._serialized_end=454
-  _globals['_LISTTRUSTSREQUEST']._serialized_start=456
-  _globals['_LISTTRUSTSREQUEST']._serialized_end=565
-  _globals['_LISTTRUSTSRESPONSE']._serialized_start=567
-  _globals['_LISTTRUSTSRESPONSE']._serialized_end=652
-  _globals['_APIKEY']._serialized_start=654
-  _globals['_APIKEY']._serialized_end=738
-  _globals['_ISSUETRUSTKEYREQUEST']._serialized_start=740
-  _globals['_ISSUETRUSTKEYREQUEST']._serialized_end=775
-  _globals['_ISSUETRUSTKEYRESPONSE']._serialized_start=777
-  _globals['_ISSUETRUSTKEYRESPONSE']._serialized_end=838
-  _globals['_REVOKETRUSTKEYREQUEST']._serialized_start=840
-  _globals['_REVOKETRUSTKEYREQUEST']._serialized_end=892
-  _globals['_REVOKETRUSTKEYRESPONSE']._serialized_start=894
-  _globals['_REVOKETRUSTKEYRESPONSE']._serialized_end=958
-  _globals['_TRUSTKEY']._serialized_start=960
-  _globals['_TRUSTKEY']._serialized_end=1081
-  _globals['_LISTTRUSTKEYSREQUEST']._serialized_start=1083
-  _globals['_LISTTRUSTKEYSREQUEST']._serialized_end=1118
-  _globals['_LISTTRUSTKEYSRESPONSE']._serialized_start=1120
-  _globals['_LISTTRUSTKEYSRESPONSE']._serialized_end=1184
-  _globals['_SUSPENDTRUSTREQUEST']._serialized_start=1186
-  _globals['_SUSPENDTRUSTREQUEST']._serialized_end=1236
-  _globals['_RESUMETRUSTREQUEST']._serialized_start=1238
-  _globals['_RESUMETRUSTREQUEST']._serialized_end=1271
-  _globals['_OFFBOARDTRUSTREQUEST']._serialized_start=1273
-  _globals['_OFFBOARDTRUSTREQUEST']._serialized_end=1329
-  _globals['_OFFBOARDTRUSTRESPONSE']._serialized_start=1332
-  _globals['_OFFBOARDTRUSTRESPONSE']._serialized_end=1471
-  _globals['_REGISTRYSERVICE']._serialized_start=1474
-  _globals['_REGISTRYSERVICE']._serialized_end=2279
+  _globals['_REGISTRYSERVICE'].methods_by_name['CreateTrust']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['CreateTrust']._serialized_options = b'\312\363\030\016administration'
+  _globals['_REGISTRYSERVICE'].methods_by_name['GetTrust']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['GetTrust']._serialized_options = b'\312\363\030\004read'
+  _globals['_REGISTRYSERVICE'].methods_by_name['ListTrusts']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['ListTrusts']._serialized_options = b'\312\363\030\016administration'
+  _globals['_REGISTRYSERVICE'].methods_by_name['IssueTrustKey']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['IssueTrustKey']._serialized_options = b'\312\363\030\016administration'
+  _globals['_REGISTRYSERVICE'].methods_by_name['RevokeTrustKey']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['RevokeTrustKey']._serialized_options = b'\312\363\030\016administration'
+  _globals['_REGISTRYSERVICE'].methods_by_name['ListTrustKeys']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['ListTrustKeys']._serialized_options = b'\312\363\030\004read'
+  _globals['_REGISTRYSERVICE'].methods_by_name['SuspendTrust']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['SuspendTrust']._serialized_options = b'\312\363\030\016administration'
+  _globals['_REGISTRYSERVICE'].methods_by_name['ResumeTrust']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['ResumeTrust']._serialized_options = b'\312\363\030\016administration'
+  _globals['_REGISTRYSERVICE'].methods_by_name['OffboardTrust']._loaded_options = None
+  _globals['_REGISTRYSERVICE'].methods_by_name['OffboardTrust']._serialized_options = b'\312\363\030\016administration'
+  _globals['_TRUST']._serialized_start=114
+  _globals['_TRUST']._serialized_end=277
+  _globals['_CREATETRUSTREQUEST']._serialized_start=279
+  _globals['_CREATETRUSTREQUEST']._serialized_end=346
+  _globals['_CREATETRUSTRESPONSE']._serialized_start=348
+  _globals['_CREATETRUSTRESPONSE']._serialized_end=471
+  _globals['_GETTRUSTREQUEST']._serialized_start=473
+  _globals['_GETTRUSTREQUEST']._serialized_end=503
+  _globals['_LISTTRUSTSREQUEST']._serialized_start=505
+  _globals['_LISTTRUSTSREQUEST']._serialized_end=614
+  _globals['_LISTTRUSTSRESPONSE']._serialized_start=616
+  _globals['_LISTTRUSTSRESPONSE']._serialized_end=701
+  _globals['_APIKEY']._serialized_start=703
+  _globals['_APIKEY']._serialized_end=803
+  _globals['_ISSUETRUSTKEYREQUEST']._serialized_start=805
+  _globals['_ISSUETRUSTKEYREQUEST']._serialized_end=856
+  _globals['_ISSUETRUSTKEYRESPONSE']._serialized_start=858
+  _globals['_ISSUETRUSTKEYRESPONSE']._serialized_end=919
+  _globals['_REVOKETRUSTKEYREQUEST']._serialized_start=921
+  _globals['_REVOKETRUSTKEYREQUEST']._serialized_end=973
+  _globals['_REVOKETRUSTKEYRESPONSE']._serialized_start=975
+  _globals['_REVOKETRUSTKEYRESPONSE']._serialized_end=1039
+  _globals['_TRUSTKEY']._serialized_start=1042
+  _globals['_TRUSTKEY']._serialized_end=1179
+  _globals['_LISTTRUSTKEYSREQUEST']._serialized_start=1181
+  _globals['_LISTTRUSTKEYSREQUEST']._serialized_end=1216
+  _globals['_LISTTRUSTKEYSRESPONSE']._serialized_start=1218
+  _globals['_LISTTRUSTKEYSRESPONSE']._serialized_end=1282
+  _globals['_SUSPENDTRUSTREQUEST']._serialized_start=1284
+  _globals['_SUSPENDTRUSTREQUEST']._serialized_end=1334
+  _globals['_RESUMETRUSTREQUEST']._serialized_start=1336
+  _globals['_RESUMETRUSTREQUEST']._serialized_end=1369
+  _globals['_OFFBOARDTRUSTREQUEST']._serialized_start=1371
+  _globals['_OFFBOARDTRUSTREQUEST']._serialized_end=1427
+  _globals['_OFFBOARDTRUSTRESPONSE']._serialized_start=1430
+  _globals['_OFFBOARDTRUSTRESPONSE']._serialized_end=1569
+  _globals['_REGISTRYSERVICE']._serialized_start=1572
+  _globals['_REGISTRYSERVICE']._serialized_end=2537
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from plr.options.v1 import access_pb2 as _access_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -26,12 +27,14 @@ class Trust(_message.Message):
     def __init__(self, ods: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[str] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateTrustRequest(_message.Message):
-    __slots__ = ("ods", "name")
+    __slots__ = ("ods", "name", "key_scopes")
     ODS_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    KEY_SCOPES_FIELD_NUMBER: _ClassVar[int]
     ods: str
     name: str
-    def __init__(self, ods: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+    key_scopes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ods: _Optional[str] = ..., name: _Optional[str] = ..., key_scopes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CreateTrustResponse(_message.Message):
     __slots__ = ("trust", "created", "initial_key")
@@ -68,20 +71,24 @@ class ListTrustsResponse(_message.Message):
     def __init__(self, trusts: _Optional[_Iterable[_Union[Trust, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ApiKey(_message.Message):
-    __slots__ = ("key_id", "key", "issued_at")
+    __slots__ = ("key_id", "key", "issued_at", "scopes")
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
     key_id: str
     key: str
     issued_at: _timestamp_pb2.Timestamp
-    def __init__(self, key_id: _Optional[str] = ..., key: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    scopes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, key_id: _Optional[str] = ..., key: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scopes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class IssueTrustKeyRequest(_message.Message):
-    __slots__ = ("ods",)
+    __slots__ = ("ods", "scopes")
     ODS_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
     ods: str
-    def __init__(self, ods: _Optional[str] = ...) -> None: ...
+    scopes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ods: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class IssueTrustKeyResponse(_message.Message):
     __slots__ = ("key",)
@@ -104,14 +111,16 @@ class RevokeTrustKeyResponse(_message.Message):
     def __init__(self, key: _Optional[_Union[TrustKey, _Mapping]] = ...) -> None: ...
 
 class TrustKey(_message.Message):
-    __slots__ = ("key_id", "issued_at", "revoked_at")
+    __slots__ = ("key_id", "issued_at", "revoked_at", "scopes")
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
     REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
     key_id: str
     issued_at: _timestamp_pb2.Timestamp
     revoked_at: _timestamp_pb2.Timestamp
-    def __init__(self, key_id: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    scopes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, key_id: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scopes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListTrustKeysRequest(_message.Message):
     __slots__ = ("ods",)
