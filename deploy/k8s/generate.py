@@ -8,7 +8,7 @@ service needs only `make k8s` (tests/deploy/test_k8s.py fails while the file is 
 
 Credentials: every URL is put together in the container's environment (Kubernetes' ``$(VAR)``
 expansion) from three Secrets: ``plr-credentials`` (the kustomization's secretGenerator, from a
-``secrets.env`` that is never committed: the same variables as .env.example), and the ones the
+``secrets.env`` that is never committed, as its secrets.env.example lists), and the ones the
 operators create, ``plr-rabbitmq-default-user`` (RabbitMQ Cluster Operator) and ``plr-postgres-superuser``
 (CloudNativePG, ``enableSuperuserAccess``). Least privilege as in docker-compose.yml: the superuser and
 owner URLs only reach migrate, the administrator's token only the api.
