@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.common.admin.mail_catcher import start_catcher
+from services.common.manifest import manifests
 from tests.support.infra import SERVICES, Infra, PlrStack, plr_stack, wait_for
 
 
@@ -52,7 +53,9 @@ def system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
         catcher = start_catcher(Path(stack.env["PLR_MAIL_DIR"]), host, int(port))
         stack.env["PLR_REGISTRY_SMTP_URL"] = f"smtp://{host}:{port}"
         running = Running(stack)
-        running.start("registry", "api")
+        for service, made in manifests().items():
+            if made.api is not None:
+                running.start(service, "api")  # every api the manifests declare: `plr health` asks each
         for service in SERVICES:
             running.start(service, "worker")
         try:

@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from services.common.schema import enable_tenant_rls
-from services.common.tenancy import CURRENT_TRUST
+from services.common.tenancy import CURRENT_TRUST, PLATFORM
 
 revision = "0010"
 down_revision = "0001"
@@ -49,6 +49,12 @@ def upgrade() -> None:
         sa.Column("version", sa.BigInteger, nullable=False),
     )
     op.create_index("network_members_trust", "network_members", ["trust_ods"])
+    # which trusts are in which network is no trust's secret (the opportunities policy reads another
+    # trust's membership): every scope reads it; only the platform (the projection) writes it
+    op.execute("ALTER TABLE network_members ENABLE ROW LEVEL SECURITY")
+    op.execute("ALTER TABLE network_members FORCE ROW LEVEL SECURITY")
+    op.execute("CREATE POLICY network_members_read ON network_members FOR SELECT USING (true)")
+    op.execute(f"CREATE POLICY network_members_write ON network_members USING ({PLATFORM}) WITH CHECK ({PLATFORM})")
     op.create_table(
         "opportunities",
         sa.Column("opportunity_id", postgresql.UUID(as_uuid=False), primary_key=True),
