@@ -36,6 +36,7 @@ from services.common.authorization import authorize, full_method_name, required_
 from services.common.db import db_error_summary, is_db_configuration_error, is_statement_timeout, is_transient_db_error
 from services.common.listen import why_cannot_listen
 from services.common.logs import correlated
+from services.common.metrics import API_SERVING, GRPC_LATENCY, GRPC_REQUESTS
 from services.common.principals import Principal
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ def _unary_handler(
             cid = str(uuid.uuid4())
         context.set_trailing_metadata((("x-correlation-id", cid),))
         started = time.perf_counter()
+        answered = "INTERNAL"  # what the finally below counts if nothing else is decided
         with correlated(cid):
             try:
                 principal = authenticate(metadata)
@@ -120,6 +122,7 @@ def _unary_handler(
                 call = Call(principal, cid, metadata, full_name.rsplit("/", 1)[-1], request)
                 response = method(request, call)
                 log.info("%s ok", full_name, extra={"method": full_name, "code": "OK"})
+                answered = "OK"
                 return response.SerializeToString()
             except Exception as error:
                 code = status_for(error)
@@ -152,8 +155,13 @@ def _unary_handler(
                 else:
                     detail = str(error)
                     log.info("%s %s: %s", full_name, code.name, detail, extra={"method": full_name, "code": code.name})
+                answered = code.name
                 context.abort(code, detail)
                 raise  # unreachable: abort raises
+            finally:
+                elapsed_s = time.perf_counter() - started
+                GRPC_REQUESTS.labels(service, full_name, answered).inc()
+                GRPC_LATENCY.labels(service, full_name, answered).observe(elapsed_s)
 
     return grpc.unary_unary_rpc_method_handler(handle, request_deserializer=None, response_serializer=None)
 
@@ -209,10 +217,12 @@ class ApiServer:
         self.server.start()
         for name in ("", *self.service_names):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        API_SERVING.set(1)
         log.info("api listening on port %d", self.port)
 
     def stop(self, grace_s: float = 10.0) -> None:
         self.health.enter_graceful_shutdown()
+        API_SERVING.set(0)
         self.server.stop(grace_s).wait()
         self.stopped.set()
 

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy.dialects.postgresql import insert
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from services.common.db import apply_scope, db_error_summary, is_database_fault
 from services.common.events import CloudEvent, InvalidEvent, SchemaRegistry, default_registry
 from services.common.logs import correlated
+from services.common.metrics import CONSUMER_EVENTS, CONSUMER_LAG, DEAD_LETTERS, HANDLER_LATENCY
 from services.common.platform_tables import inbox
 from services.common.tenancy import TenantScope
 
@@ -133,15 +135,19 @@ class InboxConsumer:
         try:
             return self.registry.parse(raw)
         except InvalidEvent as error:
-            self.stats.dead_lettered += 1
+            self._settled("dead_lettered")
             log.error("%s: dead-lettering an invalid event: %s", self.name, error)
             raise DeadLetter(str(error)) from None
 
     def process(self, raw: bytes) -> None:
         """Handle one delivery. Raises DeadLetter or OutageOutlasted; returning means acknowledge."""
         event = self.parse(raw)
-        with correlated(event.correlation_id or event.id):
-            self._process_event(event)
+        started = time.perf_counter()
+        try:
+            with correlated(event.correlation_id or event.id):
+                self._process_event(event)
+        finally:
+            HANDLER_LATENCY.labels(self.name).observe(time.perf_counter() - started)
 
     def process_batch(self, raws: Sequence[bytes]) -> list[Exception | None]:
         """Handle deliveries together; per delivery (in order) None to acknowledge, or what ``process``
@@ -155,6 +161,15 @@ class InboxConsumer:
                 outcomes[position] = dead
         if not events:
             return outcomes
+        started = time.perf_counter()
+        try:
+            return self._apply_parsed(events, outcomes)
+        finally:
+            HANDLER_LATENCY.labels(self.name).observe(time.perf_counter() - started)
+
+    def _apply_parsed(
+        self, events: list[tuple[int, CloudEvent]], outcomes: list[Exception | None]
+    ) -> list[Exception | None]:
         try:
             batch = [e for _, e in events]
             applied = self._through_outages(lambda: self.apply_batch(batch), batch)
@@ -175,15 +190,21 @@ class InboxConsumer:
                 except Exception as alone:
                     outcomes[position] = alone
             return outcomes
-        for fresh in applied:
-            self._count(fresh)
+        for event, fresh in zip(batch, applied, strict=True):
+            self._count(event, fresh)
         return outcomes
 
-    def _count(self, applied: bool) -> None:
+    def _count(self, event: CloudEvent, applied: bool) -> None:
+        self._settled("applied" if applied else "duplicates")
         if applied:
-            self.stats.applied += 1
-        else:
-            self.stats.duplicates += 1
+            CONSUMER_LAG.labels(self.name).observe(max(0.0, _seconds_since(event.time)))
+
+    def _settled(self, outcome: str) -> None:
+        """One settled delivery, in the stats and the metrics alike."""
+        setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
+        CONSUMER_EVENTS.labels(self.name, outcome).inc()
+        if outcome == "dead_lettered":
+            DEAD_LETTERS.labels(self.name).inc()
 
     def _through_outages(self, attempt: Callable[[], T], events: Sequence[CloudEvent]) -> T:
         """Run ``attempt`` (the application of ``events``), retrying with capped backoff while the
@@ -210,7 +231,7 @@ class InboxConsumer:
                         )
                 elif self.clock() - transient_started > self.transient_budget_s:
                     for event in events:
-                        self.stats.given_back += 1
+                        self._settled("given_back")
                         log.warning(
                             "%s: database still unavailable after %.0fs, giving %s back to the queue uncounted",
                             self.name,
@@ -248,9 +269,20 @@ class InboxConsumer:
                 self.stats.handler_failures += 1
                 self._log_handler_failure(event, failures, error)
                 if failures >= self.max_handler_attempts:
-                    self.stats.dead_lettered += 1
+                    self._settled("dead_lettered")
                     raise DeadLetter(f"{type(error).__name__}: {error}") from None
                 self.sleep(self.handler_backoff_s * (2 ** (failures - 1)))
                 continue
-            self._count(applied)
+            self._count(event, applied)
             return
+
+
+def _seconds_since(timestamp: str) -> float:
+    """Seconds from an event's ``time`` (RFC 3339) to now; 0 when it cannot be read."""
+    try:
+        then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - then).total_seconds()

@@ -66,3 +66,14 @@ def outbox_rows(events: Iterable[CloudEvent], registry: SchemaRegistry | None = 
             }
         )
     return rows
+
+
+def outbox_backlog(connection: Connection) -> tuple[int, float, str | None]:
+    """What waits in a service's outbox: unpublished events, the age in seconds of the oldest (0 when
+    none), and the last publishing error among them (``plr outbox status`` and the worker's metrics)."""
+    pending, oldest, now, last_error = connection.execute(
+        sa.select(
+            sa.func.count(), sa.func.min(outbox.c.created_at), sa.func.now(), sa.func.max(outbox.c.last_error)
+        ).where(outbox.c.published_at.is_(None))
+    ).one()
+    return int(pending), (now - oldest).total_seconds() if oldest else 0.0, last_error

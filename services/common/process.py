@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     configure_logging(f"{service}-{role}", settings.log_level)
     try:
+        from services.common.metrics import serve_metrics
+
+        serve_metrics(settings.metrics_port)
         if role == "migrate":
             run_migrate(manifest, settings)
         elif role == "api":
@@ -77,33 +80,55 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_migrate(manifest: ServiceManifest, settings: Settings) -> None:
+    """Migrate, retrying the whole (idempotent) migration while the database or broker cannot be reached
+    at all, for up to ``PLR_MIGRATE_WAIT_S``: in a deployment both may be starting with it, or their names
+    may not resolve yet (a container network's DNS, a Kubernetes Service). A refusal (a role, a password)
+    or any other error ends it at once."""
+    import time
+
+    import sqlalchemy as sa
+
+    from services.common.db import is_db_configuration_error
+    from services.common.topology import BrokerUnreachable, TopologyError
+
+    log = logging.getLogger("plr.migrate")
+    deadline = time.monotonic() + settings.migrate_wait_s
+    while True:
+        try:
+            migrate_once(manifest, settings)
+            return
+        except (BrokerUnreachable, sa.exc.OperationalError) as error:
+            what = "broker unreachable" if isinstance(error, BrokerUnreachable) else "database unreachable"
+            if isinstance(error, sa.exc.OperationalError):
+                if is_db_configuration_error(error):
+                    what = "database refused the connection"
+                detail = str(error.orig).strip()
+            else:
+                detail = str(error)
+            if what == "database refused the connection" or time.monotonic() > deadline:
+                log.error("%s migrate: %s: %s", manifest.name, what, detail)
+                raise SystemExit(1) from None
+            log.warning("%s migrate: %s, retrying in 2s: %s", manifest.name, what, detail)
+            time.sleep(2)
+        except TopologyError as error:
+            log.error("%s migrate: %s", manifest.name, error)
+            raise SystemExit(1) from None
+
+
+def migrate_once(manifest: ServiceManifest, settings: Settings) -> None:
     from services.common.migrate import bootstrap_database, migrate_database
-    from services.common.topology import TopologyError, declare_topology
+    from services.common.topology import declare_topology
 
     service = manifest.name
     log = logging.getLogger("plr.migrate")
     database = settings.database(service)
-    try:
-        if settings.database_admin_url:
-            bootstrap_database(settings.database_admin_url, database)
-        revision = migrate_database(database, manifest.migrations)
-        log.info("%s database at revision %s", service, revision)
-        queues = manifest.queues
-        declare_topology(settings.amqp_management_url, settings.amqp_vhost, queues)
-        log.info("%s topology declared on vhost %s (%d consumer queues)", service, settings.amqp_vhost, len(queues))
-    except TopologyError as error:
-        log.error("%s migrate: %s", service, error)
-        raise SystemExit(1) from None
-    except Exception as error:
-        import sqlalchemy as sa
-
-        from services.common.db import is_db_configuration_error
-
-        if isinstance(error, sa.exc.OperationalError):
-            what = "database refused the connection" if is_db_configuration_error(error) else "database unreachable"
-            log.error("%s migrate: %s: %s", service, what, str(error.orig).strip())
-            raise SystemExit(1) from None
-        raise
+    if settings.database_admin_url:
+        bootstrap_database(settings.database_admin_url, database)
+    revision = migrate_database(database, manifest.migrations)
+    log.info("%s database at revision %s", service, revision)
+    queues = manifest.queues
+    declare_topology(settings.amqp_management_url, settings.amqp_vhost, queues)
+    log.info("%s topology declared on vhost %s (%d consumer queues)", service, settings.amqp_vhost, len(queues))
 
 
 if __name__ == "__main__":

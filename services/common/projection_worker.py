@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from services.common.db import make_engine
 from services.common.inbox import EventHandler, InboxConsumer
+from services.common.metrics import OUTBOX_OBSERVE_S, Every
 from services.common.relay import ConfirmedPublisher, OutboxRelay
 from services.common.settings import Settings
 from services.common.worker import build_worker_service, run_worker
@@ -38,10 +39,16 @@ def run_service_worker(
         queue: InboxConsumer(name=name, engine=engine, handlers=handlers)
         for queue, (name, handlers) in consumers.items()
     }
+    observe_outbox = Every(OUTBOX_OBSERVE_S, relay.observe_outbox)
+
+    def relay_tick() -> None:
+        relay.tick()
+        observe_outbox()
+
     service_class = build_worker_service(
         f"{service}_worker",
         inbox_consumers,
-        relay.tick,
+        relay_tick,
         settings.relay_interval_s,
         heartbeat=lambda count: relay.beat(f"{service}-worker", count),
         timers=timers(engine) if timers is not None else None,

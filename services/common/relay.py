@@ -29,6 +29,14 @@ from sqlalchemy.engine import Engine
 
 from services.common.db import db_error_summary, is_database_fault
 from services.common.events import CONTENT_TYPE
+from services.common.metrics import (
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PENDING,
+    RELAY_FAILURES,
+    RELAY_PUBLISHED,
+    WORKER_HEARTBEAT,
+)
+from services.common.outbox import outbox_backlog
 from services.common.platform_tables import outbox, worker_heartbeats
 from services.common.topology import EVENTS_EXCHANGE
 
@@ -283,6 +291,7 @@ class OutboxRelay:
                     .values(publish_attempts=outbox.c.publish_attempts + 1, last_error=why[:500])
                 )
         self.stats.published += len(published)
+        RELAY_PUBLISHED.labels(self.service).inc(len(published))
         if outcome.failures:
             first = min(outcome.failures)
             raise PublishFailed(
@@ -315,7 +324,20 @@ class OutboxRelay:
             self._back_off(f"{self.service} database unavailable: {db_error_summary(error)}")
         return total
 
+    def observe_outbox(self) -> None:
+        """Refresh the outbox gauges (pending, oldest age) from the service's database."""
+        try:
+            with self.engine.connect() as connection:
+                pending, oldest_age_s, _ = outbox_backlog(connection)
+        except Exception as error:  # the gauges keep their last values; the relay's warning says why
+            if not is_database_fault(error):
+                raise
+            return
+        OUTBOX_PENDING.labels(self.service).set(pending)
+        OUTBOX_OLDEST_AGE.labels(self.service).set(oldest_age_s)
+
     def _back_off(self, why: str) -> None:
+        RELAY_FAILURES.labels(self.service).inc()
         self._backoff_s = min(self.max_backoff_s, max(0.2, self._backoff_s * 2))
         self._next_attempt = time.monotonic() + self._backoff_s
         log.warning("relay: %s; retrying in %.1fs", why, self._backoff_s)
@@ -336,6 +358,7 @@ class OutboxRelay:
                         set_={"beat_at": sa.func.now(), "consumers": consumers},
                     )
                 )
+            WORKER_HEARTBEAT.labels(self.service).set_to_current_time()
         except Exception as error:  # a missed beat shows in `plr health`; the next tick beats again
             if not is_database_fault(error):
                 raise

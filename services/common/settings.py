@@ -225,6 +225,10 @@ class Settings:
     worker_max_workers: int
     relay_interval_s: float
     log_level: str
+    # where the process serves Prometheus metrics (services/common/metrics.py); 0: nowhere
+    metrics_port: int = 0
+    # how long migrate retries a database or broker it cannot reach at all (services/common/process.py)
+    migrate_wait_s: float = 120.0
 
     def database(self, service: str) -> ServiceDatabase:
         if service not in self.databases:
@@ -302,6 +306,8 @@ def load_settings(
         worker_max_workers=int(read.number("PLR_WORKER_MAX_WORKERS", "4", 1, 50)),
         relay_interval_s=read.number("PLR_RELAY_INTERVAL_S", "0.2", 0.01, 60),
         log_level=read.choice("PLR_LOG_LEVEL", "INFO", LOG_LEVELS),
+        metrics_port=int(read.number("PLR_METRICS_PORT", "0", 0, 65535)),
+        migrate_wait_s=read.number("PLR_MIGRATE_WAIT_S", "120", 0, 3600),
     )
     for name in require:
         if name == "PLR_ADMIN_TOKEN" and not settings.admin_token:

@@ -52,6 +52,10 @@ class TopologyError(Exception):
     pass
 
 
+class BrokerUnreachable(TopologyError):
+    """The management API did not answer at all (not up yet, or its name does not resolve yet)."""
+
+
 @dataclass(frozen=True)
 class QueueSpec:
     """A consumer's queue: its name and the routing-key patterns bound to it on ``plr.events``."""
@@ -85,7 +89,7 @@ class Management:
         try:
             response = self.http.request(method, self.base + path, json=json, auth=self.auth, timeout=self.timeout)
         except requests.RequestException as error:
-            raise TopologyError(f"RabbitMQ management API at {self.base} is unreachable: {error}") from None
+            raise BrokerUnreachable(f"RabbitMQ management API at {self.base} is unreachable: {error}") from None
         if response.status_code >= 300 and response.status_code not in ok:
             raise TopologyError(f"{method} {path}: {response.status_code} {response.text[:300]}")
         return response

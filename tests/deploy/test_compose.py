@@ -591,3 +591,59 @@ def test_what_the_image_needs_reaches_the_build_context(path: str) -> None:
 )
 def test_secrets_and_build_output_stay_out_of_the_build_context(path: str) -> None:
     assert not in_build_context(path)
+
+
+# ---- what an administrator is given: .env.example, the files volume, metrics, the build's pip settings ----
+
+
+def required_variables(text: str) -> set[str]:
+    return set(re.findall(r"\$\{([A-Z_]+):\?", text))
+
+
+def test_env_example_lists_every_required_variable_with_no_default() -> None:
+    """Every ``${VAR:?...}`` of the compose file is in .env.example, empty: no default passwords."""
+    example = (ROOT / ".env.example").read_text()
+    listed = dict(re.findall(r"^([A-Z_]+)=(.*)$", example, re.M))
+    assert set(listed) == required_variables(COMPOSE_FILE.read_text())
+    assert all(value == "" for value in listed.values()), listed
+    assert set(listed) == set(CREDENTIALS), "the placeholders above must cover .env.example"
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_every_plr_process_serves_metrics_on_the_container_port(services: dict[str, dict[str, Any]]) -> None:
+    from services.common.metrics import CONTAINER_METRICS_PORT
+
+    for name in plr_processes(services):
+        assert environment_of(services[name]).get("PLR_METRICS_PORT") == str(CONTAINER_METRICS_PORT), name
+
+
+def test_the_api_container_has_a_files_volume_its_user_can_write(services: dict[str, dict[str, Any]]) -> None:
+    """Where `plr` runs (`docker compose exec`): an api given the administrator's token."""
+    administered = [
+        name
+        for name, (_, role) in plr_processes(services).items()
+        if role == "api" and "PLR_ADMIN_TOKEN" in environment_of(services[name])
+    ]
+    assert administered
+    for name in administered:
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in services[name].get("volumes", []) if isinstance(v, str)}
+        assert mounts.get("/var/lib/plr/files") == "plr-files", name
+    assert "plr-files" in load_compose()["volumes"]
+    final = dockerfile_stages()[-1]
+    made = [a for i, a in final if i == "RUN" and "/var/lib/plr/files" in a]
+    assert made and re.search(r"install -d -o plr -g plr\b", made[0]), "the image's plr user must own it"
+
+
+def test_the_builds_pip_settings_stay_in_the_build_stage() -> None:
+    """The package index and CA certificates are build arguments of the builder stage only: the final
+    stage neither declares them nor copies the pip configuration they are written to."""
+    stages = dockerfile_stages()
+    builder_args = {a.split("=")[0] for i, a in stages[0] if i == "ARG"}
+    assert {"PLR_PIP_INDEX_URL", "PLR_PIP_CA_PEM"} <= builder_args
+    for instruction, arguments in stages[-1]:
+        assert "PLR_PIP" not in arguments and "pip-build" not in arguments, (instruction, arguments)
+    for service in load_compose()["services"].values():
+        args = (service.get("build") or {}).get("args") if isinstance(service.get("build"), dict) else None
+        if args is not None:
+            assert set(args) == {"PLR_PIP_INDEX_URL", "PLR_PIP_CA_PEM"}
+            assert all(value == "" for value in args.values()), "empty unless the environment sets them"

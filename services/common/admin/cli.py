@@ -10,6 +10,8 @@ plr dlq list [--json]
 plr dlq replay QUEUE [--id EVENT_ID]
 plr unrouted list [--json]
 plr unrouted purge [--yes]
+plr backup --to DIR
+plr restore --from DIR [--replay-since TIME] [--yes]
 plr mail list [--json]
 
 Exit codes: 0 done; 1 failed (refused, an api unreachable, or a database refusing its configuration);
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from services.common.admin.console import EXIT_FAILED, EXIT_USAGE, database_failed, print_table
 from services.common.admin.console import EXIT_TRY_AGAIN as EXIT_TRY_AGAIN  # the exit codes are plr's
@@ -136,6 +139,65 @@ def unrouted_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def backup(args: argparse.Namespace) -> int:
+    from services.common.admin.backup import BackupError
+    from services.common.admin.backup import backup as take_backup
+
+    settings = load_or_exit()
+    try:
+        summary = take_backup(settings, Path(args.to))
+    except BackupError as error:
+        print(f"plr: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    services = ", ".join(f"{name} ({s['revision']})" for name, s in summary["databases"].items())
+    print(f"Backed up {services} and the broker definitions of {summary['vhost']} to {args.to}")
+    print(f"started at {summary['started_at']}; a restore replays the events committed from an hour before")
+    return 0
+
+
+def restore(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from services.common.admin.backup import BackupError, read_backup
+    from services.common.admin.backup import restore as run_restore
+
+    settings = load_or_exit()
+    since = None
+    if args.replay_since:
+        try:
+            since = datetime.fromisoformat(args.replay_since)
+        except ValueError:
+            print(
+                f"plr: invalid input: --replay-since: expected an ISO 8601 time, got {args.replay_since!r}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        if since.tzinfo is None:
+            print("plr: invalid input: --replay-since: give a time zone (e.g. 2026-01-31T10:00+00:00)", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        summary = read_backup(Path(args.source))
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print(
+                    "plr: restore writes every service's database; run it on a terminal, or pass --yes", file=sys.stderr
+                )
+                return EXIT_USAGE
+            question = f"Restore the backup of {summary['started_at']} into these servers? Type restore to go on: "
+            if input(question).strip() != "restore":
+                print("plr: not confirmed; nothing was restored", file=sys.stderr)
+                return EXIT_USAGE
+        restored = run_restore(settings, Path(args.source), since)
+    except BackupError as error:
+        print(f"plr: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    replayed = ", ".join(f"{service} {count}" for service, count in restored.replayed.items())
+    print(f"Restored {', '.join(restored.services)} and the broker definitions.")
+    print(f"Events committed since {restored.replay_since.isoformat()} will be published again ({replayed});")
+    print("start the workers: their inboxes drop what was already applied.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="plr", description="Administer a plr installation.")
     commands = Commands(top.add_subparsers(dest="command", required=True))
@@ -175,6 +237,19 @@ def parser() -> argparse.ArgumentParser:
     purge = unrouted.add_parser("purge", help="discard every event kept in plr.unrouted")
     purge.add_argument("--yes", action="store_true", help="do not ask to confirm")
     purge.set_defaults(run=unrouted_purge)
+
+    save = commands.command("backup", help="back up every service's database and plr's broker definitions")
+    save.add_argument("--to", required=True, help="a new or empty directory (made 0700)")
+    save.set_defaults(run=backup)
+    load = commands.command("restore", help="restore a backup into empty servers, then replay the outboxes")
+    load.add_argument("--from", dest="source", required=True, help="a directory `plr backup` wrote")
+    load.add_argument(
+        "--replay-since",
+        help="publish again every event committed since this time (ISO 8601 with a zone; "
+        "default: an hour before the backup started)",
+    )
+    load.add_argument("--yes", action="store_true", help="do not ask to confirm")
+    load.set_defaults(run=restore)
 
     mail = commands.group("mail", help="the mail the local mail catcher of `make run` kept (nothing is delivered)")
     mail_listing = mail.add_parser("list", help="list the messages kept in .plr/mail/, oldest first")

@@ -14,14 +14,14 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.admin.console import misconfigured_database, short
 from services.common.db import is_database_fault, is_db_configuration_error, make_engine, scoped_transaction
+from services.common.healthcheck import HEARTBEAT_STALE_S
 from services.common.manifest import manifests
-from services.common.platform_tables import outbox, worker_heartbeats
+from services.common.outbox import outbox_backlog
+from services.common.platform_tables import worker_heartbeats
 from services.common.settings import Settings
 from services.common.tenancy import TenantScope
 from services.common.topology import DEAD_LETTER_SUFFIX, UNROUTED_QUEUE, Management
 from services.common.trust_directory import trusts
-
-HEARTBEAT_STALE_S = 15.0
 
 
 def _engine(settings: Settings, service: str) -> sa.engine.Engine:
@@ -129,23 +129,10 @@ def outbox_status(settings: Settings, service: str) -> dict[str, Any]:
     engine = _engine(settings, service)
     try:
         with engine.connect() as connection:
-            row = connection.execute(
-                sa.select(
-                    sa.func.count(),
-                    sa.func.min(outbox.c.created_at),
-                    sa.func.now(),
-                    sa.func.max(outbox.c.last_error),
-                ).where(outbox.c.published_at.is_(None))
-            ).one()
+            pending, oldest_age_s, last_error = outbox_backlog(connection)
     finally:
         engine.dispose()
-    pending, oldest, now, last_error = row
-    return {
-        "service": service,
-        "pending": pending,
-        "oldest_age_s": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
-        "last_error": last_error,
-    }
+    return {"service": service, "pending": pending, "oldest_age_s": round(oldest_age_s, 1), "last_error": last_error}
 
 
 def dead_letters(settings: Settings, limit: int = 100) -> list[dict[str, Any]]:

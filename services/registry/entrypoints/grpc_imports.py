@@ -14,6 +14,7 @@ from plr.registry.v1 import imports_pb2 as pb
 
 from services.common.grpc_edge import OdsCode, RequestSchema
 from services.common.grpc_server import Call
+from services.common.metrics import IMPORT_ROWS
 from services.common.tenancy import TenantScope
 from services.registry.domain import commands
 from services.registry.entrypoints.servicer import RegistryServicer
@@ -44,6 +45,9 @@ class ImportApi(RegistryServicer):
         values = IMPORT_LEADERS.parse(request)
         cmd = commands.ImportLeaders(values["trust_ods"], tuple(values["rows"]))
         outcome = use.import_leaders(cmd, self.uow(call, TenantScope.platform_wide()), call.principal)
+        IMPORT_ROWS.labels("imported").inc(outcome.imported)
+        IMPORT_ROWS.labels("unchanged").inc(outcome.unchanged)
+        IMPORT_ROWS.labels("refused").inc(len({problem.row_number for problem in outcome.problems}))
         return pb.ImportLeadersResponse(
             imported=outcome.imported,
             unchanged=outcome.unchanged,

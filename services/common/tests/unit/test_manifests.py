@@ -97,9 +97,11 @@ def plr_process(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 def test_a_matching_process_starts_without_any_other_services_settings() -> None:
     """Past settings validation with matching's variables alone: it stops only at the (absent) database."""
     database = f"postgresql://app@127.0.0.1:{free_port()}/plr_matching"
-    result = plr_process("matching", "migrate", **BROKER, PLR_DATABASE_URL_MATCHING=database)
+    result = plr_process("matching", "migrate", **BROKER, PLR_DATABASE_URL_MATCHING=database, PLR_MIGRATE_WAIT_S="1")
     assert result.returncode == 1, result.stderr
-    assert "matching migrate: database unreachable" in result.stderr
+    # a database that does not answer is waited for (PLR_MIGRATE_WAIT_S), then named
+    assert "matching migrate: database unreachable, retrying in 2s" in result.stderr
+    assert "matching migrate: database unreachable: " in result.stderr
     assert "configuration error" not in result.stderr
 
 

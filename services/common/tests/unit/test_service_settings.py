@@ -107,7 +107,7 @@ def test_a_process_of_another_role_or_service_does_not_require_a_services_settin
     """Past settings validation without PLR_SAMPLE_BATCH: each stops only at its (absent) database."""
     for service in ("sample", "matching"):
         database = f"postgresql://app@127.0.0.1:{free_port()}/plr_{service}"
-        env = {**BROKER, f"PLR_DATABASE_URL_{service.upper()}": database}
+        env = {**BROKER, f"PLR_DATABASE_URL_{service.upper()}": database, "PLR_MIGRATE_WAIT_S": "0"}
         result = plr_process(service, "migrate", path=with_sample_service, env=env)
         assert result.returncode == 1 and f"{service} migrate: database unreachable" in result.stderr, result.stderr
 
