@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from services.common.schema import enable_tenant_rls
-from services.common.tenancy import CURRENT_TRUST, PLATFORM
+from services.common.tenancy import CURRENT_TRUST, rls_predicate
 
 revision = "0010"
 down_revision = "0001"
@@ -50,11 +50,13 @@ def upgrade() -> None:
     )
     op.create_index("network_members_trust", "network_members", ["trust_ods"])
     # which trusts are in which network is no trust's secret (the opportunities policy reads another
-    # trust's membership): every scope reads it; only the platform (the projection) writes it
+    # trust's membership): every scope reads it; a row is written in its own trust's scope (the
+    # projection applies network.trust_added in the added trust's) or the platform's
     op.execute("ALTER TABLE network_members ENABLE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE network_members FORCE ROW LEVEL SECURITY")
     op.execute("CREATE POLICY network_members_read ON network_members FOR SELECT USING (true)")
-    op.execute(f"CREATE POLICY network_members_write ON network_members USING ({PLATFORM}) WITH CHECK ({PLATFORM})")
+    writer = rls_predicate("trust_ods")
+    op.execute(f"CREATE POLICY network_members_write ON network_members USING ({writer}) WITH CHECK ({writer})")
     op.create_table(
         "opportunities",
         sa.Column("opportunity_id", postgresql.UUID(as_uuid=False), primary_key=True),
