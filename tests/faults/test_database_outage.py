@@ -34,6 +34,7 @@ from services.common.admin.operations import dead_letters
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
 from services.common.grpc_server import UNAVAILABLE_DATABASE_KEY
+from services.common.manifest import manifests
 from services.common.platform_tables import inbox, outbox
 from services.common.tenancy import TenantScope
 from services.common.topology import BROKER_DELIVERY_LIMIT
@@ -105,7 +106,9 @@ def outage_system(infra: Infra) -> Iterator[OutageSystem]:
                 stack, env={**stack.env, "PLR_DATABASE_URL_MATCHING": matching_url}, _engines={}
             )
             processes, matching_worker = Running(stack), Running(via_proxy)
-            processes.start("registry", "api")
+            for service, made in manifests().items():
+                if made.api is not None:
+                    processes.start(service, "api")  # every api: `plr health` asks each
             for service in SERVICES:
                 (matching_worker if service == "matching" else processes).start(service, "worker")
             try:
