@@ -6,12 +6,15 @@ import re
 import select
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg2
 import psycopg2.errors
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+
+if TYPE_CHECKING:
+    from services.common.settings import Settings
 
 from services.common.errors import ConcurrentChange
 from services.common.tenancy import TenantScope
@@ -124,6 +127,18 @@ def dead_peer_detection(timeout_s: int) -> dict[str, int]:
         "keepalives_count": 3,
         "tcp_user_timeout": timeout_s * 1000,
     }
+
+
+def process_engine(settings: Settings, service: str, process: str, pool_size: int | None = None) -> Engine:
+    """The engine of one of a service's processes (``api``, ``worker``, ``admin``): its application
+    role, the platform's pool size and timeouts, named ``plr-<service>-<process>`` on the server."""
+    return make_engine(
+        settings.database(service).app_url,
+        pool_size=settings.pool_size if pool_size is None else pool_size,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        connect_timeout_s=settings.connect_timeout_s,
+        application_name=f"plr-{service}-{process}",
+    )
 
 
 def make_engine(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
-from services.common.db import make_engine
+from services.common.db import process_engine
 from services.common.inbox import EventHandler, InboxConsumer
 from services.common.metrics import OUTBOX_OBSERVE_S, Every
 from services.common.relay import ConfirmedPublisher, OutboxRelay
@@ -26,13 +26,7 @@ def run_service_worker(
 ) -> None:
     """``consumers`` maps a queue name to (inbox consumer name, handlers by event type); ``timers``
     gives, from the worker's engine, its periodic work (name → (interval in seconds, work))."""
-    engine = make_engine(
-        settings.database(service).app_url,
-        pool_size=settings.pool_size,
-        statement_timeout_ms=settings.statement_timeout_ms,
-        connect_timeout_s=settings.connect_timeout_s,
-        application_name=f"plr-{service}-worker",
-    )
+    engine = process_engine(settings, service, "worker")
     publisher = ConfirmedPublisher(settings.amqp_uri)
     relay = OutboxRelay(engine, publisher, service)
     inbox_consumers = {

@@ -206,6 +206,9 @@ class ServiceSettings:
         return cast(T, self.get(setting.name))
 
 
+ENVIRONMENTS = ("PRODUCTION", "DEVELOPMENT")
+
+
 @dataclass(frozen=True)
 class Settings:
     """What one process read: the broker, and the database and api address of each service it uses
@@ -229,6 +232,12 @@ class Settings:
     metrics_port: int = 0
     # how long migrate retries a database or broker it cannot reach at all (services/common/process.py)
     migrate_wait_s: float = 120.0
+    # PLR_ENVIRONMENT: PRODUCTION serves no gRPC reflection and makes no test people
+    environment: str = "DEVELOPMENT"
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "PRODUCTION"
 
     def database(self, service: str) -> ServiceDatabase:
         if service not in self.databases:
@@ -308,6 +317,7 @@ def load_settings(
         log_level=read.choice("PLR_LOG_LEVEL", "INFO", LOG_LEVELS),
         metrics_port=int(read.number("PLR_METRICS_PORT", "0", 0, 65535)),
         migrate_wait_s=read.number("PLR_MIGRATE_WAIT_S", "120", 0, 3600),
+        environment=read.choice("PLR_ENVIRONMENT", "development", ENVIRONMENTS),
     )
     for name in require:
         if name == "PLR_ADMIN_TOKEN" and not settings.admin_token:

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.common.admin.mail_catcher import start_catcher
-from services.common.manifest import manifests
-from tests.support.infra import SERVICES, Infra, PlrStack, plr_stack, wait_for
+from tests.support.infra import API_SERVICES, SERVICES, Infra, PlrStack, plr_stack, wait_for
 
 
 class Running:
@@ -33,9 +32,8 @@ class Running:
 
     def start_all(self) -> None:
         """Every service's api (`plr health` asks each) and every worker."""
-        for service, manifest in manifests().items():
-            if manifest.api is not None:
-                self.start(service, "api")
+        for service in API_SERVICES:
+            self.start(service, "api")
         for service in SERVICES:
             self.start(service, "worker")
 

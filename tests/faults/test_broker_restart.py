@@ -25,13 +25,12 @@ from proto.gen.python.plr.registry.v1 import registry_pb2_grpc
 from services.common.admin.operations import health_checks
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
-from services.common.manifest import manifests
 from services.common.platform_tables import inbox, outbox
 from services.common.tenancy import TenantScope
 from services.common.topology import TopologyError
 from services.common.trust_directory import api_keys, trusts
 from tests.e2e.conftest import Running
-from tests.support.infra import Infra, PlrStack, plr_stack, wait_for
+from tests.support.infra import API_SERVICES, Infra, PlrStack, plr_stack, wait_for
 from tests.support.private_broker import PrivateBroker
 
 pytestmark = pytest.mark.faults
@@ -62,9 +61,8 @@ def system(infra: Infra, private_rabbit: PrivateBroker) -> Iterator[System]:
         with plr_stack(private) as stack:
             stack.env["PLR_DB_POOL_SIZE"] = "3"  # the machine's PostgreSQL is shared: 100 connections in all
             running = System(stack)
-            for service, made in manifests().items():
-                if made.api is not None:
-                    running.start(service, "api")  # every api: `plr health` asks each
+            for service in API_SERVICES:
+                running.start(service, "api")
             for service in ("registry", *CONSUMERS):
                 running.start(service, "worker")
             try:

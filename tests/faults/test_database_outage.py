@@ -34,7 +34,6 @@ from services.common.admin.operations import dead_letters
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
 from services.common.grpc_server import UNAVAILABLE_DATABASE_KEY
-from services.common.manifest import manifests
 from services.common.platform_tables import inbox, outbox
 from services.common.tenancy import TenantScope
 from services.common.topology import BROKER_DELIVERY_LIMIT
@@ -42,7 +41,7 @@ from services.common.trust_directory import api_keys, trusts
 from tests.e2e.conftest import Running
 from tests.faults.conftest import StartWorker
 from tests.faults.test_worker_stop import STOP_LIMIT_S
-from tests.support.infra import SERVICES, Infra, PlrStack, plr_stack, unavailable, wait_for
+from tests.support.infra import API_SERVICES, SERVICES, Infra, PlrStack, plr_stack, unavailable, wait_for
 from tests.support.private_postgres import PrivatePostgres, PrivatePostgresUnavailable, new_private_postgres
 from tests.support.probe import (
     PROBE_QUEUE,
@@ -106,9 +105,8 @@ def outage_system(infra: Infra) -> Iterator[OutageSystem]:
                 stack, env={**stack.env, "PLR_DATABASE_URL_MATCHING": matching_url}, _engines={}
             )
             processes, matching_worker = Running(stack), Running(via_proxy)
-            for service, made in manifests().items():
-                if made.api is not None:
-                    processes.start(service, "api")  # every api: `plr health` asks each
+            for service in API_SERVICES:
+                processes.start(service, "api")
             for service in SERVICES:
                 (matching_worker if service == "matching" else processes).start(service, "worker")
             try:

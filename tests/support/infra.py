@@ -35,6 +35,8 @@ from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = tuple(manifests())  # every installed service (the entry points of pyproject.toml)
+# the services with an api (`plr health` asks each, so a system under test starts every one)
+API_SERVICES = tuple(name for name, manifest in manifests().items() if manifest.api is not None)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.admin.console import misconfigured_database, short
-from services.common.db import is_database_fault, is_db_configuration_error, make_engine, scoped_transaction
+from services.common.db import is_database_fault, is_db_configuration_error, process_engine, scoped_transaction
 from services.common.healthcheck import HEARTBEAT_STALE_S
 from services.common.manifest import manifests
 from services.common.outbox import outbox_backlog
@@ -25,13 +25,7 @@ from services.common.trust_directory import trusts
 
 
 def _engine(settings: Settings, service: str) -> sa.engine.Engine:
-    return make_engine(
-        settings.database(service).app_url,
-        pool_size=1,
-        application_name="plr-admin",
-        connect_timeout_s=settings.connect_timeout_s,
-        statement_timeout_ms=settings.statement_timeout_ms,
-    )
+    return process_engine(settings, service, "admin", pool_size=1)
 
 
 def list_trusts(settings: Settings, service: str) -> list[dict[str, Any]]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gc
-import os
 from functools import partial
 
 from services.common.authentication import Authenticator
-from services.common.db import make_engine
+from services.common.db import process_engine
 from services.common.grpc_server import ApiServer, service_handler
 from services.common.settings import Settings
 from services.matching.adapters.unit_of_work import SqlUnitOfWork
@@ -18,13 +17,7 @@ SERVICE = "matching"
 
 
 def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
-    engine = make_engine(
-        settings.database(SERVICE).app_url,
-        pool_size=settings.pool_size,
-        statement_timeout_ms=settings.statement_timeout_ms,
-        connect_timeout_s=settings.connect_timeout_s,
-        application_name="plr-matching-api",
-    )
+    engine = process_engine(settings, SERVICE, "api")
     # the trust directory here is a projection of registry's events: no key cache, so a revocation
     # counts from the moment its event is applied
     # trust keys only: the administrator and the portal have nothing to do here yet, so this api holds
@@ -38,7 +31,7 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
         [s.SERVICE for s in servicers],
         [handler(s.SERVICE, s.methods()) for s in servicers],
         max_workers=settings.pool_size,  # one thread per pooled connection
-        reflection_enabled=os.environ.get("PLR_ENVIRONMENT", "development") != "production",
+        reflection_enabled=not settings.production,
     )
 
 

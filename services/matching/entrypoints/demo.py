@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import partial
 
-from services.common.db import make_engine
+from services.common.db import process_engine
 from services.common.principals import Principal
 from services.common.settings import Settings
 from services.common.tenancy import TenantScope
@@ -65,7 +65,7 @@ def demo_roles(today: date) -> dict[str, Details]:
 
 
 def run(settings: Settings) -> str:
-    engine = make_engine(settings.database("matching").app_url, pool_size=1, application_name="plr-matching-demo")
+    engine = process_engine(settings, "matching", "demo", pool_size=1)
     try:
         uow = partial(SqlUnitOfWork, engine, TenantScope.trust(DEMO_TRUST))
         trust = Principal("trust", "demo", trust_ods=DEMO_TRUST)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 from functools import partial
 
 from plr.registry.v1 import (
@@ -19,7 +18,7 @@ from plr.registry.v1 import (
 
 from services.common.authentication import Authenticator, internal_callers
 from services.common.authorization import check_allow_lists
-from services.common.db import make_engine
+from services.common.db import process_engine
 from services.common.grpc_server import ApiServer, service_handler
 from services.common.settings import Settings
 from services.registry.adapters.unit_of_work import SqlUnitOfWork
@@ -37,13 +36,7 @@ SERVICE = "registry"
 
 
 def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
-    engine = make_engine(
-        settings.database(SERVICE).app_url,
-        pool_size=settings.pool_size,
-        statement_timeout_ms=settings.statement_timeout_ms,
-        connect_timeout_s=settings.connect_timeout_s,
-        application_name="plr-registry-api",
-    )
+    engine = process_engine(settings, SERVICE, "api")
     # the registry owns the directory: its own key revocations and trust suspensions forget the cached
     # keys at once (RegistryApi), so a short cache is safe here
     key_cache_ttl_s = settings.service(SERVICE).value(KEY_CACHE_TTL)
@@ -59,7 +52,6 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     networks = networks_pb2.DESCRIPTOR.services_by_name["NetworkService"]
     invitations = networks_pb2.DESCRIPTOR.services_by_name["InvitationService"]
     demo = demo_pb2.DESCRIPTOR.services_by_name["DemoService"]
-    production = os.environ.get("PLR_ENVIRONMENT", "development").lower() == "production"
     descriptors = [registry, leaders, imports, development, checks, networks, invitations, staff, demo]
     assert MANIFEST.api is not None
     check_allow_lists({c.name: c.methods for c in MANIFEST.api.callers}, descriptors)
@@ -76,10 +68,10 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
             handler(networks, NetworkApi(unit_of_work).methods()),
             handler(invitations, InvitationApi(unit_of_work).methods()),
             handler(staff, StaffApi(unit_of_work).methods()),
-            handler(demo, DemoApi(unit_of_work, production).methods()),
+            handler(demo, DemoApi(unit_of_work, settings.production).methods()),
         ],
         max_workers=settings.pool_size,  # one thread per pooled connection
-        reflection_enabled=os.environ.get("PLR_ENVIRONMENT", "development") != "production",
+        reflection_enabled=not settings.production,
     )
 
 

@@ -70,12 +70,12 @@ def _check(cmd: commands.CreateTestPeople, production: bool) -> None:
         raise PreconditionFailed(PRODUCTION_REFUSAL)
 
 
-def test_email(trust_ods: str, number: int) -> str:
+def demo_email(trust_ods: str, number: int) -> str:
     return f"demo.{trust_ods.lower()}.{number}@example.invalid"
 
 
 def _confirmed_person(uow: UnitOfWork, trust_ods: str, number: int, now: datetime, ids: IdFactory) -> TestPerson:
-    email = test_email(trust_ods, number)
+    email = demo_email(trust_ods, number)
     known = uow.leaders.find_by_email_key(normalise_email(email))
     found = uow.leaders.get(known, lock=True) if known else None
     leader = found or Leader.register(ids(), _profile(number, email), now)
