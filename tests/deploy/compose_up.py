@@ -274,9 +274,18 @@ def smoke_journey(env_file: Path) -> None:
     """What an administrator does first, through `docker compose exec`: every process healthy; onboard a
     trust and see it reach every service; register people (an import through the files volume) and see
     their events applied by every service's consumers; nothing left in any outbox."""
-    health = plr(env_file, "health", check=False)
-    if health.returncode != 0:
-        raise ComposeTestFailed(f"plr health:\n{health.stdout}{health.stderr}")
+    # a container is healthy once its process beats; a worker's consumers attach a moment later, and
+    # `plr health` asks for both: wait for it, and show its last answer if it never turns green
+    last: list[subprocess.CompletedProcess[str]] = []
+
+    def healthy() -> bool:
+        last[:] = [plr(env_file, "health", check=False)]
+        return last[0].returncode == 0
+
+    try:
+        wait_for("plr health", healthy, timeout_s=60.0)
+    except ComposeTestFailed:
+        raise ComposeTestFailed(f"plr health:\n{last[0].stdout}{last[0].stderr}") from None
     onboarded = plr(env_file, "trust", "onboard", "--ods", SMOKE_TRUST, "--name", "Smoke Test NHS Trust", "--json")
     assert json.loads(onboarded.stdout)["created"] is True, onboarded.stdout
     for service in service_names():
