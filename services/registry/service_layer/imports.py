@@ -144,12 +144,7 @@ def _results(
             continue
         leader_id = leader_of[good.fingerprint]
         affiliation = held.get(leader_id)
-        became = outcome.row_outcomes.get(good.fingerprint, UNCHANGED)
-        if became == UNCHANGED and affiliation is not None and affiliation.status == "ended":
-            became = ENDED
-            outcome.unchanged -= 1
-            ended_on = affiliation.ended_at.date().isoformat() if affiliation.ended_at else "an earlier date"
-            outcome.problems.append(RowProblem(number, "email", ENDED_PROBLEM.format(ended_on=ended_on)))
+        became = _ended(number, affiliation, outcome.row_outcomes.get(good.fingerprint, UNCHANGED), outcome)
         results.append(
             RowResult(
                 number,
@@ -160,6 +155,17 @@ def _results(
             )
         )
     return results
+
+
+def _ended(number: int, affiliation: Affiliation | None, became: str, outcome: ImportOutcome) -> str:
+    """A row imported before whose affiliation has ended since is ``ended``, not ``unchanged``: it asks
+    nothing again, and a problem says why."""
+    if became != UNCHANGED or affiliation is None or affiliation.status != "ended":
+        return became
+    outcome.unchanged -= 1
+    ended_on = affiliation.ended_at.date().isoformat() if affiliation.ended_at else "an earlier date"
+    outcome.problems.append(RowProblem(number, "email", ENDED_PROBLEM.format(ended_on=ended_on)))
+    return ENDED
 
 
 def _check_batch(cmd: commands.ImportLeaders) -> None:

@@ -40,7 +40,7 @@ ABOUT_A_PERSON: dict[str, Callable[[str], protobuf_message.Message]] = {
     L + "RecordConsent": lambda i: lpb.RecordConsentRequest(
         leader_id=i,
         purpose="contact_by_trust",
-        target="RPP1",
+        target="ROP1",
         grant=True,
         wording_version="1",
         evidence="consent form 12",
@@ -84,8 +84,8 @@ def test_every_method_that_names_a_person_is_here() -> None:
 
 @pytest.fixture(scope="module")
 def people(registry: RegistryClient) -> tuple[str, dict[str, str]]:
-    key = registry.onboard("RPP1").initial_key.key
-    other = registry.onboard("RPP2").initial_key.key
+    key = registry.onboard("ROP1").initial_key.key
+    other = registry.onboard("ROP2").initial_key.key
     theirs = registry.register(other, f"pp-{uuid.uuid4().hex[:10]}@example.org")
     registry.confirm(theirs)
     return key, {"unknown": str(uuid.uuid4()), "another trust's": theirs.leader_id}
