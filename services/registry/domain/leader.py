@@ -134,6 +134,16 @@ class Leader:
                 events.LeaderUpdated(leader_id=self.leader_id, version=self.version + 1, fields=("lived_experience",))
             )
 
+    def request_email_change(self, change_id: str, trust_ods: str | None) -> None:
+        """Records that a change of the email address was asked for: it changes nothing of the profile
+        until the new address confirms it (``domain/email_change.py``)."""
+        self._require_not_erased()
+        self._record(
+            events.LeaderEmailChangeRequested(
+                leader_id=self.leader_id, version=self.version + 1, change_id=change_id, trust_ods=trust_ods
+            )
+        )
+
     def record_on_behalf(self, trust_ods: str, fields: tuple[str, ...], change_id: str) -> None:
         """Marks the change just made as made by a trust's staff for the person (assisted digital)."""
         self._record(
