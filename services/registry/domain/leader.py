@@ -21,8 +21,8 @@ class VersionConflict(PreconditionFailed):
 
 
 class EmailTaken(InvalidInput):
-    """The person's new email is another person's: told to the person changing their own address
-    (a trust never changes it: it changes its own record, ``known_details``)."""
+    """The unique address key collided on save: a confirmation racing another person's for the same
+    address (``email_change.AddressInUse`` is what the person is told)."""
 
     def __init__(self) -> None:
         super().__init__({"email": "is already the address of another leader"})

@@ -70,12 +70,8 @@ class Notifier:
             person = recipients.leader(leader_id) if leader_id else None
             if person is None:
                 return []
-            trust = recipients.trust_name(data["ods"])
-            return [
-                Message(
-                    "person", person.email, lambda: notices.invitation(person.given_name, trust, data["invitation_id"])
-                )
-            ]
+            invited = notices.invitation(person.given_name, recipients.trust_name(data["ods"]), data["invitation_id"])
+            return [Message("person", person.email, lambda: invited)]
         person = recipients.leader(data["leader_id"])
         if person is None:
             return []
