@@ -96,6 +96,10 @@ def test_the_new_address_becomes_the_person_s_once_they_open_the_link_mailed_to_
         kept = connection.execute(sa.select(email_changes).where(email_changes.c.leader_id == leader_id)).one()
     assert kept.token_sha256 == token_digest(token) and token not in str(tuple(kept))
 
+    by_trust = refusal(
+        registry.leaders.VerifyEmailChange, lpb.VerifyEmailChangeRequest(token=token), metadata=bearer(keys["REA"])
+    )
+    assert by_trust.code() == grpc.StatusCode.PERMISSION_DENIED  # the person's alone, whatever the trust holds
     stranger = active_leader(registry, keys["REA"], email())
     assert refusal(_verify, registry, stranger, token).code() == grpc.StatusCode.NOT_FOUND  # not theirs
     verified = _verify(registry, leader_id, token)
