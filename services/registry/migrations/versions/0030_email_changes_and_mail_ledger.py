@@ -11,7 +11,7 @@ sent, so a batch of events retried after a failure never sends a message twice. 
 platform's alone.
 
 Revision ID: 0030
-Revises: 0025
+Revises: 0020
 Create Date: 2026-12-02
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 from services.common.tenancy import PLATFORM, leader_rls_predicate
 
 revision = "0030"
-down_revision = "0025"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
