@@ -4,7 +4,8 @@ Most methods run in the caller's own scope. Three run in the platform scope beca
 cannot see what the use case must consult, and each answers only what the caller may know:
 RegisterLeader (finding a person the trust is not yet affiliated with), GetEqualityReport (answers
 are readable only by the leader and the aggregate query), EraseLeader (every trace of a person) and
-WithdrawLeader (it ends every trust's affiliation; a caller without authority is refused first).
+WithdrawLeader (it ends every trust's affiliation; a caller without authority is refused first) and
+VerifyEmailChange (whether another person holds the address; only the person calls it).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from services.registry.entrypoints import leader_messages as m
 from services.registry.entrypoints.grpc_history import ChangeHistoryMethods
 from services.registry.entrypoints.grpc_leader_rights import LeaderRightsMethods
 from services.registry.entrypoints.leader_messages import OnBehalfEvidence, Profile, Reason
+from services.registry.service_layer import email_changes
 from services.registry.service_layer import leaders as use
 from services.registry.service_layer.idempotency import Idempotent
 
@@ -93,6 +95,10 @@ class WithdrawLeaderSchema(RequestSchema):
     on_behalf = OnBehalfEvidence()
 
 
+class VerifyEmailChangeSchema(RequestSchema):
+    token = fields.String()  # its form: the domain's rule (email_change.checked_token)
+
+
 class RecordConsentSchema(RequestSchema):
     # purpose and target: the domain's rules (consent.parse_purpose, TARGET_RULES), checked by the use case
     leader_id = Uuid()
@@ -135,6 +141,7 @@ RESUME_LEADER = ResumeLeaderSchema()
 PAUSE_AFFILIATION = RelationshipPauseSchema()
 WITHDRAW_LEADER = WithdrawLeaderSchema()
 RECORD_CONSENT = RecordConsentSchema()
+VERIFY_EMAIL_CHANGE = VerifyEmailChangeSchema()
 LIST_AUDIT_ENTRIES = ListAuditEntriesSchema()
 LIST_TERMS = ListTermsSchema()
 ADD_TERM = AddTermSchema()
@@ -221,6 +228,11 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
             values["on_behalf"],
         )
         return m.leader_message(use.update_leader(cmd, self.uow(call), call.principal))
+
+    def VerifyEmailChange(self, request: pb.VerifyEmailChangeRequest, call: Call) -> pb.Leader:
+        cmd = commands.VerifyEmailChange(**VERIFY_EMAIL_CHANGE.parse(request))
+        uow = self.uow(call, TenantScope.platform_wide())  # whether anyone else holds the address
+        return m.leader_message(email_changes.verify_email_change(cmd, uow, call.principal))
 
     def PauseLeader(self, request: pb.PauseLeaderRequest, call: Call) -> pb.Leader:
         values = PAUSE_LEADER.parse(request)
