@@ -127,8 +127,15 @@ def migrate_once(manifest: ServiceManifest, settings: Settings) -> None:
     revision = migrate_database(database, manifest.migrations)
     log.info("%s database at revision %s", service, revision)
     queues = manifest.queues
-    declare_topology(settings.amqp_management_url, settings.amqp_vhost, queues)
-    log.info("%s topology declared on vhost %s (%d consumer queues)", service, settings.amqp_vhost, len(queues))
+    user = settings.broker_users.of(service)
+    declare_topology(settings.amqp_management_url, settings.amqp_vhost, queues, publisher=(service, user))
+    log.info(
+        "%s topology declared on vhost %s (%d consumer queues; broker user %s)",
+        service,
+        settings.amqp_vhost,
+        len(queues),
+        user,
+    )
 
 
 if __name__ == "__main__":

@@ -110,8 +110,9 @@ def unrouted_ids(site: ProbeSite) -> list[str]:
 
 
 def publish_unrouted(site: ProbeSite, events: list[CloudEvent]) -> None:
-    """Published as the relay publishes them (confirmed, mandatory), each confirmed."""
-    publisher = ConfirmedPublisher(site.amqp_uri)
+    """Published as the relay publishes them (confirmed, mandatory), each confirmed; by the administrator,
+    whose topic permission takes any service's routing keys."""
+    publisher = ConfirmedPublisher(site.admin_amqp_uri)
     try:
         for event in events:
             publisher.publish(
