@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -30,7 +31,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -55,6 +56,7 @@ from services.common.topology import (
     declare_topology,
     delete_broker_users,
     ensure_broker_users,
+    service_permissions,
 )
 from tests.support.infra import SERVICES
 
@@ -192,6 +194,8 @@ class ProbeSite:
     management_url: str
     suffix: str
     queues: tuple[QueueSpec, ...]
+    # other services whose routing keys the probe's relay may publish too (its outbox holds their events)
+    also_publishes: tuple[str, ...] = ()
     _engine: Engine | None = None
     # the site's broker users' passwords (the probe service's and the administrator's), made with it
     _passwords: dict[str, str] = field(
@@ -279,6 +283,10 @@ class ProbeSite:
         ensure_broker_users(self.management(), self.users, self._passwords)
         publisher = (PROBE_SERVICE, self.users.of(PROBE_SERVICE))
         declare_topology(self.management_url, self.vhost, self.queues, publisher)
+        if self.also_publishes:
+            own = service_permissions(PROBE_SERVICE, self.queues)
+            prefixes = "|".join(re.escape(s) for s in (PROBE_SERVICE, *self.also_publishes))
+            self.management().permit(publisher[1], replace(own, events_write=f"^({prefixes})\\."))
 
     def drop(self) -> None:
         if self._engine is not None:
@@ -373,9 +381,12 @@ def probe_site(
     amqp_uri: str,
     management_url: str,
     queues: tuple[QueueSpec, ...] = (QueueSpec(PROBE_QUEUE, (PROBE_ROUTING_KEY,)),),
+    also_publishes: tuple[str, ...] = (),
 ) -> Iterator[ProbeSite]:
     """Make a probe site with unique names on these servers; drop it afterwards."""
-    site = ProbeSite(pg_admin_url, with_path(amqp_uri, "/"), management_url, secrets.token_hex(4), queues)
+    site = ProbeSite(
+        pg_admin_url, with_path(amqp_uri, "/"), management_url, secrets.token_hex(4), queues, also_publishes
+    )
     try:
         site.create()
         yield site
