@@ -153,8 +153,11 @@ class PlrStack:
             start_new_session=True,
         )
 
-    def plr(self, *args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        env = with_own_broker_user({**os.environ, **self.env}, None)  # the administrator's connection alone
+    def plr(
+        self, *args: str, input: str | None = None, timeout: float = 60, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``plr`` with the stack's settings (or ``env``): the administrator's broker connection alone."""
+        env = with_own_broker_user({**os.environ, **(self.env if env is None else env)}, None)
         return subprocess.run(
             [str(Path(sys.executable).parent / "plr"), *args],
             env=env,

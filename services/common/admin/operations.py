@@ -212,6 +212,15 @@ def replay_dead_letters(settings: Settings, queue: str, event_id: str | None = N
     management = Management(settings.amqp_management_url, settings.amqp_vhost)
     if management.queue_info(queue) is None:
         raise LookupError(f"no queue {queue!r} on vhost {settings.amqp_vhost}")
+    try:
+        return _replay(settings, queue, event_id)
+    except amqp.exceptions.AccessRefused as refused:
+        raise ReplayRefused(
+            f"the broker refused the replay ({refused}): PLR_AMQP_URI must be the administrator's broker user"
+        ) from None
+
+
+def _replay(settings: Settings, queue: str, event_id: str | None) -> int:
     replayed = 0
     with kombu.Connection(settings.amqp_uri, transport_options={"confirm_publish": True}) as connection:
         channel = connection.channel()
