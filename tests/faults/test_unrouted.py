@@ -43,6 +43,7 @@ def shared_site(infra: Infra) -> Iterator[ProbeSite]:
     with probe_site(infra.pg_admin_url, infra.amqp_uri, infra.management_url, also_publishes=("registry",)) as site:
         yield site
 
+
 AFTER = 10
 
 
