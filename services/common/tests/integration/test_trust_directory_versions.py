@@ -27,13 +27,15 @@ def key_event(kind: str, ods: str, key_id: str, version: int, **data: Any) -> Cl
     return CloudEvent.from_dict(body)
 
 
-def key_row(stack: PlrStack, key_id: str) -> sa.Row[Any]:
+def key_row(stack: PlrStack, key_id: str) -> tuple[Any, ...]:
     with scoped_transaction(stack.engine("matching"), TenantScope.platform_wide()) as connection:
-        return connection.execute(
-            sa.select(api_keys.c.secret_sha256, api_keys.c.scopes, api_keys.c.revoked_at, api_keys.c.version).where(
-                api_keys.c.key_id == key_id
-            )
-        ).one()
+        return tuple(
+            connection.execute(
+                sa.select(api_keys.c.secret_sha256, api_keys.c.scopes, api_keys.c.revoked_at, api_keys.c.version).where(
+                    api_keys.c.key_id == key_id
+                )
+            ).one()
+        )
 
 
 def test_an_older_key_issued_never_replaces_a_keys_secret_or_scopes(stack: PlrStack) -> None:
@@ -42,7 +44,7 @@ def test_an_older_key_issued_never_replaces_a_keys_secret_or_scopes(stack: PlrSt
     consumer.process(newer.to_json())
     older = key_event("key_issued", "RKV", "plrk_kv00000000000001", 4, secret_sha256="c" * 64, scopes=["people"])
     consumer.process(older.to_json())
-    assert tuple(key_row(stack, "plrk_kv00000000000001")) == ("b" * 64, ["read"], None, 5)
+    assert (key_row(stack, "plrk_kv00000000000001")) == ("b" * 64, ["read"], None, 5)
 
 
 def test_a_key_revoked_before_its_issue_arrives_stays_revoked_with_no_secret(stack: PlrStack) -> None:
