@@ -351,7 +351,7 @@ def load_settings(
 
 def _check_worker_broker_user(settings: Settings, services: list[str]) -> None:
     """A worker publishes its service's events: it connects as that service's broker user, or every
-    publish would be refused (topic permissions) and every event it sent dead-lettered (ADR 0008)."""
+    publish would be refused (topic permissions) and every event it sent dead-lettered (ADR 0009)."""
     from services.common.broker_users import connection_user
 
     user = connection_user(settings.amqp_uri)

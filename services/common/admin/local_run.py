@@ -185,7 +185,7 @@ def check_dependencies(env: dict[str, str]) -> list[str]:
 
 def ensure_local_broker_users(env: dict[str, str]) -> None:
     """The broker users the settings name (each service's, and the administrator's when PLR_AMQP_URI is
-    his), made or given their passwords through the management API (ADR 0008)."""
+    his), made or given their passwords through the management API (ADR 0009)."""
     settings = load_settings(env)
     users = settings.broker_users
     passwords = {}

@@ -207,7 +207,7 @@ def replay_dead_letters(settings: Settings, queue: str, event_id: str | None = N
 
     Each keeps the ``user_id`` it was first published with (its service's broker user, which its
     consumer checks): ``PLR_AMQP_URI`` must be the administrator's broker user, tagged ``impersonator``
-    (RabbitMQ refuses another user's ``user_id`` from anyone else; ADR 0008)."""
+    (RabbitMQ refuses another user's ``user_id`` from anyone else; ADR 0009)."""
     queue = queue.removesuffix(DEAD_LETTER_SUFFIX)
     management = Management(settings.amqp_management_url, settings.amqp_vhost)
     if management.queue_info(queue) is None:
