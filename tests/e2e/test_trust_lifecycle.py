@@ -16,7 +16,7 @@ from plr.registry.v1 import registry_pb2 as pb
 
 from services.common.authentication import Authenticator
 from services.common.errors import Unauthenticated
-from services.common.grpc_client import bearer
+from services.common.grpc_client import api_channel, bearer
 from tests.e2e.conftest import Running
 from tests.support.infra import SERVICES, Infra, PlrStack, plr_stack, wait_for
 
@@ -28,7 +28,7 @@ def system(infra: Infra) -> Iterator[tuple[PlrStack, grpc.Channel]]:
     with plr_stack(infra) as stack:
         running = Running(stack)
         running.start_all()
-        channel = grpc.insecure_channel(stack.env["PLR_REGISTRY_API_TARGET"])
+        channel = api_channel(stack.settings, "registry")
         try:
             wait_for(
                 lambda: stack.plr("health").returncode == 0,

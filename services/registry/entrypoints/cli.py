@@ -30,10 +30,10 @@ from services.common.settings import Settings, load_or_exit
 def _registry(settings: Settings) -> tuple[Any, grpc.Channel]:
     from plr.registry.v1 import registry_pb2_grpc
 
-    from services.common.grpc_client import insecure_channel
+    from services.common.grpc_client import api_channel
 
     # an offboarding export can be large, and it is answered once: accept up to 1 GiB
-    channel = insecure_channel(settings.api("registry").target, max_receive_bytes=1024 * 1024 * 1024)
+    channel = api_channel(settings, "registry", max_receive_bytes=1024 * 1024 * 1024)
     return registry_pb2_grpc.RegistryServiceStub(channel), channel
 
 
@@ -294,9 +294,9 @@ def leaders_import(args: argparse.Namespace) -> int:
 def _staff_stub(settings: Settings) -> tuple[Any, grpc.Channel]:
     from plr.registry.v1 import staff_pb2_grpc
 
-    from services.common.grpc_client import insecure_channel
+    from services.common.grpc_client import api_channel
 
-    channel = insecure_channel(settings.api("registry").target)
+    channel = api_channel(settings, "registry")
     return staff_pb2_grpc.StaffServiceStub(channel), channel
 
 
@@ -356,9 +356,9 @@ def create_test_people(settings: Settings, ods: str, count: int, *, wait_for_api
     from plr.registry.v1 import demo_pb2 as pb
     from plr.registry.v1 import demo_pb2_grpc
 
-    from services.common.grpc_client import insecure_channel
+    from services.common.grpc_client import api_channel
 
-    channel = insecure_channel(settings.api("registry").target)
+    channel = api_channel(settings, "registry")
     try:
         return demo_pb2_grpc.DemoServiceStub(channel).CreateTestPeople(
             pb.CreateTestPeopleRequest(trust_ods=ods, count=count),
@@ -412,9 +412,9 @@ def demo_people(args: argparse.Namespace) -> int:
 def _networks(settings: Settings) -> tuple[Any, grpc.Channel]:
     from plr.registry.v1 import networks_pb2_grpc
 
-    from services.common.grpc_client import insecure_channel
+    from services.common.grpc_client import api_channel
 
-    channel = insecure_channel(settings.api("registry").target)
+    channel = api_channel(settings, "registry")
     return networks_pb2_grpc.NetworkServiceStub(channel), channel
 
 

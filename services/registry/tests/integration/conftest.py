@@ -10,7 +10,7 @@ import pytest
 from plr.registry.v1 import leaders_pb2, leaders_pb2_grpc, registry_pb2_grpc, staff_pb2, staff_pb2_grpc
 from plr.registry.v1 import registry_pb2 as pb
 
-from services.common.grpc_client import bearer
+from services.common.grpc_client import bearer, open_channel
 from services.registry.entrypoints.api import build_server
 from tests.support.infra import PlrStack
 
@@ -89,7 +89,7 @@ def registry_target(stack: PlrStack) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def registry(stack: PlrStack, registry_target: str) -> Iterator[RegistryClient]:
-    channel = grpc.insecure_channel(registry_target)
+    channel = open_channel(registry_target, stack.settings.grpc_tls)
     yield RegistryClient(
         registry_pb2_grpc.RegistryServiceStub(channel),
         channel,
