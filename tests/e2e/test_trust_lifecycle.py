@@ -111,8 +111,9 @@ def test_suspend_resume_and_offboard_reach_every_service(system: tuple[PlrStack,
     listed = leaders.ListAffiliations(lpb.ListAffiliationsRequest(), metadata=bearer(key), timeout=5)
     assert len(listed.affiliations) == 1  # the data stayed
 
-    offboarded = registry.OffboardTrust(
-        pb.OffboardTrustRequest(ods="RLC", confirm_ods="RLC"), metadata=admin, timeout=10
+    taken = registry.OffboardTrust(pb.OffboardTrustRequest(ods="RLC", confirm_ods="RLC"), metadata=admin, timeout=10)
+    offboarded = registry.ConfirmOffboardExport(
+        pb.ConfirmOffboardExportRequest(ods="RLC", export_sha256=taken.export_sha256), metadata=admin, timeout=10
     )
     assert (offboarded.leaders_erased, offboarded.affiliations_ended) == (1, 1)
     everywhere(stack, "RLC", "offboarded", key, False, "RLC offboarded everywhere")

@@ -248,3 +248,17 @@ invitations = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("answered_at", sa.DateTime(timezone=True)),
 )
+
+# an offboarding's export, held until the administrator confirms receipt (migration 0026); its
+# document is blanked at confirmation, when the trust's data is erased
+offboard_exports = sa.Table(
+    "offboard_exports",
+    metadata,
+    sa.Column("trust_ods", sa.Text, primary_key=True),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True)),
+    sa.Column("leaders_erased", sa.Integer, nullable=False),
+    sa.Column("affiliations_ended", sa.Integer, nullable=False),
+)

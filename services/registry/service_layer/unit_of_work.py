@@ -23,6 +23,7 @@ from services.registry.service_layer.ports import (
     LeaderRepository,
     NetworkCandidates,
     NetworkRepository,
+    OffboardExports,
     StaffRepository,
     Taxonomy,
     TrustHoldings,
@@ -49,6 +50,7 @@ class UnitOfWork(AbstractUnitOfWork):
     idempotency: IdempotencyKeys
     imports: LeaderImportStore
     trust_holdings: TrustHoldings
+    offboard_exports: OffboardExports
     networks: NetworkRepository
     network_candidates: NetworkCandidates
     invitations: InvitationRepository

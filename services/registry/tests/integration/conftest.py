@@ -71,6 +71,20 @@ class RegistryClient:
             timeout=10,
         )
 
+    def offboard(self, ods: str) -> pb.OffboardTrustResponse:
+        """Both steps, as `plr trust offboard` takes them: the export (kept by the registry), then its
+        receipt confirmed with its digest, which erases. The answer has the export and the counts."""
+        taken = self.stub.OffboardTrust(
+            pb.OffboardTrustRequest(ods=ods, confirm_ods=ods), metadata=self.as_admin(), timeout=60
+        )
+        done = self.stub.ConfirmOffboardExport(
+            pb.ConfirmOffboardExportRequest(ods=ods, export_sha256=taken.export_sha256),
+            metadata=self.as_admin(),
+            timeout=60,
+        )
+        done.export_document = taken.export_document
+        return done
+
     def onboard(self, ods: str, name: str | None = None, key_scopes: tuple[str, ...] = ()) -> pb.CreateTrustResponse:
         return self.stub.CreateTrust(
             pb.CreateTrustRequest(ods=ods, name=f"{ods} NHS Trust" if name is None else name, key_scopes=key_scopes),
