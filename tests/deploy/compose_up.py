@@ -270,7 +270,7 @@ def plr(env_file: Path, *args: str, check: bool = True) -> subprocess.CompletedP
     return dc(env_file, "exec", "-T", "registry-api", "plr", *args, capture=True, check=check)
 
 
-def smoke_journey(env_file: Path) -> None:
+def smoke_journey(env_file: Path, trust: str = SMOKE_TRUST) -> None:
     """What an administrator does first, through `docker compose exec`: every process healthy; onboard a
     trust and see it reach every service; register people (an import through the files volume) and see
     their events applied by every service's consumers; nothing left in any outbox."""
@@ -286,27 +286,27 @@ def smoke_journey(env_file: Path) -> None:
         wait_for("plr health", healthy, timeout_s=60.0)
     except ComposeTestFailed:
         raise ComposeTestFailed(f"plr health:\n{last[0].stdout}{last[0].stderr}") from None
-    onboarded = plr(env_file, "trust", "onboard", "--ods", SMOKE_TRUST, "--name", "Smoke Test NHS Trust", "--json")
+    onboarded = plr(env_file, "trust", "onboard", "--ods", trust, "--name", "Smoke Test NHS Trust", "--json")
     assert json.loads(onboarded.stdout)["created"] is True, onboarded.stdout
     for service in service_names():
 
         def holds_trust(service: str = service) -> bool:
             listed = json.loads(plr(env_file, "trust", "list", "--service", service, "--json").stdout)
-            return SMOKE_TRUST in [row["ods"] for row in listed]
+            return trust in [row["ods"] for row in listed]
 
-        wait_for(f"trust {SMOKE_TRUST} in the {service} database", holds_trust)
-        print(f"compose-test:   {service} holds trust {SMOKE_TRUST}", flush=True)
+        wait_for(f"trust {trust} in the {service} database", holds_trust)
+        print(f"compose-test:   {service} holds trust {trust}", flush=True)
     # the administrator's files go through the volume the image's user can write
+    registered_events = "select count(*) from outbox where event_type = 'plr.registry.leader.registered.v1'"
+    registered_before = int(psql(env_file, "registry", registered_events)[0][0])
     csv = EXAMPLE_IMPORT.read_text()
     dc(env_file, "exec", "-T", "registry-api", "sh", "-c", f"cat > {FILES}/leaders.csv", input=csv, capture=True)
-    imported = plr(env_file, "leaders", "import", f"{FILES}/leaders.csv", "--trust", SMOKE_TRUST, check=False)
+    imported = plr(env_file, "leaders", "import", f"{FILES}/leaders.csv", "--trust", trust, check=False)
     if imported.returncode != 0:
         raise ComposeTestFailed(f"plr leaders import exited {imported.returncode}:\n{imported.stdout}{imported.stderr}")
     people = len(csv.strip().splitlines()) - 1
-    registered = psql(
-        env_file, "registry", "select count(*) from outbox where event_type = 'plr.registry.leader.registered.v1'"
-    )
-    assert int(registered[0][0]) == people, f"{people} people imported, {registered} leader.registered events"
+    registered = int(psql(env_file, "registry", registered_events)[0][0]) - registered_before
+    assert registered == people, f"{people} people imported, {registered} leader.registered events"
 
     def every_event_delivered() -> bool:
         return all(applied == wanted for applied, wanted in delivery_counts(env_file).values())
@@ -317,24 +317,65 @@ def smoke_journey(env_file: Path) -> None:
     outbox = json.loads(plr(env_file, "outbox", "status", "--json").stdout)
     assert all(row["pending"] == 0 for row in outbox), outbox
     # an export comes back out of the files volume; the offboarding reaches every service
-    export = f"{FILES}/{SMOKE_TRUST}-export.json"
-    plr(env_file, "trust", "offboard", SMOKE_TRUST, "--export-to", export, "--yes")
+    export = f"{FILES}/{trust}-export.json"
+    plr(env_file, "trust", "offboard", trust, "--export-to", export, "--yes")
     exported = dc(env_file, "exec", "-T", "registry-api", "cat", export, capture=True).stdout
     assert json.loads(exported), "an empty export"
     for service in service_names():
 
         def offboarded(service: str = service) -> bool:
             listed = json.loads(plr(env_file, "trust", "list", "--service", service, "--json").stdout)
-            return [row["status"] for row in listed if row["ods"] == SMOKE_TRUST] == ["offboarded"]
+            return [row["status"] for row in listed if row["ods"] == trust] == ["offboarded"]
 
-        wait_for(f"trust {SMOKE_TRUST} offboarded at {service}", offboarded)
-    print(f"compose-test:   {SMOKE_TRUST} exported ({len(exported)} bytes) and offboarded everywhere", flush=True)
+        wait_for(f"trust {trust} offboarded at {service}", offboarded)
+    print(f"compose-test:   {trust} exported ({len(exported)} bytes) and offboarded everywhere", flush=True)
     # every process's metrics, read inside its container as Prometheus would on the compose network
     for name, metric in (("registry-worker", "plr_relay_published_total"), ("registry-api", "plr_grpc_requests_total")):
         scraped = podman("exec", f"{PROJECT}_{name}_1", "python", "-c", SCRAPE, capture=True).stdout
         samples = [line for line in scraped.splitlines() if line.startswith(metric + "{")]
         assert samples and any(float(line.rsplit(" ", 1)[1]) > 0 for line in samples), (name, metric, samples)
         print(f"compose-test:   {name} metrics: {samples[0]}", flush=True)
+
+
+# ---- backup, then restore into empty servers ----
+
+BACKUP = f"{FILES}/backup"
+RESTORED_TRUST = "RSR"
+
+
+def admin_plr(env_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``docker compose run --rm plr-admin ...``: plr with the superuser's settings and pg_dump/pg_restore."""
+    done = dc(env_file, "run", "--rm", "-T", "plr-admin", *args, capture=True, check=False)
+    if done.returncode != 0:
+        raise ComposeTestFailed(f"plr {args[0]} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+    print(f"compose-test:   {done.stdout.strip().splitlines()[0] if done.stdout.strip() else 'plr ' + args[0]}")
+    return done
+
+
+def take_backup(env_file: Path) -> dict[str, tuple[int, int]]:
+    """``plr backup`` into the files volume; what every consumer had applied then."""
+    admin_plr(env_file, "backup", "--to", BACKUP)
+    return delivery_counts(env_file)
+
+
+def restore_into_empty_servers(env_file: Path, expected: set[str], before: dict[str, tuple[int, int]]) -> None:
+    """What an administrator does after losing both servers: remove every container and the servers'
+    volumes (the files volume with the backup stays), start empty servers, ``plr restore``, then ``up``.
+    Every consumer ends with exactly what it had applied at the backup, and the system works again."""
+    dc(env_file, "rm", "--stop", "--force", capture=True)
+    for volume in ("pgdata", "rabbitmq-data"):
+        podman("volume", "rm", f"{PROJECT}_{volume}", capture=True)
+    dc(env_file, "up", "-d", "--no-build", "postgres", "rabbitmq", capture=True)
+    wait_until_healthy({"postgres", "rabbitmq"})
+    admin_plr(env_file, "restore", "--from", BACKUP, "--yes")
+    dc(env_file, "up", "-d", "--no-build", capture=True)
+    wait_until_healthy(expected)
+
+    def replayed() -> bool:
+        return delivery_counts(env_file) == before
+
+    wait_for("every consumer back to what it had applied at the backup, nothing twice", replayed)
+    print(f"compose-test:   every consumer holds what it held at the backup ({len(before)} consumers)", flush=True)
 
 
 SCRAPE = (
@@ -349,7 +390,9 @@ def main() -> int:
     stages = Stages()
     import yaml
 
-    expected = set(yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"])
+    # what `up` starts: every service but those behind a profile (plr-admin runs only when asked for)
+    declared = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    expected = {name for name, service in declared.items() if not service.get("profiles")}
     status = 1
     with tempfile.TemporaryDirectory(prefix="plr-compose-test-") as scratch:
         env_file = throwaway_env_file(Path(scratch))
@@ -373,6 +416,12 @@ def main() -> int:
                 wait_until_healthy(expected)
             with stages.stage("smoke journey"):
                 smoke_journey(env_file)
+            with stages.stage("backup (plr-admin)"):
+                applied = take_backup(env_file)
+            with stages.stage("restore into empty servers"):
+                restore_into_empty_servers(env_file, expected, applied)
+            with stages.stage("smoke journey on the restored system"):
+                smoke_journey(env_file, RESTORED_TRUST)
             status = 0
         except (ComposeTestFailed, AssertionError) as error:
             print(f"compose-test: FAILED: {error}", file=sys.stderr)

@@ -149,8 +149,13 @@ def is_plr_image(service: Mapping[str, Any]) -> bool:
 
 
 def plr_processes(services: Mapping[str, dict[str, Any]]) -> dict[str, tuple[str, str]]:
-    """Compose service name -> (plr service, role) for every service that runs ``plr-process``."""
-    return {name: tuple(command_of(svc)) for name, svc in services.items() if is_plr_image(svc)}  # type: ignore[misc]
+    """Compose service name -> (plr service, role) for every service that runs ``plr-process`` (the
+    image's entrypoint; the administrator's tool, ``plr-admin``, overrides it with ``plr``)."""
+    return {
+        name: tuple(command_of(svc))  # type: ignore[misc]
+        for name, svc in services.items()
+        if is_plr_image(svc) and "entrypoint" not in svc
+    }
 
 
 def shell_test(service: Mapping[str, Any]) -> str:
@@ -227,7 +232,11 @@ def test_every_bind_mount_source_exists(services: dict[str, dict[str, Any]]) -> 
 
 def test_every_long_running_service_has_a_cmd_shell_health_check(services: dict[str, dict[str, Any]]) -> None:
     processes = plr_processes(services)
-    long_running = [name for name in services if processes.get(name, ("", ""))[1] != "migrate"]
+    long_running = [
+        name
+        for name, service in services.items()
+        if processes.get(name, ("", ""))[1] != "migrate" and "admin" not in service.get("profiles", [])
+    ]
     assert {"postgres", "rabbitmq", "registry-api"} <= set(long_running)
     for name in long_running:
         command = shell_test(services[name])
@@ -461,9 +470,22 @@ def test_final_stage_runs_as_a_non_root_user_without_build_tools() -> None:
     user = users[-1].split(":")[0]
     assert user not in ("root", "0"), users[-1]
     for instruction, arguments in final:
-        if instruction == "RUN":
-            # installing belongs to the builder: the final stage gets no compiler, pip run or apt cache
-            assert not re.search(r"\b(apt-get|apt|pip)\s+install\b|\bgcc\b|build-essential", arguments), arguments
+        if instruction != "RUN":
+            continue
+        # installing belongs to the builder: the final stage gets no compiler and no pip run; apt only
+        # for the runtime clients plr itself calls (RUNTIME_PACKAGES), without recommends or package lists
+        assert not re.search(r"\bpip\s+install\b|\bgcc\b|build-essential", arguments), arguments
+        installs = re.findall(r"\bapt(?:-get)?\s+install\s+([^&]*)", arguments)
+        for words in installs:
+            packages = {w for w in words.split() if not w.startswith("-")}
+            assert packages <= RUNTIME_PACKAGES, f"{packages - RUNTIME_PACKAGES} in the runtime image"
+            assert "--no-install-recommends" in words, arguments
+        if installs:
+            assert "rm -rf /var/lib/apt/lists/*" in arguments, "the package lists stay in the image"
+
+
+# what the runtime image installs besides Python: pg_dump and pg_restore for `plr backup` / `plr restore`
+RUNTIME_PACKAGES = {"postgresql-client"}
 
 
 def test_entrypoint_is_plr_process() -> None:
@@ -647,3 +669,26 @@ def test_the_builds_pip_settings_stay_in_the_build_stage() -> None:
         if args is not None:
             assert set(args) == {"PLR_PIP_INDEX_URL", "PLR_PIP_CA_PEM"}
             assert all(value == "" for value in args.values()), "empty unless the environment sets them"
+
+
+# ---- the administrator's tool ----
+
+
+def test_plr_admin_runs_plr_with_what_backup_and_restore_need(services: dict[str, dict[str, Any]]) -> None:
+    """``docker compose run --rm plr-admin backup --to ...``: the plr image with ``plr`` as its entrypoint,
+    only when asked for (a profile, so ``up`` does not start it), with the superuser's URL and the broker's
+    management URL that backup and restore need, the administrator's token for every other command, and
+    the files volume the backups go to."""
+    admin = services["plr-admin"]
+    assert is_plr_image(admin) and admin["entrypoint"] == ["plr"]
+    assert admin.get("profiles") == ["admin"], "without a profile, `docker compose up` would run it"
+    env = environment_of(admin)
+    for key in ("PLR_DATABASE_ADMIN_URL", "PLR_AMQP_MANAGEMENT_URL", "PLR_ADMIN_TOKEN", "PLR_REGISTRY_API_TARGET"):
+        assert env.get(key), f"plr-admin lacks {key}"
+    settings = load_settings(env, services=tuple(manifests()), require=("PLR_DATABASE_ADMIN_URL",), role="admin")
+    for service in manifests():
+        database = settings.database(service)
+        # restore makes the owner role and restores the tables it owns: not the application's role
+        assert urlsplit(database.owner_url).username != urlsplit(database.app_url).username, service
+    assert "plr-files:/var/lib/plr/files" in admin.get("volumes", []), admin.get("volumes")
+    assert set(depends_on(admin)) == {"postgres", "rabbitmq"}, "a restore runs before anything else is up"

@@ -182,7 +182,7 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         return m.affiliation_message(use.resume_affiliation(cmd, self.uow(call), call.principal))
 
     def ListAffiliations(self, request: pb.ListAffiliationsRequest, call: Call) -> pb.ListAffiliationsResponse:
-        values = CHANGES_PAGE.parse(request)
+        values = CHANGES_PAGE.parse(request, call)
         size = page_size(values)
         cmd = commands.ListAffiliations(values["page_token"], values["updated_since"], size + 1)
         found = use.list_affiliations(cmd, self.uow(call), call.principal)
@@ -190,7 +190,7 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         if len(found) > size:
             last = found[size - 1]
             assert last.updated_at is not None
-            token = CHANGES_PAGE.next_page_token(values, last.updated_at, last.affiliation_id)
+            token = CHANGES_PAGE.next_page_token(values, call, last.updated_at, last.affiliation_id)
         return pb.ListAffiliationsResponse(
             affiliations=[m.affiliation_message(a) for a in found[:size]], next_page_token=token
         )
@@ -200,7 +200,7 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         return m.leader_message(use.get_leader(cmd, self.uow(call), call.principal))
 
     def ListLeaders(self, request: pb.ListLeadersRequest, call: Call) -> pb.ListLeadersResponse:
-        values = CHANGES_PAGE.parse(request)
+        values = CHANGES_PAGE.parse(request, call)
         size = page_size(values)
         cmd = commands.ListLeaders(values["page_token"], values["updated_since"], size + 1)
         views = use.list_leaders(cmd, self.uow(call), call.principal)
@@ -208,7 +208,7 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         if len(views) > size:
             last = views[size - 1].leader
             assert last.updated_at is not None
-            token = CHANGES_PAGE.next_page_token(values, last.updated_at, last.leader_id)
+            token = CHANGES_PAGE.next_page_token(values, call, last.updated_at, last.leader_id)
         return pb.ListLeadersResponse(leaders=[m.leader_message(v) for v in views[:size]], next_page_token=token)
 
     def UpdateLeader(self, request: pb.UpdateLeaderRequest, call: Call) -> pb.Leader:
@@ -259,12 +259,12 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         )
 
     def ListAuditEntries(self, request: pb.ListAuditEntriesRequest, call: Call) -> pb.ListAuditEntriesResponse:
-        values = LIST_AUDIT_ENTRIES.parse(request)
+        values = LIST_AUDIT_ENTRIES.parse(request, call)
         size = page_size(values)
         after = values["page_token"][0] if values["page_token"] else 0
         cmd = commands.ListAuditEntries(values["leader_id"], after, values["updated_since"], size + 1)
         found = use.list_audit_entries(cmd, self.uow(call), call.principal)
-        token = LIST_AUDIT_ENTRIES.next_page_token(values, found[size - 1][0]) if len(found) > size else ""
+        token = LIST_AUDIT_ENTRIES.next_page_token(values, call, found[size - 1][0]) if len(found) > size else ""
         return pb.ListAuditEntriesResponse(
             entries=[
                 pb.AuditEntry(

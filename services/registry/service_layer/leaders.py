@@ -17,7 +17,7 @@ from functools import partial
 from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.principals import Principal
 from services.registry.domain import authority, commands
-from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.affiliation import Affiliation, check_end_reason
 from services.registry.domain.authority import ChangeOnBehalf, Decider, OnBehalf
 from services.registry.domain.consent import (
     ConsentRecord,
@@ -227,6 +227,7 @@ def end_affiliation(
     cmd: commands.EndAffiliation, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> Affiliation:
     trust = principal.require_trust()
+    check_end_reason(cmd.reason)  # bad input, refused before anything is read
     with uow:
         affiliation = uow.affiliations.for_trust(trust, cmd.leader_id)
         if affiliation is None:
@@ -347,9 +348,9 @@ def update_leader(
     own_record, for_person = _split_for_trust(principal, cmd.on_behalf, names)
     decider = authority.person_decision(principal.kind, cmd.on_behalf, "the person's profile") if for_person else None
     with uow:
+        _validate(cmd.changes, uow.taxonomy.exists, names)  # a bad field is named, whoever the id names
         leader, affiliation = visible_leader(uow, principal, cmd.leader_id, lock=True)
         _check_may_change_contact(principal, leader, for_person)
-        _validate(cmd.changes, uow.taxonomy.exists, names)
         now = clock()
         changed = leader.update(cmd.changes, for_person, cmd.expected_version, now)
         if changed:
@@ -433,8 +434,8 @@ def _changed_fields(names: tuple[str, ...]) -> tuple[str, ...]:
 def pause_leader(
     cmd: commands.PauseLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now, ids: IdFactory = new_id
 ) -> LeaderView:
+    check_return_date(cmd.until, clock().date())  # bad input, refused before anything is read (or who asks)
     decider = authority.person_decision(principal.kind, cmd.on_behalf, "pausing the person")
-    check_return_date(cmd.until, clock().date())  # bad input, refused before anything is read
     pause = lambda leader, now: leader.pause(cmd.until, now.date(), now)  # noqa: E731
     change = _StatusChange(decider, cmd.on_behalf, ("status", "paused_until"), pause)
     return _change_status(uow, principal, cmd.leader_id, change, clock, ids)
