@@ -350,7 +350,7 @@ def _apis_serving(settings: Settings, stopping: threading.Event) -> bool:
     deadline = time.monotonic() + API_START_S
     waiting = [name for name, manifest in manifests().items() if manifest.api is not None]
     while not stopping.is_set():
-        waiting = [name for name in waiting if not api_health(name, settings.api(name).target).ok]
+        waiting = [name for name in waiting if not api_health(name, settings.api(name).target, settings.grpc_tls).ok]
         if not waiting:
             return True
         if time.monotonic() > deadline:
