@@ -90,6 +90,7 @@ class _Reader:
         if not pattern.fullmatch(value):
             raise SettingsError(f"{name} is malformed: expected {expected}, got {value!r}")
         return value
+
     def pem(self, name: str) -> bytes | None:
         """The PEM file a variable names, read now (None when the variable is not set)."""
         path = self.env.get(name) or None
