@@ -145,3 +145,17 @@ def test_record_check_names_every_bad_field_at_once(registry: RegistryClient, tr
         )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "dbs_level:" in refused.value.details() and "evidence:" in refused.value.details()
+
+
+def test_the_example_import_reads_a_spreadsheets_csv_utf8_with_its_byte_order_mark(
+    registry_target: str, trust_keys: tuple[str, str], tmp_path: Path
+) -> None:
+    """import-format.md: "Save the file as CSV UTF-8"; a spreadsheet's CSV UTF-8 starts with a BOM
+    (`plr leaders import` reads it; the guide's example client refused every row)."""
+    key, _ = trust_keys
+    register = tmp_path / "register.csv"
+    register.write_bytes(
+        b"\xef\xbb\xbfreference,given_name,family_name,email\r\n" + f"EPR-1,Ada,Bom,{_email()}\r\n".encode()
+    )
+    [result] = [line for line in _client(registry_target, key, "import", str(register)) if "outcome" in line]
+    assert (result["reference"], result["outcome"]) == ("EPR-1", "imported"), result
