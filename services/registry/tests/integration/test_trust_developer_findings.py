@@ -1,14 +1,16 @@
 """Issue 15 attacked from outside, as a trust's developer with a key, the guide and proto/ would: each
 test is a promise of docs/trust-integration.md or leaders.proto that the registry does not keep yet.
 
-- A page token is the caller's to hold, unsigned: a hostile trust that edits the time in it gets
-  INTERNAL, not INVALID_ARGUMENT naming ``page_token`` ("never INTERNAL for your input").
+- A page token is the caller's to hold, unsigned: a hostile trust that edits the time in it (a time
+  zone PostgreSQL refuses) or a programme listing's offset (past bigint) gets INTERNAL, not
+  INVALID_ARGUMENT naming ``page_token`` ("never INTERNAL for your input").
 - Another trust's consent for itself moves the version and ``updated_at`` that a trust sees of the
   same person, though nothing it may see changed: its answer differs by what another trust did.
 - The guide's example client, run verbatim, misses a person's change made while the trust's
   affiliation had ended, once the person confirms the trust again ("a nightly sync that cannot miss a
   change").
-- RecordCheck names one bad field at a time ("the message names each")."""
+- RecordCheck names one bad field at a time ("the message names each").
+- The example client refuses every row of a spreadsheet's "CSV UTF-8" (its byte order mark)."""
 
 from __future__ import annotations
 
@@ -24,10 +26,12 @@ from typing import Any
 import grpc
 import pytest
 from plr.registry.v1 import checks_pb2, checks_pb2_grpc
+from plr.registry.v1 import development_pb2 as dpb
 from plr.registry.v1 import leaders_pb2 as lpb
 
 from services.common.grpc_client import bearer
 from services.registry.tests.integration.conftest import RegistryClient
+from services.registry.tests.integration.development_support import development
 from tests.support.infra import ROOT
 
 pytestmark = pytest.mark.integration
@@ -159,3 +163,21 @@ def test_the_example_import_reads_a_spreadsheets_csv_utf8_with_its_byte_order_ma
     )
     [result] = [line for line in _client(registry_target, key, "import", str(register)) if "outcome" in line]
     assert (result["reference"], result["outcome"]) == ("EPR-1", "imported"), result
+
+
+def test_a_programme_page_token_with_an_offset_past_bigint_is_invalid_argument_not_internal(
+    registry: RegistryClient, trust_keys: tuple[str, str]
+) -> None:
+    key, _ = trust_keys
+    api = development(registry)
+    for title in ("One", "Two"):
+        api.CreateProgramme(
+            dpb.CreateProgrammeRequest(title=title, module_titles=["m"]), metadata=bearer(key), timeout=10
+        )
+    first = api.ListProgrammes(dpb.ListProgrammesRequest(page_size=1), metadata=bearer(key), timeout=10)
+    parts = json.loads(base64.urlsafe_b64decode(first.next_page_token))
+    parts[0] = 2**63  # read as an int by Python; past PostgreSQL's bigint
+    edited = base64.urlsafe_b64encode(json.dumps(parts).encode()).decode()
+    with pytest.raises(grpc.RpcError) as refused:
+        api.ListProgrammes(dpb.ListProgrammesRequest(page_size=1, page_token=edited), metadata=bearer(key), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, refused.value.details()
