@@ -93,6 +93,71 @@ def test_another_trusts_consent_for_itself_leaves_what_a_trust_sees_of_the_perso
     assert (after.version, after.updated_at) == (before.version, before.updated_at)
 
 
+def test_another_trusts_consent_leaves_a_trusts_listing_and_update_as_they_were_and_moves_its_own_view(
+    registry: RegistryClient, trust_keys: tuple[str, str]
+) -> None:
+    key_a, key_b = trust_keys
+    email = _email()
+    leader_id = registry.confirm(registry.register(key_a, email)).leader_id
+    registry.confirm(registry.register(key_b, email))
+    seen_by_a = registry.leaders.GetLeader(
+        lpb.GetLeaderRequest(leader_id=leader_id), metadata=bearer(key_a), timeout=10
+    )
+    seen_by_b = registry.leaders.GetLeader(
+        lpb.GetLeaderRequest(leader_id=leader_id), metadata=bearer(key_b), timeout=10
+    )
+    since = lpb.ListLeadersRequest(updated_since=seen_by_a.updated_at)
+    listed_before = registry.leaders.ListLeaders(since, metadata=bearer(key_a), timeout=10)
+    consent = lpb.RecordConsentRequest(
+        leader_id=leader_id,
+        purpose="contact_by_trust",
+        target="RAF2",
+        grant=True,
+        wording_version="2026-11",
+        evidence="signed form 12",
+    )
+    registry.leaders.RecordConsent(consent, metadata=bearer(key_b), timeout=10)
+    later = lpb.ListLeadersRequest(
+        updated_since=registry.leaders.GetLeader(
+            lpb.GetLeaderRequest(leader_id=leader_id), metadata=bearer(key_b), timeout=10
+        ).updated_at
+    )
+    # trust A's listing of changes since then is what it was: the person is not among them
+    assert [x.leader_id for x in registry.leaders.ListLeaders(since, metadata=bearer(key_a), timeout=10).leaders] == [
+        x.leader_id for x in listed_before.leaders
+    ]
+    assert leader_id not in [x.leader_id for x in registry.leaders.ListLeaders(later, metadata=bearer(key_a)).leaders]
+    # trust B's own view moved, and its listing shows the person again
+    after_b = registry.leaders.GetLeader(lpb.GetLeaderRequest(leader_id=leader_id), metadata=bearer(key_b), timeout=10)
+    assert after_b.version > seen_by_b.version and after_b.contactable
+    assert leader_id in [x.leader_id for x in registry.leaders.ListLeaders(later, metadata=bearer(key_b)).leaders]
+    # trust A updates its own record with the version it sees (another trust's consent made it no staler)
+    updated = registry.leaders.UpdateLeader(
+        lpb.UpdateLeaderRequest(
+            leader_id=leader_id,
+            expected_version=seen_by_a.version,
+            profile=lpb.LeaderProfile(given_name="Known"),
+            fields=["given_name"],
+        ),
+        metadata=bearer(key_a),
+        timeout=10,
+    )
+    assert updated.known_as.given_name == "Known" and updated.version == seen_by_a.version
+    with pytest.raises(grpc.RpcError) as stale:
+        registry.leaders.UpdateLeader(
+            lpb.UpdateLeaderRequest(
+                leader_id=leader_id,
+                expected_version=seen_by_a.version + 1,
+                profile=lpb.LeaderProfile(given_name="Known"),
+                fields=["given_name"],
+            ),
+            metadata=bearer(key_a),
+            timeout=10,
+        )
+    assert stale.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert f"is at version {seen_by_a.version}," in stale.value.details()
+
+
 def _client(target: str, key: str, *args: str) -> list[dict[str, Any]]:
     env = {"PATH": "/usr/bin:/bin", "PLR_TRUST_KEY": key, "PLR_REGISTRY_TARGET": target}
     done = subprocess.run(
