@@ -142,6 +142,7 @@ def sync(ch: grpc.Channel, state_file: str) -> None:
     versions: dict[str, int] = state.get("versions", {})
     marks: dict[str, str] = {}
     joined: list[str] = []
+    listed: set[str] = set()  # the people this run's listing returned (their latest, as this trust sees them)
     for listing, method, request_type, items in (
         ("affiliations", leaders.ListAffiliations, leaders_pb2.ListAffiliationsRequest, "affiliations"),
         ("leaders", leaders.ListLeaders, leaders_pb2.ListLeadersRequest, "leaders"),
@@ -161,6 +162,8 @@ def sync(ch: grpc.Channel, state_file: str) -> None:
             item_id = item.affiliation_id if listing == "affiliations" else item.leader_id
             changed_at = stamp(item.updated_at)
             newest = max(newest or changed_at, changed_at)
+            if listing == "leaders":
+                listed.add(item_id)
             if versions.get(f"{listing}:{item_id}") == item.version:
                 continue  # seen on the last run (the overlap)
             versions[f"{listing}:{item_id}"] = item.version
@@ -174,7 +177,7 @@ def sync(ch: grpc.Channel, state_file: str) -> None:
                 show(leader_id=item_id, status=item.status, version=item.version, name=item.profile.given_name)
         if newest:
             marks[listing] = newest
-    listed = {key.split(":", 1)[1] for key in versions if key.startswith("leaders:")}
+    # not "anyone seen on an earlier run": a person may have changed while the affiliation had ended
     for leader_id in joined:
         if leader_id not in listed:
             person = call(leaders.GetLeader, leaders_pb2.GetLeaderRequest(leader_id=leader_id))
