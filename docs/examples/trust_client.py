@@ -97,7 +97,7 @@ def whoami(ch: grpc.Channel) -> None:
 def import_register(ch: grpc.Channel, path: str) -> None:
     """The trust's own register, in batches; each row's result pairs the trust's `reference` with
     plr's ids. Re-running the same file adds nothing (outcome `unchanged`, the same ids)."""
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:  # a spreadsheet's CSV UTF-8 has a BOM
         rows = list(csv.DictReader(handle))
     stub = imports_pb2_grpc.ImportServiceStub(ch)
     for start in range(0, len(rows), BATCH):
