@@ -32,8 +32,16 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from plr.registry.v1 import checks_pb2, checks_pb2_grpc, imports_pb2, imports_pb2_grpc
-from plr.registry.v1 import leaders_pb2, leaders_pb2_grpc, registry_pb2, registry_pb2_grpc
+from plr.registry.v1 import (
+    checks_pb2,
+    checks_pb2_grpc,
+    imports_pb2,
+    imports_pb2_grpc,
+    leaders_pb2,
+    leaders_pb2_grpc,
+    registry_pb2,
+    registry_pb2_grpc,
+)
 
 TARGET = os.environ.get("PLR_REGISTRY_TARGET", "127.0.0.1:50051")
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}

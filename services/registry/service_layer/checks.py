@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from services.common.errors import NotFound, PermissionDenied, PreconditionFailed
+from services.common.errors import NotFound, PermissionDenied, PreconditionFailed, refuse
 from services.common.principals import DBS_DETAILS, Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation

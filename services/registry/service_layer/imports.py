@@ -31,9 +31,9 @@ from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.leader import Leader
 from services.registry.domain.leader_import import (
     MAX_ROWS_PER_BATCH,
+    REFERENCE_COLUMN,
     ImportedRow,
     RowProblem,
-    REFERENCE_COLUMN,
     parse_row,
     reference_of,
     without_byte_order_mark,

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 
 from services.common.errors import (
+    AlreadyExists,
     ConcurrentChange,
     InvalidInput,
     NotFound,
@@ -660,8 +661,12 @@ def add_term(cmd: commands.AddTerm, uow: UnitOfWork, principal: Principal) -> Te
     trust = principal.require_trust()
     term = new_term(cmd.kind, cmd.code, cmd.label, trust)
     with uow:
-        if uow.taxonomy.exists(cmd.kind, cmd.code):
-            return replace(term)
+        # the terms the trust sees: the global ones and its own (no other trust's)
+        held = next((t for t in uow.taxonomy.list(cmd.kind) if t.code == cmd.code), None)
+        if held is not None:
+            if held.label != term.label:
+                raise AlreadyExists(f"{cmd.kind} term {cmd.code!r} exists already, labelled {held.label!r}")
+            return held  # the same term again: nothing to do
         uow.taxonomy.add(term)
         uow.note_change(None, "terms")
         uow.commit()
