@@ -8,7 +8,7 @@ in proto/gen/python). Run it with ``PLR_TRUST_KEY`` set, against ``make run`` (1
     python docs/examples/trust_client.py whoami
     python docs/examples/trust_client.py import docs/examples/leaders-import.csv
     python docs/examples/trust_client.py sync sync-state.json
-    python docs/examples/trust_client.py dbs LEADER_ID
+    python docs/examples/trust_client.py dbs LEADER_ID [CERTIFICATE_NUMBER]
     python docs/examples/trust_client.py may-place LEADER_ID
 
 Each command prints JSON lines: what a trust's system would store. Calls that may be retried are
@@ -198,18 +198,20 @@ def stamp(value: Timestamp) -> str:
     return value.ToDatetime(tzinfo=UTC).isoformat()
 
 
-def dbs(ch: grpc.Channel, leader_id: str) -> None:
+def dbs(ch: grpc.Channel, leader_id: str, certificate: str = "001234567890") -> None:
     today = datetime.now(UTC).date()
     check = call(
         checks_pb2_grpc.CheckServiceStub(ch).RecordCheck,
         checks_pb2.RecordCheckRequest(
-            idempotency_key=f"dbs-{leader_id}-{today.isoformat()}",
+            # one key per intended action: this certificate for this person, however often it is retried
+            idempotency_key=f"dbs-{leader_id}-{certificate}",
             leader_id=leader_id,
             check_type="dbs",
             dbs_level="enhanced",
             issued_on=(today - timedelta(days=7)).isoformat(),
             expires_on=(today + timedelta(days=3 * 365)).isoformat(),
             evidence="DBS certificate seen by the volunteer lead",
+            dbs_details=f"certificate {certificate}",
         ),
     )
     show(check_id=check.check_id, check_type=check.check_type, expires_on=check.expires_on)
