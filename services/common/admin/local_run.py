@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from services.common.admin.mail_catcher import catcher_listen
+from services.common.admin.mail_catcher import LISTEN, catcher_listen
 from services.common.admin.private_file import PathRefused, open_private
 from services.common.admin.supervision import (
     AlreadyRunning,
@@ -93,9 +93,24 @@ def process_env(env: dict[str, str], service: str | None, role: str | None) -> d
         reads = {manifest.setting_variable(s) for s in manifest.settings_of(role) if s.secret}
         if role == "api" and manifest.api is not None and "PLR_ADMIN_TOKEN" in manifest.api.requires:
             reads.add("PLR_ADMIN_TOKEN")
+    env = following_the_mail_catcher(env)
     given = with_own_broker_user({k: v for k, v in env.items() if k not in secret - reads}, service)
     given["PLR_ENV_FILE"] = os.devnull  # everything it reads is in its environment
     return given
+
+
+def following_the_mail_catcher(env: dict[str, str]) -> dict[str, str]:
+    """Where ``PLR_MAIL_CATCHER_LISTEN`` moves the catcher, every service setting that defaults to the
+    catcher's address (an SMTP URL) follows it, unless it is set itself."""
+    listen = env.get("PLR_MAIL_CATCHER_LISTEN")
+    if not listen or listen == LISTEN:
+        return env
+    moved = dict(env)
+    for manifest in manifests().values():
+        for setting in manifest.settings:
+            if setting.default == f"smtp://{LISTEN}":
+                moved.setdefault(manifest.setting_variable(setting), f"smtp://{listen}")
+    return moved
 
 
 def ensure_env_file(path: Path = DEFAULT_ENV_FILE) -> None:

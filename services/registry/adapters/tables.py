@@ -38,6 +38,9 @@ leaders = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("erased_at", sa.DateTime(timezone=True)),
+    # what every trust sees changed (migration 0033): a trust's view adds its own consents to these
+    sa.Column("shared_version", sa.BigInteger, nullable=False),
+    sa.Column("shared_updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 affiliations = sa.Table(

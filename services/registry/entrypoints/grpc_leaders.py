@@ -213,9 +213,9 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         views = use.list_leaders(cmd, self.uow(call), call.principal)
         token = ""
         if len(views) > size:
-            last = views[size - 1].leader
+            last = views[size - 1]
             assert last.updated_at is not None
-            token = CHANGES_PAGE.next_page_token(values, call, last.updated_at, last.leader_id)
+            token = CHANGES_PAGE.next_page_token(values, call, last.updated_at, last.leader.leader_id)
         return pb.ListLeadersResponse(leaders=[m.leader_message(v) for v in views[:size]], next_page_token=token)
 
     def UpdateLeader(self, request: pb.UpdateLeaderRequest, call: Call) -> pb.Leader:

@@ -139,13 +139,13 @@ def leader_message(view: LeaderView) -> pb.Leader:
     leader = view.leader
     message = pb.Leader(
         leader_id=leader.leader_id,
-        version=leader.version,
+        version=view.version,
         status=leader.status,
         paused_until=leader.paused_until.isoformat() if leader.paused_until else "",
         profile=profile_message(view.profile),
         contactable=view.contactable,
         consents=[consent_message(c) for c in view.consents],
-        updated_at=timestamp(leader.updated_at),
+        updated_at=timestamp(view.updated_at),
         email_change_pending=view.email_change_pending,
     )
     if view.affiliation is not None:

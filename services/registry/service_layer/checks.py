@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from services.common.errors import NotFound, PermissionDenied, PreconditionFailed
+from services.common.errors import NotFound, PermissionDenied, PreconditionFailed, refuse
 from services.common.principals import DBS_DETAILS, Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
@@ -29,6 +29,7 @@ from services.registry.domain.checks import (
     Blocker,
     Check,
     HeldCheck,
+    check_problems,
     parse_check_type,
     placement_blockers,
 )
@@ -116,6 +117,8 @@ def _fields_read(shown: list[Check]) -> tuple[str, ...]:
 
 
 def _verified(cmd: commands.RecordCheck, trust: str, verified_by: str, check_id: str, now: datetime) -> Check:
+    fields = (cmd.check_type, cmd.dbs_level, cmd.evidence, cmd.dbs_details, cmd.issued_on, cmd.expires_on)
+    refuse(check_problems(*fields, now.date()))  # every bad field named at once
     return Check.verify(
         check_id,
         cmd.leader_id,

@@ -111,8 +111,9 @@ class LeaderRepository(abc.ABC):
 
     @abc.abstractmethod
     def list_visible(
-        self, after: tuple[datetime, str] | None, updated_since: datetime | None, limit: int
-    ) -> list[Leader]: ...
+        self, trust_ods: str, after: tuple[datetime, str] | None, updated_since: datetime | None, limit: int
+    ) -> list[Leader]:
+        """The leaders a trust sees, in the order its view of each last changed (``as_seen_by_trust``)."""
 
     # erasure: what the registry holds about a leader beyond the leader's own row
 

@@ -168,7 +168,7 @@ class FakeLeaders(LeaderRepository):
         ]
         return due[:limit]
 
-    def list_visible(self, after: Any, updated_since: Any, limit: int) -> list[Leader]:
+    def list_visible(self, trust_ods: str, after: Any, updated_since: Any, limit: int) -> list[Leader]:
         found = [copy.deepcopy(x) for x in self.rows.values() if x.erased_at is None][:limit]
         self.seen.extend(found)
         return found

@@ -9,7 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from services.common.errors import (
+    AlreadyExists,
+    ConcurrentChange,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+)
 from services.common.principals import ADMINISTRATOR, Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
@@ -428,5 +435,13 @@ def test_a_trust_adds_its_own_term_once(uow: FakeUnitOfWork) -> None:
         uow.committed == 1
         and [t.code for t in leaders.list_terms(commands.ListTerms("skill"), uow)].count("raa_only") == 1
     )
+
+
+def test_a_term_added_again_with_another_label_already_exists_and_keeps_its_label(uow: FakeUnitOfWork) -> None:
+    leaders.add_term(commands.AddTerm("skill", "raa_named", "Ours"), uow, TRUST_A)
+    with pytest.raises(AlreadyExists, match="labelled 'Ours'"):
+        leaders.add_term(commands.AddTerm("skill", "raa_named", "Renamed"), uow, TRUST_A)
+    [kept] = [t for t in leaders.list_terms(commands.ListTerms("skill"), uow) if t.code == "raa_named"]
+    assert kept.label == "Ours"
     with pytest.raises(PermissionDenied):
         leaders.add_term(commands.AddTerm("skill", "mine", "Mine"), uow, as_leader(STRANGER))
