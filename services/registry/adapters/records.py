@@ -146,6 +146,7 @@ class SqlChangeHistory(ChangeHistory):
 
 class SqlTaxonomy(Taxonomy):
     def __init__(self, connection: Connection):
+        super().__init__()
         self.connection = connection
         self._known: set[tuple[str, str]] | None = None
 
@@ -169,18 +170,20 @@ class SqlTaxonomy(Taxonomy):
             query = query.where(terms.c.kind == kind)
         return [Term(r.kind, r.code, r.label, r.trust_ods) for r in self.connection.execute(query)]
 
-    def add(self, term: Term) -> bool:
+    def _insert(self, term: Term) -> str | None:
         inserted = self.connection.execute(
             insert(terms)
             .values(kind=term.kind, code=term.code, label=term.label, trust_ods=term.trust_ods)
             .on_conflict_do_nothing()
             .returning(terms.c.term_id)
-        ).first()
+        ).scalar()
         self._known = None
-        return inserted is not None
+        return None if inserted is None else str(inserted)
 
-    def remove_trust_terms(self, trust_ods: str) -> int:
-        return int(self.connection.execute(terms.delete().where(terms.c.trust_ods == trust_ods)).rowcount)
+    def _delete_trust_terms(self, trust_ods: str) -> list[tuple[str, Term]]:
+        deleted = self.connection.execute(terms.delete().where(terms.c.trust_ods == trust_ods).returning(terms))
+        self._known = None
+        return [(str(r.term_id), Term(r.kind, r.code, r.label, r.trust_ods)) for r in deleted]
 
 
 class SqlEqualityStore(EqualityStore):

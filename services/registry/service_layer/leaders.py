@@ -603,8 +603,7 @@ def add_term(cmd: commands.AddTerm, uow: UnitOfWork, principal: Principal) -> Te
     with uow:
         if uow.taxonomy.exists(cmd.kind, cmd.code):
             return replace(term)
-        uow.taxonomy.add(term)
-        uow.note_change(None, "terms")
+        uow.taxonomy.add(term)  # announced: term.added
         uow.commit()
     return term
 

@@ -33,7 +33,7 @@ from services.registry.domain.leader import Leader
 from services.registry.domain.network import Network
 from services.registry.domain.profile import Availability
 from services.registry.domain.staff import StaffMember
-from services.registry.domain.taxonomy import Term
+from services.registry.domain.taxonomy import Term, TermEntry
 from services.registry.domain.trust import Trust
 
 _Seen = TypeVar("_Seen", Enrolment, SupportAssignment)
@@ -426,6 +426,11 @@ class ChangeHistory(abc.ABC):
 
 
 class Taxonomy(abc.ABC):
+    """The terms; keeps in ``seen`` each term it added or retired in this unit of work, for their events."""
+
+    def __init__(self) -> None:
+        self.seen: list[TermEntry] = []
+
     @abc.abstractmethod
     def exists(self, kind: str, code: str) -> bool:
         """Whether the scope sees the term (the platform scope sees every trust's)."""
@@ -437,11 +442,25 @@ class Taxonomy(abc.ABC):
     @abc.abstractmethod
     def list(self, kind: str | None) -> list[Term]: ...
 
-    @abc.abstractmethod
-    def add(self, term: Term) -> bool: ...
+    def add(self, term: Term) -> bool:
+        """False if the term was there already (nothing added, nothing announced)."""
+        term_id = self._insert(term)
+        if term_id is not None:
+            self.seen.append(TermEntry.added(term_id, term))
+        return term_id is not None
+
+    def remove_trust_terms(self, trust_ods: str) -> int:
+        """Retires (removes) every term of the trust's own, each announced."""
+        removed = self._delete_trust_terms(trust_ods)
+        self.seen.extend(TermEntry.retired(term_id, term) for term_id, term in removed)
+        return len(removed)
 
     @abc.abstractmethod
-    def remove_trust_terms(self, trust_ods: str) -> int: ...
+    def _insert(self, term: Term) -> str | None:
+        """The new term's id; None if it was there already."""
+
+    @abc.abstractmethod
+    def _delete_trust_terms(self, trust_ods: str) -> list[tuple[str, Term]]: ...
 
 
 class EqualityStore(abc.ABC):

@@ -466,7 +466,12 @@ class FakeKnownDetails(KnownDetailsStore):
 
 class FakeTaxonomy(Taxonomy):
     def __init__(self) -> None:
+        super().__init__()
         self.terms: list[Term] = list(GLOBAL_TERMS)
+
+    @staticmethod
+    def term_id(term: Term) -> str:
+        return f"{term.trust_ods or '*'}/{term.kind}/{term.code}"
 
     def exists(self, kind: str, code: str) -> bool:
         return any((t.kind, t.code) == (kind, code) for t in self.terms)
@@ -477,16 +482,16 @@ class FakeTaxonomy(Taxonomy):
     def list(self, kind: str | None) -> list[Term]:
         return [t for t in self.terms if kind is None or t.kind == kind]
 
-    def add(self, term: Term) -> bool:
+    def _insert(self, term: Term) -> str | None:
         if self.exists(term.kind, term.code):
-            return False
+            return None
         self.terms.append(term)
-        return True
+        return self.term_id(term)
 
-    def remove_trust_terms(self, trust_ods: str) -> int:
-        before = len(self.terms)
+    def _delete_trust_terms(self, trust_ods: str) -> list[tuple[str, Term]]:
+        removed = [t for t in self.terms if t.trust_ods == trust_ods]
         self.terms = [t for t in self.terms if t.trust_ods != trust_ods]
-        return before - len(self.terms)
+        return [(self.term_id(t), t) for t in removed]
 
 
 class FakeEquality(EqualityStore):

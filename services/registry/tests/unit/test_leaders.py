@@ -366,10 +366,14 @@ def test_consent_is_recorded_by_the_leader_or_by_staff_and_listed_as_each_may_se
 def test_a_trust_adds_its_own_term_once(uow: FakeUnitOfWork) -> None:
     term = leaders.add_term(commands.AddTerm("skill", "raa_only", "Ours"), uow, TRUST_A)
     assert term.trust_ods == "RAA" and uow.committed == 1
+    [added] = [e for e in uow.outbox if e.type == "plr.registry.term.added.v1"]
+    assert added.data == {"term_id": "RAA/skill/raa_only", "kind": "skill", "code": "raa_only", "ods": "RAA"}
+    assert (added.trust_ods, added.aggregate_type, added.aggregate_version) == ("RAA", "term", 1)
     leaders.add_term(commands.AddTerm("skill", "raa_only", "Ours"), uow, TRUST_A)
     assert (
         uow.committed == 1
         and [t.code for t in leaders.list_terms(commands.ListTerms("skill"), uow)].count("raa_only") == 1
     )
+    assert [e.type for e in uow.outbox].count("plr.registry.term.added.v1") == 1  # announced once
     with pytest.raises(PermissionDenied):
         leaders.add_term(commands.AddTerm("skill", "mine", "Mine"), uow, as_leader(STRANGER))
