@@ -59,3 +59,15 @@ network_members = sa.Table(
     sa.Column("member", sa.Boolean, nullable=False),
     sa.Column("version", sa.BigInteger, nullable=False),
 )
+
+# the registry's taxonomy, kept from its term events (adapters/taxonomy.py)
+terms = sa.Table(
+    "terms",
+    metadata,
+    sa.Column("term_id", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("trust_ods", sa.Text),
+    sa.Column("retired", sa.Boolean, nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)

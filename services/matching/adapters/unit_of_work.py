@@ -11,6 +11,7 @@ from services.matching.adapters.repositories import (
     SqlOpportunityRepository,
     SqlSettingsStore,
 )
+from services.matching.adapters.taxonomy import SqlTaxonomy
 from services.matching.service_layer.unit_of_work import UnitOfWork
 
 
@@ -20,6 +21,7 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "opportunities": SqlOpportunityRepository,
         "settings": SqlSettingsStore,
         "networks": SqlNetworkDirectory,
+        "taxonomy": SqlTaxonomy,
         "idempotency": SqlIdempotencyKeys,
     }
 

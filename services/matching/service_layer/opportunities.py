@@ -15,7 +15,7 @@ from services.common.errors import InvalidInput, NotFound
 from services.common.principals import Principal
 from services.matching.domain import commands
 from services.matching.domain.eligibility import Facts, Outcome, RuleResult, evaluate
-from services.matching.domain.opportunity import Details, Opportunity, validated_details
+from services.matching.domain.opportunity import Details, Opportunity, terms_named, validated_details
 from services.matching.service_layer.unit_of_work import UnitOfWork
 
 Clock = Callable[[], datetime]
@@ -43,9 +43,12 @@ def under(field: str, error: InvalidInput) -> InvalidInput:
     return InvalidInput({f"{field}.{name}": problem for name, problem in error.fields.items()})
 
 
-def _checked(uow: UnitOfWork, trust: str, details: Details) -> Details:
+def _checked(uow: UnitOfWork, trust: str, details: Details, before: Details | None = None) -> Details:
+    """The details as kept. A term may be one the trust may use now, or (a change) one the role already
+    named: a term retired since stays on the role, but nothing new may name it."""
+    usable = uow.taxonomy.usable_by(trust) | (terms_named(before) if before is not None else frozenset())
     try:
-        return validated_details(details, uow.settings.get(trust), uow.networks.networks_of(trust))
+        return validated_details(details, uow.settings.get(trust), uow.networks.networks_of(trust), usable)
     except InvalidInput as error:
         raise under("details", error) from None
 
@@ -100,7 +103,7 @@ def update_opportunity(
     with uow:
         opportunity = _own(uow, trust, cmd.opportunity_id)
         before = opportunity.version
-        opportunity.update(_checked(uow, trust, cmd.details), cmd.expected_version, clock())
+        opportunity.update(_checked(uow, trust, cmd.details, opportunity.details), cmd.expected_version, clock())
         if opportunity.version != before:
             uow.opportunities.save(opportunity, before)
             uow.commit()

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from services.matching.domain.opportunity import Opportunity, Status
 from services.matching.domain.settings import MatchingSettings
+from services.matching.domain.terms import Usable
 
 
 class OpportunityRepository(abc.ABC):
@@ -70,6 +71,14 @@ class NetworkDirectory(abc.ABC):
 
     @abc.abstractmethod
     def networks_of(self, trust_ods: str) -> frozenset[str]: ...
+
+
+class Taxonomy(abc.ABC):
+    """The registry's taxonomy as matching keeps it (from ``registry.term.*`` events)."""
+
+    @abc.abstractmethod
+    def usable_by(self, trust_ods: str) -> Usable:
+        """(kind, code) of the terms the trust may name: the global ones and its own, none retired."""
 
 
 class IdempotencyKeys(abc.ABC):

@@ -6,7 +6,7 @@ Each is an interface (what the use cases may ask of it) and its SQL implementati
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -180,7 +180,7 @@ class SqlTaxonomy(Taxonomy):
         self._known = None
         return None if inserted is None else str(inserted)
 
-    def _delete_trust_terms(self, trust_ods: str) -> list[tuple[str, Term]]:
+    def _delete_trust_terms(self, trust_ods: str) -> Sequence[tuple[str, Term]]:
         deleted = self.connection.execute(terms.delete().where(terms.c.trust_ods == trust_ods).returning(terms))
         self._known = None
         return [(str(r.term_id), Term(r.kind, r.code, r.label, r.trust_ods)) for r in deleted]

@@ -10,7 +10,7 @@ assignments) keeps in ``seen`` what it loaded or added, for the unit of work to 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, TypeVar
@@ -460,7 +460,7 @@ class Taxonomy(abc.ABC):
         """The new term's id; None if it was there already."""
 
     @abc.abstractmethod
-    def _delete_trust_terms(self, trust_ods: str) -> list[tuple[str, Term]]: ...
+    def _delete_trust_terms(self, trust_ods: str) -> Sequence[tuple[str, Term]]: ...
 
 
 class EqualityStore(abc.ABC):

@@ -23,8 +23,21 @@ from services.matching.service_layer.ports import (
     NetworkDirectory,
     OpportunityRepository,
     SettingsStore,
+    Taxonomy,
 )
 from services.matching.service_layer.unit_of_work import UnitOfWork
+
+# a few of the registry's global terms, as its term.added events would have given them
+GLOBAL_TERMS = frozenset(
+    {
+        ("skill", "chairing", None),
+        ("skill", "co_design", None),
+        ("skill", "governance", None),
+        ("interest", "patient_safety_partner", None),
+        ("lived_experience", "cancer", None),
+        ("lived_experience", "maternity", None),
+    }
+)
 
 
 @dataclass
@@ -33,6 +46,8 @@ class World:
     settings: dict[str, MatchingSettings] = field(default_factory=dict)
     members: set[tuple[str, str]] = field(default_factory=set)  # (network, trust)
     keys: dict[tuple[str, str, str], tuple[str, str | None]] = field(default_factory=dict)
+    # (kind, code, trust or None for a global term) of every term not retired
+    terms: set[tuple[str, str, str | None]] = field(default_factory=lambda: set(GLOBAL_TERMS))
 
     def networks_of(self, trust: str) -> frozenset[str]:
         return frozenset(n for n, t in self.members if t == trust)
@@ -122,6 +137,14 @@ class FakeNetworks(NetworkDirectory):
         return self.world.networks_of(trust_ods)
 
 
+class FakeTaxonomy(Taxonomy):
+    def __init__(self, world: World):
+        self.world = world
+
+    def usable_by(self, trust_ods: str) -> frozenset[tuple[str, str]]:
+        return frozenset((kind, code) for kind, code, trust in self.world.terms if trust in (None, trust_ods))
+
+
 class FakeIdempotency(IdempotencyKeys):
     def __init__(self, world: World):
         self.world = world
@@ -150,6 +173,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.opportunities = FakeOpportunities(world, scope)
         self.settings = FakeSettings(world)
         self.networks = FakeNetworks(world)
+        self.taxonomy = FakeTaxonomy(world)
         self.idempotency = FakeIdempotency(world)
         self.committed = 0
         self.outbox: list[CloudEvent] = []

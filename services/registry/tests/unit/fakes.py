@@ -8,7 +8,7 @@ added in ``seen``, as the SQL ones do."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -488,7 +488,7 @@ class FakeTaxonomy(Taxonomy):
         self.terms.append(term)
         return self.term_id(term)
 
-    def _delete_trust_terms(self, trust_ods: str) -> list[tuple[str, Term]]:
+    def _delete_trust_terms(self, trust_ods: str) -> Sequence[tuple[str, Term]]:
         removed = [t for t in self.terms if t.trust_ods == trust_ods]
         self.terms = [t for t in self.terms if t.trust_ods != trust_ods]
         return [(self.term_id(t), t) for t in removed]
