@@ -32,16 +32,6 @@ matching_settings = sa.Table(
     sa.Column("updated_at", TZ, nullable=False, server_default=sa.func.now()),
 )
 
-idempotency_keys = sa.Table(
-    "idempotency_keys",
-    metadata,
-    sa.Column("trust_ods", sa.Text, primary_key=True),
-    sa.Column("method", sa.Text, primary_key=True),
-    sa.Column("idempotency_key", sa.Text, primary_key=True),
-    sa.Column("request_sha256", sa.Text, nullable=False),
-    sa.Column("answer", sa.Text),
-    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
-)
 
 networks = sa.Table(
     "networks",

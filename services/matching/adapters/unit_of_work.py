@@ -4,9 +4,9 @@ and stores, with matching's event mapping."""
 from __future__ import annotations
 
 from services.common import sql_unit_of_work as common
+from services.common.sql_idempotency import SqlIdempotencyKeys
 from services.matching.adapters.event_mapping import to_cloudevent
 from services.matching.adapters.repositories import (
-    SqlIdempotencyKeys,
     SqlNetworkDirectory,
     SqlOpportunityRepository,
     SqlSettingsStore,

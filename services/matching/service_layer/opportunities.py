@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from services.common.errors import InvalidInput, NotFound
+from services.common.idempotency import Idempotent, once
 from services.common.principals import Principal
 from services.matching.domain import commands
 from services.matching.domain.eligibility import Facts, Outcome, RuleResult, evaluate
@@ -20,7 +21,6 @@ from services.matching.service_layer.unit_of_work import UnitOfWork
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
-KEY_MAX = 200
 CREATE = "CreateOpportunity"
 
 
@@ -76,24 +76,21 @@ def create_opportunity(
     ids: IdFactory = new_id,
 ) -> Created:
     trust = principal.require_trust()
-    if len(cmd.idempotency_key) > KEY_MAX or not cmd.idempotency_key.isprintable():
-        raise InvalidInput({"idempotency_key": f"must be at most {KEY_MAX} printable characters"})
+    # a trust's keys are its own: every key of the trust (and its staff through the portal) shares them
+    key = Idempotent(trust, CREATE, cmd.idempotency_key, cmd.request_digest, trust, None, str.encode, bytes.decode)
+    made: list[Opportunity] = []
+
+    def draft() -> str:
+        made.append(Opportunity.draft(ids(), trust, _checked(uow, trust, cmd.details), clock()))
+        uow.opportunities.add(made[0])
+        return made[0].opportunity_id
+
     with uow:
-        earlier = _claimed(uow, trust, cmd)
-        if earlier is not None:
-            return Created(_visible(uow, earlier), created=False)
-        opportunity = Opportunity.draft(ids(), trust, _checked(uow, trust, cmd.details), clock())
-        uow.opportunities.add(opportunity)
-        if cmd.idempotency_key:
-            uow.idempotency.complete(trust, CREATE, cmd.idempotency_key, opportunity.opportunity_id)
+        opportunity_id = once(uow.idempotency, key, draft)
+        if not made:  # an earlier call with the key made it: answered as it is now
+            return Created(_visible(uow, opportunity_id), created=False)
         uow.commit()
-    return Created(opportunity, created=True)
-
-
-def _claimed(uow: UnitOfWork, trust: str, cmd: commands.CreateOpportunity) -> str | None:
-    if not cmd.idempotency_key:
-        return None
-    return uow.idempotency.claim(trust, CREATE, cmd.idempotency_key, cmd.request_digest)
+    return Created(made[0], created=True)
 
 
 def update_opportunity(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
-from services.common.errors import PreconditionFailed
+from services.common import sql_idempotency as common_idempotency
 from services.registry.adapters.tables import (
     affiliations,
     audit_log,
@@ -223,40 +223,7 @@ def request_digest(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
-class SqlIdempotencyKeys(IdempotencyKeys):
-    def __init__(self, connection: Connection):
-        self.connection = connection
-
-    def claim(
-        self, principal: str, method: str, key: str, digest: str, trust_ods: str | None, leader_id: str | None
-    ) -> bytes | None:
-        """None when the key is new (claimed now, in this transaction); the stored response otherwise."""
-        inserted = self.connection.execute(
-            insert(idempotency_keys)
-            .values(
-                principal=principal,
-                method=method,
-                idempotency_key=key,
-                request_sha256=digest,
-                trust_ods=trust_ods,
-                leader_id=leader_id,
-            )
-            .on_conflict_do_nothing()
-            .returning(idempotency_keys.c.idempotency_key)
-        ).first()
-        if inserted is not None:
-            return None
-        row = self.connection.execute(
-            sa.select(idempotency_keys.c.request_sha256, idempotency_keys.c.response).where(
-                idempotency_keys.c.principal == principal,
-                idempotency_keys.c.method == method,
-                idempotency_keys.c.idempotency_key == key,
-            )
-        ).one()
-        if row.request_sha256 != digest:
-            raise PreconditionFailed("idempotency_key: already used with a different request")
-        return bytes(row.response or b"")
-
+class SqlIdempotencyKeys(common_idempotency.SqlIdempotencyKeys, IdempotencyKeys):
     def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
         """Erasure: deletes the stored answers of RecordConsent about the leader (they repeat the
         evidence text). The leader's own calls carry their id; a trust's carry no leader id, so they
@@ -275,14 +242,3 @@ class SqlIdempotencyKeys(IdempotencyKeys):
             if evidence
         ]
         return int(self.connection.execute(idempotency_keys.delete().where(sa.or_(leader_rows, *staff_rows))).rowcount)
-
-    def complete(self, principal: str, method: str, key: str, response: bytes) -> None:
-        self.connection.execute(
-            idempotency_keys.update()
-            .where(
-                idempotency_keys.c.principal == principal,
-                idempotency_keys.c.method == method,
-                idempotency_keys.c.idempotency_key == key,
-            )
-            .values(response=response)
-        )

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 
 from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from services.common.idempotency import Idempotent, once
 from services.common.principals import Principal
 from services.registry.domain import authority, commands
 from services.registry.domain.affiliation import Affiliation
@@ -40,7 +41,6 @@ from services.registry.domain.profile import (
 )
 from services.registry.domain.reason import check_return_date
 from services.registry.domain.taxonomy import Term, new_term
-from services.registry.service_layer.idempotency import Idempotent, once
 from services.registry.service_layer.networks import check_shareable
 from services.registry.service_layer.ports import AuditEntry
 from services.registry.service_layer.unit_of_work import UnitOfWork
@@ -140,7 +140,7 @@ def _register_in(
     ids: IdFactory,
 ) -> Affiliation:
     with uow:
-        affiliation = once(uow, idempotent, lambda: _register(uow, trust, profile, now, ids))
+        affiliation = once(uow.idempotency, idempotent, lambda: _register(uow, trust, profile, now, ids))
         uow.commit()
     return affiliation
 
@@ -518,7 +518,7 @@ def record_consent(
         return made
 
     with uow:
-        made = once(uow, idempotent, record)
+        made = once(uow.idempotency, idempotent, record)
         uow.commit()
     return made
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, TypeVar
 
+from services.common import idempotency
 from services.common.mail import OutgoingMail
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.authority import ChangeOnBehalf
@@ -479,18 +480,8 @@ class EqualityStore(abc.ABC):
     def erase(self, leader_id: str) -> None: ...
 
 
-class IdempotencyKeys(abc.ABC):
-    """The first result of a create, kept under the caller's key: the same key and request answer it
-    again; the same key with another request is refused."""
-
-    @abc.abstractmethod
-    def claim(
-        self, principal: str, method: str, key: str, digest: str, trust_ods: str | None, leader_id: str | None
-    ) -> bytes | None:
-        """None when the key is new (claimed now, in this transaction); the stored response otherwise."""
-
-    @abc.abstractmethod
-    def complete(self, principal: str, method: str, key: str, response: bytes) -> None: ...
+class IdempotencyKeys(idempotency.IdempotencyKeys):
+    """The stored first results of creates (services/common/idempotency.py), and their erasure."""
 
     @abc.abstractmethod
     def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:

@@ -14,12 +14,12 @@ from datetime import datetime
 
 from services.common.errors import PreconditionFailed
 from services.common.events import CloudEvent
+from services.common.idempotency import InMemoryIdempotencyKeys, StoredKeys
 from services.common.tenancy import TenantScope
 from services.matching.adapters.event_mapping import to_cloudevent
 from services.matching.domain.opportunity import Opportunity, Status
 from services.matching.domain.settings import MatchingSettings
 from services.matching.service_layer.ports import (
-    IdempotencyKeys,
     NetworkDirectory,
     OpportunityRepository,
     SettingsStore,
@@ -45,7 +45,7 @@ class World:
     opportunities: dict[str, Opportunity] = field(default_factory=dict)
     settings: dict[str, MatchingSettings] = field(default_factory=dict)
     members: set[tuple[str, str]] = field(default_factory=set)  # (network, trust)
-    keys: dict[tuple[str, str, str], tuple[str, str | None]] = field(default_factory=dict)
+    keys: StoredKeys = field(default_factory=dict)
     # (kind, code, trust or None for a global term) of every term not retired
     terms: set[tuple[str, str, str | None]] = field(default_factory=lambda: set(GLOBAL_TERMS))
 
@@ -145,24 +145,6 @@ class FakeTaxonomy(Taxonomy):
         return frozenset((kind, code) for kind, code, trust in self.world.terms if trust in (None, trust_ods))
 
 
-class FakeIdempotency(IdempotencyKeys):
-    def __init__(self, world: World):
-        self.world = world
-
-    def claim(self, trust_ods: str, method: str, key: str, digest: str) -> str | None:
-        found = self.world.keys.get((trust_ods, method, key))
-        if found is None:
-            self.world.keys[(trust_ods, method, key)] = (digest, None)
-            return None
-        if found[0] != digest:
-            raise PreconditionFailed("idempotency_key: already used with a different request")
-        return found[1]
-
-    def complete(self, trust_ods: str, method: str, key: str, answer: str) -> None:
-        digest, _ = self.world.keys[(trust_ods, method, key)]
-        self.world.keys[(trust_ods, method, key)] = (digest, answer)
-
-
 class FakeUnitOfWork(UnitOfWork):
     """Commits write the collected events, as CloudEvents, to ``outbox``; the fakes write at once."""
 
@@ -174,7 +156,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.settings = FakeSettings(world)
         self.networks = FakeNetworks(world)
         self.taxonomy = FakeTaxonomy(world)
-        self.idempotency = FakeIdempotency(world)
+        self.idempotency = InMemoryIdempotencyKeys(world.keys)
         self.committed = 0
         self.outbox: list[CloudEvent] = []
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from services.common.errors import ConcurrentChange, PreconditionFailed
 from services.common.events import CloudEvent
+from services.common.idempotency import InMemoryIdempotencyKeys
 from services.common.tenancy import TenantScope
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.domain.affiliation import Affiliation
@@ -513,26 +514,10 @@ class FakeEquality(EqualityStore):
         self.answers.pop(leader_id, None)
 
 
-class FakeIdempotency(IdempotencyKeys):
+class FakeIdempotency(InMemoryIdempotencyKeys, IdempotencyKeys):
     def __init__(self) -> None:
-        # (principal, method, key) -> (digest, trust, leader, response)
-        self.keys: dict[tuple[str, str, str], tuple[str, str | None, str | None, bytes]] = {}
+        super().__init__()
         self.forgotten: list[tuple[str, list[tuple[str, str]]]] = []
-
-    def claim(
-        self, principal: str, method: str, key: str, digest: str, trust_ods: str | None, leader_id: str | None
-    ) -> bytes | None:
-        found = self.keys.get((principal, method, key))
-        if found is None:
-            self.keys[(principal, method, key)] = (digest, trust_ods, leader_id, b"")
-            return None
-        if found[0] != digest:
-            raise PreconditionFailed("idempotency_key: already used with a different request")
-        return found[3]
-
-    def complete(self, principal: str, method: str, key: str, response: bytes) -> None:
-        digest, trust_ods, leader_id, _ = self.keys[(principal, method, key)]
-        self.keys[(principal, method, key)] = (digest, trust_ods, leader_id, response)
 
     def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
         self.forgotten.append((leader_id, list(staff_evidence)))

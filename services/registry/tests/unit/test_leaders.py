@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from services.common.idempotency import Idempotent
 from services.common.principals import ADMINISTRATOR, Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
@@ -17,7 +18,6 @@ from services.registry.domain.authority import OnBehalf
 from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.profile import LeaderProfile
 from services.registry.service_layer import leaders
-from services.registry.service_layer.idempotency import Idempotent
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
