@@ -27,4 +27,3 @@ def test_a_key_too_long_or_unprintable_is_refused_naming_it() -> None:
         with pytest.raises(InvalidInput) as refused:
             key("RTA", "d", bad)
         assert set(refused.value.fields) == {"idempotency_key"}
-
