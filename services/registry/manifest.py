@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.common.mail import smtp_url
+from services.common.mail import smtp_url, web_address
 from services.common.manifest import Api, ApiCaller, Consumer, Ref, ServiceManifest, Setting, Timer
 from services.common.settings import number, optional_token, text
 from services.registry.adapters.topology import NOTIFICATIONS
@@ -31,6 +31,14 @@ SMTP_URL = Setting(
     "the SMTP server the worker sends email through: smtp://host:port (smtp+starttls://, smtps://; user:password@)",
     smtp_url,
     default="smtp://127.0.0.1:8025",
+    roles=("worker",),
+)
+# where the person opens the one-time link that confirms a new email address: <PORTAL_URL>/email/verify?token=...
+PORTAL_URL = Setting(
+    "PORTAL_URL",
+    "the portal's address, which the links in the worker's email lead to: http(s)://host[:port][/path]",
+    web_address,
+    default="http://127.0.0.1:8000",
     roles=("worker",),
 )
 MAIL_FROM = Setting(
@@ -75,6 +83,7 @@ PORTAL_METHODS = (
         "GetLeader",
         "ListLeaders",
         "UpdateLeader",
+        "VerifyEmailChange",
         "PauseLeader",
         "ResumeLeader",
         "WithdrawLeader",
@@ -121,6 +130,6 @@ MANIFEST = ServiceManifest(
     ),
     api=Api(default_port=50051, run=Ref("services.registry.entrypoints.api:run"), callers=(PORTAL,)),
     commands=Ref("services.registry.entrypoints.cli:register"),
-    settings=(KEY_CACHE_TTL, PORTAL_TOKEN, SMTP_URL, MAIL_FROM),
+    settings=(KEY_CACHE_TTL, PORTAL_TOKEN, SMTP_URL, MAIL_FROM, PORTAL_URL),
     demo=Ref("services.registry.entrypoints.demo:run"),
 )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from services.registry.adapters.tables import invitations, leaders, trusts
+from services.registry.adapters.email_changes import email_change_from_row
+from services.registry.adapters.tables import email_changes, invitations, leaders, trusts
+from services.registry.domain.email_change import EmailChange
 from services.registry.domain.invitation import SENT
 from services.registry.service_layer.ports import Recipient, Recipients
 
@@ -39,3 +41,11 @@ class SqlRecipients(Recipients):
     def trust_name(self, ods: str) -> str:
         name = self.connection.execute(sa.select(trusts.c.name).where(trusts.c.trust_ods == ods)).scalar()
         return str(name) if name else ods
+
+    def email_change(self, change_id: str) -> EmailChange | None:
+        row = self.connection.execute(
+            sa.select(email_changes).where(
+                email_changes.c.change_id == change_id, email_changes.c.expires_at > sa.func.now()
+            )
+        ).first()
+        return None if row is None else email_change_from_row(row)

@@ -29,6 +29,7 @@ from services.registry.domain.development import (
     Programme,
     SupportAssignment,
 )
+from services.registry.domain.email_change import EmailChange
 from services.registry.domain.history import Actor, Change, ChangeEntry
 from services.registry.domain.invitation import SENT, Invitation
 from services.registry.domain.known_details import KnownDetails
@@ -47,6 +48,7 @@ from services.registry.service_layer.ports import (
     ChangeHistory,
     CheckRepository,
     DevelopmentRepository,
+    EmailChanges,
     EqualityStore,
     IdempotencyKeys,
     InvitationRepository,
@@ -465,6 +467,23 @@ class FakeKnownDetails(KnownDetailsStore):
         self.rows = {k: d for k, d in self.rows.items() if k[0] != trust_ods}
 
 
+class FakeEmailChanges(EmailChanges):
+    def __init__(self) -> None:
+        self.rows: dict[str, EmailChange] = {}
+
+    def add(self, change: EmailChange) -> None:
+        self.rows[change.change_id] = change
+
+    def by_token(self, token_sha256: str) -> EmailChange | None:
+        return next((c for c in self.rows.values() if c.token_sha256 == token_sha256), None)
+
+    def discard(self, leader_id: str) -> int:
+        mine = [i for i, c in self.rows.items() if c.leader_id == leader_id]
+        for change_id in mine:
+            del self.rows[change_id]
+        return len(mine)
+
+
 class FakeTaxonomy(Taxonomy):
     def __init__(self) -> None:
         super().__init__()
@@ -682,6 +701,7 @@ class FakeUnitOfWork(UnitOfWork):
     audit: FakeAudit
     history: FakeHistory
     known: FakeKnownDetails
+    email_changes: FakeEmailChanges
     taxonomy: FakeTaxonomy
     equality: FakeEquality
     idempotency: FakeIdempotency
@@ -702,6 +722,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.audit = FakeAudit()
         self.history = FakeHistory()
         self.known = FakeKnownDetails()
+        self.email_changes = FakeEmailChanges()
         self.taxonomy = FakeTaxonomy()
         self.equality = FakeEquality(self.affiliations)
         self.idempotency = FakeIdempotency()

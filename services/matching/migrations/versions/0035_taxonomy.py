@@ -4,8 +4,8 @@ A global term (no trust) is every trust's to read; a trust's own term is that tr
 RLS). A global term is written in the platform's scope, a trust's own in that trust's (the projection
 applies an event in its ``trustods``'s scope).
 
-Revision ID: 0015
-Revises: 0002
+Revision ID: 0035
+Revises: 0030
 Create Date: 2026-12-03
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from services.common.tenancy import rls_predicate
 
-revision = "0015"
-down_revision = "0002"
+revision = "0035"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 

@@ -3,15 +3,15 @@ registry's: keyed by principal (here the trust), with the trust (never null here
 response as bytes. The keys kept so far are kept: their trust is their principal, their answer
 (an opportunity id) their response.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0036
+Revises: 0035
 Create Date: 2026-12-03
 """
 
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0036"
+down_revision = "0035"
 branch_labels = None
 depends_on = None
 
