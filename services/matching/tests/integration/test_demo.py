@@ -23,11 +23,13 @@ pytestmark = pytest.mark.integration
 
 
 def deliver_the_registrys_global_terms(stack: PlrStack, matching: MatchingClient) -> int:
-    """What the registry's migration put in its outbox (term.added of every term it held), applied as
-    matching's worker applies it."""
+    """What the registry's migration put in its outbox (term.added of every term it held; the global
+    ones, not the terms other tests' trusts add), applied as matching's worker applies it."""
     with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
         payloads = connection.execute(
-            sa.select(outbox.c.payload).where(outbox.c.event_type == "plr.registry.term.added.v1")
+            sa.select(outbox.c.payload).where(
+                outbox.c.event_type == "plr.registry.term.added.v1", outbox.c.trust_ods.is_(None)
+            )
         ).scalars()
         events = [default_registry().parse(p.encode()) for p in payloads]
     for event in events:
