@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import sqlalchemy as sa
 
+from services.common.broker_users import SERVICE_URI_VARIABLE_PREFIX
 from services.common.db import make_engine
 from services.common.manifest import manifests
 from tests.support.infra import SERVICES, Infra, PlrStack, plr_stack, service_env, wait_for
@@ -180,7 +181,9 @@ def test_a_backup_restored_into_empty_servers_has_every_event_and_passes_the_smo
         for name, value in source.env.items():
             if name.startswith("PLR_DATABASE_"):
                 env[name] = moved(value, postgres.port)
-        env["PLR_AMQP_URI"] = moved(source.env["PLR_AMQP_URI"], broker.amqp_port)
+            # the administrator's connection and each service's own broker user's (ADR 0009)
+            if name.startswith(("PLR_AMQP_URI", SERVICE_URI_VARIABLE_PREFIX)):
+                env[name] = moved(value, broker.amqp_port)
         env["PLR_AMQP_MANAGEMENT_URL"] = broker.management_url
         new = System(env)
         # a restore refuses to write over a database that is not empty: the source's
