@@ -4,7 +4,7 @@ the terms that were there before the registry announced its terms. From here on,
 trust's offboarding (which retires its terms) announce themselves.
 
 Revision ID: 0035
-Revises: 0031
+Revises: 0032
 Create Date: 2026-12-03
 """
 
@@ -15,7 +15,7 @@ from services.common.outbox import add_to_outbox
 from services.common.tenancy import TenantScope
 
 revision = "0035"
-down_revision = "0031"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
