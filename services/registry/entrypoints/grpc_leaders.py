@@ -27,6 +27,7 @@ from services.common.grpc_edge import (
     timestamp,
 )
 from services.common.grpc_server import Call
+from services.common.idempotency import Idempotent
 from services.common.tenancy import TenantScope
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
@@ -38,7 +39,6 @@ from services.registry.entrypoints.grpc_leader_rights import LeaderRightsMethods
 from services.registry.entrypoints.leader_messages import OnBehalfEvidence, Profile, Reason
 from services.registry.service_layer import email_changes
 from services.registry.service_layer import leaders as use
-from services.registry.service_layer.idempotency import Idempotent
 
 
 class LeaderRefSchema(RequestSchema):

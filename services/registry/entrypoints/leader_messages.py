@@ -11,12 +11,12 @@ from plr.registry.v1 import leaders_pb2 as pb
 
 from services.common.grpc_edge import Problem, request_digest, timestamp
 from services.common.grpc_server import Call
+from services.common.idempotency import Idempotent
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.authority import OnBehalf
 from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.profile import Availability, LeaderProfile
 from services.registry.domain.reason import reason_problem
-from services.registry.service_layer.idempotency import Idempotent
 from services.registry.service_layer.leaders import LeaderView
 
 T = TypeVar("T")

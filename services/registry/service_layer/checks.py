@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from services.common.errors import NotFound, PermissionDenied, PreconditionFailed, refuse
+from services.common.idempotency import Idempotent, once
 from services.common.principals import DBS_DETAILS, Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
@@ -36,7 +37,6 @@ from services.registry.domain.checks import (
 from services.registry.domain.consent import Purpose, is_granted
 from services.registry.domain.development import CompletedTraining, completed_training
 from services.registry.domain.leader import Leader
-from services.registry.service_layer.idempotency import Idempotent, once
 from services.registry.service_layer.leaders import (
     AWAITING_CONFIRMATION,
     Clock,
@@ -101,7 +101,7 @@ def record_check(
     with uow:
         visible_leader(uow, principal, cmd.leader_id)  # NOT_FOUND without an active affiliation, replay too
         # the idempotency store keeps only the id: never DBS content in another table
-        check_id = once(uow, idempotent, record)
+        check_id = once(uow.idempotency, idempotent, record)
         check = uow.checks.get(check_id)
         if check is None:
             raise NotFound(f"no check {check_id}")

@@ -23,6 +23,7 @@ from services.common.errors import (
     PreconditionFailed,
     refuse,
 )
+from services.common.idempotency import Idempotent, once
 from services.common.principals import Principal
 from services.registry.domain import authority, commands
 from services.registry.domain.affiliation import Affiliation, check_end_reason
@@ -49,7 +50,6 @@ from services.registry.domain.profile import (
 )
 from services.registry.domain.reason import check_return_date
 from services.registry.domain.taxonomy import Term, new_term
-from services.registry.service_layer.idempotency import Idempotent, once
 from services.registry.service_layer.networks import check_shareable
 from services.registry.service_layer.ports import AuditEntry
 from services.registry.service_layer.unit_of_work import UnitOfWork
@@ -179,7 +179,7 @@ def _register_in(
     ids: IdFactory,
 ) -> Affiliation:
     with uow:
-        affiliation = once(uow, idempotent, lambda: _register(uow, trust, profile, now, ids))
+        affiliation = once(uow.idempotency, idempotent, lambda: _register(uow, trust, profile, now, ids))
         uow.commit()
     return affiliation
 
@@ -578,7 +578,7 @@ def record_consent(
         return made
 
     with uow:
-        made = once(uow, idempotent, record)
+        made = once(uow.idempotency, idempotent, record)
         uow.commit()
     return made
 
@@ -667,8 +667,7 @@ def add_term(cmd: commands.AddTerm, uow: UnitOfWork, principal: Principal) -> Te
             if held.label != term.label:
                 raise AlreadyExists(f"{cmd.kind} term {cmd.code!r} exists already, labelled {held.label!r}")
             return held  # the same term again: nothing to do
-        uow.taxonomy.add(term)
-        uow.note_change(None, "terms")
+        uow.taxonomy.add(term)  # announced: term.added (the change history records it)
         uow.commit()
     return term
 
