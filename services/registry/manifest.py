@@ -41,6 +41,25 @@ MAIL_FROM = Setting(
     roles=("worker",),
 )
 
+# where the portal is, for the one-time link emailed to a person a trust registered (the portal serves
+# /confirm/<link>); empty: the email says to sign in to the portal, without a link
+PORTAL_URL = Setting(
+    "PORTAL_URL",
+    "the portal's address (http:// or https://) in the links the worker emails",
+    text,
+    default="http://127.0.0.1:8090",
+    roles=("worker",),
+)
+# the key the worker signs those links with and the portal checks them with (at least 32 characters;
+# empty: no link). Read by the registry worker and the portal's web process only
+CONFIRM_LINK_KEY = Setting(
+    "CONFIRM_LINK_KEY",
+    "the key of the portal links the worker emails (at least 32 characters; empty: no link)",
+    optional_token,
+    default="",
+    roles=("worker",),
+    secret=True,
+)
 
 # the portal's credential: it acts for signed-in leaders (x-plr-leader) and members of staff
 # (x-plr-staff-id), never as itself. Read by the api (to verify it) and, later, by the portal process;
@@ -121,6 +140,6 @@ MANIFEST = ServiceManifest(
     ),
     api=Api(default_port=50051, run=Ref("services.registry.entrypoints.api:run"), callers=(PORTAL,)),
     commands=Ref("services.registry.entrypoints.cli:register"),
-    settings=(KEY_CACHE_TTL, PORTAL_TOKEN, SMTP_URL, MAIL_FROM),
+    settings=(KEY_CACHE_TTL, PORTAL_TOKEN, SMTP_URL, MAIL_FROM, PORTAL_URL, CONFIRM_LINK_KEY),
     demo=Ref("services.registry.entrypoints.demo:run"),
 )

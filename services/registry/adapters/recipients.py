@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from services.registry.adapters.tables import invitations, leaders, trusts
+from services.registry.adapters.tables import affiliations, invitations, leaders, trusts
 from services.registry.domain.invitation import SENT
 from services.registry.service_layer.ports import Recipient, Recipients
 
@@ -39,3 +39,13 @@ class SqlRecipients(Recipients):
     def trust_name(self, ods: str) -> str:
         name = self.connection.execute(sa.select(trusts.c.name).where(trusts.c.trust_ods == ods)).scalar()
         return str(name) if name else ods
+
+    def pending_affiliation(self, affiliation_id: str, version: int) -> str | None:
+        leader_id = self.connection.execute(
+            sa.select(affiliations.c.leader_id).where(
+                affiliations.c.affiliation_id == affiliation_id,
+                affiliations.c.status == "pending",
+                affiliations.c.version == version,
+            )
+        ).scalar()
+        return str(leader_id) if leader_id else None

@@ -3,7 +3,9 @@ own events (``entrypoints/worker.py``) and sends one message per event. The inbo
 event; a message that cannot be sent fails the event, which is retried and then dead-lettered like
 any other. Nothing of a message (address, name, content) is logged.
 
-Handled: ``invitation.sent`` (to the person it reached, if it reached anyone), and two events another
+Handled: ``invitation.sent`` (to the person it reached, if it reached anyone), ``leader.affiliated``
+(a trust registered the person: while that affiliation is still pending when the event is handled, the
+person is sent a one-time link to the portal, where they confirm or decline it), and two events another
 part of the registry emits: ``leader.changed_on_behalf`` (staff recorded a change for the person; its
 data names the leader, and may name the trust ``ods`` and the ``fields``) and
 ``leader.email_change_requested`` (its data names the leader, the address to verify ``email`` and the
@@ -11,6 +13,8 @@ one-time ``verify_url``; without ``email`` the notice goes to the address on rec
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from services.common.events import CloudEvent
 from services.common.mail import OutgoingMail
@@ -20,12 +24,21 @@ from services.registry.service_layer.ports import Mailer, Recipients
 INVITATION_SENT = "plr.registry.invitation.sent.v1"
 CHANGED_ON_BEHALF = "plr.registry.leader.changed_on_behalf.v1"
 EMAIL_CHANGE_REQUESTED = "plr.registry.leader.email_change_requested.v1"
-NOTIFIED = (INVITATION_SENT, CHANGED_ON_BEHALF, EMAIL_CHANGE_REQUESTED)
+AFFILIATED = "plr.registry.leader.affiliated.v1"
+NOTIFIED = (INVITATION_SENT, AFFILIATED, CHANGED_ON_BEHALF, EMAIL_CHANGE_REQUESTED)
+
+# (leader id, affiliation id) -> the portal's one-time link at which the person confirms or declines it,
+# or "" when there is no portal to link to
+ConfirmLink = Callable[[str, str], str]
 
 
-def notify(event: CloudEvent, recipients: Recipients, mailer: Mailer) -> bool:
+def no_link(leader_id: str, affiliation_id: str) -> str:
+    return ""
+
+
+def notify(event: CloudEvent, recipients: Recipients, mailer: Mailer, confirm_link: ConfirmLink = no_link) -> bool:
     """Sends the message the event calls for; False when it calls for none."""
-    found = _notice(event, recipients)
+    found = _notice(event, recipients, confirm_link)
     if found is None:
         return False
     to, notice = found
@@ -33,8 +46,10 @@ def notify(event: CloudEvent, recipients: Recipients, mailer: Mailer) -> bool:
     return True
 
 
-def _notice(event: CloudEvent, recipients: Recipients) -> tuple[str, notices.Notice] | None:
+def _notice(event: CloudEvent, recipients: Recipients, confirm_link: ConfirmLink) -> tuple[str, notices.Notice] | None:
     event_type, data = event.type, event.data
+    if event_type == AFFILIATED:
+        return _affiliation_request(event, recipients, confirm_link)
     if event_type == INVITATION_SENT:
         # as of this event: a later one sends it if it reached someone since (never both)
         leader_id = recipients.invited(data["invitation_id"], event.aggregate_version)
@@ -53,3 +68,17 @@ def _notice(event: CloudEvent, recipients: Recipients) -> tuple[str, notices.Not
         to = data.get("email") or person.email
         return to, notices.email_change(person.given_name, data.get("verify_url", ""))
     return None
+
+
+def _affiliation_request(
+    event: CloudEvent, recipients: Recipients, confirm_link: ConfirmLink
+) -> tuple[str, notices.Notice] | None:
+    """Only while the trust's affiliation still waits for the person as of this event: one made and
+    confirmed at once (an accepted invitation, a demo person) or answered since asks nothing."""
+    data = event.data
+    leader_id = recipients.pending_affiliation(data["affiliation_id"], event.aggregate_version)
+    person = recipients.leader(leader_id) if leader_id else None
+    if leader_id is None or person is None:
+        return None
+    link = confirm_link(leader_id, data["affiliation_id"])
+    return person.email, notices.affiliation_request(person.given_name, recipients.trust_name(data["ods"]), link)

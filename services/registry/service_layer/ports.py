@@ -648,6 +648,11 @@ class Recipients(abc.ABC):
     @abc.abstractmethod
     def trust_name(self, ods: str) -> str: ...
 
+    @abc.abstractmethod
+    def pending_affiliation(self, affiliation_id: str, version: int) -> str | None:
+        """The leader a trust's affiliation asks to confirm it, while it is pending as of that version
+        of it; None once it was confirmed, declined, ended or asked again since."""
+
 
 class Mailer(Protocol):
     """Sends one message (services/common/mail.py's SmtpMailer); raises if it cannot."""
