@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.common.admin.mail_catcher import start_catcher
+from services.common.manifest import manifests
 from tests.support.infra import API_SERVICES, SERVICES, Infra, PlrStack, plr_stack, wait_for
 
 
@@ -36,6 +37,8 @@ class Running:
             self.start(service, "api")
         for service in SERVICES:
             self.start(service, "worker")
+        for service in (name for name, manifest in manifests().items() if manifest.web is not None):
+            self.start(service, "web")
 
     def stop(self) -> dict[str, int | None]:
         for process in self.processes.values():
@@ -57,7 +60,7 @@ def system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
         # the mail the workers send lands in this run's own catcher (PLR_MAIL_DIR)
         host, _, port = stack.env["PLR_MAIL_CATCHER_LISTEN"].rpartition(":")
         catcher = start_catcher(Path(stack.env["PLR_MAIL_DIR"]), host, int(port))
-        stack.env["PLR_REGISTRY_SMTP_URL"] = f"smtp://{host}:{port}"
+        stack.env["PLR_REGISTRY_SMTP_URL"] = stack.env["PLR_PORTAL_SMTP_URL"] = f"smtp://{host}:{port}"
         running = Running(stack)
         running.start_all()
         try:
