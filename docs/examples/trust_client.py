@@ -110,7 +110,7 @@ def import_register(ch: grpc.Channel, path: str) -> None:
                 leader_id=result.leader_id,
             )
         for problem in answer.problems:
-            show(row=problem.row_number, problem=f"{problem.field}: {problem.reason}")
+            show(row=problem.row_number, reference=problem.reference, problem=f"{problem.field}: {problem.reason}")
 
 
 def pages(list_page: Callable[[str], tuple[list[Any], str]]) -> Iterator[Any]:

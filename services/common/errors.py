@@ -17,6 +17,12 @@ class InvalidInput(DomainError):
         super().__init__("; ".join(f"{name}: {reason}" for name, reason in sorted(self.fields.items())))
 
 
+def refuse(problems: Mapping[str, str]) -> None:
+    """InvalidInput naming each field of ``problems`` (a field-to-why map), if there are any."""
+    if problems:
+        raise InvalidInput(problems)
+
+
 class NotFound(DomainError):
     pass
 

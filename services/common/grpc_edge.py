@@ -36,6 +36,14 @@ PAGE_SIZE_MAX = 500
 PAGE_SIZE_DEFAULT = 100
 NOT_AN_ID = "must be an id as returned by this API"
 NOT_A_PAGE_TOKEN = "is not a page token from a previous response"
+ANOTHER_LISTING = (
+    "was issued by another method or to another caller: send a page token only to the method that "
+    "returned it ({method} did not), with the same trust's key, or start again without a page_token"
+)
+ANOTHER_FILTER = (
+    "was issued for another {filters}: send the same {filters} as the request that returned it, "
+    "or start again without a page_token"
+)
 
 
 class Servicer(Generic[U]):
@@ -186,17 +194,18 @@ class PageSize(fields.Integer):
 
 
 class PageToken(fields.Field):
-    """A token from ``encode_page_token``, read back into its parts, each by its parser (a callable
-    that raises ValueError or TypeError on a bad value); empty means the first page (``None``).
+    """A token from ``RequestSchema.next_page_token``, read back into its parts, each by its parser (a
+    callable that raises ValueError or TypeError on a bad value); empty means the first page (``None``).
 
-    ``bound_to`` names the request's filters a token holds to (say ``updated_since``): the token
-    carries a digest of their values when it is issued (``RequestSchema.next_page_token``), and a
-    request that sends it with other values is refused, naming ``page_token`` (a listing resumed
-    under other filters would silently skip or repeat rows)."""
+    A token holds to the listing that issued it: its method and its caller's scope (one trust, one
+    leader, or the platform), and the values of the request's filters named by ``bound_to`` (say
+    ``updated_since``). It carries a digest of each when it is issued, and a request that sends it to
+    another method, for another caller or with other filter values is refused, naming ``page_token``
+    (a listing resumed elsewhere, or under other filters, would silently skip or repeat rows)."""
 
     def __init__(self, *parsers: Callable[[Any], Any], bound_to: tuple[str, ...] = (), **kwargs: Any):
         super().__init__(**kwargs)
-        self.parsers = (*parsers, _parse_filters_digest) if bound_to else parsers
+        self.parsers = (*parsers, _parse_digest, _parse_digest)
         self.bound_to = bound_to
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[Any, ...] | None:
@@ -211,16 +220,24 @@ class PageToken(fields.Field):
             raise marshmallow.ValidationError(NOT_A_PAGE_TOKEN) from None
 
     def filters_digest(self, values: dict[str, Any]) -> str:
-        plain = [_plain_value(values.get(name)) for name in self.bound_to]
-        return hashlib.sha256(json.dumps(plain).encode()).hexdigest()[:16]
+        return _digest([_plain_value(values.get(name)) for name in self.bound_to])
+
+    @staticmethod
+    def listing_digest(call: Call) -> str:
+        scope = call.principal.scope
+        return _digest([call.method, scope.trust_ods, scope.leader_id, scope.platform])
 
 
-FILTERS_DIGEST = re.compile(r"[0-9a-f]{16}")
+DIGEST = re.compile(r"[0-9a-f]{16}")
 
 
-def _parse_filters_digest(value: object) -> str:
-    if not isinstance(value, str) or not FILTERS_DIGEST.fullmatch(value):
-        raise ValueError("not a digest of filters")
+def _digest(plain: list[Any]) -> str:
+    return hashlib.sha256(json.dumps(plain).encode()).hexdigest()[:16]
+
+
+def _parse_digest(value: object) -> str:
+    if not isinstance(value, str) or not DIGEST.fullmatch(value):
+        raise ValueError("not a digest")
     return value
 
 
@@ -259,35 +276,40 @@ class RequestSchema(marshmallow.Schema):
     # per schema class and message type: each field's name and how to read it (worked out once)
     _readers: ClassVar[dict[tuple[type, str], list[tuple[str, str]]]] = {}
 
-    def parse(self, request: protobuf_message.Message) -> dict[str, Any]:
+    def parse(self, request: protobuf_message.Message, call: Call | None = None) -> dict[str, Any]:
+        """The request's values, each read by its field. A listing (a schema with a ``PageToken``) is
+        read with its ``call``, whose method and caller its page token must have been issued for."""
         values: dict[str, Any] = {}
         for name, kind in self._reader(request):
             if kind == _PRESENCE and not request.HasField(name):
                 continue
             value = getattr(request, name)
             values[name] = list(value) if kind == _REPEATED else dict(value) if kind == _MAP else value
-        return validated(self, values)
+        return self._held_to_its_listing(validated(self, values), call)
 
-    @marshmallow.post_load
-    def _hold_page_tokens_to_their_filters(self, values: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        for name, field in self.fields.items():
-            if isinstance(field, PageToken) and field.bound_to and values.get(name) is not None:
-                *parts, digest = values[name]
-                if digest != field.filters_digest(values):
-                    filters = " and ".join(field.bound_to)
-                    raise marshmallow.ValidationError(
-                        {
-                            field.data_key or name: f"was issued for another {filters}: send the same {filters} "
-                            "as the request that returned it, or start again without a page_token"
-                        }
-                    )
-                values[name] = tuple(parts)
+    def _held_to_its_listing(self, values: dict[str, Any], call: Call | None) -> dict[str, Any]:
+        for name, field in self._page_tokens():
+            if call is None:
+                raise TypeError(f"{type(self).__name__} is a listing: parse it with its call")
+            if values.get(name) is None:
+                continue
+            *parts, listing, filters = values[name]
+            if listing != field.listing_digest(call):
+                raise InvalidInput({field.data_key or name: ANOTHER_LISTING.format(method=call.method)})
+            if filters != field.filters_digest(values):
+                named = " and ".join(field.bound_to)
+                raise InvalidInput({field.data_key or name: ANOTHER_FILTER.format(filters=named)})
+            values[name] = tuple(parts)
         return values
 
-    def next_page_token(self, values: dict[str, Any], *parts: str | int | datetime) -> str:
-        """The token that resumes this listing after ``parts``, held to the filters of ``values``."""
-        [field] = [f for f in self.fields.values() if isinstance(f, PageToken)]
-        return encode_page_token(*parts, *((field.filters_digest(values),) if field.bound_to else ()))
+    def next_page_token(self, values: dict[str, Any], call: Call, *parts: str | int | datetime) -> str:
+        """The token that resumes this listing after ``parts``: held to ``call``'s method and caller,
+        and to the filters of ``values``."""
+        [(_, field)] = self._page_tokens()
+        return encode_page_token(*parts, field.listing_digest(call), field.filters_digest(values))
+
+    def _page_tokens(self) -> list[tuple[str, PageToken]]:
+        return [(name, f) for name, f in self.fields.items() if isinstance(f, PageToken)]
 
     def _reader(self, request: protobuf_message.Message) -> list[tuple[str, str]]:
         key = (type(self), request.DESCRIPTOR.full_name)

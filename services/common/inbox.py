@@ -24,6 +24,7 @@ from typing import TypeVar
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
+from services.common.broker_users import SenderCheck
 from services.common.db import apply_scope, db_error_summary, is_database_fault
 from services.common.events import CloudEvent, InvalidEvent, SchemaRegistry, default_registry
 from services.common.logs import correlated
@@ -80,6 +81,8 @@ class InboxConsumer:
     engine: Engine
     handlers: Mapping[str, EventHandler]
     registry: SchemaRegistry = field(default_factory=default_registry)
+    # who may send which event (ADR 0008): every worker checks; None only where a test feeds events itself
+    senders: SenderCheck | None = None
     max_handler_attempts: int = 3
     handler_backoff_s: float = 0.05
     transient_budget_s: float = 300.0  # per delivery: then the message goes back as a fresh copy
@@ -130,18 +133,32 @@ class InboxConsumer:
                     raise HandlerFailed(event) from error
         return fresh
 
-    def parse(self, raw: bytes) -> CloudEvent:
-        """The one check of a delivery before its handler: an event of a known, valid contract, or DeadLetter."""
+    def parse(self, raw: bytes, user_id: str | None = None) -> CloudEvent:
+        """The one check of a delivery before its handler: an event of a known, valid contract, sent by
+        the broker user of the service that owns it (``user_id``, vouched for by the broker), or DeadLetter."""
         try:
-            return self.registry.parse(raw)
+            event = self.registry.parse(raw)
         except InvalidEvent as error:
             self._settled("dead_lettered")
             log.error("%s: dead-lettering an invalid event: %s", self.name, error)
             raise DeadLetter(str(error)) from None
+        refused = self.senders.refusal(event, user_id) if self.senders is not None else None
+        if refused is not None:
+            self._settled("dead_lettered")
+            log.error(
+                "%s: dead-lettering %s %s, not sent by its service: %s",
+                self.name,
+                event.type,
+                event.id,
+                refused,
+                extra={"event_id": event.id, "event_type": event.type},
+            )
+            raise DeadLetter(refused)
+        return event
 
-    def process(self, raw: bytes) -> None:
+    def process(self, raw: bytes, user_id: str | None = None) -> None:
         """Handle one delivery. Raises DeadLetter or OutageOutlasted; returning means acknowledge."""
-        event = self.parse(raw)
+        event = self.parse(raw, user_id)
         started = time.perf_counter()
         try:
             with correlated(event.correlation_id or event.id):
@@ -149,14 +166,18 @@ class InboxConsumer:
         finally:
             HANDLER_LATENCY.labels(self.name).observe(time.perf_counter() - started)
 
-    def process_batch(self, raws: Sequence[bytes]) -> list[Exception | None]:
-        """Handle deliveries together; per delivery (in order) None to acknowledge, or what ``process``
-        would have raised for it alone (DeadLetter, OutageOutlasted, or another error: requeue)."""
+    def process_batch(
+        self, raws: Sequence[bytes], user_ids: Sequence[str | None] | None = None
+    ) -> list[Exception | None]:
+        """Handle deliveries together (``user_ids``: each one's AMQP ``user_id``); per delivery (in order)
+        None to acknowledge, or what ``process`` would have raised for it alone (DeadLetter,
+        OutageOutlasted, or another error: requeue)."""
         outcomes: list[Exception | None] = [None] * len(raws)
         events: list[tuple[int, CloudEvent]] = []
-        for position, raw in enumerate(raws):
+        senders = [None] * len(raws) if user_ids is None else user_ids
+        for position, (raw, user_id) in enumerate(zip(raws, senders, strict=True)):
             try:
-                events.append((position, self.parse(raw)))
+                events.append((position, self.parse(raw, user_id)))
             except DeadLetter as dead:
                 outcomes[position] = dead
         if not events:

@@ -58,6 +58,15 @@ def smtp_url(raw: str) -> SmtpServer:
     )
 
 
+def web_address(raw: str) -> str:
+    """A setting's parser: the http(s) address links in a message lead to, without a trailing slash
+    (ValueError "expected ..." otherwise)."""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError("expected http(s)://host[:port][/path]")
+    return raw.strip().rstrip("/")
+
+
 class SmtpMailer:
     """Sends each message on a connection of its own (mail is rare: nothing to keep open)."""
 

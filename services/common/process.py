@@ -131,8 +131,31 @@ def migrate_once(manifest: ServiceManifest, settings: Settings) -> None:
     revision = migrate_database(database, manifest.migrations)
     log.info("%s database at revision %s", service, revision)
     queues = manifest.queues
-    declare_topology(settings.amqp_management_url, settings.amqp_vhost, queues)
-    log.info("%s topology declared on vhost %s (%d consumer queues)", service, settings.amqp_vhost, len(queues))
+    user = settings.broker_users.of(service)
+    ensure_own_broker_user(settings, service)
+    declare_topology(settings.amqp_management_url, settings.amqp_vhost, queues, publisher=(service, user))
+    log.info(
+        "%s topology declared on vhost %s (%d consumer queues; broker user %s)",
+        service,
+        settings.amqp_vhost,
+        len(queues),
+        user,
+    )
+
+
+def ensure_own_broker_user(settings: Settings, service: str) -> None:
+    """When migrate is given its service's own broker connection (as a deployment gives every process of
+    the service), it makes that broker user, or sets its password, from the URI: as it does the database
+    roles from their URLs. Needs the management URL's user to be an administrator."""
+    from urllib.parse import unquote, urlsplit
+
+    from services.common.broker_users import connection_user
+    from services.common.topology import Management
+
+    user = settings.broker_users.of(service)
+    if connection_user(settings.amqp_uri) == user:
+        password = unquote(urlsplit(settings.amqp_uri).password or "")
+        Management(settings.amqp_management_url, settings.amqp_vhost).user(user, password)
 
 
 if __name__ == "__main__":

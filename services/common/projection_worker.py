@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
+from services.common.broker_users import SenderCheck
 from services.common.db import process_engine
 from services.common.inbox import EventHandler, InboxConsumer
 from services.common.metrics import OUTBOX_OBSERVE_S, Every
@@ -29,8 +30,9 @@ def run_service_worker(
     engine = process_engine(settings, service, "worker")
     publisher = ConfirmedPublisher(settings.amqp_uri)
     relay = OutboxRelay(engine, publisher, service)
+    senders = SenderCheck(settings.broker_users, own_user=publisher.user)
     inbox_consumers = {
-        queue: InboxConsumer(name=name, engine=engine, handlers=handlers)
+        queue: InboxConsumer(name=name, engine=engine, handlers=handlers, senders=senders)
         for queue, (name, handlers) in consumers.items()
     }
     observe_outbox = Every(OUTBOX_OBSERVE_S, relay.observe_outbox)

@@ -27,6 +27,7 @@ import kombu
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from services.common.broker_users import connection_user
 from services.common.db import db_error_summary, is_database_fault
 from services.common.events import CONTENT_TYPE
 from services.common.metrics import (
@@ -70,9 +71,10 @@ class Outgoing:
     properties: Mapping[str, Any] = field(default_factory=dict)
 
 
-def amqp_message(outgoing: Outgoing) -> amqp.Message:
-    """The one place where a published message's properties are set."""
-    properties = {"content_type": CONTENT_TYPE, "content_encoding": "utf-8", **outgoing.properties}
+def amqp_message(outgoing: Outgoing, user_id: str) -> amqp.Message:
+    """The one place where a published message's properties are set: ``user_id`` is the publishing
+    connection's broker user, which RabbitMQ verifies and consumers check (ADR 0008)."""
+    properties = {"content_type": CONTENT_TYPE, "content_encoding": "utf-8", "user_id": user_id, **outgoing.properties}
     return amqp.Message(
         outgoing.body,
         delivery_mode=2,
@@ -102,6 +104,7 @@ class ConfirmedPublisher:
 
     def __init__(self, amqp_uri: str, connect_timeout: float = 5.0, confirm_timeout_s: float = CONFIRM_TIMEOUT_S):
         self.amqp_uri = amqp_uri
+        self.user = connection_user(amqp_uri)
         self.connect_timeout = connect_timeout
         self.confirm_timeout_s = confirm_timeout_s
         self._connection: kombu.Connection | None = None
@@ -158,7 +161,10 @@ class ConfirmedPublisher:
             channel = self._ensure()
             for outgoing in messages:
                 channel.basic_publish(
-                    amqp_message(outgoing), exchange=outgoing.exchange, routing_key=outgoing.routing_key, mandatory=True
+                    amqp_message(outgoing, self.user),
+                    exchange=outgoing.exchange,
+                    routing_key=outgoing.routing_key,
+                    mandatory=True,
                 )
                 self._tag += 1
                 self._pending[self._tag] = sent

@@ -89,6 +89,13 @@ def add_key_scopes_v2() -> None:
     op.alter_column("api_keys", "scopes", server_default=None)
 
 
+def add_key_versions_v3() -> None:
+    """Each key's version in the trust directory (issue 10, ADR 0008): the trust's version that last
+    said something of it, so that an older or repeated ``key_issued`` never replaces its secret. Keys
+    projected before keep 0: any later event of theirs is newer."""
+    op.add_column("api_keys", sa.Column("version", sa.BigInteger, nullable=False, server_default="0"))
+
+
 def enable_tenant_rls(table: str, column: str = "trust_ods") -> None:
     """Forced RLS: even the table's owner is subject to it (owners otherwise bypass it)."""
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
+    from services.common.broker_users import BrokerUsers
     from services.common.manifest import ServiceManifest, Setting
 
 T = TypeVar("T")
@@ -82,6 +83,12 @@ class _Reader:
         value = self.text(name, default)
         if not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", value) or int(value.rsplit(":", 1)[1]) > 65535:
             raise SettingsError(f"{name} is malformed: expected host:port (port 0 to 65535), got {value!r}")
+        return value
+
+    def pattern(self, name: str, default: str, pattern: re.Pattern[str], expected: str) -> str:
+        value = self.text(name, default)
+        if not pattern.fullmatch(value):
+            raise SettingsError(f"{name} is malformed: expected {expected}, got {value!r}")
         return value
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -169,6 +176,7 @@ def _redact(url: str) -> str:
 
 
 DB_SCHEMES = ("postgresql", "postgresql+psycopg2")
+BROKER_USER_PREFIX = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -236,6 +244,14 @@ class Settings:
     migrate_wait_s: float = 120.0
     # PLR_ENVIRONMENT: PRODUCTION serves no gRPC reflection and makes no test people
     environment: str = "DEVELOPMENT"
+    # PLR_AMQP_USER_PREFIX: each service's broker user is this and its name (services/common/broker_users.py)
+    amqp_user_prefix: str = "plr-"
+
+    @property
+    def broker_users(self) -> BrokerUsers:
+        from services.common.broker_users import BrokerUsers
+
+        return BrokerUsers(self.amqp_user_prefix)
 
     @property
     def production(self) -> bool:
@@ -343,7 +359,10 @@ def load_settings(
         metrics_port=int(read.number("PLR_METRICS_PORT", "0", 0, 65535)),
         migrate_wait_s=read.number("PLR_MIGRATE_WAIT_S", "120", 0, 3600),
         environment=read.choice("PLR_ENVIRONMENT", "development", ENVIRONMENTS),
+        amqp_user_prefix=read.pattern("PLR_AMQP_USER_PREFIX", "plr-", BROKER_USER_PREFIX, "letters, digits, - _ ."),
     )
+    if role == "worker":
+        _check_worker_broker_user(settings, chosen)
     for name in require:
         if name == "PLR_ADMIN_TOKEN" and not settings.admin_token:
             raise SettingsError("PLR_ADMIN_TOKEN is not set (the administrator credential created at install)")
@@ -353,6 +372,21 @@ def load_settings(
     if settings.admin_token is not None and len(settings.admin_token) < TOKEN_MIN_LENGTH:
         raise SettingsError(f"PLR_ADMIN_TOKEN is malformed: it must be at least {TOKEN_MIN_LENGTH} characters")
     return settings
+
+
+def _check_worker_broker_user(settings: Settings, services: list[str]) -> None:
+    """A worker publishes its service's events: it connects as that service's broker user, or every
+    publish would be refused (topic permissions) and every event it sent dead-lettered (ADR 0008)."""
+    from services.common.broker_users import connection_user
+
+    user = connection_user(settings.amqp_uri)
+    for service in services:
+        expected = settings.broker_users.of(service)
+        if user != expected:
+            raise SettingsError(
+                f"PLR_AMQP_URI connects as broker user {user!r}, but the {service} worker must connect as "
+                f"{expected!r} (PLR_AMQP_USER_PREFIX and the service's name)"
+            )
 
 
 def load_or_exit(

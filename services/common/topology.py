@@ -9,10 +9,13 @@ declare (``no_declare``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
+
+from services.common.broker_users import ADMIN_USER_SUFFIX, BrokerUsers, publish_pattern
 
 EVENTS_EXCHANGE = "plr.events"
 UNROUTED_EXCHANGE = "plr.unrouted"
@@ -66,6 +69,39 @@ class QueueSpec:
     @property
     def dead_letter_queue(self) -> str:
         return self.name + DEAD_LETTER_SUFFIX
+
+
+@dataclass(frozen=True)
+class VhostPermissions:
+    """What a broker user may do on plr's vhost (regular expressions, as RabbitMQ takes them):
+    ``configure``, ``write`` and ``read`` on exchanges and queues by name, and ``events_write`` the
+    routing keys it may publish on ``plr.events`` (its topic permission)."""
+
+    configure: str
+    write: str
+    read: str
+    events_write: str
+
+
+def _one_of(names: Iterable[str]) -> str:
+    listed = sorted(names)
+    return f"^({'|'.join(re.escape(name) for name in listed)})$" if listed else "^$"
+
+
+def service_permissions(service: str, queues: Iterable[QueueSpec]) -> VhostPermissions:
+    """A service's broker user: it declares nothing (``migrate`` does, as the administrator), publishes
+    its own events on ``plr.events`` (and gives a delivery back to its own queue through the default
+    exchange, ADR 0004), and consumes its own queues only (ADR 0008)."""
+    return VhostPermissions(
+        configure="^$",
+        write=_one_of((EVENTS_EXCHANGE, "amq.default")),
+        read=_one_of(spec.name for spec in queues),
+        events_write=publish_pattern(service),
+    )
+
+
+# the administrator (``migrate``'s topology, ``plr``): everything on the vhost
+ADMIN_PERMISSIONS = VhostPermissions(configure=".*", write=".*", read=".*", events_write=".*")
 
 
 class Management:
@@ -132,6 +168,29 @@ class Management:
             {"pattern": pattern, "definition": definition, "priority": priority, "apply-to": "queues"},
         )
 
+    def user(self, name: str, password: str, tags: tuple[str, ...] = ()) -> None:
+        """Create the broker user, or set its password and tags (users are global: not the vhost's)."""
+        self.request("PUT", f"/users/{quote(name, safe='')}", {"password": password, "tags": ",".join(tags)})
+
+    def delete_user(self, name: str) -> None:
+        self.request("DELETE", f"/users/{quote(name, safe='')}", ok=(404,))
+
+    def user_exists(self, name: str) -> bool:
+        return self.request("GET", f"/users/{quote(name, safe='')}", ok=(404,)).status_code != 404
+
+    def permit(self, user: str, permissions: VhostPermissions) -> None:
+        """A user's permissions on this vhost, and its topic permission on ``plr.events``."""
+        self.request(
+            "PUT",
+            f"/permissions/{self.v}/{quote(user, safe='')}",
+            {"configure": permissions.configure, "write": permissions.write, "read": permissions.read},
+        )
+        self.request(
+            "PUT",
+            f"/topic-permissions/{self.v}/{quote(user, safe='')}",
+            {"exchange": EVENTS_EXCHANGE, "write": permissions.events_write, "read": ".*"},
+        )
+
     def queue_info(self, name: str) -> dict[str, object] | None:
         response = self.request("GET", f"/queues/{self.v}/{quote(name, safe='')}", ok=(404,))
         if response.status_code == 404:
@@ -175,8 +234,44 @@ def declare_consumer_queue(management: Management, spec: QueueSpec) -> None:
         management.bind(EVENTS_EXCHANGE, spec.name, pattern)
 
 
-def declare_topology(management_url: str, vhost: str, queues: tuple[QueueSpec, ...]) -> None:
+def declare_topology(
+    management_url: str, vhost: str, queues: tuple[QueueSpec, ...], publisher: tuple[str, str] | None = None
+) -> None:
+    """The platform's exchanges and queues and ``queues``; with ``publisher`` (service, its broker user),
+    that user's permissions on the vhost (``service_permissions``: the user must exist)."""
     management = Management(management_url, vhost)
     declare_platform(management)
     for spec in queues:
         declare_consumer_queue(management, spec)
+    if publisher is not None:
+        service, user = publisher
+        if not management.user_exists(user):
+            raise TopologyError(
+                f"broker user {user!r} ({service}'s) does not exist: create it first "
+                "(deploy/rabbitmq/definitions.template.json, or `make run`)"
+            )
+        management.permit(user, service_permissions(service, queues))
+
+
+ADMIN_TAGS = ("administrator", "impersonator")
+
+
+def ensure_broker_users(management: Management, users: BrokerUsers, passwords: Mapping[str, str]) -> None:
+    """Create (or set the password of) each broker user named in ``passwords`` by service, and ``admin``
+    for the administrator: tagged ``administrator`` and ``impersonator`` (``plr dlq replay`` keeps each
+    event's ``user_id``), with every permission on the vhost (made if missing). A service's own
+    permissions come with its topology (``declare_topology``'s ``publisher``). For `make run` and the
+    tests; a deployment makes them from deploy/rabbitmq/definitions.template.json."""
+    management.ensure_vhost()
+    for service, password in passwords.items():
+        if service == ADMIN_USER_SUFFIX:
+            management.user(users.admin, password, ADMIN_TAGS)
+            management.permit(users.admin, ADMIN_PERMISSIONS)
+        else:
+            management.user(users.of(service), password)
+
+
+def delete_broker_users(management: Management, users: BrokerUsers, services: Iterable[str]) -> None:
+    """Delete the administrator and each service's broker user (users are global, not the vhost's)."""
+    for name in (users.admin, *(users.of(service) for service in services)):
+        management.delete_user(name)

@@ -37,6 +37,9 @@ api_keys = sa.Table(
     # what the key may do (services/common/principals.py KEY_SCOPES); added by each service's migration
     # with the default scopes for the keys issued before
     sa.Column("scopes", ARRAY(sa.Text), nullable=False),
+    # in a projection, the trust's version that last said something of the key: an older or repeated
+    # event changes nothing (the registry's own rows keep 0)
+    sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 # the members of a trust's staff who act through the portal (x-plr-staff-id): the registry's own records;
@@ -86,20 +89,28 @@ def upsert_trust(connection: Connection, event: CloudEvent, name: str | None = N
 
 
 def record_key_issued(connection: Connection, event: CloudEvent) -> None:
+    """A key as issued, unless a newer event of the trust already spoke of it (its revocation, which
+    may arrive first): a repeated or older issue never replaces a key's secret or scopes."""
     data = event.data
     # an event from before scopes existed names none: the key has the scopes every such key has
     scopes = sorted(data.get("scopes") or DEFAULT_KEY_SCOPES)
+    statement = insert(api_keys).values(
+        key_id=data["key_id"],
+        trust_ods=data["ods"],
+        secret_sha256=data["secret_sha256"],
+        issued_at=data["issued_at"],
+        scopes=scopes,
+        version=event.aggregate_version,
+    )
     connection.execute(
-        insert(api_keys)
-        .values(
-            key_id=data["key_id"],
-            trust_ods=data["ods"],
-            secret_sha256=data["secret_sha256"],
-            issued_at=data["issued_at"],
-            scopes=scopes,
-        )
-        .on_conflict_do_update(
-            index_elements=[api_keys.c.key_id], set_={"secret_sha256": data["secret_sha256"], "scopes": scopes}
+        statement.on_conflict_do_update(
+            index_elements=[api_keys.c.key_id],
+            set_={
+                "secret_sha256": statement.excluded.secret_sha256,
+                "scopes": scopes,
+                "version": event.aggregate_version,
+            },
+            where=api_keys.c.version < statement.excluded.version,
         )
     )
     upsert_trust(connection, event)
@@ -115,11 +126,15 @@ def record_key_revoked(connection: Connection, event: CloudEvent) -> None:
         issued_at=data["revoked_at"],
         revoked_at=data["revoked_at"],
         scopes=[],  # a revoked key does nothing; its issue, if it comes later, leaves it revoked
+        version=event.aggregate_version,
     )
     connection.execute(
         statement.on_conflict_do_update(
             index_elements=[api_keys.c.key_id],
-            set_={"revoked_at": sa.func.coalesce(api_keys.c.revoked_at, statement.excluded.revoked_at)},
+            set_={
+                "revoked_at": sa.func.coalesce(api_keys.c.revoked_at, statement.excluded.revoked_at),
+                "version": sa.func.greatest(api_keys.c.version, statement.excluded.version),
+            },
         )
     )
     upsert_trust(connection, event)

@@ -109,7 +109,8 @@ class RawQueueConsumer(QueueConsumer):
 
 # the broker's own headers on a delivery: a fresh copy must not carry its count (x-delivery-count) with it
 BROKER_HEADERS = frozenset({"x-delivery-count"})
-# what a copy keeps of a delivery besides its body, message id and headers
+# what a copy keeps of a delivery besides its body, message id and headers (not its user_id: the copy is
+# the worker's own publish, stamped with its own broker user, which its consumer accepts)
 COPIED_PROPERTIES = ("content_type", "content_encoding", "correlation_id", "timestamp", "type", "app_id")
 
 
@@ -119,6 +120,13 @@ def fresh_copy(message: Any) -> dict[str, Any]:
     properties = {name: message.properties[name] for name in COPIED_PROPERTIES if message.properties.get(name)}
     headers = {k: v for k, v in (message.headers or {}).items() if k not in BROKER_HEADERS}
     return {"body": message.body, "message_id": message.properties.get("message_id"), "headers": headers, **properties}
+
+
+def _user_id(message: Any) -> str | None:
+    """The broker user that published a delivery (RabbitMQ refuses a ``user_id`` that is not the
+    publishing connection's own, so it can be believed)."""
+    user_id = message.properties.get("user_id")
+    return str(user_id) if user_id else None
 
 
 @dataclass
@@ -171,7 +179,7 @@ class CloudEventConsumer(Entrypoint):
         try:
             self.container.spawn_worker(
                 self,
-                (tuple(message.body for message in batch),),
+                (tuple(message.body for message in batch), tuple(_user_id(message) for message in batch)),
                 {},
                 context_data={},
                 handle_result=partial(self.handle_result, lane, batch),
@@ -233,8 +241,10 @@ def build_worker_service(
     attributes: dict[str, Any] = {"name": name}
     for queue_name, consumer in consumers.items():
 
-        def consume(self: Any, raws: tuple[bytes, ...], _consumer: InboxConsumer = consumer) -> list[Exception | None]:
-            return _consumer.process_batch(raws)
+        def consume(
+            self: Any, raws: tuple[bytes, ...], user_ids: tuple[str | None, ...], _consumer: InboxConsumer = consumer
+        ) -> list[Exception | None]:
+            return _consumer.process_batch(raws, user_ids)
 
         method_name = "consume_" + queue_name.replace(".", "_").replace("-", "_")
         consume.__name__ = method_name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.common.mail import smtp_url
+from services.common.mail import smtp_url, web_address
 from services.common.manifest import Api, ApiCaller, Consumer, Ref, ServiceManifest, Setting, Timer
 from services.common.settings import number, optional_token, text
 from services.registry.adapters.topology import NOTIFICATIONS
@@ -33,6 +33,16 @@ SMTP_URL = Setting(
     default="smtp://127.0.0.1:8025",
     roles=("worker",),
 )
+# where the person opens the worker's emailed links: <PORTAL_URL>/email/verify?token=... (a new email
+# address) and <PORTAL_URL>/confirm/<link> (a trust's pending registration); the portal's web process
+# listens on 8090 by default
+PORTAL_URL = Setting(
+    "PORTAL_URL",
+    "the portal's address, which the links in the worker's email lead to: http(s)://host[:port][/path]",
+    web_address,
+    default="http://127.0.0.1:8090",
+    roles=("worker",),
+)
 MAIL_FROM = Setting(
     "MAIL_FROM",
     "the From of the email the worker sends",
@@ -41,15 +51,6 @@ MAIL_FROM = Setting(
     roles=("worker",),
 )
 
-# where the portal is, for the one-time link emailed to a person a trust registered (the portal serves
-# /confirm/<link>); empty: the email says to sign in to the portal, without a link
-PORTAL_URL = Setting(
-    "PORTAL_URL",
-    "the portal's address (http:// or https://) in the links the worker emails",
-    text,
-    default="http://127.0.0.1:8090",
-    roles=("worker",),
-)
 # the key the worker signs those links with and the portal checks them with (at least 32 characters;
 # empty: no link). Read by the registry worker and the portal's web process only
 CONFIRM_LINK_KEY = Setting(
@@ -94,6 +95,7 @@ PORTAL_METHODS = (
         "GetLeader",
         "ListLeaders",
         "UpdateLeader",
+        "VerifyEmailChange",
         "PauseLeader",
         "ResumeLeader",
         "WithdrawLeader",

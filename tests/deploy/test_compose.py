@@ -44,6 +44,10 @@ CREDENTIALS = {
     "PLR_REGISTRY_PORTAL_TOKEN": "placeholder-portal-token-0123456789abcdef",
     "PLR_POSTGRES_PASSWORD": "placeholder-postgres-superuser",
     "PLR_RABBITMQ_PASSWORD": "placeholder-rabbitmq",
+    "PLR_RABBITMQ_REGISTRY_PASSWORD": "placeholder-rabbitmq-registry",
+    "PLR_RABBITMQ_MATCHING_PASSWORD": "placeholder-rabbitmq-matching",
+    "PLR_RABBITMQ_RECRUITMENT_PASSWORD": "placeholder-rabbitmq-recruitment",
+    "PLR_RABBITMQ_INTEGRATION_PASSWORD": "placeholder-rabbitmq-integration",
     "PLR_DB_OWNER_PASSWORD": "placeholder-db-owner",
     "PLR_DB_APP_PASSWORD": "placeholder-db-app",
 }
@@ -356,13 +360,20 @@ def test_each_credential_goes_only_to_the_processes_that_read_it(services: dict[
 def test_urls_point_at_the_servers_with_their_credentials(services: dict[str, dict[str, Any]]) -> None:
     postgres = environment_of(services["postgres"])
     rabbitmq = environment_of(services["rabbitmq"])
-    for name, (_, role) in plr_processes(services).items():
+    administrator = (rabbitmq["RABBITMQ_DEFAULT_USER"], rabbitmq["RABBITMQ_DEFAULT_PASS"])
+    for name, (service, role) in plr_processes(services).items():
         env = environment_of(services[name])
         for key in ("PLR_AMQP_URI", "PLR_AMQP_MANAGEMENT_URL"):
             url = urlsplit(env[key])
             assert url.hostname == "rabbitmq", f"{name} {key}"
-            broker_user = (rabbitmq["RABBITMQ_DEFAULT_USER"], rabbitmq["RABBITMQ_DEFAULT_PASS"])
-            assert (url.username, url.password) == broker_user, f"{name} {key}: not the broker's user"
+        # the management API is the administrator's (migrate declares, `plr` reads); each process connects
+        # as its service's own broker user (ADR 0008), but for the api `plr` runs in, the administrator's
+        management = urlsplit(env["PLR_AMQP_MANAGEMENT_URL"])
+        assert (management.username, management.password) == administrator, f"{name}: not the administrator"
+        own = (f"plr-{service}", CREDENTIALS[f"PLR_RABBITMQ_{service.upper()}_PASSWORD"])
+        connection = urlsplit(env["PLR_AMQP_URI"])
+        expected = administrator if "PLR_ADMIN_TOKEN" in env else own
+        assert (connection.username, connection.password) == expected, f"{name} PLR_AMQP_URI: {connection.username}"
         for key, value in env.items():
             if key.startswith("PLR_DATABASE_"):
                 url = urlsplit(value)

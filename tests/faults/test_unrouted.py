@@ -10,6 +10,7 @@ import base64
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,9 +22,27 @@ from services.common.platform_tables import outbox
 from services.common.relay import ConfirmedPublisher
 from services.common.topology import UNROUTED_QUEUE, UnroutedLimits, declare_platform
 from tests.faults.conftest import StartWorker
-from tests.support.probe import PROBE_QUEUE, ProbeProducer, ProbeSite, check_delivery, wait_for_consumers, wait_until
+from tests.support.infra import Infra
+from tests.support.probe import (
+    PROBE_QUEUE,
+    ProbeProducer,
+    ProbeSite,
+    check_delivery,
+    probe_site,
+    wait_for_consumers,
+    wait_until,
+)
 
 pytestmark = pytest.mark.faults
+
+
+@pytest.fixture
+def shared_site(infra: Infra) -> Iterator[ProbeSite]:
+    """The probe site, whose relay also publishes the registry's routing keys (the registry events
+    nobody subscribes to are in its outbox; its broker user's topic permission takes them too)."""
+    with probe_site(infra.pg_admin_url, infra.amqp_uri, infra.management_url, also_publishes=("registry",)) as site:
+        yield site
+
 
 AFTER = 10
 
@@ -110,8 +129,9 @@ def unrouted_ids(site: ProbeSite) -> list[str]:
 
 
 def publish_unrouted(site: ProbeSite, events: list[CloudEvent]) -> None:
-    """Published as the relay publishes them (confirmed, mandatory), each confirmed."""
-    publisher = ConfirmedPublisher(site.amqp_uri)
+    """Published as the relay publishes them (confirmed, mandatory), each confirmed; by the administrator,
+    whose topic permission takes any service's routing keys."""
+    publisher = ConfirmedPublisher(site.admin_amqp_uri)
     try:
         for event in events:
             publisher.publish(

@@ -26,11 +26,18 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import pytest
 import sqlalchemy as sa
 
+from services.common.broker_users import (
+    ADMIN_USER_SUFFIX,
+    BrokerUsers,
+    service_uri_variable,
+    uri_as,
+    with_own_broker_user,
+)
 from services.common.db import make_engine
 from services.common.manifest import manifests
 from services.common.migrate import bootstrap_database, migrate_database
 from services.common.settings import Settings, load_settings
-from services.common.topology import Management, declare_topology
+from services.common.topology import Management, declare_topology, delete_broker_users, ensure_broker_users
 from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,8 +153,11 @@ class PlrStack:
             start_new_session=True,
         )
 
-    def plr(self, *args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, **self.env}
+    def plr(
+        self, *args: str, input: str | None = None, timeout: float = 60, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``plr`` with the stack's settings (or ``env``): the administrator's broker connection alone."""
+        env = with_own_broker_user({**os.environ, **(self.env if env is None else env)}, None)
         return subprocess.run(
             [str(Path(sys.executable).parent / "plr"), *args],
             env=env,
@@ -163,11 +173,22 @@ class PlrStack:
         self._engines.clear()
 
 
+def stack_users(suffix: str) -> BrokerUsers:
+    """A run's own broker users (users are global in RabbitMQ: each run names its own, and deletes them)."""
+    return BrokerUsers(f"plr-t{suffix}-")
+
+
 def stack_env(infra: Infra, suffix: str) -> dict[str, str]:
+    """A run's settings: ``PLR_AMQP_URI`` is the administrator's (for ``plr``), and each service's own
+    connection is kept as ``PLR_AMQP_URI_<SERVICE>`` (a process of the service is given it as its
+    ``PLR_AMQP_URI``; see ``service_env``). The passwords are in the URIs."""
     vhost = f"/plr-t{suffix}"
+    users = stack_users(suffix)
+    amqp_uri = _with_path(infra.amqp_uri, "/" + quote(vhost, safe=""))
     env = {
         "PLR_ENV_FILE": "/nonexistent/plr.env",
-        "PLR_AMQP_URI": _with_path(infra.amqp_uri, "/" + quote(vhost, safe="")),
+        "PLR_AMQP_URI": uri_as(amqp_uri, users.admin, secrets.token_urlsafe(24)),
+        "PLR_AMQP_USER_PREFIX": users.prefix,
         "PLR_AMQP_MANAGEMENT_URL": infra.management_url,
         "PLR_DATABASE_ADMIN_URL": infra.pg_admin_url,
         "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32),
@@ -177,6 +198,7 @@ def stack_env(infra: Infra, suffix: str) -> dict[str, str]:
         "PLR_LOG_LEVEL": "INFO",
     }
     for service, manifest in manifests().items():
+        env[service_uri_variable(service)] = uri_as(amqp_uri, users.of(service), secrets.token_urlsafe(24))
         db = f"plr_t{suffix}_{service}"
         env[manifest.database_url_variable] = _with_path(infra.pg_admin_url, "/" + db, f"{db}_app")
         env[manifest.database_owner_url_variable] = _with_path(infra.pg_admin_url, "/" + db, f"{db}_owner")
@@ -196,7 +218,15 @@ def service_env(env: dict[str, str], service: str) -> dict[str, str]:
         if m.api is not None and m.name not in called
         for v in (m.api_listen_variable, m.api_target_variable)
     }
-    return {name: value for name, value in env.items() if name not in foreign}
+    return with_own_broker_user({name: value for name, value in env.items() if name not in foreign}, service)
+
+
+def broker_passwords(env: dict[str, str]) -> dict[str, str]:
+    """The password of each broker user of a stack's settings, by service (``admin``: the administrator)."""
+    passwords = {ADMIN_USER_SUFFIX: urlsplit(env["PLR_AMQP_URI"]).password or ""}
+    for service in SERVICES:
+        passwords[service] = urlsplit(env[service_uri_variable(service)]).password or ""
+    return passwords
 
 
 @contextmanager
@@ -216,12 +246,14 @@ def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[Pl
     settings = load_settings(env)
     stack = PlrStack(infra, suffix, env, settings)
     try:
+        ensure_broker_users(stack.management(), settings.broker_users, broker_passwords(env))
         for service in services:
             manifest = manifests()[service]
             database = settings.database(service)
             bootstrap_database(infra.pg_admin_url, database)
             migrate_database(database, manifest.migrations)
-            declare_topology(settings.amqp_management_url, settings.amqp_vhost, manifest.queues)
+            publisher = (service, settings.broker_users.of(service))
+            declare_topology(settings.amqp_management_url, settings.amqp_vhost, manifest.queues, publisher)
         yield stack
     finally:
         stack.dispose()
@@ -230,8 +262,12 @@ def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[Pl
 
 
 def drop_stack(infra: Infra, settings: Settings) -> None:
+    management = Management(settings.amqp_management_url, settings.amqp_vhost)
     try:
-        Management(settings.amqp_management_url, settings.amqp_vhost).delete_vhost()
+        try:
+            management.delete_vhost()
+        finally:
+            delete_broker_users(management, settings.broker_users, SERVICES)
     finally:  # the databases go even when the broker is gone (a fault test may have killed it)
         drop_databases(infra, settings)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -30,7 +31,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -41,6 +42,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
+from services.common.broker_users import ADMIN_USER_SUFFIX, BrokerUsers, connection_user, uri_as
 from services.common.db import make_engine
 from services.common.events import CloudEvent
 from services.common.inbox import EventHandler, InboxConsumer
@@ -48,7 +50,14 @@ from services.common.migrate import bootstrap_database, migrate_database
 from services.common.outbox import add_to_outbox
 from services.common.platform_tables import outbox
 from services.common.settings import ServiceDatabase
-from services.common.topology import Management, QueueSpec, declare_topology
+from services.common.topology import (
+    Management,
+    QueueSpec,
+    declare_topology,
+    delete_broker_users,
+    ensure_broker_users,
+    service_permissions,
+)
 from tests.support.infra import SERVICES
 
 log = logging.getLogger(__name__)
@@ -59,6 +68,7 @@ PROBE_MIGRATIONS = ROOT / "services" / "matching" / "migrations"
 
 PROBE_EVENT_TYPE = "plr.diagnostics.probe.recorded.v1"
 PROBE_ROUTING_KEY = "diagnostics.probe.recorded"
+PROBE_SERVICE = "diagnostics"  # the probe's events are this service's (its own broker user sends them)
 PROBE_SOURCE = "plr/diagnostics"
 PROBE_AGGREGATE_TYPE = "probe"
 PROBE_QUEUE = "probe.recorded"
@@ -184,7 +194,13 @@ class ProbeSite:
     management_url: str
     suffix: str
     queues: tuple[QueueSpec, ...]
+    # other services whose routing keys the probe's relay may publish too (its outbox holds their events)
+    also_publishes: tuple[str, ...] = ()
     _engine: Engine | None = None
+    # the site's broker users' passwords (the probe service's and the administrator's), made with it
+    _passwords: dict[str, str] = field(
+        default_factory=lambda: {PROBE_SERVICE: secrets.token_urlsafe(24), ADMIN_USER_SUFFIX: secrets.token_urlsafe(24)}
+    )
 
     @property
     def dbname(self) -> str:
@@ -203,7 +219,22 @@ class ProbeSite:
         return f"/plr-probe-{self.suffix}"
 
     @property
+    def users(self) -> BrokerUsers:
+        """The site's own broker users (global in RabbitMQ: uniquely named, deleted with the site)."""
+        return BrokerUsers(f"plr-p{self.suffix}-")
+
+    @property
     def amqp_uri(self) -> str:
+        """The probe service's own connection (its relay and its consumers), as its broker user."""
+        return uri_as(self._vhost_uri, self.users.of(PROBE_SERVICE), self._passwords[PROBE_SERVICE])
+
+    @property
+    def admin_amqp_uri(self) -> str:
+        """The administrator's connection (``plr``; may publish any routing key and impersonate)."""
+        return uri_as(self._vhost_uri, self.users.admin, self._passwords[ADMIN_USER_SUFFIX])
+
+    @property
+    def _vhost_uri(self) -> str:
         return with_path(self.amqp_base_uri, "/" + quote(self.vhost, safe=""))
 
     def amqp_uri_via(self, host: str, port: int) -> str:
@@ -226,8 +257,9 @@ class ProbeSite:
         """Settings for the ``plr`` command on this site (every service's database is the probe's)."""
         env = {
             "PLR_ENV_FILE": "/nonexistent/plr.env",
-            "PLR_AMQP_URI": self.amqp_uri,
+            "PLR_AMQP_URI": self.admin_amqp_uri,
             "PLR_AMQP_MANAGEMENT_URL": self.management_url,
+            "PLR_AMQP_USER_PREFIX": self.users.prefix,
             "PLR_LOG_LEVEL": "WARNING",
         }
         for service in SERVICES:
@@ -248,14 +280,23 @@ class ProbeSite:
                 connection.exec_driver_sql(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{app_role}"')
         finally:
             owner.dispose()
-        declare_topology(self.management_url, self.vhost, self.queues)
+        ensure_broker_users(self.management(), self.users, self._passwords)
+        publisher = (PROBE_SERVICE, self.users.of(PROBE_SERVICE))
+        declare_topology(self.management_url, self.vhost, self.queues, publisher)
+        if self.also_publishes:
+            own = service_permissions(PROBE_SERVICE, self.queues)
+            prefixes = "|".join(re.escape(s) for s in (PROBE_SERVICE, *self.also_publishes))
+            self.management().permit(publisher[1], replace(own, events_write=f"^({prefixes})\\."))
 
     def drop(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
         try:
-            self.management().delete_vhost()
+            try:
+                self.management().delete_vhost()
+            finally:
+                delete_broker_users(self.management(), self.users, (PROBE_SERVICE,))
         finally:
             admin = make_engine(self.pg_admin_url, pool_size=1, application_name="plr-probe-drop")
             try:
@@ -325,7 +366,7 @@ class ProbeSite:
 
     def queue_depth(self, queue: str) -> int:
         """Messages ready in a queue, from the broker itself (the management API's figures lag)."""
-        with kombu.Connection(self.amqp_uri, connect_timeout=5) as connection:
+        with kombu.Connection(self.admin_amqp_uri, connect_timeout=5) as connection:
             channel = connection.channel()
             try:
                 _, messages, _ = channel.queue_declare(queue=queue, passive=True)
@@ -340,9 +381,12 @@ def probe_site(
     amqp_uri: str,
     management_url: str,
     queues: tuple[QueueSpec, ...] = (QueueSpec(PROBE_QUEUE, (PROBE_ROUTING_KEY,)),),
+    also_publishes: tuple[str, ...] = (),
 ) -> Iterator[ProbeSite]:
     """Make a probe site with unique names on these servers; drop it afterwards."""
-    site = ProbeSite(pg_admin_url, with_path(amqp_uri, "/"), management_url, secrets.token_hex(4), queues)
+    site = ProbeSite(
+        pg_admin_url, with_path(amqp_uri, "/"), management_url, secrets.token_hex(4), queues, also_publishes
+    )
     try:
         site.create()
         yield site
@@ -416,7 +460,8 @@ class ProbeProducer:
 def publish_raw(
     amqp_uri: str, body: bytes, *, message_id: str, routing_key: str = PROBE_ROUTING_KEY, exchange: str = "plr.events"
 ) -> None:
-    """Publish bytes straight to the bus (confirmed), bypassing the outbox: for redelivery tests."""
+    """Publish bytes straight to the bus (confirmed), bypassing the outbox, stamped with the connection's
+    broker user as the relay stamps them: for redelivery tests."""
     with kombu.Connection(amqp_uri, transport_options={"confirm_publish": True}, connect_timeout=5) as connection:
         producer = kombu.Producer(connection.channel())
         producer.publish(
@@ -428,6 +473,7 @@ def publish_raw(
             delivery_mode=2,
             mandatory=True,
             message_id=message_id,
+            user_id=connection_user(amqp_uri),
             retry=False,
         )
 
@@ -499,10 +545,12 @@ class ProbeConsumer(InboxConsumer):
     observe_deliveries: bool = True
     crash_after: int | None = None
 
-    def process_batch(self, raws: Sequence[bytes]) -> list[Exception | None]:
+    def process_batch(
+        self, raws: Sequence[bytes], user_ids: Sequence[str | None] | None = None
+    ) -> list[Exception | None]:
         if self.observe_deliveries and self.observations is not None:
             self.observations.record_many([_event_id(raw) for raw in raws], DELIVERY)
-        outcomes = super().process_batch(raws)
+        outcomes = super().process_batch(raws, user_ids)
         if self.crash_after is not None and self.stats.applied >= self.crash_after:
             log.warning(
                 "probe: crash point reached after %d applied events: SIGKILL before the ack", self.stats.applied
@@ -598,6 +646,8 @@ def start_probe_worker(
         str(max_workers),
         "--relay-interval-s",
         str(relay_interval_s),
+        "--amqp-user-prefix",
+        site.users.prefix,
     ]
     if relay:
         argv += ["--relay", "--relay-amqp-uri", relay_amqp_uri or amqp_uri or site.amqp_uri]

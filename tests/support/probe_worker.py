@@ -24,6 +24,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--name", required=True, help="this worker's name in logs and probe_worker_stats")
     parser.add_argument("--database-url", required=True, help="the probe database, as its application role")
     parser.add_argument("--amqp-uri", required=True, help="the broker and vhost that nameko consumes from")
+    parser.add_argument(
+        "--amqp-user-prefix", default="plr-", help="the site's broker user prefix: its consumer checks senders"
+    )
     parser.add_argument("--relay", action="store_true", help="relay the outbox")
     parser.add_argument("--relay-amqp-uri", help="where the relay publishes (default: --amqp-uri)")
     parser.add_argument("--relay-interval-s", type=float, default=0.05)
@@ -62,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     import sqlalchemy as sa
     from sqlalchemy.dialects.postgresql import insert
 
+    from services.common.broker_users import BrokerUsers, SenderCheck, connection_user
     from services.common.db import make_engine
     from services.common.inbox import InboxConsumer
     from services.common.logs import configure_logging
@@ -107,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
             observations=observations,
             observe_deliveries=options.observe_deliveries,
             crash_after=options.crash_after,
+            senders=SenderCheck(BrokerUsers(options.amqp_user_prefix), own_user=connection_user(options.amqp_uri)),
             **outage_options,
         )
         consumers[options.consume] = consumer

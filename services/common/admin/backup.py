@@ -236,7 +236,12 @@ def restore(settings: Settings, source: Path, replay_since: datetime | None = No
             url,
         )
         migrate_database(database, manifest.migrations)
-        declare_topology(settings.amqp_management_url, settings.amqp_vhost, manifest.queues)
+        declare_topology(
+            settings.amqp_management_url,
+            settings.amqp_vhost,
+            manifest.queues,
+            publisher=(service, settings.broker_users.of(service)),
+        )
         engine = make_engine(url, pool_size=1, application_name="plr-restore")
         try:
             with engine.begin() as connection:

@@ -94,7 +94,7 @@ def dlq_list(args: argparse.Namespace) -> int:
 
 
 def dlq_replay(args: argparse.Namespace) -> int:
-    from services.common.admin.operations import replay_dead_letters
+    from services.common.admin.operations import ReplayRefused, replay_dead_letters
 
     settings = load_or_exit()
     try:
@@ -102,6 +102,9 @@ def dlq_replay(args: argparse.Namespace) -> int:
     except LookupError as error:
         print(f"plr: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except ReplayRefused as refused:
+        print(f"plr: {refused}", file=sys.stderr)
+        return EXIT_FAILED
     which = f" (event {args.id})" if args.id else ""
     print(f"Replayed {count} dead letter(s){which} to {args.queue.removesuffix('.dead-letter')}.")
     if args.id and count == 0:

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from services.common.admin.mail_catcher import catcher_listen
 from services.common.admin.private_file import PathRefused, open_private
@@ -29,24 +29,44 @@ from services.common.admin.supervision import (
     hold_run_lock,
     hung_up,
 )
+from services.common.broker_users import (
+    ADMIN_USER_SUFFIX,
+    BrokerUsers,
+    connection_user,
+    service_uri_variable,
+    uri_as,
+    with_own_broker_user,
+)
 from services.common.listen import why_cannot_listen
 from services.common.manifest import manifests
 from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, Settings, environment, load_settings, read_env_file
+from services.common.topology import Management, ensure_broker_users
 
 RUN_LOCK = PROJECT_ROOT / ".plr" / "run.lock"
 # how long an api may take to serve, once started, before the demos are given up
 API_START_S = 60.0
 
 
+LOCAL_VHOST_URI = "amqp://127.0.0.1:5672/%2Fplr"
+
+
 def local_env_lines() -> list[str]:
+    users = BrokerUsers()
     lines = [
         "# written once by `make run`; delete it to start afresh with new credentials",
-        "PLR_AMQP_URI=amqp://guest:guest@127.0.0.1:5672/%2Fplr",
+        # the administrator's broker user (plr's; tagged impersonator: `plr dlq replay` keeps each sender)
+        f"PLR_AMQP_URI={uri_as(LOCAL_VHOST_URI, users.admin, secrets.token_urlsafe(24))}",
+        # the local broker's own administrator, with which `make run` makes the broker users and migrate
+        # declares the topology
         "PLR_AMQP_MANAGEMENT_URL=http://guest:guest@127.0.0.1:15672",
         "PLR_DATABASE_ADMIN_URL=postgresql://postgres@127.0.0.1:5432/postgres",
         f"PLR_ADMIN_TOKEN={secrets.token_urlsafe(32)}",
     ]
     for service, manifest in manifests().items():
+        # each service's own broker user: its processes are given it as PLR_AMQP_URI (process_env)
+        lines.append(
+            f"{service_uri_variable(service)}={uri_as(LOCAL_VHOST_URI, users.of(service), secrets.token_urlsafe(24))}"
+        )
         # each internal caller's own credential (the registry's portal), 43 characters
         lines += [f"{manifest.setting_variable(s)}={secrets.token_urlsafe(32)}" for s in manifest.settings if s.secret]
         lines.append(f"{manifest.database_url_variable}=postgresql://plr_{service}_app@127.0.0.1:5432/plr_{service}")
@@ -63,7 +83,8 @@ def local_env_lines() -> list[str]:
 def process_env(env: dict[str, str], service: str | None, role: str | None) -> dict[str, str]:
     """What one process is given: the settings, without the credentials it never reads (the
     administrator's token but to an api; each internal caller's token but to the roles that read it;
-    none to a process of no service, the mail catcher), and without the env file, which holds them all."""
+    none to a process of no service, the mail catcher; a service's processes connect to the broker as its
+    own user, and none is given another's), and without the env file, which holds them all."""
     secret = {m.setting_variable(s) for m in manifests().values() for s in m.settings if s.secret}
     secret.add("PLR_ADMIN_TOKEN")
     reads: set[str] = set()
@@ -74,7 +95,7 @@ def process_env(env: dict[str, str], service: str | None, role: str | None) -> d
             reads |= {f"PLR_{other.upper()}_{name}" for other, name in manifest.web.reads}
         if role == "api" and manifest.api is not None and "PLR_ADMIN_TOKEN" in manifest.api.requires:
             reads.add("PLR_ADMIN_TOKEN")
-    given = {k: v for k, v in env.items() if k not in secret - reads}
+    given = with_own_broker_user({k: v for k, v in env.items() if k not in secret - reads}, service)
     given["PLR_ENV_FILE"] = os.devnull  # everything it reads is in its environment
     return given
 
@@ -171,6 +192,22 @@ def check_dependencies(env: dict[str, str]) -> list[str]:
     return problems
 
 
+def ensure_local_broker_users(env: dict[str, str]) -> None:
+    """The broker users the settings name (each service's, and the administrator's when PLR_AMQP_URI is
+    his), made or given their passwords through the management API (ADR 0008)."""
+    settings = load_settings(env)
+    users = settings.broker_users
+    passwords = {}
+    if connection_user(settings.amqp_uri) == users.admin:
+        passwords[ADMIN_USER_SUFFIX] = unquote(urlsplit(settings.amqp_uri).password or "")
+    for service in manifests():
+        uri = env.get(service_uri_variable(service))
+        if uri and connection_user(uri) == users.of(service):
+            passwords[service] = unquote(urlsplit(uri).password or "")
+    ensure_broker_users(Management(settings.amqp_management_url, settings.amqp_vhost), users, passwords)
+    say(f"plr: broker users ready on vhost {settings.amqp_vhost}: {', '.join(sorted(passwords))}")
+
+
 def say(text: str, *, error: bool = False) -> None:
     """One line on the terminal; a terminal that is gone (closed window: EIO, or a pipe whose reader
     died) must not stop the supervisor from stopping its processes in order."""
@@ -219,6 +256,7 @@ def main() -> None:
     bin_dir = Path(sys.executable).parent
     process_cmd = [str(bin_dir / "plr-process")]
     services = manifests()
+    ensure_local_broker_users(env)
     for service in services:
         say(f"plr: migrating {service} ...")
         result = subprocess.run(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+import amqp.exceptions
 import grpc
 import kombu
 import sqlalchemy as sa
@@ -209,12 +210,29 @@ def _death_time(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+class ReplayRefused(Exception):
+    """The broker refused a replay (the message says why): that dead letter stays in its queue."""
+
+
 def replay_dead_letters(settings: Settings, queue: str, event_id: str | None = None) -> int:
-    """Send dead letters back to the queue they came from, each once: publish (confirmed), then ack."""
+    """Send dead letters back to the queue they came from, each once: publish (confirmed), then ack.
+
+    Each keeps the ``user_id`` it was first published with (its service's broker user, which its
+    consumer checks): ``PLR_AMQP_URI`` must be the administrator's broker user, tagged ``impersonator``
+    (RabbitMQ refuses another user's ``user_id`` from anyone else; ADR 0008)."""
     queue = queue.removesuffix(DEAD_LETTER_SUFFIX)
     management = Management(settings.amqp_management_url, settings.amqp_vhost)
     if management.queue_info(queue) is None:
         raise LookupError(f"no queue {queue!r} on vhost {settings.amqp_vhost}")
+    try:
+        return _replay(settings, queue, event_id)
+    except amqp.exceptions.AccessRefused as refused:
+        raise ReplayRefused(
+            f"the broker refused the replay ({refused}): PLR_AMQP_URI must be the administrator's broker user"
+        ) from None
+
+
+def _replay(settings: Settings, queue: str, event_id: str | None) -> int:
     replayed = 0
     with kombu.Connection(settings.amqp_uri, transport_options={"confirm_publish": True}) as connection:
         channel = connection.channel()
@@ -228,19 +246,31 @@ def replay_dead_letters(settings: Settings, queue: str, event_id: str | None = N
             if event_id is not None and message.properties.get("message_id") != event_id:
                 kept.append(message)  # left unacknowledged: back in the queue when the channel closes
                 continue
-            headers = {k: v for k, v in (message.headers or {}).items() if k != "x-delivery-count"}
-            producer.publish(
-                message.body,
-                exchange="",
-                routing_key=queue,
-                content_type=message.content_type,
-                content_encoding=message.content_encoding,
-                delivery_mode=2,
-                message_id=message.properties.get("message_id"),
-                headers=headers,
-                retry=False,
-            )
+            try:
+                _republish(producer, message, queue)
+            except amqp.exceptions.PreconditionFailed as refused:  # the dead letter stays where it is
+                raise ReplayRefused(
+                    f"the broker refused to send {message.properties.get('message_id')} with its original user_id "
+                    f"({refused}): PLR_AMQP_URI must be the administrator's broker user, tagged impersonator"
+                ) from None
             message.ack()
             replayed += 1
         channel.close()
     return replayed
+
+
+def _republish(producer: kombu.Producer, message: Any, queue: str) -> None:
+    """The dead letter again, to its queue through the default exchange, as its service first sent it."""
+    user_id = message.properties.get("user_id")
+    producer.publish(
+        message.body,
+        exchange="",
+        routing_key=queue,
+        content_type=message.content_type,
+        content_encoding=message.content_encoding,
+        delivery_mode=2,
+        message_id=message.properties.get("message_id"),
+        headers={k: v for k, v in (message.headers or {}).items() if k != "x-delivery-count"},
+        retry=False,
+        **({"user_id": str(user_id)} if user_id else {}),
+    )

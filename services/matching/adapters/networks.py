@@ -8,7 +8,6 @@ removed whichever arrives first).
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
@@ -26,10 +25,8 @@ def record_network_created(connection: Connection, event: CloudEvent) -> None:
     connection.execute(
         statement.on_conflict_do_update(
             index_elements=[networks.c.network_id],
-            set_={
-                "name": statement.excluded.name,
-                "version": sa.func.greatest(networks.c.version, statement.excluded.version),
-            },
+            set_={"name": statement.excluded.name, "version": statement.excluded.version},
+            where=networks.c.version < statement.excluded.version,
         )
     )
 

@@ -233,14 +233,14 @@ class OpportunityApi(Servicer[UnitOfWork]):
         return opportunity_message(opportunities.get_opportunity(command, self.uow(call), call.principal))
 
     def ListOpportunities(self, request: pb.ListOpportunitiesRequest, call: Call) -> pb.ListOpportunitiesResponse:
-        values = LIST.parse(request)
+        values = LIST.parse(request, call)
         size = page_size(values)
         after = values["page_token"][0] if values["page_token"] else ""
         command = commands.ListOpportunities(
             after, size + 1, values["updated_since"], values["status"], values["owner"] or None
         )
         found = opportunities.list_opportunities(command, self.uow(call), call.principal)
-        token = LIST.next_page_token(values, found[size - 1].opportunity_id) if len(found) > size else ""
+        token = LIST.next_page_token(values, call, found[size - 1].opportunity_id) if len(found) > size else ""
         return pb.ListOpportunitiesResponse(
             opportunities=[opportunity_message(o) for o in found[:size]], next_page_token=token
         )

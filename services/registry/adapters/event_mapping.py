@@ -70,6 +70,9 @@ def _leader_event(event: events.LeaderEvent) -> tuple[str, str, dict[str, Any], 
         case events.LeaderChangedOnBehalf():
             changed = {"ods": event.trust_ods, "fields": list(event.fields), "change_id": event.change_id}
             return "leader", "changed_on_behalf", {**data, **changed}, event.trust_ods
+        case events.LeaderEmailChangeRequested():
+            on_behalf = {"ods": event.trust_ods} if event.trust_ods else {}
+            return "leader", "email_change_requested", {**data, "change_id": event.change_id, **on_behalf}, None
         case events.ConsentChanged():
             name = "granted" if event.granted else "withdrawn"
             trust = event.target if event.purpose in TRUST_TARGETED else None

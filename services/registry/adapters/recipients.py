@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from services.registry.adapters.tables import affiliations, invitations, leaders, trusts
+from services.registry.adapters.email_changes import email_change_from_row
+from services.registry.adapters.tables import affiliations, email_changes, invitations, leaders, trusts
+from services.registry.domain.email_change import EmailChange
 from services.registry.domain.invitation import SENT
 from services.registry.service_layer.ports import Recipient, Recipients
 
@@ -49,3 +51,11 @@ class SqlRecipients(Recipients):
             )
         ).scalar()
         return str(leader_id) if leader_id else None
+
+    def email_change(self, change_id: str) -> EmailChange | None:
+        row = self.connection.execute(
+            sa.select(email_changes).where(
+                email_changes.c.change_id == change_id, email_changes.c.expires_at > sa.func.now()
+            )
+        ).first()
+        return None if row is None else email_change_from_row(row)

@@ -248,3 +248,27 @@ invitations = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("answered_at", sa.DateTime(timezone=True)),
 )
+
+# changes of a person's email address waiting for the new address to confirm them (migration 0030):
+# the person's rows, and those a trust's staff asked for on their behalf; the link's token as its digest only
+email_changes = sa.Table(
+    "email_changes",
+    metadata,
+    sa.Column("change_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("on_behalf_of", sa.Text),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("token_sha256", sa.Text),
+)
+
+# the notifier's ledger (migration 0030): each message of an event, once sent, committed apart from
+# the batch that sent it, so that a retried batch never sends it again. Ids only; the platform's
+mail_sent = sa.Table(
+    "mail_sent",
+    metadata,
+    sa.Column("event_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("recipient", sa.Text, primary_key=True),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+)

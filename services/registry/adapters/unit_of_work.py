@@ -6,6 +6,7 @@ from __future__ import annotations
 from services.common import sql_unit_of_work as common
 from services.registry.adapters.check_repository import SqlCheckRepository
 from services.registry.adapters.development_repository import SqlDevelopmentRepository
+from services.registry.adapters.email_changes import SqlEmailChanges
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.adapters.known_details import SqlKnownDetails
 from services.registry.adapters.leader_imports import SqlLeaderImportStore
@@ -39,6 +40,7 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "audit": SqlAuditLog,
         "history": SqlChangeHistory,
         "known": SqlKnownDetails,
+        "email_changes": SqlEmailChanges,
         "taxonomy": SqlTaxonomy,
         "equality": SqlEqualityStore,
         "idempotency": SqlIdempotencyKeys,

@@ -10,6 +10,13 @@ from services.registry.domain import events
 from services.registry.domain.reason import check_reason, check_return_date
 
 
+def check_end_reason(reason: str) -> None:
+    """Why a trust ends its relationship: required (use cases check it before they read anything)."""
+    if not reason.strip():
+        raise InvalidInput({"reason": "is required: why the relationship ends"})
+    check_reason(reason)
+
+
 @dataclass
 class Affiliation:
     affiliation_id: str
@@ -72,9 +79,7 @@ class Affiliation:
         self._record(events.AffiliationConfirmed, version=self.version + 1)
 
     def end(self, reason: str, now: datetime) -> None:
-        if not reason.strip():
-            raise InvalidInput({"reason": "is required: why the relationship ends"})
-        check_reason(reason)
+        check_end_reason(reason)
         if self.status == "ended":
             return
         self.status, self.ended_at, self.end_reason, self.updated_at = "ended", now, reason.strip(), now

@@ -135,6 +135,11 @@ class UpdateLeader:
 
 
 @dataclass(frozen=True)
+class VerifyEmailChange:
+    token: str  # the one-time link's code, as the new address received it
+
+
+@dataclass(frozen=True)
 class PauseLeader:
     leader_id: str
     until: date | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from services.common.errors import InvalidInput, PreconditionFailed
+from services.common.errors import InvalidInput, PreconditionFailed, refuse
 from services.common.principals import FACILITATOR
 from services.registry.domain.staff import StaffMember
 
@@ -24,6 +24,21 @@ def title_problem(value: str, limit: int = 200) -> str | None:
     if not value.strip() or len(value) > limit or not value.isprintable():
         return f"is required: 1 to {limit} printable characters"
     return None
+
+
+def completion_problems(on: date, today: date) -> dict[str, str]:
+    """What is wrong with a completion's date (use cases check it before they read anything)."""
+    return {"completed_on": "cannot be in the future"} if on > today else {}
+
+
+def check_in_problems(held_on: date, notes: str, today: date) -> dict[str, str]:
+    """What is wrong with a check-in's fields, by field (nothing: an empty map)."""
+    problems = {}
+    if held_on > today:
+        problems["held_on"] = "cannot be in the future"
+    if len(notes) > MAX_NOTES:
+        problems["notes"] = f"must be at most {MAX_NOTES} characters"
+    return problems
 
 
 # --- events -------------------------------------------------------------------------------------
@@ -129,8 +144,7 @@ class Enrolment:
     def complete(self, programme: Programme, module_id: str | None, on: date, today: date) -> None:
         """A module (or a programme without modules) completed on a date. Completing the last
         outstanding module completes the programme. A completion already recorded changes nothing."""
-        if on > today:
-            raise InvalidInput({"completed_on": "cannot be in the future"})
+        refuse(completion_problems(on, today))
         if programme.programme_id != self.programme_id:
             raise ValueError("not this enrolment's programme")
         if module_id is None:
@@ -253,10 +267,7 @@ class CheckIn:
         """Only the leader's facilitator records a check-in: the notes are theirs to hold."""
         if assignment is None or not assignment.is_facilitator(assignment.trust_ods, recorder_staff_id):
             raise PreconditionFailed("only the leader's facilitator at this trust records a check-in")
-        if held_on > now.date():
-            raise InvalidInput({"held_on": "cannot be in the future"})
-        if len(notes) > MAX_NOTES:
-            raise InvalidInput({"notes": f"must be at most {MAX_NOTES} characters"})
+        refuse(check_in_problems(held_on, notes, now.date()))
         return cls(check_in_id, assignment.leader_id, assignment.trust_ods, held_on, notes, now)
 
 
@@ -306,6 +317,21 @@ class Goal:
     target_date: date | None
 
 
+def goal_problems(goals: list[Goal]) -> dict[str, str]:
+    """What is wrong with a plan's goals, by field (nothing: an empty map)."""
+    problems: dict[str, str] = {}
+    if len(goals) > MAX_GOALS:
+        problems["goals"] = f"at most {MAX_GOALS} goals"
+    for index, goal in enumerate(goals):
+        if (problem := title_problem(goal.title)) is not None:
+            problems[f"goals[{index}].title"] = problem
+        if goal.status not in GOAL_STATUSES:
+            problems[f"goals[{index}].status"] = "must be open, achieved or dropped"
+    if len({g.goal_id for g in goals}) != len(goals):
+        problems["goals"] = "each goal_id at most once"
+    return problems
+
+
 @dataclass
 class DevelopmentPlan:
     leader_id: str
@@ -319,18 +345,7 @@ class DevelopmentPlan:
         return cls(leader_id, trust_ods, [], 0, None)
 
     def replace_goals(self, goals: list[Goal], expected_version: int, now: datetime) -> None:
-        problems: dict[str, str] = {}
-        if len(goals) > MAX_GOALS:
-            problems["goals"] = f"at most {MAX_GOALS} goals"
-        for index, goal in enumerate(goals):
-            if (problem := title_problem(goal.title)) is not None:
-                problems[f"goals[{index}].title"] = problem
-            if goal.status not in GOAL_STATUSES:
-                problems[f"goals[{index}].status"] = "must be open, achieved or dropped"
-        if len({g.goal_id for g in goals}) != len(goals):
-            problems["goals"] = "each goal_id at most once"
-        if problems:
-            raise InvalidInput(problems)
+        refuse(goal_problems(goals))
         if expected_version != self.version:
             raise PreconditionFailed(
                 f"the plan has changed: version {self.version} is current, not {expected_version}; read it again"

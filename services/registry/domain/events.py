@@ -96,6 +96,16 @@ class LeaderChangedOnBehalf(LeaderEvent):
 
 
 @dataclass(frozen=True)
+class LeaderEmailChangeRequested(LeaderEvent):
+    """A change of the person's email address was asked for (by them, or by ``trust_ods``'s staff on
+    their behalf): it waits for the new address to confirm it. The change's id only: never an address,
+    never the link's token (the notifier reads the change in the registry's own database)."""
+
+    change_id: str
+    trust_ods: str | None = None
+
+
+@dataclass(frozen=True)
 class ConsentChanged(LeaderEvent):
     purpose: str
     target: str

@@ -80,7 +80,10 @@ _EVENT_FIELDS: dict[type, tuple[str, ...]] = {
     events.LeaderErased: ("profile", "status"),
     events.RecordShared: ("consents.share_record_with_trust",),
     events.RecordUnshared: ("consents.share_record_with_trust",),
-    events.LeaderChangedOnBehalf: ("changes_on_behalf",),  # beside leader.updated, which names the fields
+    events.LeaderChangedOnBehalf: ("changes_on_behalf",),
+    events.LeaderEmailChangeRequested: (
+        "email_change_requested",
+    ),  # leader.updated names "email" once confirmed  # beside leader.updated, which names the fields
     events.LeaderAffiliated: ("affiliation",),
     events.AffiliationPaused: ("affiliation.paused", "affiliation.paused_until"),
     events.AffiliationResumed: ("affiliation.paused", "affiliation.paused_until"),

@@ -21,8 +21,8 @@ class VersionConflict(PreconditionFailed):
 
 
 class EmailTaken(InvalidInput):
-    """The person's new email is another person's: told to the person changing their own address
-    (a trust never changes it: it changes its own record, ``known_details``)."""
+    """The unique address key collided on save: a confirmation racing another person's for the same
+    address (``email_change.AddressInUse`` is what the person is told)."""
 
     def __init__(self) -> None:
         super().__init__({"email": "is already the address of another leader"})
@@ -133,6 +133,16 @@ class Leader:
             self._record(
                 events.LeaderUpdated(leader_id=self.leader_id, version=self.version + 1, fields=("lived_experience",))
             )
+
+    def request_email_change(self, change_id: str, trust_ods: str | None) -> None:
+        """Records that a change of the email address was asked for: it changes nothing of the profile
+        until the new address confirms it (``domain/email_change.py``)."""
+        self._require_not_erased()
+        self._record(
+            events.LeaderEmailChangeRequested(
+                leader_id=self.leader_id, version=self.version + 1, change_id=change_id, trust_ods=trust_ods
+            )
+        )
 
     def record_on_behalf(self, trust_ods: str, fields: tuple[str, ...], change_id: str) -> None:
         """Marks the change just made as made by a trust's staff for the person (assisted digital)."""

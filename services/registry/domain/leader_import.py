@@ -67,6 +67,7 @@ class RowProblem:
     row_number: int
     field: str
     reason: str
+    reference: str = ""  # the row's own reference cell (the trust's id for the person), if it gave one
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ behalf, a change of their email address. Pure: the notifier fills them in and se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 SIGN_OFF = "\n\nThe Patient Leader Registry\n(This message was sent automatically; replies are not read.)\n"
 
@@ -64,10 +65,24 @@ def changed_on_behalf(given_name: str, trust_name: str, fields: tuple[str, ...])
     )
 
 
-def email_change(given_name: str, verify_url: str) -> Notice:
-    confirm = f"To confirm it, open this link (it works once):\n{verify_url}\n\n" if verify_url else ""
+def email_change(verify_url: str, expires_at: datetime) -> Notice:
+    """To the new address: no name (whoever asked may have mistyped it), the link, and when it stops working."""
+    until = expires_at.astimezone(UTC).strftime("%d %B %Y at %H:%M UTC")
     return Notice(
-        "Confirm the change of your email address",
-        f"{_greeting(given_name)}\n\nA change of the email address on your patient leader record was asked for.\n"
-        f"{confirm}If you did not ask for this, ignore this message: nothing changes until it is confirmed." + SIGN_OFF,
+        "Confirm your new email address for the Patient Leader Registry",
+        "Hello,\n\nA patient leader asked for this address to become the email address of their record.\n"
+        f"To confirm it, sign in to the patient leader portal and open this link (it works once, until {until}):\n"
+        f"{verify_url}\n\n"
+        "If you did not ask for this, ignore this message: nothing changes unless the link is opened." + SIGN_OFF,
+    )
+
+
+def email_change_asked(given_name: str, trust_name: str) -> Notice:
+    """To the address on record: a change was asked for (by whom, if staff asked on their behalf)."""
+    who = f" by a member of staff at {trust_name}, on your behalf" if trust_name else ""
+    return Notice(
+        "A change of your email address was asked for",
+        f"{_greeting(given_name)}\n\nA change of the email address on your patient leader record was asked for{who}.\n"
+        "It takes effect only once it is confirmed from the new address. If you did not ask for this, sign in to "
+        "the patient leader portal to check your details; your address stays as it is." + SIGN_OFF,
     )

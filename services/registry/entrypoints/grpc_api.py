@@ -151,13 +151,13 @@ class RegistryApi(RegistryServicer):
         return trust_message(trusts.get_trust(commands.GetTrust(ods), self.uow(call), call.principal))
 
     def ListTrusts(self, request: pb.ListTrustsRequest, call: Call) -> pb.ListTrustsResponse:
-        values = LIST_TRUSTS.parse(request)
+        values = LIST_TRUSTS.parse(request, call)
         size = page_size(values)
         after = values["page_token"][0] if values["page_token"] else ""
         found = trusts.list_trusts(
             commands.ListTrusts(after, size + 1, values["updated_since"]), self.uow(call), call.principal
         )
-        token = LIST_TRUSTS.next_page_token(values, found[size - 1].ods) if len(found) > size else ""
+        token = LIST_TRUSTS.next_page_token(values, call, found[size - 1].ods) if len(found) > size else ""
         return pb.ListTrustsResponse(trusts=[trust_message(t) for t in found[:size]], next_page_token=token)
 
     def IssueTrustKey(self, request: pb.IssueTrustKeyRequest, call: Call) -> pb.IssueTrustKeyResponse:

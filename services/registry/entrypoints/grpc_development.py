@@ -16,6 +16,7 @@ from services.common.grpc_edge import (
     OdsCode,
     PageSize,
     PageToken,
+    Problem,
     RequestSchema,
     Uuid,
     iso_date,
@@ -25,7 +26,7 @@ from services.common.grpc_edge import (
 )
 from services.common.grpc_server import Call
 from services.registry.domain import commands
-from services.registry.domain.development import CheckInSeen, DevelopmentPlan, Goal, SupportAssignment
+from services.registry.domain.development import CheckInSeen, DevelopmentPlan, Goal, SupportAssignment, title_problem
 from services.registry.entrypoints.servicer import RegistryServicer
 from services.registry.service_layer import development as use
 from services.registry.service_layer.development import EnrolmentView
@@ -41,7 +42,7 @@ class CreateProgrammeSchema(RequestSchema):
 
 class AddModuleSchema(RequestSchema):
     programme_id = Uuid()
-    title = fields.String()
+    title = fields.String(validate=Problem(title_problem))  # checked before the programme is looked for
 
 
 class ListProgrammesSchema(RequestSchema):
@@ -199,11 +200,11 @@ class DevelopmentApi(RegistryServicer):
         )
 
     def ListProgrammes(self, request: pb.ListProgrammesRequest, call: Call) -> pb.ListProgrammesResponse:
-        values = LIST_PROGRAMMES.parse(request)
+        values = LIST_PROGRAMMES.parse(request, call)
         size = page_size(values)
         offset = values["page_token"][0] if values["page_token"] else 0
         found = use.list_programmes(commands.ListProgrammes(offset, size + 1), self.uow(call), call.principal)
-        token = LIST_PROGRAMMES.next_page_token(values, offset + size) if len(found) > size else ""
+        token = LIST_PROGRAMMES.next_page_token(values, call, offset + size) if len(found) > size else ""
         return pb.ListProgrammesResponse(programmes=[programme_message(p) for p in found[:size]], next_page_token=token)
 
     def EnrolLeader(self, request: pb.EnrolLeaderRequest, call: Call) -> pb.Enrolment:

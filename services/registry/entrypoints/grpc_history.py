@@ -10,7 +10,6 @@ from services.common.grpc_edge import (
     RequestSchema,
     Time,
     Uuid,
-    encode_page_token,
     page_size,
     parse_offset,
     timestamp,
@@ -27,7 +26,7 @@ class ListChangesSchema(RequestSchema):
 
     leader_id = Uuid(optional=True)
     page_size = PageSize()
-    page_token = PageToken(parse_offset)
+    page_token = PageToken(parse_offset, bound_to=("leader_id", "updated_since"))
     updated_since = Time()
 
 
@@ -54,10 +53,10 @@ def change_message(entry: ChangeEntry) -> pb.ChangeEntry:
 
 class ChangeHistoryMethods(RegistryServicer):
     def ListChanges(self, request: pb.ListChangesRequest, call: Call) -> pb.ListChangesResponse:
-        values = LIST_CHANGES.parse(request)
+        values = LIST_CHANGES.parse(request, call)
         size = page_size(values)
         after = values["page_token"][0] if values["page_token"] else 0
         cmd = commands.ListChanges(values["leader_id"], after, values["updated_since"], size + 1)
         found = history.list_changes(cmd, self.uow(call), call.principal)
-        token = encode_page_token(found[size - 1].entry_id) if len(found) > size else ""
+        token = LIST_CHANGES.next_page_token(values, call, found[size - 1].entry_id) if len(found) > size else ""
         return pb.ListChangesResponse(entries=[change_message(e) for e in found[:size]], next_page_token=token)

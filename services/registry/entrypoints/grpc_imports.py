@@ -51,7 +51,10 @@ class ImportApi(RegistryServicer):
         return pb.ImportLeadersResponse(
             imported=outcome.imported,
             unchanged=outcome.unchanged,
-            problems=[pb.RowProblem(row_number=p.row_number, field=p.field, reason=p.reason) for p in outcome.problems],
+            problems=[
+                pb.RowProblem(row_number=p.row_number, field=p.field, reason=p.reason, reference=p.reference)
+                for p in outcome.problems
+            ],
             results=[
                 pb.RowResult(
                     row_number=r.row_number,

@@ -4,7 +4,8 @@ Most methods run in the caller's own scope. Three run in the platform scope beca
 cannot see what the use case must consult, and each answers only what the caller may know:
 RegisterLeader (finding a person the trust is not yet affiliated with), GetEqualityReport (answers
 are readable only by the leader and the aggregate query), EraseLeader (every trace of a person) and
-WithdrawLeader (it ends every trust's affiliation; a caller without authority is refused first).
+WithdrawLeader (it ends every trust's affiliation; a caller without authority is refused first) and
+VerifyEmailChange (whether another person holds the address; only the person calls it).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from services.registry.entrypoints import leader_messages as m
 from services.registry.entrypoints.grpc_history import ChangeHistoryMethods
 from services.registry.entrypoints.grpc_leader_rights import LeaderRightsMethods
 from services.registry.entrypoints.leader_messages import OnBehalfEvidence, Profile, Reason
+from services.registry.service_layer import email_changes
 from services.registry.service_layer import leaders as use
 from services.registry.service_layer.idempotency import Idempotent
 
@@ -93,6 +95,10 @@ class WithdrawLeaderSchema(RequestSchema):
     on_behalf = OnBehalfEvidence()
 
 
+class VerifyEmailChangeSchema(RequestSchema):
+    token = fields.String()  # its form: the domain's rule (email_change.checked_token)
+
+
 class RecordConsentSchema(RequestSchema):
     # purpose and target: the domain's rules (consent.parse_purpose, TARGET_RULES), checked by the use case
     leader_id = Uuid()
@@ -135,6 +141,7 @@ RESUME_LEADER = ResumeLeaderSchema()
 PAUSE_AFFILIATION = RelationshipPauseSchema()
 WITHDRAW_LEADER = WithdrawLeaderSchema()
 RECORD_CONSENT = RecordConsentSchema()
+VERIFY_EMAIL_CHANGE = VerifyEmailChangeSchema()
 LIST_AUDIT_ENTRIES = ListAuditEntriesSchema()
 LIST_TERMS = ListTermsSchema()
 ADD_TERM = AddTermSchema()
@@ -182,7 +189,7 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         return m.affiliation_message(use.resume_affiliation(cmd, self.uow(call), call.principal))
 
     def ListAffiliations(self, request: pb.ListAffiliationsRequest, call: Call) -> pb.ListAffiliationsResponse:
-        values = CHANGES_PAGE.parse(request)
+        values = CHANGES_PAGE.parse(request, call)
         size = page_size(values)
         cmd = commands.ListAffiliations(values["page_token"], values["updated_since"], size + 1)
         found = use.list_affiliations(cmd, self.uow(call), call.principal)
@@ -190,7 +197,7 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         if len(found) > size:
             last = found[size - 1]
             assert last.updated_at is not None
-            token = CHANGES_PAGE.next_page_token(values, last.updated_at, last.affiliation_id)
+            token = CHANGES_PAGE.next_page_token(values, call, last.updated_at, last.affiliation_id)
         return pb.ListAffiliationsResponse(
             affiliations=[m.affiliation_message(a) for a in found[:size]], next_page_token=token
         )
@@ -200,7 +207,7 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         return m.leader_message(use.get_leader(cmd, self.uow(call), call.principal))
 
     def ListLeaders(self, request: pb.ListLeadersRequest, call: Call) -> pb.ListLeadersResponse:
-        values = CHANGES_PAGE.parse(request)
+        values = CHANGES_PAGE.parse(request, call)
         size = page_size(values)
         cmd = commands.ListLeaders(values["page_token"], values["updated_since"], size + 1)
         views = use.list_leaders(cmd, self.uow(call), call.principal)
@@ -208,7 +215,7 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         if len(views) > size:
             last = views[size - 1].leader
             assert last.updated_at is not None
-            token = CHANGES_PAGE.next_page_token(values, last.updated_at, last.leader_id)
+            token = CHANGES_PAGE.next_page_token(values, call, last.updated_at, last.leader_id)
         return pb.ListLeadersResponse(leaders=[m.leader_message(v) for v in views[:size]], next_page_token=token)
 
     def UpdateLeader(self, request: pb.UpdateLeaderRequest, call: Call) -> pb.Leader:
@@ -221,6 +228,11 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
             values["on_behalf"],
         )
         return m.leader_message(use.update_leader(cmd, self.uow(call), call.principal))
+
+    def VerifyEmailChange(self, request: pb.VerifyEmailChangeRequest, call: Call) -> pb.Leader:
+        cmd = commands.VerifyEmailChange(**VERIFY_EMAIL_CHANGE.parse(request))
+        uow = self.uow(call, TenantScope.platform_wide())  # whether anyone else holds the address
+        return m.leader_message(email_changes.verify_email_change(cmd, uow, call.principal))
 
     def PauseLeader(self, request: pb.PauseLeaderRequest, call: Call) -> pb.Leader:
         values = PAUSE_LEADER.parse(request)
@@ -259,12 +271,12 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         )
 
     def ListAuditEntries(self, request: pb.ListAuditEntriesRequest, call: Call) -> pb.ListAuditEntriesResponse:
-        values = LIST_AUDIT_ENTRIES.parse(request)
+        values = LIST_AUDIT_ENTRIES.parse(request, call)
         size = page_size(values)
         after = values["page_token"][0] if values["page_token"] else 0
         cmd = commands.ListAuditEntries(values["leader_id"], after, values["updated_since"], size + 1)
         found = use.list_audit_entries(cmd, self.uow(call), call.principal)
-        token = LIST_AUDIT_ENTRIES.next_page_token(values, found[size - 1][0]) if len(found) > size else ""
+        token = LIST_AUDIT_ENTRIES.next_page_token(values, call, found[size - 1][0]) if len(found) > size else ""
         return pb.ListAuditEntriesResponse(
             entries=[
                 pb.AuditEntry(

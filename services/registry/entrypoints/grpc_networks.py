@@ -125,14 +125,14 @@ class NetworkApi(RegistryServicer):
     def FindNetworkCandidates(
         self, request: pb.FindNetworkCandidatesRequest, call: Call
     ) -> pb.FindNetworkCandidatesResponse:
-        values = FIND_CANDIDATES.parse(request)
+        values = FIND_CANDIDATES.parse(request, call)
         size = page_size(values)
         after = values["page_token"][0] if values["page_token"] else ""
         cmd = commands.FindNetworkCandidates(
             values["skill"], values["interest"], values["postcode_district"], after, size + 1
         )
         found = use.find_network_candidates(cmd, self.uow(call, TenantScope.platform_wide()), call.principal)
-        token = FIND_CANDIDATES.next_page_token(values, found[size - 1].leader_id) if len(found) > size else ""
+        token = FIND_CANDIDATES.next_page_token(values, call, found[size - 1].leader_id) if len(found) > size else ""
         return pb.FindNetworkCandidatesResponse(
             candidates=[
                 pb.NetworkCandidate(
@@ -159,7 +159,7 @@ class InvitationApi(RegistryServicer):
         return invitation_message(invitation, call)
 
     def ListInvitations(self, request: pb.ListInvitationsRequest, call: Call) -> pb.ListInvitationsResponse:
-        values = LIST_INVITATIONS.parse(request)
+        values = LIST_INVITATIONS.parse(request, call)
         size = page_size(values)
         found = invite.list_invitations(
             commands.ListInvitations(values["page_token"], size + 1), self.uow(call), call.principal
@@ -168,7 +168,7 @@ class InvitationApi(RegistryServicer):
         if len(found) > size:
             last = found[size - 1]
             assert last.created_at is not None
-            token = LIST_INVITATIONS.next_page_token(values, last.created_at, last.invitation_id)
+            token = LIST_INVITATIONS.next_page_token(values, call, last.created_at, last.invitation_id)
         return pb.ListInvitationsResponse(
             invitations=[invitation_message(i, call) for i in found[:size]], next_page_token=token
         )

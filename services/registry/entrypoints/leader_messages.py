@@ -146,6 +146,7 @@ def leader_message(view: LeaderView) -> pb.Leader:
         contactable=view.contactable,
         consents=[consent_message(c) for c in view.consents],
         updated_at=timestamp(leader.updated_at),
+        email_change_pending=view.email_change_pending,
     )
     if view.affiliation is not None:
         message.affiliation.CopyFrom(affiliation_message(view.affiliation))

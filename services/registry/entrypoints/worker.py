@@ -18,12 +18,14 @@ from services.common.inbox import EventHandler
 from services.common.mail import SmtpMailer
 from services.common.settings import ServiceSettings, own_settings
 from services.common.tenancy import TenantScope
+from services.registry.adapters.email_changes import SqlMailLedger
 from services.registry.adapters.recipients import SqlRecipients
 from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.domain.history import SYSTEM
 from services.registry.service_layer.checks import scan_check_expiry
 from services.registry.service_layer.leaders import resume_due_leaders, utc_now
-from services.registry.service_layer.notifications import NOTIFIED, ConfirmLink, Mailer, no_link, notify
+from services.registry.service_layer.notifications import NOTIFIED, ConfirmLink, Notifier, no_link
+from services.registry.service_layer.ports import Mailer
 
 CONFIRM_LINK_VALID_FOR = timedelta(days=14)
 
@@ -47,14 +49,19 @@ def leader_resumption(engine: Engine) -> Callable[[], int]:
     return lambda: resume_due_leaders(timer_unit_of_work(engine, "resume_due_leaders"))
 
 
-def notification_handlers(mailer: Mailer, confirm_link: ConfirmLink = no_link) -> dict[str, EventHandler]:
-    """{event type: handler}: each sends the message its event calls for, through ``mailer``."""
+def notification_handlers(
+    mailer: Mailer, portal_url: str = "http://127.0.0.1:8090", confirm_link: ConfirmLink = no_link
+) -> dict[str, EventHandler]:
+    """{event type: handler}: each sends the messages its event calls for, through ``mailer``, recording
+    each in the ledger on a connection of its own (the pool always has one to spare: the notifier's
+    lanes are fewer than the worker's places, and the pool is at least as large)."""
 
     def handle(connection: Connection, event: CloudEvent) -> None:
         # the person an event concerns is no tenant's to read: the notifier reads as the platform, then
         # gives the transaction back in the event's scope (the inbox applies a batch's next events in it)
         apply_scope(connection, TenantScope.platform_wide())
-        notify(event, SqlRecipients(connection), mailer, confirm_link)
+        ledger = SqlMailLedger(connection.engine)
+        Notifier(SqlRecipients(connection), mailer, ledger, portal_url, confirm_link).notify(event)
         own = TenantScope.trust(event.trust_ods) if event.trust_ods else TenantScope.platform_wide()
         apply_scope(connection, own)  # (a failure rolls the whole transaction back: nothing to give back)
 
@@ -62,11 +69,13 @@ def notification_handlers(mailer: Mailer, confirm_link: ConfirmLink = no_link) -
 
 
 def registry_notification_handlers() -> dict[str, EventHandler]:
-    """The worker's notifier, sending through the SMTP server of its settings (SMTP_URL, MAIL_FROM)."""
-    from services.registry.manifest import MAIL_FROM, SMTP_URL
+    """The worker's notifier, sending through the SMTP server of its settings (SMTP_URL, MAIL_FROM),
+    with links to the portal (PORTAL_URL)."""
+    from services.registry.manifest import MAIL_FROM, PORTAL_URL, SMTP_URL
 
     own = own_settings("registry", role="worker")
-    return notification_handlers(SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM)), portal_confirm_link(own))
+    mailer = SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM))
+    return notification_handlers(mailer, own.value(PORTAL_URL), portal_confirm_link(own))
 
 
 def portal_confirm_link(own: ServiceSettings, clock: Callable[[], datetime] = utc_now) -> ConfirmLink:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from services.common.errors import NotFound, PermissionDenied
+from services.common.errors import NotFound, PermissionDenied, PreconditionFailed
 from services.common.principals import DBS_DETAILS, Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
@@ -36,10 +36,18 @@ from services.registry.domain.consent import Purpose, is_granted
 from services.registry.domain.development import CompletedTraining, completed_training
 from services.registry.domain.leader import Leader
 from services.registry.service_layer.idempotency import Idempotent, once
-from services.registry.service_layer.leaders import Clock, IdFactory, new_id, utc_now, visible_leader
+from services.registry.service_layer.leaders import (
+    AWAITING_CONFIRMATION,
+    Clock,
+    IdFactory,
+    new_id,
+    utc_now,
+    visible_leader,
+)
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
 SCAN_BATCH = 200
+SHARED_MEANWHILE = "; until they do, their shared record is yours to read only once they share it with your trust"
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,9 @@ def _require_shared(leader: Leader | None, affiliation: Affiliation | None, trus
         or not trusts_may_act(leader.status)
         or not is_granted(leader.consents, Purpose.SHARE_RECORD_WITH_TRUST, trust)
     ):
+        if affiliation is not None and affiliation.status == "pending":
+            # the trust's own registration, not yet confirmed (nor shared): answered as GetLeader answers
+            raise PreconditionFailed(AWAITING_CONFIRMATION.format(leader_id=leader_id) + SHARED_MEANWHILE)
         raise NotFound(f"no record of leader {leader_id} shared with {trust}")
     return leader
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.common.errors import InvalidInput, NotFound, PermissionDenied
+from services.common.errors import InvalidInput, NotFound, PermissionDenied, refuse
 from services.common.principals import Principal
 from services.registry.domain import commands
 from services.registry.domain.development import (
@@ -21,6 +21,9 @@ from services.registry.domain.development import (
     Programme,
     SupportAssignment,
     check_in_as_seen,
+    check_in_problems,
+    completion_problems,
+    goal_problems,
 )
 from services.registry.domain.staff import StaffMember
 from services.registry.service_layer.leaders import Clock, IdFactory, new_id, utc_now, visible_leader
@@ -124,6 +127,7 @@ def complete_training(
 ) -> EnrolmentView:
     principal.require_trust()
     now = clock()
+    refuse(completion_problems(cmd.completed_on or now.date(), now.date()))  # before anything is read
     with uow:
         enrolment = uow.development.enrolment(cmd.enrolment_id, lock=True)
         if enrolment is None:
@@ -202,6 +206,7 @@ def record_check_in(
     trust = principal.require_trust()
     now = clock()
     leader_id = cmd.leader_id
+    refuse(check_in_problems(cmd.held_on or now.date(), cmd.notes, now.date()))  # before anything is read
     with uow:
         _affiliated_leader(uow, principal, leader_id)
         assignment = uow.development.assignment(trust, leader_id)
@@ -258,6 +263,7 @@ def update_development_plan(
     cmd: commands.UpdateDevelopmentPlan, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> DevelopmentPlan:
     trust = _trust_of(principal, cmd.trust_ods)
+    refuse(goal_problems(list(cmd.goals)))  # before anything is read
     with uow:
         _affiliated_leader(uow, principal, cmd.leader_id)
         if principal.kind == "leader":

@@ -22,8 +22,8 @@ def submit_equality_monitoring(
 ) -> None:
     """The leader gives (or replaces) their answers; giving none takes back any given before.
     Runs in the leader's own scope: the table admits only the leader and the platform."""
+    kept = validate_answers(cmd.answers)  # a bad answer is named, whoever asks
     leader_id = principal.require_leader()
-    kept = validate_answers(cmd.answers)
     with uow:
         leader = uow.leaders.get(leader_id)
         if leader is None or leader.erased_at is not None:

@@ -56,6 +56,7 @@ def erase_person(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
         uow.equality.erase(leader.leader_id)
         uow.leaders.remove_consent_evidence(leader.leader_id)
         uow.leaders.forget_changes_on_behalf(leader.leader_id)  # their evidence is free text about the person
+        uow.email_changes.discard(leader.leader_id)  # an address waiting for confirmation
         uow.idempotency.forget_consent_answers(leader.leader_id, staff_evidence)
         uow.development.erase_leader(leader.leader_id)  # support and development, check-in notes included
         uow.checks.erase_leader(leader.leader_id)  # evidence and DBS content of checks

@@ -18,7 +18,7 @@ row gave one, and, unless the row was refused, the affiliation (and so the perso
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
@@ -40,13 +40,20 @@ from services.registry.domain.profile import LeaderProfile
 from services.registry.service_layer.leaders import Clock, IdFactory, new_id, utc_now
 from services.registry.service_layer.unit_of_work import UnitOfWork
 
-IMPORTED, UNCHANGED, REFUSED = "imported", "unchanged", "refused"
+IMPORTED, UNCHANGED, ENDED, REFUSED = "imported", "unchanged", "ended", "refused"
+ENDED_PROBLEM = (
+    "the affiliation with this person ended on {ended_on}: importing the same row again does not ask them "
+    "again (they may have withdrawn); to ask again, register them (LeaderService.RegisterLeader): the "
+    "affiliation turns pending until they confirm"
+)
 
 
 @dataclass(frozen=True)
 class RowResult:
     """What became of one row: ``imported`` (it gave the trust an affiliation), ``unchanged`` (imported
-    before, or the person is already affiliated with the trust) or ``refused`` (see the problems)."""
+    before, or the person is already affiliated with the trust), ``ended`` (imported before, and the
+    affiliation has ended since: the row asks nothing again, see the problems) or ``refused`` (see the
+    problems)."""
 
     row_number: int
     reference: str
@@ -94,6 +101,8 @@ def import_leaders(
         )
         outcome.results = _results(uow, trust_ods, list(cmd.rows), valid, imported, seen, outcome)
         uow.commit()
+    references = {number: reference_of(cells) for number, cells in cmd.rows}
+    outcome.problems = [replace(p, reference=references.get(p.row_number, "")) for p in outcome.problems]
     return outcome
 
 
@@ -135,16 +144,28 @@ def _results(
             continue
         leader_id = leader_of[good.fingerprint]
         affiliation = held.get(leader_id)
+        became = _ended(number, affiliation, outcome.row_outcomes.get(good.fingerprint, UNCHANGED), outcome)
         results.append(
             RowResult(
                 number,
                 good.reference,
-                outcome.row_outcomes.get(good.fingerprint, UNCHANGED),
+                became,
                 affiliation.affiliation_id if affiliation else "",
                 leader_id if affiliation else "",
             )
         )
     return results
+
+
+def _ended(number: int, affiliation: Affiliation | None, became: str, outcome: ImportOutcome) -> str:
+    """A row imported before whose affiliation has ended since is ``ended``, not ``unchanged``: it asks
+    nothing again, and a problem says why."""
+    if became != UNCHANGED or affiliation is None or affiliation.status != "ended":
+        return became
+    outcome.unchanged -= 1
+    ended_on = affiliation.ended_at.date().isoformat() if affiliation.ended_at else "an earlier date"
+    outcome.problems.append(RowProblem(number, "email", ENDED_PROBLEM.format(ended_on=ended_on)))
+    return ENDED
 
 
 def _check_batch(cmd: commands.ImportLeaders) -> None:

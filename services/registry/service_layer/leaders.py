@@ -17,7 +17,7 @@ from functools import partial
 from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.principals import Principal
 from services.registry.domain import authority, commands
-from services.registry.domain.affiliation import Affiliation
+from services.registry.domain.affiliation import Affiliation, check_end_reason
 from services.registry.domain.authority import ChangeOnBehalf, Decider, OnBehalf
 from services.registry.domain.consent import (
     ConsentRecord,
@@ -29,6 +29,7 @@ from services.registry.domain.consent import (
     is_granted,
     parse_purpose,
 )
+from services.registry.domain.email_change import EmailChange
 from services.registry.domain.known_details import KNOWN_FIELDS, KnownDetails
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import (
@@ -67,6 +68,7 @@ class LeaderView:
     consents: tuple[ConsentRecord, ...]
     affiliation: Affiliation | None
     known: KnownDetails | None = None  # a trust's own record of how it knows the person
+    email_change_pending: bool = False  # this call asked for a change of the person's address
 
     @property
     def fields_shown(self) -> tuple[str, ...]:
@@ -227,6 +229,7 @@ def end_affiliation(
     cmd: commands.EndAffiliation, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> Affiliation:
     trust = principal.require_trust()
+    check_end_reason(cmd.reason)  # bad input, refused before anything is read
     with uow:
         affiliation = uow.affiliations.for_trust(trust, cmd.leader_id)
         if affiliation is None:
@@ -342,21 +345,25 @@ def update_leader(
     """The person changes their own fields (a trust's staff only on their behalf). A trust's name and
     contact fields without ``on_behalf`` change its own record of how it knows the person
     (``known_details``), never the person's: so its answer cannot depend on whether anyone else
-    holds the person or the address."""
+    holds the person or the address. The person's own address changes only once the new address
+    confirms it (``email_changes.py``): asking answers the same whatever the address."""
     names = _changed_fields(cmd.names)
     own_record, for_person = _split_for_trust(principal, cmd.on_behalf, names)
     decider = authority.person_decision(principal.kind, cmd.on_behalf, "the person's profile") if for_person else None
     with uow:
+        _validate(cmd.changes, uow.taxonomy.exists, names)  # a bad field is named, whoever the id names
         leader, affiliation = visible_leader(uow, principal, cmd.leader_id, lock=True)
         _check_may_change_contact(principal, leader, for_person)
-        _validate(cmd.changes, uow.taxonomy.exists, names)
         now = clock()
-        changed = leader.update(cmd.changes, for_person, cmd.expected_version, now)
+        at_once = tuple(n for n in for_person if n != "email")
+        changed = leader.update(cmd.changes, at_once, cmd.expected_version, now)
         if changed:
             _mark_on_behalf(uow, principal, leader, decider, cmd.on_behalf, changed, ids, now)
+        asked = "email" in for_person and ask_email_change(uow, principal, leader, cmd, ids, now)
+        if changed or asked:
             uow.leaders.save(leader, cmd.expected_version)
         known = _keep_known(uow, principal, leader.leader_id, cmd.changes, own_record, now)
-        view = view_for(principal, leader, affiliation, known)
+        view = replace(view_for(principal, leader, affiliation, known), email_change_pending=asked)
         uow.commit()
     return view
 
@@ -364,18 +371,31 @@ def update_leader(
 def _split_for_trust(
     principal: Principal, on_behalf: OnBehalf | None, names: tuple[str, ...]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(the trust's own record's fields, the person's fields) of an update. The person's address is
-    theirs alone to change (an address taken by someone else must never answer a trust differently),
-    so a trust's staff do not change it on their behalf."""
-    if principal.kind != "trust":
-        return (), names
-    if on_behalf is not None:
-        if "email" in names:
-            raise PermissionDenied(
-                "email: the person changes their own address; your trust's record of it changes without on_behalf"
-            )
+    """(the trust's own record's fields, the person's fields) of an update."""
+    if principal.kind != "trust" or on_behalf is not None:
         return (), names
     return tuple(n for n in names if n in KNOWN_FIELDS), tuple(n for n in names if n not in KNOWN_FIELDS)
+
+
+def ask_email_change(
+    uow: UnitOfWork, principal: Principal, leader: Leader, cmd: commands.UpdateLeader, ids: IdFactory, now: datetime
+) -> bool:
+    """The person's new address waits for its confirmation (``domain/email_change.py``); whether anyone
+    holds it is not looked at, so the answer is the same for any address. False if it is theirs already."""
+    address = cmd.changes.normalised().email
+    if normalise_email(address) == leader.email_key:
+        return False
+    trust = principal.trust_ods if cmd.on_behalf is not None else None
+    change = EmailChange.asked(ids(), leader.leader_id, address, now, trust)
+    uow.email_changes.add(change)
+    leader.request_email_change(change.change_id, trust)
+    if trust is not None and cmd.on_behalf is not None:  # the evidence, kept as for any change on their behalf
+        fields = ("email_change_requested",)
+        asked = ChangeOnBehalf(
+            change.change_id, leader.leader_id, trust, fields, cmd.on_behalf, principal.audit_name, now
+        )
+        uow.leaders.record_change_on_behalf(asked)
+    return True
 
 
 def _keep_known(
@@ -433,8 +453,8 @@ def _changed_fields(names: tuple[str, ...]) -> tuple[str, ...]:
 def pause_leader(
     cmd: commands.PauseLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now, ids: IdFactory = new_id
 ) -> LeaderView:
+    check_return_date(cmd.until, clock().date())  # bad input, refused before anything is read (or who asks)
     decider = authority.person_decision(principal.kind, cmd.on_behalf, "pausing the person")
-    check_return_date(cmd.until, clock().date())  # bad input, refused before anything is read
     pause = lambda leader, now: leader.pause(cmd.until, now.date(), now)  # noqa: E731
     change = _StatusChange(decider, cmd.on_behalf, ("status", "paused_until"), pause)
     return _change_status(uow, principal, cmd.leader_id, change, clock, ids)

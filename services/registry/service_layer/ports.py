@@ -26,6 +26,7 @@ from services.registry.domain.development import (
     Programme,
     SupportAssignment,
 )
+from services.registry.domain.email_change import EmailChange
 from services.registry.domain.history import Actor, Change, ChangeEntry
 from services.registry.domain.invitation import Invitation
 from services.registry.domain.known_details import KnownDetails
@@ -652,6 +653,40 @@ class Recipients(abc.ABC):
     def pending_affiliation(self, affiliation_id: str, version: int) -> str | None:
         """The leader a trust's affiliation asks to confirm it, while it is pending as of that version
         of it; None once it was confirmed, declined, ended or asked again since."""
+
+    @abc.abstractmethod
+    def email_change(self, change_id: str) -> EmailChange | None:
+        """A change of address still waiting for confirmation and not yet out of date; None otherwise."""
+
+
+class MailLedger(abc.ABC):
+    """What the notifier keeps apart from the batch of events it is applying: each write is committed
+    at once, so that a batch rolled back and retried after a failure never sends a message twice."""
+
+    @abc.abstractmethod
+    def was_sent(self, event_id: str, recipient: str) -> bool: ...
+
+    @abc.abstractmethod
+    def mark_sent(self, event_id: str, recipient: str) -> None: ...
+
+    @abc.abstractmethod
+    def keep_link(self, change_id: str, token_sha256: str) -> None:
+        """The digest of the link just made for an email change (its token is in the message only); a
+        link made before for it no longer works."""
+
+
+class EmailChanges(abc.ABC):
+    """Changes of the person's email address waiting for confirmation (``domain/email_change.py``)."""
+
+    @abc.abstractmethod
+    def add(self, change: EmailChange) -> None: ...
+
+    @abc.abstractmethod
+    def by_token(self, token_sha256: str) -> EmailChange | None: ...
+
+    @abc.abstractmethod
+    def discard(self, leader_id: str) -> int:
+        """Every change waiting for the person: one confirmed (its link works once), or the person erased."""
 
 
 class Mailer(Protocol):

@@ -15,6 +15,7 @@ from services.registry.service_layer.ports import (
     ChangeHistory,
     CheckRepository,
     DevelopmentRepository,
+    EmailChanges,
     EqualityStore,
     IdempotencyKeys,
     InvitationRepository,
@@ -41,6 +42,7 @@ class UnitOfWork(AbstractUnitOfWork):
     audit: AuditLog
     history: ChangeHistory
     known: KnownDetailsStore  # each trust's own record of how it knows a person
+    email_changes: EmailChanges  # changes of the person's address waiting for the new address
     # who makes this unit of work's changes: set by the gRPC edge from the call (RegistryServicer)
     actor: Actor = SYSTEM
     _noted: list[Change] = []  # noqa: RUF012 (replaced, never changed in place)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -254,22 +255,70 @@ class OffsetPageSchema(RequestSchema):
     page_token = PageToken(parse_offset)
 
 
+class FilteredPageSchema(RequestSchema):
+    page_token = PageToken(parse_offset, bound_to=("id",))
+    id = fields.String()
+
+
+LISTING = Call(Principal("trust", "RXX", "RXX"), "cid-1", {}, "ListThings")
+
+
+def _listed(schema: RequestSchema, request: Any, call: Call = LISTING) -> dict[str, Any]:
+    return schema.parse(request, call)
+
+
+def _refused_listing(schema: RequestSchema, request: Any, call: Call = LISTING) -> dict[str, str]:
+    with pytest.raises(InvalidInput) as error:
+        schema.parse(request, call)
+    return error.value.fields
+
+
 def test_a_page_size_of_zero_is_the_default_and_up_to_500_is_accepted() -> None:
-    assert page_size(PageSchema().parse(Probe())) == PAGE_SIZE_DEFAULT
-    assert page_size(PageSchema().parse(Probe(page_size=500))) == 500
+    assert page_size(_listed(PageSchema(), Probe())) == PAGE_SIZE_DEFAULT
+    assert page_size(_listed(PageSchema(), Probe(page_size=500))) == 500
 
 
 @pytest.mark.parametrize("bad", [-1, 501, 2**31 - 1])
 def test_a_page_size_out_of_range_is_named(bad: int) -> None:
-    assert refused(PageSchema(), Probe(page_size=bad)) == {"page_size": "must be 0 to 500"}
+    assert _refused_listing(PageSchema(), Probe(page_size=bad)) == {"page_size": "must be 0 to 500"}
+
+
+def test_a_listing_is_read_only_with_its_call() -> None:
+    with pytest.raises(TypeError):
+        PageSchema().parse(Probe())
 
 
 def test_a_page_token_reads_back_the_values_it_was_made_of() -> None:
     moment = datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=UTC)
-    token = encode_page_token(moment, AN_ID)
-    assert PageSchema().parse(Probe(page_token=token))["page_token"] == (moment, AN_ID)
-    assert OffsetPageSchema().parse(Probe(page_token=encode_page_token(42)))["page_token"] == (42,)
-    assert PageSchema().parse(Probe())["page_token"] is None
+    values = _listed(PageSchema(), Probe())
+    token = PageSchema().next_page_token(values, LISTING, moment, AN_ID)
+    assert _listed(PageSchema(), Probe(page_token=token))["page_token"] == (moment, AN_ID)
+    offset = OffsetPageSchema().next_page_token(values, LISTING, 42)
+    assert _listed(OffsetPageSchema(), Probe(page_token=offset))["page_token"] == (42,)
+    assert _listed(PageSchema(), Probe())["page_token"] is None
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        replace(LISTING, method="ListOtherThings"),
+        replace(LISTING, principal=Principal("trust", "RYY", "RYY")),
+        replace(LISTING, principal=Principal("leader", AN_ID, leader_id=AN_ID)),
+        replace(LISTING, principal=Principal("administrator", "administrator")),
+    ],
+    ids=["another method", "another trust", "a leader", "the administrator"],
+)
+def test_a_page_token_is_refused_by_another_method_or_caller_naming_it(other: Call) -> None:
+    token = OffsetPageSchema().next_page_token(_listed(OffsetPageSchema(), Probe()), LISTING, 42)
+    problem = _refused_listing(OffsetPageSchema(), Probe(page_token=token), other)["page_token"]
+    assert problem.startswith("was issued by another method or to another caller"), problem
+
+
+def test_a_page_token_is_held_to_the_filters_it_was_issued_with() -> None:
+    token = FilteredPageSchema().next_page_token(_listed(FilteredPageSchema(), Probe(id="a")), LISTING, 3)
+    assert _listed(FilteredPageSchema(), Probe(id="a", page_token=token))["page_token"] == (3,)
+    problem = _refused_listing(FilteredPageSchema(), Probe(id="b", page_token=token))["page_token"]
+    assert problem.startswith("was issued for another id: send the same id"), problem
 
 
 def _token(value: object) -> str:
@@ -292,12 +341,12 @@ def _token(value: object) -> str:
     ],
 )
 def test_a_page_token_not_made_by_this_listing_is_invalid_argument_naming_it(bad: str) -> None:
-    assert refused(PageSchema(), Probe(page_token=bad)) == {"page_token": NOT_A_PAGE_TOKEN}
+    assert _refused_listing(PageSchema(), Probe(page_token=bad)) == {"page_token": NOT_A_PAGE_TOKEN}
 
 
 @pytest.mark.parametrize("bad", [_token([-1]), _token([True]), _token([1.5]), _token(["3"])])
 def test_an_offset_token_is_a_whole_number_not_below_zero(bad: str) -> None:
-    assert refused(OffsetPageSchema(), Probe(page_token=bad)) == {"page_token": NOT_A_PAGE_TOKEN}
+    assert _refused_listing(OffsetPageSchema(), Probe(page_token=bad)) == {"page_token": NOT_A_PAGE_TOKEN}
 
 
 # --- answers -------------------------------------------------------------------------------------

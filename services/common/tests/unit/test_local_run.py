@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from urllib.parse import urlsplit
 
 from services.common.admin.local_run import check_dependencies, ensure_env_file, local_env_lines, process_env
 from services.common.settings import load_settings, read_env_file
@@ -32,7 +33,10 @@ def test_each_process_is_given_only_the_credentials_it_reads(tmp_path) -> None: 
     for service, role in (("registry", "worker"), ("registry", "migrate"), ("matching", "worker"), ("matching", "api")):
         given = process_env(env, service, role)
         assert not {"PLR_ADMIN_TOKEN", "PLR_REGISTRY_PORTAL_TOKEN"} & set(given), (service, role)
-        assert given["PLR_AMQP_URI"] == env["PLR_AMQP_URI"]
+        # each service's processes connect as its own broker user, and are given no other's
+        assert given["PLR_AMQP_URI"] == env[f"PLR_AMQP_URI_{service.upper()}"] != env["PLR_AMQP_URI"]
+        assert not [name for name in given if name.startswith("PLR_AMQP_URI_")], (service, role)
+        assert urlsplit(given["PLR_AMQP_URI"]).username == f"plr-{service}"
     # and none reads them from the env file behind its back
     assert {process_env(env, s, r)["PLR_ENV_FILE"] for s, r in (("registry", "api"), ("matching", "worker"))} == {
         os.devnull

@@ -19,8 +19,17 @@ BROKER = {
     "PLR_AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/%2Fplr",
     "PLR_AMQP_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672",
 }
-REGISTRY = {**BROKER, "PLR_DATABASE_URL_REGISTRY": "postgresql://app@127.0.0.1/plr_registry"}
-MATCHING = {**BROKER, "PLR_DATABASE_URL_MATCHING": "postgresql://app@127.0.0.1/plr_matching"}
+# each service's processes connect as its own broker user (a worker must)
+REGISTRY = {
+    **BROKER,
+    "PLR_AMQP_URI": "amqp://plr-registry:secret@127.0.0.1:5672/%2Fplr",
+    "PLR_DATABASE_URL_REGISTRY": "postgresql://app@127.0.0.1/plr_registry",
+}
+MATCHING = {
+    **BROKER,
+    "PLR_AMQP_URI": "amqp://plr-matching:secret@127.0.0.1:5672/%2Fplr",
+    "PLR_DATABASE_URL_MATCHING": "postgresql://app@127.0.0.1/plr_matching",
+}
 
 # A service installed only for these tests (its own dist-info on PYTHONPATH, as `make venv` installs a
 # real one): its api prints the setting it read and stops, so a test sees the value reach its code.

@@ -122,3 +122,16 @@ def test_an_api_whose_port_is_taken_exits_with_one_json_line_naming_the_address(
     assert result.returncode == 1
     lines = json_lines(result.stderr)
     assert any(f"cannot listen on {address}: address already in use" in str(line.get("error")) for line in lines), lines
+
+
+def test_a_worker_must_connect_as_its_own_services_broker_user() -> None:
+    """Each service's worker publishes as its own broker user (ADR 0008): given another's, it stops at
+    start naming the variable, instead of having every publish refused."""
+    env = {**VALID, "PLR_AMQP_URI": "amqp://plr-matching:secret@127.0.0.1:5672/%2Fplr"}
+    with pytest.raises(SettingsError, match="PLR_AMQP_URI connects as broker user 'plr-matching'.*'plr-registry'"):
+        load_settings(env, services=("registry",), role="worker")
+    assert load_settings(env, services=("matching",), role="worker").broker_users.of("matching") == "plr-matching"
+    prefixed = {**env, "PLR_AMQP_URI": "amqp://t1-registry:secret@127.0.0.1/%2Fplr", "PLR_AMQP_USER_PREFIX": "t1-"}
+    assert load_settings(prefixed, services=("registry",), role="worker").amqp_user_prefix == "t1-"
+    with pytest.raises(SettingsError, match="PLR_AMQP_USER_PREFIX is malformed"):
+        load_settings({**env, "PLR_AMQP_USER_PREFIX": "bad prefix/"})

@@ -32,10 +32,13 @@ from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import networks_pb2 as npb
 from plr.registry.v1 import registry_pb2 as rpb
 from plr.registry.v1 import staff_pb2 as spb
+from sqlalchemy.engine import Engine
 
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
 from services.common.tenancy import TenantScope
+from services.registry.adapters.tables import email_changes
+from services.registry.domain.email_change import new_token, token_digest
 from services.registry.tests.integration.conftest import RegistryClient
 from services.registry.tests.integration.development_support import development
 from tests.support.infra import PlrStack
@@ -79,6 +82,7 @@ class World:
         self.b_key = registry.onboard("RHB", "History Trust B").initial_key.key
         self.facilitator = registry.add_staff("RHA", "facilitator").staff_id  # acts through the portal
         self.cid = ""
+        self.engine: Engine | None = None  # the registry's database, for what only the notifier writes
 
     def meta(
         self, key: str | None = None, leader: str | None = None, staff: str | None = None, staff_id: str | None = None
@@ -277,6 +281,29 @@ def _(w: World) -> Expected:
         fields=["postcode"],
     )
     w.leaders.UpdateLeader(request, metadata=w.meta(leader=leader_id), timeout=10)
+    return leader(leader_id)
+
+
+@scenario("VerifyEmailChange")
+def _(w: World) -> Expected:
+    leader_id = w.person()
+    request = lpb.UpdateLeaderRequest(
+        leader_id=leader_id,
+        expected_version=version(w.registry, leader_id),
+        profile=lpb.LeaderProfile(email=f"history-new-{uuid.uuid4().hex[:10]}@example.org"),
+        fields=["email"],
+    )
+    w.leaders.UpdateLeader(request, metadata=w.meta(leader=leader_id), timeout=10)
+    token = new_token()  # as the notifier makes the link it mails
+    assert w.engine is not None
+    with scoped_transaction(w.engine, TenantScope.platform_wide()) as connection:
+        connection.execute(
+            email_changes.update()
+            .where(email_changes.c.leader_id == leader_id)
+            .values(token_sha256=token_digest(token))
+        )
+    verify = lpb.VerifyEmailChangeRequest(token=token)
+    w.leaders.VerifyEmailChange(verify, metadata=w.meta(leader=leader_id), timeout=10)
     return leader(leader_id)
 
 
@@ -518,8 +545,10 @@ def _(w: World) -> Expected:
 
 
 @pytest.fixture(scope="module")
-def world(registry: RegistryClient) -> World:
-    return World(registry)
+def world(registry: RegistryClient, stack: PlrStack) -> World:
+    made = World(registry)
+    made.engine = stack.engine("registry")
+    return made
 
 
 def changes(registry: RegistryClient, metadata: tuple, leader_id: str = "") -> list[lpb.ChangeEntry]:

@@ -96,10 +96,11 @@ def test_the_acceptance_flow_shares_accepts_places_and_unshares(
     assert verified.dbs_details == CANARY_DBS and verified.verified_by == f"RCKX/staff:{world.x_recruiter}"
     assert verified.verifying_trust == "RCKX"
 
-    # before sharing, RYY sees nothing of the leader's record
+    # before sharing, RYY (whose affiliation awaits the person) sees nothing of the leader's record
     with pytest.raises(grpc.RpcError) as hidden:
         stub.GetSharedRecord(cpb.GetSharedRecordRequest(leader_id=world.leader_id), metadata=bearer(world.y_key))
-    assert hidden.value.code() == grpc.StatusCode.NOT_FOUND
+    assert hidden.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "has not yet confirmed your trust's affiliation" in hidden.value.details()
 
     registry.consent(world.leader_id, "share_record_with_trust", "RCKY")
     record = stub.GetSharedRecord(

@@ -137,4 +137,5 @@ def test_a_trust_the_record_is_not_shared_with_is_refused_without_waiting_for_th
         holder.execute(sa.select(leaders.c.leader_id).where(leaders.c.leader_id == a.leader_id).with_for_update())
         with pytest.raises(grpc.RpcError) as refused:
             call(aimed_at(method_name, a), metadata=bearer(b_key), timeout=5)
-    assert refused.value.code() == grpc.StatusCode.NOT_FOUND, refused.value.details()
+    # B's own registration awaits the person: said so, as GetLeader says it
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION, refused.value.details()

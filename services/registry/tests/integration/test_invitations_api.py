@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -23,7 +22,7 @@ from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import networks_pb2 as npb
 
 from services.common.admin.mail_catcher import CaughtMail, caught, start_catcher
-from services.common.events import CONTRACTS_DIR, CloudEvent, SchemaRegistry
+from services.common.events import CONTRACTS_DIR, SchemaRegistry
 from services.common.grpc_client import bearer
 from services.common.inbox import DeadLetter, InboxConsumer
 from services.common.mail import SmtpMailer, smtp_url
@@ -45,8 +44,6 @@ from tests.support.ports import free_port
 pytestmark = pytest.mark.integration
 
 SENT = "plr.registry.invitation.sent.v1"
-# contracts another part of the registry emits; until they are in proto/events, the tests' own
-OWN_CONTRACTS = Path(__file__).parent / "notification_contracts"
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +61,8 @@ def catcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
 
 
 @pytest.fixture(scope="module")
-def contracts(tmp_path_factory: pytest.TempPathFactory) -> SchemaRegistry:
-    """proto/events, with the tests' own contracts for the events not there yet."""
-    directory = tmp_path_factory.mktemp("contracts")
-    shutil.copytree(CONTRACTS_DIR, directory, dirs_exist_ok=True)
-    for schema in (OWN_CONTRACTS / "schemas").glob("*.json"):
-        if not (CONTRACTS_DIR / "schemas" / schema.name).exists():
-            shutil.copy(schema, directory / "schemas" / schema.name)
-    return SchemaRegistry(directory)
+def contracts() -> SchemaRegistry:
+    return SchemaRegistry(CONTRACTS_DIR)
 
 
 def notifier(stack: PlrStack, url: str, contracts: SchemaRegistry) -> InboxConsumer:
@@ -297,14 +288,6 @@ def test_each_event_sends_one_message_and_a_failed_send_is_retried_then_dead_let
     assert address not in caplog.text
 
 
-def _golden(event_type: str, leader_id: str) -> bytes:
-    """The golden example of an event type (the tests' own), about this leader, with an id of its own."""
-    example = json.loads((OWN_CONTRACTS / "examples" / f"{event_type}.json").read_text())
-    example["data"]["leader_id"] = example["aggregateid"] = leader_id
-    example["subject"], example["id"] = f"leader/{leader_id}", str(uuid.uuid4())
-    return CloudEvent.from_dict(example).to_json()
-
-
 def test_a_change_staff_made_on_the_leaders_behalf_is_mailed_to_them(
     registry: RegistryClient,
     keys: dict[str, str],
@@ -346,21 +329,6 @@ def test_a_withdrawal_staff_recorded_for_the_person_still_tells_them(
     delivered(stack, notifier(stack, url, contracts), leader_id, "plr.registry.leader.changed_on_behalf.v1")
     [mail] = mail_to(directory, address)
     assert "status" in mail.body and "reverse it" in mail.body
-
-
-def test_an_email_change_sends_the_one_time_link_to_the_address_to_verify(
-    registry: RegistryClient,
-    keys: dict[str, str],
-    stack: PlrStack,
-    catcher: tuple[str, Path],
-    contracts: SchemaRegistry,
-) -> None:
-    url, directory = catcher
-    leader_id = active_leader(registry, keys["RVA"], email())
-    before = len(mail_to(directory, "new.address@example.org"))
-    notifier(stack, url, contracts).process(_golden("plr.registry.leader.email_change_requested.v1", leader_id))
-    mails = mail_to(directory, "new.address@example.org")
-    assert len(mails) == before + 1 and "https://portal.invalid/verify/one-time-token" in mails[-1].body
 
 
 def test_plr_mail_list_shows_the_caught_messages(

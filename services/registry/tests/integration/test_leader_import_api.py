@@ -5,6 +5,7 @@ plr's ids, and a trust imports its own register (the administrator any trust's, 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import grpc
 import pytest
@@ -177,7 +178,7 @@ def test_a_trust_imports_its_own_register_and_gets_plrs_ids_for_every_row(
         (20, "REG-KNOWN", "imported"),
         (21, "REG-BAD", "refused"),
     ]
-    assert [(p.row_number, p.field) for p in answer.problems] == [(21, "email")]
+    assert [(p.row_number, p.reference, p.field) for p in answer.problems] == [(21, "REG-BAD", "email")]
     assert answer.results[-1].affiliation_id == "" and answer.results[-1].leader_id == ""
     # the ids are the trust's pending affiliations, as ListAffiliations will show them once confirmed
     with scoped_transaction(stack.engine("registry"), TenantScope.trust("RIOWN")) as connection:
@@ -231,7 +232,7 @@ def test_a_suspended_trust_gets_no_import(registry: RegistryClient) -> None:
 def test_an_ended_affiliation_is_asked_again_by_a_changed_row(registry: RegistryClient, stack: PlrStack) -> None:
     key = registry.onboard("RIF", "Import Trust F").initial_key.key
     email = f"ended-{uuid.uuid4().hex[:8]}@example.org"
-    row = {"given_name": "Ended", "family_name": "Before", "email": email}
+    row = {"given_name": "Ended", "family_name": "Before", "email": email, "reference": "REG-ENDED"}
     first = imports(registry).ImportLeaders(request("RIF", [row]), metadata=registry.as_admin(), timeout=30)
     assert first.imported == 1
     (affiliation,) = registry.leaders.ListAffiliations(
@@ -249,7 +250,20 @@ def test_an_ended_affiliation_is_asked_again_by_a_changed_row(registry: Registry
         request("RIF", [{**row, "phone": "07700 900777"}]), metadata=registry.as_admin(), timeout=30
     )
 
-    assert (same.imported, same.unchanged) == (0, 1)  # the same row: nothing, even after the end
+    # the same row asks nothing again (the person may have withdrawn), and says why, by row and reference
+    assert (same.imported, same.unchanged) == (0, 0)
+    [result] = same.results
+    assert (result.outcome, result.reference, result.affiliation_id) == (
+        "ended",
+        "REG-ENDED",
+        affiliation.affiliation_id,
+    )
+    [problem] = same.problems
+    assert (problem.row_number, problem.reference, problem.field) == (2, "REG-ENDED", "email")
+    assert problem.reason.startswith(
+        f"the affiliation with this person ended on {datetime.now(UTC).date().isoformat()}: "
+    )
+    assert "RegisterLeader" in problem.reason
     assert changed.imported == 1  # a new row for the person: the trust asks again (pending), as RegisterLeader does
     (again,) = registry.leaders.ListAffiliations(
         lpb.ListAffiliationsRequest(), metadata=bearer(key), timeout=10

@@ -250,3 +250,48 @@ def test_a_trust_carries_updated_at_which_a_change_moves(registry: RegistryClien
         pb.ListTrustsRequest(updated_since=suspended.updated_at, page_size=500), metadata=registry.as_admin(), timeout=5
     )
     assert [(t.ods, t.updated_at) for t in listed.trusts if t.ods == "RTU1"] == [("RTU1", suspended.updated_at)]
+
+
+def test_a_page_token_is_refused_by_another_listing_and_by_another_trust(
+    registry: RegistryClient, trust_key: str, leader_ids: list[str]
+) -> None:
+    """Issue 15: a ListLeaders token was accepted by ListAffiliations (and by another trust's key)."""
+    other_key = registry.onboard("RTK2").initial_key.key
+    leaders = registry.leaders.ListLeaders(lpb.ListLeadersRequest(page_size=1), metadata=bearer(trust_key), timeout=10)
+    affiliations = registry.leaders.ListAffiliations(
+        lpb.ListAffiliationsRequest(page_size=1), metadata=bearer(trust_key), timeout=10
+    )
+    assert leaders.next_page_token and affiliations.next_page_token
+    elsewhere = [
+        lambda: registry.leaders.ListAffiliations(
+            lpb.ListAffiliationsRequest(page_token=leaders.next_page_token), metadata=bearer(trust_key), timeout=10
+        ),
+        lambda: registry.leaders.ListLeaders(
+            lpb.ListLeadersRequest(page_token=affiliations.next_page_token), metadata=bearer(trust_key), timeout=10
+        ),
+        lambda: registry.leaders.ListLeaders(
+            lpb.ListLeadersRequest(page_token=leaders.next_page_token), metadata=bearer(other_key), timeout=10
+        ),
+    ]
+    for call in elsewhere:
+        error = _refused(call)
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert error.details().startswith("page_token: was issued by another method or to another caller"), (
+            error.details()
+        )
+
+
+def test_a_change_history_page_token_is_held_to_its_leader(
+    registry: RegistryClient, trust_key: str, leader_ids: list[str]
+) -> None:
+    first = registry.leaders.ListChanges(lpb.ListChangesRequest(page_size=1), metadata=bearer(trust_key), timeout=10)
+    assert first.next_page_token
+    error = _refused(
+        lambda: registry.leaders.ListChanges(
+            lpb.ListChangesRequest(leader_id=leader_ids[0], page_token=first.next_page_token),
+            metadata=bearer(trust_key),
+            timeout=10,
+        )
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details().startswith("page_token: was issued for another leader_id and updated_since")

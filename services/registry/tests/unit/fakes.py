@@ -28,6 +28,7 @@ from services.registry.domain.development import (
     Programme,
     SupportAssignment,
 )
+from services.registry.domain.email_change import EmailChange
 from services.registry.domain.history import Actor, Change, ChangeEntry
 from services.registry.domain.invitation import SENT, Invitation
 from services.registry.domain.known_details import KnownDetails
@@ -46,6 +47,7 @@ from services.registry.service_layer.ports import (
     ChangeHistory,
     CheckRepository,
     DevelopmentRepository,
+    EmailChanges,
     EqualityStore,
     IdempotencyKeys,
     InvitationRepository,
@@ -464,6 +466,23 @@ class FakeKnownDetails(KnownDetailsStore):
         self.rows = {k: d for k, d in self.rows.items() if k[0] != trust_ods}
 
 
+class FakeEmailChanges(EmailChanges):
+    def __init__(self) -> None:
+        self.rows: dict[str, EmailChange] = {}
+
+    def add(self, change: EmailChange) -> None:
+        self.rows[change.change_id] = change
+
+    def by_token(self, token_sha256: str) -> EmailChange | None:
+        return next((c for c in self.rows.values() if c.token_sha256 == token_sha256), None)
+
+    def discard(self, leader_id: str) -> int:
+        mine = [i for i, c in self.rows.items() if c.leader_id == leader_id]
+        for change_id in mine:
+            del self.rows[change_id]
+        return len(mine)
+
+
 class FakeTaxonomy(Taxonomy):
     def __init__(self) -> None:
         self.terms: list[Term] = list(GLOBAL_TERMS)
@@ -692,6 +711,7 @@ class FakeUnitOfWork(UnitOfWork):
     audit: FakeAudit
     history: FakeHistory
     known: FakeKnownDetails
+    email_changes: FakeEmailChanges
     taxonomy: FakeTaxonomy
     equality: FakeEquality
     idempotency: FakeIdempotency
@@ -712,6 +732,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.audit = FakeAudit()
         self.history = FakeHistory()
         self.known = FakeKnownDetails()
+        self.email_changes = FakeEmailChanges()
         self.taxonomy = FakeTaxonomy()
         self.equality = FakeEquality(self.affiliations)
         self.idempotency = FakeIdempotency()

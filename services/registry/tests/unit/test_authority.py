@@ -271,7 +271,8 @@ def test_a_withdrawn_person_s_shared_record_is_shown_to_no_trust_asking_again(uo
     assert checks.get_shared_record(commands.GetSharedRecord(leader_id), uow, TRUST_B).leader_id == leader_id
     leaders.withdraw_leader(commands.WithdrawLeader(leader_id), uow, me, clock)
     assert leaders.register_leader(commands.RegisterLeader(ADA), uow, TRUST_B, clock, ids()).status == "pending"
-    with pytest.raises(NotFound):  # pending, with the consent still standing: but they have withdrawn
+    # pending, with the consent still standing: but they have withdrawn, so it awaits them, as GetLeader says
+    with pytest.raises(PreconditionFailed, match="has not yet confirmed your trust's affiliation"):
         checks.get_shared_record(commands.GetSharedRecord(leader_id), uow, TRUST_B)
 
 

@@ -15,8 +15,9 @@ from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.authority import OnBehalf
 from services.registry.domain.consent import ConsentRecord
+from services.registry.domain.email_change import AddressInUse, EmailChangeNotFound, new_token, token_digest
 from services.registry.domain.profile import LeaderProfile
-from services.registry.service_layer import leaders
+from services.registry.service_layer import email_changes, leaders
 from services.registry.service_layer.idempotency import Idempotent
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 
@@ -248,17 +249,66 @@ def test_a_trust_s_change_to_name_or_contact_details_is_its_own_record_never_the
         )
 
 
-def test_a_trust_never_changes_the_person_s_address_even_on_their_behalf(uow: FakeUnitOfWork) -> None:
+def test_a_trust_asks_for_the_person_s_new_address_on_their_behalf_and_nothing_changes_until_it_is_confirmed(
+    uow: FakeUnitOfWork,
+) -> None:
     leader_id = active(uow)
+    leaders.record_consent(
+        commands.RecordConsent(leader_id, "contact_by_trust", "RAA", True, "2026-11", ""),
+        uow,
+        as_leader(leader_id),
+        clock,
+    )
     asked = OnBehalf("Sam at reception", "by phone, identity checked")
-    with pytest.raises(PermissionDenied) as refused:
-        leaders.update_leader(
-            commands.UpdateLeader(leader_id, 2, LeaderProfile(email="new@example.org"), ("email",), asked),
-            uow,
-            TRUST_A,
-            clock,
-        )
-    assert "email" in str(refused.value)
+    version = uow.leaders.rows[leader_id].version
+    new = LeaderProfile(email="New@Example.org")
+    view = leaders.update_leader(commands.UpdateLeader(leader_id, version, new, ("email",), asked), uow, TRUST_A, clock)
+    assert view.email_change_pending and view.profile.email == ADA.email
+    assert uow.leaders.rows[leader_id].profile.email == ADA.email
+    [change] = uow.email_changes.rows.values()
+    assert (change.email, change.on_behalf_of, change.token_sha256) == ("New@Example.org", "RAA", None)
+    assert types(uow)[-1] == "leader.email_change_requested"
+    assert uow.outbox[-1].data == {"leader_id": leader_id, "change_id": change.change_id, "ods": "RAA"}
+    assert uow.leaders.changes_on_behalf[-1].fields == ("email_change_requested",)
+    assert uow.history.entries[-1].fields == ("email_change_requested",)
+
+
+def test_the_person_s_confirmation_makes_the_address_theirs_once(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    me = as_leader(leader_id)
+    version = uow.leaders.rows[leader_id].version
+    leaders.update_leader(
+        commands.UpdateLeader(leader_id, version, LeaderProfile(email="new@example.org"), ("email",)), uow, me, clock
+    )
+    [change] = uow.email_changes.rows.values()
+    token = new_token()
+    uow.email_changes.rows[change.change_id] = replace(change, token_sha256=token_digest(token))
+    with pytest.raises(NotFound):  # another person's link answers as no link
+        email_changes.verify_email_change(commands.VerifyEmailChange(token), uow, as_leader(STRANGER), clock)
+    view = email_changes.verify_email_change(commands.VerifyEmailChange(token), uow, me, clock)
+    assert view.profile.email == "new@example.org" and uow.leaders.rows[leader_id].email_key == "new@example.org"
+    assert types(uow)[-1] == "leader.updated" and uow.outbox[-1].data["fields"] == ["email"]
+    with pytest.raises(EmailChangeNotFound):
+        email_changes.verify_email_change(commands.VerifyEmailChange(token), uow, me, clock)
+    with pytest.raises(InvalidInput) as malformed:
+        email_changes.verify_email_change(commands.VerifyEmailChange("not a token"), uow, me, clock)
+    assert list(malformed.value.fields) == ["token"]
+
+
+def test_a_link_opened_after_24_hours_changes_nothing(uow: FakeUnitOfWork) -> None:
+    leader_id = active(uow)
+    me = as_leader(leader_id)
+    version = uow.leaders.rows[leader_id].version
+    leaders.update_leader(
+        commands.UpdateLeader(leader_id, version, LeaderProfile(email="new@example.org"), ("email",)), uow, me, clock
+    )
+    [change] = uow.email_changes.rows.values()
+    token = new_token()
+    uow.email_changes.rows[change.change_id] = replace(change, token_sha256=token_digest(token))
+    late = lambda: NOW + timedelta(hours=24)  # noqa: E731
+    with pytest.raises(EmailChangeNotFound):
+        email_changes.verify_email_change(commands.VerifyEmailChange(token), uow, me, late)
+    assert uow.leaders.rows[leader_id].profile.email == ADA.email
 
 
 def test_a_trust_changes_contact_details_for_the_person_only_while_it_may_contact_them(uow: FakeUnitOfWork) -> None:
@@ -294,21 +344,28 @@ def test_an_update_names_unknown_fields_and_refuses_a_stale_version(uow: FakeUni
     assert uow.leaders.rows[leader_id].profile.given_name == "Ada"
 
 
-def test_an_address_already_held_by_another_person_is_refused(uow: FakeUnitOfWork) -> None:
+def test_an_address_another_person_holds_is_asked_for_as_any_other_and_refused_only_at_confirmation(
+    uow: FakeUnitOfWork,
+) -> None:
     made = ids()
     ada = registered(uow, make=made).leader_id
-    leaders.register_leader(
-        commands.RegisterLeader(LeaderProfile(given_name="Bo", family_name="B", email="bo@example.org")),
-        uow,
-        TRUST_A,
-        clock,
-        made,
-    )
-    with pytest.raises(InvalidInput) as refused:
-        leaders.update_leader(
-            commands.UpdateLeader(ada, 1, LeaderProfile(email="BO@example.org"), ("email",)), uow, as_leader(ada), clock
-        )
-    assert list(refused.value.fields) == ["email"]
+    bo = LeaderProfile(given_name="Bo", family_name="B", email="bo@example.org")
+    leaders.register_leader(commands.RegisterLeader(bo), uow, TRUST_A, clock, made)
+
+    def ask(address: str) -> leaders.LeaderView:
+        version = uow.leaders.rows[ada].version
+        cmd = commands.UpdateLeader(ada, version, LeaderProfile(email=address), ("email",))
+        return leaders.update_leader(cmd, uow, as_leader(ada), clock, made)
+
+    free, taken = ask("free@example.org"), ask("BO@example.org")
+    assert (free.profile, free.email_change_pending) == (taken.profile, taken.email_change_pending)
+    change = next(c for c in uow.email_changes.rows.values() if c.email == "BO@example.org")
+    token = new_token()
+    uow.email_changes.rows[change.change_id] = replace(change, token_sha256=token_digest(token))
+    with pytest.raises(AddressInUse) as refused:
+        email_changes.verify_email_change(commands.VerifyEmailChange(token), uow, as_leader(ada), clock)
+    assert "Bo" not in str(refused.value) and uow.leaders.rows[ada].profile.email == ADA.email
+    assert uow.email_changes.rows == {}  # every link of hers is used up
 
 
 def test_a_pause_with_a_return_date_ends_when_the_worker_finds_it_due(uow: FakeUnitOfWork) -> None:

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
 import pytest
 
 from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
-from services.common.events import CloudEvent
-from services.common.mail import OutgoingMail
 from services.common.principals import ADMINISTRATOR, Principal
 from services.registry.domain import commands
 from services.registry.domain.network import Network
 from services.registry.domain.trust import Trust
 from services.registry.service_layer import erasure, invitations, leaders, networks, notifications, trusts
-from services.registry.service_layer.ports import Recipient, Recipients
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 from services.registry.tests.unit.test_leaders import ADA, NOW, TRUST_A, TRUST_B, active, as_leader, clock, ids, types
 
@@ -119,54 +113,6 @@ def test_an_invitation_names_one_target(uow: FakeUnitOfWork) -> None:
         with pytest.raises(InvalidInput) as refused:
             invitations.invite_leader(cmd, uow, TRUST_A, clock)
         assert set(refused.value.fields) == {bad}
-
-
-@dataclass
-class FakeRecipients(Recipients):
-    invitations: dict[str, str] = field(default_factory=dict)
-    people: dict[str, Recipient] = field(default_factory=dict)
-
-    def invited(self, invitation_id: str, version: int) -> str | None:
-        return self.invitations.get(invitation_id) if version == 1 else None
-
-    def leader(self, leader_id: str) -> Recipient | None:
-        return self.people.get(leader_id)
-
-    def trust_name(self, ods: str) -> str:
-        return f"{ods} NHS Trust"
-
-
-@dataclass
-class Outbox:
-    sent: list[OutgoingMail] = field(default_factory=list)
-
-    def send(self, mail: OutgoingMail) -> None:
-        self.sent.append(mail)
-
-
-def _event(event_id: str, event_type: str, data: Mapping[str, object], version: int = 1) -> CloudEvent:
-    return CloudEvent(event_type, "plr/registry", data, "x", "x", version, id=event_id)
-
-
-def test_the_notifier_writes_only_to_a_person_an_event_reached() -> None:
-    recipients = FakeRecipients({"inv-1": "p-1"}, {"p-1": Recipient("ada@example.org", "Ada")})
-    mailer = Outbox()
-    sent_to = {"invitation_id": "inv-1", "ods": "RBB"}
-    assert notifications.notify(_event("e-1", notifications.INVITATION_SENT, sent_to), recipients, mailer)
-    unreached = {"invitation_id": "inv-2", "ods": "RBB"}
-    assert not notifications.notify(_event("e-2", notifications.INVITATION_SENT, unreached), recipients, mailer)
-    # an older version of an invitation that has changed since sends nothing (the newer one does)
-    assert not notifications.notify(_event("e-0", notifications.INVITATION_SENT, sent_to, 2), recipients, mailer)
-    assert [m.to for m in mailer.sent] == ["ada@example.org"]
-    assert mailer.sent[0].message_id == "e-1" and "RBB NHS Trust" in mailer.sent[0].subject
-    changed = {"leader_id": "p-1", "ods": "RAA", "fields": ["phone", "postcode"]}
-    notifications.notify(_event("e-3", notifications.CHANGED_ON_BEHALF, changed), recipients, mailer)
-    assert "phone, postcode" in mailer.sent[-1].body and "RAA NHS Trust" in mailer.sent[-1].body
-    change = {"leader_id": "p-1", "email": "new@example.org", "verify_url": "https://portal.invalid/v/abc"}
-    notifications.notify(_event("e-4", notifications.EMAIL_CHANGE_REQUESTED, change), recipients, mailer)
-    assert mailer.sent[-1].to == "new@example.org" and "https://portal.invalid/v/abc" in mailer.sent[-1].body
-    gone = _event("e-5", notifications.CHANGED_ON_BEHALF, {"leader_id": "gone"})
-    assert not notifications.notify(gone, recipients, mailer)
 
 
 def test_asking_again_sends_a_pending_invitation_to_the_person_it_names_now(uow: FakeUnitOfWork) -> None:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from plr.options.v1 import access_pb2 as plr_dot_options_dot_v1_dot_access__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dplr/registry/v1/imports.proto\x12\x0fplr.registry.v1\x1a\x1bplr/options/v1/access.proto\"S\n\x14ImportLeadersRequest\x12\x11\n\ttrust_ods\x18\x01 \x01(\t\x12(\n\x04rows\x18\x02 \x03(\x0b\x32\x1a.plr.registry.v1.ImportRow\"\x83\x01\n\tImportRow\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x34\n\x05\x63\x65lls\x18\x02 \x03(\x0b\x32%.plr.registry.v1.ImportRow.CellsEntry\x1a,\n\nCellsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x98\x01\n\x15ImportLeadersResponse\x12\x10\n\x08imported\x18\x01 \x01(\x03\x12\x11\n\tunchanged\x18\x02 \x01(\x03\x12-\n\x08problems\x18\x03 \x03(\x0b\x32\x1b.plr.registry.v1.RowProblem\x12+\n\x07results\x18\x04 \x03(\x0b\x32\x1a.plr.registry.v1.RowResult\"n\n\tRowResult\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x66\x66iliation_id\x18\x04 \x01(\t\x12\x11\n\tleader_id\x18\x05 \x01(\t\"?\n\nRowProblem\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t2{\n\rImportService\x12j\n\rImportLeaders\x12%.plr.registry.v1.ImportLeadersRequest\x1a&.plr.registry.v1.ImportLeadersResponse\"\n\xca\xf3\x18\x06peopleb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dplr/registry/v1/imports.proto\x12\x0fplr.registry.v1\x1a\x1bplr/options/v1/access.proto\"S\n\x14ImportLeadersRequest\x12\x11\n\ttrust_ods\x18\x01 \x01(\t\x12(\n\x04rows\x18\x02 \x03(\x0b\x32\x1a.plr.registry.v1.ImportRow\"\x83\x01\n\tImportRow\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x34\n\x05\x63\x65lls\x18\x02 \x03(\x0b\x32%.plr.registry.v1.ImportRow.CellsEntry\x1a,\n\nCellsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x98\x01\n\x15ImportLeadersResponse\x12\x10\n\x08imported\x18\x01 \x01(\x03\x12\x11\n\tunchanged\x18\x02 \x01(\x03\x12-\n\x08problems\x18\x03 \x03(\x0b\x32\x1b.plr.registry.v1.RowProblem\x12+\n\x07results\x18\x04 \x03(\x0b\x32\x1a.plr.registry.v1.RowResult\"n\n\tRowResult\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x66\x66iliation_id\x18\x04 \x01(\t\x12\x11\n\tleader_id\x18\x05 \x01(\t\"R\n\nRowProblem\x12\x12\n\nrow_number\x18\x01 \x01(\x03\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t2{\n\rImportService\x12j\n\rImportLeaders\x12%.plr.registry.v1.ImportLeadersRequest\x1a&.plr.registry.v1.ImportLeadersResponse\"\n\xca\xf3\x18\x06peopleb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,7 +47,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ROWRESULT']._serialized_start=453
   _globals['_ROWRESULT']._serialized_end=563
   _globals['_ROWPROBLEM']._serialized_start=565
-  _globals['_ROWPROBLEM']._serialized_end=628
-  _globals['_IMPORTSERVICE']._serialized_start=630
-  _globals['_IMPORTSERVICE']._serialized_end=753
+  _globals['_ROWPROBLEM']._serialized_end=647
+  _globals['_IMPORTSERVICE']._serialized_start=649
+  _globals['_IMPORTSERVICE']._serialized_end=772
 # @@protoc_insertion_point(module_scope)

@@ -57,11 +57,13 @@ class RowResult(_message.Message):
     def __init__(self, row_number: _Optional[int] = ..., reference: _Optional[str] = ..., outcome: _Optional[str] = ..., affiliation_id: _Optional[str] = ..., leader_id: _Optional[str] = ...) -> None: ...
 
 class RowProblem(_message.Message):
-    __slots__ = ("row_number", "field", "reason")
+    __slots__ = ("row_number", "field", "reason", "reference")
     ROW_NUMBER_FIELD_NUMBER: _ClassVar[int]
     FIELD_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
     row_number: int
     field: str
     reason: str
-    def __init__(self, row_number: _Optional[int] = ..., field: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    reference: str
+    def __init__(self, row_number: _Optional[int] = ..., field: _Optional[str] = ..., reason: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...

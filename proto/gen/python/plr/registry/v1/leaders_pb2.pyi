@@ -87,7 +87,7 @@ class Affiliation(_message.Message):
     def __init__(self, affiliation_id: _Optional[str] = ..., leader_id: _Optional[str] = ..., trust_ods: _Optional[str] = ..., status: _Optional[str] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_reason: _Optional[str] = ..., paused: _Optional[bool] = ..., paused_until: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Leader(_message.Message):
-    __slots__ = ("leader_id", "version", "status", "paused_until", "profile", "contactable", "consents", "updated_at", "affiliation", "known_as")
+    __slots__ = ("leader_id", "version", "status", "paused_until", "profile", "contactable", "consents", "updated_at", "affiliation", "known_as", "email_change_pending")
     LEADER_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +98,7 @@ class Leader(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     AFFILIATION_FIELD_NUMBER: _ClassVar[int]
     KNOWN_AS_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_CHANGE_PENDING_FIELD_NUMBER: _ClassVar[int]
     leader_id: str
     version: int
     status: str
@@ -108,7 +109,8 @@ class Leader(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     affiliation: Affiliation
     known_as: KnownDetails
-    def __init__(self, leader_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[str] = ..., paused_until: _Optional[str] = ..., profile: _Optional[_Union[LeaderProfile, _Mapping]] = ..., contactable: _Optional[bool] = ..., consents: _Optional[_Iterable[_Union[ConsentState, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., affiliation: _Optional[_Union[Affiliation, _Mapping]] = ..., known_as: _Optional[_Union[KnownDetails, _Mapping]] = ...) -> None: ...
+    email_change_pending: bool
+    def __init__(self, leader_id: _Optional[str] = ..., version: _Optional[int] = ..., status: _Optional[str] = ..., paused_until: _Optional[str] = ..., profile: _Optional[_Union[LeaderProfile, _Mapping]] = ..., contactable: _Optional[bool] = ..., consents: _Optional[_Iterable[_Union[ConsentState, _Mapping]]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., affiliation: _Optional[_Union[Affiliation, _Mapping]] = ..., known_as: _Optional[_Union[KnownDetails, _Mapping]] = ..., email_change_pending: _Optional[bool] = ...) -> None: ...
 
 class KnownDetails(_message.Message):
     __slots__ = ("given_name", "family_name", "email", "phone", "updated_at")
@@ -229,6 +231,12 @@ class UpdateLeaderRequest(_message.Message):
     fields: _containers.RepeatedScalarFieldContainer[str]
     on_behalf: OnBehalf
     def __init__(self, leader_id: _Optional[str] = ..., expected_version: _Optional[int] = ..., profile: _Optional[_Union[LeaderProfile, _Mapping]] = ..., fields: _Optional[_Iterable[str]] = ..., on_behalf: _Optional[_Union[OnBehalf, _Mapping]] = ...) -> None: ...
+
+class VerifyEmailChangeRequest(_message.Message):
+    __slots__ = ("token",)
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    def __init__(self, token: _Optional[str] = ...) -> None: ...
 
 class PauseLeaderRequest(_message.Message):
     __slots__ = ("leader_id", "until", "reason", "on_behalf")

@@ -84,6 +84,11 @@ class LeaderServiceStub:
                 request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.UpdateLeaderRequest.SerializeToString,
                 response_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.Leader.FromString,
                 _registered_method=True)
+        self.VerifyEmailChange = channel.unary_unary(
+                '/plr.registry.v1.LeaderService/VerifyEmailChange',
+                request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.VerifyEmailChangeRequest.SerializeToString,
+                response_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.Leader.FromString,
+                _registered_method=True)
         self.PauseLeader = channel.unary_unary(
                 '/plr.registry.v1.LeaderService/PauseLeader',
                 request_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.PauseLeaderRequest.SerializeToString,
@@ -182,7 +187,9 @@ class LeaderServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def EndAffiliation(self, request, context):
-        """A trust ends its affiliation with a leader, with a reason. Emits leader.affiliation_ended.
+        """A trust ends its affiliation with a leader, with a reason. Emits leader.affiliation_ended
+        (aggregate affiliation, `ods` and trustods the trust; the reason stays in the registry: the
+        "affiliation.ended" event of the registry's contract).
         NOT_FOUND unless the trust holds the person through an active affiliation.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -240,9 +247,27 @@ class LeaderServiceServicer:
         record of how it knows the person (`Leader.known_as`), never the person's details nor what
         another trust sees: no contact consent is needed for that, no event is emitted, and the answer
         is the same whether or not anyone else holds the person or the address (any other field
-        without `on_behalf` is PERMISSION_DENIED, as above). The person's `email` is theirs alone: a
-        trust naming it with `on_behalf` is PERMISSION_DENIED; the leader's own new address that is
-        another person's is INVALID_ARGUMENT naming `email`.
+        without `on_behalf` is PERMISSION_DENIED, as above).
+        The person's own `email` (by the leader, or by a trust's staff with `on_behalf`, which then also
+        needs the trust's "contact_by_trust" consent) does NOT change at once: the new address must
+        confirm it. The answer keeps the current address in `profile.email`, with `email_change_pending`
+        set, and is the same whether or not the new address is another person's (it is not looked at
+        now). Emits leader.email_change_requested (the change's id: never the address); the registry
+        mails a one-time link to the new address (valid 24 hours) and a notice to the current one.
+        VerifyEmailChange then makes it the person's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyEmailChange(self, request, context):
+        """The person confirms a change of their email address with the code of the one-time link the new
+        address received. Leader only (the portal's credential with `x-plr-leader`): the change must be
+        theirs. A code that is malformed is INVALID_ARGUMENT naming `token`; one that is unknown, used,
+        of another person's change, or more than 24 hours old is NOT_FOUND (one answer for all). If the
+        address became another person's meanwhile (or was already), FAILED_PRECONDITION naming `email`
+        and no one else: only whoever reads that address can get this far. Either way every link waiting
+        for the person is used up. Emits leader.updated (fields ["email"]).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -419,6 +444,11 @@ def add_LeaderServiceServicer_to_server(servicer, server):
             'UpdateLeader': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateLeader,
                     request_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.UpdateLeaderRequest.FromString,
+                    response_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.Leader.SerializeToString,
+            ),
+            'VerifyEmailChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyEmailChange,
+                    request_deserializer=plr_dot_registry_dot_v1_dot_leaders__pb2.VerifyEmailChangeRequest.FromString,
                     response_serializer=plr_dot_registry_dot_v1_dot_leaders__pb2.Leader.SerializeToString,
             ),
             'PauseLeader': grpc.unary_unary_rpc_method_handler(
@@ -756,6 +786,33 @@ class LeaderService:
             target,
             '/plr.registry.v1.LeaderService/UpdateLeader',
             plr_dot_registry_dot_v1_dot_leaders__pb2.UpdateLeaderRequest.SerializeToString,
+            plr_dot_registry_dot_v1_dot_leaders__pb2.Leader.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyEmailChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/plr.registry.v1.LeaderService/VerifyEmailChange',
+            plr_dot_registry_dot_v1_dot_leaders__pb2.VerifyEmailChangeRequest.SerializeToString,
             plr_dot_registry_dot_v1_dot_leaders__pb2.Leader.FromString,
             options,
             channel_credentials,
