@@ -222,6 +222,14 @@ class ServiceManifest:
         """The service's own settings a process in ``role`` reads (None: every one, as ``plr`` does)."""
         return tuple(setting for setting in self.settings if role is None or role in setting.roles)
 
+    def secret_variables(self, role: str) -> set[str]:
+        """The credentials a process in ``role`` is given: its own secret settings, and for ``web`` the
+        other services' settings its ``Web`` reads (each given to no other process of this service)."""
+        given = {self.setting_variable(s) for s in self.settings_of(role) if s.secret}
+        if role == "web" and self.web is not None:
+            given |= {f"PLR_{other.upper()}_{name}" for other, name in self.web.reads}
+        return given
+
     def required_variables(self, role: str) -> tuple[str, ...]:
         """The settings a process of this service cannot start without (others have defaults)."""
         if role not in self.roles:

@@ -90,9 +90,7 @@ def process_env(env: dict[str, str], service: str | None, role: str | None) -> d
     reads: set[str] = set()
     if service is not None and role is not None:
         manifest = manifests()[service]
-        reads = {manifest.setting_variable(s) for s in manifest.settings_of(role) if s.secret}
-        if role == "web" and manifest.web is not None:  # another service's credential, declared for it
-            reads |= {f"PLR_{other.upper()}_{name}" for other, name in manifest.web.reads}
+        reads = manifest.secret_variables(role)
         if role == "api" and manifest.api is not None and "PLR_ADMIN_TOKEN" in manifest.api.requires:
             reads.add("PLR_ADMIN_TOKEN")
     given = with_own_broker_user({k: v for k, v in env.items() if k not in secret - reads}, service)
