@@ -620,6 +620,8 @@ def test_dockerfile_copy_sources_exist_in_the_build_context() -> None:
         "services/registry/migrations/env.py",
         "proto/events/cloudevent.schema.json",
         "proto/gen/python/plr/registry/v1/registry_pb2.py",
+        "services/portal/frontend/node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css",
+        "services/portal/frontend/node_modules/nhsuk-frontend/dist/nhsuk/assets/manifest.json",
     ],
 )
 def test_what_the_image_needs_reaches_the_build_context(path: str) -> None:
@@ -635,6 +637,8 @@ def test_what_the_image_needs_reaches_the_build_context(path: str) -> None:
         "services/common/__pycache__/db.pyc",
         "services/registry/tests/unit/__init__.py",
         ".git/config",
+        "services/portal/frontend/node_modules/nhsuk-frontend/package.json",
+        "services/portal/frontend/node_modules/nhsuk-frontend/dist/nhsuk/index.mjs",
     ],
 )
 def test_secrets_and_build_output_stay_out_of_the_build_context(path: str) -> None:
