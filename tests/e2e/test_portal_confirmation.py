@@ -81,8 +81,8 @@ def test_a_person_a_trust_registered_follows_its_email_signs_up_and_confirms_and
     sign_in = browser.get(f"{portal}/sign-in", timeout=10)
     requests_page = _post(browser, f"{portal}/sign-in", sign_in.text, email=address, password=password)
     main = requests_page.text.split("<main")[1].split("</main>")[0]
-    # the trust by its code: the registry does not yet give a leader the name of a trust that asks them
-    assert requests_page.status_code == 200 and "RP1" in main, main
+    # the trust by its name (the registry names it to the person it asks) and its code
+    assert requests_page.status_code == 200 and "RP1 NHS Trust (RP1)" in main, main
     affiliation_id = registered.affiliation.affiliation_id
     assert f"/requests/{affiliation_id}/confirm" in requests_page.text
 

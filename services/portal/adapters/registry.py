@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import grpc
 from plr.registry.v1 import leaders_pb2 as lpb
-from plr.registry.v1 import leaders_pb2_grpc, registry_pb2, registry_pb2_grpc
+from plr.registry.v1 import leaders_pb2_grpc
 
 from services.common.grpc_client import bearer, insecure_channel
 
@@ -28,7 +27,6 @@ class RegistryClient:
         self.channel = insecure_channel(target)
         self.token = token
         self.leaders = leaders_pb2_grpc.LeaderServiceStub(self.channel)
-        self.trusts = registry_pb2_grpc.RegistryServiceStub(self.channel)
 
     def _as(self, leader_id: str) -> tuple[tuple[str, str], ...]:
         return (*bearer(self.token), ("x-plr-leader", leader_id))
@@ -38,16 +36,8 @@ class RegistryClient:
             lpb.ListAffiliationsRequest(page_size=500), metadata=self._as(leader_id), timeout=DEADLINE_S
         )
         pending = [a for a in listed.affiliations if a.status == "pending"]
-        return [TrustRequest(a.affiliation_id, a.trust_ods, self._trust_name(leader_id, a.trust_ods)) for a in pending]
-
-    def _trust_name(self, leader_id: str, ods: str) -> str:
-        try:
-            trust = self.trusts.GetTrust(
-                registry_pb2.GetTrustRequest(ods=ods), metadata=self._as(leader_id), timeout=DEADLINE_S
-            )
-        except grpc.RpcError:
-            return ods  # the name is a courtesy: the code names the trust too
-        return str(trust.name) or ods
+        # the registry names the trust of a pending or active affiliation to the person it concerns
+        return [TrustRequest(a.affiliation_id, a.trust_ods, a.trust_name or a.trust_ods) for a in pending]
 
     def confirm(self, leader_id: str, affiliation_id: str) -> None:
         request = lpb.ConfirmAffiliationRequest(affiliation_id=affiliation_id)
