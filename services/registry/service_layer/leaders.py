@@ -274,9 +274,7 @@ class ListedAffiliation:
     trust_name: str
 
 
-def list_affiliations(
-    cmd: commands.ListAffiliations, uow: UnitOfWork, principal: Principal
-) -> list[ListedAffiliation]:
+def list_affiliations(cmd: commands.ListAffiliations, uow: UnitOfWork, principal: Principal) -> list[ListedAffiliation]:
     if principal.kind not in ("trust", "leader"):
         raise PermissionDenied("a trust's key or a leader lists affiliations")
     with uow:
