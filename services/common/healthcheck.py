@@ -3,9 +3,10 @@ for every service alike (docker-compose.yml): exit 0 when healthy, 1 when not or
 settings (a health check's 2 is reserved by Docker).
 
 An ``api`` is asked the standard gRPC health service on its own listening port (as ``plr health`` asks
-it); a ``web`` process its ``GET /healthz`` on its own listening port; a ``worker`` is healthy while its heartbeat is fresh. It reads only its own service's settings,
-which are all its container has. A process that serves metrics (``PLR_METRICS_PORT``, as every
-container does) is checked from them instead, at a twentieth of the cost (:func:`from_metrics`).
+it); a ``web`` process its ``GET /healthz`` on its own listening port; a ``worker`` is healthy while
+its heartbeat is fresh. It reads only its own service's settings, which are all its container has. A
+process that serves metrics (``PLR_METRICS_PORT``, as every container does) is checked from them
+instead, at a twentieth of the cost (:func:`from_metrics`).
 """
 
 from __future__ import annotations
