@@ -230,6 +230,22 @@ def broker_passwords(env: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
+def mail_caught(stack: PlrStack) -> Iterator[Path]:
+    """The stack's workers and portal send their mail to this run's own catcher (``PLR_MAIL_DIR``),
+    running until the block ends: a notifier with no SMTP server to send to fails its events."""
+    from services.common.admin.mail_catcher import start_catcher
+
+    host, _, port = stack.env["PLR_MAIL_CATCHER_LISTEN"].rpartition(":")
+    directory = Path(stack.env["PLR_MAIL_DIR"])
+    catcher = start_catcher(directory, host, int(port))
+    stack.env["PLR_REGISTRY_SMTP_URL"] = stack.env["PLR_PORTAL_SMTP_URL"] = f"smtp://{host}:{port}"
+    try:
+        yield directory
+    finally:
+        catcher.stop()
+
+
+@contextmanager
 def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[PlrStack]:
     suffix = secrets.token_hex(4)
     env = stack_env(infra, suffix)
