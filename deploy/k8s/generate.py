@@ -55,13 +55,32 @@ def administered(manifest: ServiceManifest, role: str) -> bool:
     return role == "api" and manifest.api is not None and "PLR_ADMIN_TOKEN" in manifest.api.requires
 
 
+def broker_password_variable(manifest: ServiceManifest) -> str:
+    return f"PLR_RABBITMQ_{manifest.name.upper()}_PASSWORD"
+
+
+def broker_connection(manifest: ServiceManifest, role: str) -> list[dict[str, Any]]:
+    """``PLR_AMQP_URI``: each service's processes connect as its own broker user, ``plr-<service>``, which
+    its migrate makes with this password and which may publish only its routing keys (ADR 0009); the api
+    where the administrator runs `plr` connects as the operator's default user (administrator and
+    impersonator: `plr dlq replay` keeps each event's user_id)."""
+    if administered(manifest, role):
+        user, password = "$(RABBITMQ_USERNAME)", "$(RABBITMQ_PASSWORD)"
+        made: list[dict[str, Any]] = []
+    else:
+        variable = broker_password_variable(manifest)
+        user, password = f"plr-{manifest.name}", f"$({variable})"
+        made = [secret(variable, CREDENTIALS, variable)]
+    return [*made, {"name": "PLR_AMQP_URI", "value": f"amqp://{user}:{password}@{RABBITMQ}:5672/%2Fplr"}]
+
+
 def environment(manifest: ServiceManifest, role: str) -> list[dict[str, Any]]:
     """The container's variables, in order: a ``$(VAR)`` only expands a variable defined before it."""
     env = [
         secret("RABBITMQ_USERNAME", f"{RABBITMQ}-default-user", "username"),
         secret("RABBITMQ_PASSWORD", f"{RABBITMQ}-default-user", "password"),
         secret("PLR_DB_APP_PASSWORD", CREDENTIALS, "PLR_DB_APP_PASSWORD"),
-        {"name": "PLR_AMQP_URI", "value": f"amqp://$(RABBITMQ_USERNAME):$(RABBITMQ_PASSWORD)@{RABBITMQ}:5672/%2Fplr"},
+        *broker_connection(manifest, role),
         {
             "name": "PLR_AMQP_MANAGEMENT_URL",
             "value": f"http://$(RABBITMQ_USERNAME):$(RABBITMQ_PASSWORD)@{RABBITMQ}:15672",

@@ -56,7 +56,14 @@ def metadata() -> tuple[tuple[str, str], ...]:
 def channel() -> grpc.Channel:
     ca = os.environ.get("PLR_CA_FILE")  # TLS when plr's administrator gives you its CA
     if ca:
-        return grpc.secure_channel(TARGET, grpc.ssl_channel_credentials(Path(ca).read_bytes()))
+        # mutual TLS, when the administrator's api asks for a client certificate and gave you one
+        cert, key = os.environ.get("PLR_CLIENT_CERT_FILE"), os.environ.get("PLR_CLIENT_KEY_FILE")
+        credentials = grpc.ssl_channel_credentials(
+            Path(ca).read_bytes(),
+            private_key=Path(key).read_bytes() if key else None,
+            certificate_chain=Path(cert).read_bytes() if cert else None,
+        )
+        return grpc.secure_channel(TARGET, credentials)
     return grpc.insecure_channel(TARGET)
 
 

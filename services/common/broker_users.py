@@ -1,4 +1,4 @@
-"""Who may send which events on the internal bus (docs/adr/0008-a-broker-user-per-service.md).
+"""Who may send which events on the internal bus (docs/adr/0009-a-broker-user-per-service.md).
 
 Each service connects to the broker as a user of its own, named ``PLR_AMQP_USER_PREFIX`` and the
 service's name (``plr-registry``). Its relay stamps every message with ``user_id``, which RabbitMQ

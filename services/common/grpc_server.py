@@ -8,8 +8,10 @@ declared scope, an internal caller's allow-list) is decided here too, before the
 A database that cannot be reached is answered ``UNAVAILABLE`` and a statement timeout
 ``DEADLINE_EXCEEDED``, naming the service's database and saying that the call may be retried (its
 transaction rolled back; the README says which methods are safe to retry). The standard health
-service and (outside production) reflection are served too. No eventlet here: a grpcio server in an
-eventlet-patched process never answers.
+service and (in development only) reflection are served too. The api serves TLS only when its
+settings give it a certificate, and asks every caller for a client certificate when they give it a
+client CA (``PLR_GRPC_TLS_*``). No eventlet here: a grpcio server in an eventlet-patched process never
+answers.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from services.common.listen import why_cannot_listen
 from services.common.logs import correlated
 from services.common.metrics import API_SERVING, GRPC_LATENCY, GRPC_REQUESTS
 from services.common.principals import Principal
+from services.common.settings import PLAINTEXT, GrpcTls, Settings
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +181,15 @@ def service_handler(
     return grpc.method_handlers_generic_handler(descriptor.full_name, handlers)
 
 
+def _server_credentials(tls: GrpcTls) -> grpc.ServerCredentials:
+    assert tls.server_cert is not None and tls.server_key is not None  # settings pair them
+    return grpc.ssl_server_credentials(
+        [(tls.server_key, tls.server_cert)],
+        root_certificates=tls.client_ca,
+        require_client_auth=tls.client_ca is not None,
+    )
+
+
 class ListenError(OSError):
     """The api's address cannot be listened on; the message names the address and why."""
 
@@ -190,7 +202,8 @@ class ApiServer:
         handlers: list[grpc.GenericRpcHandler],
         *,
         max_workers: int = 16,
-        reflection_enabled: bool = True,
+        reflection_enabled: bool = False,
+        tls: GrpcTls = PLAINTEXT,
     ):
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
@@ -208,7 +221,10 @@ class ApiServer:
         if reason is not None:
             raise ListenError(f"cannot listen on {listen}: {reason}")
         try:
-            self.port = self.server.add_insecure_port(listen)
+            if tls.server_cert is None:
+                self.port = self.server.add_insecure_port(listen)
+            else:
+                self.port = self.server.add_secure_port(listen, _server_credentials(tls))
         except RuntimeError as error:  # taken in the instant since the check above
             raise ListenError(f"cannot listen on {listen}: {error}") from None
         self.stopped = threading.Event()
@@ -236,3 +252,22 @@ class ApiServer:
         self.start()
         while not self.stopped.wait(0.5):
             pass
+
+
+def api_server(
+    settings: Settings,
+    service: str,
+    descriptors: list[ServiceDescriptor],
+    handlers: list[grpc.GenericRpcHandler],
+    listen: str | None = None,
+) -> ApiServer:
+    """A service's api as its settings configure it: where it listens (``listen`` overrides), one thread
+    per pooled database connection, TLS when configured, reflection in development only."""
+    return ApiServer(
+        listen or settings.api(service).listen,
+        descriptors,
+        handlers,
+        max_workers=settings.pool_size,
+        reflection_enabled=not settings.production,
+        tls=settings.grpc_tls,
+    )

@@ -95,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = dataclasses.replace(settings, connect_timeout_s=3, statement_timeout_ms=3000)
     if role == "api":
         # the address it listens on (0.0.0.0:PORT in a container), asked from inside its container
-        check = api_health(service, "127.0.0.1:" + settings.api(service).listen.rsplit(":", 1)[1])
+        # its certificate names the address its clients use, not 127.0.0.1
+        server_name = settings.api(service).target.rsplit(":", 1)[0]
+        local = "127.0.0.1:" + settings.api(service).listen.rsplit(":", 1)[1]
+        check = api_health(service, local, settings.grpc_tls, server_name)
     elif role == "web":
         check = web_health(service, "127.0.0.1:" + settings.webs[service].rsplit(":", 1)[1])
     else:

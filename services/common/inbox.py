@@ -81,7 +81,7 @@ class InboxConsumer:
     engine: Engine
     handlers: Mapping[str, EventHandler]
     registry: SchemaRegistry = field(default_factory=default_registry)
-    # who may send which event (ADR 0008): every worker checks; None only where a test feeds events itself
+    # who may send which event (ADR 0009): every worker checks; None only where a test feeds events itself
     senders: SenderCheck | None = None
     max_handler_attempts: int = 3
     handler_backoff_s: float = 0.05

@@ -73,7 +73,7 @@ class Outgoing:
 
 def amqp_message(outgoing: Outgoing, user_id: str) -> amqp.Message:
     """The one place where a published message's properties are set: ``user_id`` is the publishing
-    connection's broker user, which RabbitMQ verifies and consumers check (ADR 0008)."""
+    connection's broker user, which RabbitMQ verifies and consumers check (ADR 0009)."""
     properties = {"content_type": CONTENT_TYPE, "content_encoding": "utf-8", "user_id": user_id, **outgoing.properties}
     return amqp.Message(
         outgoing.body,

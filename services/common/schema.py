@@ -90,7 +90,7 @@ def add_key_scopes_v2() -> None:
 
 
 def add_key_versions_v3() -> None:
-    """Each key's version in the trust directory (issue 10, ADR 0008): the trust's version that last
+    """Each key's version in the trust directory (issue 10, ADR 0009): the trust's version that last
     said something of it, so that an older or repeated ``key_issued`` never replaces its secret. Keys
     projected before keep 0: any later event of theirs is newer."""
     op.add_column("api_keys", sa.Column("version", sa.BigInteger, nullable=False, server_default="0"))

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
@@ -90,6 +90,40 @@ class _Reader:
         if not pattern.fullmatch(value):
             raise SettingsError(f"{name} is malformed: expected {expected}, got {value!r}")
         return value
+
+    def pem(self, name: str) -> bytes | None:
+        """The PEM file a variable names, read now (None when the variable is not set)."""
+        path = self.env.get(name) or None
+        if path is None:
+            return None
+        try:
+            content = Path(path).read_bytes()
+        except OSError as error:
+            raise SettingsError(f"{name} names {path!r}, which cannot be read: {error.strerror}") from None
+        if b"-----BEGIN " not in content:
+            raise SettingsError(f"{name} is malformed: {path!r} holds no PEM block")
+        return content
+
+    def grpc_tls(self) -> GrpcTls:
+        tls = GrpcTls(
+            server_cert=self.pem("PLR_GRPC_TLS_CERT"),
+            server_key=self.pem("PLR_GRPC_TLS_KEY"),
+            client_ca=self.pem("PLR_GRPC_TLS_CLIENT_CA"),
+            ca=self.pem("PLR_GRPC_TLS_CA"),
+            client_cert=self.pem("PLR_GRPC_TLS_CLIENT_CERT"),
+            client_key=self.pem("PLR_GRPC_TLS_CLIENT_KEY"),
+        )
+        for one, other, why in (
+            ("PLR_GRPC_TLS_CERT", "PLR_GRPC_TLS_KEY", "an api's certificate needs its key"),
+            ("PLR_GRPC_TLS_KEY", "PLR_GRPC_TLS_CERT", "an api's key needs its certificate"),
+            ("PLR_GRPC_TLS_CLIENT_CA", "PLR_GRPC_TLS_CERT", "client certificates are asked for over TLS only"),
+            ("PLR_GRPC_TLS_CLIENT_CERT", "PLR_GRPC_TLS_CLIENT_KEY", "a client certificate needs its key"),
+            ("PLR_GRPC_TLS_CLIENT_KEY", "PLR_GRPC_TLS_CLIENT_CERT", "a client key needs its certificate"),
+            ("PLR_GRPC_TLS_CLIENT_CERT", "PLR_GRPC_TLS_CA", "a client certificate is sent over TLS only"),
+        ):
+            if self.env.get(one) and not self.env.get(other):
+                raise SettingsError(f"{other} is not set, but {one} is: {why}")
+        return tls
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.text(name, default).upper()
@@ -218,6 +252,24 @@ ENVIRONMENTS = ("PRODUCTION", "DEVELOPMENT")
 
 
 @dataclass(frozen=True)
+class GrpcTls:
+    """TLS of the gRPC apis and of their clients (``PLR_GRPC_TLS_*``), as PEM read at start; nothing
+    set: plaintext. An api with a certificate serves TLS only; with a client CA too, it answers only
+    callers that present a certificate signed by that CA (mutual TLS). A client with a CA connects over
+    TLS, trusting api certificates signed by it, and presents its own certificate if it has one."""
+
+    server_cert: bytes | None = None  # PLR_GRPC_TLS_CERT: the api's certificate (and chain)
+    server_key: bytes | None = field(default=None, repr=False)  # PLR_GRPC_TLS_KEY
+    client_ca: bytes | None = None  # PLR_GRPC_TLS_CLIENT_CA: callers must present a certificate it signed
+    ca: bytes | None = None  # PLR_GRPC_TLS_CA: the CA that signed the apis' certificates
+    client_cert: bytes | None = None  # PLR_GRPC_TLS_CLIENT_CERT: what this process presents to an api
+    client_key: bytes | None = field(default=None, repr=False)  # PLR_GRPC_TLS_CLIENT_KEY
+
+
+PLAINTEXT = GrpcTls()
+
+
+@dataclass(frozen=True)
 class Settings:
     """What one process read: the broker, and the database and api address of each service it uses
     (its own; every service's for ``plr``)."""
@@ -246,6 +298,7 @@ class Settings:
     environment: str = "DEVELOPMENT"
     # PLR_AMQP_USER_PREFIX: each service's broker user is this and its name (services/common/broker_users.py)
     amqp_user_prefix: str = "plr-"
+    grpc_tls: GrpcTls = PLAINTEXT
 
     @property
     def broker_users(self) -> BrokerUsers:
@@ -360,6 +413,7 @@ def load_settings(
         migrate_wait_s=read.number("PLR_MIGRATE_WAIT_S", "120", 0, 3600),
         environment=read.choice("PLR_ENVIRONMENT", "development", ENVIRONMENTS),
         amqp_user_prefix=read.pattern("PLR_AMQP_USER_PREFIX", "plr-", BROKER_USER_PREFIX, "letters, digits, - _ ."),
+        grpc_tls=read.grpc_tls(),
     )
     if role == "worker":
         _check_worker_broker_user(settings, chosen)
@@ -376,7 +430,7 @@ def load_settings(
 
 def _check_worker_broker_user(settings: Settings, services: list[str]) -> None:
     """A worker publishes its service's events: it connects as that service's broker user, or every
-    publish would be refused (topic permissions) and every event it sent dead-lettered (ADR 0008)."""
+    publish would be refused (topic permissions) and every event it sent dead-lettered (ADR 0009)."""
     from services.common.broker_users import connection_user
 
     user = connection_user(settings.amqp_uri)

@@ -91,7 +91,7 @@ def _one_of(names: Iterable[str]) -> str:
 def service_permissions(service: str, queues: Iterable[QueueSpec]) -> VhostPermissions:
     """A service's broker user: it declares nothing (``migrate`` does, as the administrator), publishes
     its own events on ``plr.events`` (and gives a delivery back to its own queue through the default
-    exchange, ADR 0004), and consumes its own queues only (ADR 0008)."""
+    exchange, ADR 0004), and consumes its own queues only (ADR 0009)."""
     return VhostPermissions(
         configure="^$",
         write=_one_of((EVENTS_EXCHANGE, "amq.default")),

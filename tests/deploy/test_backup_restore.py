@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import sqlalchemy as sa
 
+from services.common.broker_users import SERVICE_URI_VARIABLE_PREFIX
 from services.common.db import make_engine
 from services.common.manifest import manifests
 from tests.support.infra import SERVICES, Infra, PlrStack, mail_caught, plr_stack, service_env, wait_for
@@ -30,7 +31,7 @@ from tests.support.topics import routed_count
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
-# the services that keep the trust directory (the portal keeps accounts and sessions only, ADR 0009)
+# the services that keep the trust directory (the portal keeps accounts and sessions only, ADR 0010)
 TRUST_DIRECTORIES = tuple(service for service in SERVICES if service != "portal")
 EXAMPLE_IMPORT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "leaders-import.csv"
 
@@ -182,8 +183,8 @@ def test_a_backup_restored_into_empty_servers_has_every_event_and_passes_the_smo
         for name, value in source.env.items():
             if name.startswith("PLR_DATABASE_"):
                 env[name] = moved(value, postgres.port)
-        for name, value in source.env.items():  # the administrator's and each service's own broker user
-            if name.startswith("PLR_AMQP_URI"):
+            # the administrator's connection and each service's own broker user's (ADR 0009)
+            if name.startswith(("PLR_AMQP_URI", SERVICE_URI_VARIABLE_PREFIX)):
                 env[name] = moved(value, broker.amqp_port)
         env["PLR_AMQP_MANAGEMENT_URL"] = broker.management_url
         new = System(env)

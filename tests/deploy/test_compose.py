@@ -382,7 +382,7 @@ def test_urls_point_at_the_servers_with_their_credentials(services: dict[str, di
             url = urlsplit(env[key])
             assert url.hostname == "rabbitmq", f"{name} {key}"
         # the management API is the administrator's (migrate declares, `plr` reads); each process connects
-        # as its service's own broker user (ADR 0008), but for the api `plr` runs in, the administrator's
+        # as its service's own broker user (ADR 0009), but for the api `plr` runs in, the administrator's
         management = urlsplit(env["PLR_AMQP_MANAGEMENT_URL"])
         assert (management.username, management.password) == administrator, f"{name}: not the administrator"
         own = (f"plr-{service}", CREDENTIALS[f"PLR_RABBITMQ_{service.upper()}_PASSWORD"])

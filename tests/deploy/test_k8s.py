@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import kubernetes_validate
@@ -127,6 +128,10 @@ def test_every_process_of_every_service_has_a_deployment_or_job(rendered: list[d
                 assert not {"PLR_DATABASE_ADMIN_URL", manifest.database_owner_url_variable} & set(env), name
             if role != "api":
                 assert "PLR_ADMIN_TOKEN" not in env, name
+                # a worker or migrate connects as its own service's broker user (ADR 0009): a worker
+                # given another refuses to start; a migrate makes this user with this password
+                user = urlsplit(env["PLR_AMQP_URI"]["value"]).username
+                assert user == f"plr-{service}", f"{name} connects to the broker as {user}"
     expected = {f"{s}-{r}" for s, m in manifests().items() for r in m.roles}
     assert set(deployments) | set(jobs) == expected, "a workload for a process no manifest declares"
 

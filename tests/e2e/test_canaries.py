@@ -17,7 +17,7 @@ from plr.registry.v1 import leaders_pb2_grpc, registry_pb2_grpc
 from plr.registry.v1 import registry_pb2 as pb
 
 from services.common.db import scoped_transaction
-from services.common.grpc_client import bearer
+from services.common.grpc_client import api_channel, bearer
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
 from services.common.topology import Management
@@ -43,7 +43,7 @@ EQUALITY_CANARIES = (EQUALITY_CANARY, *EQUALITY_ANSWERS.values())
 class Api:
     def __init__(self, stack: PlrStack):
         self.stack = stack
-        self.channel = grpc.insecure_channel(stack.env["PLR_REGISTRY_API_TARGET"])
+        self.channel = api_channel(stack.settings, "registry")
         self.leaders = leaders_pb2_grpc.LeaderServiceStub(self.channel)
         self.registry = registry_pb2_grpc.RegistryServiceStub(self.channel)
 

@@ -18,7 +18,7 @@ from plr.registry.v1 import checks_pb2_grpc, leaders_pb2_grpc
 from plr.registry.v1 import leaders_pb2 as lpb
 
 from services.common.db import scoped_transaction
-from services.common.grpc_client import bearer
+from services.common.grpc_client import api_channel, bearer
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
 from tests.e2e.conftest import Running
@@ -46,7 +46,7 @@ def test_a_verified_dbs_check_is_shared_accepted_placed_on_and_unshared(system: 
     stack, _ = system
     # RXX and RYY of the acceptance text (the onboarding tests own RXX and RYY)
     rxx, ryy = onboard(stack, "RX2"), onboard(stack, "RY2")
-    channel = grpc.insecure_channel(stack.env["PLR_REGISTRY_API_TARGET"])
+    channel = api_channel(stack.settings, "registry")
     leaders = leaders_pb2_grpc.LeaderServiceStub(channel)
     checks = checks_pb2_grpc.CheckServiceStub(channel)
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import grpc
 import pytest
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import leaders_pb2_grpc, networks_pb2_grpc
 from plr.registry.v1 import networks_pb2 as npb
 
 from services.common.admin.mail_catcher import CaughtMail, caught
-from services.common.grpc_client import bearer
+from services.common.grpc_client import api_channel, bearer
 from tests.e2e.conftest import Running
 from tests.e2e.test_leader_acceptance import onboard
 from tests.support.infra import PlrStack, wait_for
@@ -31,7 +30,7 @@ def test_an_invitation_reaches_the_person_by_email_and_accepting_lets_the_trust_
     assert stack.plr("network", "create", network_id, "--name", "E2E Care System").returncode == 0
     for ods in ("RE1", "RE2"):
         assert stack.plr("network", "add-trust", network_id, ods).returncode == 0
-    channel = grpc.insecure_channel(stack.env["PLR_REGISTRY_API_TARGET"])
+    channel = api_channel(stack.settings, "registry")
     leaders = leaders_pb2_grpc.LeaderServiceStub(channel)
     found = networks_pb2_grpc.NetworkServiceStub(channel)
     invitations = networks_pb2_grpc.InvitationServiceStub(channel)

@@ -11,7 +11,7 @@ import pytest
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import leaders_pb2_grpc
 
-from services.common.grpc_client import bearer
+from services.common.grpc_client import api_channel, bearer
 from tests.e2e.conftest import Running
 from tests.support.infra import PlrStack
 
@@ -33,7 +33,7 @@ def test_leaders_are_seen_only_through_confirmed_affiliations_and_consent(system
     stack, _ = system
     # RXX and RYY of the acceptance text (other codes: the onboarding tests own RXX and RYY)
     rxx, ryy = onboard(stack, "RX1"), onboard(stack, "RY1")
-    channel = grpc.insecure_channel(stack.env["PLR_REGISTRY_API_TARGET"])
+    channel = api_channel(stack.settings, "registry")
     leaders = leaders_pb2_grpc.LeaderServiceStub(channel)
 
     def as_leader(leader_id: str) -> tuple[tuple[str, str], ...]:

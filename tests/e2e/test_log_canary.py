@@ -24,7 +24,7 @@ from plr.registry.v1 import imports_pb2, imports_pb2_grpc, leaders_pb2_grpc, reg
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import registry_pb2 as pb
 
-from services.common.grpc_client import bearer
+from services.common.grpc_client import api_channel, bearer
 from tests.e2e.conftest import Running
 from tests.support.infra import SERVICES, Infra, PlrStack, plr_stack, wait_for
 
@@ -182,7 +182,7 @@ def api(system: tuple[PlrStack, Running]) -> Iterator[Api]:
     """A trust with its own lived-experience term, and a leader of it (not a canary) who consents to
     matching on lived experience, so that the calls below pass validation and reach the database."""
     stack, _ = system
-    channel = grpc.insecure_channel(stack.env["PLR_REGISTRY_API_TARGET"])
+    channel = api_channel(stack.settings, "registry")
     made = registry_pb2_grpc.RegistryServiceStub(channel).CreateTrust(
         pb.CreateTrustRequest(ods=TRUST, name="Log Canary NHS Trust"),
         metadata=bearer(stack.env["PLR_ADMIN_TOKEN"]),

@@ -19,7 +19,7 @@ import pytest
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import leaders_pb2_grpc
 
-from services.common.grpc_client import insecure_channel
+from services.common.grpc_client import api_channel
 from tests.support.infra import ROOT, Infra, plr_stack
 from tests.support.make_run import Run, run_env
 
@@ -94,7 +94,7 @@ def test_the_guides_example_client_runs_against_make_run(infra: Infra, tmp_path:
 
 
 def confirm_through_portal(stack: Any, rows: list[dict[str, Any]]) -> None:
-    with insecure_channel(stack.settings.api("registry").target) as channel:
+    with api_channel(stack.settings, "registry") as channel:
         leaders = leaders_pb2_grpc.LeaderServiceStub(channel)
         for row in rows:
             leaders.ConfirmAffiliation(

@@ -16,7 +16,7 @@ from plr.registry.v1 import registry_pb2 as pb
 
 from services.common.authentication import Authenticator
 from services.common.errors import Unauthenticated
-from services.common.grpc_client import bearer
+from services.common.grpc_client import api_channel, bearer
 from tests.e2e.conftest import Running
 from tests.support.infra import SERVICES, Infra, PlrStack, plr_stack, wait_for
 
@@ -28,7 +28,7 @@ def system(infra: Infra) -> Iterator[tuple[PlrStack, grpc.Channel]]:
     with plr_stack(infra) as stack:
         running = Running(stack)
         running.start_all()
-        channel = grpc.insecure_channel(stack.env["PLR_REGISTRY_API_TARGET"])
+        channel = api_channel(stack.settings, "registry")
         try:
             wait_for(
                 lambda: stack.plr("health").returncode == 0,
@@ -111,8 +111,9 @@ def test_suspend_resume_and_offboard_reach_every_service(system: tuple[PlrStack,
     listed = leaders.ListAffiliations(lpb.ListAffiliationsRequest(), metadata=bearer(key), timeout=5)
     assert len(listed.affiliations) == 1  # the data stayed
 
-    offboarded = registry.OffboardTrust(
-        pb.OffboardTrustRequest(ods="RLC", confirm_ods="RLC"), metadata=admin, timeout=10
+    taken = registry.OffboardTrust(pb.OffboardTrustRequest(ods="RLC", confirm_ods="RLC"), metadata=admin, timeout=10)
+    offboarded = registry.ConfirmOffboardExport(
+        pb.ConfirmOffboardExportRequest(ods="RLC", export_sha256=taken.export_sha256), metadata=admin, timeout=10
     )
     assert (offboarded.leaders_erased, offboarded.affiliations_ended) == (1, 1)
     everywhere(stack, "RLC", "offboarded", key, False, "RLC offboarded everywhere")

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-import grpc
 import pytest
 import sqlalchemy as sa
 
@@ -24,7 +23,7 @@ from proto.gen.python.plr.registry.v1 import registry_pb2 as pb
 from proto.gen.python.plr.registry.v1 import registry_pb2_grpc
 from services.common.admin.operations import health_checks
 from services.common.db import scoped_transaction
-from services.common.grpc_client import bearer
+from services.common.grpc_client import api_channel, bearer
 from services.common.platform_tables import inbox, outbox
 from services.common.tenancy import TenantScope
 from services.common.topology import TopologyError
@@ -175,7 +174,7 @@ def test_no_onboarding_is_lost_duplicated_or_late_when_the_broker_is_killed_and_
 
     stack = system.stack
     wait_for(lambda: stack.plr("health").returncode == 0, timeout=60, interval=0.5, message="the system to be healthy")
-    channel = grpc.insecure_channel(stack.settings.api("registry").target)
+    channel = api_channel(stack.settings, "registry")
     stub = registry_pb2_grpc.RegistryServiceStub(channel)
     metadata = bearer(stack.settings.admin_token or "")
 

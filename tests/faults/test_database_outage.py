@@ -32,7 +32,7 @@ from plr.registry.v1 import registry_pb2_grpc
 from services.common.admin.cli import EXIT_TRY_AGAIN
 from services.common.admin.operations import dead_letters
 from services.common.db import scoped_transaction
-from services.common.grpc_client import bearer
+from services.common.grpc_client import api_channel, bearer
 from services.common.grpc_server import UNAVAILABLE_DATABASE_KEY
 from services.common.platform_tables import inbox, outbox
 from services.common.tenancy import TenantScope
@@ -70,7 +70,7 @@ class OutageSystem:
     matching_proxy: TcpProxy
 
     def create_trust(self, ods: str) -> pb.CreateTrustResponse:
-        with grpc.insecure_channel(self.stack.settings.api("registry").target) as channel:
+        with api_channel(self.stack.settings, "registry") as channel:
             return registry_pb2_grpc.RegistryServiceStub(channel).CreateTrust(
                 pb.CreateTrustRequest(ods=ods, name=f"{ods} NHS Trust"),
                 metadata=bearer(self.stack.env["PLR_ADMIN_TOKEN"]),

@@ -1,4 +1,4 @@
-"""Forged events (issue 10, item 3; ADR 0008): each service has a broker user of its own, may write only
+"""Forged events (issue 10, item 3; ADR 0009): each service has a broker user of its own, may write only
 its own routing keys, stamps every message with its ``user_id`` (which the broker vouches for), and the
 consumers dead-letter an event that its service's user did not send. A forged event changes nothing.
 

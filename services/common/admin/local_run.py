@@ -192,7 +192,7 @@ def check_dependencies(env: dict[str, str]) -> list[str]:
 
 def ensure_local_broker_users(env: dict[str, str]) -> None:
     """The broker users the settings name (each service's, and the administrator's when PLR_AMQP_URI is
-    his), made or given their passwords through the management API (ADR 0008)."""
+    his), made or given their passwords through the management API (ADR 0009)."""
     settings = load_settings(env)
     users = settings.broker_users
     passwords = {}
@@ -360,7 +360,7 @@ def _apis_serving(settings: Settings, stopping: threading.Event) -> bool:
     deadline = time.monotonic() + API_START_S
     waiting = [name for name, manifest in manifests().items() if manifest.api is not None]
     while not stopping.is_set():
-        waiting = [name for name in waiting if not api_health(name, settings.api(name).target).ok]
+        waiting = [name for name in waiting if not api_health(name, settings.api(name).target, settings.grpc_tls).ok]
         if not waiting:
             return True
         if time.monotonic() > deadline:

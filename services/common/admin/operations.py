@@ -16,11 +16,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.admin.console import misconfigured_database, short
 from services.common.db import is_database_fault, is_db_configuration_error, process_engine, scoped_transaction
+from services.common.grpc_client import open_channel
 from services.common.healthcheck import HEARTBEAT_STALE_S
 from services.common.manifest import manifests
 from services.common.outbox import outbox_backlog
 from services.common.platform_tables import worker_heartbeats
-from services.common.settings import Settings
+from services.common.settings import GrpcTls, Settings
 from services.common.tenancy import TenantScope
 from services.common.topology import DEAD_LETTER_SUFFIX, UNROUTED_QUEUE, Management
 from services.common.trust_directory import trusts
@@ -51,9 +52,10 @@ class Check:
     detail: str
 
 
-def api_health(name: str, target: str) -> Check:
-    """The standard gRPC health service of one api, as its container's health check asks it."""
-    channel = grpc.insecure_channel(target)
+def api_health(name: str, target: str, tls: GrpcTls, server_name: str | None = None) -> Check:
+    """The standard gRPC health service of one api, as its container's health check asks it (over TLS
+    when the settings say so; ``server_name``: the name its certificate carries, when ``target`` is not)."""
+    channel = open_channel(target, tls, server_name=server_name)
     try:
         response = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=3)
         serving = response.status == health_pb2.HealthCheckResponse.SERVING
@@ -95,7 +97,11 @@ def worker_health(settings: Settings, service: str) -> Check:
 def health_checks(settings: Settings) -> list[Check]:
     """Every service's api (those that have one), every worker's heartbeat, a consumer on every queue."""
     services = manifests()
-    checks = [api_health(name, settings.api(name).target) for name, m in services.items() if m.api is not None]
+    checks = [
+        api_health(name, settings.api(name).target, settings.grpc_tls)
+        for name, m in services.items()
+        if m.api is not None
+    ]
     checks += [web_health(name, settings.webs[name]) for name, m in services.items() if m.web is not None]
     management = Management(settings.amqp_management_url, settings.amqp_vhost, timeout=5)
     for service, manifest in services.items():
@@ -219,7 +225,7 @@ def replay_dead_letters(settings: Settings, queue: str, event_id: str | None = N
 
     Each keeps the ``user_id`` it was first published with (its service's broker user, which its
     consumer checks): ``PLR_AMQP_URI`` must be the administrator's broker user, tagged ``impersonator``
-    (RabbitMQ refuses another user's ``user_id`` from anyone else; ADR 0008)."""
+    (RabbitMQ refuses another user's ``user_id`` from anyone else; ADR 0009)."""
     queue = queue.removesuffix(DEAD_LETTER_SUFFIX)
     management = Management(settings.amqp_management_url, settings.amqp_vhost)
     if management.queue_info(queue) is None:

@@ -8,6 +8,7 @@ link planted at the path (even a dangling one) instead of writing wherever it po
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -71,4 +72,6 @@ def remove_if_ours(path: Path, handle: TextIO) -> None:
     except FileNotFoundError:
         pass
     finally:
-        handle.close()
+        # what is still buffered cannot be written either (the disk is full): it is discarded
+        with contextlib.suppress(OSError):
+            handle.close()

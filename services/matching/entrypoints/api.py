@@ -7,7 +7,7 @@ from functools import partial
 
 from services.common.authentication import Authenticator
 from services.common.db import process_engine
-from services.common.grpc_server import ApiServer, service_handler
+from services.common.grpc_server import ApiServer, api_server, service_handler
 from services.common.settings import Settings
 from services.matching.adapters.unit_of_work import SqlUnitOfWork
 from services.matching.entrypoints.grpc_opportunities import OpportunityApi
@@ -26,12 +26,12 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     unit_of_work = partial(SqlUnitOfWork, engine)
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
     servicers = [OpportunityApi(unit_of_work), MatchingSettingsApi(unit_of_work)]
-    return ApiServer(
-        listen or settings.api(SERVICE).listen,
+    return api_server(
+        settings,
+        SERVICE,
         [s.SERVICE for s in servicers],
         [handler(s.SERVICE, s.methods()) for s in servicers],
-        max_workers=settings.pool_size,  # one thread per pooled connection
-        reflection_enabled=not settings.production,
+        listen,
     )
 
 

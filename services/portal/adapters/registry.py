@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import grpc
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import leaders_pb2_grpc
 
-from services.common.grpc_client import bearer, insecure_channel
+from services.common.grpc_client import bearer
 
 DEADLINE_S = 10.0
 
@@ -23,8 +24,9 @@ class TrustRequest:
 
 
 class RegistryClient:
-    def __init__(self, target: str, token: str):
-        self.channel = insecure_channel(target)
+    def __init__(self, channel: grpc.Channel, token: str):
+        """``channel``: to the registry's api, as the settings say (``api_channel``: TLS when configured)."""
+        self.channel = channel
         self.token = token
         self.leaders = leaders_pb2_grpc.LeaderServiceStub(self.channel)
 

@@ -16,6 +16,7 @@ from flask import Flask, Response, abort, g, redirect, render_template, request,
 
 from services.common.db import process_engine
 from services.common.errors import DomainError, InvalidInput
+from services.common.grpc_client import api_channel
 from services.common.mail import OutgoingMail, SmtpMailer
 from services.common.settings import Settings
 from services.portal.adapters.passwords import Argon2Hasher, common_passwords
@@ -61,7 +62,7 @@ def run(settings: Settings) -> Flask:
         SqlAccountStore(engine),
         SqlSessions(engine),
         SmtpVerificationMailer(SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM))),
-        RegistryClient(settings.api("registry").target, registry.get("PORTAL_TOKEN") or ""),
+        RegistryClient(api_channel(settings, "registry"), registry.get("PORTAL_TOKEN") or ""),
         confirm_link_key=registry.get("CONFIRM_LINK_KEY") or "",
         production=settings.production,
     )

@@ -272,3 +272,17 @@ mail_sent = sa.Table(
     sa.Column("recipient", sa.Text, primary_key=True),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# an offboarding's export, held until the administrator confirms receipt (migration 0032); its
+# document is blanked at confirmation, when the trust's data is erased
+offboard_exports = sa.Table(
+    "offboard_exports",
+    metadata,
+    sa.Column("trust_ods", sa.Text, primary_key=True),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True)),
+    sa.Column("leaders_erased", sa.Integer, nullable=False),
+    sa.Column("affiliations_ended", sa.Integer, nullable=False),
+)

@@ -12,6 +12,7 @@ from services.registry.adapters.known_details import SqlKnownDetails
 from services.registry.adapters.leader_imports import SqlLeaderImportStore
 from services.registry.adapters.leader_repository import SqlAffiliationRepository, SqlLeaderRepository
 from services.registry.adapters.networks import SqlInvitationRepository, SqlNetworkCandidates, SqlNetworkRepository
+from services.registry.adapters.offboard_exports import SqlOffboardExports
 from services.registry.adapters.records import (
     SqlAuditLog,
     SqlChangeHistory,
@@ -46,6 +47,7 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "idempotency": SqlIdempotencyKeys,
         "imports": SqlLeaderImportStore,
         "trust_holdings": SqlTrustHoldings,
+        "offboard_exports": SqlOffboardExports,
         "networks": SqlNetworkRepository,
         "network_candidates": SqlNetworkCandidates,
         "invitations": SqlInvitationRepository,

@@ -52,6 +52,12 @@ class OffboardTrust:
 
 
 @dataclass(frozen=True)
+class ConfirmOffboardExport:
+    ods: str
+    export_sha256: str
+
+
+@dataclass(frozen=True)
 class GetTrust:
     ods: str
 

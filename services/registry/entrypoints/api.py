@@ -19,7 +19,7 @@ from plr.registry.v1 import (
 from services.common.authentication import Authenticator, internal_callers
 from services.common.authorization import check_allow_lists
 from services.common.db import process_engine
-from services.common.grpc_server import ApiServer, service_handler
+from services.common.grpc_server import ApiServer, api_server, service_handler
 from services.common.settings import Settings
 from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.entrypoints.grpc_api import RegistryApi
@@ -56,8 +56,9 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     assert MANIFEST.api is not None
     check_allow_lists({c.name: c.methods for c in MANIFEST.api.callers}, descriptors)
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
-    return ApiServer(
-        listen or settings.api(SERVICE).listen,
+    return api_server(
+        settings,
+        SERVICE,
         descriptors,
         [
             handler(registry, RegistryApi(unit_of_work, authenticator).methods()),
@@ -70,8 +71,7 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
             handler(staff, StaffApi(unit_of_work).methods()),
             handler(demo, DemoApi(unit_of_work, settings.production).methods()),
         ],
-        max_workers=settings.pool_size,  # one thread per pooled connection
-        reflection_enabled=not settings.production,
+        listen,
     )
 
 

@@ -17,11 +17,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 import grpc
 
-from services.common.admin.console import EXIT_ROWS_REFUSED, EXIT_USAGE, admin_metadata, print_table, rpc_failed
+from services.common.admin.console import (
+    EXIT_FAILED,
+    EXIT_ROWS_REFUSED,
+    EXIT_USAGE,
+    admin_metadata,
+    print_table,
+    rpc_failed,
+)
 from services.common.admin.private_file import PathRefused, open_private, refuse_existing, remove_if_ours
 from services.common.manifest import Commands
 from services.common.settings import Settings, load_or_exit
@@ -30,10 +38,10 @@ from services.common.settings import Settings, load_or_exit
 def _registry(settings: Settings) -> tuple[Any, grpc.Channel]:
     from plr.registry.v1 import registry_pb2_grpc
 
-    from services.common.grpc_client import insecure_channel
+    from services.common.grpc_client import api_channel
 
     # an offboarding export can be large, and it is answered once: accept up to 1 GiB
-    channel = insecure_channel(settings.api("registry").target, max_receive_bytes=1024 * 1024 * 1024)
+    channel = api_channel(settings, "registry", max_receive_bytes=1024 * 1024 * 1024)
     return registry_pb2_grpc.RegistryServiceStub(channel), channel
 
 
@@ -212,9 +220,6 @@ def _trust_call(call: Any, done: str) -> int:
 
 
 def trust_offboard(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from plr.registry.v1 import registry_pb2 as pb
 
     settings = load_or_exit(services=("registry",), require=("PLR_ADMIN_TOKEN",))
     export = Path(args.export_to)
@@ -232,7 +237,7 @@ def trust_offboard(args: argparse.Namespace) -> int:
             f"Offboarding {args.ods} ends its affiliations, erases leaders only it held and revokes "
             f"its keys. Type {args.ods} to go on: "
         ).strip()
-    # made before the call, so that the data is not erased when its export could not be written
+    # made before the call, so that a path that cannot be written is refused before anything is asked
     try:
         written = open_private(export)
     except PathRefused as refused:
@@ -240,19 +245,60 @@ def trust_offboard(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     stub, channel = _registry(settings)
     try:
-        response = stub.OffboardTrust(
-            pb.OffboardTrustRequest(ods=args.ods, confirm_ods=confirm), metadata=admin_metadata(settings), timeout=120
+        return _offboard(stub, settings, args.ods, confirm, export, written)
+    finally:
+        channel.close()
+
+
+def _offboard(stub: Any, settings: Settings, ods: str, confirm: str, export: Path, written: TextIO) -> int:
+    """The registry keeps the export and erases nothing until it is told, with the export's SHA-256 as
+    read back from the disk, that the file is whole: a failure to write leaves the trust's data intact."""
+    import hashlib
+    import os
+
+    from plr.registry.v1 import registry_pb2 as pb
+
+    try:
+        taken = stub.OffboardTrust(
+            pb.OffboardTrustRequest(ods=ods, confirm_ods=confirm), metadata=admin_metadata(settings), timeout=120
         )
     except grpc.RpcError as error:
         remove_if_ours(export, written)
         return rpc_failed(error, "registry", settings)
-    finally:
-        channel.close()
-    with written:
-        written.write(response.export_document)
+    if not taken.export_sha256 or not taken.export_document:
+        remove_if_ours(export, written)
+        print(f"Trust {ods} was offboarded already; its export was delivered then, and nothing is left to write.")
+        return 0
+    try:
+        written.write(taken.export_document)
+        written.flush()
+        os.fsync(written.fileno())
+    except OSError as error:
+        remove_if_ours(export, written)
+        print(
+            f"plr: the export could not be written to {export}: {error.strerror}; nothing was erased: the "
+            f"registry keeps the export (and {ods} suspended) until it is confirmed, so run the same command again",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    written.close()
+    on_disk = hashlib.sha256(export.read_bytes()).hexdigest()
+    try:
+        done = stub.ConfirmOffboardExport(
+            pb.ConfirmOffboardExportRequest(ods=ods, export_sha256=on_disk),
+            metadata=admin_metadata(settings),
+            timeout=120,
+        )
+    except grpc.RpcError as error:
+        print(
+            f"plr: the export is in {export}, but its receipt was not confirmed, so nothing was erased; run the "
+            "command again with a new --export-to file (the registry gives the same export)",
+            file=sys.stderr,
+        )
+        return rpc_failed(error, "registry", settings)
     print(
-        f"Trust {args.ods} offboarded: {response.affiliations_ended} affiliation(s) ended, "
-        f"{response.leaders_erased} leader(s) erased; its export is in {export}."
+        f"Trust {ods} offboarded: {done.affiliations_ended} affiliation(s) ended, "
+        f"{done.leaders_erased} leader(s) erased; its export is in {export}."
     )
     return 0
 
@@ -261,7 +307,6 @@ def leaders_import(args: argparse.Namespace) -> int:
     """Exit 0: every row imported or unchanged; 3: some rows refused (listed; the rest imported);
     2: the file refused (nothing sent); 75: the registry's database was unavailable (run it again);
     1: the registry refused or could not be reached."""
-    from pathlib import Path
 
     from services.registry.entrypoints.leader_import_cli import (
         FileRefused,
@@ -294,9 +339,9 @@ def leaders_import(args: argparse.Namespace) -> int:
 def _staff_stub(settings: Settings) -> tuple[Any, grpc.Channel]:
     from plr.registry.v1 import staff_pb2_grpc
 
-    from services.common.grpc_client import insecure_channel
+    from services.common.grpc_client import api_channel
 
-    channel = insecure_channel(settings.api("registry").target)
+    channel = api_channel(settings, "registry")
     return staff_pb2_grpc.StaffServiceStub(channel), channel
 
 
@@ -356,9 +401,9 @@ def create_test_people(settings: Settings, ods: str, count: int, *, wait_for_api
     from plr.registry.v1 import demo_pb2 as pb
     from plr.registry.v1 import demo_pb2_grpc
 
-    from services.common.grpc_client import insecure_channel
+    from services.common.grpc_client import api_channel
 
-    channel = insecure_channel(settings.api("registry").target)
+    channel = api_channel(settings, "registry")
     try:
         return demo_pb2_grpc.DemoServiceStub(channel).CreateTestPeople(
             pb.CreateTestPeopleRequest(trust_ods=ods, count=count),
@@ -412,9 +457,9 @@ def demo_people(args: argparse.Namespace) -> int:
 def _networks(settings: Settings) -> tuple[Any, grpc.Channel]:
     from plr.registry.v1 import networks_pb2_grpc
 
-    from services.common.grpc_client import insecure_channel
+    from services.common.grpc_client import api_channel
 
-    channel = insecure_channel(settings.api("registry").target)
+    channel = api_channel(settings, "registry")
     return networks_pb2_grpc.NetworkServiceStub(channel), channel
 
 

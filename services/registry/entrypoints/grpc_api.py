@@ -73,6 +73,12 @@ class OffboardSchema(RequestSchema):
     confirm_ods = fields.String()
 
 
+class ConfirmOffboardExportSchema(RequestSchema):
+    ods = OdsCode()
+    # its form is the use case's rule (services/registry/domain/offboarding.py)
+    export_sha256 = fields.String()
+
+
 class ListTrustsSchema(RequestSchema):
     page_size = PageSize()
     page_token = PageToken(parse_ods, bound_to=("updated_since",))
@@ -86,6 +92,7 @@ ISSUE_KEY = IssueKeySchema()
 REVOKE_KEY = RevokeKeySchema()
 SUSPEND = SuspendSchema()
 OFFBOARD = OffboardSchema()
+CONFIRM_OFFBOARD_EXPORT = ConfirmOffboardExportSchema()
 LIST_TRUSTS = ListTrustsSchema()
 
 
@@ -199,9 +206,25 @@ class RegistryApi(RegistryServicer):
             result = trusts.offboard_trust(command, self.uow(call, TenantScope.platform_wide()), call.principal)
         finally:
             self._forget(values["ods"])
-        return pb.OffboardTrustResponse(
-            trust=trust_message(result.trust),
-            export_document=result.export_document,
-            leaders_erased=result.leaders_erased,
-            affiliations_ended=result.affiliations_ended,
-        )
+        return offboarding_message(result)
+
+    def ConfirmOffboardExport(self, request: pb.ConfirmOffboardExportRequest, call: Call) -> pb.OffboardTrustResponse:
+        values = CONFIRM_OFFBOARD_EXPORT.parse(request)
+        command = commands.ConfirmOffboardExport(values["ods"], values["export_sha256"])
+        try:
+            result = trusts.confirm_offboard_export(
+                command, self.uow(call, TenantScope.platform_wide()), call.principal
+            )
+        finally:
+            self._forget(values["ods"])
+        return offboarding_message(result)
+
+
+def offboarding_message(result: trusts.OffboardingResult) -> pb.OffboardTrustResponse:
+    return pb.OffboardTrustResponse(
+        trust=trust_message(result.trust),
+        export_document=result.export_document,
+        export_sha256=result.export_sha256,
+        leaders_erased=result.leaders_erased,
+        affiliations_ended=result.affiliations_ended,
+    )

@@ -188,7 +188,7 @@ def import_register(
     """Reads the file and sends it; ``report`` says how far it got, even when a call fails."""
     from plr.registry.v1 import imports_pb2_grpc
 
-    from services.common.grpc_client import bearer, insecure_channel
+    from services.common.grpc_client import api_channel, bearer
 
     rows, local = read_register(path)
     report.problems.extend(local)
@@ -201,7 +201,7 @@ def import_register(
     assert settings.admin_token is not None
     metadata = bearer(settings.admin_token, str(uuid.uuid4()))
     progress = Progress(len(rows), progress_to)
-    channel = insecure_channel(settings.api("registry").target)
+    channel = api_channel(settings, "registry")
     try:
         send(imports_pb2_grpc.ImportServiceStub(channel), metadata, trust, rows, report, progress, batch_size)
     finally:

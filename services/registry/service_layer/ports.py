@@ -32,6 +32,7 @@ from services.registry.domain.invitation import Invitation
 from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.leader import Leader
 from services.registry.domain.network import Network
+from services.registry.domain.offboarding import OffboardExport
 from services.registry.domain.profile import Availability
 from services.registry.domain.staff import StaffMember
 from services.registry.domain.taxonomy import Term
@@ -723,3 +724,21 @@ class StaffRepository(abc.ABC):
     @abc.abstractmethod
     def of_trust(self, trust_ods: str) -> list[StaffMember]:
         """Active ones first, by name; then those who left."""
+
+
+class OffboardExports(abc.ABC):
+    """The exports of offboardings, held until confirmed (platform scope only)."""
+
+    @abc.abstractmethod
+    def get(self, trust_ods: str, *, lock: bool = False) -> OffboardExport | None: ...
+
+    @abc.abstractmethod
+    def add(self, export: OffboardExport) -> bool:
+        """False if the trust has one already (taken at the same moment by another call): nothing changes."""
+
+    @abc.abstractmethod
+    def save(self, export: OffboardExport) -> None: ...
+
+    @abc.abstractmethod
+    def discard_unconfirmed(self, trust_ods: str) -> bool:
+        """Deletes the trust's export if it awaits confirmation (its offboarding is cancelled)."""

@@ -6,15 +6,19 @@ outbox, in the transaction that makes it.
 Suspending stops the trust's keys at once (every ``api`` refuses a trust whose status is not active)
 and keeps its data; resuming lets its unrevoked keys work again; an offboarded trust never comes back.
 
-Offboarding runs in the platform scope, in one transaction: it first takes an export of everything
-the trust could see (its record, its own taxonomy terms, its affiliations, and each actively
-affiliated leader exactly as ``view_for`` shows them to the trust: never equality data; and the checks
-and support and development rows it holds on anyone it ever held), then erases what only that trust
-held: every affiliation of the trust ends; a leader whose non-ended affiliation was with this trust
+Offboarding runs in the platform scope, in two steps, so that nothing is erased before its export
+has reached the administrator. ``offboard_trust`` takes an export of everything the trust could see
+(its record, its own taxonomy terms, its affiliations, and each actively affiliated leader exactly as
+``view_for`` shows them to the trust: never equality data; and the checks and support and development
+rows it holds on anyone it ever held), keeps it, and suspends the trust (its keys are refused from
+then on); asked again, it returns the same export. ``confirm_offboard_export``, given the export's
+SHA-256 by the administrator who wrote it to disk, then erases what only that trust held, once, and
+blanks the held export: every affiliation of the trust ends; a leader whose non-ended affiliation was with this trust
 and who has no affiliation with any other trust is erased; its checks (evidence and DBS details with
 them), its acceptances of other trusts' checks and its support and development rows are deleted for
 everyone, so they stop emitting; the trust's own terms and idempotency keys go; its keys are revoked
-and it is marked offboarded.
+and it is marked offboarded. Resuming the trust before the confirmation cancels the offboarding (the
+held export is discarded; nothing was erased).
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.common.errors import InvalidInput, NotFound
+from services.common.errors import InvalidInput, NotFound, PreconditionFailed
 from services.common.principals import NewApiKey, Principal, new_api_key
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.leader import Leader
+from services.registry.domain.offboarding import OffboardExport, check_digest
 from services.registry.domain.reason import check_reason
 from services.registry.domain.trust import Trust, TrustKeyRecord, key_scopes, validate_trust_identity
 from services.registry.service_layer.erasure import erase_person
@@ -56,7 +61,9 @@ def _check_ods(ods: str, field: str = "ods") -> None:
         raise InvalidInput({field: problem})
 
 
-def _trust(cmd: commands.SuspendTrust | commands.ResumeTrust | commands.OffboardTrust) -> dict[str, str]:
+def _trust(
+    cmd: commands.SuspendTrust | commands.ResumeTrust | commands.OffboardTrust | commands.ConfirmOffboardExport,
+) -> dict[str, str]:
     return {"trustods": cmd.ods}  # a log line's trust
 
 
@@ -173,7 +180,13 @@ def suspend_trust(cmd: commands.SuspendTrust, uow: UnitOfWork, by: Principal) ->
 def resume_trust(cmd: commands.ResumeTrust, uow: UnitOfWork, by: Principal) -> Trust:
     """The trust's unrevoked keys work again. An offboarded trust cannot be resumed."""
     by.require_administrator()
-    trust = _change(uow, cmd.ods, lambda t: t.resume())
+
+    def resume(trust: Trust) -> None:
+        trust.resume()
+        if uow.offboard_exports.discard_unconfirmed(trust.ods):
+            log.info("trust %s resumed: its offboarding is cancelled, its held export discarded", cmd.ods)
+
+    trust = _change(uow, cmd.ods, resume)
     log.info("trust %s resumed", cmd.ods, extra=_trust(cmd))
     return trust
 
@@ -185,8 +198,9 @@ def resume_trust(cmd: commands.ResumeTrust, uow: UnitOfWork, by: Principal) -> T
 class OffboardingResult:
     trust: Trust
     export_document: str
-    leaders_erased: int
-    affiliations_ended: int
+    export_sha256: str
+    leaders_erased: int = 0
+    affiliations_ended: int = 0
 
 
 def erase_leader_record(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
@@ -195,14 +209,10 @@ def erase_leader_record(uow: UnitOfWork, leader: Leader, now: datetime) -> None:
 
 
 def offboard_trust(
-    cmd: commands.OffboardTrust,
-    uow: UnitOfWork,
-    by: Principal,
-    erase_leader: LeaderEraser = erase_leader_record,
-    clock: Clock = utc_now,
+    cmd: commands.OffboardTrust, uow: UnitOfWork, by: Principal, clock: Clock = utc_now
 ) -> OffboardingResult:
-    """Export, then erase what only the trust held, then mark it offboarded: one transaction, in the
-    platform scope (``uow`` must be platform-wide: the use case reads across tenants)."""
+    """The export, taken and kept (or the one kept already), the trust suspended; nothing erased.
+    ``uow`` must be platform-wide: the use case reads across tenants."""
     by.require_administrator()
     _check_ods(cmd.ods)
     if cmd.confirm_ods != cmd.ods:
@@ -210,19 +220,74 @@ def offboard_trust(
     now = clock()
     with uow:
         trust = _require(uow, cmd.ods)
+        held = uow.offboard_exports.get(cmd.ods)
+        if held is not None or trust.status == "offboarded":  # asked again: the same export, or none left
+            return _export_result(trust, held)
         expected = trust.version
         affiliations, leaders = _holdings(uow, cmd.ods)
-        document = _export(uow, by, trust, affiliations, leaders, now)
-        ended = _end_affiliations(uow, affiliations, now)
-        erased = _erase_leaders_held_only_here(uow, cmd.ods, leaders, erase_leader, now)
-        _forget_trust_records(uow, cmd.ods)
-        _forget_trusts_own_records(uow, cmd.ods, now)
-        trust.offboard(now)
+        export = OffboardExport.take(cmd.ods, _export(uow, by, trust, affiliations, leaders, now), now)
+        if not uow.offboard_exports.add(export):  # taken at the same moment by another call: that one
+            uow.rollback()
+            return _export_result(_require(uow, cmd.ods), uow.offboard_exports.get(cmd.ods))
+        trust.suspend()  # nothing the trust's keys do can change what the export holds
         if trust.version != expected:
             uow.trusts.save(trust, expected)
         uow.commit()
+    log.info("trust %s offboarding: export taken, awaiting confirmation", cmd.ods, extra=_trust(cmd))
+    return _export_result(trust, export)
+
+
+def confirm_offboard_export(
+    cmd: commands.ConfirmOffboardExport,
+    uow: UnitOfWork,
+    by: Principal,
+    erase_leader: LeaderEraser = erase_leader_record,
+    clock: Clock = utc_now,
+) -> OffboardingResult:
+    """The administrator holds the export (its digest proves it): erase what only the trust held, then
+    mark it offboarded and blank the export, in one transaction; once."""
+    by.require_administrator()
+    _check_ods(cmd.ods)
+    digest = check_digest(cmd.export_sha256)
+    now = clock()
+    with uow:
+        trust = _require(uow, cmd.ods)
+        held = uow.offboard_exports.get(cmd.ods, lock=True)  # a second confirmation waits, then sees it done
+        if held is None:
+            raise PreconditionFailed(f"no export of trust {cmd.ods} awaits confirmation: offboard it first")
+        held.require_received(digest)
+        if not held.awaiting_confirmation:
+            return _result(trust, held)
+        expected = trust.version
+        erased, ended = _erase_what_only_it_held(uow, cmd.ods, erase_leader, now)
+        trust.offboard(now)
+        if trust.version != expected:
+            uow.trusts.save(trust, expected)
+        held.confirm(now, erased, ended)
+        uow.offboard_exports.save(held)
+        uow.commit()
     log.info("trust %s offboarded: %d affiliations ended, %d leaders erased", cmd.ods, ended, erased, extra=_trust(cmd))
-    return OffboardingResult(trust, document, erased, ended)
+    return _result(trust, held)
+
+
+def _erase_what_only_it_held(uow: UnitOfWork, ods: str, erase_leader: LeaderEraser, now: datetime) -> tuple[int, int]:
+    """(leaders erased, affiliations ended)."""
+    affiliations, leaders = _holdings(uow, ods)
+    ended = _end_affiliations(uow, affiliations, now)
+    erased = _erase_leaders_held_only_here(uow, ods, leaders, erase_leader, now)
+    _forget_trust_records(uow, ods)
+    _forget_trusts_own_records(uow, ods, now)
+    return erased, ended
+
+
+def _export_result(trust: Trust, held: OffboardExport | None) -> OffboardingResult:
+    """What OffboardTrust answers: the held export (blank once confirmed; none for a trust offboarded
+    before exports were held), and no counts: it erases nothing."""
+    return OffboardingResult(trust, "", "") if held is None else OffboardingResult(trust, held.document, held.sha256)
+
+
+def _result(trust: Trust, held: OffboardExport) -> OffboardingResult:
+    return OffboardingResult(trust, held.document, held.sha256, held.leaders_erased, held.affiliations_ended)
 
 
 def _forget_trusts_own_records(uow: UnitOfWork, ods: str, now: datetime) -> None:

@@ -24,6 +24,7 @@ from services.registry.service_layer.ports import (
     LeaderRepository,
     NetworkCandidates,
     NetworkRepository,
+    OffboardExports,
     StaffRepository,
     Taxonomy,
     TrustHoldings,
@@ -51,6 +52,7 @@ class UnitOfWork(AbstractUnitOfWork):
     idempotency: IdempotencyKeys
     imports: LeaderImportStore
     trust_holdings: TrustHoldings
+    offboard_exports: OffboardExports
     networks: NetworkRepository
     network_candidates: NetworkCandidates
     invitations: InvitationRepository

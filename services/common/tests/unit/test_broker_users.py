@@ -1,4 +1,4 @@
-"""A consumer applies an event only if its service's broker user sent it (ADR 0008): the ``user_id``
+"""A consumer applies an event only if its service's broker user sent it (ADR 0009): the ``user_id``
 the broker vouches for, and the ``source`` its type names."""
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def test_an_api_whose_port_is_taken_exits_with_one_json_line_naming_the_address(
 
 
 def test_a_worker_must_connect_as_its_own_services_broker_user() -> None:
-    """Each service's worker publishes as its own broker user (ADR 0008): given another's, it stops at
+    """Each service's worker publishes as its own broker user (ADR 0009): given another's, it stops at
     start naming the variable, instead of having every publish refused."""
     env = {**VALID, "PLR_AMQP_URI": "amqp://plr-matching:secret@127.0.0.1:5672/%2Fplr"}
     with pytest.raises(SettingsError, match="PLR_AMQP_URI connects as broker user 'plr-matching'.*'plr-registry'"):

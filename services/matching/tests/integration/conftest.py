@@ -16,7 +16,7 @@ from plr.matching.v1 import matching_pb2_grpc
 
 from services.common.db import scoped_transaction
 from services.common.events import CloudEvent
-from services.common.grpc_client import bearer
+from services.common.grpc_client import bearer, open_channel
 from services.common.principals import new_api_key
 from services.common.tenancy import TenantScope
 from services.common.trust_directory import record_key_issued, record_trust_onboarded
@@ -127,6 +127,6 @@ def matching_target(stack: PlrStack) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def matching(stack: PlrStack, matching_target: str) -> Iterator[MatchingClient]:
-    channel = grpc.insecure_channel(matching_target)
+    channel = open_channel(matching_target, stack.settings.grpc_tls)
     yield MatchingClient(channel, stack.engine("matching"))
     channel.close()

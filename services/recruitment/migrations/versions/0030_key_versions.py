@@ -1,4 +1,4 @@
-"""Each key's version in the trust directory (issue 10, ADR 0008): an older or repeated
+"""Each key's version in the trust directory (issue 10, ADR 0009): an older or repeated
 ``plr.registry.trust.key_issued.v1`` never replaces a key's secret or scopes.
 
 Revision ID: 0030

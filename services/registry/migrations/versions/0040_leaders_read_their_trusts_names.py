@@ -4,7 +4,7 @@ names the trust that asks them. Any other trust stays invisible to them, as if i
 trust's keys (api_keys) stay invisible to every leader.
 
 Revision ID: 0040
-Revises: 0035
+Revises: 0032
 Create Date: 2026-12-12
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from services.common.tenancy import CURRENT_LEADER
 
 revision = "0040"
-down_revision = "0035"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ import pytest
 from plr.registry.v1 import leaders_pb2, leaders_pb2_grpc, registry_pb2_grpc, staff_pb2, staff_pb2_grpc
 from plr.registry.v1 import registry_pb2 as pb
 
-from services.common.grpc_client import bearer
+from services.common.grpc_client import bearer, open_channel
 from services.registry.entrypoints.api import build_server
 from tests.support.infra import PlrStack
 
@@ -71,6 +71,20 @@ class RegistryClient:
             timeout=10,
         )
 
+    def offboard(self, ods: str) -> pb.OffboardTrustResponse:
+        """Both steps, as `plr trust offboard` takes them: the export (kept by the registry), then its
+        receipt confirmed with its digest, which erases. The answer has the export and the counts."""
+        taken = self.stub.OffboardTrust(
+            pb.OffboardTrustRequest(ods=ods, confirm_ods=ods), metadata=self.as_admin(), timeout=60
+        )
+        done = self.stub.ConfirmOffboardExport(
+            pb.ConfirmOffboardExportRequest(ods=ods, export_sha256=taken.export_sha256),
+            metadata=self.as_admin(),
+            timeout=60,
+        )
+        done.export_document = taken.export_document
+        return done
+
     def onboard(self, ods: str, name: str | None = None, key_scopes: tuple[str, ...] = ()) -> pb.CreateTrustResponse:
         return self.stub.CreateTrust(
             pb.CreateTrustRequest(ods=ods, name=f"{ods} NHS Trust" if name is None else name, key_scopes=key_scopes),
@@ -89,7 +103,7 @@ def registry_target(stack: PlrStack) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def registry(stack: PlrStack, registry_target: str) -> Iterator[RegistryClient]:
-    channel = grpc.insecure_channel(registry_target)
+    channel = open_channel(registry_target, stack.settings.grpc_tls)
     yield RegistryClient(
         registry_pb2_grpc.RegistryServiceStub(channel),
         channel,

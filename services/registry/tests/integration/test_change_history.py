@@ -220,6 +220,18 @@ def _(w: World) -> Expected:
     return ADMIN
 
 
+@scenario("ConfirmOffboardExport")
+def _(w: World) -> Expected:
+    ods = _fresh_trust(w)
+    taken = w.registry.stub.OffboardTrust(
+        rpb.OffboardTrustRequest(ods=ods, confirm_ods=ods), metadata=w.meta(), timeout=30
+    )
+    w.registry.stub.ConfirmOffboardExport(
+        rpb.ConfirmOffboardExportRequest(ods=ods, export_sha256=taken.export_sha256), metadata=w.meta(), timeout=30
+    )
+    return ADMIN
+
+
 # --- leaders ----------------------------------------------------------------------------------------
 
 

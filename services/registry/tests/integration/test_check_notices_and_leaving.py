@@ -12,7 +12,6 @@ from typing import Any
 import sqlalchemy as sa
 from plr.registry.v1 import checks_pb2 as cpb
 from plr.registry.v1 import leaders_pb2 as lpb
-from plr.registry.v1 import registry_pb2 as pb
 
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
@@ -143,9 +142,7 @@ def test_offboarding_exports_then_deletes_the_trusts_checks_and_development_rows
         timeout=10,
     )
 
-    response = registry.stub.OffboardTrust(
-        pb.OffboardTrustRequest(ods="RNO1", confirm_ods="RNO1"), metadata=registry.as_admin(), timeout=10
-    )
+    response = registry.offboard("RNO1")
 
     # the export carries the trust's own records of the person others still hold
     [record] = json.loads(response.export_document)["records"]

@@ -286,15 +286,12 @@ def test_the_documented_example_file_imports_cleanly(registry: RegistryClient) -
 
 
 def test_offboarding_a_trust_forgets_its_import_fingerprints(registry: RegistryClient, stack: PlrStack) -> None:
-    from plr.registry.v1 import registry_pb2 as pb
 
     registry.onboard("RIO", "Import Trust O")
     row = {"given_name": "Off", "family_name": "Boarded", "email": f"off-{uuid.uuid4().hex[:8]}@example.org"}
     imports(registry).ImportLeaders(request("RIO", [row]), metadata=registry.as_admin(), timeout=30)
     assert counts(stack, "RIO")["fingerprints"] == 1
-    registry.stub.OffboardTrust(
-        pb.OffboardTrustRequest(ods="RIO", confirm_ods="RIO"), metadata=registry.as_admin(), timeout=60
-    )
+    registry.offboard("RIO")
     assert counts(stack, "RIO")["fingerprints"] == 0
 
 

@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import networks_pb2 as npb
-from plr.registry.v1 import registry_pb2 as rpb
 
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
@@ -267,9 +266,7 @@ def test_an_offboarded_trust_leaves_its_networks_and_its_invitations_go(
     sent = invitations(registry).InviteLeader(
         npb.InviteLeaderRequest(email=email()), metadata=bearer(leaving), timeout=10
     )
-    registry.stub.OffboardTrust(
-        rpb.OffboardTrustRequest(ods="RNX", confirm_ods="RNX"), metadata=registry.as_admin(), timeout=60
-    )
+    registry.offboard("RNX")
     listed = networks(registry).ListNetworks(npb.ListNetworksRequest(), metadata=registry.as_admin(), timeout=10)
     [network] = [n for n in listed.networks if n.network_id == network_id]
     assert list(network.trust_ods) == ["RNA"]

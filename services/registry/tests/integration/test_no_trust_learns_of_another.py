@@ -18,7 +18,6 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from plr.registry.v1 import imports_pb2, imports_pb2_grpc
 from plr.registry.v1 import leaders_pb2 as lpb
-from plr.registry.v1 import registry_pb2 as rpb
 
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
@@ -216,8 +215,7 @@ def test_a_trust_s_record_leaves_with_it_and_with_the_person(
         return {k["trust_ods"]: k["given_name"] for k in json.loads(document.document)["known_details"]}
 
     assert records() == {A: "Ada", ods: "Known"}
-    offboard = rpb.OffboardTrustRequest(ods=ods, confirm_ods=ods)
-    exported = registry.stub.OffboardTrust(offboard, metadata=registry.as_admin(), timeout=30).export_document
+    exported = registry.offboard(ods).export_document
     assert "Elsewhere" in exported  # the trust's export holds its record, then it goes
     assert records() == {A: "Ada"}
     registry.leaders.EraseLeader(

@@ -10,7 +10,6 @@ import uuid
 
 import pytest
 from plr.registry.v1 import leaders_pb2 as lpb
-from plr.registry.v1 import registry_pb2 as rpb
 
 from services.common.grpc_client import bearer
 from services.registry.tests.integration.conftest import RegistryClient
@@ -82,8 +81,6 @@ def test_withdrawing_contact_consent_cuts_it_back_to_the_district(registry: Regi
 
 
 def test_the_offboarding_export_holds_the_district_only(registry: RegistryClient, held: Held) -> None:
-    response = registry.stub.OffboardTrust(
-        rpb.OffboardTrustRequest(ods="PDA", confirm_ods="PDA"), metadata=registry.as_admin(), timeout=30
-    )
+    response = registry.offboard("PDA")
     (leader,) = json.loads(response.export_document)["leaders"]
     assert leader["profile"]["postcode"] == DISTRICT and INWARD not in response.export_document

@@ -4,16 +4,23 @@ refused before anything is sent (the trust is not offboarded, no row is imported
 
 from __future__ import annotations
 
+import hashlib
 import os
+import resource
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import registry_pb2 as pb
 
+from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
+from services.common.tenancy import TenantScope
+from services.registry.adapters.tables import affiliations, leaders, offboard_exports
 from services.registry.tests.integration.conftest import RegistryClient
 from tests.support.infra import PlrStack
 
@@ -62,6 +69,64 @@ def test_an_offboarding_export_is_readable_by_its_owner_only(
 
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(os.lstat(export).st_mode) == 0o600 and "PFL2" in export.read_text()
+
+
+def held(stack: PlrStack, ods: str, leader_id: str) -> tuple[object, str, str]:
+    """(when the person was erased, their affiliation's status, the export the registry holds)."""
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
+        erased_at = connection.execute(sa.select(leaders.c.erased_at).where(leaders.c.leader_id == leader_id)).scalar()
+        affiliation = connection.execute(
+            sa.select(affiliations.c.status).where(
+                affiliations.c.leader_id == leader_id, affiliations.c.trust_ods == ods
+            )
+        ).scalar_one()
+        document = connection.execute(
+            sa.select(offboard_exports.c.document).where(offboard_exports.c.trust_ods == ods)
+        ).scalar()
+    return erased_at, affiliation, document or ""
+
+
+def test_an_export_that_cannot_be_written_erases_nothing_and_the_registry_keeps_it_until_confirmed(
+    registry: RegistryClient, registry_target: str, stack: PlrStack, tmp_path: Path
+) -> None:
+    key = registry.onboard("PFL9").initial_key.key
+    person = registry.confirm(registry.register(key, "pfl9@example.org", "KeptUntilConfirmed", "Person"))
+    export = tmp_path / "export.json"
+    stack.env["PLR_REGISTRY_API_TARGET"] = registry_target
+
+    # the file system takes no more than 16 bytes of it (a full disk, a quota): the write fails
+    failed = subprocess.run(
+        [str(Path(sys.executable).parent / "plr"), "trust", "offboard", "PFL9", "--export-to", str(export), "--yes"],
+        env={**os.environ, **stack.env},
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (16, 16)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert failed.returncode == 1, failed.stderr
+    assert "could not be written" in failed.stderr and "nothing was erased" in failed.stderr
+    assert not export.exists()  # no partial file left to be mistaken for the export
+    erased_at, affiliation, document = held(stack, "PFL9", person.leader_id)
+    assert (erased_at, affiliation) == (None, "active") and "KeptUntilConfirmed" in document
+    assert status(registry, "PFL9") == "suspended"  # its keys refused meanwhile
+    again = registry.stub.OffboardTrust(
+        pb.OffboardTrustRequest(ods="PFL9", confirm_ods="PFL9"), metadata=registry.as_admin(), timeout=30
+    )
+    assert again.export_document == document  # retrievable, the same
+
+    done = plr(stack, registry_target, "trust", "offboard", "PFL9", "--export-to", str(export), "--yes")
+
+    assert done.returncode == 0, done.stderr
+    assert "1 leader(s) erased" in done.stdout
+    assert hashlib.sha256(export.read_bytes()).hexdigest() == again.export_sha256
+    erased_at, affiliation, document = held(stack, "PFL9", person.leader_id)
+    assert erased_at is not None and affiliation == "ended" and document == ""  # erased once, export forgotten
+    repeat = plr(
+        stack, registry_target, "trust", "offboard", "PFL9", "--export-to", str(tmp_path / "again.json"), "--yes"
+    )
+    assert repeat.returncode == 0 and "offboarded already" in repeat.stdout, repeat.stderr
+    assert not (tmp_path / "again.json").exists()
 
 
 def test_an_import_error_file_is_not_written_through_a_link_and_nothing_is_imported(

@@ -266,7 +266,7 @@ def test_other_services_refuse_a_suspended_trusts_key_once_they_hear_of_it(
         CloudEvent.from_dict({**suspended_event.to_dict(), "id": "6f1d9a86-0000-4000-8000-000000000001"}).to_json()
     )
     assert works()
-    registry.stub.OffboardTrust(pb.OffboardTrustRequest(ods="LCD1", confirm_ods="LCD1"), metadata=admin, timeout=10)
+    registry.offboard("LCD1")
     deliver_new()
     assert not works()
     with scoped_transaction(engine, TenantScope.platform_wide()) as connection:
@@ -341,9 +341,7 @@ def test_offboarding_exports_then_erases_what_only_the_trust_held(registry: Regi
 
     assert {"leaders", "consent_recorders", "idempotency_keys"} <= set(canaries(stack))  # the probe finds them
 
-    response = registry.stub.OffboardTrust(
-        pb.OffboardTrustRequest(ods="LCO1", confirm_ods="LCO1"), metadata=registry.as_admin(), timeout=10
-    )
+    response = registry.offboard("LCO1")
 
     assert response.trust.status == "offboarded"
     assert (response.leaders_erased, response.affiliations_ended) == (2, 3)
@@ -418,3 +416,41 @@ def test_offboarding_exports_then_erases_what_only_the_trust_held(registry: Regi
         pb.OffboardTrustRequest(ods="LCO1", confirm_ods="LCO1"), metadata=registry.as_admin(), timeout=10
     )
     assert (repeat.trust.version, repeat.leaders_erased, repeat.affiliations_ended) == (response.trust.version, 0, 0)
+
+
+def test_offboarding_keeps_the_export_and_erases_only_when_its_digest_is_confirmed(
+    registry: RegistryClient, stack: PlrStack
+) -> None:
+    key = registry.onboard("LCX1").initial_key.key
+    person = registry.confirm(registry.register(key, "lcx1@example.org", "Confirmed", "Later"))
+    taken = registry.stub.OffboardTrust(
+        pb.OffboardTrustRequest(ods="LCX1", confirm_ods="LCX1"), metadata=registry.as_admin(), timeout=30
+    )
+    assert taken.trust.status == "suspended" and (taken.leaders_erased, taken.affiliations_ended) == (0, 0)
+    assert "Confirmed" in taken.export_document
+    with pytest.raises(grpc.RpcError) as refused:
+        registry.stub.ConfirmOffboardExport(
+            pb.ConfirmOffboardExportRequest(ods="LCX1", export_sha256="0" * 64),
+            metadata=registry.as_admin(),
+            timeout=10,
+        )
+    assert code_of(refused) == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details().startswith("export_sha256:")
+    seen = registry.leaders.GetLeader(
+        lpb.GetLeaderRequest(leader_id=person.leader_id), metadata=registry.as_leader(person.leader_id), timeout=5
+    )
+    assert seen.profile.given_name == "Confirmed"  # nothing erased
+
+    confirm = pb.ConfirmOffboardExportRequest(ods="LCX1", export_sha256=taken.export_sha256)
+    done = registry.stub.ConfirmOffboardExport(confirm, metadata=registry.as_admin(), timeout=30)
+    assert done.trust.status == "offboarded" and (done.leaders_erased, done.affiliations_ended) == (1, 1)
+    again = registry.stub.ConfirmOffboardExport(confirm, metadata=registry.as_admin(), timeout=30)
+    assert (again.trust.version, again.leaders_erased) == (done.trust.version, 1)  # erased once
+    assert [t for t, _ in registry_events(stack, "LCX1")].count("plr.registry.trust.offboarded.v1") == 1
+    with pytest.raises(grpc.RpcError) as refused:
+        registry.stub.ConfirmOffboardExport(
+            pb.ConfirmOffboardExportRequest(ods="LCX2", export_sha256=taken.export_sha256),
+            metadata=bearer(key),
+            timeout=10,
+        )
+    assert code_of(refused) in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED)

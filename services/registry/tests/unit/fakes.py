@@ -34,6 +34,7 @@ from services.registry.domain.invitation import SENT, Invitation
 from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.leader import EmailTaken, Leader
 from services.registry.domain.network import Network
+from services.registry.domain.offboarding import OffboardExport
 from services.registry.domain.profile import outward_code
 from services.registry.domain.staff import StaffMember
 from services.registry.domain.taxonomy import GLOBAL_TERMS, Term
@@ -56,6 +57,7 @@ from services.registry.service_layer.ports import (
     LeaderRepository,
     NetworkCandidates,
     NetworkRepository,
+    OffboardExports,
     StaffRepository,
     Taxonomy,
     TrustHoldings,
@@ -698,6 +700,30 @@ class FakeInvitations(InvitationRepository):
         return len(gone)
 
 
+class FakeOffboardExports(OffboardExports):
+    def __init__(self) -> None:
+        self.rows: dict[str, OffboardExport] = {}
+
+    def get(self, trust_ods: str, *, lock: bool = False) -> OffboardExport | None:
+        return copy.deepcopy(self.rows.get(trust_ods))
+
+    def add(self, export: OffboardExport) -> bool:
+        if export.trust_ods in self.rows:
+            return False
+        self.rows[export.trust_ods] = copy.deepcopy(export)
+        return True
+
+    def save(self, export: OffboardExport) -> None:
+        self.rows[export.trust_ods] = copy.deepcopy(export)
+
+    def discard_unconfirmed(self, trust_ods: str) -> bool:
+        held = self.rows.get(trust_ods)
+        if held is None or not held.awaiting_confirmation:
+            return False
+        del self.rows[trust_ods]
+        return True
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Commits write the collected events, as CloudEvents, to ``outbox``; a rollback keeps what was
     saved (the fakes write at once): tests look at ``committed`` and the outbox for what took effect."""
@@ -717,6 +743,7 @@ class FakeUnitOfWork(UnitOfWork):
     idempotency: FakeIdempotency
     imports: FakeImports
     trust_holdings: FakeTrustHoldings
+    offboard_exports: FakeOffboardExports
     networks: FakeNetworks
     network_candidates: FakeNetworkCandidates
     invitations: FakeInvitations
@@ -738,6 +765,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.idempotency = FakeIdempotency()
         self.imports = FakeImports(self.leaders, self.affiliations)
         self.trust_holdings = FakeTrustHoldings(self.affiliations, self.idempotency, self.imports)
+        self.offboard_exports = FakeOffboardExports()
         self.networks = FakeNetworks()
         self.network_candidates = FakeNetworkCandidates(self.leaders)
         self.invitations = FakeInvitations()

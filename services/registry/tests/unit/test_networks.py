@@ -134,7 +134,9 @@ def test_an_offboarded_trust_leaves_its_networks_and_its_invitations_go_and_an_e
     uow.trusts.rows["RCC"] = _trust("RCC")
     from_b = invitations.invite_leader(commands.InviteLeader(email=ADA.email), uow, TRUST_B, clock, ids())
     network(uow, "north-ics", "RAA", "RBB")
-    trusts.offboard_trust(commands.OffboardTrust("RBB", "RBB"), uow, ADMINISTRATOR, clock=clock)
+    taken = trusts.offboard_trust(commands.OffboardTrust("RBB", "RBB"), uow, ADMINISTRATOR, clock=clock)
+    confirmed = commands.ConfirmOffboardExport("RBB", taken.export_sha256)
+    trusts.confirm_offboard_export(confirmed, uow, ADMINISTRATOR, clock=clock)
     assert uow.networks.rows["north-ics"].trusts == {"RAA"} and "network.trust_removed" in types(uow)
     with pytest.raises(NotFound):
         invitations.accept_invitation(commands.AcceptInvitation(from_b.invitation_id), uow, as_leader(leader_id))

@@ -3,8 +3,10 @@ and the erasure reach."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -110,7 +112,7 @@ def test_lifecycle_events_validate_against_their_published_schemas() -> None:
     onboarded(uow, "RXX")
     lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, ADMINISTRATOR)
     lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, ADMINISTRATOR)
-    lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
+    offboard(uow)
     registry = default_registry()
     for event in uow.outbox:
         registry.validate(event.to_dict())
@@ -158,10 +160,18 @@ def test_an_unknown_trust_is_not_found() -> None:
         lifecycle.offboard_trust(commands.OffboardTrust("RZZ", "RZZ"), FakeUnitOfWork(), ADMINISTRATOR)
 
 
+def offboard(uow: FakeUnitOfWork, ods: str = "RXX", **erasure: Any) -> lifecycle.OffboardingResult:
+    """Both steps, as `plr trust offboard` takes them: the export, kept; then its receipt confirmed with
+    its digest, which erases."""
+    taken = lifecycle.offboard_trust(commands.OffboardTrust(ods, ods), uow, ADMINISTRATOR, clock=clock)
+    confirmed = commands.ConfirmOffboardExport(ods, taken.export_sha256)
+    return lifecycle.confirm_offboard_export(confirmed, uow, ADMINISTRATOR, clock=clock, **erasure)
+
+
 def test_an_offboarded_trust_can_be_neither_resumed_nor_suspended() -> None:
     uow = FakeUnitOfWork()
     onboarded(uow, "RXX")
-    lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
+    offboard(uow)
     before = len(uow.outbox)
     for change in (
         lambda: lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, ADMINISTRATOR),
@@ -197,7 +207,7 @@ def test_offboarding_ends_every_affiliation_and_erases_only_whom_no_other_trust_
     ended_here = leader(uow, 6, ("RXX", "ended"))
     not_ours = leader(uow, 7, ("RYY", "active"))
 
-    result = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
+    result = offboard(uow)
 
     assert (result.leaders_erased, result.affiliations_ended) == (2, 5)
     erased = {i for i, row in uow.leaders.rows.items() if row.erased_at is not None}
@@ -224,7 +234,7 @@ def test_offboarding_ends_every_affiliation_and_erases_only_whom_no_other_trust_
     assert result.trust.status == trust.status == "offboarded"
     assert trust.valid_keys == [] and all(k.revoked_at == LATER for k in trust.keys)
     assert uow.trusts.rows["RYY"].status == "active"
-    assert uow.committed == 1
+    assert uow.committed == 2  # the export, kept; then, confirmed, the erasure
 
 
 def test_offboarding_emits_endings_erasures_revocations_and_offboarded_through_the_outbox() -> None:
@@ -234,7 +244,7 @@ def test_offboarding_emits_endings_erasures_revocations_and_offboarded_through_t
     only_here = leader(uow, 1, ("RXX", "active"))
     shared = leader(uow, 2, ("RXX", "active"), ("RYY", "active"))
 
-    lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
+    offboard(uow)
 
     types = [e.type for e in uow.outbox]
     assert types.count("plr.registry.trust.key_revoked.v1") == 2
@@ -321,7 +331,7 @@ def test_offboarding_removes_the_trusts_terms_and_idempotency_keys_only() -> Non
     ]
     for n, trust in enumerate(("RXX", "RYY", "RXX")):
         uow.idempotency.claim(f"key {trust}", "RecordCheck", str(n), "digest", trust, None)
-    lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
+    offboard(uow)
     assert [t.code for t in uow.taxonomy.terms] == ["chairing", "ryy_only"]
     assert [trust for _, trust, _, _ in uow.idempotency.keys.values()] == ["RYY"]
 
@@ -331,13 +341,15 @@ def test_offboarding_a_suspended_trust_works_and_offboarding_again_changes_nothi
     onboarded(uow, "RXX")
     leader(uow, 1, ("RXX", "active"))
     lifecycle.suspend_trust(commands.SuspendTrust("RXX"), uow, ADMINISTRATOR)
-    first = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
+    first = offboard(uow)
     assert first.trust.status == "offboarded" and (first.leaders_erased, first.affiliations_ended) == (1, 1)
     events = len(uow.outbox)
     again = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
     assert again.trust.version == first.trust.version and (again.leaders_erased, again.affiliations_ended) == (0, 0)
+    assert again.export_document == ""  # delivered once, kept no longer
+    confirmed_again = offboard(uow)
+    assert (confirmed_again.leaders_erased, confirmed_again.affiliations_ended) == (1, 1)  # as it was: erased once
     assert len(uow.outbox) == events
-    assert json.loads(again.export_document)["leaders"] == []
 
 
 def test_the_erasure_step_can_be_replaced_by_the_full_one() -> None:
@@ -350,7 +362,72 @@ def test_the_erasure_step_can_be_replaced_by_the_full_one() -> None:
         called.append(found.leader_id)
         lifecycle.erase_leader_record(uow, found, now)
 
-    lifecycle.offboard_trust(
-        commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, erase_leader=full_erasure, clock=clock
-    )
+    offboard(uow, erase_leader=full_erasure)
     assert called == [only_here.leader_id]
+
+
+# --- the export reaches the administrator before anything is erased (issue 10, item 4) ------------
+
+
+def test_offboarding_erases_nothing_until_the_export_is_confirmed_and_asking_again_returns_the_same_export() -> None:
+    uow = FakeUnitOfWork()
+    onboarded(uow, "RXX")
+    only_here = leader(uow, 1, ("RXX", "active"))
+
+    taken = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
+
+    assert uow.leaders.rows[only_here.leader_id].erased_at is None
+    assert {a.status for a in uow.affiliations.rows.values()} == {"active"}
+    assert taken.trust.status == "suspended" and uow.trusts.rows["RXX"].valid_keys  # refused, not yet revoked
+    assert [e.type for e in uow.outbox] == ["plr.registry.trust.suspended.v1"]
+    assert taken.export_sha256 == hashlib.sha256(taken.export_document.encode()).hexdigest()
+    again = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
+    assert (again.export_document, again.export_sha256) == (taken.export_document, taken.export_sha256)
+    assert len(uow.outbox) == 1
+
+    done = lifecycle.confirm_offboard_export(
+        commands.ConfirmOffboardExport("RXX", taken.export_sha256.upper()), uow, ADMINISTRATOR, clock=clock
+    )
+    assert done.trust.status == "offboarded" and (done.leaders_erased, done.affiliations_ended) == (1, 1)
+    assert uow.leaders.rows[only_here.leader_id].erased_at == LATER
+    assert uow.offboard_exports.rows["RXX"].document == ""  # the registry keeps nothing of it
+
+
+@pytest.mark.parametrize("digest", ["0" * 64, "not a digest", ""])
+def test_a_digest_that_is_not_the_export_s_erases_nothing_and_names_export_sha256(digest: str) -> None:
+    uow = FakeUnitOfWork()
+    onboarded(uow, "RXX")
+    only_here = leader(uow, 1, ("RXX", "active"))
+    taken = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
+    with pytest.raises(InvalidInput) as refused:
+        lifecycle.confirm_offboard_export(commands.ConfirmOffboardExport("RXX", digest), uow, ADMINISTRATOR)
+    assert set(refused.value.fields) == {"export_sha256"}
+    assert uow.leaders.rows[only_here.leader_id].erased_at is None
+    assert uow.offboard_exports.rows["RXX"].document == taken.export_document
+
+
+def test_confirming_without_an_export_is_refused_and_only_the_administrator_confirms() -> None:
+    uow = FakeUnitOfWork()
+    onboarded(uow, "RXX")
+    with pytest.raises(PreconditionFailed, match="offboard it first"):
+        lifecycle.confirm_offboard_export(commands.ConfirmOffboardExport("RXX", "0" * 64), uow, ADMINISTRATOR)
+    taken = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
+    with pytest.raises(PermissionDenied):
+        lifecycle.confirm_offboard_export(
+            commands.ConfirmOffboardExport("RXX", taken.export_sha256), uow, Principal("trust", "RXX", "RXX")
+        )
+    assert uow.trusts.rows["RXX"].status == "suspended"
+
+
+def test_resuming_before_the_confirmation_cancels_the_offboarding() -> None:
+    uow = FakeUnitOfWork()
+    onboarded(uow, "RXX")
+    only_here = leader(uow, 1, ("RXX", "active"))
+    taken = lifecycle.offboard_trust(commands.OffboardTrust("RXX", "RXX"), uow, ADMINISTRATOR, clock=clock)
+    assert lifecycle.resume_trust(commands.ResumeTrust("RXX"), uow, ADMINISTRATOR).status == "active"
+    assert uow.offboard_exports.rows == {}
+    with pytest.raises(PreconditionFailed):
+        lifecycle.confirm_offboard_export(
+            commands.ConfirmOffboardExport("RXX", taken.export_sha256), uow, ADMINISTRATOR, clock=clock
+        )
+    assert uow.leaders.rows[only_here.leader_id].erased_at is None

@@ -157,13 +157,23 @@ class OffboardTrustRequest(_message.Message):
     def __init__(self, ods: _Optional[str] = ..., confirm_ods: _Optional[str] = ...) -> None: ...
 
 class OffboardTrustResponse(_message.Message):
-    __slots__ = ("trust", "export_document", "leaders_erased", "affiliations_ended")
+    __slots__ = ("trust", "export_document", "leaders_erased", "affiliations_ended", "export_sha256")
     TRUST_FIELD_NUMBER: _ClassVar[int]
     EXPORT_DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     LEADERS_ERASED_FIELD_NUMBER: _ClassVar[int]
     AFFILIATIONS_ENDED_FIELD_NUMBER: _ClassVar[int]
+    EXPORT_SHA256_FIELD_NUMBER: _ClassVar[int]
     trust: Trust
     export_document: str
     leaders_erased: int
     affiliations_ended: int
-    def __init__(self, trust: _Optional[_Union[Trust, _Mapping]] = ..., export_document: _Optional[str] = ..., leaders_erased: _Optional[int] = ..., affiliations_ended: _Optional[int] = ...) -> None: ...
+    export_sha256: str
+    def __init__(self, trust: _Optional[_Union[Trust, _Mapping]] = ..., export_document: _Optional[str] = ..., leaders_erased: _Optional[int] = ..., affiliations_ended: _Optional[int] = ..., export_sha256: _Optional[str] = ...) -> None: ...
+
+class ConfirmOffboardExportRequest(_message.Message):
+    __slots__ = ("ods", "export_sha256")
+    ODS_FIELD_NUMBER: _ClassVar[int]
+    EXPORT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    ods: str
+    export_sha256: str
+    def __init__(self, ods: _Optional[str] = ..., export_sha256: _Optional[str] = ...) -> None: ...

@@ -79,6 +79,11 @@ class RegistryServiceStub:
                 request_serializer=plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustRequest.SerializeToString,
                 response_deserializer=plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustResponse.FromString,
                 _registered_method=True)
+        self.ConfirmOffboardExport = channel.unary_unary(
+                '/plr.registry.v1.RegistryService/ConfirmOffboardExport',
+                request_serializer=plr_dot_registry_dot_v1_dot_registry__pb2.ConfirmOffboardExportRequest.SerializeToString,
+                response_deserializer=plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -142,17 +147,34 @@ class RegistryServiceServicer:
 
     def ResumeTrust(self, request, context):
         """Resumes a suspended trust; its (unrevoked) keys work again. Administrator only.
-        Emits `plr.registry.trust.resumed.v1`.
+        Emits `plr.registry.trust.resumed.v1`. Resuming a trust whose offboarding export awaits
+        confirmation cancels that offboarding: the held export is discarded and nothing is erased.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def OffboardTrust(self, request, context):
-        """Offboards a trust: returns an export of everything the trust could see, then erases what only
-        that trust held (its affiliations end; leaders affiliated with no other trust are erased; its
-        taxonomy terms go), revokes its keys, and marks it offboarded. Administrator only.
-        Emits `plr.registry.trust.offboarded.v1` (and `leader.erased` for each erased leader).
+        """The first step of offboarding a trust: takes an export of everything the trust could see, keeps
+        it in the registry, and suspends the trust (its keys are refused from now on; emits
+        `plr.registry.trust.suspended.v1` if it was active). Nothing is erased until the administrator
+        confirms, with ConfirmOffboardExport, that the export reached them. Calling it again before then
+        returns the same export (same `export_sha256`); on an offboarded trust it changes nothing and
+        returns no export. Administrator only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmOffboardExport(self, request, context):
+        """The second step: the administrator proves they hold the export (its SHA-256, as OffboardTrust
+        returned it) and the registry erases what only that trust held (its affiliations end; leaders
+        affiliated with no other trust are erased; its checks, support and development rows and taxonomy
+        terms go), revokes its keys, marks it offboarded, and forgets the held export. Emits
+        `plr.registry.trust.offboarded.v1` (and `leader.erased` for each erased leader). Erasure happens
+        once: confirming again with the same digest returns the same counts and changes nothing.
+        INVALID_ARGUMENT naming `export_sha256` if it does not match the held export (nothing erased);
+        FAILED_PRECONDITION if no export of the trust awaits confirmation. Administrator only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -204,6 +226,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
             'OffboardTrust': grpc.unary_unary_rpc_method_handler(
                     servicer.OffboardTrust,
                     request_deserializer=plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustRequest.FromString,
+                    response_serializer=plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustResponse.SerializeToString,
+            ),
+            'ConfirmOffboardExport': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmOffboardExport,
+                    request_deserializer=plr_dot_registry_dot_v1_dot_registry__pb2.ConfirmOffboardExportRequest.FromString,
                     response_serializer=plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustResponse.SerializeToString,
             ),
     }
@@ -449,6 +476,33 @@ class RegistryService:
             target,
             '/plr.registry.v1.RegistryService/OffboardTrust',
             plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustRequest.SerializeToString,
+            plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmOffboardExport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/plr.registry.v1.RegistryService/ConfirmOffboardExport',
+            plr_dot_registry_dot_v1_dot_registry__pb2.ConfirmOffboardExportRequest.SerializeToString,
             plr_dot_registry_dot_v1_dot_registry__pb2.OffboardTrustResponse.FromString,
             options,
             channel_credentials,

@@ -1,8 +1,8 @@
-"""Each key's version in the trust directory (issue 10, ADR 0008): an older or repeated
+"""Each key's version in the trust directory (issue 10, ADR 0009): an older or repeated
 ``plr.registry.trust.key_issued.v1`` never replaces a key's secret or scopes.
 
-Revision ID: 0035
-Revises: 0030
+Revision ID: 0030
+Revises: 0020
 Create Date: 2026-12-10
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 from services.common.schema import add_key_versions_v3
 
-revision = "0035"
+revision = "0031"
 down_revision = "0030"
 branch_labels = None
 depends_on = None
