@@ -195,11 +195,12 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         found = use.list_affiliations(cmd, self.uow(call), call.principal)
         token = ""
         if len(found) > size:
-            last = found[size - 1]
+            last = found[size - 1].affiliation
             assert last.updated_at is not None
             token = CHANGES_PAGE.next_page_token(values, call, last.updated_at, last.affiliation_id)
         return pb.ListAffiliationsResponse(
-            affiliations=[m.affiliation_message(a) for a in found[:size]], next_page_token=token
+            affiliations=[m.affiliation_message(a.affiliation, a.trust_name) for a in found[:size]],
+            next_page_token=token,
         )
 
     def GetLeader(self, request: pb.GetLeaderRequest, call: Call) -> pb.Leader:

@@ -105,8 +105,9 @@ def profile_message(profile: LeaderProfile) -> pb.LeaderProfile:
     )
 
 
-def affiliation_message(affiliation: Affiliation) -> pb.Affiliation:
+def affiliation_message(affiliation: Affiliation, trust_name: str = "") -> pb.Affiliation:
     return pb.Affiliation(
+        trust_name=trust_name,
         affiliation_id=affiliation.affiliation_id,
         leader_id=affiliation.leader_id,
         trust_ods=affiliation.trust_ods,

@@ -303,12 +303,25 @@ def _change_relationship(
     return affiliation
 
 
-def list_affiliations(cmd: commands.ListAffiliations, uow: UnitOfWork, principal: Principal) -> list[Affiliation]:
+@dataclass(frozen=True)
+class ListedAffiliation:
+    affiliation: Affiliation
+    # the trust's name while the affiliation is pending or active ("" once it has ended): what a person
+    # needs to know who asks them, and no more (a trust they never had anything to do with stays unnamed)
+    trust_name: str
+
+
+def list_affiliations(cmd: commands.ListAffiliations, uow: UnitOfWork, principal: Principal) -> list[ListedAffiliation]:
     if principal.kind not in ("trust", "leader"):
         raise PermissionDenied("a trust's key or a leader lists affiliations")
     with uow:
         # the scope (RLS) limits this to the trust's own, or the leader's own
-        return uow.affiliations.page(cmd.after, cmd.updated_since, cmd.limit, leader_id=principal.leader_id)
+        found = uow.affiliations.page(cmd.after, cmd.updated_since, cmd.limit, leader_id=principal.leader_id)
+        names: dict[str, str] = {}
+        for ods in {a.trust_ods for a in found if a.status in ("pending", "active")}:
+            trust = uow.trusts.get(ods)
+            names[ods] = trust.name if trust is not None else ""
+        return [ListedAffiliation(a, names.get(a.trust_ods, "")) for a in found]
 
 
 # --- reading and changing a leader ------------------------------------------------------------

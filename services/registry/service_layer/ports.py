@@ -662,6 +662,11 @@ class Recipients(abc.ABC):
     def trust_name(self, ods: str) -> str: ...
 
     @abc.abstractmethod
+    def pending_affiliation(self, affiliation_id: str, version: int) -> str | None:
+        """The leader a trust's affiliation asks to confirm it, while it is pending as of that version
+        of it; None once it was confirmed, declined, ended or asked again since."""
+
+    @abc.abstractmethod
     def email_change(self, change_id: str) -> EmailChange | None:
         """A change of address still waiting for confirmation and not yet out of date; None otherwise."""
 
