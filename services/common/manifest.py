@@ -163,6 +163,9 @@ class ServiceManifest:
     demo: Callable[[Settings], str] | None = None
     # a web application (the portal), or None
     web: Web | None = None
+    # whether its database holds the trust directory (``trusts``, ``api_keys``: the trust's own service,
+    # or a projection of its events, services/common/trust_directory.py); `plr trust list` reads it
+    trust_directory: bool = True
 
     def __post_init__(self) -> None:
         names = [setting.name for setting in self.settings]

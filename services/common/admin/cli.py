@@ -208,7 +208,9 @@ def parser() -> argparse.ArgumentParser:
 
     trust = commands.group("trust", help="trusts: what each service holds of them, and the services' own commands")
     listing = trust.add_parser("list", help="list the trusts a service's database holds")
-    listing.add_argument("--service", required=True, choices=tuple(services))
+    listing.add_argument(
+        "--service", required=True, choices=tuple(name for name, m in services.items() if m.trust_directory)
+    )
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=trust_list)
     for manifest in services.values():
