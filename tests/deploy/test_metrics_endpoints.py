@@ -175,3 +175,14 @@ def test_every_consumer_exports_its_dead_letter_count_before_the_first(
     samples = scrape(ports["matching-worker"])
     for consumer in manifests()["matching"].consumers:
         assert value(samples, "plr_dead_letters_total", consumer=consumer.inbox_name) == 0.0, consumer.inbox_name
+
+
+def test_every_worker_exports_its_relay_counters_before_the_first(running: tuple[PlrStack, dict[str, int]]) -> None:
+    """PlrRelayFailing is `rate(plr_relay_failures_total) > 0 and rate(plr_relay_published_total) == 0`: a
+    worker that has never published (the broker down since it started) must export the published count at
+    0, or the `and` matches nothing and the alert never fires; and its failure count from 0, for `rate` to
+    see the first failure."""
+    _, ports = running
+    samples = scrape(ports["matching-worker"])
+    assert value(samples, "plr_relay_failures_total", service="matching") == 0.0
+    assert value(samples, "plr_relay_published_total", service="matching") is not None
