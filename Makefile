@@ -4,6 +4,11 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the portal's NHS.UK frontend, installed from the npm registry exactly as its package-lock.json pins
+# it (npm ci writes node_modules/.package-lock.json); served by the portal from its own address
+FRONTEND := services/portal/frontend
+FRONTEND_STAMP := $(FRONTEND)/node_modules/.package-lock.json
+INSTALLED := $(STAMP) $(FRONTEND_STAMP)
 LOCAL_PG_ADMIN ?= postgresql://postgres@127.0.0.1:5432/postgres
 LOCAL_AMQP ?= amqp://guest:guest@127.0.0.1:5672/
 LOCAL_AMQP_MANAGEMENT ?= http://guest:guest@127.0.0.1:15672
@@ -22,20 +27,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+$(FRONTEND_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	@command -v npm >/dev/null || { echo "plr: npm is needed to install the portal's nhsuk-frontend"; exit 1; }
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(FRONTEND_STAMP)
 
-run: $(STAMP)
+venv: $(INSTALLED)
+
+run: $(INSTALLED)
 	bash deploy/local/start-servers.sh
 	$(BIN)/python -m services.common.admin.local_run
 
 # unit and integration tests in one pytest process; the eventlet-patched ones (nameko in-process)
 # and the fault-injection proofs in their own
 # pytest's exit 5 (nothing collected) is not a failure of the code: reported, not fatal
-test: $(STAMP)
+test: $(INSTALLED)
 	$(BIN)/python -m pytest -q -m "not faults" services tests || { rc=$$?; [ $$rc -eq 5 ] && echo "no tests selected"; [ $$rc -eq 5 ]; }
 	$(BIN)/python -m pytest -q -m faults tests || { rc=$$?; [ $$rc -eq 5 ] && echo "no fault tests selected"; [ $$rc -eq 5 ]; }
 
-lint: $(STAMP)
+lint: $(INSTALLED)
 	$(BIN)/ruff check services tests conftest.py
 	$(BIN)/mypy services tests
 
@@ -49,7 +59,7 @@ proto: $(STAMP)
 
 # docker-compose.yml brought up for real (Podman + docker-compose 1.29.2 from ../shared/tools/compose-e2e,
 # installed on first use; needs root), a smoke journey through it, then `down -v`; prints each stage's time
-compose-test: $(STAMP)
+compose-test: $(INSTALLED)
 	$(BIN)/python -m tests.deploy.compose_up
 
 # deploy/k8s/base/processes.yaml from the service manifests (tests/deploy/test_k8s.py fails while stale)

@@ -1,6 +1,7 @@
-"""Writes deploy/k8s/base/processes.yaml from the service manifests: a Deployment for every api and
-worker, a Job for every migrate, a Service, PodDisruptionBudget and HorizontalPodAutoscaler for every api,
-a PodDisruptionBudget for every worker. Like docker-compose.yml, it follows the manifests, so a new
+"""Writes deploy/k8s/base/processes.yaml from the service manifests: a Deployment for every api, web
+process and worker, a Job for every migrate, a Service, PodDisruptionBudget and HorizontalPodAutoscaler
+for every api, a Service and PodDisruptionBudget for every web process (probed at ``/healthz``), a
+PodDisruptionBudget for every worker. Like docker-compose.yml, it follows the manifests, so a new
 service needs only `make k8s` (tests/deploy/test_k8s.py fails while the file is stale).
 
     .venv/bin/python deploy/k8s/generate.py          # rewrite processes.yaml
@@ -110,13 +111,12 @@ def environment(manifest: ServiceManifest, role: str) -> list[dict[str, Any]]:
     # own required settings) comes from plr-credentials, under its own name
     made = {item["name"] for item in env}
     env += [secret(name, CREDENTIALS, name) for name in manifest.required_variables(role) if name not in made]
-    # and a service's optional secret settings (e.g. a caller's token), when secrets.env gives them
-    for setting in manifest.settings_of(role):
-        name = manifest.setting_variable(setting)
-        if setting.secret and name not in made | set(manifest.required_variables(role)):
-            optional = secret(name, CREDENTIALS, name)
-            optional["valueFrom"]["secretKeyRef"]["optional"] = True
-            env.append(optional)
+    # and the optional credentials it reads (a caller's token; for a web process, those of the services
+    # it calls), when secrets.env gives them
+    for name in sorted(manifest.secret_variables(role) - made - set(manifest.required_variables(role))):
+        optional = secret(name, CREDENTIALS, name)
+        optional["valueFrom"]["secretKeyRef"]["optional"] = True
+        env.append(optional)
     if role == "migrate":
         env += [
             secret("PLR_POSTGRES_PASSWORD", "plr-postgres-superuser", "password"),
@@ -162,6 +162,13 @@ def container(manifest: ServiceManifest, role: str) -> dict[str, Any]:
         spec["startupProbe"] = {"grpc": {"port": port}, "periodSeconds": 2, "failureThreshold": 60}
         if administered(manifest, role):  # files handed to `plr` (imports, exports), which runs here
             spec["volumeMounts"].append({"name": "files", "mountPath": "/var/lib/plr/files"})
+    elif role == "web":
+        assert manifest.web is not None
+        spec["ports"].insert(0, {"name": "http", "containerPort": manifest.web.default_port})
+        # GET /healthz, as `plr health` and the compose health check ask it
+        check = {"httpGet": {"path": "/healthz", "port": "http"}}
+        spec["readinessProbe"] = {**check, "periodSeconds": 5, "failureThreshold": 2}
+        spec["livenessProbe"] = {**check, "periodSeconds": 10, "failureThreshold": 3}
     elif role == "worker":
         # a fresh heartbeat (written by the worker's relay every 2 s), the compose health check's test
         check = ["python", "-m", "services.common.healthcheck", manifest.name, "worker"]
@@ -193,7 +200,7 @@ def pod(manifest: ServiceManifest, role: str, labels: dict[str, str]) -> dict[st
     if role == "migrate":
         spec["restartPolicy"] = "OnFailure"
     else:
-        spec["terminationGracePeriodSeconds"] = API_GRACE_S if role == "api" else WORKER_GRACE_S
+        spec["terminationGracePeriodSeconds"] = API_GRACE_S if role in ("api", "web") else WORKER_GRACE_S
     annotations = {"prometheus.io/scrape": "true", "prometheus.io/port": str(CONTAINER_METRICS_PORT)}
     return {"metadata": {"labels": labels, "annotations": annotations}, "spec": spec}
 
@@ -243,6 +250,22 @@ def resources_of(manifest: ServiceManifest) -> list[dict[str, Any]]:
                 "spec": {"minAvailable": 1, "selector": {"matchLabels": labels}},
             }
         )
+        if role == "web":
+            assert manifest.web is not None
+            found.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": metadata(name, labels),
+                    "spec": {
+                        "selector": labels,
+                        "ports": [
+                            {"name": "http", "port": manifest.web.default_port, "targetPort": "http"},
+                            {"name": "metrics", "port": CONTAINER_METRICS_PORT, "targetPort": "metrics"},
+                        ],
+                    },
+                }
+            )
         if role == "api":
             assert manifest.api is not None
             found.append(
@@ -289,6 +312,8 @@ def config_map() -> dict[str, Any]:
         if manifest.api is not None:
             data[manifest.api_listen_variable] = f"0.0.0.0:{manifest.api.default_port}"
             data[manifest.api_target_variable] = f"{manifest.name}-api:{manifest.api.default_port}"
+        if manifest.web is not None:
+            data[manifest.web_listen_variable] = f"0.0.0.0:{manifest.web.default_port}"
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "plr-config"}, "data": data}
 
 

@@ -8,7 +8,7 @@ in proto/gen/python). Run it with ``PLR_TRUST_KEY`` set, against ``make run`` (1
     python docs/examples/trust_client.py whoami
     python docs/examples/trust_client.py import docs/examples/leaders-import.csv
     python docs/examples/trust_client.py sync sync-state.json
-    python docs/examples/trust_client.py dbs LEADER_ID
+    python docs/examples/trust_client.py dbs LEADER_ID [CERTIFICATE_NUMBER]
     python docs/examples/trust_client.py may-place LEADER_ID
 
 Each command prints JSON lines: what a trust's system would store. Calls that may be retried are
@@ -32,8 +32,16 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from plr.registry.v1 import checks_pb2, checks_pb2_grpc, imports_pb2, imports_pb2_grpc
-from plr.registry.v1 import leaders_pb2, leaders_pb2_grpc, registry_pb2, registry_pb2_grpc
+from plr.registry.v1 import (
+    checks_pb2,
+    checks_pb2_grpc,
+    imports_pb2,
+    imports_pb2_grpc,
+    leaders_pb2,
+    leaders_pb2_grpc,
+    registry_pb2,
+    registry_pb2_grpc,
+)
 
 TARGET = os.environ.get("PLR_REGISTRY_TARGET", "127.0.0.1:50051")
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
@@ -97,7 +105,7 @@ def whoami(ch: grpc.Channel) -> None:
 def import_register(ch: grpc.Channel, path: str) -> None:
     """The trust's own register, in batches; each row's result pairs the trust's `reference` with
     plr's ids. Re-running the same file adds nothing (outcome `unchanged`, the same ids)."""
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:  # a spreadsheet's CSV UTF-8 has a BOM
         rows = list(csv.DictReader(handle))
     stub = imports_pb2_grpc.ImportServiceStub(ch)
     for start in range(0, len(rows), BATCH):
@@ -142,6 +150,7 @@ def sync(ch: grpc.Channel, state_file: str) -> None:
     versions: dict[str, int] = state.get("versions", {})
     marks: dict[str, str] = {}
     joined: list[str] = []
+    listed: set[str] = set()  # the people this run's listing returned (their latest, as this trust sees them)
     for listing, method, request_type, items in (
         ("affiliations", leaders.ListAffiliations, leaders_pb2.ListAffiliationsRequest, "affiliations"),
         ("leaders", leaders.ListLeaders, leaders_pb2.ListLeadersRequest, "leaders"),
@@ -161,6 +170,8 @@ def sync(ch: grpc.Channel, state_file: str) -> None:
             item_id = item.affiliation_id if listing == "affiliations" else item.leader_id
             changed_at = stamp(item.updated_at)
             newest = max(newest or changed_at, changed_at)
+            if listing == "leaders":
+                listed.add(item_id)
             if versions.get(f"{listing}:{item_id}") == item.version:
                 continue  # seen on the last run (the overlap)
             versions[f"{listing}:{item_id}"] = item.version
@@ -174,7 +185,7 @@ def sync(ch: grpc.Channel, state_file: str) -> None:
                 show(leader_id=item_id, status=item.status, version=item.version, name=item.profile.given_name)
         if newest:
             marks[listing] = newest
-    listed = {key.split(":", 1)[1] for key in versions if key.startswith("leaders:")}
+    # not "anyone seen on an earlier run": a person may have changed while the affiliation had ended
     for leader_id in joined:
         if leader_id not in listed:
             person = call(leaders.GetLeader, leaders_pb2.GetLeaderRequest(leader_id=leader_id))
@@ -187,18 +198,20 @@ def stamp(value: Timestamp) -> str:
     return value.ToDatetime(tzinfo=UTC).isoformat()
 
 
-def dbs(ch: grpc.Channel, leader_id: str) -> None:
+def dbs(ch: grpc.Channel, leader_id: str, certificate: str = "001234567890") -> None:
     today = datetime.now(UTC).date()
     check = call(
         checks_pb2_grpc.CheckServiceStub(ch).RecordCheck,
         checks_pb2.RecordCheckRequest(
-            idempotency_key=f"dbs-{leader_id}-{today.isoformat()}",
+            # one key per intended action: this certificate for this person, however often it is retried
+            idempotency_key=f"dbs-{leader_id}-{certificate}",
             leader_id=leader_id,
             check_type="dbs",
             dbs_level="enhanced",
             issued_on=(today - timedelta(days=7)).isoformat(),
             expires_on=(today + timedelta(days=3 * 365)).isoformat(),
             evidence="DBS certificate seen by the volunteer lead",
+            dbs_details=f"certificate {certificate}",
         ),
     )
     show(check_id=check.check_id, check_type=check.check_type, expires_on=check.expires_on)

@@ -15,7 +15,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -94,7 +94,7 @@ def request_digest(request: protobuf_message.Message, key_field: str = "idempote
 
 def encode_page_token(*parts: str | int | datetime) -> str:
     """An opaque page token: the values a listing resumes after (read back by ``PageToken``)."""
-    plain = [p.isoformat() if isinstance(p, datetime) else p for p in parts]
+    plain = [p.astimezone(UTC).isoformat() if isinstance(p, datetime) else p for p in parts]
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode()
 
 
@@ -111,16 +111,27 @@ def parse_uuid(value: str) -> str:
     return parsed
 
 
+# a page token is the caller's to hold and edit: each part read back is held to what the database
+# takes (a bigint; a time zone offset real places use), so an edited token is refused, not INTERNAL
+BIGINT_MAX = 2**63 - 1
+UTC_OFFSET_LIMIT = timedelta(hours=14)
+
+
 def parse_offset(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= BIGINT_MAX:
         raise ValueError("not an offset")
     return value
 
 
 def parse_time(value: object) -> datetime:
+    """A time written with its offset from UTC (at most 14 hours, as real places use), read as UTC."""
     if not isinstance(value, str):
         raise ValueError("not a time")
-    return datetime.fromisoformat(value)
+    moment = datetime.fromisoformat(value)
+    offset = moment.utcoffset()
+    if offset is None or abs(offset) > UTC_OFFSET_LIMIT:
+        raise ValueError("not a time with its offset from UTC")
+    return moment.astimezone(UTC)
 
 
 def parse_ods(value: object) -> str:
@@ -216,7 +227,7 @@ class PageToken(fields.Field):
             if not isinstance(parts, list) or len(parts) != len(self.parsers):
                 raise ValueError("not the parts of this listing's token")
             return tuple(parse(part) for parse, part in zip(self.parsers, parts, strict=True))
-        except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
+        except (ValueError, TypeError, AttributeError, UnicodeDecodeError, OverflowError):
             raise marshmallow.ValidationError(NOT_A_PAGE_TOKEN) from None
 
     def filters_digest(self, values: dict[str, Any]) -> str:

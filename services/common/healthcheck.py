@@ -3,9 +3,10 @@ for every service alike (docker-compose.yml): exit 0 when healthy, 1 when not or
 settings (a health check's 2 is reserved by Docker).
 
 An ``api`` is asked the standard gRPC health service on its own listening port (as ``plr health`` asks
-it); a ``worker`` is healthy while its heartbeat is fresh. It reads only its own service's settings,
-which are all its container has. A process that serves metrics (``PLR_METRICS_PORT``, as every
-container does) is checked from them instead, at a twentieth of the cost (:func:`from_metrics`).
+it); a ``web`` process its ``GET /healthz`` on its own listening port; a ``worker`` is healthy while
+its heartbeat is fresh. It reads only its own service's settings, which are all its container has. A
+process that serves metrics (``PLR_METRICS_PORT``, as every container does) is checked from them
+instead, at a twentieth of the cost (:func:`from_metrics`).
 """
 
 from __future__ import annotations
@@ -75,14 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     if (
         len(args) != 2
         or args[0] not in found
-        or args[1] not in ("api", "worker")
+        or args[1] not in ("api", "worker", "web")
         or args[1] not in found[args[0]].roles
     ):
-        print(f"usage: python -m services.common.healthcheck {{{'|'.join(found)}}} {{api|worker}}", file=sys.stderr)
+        print(f"usage: python -m services.common.healthcheck {{{'|'.join(found)}}} {{api|worker|web}}", file=sys.stderr)
         return 1
     service, role = args
 
-    from services.common.admin.operations import api_health, worker_health
+    from services.common.admin.operations import api_health, web_health, worker_health
     from services.common.db import is_database_fault
     from services.common.settings import load_or_exit
 
@@ -98,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         server_name = settings.api(service).target.rsplit(":", 1)[0]
         local = "127.0.0.1:" + settings.api(service).listen.rsplit(":", 1)[1]
         check = api_health(service, local, settings.grpc_tls, server_name)
+    elif role == "web":
+        check = web_health(service, "127.0.0.1:" + settings.webs[service].rsplit(":", 1)[1])
     else:
         try:
             check = worker_health(settings, service)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from services.common.topology import QueueSpec
 
 ENTRY_POINT_GROUP = "plr.services"
-ROLES = ("api", "worker", "migrate")
+ROLES = ("api", "worker", "migrate", "web")
 # what every process of every service reads (the broker); each adds its own database and api
 COMMON_VARIABLES = ("PLR_AMQP_URI",)
 # the broker administrator's credentials (the management API): only the roles here, and ``plr``, use
@@ -45,7 +45,7 @@ MANAGEMENT_ROLES = ("migrate",)
 T = TypeVar("T")
 # a setting's name: the variable is PLR_<SERVICE>_<NAME>; the api's address variables are the platform's
 SETTING_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
-RESERVED_SETTINGS = ("API_LISTEN", "API_TARGET")
+RESERVED_SETTINGS = ("API_LISTEN", "API_TARGET", "WEB_LISTEN")
 
 
 class ManifestError(Exception):
@@ -135,6 +135,20 @@ class Api:
 
 
 @dataclass(frozen=True)
+class Web:
+    """The service's ``web`` process: a WSGI application served over HTTP (``plr-process NAME web``), at
+    ``PLR_<NAME>_WEB_LISTEN`` (default ``127.0.0.1:<default_port>``), answering ``GET /healthz`` (what
+    ``plr health`` asks). ``reads`` names settings of other services it is given as theirs (service,
+    setting name): the credential an api declares for it as an ``ApiCaller``, and no other process
+    of its service is given them."""
+
+    default_port: int
+    # (Settings) -> the WSGI application
+    app: Callable[[Settings], Any]
+    reads: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class ServiceManifest:
     """One service, as the platform sees it. Every service has a database (its own), a ``migrate``
     (its Alembic revisions, then its queues) and a ``worker`` (its outbox relay, consumers, timers)."""
@@ -151,6 +165,8 @@ class ServiceManifest:
     # what `make run` does once every process is up, to give a developer something to try (the registry
     # onboards a demo trust): (Settings) -> a line saying what it did; safe to run again
     demo: Callable[[Settings], str] | None = None
+    # a web application (the portal), or None
+    web: Web | None = None
 
     def __post_init__(self) -> None:
         names = [setting.name for setting in self.settings]
@@ -172,7 +188,8 @@ class ServiceManifest:
 
     @property
     def roles(self) -> tuple[str, ...]:
-        return tuple(role for role in ROLES if role != "api" or self.api is not None)
+        present = {"api": self.api is not None, "web": self.web is not None}
+        return tuple(role for role in ROLES if present.get(role, True))
 
     @property
     def database_url_variable(self) -> str:
@@ -190,10 +207,15 @@ class ServiceManifest:
     def api_target_variable(self) -> str:
         return f"PLR_{self.name.upper()}_API_TARGET"
 
+    @property
+    def web_listen_variable(self) -> str:
+        return f"PLR_{self.name.upper()}_WEB_LISTEN"
+
     def references(self) -> tuple[Ref, ...]:
         """Every piece of the service's code the manifest names (api, commands, demo, timers, handlers):
         resolving them all imports the service's code and its generated gRPC modules (the image's check)."""
         named: list[object] = [self.commands, self.demo, self.api.run if self.api else None]
+        named += [self.web.app if self.web else None]
         named += [timer.work for timer in self.timers] + [consumer.handlers for consumer in self.consumers]
         return tuple(ref for ref in named if isinstance(ref, Ref))
 
@@ -203,6 +225,14 @@ class ServiceManifest:
     def settings_of(self, role: str | None) -> tuple[Setting[Any], ...]:
         """The service's own settings a process in ``role`` reads (None: every one, as ``plr`` does)."""
         return tuple(setting for setting in self.settings if role is None or role in setting.roles)
+
+    def secret_variables(self, role: str) -> set[str]:
+        """The credentials a process in ``role`` is given: its own secret settings, and for ``web`` the
+        other services' settings its ``Web`` reads (each given to no other process of this service)."""
+        given = {self.setting_variable(s) for s in self.settings_of(role) if s.secret}
+        if role == "web" and self.web is not None:
+            given |= {f"PLR_{other.upper()}_{name}" for other, name in self.web.reads}
+        return given
 
     def required_variables(self, role: str) -> tuple[str, ...]:
         """The settings a process of this service cannot start without (others have defaults)."""

@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> None:
         elif role == "api":
             assert manifest.api is not None
             manifest.api.run(settings)
+        elif role == "web":
+            from services.common.web import serve_web
+
+            serve_web(manifest, settings)
         else:
             from services.common.projection_worker import run_manifest_worker
 

@@ -284,6 +284,8 @@ class Settings:
     databases: Mapping[str, ServiceDatabase]
     apis: Mapping[str, ApiAddress]
     services: Mapping[str, ServiceSettings]
+    # where each loaded service's web application listens (host:port), those that have one
+    webs: Mapping[str, str]
     database_admin_url: str | None
     admin_token: str | None
     statement_timeout_ms: int
@@ -342,6 +344,23 @@ class Settings:
         return self.services[service]
 
 
+def _read_only(read: _Reader, manifest: ServiceManifest, name: str, had: ServiceSettings | None) -> ServiceSettings:
+    """One setting of another service that a web process reads (its manifest's ``Web.reads``)."""
+    [setting] = [s for s in manifest.settings if s.name == name]
+    present, value = _service_value(read, manifest.setting_variable(setting), setting, None)
+    values = dict(had.values) if had is not None else {}
+    if present:
+        values[name] = value
+    return ServiceSettings(manifest.name, values)
+
+
+def _api_addresses(read: _Reader, manifest: ServiceManifest) -> dict[str, ApiAddress]:
+    if manifest.api is None:
+        return {}
+    default = f"127.0.0.1:{manifest.api.default_port}"
+    return {manifest.name: ApiAddress(default, read.address(manifest.api_target_variable, default))}
+
+
 def own_settings(service: str, role: str | None = None, env: Mapping[str, str] | None = None) -> ServiceSettings:
     """A service's own settings (its manifest's) alone, without the platform's: for its code the platform
     builds without giving it the settings (a consumer's handlers). Missing or malformed: SettingsError."""
@@ -372,12 +391,17 @@ def load_settings(
     for name in chosen:
         if name not in installed:
             raise ManifestError(f"no service {name!r} (services: {', '.join(installed)})")
-    databases, apis, own = {}, {}, {}
+    databases, apis, own, webs = {}, {}, {}, {}
     for manifest in (installed[name] for name in chosen):
         own[manifest.name] = _service_settings(read, manifest, role)
         app = read.url(manifest.database_url_variable, DB_SCHEMES)
         owner = read.url(manifest.database_owner_url_variable, DB_SCHEMES, default=app)
         databases[manifest.name] = ServiceDatabase(manifest.name, app, owner)
+        if manifest.web is not None:
+            webs[manifest.name] = read.address(manifest.web_listen_variable, f"127.0.0.1:{manifest.web.default_port}")
+            for service, name in manifest.web.reads if role == "web" else ():
+                own[service] = _read_only(read, installed[service], name, own.get(service))
+                apis.update(_api_addresses(read, installed[service]))
         if manifest.api is not None:
             default = f"127.0.0.1:{manifest.api.default_port}"
             apis[manifest.name] = ApiAddress(
@@ -402,6 +426,7 @@ def load_settings(
         databases=databases,
         apis=apis,
         services=own,
+        webs=webs,
         database_admin_url=admin_db,
         admin_token=read.env.get("PLR_ADMIN_TOKEN") or None,
         statement_timeout_ms=int(read.number("PLR_DB_STATEMENT_TIMEOUT_MS", "15000", 100, 600000)),

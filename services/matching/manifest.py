@@ -1,6 +1,6 @@
 """The matching service, as the platform sees it (services/common/manifest.py; docs/adding-a-service.md):
-a worker that keeps its trust directory and the registry's networks current from registry's events and
-relays its outbox, and an api for a trust's opportunities and matching settings."""
+a worker that keeps its trust directory, the registry's networks and its taxonomy current from registry's
+events and relays its outbox, and an api for a trust's opportunities and matching settings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 from services.common.manifest import Api, Consumer, Ref, ServiceManifest
 from services.common.trust_directory import projection_handlers
 from services.matching.adapters.networks import network_handlers
-from services.matching.adapters.topology import NETWORK_QUEUE, REGISTRY_EVENTS
+from services.matching.adapters.taxonomy import term_handlers
+from services.matching.adapters.topology import NETWORK_QUEUE, REGISTRY_EVENTS, TERM_QUEUE
 
 MANIFEST = ServiceManifest(
     name="matching",
@@ -17,6 +18,7 @@ MANIFEST = ServiceManifest(
     consumers=(
         Consumer(REGISTRY_EVENTS, "matching.trust-directory", projection_handlers),
         Consumer(NETWORK_QUEUE, "matching.networks", network_handlers),
+        Consumer(TERM_QUEUE, "matching.taxonomy", term_handlers),
     ),
     # trust keys only: it holds no administrator token (services/matching/entrypoints/api.py)
     api=Api(default_port=50052, run=Ref("services.matching.entrypoints.api:run"), requires=()),

@@ -33,12 +33,14 @@ SMTP_URL = Setting(
     default="smtp://127.0.0.1:8025",
     roles=("worker",),
 )
-# where the person opens the one-time link that confirms a new email address: <PORTAL_URL>/email/verify?token=...
+# where the person opens the worker's emailed links: <PORTAL_URL>/email/verify?token=... (a new email
+# address) and <PORTAL_URL>/confirm/<link> (a trust's pending registration); the portal's web process
+# listens on 8090 by default
 PORTAL_URL = Setting(
     "PORTAL_URL",
     "the portal's address, which the links in the worker's email lead to: http(s)://host[:port][/path]",
     web_address,
-    default="http://127.0.0.1:8000",
+    default="http://127.0.0.1:8090",
     roles=("worker",),
 )
 MAIL_FROM = Setting(
@@ -49,6 +51,16 @@ MAIL_FROM = Setting(
     roles=("worker",),
 )
 
+# the key the worker signs those links with and the portal checks them with (at least 32 characters;
+# empty: no link). Read by the registry worker and the portal's web process only
+CONFIRM_LINK_KEY = Setting(
+    "CONFIRM_LINK_KEY",
+    "the key of the portal links the worker emails (at least 32 characters; empty: no link)",
+    optional_token,
+    default="",
+    roles=("worker",),
+    secret=True,
+)
 
 # the portal's credential: it acts for signed-in leaders (x-plr-leader) and members of staff
 # (x-plr-staff-id), never as itself. Read by the api (to verify it) and, later, by the portal process;
@@ -130,6 +142,6 @@ MANIFEST = ServiceManifest(
     ),
     api=Api(default_port=50051, run=Ref("services.registry.entrypoints.api:run"), callers=(PORTAL,)),
     commands=Ref("services.registry.entrypoints.cli:register"),
-    settings=(KEY_CACHE_TTL, PORTAL_TOKEN, SMTP_URL, MAIL_FROM, PORTAL_URL),
+    settings=(KEY_CACHE_TTL, PORTAL_TOKEN, SMTP_URL, MAIL_FROM, PORTAL_URL, CONFIRM_LINK_KEY),
     demo=Ref("services.registry.entrypoints.demo:run"),
 )

@@ -42,12 +42,14 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 CREDENTIALS = {
     "PLR_ADMIN_TOKEN": "placeholder-admin-token-0123456789abcdef",
     "PLR_REGISTRY_PORTAL_TOKEN": "placeholder-portal-token-0123456789abcdef",
+    "PLR_REGISTRY_CONFIRM_LINK_KEY": "placeholder-confirm-link-key-0123456789abcdef",
     "PLR_POSTGRES_PASSWORD": "placeholder-postgres-superuser",
     "PLR_RABBITMQ_PASSWORD": "placeholder-rabbitmq",
     "PLR_RABBITMQ_REGISTRY_PASSWORD": "placeholder-rabbitmq-registry",
     "PLR_RABBITMQ_MATCHING_PASSWORD": "placeholder-rabbitmq-matching",
     "PLR_RABBITMQ_RECRUITMENT_PASSWORD": "placeholder-rabbitmq-recruitment",
     "PLR_RABBITMQ_INTEGRATION_PASSWORD": "placeholder-rabbitmq-integration",
+    "PLR_RABBITMQ_PORTAL_PASSWORD": "placeholder-rabbitmq-portal",
     "PLR_DB_OWNER_PASSWORD": "placeholder-db-owner",
     "PLR_DB_APP_PASSWORD": "placeholder-db-app",
 }
@@ -287,6 +289,19 @@ def test_every_api_listens_on_its_manifests_port_and_is_published_there(services
         assert any(str(p).endswith(f":{port}") for p in services[f"{service}-api"].get("ports", [])), service
 
 
+def test_every_web_process_listens_on_its_manifests_port_and_is_published_there(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    webs = {service: manifest for service, manifest in manifests().items() if manifest.web is not None}
+    assert webs
+    for service, manifest in webs.items():
+        assert manifest.web is not None
+        env = environment_of(services[f"{service}-web"])
+        assert env.get(manifest.web_listen_variable) == f"0.0.0.0:{manifest.web.default_port}", service
+        published = f"127.0.0.1:{manifest.web.default_port}:{manifest.web.default_port}"
+        assert published in services[f"{service}-web"].get("ports", []), service
+
+
 def test_migrate_waits_for_healthy_servers(services: dict[str, dict[str, Any]]) -> None:
     for name, (_, role) in plr_processes(services).items():
         if role == "migrate":
@@ -350,7 +365,7 @@ def test_each_credential_goes_only_to_the_processes_that_read_it(services: dict[
     for name, (service, role) in plr_processes(services).items():
         env = environment_of(services[name])
         manifest = manifests()[service]
-        reads = {manifest.setting_variable(s) for s in manifest.settings_of(role) if s.secret}
+        reads = manifest.secret_variables(role)
         assert not (secret & set(env)) - reads, (
             f"{name} gets {sorted((secret & set(env)) - reads)}, which it never reads"
         )
@@ -620,6 +635,8 @@ def test_dockerfile_copy_sources_exist_in_the_build_context() -> None:
         "services/registry/migrations/env.py",
         "proto/events/cloudevent.schema.json",
         "proto/gen/python/plr/registry/v1/registry_pb2.py",
+        "services/portal/frontend/node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css",
+        "services/portal/frontend/node_modules/nhsuk-frontend/dist/nhsuk/assets/manifest.json",
     ],
 )
 def test_what_the_image_needs_reaches_the_build_context(path: str) -> None:
@@ -635,6 +652,8 @@ def test_what_the_image_needs_reaches_the_build_context(path: str) -> None:
         "services/common/__pycache__/db.pyc",
         "services/registry/tests/unit/__init__.py",
         ".git/config",
+        "services/portal/frontend/node_modules/nhsuk-frontend/package.json",
+        "services/portal/frontend/node_modules/nhsuk-frontend/dist/nhsuk/index.mjs",
     ],
 )
 def test_secrets_and_build_output_stay_out_of_the_build_context(path: str) -> None:

@@ -172,6 +172,26 @@ def test_apis_have_grpc_probes_a_service_a_budget_and_an_autoscaler(rendered: li
         assert autoscalers[name]["spec"]["scaleTargetRef"]["name"] == name
 
 
+def test_web_processes_have_http_probes_a_service_and_a_budget(rendered: list[dict[str, Any]]) -> None:
+    deployments, services = by_kind(rendered, "Deployment"), by_kind(rendered, "Service")
+    budgets, config = by_kind(rendered, "PodDisruptionBudget"), next(iter(by_kind(rendered, "ConfigMap").values()))
+    webs = {service: manifest.web for service, manifest in manifests().items() if manifest.web is not None}
+    assert webs
+    for service, web in webs.items():
+        name = f"{service}-web"
+        (container,) = deployments[name]["spec"]["template"]["spec"]["containers"]
+        assert {"name": "http", "containerPort": web.default_port} in container["ports"], name
+        for probe in ("readinessProbe", "livenessProbe"):
+            assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, (name, probe)
+        assert {p["port"] for p in services[name]["spec"]["ports"]} >= {web.default_port, CONTAINER_METRICS_PORT}
+        assert name in budgets
+        # listening on every interface of the pod, where its Service reaches it
+        assert config["data"][manifests()[service].web_listen_variable] == f"0.0.0.0:{web.default_port}"
+        # the credentials of the services it calls, for it alone
+        env = container_env(deployments[name])
+        assert manifests()[service].secret_variables("web") <= set(env), name
+
+
 def test_workers_have_a_liveness_check_a_budget_and_a_grace_period_they_honour(rendered: list[dict[str, Any]]) -> None:
     deployments, budgets = by_kind(rendered, "Deployment"), by_kind(rendered, "PodDisruptionBudget")
     for service in manifests():

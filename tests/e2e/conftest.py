@@ -6,12 +6,11 @@ import signal
 import subprocess
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from services.common.admin.mail_catcher import start_catcher
-from tests.support.infra import API_SERVICES, SERVICES, Infra, PlrStack, plr_stack, wait_for
+from services.common.manifest import manifests
+from tests.support.infra import API_SERVICES, SERVICES, Infra, PlrStack, mail_caught, plr_stack, wait_for
 
 
 class Running:
@@ -36,6 +35,8 @@ class Running:
             self.start(service, "api")
         for service in SERVICES:
             self.start(service, "worker")
+        for service in (name for name, manifest in manifests().items() if manifest.web is not None):
+            self.start(service, "web")
 
     def stop(self) -> dict[str, int | None]:
         for process in self.processes.values():
@@ -53,11 +54,7 @@ class Running:
 
 @pytest.fixture(scope="package")
 def system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
-    with plr_stack(infra) as stack:
-        # the mail the workers send lands in this run's own catcher (PLR_MAIL_DIR)
-        host, _, port = stack.env["PLR_MAIL_CATCHER_LISTEN"].rpartition(":")
-        catcher = start_catcher(Path(stack.env["PLR_MAIL_DIR"]), host, int(port))
-        stack.env["PLR_REGISTRY_SMTP_URL"] = f"smtp://{host}:{port}"
+    with plr_stack(infra) as stack, mail_caught(stack):
         running = Running(stack)
         running.start_all()
         try:
@@ -70,7 +67,6 @@ def system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
             yield stack, running
         finally:
             codes = running.stop()
-            catcher.stop()
             for name, lines in running.logs.items():
                 errors = [line for line in lines if '"level": "error"' in line]
                 assert not errors, f"{name} logged errors: {errors[:3]}"

@@ -193,6 +193,7 @@ def stack_env(infra: Infra, suffix: str) -> dict[str, str]:
         "PLR_DATABASE_ADMIN_URL": infra.pg_admin_url,
         "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32),
         "PLR_REGISTRY_PORTAL_TOKEN": secrets.token_urlsafe(32),
+        "PLR_REGISTRY_CONFIRM_LINK_KEY": secrets.token_urlsafe(32),
         "PLR_RELAY_INTERVAL_S": "0.1",
         "PLR_LOG_LEVEL": "INFO",
     }
@@ -208,8 +209,15 @@ def service_env(env: dict[str, str], service: str) -> dict[str, str]:
     """``env`` without the other services' databases and api addresses: what one process of
     ``service`` is given, so that a test proves it needs nothing of another service."""
     others = [m for name, m in manifests().items() if name != service]
+    web = manifests()[service].web
+    called = {other for other, _ in web.reads} if web is not None else set()  # a web process calls their apis
     foreign = {v for m in others for v in (m.database_url_variable, m.database_owner_url_variable)}
-    foreign |= {v for m in others if m.api is not None for v in (m.api_listen_variable, m.api_target_variable)}
+    foreign |= {
+        v
+        for m in others
+        if m.api is not None and m.name not in called
+        for v in (m.api_listen_variable, m.api_target_variable)
+    }
     return with_own_broker_user({name: value for name, value in env.items() if name not in foreign}, service)
 
 
@@ -222,12 +230,32 @@ def broker_passwords(env: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
+def mail_caught(stack: PlrStack) -> Iterator[Path]:
+    """The stack's workers and portal send their mail to this run's own catcher (``PLR_MAIL_DIR``),
+    running until the block ends: a notifier with no SMTP server to send to fails its events."""
+    from services.common.admin.mail_catcher import start_catcher
+
+    host, _, port = stack.env["PLR_MAIL_CATCHER_LISTEN"].rpartition(":")
+    directory = Path(stack.env["PLR_MAIL_DIR"])
+    catcher = start_catcher(directory, host, int(port))
+    stack.env["PLR_REGISTRY_SMTP_URL"] = stack.env["PLR_PORTAL_SMTP_URL"] = f"smtp://{host}:{port}"
+    try:
+        yield directory
+    finally:
+        catcher.stop()
+
+
+@contextmanager
 def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[PlrStack]:
     suffix = secrets.token_hex(4)
     env = stack_env(infra, suffix)
     for manifest in manifests().values():
         if manifest.api is not None:
             env[manifest.api_listen_variable] = env[manifest.api_target_variable] = f"127.0.0.1:{free_port()}"
+        if manifest.web is not None:
+            env[manifest.web_listen_variable] = f"127.0.0.1:{free_port()}"
+    if "PLR_PORTAL_WEB_LISTEN" in env:  # the registry's emailed links point at this run's portal
+        env["PLR_REGISTRY_PORTAL_URL"] = f"http://{env['PLR_PORTAL_WEB_LISTEN']}"
     # a `make run` of the tests' own keeps its mail catcher apart from a developer's (and another run's)
     mail = tempfile.mkdtemp(prefix=f"plr-mail-{suffix}-")
     env["PLR_MAIL_CATCHER_LISTEN"], env["PLR_MAIL_DIR"] = f"127.0.0.1:{free_port()}", mail

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from services.common.admin.mail_catcher import catcher_listen
+from services.common.admin.mail_catcher import LISTEN, catcher_listen
 from services.common.admin.private_file import PathRefused, open_private
 from services.common.admin.supervision import (
     AlreadyRunning,
@@ -89,12 +89,27 @@ def process_env(env: dict[str, str], service: str | None, role: str | None) -> d
     reads: set[str] = set()
     if service is not None and role is not None:
         manifest = manifests()[service]
-        reads = {manifest.setting_variable(s) for s in manifest.settings_of(role) if s.secret}
+        reads = manifest.secret_variables(role)
         if role == "api" and manifest.api is not None and "PLR_ADMIN_TOKEN" in manifest.api.requires:
             reads.add("PLR_ADMIN_TOKEN")
+    env = following_the_mail_catcher(env)
     given = with_own_broker_user({k: v for k, v in env.items() if k not in secret - reads}, service)
     given["PLR_ENV_FILE"] = os.devnull  # everything it reads is in its environment
     return given
+
+
+def following_the_mail_catcher(env: dict[str, str]) -> dict[str, str]:
+    """Where ``PLR_MAIL_CATCHER_LISTEN`` moves the catcher, every service setting that defaults to the
+    catcher's address (an SMTP URL) follows it, unless it is set itself."""
+    listen = env.get("PLR_MAIL_CATCHER_LISTEN")
+    if not listen or listen == LISTEN:
+        return env
+    moved = dict(env)
+    for manifest in manifests().values():
+        for setting in manifest.settings:
+            if setting.default == f"smtp://{LISTEN}":
+                moved.setdefault(manifest.setting_variable(setting), f"smtp://{listen}")
+    return moved
 
 
 def ensure_env_file(path: Path = DEFAULT_ENV_FILE) -> None:
@@ -167,6 +182,13 @@ def check_dependencies(env: dict[str, str]) -> list[str]:
             f"(or another SMTP server) holds it: `ss -ltnp 'sport = :{catcher.rsplit(':', 1)[1]}'` names it"
         )
     for manifest in manifests().values():
+        if manifest.web is not None:
+            listen = env.get(manifest.web_listen_variable) or f"127.0.0.1:{manifest.web.default_port}"
+            taken = why_cannot_listen(listen)
+            if taken:
+                problems.append(
+                    f"{manifest.name}'s web cannot listen on {listen} ({manifest.web_listen_variable}): {taken}"
+                )
         if manifest.api is None:
             continue
         listen = env.get(manifest.api_listen_variable) or f"127.0.0.1:{manifest.api.default_port}"
@@ -250,6 +272,7 @@ def main() -> None:
             raise SystemExit(f"plr: {service} migrate failed (exit {result.returncode})")
     processes: list[tuple[str, subprocess.Popen[str]]] = []
     plan = [(s, "api") for s, m in services.items() if m.api is not None] + [(s, "worker") for s in services]
+    plan += [(s, "web") for s, m in services.items() if m.web is not None]
     # the mail catcher first: mail sent by a worker lands in .plr/mail/ (plr mail list), never delivered
     catcher = [sys.executable, "-m", "services.common.admin.mail_catcher"]  # PLR_MAIL_CATCHER_LISTEN, PLR_MAIL_DIR
     commands = [("mail-catcher", catcher, process_env(env, None, None))]
@@ -332,6 +355,8 @@ def _demos_then_running(env: dict[str, str], stopping: threading.Event) -> None:
         return
     run_demos(settings, stopping)
     if not stopping.is_set():
+        for name, listen in settings.webs.items():
+            say(f"plr: the {name} is at http://{listen}/")
         say("plr: running. Try: .venv/bin/plr health   ·   Ctrl-C stops everything.")
 
 

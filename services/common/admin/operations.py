@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +66,16 @@ def api_health(name: str, target: str, tls: GrpcTls, server_name: str | None = N
         channel.close()
 
 
+def web_health(name: str, listen: str) -> Check:
+    """A web application answers ``GET /healthz`` with 200."""
+    url = f"http://{listen.replace('0.0.0.0', '127.0.0.1')}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 (http only: a local address)
+            return Check(f"{name} web", answer.status == 200, f"{answer.status}: {url}")
+    except (OSError, ValueError) as error:
+        return Check(f"{name} web", False, f"{type(error).__name__}: {url}")
+
+
 def worker_health(settings: Settings, service: str) -> Check:
     """A service's worker is healthy while its heartbeat (written every 2 s by its relay) is fresh."""
     engine = _engine(settings, service)
@@ -91,6 +102,7 @@ def health_checks(settings: Settings) -> list[Check]:
         for name, m in services.items()
         if m.api is not None
     ]
+    checks += [web_health(name, settings.webs[name]) for name, m in services.items() if m.web is not None]
     management = Management(settings.management_url(), settings.amqp_vhost, timeout=5)
     for service, manifest in services.items():
         try:

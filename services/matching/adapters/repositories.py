@@ -11,11 +11,10 @@ from sqlalchemy.engine import Connection
 
 from services.common.errors import PreconditionFailed
 from services.matching.adapters.documents import details_document, details_from, settings_document, settings_from
-from services.matching.adapters.tables import idempotency_keys, matching_settings, network_members, opportunities
+from services.matching.adapters.tables import matching_settings, network_members, opportunities
 from services.matching.domain.opportunity import Opportunity, Status
 from services.matching.domain.settings import MatchingSettings
 from services.matching.service_layer.ports import (
-    IdempotencyKeys,
     NetworkDirectory,
     OpportunityRepository,
     SettingsStore,
@@ -140,39 +139,3 @@ class SqlNetworkDirectory(NetworkDirectory):
             )
         )
         return frozenset(row.network_id for row in rows)
-
-
-class SqlIdempotencyKeys(IdempotencyKeys):
-    def __init__(self, connection: Connection):
-        self.connection = connection
-
-    def claim(self, trust_ods: str, method: str, key: str, digest: str) -> str | None:
-        claimed = self.connection.execute(
-            insert(idempotency_keys)
-            .values(trust_ods=trust_ods, method=method, idempotency_key=key, request_sha256=digest)
-            .on_conflict_do_nothing()
-            .returning(idempotency_keys.c.idempotency_key)
-        ).first()
-        if claimed is not None:
-            return None
-        row = self.connection.execute(
-            sa.select(idempotency_keys.c.request_sha256, idempotency_keys.c.answer).where(
-                idempotency_keys.c.trust_ods == trust_ods,
-                idempotency_keys.c.method == method,
-                idempotency_keys.c.idempotency_key == key,
-            )
-        ).one()
-        if row.request_sha256 != digest:
-            raise PreconditionFailed("idempotency_key: already used with a different request")
-        return str(row.answer)
-
-    def complete(self, trust_ods: str, method: str, key: str, answer: str) -> None:
-        self.connection.execute(
-            idempotency_keys.update()
-            .where(
-                idempotency_keys.c.trust_ods == trust_ods,
-                idempotency_keys.c.method == method,
-                idempotency_keys.c.idempotency_key == key,
-            )
-            .values(answer=answer)
-        )

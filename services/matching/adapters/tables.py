@@ -32,16 +32,6 @@ matching_settings = sa.Table(
     sa.Column("updated_at", TZ, nullable=False, server_default=sa.func.now()),
 )
 
-idempotency_keys = sa.Table(
-    "idempotency_keys",
-    metadata,
-    sa.Column("trust_ods", sa.Text, primary_key=True),
-    sa.Column("method", sa.Text, primary_key=True),
-    sa.Column("idempotency_key", sa.Text, primary_key=True),
-    sa.Column("request_sha256", sa.Text, nullable=False),
-    sa.Column("answer", sa.Text),
-    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
-)
 
 networks = sa.Table(
     "networks",
@@ -57,5 +47,17 @@ network_members = sa.Table(
     sa.Column("network_id", sa.Text, primary_key=True),
     sa.Column("trust_ods", sa.Text, primary_key=True),
     sa.Column("member", sa.Boolean, nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+# the registry's taxonomy, kept from its term events (adapters/taxonomy.py)
+terms = sa.Table(
+    "terms",
+    metadata,
+    sa.Column("term_id", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("trust_ods", sa.Text),
+    sa.Column("retired", sa.Boolean, nullable=False),
     sa.Column("version", sa.BigInteger, nullable=False),
 )

@@ -4,13 +4,14 @@ and stores, with matching's event mapping."""
 from __future__ import annotations
 
 from services.common import sql_unit_of_work as common
+from services.common.sql_idempotency import SqlIdempotencyKeys
 from services.matching.adapters.event_mapping import to_cloudevent
 from services.matching.adapters.repositories import (
-    SqlIdempotencyKeys,
     SqlNetworkDirectory,
     SqlOpportunityRepository,
     SqlSettingsStore,
 )
+from services.matching.adapters.taxonomy import SqlTaxonomy
 from services.matching.service_layer.unit_of_work import UnitOfWork
 
 
@@ -20,6 +21,7 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "opportunities": SqlOpportunityRepository,
         "settings": SqlSettingsStore,
         "networks": SqlNetworkDirectory,
+        "taxonomy": SqlTaxonomy,
         "idempotency": SqlIdempotencyKeys,
     }
 

@@ -14,15 +14,31 @@ from enum import StrEnum
 
 from services.common.errors import InvalidInput, PreconditionFailed
 from services.matching.domain import events
-from services.matching.domain.eligibility import Rule, rules_problems
+from services.matching.domain.eligibility import Kind, Rule, rules_problems
 from services.matching.domain.settings import MatchingSettings
-from services.matching.domain.terms import CheckType, Day, Level, enum_problem, list_problem, term_code_problem
+from services.matching.domain.terms import (
+    CheckType,
+    Day,
+    Level,
+    TermKind,
+    Usable,
+    enum_problem,
+    list_problem,
+    term_problem,
+)
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
 PAYMENT_RULE_MAX = 100
 REASON_MAX = 500
 PSP_TERM_MONTHS = 18
+# the fields that name terms of the registry's taxonomy, and the kind of each
+TERM_FIELDS = {
+    "required_skills": TermKind.SKILL,
+    "desirable_skills": TermKind.SKILL,
+    "interests": TermKind.INTEREST,
+    "lived_experience": TermKind.LIVED_EXPERIENCE,
+}
 
 
 class Status(StrEnum):
@@ -110,8 +126,24 @@ def _shape_problems(d: Details) -> dict[str, str]:
         "hours_per_month": None if 0 <= d.hours_per_month <= 200 else "must be 0 to 200",
         "places": None if 1 <= d.places <= 100 else "must be 1 to 100",
     }
-    for name in ("required_skills", "desirable_skills", "interests", "lived_experience"):
-        checks[name] = list_problem(getattr(d, name), term_code_problem)
+    return {name: problem for name, problem in checks.items() if problem is not None}
+
+
+def terms_named(d: Details) -> Usable:
+    """(kind, code) of every term the details name (a ``has_skill`` rule's skill too)."""
+    named = {(kind.value, code) for name, kind in TERM_FIELDS.items() for code in getattr(d, name)}
+    named.update((TermKind.SKILL.value, r.value) for r in d.eligibility_rules if r.kind is Kind.HAS_SKILL)
+    return frozenset(named)
+
+
+def _taxonomy_problems(d: Details, usable: Usable) -> dict[str, str]:
+    checks: dict[str, str | None] = {
+        name: list_problem(getattr(d, name), term_problem(kind, usable)) for name, kind in TERM_FIELDS.items()
+    }
+    skill = term_problem(TermKind.SKILL, usable)
+    for index, rule in enumerate(d.eligibility_rules):
+        if rule.kind is Kind.HAS_SKILL:
+            checks[f"eligibility_rules[{index}]"] = skill(rule.value)
     return {name: problem for name, problem in checks.items() if problem is not None}
 
 
@@ -127,11 +159,13 @@ def _place_problems(d: Details, settings: MatchingSettings, networks: frozenset[
     return problems
 
 
-def validated_details(d: Details, settings: MatchingSettings, networks: frozenset[str]) -> Details:
-    """The details as kept: checked whole (InvalidInput names every bad field), the trust's default
-    checks for the level where none are given, and a Patient Safety Partner's 18-month term."""
+def validated_details(d: Details, settings: MatchingSettings, networks: frozenset[str], usable: Usable) -> Details:
+    """The details as kept: checked whole (InvalidInput names every bad field; a term must be one of
+    ``usable``), the trust's default checks for the level where none are given, and a Patient Safety
+    Partner's 18-month term."""
     rules = [(r.kind.value, r.value) for r in d.eligibility_rules]
-    problems = {**_shape_problems(d), **_term_problems(d.term), **rules_problems(rules)}
+    problems = {**_taxonomy_problems(d, usable), **_shape_problems(d), **_term_problems(d.term)}
+    problems.update(rules_problems(rules))
     problems.update(_place_problems(d, settings, networks))
     if problems:
         raise InvalidInput(problems)

@@ -1,9 +1,10 @@
 """The vocabularies an opportunity is written in: NHS England's involvement levels, check types, days,
-and the form of the registry's taxonomy codes.
+and the registry's taxonomy (skills, interests, lived-experience areas).
 
-The registry publishes no taxonomy events yet, so matching cannot keep the taxonomy itself: a term
-code is checked by its form only (the registry's published rule for a code), not by whether the term
-exists. When the registry emits taxonomy events, a projection here replaces ``term_code_problem``.
+Matching keeps the taxonomy from the registry's ``term.added`` and ``term.retired`` events
+(``adapters/taxonomy.py``). A trust may name a global term or one of its own, while not retired: a
+code is checked first by its form (the registry's rule for a code), then by ``Usable``, the terms the
+trust may use. Another trust's own term is not among them, and its refusal reads as an unknown code's.
 """
 
 from __future__ import annotations
@@ -12,9 +13,22 @@ import re
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
+Problem = Callable[[str], str | None]
+
 TERM_CODE = re.compile(r"[a-z][a-z0-9_]{1,62}")
 TERM_CODE_RULE = "must be 2 to 63 lower-case letters, digits or underscores, starting with a letter"
 TERMS_MAX = 30
+
+# (kind, code) of the terms one trust may name: the global ones and its own, none retired
+Usable = frozenset[tuple[str, str]]
+
+
+class TermKind(StrEnum):
+    """The registry's kinds of term."""
+
+    SKILL = "skill"
+    INTEREST = "interest"
+    LIVED_EXPERIENCE = "lived_experience"
 
 
 class Level(StrEnum):
@@ -55,7 +69,18 @@ def term_code_problem(code: str) -> str | None:
     return None if TERM_CODE.fullmatch(code) else TERM_CODE_RULE
 
 
-Problem = Callable[[str], str | None]
+def term_problem(kind: TermKind, usable: Usable) -> Problem:
+    """A code's problem: its form, or (the same answer for an unknown, a retired or another trust's own
+    term) not a term of this kind the trust may use. The code is named: its form is checked first."""
+
+    def problem(code: str) -> str | None:
+        if not TERM_CODE.fullmatch(code):
+            return TERM_CODE_RULE
+        if (kind.value, code) in usable:
+            return None
+        return f"{code!r} is not a {kind.value} of the registry's taxonomy (ListTerms) that this trust may use"
+
+    return problem
 
 
 def list_problem(values: Sequence[str], item_problem: Problem, limit: int = TERMS_MAX) -> str | None:

@@ -3,11 +3,15 @@
 The demo acts as the demo trust through matching's own use cases on matching's database (the trust's
 key is the trust's secret, shown once by the registry: the demo has none to present). Safe to run
 again: the settings are set once, and each role is created under an idempotency key and published
-only while still a draft.
+only while still a draft. The roles name global terms of the registry's taxonomy, which reach matching
+as the registry's events: the demo waits for them (a fresh ``make run`` starts the demos as the
+workers start relaying).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from functools import partial
 
@@ -18,12 +22,13 @@ from services.common.tenancy import TenantScope
 from services.matching.adapters.unit_of_work import SqlUnitOfWork
 from services.matching.domain import commands
 from services.matching.domain.eligibility import Kind, Rule
-from services.matching.domain.opportunity import Details, Status, Term
+from services.matching.domain.opportunity import Details, Status, Term, terms_named
 from services.matching.domain.settings import MatchingSettings, Site
 from services.matching.domain.terms import CheckType, Day, Level
 from services.matching.service_layer import matching_settings, opportunities
 
 DEMO_TRUST = "RXX"
+TAXONOMY_WAIT_S = 60.0
 SETTINGS = MatchingSettings(
     DEMO_TRUST,
     sites=(Site("main", "Example General Hospital", ("EX1", "EX2", "EX4")),),
@@ -64,15 +69,37 @@ def demo_roles(today: date) -> dict[str, Details]:
     }
 
 
-def run(settings: Settings) -> str:
+def await_terms(
+    uow: Callable[[], SqlUnitOfWork], roles: Iterable[Details], wait_s: float, sleep: Callable[[float], None]
+) -> None:
+    """Until matching holds every term the roles name (from the registry's term events), or wait_s."""
+    wanted = frozenset().union(*(terms_named(d) for d in roles))
+    deadline = time.monotonic() + wait_s
+    while True:
+        with uow() as unit:
+            missing = wanted - unit.taxonomy.usable_by(DEMO_TRUST)
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            named = ", ".join(f"{kind} {code}" for kind, code in sorted(missing))
+            raise RuntimeError(
+                f"the registry's taxonomy has not reached matching within {wait_s:.0f} s (missing {named}): "
+                "are the registry's and matching's workers running?"
+            )
+        sleep(0.5)
+
+
+def run(settings: Settings, wait_s: float = TAXONOMY_WAIT_S, sleep: Callable[[float], None] = time.sleep) -> str:
     engine = process_engine(settings, "matching", "demo", pool_size=1)
     try:
         uow = partial(SqlUnitOfWork, engine, TenantScope.trust(DEMO_TRUST))
         trust = Principal("trust", "demo", trust_ods=DEMO_TRUST)
+        roles = demo_roles(date.today())
+        await_terms(uow, roles.values(), wait_s, sleep)
         if matching_settings.get_matching_settings(commands.GetMatchingSettings(), uow(), trust).version == 0:
             matching_settings.update_matching_settings(commands.UpdateMatchingSettings(SETTINGS, 0), uow(), trust)
         titles = []
-        for key, details in demo_roles(date.today()).items():
+        for key, details in roles.items():
             role = opportunities.create_opportunity(
                 commands.CreateOpportunity(details, key, key), uow(), trust
             ).opportunity

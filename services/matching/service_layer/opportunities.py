@@ -12,15 +12,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from services.common.errors import InvalidInput, NotFound
+from services.common.idempotency import Idempotent, once
 from services.common.principals import Principal
 from services.matching.domain import commands
 from services.matching.domain.eligibility import Facts, Outcome, RuleResult, evaluate
-from services.matching.domain.opportunity import Details, Opportunity, validated_details
+from services.matching.domain.opportunity import Details, Opportunity, terms_named, validated_details
 from services.matching.service_layer.unit_of_work import UnitOfWork
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
-KEY_MAX = 200
 CREATE = "CreateOpportunity"
 
 
@@ -43,9 +43,12 @@ def under(field: str, error: InvalidInput) -> InvalidInput:
     return InvalidInput({f"{field}.{name}": problem for name, problem in error.fields.items()})
 
 
-def _checked(uow: UnitOfWork, trust: str, details: Details) -> Details:
+def _checked(uow: UnitOfWork, trust: str, details: Details, before: Details | None = None) -> Details:
+    """The details as kept. A term may be one the trust may use now, or (a change) one the role already
+    named: a term retired since stays on the role, but nothing new may name it."""
+    usable = uow.taxonomy.usable_by(trust) | (terms_named(before) if before is not None else frozenset())
     try:
-        return validated_details(details, uow.settings.get(trust), uow.networks.networks_of(trust))
+        return validated_details(details, uow.settings.get(trust), uow.networks.networks_of(trust), usable)
     except InvalidInput as error:
         raise under("details", error) from None
 
@@ -73,24 +76,21 @@ def create_opportunity(
     ids: IdFactory = new_id,
 ) -> Created:
     trust = principal.require_trust()
-    if len(cmd.idempotency_key) > KEY_MAX or not cmd.idempotency_key.isprintable():
-        raise InvalidInput({"idempotency_key": f"must be at most {KEY_MAX} printable characters"})
+    # a trust's keys are its own: every key of the trust (and its staff through the portal) shares them
+    key = Idempotent(trust, CREATE, cmd.idempotency_key, cmd.request_digest, trust, None, str.encode, bytes.decode)
+    made: list[Opportunity] = []
+
+    def draft() -> str:
+        made.append(Opportunity.draft(ids(), trust, _checked(uow, trust, cmd.details), clock()))
+        uow.opportunities.add(made[0])
+        return made[0].opportunity_id
+
     with uow:
-        earlier = _claimed(uow, trust, cmd)
-        if earlier is not None:
-            return Created(_visible(uow, earlier), created=False)
-        opportunity = Opportunity.draft(ids(), trust, _checked(uow, trust, cmd.details), clock())
-        uow.opportunities.add(opportunity)
-        if cmd.idempotency_key:
-            uow.idempotency.complete(trust, CREATE, cmd.idempotency_key, opportunity.opportunity_id)
+        opportunity_id = once(uow.idempotency, key, draft)
+        if not made:  # an earlier call with the key made it: answered as it is now
+            return Created(_visible(uow, opportunity_id), created=False)
         uow.commit()
-    return Created(opportunity, created=True)
-
-
-def _claimed(uow: UnitOfWork, trust: str, cmd: commands.CreateOpportunity) -> str | None:
-    if not cmd.idempotency_key:
-        return None
-    return uow.idempotency.claim(trust, CREATE, cmd.idempotency_key, cmd.request_digest)
+    return Created(made[0], created=True)
 
 
 def update_opportunity(
@@ -100,7 +100,7 @@ def update_opportunity(
     with uow:
         opportunity = _own(uow, trust, cmd.opportunity_id)
         before = opportunity.version
-        opportunity.update(_checked(uow, trust, cmd.details), cmd.expected_version, clock())
+        opportunity.update(_checked(uow, trust, cmd.details, opportunity.details), cmd.expected_version, clock())
         if opportunity.version != before:
             uow.opportunities.save(opportunity, before)
             uow.commit()

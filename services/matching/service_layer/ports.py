@@ -13,8 +13,10 @@ from __future__ import annotations
 import abc
 from datetime import datetime
 
+from services.common.idempotency import IdempotencyKeys as IdempotencyKeys  # the platform's store
 from services.matching.domain.opportunity import Opportunity, Status
 from services.matching.domain.settings import MatchingSettings
+from services.matching.domain.terms import Usable
 
 
 class OpportunityRepository(abc.ABC):
@@ -72,11 +74,9 @@ class NetworkDirectory(abc.ABC):
     def networks_of(self, trust_ods: str) -> frozenset[str]: ...
 
 
-class IdempotencyKeys(abc.ABC):
-    @abc.abstractmethod
-    def claim(self, trust_ods: str, method: str, key: str, digest: str) -> str | None:
-        """None when the key is new (claimed now, in this transaction); else the id it answered.
-        PreconditionFailed if the key was used with another request."""
+class Taxonomy(abc.ABC):
+    """The registry's taxonomy as matching keeps it (from ``registry.term.*`` events)."""
 
     @abc.abstractmethod
-    def complete(self, trust_ods: str, method: str, key: str, answer: str) -> None: ...
+    def usable_by(self, trust_ods: str) -> Usable:
+        """(kind, code) of the terms the trust may name: the global ones and its own, none retired."""

@@ -8,6 +8,7 @@ from services.matching.service_layer.ports import (
     NetworkDirectory,
     OpportunityRepository,
     SettingsStore,
+    Taxonomy,
 )
 
 
@@ -16,4 +17,5 @@ class UnitOfWork(AbstractUnitOfWork):
     opportunities: OpportunityRepository
     settings: SettingsStore
     networks: NetworkDirectory
+    taxonomy: Taxonomy
     idempotency: IdempotencyKeys

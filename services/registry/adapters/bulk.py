@@ -38,8 +38,10 @@ LEADER_COLUMNS = (
     "profile",
     "created_at",
     "updated_at",
+    "shared_version",
+    "shared_updated_at",
 )
-LEADER_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)"
+LEADER_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)"
 AFFILIATION_COLUMNS = (
     "affiliation_id",
     "leader_id",
@@ -97,6 +99,8 @@ def leader_rows(new: Iterable[Leader]) -> list[tuple[Any, ...]]:
             profile_document(leader.profile),
             leader.created_at,
             leader.updated_at,
+            leader.shared_version,
+            leader.shared_updated_at,
         )
         for leader in new
     ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.common.events import CloudEvent
 from services.registry.adapters.development_events import development_cloudevent
-from services.registry.domain import checks, development, events, staff
+from services.registry.domain import checks, development, events, staff, taxonomy
 
 SOURCE = "plr/registry"
 TRUST_TARGETED = ("contact_by_trust", "share_record_with_trust")
@@ -21,6 +21,7 @@ DomainEvent = (
     | events.NetworkEvent
     | events.InvitationEvent
     | staff.StaffEvent
+    | taxonomy.TermEvent
 )
 
 
@@ -184,6 +185,12 @@ def _registry_event(
 
 
 def to_cloudevent(event: DomainEvent, correlation_id: str | None = None) -> CloudEvent:
+    if isinstance(event, taxonomy.TermEvent):
+        name = "added" if isinstance(event, taxonomy.TermAdded) else "retired"
+        data = {"term_id": event.term_id, "kind": event.kind, "code": event.code}
+        if event.trust_ods is not None:
+            data["ods"] = event.trust_ods
+        return _registry_event("term", name, data, event.term_id, event.version, event.trust_ods, correlation_id)
     if isinstance(event, staff.StaffEvent):
         name, data = _staff_event(event)
         return _registry_event("staff", name, data, event.staff_id, event.version, event.trust_ods, correlation_id)

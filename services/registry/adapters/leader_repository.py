@@ -166,6 +166,8 @@ class SqlLeaderRepository(LeaderRepository):
             created_at=row.created_at,
             updated_at=row.updated_at,
             erased_at=row.erased_at,
+            shared_version=row.shared_version,
+            shared_updated_at=row.shared_updated_at,
         )
 
     def _consents(self, leader_ids: list[str]) -> dict[str, list[ConsentRecord]]:
@@ -214,6 +216,8 @@ class SqlLeaderRepository(LeaderRepository):
                     email_key=leader.email_key or None,
                     created_at=leader.created_at,
                     updated_at=leader.updated_at,
+                    shared_version=leader.shared_version,
+                    shared_updated_at=leader.shared_updated_at,
                     **profile_to_row(leader.profile),
                 )
             )
@@ -236,6 +240,8 @@ class SqlLeaderRepository(LeaderRepository):
             paused_until=leader.paused_until,
             updated_at=leader.updated_at,
             erased_at=leader.erased_at,
+            shared_version=leader.shared_version,
+            shared_updated_at=leader.shared_updated_at,
             email_key=leader.email_key or None,
             **profile_to_row(leader.profile),
         )
@@ -314,18 +320,25 @@ class SqlLeaderRepository(LeaderRepository):
         return [str(r.leader_id) for r in rows]
 
     def list_visible(
-        self, after: tuple[datetime, str] | None, updated_since: datetime | None, limit: int
+        self, trust_ods: str, after: tuple[datetime, str] | None, updated_since: datetime | None, limit: int
     ) -> list[Leader]:
-        # row-level security limits this to what the transaction's scope may see
+        # row-level security limits this to what the transaction's scope may see; ordered by when the
+        # trust's view last changed (``Leader.as_seen_by_trust``), computed here as it is there
+        own_consents = (
+            sa.select(sa.func.max(consent_records.c.recorded_at))
+            .where(consent_records.c.leader_id == leaders.c.leader_id, consent_records.c.target == trust_ods)
+            .scalar_subquery()
+        )
+        seen_at = sa.func.greatest(leaders.c.shared_updated_at, own_consents)
         query = sa.select(leaders).where(leaders.c.erased_at.is_(None))
         if updated_since is not None:
-            query = query.where(leaders.c.updated_at >= updated_since)
+            query = query.where(seen_at >= updated_since)
         if after is not None:
             query = query.where(
-                sa.tuple_(leaders.c.updated_at, leaders.c.leader_id)
+                sa.tuple_(seen_at, leaders.c.leader_id)
                 > sa.tuple_(sa.literal(after[0]), sa.cast(sa.literal(after[1]), leaders.c.leader_id.type))
             )
-        rows = self.connection.execute(query.order_by(leaders.c.updated_at, leaders.c.leader_id).limit(limit)).all()
+        rows = self.connection.execute(query.order_by(seen_at, leaders.c.leader_id).limit(limit)).all()
         consents = self._consents([r.leader_id for r in rows])
         found = [self._from_row(r, consents[r.leader_id]) for r in rows]
         self.seen.extend(found)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from services.registry.adapters.email_changes import email_change_from_row
-from services.registry.adapters.tables import email_changes, invitations, leaders, trusts
+from services.registry.adapters.tables import affiliations, email_changes, invitations, leaders, trusts
 from services.registry.domain.email_change import EmailChange
 from services.registry.domain.invitation import SENT
 from services.registry.service_layer.ports import Recipient, Recipients
@@ -41,6 +41,16 @@ class SqlRecipients(Recipients):
     def trust_name(self, ods: str) -> str:
         name = self.connection.execute(sa.select(trusts.c.name).where(trusts.c.trust_ods == ods)).scalar()
         return str(name) if name else ods
+
+    def pending_affiliation(self, affiliation_id: str, version: int) -> str | None:
+        leader_id = self.connection.execute(
+            sa.select(affiliations.c.leader_id).where(
+                affiliations.c.affiliation_id == affiliation_id,
+                affiliations.c.status == "pending",
+                affiliations.c.version == version,
+            )
+        ).scalar()
+        return str(leader_id) if leader_id else None
 
     def email_change(self, change_id: str) -> EmailChange | None:
         row = self.connection.execute(

@@ -6,14 +6,14 @@ Each is an interface (what the use cases may ask of it) and its SQL implementati
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
-from services.common.errors import PreconditionFailed
+from services.common import sql_idempotency as common_idempotency
 from services.registry.adapters.tables import (
     affiliations,
     audit_log,
@@ -146,6 +146,7 @@ class SqlChangeHistory(ChangeHistory):
 
 class SqlTaxonomy(Taxonomy):
     def __init__(self, connection: Connection):
+        super().__init__()
         self.connection = connection
         self._known: set[tuple[str, str]] | None = None
 
@@ -169,18 +170,20 @@ class SqlTaxonomy(Taxonomy):
             query = query.where(terms.c.kind == kind)
         return [Term(r.kind, r.code, r.label, r.trust_ods) for r in self.connection.execute(query)]
 
-    def add(self, term: Term) -> bool:
+    def _insert(self, term: Term) -> str | None:
         inserted = self.connection.execute(
             insert(terms)
             .values(kind=term.kind, code=term.code, label=term.label, trust_ods=term.trust_ods)
             .on_conflict_do_nothing()
             .returning(terms.c.term_id)
-        ).first()
+        ).scalar()
         self._known = None
-        return inserted is not None
+        return None if inserted is None else str(inserted)
 
-    def remove_trust_terms(self, trust_ods: str) -> int:
-        return int(self.connection.execute(terms.delete().where(terms.c.trust_ods == trust_ods)).rowcount)
+    def _delete_trust_terms(self, trust_ods: str) -> Sequence[tuple[str, Term]]:
+        deleted = self.connection.execute(terms.delete().where(terms.c.trust_ods == trust_ods).returning(terms))
+        self._known = None
+        return [(str(r.term_id), Term(r.kind, r.code, r.label, r.trust_ods)) for r in deleted]
 
 
 class SqlEqualityStore(EqualityStore):
@@ -220,40 +223,7 @@ def request_digest(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
-class SqlIdempotencyKeys(IdempotencyKeys):
-    def __init__(self, connection: Connection):
-        self.connection = connection
-
-    def claim(
-        self, principal: str, method: str, key: str, digest: str, trust_ods: str | None, leader_id: str | None
-    ) -> bytes | None:
-        """None when the key is new (claimed now, in this transaction); the stored response otherwise."""
-        inserted = self.connection.execute(
-            insert(idempotency_keys)
-            .values(
-                principal=principal,
-                method=method,
-                idempotency_key=key,
-                request_sha256=digest,
-                trust_ods=trust_ods,
-                leader_id=leader_id,
-            )
-            .on_conflict_do_nothing()
-            .returning(idempotency_keys.c.idempotency_key)
-        ).first()
-        if inserted is not None:
-            return None
-        row = self.connection.execute(
-            sa.select(idempotency_keys.c.request_sha256, idempotency_keys.c.response).where(
-                idempotency_keys.c.principal == principal,
-                idempotency_keys.c.method == method,
-                idempotency_keys.c.idempotency_key == key,
-            )
-        ).one()
-        if row.request_sha256 != digest:
-            raise PreconditionFailed("idempotency_key: already used with a different request")
-        return bytes(row.response or b"")
-
+class SqlIdempotencyKeys(common_idempotency.SqlIdempotencyKeys, IdempotencyKeys):
     def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
         """Erasure: deletes the stored answers of RecordConsent about the leader (they repeat the
         evidence text). The leader's own calls carry their id; a trust's carry no leader id, so they
@@ -272,14 +242,3 @@ class SqlIdempotencyKeys(IdempotencyKeys):
             if evidence
         ]
         return int(self.connection.execute(idempotency_keys.delete().where(sa.or_(leader_rows, *staff_rows))).rowcount)
-
-    def complete(self, principal: str, method: str, key: str, response: bytes) -> None:
-        self.connection.execute(
-            idempotency_keys.update()
-            .where(
-                idempotency_keys.c.principal == principal,
-                idempotency_keys.c.method == method,
-                idempotency_keys.c.idempotency_key == key,
-            )
-            .values(response=response)
-        )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from services.common.sql_idempotency import idempotency_keys as common_idempotency_keys
+
 metadata = sa.MetaData()
 
 trusts = sa.Table(
@@ -38,6 +40,9 @@ leaders = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("erased_at", sa.DateTime(timezone=True)),
+    # what every trust sees changed (migration 0033): a trust's view adds its own consents to these
+    sa.Column("shared_version", sa.BigInteger, nullable=False),
+    sa.Column("shared_updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 affiliations = sa.Table(
@@ -158,18 +163,8 @@ terms = sa.Table(
     sa.Column("trust_ods", sa.Text),
 )
 
-idempotency_keys = sa.Table(
-    "idempotency_keys",
-    metadata,
-    sa.Column("principal", sa.Text, primary_key=True),
-    sa.Column("method", sa.Text, primary_key=True),
-    sa.Column("idempotency_key", sa.Text, primary_key=True),
-    sa.Column("trust_ods", sa.Text),
-    sa.Column("leader_id", sa.Text),
-    sa.Column("request_sha256", sa.Text, nullable=False),
-    sa.Column("response", sa.LargeBinary),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-)
+# the idempotency keys of creates: the platform's table (migration 0002 made it)
+idempotency_keys = common_idempotency_keys
 
 # which rows of a trust's register have been imported (migration 0005): a re-run adds nothing
 import_fingerprints = sa.Table(

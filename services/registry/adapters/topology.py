@@ -9,6 +9,7 @@ NOTIFICATIONS = QueueSpec(
     "registry.notifications",
     bindings=(
         "registry.invitation.sent",
+        "registry.leader.affiliated",
         "registry.leader.changed_on_behalf",
         "registry.leader.email_change_requested",
     ),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from services.common.errors import InvalidInput, PreconditionFailed
+from services.common.errors import InvalidInput, PreconditionFailed, refuse
 
 EXPIRING_NOTICE_DAYS = 30
 EVIDENCE_MAX = 500
@@ -83,27 +83,67 @@ class CheckExpired(CheckEvent):
 # --- parsing requests ------------------------------------------------------------------------
 
 
+CHECK_TYPE_RULE = f"must be one of {', '.join(t.value for t in CheckType)}"
+DBS_LEVEL_RULE = f"must be one of {', '.join(level.value for level in DbsLevel)}"
+
+
 def parse_check_type(value: str, field_name: str = "check_type") -> CheckType:
     try:
         return CheckType(value)
     except ValueError:
-        raise InvalidInput({field_name: f"must be one of {', '.join(t.value for t in CheckType)}"}) from None
+        raise InvalidInput({field_name: CHECK_TYPE_RULE}) from None
 
 
 def parse_dbs_level(value: str, field_name: str = "dbs_level") -> DbsLevel:
     try:
         return DbsLevel(value)
     except ValueError:
-        raise InvalidInput({field_name: f"must be one of {', '.join(level.value for level in DbsLevel)}"}) from None
+        raise InvalidInput({field_name: DBS_LEVEL_RULE}) from None
 
 
-def _printable(value: str, limit: int, name: str, required: bool) -> str:
-    cleaned = value.strip()
-    if required and not cleaned:
-        raise InvalidInput({name: "is required"})
+def _printable_problem(value: str, limit: int, required: bool) -> str | None:
+    if required and not value.strip():
+        return "is required"
     if len(value) > limit or not all(c.isprintable() or c in "\n\t" for c in value):
-        raise InvalidInput({name: f"must be at most {limit} printable characters"})
-    return cleaned
+        return f"must be at most {limit} printable characters"
+    return None
+
+
+def check_problems(
+    check_type: str,
+    dbs_level: str,
+    evidence: str,
+    dbs_details: str,
+    issued_on: date | None,
+    expires_on: date | None,
+    today: date,
+) -> dict[str, str]:
+    """What is wrong with each field of a check to record (none: an empty map), every field at once."""
+    problems: dict[str, str] = {}
+    known_type = check_type in {t.value for t in CheckType}
+    is_dbs = check_type == CheckType.DBS.value
+    if not known_type:
+        problems["check_type"] = CHECK_TYPE_RULE
+    elif is_dbs and not dbs_level:
+        problems["dbs_level"] = f"is required for a dbs check: it {DBS_LEVEL_RULE}"
+    elif is_dbs and dbs_level not in {level.value for level in DbsLevel}:
+        problems["dbs_level"] = DBS_LEVEL_RULE
+    elif not is_dbs and dbs_level:
+        problems["dbs_level"] = "is only for a dbs check"
+    if known_type and not is_dbs and dbs_details:
+        problems["dbs_details"] = "is only for a dbs check"
+    for name, value, limit, required in (
+        ("evidence", evidence, EVIDENCE_MAX, True),
+        ("dbs_details", dbs_details, DBS_DETAILS_MAX, False),
+    ):
+        found = _printable_problem(value, limit, required)
+        if found is not None:
+            problems.setdefault(name, found)
+    if issued_on is not None and issued_on > today:
+        problems["issued_on"] = "cannot be in the future: a check is recorded once it is done"
+    if expires_on is not None and issued_on is not None and expires_on <= issued_on:
+        problems["expires_on"] = "must be after issued_on"
+    return problems
 
 
 @dataclass(frozen=True)
@@ -150,27 +190,16 @@ class Check:
         expires_on: date | None,
         now: datetime,
     ) -> Check:
-        level: DbsLevel | None = None
-        if check_type is CheckType.DBS:
-            level = parse_dbs_level(dbs_level)
-        elif dbs_level:
-            raise InvalidInput({"dbs_level": "is only for a dbs check"})
-        elif dbs_details:
-            raise InvalidInput({"dbs_details": "is only for a dbs check"})
-        evidence = _printable(evidence, EVIDENCE_MAX, "evidence", required=True)
-        dbs_details = _printable(dbs_details, DBS_DETAILS_MAX, "dbs_details", required=False)
-        if issued_on is not None and issued_on > now.date():
-            raise InvalidInput({"issued_on": "cannot be in the future: a check is recorded once it is done"})
-        if expires_on is not None and issued_on is not None and expires_on <= issued_on:
-            raise InvalidInput({"expires_on": "must be after issued_on"})
+        refuse(check_problems(check_type.value, dbs_level, evidence, dbs_details, issued_on, expires_on, now.date()))
+        level = DbsLevel(dbs_level) if check_type is CheckType.DBS else None
         check = cls(
             check_id,
             leader_id,
             trust_ods,
             check_type,
             level,
-            evidence,
-            dbs_details,
+            evidence.strip(),
+            dbs_details.strip(),
             verified_by,
             now,
             issued_on,

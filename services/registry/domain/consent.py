@@ -80,4 +80,9 @@ def as_seen_by_trust(record: ConsentRecord, trust_ods: str) -> ConsentRecord:
 
 def concerns_trust(record: ConsentRecord, trust_ods: str) -> bool:
     """The consents a trust may see: those about it, and lived experience (it gates matching)."""
-    return record.target == trust_ods or record.purpose is Purpose.LIVED_EXPERIENCE_MATCHING
+    return record.target == trust_ods or concerns_every_trust(record)
+
+
+def concerns_every_trust(record: ConsentRecord) -> bool:
+    """Lived experience gates matching for every trust; every other consent concerns its target alone."""
+    return record.purpose is Purpose.LIVED_EXPERIENCE_MATCHING

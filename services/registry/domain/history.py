@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from services.registry.domain import checks, development, events, staff
+from services.registry.domain import checks, development, events, staff, taxonomy
 
 REASON_MAX = 500
 EVIDENCE_MAX = 2000
@@ -104,6 +104,8 @@ _EVENT_FIELDS: dict[type, tuple[str, ...]] = {
     events.InvitationDeclined: ("invitation.status",),
     staff.StaffAdded: ("staff",),
     staff.StaffLeft: ("staff.status",),
+    taxonomy.TermAdded: ("terms",),
+    taxonomy.TermRetired: ("terms",),
 }
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from services.common.errors import InvalidInput, PreconditionFailed
 from services.registry.domain import events
-from services.registry.domain.consent import ConsentRecord, Purpose, is_granted
+from services.registry.domain.consent import ConsentRecord, Purpose, concerns_every_trust, is_granted
 from services.registry.domain.profile import LeaderProfile, normalise_email
 from services.registry.domain.reason import check_return_date
 
@@ -39,6 +39,10 @@ class Leader:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     erased_at: datetime | None = None
+    # what every trust sees changed (profile, status, lived experience consent): ``version`` and
+    # ``updated_at`` count every change, a consent about one trust included, and are the person's own
+    shared_version: int = 0
+    shared_updated_at: datetime | None = None
     pending_events: list[events.LeaderEvent] = field(default_factory=list)
 
     @property
@@ -57,7 +61,16 @@ class Leader:
             )
         leader = cls(leader_id=leader_id, profile=profile, created_at=now, updated_at=now)
         leader._record(events.LeaderRegistered(leader_id=leader_id, version=1))
+        leader._changed_for_every_trust(now)
         return leader
+
+    def as_seen_by_trust(self, trust_ods: str) -> tuple[int, datetime | None]:
+        """The version and time of the last change a trust can see: a change for every trust, or a
+        consent about this trust (each record, as the trust sees the latest). Never moved by what
+        concerns another trust alone, so nothing here tells a trust that another one acted."""
+        own = [r.recorded_at for r in self.consents if r.target == trust_ods and not concerns_every_trust(r)]
+        times = [t for t in (self.shared_updated_at, *own) if t is not None]
+        return self.shared_version + len(own), max(times, default=None)
 
     def update(
         self, changes: LeaderProfile, names: tuple[str, ...], expected_version: int, now: datetime
@@ -75,7 +88,7 @@ class Leader:
         if not changed:
             return changed
         self.profile = updated
-        self.updated_at = now
+        self._changed_for_every_trust(now)
         self._record(events.LeaderUpdated(leader_id=self.leader_id, version=self.version + 1, fields=changed))
         return changed
 
@@ -86,7 +99,8 @@ class Leader:
         check_return_date(until, today)
         if self.status == "paused" and self.paused_until == until:
             return
-        self.status, self.paused_until, self.updated_at = "paused", until, now
+        self.status, self.paused_until = "paused", until
+        self._changed_for_every_trust(now)
         self._record(
             events.LeaderPaused(
                 leader_id=self.leader_id, version=self.version + 1, until=until.isoformat() if until else None
@@ -97,14 +111,16 @@ class Leader:
         self._require_not_erased()
         if self.status == "active":
             return
-        self.status, self.paused_until, self.updated_at = "active", None, now
+        self.status, self.paused_until = "active", None
+        self._changed_for_every_trust(now)
         self._record(events.LeaderResumed(leader_id=self.leader_id, version=self.version + 1))
 
     def withdraw(self, now: datetime) -> None:
         self._require_not_erased()
         if self.status == "withdrawn":
             return
-        self.status, self.paused_until, self.updated_at = "withdrawn", None, now
+        self.status, self.paused_until = "withdrawn", None
+        self._changed_for_every_trust(now)
         self._record(events.LeaderWithdrawn(leader_id=self.leader_id, version=self.version + 1))
 
     def record_consent(self, record: ConsentRecord) -> None:
@@ -112,6 +128,8 @@ class Leader:
         was = is_granted(self.consents, record.purpose, record.target)
         self.consents.append(record)
         self.updated_at = record.recorded_at
+        if concerns_every_trust(record):  # every trust sees it (a repeat too: its latest record)
+            self._changed_for_every_trust(record.recorded_at)
         if was == record.granted:
             return  # recorded (the evidence trail keeps it) but nothing changes
         self._record(
@@ -160,7 +178,8 @@ class Leader:
         if self.erased_at is not None:
             return
         self.profile = LeaderProfile()
-        self.status, self.paused_until, self.erased_at, self.updated_at = "erased", None, now, now
+        self.status, self.paused_until, self.erased_at = "erased", None, now
+        self._changed_for_every_trust(now)
         self._record(events.LeaderErased(leader_id=self.leader_id, version=self.version + 1))
 
     def resume_if_due(self, today: date, now: datetime) -> None:
@@ -170,6 +189,10 @@ class Leader:
     def _require_not_erased(self) -> None:
         if self.erased_at is not None:
             raise PreconditionFailed(f"leader {self.leader_id} has been erased")
+
+    def _changed_for_every_trust(self, now: datetime) -> None:
+        self.updated_at = self.shared_updated_at = now
+        self.shared_version += 1
 
     def _record(self, event: events.LeaderEvent) -> None:
         self.version = event.version

@@ -120,6 +120,21 @@ def reference_of(cells: Mapping[str, str]) -> str:
     return reference if len(reference) <= REFERENCE_MAX and _printable(reference) else ""
 
 
+BYTE_ORDER_MARK = "\ufeff"
+
+
+def without_byte_order_mark(cells: Mapping[str, str]) -> dict[str, str]:
+    """The cells with their column names as written: a spreadsheet's "CSV UTF-8" starts with a byte
+    order mark, which a reader that does not expect it leaves on the first column's name."""
+    return {column.removeprefix(BYTE_ORDER_MARK): value for column, value in cells.items()}
+
+
+def _column_named(column: str) -> str:
+    """An unknown column's name as a problem names it: its characters that do not print escaped."""
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in column[:60])
+    return shown or "(a column with no name)"
+
+
 def _items(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in text.split(LIST_SEPARATOR) if item.strip())
 
@@ -133,7 +148,7 @@ def parse_row(row_number: int, cells: Mapping[str, str], term_exists: TermExists
 
     for column, value in cells.items():
         if column not in COLUMNS and column not in EQUALITY_COLUMNS:
-            bad(column[:60] if _printable(column) else "row", "is not an import column (see docs/import-format.md)")
+            bad(_column_named(column), "is not an import column (see docs/import-format.md)")
         elif len(value) > CELL_MAX:
             bad(column, f"must be at most {CELL_MAX} characters")
         elif column in EQUALITY_COLUMNS and value.strip():

@@ -29,6 +29,24 @@ def invitation(given_name: str, trust_name: str, invitation_id: str) -> Notice:
     )
 
 
+def affiliation_request(given_name: str, trust_name: str, confirm_url: str) -> Notice:
+    """A trust registered the person: they decide whether it may see them."""
+    where = (
+        "To confirm or decline, open this link (it works once, for 14 days), then sign in or create an "
+        f"account:\n{confirm_url}\n\n"
+        if confirm_url
+        else "Sign in to the patient leader portal to confirm or decline.\n\n"
+    )
+    return Notice(
+        f"{trust_name} asks you to confirm that you work with it",
+        f"{_greeting(given_name)}\n\n{trust_name} has added you to its patient leaders. Until you confirm, it cannot "
+        "see your details or contact you through the registry.\n"
+        + where
+        + "If you do not know this trust, decline, or ignore this message: nothing is shared unless you confirm."
+        + SIGN_OFF,
+    )
+
+
 def _described(field: str) -> str:
     """A changed field's name in words: "paused_until" is "paused until", "consent.contact_by_trust" is
     "your consent: contact by trust"."""

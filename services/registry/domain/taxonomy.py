@@ -1,9 +1,14 @@
-"""The managed taxonomy of skills, interests (role types) and lived-experience areas."""
+"""The managed taxonomy of skills, interests (role types) and lived-experience areas.
+
+A term is global (the platform's) or a trust's own. Other services keep the taxonomy from its events
+(``term.added``, ``term.retired``): each term an aggregate of its own, by its id, added at version 1
+and retired (when its trust is offboarded) at version 2.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.common.errors import InvalidInput
 
@@ -17,6 +22,42 @@ class Term:
     code: str
     label: str
     trust_ods: str | None = None
+
+
+@dataclass(frozen=True)
+class TermEvent:
+    term_id: str
+    kind: str
+    code: str
+    trust_ods: str | None
+    version: int
+
+
+@dataclass(frozen=True)
+class TermAdded(TermEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class TermRetired(TermEvent):
+    pass
+
+
+@dataclass
+class TermEntry:
+    """A term with its id, as an aggregate: what the taxonomy's store added or retired in a unit of work."""
+
+    term_id: str
+    term: Term
+    pending_events: list[TermEvent] = field(default_factory=list)
+
+    @classmethod
+    def added(cls, term_id: str, term: Term) -> TermEntry:
+        return cls(term_id, term, [TermAdded(term_id, term.kind, term.code, term.trust_ods, 1)])
+
+    @classmethod
+    def retired(cls, term_id: str, term: Term) -> TermEntry:
+        return cls(term_id, term, [TermRetired(term_id, term.kind, term.code, term.trust_ods, 2)])
 
 
 def new_term(kind: str, code: str, label: str, trust_ods: str) -> Term:

@@ -24,13 +24,13 @@ from services.common.grpc_edge import (
     timestamp,
 )
 from services.common.grpc_server import Call
+from services.common.idempotency import Idempotent
 from services.common.tenancy import TenantScope
 from services.registry.domain import commands
 from services.registry.domain.checks import AcceptedCheck, Check, CheckType, DbsLevel, Requirement
 from services.registry.entrypoints.leader_messages import idempotent as idempotent_request
 from services.registry.entrypoints.servicer import RegistryServicer
 from services.registry.service_layer import checks as use
-from services.registry.service_layer.idempotency import Idempotent
 
 REQUIREMENTS_MAX = 10
 

@@ -27,6 +27,7 @@ from services.common.grpc_edge import (
     timestamp,
 )
 from services.common.grpc_server import Call
+from services.common.idempotency import Idempotent
 from services.common.tenancy import TenantScope
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
@@ -38,7 +39,6 @@ from services.registry.entrypoints.grpc_leader_rights import LeaderRightsMethods
 from services.registry.entrypoints.leader_messages import OnBehalfEvidence, Profile, Reason
 from services.registry.service_layer import email_changes
 from services.registry.service_layer import leaders as use
-from services.registry.service_layer.idempotency import Idempotent
 
 
 class LeaderRefSchema(RequestSchema):
@@ -195,11 +195,12 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         found = use.list_affiliations(cmd, self.uow(call), call.principal)
         token = ""
         if len(found) > size:
-            last = found[size - 1]
+            last = found[size - 1].affiliation
             assert last.updated_at is not None
             token = CHANGES_PAGE.next_page_token(values, call, last.updated_at, last.affiliation_id)
         return pb.ListAffiliationsResponse(
-            affiliations=[m.affiliation_message(a) for a in found[:size]], next_page_token=token
+            affiliations=[m.affiliation_message(a.affiliation, a.trust_name) for a in found[:size]],
+            next_page_token=token,
         )
 
     def GetLeader(self, request: pb.GetLeaderRequest, call: Call) -> pb.Leader:
@@ -213,9 +214,9 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
         views = use.list_leaders(cmd, self.uow(call), call.principal)
         token = ""
         if len(views) > size:
-            last = views[size - 1].leader
+            last = views[size - 1]
             assert last.updated_at is not None
-            token = CHANGES_PAGE.next_page_token(values, call, last.updated_at, last.leader_id)
+            token = CHANGES_PAGE.next_page_token(values, call, last.updated_at, last.leader.leader_id)
         return pb.ListLeadersResponse(leaders=[m.leader_message(v) for v in views[:size]], next_page_token=token)
 
     def UpdateLeader(self, request: pb.UpdateLeaderRequest, call: Call) -> pb.Leader:

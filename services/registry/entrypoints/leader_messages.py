@@ -11,12 +11,12 @@ from plr.registry.v1 import leaders_pb2 as pb
 
 from services.common.grpc_edge import Problem, request_digest, timestamp
 from services.common.grpc_server import Call
+from services.common.idempotency import Idempotent
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.authority import OnBehalf
 from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.profile import Availability, LeaderProfile
 from services.registry.domain.reason import reason_problem
-from services.registry.service_layer.idempotency import Idempotent
 from services.registry.service_layer.leaders import LeaderView
 
 T = TypeVar("T")
@@ -105,8 +105,9 @@ def profile_message(profile: LeaderProfile) -> pb.LeaderProfile:
     )
 
 
-def affiliation_message(affiliation: Affiliation) -> pb.Affiliation:
+def affiliation_message(affiliation: Affiliation, trust_name: str = "") -> pb.Affiliation:
     return pb.Affiliation(
+        trust_name=trust_name,
         affiliation_id=affiliation.affiliation_id,
         leader_id=affiliation.leader_id,
         trust_ods=affiliation.trust_ods,
@@ -139,13 +140,13 @@ def leader_message(view: LeaderView) -> pb.Leader:
     leader = view.leader
     message = pb.Leader(
         leader_id=leader.leader_id,
-        version=leader.version,
+        version=view.version,
         status=leader.status,
         paused_until=leader.paused_until.isoformat() if leader.paused_until else "",
         profile=profile_message(view.profile),
         contactable=view.contactable,
         consents=[consent_message(c) for c in view.consents],
-        updated_at=timestamp(leader.updated_at),
+        updated_at=timestamp(view.updated_at),
         email_change_pending=view.email_change_pending,
     )
     if view.affiliation is not None:

@@ -7,23 +7,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection, Engine
 
+from services.common import signed_links
 from services.common.db import apply_scope
 from services.common.events import CloudEvent
 from services.common.inbox import EventHandler
 from services.common.mail import SmtpMailer
-from services.common.settings import own_settings
+from services.common.settings import ServiceSettings, own_settings
 from services.common.tenancy import TenantScope
 from services.registry.adapters.email_changes import SqlMailLedger
 from services.registry.adapters.recipients import SqlRecipients
 from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.domain.history import SYSTEM
 from services.registry.service_layer.checks import scan_check_expiry
-from services.registry.service_layer.leaders import resume_due_leaders
-from services.registry.service_layer.notifications import NOTIFIED, Notifier
+from services.registry.service_layer.leaders import resume_due_leaders, utc_now
+from services.registry.service_layer.notifications import NOTIFIED, ConfirmLink, Notifier, no_link
 from services.registry.service_layer.ports import Mailer
+
+CONFIRM_LINK_VALID_FOR = timedelta(days=14)
 
 
 def timer_unit_of_work(engine: Engine, timer: str) -> Callable[[], SqlUnitOfWork]:
@@ -45,7 +49,9 @@ def leader_resumption(engine: Engine) -> Callable[[], int]:
     return lambda: resume_due_leaders(timer_unit_of_work(engine, "resume_due_leaders"))
 
 
-def notification_handlers(mailer: Mailer, portal_url: str = "http://127.0.0.1:8000") -> dict[str, EventHandler]:
+def notification_handlers(
+    mailer: Mailer, portal_url: str = "http://127.0.0.1:8090", confirm_link: ConfirmLink = no_link
+) -> dict[str, EventHandler]:
     """{event type: handler}: each sends the messages its event calls for, through ``mailer``, recording
     each in the ledger on a connection of its own (the pool always has one to spare: the notifier's
     lanes are fewer than the worker's places, and the pool is at least as large)."""
@@ -55,7 +61,7 @@ def notification_handlers(mailer: Mailer, portal_url: str = "http://127.0.0.1:80
         # gives the transaction back in the event's scope (the inbox applies a batch's next events in it)
         apply_scope(connection, TenantScope.platform_wide())
         ledger = SqlMailLedger(connection.engine)
-        Notifier(SqlRecipients(connection), mailer, ledger, portal_url).notify(event)
+        Notifier(SqlRecipients(connection), mailer, ledger, portal_url, confirm_link).notify(event)
         own = TenantScope.trust(event.trust_ods) if event.trust_ods else TenantScope.platform_wide()
         apply_scope(connection, own)  # (a failure rolls the whole transaction back: nothing to give back)
 
@@ -68,4 +74,22 @@ def registry_notification_handlers() -> dict[str, EventHandler]:
     from services.registry.manifest import MAIL_FROM, PORTAL_URL, SMTP_URL
 
     own = own_settings("registry", role="worker")
-    return notification_handlers(SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM)), own.value(PORTAL_URL))
+    mailer = SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM))
+    return notification_handlers(mailer, own.value(PORTAL_URL), portal_confirm_link(own))
+
+
+def portal_confirm_link(own: ServiceSettings, clock: Callable[[], datetime] = utc_now) -> ConfirmLink:
+    """The portal's one-time link for a pending affiliation, signed with the key the portal checks it
+    with (CONFIRM_LINK_KEY); no link without a key or a portal address."""
+    from services.registry.manifest import CONFIRM_LINK_KEY, PORTAL_URL
+
+    key, portal = own.value(CONFIRM_LINK_KEY), own.value(PORTAL_URL)
+    if not key or not portal:
+        return no_link
+
+    def link(leader_id: str, affiliation_id: str) -> str:
+        payload = {"leader_id": leader_id, "affiliation_id": affiliation_id}
+        token = signed_links.sign(key, signed_links.CONFIRM_AFFILIATION, payload, clock(), CONFIRM_LINK_VALID_FOR)
+        return f"{portal.rstrip('/')}/confirm/{token}"
+
+    return link

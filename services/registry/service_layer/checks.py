@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from services.common.errors import NotFound, PermissionDenied, PreconditionFailed
+from services.common.errors import NotFound, PermissionDenied, PreconditionFailed, refuse
+from services.common.idempotency import Idempotent, once
 from services.common.principals import DBS_DETAILS, Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
@@ -29,13 +30,13 @@ from services.registry.domain.checks import (
     Blocker,
     Check,
     HeldCheck,
+    check_problems,
     parse_check_type,
     placement_blockers,
 )
 from services.registry.domain.consent import Purpose, is_granted
 from services.registry.domain.development import CompletedTraining, completed_training
 from services.registry.domain.leader import Leader
-from services.registry.service_layer.idempotency import Idempotent, once
 from services.registry.service_layer.leaders import (
     AWAITING_CONFIRMATION,
     Clock,
@@ -100,7 +101,7 @@ def record_check(
     with uow:
         visible_leader(uow, principal, cmd.leader_id)  # NOT_FOUND without an active affiliation, replay too
         # the idempotency store keeps only the id: never DBS content in another table
-        check_id = once(uow, idempotent, record)
+        check_id = once(uow.idempotency, idempotent, record)
         check = uow.checks.get(check_id)
         if check is None:
             raise NotFound(f"no check {check_id}")
@@ -116,6 +117,8 @@ def _fields_read(shown: list[Check]) -> tuple[str, ...]:
 
 
 def _verified(cmd: commands.RecordCheck, trust: str, verified_by: str, check_id: str, now: datetime) -> Check:
+    fields = (cmd.check_type, cmd.dbs_level, cmd.evidence, cmd.dbs_details, cmd.issued_on, cmd.expires_on)
+    refuse(check_problems(*fields, now.date()))  # every bad field named at once
     return Check.verify(
         check_id,
         cmd.leader_id,

@@ -21,8 +21,8 @@ def verify_email_change(
     """The signed-in person's change whose link this is becomes theirs, and every link waiting for them
     is used up. ``uow`` is platform-scoped: whether another person holds the address is read across
     everyone, and the answer (AddressInUse) names no one and goes only to whoever reads that address."""
+    digest = checked_token(cmd.token)  # fields first, then who may (as every method)
     leader_id = principal.require_leader()
-    digest = checked_token(cmd.token)
     now = clock()
     with uow:
         change = uow.email_changes.by_token(digest)

@@ -94,11 +94,11 @@ def _leader_json(view: LeaderView) -> dict[str, Any]:
     leader = view.leader
     return {
         "leader_id": leader.leader_id,
-        "version": leader.version,
+        "version": view.version,
         "status": leader.status,
         "paused_until": iso(leader.paused_until),
         "created_at": iso(leader.created_at),
-        "updated_at": iso(leader.updated_at),
+        "updated_at": iso(view.updated_at),
         "contactable": view.contactable,
         "profile": _plain(asdict(view.profile)),
     }
@@ -333,10 +333,10 @@ def leader_view_json(view: LeaderView) -> dict[str, Any]:
     profile = asdict(view.profile)
     return {
         "leader_id": leader.leader_id,
-        "version": leader.version,
+        "version": view.version,
         "status": leader.status,
         "paused_until": iso(leader.paused_until),
-        "updated_at": iso(leader.updated_at),
+        "updated_at": iso(view.updated_at),
         "contactable": view.contactable,
         # only the fields the trust may see (the others are blank in the view)
         "profile": {name: profile[name] for name in view.fields_shown},

@@ -31,10 +31,12 @@ from services.registry.domain.known_details import KnownDetails
 from services.registry.domain.leader import Leader
 from services.registry.domain.leader_import import (
     MAX_ROWS_PER_BATCH,
+    REFERENCE_COLUMN,
     ImportedRow,
     RowProblem,
     parse_row,
     reference_of,
+    without_byte_order_mark,
 )
 from services.registry.domain.profile import LeaderProfile
 from services.registry.service_layer.leaders import Clock, IdFactory, new_id, utc_now
@@ -80,6 +82,7 @@ def import_leaders(
     ids: IdFactory = new_id,
 ) -> ImportOutcome:
     """Imports one batch of (row number, cells) for the trust; bad rows are reported, not imported."""
+    cmd = replace(cmd, rows=tuple((number, without_byte_order_mark(cells)) for number, cells in cmd.rows))
     _check_batch(cmd)
     trust_ods = _importing_trust(cmd, principal)
     now = clock()
@@ -238,6 +241,7 @@ def _valid_rows(
 ) -> list[ImportedRow]:
     valid: list[ImportedRow] = []
     first_row_of: dict[str, int] = {}
+    first_row_referenced: dict[str, int] = {}
     for number, cells in batch:
         parsed = parse_row(number, cells, term_exists)
         if isinstance(parsed, list):
@@ -247,6 +251,11 @@ def _valid_rows(
         if earlier != number:
             # two rows for one person in a batch: which of them holds the truth is for the trust to say
             outcome.problems.append(RowProblem(number, "email", f"is the same person as row {earlier}"))
+            continue
+        referenced = first_row_referenced.setdefault(parsed.reference, number) if parsed.reference else number
+        if referenced != number:
+            # the trust's own id names one person: two rows with it could not both be matched back
+            outcome.problems.append(RowProblem(number, REFERENCE_COLUMN, f"is the reference of row {referenced} too"))
             continue
         valid.append(parsed)
     return valid

@@ -14,7 +14,16 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import partial
 
-from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from services.common.errors import (
+    AlreadyExists,
+    ConcurrentChange,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    refuse,
+)
+from services.common.idempotency import Idempotent, once
 from services.common.principals import Principal
 from services.registry.domain import authority, commands
 from services.registry.domain.affiliation import Affiliation, check_end_reason
@@ -31,7 +40,7 @@ from services.registry.domain.consent import (
 )
 from services.registry.domain.email_change import EmailChange
 from services.registry.domain.known_details import KNOWN_FIELDS, KnownDetails
-from services.registry.domain.leader import Leader
+from services.registry.domain.leader import Leader, VersionConflict
 from services.registry.domain.profile import (
     CONTACT_FIELDS,
     LeaderProfile,
@@ -41,7 +50,6 @@ from services.registry.domain.profile import (
 )
 from services.registry.domain.reason import check_return_date
 from services.registry.domain.taxonomy import Term, new_term
-from services.registry.service_layer.idempotency import Idempotent, once
 from services.registry.service_layer.networks import check_shareable
 from services.registry.service_layer.ports import AuditEntry
 from services.registry.service_layer.unit_of_work import UnitOfWork
@@ -69,6 +77,9 @@ class LeaderView:
     affiliation: Affiliation | None
     known: KnownDetails | None = None  # a trust's own record of how it knows the person
     email_change_pending: bool = False  # this call asked for a change of the person's address
+    # the version and time of the last change this caller can see (a trust: ``Leader.as_seen_by_trust``)
+    version: int = 0
+    updated_at: datetime | None = None
 
     @property
     def fields_shown(self) -> tuple[str, ...]:
@@ -89,8 +100,30 @@ def view_for(
         consents = tuple(as_seen_by_trust(r, trust) for r in state.values() if concerns_trust(r, trust))
         profile = leader.profile.without(hidden)
         seen = profile if may_contact else profile.district_only()
-        return LeaderView(leader, seen, contactable, consents, affiliation, known)
-    return LeaderView(leader, leader.profile, leader.status == "active", tuple(state.values()), affiliation)
+        version, updated_at = leader.as_seen_by_trust(trust)
+        return LeaderView(
+            leader, seen, contactable, consents, affiliation, known, version=version, updated_at=updated_at
+        )
+    return LeaderView(
+        leader,
+        leader.profile,
+        leader.status == "active",
+        tuple(state.values()),
+        affiliation,
+        version=leader.version,
+        updated_at=leader.updated_at,
+    )
+
+
+def _expected_version(principal: Principal, leader: Leader, expected: int) -> int:
+    """The leader's own version an update expects: a trust sends the version it sees (which counts no
+    other trust's consents), refused as stale naming that one, never the person's own."""
+    if principal.kind != "trust":
+        return expected
+    seen, _ = leader.as_seen_by_trust(principal.trust_ods or "")
+    if expected != seen:
+        raise VersionConflict(leader.leader_id, expected, seen)
+    return leader.version
 
 
 def _audit_reads(uow: UnitOfWork, principal: Principal, method: str, views: list[LeaderView]) -> None:
@@ -103,10 +136,14 @@ def _audit_reads(uow: UnitOfWork, principal: Principal, method: str, views: list
     )
 
 
-def _validate(profile: LeaderProfile, term_exists: TermExists, names: tuple[str, ...] | None = None) -> None:
-    problems = profile_problems(profile, term_exists, names)
-    if problems:
-        raise InvalidInput(problems)
+def _validate(
+    profile: LeaderProfile,
+    term_exists: TermExists,
+    names: tuple[str, ...] | None = None,
+    also: dict[str, str] | None = None,
+) -> None:
+    """InvalidInput naming every bad field of the profile at once, with ``also`` (the request's other problems)."""
+    refuse({**(also or {}), **profile_problems(profile, term_exists, names)})
 
 
 # --- registration and affiliations ------------------------------------------------------------
@@ -142,7 +179,7 @@ def _register_in(
     ids: IdFactory,
 ) -> Affiliation:
     with uow:
-        affiliation = once(uow, idempotent, lambda: _register(uow, trust, profile, now, ids))
+        affiliation = once(uow.idempotency, idempotent, lambda: _register(uow, trust, profile, now, ids))
         uow.commit()
     return affiliation
 
@@ -266,12 +303,25 @@ def _change_relationship(
     return affiliation
 
 
-def list_affiliations(cmd: commands.ListAffiliations, uow: UnitOfWork, principal: Principal) -> list[Affiliation]:
+@dataclass(frozen=True)
+class ListedAffiliation:
+    affiliation: Affiliation
+    # the trust's name while the affiliation is pending or active ("" once it has ended): what a person
+    # needs to know who asks them, and no more (a trust they never had anything to do with stays unnamed)
+    trust_name: str
+
+
+def list_affiliations(cmd: commands.ListAffiliations, uow: UnitOfWork, principal: Principal) -> list[ListedAffiliation]:
     if principal.kind not in ("trust", "leader"):
         raise PermissionDenied("a trust's key or a leader lists affiliations")
     with uow:
         # the scope (RLS) limits this to the trust's own, or the leader's own
-        return uow.affiliations.page(cmd.after, cmd.updated_since, cmd.limit, leader_id=principal.leader_id)
+        found = uow.affiliations.page(cmd.after, cmd.updated_since, cmd.limit, leader_id=principal.leader_id)
+        names: dict[str, str] = {}
+        for ods in {a.trust_ods for a in found if a.status in ("pending", "active")}:
+            trust = uow.trusts.get(ods)
+            names[ods] = trust.name if trust is not None else ""
+        return [ListedAffiliation(a, names.get(a.trust_ods, "")) for a in found]
 
 
 # --- reading and changing a leader ------------------------------------------------------------
@@ -326,7 +376,7 @@ def get_leader(cmd: commands.GetLeader, uow: UnitOfWork, principal: Principal) -
 def list_leaders(cmd: commands.ListLeaders, uow: UnitOfWork, principal: Principal) -> list[LeaderView]:
     trust = principal.require_trust()
     with uow:
-        leaders = uow.leaders.list_visible(cmd.after, cmd.updated_since, cmd.limit)
+        leaders = uow.leaders.list_visible(trust, cmd.after, cmd.updated_since, cmd.limit)
         known = uow.known.of_trust(trust, [leader.leader_id for leader in leaders])
         views = [
             view_for(
@@ -347,21 +397,23 @@ def update_leader(
     (``known_details``), never the person's: so its answer cannot depend on whether anyone else
     holds the person or the address. The person's own address changes only once the new address
     confirms it (``email_changes.py``): asking answers the same whatever the address."""
-    names = _changed_fields(cmd.names)
+    names, names_problem = _changed_fields(cmd.names)
     own_record, for_person = _split_for_trust(principal, cmd.on_behalf, names)
     decider = authority.person_decision(principal.kind, cmd.on_behalf, "the person's profile") if for_person else None
     with uow:
-        _validate(cmd.changes, uow.taxonomy.exists, names)  # a bad field is named, whoever the id names
+        # every bad field is named at once, whoever the id names
+        _validate(cmd.changes, uow.taxonomy.exists, names, names_problem)
         leader, affiliation = visible_leader(uow, principal, cmd.leader_id, lock=True)
         _check_may_change_contact(principal, leader, for_person)
         now = clock()
         at_once = tuple(n for n in for_person if n != "email")
-        changed = leader.update(cmd.changes, at_once, cmd.expected_version, now)
+        expected = _expected_version(principal, leader, cmd.expected_version)
+        changed = leader.update(cmd.changes, at_once, expected, now)
         if changed:
             _mark_on_behalf(uow, principal, leader, decider, cmd.on_behalf, changed, ids, now)
         asked = "email" in for_person and ask_email_change(uow, principal, leader, cmd, ids, now)
         if changed or asked:
-            uow.leaders.save(leader, cmd.expected_version)
+            uow.leaders.save(leader, expected)
         known = _keep_known(uow, principal, leader.leader_id, cmd.changes, own_record, now)
         view = replace(view_for(principal, leader, affiliation, known), email_change_pending=asked)
         uow.commit()
@@ -443,11 +495,12 @@ def _check_may_change_contact(principal: Principal, leader: Leader, names: tuple
         raise PermissionDenied("contact details can be changed by a trust only while it may contact the leader")
 
 
-def _changed_fields(names: tuple[str, ...]) -> tuple[str, ...]:
+def _changed_fields(names: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """(the profile fields an update names, all when none; the problem of any it names that are none)."""
     unknown = [n for n in names if n not in LeaderProfile.field_names()]
-    if unknown:
-        raise InvalidInput({"fields": f"unknown profile field(s): {', '.join(unknown[:5])}"})
-    return names or LeaderProfile.field_names()
+    known = tuple(n for n in names if n not in unknown)
+    problem = {"fields": f"unknown profile field(s): {', '.join(unknown[:5])}"} if unknown else {}
+    return (known or (() if unknown else LeaderProfile.field_names())), problem
 
 
 def pause_leader(
@@ -538,7 +591,7 @@ def record_consent(
         return made
 
     with uow:
-        made = once(uow, idempotent, record)
+        made = once(uow.idempotency, idempotent, record)
         uow.commit()
     return made
 
@@ -621,10 +674,13 @@ def add_term(cmd: commands.AddTerm, uow: UnitOfWork, principal: Principal) -> Te
     trust = principal.require_trust()
     term = new_term(cmd.kind, cmd.code, cmd.label, trust)
     with uow:
-        if uow.taxonomy.exists(cmd.kind, cmd.code):
-            return replace(term)
-        uow.taxonomy.add(term)
-        uow.note_change(None, "terms")
+        # the terms the trust sees: the global ones and its own (no other trust's)
+        held = next((t for t in uow.taxonomy.list(cmd.kind) if t.code == cmd.code), None)
+        if held is not None:
+            if held.label != term.label:
+                raise AlreadyExists(f"{cmd.kind} term {cmd.code!r} exists already, labelled {held.label!r}")
+            return held  # the same term again: nothing to do
+        uow.taxonomy.add(term)  # announced: term.added (the change history records it)
         uow.commit()
     return term
 

@@ -11,6 +11,8 @@ message that keeps failing is retried and then dead-lettered like any event.
 
 Handled:
 - ``invitation.sent``: to the person it reached, if it reached anyone;
+- ``leader.affiliated``: a trust registered the person; while that affiliation is still pending as of
+  the event, the person is sent a one-time signed link to the portal, where they confirm or decline it;
 - ``leader.changed_on_behalf``: staff recorded a change for the person, who is told which (field names);
 - ``leader.email_change_requested``: the one-time link to the new address (its token made here, kept
   as a digest through the ledger before it is sent: never stored, never on the broker), and a notice
@@ -31,8 +33,17 @@ from services.registry.service_layer.ports import Mailer, MailLedger, Recipients
 INVITATION_SENT = "plr.registry.invitation.sent.v1"
 CHANGED_ON_BEHALF = "plr.registry.leader.changed_on_behalf.v1"
 EMAIL_CHANGE_REQUESTED = "plr.registry.leader.email_change_requested.v1"
-NOTIFIED = (INVITATION_SENT, CHANGED_ON_BEHALF, EMAIL_CHANGE_REQUESTED)
+AFFILIATED = "plr.registry.leader.affiliated.v1"
+NOTIFIED = (INVITATION_SENT, AFFILIATED, CHANGED_ON_BEHALF, EMAIL_CHANGE_REQUESTED)
 VERIFY_PATH = "/email/verify?token="  # the portal's page that calls VerifyEmailChange
+
+# (leader id, affiliation id) -> the portal's one-time link at which the person confirms or declines it,
+# or "" when there is no portal to link to
+ConfirmLink = Callable[[str, str], str]
+
+
+def no_link(leader_id: str, affiliation_id: str) -> str:
+    return ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,7 @@ class Notifier:
     mailer: Mailer
     ledger: MailLedger
     portal_url: str
+    confirm_link: ConfirmLink = no_link
 
     def notify(self, event: CloudEvent) -> int:
         """Sends the messages the event calls for and has not had sent yet; returns how many it sent."""
@@ -72,6 +84,8 @@ class Notifier:
                 return []
             invited = notices.invitation(person.given_name, recipients.trust_name(data["ods"]), data["invitation_id"])
             return [Message("person", person.email, lambda: invited)]
+        if event.type == AFFILIATED:
+            return self._affiliation_request(event)
         person = recipients.leader(data["leader_id"])
         if person is None:
             return []
@@ -84,6 +98,22 @@ class Notifier:
         if event.type == EMAIL_CHANGE_REQUESTED:
             return self._email_change(data["change_id"], person.email, person.given_name)
         return []
+
+    def _affiliation_request(self, event: CloudEvent) -> list[Message]:
+        """Only while the trust's affiliation still waits for the person as of this event: one made and
+        confirmed at once (an accepted invitation, a demo person) or answered since asks nothing."""
+        affiliation_id, recipients = event.data["affiliation_id"], self.recipients
+        leader_id = recipients.pending_affiliation(affiliation_id, event.aggregate_version)
+        person = recipients.leader(leader_id) if leader_id else None
+        if leader_id is None or person is None:
+            return []
+        trust = recipients.trust_name(event.data["ods"])
+        link = self.confirm_link
+
+        def request() -> notices.Notice:
+            return notices.affiliation_request(person.given_name, trust, link(leader_id, affiliation_id))
+
+        return [Message("person", person.email, request)]
 
     def _email_change(self, change_id: str, current: str, given_name: str) -> list[Message]:
         change = self.recipients.email_change(change_id)

@@ -10,11 +10,12 @@ assignments) keeps in ``seen`` what it loaded or added, for the unit of work to 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, TypeVar
 
+from services.common import idempotency
 from services.common.mail import OutgoingMail
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.authority import ChangeOnBehalf
@@ -35,7 +36,7 @@ from services.registry.domain.network import Network
 from services.registry.domain.offboarding import OffboardExport
 from services.registry.domain.profile import Availability
 from services.registry.domain.staff import StaffMember
-from services.registry.domain.taxonomy import Term
+from services.registry.domain.taxonomy import Term, TermEntry
 from services.registry.domain.trust import Trust
 
 _Seen = TypeVar("_Seen", Enrolment, SupportAssignment)
@@ -111,8 +112,9 @@ class LeaderRepository(abc.ABC):
 
     @abc.abstractmethod
     def list_visible(
-        self, after: tuple[datetime, str] | None, updated_since: datetime | None, limit: int
-    ) -> list[Leader]: ...
+        self, trust_ods: str, after: tuple[datetime, str] | None, updated_since: datetime | None, limit: int
+    ) -> list[Leader]:
+        """The leaders a trust sees, in the order its view of each last changed (``as_seen_by_trust``)."""
 
     # erasure: what the registry holds about a leader beyond the leader's own row
 
@@ -428,6 +430,11 @@ class ChangeHistory(abc.ABC):
 
 
 class Taxonomy(abc.ABC):
+    """The terms; keeps in ``seen`` each term it added or retired in this unit of work, for their events."""
+
+    def __init__(self) -> None:
+        self.seen: list[TermEntry] = []
+
     @abc.abstractmethod
     def exists(self, kind: str, code: str) -> bool:
         """Whether the scope sees the term (the platform scope sees every trust's)."""
@@ -439,11 +446,25 @@ class Taxonomy(abc.ABC):
     @abc.abstractmethod
     def list(self, kind: str | None) -> list[Term]: ...
 
-    @abc.abstractmethod
-    def add(self, term: Term) -> bool: ...
+    def add(self, term: Term) -> bool:
+        """False if the term was there already (nothing added, nothing announced)."""
+        term_id = self._insert(term)
+        if term_id is not None:
+            self.seen.append(TermEntry.added(term_id, term))
+        return term_id is not None
+
+    def remove_trust_terms(self, trust_ods: str) -> int:
+        """Retires (removes) every term of the trust's own, each announced."""
+        removed = self._delete_trust_terms(trust_ods)
+        self.seen.extend(TermEntry.retired(term_id, term) for term_id, term in removed)
+        return len(removed)
 
     @abc.abstractmethod
-    def remove_trust_terms(self, trust_ods: str) -> int: ...
+    def _insert(self, term: Term) -> str | None:
+        """The new term's id; None if it was there already."""
+
+    @abc.abstractmethod
+    def _delete_trust_terms(self, trust_ods: str) -> Sequence[tuple[str, Term]]: ...
 
 
 class EqualityStore(abc.ABC):
@@ -462,18 +483,8 @@ class EqualityStore(abc.ABC):
     def erase(self, leader_id: str) -> None: ...
 
 
-class IdempotencyKeys(abc.ABC):
-    """The first result of a create, kept under the caller's key: the same key and request answer it
-    again; the same key with another request is refused."""
-
-    @abc.abstractmethod
-    def claim(
-        self, principal: str, method: str, key: str, digest: str, trust_ods: str | None, leader_id: str | None
-    ) -> bytes | None:
-        """None when the key is new (claimed now, in this transaction); the stored response otherwise."""
-
-    @abc.abstractmethod
-    def complete(self, principal: str, method: str, key: str, response: bytes) -> None: ...
+class IdempotencyKeys(idempotency.IdempotencyKeys):
+    """The stored first results of creates (services/common/idempotency.py), and their erasure."""
 
     @abc.abstractmethod
     def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
@@ -649,6 +660,11 @@ class Recipients(abc.ABC):
 
     @abc.abstractmethod
     def trust_name(self, ods: str) -> str: ...
+
+    @abc.abstractmethod
+    def pending_affiliation(self, affiliation_id: str, version: int) -> str | None:
+        """The leader a trust's affiliation asks to confirm it, while it is pending as of that version
+        of it; None once it was confirmed, declined, ended or asked again since."""
 
     @abc.abstractmethod
     def email_change(self, change_id: str) -> EmailChange | None:

@@ -33,7 +33,17 @@ from services.registry.service_layer.ports import (
 
 
 class UnitOfWork(AbstractUnitOfWork):
-    repositories = ("trusts", "leaders", "affiliations", "checks", "development", "networks", "invitations", "staff")
+    repositories = (
+        "trusts",
+        "leaders",
+        "affiliations",
+        "checks",
+        "development",
+        "networks",
+        "invitations",
+        "staff",
+        "taxonomy",
+    )
     trusts: TrustRepository
     leaders: LeaderRepository
     affiliations: AffiliationRepository

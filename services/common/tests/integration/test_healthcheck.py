@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from services.common.broker_users import with_own_broker_user
 from services.common.platform_tables import worker_heartbeats
 from tests.support.infra import ROOT, PlrStack, free_port
 
@@ -31,8 +32,16 @@ def healthcheck(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[
 
 def only(stack: PlrStack, service: str) -> dict[str, str]:
     """What the service's container has: the broker and its own database, nothing of the others."""
-    keep = ("PLR_ENV_FILE", "PLR_AMQP_URI", "PLR_AMQP_MANAGEMENT_URL", f"PLR_DATABASE_URL_{service.upper()}")
-    return {key: stack.env[key] for key in keep}
+    keep = (
+        "PLR_ENV_FILE",
+        "PLR_AMQP_URI",
+        "PLR_AMQP_USER_PREFIX",
+        "PLR_AMQP_MANAGEMENT_URL",
+        f"PLR_DATABASE_URL_{service.upper()}",
+    )
+    # its own service's broker user (ADR 0009), as its container is given it
+    own = with_own_broker_user(stack.env, service)
+    return {key: own[key] for key in keep}
 
 
 def test_a_worker_is_healthy_while_its_own_heartbeat_is_fresh(stack: PlrStack) -> None:

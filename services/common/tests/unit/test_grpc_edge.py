@@ -7,7 +7,7 @@ import base64
 import json
 import uuid
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -298,6 +298,13 @@ def test_a_page_token_reads_back_the_values_it_was_made_of() -> None:
     assert _listed(PageSchema(), Probe())["page_token"] is None
 
 
+def test_a_page_token_time_reads_back_as_utc_whatever_zone_it_was_made_in() -> None:
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=1)))
+    token = PageSchema().next_page_token(_listed(PageSchema(), Probe()), LISTING, moment, AN_ID)
+    [read, _] = _listed(PageSchema(), Probe(page_token=token))["page_token"]
+    assert read == moment and read.utcoffset() == timedelta(0)
+
+
 @pytest.mark.parametrize(
     "other",
     [
@@ -337,6 +344,9 @@ def _token(value: object) -> str:
         _token(["yesterday", AN_ID]),
         _token([5, AN_ID]),
         _token(["2026-01-01T00:00:00+00:00", AN_ID.replace("-", "")]),
+        _token(["2026-01-01T00:00:00+23:59", AN_ID, "0" * 16, "0" * 16]),  # an offset no place has
+        _token(["2026-01-01T00:00:00", AN_ID, "0" * 16, "0" * 16]),  # no offset from UTC
+        _token(["0001-01-01T00:00:00+01:00", AN_ID, "0" * 16, "0" * 16]),  # before the first UTC time
         encode_page_token(7),  # another listing's token
     ],
 )
@@ -344,7 +354,9 @@ def test_a_page_token_not_made_by_this_listing_is_invalid_argument_naming_it(bad
     assert _refused_listing(PageSchema(), Probe(page_token=bad)) == {"page_token": NOT_A_PAGE_TOKEN}
 
 
-@pytest.mark.parametrize("bad", [_token([-1]), _token([True]), _token([1.5]), _token(["3"])])
+@pytest.mark.parametrize(
+    "bad", [_token([-1]), _token([True]), _token([1.5]), _token(["3"]), _token([2**63, "0" * 16, "0" * 16])]
+)
 def test_an_offset_token_is_a_whole_number_not_below_zero(bad: str) -> None:
     assert _refused_listing(OffsetPageSchema(), Probe(page_token=bad)) == {"page_token": NOT_A_PAGE_TOKEN}
 

@@ -24,6 +24,14 @@ def test_the_local_env_file_is_complete_and_valid(tmp_path) -> None:  # type: ig
     assert settings.amqp_vhost == "/plr" and settings.admin_token
 
 
+def test_a_moved_mail_catcher_moves_the_smtp_url_that_defaults_to_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    moved = {**_env(tmp_path), "PLR_MAIL_CATCHER_LISTEN": "127.0.0.1:18025"}
+    assert process_env(moved, "registry", "worker")["PLR_REGISTRY_SMTP_URL"] == "smtp://127.0.0.1:18025"
+    own = {**moved, "PLR_REGISTRY_SMTP_URL": "smtp://relay.example:25"}
+    assert process_env(own, "registry", "worker")["PLR_REGISTRY_SMTP_URL"] == "smtp://relay.example:25"
+    assert "PLR_REGISTRY_SMTP_URL" not in process_env(_env(tmp_path), "registry", "worker")
+
+
 def test_each_process_is_given_only_the_credentials_it_reads(tmp_path) -> None:  # type: ignore[no-untyped-def]
     env = _env(tmp_path)
     assert len(env["PLR_REGISTRY_PORTAL_TOKEN"]) >= 32 and "PLR_SERVICE_TOKEN" not in env

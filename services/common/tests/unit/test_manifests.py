@@ -60,8 +60,14 @@ def test_a_manifest_names_the_settings_of_each_of_its_processes() -> None:
     assert "PLR_ADMIN_TOKEN" not in matching.required_variables("api")
     with pytest.raises(ValueError, match="recruitment has no api"):
         recruitment.required_variables("api")
-    with pytest.raises(ManifestError, match="no service 'portal'"):
-        manifest("portal")
+    # a web application's service: its web process (no api), and the worker and migrate every service has
+    portal = manifest("portal")
+    assert portal.roles == ("worker", "migrate", "web") and portal.api is None
+    assert portal.required_variables("web") == (*BROKER, "PLR_DATABASE_URL_PORTAL")
+    with pytest.raises(ValueError, match="registry has no web"):
+        registry.required_variables("web")
+    with pytest.raises(ManifestError, match="no service 'pharmacy'"):
+        manifest("pharmacy")
 
 
 def test_the_matching_worker_loads_with_matchings_settings_alone() -> None:
@@ -109,10 +115,12 @@ def test_a_matching_process_starts_without_any_other_services_settings() -> None
 
 
 def test_an_unknown_service_or_role_is_refused_naming_what_the_manifests_declare() -> None:
-    unknown = plr_process("portal", "worker")
+    unknown = plr_process("pharmacy", "worker")
     assert unknown.returncode == 2 and f"{{{'|'.join(manifests())}}}" in unknown.stderr
     no_api = plr_process("recruitment", "api")
     assert no_api.returncode == 2 and "recruitment has no api process" in no_api.stderr
+    no_web = plr_process("registry", "web")
+    assert no_web.returncode == 2 and "registry has no web process" in no_web.stderr
 
 
 def test_services_share_a_command_group_and_plr_has_each_services_commands() -> None:
@@ -128,11 +136,13 @@ def test_services_share_a_command_group_and_plr_has_each_services_commands() -> 
 
 
 def test_no_two_apis_default_to_one_port() -> None:
-    """``make run`` starts every api at its default port on one machine: a second on the same port fails."""
+    """``make run`` starts every api and web process at its default port on one machine: a second on
+    the same port fails."""
     ports: dict[int, str] = {}
     for name, service in manifests().items():
-        if service.api is not None:
-            port = service.api.default_port
-            assert port not in ports, f"{name} and {ports.get(port)} both default to port {port}"
-            ports[port] = name
-    assert ports
+        for listener in (service.api, service.web):
+            if listener is not None:
+                port = listener.default_port
+                assert port not in ports, f"{name} and {ports.get(port)} both default to port {port}"
+                ports[port] = name
+    assert len(ports) == sum(1 for m in manifests().values() for x in (m.api, m.web) if x is not None)

@@ -17,7 +17,7 @@ VALID = {
     "PLR_AMQP_MANAGEMENT_URL": "http://guest:guest@127.0.0.1:15672",
     **{
         f"PLR_DATABASE_URL_{s}": f"postgresql://app@127.0.0.1/plr_{s.lower()}"
-        for s in ("REGISTRY", "MATCHING", "RECRUITMENT", "INTEGRATION")
+        for s in ("REGISTRY", "MATCHING", "RECRUITMENT", "INTEGRATION", "PORTAL")
     },
 }
 

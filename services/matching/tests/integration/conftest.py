@@ -1,6 +1,7 @@
 """The matching api, served in-process (a grpcio server in a thread) on this run's stack, and what a
-test needs around it: trusts and keys in matching's trust directory, and network memberships, each
-applied through the projections' own handlers as the worker applies registry's events."""
+test needs around it: trusts and keys in matching's trust directory, network memberships and terms of
+the taxonomy, each applied through the projections' own handlers as the worker applies registry's
+events."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from services.common.principals import new_api_key
 from services.common.tenancy import TenantScope
 from services.common.trust_directory import record_key_issued, record_trust_onboarded
 from services.matching.adapters.networks import record_network_created, record_trust_added, record_trust_removed
+from services.matching.adapters.taxonomy import record_term_added, record_term_retired
 from services.matching.entrypoints.api import build_server
 from tests.support.infra import PlrStack
 
@@ -29,7 +31,7 @@ SITES = [pb.Site(code="main", name="Main site", local_districts=["LS1"])]
 
 
 def registry_event(
-    kind: str, aggregate: str, aggregate_id: str, version: int, data: Mapping[str, object]
+    kind: str, aggregate: str, aggregate_id: str, version: int, data: Mapping[str, object], trust: str | None = None
 ) -> CloudEvent:
     return CloudEvent(
         type=f"plr.registry.{aggregate}.{kind}.v1",
@@ -38,7 +40,13 @@ def registry_event(
         aggregate_type=aggregate,
         aggregate_id=aggregate_id,
         aggregate_version=version,
+        trust_ods=trust,
     )
+
+
+def term_event(name: str, term_id: str, kind: str, code: str, trust: str | None = None) -> CloudEvent:
+    data = {"term_id": term_id, "kind": kind, "code": code, **({"ods": trust} if trust else {})}
+    return registry_event(name, "term", term_id, 1 if name == "added" else 2, data, trust)
 
 
 @dataclass
@@ -58,6 +66,18 @@ class MatchingClient:
     def apply(self, handler, event: CloudEvent) -> None:  # type: ignore[no-untyped-def]
         with scoped_transaction(self.engine, TenantScope.platform_wide()) as connection:
             handler(connection, event)
+
+    def apply_in_scope(self, handler, event: CloudEvent) -> None:  # type: ignore[no-untyped-def]
+        """As the worker's inbox applies it: in its trust's scope, or the platform's."""
+        scope = TenantScope.trust(event.trust_ods) if event.trust_ods else TenantScope.platform_wide()
+        with scoped_transaction(self.engine, scope) as connection:
+            handler(connection, event)
+
+    def term(self, term_id: str, kind: str, code: str, trust: str | None = None, retired: bool = False) -> None:
+        """A term of the registry's taxonomy (its id unique to the test run), added, then retired if asked."""
+        self.apply_in_scope(record_term_added, term_event("added", term_id, kind, code, trust))
+        if retired:
+            self.apply_in_scope(record_term_retired, term_event("retired", term_id, kind, code, trust))
 
     def trust(self, ods: str, sites: list[pb.Site] = SITES) -> tuple[tuple[str, str], ...]:
         """A trust in matching's directory, with a key and its sites set; the key's metadata."""

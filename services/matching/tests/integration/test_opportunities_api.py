@@ -118,6 +118,19 @@ def test_an_idempotency_key_answers_the_first_result(matching: MatchingClient) -
     assert len(listed.opportunities) == 1
 
 
+def test_another_trusts_same_idempotency_key_is_its_own_and_learns_nothing(matching: MatchingClient) -> None:
+    mine, theirs = matching.trust("MKA"), matching.trust("MKB")
+    request = pb.CreateOpportunityRequest(details=ROLE, idempotency_key="shared-key")
+    first = matching.opportunities.CreateOpportunity(request, metadata=mine, timeout=10)
+    other = pb.CreateOpportunityRequest(details=ROLE, idempotency_key="shared-key")
+    other.details.title = "Their own role"  # another request under the same key: neither refused nor answered with mine
+    made = matching.opportunities.CreateOpportunity(other, metadata=theirs, timeout=10)
+    assert made.created and made.opportunity.opportunity_id != first.opportunity.opportunity_id
+    assert (made.opportunity.trust_ods, made.opportunity.details.title) == ("MKB", "Their own role")
+    again = matching.opportunities.CreateOpportunity(request, metadata=mine, timeout=10)
+    assert (again.created, again.opportunity.opportunity_id) == (False, first.opportunity.opportunity_id)
+
+
 def test_listing_pages_and_filters(matching: MatchingClient) -> None:
     key = matching.trust("MPG")
     made = [matching.create(key) for _ in range(5)]

@@ -14,17 +14,30 @@ from datetime import datetime
 
 from services.common.errors import PreconditionFailed
 from services.common.events import CloudEvent
+from services.common.idempotency import InMemoryIdempotencyKeys, StoredKeys
 from services.common.tenancy import TenantScope
 from services.matching.adapters.event_mapping import to_cloudevent
 from services.matching.domain.opportunity import Opportunity, Status
 from services.matching.domain.settings import MatchingSettings
 from services.matching.service_layer.ports import (
-    IdempotencyKeys,
     NetworkDirectory,
     OpportunityRepository,
     SettingsStore,
+    Taxonomy,
 )
 from services.matching.service_layer.unit_of_work import UnitOfWork
+
+# a few of the registry's global terms, as its term.added events would have given them
+GLOBAL_TERMS = frozenset(
+    {
+        ("skill", "chairing", None),
+        ("skill", "co_design", None),
+        ("skill", "governance", None),
+        ("interest", "patient_safety_partner", None),
+        ("lived_experience", "cancer", None),
+        ("lived_experience", "maternity", None),
+    }
+)
 
 
 @dataclass
@@ -32,7 +45,9 @@ class World:
     opportunities: dict[str, Opportunity] = field(default_factory=dict)
     settings: dict[str, MatchingSettings] = field(default_factory=dict)
     members: set[tuple[str, str]] = field(default_factory=set)  # (network, trust)
-    keys: dict[tuple[str, str, str], tuple[str, str | None]] = field(default_factory=dict)
+    keys: StoredKeys = field(default_factory=dict)
+    # (kind, code, trust or None for a global term) of every term not retired
+    terms: set[tuple[str, str, str | None]] = field(default_factory=lambda: set(GLOBAL_TERMS))
 
     def networks_of(self, trust: str) -> frozenset[str]:
         return frozenset(n for n, t in self.members if t == trust)
@@ -122,22 +137,12 @@ class FakeNetworks(NetworkDirectory):
         return self.world.networks_of(trust_ods)
 
 
-class FakeIdempotency(IdempotencyKeys):
+class FakeTaxonomy(Taxonomy):
     def __init__(self, world: World):
         self.world = world
 
-    def claim(self, trust_ods: str, method: str, key: str, digest: str) -> str | None:
-        found = self.world.keys.get((trust_ods, method, key))
-        if found is None:
-            self.world.keys[(trust_ods, method, key)] = (digest, None)
-            return None
-        if found[0] != digest:
-            raise PreconditionFailed("idempotency_key: already used with a different request")
-        return found[1]
-
-    def complete(self, trust_ods: str, method: str, key: str, answer: str) -> None:
-        digest, _ = self.world.keys[(trust_ods, method, key)]
-        self.world.keys[(trust_ods, method, key)] = (digest, answer)
+    def usable_by(self, trust_ods: str) -> frozenset[tuple[str, str]]:
+        return frozenset((kind, code) for kind, code, trust in self.world.terms if trust in (None, trust_ods))
 
 
 class FakeUnitOfWork(UnitOfWork):
@@ -150,7 +155,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.opportunities = FakeOpportunities(world, scope)
         self.settings = FakeSettings(world)
         self.networks = FakeNetworks(world)
-        self.idempotency = FakeIdempotency(world)
+        self.taxonomy = FakeTaxonomy(world)
+        self.idempotency = InMemoryIdempotencyKeys(world.keys)
         self.committed = 0
         self.outbox: list[CloudEvent] = []
 

@@ -86,6 +86,9 @@ def test_a_patient_safety_partner_term_runs_18_months_unless_given(world: World)
         ({"term": Term(end_date=date(2027, 1, 1))}, "term.start_date"),
         ({"term": Term(date(2027, 1, 1), review_date=date(2026, 1, 1))}, "term.review_date"),
         ({"eligibility_rules": (Rule(Kind.HAS_SKILL, "NOPE"),)}, "eligibility_rules[0]"),
+        ({"desirable_skills": ("chairing", "no_such_skill")}, "desirable_skills"),
+        ({"interests": ("chairing",)}, "interests"),  # a skill, not an interest
+        ({"eligibility_rules": (Rule(Kind.HAS_SKILL, "cancer"),)}, "eligibility_rules[0]"),
     ],
 )
 def test_bad_details_name_the_field_and_change_nothing(world: World, change: dict[str, object], field: str) -> None:
@@ -235,3 +238,40 @@ def test_settings_are_the_callers_own_with_optimistic_concurrency(world: World) 
     assert world.settings["RTB"].recent_placement_months == 12
     with pytest.raises(PreconditionFailed, match="version 2"):
         matching_settings.update_matching_settings(commands.UpdateMatchingSettings(wanted, 1), uow(world, A), A)
+
+
+TERMED = replace(ROLE, required_skills=("chairing",), lived_experience=("cancer",))
+
+
+def refusal(world: World, principal: Principal, details: Details) -> dict[str, str]:
+    with pytest.raises(InvalidInput) as refused:
+        create(world, principal, details)
+    return refused.value.fields
+
+
+def test_a_role_names_global_terms_and_its_trusts_own_but_not_another_trusts_own(world: World) -> None:
+    world.terms |= {("skill", "rta_board_papers", "RTA"), ("skill", "rtb_secret_panel", "RTB")}
+    assert create(world, A, replace(TERMED, desirable_skills=("rta_board_papers",))).details.required_skills == (
+        "chairing",
+    )
+    theirs = refusal(world, A, replace(TERMED, desirable_skills=("rtb_secret_panel",)))
+    unknown = refusal(world, A, replace(TERMED, desirable_skills=("rtx_never_made",)))
+    assert theirs == {
+        "details.desirable_skills": "[0] 'rtb_secret_panel' is not a skill of the registry's taxonomy (ListTerms) "
+        "that this trust may use"
+    }
+    # no oracle: another trust's own term is refused as a code that exists nowhere is
+    assert theirs["details.desirable_skills"].replace("rtb_secret_panel", "X") == unknown[
+        "details.desirable_skills"
+    ].replace("rtx_never_made", "X")
+    assert len(world.opportunities) == 1
+
+
+def test_a_retired_term_is_refused_on_a_new_role_and_kept_on_a_role_that_named_it(world: World) -> None:
+    world.terms.add(("skill", "rta_board_papers", "RTA"))
+    named = create(world, A, replace(TERMED, desirable_skills=("rta_board_papers",)))
+    world.terms.discard(("skill", "rta_board_papers", "RTA"))  # term.retired
+    assert "details.desirable_skills" in refusal(world, A, replace(TERMED, desirable_skills=("rta_board_papers",)))
+    change = commands.UpdateOpportunity(named.opportunity_id, named.version, replace(named.details, title="Renamed"))
+    kept = opportunities.update_opportunity(change, uow(world, A), A, lambda: NOW)
+    assert (kept.details.title, kept.details.desirable_skills) == ("Renamed", ("rta_board_papers",))

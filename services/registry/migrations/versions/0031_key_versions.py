@@ -1,8 +1,8 @@
 """Each key's version in the trust directory (issue 10, ADR 0009): an older or repeated
 ``plr.registry.trust.key_issued.v1`` never replaces a key's secret or scopes.
 
-Revision ID: 0030
-Revises: 0020
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-10
 """
 

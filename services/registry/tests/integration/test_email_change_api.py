@@ -51,8 +51,9 @@ def _as_leader(registry: RegistryClient, leader_id: str) -> tuple[tuple[str, str
 
 def _ask(registry: RegistryClient, leader_id: str, address: str, key: str | None = None) -> lpb.Leader:
     """Asks for the person's new address: as the person, or with a trust's key on their behalf."""
-    me = _as_leader(registry, leader_id)
-    version = registry.leaders.GetLeader(lpb.GetLeaderRequest(leader_id=leader_id), metadata=me, timeout=10).version
+    caller = bearer(key) if key else _as_leader(registry, leader_id)
+    # the version the caller itself read: a trust's counts no other trust's consents
+    version = registry.leaders.GetLeader(lpb.GetLeaderRequest(leader_id=leader_id), metadata=caller, timeout=10).version
     request = lpb.UpdateLeaderRequest(
         leader_id=leader_id,
         expected_version=version,
@@ -60,7 +61,7 @@ def _ask(registry: RegistryClient, leader_id: str, address: str, key: str | None
         fields=["email"],
         on_behalf=ASKED if key else None,
     )
-    return registry.leaders.UpdateLeader(request, metadata=bearer(key) if key else me, timeout=10)
+    return registry.leaders.UpdateLeader(request, metadata=caller, timeout=10)
 
 
 def _verify(registry: RegistryClient, leader_id: str, token: str) -> lpb.Leader:

@@ -94,6 +94,7 @@ BAD_REQUESTS: dict[str, tuple[Callable[[Target], protobuf_message.Message], str]
         ),
         "email",
     ),
+    L + "VerifyEmailChange": (lambda t: lpb.VerifyEmailChangeRequest(token=""), "token"),
     L + "PauseLeader": (lambda t: lpb.PauseLeaderRequest(leader_id=t.leader_id, until="soon"), "until"),
     L + "ResumeLeader": (lambda t: lpb.ResumeLeaderRequest(leader_id=t.leader_id[:-1]), "leader_id"),
     L + "WithdrawLeader": (lambda t: lpb.WithdrawLeaderRequest(leader_id=t.leader_id, reason=TOO_LONG), "reason"),

@@ -451,3 +451,32 @@ def test_a_confirmation_moves_the_affiliations_updated_at_so_a_sync_sees_it(
         timeout=10,
     )
     assert pending.affiliation_id in [a.affiliation_id for a in tie.affiliations]
+
+
+def test_a_person_is_told_the_name_of_each_trust_that_asks_or_holds_them_and_of_no_other(
+    registry: RegistryClient, keys: dict[str, str]
+) -> None:
+    """ListAffiliations names the trust of a pending or active affiliation (the portal shows who asks
+    the person to confirm); an ended one names none, and a trust's own listing is unchanged in shape."""
+    address = email()
+    pending = registry.register(keys["RLX"], address)
+    leader_id = pending.leader_id
+
+    def listed() -> dict[str, lpb.Affiliation]:
+        page = registry.leaders.ListAffiliations(
+            lpb.ListAffiliationsRequest(page_size=500), metadata=registry.as_leader(leader_id), timeout=10
+        )
+        return {a.trust_ods: a for a in page.affiliations}
+
+    assert {ods: a.trust_name for ods, a in listed().items()} == {"RLX": "RLX NHS Trust"}
+    registry.confirm(pending)
+    also = registry.register(keys["RLY"], address)
+    assert also.leader_id == leader_id and pending.trust_name == also.trust_name == ""  # other answers: no name
+    names = {ods: (a.status, a.trust_name) for ods, a in listed().items()}
+    assert names == {"RLX": ("active", "RLX NHS Trust"), "RLY": ("pending", "RLY NHS Trust")}
+    registry.leaders.EndAffiliation(
+        lpb.EndAffiliationRequest(leader_id=leader_id, reason="moved away"), metadata=bearer(keys["RLX"]), timeout=10
+    )
+    assert {ods: (a.status, a.trust_name) for ods, a in listed().items()}["RLX"] == ("ended", "")
+    own = registry.leaders.ListAffiliations(lpb.ListAffiliationsRequest(), metadata=bearer(keys["RLY"]), timeout=10)
+    assert {a.trust_name for a in own.affiliations} <= {"RLY NHS Trust"}

@@ -8,13 +8,14 @@ added in ``seen``, as the SQL ones do."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from services.common.errors import ConcurrentChange, PreconditionFailed
 from services.common.events import CloudEvent
+from services.common.idempotency import InMemoryIdempotencyKeys
 from services.common.tenancy import TenantScope
 from services.registry.adapters.event_mapping import to_cloudevent
 from services.registry.domain.affiliation import Affiliation
@@ -168,7 +169,7 @@ class FakeLeaders(LeaderRepository):
         ]
         return due[:limit]
 
-    def list_visible(self, after: Any, updated_since: Any, limit: int) -> list[Leader]:
+    def list_visible(self, trust_ods: str, after: Any, updated_since: Any, limit: int) -> list[Leader]:
         found = [copy.deepcopy(x) for x in self.rows.values() if x.erased_at is None][:limit]
         self.seen.extend(found)
         return found
@@ -487,7 +488,12 @@ class FakeEmailChanges(EmailChanges):
 
 class FakeTaxonomy(Taxonomy):
     def __init__(self) -> None:
+        super().__init__()
         self.terms: list[Term] = list(GLOBAL_TERMS)
+
+    @staticmethod
+    def term_id(term: Term) -> str:
+        return f"{term.trust_ods or '*'}/{term.kind}/{term.code}"
 
     def exists(self, kind: str, code: str) -> bool:
         return any((t.kind, t.code) == (kind, code) for t in self.terms)
@@ -498,16 +504,16 @@ class FakeTaxonomy(Taxonomy):
     def list(self, kind: str | None) -> list[Term]:
         return [t for t in self.terms if kind is None or t.kind == kind]
 
-    def add(self, term: Term) -> bool:
+    def _insert(self, term: Term) -> str | None:
         if self.exists(term.kind, term.code):
-            return False
+            return None
         self.terms.append(term)
-        return True
+        return self.term_id(term)
 
-    def remove_trust_terms(self, trust_ods: str) -> int:
-        before = len(self.terms)
+    def _delete_trust_terms(self, trust_ods: str) -> Sequence[tuple[str, Term]]:
+        removed = [t for t in self.terms if t.trust_ods == trust_ods]
         self.terms = [t for t in self.terms if t.trust_ods != trust_ods]
-        return before - len(self.terms)
+        return [(self.term_id(t), t) for t in removed]
 
 
 class FakeEquality(EqualityStore):
@@ -529,26 +535,10 @@ class FakeEquality(EqualityStore):
         self.answers.pop(leader_id, None)
 
 
-class FakeIdempotency(IdempotencyKeys):
+class FakeIdempotency(InMemoryIdempotencyKeys, IdempotencyKeys):
     def __init__(self) -> None:
-        # (principal, method, key) -> (digest, trust, leader, response)
-        self.keys: dict[tuple[str, str, str], tuple[str, str | None, str | None, bytes]] = {}
+        super().__init__()
         self.forgotten: list[tuple[str, list[tuple[str, str]]]] = []
-
-    def claim(
-        self, principal: str, method: str, key: str, digest: str, trust_ods: str | None, leader_id: str | None
-    ) -> bytes | None:
-        found = self.keys.get((principal, method, key))
-        if found is None:
-            self.keys[(principal, method, key)] = (digest, trust_ods, leader_id, b"")
-            return None
-        if found[0] != digest:
-            raise PreconditionFailed("idempotency_key: already used with a different request")
-        return found[3]
-
-    def complete(self, principal: str, method: str, key: str, response: bytes) -> None:
-        digest, trust_ods, leader_id, _ = self.keys[(principal, method, key)]
-        self.keys[(principal, method, key)] = (digest, trust_ods, leader_id, response)
 
     def forget_consent_answers(self, leader_id: str, staff_evidence: Iterable[tuple[str, str]]) -> int:
         self.forgotten.append((leader_id, list(staff_evidence)))

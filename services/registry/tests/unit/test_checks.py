@@ -95,6 +95,13 @@ def test_bad_checks_are_refused_naming_the_field(changes: dict[str, object], fie
     assert field in refused.value.fields
 
 
+def test_every_bad_field_of_a_check_is_named_at_once() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        dbs(dbs_level="", evidence="", issued_on=TODAY + timedelta(days=1), expires=TODAY)
+    assert set(refused.value.fields) == {"dbs_level", "evidence", "issued_on", "expires_on"}
+    assert refused.value.fields["dbs_level"].startswith("is required for a dbs check")
+
+
 def test_a_check_expires_on_its_expiry_date() -> None:
     check = dbs(expires=date(2027, 1, 10))
     assert check.valid_on(date(2027, 1, 9)) and not check.valid_on(date(2027, 1, 10))

@@ -244,6 +244,24 @@ def test_a_person_twice_in_a_batch_is_reported_on_the_later_row(uow: FakeUnitOfW
     assert outcome.imported == 1 and outcome.problems == [RowProblem(3, "email", "is the same person as row 2")]
 
 
+def test_a_reference_twice_in_a_batch_is_refused_on_the_later_row_naming_the_earlier(uow: FakeUnitOfWork) -> None:
+    outcome = run(uow, [row(reference="EPR-1"), row(email="ben@example.org", reference="EPR-1")])
+    assert outcome.imported == 1
+    assert outcome.problems == [RowProblem(3, "reference", "is the reference of row 2 too", reference="EPR-1")]
+
+
+def test_a_spreadsheets_byte_order_mark_on_the_first_column_is_read_as_its_name(uow: FakeUnitOfWork) -> None:
+    outcome = run(uow, [{"\ufeffreference": "EPR-1", **row()}])
+    assert (outcome.imported, outcome.problems) == (1, [])
+    assert outcome.results[0].reference == "EPR-1"
+
+
+def test_an_unknown_column_is_named_its_unprintable_characters_escaped() -> None:
+    assert problems(row(**{"nick\u200bname": "x"})) == {
+        "nick\\u200bname": "is not an import column (see docs/import-format.md)"
+    }
+
+
 def test_a_trust_imports_its_own_register_only_and_the_administrator_names_the_trust(uow: FakeUnitOfWork) -> None:
     own = Principal("trust", "RXX", trust_ods="RXX")
     assert run(uow, [row()], trust="", who=own).imported == 1

@@ -9,7 +9,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.common.errors import ConcurrentChange, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from services.common.errors import (
+    AlreadyExists,
+    ConcurrentChange,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+)
+from services.common.idempotency import Idempotent
 from services.common.principals import ADMINISTRATOR, Principal
 from services.registry.domain import commands
 from services.registry.domain.affiliation import Affiliation
@@ -18,7 +26,6 @@ from services.registry.domain.consent import ConsentRecord
 from services.registry.domain.email_change import AddressInUse, EmailChangeNotFound, new_token, token_digest
 from services.registry.domain.profile import LeaderProfile
 from services.registry.service_layer import email_changes, leaders
-from services.registry.service_layer.idempotency import Idempotent
 from services.registry.tests.unit.fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
@@ -423,10 +430,22 @@ def test_consent_is_recorded_by_the_leader_or_by_staff_and_listed_as_each_may_se
 def test_a_trust_adds_its_own_term_once(uow: FakeUnitOfWork) -> None:
     term = leaders.add_term(commands.AddTerm("skill", "raa_only", "Ours"), uow, TRUST_A)
     assert term.trust_ods == "RAA" and uow.committed == 1
+    [added] = [e for e in uow.outbox if e.type == "plr.registry.term.added.v1"]
+    assert added.data == {"term_id": "RAA/skill/raa_only", "kind": "skill", "code": "raa_only", "ods": "RAA"}
+    assert (added.trust_ods, added.aggregate_type, added.aggregate_version) == ("RAA", "term", 1)
     leaders.add_term(commands.AddTerm("skill", "raa_only", "Ours"), uow, TRUST_A)
     assert (
         uow.committed == 1
         and [t.code for t in leaders.list_terms(commands.ListTerms("skill"), uow)].count("raa_only") == 1
     )
+    assert [e.type for e in uow.outbox].count("plr.registry.term.added.v1") == 1  # announced once
     with pytest.raises(PermissionDenied):
         leaders.add_term(commands.AddTerm("skill", "mine", "Mine"), uow, as_leader(STRANGER))
+
+
+def test_a_term_added_again_with_another_label_already_exists_and_keeps_its_label(uow: FakeUnitOfWork) -> None:
+    leaders.add_term(commands.AddTerm("skill", "raa_named", "Ours"), uow, TRUST_A)
+    with pytest.raises(AlreadyExists, match="labelled 'Ours'"):
+        leaders.add_term(commands.AddTerm("skill", "raa_named", "Renamed"), uow, TRUST_A)
+    [kept] = [t for t in leaders.list_terms(commands.ListTerms("skill"), uow) if t.code == "raa_named"]
+    assert kept.label == "Ours"

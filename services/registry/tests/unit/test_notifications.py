@@ -13,6 +13,7 @@ from services.common.events import CloudEvent
 from services.common.mail import MailNotSent, OutgoingMail
 from services.registry.domain.email_change import EmailChange, token_digest
 from services.registry.service_layer.notifications import (
+    AFFILIATED,
     CHANGED_ON_BEHALF,
     EMAIL_CHANGE_REQUESTED,
     INVITATION_SENT,
@@ -30,6 +31,7 @@ class FakeRecipients(Recipients):
     invitations: dict[str, str] = field(default_factory=dict)
     people: dict[str, Recipient] = field(default_factory=dict)
     changes: dict[str, EmailChange] = field(default_factory=dict)
+    pending: dict[str, str] = field(default_factory=dict)  # affiliation id (version 1) -> leader id
 
     def invited(self, invitation_id: str, version: int) -> str | None:
         return self.invitations.get(invitation_id) if version == 1 else None
@@ -39,6 +41,9 @@ class FakeRecipients(Recipients):
 
     def trust_name(self, ods: str) -> str:
         return f"{ods} NHS Trust"
+
+    def pending_affiliation(self, affiliation_id: str, version: int) -> str | None:
+        return self.pending.get(affiliation_id) if version == 1 else None
 
     def email_change(self, change_id: str) -> EmailChange | None:
         return self.changes.get(change_id)
@@ -97,6 +102,31 @@ def test_the_notifier_writes_only_to_a_person_an_event_reached() -> None:
     notifier.notify(_event("e-3", CHANGED_ON_BEHALF, changed))
     assert "phone, postcode" in mailer.sent[-1].body and "RAA NHS Trust" in mailer.sent[-1].body
     assert notifier.notify(_event("e-5", CHANGED_ON_BEHALF, {"leader_id": "gone"})) == 0
+
+
+def test_a_trusts_pending_registration_mails_the_person_its_confirm_link_while_it_is_pending() -> None:
+    recipients = FakeRecipients(people={"p-1": ADA}, pending={"aff-1": "p-1"})
+    mailer = Outbox()
+    links: list[tuple[str, str]] = []
+
+    def confirm_link(leader_id: str, affiliation_id: str) -> str:
+        links.append((leader_id, affiliation_id))
+        return f"{PORTAL}/confirm/signed-{affiliation_id}"
+
+    notifier = Notifier(recipients, mailer, FakeLedger(), PORTAL, confirm_link)
+    registered = {"leader_id": "p-1", "affiliation_id": "aff-1", "ods": "RBB"}
+    assert notifier.notify(_event("e-1", AFFILIATED, registered)) == 1
+    (request,) = mailer.sent
+    assert request.to == "ada@example.org" and "RBB NHS Trust" in request.subject
+    assert f"{PORTAL}/confirm/signed-aff-1" in request.body and links == [("p-1", "aff-1")]
+    # confirmed, declined, ended or asked again since (a later version), or never pending: nothing
+    assert notifier.notify(_event("e-2", AFFILIATED, registered, 2)) == 0
+    other = {"leader_id": "p-1", "affiliation_id": "aff-2", "ods": "RBB"}
+    assert notifier.notify(_event("e-3", AFFILIATED, other)) == 0
+    # without a portal link the person is told to sign in to the portal
+    Notifier(recipients, mailer, FakeLedger(), PORTAL).notify(_event("e-4", AFFILIATED, registered))
+    assert "/confirm/" not in mailer.sent[-1].body and "Sign in to the patient leader portal" in mailer.sent[-1].body
+    assert len(links) == 1
 
 
 def test_an_email_change_mails_a_link_to_the_new_address_kept_only_as_its_digest() -> None:

@@ -333,6 +333,8 @@ def test_offboarding_removes_the_trusts_terms_and_idempotency_keys_only() -> Non
         uow.idempotency.claim(f"key {trust}", "RecordCheck", str(n), "digest", trust, None)
     offboard(uow)
     assert [t.code for t in uow.taxonomy.terms] == ["chairing", "ryy_only"]
+    retired = [e for e in uow.outbox if e.type == "plr.registry.term.retired.v1"]
+    assert [(e.data["code"], e.trust_ods, e.aggregate_version) for e in retired] == [("rxx_board", "RXX", 2)]
     assert [trust for _, trust, _, _ in uow.idempotency.keys.values()] == ["RYY"]
 
 

@@ -59,7 +59,7 @@ class OnBehalf(_message.Message):
     def __init__(self, staff: _Optional[str] = ..., how_asked: _Optional[str] = ...) -> None: ...
 
 class Affiliation(_message.Message):
-    __slots__ = ("affiliation_id", "leader_id", "trust_ods", "status", "version", "created_at", "confirmed_at", "ended_at", "end_reason", "paused", "paused_until", "updated_at")
+    __slots__ = ("affiliation_id", "leader_id", "trust_ods", "status", "version", "created_at", "confirmed_at", "ended_at", "end_reason", "paused", "paused_until", "updated_at", "trust_name")
     AFFILIATION_ID_FIELD_NUMBER: _ClassVar[int]
     LEADER_ID_FIELD_NUMBER: _ClassVar[int]
     TRUST_ODS_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +72,7 @@ class Affiliation(_message.Message):
     PAUSED_FIELD_NUMBER: _ClassVar[int]
     PAUSED_UNTIL_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    TRUST_NAME_FIELD_NUMBER: _ClassVar[int]
     affiliation_id: str
     leader_id: str
     trust_ods: str
@@ -84,7 +85,8 @@ class Affiliation(_message.Message):
     paused: bool
     paused_until: str
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, affiliation_id: _Optional[str] = ..., leader_id: _Optional[str] = ..., trust_ods: _Optional[str] = ..., status: _Optional[str] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_reason: _Optional[str] = ..., paused: _Optional[bool] = ..., paused_until: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    trust_name: str
+    def __init__(self, affiliation_id: _Optional[str] = ..., leader_id: _Optional[str] = ..., trust_ods: _Optional[str] = ..., status: _Optional[str] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., confirmed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_reason: _Optional[str] = ..., paused: _Optional[bool] = ..., paused_until: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., trust_name: _Optional[str] = ...) -> None: ...
 
 class Leader(_message.Message):
     __slots__ = ("leader_id", "version", "status", "paused_until", "profile", "contactable", "consents", "updated_at", "affiliation", "known_as", "email_change_pending")

@@ -190,7 +190,9 @@ class LeaderServiceServicer:
         """A trust ends its affiliation with a leader, with a reason. Emits leader.affiliation_ended
         (aggregate affiliation, `ods` and trustods the trust; the reason stays in the registry: the
         "affiliation.ended" event of the registry's contract).
-        NOT_FOUND unless the trust holds the person through an active affiliation.
+        Ends a pending affiliation (the trust withdraws its request) as it ends an active one; ending an
+        ended one changes nothing and answers it. NOT_FOUND unless the trust has an affiliation with the
+        person.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -381,7 +383,9 @@ class LeaderServiceServicer:
 
     def ListTerms(self, request, context):
         """The managed taxonomy of skills, interests (role types) and lived-experience areas: the global
-        terms and the caller's trust's own. A trust may add terms of its own.
+        terms and the caller's trust's own. A trust may add terms of its own (AddTerm): adding a code it
+        already sees (a global term or its own) with the same label answers that term and changes
+        nothing; with another label, ALREADY_EXISTS naming the label held.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

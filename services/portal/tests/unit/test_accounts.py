@@ -1,0 +1,151 @@
+"""The portal's account rules on fakes: passwords (length, the bundled common and breached list, argon2id),
+session expiry, sign-in limits, and the registry's signed links (tampered, expired, for another purpose,
+used twice)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.common import signed_links
+from services.common.errors import InvalidInput, PreconditionFailed
+from services.portal.adapters.passwords import Argon2Hasher, common_passwords
+from services.portal.domain.accounts import (
+    PASSWORD_MIN,
+    SESSION_IDLE,
+    SESSION_LONGEST,
+    SIGN_IN_FAILURES_ALLOWED,
+    Account,
+    check_password,
+    email_key,
+    session_expired,
+    sign_in_allowed,
+)
+from services.portal.service_layer.accounts import take_on_leader
+from services.portal.service_layer.ports import AccountStore
+
+NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
+KEY = "k" * 40
+DAY = timedelta(days=1)
+LEADER = "0f0e0d0c-0b0a-4000-8000-000000000001"
+
+
+def test_a_password_is_refused_naming_the_field_when_short_long_common_or_the_address() -> None:
+    common = common_passwords()
+    assert "111111111111" in common and len(common) > 50
+    for password in ("short", "x" * (PASSWORD_MIN - 1), "y" * 201, "111111111111", "ADA@example.org"):
+        with pytest.raises(InvalidInput) as refused:
+            check_password(password, " ada@example.org", common)
+        assert set(refused.value.fields) == {"password"}, password
+    check_password("correct horse battery staple", "ada@example.org", common)  # nothing raised
+
+
+def test_an_email_address_is_keyed_in_lower_case_and_a_malformed_one_named() -> None:
+    assert email_key("  Ada@Example.ORG ") == "ada@example.org"
+    with pytest.raises(InvalidInput) as refused:
+        email_key("not-an-address")
+    assert set(refused.value.fields) == {"email"}
+
+
+def test_passwords_are_kept_as_argon2id_hashes_that_verify_only_the_password() -> None:
+    hasher = Argon2Hasher()
+    kept = hasher.hash("correct horse battery staple")
+    assert kept.startswith("$argon2id$") and "correct horse" not in kept
+    assert hasher.verify(kept, "correct horse battery staple")
+    assert not hasher.verify(kept, "correct horse battery stapler")
+    assert not hasher.verify("not a hash", "correct horse battery staple")
+
+
+def test_a_session_expires_when_idle_or_too_old() -> None:
+    assert not session_expired(NOW, NOW, NOW + SESSION_IDLE)
+    assert session_expired(NOW, NOW, NOW + SESSION_IDLE + timedelta(seconds=1))
+    busy = NOW + SESSION_LONGEST + timedelta(seconds=1)
+    assert session_expired(NOW, busy - timedelta(minutes=1), busy)  # used a minute ago, but begun too long ago
+
+
+def test_sign_in_is_refused_after_too_many_failures() -> None:
+    assert sign_in_allowed(SIGN_IN_FAILURES_ALLOWED - 1) and not sign_in_allowed(SIGN_IN_FAILURES_ALLOWED)
+
+
+@dataclass
+class FakeStore(AccountStore):
+    """The two things a link's use touches: the links used, and each account's leader."""
+
+    used: set[str] = field(default_factory=set)
+    leaders: dict[str, str] = field(default_factory=dict)
+
+    def use_link(self, link_digest: str, now: datetime) -> bool:
+        if link_digest in self.used:
+            return False
+        self.used.add(link_digest)
+        return True
+
+    def link_leader(self, account_id: str, leader_id: str) -> bool:
+        return self.leaders.setdefault(account_id, leader_id) == leader_id
+
+    def add(self, account_id: str, email_key: str, password_hash: str, now: datetime) -> bool:
+        raise NotImplementedError
+
+    def by_email(self, email_key: str) -> Account | None:
+        raise NotImplementedError
+
+    def by_id(self, account_id: str) -> Account | None:
+        raise NotImplementedError
+
+    def add_email_token(self, token_digest: str, account_id: str, expires_at: datetime) -> None:
+        raise NotImplementedError
+
+    def take_email_token(self, token_digest: str, now: datetime) -> str | None:
+        raise NotImplementedError
+
+    def mark_verified(self, account_id: str, now: datetime) -> None:
+        raise NotImplementedError
+
+    def failures_since(self, email_key: str, since: datetime) -> int:
+        raise NotImplementedError
+
+    def record_failure(self, email_key: str, now: datetime) -> None:
+        raise NotImplementedError
+
+
+def _account(account_id: str = "a-1", leader_id: str | None = None) -> Account:
+    return Account(account_id, "ada@example.org", "$argon2id$...", True, leader_id)
+
+
+def _link(valid_for: timedelta = timedelta(days=14), purpose: str = signed_links.CONFIRM_AFFILIATION) -> str:
+    return signed_links.sign(KEY, purpose, {"leader_id": LEADER, "affiliation_id": "aff-1"}, NOW, valid_for)
+
+
+def test_a_signed_link_joins_the_account_to_its_leader_once() -> None:
+    store, link = FakeStore(), _link()
+    assert take_on_leader(_account(), link, KEY, store, NOW) == LEADER
+    assert store.leaders == {"a-1": LEADER} and store.used == {signed_links.digest(link)}
+    # the same link again, by another account: used already
+    with pytest.raises(PreconditionFailed, match="used already"):
+        take_on_leader(_account("a-2"), link, KEY, store, NOW)
+    # by the account it joined: nothing to do, still its leader
+    assert take_on_leader(_account(leader_id=LEADER), link, KEY, store, NOW) == LEADER
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda link: link[:-2] + ("AA" if not link.endswith("AA") else "BB"),  # its MAC changed
+        lambda link: "e30" + link[link.index(".") :],  # another payload under the same MAC
+        lambda link: link.split(".")[0],  # no MAC at all
+        lambda link: _link(timedelta(seconds=-1)),  # expired
+        lambda link: _link(purpose="another-purpose"),  # signed for something else
+        lambda link: signed_links.sign("z" * 40, signed_links.CONFIRM_AFFILIATION, {"leader_id": LEADER}, NOW, DAY),
+    ],
+)
+def test_a_tampered_expired_or_foreign_link_is_refused_naming_it_and_changes_nothing(
+    make: Callable[[str], str],
+) -> None:
+    store = FakeStore()
+    with pytest.raises(InvalidInput) as refused:
+        take_on_leader(_account(), make(_link()), KEY, store, NOW)
+    assert set(refused.value.fields) == {"link"}
+    assert store.used == set() and store.leaders == {}
