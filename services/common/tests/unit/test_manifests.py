@@ -63,7 +63,7 @@ def test_a_manifest_names_the_settings_of_each_of_its_processes() -> None:
     # a web application's service: its web process (no api), and the worker and migrate every service has
     portal = manifest("portal")
     assert portal.roles == ("worker", "migrate", "web") and portal.api is None
-    assert portal.required_variables("web") == (*BROKER, "PLR_DATABASE_URL_PORTAL")
+    assert portal.required_variables("web") == ("PLR_AMQP_URI", "PLR_DATABASE_URL_PORTAL")
     with pytest.raises(ValueError, match="registry has no web"):
         registry.required_variables("web")
     with pytest.raises(ManifestError, match="no service 'pharmacy'"):
