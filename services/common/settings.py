@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
+from services.common.manifest import MANAGEMENT_ROLES, MANAGEMENT_URL_VARIABLE
+
 if TYPE_CHECKING:
     from services.common.broker_users import BrokerUsers
     from services.common.manifest import ServiceManifest, Setting
@@ -275,7 +277,9 @@ class Settings:
     (its own; every service's for ``plr``)."""
 
     amqp_uri: str
-    amqp_management_url: str
+    # PLR_AMQP_MANAGEMENT_URL: the broker administrator's credentials, for migrate and ``plr`` alone (an
+    # api or worker is not given them); read it through ``management_url()``
+    amqp_management_url: str | None
     amqp_vhost: str
     databases: Mapping[str, ServiceDatabase]
     apis: Mapping[str, ApiAddress]
@@ -299,6 +303,19 @@ class Settings:
     # PLR_AMQP_USER_PREFIX: each service's broker user is this and its name (services/common/broker_users.py)
     amqp_user_prefix: str = "plr-"
     grpc_tls: GrpcTls = PLAINTEXT
+    # PLR_AMQP_URI_<SERVICE>, by service: each service's own broker connection where ``plr`` is given them
+    # (`make run`, the tests), so that it may set their passwords (``plr restore``)
+    service_amqp_uris: Mapping[str, str] = field(default_factory=dict)
+
+    def management_url(self) -> str:
+        """The RabbitMQ management API's URL, with the administrator's credentials: SettingsError if this
+        process was not given it (only migrate and ``plr`` are)."""
+        if not self.amqp_management_url:
+            raise SettingsError(
+                f"{MANAGEMENT_URL_VARIABLE} is not set: this needs the broker administrator's management API "
+                "(migrate and `plr` are given it; an api or worker is not)"
+            )
+        return self.amqp_management_url
 
     @property
     def broker_users(self) -> BrokerUsers:
@@ -363,6 +380,7 @@ def load_settings(
     their manifests declare them. ``require`` names optional ones that this process needs. A process of
     a ``role`` (api, worker, migrate) reads its service's own settings for that role, and stops on a
     missing one; without a role (``plr``), every service's own settings that are set or have a default."""
+    from services.common.broker_users import service_uri_variable
     from services.common.manifest import ManifestError, manifests
 
     read = _Reader(environment() if env is None else env)
@@ -393,9 +411,17 @@ def load_settings(
     admin_db = read.env.get("PLR_DATABASE_ADMIN_URL") or None
     if admin_db is not None:
         admin_db = read.url("PLR_DATABASE_ADMIN_URL", DB_SCHEMES)
+    management_url = None
+    if role in MANAGEMENT_ROLES or read.env.get(MANAGEMENT_URL_VARIABLE):
+        management_url = read.url(MANAGEMENT_URL_VARIABLE, ("http", "https"))
+    service_uris = {
+        name: read.url(service_uri_variable(name), ("amqp", "amqps"))
+        for name in chosen
+        if role is None and read.env.get(service_uri_variable(name))
+    }
     settings = Settings(
         amqp_uri=amqp_uri,
-        amqp_management_url=read.url("PLR_AMQP_MANAGEMENT_URL", ("http", "https")),
+        amqp_management_url=management_url,
         amqp_vhost=vhost,
         databases=databases,
         apis=apis,
@@ -414,6 +440,7 @@ def load_settings(
         environment=read.choice("PLR_ENVIRONMENT", "development", ENVIRONMENTS),
         amqp_user_prefix=read.pattern("PLR_AMQP_USER_PREFIX", "plr-", BROKER_USER_PREFIX, "letters, digits, - _ ."),
         grpc_tls=read.grpc_tls(),
+        service_amqp_uris=service_uris,
     )
     if role == "worker":
         _check_worker_broker_user(settings, chosen)

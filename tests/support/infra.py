@@ -141,7 +141,7 @@ class PlrStack:
         return make_engine(_with_path(self.infra.pg_admin_url, "/" + database), pool_size=1)
 
     def management(self) -> Management:
-        return Management(self.settings.amqp_management_url, self.vhost)
+        return Management(self.settings.management_url(), self.vhost)
 
     def process(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         """``plr-process SERVICE ROLE``, given only that service's settings."""
@@ -268,7 +268,7 @@ def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[Pl
             bootstrap_database(infra.pg_admin_url, database)
             migrate_database(database, manifest.migrations)
             publisher = (service, settings.broker_users.of(service))
-            declare_topology(settings.amqp_management_url, settings.amqp_vhost, manifest.queues, publisher)
+            declare_topology(settings.management_url(), settings.amqp_vhost, manifest.queues, publisher)
         yield stack
     finally:
         catcher.stop()
@@ -278,7 +278,7 @@ def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[Pl
 
 
 def drop_stack(infra: Infra, settings: Settings) -> None:
-    management = Management(settings.amqp_management_url, settings.amqp_vhost)
+    management = Management(settings.management_url(), settings.amqp_vhost)
     try:
         try:
             management.delete_vhost()

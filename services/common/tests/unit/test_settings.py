@@ -28,11 +28,46 @@ def test_a_complete_environment_loads() -> None:
     assert settings.database("matching").owner_url == settings.database("matching").app_url
 
 
-@pytest.mark.parametrize("name", sorted(VALID))
+MANAGEMENT_URL = "PLR_AMQP_MANAGEMENT_URL"
+
+
+@pytest.mark.parametrize("name", sorted(set(VALID) - {MANAGEMENT_URL}))
 def test_a_missing_variable_is_named(name: str) -> None:
     env = {k: v for k, v in VALID.items() if k != name}
     with pytest.raises(SettingsError, match=name):
         load_settings(env)
+
+
+def test_only_migrate_requires_the_broker_administrators_management_url() -> None:
+    """Least privilege: the management URL holds the broker administrator's credentials. Migrate (its
+    topology) stops at start without it; an api or worker, which never uses it, starts without it, and
+    whatever would use it there stops naming it."""
+    without = {k: v for k, v in VALID.items() if k != MANAGEMENT_URL}
+    with pytest.raises(SettingsError, match=MANAGEMENT_URL):
+        load_settings(without, services=("matching",), role="migrate")
+    for role in ("api", None):
+        settings = load_settings(without, services=("matching",), role=role)
+        assert settings.amqp_management_url is None
+        with pytest.raises(SettingsError, match=f"{MANAGEMENT_URL} is not set"):
+            settings.management_url()
+    worker = {**without, "PLR_AMQP_URI": "amqp://plr-matching:secret@127.0.0.1:5672/%2Fplr"}
+    assert load_settings(worker, services=("matching",), role="worker").amqp_management_url is None
+    assert load_settings(VALID).management_url() == VALID[MANAGEMENT_URL]
+
+
+def test_a_plr_command_that_needs_the_management_url_says_so_without_a_traceback() -> None:
+    without = {k: v for k, v in VALID.items() if k != MANAGEMENT_URL}
+    result = subprocess.run(
+        [sys.executable, "-m", "services.common.admin.cli", "dlq", "list"],
+        env={"PATH": "/usr/bin:/bin", "PLR_ENV_FILE": "/nonexistent", **without},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[4],
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"plr: configuration error: {MANAGEMENT_URL} is not set"), result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(
