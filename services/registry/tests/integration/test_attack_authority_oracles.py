@@ -7,10 +7,15 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from plr.registry.v1 import leaders_pb2 as lpb
 
+from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
+from services.common.platform_tables import outbox
+from services.common.tenancy import TenantScope
 from services.registry.tests.integration.conftest import RegistryClient
+from tests.support.infra import PlrStack
 
 pytestmark = pytest.mark.integration
 
@@ -107,3 +112,35 @@ def test_the_person_can_reverse_a_withdrawal_one_trust_recorded_on_their_behalf(
     )
 
     assert trusts.view(trusts.b, leader_id).affiliation.status == "active"
+
+
+def test_a_trust_cannot_silently_take_back_the_contact_consent_the_person_withdrew(
+    trusts: Trusts, stack: PlrStack
+) -> None:
+    """The person withdraws "contact by trust A"; A's key at once records the grant again for itself
+    with free-text evidence, sees the person's contact details and changes them on their behalf. The
+    person is told of every other change a trust's staff record for them (``changed_on_behalf``), but
+    not of this one: the grant must be refused, or the person told."""
+    leader_id = trusts.held_by_both()
+    registry = trusts.registry
+    registry.consent(leader_id, "contact_by_trust", A, grant=True)
+    registry.consent(leader_id, "contact_by_trust", A, grant=False)
+    registry.leaders.RecordConsent(
+        lpb.RecordConsentRequest(
+            leader_id=leader_id,
+            purpose="contact_by_trust",
+            target=A,
+            grant=True,
+            wording_version="2026-11",
+            evidence="they agreed",
+        ),
+        metadata=bearer(trusts.a),
+        timeout=10,
+    )
+    query = sa.select(outbox.c.event_type).where(
+        outbox.c.aggregate_id == leader_id, outbox.c.event_type == "plr.registry.leader.changed_on_behalf.v1"
+    )
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
+        told = list(connection.execute(query).scalars())
+
+    assert told, "the person was not told that trust A granted itself the contact they had withdrawn"
