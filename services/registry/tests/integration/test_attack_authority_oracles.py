@@ -144,3 +144,22 @@ def test_a_trust_cannot_silently_take_back_the_contact_consent_the_person_withdr
         told = list(connection.execute(query).scalars())
 
     assert told, "the person was not told that trust A granted itself the contact they had withdrawn"
+
+
+def test_a_newly_confirmed_trust_sees_the_same_version_whether_or_not_the_person_had_a_history(
+    trusts: Trusts, registry: RegistryClient
+) -> None:
+    """Trust A registers two people, both confirm. One was new; the other was held by B and had granted
+    B contact (the person's version moved). A's first view must not tell them apart: today A reads
+    version 1 for the new person and the person's global version (2 or more) for the other, so a
+    version above 1 on a fresh relationship says someone else held the person before."""
+    held = f"history-{uuid.uuid4().hex[:8]}@example.org"
+    of_b = registry.register(trusts.b, held)
+    registry.confirm(of_b)
+    registry.consent(of_b.leader_id, "contact_by_trust", B)
+    known = registry.register(trusts.a, held)
+    new = registry.register(trusts.a, f"fresh-{uuid.uuid4().hex[:8]}@example.org")
+    for affiliation in (known, new):
+        registry.confirm(affiliation)
+
+    assert trusts.view(trusts.a, known.leader_id).version == trusts.view(trusts.a, new.leader_id).version
