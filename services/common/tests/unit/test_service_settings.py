@@ -185,3 +185,15 @@ def test_only_the_api_reads_the_portal_credential() -> None:
         assert "PORTAL_TOKEN" not in load_settings(short, services=("registry",), role=role).service("registry").values
     with pytest.raises(SettingsError, match="PLR_REGISTRY_PORTAL_TOKEN is malformed"):
         load_settings(short, services=("registry",), role="api")
+
+
+def test_the_portals_credential_may_not_be_the_administrators() -> None:
+    """Attack on issue 10 item 2 (a careless administrator): the same value given as PLR_ADMIN_TOKEN and
+    PLR_REGISTRY_PORTAL_TOKEN starts today, and the administrator's token then authenticates as the portal
+    (ListTrusts is PERMISSION_DENIED, 'the portal credential may not call ...'). Refuse it at start,
+    naming both variables and no value."""
+    token = "x" * 40
+    env = {**REGISTRY, "PLR_ADMIN_TOKEN": token, "PLR_REGISTRY_PORTAL_TOKEN": token}
+    with pytest.raises(SettingsError, match="PLR_REGISTRY_PORTAL_TOKEN") as refused:
+        load_settings(env, services=("registry",), role="api")
+    assert "PLR_ADMIN_TOKEN" in str(refused.value) and token not in str(refused.value)
