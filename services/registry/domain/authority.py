@@ -30,7 +30,7 @@ from enum import StrEnum
 from services.common.errors import InvalidInput, PermissionDenied
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.checks import Blocker
-from services.registry.domain.consent import Purpose
+from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
 
 # the consents that are the person's own, not one trust's: only the person (or staff on their behalf)
@@ -104,12 +104,30 @@ def consent_decision(
     purpose: Purpose, target: str, caller_kind: str, caller_trust: str | None, on_behalf: OnBehalf | None
 ) -> Decider:
     """Who decides a consent: the person's own consents as ``person_decision``; a trust may record only
-    "contact by this trust" for itself (its staff, with evidence); any other is the leader's alone."""
+    "contact by this trust" for itself (its staff, with evidence; with ``on_behalf`` as the person's own
+    request, of which the person is told); any other is the leader's alone."""
     if purpose in PERSON_CONSENTS or caller_kind == "leader":
         return person_decision(caller_kind, on_behalf, f"consent to {purpose.value}")
     if caller_kind == "trust" and purpose is Purpose.CONTACT_BY_TRUST and target == caller_trust:
-        return Decider.TRUST
+        return Decider.TRUST if on_behalf is None else Decider.ON_BEHALF
     raise PermissionDenied(f"only the leader can record consent for {purpose.value} {target}".strip())
+
+
+def check_trust_may_grant(decider: Decider, grant: bool, current: ConsentRecord | None) -> None:
+    """A trust's own grant of "contact by this trust" may not silently take back what the person decided:
+    after the person themselves withdrew it, the trust records a grant again only on their behalf
+    (``on_behalf``: who, how the person asked), and the person is told (``leader.changed_on_behalf``).
+    The record asked about concerns the caller's trust alone, so the answer reveals no other trust."""
+    if decider is Decider.TRUST and grant and current is not None and _withdrawn_by_person(current):
+        raise PermissionDenied(
+            "the person withdrew their consent to contact by your trust themselves: a grant again is their "
+            "decision, recorded by your staff only on their behalf (on_behalf: who, how they asked), and the "
+            "person is told"
+        )
+
+
+def _withdrawn_by_person(record: ConsentRecord) -> bool:
+    return not record.granted and record.recorded_by_kind == "leader"
 
 
 def trusts_may_act(leader_status: str) -> bool:

@@ -580,6 +580,7 @@ def record_consent(
 
     def record() -> ConsentRecord:
         leader = _consenting_leader(uow, principal, cmd, purpose)
+        authority.check_trust_may_grant(decider, cmd.grant, current_state(leader.consents).get((purpose, cmd.target)))
         expected = leader.version
         made = _new_consent(cmd, purpose, decider, principal, clock())
         leader.record_consent(made)

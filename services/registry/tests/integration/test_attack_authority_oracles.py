@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import grpc
 import pytest
 import sqlalchemy as sa
 from plr.registry.v1 import leaders_pb2 as lpb
@@ -125,18 +126,19 @@ def test_a_trust_cannot_silently_take_back_the_contact_consent_the_person_withdr
     registry = trusts.registry
     registry.consent(leader_id, "contact_by_trust", A, grant=True)
     registry.consent(leader_id, "contact_by_trust", A, grant=False)
-    registry.leaders.RecordConsent(
-        lpb.RecordConsentRequest(
-            leader_id=leader_id,
-            purpose="contact_by_trust",
-            target=A,
-            grant=True,
-            wording_version="2026-11",
-            evidence="they agreed",
-        ),
-        metadata=bearer(trusts.a),
-        timeout=10,
+    regrant = lpb.RecordConsentRequest(
+        leader_id=leader_id,
+        purpose="contact_by_trust",
+        target=A,
+        grant=True,
+        wording_version="2026-11",
+        evidence="they agreed",
     )
+    with pytest.raises(grpc.RpcError) as silently:  # the trust alone may not overturn the person's decision
+        registry.leaders.RecordConsent(regrant, metadata=bearer(trusts.a), timeout=10)
+    assert silently.value.code() == grpc.StatusCode.PERMISSION_DENIED and "on_behalf" in silently.value.details()
+    regrant.on_behalf.CopyFrom(lpb.OnBehalf(staff="Sam", how_asked="phoned us to ask to be contacted again"))
+    registry.leaders.RecordConsent(regrant, metadata=bearer(trusts.a), timeout=10)
     query = sa.select(outbox.c.event_type).where(
         outbox.c.aggregate_id == leader_id, outbox.c.event_type == "plr.registry.leader.changed_on_behalf.v1"
     )

@@ -303,8 +303,11 @@ class LeaderServiceServicer:
         or staff on the leader's behalf, who must give evidence) and the evidence. Takes effect at once.
         Staff may record "contact_by_trust" for their own trust (with evidence); the person's own
         consents ("lived_experience_matching", "share_profile_with_network") only with `on_behalf` as
-        well; any other only the leader (PERMISSION_DENIED). Emits consent.granted / consent.withdrawn
-        (and leader.changed_on_behalf, fields ["consent.<purpose>"], when on their behalf).
+        well; any other only the leader (PERMISSION_DENIED). Once the person themselves has withdrawn
+        "contact_by_trust" for a trust, that trust grants it again only with `on_behalf` (the person's
+        decision, of which they are told), never silently (PERMISSION_DENIED without it). Emits
+        consent.granted / consent.withdrawn (and leader.changed_on_behalf, fields
+        ["consent.<purpose>"], when on their behalf).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
