@@ -135,14 +135,35 @@ def trusts_may_act(leader_status: str) -> bool:
     return leader_status not in ("withdrawn", "erased")
 
 
-def withdraw(leader: Leader, affiliations: list[Affiliation], now: datetime) -> list[Affiliation]:
+def withdraw(
+    leader: Leader, affiliations: list[Affiliation], now: datetime, on_behalf_change: str | None = None
+) -> list[Affiliation]:
     """The person withdraws: their status, and the end of every relationship a trust has with them
-    (pending ones too). Returns the affiliations that changed."""
+    (pending ones too). Recorded on their behalf (``on_behalf_change``), each ended relationship keeps
+    that change, so the person can reverse exactly it (``reverse_withdrawal``). Returns the affiliations
+    that changed."""
     leader.withdraw(now)
     ending = [a for a in affiliations if a.status != "ended"]
     for affiliation in ending:
-        affiliation.end(LEADER_WITHDREW, now)
+        affiliation.end(LEADER_WITHDREW, now, by_change=on_behalf_change)
     return ending
+
+
+def reverse_withdrawal(leader: Leader, affiliations: list[Affiliation], now: datetime) -> list[Affiliation]:
+    """The person resumes as themselves after a withdrawal: if that withdrawal was recorded on their
+    behalf (a trust's staff), the relationships it ended come back, confirmed as before; a withdrawal of
+    their own ended them for good (those trusts ask again). Only the latest withdrawal counts: the
+    relationships ended with it, no older ones. Returns the affiliations that changed."""
+    was_withdrawn = leader.status == "withdrawn"
+    leader.resume(now)
+    withdrawn = [a for a in affiliations if a.status == "ended" and a.end_reason == LEADER_WITHDREW]
+    if not was_withdrawn or not withdrawn:
+        return []
+    latest = max(a.ended_at for a in withdrawn if a.ended_at is not None)
+    restoring = [a for a in withdrawn if a.ended_at == latest and a.ended_by_change is not None]
+    for affiliation in restoring:
+        affiliation.restore(now)
+    return restoring
 
 
 def confirm(leader: Leader, affiliation: Affiliation, now: datetime) -> None:

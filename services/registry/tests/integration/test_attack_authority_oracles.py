@@ -165,3 +165,43 @@ def test_a_newly_confirmed_trust_sees_the_same_version_whether_or_not_the_person
         registry.confirm(affiliation)
 
     assert trusts.view(trusts.a, known.leader_id).version == trusts.view(trusts.a, new.leader_id).version
+
+
+def _outbox_types(stack: PlrStack, aggregate_id: str) -> list[str]:
+    query = sa.select(outbox.c.event_type).where(outbox.c.aggregate_id == aggregate_id).order_by(outbox.c.id)
+    with scoped_transaction(stack.engine("registry"), TenantScope.platform_wide()) as connection:
+        return list(connection.execute(query).scalars())
+
+
+def test_reversing_a_withdrawal_on_the_persons_behalf_confirms_again_what_it_ended(
+    trusts: Trusts, stack: PlrStack
+) -> None:
+    """What the person gets back is announced: each restored affiliation emits affiliation_confirmed
+    after its affiliation_ended, so matching and every other reader see the relationship again."""
+    leader_id = trusts.held_by_both()
+    on_behalf = lpb.OnBehalf(staff="Sam", how_asked="by phone")
+    request = lpb.WithdrawLeaderRequest(leader_id=leader_id, reason="asked", on_behalf=on_behalf)
+    trusts.registry.leaders.WithdrawLeader(request, metadata=bearer(trusts.a), timeout=10)
+    as_person = trusts.registry.as_leader(leader_id)
+    trusts.registry.leaders.ResumeLeader(lpb.ResumeLeaderRequest(leader_id=leader_id), metadata=as_person, timeout=10)
+
+    affiliation_id = trusts.view(trusts.b, leader_id).affiliation.affiliation_id
+    assert _outbox_types(stack, affiliation_id)[-2:] == [
+        "plr.registry.leader.affiliation_ended.v1",
+        "plr.registry.leader.affiliation_confirmed.v1",
+    ]
+    assert trusts.view(trusts.a, leader_id).affiliation.status == "active"
+
+
+def test_the_persons_own_withdrawal_ends_every_relationship_for_good(trusts: Trusts) -> None:
+    """Only a withdrawal recorded on the person's behalf is theirs to reverse with its relationships: after
+    their own, resuming leaves every trust's affiliation ended (the trusts ask again)."""
+    leader_id = trusts.held_by_both()
+    as_person = trusts.registry.as_leader(leader_id)
+    trusts.registry.leaders.WithdrawLeader(lpb.WithdrawLeaderRequest(leader_id=leader_id), metadata=as_person, timeout=10)
+    trusts.registry.leaders.ResumeLeader(lpb.ResumeLeaderRequest(leader_id=leader_id), metadata=as_person, timeout=10)
+
+    for key in (trusts.a, trusts.b):
+        with pytest.raises(grpc.RpcError) as hidden:
+            trusts.view(key, leader_id)
+        assert hidden.value.code() == grpc.StatusCode.NOT_FOUND

@@ -279,7 +279,9 @@ class LeaderServiceServicer:
         """Pause (optionally until a date), resume, or withdraw the person from all involvement. The
         person's own decision: by the leader, or by a trust's staff with `on_behalf`; a trust pauses its
         own relationship with PauseAffiliation instead. Withdrawing ends every trust's affiliation
-        ("leader_withdrew"). Emits leader.paused / leader.resumed / leader.withdrawn (and
+        ("leader_withdrew"). A withdrawal staff recorded `on_behalf` is the person's to reverse: their own
+        ResumeLeader (through the portal) brings back, confirmed, exactly the affiliations it ended (each
+        emits leader.affiliation_confirmed); after a withdrawal of their own, affiliations stay ended. Emits leader.paused / leader.resumed / leader.withdrawn (and
         leader.affiliation_ended per affiliation; leader.changed_on_behalf when on their behalf).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
