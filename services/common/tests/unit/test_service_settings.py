@@ -172,7 +172,9 @@ def test_every_declared_setting_is_described_in_the_readme() -> None:
 def test_a_short_token_stops_the_api_at_start_with_one_line_naming_it_and_never_its_value(variable: str) -> None:
     short = "Canary-Token-Of-31-Characters-X"
     assert len(short) == 31
-    result = plr_process("registry", "api", env={**REGISTRY, "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32), variable: short})
+    result = plr_process(
+        "registry", "api", env={**REGISTRY, "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32), variable: short}
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"{variable} is malformed" in lines[0] and "at least 32 characters" in lines[0], lines

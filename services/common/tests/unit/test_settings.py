@@ -104,7 +104,9 @@ def test_a_process_with_a_missing_setting_exits_with_one_json_line_naming_it(rol
 
 @pytest.mark.parametrize("role", ["api", "worker"])
 def test_a_process_with_an_unknown_log_level_exits_with_one_json_line_naming_it(role: str) -> None:
-    result = run_process("registry", role, {**VALID, "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32), "PLR_LOG_LEVEL": "LOUD"})
+    result = run_process(
+        "registry", role, {**VALID, "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32), "PLR_LOG_LEVEL": "LOUD"}
+    )
 
     assert result.returncode == 2
     (line,) = json_lines(result.stderr)

@@ -198,7 +198,9 @@ def test_the_persons_own_withdrawal_ends_every_relationship_for_good(trusts: Tru
     their own, resuming leaves every trust's affiliation ended (the trusts ask again)."""
     leader_id = trusts.held_by_both()
     as_person = trusts.registry.as_leader(leader_id)
-    trusts.registry.leaders.WithdrawLeader(lpb.WithdrawLeaderRequest(leader_id=leader_id), metadata=as_person, timeout=10)
+    trusts.registry.leaders.WithdrawLeader(
+        lpb.WithdrawLeaderRequest(leader_id=leader_id), metadata=as_person, timeout=10
+    )
     trusts.registry.leaders.ResumeLeader(lpb.ResumeLeaderRequest(leader_id=leader_id), metadata=as_person, timeout=10)
 
     for key in (trusts.a, trusts.b):
