@@ -174,14 +174,53 @@ def text(raw: str) -> str:
 TOKEN_MIN_LENGTH = 32
 
 
+# a random token of 32 characters or more has far more distinct characters than this; fewer is a
+# placeholder ("xxxx...", "changeme changeme ...") that the length alone lets through
+TOKEN_MIN_DISTINCT = 8
+
+
+def token_problem(raw: str) -> str | None:
+    """Why ``raw`` is no credential (too short, holds white space, too few distinct characters), or None.
+    Never names the value."""
+    if len(raw) < TOKEN_MIN_LENGTH:
+        return f"must be at least {TOKEN_MIN_LENGTH} characters (got {len(raw)})"
+    if any(character.isspace() for character in raw):
+        return "must hold no white space (a token is one word, e.g. secrets.token_urlsafe(32))"
+    if len(set(raw)) < TOKEN_MIN_DISTINCT:
+        return f"must hold at least {TOKEN_MIN_DISTINCT} distinct characters (a placeholder is no credential)"
+    return None
+
+
 def optional_token(raw: str) -> str | None:
-    """A parser for a credential setting that may be left empty (no such caller): None, or a token of at
-    least TOKEN_MIN_LENGTH characters."""
+    """A parser for a credential setting that may be left empty (no such caller): None, or a token as
+    ``token_problem`` asks."""
     if raw == "":
         return None
-    if len(raw) < TOKEN_MIN_LENGTH:
-        raise ValueError(f"must be at least {TOKEN_MIN_LENGTH} characters (got {len(raw)})")
+    problem = token_problem(raw)
+    if problem is not None:
+        raise ValueError(problem)
     return raw
+
+
+def _check_credentials_differ(read: _Reader, manifests: Iterable[ServiceManifest], role: str | None) -> None:
+    """Every credential this process reads is its own: the same value in two variables (the administrator's
+    token given as the portal's) would let one caller authenticate as the other. Checked before any is
+    parsed, naming both variables and never the value."""
+    variables = ["PLR_ADMIN_TOKEN"] + [
+        manifest.setting_variable(setting)
+        for manifest in manifests
+        for setting in manifest.settings_of(role)
+        if setting.secret
+    ]
+    holder: dict[str, str] = {}
+    for variable in variables:
+        value = read.env.get(variable) or ""
+        if value and value in holder:
+            raise SettingsError(
+                f"{variable} and {holder[value]} hold the same value: each credential must be its own, or one"
+                " caller would authenticate as the other"
+            )
+        holder.setdefault(value, variable)
 
 
 def _service_value(read: _Reader, variable: str, setting: Setting[Any], role: str | None) -> tuple[bool, Any]:
@@ -391,6 +430,7 @@ def load_settings(
     for name in chosen:
         if name not in installed:
             raise ManifestError(f"no service {name!r} (services: {', '.join(installed)})")
+    _check_credentials_differ(read, (installed[name] for name in chosen), role)
     databases, apis, own, webs = {}, {}, {}, {}
     for manifest in (installed[name] for name in chosen):
         own[manifest.name] = _service_settings(read, manifest, role)
@@ -450,8 +490,9 @@ def load_settings(
         if name == "PLR_DATABASE_ADMIN_URL" and not settings.database_admin_url:
             raise SettingsError("PLR_DATABASE_ADMIN_URL is not set (a superuser URL to create databases and roles)")
         read.text(name)  # any other a manifest requires
-    if settings.admin_token is not None and len(settings.admin_token) < TOKEN_MIN_LENGTH:
-        raise SettingsError(f"PLR_ADMIN_TOKEN is malformed: it must be at least {TOKEN_MIN_LENGTH} characters")
+    admin_problem = token_problem(settings.admin_token) if settings.admin_token is not None else None
+    if admin_problem is not None:
+        raise SettingsError(f"PLR_ADMIN_TOKEN is malformed: it {admin_problem}")
     return settings
 
 

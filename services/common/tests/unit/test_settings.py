@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import subprocess
 import sys
@@ -138,7 +139,9 @@ def test_a_process_with_a_missing_setting_exits_with_one_json_line_naming_it(rol
 
 @pytest.mark.parametrize("role", ["api", "worker"])
 def test_a_process_with_an_unknown_log_level_exits_with_one_json_line_naming_it(role: str) -> None:
-    result = run_process("registry", role, {**VALID, "PLR_ADMIN_TOKEN": "x" * 32, "PLR_LOG_LEVEL": "LOUD"})
+    result = run_process(
+        "registry", role, {**VALID, "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32), "PLR_LOG_LEVEL": "LOUD"}
+    )
 
     assert result.returncode == 2
     (line,) = json_lines(result.stderr)
@@ -150,7 +153,7 @@ def test_an_api_whose_port_is_taken_exits_with_one_json_line_naming_the_address(
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         address = f"127.0.0.1:{squatter.getsockname()[1]}"
-        env = {**VALID, "PLR_ADMIN_TOKEN": "x" * 32, "PLR_REGISTRY_API_LISTEN": address}
+        env = {**VALID, "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32), "PLR_REGISTRY_API_LISTEN": address}
 
         result = run_process("registry", "api", env)
 
