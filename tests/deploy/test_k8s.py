@@ -251,3 +251,10 @@ def test_every_credential_the_containers_read_is_in_the_overlays_secrets_example
         example = (K8S / "overlays" / overlay / "secrets.env.example").read_text()
         listed = set(re.findall(r"^([A-Z_]+)=$", example, re.M))
         assert read <= listed, f"{overlay}/secrets.env.example lacks {sorted(read - listed)}"
+
+
+def test_the_postgresql_cluster_runs_the_major_version_the_images_client_dumps(rendered: list[dict[str, Any]]) -> None:
+    """``plr backup`` runs pg_dump from the plr image (PostgreSQL 15's client, deploy/Dockerfile): an
+    operator's default image of a newer major version would refuse it."""
+    (cluster,) = by_kind(rendered, "Cluster").values()
+    assert cluster["spec"]["imageName"].rsplit(":", 1)[1].split(".")[0] == "15", cluster["spec"].get("imageName")
