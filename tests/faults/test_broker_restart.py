@@ -29,7 +29,7 @@ from services.common.tenancy import TenantScope
 from services.common.topology import TopologyError
 from services.common.trust_directory import api_keys, trusts
 from tests.e2e.conftest import Running
-from tests.support.infra import API_SERVICES, Infra, PlrStack, plr_stack, wait_for
+from tests.support.infra import API_SERVICES, SERVICES, WEB_SERVICES, Infra, PlrStack, plr_stack, wait_for
 from tests.support.private_broker import PrivateBroker
 
 pytestmark = pytest.mark.faults
@@ -62,7 +62,9 @@ def system(infra: Infra, private_rabbit: PrivateBroker) -> Iterator[System]:
             running = System(stack)
             for service in API_SERVICES:
                 running.start(service, "api")
-            for service in ("registry", *CONSUMERS):
+            for service in WEB_SERVICES:  # `plr health` asks every process, the portal's web too
+                running.start(service, "web")
+            for service in SERVICES:
                 running.start(service, "worker")
             try:
                 yield running

@@ -41,7 +41,7 @@ from services.common.trust_directory import api_keys, trusts
 from tests.e2e.conftest import Running
 from tests.faults.conftest import StartWorker
 from tests.faults.test_worker_stop import STOP_LIMIT_S
-from tests.support.infra import API_SERVICES, SERVICES, Infra, PlrStack, plr_stack, unavailable, wait_for
+from tests.support.infra import API_SERVICES, SERVICES, WEB_SERVICES, Infra, PlrStack, plr_stack, unavailable, wait_for
 from tests.support.private_postgres import PrivatePostgres, PrivatePostgresUnavailable, new_private_postgres
 from tests.support.probe import (
     PROBE_QUEUE,
@@ -107,6 +107,8 @@ def outage_system(infra: Infra) -> Iterator[OutageSystem]:
             processes, matching_worker = Running(stack), Running(via_proxy)
             for service in API_SERVICES:
                 processes.start(service, "api")
+            for service in WEB_SERVICES:  # `plr health` asks every process, the portal's web too
+                processes.start(service, "web")
             for service in SERVICES:
                 (matching_worker if service == "matching" else processes).start(service, "worker")
             try:

@@ -23,10 +23,16 @@ from pathlib import Path
 import pytest
 
 from services.common.admin.supervision import hold_run_lock
+from services.common.manifest import manifests
 from tests.support.infra import ROOT, Infra, plr_stack, wait_for
 from tests.support.make_run import COMMAND, Run, run_env
 
 pytestmark = pytest.mark.faults
+
+# what `make run` starts besides its mail catcher: every api, worker and web process the manifests declare
+RUN_PROCESSES = tuple(
+    f"{name} {role}" for name, manifest in manifests().items() for role in manifest.roles if role != "migrate"
+)
 
 
 def children_of(pid: int) -> set[int]:
@@ -91,7 +97,9 @@ def test_a_second_make_run_names_the_running_one_and_a_killed_one_leaves_no_proc
             # matching's: two published roles for it)
             assert supervisor.said("plr: demo trust: Onboarded trust RXX"), supervisor.output()
             assert supervisor.said("plr: demo roles of RXX: "), supervisor.output()
-            assert len(children) == 7, f"expected the mail catcher, the two apis and four workers, found {children}"
+            assert len(children) == 1 + len(RUN_PROCESSES), (
+                f"expected the mail catcher and {', '.join(RUN_PROCESSES)}, found {children}"
+            )
             api_port = int(stack.settings.api("registry").target.rsplit(":", 1)[1])
             assert not port_free(api_port)
 
@@ -121,8 +129,8 @@ def test_make_killed_with_sigkill_takes_the_supervisor_and_every_process_with_it
             make.wait_running()
             (supervisor,) = children_of(make.process.pid)
             started = {supervisor, *children_of(supervisor)}
-            assert len(started) == 8, (
-                f"expected the supervisor, the mail catcher, the two apis and four workers, found {started}"
+            assert len(started) == 2 + len(RUN_PROCESSES), (
+                f"expected the supervisor, the mail catcher and {', '.join(RUN_PROCESSES)}, found {started}"
             )
             api_port = int(stack.settings.api("registry").target.rsplit(":", 1)[1])
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from services.common.topology import TopologyError
-from tests.support.infra import Infra, PlrStack, free_port, plr_stack, wait_for
+from tests.support.infra import Infra, PlrStack, free_port, plr_stack, service_env, wait_for
 from tests.support.private_broker import PrivateBroker
 
 pytestmark = pytest.mark.faults
@@ -47,7 +47,8 @@ class Worker:
     def __init__(self, stack: PlrStack, service: str, extra_env: dict[str, str] | None = None):
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "plr-process"), service, "worker"],
-            env={**os.environ, **stack.env, **(extra_env or {})},
+            # its own service's broker user, as its container has it (ADR 0009)
+            env={**service_env({**os.environ, **stack.env}, service), **(extra_env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -144,7 +145,8 @@ def test_a_worker_whose_broker_is_gone_exits_within_10s_of_sigterm_writing_only_
 def test_a_worker_started_against_an_unreachable_broker_exits_within_10s_of_sigterm(
     private_stack: PlrStack, workers: list[Worker]
 ) -> None:
-    nowhere = f"amqp://guest:guest@127.0.0.1:{free_port()}/%2Fplr"
+    user = private_stack.settings.broker_users.of("matching")  # its own user, on a port nothing serves
+    nowhere = f"amqp://{user}:secret@127.0.0.1:{free_port()}/%2Fplr"
     worker = Worker(private_stack, "matching", {"PLR_AMQP_URI": nowhere})
     workers.append(worker)
     wait_for(lambda: worker.logged("broker"), timeout=60, message="the worker to try the broker")

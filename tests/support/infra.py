@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = tuple(manifests())  # every installed service (the entry points of pyproject.toml)
 # the services with an api (`plr health` asks each, so a system under test starts every one)
 API_SERVICES = tuple(name for name, manifest in manifests().items() if manifest.api is not None)
+WEB_SERVICES = tuple(name for name, manifest in manifests().items() if manifest.web is not None)
 # the services whose database holds the trust directory (`plr trust list --service`); the portal's does not
 TRUST_SERVICES = tuple(name for name, manifest in manifests().items() if manifest.trust_directory)
 IN_CI = os.environ.get("CI", "").lower() == "true"

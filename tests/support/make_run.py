@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from tests.support.infra import ROOT, PlrStack, wait_for
+from tests.support.ports import free_port
 
 COMMAND = [sys.executable, "-m", "services.common.admin.local_run"]
 
@@ -45,4 +46,10 @@ class Run:
 
 
 def run_env(stack: PlrStack, lock: Path) -> dict[str, str]:
-    return {**os.environ, **stack.env, "PLR_RUN_LOCK": str(lock), "PLR_DB_POOL_SIZE": "2"}
+    """The stack's settings for a `make run` of its own, which starts its own mail catcher: on a port of
+    its own (the stack's catcher holds the stack's), and every SMTP setting following it as by default."""
+    env = {**os.environ, **stack.env, "PLR_RUN_LOCK": str(lock), "PLR_DB_POOL_SIZE": "2"}
+    env["PLR_MAIL_CATCHER_LISTEN"] = f"127.0.0.1:{free_port()}"
+    for name in ("PLR_REGISTRY_SMTP_URL", "PLR_PORTAL_SMTP_URL"):
+        env.pop(name, None)
+    return env
