@@ -180,3 +180,27 @@ def test_plr_dlq_replay_keeps_each_events_user_id_through_an_impersonating_admin
     assert replayed.returncode == 0 and "Replayed 1" in replayed.stdout, replayed.stderr
     wait_for(lambda: forged.id in dead_letters(system), 30, 0.5, "the replayed forgery dead-lettered again")
     assert directory(system) == (TRUE_HASH, "active", 2)
+
+
+def test_a_consumers_own_user_cannot_put_another_services_event_into_its_own_queue(system: PlrStack) -> None:
+    """Attack on issue 10 item 3: matching's own broker user (its password alone) may write the default
+    exchange, and the consumer accepts its own user's ``user_id`` (meant for its give-back copies).
+    A registry key_issued for another trust, sent so into matching's own queue, must change nothing:
+    today it is applied, and the forged key then authenticates on matching's api as that trust."""
+    other_ods, other_key = "RFH", "plrk_f0rged0000000001"
+    body: dict[str, Any] = json.loads((EXAMPLES / "plr.registry.trust.key_issued.v1.json").read_text())
+    body.update(id=str(uuid.uuid4()), aggregateid=other_ods, aggregateversion=10**12, trustods=other_ods)
+    body["subject"] = f"trust/{other_ods}"
+    body["data"].update(ods=other_ods, key_id=other_key, secret_sha256=FORGED_HASH)
+    forged = CloudEvent.from_dict(body)
+    send(publisher_of(system, "matching"), forged, exchange="", routing_key=DIRECTORY_QUEUE)
+
+    def applied() -> str | None:
+        with scoped_transaction(system.engine("matching"), TenantScope.platform_wide()) as connection:
+            return connection.execute(
+                sa.select(api_keys.c.secret_sha256).where(api_keys.c.key_id == other_key)
+            ).scalar()
+
+    wait_for(lambda: forged.id in dead_letters(system) or applied() is not None, 30, 0.5, "the forgery handled")
+    assert applied() is None, "a registry event forged by matching's own broker user was applied"
+    assert forged.id in dead_letters(system)
