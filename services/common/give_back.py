@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,14 +70,25 @@ def read_give_back_seal(connection: Connection) -> GiveBackSeal:
 
 
 def load_give_back_seal(engine: Engine, sleep: Callable[[float], None] = time.sleep) -> GiveBackSeal:
-    """The worker's seal, read at start; while the database is unavailable it waits and asks again (its
-    queues keep their messages, uncounted, until it consumes)."""
-    while True:
-        try:
-            with engine.connect() as connection:
-                return read_give_back_seal(connection)
-        except Exception as error:
-            if not is_transient_db_error(error):
-                raise
-            log.warning("database unavailable, waiting for the give-back key: %s", db_error_summary(error))
-            sleep(KEY_RETRY_S)
+    """The worker's seal, read before it consumes: a worker started while its database is unavailable
+    waits and asks again, consuming nothing meanwhile (its queues keep their messages, uncounted, ADR
+    0004; a worker that was running keeps giving its deliveries back). A stop signal while it waits ends
+    the process at once, cleanly."""
+    stopped = {s: signal.signal(s, _exit_cleanly) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while True:
+            try:
+                with engine.connect() as connection:
+                    return read_give_back_seal(connection)
+            except Exception as error:
+                if not is_transient_db_error(error):
+                    raise
+                log.warning("database unavailable, waiting for the give-back key: %s", db_error_summary(error))
+                sleep(KEY_RETRY_S)
+    finally:
+        for number, handler in stopped.items():
+            signal.signal(number, handler)
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
