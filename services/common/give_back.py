@@ -44,11 +44,12 @@ class GiveBackSeal:
 
     key: bytes
 
-    def of(self, queue: str, message_id: str | None, body: bytes) -> str:
-        sealed = f"{queue}\n{message_id or ''}\n".encode() + body
-        return hmac.new(self.key, sealed, hashlib.sha256).hexdigest()
+    def of(self, queue: str, message_id: str | None, body: bytes | str) -> str:
+        """``body`` as delivered: bytes, or text where the client decoded it by its content encoding."""
+        raw = body.encode() if isinstance(body, str) else body
+        return hmac.new(self.key, f"{queue}\n{message_id or ''}\n".encode() + raw, hashlib.sha256).hexdigest()
 
-    def holds(self, seal: object, queue: str, message_id: str | None, body: bytes) -> bool:
+    def holds(self, seal: object, queue: str, message_id: str | None, body: bytes | str) -> bool:
         """Whether ``seal`` (a delivery's header, whatever its type) is this key's seal of the message
         going back to ``queue``."""
         return isinstance(seal, str) and hmac.compare_digest(seal, self.of(queue, message_id, body))

@@ -310,7 +310,8 @@ def test_an_outage_many_times_longer_than_the_delivery_limit_allows_dead_letters
     reachable = proxy.target
     first = start_consumer("consumer-1")  # it reads its give-back key while the database is there
     wait_for_consumers(site, PROBE_QUEUE)
-    proxy.target = ("127.0.0.1", _closed_port())  # every connection is reset at once
+    proxy.target = ("127.0.0.1", _closed_port())  # every new connection is reset at once
+    proxy.cut_all()  # and every open one
     try:
         probe_workers(site, "relay", relay=True)
         producer = ProbeProducer(site.engine)

@@ -27,3 +27,8 @@ def test_a_seal_made_with_another_key_or_missing_does_not_hold() -> None:
     assert not SEAL.holds(forged, QUEUE, MESSAGE_ID, BODY)
     assert not SEAL.holds(None, QUEUE, MESSAGE_ID, BODY)
     assert not SEAL.holds(b"not text", QUEUE, MESSAGE_ID, BODY)
+
+
+def test_a_body_delivered_as_text_is_sealed_as_its_utf8_bytes() -> None:
+    """The AMQP client decodes a body with a content encoding: a copy sealed from one holds for the other."""
+    assert SEAL.holds(SEAL.of(QUEUE, MESSAGE_ID, BODY.decode()), QUEUE, MESSAGE_ID, BODY)
