@@ -12,7 +12,8 @@ expansion) from three Secrets: ``plr-credentials`` (the kustomization's secretGe
 ``secrets.env`` that is never committed, as its secrets.env.example lists), and the ones the
 operators create, ``plr-rabbitmq-default-user`` (RabbitMQ Cluster Operator) and ``plr-postgres-superuser``
 (CloudNativePG, ``enableSuperuserAccess``). Least privilege as in docker-compose.yml: the superuser and
-owner URLs only reach migrate, the administrator's token only the api.
+owner URLs only reach migrate, the broker administrator's credentials (the management URL) only migrate and
+the api `plr` runs in, the administrator's token only that api.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from services.common.manifest import ServiceManifest, manifests  # noqa: E402
+from services.common.manifest import MANAGEMENT_ROLES, MANAGEMENT_URL_VARIABLE, ServiceManifest, manifests  # noqa: E402
 from services.common.metrics import CONTAINER_METRICS_PORT  # noqa: E402
 from services.common.worker import STOP_DEADLINE_S  # noqa: E402
 
@@ -55,6 +56,12 @@ def administered(manifest: ServiceManifest, role: str) -> bool:
     return role == "api" and manifest.api is not None and "PLR_ADMIN_TOKEN" in manifest.api.requires
 
 
+def uses_management(manifest: ServiceManifest, role: str) -> bool:
+    """Whether this process uses the broker's management API (the administrator's credentials): migrate
+    (its topology) and the api where the administrator runs `plr`; no worker, no other api."""
+    return role in MANAGEMENT_ROLES or administered(manifest, role)
+
+
 def broker_password_variable(manifest: ServiceManifest) -> str:
     return f"PLR_RABBITMQ_{manifest.name.upper()}_PASSWORD"
 
@@ -76,16 +83,24 @@ def broker_connection(manifest: ServiceManifest, role: str) -> list[dict[str, An
 
 def environment(manifest: ServiceManifest, role: str) -> list[dict[str, Any]]:
     """The container's variables, in order: a ``$(VAR)`` only expands a variable defined before it."""
-    env = [
-        secret("RABBITMQ_USERNAME", f"{RABBITMQ}-default-user", "username"),
-        secret("RABBITMQ_PASSWORD", f"{RABBITMQ}-default-user", "password"),
+    env: list[dict[str, Any]] = []
+    if uses_management(manifest, role):
+        # the broker administrator's credentials: only what uses the management API gets them
+        env += [
+            secret("RABBITMQ_USERNAME", f"{RABBITMQ}-default-user", "username"),
+            secret("RABBITMQ_PASSWORD", f"{RABBITMQ}-default-user", "password"),
+        ]
+    env += [
         secret("PLR_DB_APP_PASSWORD", CREDENTIALS, "PLR_DB_APP_PASSWORD"),
         *broker_connection(manifest, role),
-        {
-            "name": "PLR_AMQP_MANAGEMENT_URL",
-            "value": f"http://$(RABBITMQ_USERNAME):$(RABBITMQ_PASSWORD)@{RABBITMQ}:15672",
-        },
     ]
+    if uses_management(manifest, role):
+        env.append(
+            {
+                "name": MANAGEMENT_URL_VARIABLE,
+                "value": f"http://$(RABBITMQ_USERNAME):$(RABBITMQ_PASSWORD)@{RABBITMQ}:15672",
+            }
+        )
     # an api that takes the administrator's token is where the administrator runs `plr` (kubectl exec),
     # which reads every service's database; any other process gets its own service's only
     services = manifests().values() if administered(manifest, role) else [manifest]

@@ -121,6 +121,20 @@ def with_own_broker_user(env: Mapping[str, str], service: str | None) -> dict[st
     return given
 
 
+def given_passwords(users: BrokerUsers, amqp_uri: str, service_uris: Mapping[str, str]) -> dict[str, str]:
+    """The broker passwords these connections give, by service (``ADMIN_USER_SUFFIX``: the
+    administrator's): each service's own connection (``service_uris``, by service) that connects as that
+    service's user, and ``amqp_uri`` when it connects as the administrator."""
+    passwords = {
+        service: unquote(urlsplit(uri).password or "")
+        for service, uri in service_uris.items()
+        if connection_user(uri) == users.of(service)
+    }
+    if connection_user(amqp_uri) == users.admin:
+        passwords[ADMIN_USER_SUFFIX] = unquote(urlsplit(amqp_uri).password or "")
+    return passwords
+
+
 def uri_as(amqp_uri: str, user: str, password: str) -> str:
     """The same broker and vhost, connecting as another user."""
     parts = urlsplit(amqp_uri)

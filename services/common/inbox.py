@@ -91,6 +91,11 @@ class InboxConsumer:
     clock: Callable[[], float] = time.monotonic
     stats: ConsumerStats = field(default_factory=ConsumerStats)
 
+    def __post_init__(self) -> None:
+        # exported at 0 from the worker's start: an alert on its increase() (deploy/prometheus/alerts.yml)
+        # sees the first dead letter only if the series existed before it
+        DEAD_LETTERS.labels(self.name)
+
     def apply_once(self, event: CloudEvent) -> bool:
         """One transaction: the inbox row and the handler's writes. False if already applied."""
         return self.apply_batch([event])[0]

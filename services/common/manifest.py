@@ -35,7 +35,11 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "plr.services"
 ROLES = ("api", "worker", "migrate", "web")
 # what every process of every service reads (the broker); each adds its own database and api
-COMMON_VARIABLES = ("PLR_AMQP_URI", "PLR_AMQP_MANAGEMENT_URL")
+COMMON_VARIABLES = ("PLR_AMQP_URI",)
+# the broker administrator's credentials (the management API): only the roles here, and ``plr``, use
+# them (least privilege: an api or worker is not given them)
+MANAGEMENT_URL_VARIABLE = "PLR_AMQP_MANAGEMENT_URL"
+MANAGEMENT_ROLES = ("migrate",)
 
 
 T = TypeVar("T")
@@ -163,6 +167,9 @@ class ServiceManifest:
     demo: Callable[[Settings], str] | None = None
     # a web application (the portal), or None
     web: Web | None = None
+    # whether its database holds the trust directory (``trusts``, ``api_keys``: the trust's own service,
+    # or a projection of its events, services/common/trust_directory.py); `plr trust list` reads it
+    trust_directory: bool = True
 
     def __post_init__(self) -> None:
         names = [setting.name for setting in self.settings]
@@ -235,6 +242,8 @@ class ServiceManifest:
         if role not in self.roles:
             raise ValueError(f"{self.name} has no {role} process")
         required: tuple[str, ...] = (*COMMON_VARIABLES, self.database_url_variable)
+        if role in MANAGEMENT_ROLES:
+            required += (MANAGEMENT_URL_VARIABLE,)
         if role == "api" and self.api is not None:
             required += self.api.requires
         return required + tuple(self.setting_variable(s) for s in self.settings_of(role) if s.required)

@@ -133,7 +133,7 @@ def migrate_once(manifest: ServiceManifest, settings: Settings) -> None:
     queues = manifest.queues
     user = settings.broker_users.of(service)
     ensure_own_broker_user(settings, service)
-    declare_topology(settings.amqp_management_url, settings.amqp_vhost, queues, publisher=(service, user))
+    declare_topology(settings.management_url(), settings.amqp_vhost, queues, publisher=(service, user))
     log.info(
         "%s topology declared on vhost %s (%d consumer queues; broker user %s)",
         service,
@@ -155,7 +155,7 @@ def ensure_own_broker_user(settings: Settings, service: str) -> None:
     user = settings.broker_users.of(service)
     if connection_user(settings.amqp_uri) == user:
         password = unquote(urlsplit(settings.amqp_uri).password or "")
-        Management(settings.amqp_management_url, settings.amqp_vhost).user(user, password)
+        Management(settings.management_url(), settings.amqp_vhost).user(user, password)
 
 
 if __name__ == "__main__":

@@ -250,6 +250,11 @@ class OutboxRelay:
         self._backoff_s = 0.0
         self._next_attempt = 0.0
         self._last_beat = 0.0
+        # both exported at 0 from the worker's start: PlrRelayFailing (deploy/prometheus/alerts.yml) needs
+        # the published series to say 0 when the relay never published, and increase() sees a first failure
+        # only if the series existed before it
+        RELAY_PUBLISHED.labels(service)
+        RELAY_FAILURES.labels(service)
 
     def relay_once(self) -> int:
         """Publish one batch. Returns how many were published; raises PublishFailed if any was not

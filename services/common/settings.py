@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
+from services.common.manifest import MANAGEMENT_ROLES, MANAGEMENT_URL_VARIABLE
+
 if TYPE_CHECKING:
     from services.common.broker_users import BrokerUsers
     from services.common.manifest import ServiceManifest, Setting
@@ -172,14 +174,53 @@ def text(raw: str) -> str:
 TOKEN_MIN_LENGTH = 32
 
 
+# a random token of 32 characters or more has far more distinct characters than this; fewer is a
+# placeholder ("xxxx...", "changeme changeme ...") that the length alone lets through
+TOKEN_MIN_DISTINCT = 8
+
+
+def token_problem(raw: str) -> str | None:
+    """Why ``raw`` is no credential (too short, holds white space, too few distinct characters), or None.
+    Never names the value."""
+    if len(raw) < TOKEN_MIN_LENGTH:
+        return f"must be at least {TOKEN_MIN_LENGTH} characters (got {len(raw)})"
+    if any(character.isspace() for character in raw):
+        return "must hold no white space (a token is one word, e.g. secrets.token_urlsafe(32))"
+    if len(set(raw)) < TOKEN_MIN_DISTINCT:
+        return f"must hold at least {TOKEN_MIN_DISTINCT} distinct characters (a placeholder is no credential)"
+    return None
+
+
 def optional_token(raw: str) -> str | None:
-    """A parser for a credential setting that may be left empty (no such caller): None, or a token of at
-    least TOKEN_MIN_LENGTH characters."""
+    """A parser for a credential setting that may be left empty (no such caller): None, or a token as
+    ``token_problem`` asks."""
     if raw == "":
         return None
-    if len(raw) < TOKEN_MIN_LENGTH:
-        raise ValueError(f"must be at least {TOKEN_MIN_LENGTH} characters (got {len(raw)})")
+    problem = token_problem(raw)
+    if problem is not None:
+        raise ValueError(problem)
     return raw
+
+
+def _check_credentials_differ(read: _Reader, manifests: Iterable[ServiceManifest], role: str | None) -> None:
+    """Every credential this process reads is its own: the same value in two variables (the administrator's
+    token given as the portal's) would let one caller authenticate as the other. Checked before any is
+    parsed, naming both variables and never the value."""
+    variables = ["PLR_ADMIN_TOKEN"] + [
+        manifest.setting_variable(setting)
+        for manifest in manifests
+        for setting in manifest.settings_of(role)
+        if setting.secret
+    ]
+    holder: dict[str, str] = {}
+    for variable in variables:
+        value = read.env.get(variable) or ""
+        if value and value in holder:
+            raise SettingsError(
+                f"{variable} and {holder[value]} hold the same value: each credential must be its own, or one"
+                " caller would authenticate as the other"
+            )
+        holder.setdefault(value, variable)
 
 
 def _service_value(read: _Reader, variable: str, setting: Setting[Any], role: str | None) -> tuple[bool, Any]:
@@ -275,7 +316,9 @@ class Settings:
     (its own; every service's for ``plr``)."""
 
     amqp_uri: str
-    amqp_management_url: str
+    # PLR_AMQP_MANAGEMENT_URL: the broker administrator's credentials, for migrate and ``plr`` alone (an
+    # api or worker is not given them); read it through ``management_url()``
+    amqp_management_url: str | None
     amqp_vhost: str
     databases: Mapping[str, ServiceDatabase]
     apis: Mapping[str, ApiAddress]
@@ -299,6 +342,19 @@ class Settings:
     # PLR_AMQP_USER_PREFIX: each service's broker user is this and its name (services/common/broker_users.py)
     amqp_user_prefix: str = "plr-"
     grpc_tls: GrpcTls = PLAINTEXT
+    # PLR_AMQP_URI_<SERVICE>, by service: each service's own broker connection where ``plr`` is given them
+    # (`make run`, the tests), so that it may set their passwords (``plr restore``)
+    service_amqp_uris: Mapping[str, str] = field(default_factory=dict)
+
+    def management_url(self) -> str:
+        """The RabbitMQ management API's URL, with the administrator's credentials: SettingsError if this
+        process was not given it (only migrate and ``plr`` are)."""
+        if not self.amqp_management_url:
+            raise SettingsError(
+                f"{MANAGEMENT_URL_VARIABLE} is not set: this needs the broker administrator's management API "
+                "(migrate and `plr` are given it; an api or worker is not)"
+            )
+        return self.amqp_management_url
 
     @property
     def broker_users(self) -> BrokerUsers:
@@ -363,6 +419,7 @@ def load_settings(
     their manifests declare them. ``require`` names optional ones that this process needs. A process of
     a ``role`` (api, worker, migrate) reads its service's own settings for that role, and stops on a
     missing one; without a role (``plr``), every service's own settings that are set or have a default."""
+    from services.common.broker_users import service_uri_variable
     from services.common.manifest import ManifestError, manifests
 
     read = _Reader(environment() if env is None else env)
@@ -373,6 +430,7 @@ def load_settings(
     for name in chosen:
         if name not in installed:
             raise ManifestError(f"no service {name!r} (services: {', '.join(installed)})")
+    _check_credentials_differ(read, (installed[name] for name in chosen), role)
     databases, apis, own, webs = {}, {}, {}, {}
     for manifest in (installed[name] for name in chosen):
         own[manifest.name] = _service_settings(read, manifest, role)
@@ -393,9 +451,17 @@ def load_settings(
     admin_db = read.env.get("PLR_DATABASE_ADMIN_URL") or None
     if admin_db is not None:
         admin_db = read.url("PLR_DATABASE_ADMIN_URL", DB_SCHEMES)
+    management_url = None
+    if role in MANAGEMENT_ROLES or read.env.get(MANAGEMENT_URL_VARIABLE):
+        management_url = read.url(MANAGEMENT_URL_VARIABLE, ("http", "https"))
+    service_uris = {
+        name: read.url(service_uri_variable(name), ("amqp", "amqps"))
+        for name in chosen
+        if role is None and read.env.get(service_uri_variable(name))
+    }
     settings = Settings(
         amqp_uri=amqp_uri,
-        amqp_management_url=read.url("PLR_AMQP_MANAGEMENT_URL", ("http", "https")),
+        amqp_management_url=management_url,
         amqp_vhost=vhost,
         databases=databases,
         apis=apis,
@@ -414,6 +480,7 @@ def load_settings(
         environment=read.choice("PLR_ENVIRONMENT", "development", ENVIRONMENTS),
         amqp_user_prefix=read.pattern("PLR_AMQP_USER_PREFIX", "plr-", BROKER_USER_PREFIX, "letters, digits, - _ ."),
         grpc_tls=read.grpc_tls(),
+        service_amqp_uris=service_uris,
     )
     if role == "worker":
         _check_worker_broker_user(settings, chosen)
@@ -423,8 +490,9 @@ def load_settings(
         if name == "PLR_DATABASE_ADMIN_URL" and not settings.database_admin_url:
             raise SettingsError("PLR_DATABASE_ADMIN_URL is not set (a superuser URL to create databases and roles)")
         read.text(name)  # any other a manifest requires
-    if settings.admin_token is not None and len(settings.admin_token) < TOKEN_MIN_LENGTH:
-        raise SettingsError(f"PLR_ADMIN_TOKEN is malformed: it must be at least {TOKEN_MIN_LENGTH} characters")
+    admin_problem = token_problem(settings.admin_token) if settings.admin_token is not None else None
+    if admin_problem is not None:
+        raise SettingsError(f"PLR_ADMIN_TOKEN is malformed: it {admin_problem}")
     return settings
 
 

@@ -31,6 +31,7 @@ MANIFEST = ServiceManifest(
     name="portal",
     migrations=Path(__file__).parent / "migrations",
     settings=(SMTP_URL, MAIL_FROM),
+    trust_directory=False,  # accounts and sessions only: it asks the registry, acting for the person
     web=Web(
         default_port=8090,
         app=Ref("services.portal.entrypoints.web:run"),

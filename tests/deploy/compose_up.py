@@ -228,9 +228,10 @@ def wait_for(what: str, check: Callable[[], bool], timeout_s: float = 120.0) -> 
 
 
 def service_names() -> list[str]:
+    """The services whose database holds the trust directory (the portal's holds accounts only)."""
     from services.common.manifest import manifests
 
-    return list(manifests())
+    return [name for name, manifest in manifests().items() if manifest.trust_directory]
 
 
 def psql(env_file: Path, service: str, query: str) -> list[list[str]]:

@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from services.common.broker_users import SERVICE_URI_VARIABLE_PREFIX
 from services.common.db import make_engine
 from services.common.manifest import manifests
-from tests.support.infra import SERVICES, Infra, PlrStack, mail_caught, plr_stack, service_env, wait_for
+from services.common.topology import Management
+from tests.support.infra import TRUST_SERVICES, Infra, PlrStack, mail_caught, plr_stack, service_env, wait_for
 from tests.support.private_broker import PrivateBrokerUnavailable, new_private_broker
 from tests.support.private_postgres import PrivatePostgresUnavailable, new_private_postgres
 from tests.support.topics import routed_count
@@ -32,7 +33,6 @@ from tests.support.topics import routed_count
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 # the services that keep the trust directory (the portal keeps accounts and sessions only, ADR 0010)
-TRUST_DIRECTORIES = tuple(service for service in SERVICES if service != "portal")
 EXAMPLE_IMPORT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "leaders-import.csv"
 
 
@@ -169,7 +169,7 @@ def test_a_backup_restored_into_empty_servers_has_every_event_and_passes_the_smo
     finally:
         old.stop()
     assert "RBB" not in old.trusts("matching"), "the in-flight events were meant to be in the queue"
-    expected = {service: old.trusts(service) for service in TRUST_DIRECTORIES}
+    expected = {service: old.trusts(service) for service in TRUST_SERVICES}
     backed_up_rows = table_counts(source.infra.pg_admin_url, source.env)
     assert backed_up_rows["registry.leaders"] == 3, backed_up_rows
     files = sorted(p.name for p in (tmp_path / "backup").iterdir())
@@ -201,16 +201,52 @@ def test_a_backup_restored_into_empty_servers_has_every_event_and_passes_the_smo
             # the replay brought the in-flight events to matching; the others dropped them as duplicates
             wait_for(lambda: "RBB" in new.trusts("matching"), timeout=60, message="RBB at matching after the replay")
             wait_for(new.all_delivered, timeout=60, interval=0.5, message="every event delivered (restored)")
-            assert {service: new.trusts(service) for service in TRUST_DIRECTORIES} == {
-                service: sorted({*expected[service], "RBB"}) for service in TRUST_DIRECTORIES
+            assert {service: new.trusts(service) for service in TRUST_SERVICES} == {
+                service: sorted({*expected[service], "RBB"}) for service in TRUST_SERVICES
             }
             # the smoke journey on the restored servers
             assert new.plr("trust", "onboard", "--ods", "RBC", "--name", "After Restore").returncode == 0
-            for service in TRUST_DIRECTORIES:
+            for service in TRUST_SERVICES:
                 wait_for(lambda service=service: "RBC" in new.trusts(service), timeout=60, message=f"RBC at {service}")
             wait_for(new.all_delivered, timeout=60, interval=0.5, message="every event delivered after the journey")
         finally:
             new.stop()
+    finally:
+        broker.remove()
+        postgres.remove()
+
+
+def test_a_restore_keeps_the_broker_administrators_current_password(source: PlrStack, tmp_path: Path) -> None:
+    """A backup holds the password hashes of every user on plr's vhost, the administrator's among them
+    (the management URL's user, whom migrate gives the vhost). Restoring it must not put back the
+    administrator's password of backup time: after a rotation (docs/operations.md, "Rotate keys") or on a
+    new machine with a fresh `.env`, that would lock the administrator out halfway through the restore
+    (its next management call refused), leaving one database restored and a rerun refused."""
+    backed_up = System(source.env).plr("backup", "--to", str(tmp_path / "backup"))
+    assert backed_up.returncode == 0, backed_up.stderr
+    try:
+        postgres, broker = new_private_postgres(), new_private_broker()
+    except (PrivatePostgresUnavailable, PrivateBrokerUnavailable) as error:
+        pytest.fail(f"no private servers for the restore: {error}")
+    postgres.start()
+    try:
+        broker.start()
+        # this installation's administrator password is not the one of backup time
+        rotated = "rotated-administrator-password"
+        admin = urlsplit(broker.management_url).username or "guest"
+        Management(broker.management_url, "/").request(
+            "PUT", f"/users/{admin}", {"password": rotated, "tags": "administrator,impersonator"}
+        )
+        management_url = broker.management_url.replace(f"{admin}:guest@", f"{admin}:{rotated}@")
+        env = {
+            name: moved(value, postgres.port) if name.startswith("PLR_DATABASE_") else value
+            for name, value in source.env.items()
+        }
+        env["PLR_AMQP_MANAGEMENT_URL"] = management_url
+        restored = System(env).plr("restore", "--from", str(tmp_path / "backup"), "--yes")
+        assert restored.returncode == 0, restored.stderr[-2000:]
+        answer = Management(management_url, "/").request("GET", "/overview", ok=(401,))
+        assert answer.status_code == 200, "the restore put back the administrator's old broker password"
     finally:
         broker.remove()
         postgres.remove()

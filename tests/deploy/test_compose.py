@@ -372,6 +372,20 @@ def test_each_credential_goes_only_to_the_processes_that_read_it(services: dict[
         assert "PLR_SERVICE_TOKEN" not in env, name
 
 
+def test_only_migrate_and_the_api_plr_runs_in_get_the_broker_administrators_management_url(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """Least privilege: the management URL carries the broker administrator's password (every vhost,
+    every user). Migrate declares its topology with it and `plr` runs in the api given the administrator's
+    token; no worker and no other api uses it, so none is given it."""
+    for name, (_, role) in plr_processes(services).items():
+        env = environment_of(services[name])
+        uses_it = role == "migrate" or (role == "api" and "PLR_ADMIN_TOKEN" in env)
+        assert ("PLR_AMQP_MANAGEMENT_URL" in env) == uses_it, (
+            f"{name} {'lacks' if uses_it else 'gets'} the broker administrator's management URL"
+        )
+
+
 def test_urls_point_at_the_servers_with_their_credentials(services: dict[str, dict[str, Any]]) -> None:
     postgres = environment_of(services["postgres"])
     rabbitmq = environment_of(services["rabbitmq"])
@@ -379,12 +393,13 @@ def test_urls_point_at_the_servers_with_their_credentials(services: dict[str, di
     for name, (service, role) in plr_processes(services).items():
         env = environment_of(services[name])
         for key in ("PLR_AMQP_URI", "PLR_AMQP_MANAGEMENT_URL"):
-            url = urlsplit(env[key])
-            assert url.hostname == "rabbitmq", f"{name} {key}"
+            if key in env:
+                assert urlsplit(env[key]).hostname == "rabbitmq", f"{name} {key}"
         # the management API is the administrator's (migrate declares, `plr` reads); each process connects
         # as its service's own broker user (ADR 0009), but for the api `plr` runs in, the administrator's
-        management = urlsplit(env["PLR_AMQP_MANAGEMENT_URL"])
-        assert (management.username, management.password) == administrator, f"{name}: not the administrator"
+        if "PLR_AMQP_MANAGEMENT_URL" in env:
+            management = urlsplit(env["PLR_AMQP_MANAGEMENT_URL"])
+            assert (management.username, management.password) == administrator, f"{name}: not the administrator"
         own = (f"plr-{service}", CREDENTIALS[f"PLR_RABBITMQ_{service.upper()}_PASSWORD"])
         connection = urlsplit(env["PLR_AMQP_URI"])
         expected = administrator if "PLR_ADMIN_TOKEN" in env else own

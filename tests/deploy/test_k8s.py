@@ -105,6 +105,23 @@ def container_env(workload: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {item["name"]: item for item in container["env"]}
 
 
+def test_only_migrate_and_the_api_plr_runs_in_get_the_broker_administrators_credentials(
+    rendered: list[dict[str, Any]],
+) -> None:
+    """Least privilege: the RabbitMQ operator's default user is the broker's administrator. Its secret and
+    the management URL made from it reach migrate (its topology) and the api the administrator runs `plr`
+    in; no worker and no other api uses them, so none is given them."""
+    workloads = {**by_kind(rendered, "Deployment"), **by_kind(rendered, "Job")}
+    for service, manifest in manifests().items():
+        for role in manifest.roles:
+            env = container_env(workloads[f"{service}-{role}"])
+            uses_it = role == "migrate" or (role == "api" and "PLR_ADMIN_TOKEN" in env)
+            administrator = {"PLR_AMQP_MANAGEMENT_URL", "RABBITMQ_USERNAME", "RABBITMQ_PASSWORD"}
+            given = administrator & set(env)
+            assert given == (administrator if uses_it else set()), f"{service}-{role} gets {sorted(given)}"
+            assert all("default-user" not in str(item) for item in env.values()) or uses_it, f"{service}-{role}"
+
+
 def test_every_process_of_every_service_has_a_deployment_or_job(rendered: list[dict[str, Any]]) -> None:
     deployments, jobs = by_kind(rendered, "Deployment"), by_kind(rendered, "Job")
     config = next(iter(by_kind(rendered, "ConfigMap").values()))["data"]
@@ -234,3 +251,10 @@ def test_every_credential_the_containers_read_is_in_the_overlays_secrets_example
         example = (K8S / "overlays" / overlay / "secrets.env.example").read_text()
         listed = set(re.findall(r"^([A-Z_]+)=$", example, re.M))
         assert read <= listed, f"{overlay}/secrets.env.example lacks {sorted(read - listed)}"
+
+
+def test_the_postgresql_cluster_runs_the_major_version_the_images_client_dumps(rendered: list[dict[str, Any]]) -> None:
+    """``plr backup`` runs pg_dump from the plr image (PostgreSQL 15's client, deploy/Dockerfile): an
+    operator's default image of a newer major version would refuse it."""
+    (cluster,) = by_kind(rendered, "Cluster").values()
+    assert cluster["spec"]["imageName"].rsplit(":", 1)[1].split(".")[0] == "15", cluster["spec"].get("imageName")

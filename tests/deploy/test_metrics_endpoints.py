@@ -159,3 +159,30 @@ def test_the_container_health_check_reads_the_processs_own_metrics(running: tupl
     assert matching.returncode == 1 and "has not recorded a heartbeat" in matching.stderr
     nothing = healthcheck("registry", "worker", {"PLR_METRICS_PORT": str(free_port())})
     assert nothing.returncode == 1 and "does not answer" in nothing.stderr
+
+
+def test_every_consumer_exports_its_dead_letter_count_before_the_first(
+    running: tuple[PlrStack, dict[str, int]],
+) -> None:
+    """deploy/prometheus/alerts.yml's PlrDeadLetters is `increase(plr_dead_letters_total[15m]) > 0`. A
+    series that first appears at 1 has no earlier sample, so `increase` is 0 and the alert never fires
+    for a consumer's first dead letter since its worker started (usually its only one): each consumer's
+    count must be exported at 0 from the worker's start, as Prometheus' client guidance asks of labels
+    known in advance."""
+    from services.common.manifest import manifests
+
+    _, ports = running
+    samples = scrape(ports["matching-worker"])
+    for consumer in manifests()["matching"].consumers:
+        assert value(samples, "plr_dead_letters_total", consumer=consumer.inbox_name) == 0.0, consumer.inbox_name
+
+
+def test_every_worker_exports_its_relay_counters_before_the_first(running: tuple[PlrStack, dict[str, int]]) -> None:
+    """PlrRelayFailing is `rate(plr_relay_failures_total) > 0 and rate(plr_relay_published_total) == 0`: a
+    worker that has never published (the broker down since it started) must export the published count at
+    0, or the `and` matches nothing and the alert never fires; and its failure count from 0, for `rate` to
+    see the first failure."""
+    _, ports = running
+    samples = scrape(ports["matching-worker"])
+    assert value(samples, "plr_relay_failures_total", service="matching") == 0.0
+    assert value(samples, "plr_relay_published_total", service="matching") is not None

@@ -136,7 +136,7 @@ def every_event(stack: PlrStack) -> dict[str, str]:
             payloads = connection.execute(sa.select(outbox.c.payload)).scalars().all()
         found[f"{service} outbox"] = "\n".join(payloads)
     # peeking every message (a session's imports leave tens of thousands unrouted) is slow on a busy machine
-    management = Management(stack.settings.amqp_management_url, stack.vhost, timeout=120)
+    management = Management(stack.settings.management_url(), stack.vhost, timeout=120)
     for queue in management.queues():
         name = str(queue["name"])
         messages = management.request(

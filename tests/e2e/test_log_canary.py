@@ -310,8 +310,9 @@ def test_a_write_that_violates_a_unique_key_logs_no_personal_data(system: tuple[
             for n in (30, 32):  # the emails of RegisterLeader's and ImportLeaders's canaries
                 other.execute(
                     sa.text(
-                        "INSERT INTO leaders (leader_id, version, status, email_key, profile, created_at, updated_at)"
-                        " VALUES (gen_random_uuid(), 1, 'active', :email, '{}', now(), now())"
+                        "INSERT INTO leaders (leader_id, version, shared_version, status, email_key, profile,"
+                        " created_at, updated_at, shared_updated_at)"
+                        " VALUES (gen_random_uuid(), 1, 1, 'active', :email, '{}', now(), now(), now())"
                     ),
                     {"email": person(n)["email"]},
                 )

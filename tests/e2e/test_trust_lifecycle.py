@@ -18,7 +18,7 @@ from services.common.authentication import Authenticator
 from services.common.errors import Unauthenticated
 from services.common.grpc_client import api_channel, bearer
 from tests.e2e.conftest import Running
-from tests.support.infra import SERVICES, Infra, PlrStack, plr_stack, wait_for
+from tests.support.infra import SERVICES, TRUST_SERVICES, Infra, PlrStack, plr_stack, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -48,7 +48,7 @@ def system(infra: Infra) -> Iterator[tuple[PlrStack, grpc.Channel]]:
 
 def statuses(stack: PlrStack, ods: str) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
-    for service in SERVICES:
+    for service in TRUST_SERVICES:
         result = stack.plr("trust", "list", "--service", service, "--json")
         assert result.returncode == 0, result.stderr
         found[service] = next((t["status"] for t in json.loads(result.stdout) if t["ods"] == ods), None)
@@ -58,7 +58,7 @@ def statuses(stack: PlrStack, ods: str) -> dict[str, str | None]:
 def accepted_by(stack: PlrStack, key: str) -> dict[str, bool]:
     """Whether each service's authenticator (the one its api uses) accepts the key now."""
     accepted = {}
-    for service in SERVICES:
+    for service in TRUST_SERVICES:
         authenticator = Authenticator(stack.engine(service), None)
         try:
             authenticator.authenticate({"authorization": f"Bearer {key}"})

@@ -16,14 +16,14 @@ from services.common.platform_tables import inbox, outbox
 from services.common.tenancy import TenantScope
 from services.common.trust_directory import api_keys, trusts
 from tests.e2e.conftest import Running
-from tests.support.infra import SERVICES, PlrStack, wait_for
+from tests.support.infra import SERVICES, TRUST_SERVICES, PlrStack, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
 def trust_lists(stack: PlrStack) -> dict[str, list[dict[str, object]]]:
     listed = {}
-    for service in SERVICES:
+    for service in TRUST_SERVICES:
         result = stack.plr("trust", "list", "--service", service, "--json")
         assert result.returncode == 0, result.stderr
         listed[service] = json.loads(result.stdout)
@@ -32,7 +32,7 @@ def trust_lists(stack: PlrStack) -> dict[str, list[dict[str, object]]]:
 
 def row_counts(stack: PlrStack) -> dict[str, tuple[int, ...]]:
     counts = {}
-    for service in SERVICES:
+    for service in TRUST_SERVICES:
         with scoped_transaction(stack.engine(service), TenantScope.platform_wide()) as connection:
             counts[service] = tuple(
                 connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
@@ -108,7 +108,7 @@ def test_rotating_a_key_revokes_the_old_one_in_every_service(system: tuple[PlrSt
     assert rotated.returncode == 0 and "Revoked" in rotated.stdout
 
     def keys_everywhere() -> bool:
-        for service in SERVICES:
+        for service in TRUST_SERVICES:
             with scoped_transaction(stack.engine(service), TenantScope.trust("RKR")) as connection:
                 rows = connection.execute(sa.select(api_keys.c.revoked_at)).all()
             if len(rows) != 3 or sum(r.revoked_at is None for r in rows) != 1:

@@ -44,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = tuple(manifests())  # every installed service (the entry points of pyproject.toml)
 # the services with an api (`plr health` asks each, so a system under test starts every one)
 API_SERVICES = tuple(name for name, manifest in manifests().items() if manifest.api is not None)
+# the services whose database holds the trust directory (`plr trust list --service`); the portal's does not
+TRUST_SERVICES = tuple(name for name, manifest in manifests().items() if manifest.trust_directory)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -139,7 +141,7 @@ class PlrStack:
         return make_engine(_with_path(self.infra.pg_admin_url, "/" + database), pool_size=1)
 
     def management(self) -> Management:
-        return Management(self.settings.amqp_management_url, self.vhost)
+        return Management(self.settings.management_url(), self.vhost)
 
     def process(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         """``plr-process SERVICE ROLE``, given only that service's settings."""
@@ -231,18 +233,9 @@ def broker_passwords(env: dict[str, str]) -> dict[str, str]:
 
 @contextmanager
 def mail_caught(stack: PlrStack) -> Iterator[Path]:
-    """The stack's workers and portal send their mail to this run's own catcher (``PLR_MAIL_DIR``),
-    running until the block ends: a notifier with no SMTP server to send to fails its events."""
-    from services.common.admin.mail_catcher import start_catcher
-
-    host, _, port = stack.env["PLR_MAIL_CATCHER_LISTEN"].rpartition(":")
-    directory = Path(stack.env["PLR_MAIL_DIR"])
-    catcher = start_catcher(directory, host, int(port))
-    stack.env["PLR_REGISTRY_SMTP_URL"] = stack.env["PLR_PORTAL_SMTP_URL"] = f"smtp://{host}:{port}"
-    try:
-        yield directory
-    finally:
-        catcher.stop()
+    """Where the stack's workers and portal send their mail: every stack runs its own catcher
+    (``PLR_MAIL_DIR``) from start to end, since a notifier with no SMTP server fails its events."""
+    yield Path(stack.env["PLR_MAIL_DIR"])
 
 
 @contextmanager
@@ -258,9 +251,15 @@ def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[Pl
         env["PLR_REGISTRY_PORTAL_URL"] = f"http://{env['PLR_PORTAL_WEB_LISTEN']}"
     # a `make run` of the tests' own keeps its mail catcher apart from a developer's (and another run's)
     mail = tempfile.mkdtemp(prefix=f"plr-mail-{suffix}-")
-    env["PLR_MAIL_CATCHER_LISTEN"], env["PLR_MAIL_DIR"] = f"127.0.0.1:{free_port()}", mail
+    mail_port = free_port()
+    env["PLR_MAIL_CATCHER_LISTEN"], env["PLR_MAIL_DIR"] = f"127.0.0.1:{mail_port}", mail
+    # registrations and invitations are mailed: every stack's workers and portal send to its own catcher
+    env["PLR_REGISTRY_SMTP_URL"] = env["PLR_PORTAL_SMTP_URL"] = f"smtp://127.0.0.1:{mail_port}"
     settings = load_settings(env)
     stack = PlrStack(infra, suffix, env, settings)
+    from services.common.admin.mail_catcher import start_catcher
+
+    catcher = start_catcher(Path(mail), "127.0.0.1", mail_port)
     try:
         ensure_broker_users(stack.management(), settings.broker_users, broker_passwords(env))
         for service in services:
@@ -269,16 +268,17 @@ def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[Pl
             bootstrap_database(infra.pg_admin_url, database)
             migrate_database(database, manifest.migrations)
             publisher = (service, settings.broker_users.of(service))
-            declare_topology(settings.amqp_management_url, settings.amqp_vhost, manifest.queues, publisher)
+            declare_topology(settings.management_url(), settings.amqp_vhost, manifest.queues, publisher)
         yield stack
     finally:
+        catcher.stop()
         stack.dispose()
         drop_stack(infra, settings)
         shutil.rmtree(mail, ignore_errors=True)
 
 
 def drop_stack(infra: Infra, settings: Settings) -> None:
-    management = Management(settings.amqp_management_url, settings.amqp_vhost)
+    management = Management(settings.management_url(), settings.amqp_vhost)
     try:
         try:
             management.delete_vhost()

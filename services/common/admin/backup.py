@@ -27,19 +27,23 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
+from services.common.admin.console import short
+from services.common.broker_users import given_passwords
 from services.common.db import make_engine
 from services.common.manifest import manifests
 from services.common.migrate import bootstrap_database, migrate_database
 from services.common.settings import Settings
-from services.common.topology import Management, declare_topology
+from services.common.topology import Management, TopologyError, declare_topology, ensure_broker_users
 
 FORMAT = 1
 DEFAULT_REPLAY_WINDOW = timedelta(hours=1)
@@ -117,23 +121,75 @@ def vhost_definitions(everything: dict[str, Any], vhost: str) -> dict[str, Any]:
     }
 
 
+def restorable_definitions(saved: dict[str, Any], own_users: set[str], administrator: str) -> dict[str, Any]:
+    """What of a backup's broker definitions a restore imports: everything but the users that are not
+    plr's own (``own_users``: each service's and plr's administrator's), and never ``administrator``, the
+    user whose credentials the restore is using (the management URL's): importing its password hash of
+    backup time would change its password under the restore, whose next call would be refused. Another
+    user's permissions go with it; the administrator's stay (it exists: the restore is using it)."""
+    users = [user for user in saved.get("users", []) if user["name"] in own_users - {administrator}]
+    permitted = {user["name"] for user in users} | {administrator}
+    return {
+        **saved,
+        "users": users,
+        "permissions": [p for p in saved.get("permissions", []) if p["user"] in permitted],
+        "topic_permissions": [p for p in saved.get("topic_permissions", []) if p["user"] in permitted],
+    }
+
+
+@contextmanager
+def _reported(what: str) -> Iterator[None]:
+    """A server that cannot be reached or refuses, as a BackupError saying so (never a traceback)."""
+    try:
+        yield
+    except sa.exc.DBAPIError as error:
+        raise BackupError(f"{what}: PostgreSQL: {short(error)}") from None
+    except TopologyError as error:  # the management API: unreachable, or refusing (401, 404)
+        raise BackupError(f"{what}: RabbitMQ: {error}") from None
+
+
+def _new_directory(to: Path) -> Path:
+    """``to`` as an absolute path, checked to be a new or empty directory (nothing made yet)."""
+    to = to.absolute()
+    try:
+        if to.exists() and not to.is_dir():
+            raise BackupError(f"--to {to} is a file: a backup goes into a new or empty directory")
+        if to.is_dir() and any(to.iterdir()):
+            raise BackupError(f"--to {to} is not empty: a backup goes into a new or empty directory")
+    except OSError as error:
+        raise BackupError(f"--to {to} cannot be read: {error.strerror}") from None
+    return to
+
+
 def backup(settings: Settings, to: Path) -> dict[str, Any]:
     """Write a backup of every service's database and of plr's broker definitions to ``to`` (a new or
-    empty directory). Returns what ``backup.json`` says."""
+    empty directory). Returns what ``backup.json`` says. Everything is checked before the directory is
+    made: the servers answer and the vhost exists."""
     admin_url = _admin_url(settings)
-    pg_dump = _tool("pg_dump")
-    if to.exists() and any(to.iterdir()):
-        raise BackupError(f"{to} is not empty: a backup goes into a new or empty directory")
-    to.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(to, 0o700)
-    management = Management(settings.amqp_management_url, settings.amqp_vhost)
-    engine = make_engine(admin_url, pool_size=1, application_name="plr-backup")
+    _tool("pg_dump")
+    to = _new_directory(to)
+    management = Management(settings.management_url(), settings.amqp_vhost)
+    with _reported("nothing was backed up"):
+        if management.request("GET", f"/vhosts/{management.v}", ok=(404,)).status_code == 404:
+            raise BackupError(
+                f"nothing was backed up: the broker has no vhost {settings.amqp_vhost} (the one PLR_AMQP_URI "
+                "names; its services' migrate makes it)"
+            )
+        engine = make_engine(admin_url, pool_size=1, application_name="plr-backup")
+        try:
+            with engine.connect() as connection:
+                started = connection.execute(sa.select(sa.func.now())).scalar_one()
+        finally:
+            engine.dispose()
+        queues = {str(q["name"]): int(str(q.get("messages", 0) or 0)) for q in management.queues()}
     try:
-        with engine.connect() as connection:
-            started = connection.execute(sa.select(sa.func.now())).scalar_one()
-    finally:
-        engine.dispose()
-    queues = {str(q["name"]): int(str(q.get("messages", 0) or 0)) for q in management.queues()}
+        to.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(to, 0o700)
+    except OSError as error:
+        raise BackupError(
+            f"nothing was backed up: cannot make {to}: {error.strerror} (in a container, back up under "
+            f"/var/lib/plr/files, the one directory plr may write)"
+        ) from None
     summary: dict[str, Any] = {
         "format": FORMAT,
         "started_at": started.isoformat(),
@@ -141,24 +197,38 @@ def backup(settings: Settings, to: Path) -> dict[str, Any]:
         "queue_messages_at_start": queues,
         "databases": {},
     }
+    incomplete = f"the backup in {to} is incomplete (delete it and run plr backup again)"
     old_umask = os.umask(0o077)
     try:
-        for service in manifests():
-            dbname = _dbname(settings, service)
-            file = to / f"{service}.dump"
-            _run([pg_dump, "--format=custom", f"--file={file}"], _database_url(admin_url, dbname))
-            summary["databases"][service] = {
-                "database": dbname,
-                "file": file.name,
-                "revision": _revision(admin_url, dbname),
-            }
-        everything = management.request("GET", "/definitions").json()
-        (to / BROKER_FILE).write_text(json.dumps(vhost_definitions(everything, settings.amqp_vhost), indent=1))
-        summary["finished_at"] = datetime.now(started.tzinfo).isoformat()
-        (to / MANIFEST_FILE).write_text(json.dumps(summary, indent=1))
+        with _reported(incomplete):
+            _write_backup(settings, to, summary, management)
+    except OSError as error:
+        raise BackupError(f"{incomplete}: {error}") from None
+    except BackupError as error:
+        raise BackupError(f"{incomplete}: {error}") from None
     finally:
         os.umask(old_umask)
     return summary
+
+
+def _write_backup(settings: Settings, to: Path, summary: dict[str, Any], management: Management) -> None:
+    """Each service's dump, then the broker's definitions, then ``backup.json`` (last: a directory
+    without it is no backup, and ``plr restore`` says so)."""
+    admin_url = _admin_url(settings)
+    pg_dump = _tool("pg_dump")
+    for service in manifests():
+        dbname = _dbname(settings, service)
+        file = to / f"{service}.dump"
+        _run([pg_dump, "--format=custom", f"--file={file}"], _database_url(admin_url, dbname))
+        summary["databases"][service] = {
+            "database": dbname,
+            "file": file.name,
+            "revision": _revision(admin_url, dbname),
+        }
+    everything = management.request("GET", "/definitions").json()
+    (to / BROKER_FILE).write_text(json.dumps(vhost_definitions(everything, settings.amqp_vhost), indent=1))
+    summary["finished_at"] = datetime.now(UTC).isoformat()
+    (to / MANIFEST_FILE).write_text(json.dumps(summary, indent=1))
 
 
 def _revision(admin_url: str, dbname: str) -> str:
@@ -204,9 +274,10 @@ def restore(settings: Settings, source: Path, replay_since: datetime | None = No
     """Restore a backup into empty servers: the broker definitions, then each service's database (its
     roles made first, with the passwords of this installation's settings), upgraded to this code's schema;
     then every event committed since ``replay_since`` is marked unpublished, for the relays to publish
-    again (the consumers' inboxes drop what they had applied)."""
+    again (the consumers' inboxes drop what they had applied). What can be checked is checked before
+    anything is written; a restore that fails after that says what it wrote and what to do."""
     admin_url = _admin_url(settings)
-    pg_restore = _tool("pg_restore")
+    _tool("pg_restore")
     summary = read_backup(source)
     services = manifests()
     missing = set(services) - set(summary["databases"])
@@ -214,18 +285,55 @@ def restore(settings: Settings, source: Path, replay_since: datetime | None = No
         raise BackupError(f"the backup has no database for {', '.join(sorted(missing))}")
     if summary["vhost"] != settings.amqp_vhost:
         raise BackupError(f"the backup is of vhost {summary['vhost']}, these settings name {settings.amqp_vhost}")
-    for service in services:
-        if _has_tables(admin_url, _dbname(settings, service)):
-            raise BackupError(f"the {service} database already has tables: restore goes into empty servers")
+    management = Management(settings.management_url(), settings.amqp_vhost)
+    with _reported("nothing was restored"):
+        for service in services:
+            if _has_tables(admin_url, _dbname(settings, service)):
+                raise BackupError(f"the {service} database already has tables: restore goes into empty servers")
+        management.request("GET", "/whoami")  # the administrator's credentials work, before any write
+    try:
+        saved = json.loads((source / BROKER_FILE).read_text())
+    except (OSError, ValueError) as error:
+        raise BackupError(f"nothing was restored: {source / BROKER_FILE}: {error}") from None
     since = replay_since or datetime.fromisoformat(summary["started_at"]) - DEFAULT_REPLAY_WINDOW
-    management = Management(settings.amqp_management_url, settings.amqp_vhost)
-    management.request("POST", "/definitions", json.loads((source / BROKER_FILE).read_text()))
+    written: list[str] = []
+    try:
+        return _restore(settings, source, summary, saved, since, management, written)
+    except Exception as error:
+        why = error if isinstance(error, BackupError) else f"{type(error).__name__}: {short(error)}"
+        raise BackupError(
+            f"the restore stopped partway ({why}), having written: {', '.join(written) or 'nothing'}. Fix the "
+            "cause, drop the databases it wrote (restore goes into empty servers; the broker definitions may "
+            'stay) and run plr restore again (docs/operations.md, "Back up and restore")'
+        ) from None
+
+
+def _restore(
+    settings: Settings,
+    source: Path,
+    summary: dict[str, Any],
+    saved: dict[str, Any],
+    since: datetime,
+    management: Management,
+    written: list[str],
+) -> Restored:
+    """The writes of ``restore``; ``written`` collects what it has begun to write."""
+    admin_url = _admin_url(settings)
+    pg_restore = _tool("pg_restore")
+    services = manifests()
+    users = settings.broker_users
+    own_users = {users.admin, *(users.of(service) for service in services)}
+    written.append(f"the broker definitions of {settings.amqp_vhost}")
+    management.request("POST", "/definitions", restorable_definitions(saved, own_users, management.auth[0]))
+    # plr's own users this installation's settings give a password (`make run`, the tests): that one, not
+    # the backup's; the others keep theirs until their service's migrate sets it (docs/operations.md)
+    ensure_broker_users(management, users, given_passwords(users, settings.amqp_uri, settings.service_amqp_uris))
     replayed = {}
     for service, manifest in services.items():
         database = settings.database(service)
+        written.append(f"database {_dbname(settings, service)}")
         bootstrap_database(admin_url, database)
-        dbname = _dbname(settings, service)
-        url = _database_url(admin_url, dbname)
+        url = _database_url(admin_url, _dbname(settings, service))
         _run(
             [
                 pg_restore,
@@ -237,10 +345,7 @@ def restore(settings: Settings, source: Path, replay_since: datetime | None = No
         )
         migrate_database(database, manifest.migrations)
         declare_topology(
-            settings.amqp_management_url,
-            settings.amqp_vhost,
-            manifest.queues,
-            publisher=(service, settings.broker_users.of(service)),
+            settings.management_url(), settings.amqp_vhost, manifest.queues, publisher=(service, users.of(service))
         )
         engine = make_engine(url, pool_size=1, application_name="plr-restore")
         try:

@@ -30,7 +30,7 @@ from pathlib import Path
 from services.common.admin.console import EXIT_FAILED, EXIT_USAGE, database_failed, print_table
 from services.common.admin.console import EXIT_TRY_AGAIN as EXIT_TRY_AGAIN  # the exit codes are plr's
 from services.common.manifest import Commands, ManifestError, manifests
-from services.common.settings import load_or_exit
+from services.common.settings import SettingsError, load_or_exit
 
 
 def trust_list(args: argparse.Namespace) -> int:
@@ -208,7 +208,9 @@ def parser() -> argparse.ArgumentParser:
 
     trust = commands.group("trust", help="trusts: what each service holds of them, and the services' own commands")
     listing = trust.add_parser("list", help="list the trusts a service's database holds")
-    listing.add_argument("--service", required=True, choices=tuple(services))
+    listing.add_argument(
+        "--service", required=True, choices=tuple(name for name, m in services.items() if m.trust_directory)
+    )
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=trust_list)
     for manifest in services.values():
@@ -300,6 +302,9 @@ def main(argv: list[str] | None = None) -> None:
         code = args.run(args)
     except KeyboardInterrupt:
         code = 130
+    except SettingsError as error:  # a setting this command needs and only it (the management URL)
+        print(f"plr: configuration error: {error}", file=sys.stderr)
+        code = EXIT_USAGE
     raise SystemExit(code)
 
 

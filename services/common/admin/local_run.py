@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from services.common.admin.mail_catcher import LISTEN, catcher_listen
 from services.common.admin.private_file import PathRefused, open_private
@@ -30,9 +30,8 @@ from services.common.admin.supervision import (
     hung_up,
 )
 from services.common.broker_users import (
-    ADMIN_USER_SUFFIX,
     BrokerUsers,
-    connection_user,
+    given_passwords,
     service_uri_variable,
     uri_as,
     with_own_broker_user,
@@ -210,14 +209,8 @@ def ensure_local_broker_users(env: dict[str, str]) -> None:
     his), made or given their passwords through the management API (ADR 0009)."""
     settings = load_settings(env)
     users = settings.broker_users
-    passwords = {}
-    if connection_user(settings.amqp_uri) == users.admin:
-        passwords[ADMIN_USER_SUFFIX] = unquote(urlsplit(settings.amqp_uri).password or "")
-    for service in manifests():
-        uri = env.get(service_uri_variable(service))
-        if uri and connection_user(uri) == users.of(service):
-            passwords[service] = unquote(urlsplit(uri).password or "")
-    ensure_broker_users(Management(settings.amqp_management_url, settings.amqp_vhost), users, passwords)
+    passwords = given_passwords(users, settings.amqp_uri, settings.service_amqp_uris)
+    ensure_broker_users(Management(settings.management_url(), settings.amqp_vhost), users, passwords)
     say(f"plr: broker users ready on vhost {settings.amqp_vhost}: {', '.join(sorted(passwords))}")
 
 

@@ -103,7 +103,7 @@ def health_checks(settings: Settings) -> list[Check]:
         if m.api is not None
     ]
     checks += [web_health(name, settings.webs[name]) for name, m in services.items() if m.web is not None]
-    management = Management(settings.amqp_management_url, settings.amqp_vhost, timeout=5)
+    management = Management(settings.management_url(), settings.amqp_vhost, timeout=5)
     for service, manifest in services.items():
         try:
             checks.append(worker_health(settings, service))
@@ -149,7 +149,7 @@ def outbox_status(settings: Settings, service: str) -> dict[str, Any]:
 
 
 def dead_letters(settings: Settings, limit: int = 100) -> list[dict[str, Any]]:
-    management = Management(settings.amqp_management_url, settings.amqp_vhost)
+    management = Management(settings.management_url(), settings.amqp_vhost)
     letters = []
     for queue in management.queues():
         name = str(queue["name"])
@@ -182,7 +182,7 @@ def dead_letters(settings: Settings, limit: int = 100) -> list[dict[str, Any]]:
 def unrouted_events(settings: Settings, limit: int = 1000) -> tuple[list[dict[str, Any]], int]:
     """The events kept in ``plr.unrouted`` (oldest first, up to ``limit``), which event and never its
     data (the payload is not even fetched), and how many it holds in all."""
-    management = Management(settings.amqp_management_url, settings.amqp_vhost)
+    management = Management(settings.management_url(), settings.amqp_vhost)
     messages = management.request(
         "POST",
         f"/queues/{management.v}/{quote(UNROUTED_QUEUE, safe='')}/get",
@@ -227,7 +227,7 @@ def replay_dead_letters(settings: Settings, queue: str, event_id: str | None = N
     consumer checks): ``PLR_AMQP_URI`` must be the administrator's broker user, tagged ``impersonator``
     (RabbitMQ refuses another user's ``user_id`` from anyone else; ADR 0009)."""
     queue = queue.removesuffix(DEAD_LETTER_SUFFIX)
-    management = Management(settings.amqp_management_url, settings.amqp_vhost)
+    management = Management(settings.management_url(), settings.amqp_vhost)
     if management.queue_info(queue) is None:
         raise LookupError(f"no queue {queue!r} on vhost {settings.amqp_vhost}")
     try:

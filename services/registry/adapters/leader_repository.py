@@ -359,6 +359,7 @@ def affiliation_from_row(row: Any) -> Affiliation:
         updated_at=row.updated_at,
         paused_at=row.paused_at,
         paused_until=row.paused_until,
+        ended_by_change=row.ended_by_change,
     )
 
 
@@ -415,6 +416,7 @@ class SqlAffiliationRepository(AffiliationRepository):
                 updated_at=affiliation.updated_at,
                 paused_at=affiliation.paused_at,
                 paused_until=affiliation.paused_until,
+                ended_by_change=affiliation.ended_by_change,
             )
         ).rowcount
         if changed != 1:

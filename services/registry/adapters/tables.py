@@ -60,6 +60,8 @@ affiliations = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("paused_at", sa.DateTime(timezone=True)),
     sa.Column("paused_until", sa.Date),
+    # the change on the person's behalf (changes_on_behalf) whose withdrawal ended it: the person may reverse it
+    sa.Column("ended_by_change", postgresql.UUID(as_uuid=False)),
 )
 
 consent_records = sa.Table(

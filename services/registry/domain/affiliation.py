@@ -32,6 +32,8 @@ class Affiliation:
     # the trust's own pause of its relationship (never the person's status): since when, until when
     paused_at: datetime | None = None
     paused_until: date | None = None
+    # the change recorded on the person's behalf (a withdrawal) that ended it: the person may reverse it
+    ended_by_change: str | None = None
     pending_events: list[events.AffiliationEvent] = field(default_factory=list)
 
     @classmethod
@@ -78,19 +80,32 @@ class Affiliation:
         self.status, self.confirmed_at, self.updated_at = "active", now, now
         self._record(events.AffiliationConfirmed, version=self.version + 1)
 
-    def end(self, reason: str, now: datetime) -> None:
+    def end(self, reason: str, now: datetime, by_change: str | None = None) -> None:
+        """Ends the relationship; ``by_change``: the change on the person's behalf (a withdrawal) that ends
+        it, which the person may reverse (``restore``)."""
         check_end_reason(reason)
         if self.status == "ended":
             return
         self.status, self.ended_at, self.end_reason, self.updated_at = "ended", now, reason.strip(), now
         self.paused_at = self.paused_until = None
+        self.ended_by_change = by_change
         self._record(events.AffiliationEnded, version=self.version + 1, reason=self.end_reason)
+
+    def restore(self, now: datetime) -> None:
+        """The person reverses the change on their behalf that ended it: active again, as the person
+        confirmed it before (affiliation.confirmed). The trust's own pause, if any, is not restored."""
+        if self.status != "ended" or self.ended_by_change is None:
+            return
+        self.status, self.ended_at, self.end_reason, self.updated_at = "active", None, "", now
+        self.ended_by_change = None
+        self._record(events.AffiliationConfirmed, version=self.version + 1)
 
     def reopen(self, now: datetime) -> None:
         """A trust that ended an affiliation may ask again: it is pending the leader's confirmation."""
         if self.status != "ended":
             return
         self.status, self.ended_at, self.end_reason, self.confirmed_at, self.updated_at = "pending", None, "", None, now
+        self.ended_by_change = None
         self._record(events.LeaderAffiliated, version=self.version + 1)
 
     def _record(self, kind: type[events.AffiliationEvent], version: int, **extra: str) -> None:

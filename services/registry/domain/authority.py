@@ -30,7 +30,7 @@ from enum import StrEnum
 from services.common.errors import InvalidInput, PermissionDenied
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.checks import Blocker
-from services.registry.domain.consent import Purpose
+from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.leader import Leader
 
 # the consents that are the person's own, not one trust's: only the person (or staff on their behalf)
@@ -104,12 +104,30 @@ def consent_decision(
     purpose: Purpose, target: str, caller_kind: str, caller_trust: str | None, on_behalf: OnBehalf | None
 ) -> Decider:
     """Who decides a consent: the person's own consents as ``person_decision``; a trust may record only
-    "contact by this trust" for itself (its staff, with evidence); any other is the leader's alone."""
+    "contact by this trust" for itself (its staff, with evidence; with ``on_behalf`` as the person's own
+    request, of which the person is told); any other is the leader's alone."""
     if purpose in PERSON_CONSENTS or caller_kind == "leader":
         return person_decision(caller_kind, on_behalf, f"consent to {purpose.value}")
     if caller_kind == "trust" and purpose is Purpose.CONTACT_BY_TRUST and target == caller_trust:
-        return Decider.TRUST
+        return Decider.TRUST if on_behalf is None else Decider.ON_BEHALF
     raise PermissionDenied(f"only the leader can record consent for {purpose.value} {target}".strip())
+
+
+def check_trust_may_grant(decider: Decider, grant: bool, current: ConsentRecord | None) -> None:
+    """A trust's own grant of "contact by this trust" may not silently take back what the person decided:
+    after the person themselves withdrew it, the trust records a grant again only on their behalf
+    (``on_behalf``: who, how the person asked), and the person is told (``leader.changed_on_behalf``).
+    The record asked about concerns the caller's trust alone, so the answer reveals no other trust."""
+    if decider is Decider.TRUST and grant and current is not None and _withdrawn_by_person(current):
+        raise PermissionDenied(
+            "the person withdrew their consent to contact by your trust themselves: a grant again is their "
+            "decision, recorded by your staff only on their behalf (on_behalf: who, how they asked), and the "
+            "person is told"
+        )
+
+
+def _withdrawn_by_person(record: ConsentRecord) -> bool:
+    return not record.granted and record.recorded_by_kind == "leader"
 
 
 def trusts_may_act(leader_status: str) -> bool:
@@ -117,14 +135,35 @@ def trusts_may_act(leader_status: str) -> bool:
     return leader_status not in ("withdrawn", "erased")
 
 
-def withdraw(leader: Leader, affiliations: list[Affiliation], now: datetime) -> list[Affiliation]:
+def withdraw(
+    leader: Leader, affiliations: list[Affiliation], now: datetime, on_behalf_change: str | None = None
+) -> list[Affiliation]:
     """The person withdraws: their status, and the end of every relationship a trust has with them
-    (pending ones too). Returns the affiliations that changed."""
+    (pending ones too). Recorded on their behalf (``on_behalf_change``), each ended relationship keeps
+    that change, so the person can reverse exactly it (``reverse_withdrawal``). Returns the affiliations
+    that changed."""
     leader.withdraw(now)
     ending = [a for a in affiliations if a.status != "ended"]
     for affiliation in ending:
-        affiliation.end(LEADER_WITHDREW, now)
+        affiliation.end(LEADER_WITHDREW, now, by_change=on_behalf_change)
     return ending
+
+
+def reverse_withdrawal(leader: Leader, affiliations: list[Affiliation], now: datetime) -> list[Affiliation]:
+    """The person resumes as themselves after a withdrawal: if that withdrawal was recorded on their
+    behalf (a trust's staff), the relationships it ended come back, confirmed as before; a withdrawal of
+    their own ended them for good (those trusts ask again). Only the latest withdrawal counts: the
+    relationships ended with it, no older ones. Returns the affiliations that changed."""
+    was_withdrawn = leader.status == "withdrawn"
+    leader.resume(now)
+    withdrawn = [a for a in affiliations if a.status == "ended" and a.end_reason == LEADER_WITHDREW]
+    if not was_withdrawn or not withdrawn:
+        return []
+    latest = max(a.ended_at for a in withdrawn if a.ended_at is not None)
+    restoring = [a for a in withdrawn if a.ended_at == latest and a.ended_by_change is not None]
+    for affiliation in restoring:
+        affiliation.restore(now)
+    return restoring
 
 
 def confirm(leader: Leader, affiliation: Affiliation, now: datetime) -> None:

@@ -73,7 +73,10 @@ _EVENT_FIELDS: dict[type, tuple[str, ...]] = {
     events.TrustSuspended: ("trust.status",),
     events.TrustResumed: ("trust.status",),
     events.TrustOffboarded: ("trust.status",),
-    events.LeaderRegistered: ("leader",),
+    # a registration names the affiliation it asks for, and no more: the entry is the registering trust's
+    # to read, and naming the new person ("leader") would tell it, when absent, that someone else already
+    # held the address (registration answers alike either way; so must the history)
+    events.LeaderRegistered: ("affiliation",),
     events.LeaderPaused: ("status", "paused_until"),
     events.LeaderResumed: ("status", "paused_until"),
     events.LeaderWithdrawn: ("status",),

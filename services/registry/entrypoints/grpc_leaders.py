@@ -242,7 +242,8 @@ class LeaderApi(LeaderRightsMethods, ChangeHistoryMethods):
 
     def ResumeLeader(self, request: pb.ResumeLeaderRequest, call: Call) -> pb.Leader:
         cmd = commands.ResumeLeader(**RESUME_LEADER.parse(request))
-        return m.leader_message(use.resume_leader(cmd, self.uow(call), call.principal))
+        uow = self.uow(call, TenantScope.platform_wide())  # reversing a withdrawal restores others' affiliations
+        return m.leader_message(use.resume_leader(cmd, uow, call.principal))
 
     def WithdrawLeader(self, request: pb.WithdrawLeaderRequest, call: Call) -> pb.Leader:
         values = WITHDRAW_LEADER.parse(request)  # the reason: in the change history only (RegistryServicer)

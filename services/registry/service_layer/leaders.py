@@ -508,7 +508,7 @@ def pause_leader(
 ) -> LeaderView:
     check_return_date(cmd.until, clock().date())  # bad input, refused before anything is read (or who asks)
     decider = authority.person_decision(principal.kind, cmd.on_behalf, "pausing the person")
-    pause = lambda leader, now: leader.pause(cmd.until, now.date(), now)  # noqa: E731
+    pause = lambda leader, now, _: leader.pause(cmd.until, now.date(), now)  # noqa: E731
     change = _StatusChange(decider, cmd.on_behalf, ("status", "paused_until"), pause)
     return _change_status(uow, principal, cmd.leader_id, change, clock, ids)
 
@@ -517,8 +517,24 @@ def resume_leader(
     cmd: commands.ResumeLeader, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now, ids: IdFactory = new_id
 ) -> LeaderView:
     decider = authority.person_decision(principal.kind, cmd.on_behalf, "resuming the person")
-    change = _StatusChange(decider, cmd.on_behalf, ("status", "paused_until"), lambda leader, now: leader.resume(now))
+
+    def resume(leader: Leader, now: datetime, _: str) -> None:
+        if decider is not Decider.PERSON:  # staff resume a paused person; only the person reverses a withdrawal
+            leader.resume(now)
+            return
+        found = _affiliations_of(uow, leader.leader_id)
+        was = [a.version for a in found]
+        authority.reverse_withdrawal(leader, found, now)
+        _save_changed_affiliations(uow, found, was)
+
+    change = _StatusChange(decider, cmd.on_behalf, ("status", "paused_until"), resume)
     return _change_status(uow, principal, cmd.leader_id, change, clock, ids)
+
+
+def _affiliations_of(uow: UnitOfWork, leader_id: str) -> list[Affiliation]:
+    """Every affiliation of the person, loaded to change (``uow`` platform-scoped: other trusts' too)."""
+    loaded = [uow.affiliations.get(a.affiliation_id) for a in uow.affiliations.of_leader(leader_id)]
+    return [a for a in loaded if a is not None]
 
 
 def withdraw_leader(
@@ -528,11 +544,10 @@ def withdraw_leader(
     it ends affiliations the caller cannot see; the caller is refused before anything is read)."""
     decider = authority.person_decision(principal.kind, cmd.on_behalf, "withdrawing the person")
 
-    def withdraw(leader: Leader, now: datetime) -> None:
-        affiliations = [uow.affiliations.get(a.affiliation_id) for a in uow.affiliations.of_leader(leader.leader_id)]
-        found = [a for a in affiliations if a is not None]
+    def withdraw(leader: Leader, now: datetime, change_id: str) -> None:
+        found = _affiliations_of(uow, leader.leader_id)
         was = [a.version for a in found]
-        authority.withdraw(leader, found, now)
+        authority.withdraw(leader, found, now, change_id or None)
         _save_changed_affiliations(uow, found, was)
 
     return _change_status(
@@ -545,7 +560,8 @@ class _StatusChange:
     decider: Decider
     on_behalf: OnBehalf | None
     fields: tuple[str, ...]
-    change: Callable[[Leader, datetime], None]
+    # (the person, now, the id the change on their behalf will have: "" when the person acts)
+    change: Callable[[Leader, datetime, str], None]
 
 
 def _change_status(
@@ -554,9 +570,11 @@ def _change_status(
     with uow:
         leader, affiliation = visible_leader(uow, principal, leader_id, lock=True)
         expected, now = leader.version, clock()
-        status.change(leader, now)
+        change_id = ids() if status.decider is Decider.ON_BEHALF else ""
+        status.change(leader, now, change_id)
         if leader.version != expected:
-            _mark_on_behalf(uow, principal, leader, status.decider, status.on_behalf, status.fields, ids, now)
+            mark = _mark_on_behalf
+            mark(uow, principal, leader, status.decider, status.on_behalf, status.fields, lambda: change_id, now)
             uow.leaders.save(leader, expected)
         if affiliation is not None:  # a withdrawal on the person's behalf ended it too
             affiliation = uow.affiliations.for_trust(affiliation.trust_ods, leader_id)
@@ -580,6 +598,7 @@ def record_consent(
 
     def record() -> ConsentRecord:
         leader = _consenting_leader(uow, principal, cmd, purpose)
+        authority.check_trust_may_grant(decider, cmd.grant, current_state(leader.consents).get((purpose, cmd.target)))
         expected = leader.version
         made = _new_consent(cmd, purpose, decider, principal, clock())
         leader.record_consent(made)

@@ -81,9 +81,9 @@ def test_migrate_makes_the_give_back_key_once_which_the_application_role_reads_a
 def test_topology_declaration_is_idempotent_and_sets_the_dead_letter_policy(infra: Infra) -> None:
     settings = load_settings(stack_env(infra, "topo" + threading.get_ident().__format__("x")[-6:]))
     try:
-        declare_topology(settings.amqp_management_url, settings.amqp_vhost, QUEUES)
-        declare_topology(settings.amqp_management_url, settings.amqp_vhost, QUEUES)
-        management = Management(settings.amqp_management_url, settings.amqp_vhost)
+        declare_topology(settings.management_url(), settings.amqp_vhost, QUEUES)
+        declare_topology(settings.management_url(), settings.amqp_vhost, QUEUES)
+        management = Management(settings.management_url(), settings.amqp_vhost)
         vhost = management.request("GET", f"/vhosts/{management.v}").json()
         assert vhost["default_queue_type"] == "quorum"
         # the management API reports a new queue's effective policy once its stats are collected

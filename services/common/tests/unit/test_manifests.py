@@ -51,7 +51,10 @@ def test_a_manifest_names_the_settings_of_each_of_its_processes() -> None:
     registry, matching, recruitment = manifest("registry"), manifest("matching"), manifest("recruitment")
     assert registry.roles == matching.roles == ("api", "worker", "migrate")
     assert recruitment.roles == ("worker", "migrate")
-    assert matching.required_variables("worker") == (*BROKER, "PLR_DATABASE_URL_MATCHING")
+    # the broker administrator's management URL: migrate's alone (least privilege)
+    assert matching.required_variables("worker") == ("PLR_AMQP_URI", "PLR_DATABASE_URL_MATCHING")
+    migrate = ("PLR_AMQP_URI", "PLR_DATABASE_URL_MATCHING", "PLR_AMQP_MANAGEMENT_URL")
+    assert matching.required_variables("migrate") == migrate
     assert "PLR_ADMIN_TOKEN" in registry.required_variables("api")
     # matching's api takes trust keys only: it needs no administrator's token
     assert "PLR_ADMIN_TOKEN" not in matching.required_variables("api")
@@ -60,7 +63,7 @@ def test_a_manifest_names_the_settings_of_each_of_its_processes() -> None:
     # a web application's service: its web process (no api), and the worker and migrate every service has
     portal = manifest("portal")
     assert portal.roles == ("worker", "migrate", "web") and portal.api is None
-    assert portal.required_variables("web") == (*BROKER, "PLR_DATABASE_URL_PORTAL")
+    assert portal.required_variables("web") == ("PLR_AMQP_URI", "PLR_DATABASE_URL_PORTAL")
     with pytest.raises(ValueError, match="registry has no web"):
         registry.required_variables("web")
     with pytest.raises(ManifestError, match="no service 'pharmacy'"):

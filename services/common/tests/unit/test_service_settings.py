@@ -3,6 +3,7 @@ those of its own service and role, from the environment or the env file, as it d
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -171,7 +172,9 @@ def test_every_declared_setting_is_described_in_the_readme() -> None:
 def test_a_short_token_stops_the_api_at_start_with_one_line_naming_it_and_never_its_value(variable: str) -> None:
     short = "Canary-Token-Of-31-Characters-X"
     assert len(short) == 31
-    result = plr_process("registry", "api", env={**REGISTRY, "PLR_ADMIN_TOKEN": "a" * 32, variable: short})
+    result = plr_process(
+        "registry", "api", env={**REGISTRY, "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32), variable: short}
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"{variable} is malformed" in lines[0] and "at least 32 characters" in lines[0], lines
@@ -185,3 +188,26 @@ def test_only_the_api_reads_the_portal_credential() -> None:
         assert "PORTAL_TOKEN" not in load_settings(short, services=("registry",), role=role).service("registry").values
     with pytest.raises(SettingsError, match="PLR_REGISTRY_PORTAL_TOKEN is malformed"):
         load_settings(short, services=("registry",), role="api")
+
+
+def test_the_portals_credential_may_not_be_the_administrators() -> None:
+    """Attack on issue 10 item 2 (a careless administrator): the same value given as PLR_ADMIN_TOKEN and
+    PLR_REGISTRY_PORTAL_TOKEN starts today, and the administrator's token then authenticates as the portal
+    (ListTrusts is PERMISSION_DENIED, 'the portal credential may not call ...'). Refuse it at start,
+    naming both variables and no value."""
+    token = "x" * 40
+    env = {**REGISTRY, "PLR_ADMIN_TOKEN": token, "PLR_REGISTRY_PORTAL_TOKEN": token}
+    with pytest.raises(SettingsError, match="PLR_REGISTRY_PORTAL_TOKEN") as refused:
+        load_settings(env, services=("registry",), role="api")
+    assert "PLR_ADMIN_TOKEN" in str(refused.value) and token not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("token", "why"),
+    [(" " * 40, "white space"), ("ab" * 20, "distinct characters"), ("changeme " * 5, "white space")],
+)
+def test_a_placeholder_credential_stops_the_process_naming_the_variable(token: str, why: str) -> None:
+    for variable in ("PLR_ADMIN_TOKEN", "PLR_REGISTRY_PORTAL_TOKEN"):
+        with pytest.raises(SettingsError, match=f"{variable} is malformed: .*{why}") as refused:
+            load_settings({**REGISTRY, variable: token}, services=("registry",), role="api")
+        assert token not in str(refused.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import subprocess
 import sys
@@ -28,11 +29,46 @@ def test_a_complete_environment_loads() -> None:
     assert settings.database("matching").owner_url == settings.database("matching").app_url
 
 
-@pytest.mark.parametrize("name", sorted(VALID))
+MANAGEMENT_URL = "PLR_AMQP_MANAGEMENT_URL"
+
+
+@pytest.mark.parametrize("name", sorted(set(VALID) - {MANAGEMENT_URL}))
 def test_a_missing_variable_is_named(name: str) -> None:
     env = {k: v for k, v in VALID.items() if k != name}
     with pytest.raises(SettingsError, match=name):
         load_settings(env)
+
+
+def test_only_migrate_requires_the_broker_administrators_management_url() -> None:
+    """Least privilege: the management URL holds the broker administrator's credentials. Migrate (its
+    topology) stops at start without it; an api or worker, which never uses it, starts without it, and
+    whatever would use it there stops naming it."""
+    without = {k: v for k, v in VALID.items() if k != MANAGEMENT_URL}
+    with pytest.raises(SettingsError, match=MANAGEMENT_URL):
+        load_settings(without, services=("matching",), role="migrate")
+    for role in ("api", None):
+        settings = load_settings(without, services=("matching",), role=role)
+        assert settings.amqp_management_url is None
+        with pytest.raises(SettingsError, match=f"{MANAGEMENT_URL} is not set"):
+            settings.management_url()
+    worker = {**without, "PLR_AMQP_URI": "amqp://plr-matching:secret@127.0.0.1:5672/%2Fplr"}
+    assert load_settings(worker, services=("matching",), role="worker").amqp_management_url is None
+    assert load_settings(VALID).management_url() == VALID[MANAGEMENT_URL]
+
+
+def test_a_plr_command_that_needs_the_management_url_says_so_without_a_traceback() -> None:
+    without = {k: v for k, v in VALID.items() if k != MANAGEMENT_URL}
+    result = subprocess.run(
+        [sys.executable, "-m", "services.common.admin.cli", "dlq", "list"],
+        env={"PATH": "/usr/bin:/bin", "PLR_ENV_FILE": "/nonexistent", **without},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[4],
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"plr: configuration error: {MANAGEMENT_URL} is not set"), result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -103,7 +139,9 @@ def test_a_process_with_a_missing_setting_exits_with_one_json_line_naming_it(rol
 
 @pytest.mark.parametrize("role", ["api", "worker"])
 def test_a_process_with_an_unknown_log_level_exits_with_one_json_line_naming_it(role: str) -> None:
-    result = run_process("registry", role, {**VALID, "PLR_ADMIN_TOKEN": "x" * 32, "PLR_LOG_LEVEL": "LOUD"})
+    result = run_process(
+        "registry", role, {**VALID, "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32), "PLR_LOG_LEVEL": "LOUD"}
+    )
 
     assert result.returncode == 2
     (line,) = json_lines(result.stderr)
@@ -115,7 +153,7 @@ def test_an_api_whose_port_is_taken_exits_with_one_json_line_naming_the_address(
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         address = f"127.0.0.1:{squatter.getsockname()[1]}"
-        env = {**VALID, "PLR_ADMIN_TOKEN": "x" * 32, "PLR_REGISTRY_API_LISTEN": address}
+        env = {**VALID, "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32), "PLR_REGISTRY_API_LISTEN": address}
 
         result = run_process("registry", "api", env)
 

@@ -62,6 +62,7 @@ def aimed_at(method_name: str, a: TrustA, on_behalf: bool = False) -> object:
         "code": "sweep_term",
         "label": "Sweep",
         "until": "2099-01-01",
+        "token": "A" * 43,  # a well-formed link code (VerifyEmailChange): the refusal is then who may call
     }
     for field in method.input_type.fields:
         if field.type == FieldDescriptor.TYPE_STRING and field.name in values:

@@ -279,7 +279,9 @@ class LeaderServiceServicer:
         """Pause (optionally until a date), resume, or withdraw the person from all involvement. The
         person's own decision: by the leader, or by a trust's staff with `on_behalf`; a trust pauses its
         own relationship with PauseAffiliation instead. Withdrawing ends every trust's affiliation
-        ("leader_withdrew"). Emits leader.paused / leader.resumed / leader.withdrawn (and
+        ("leader_withdrew"). A withdrawal staff recorded `on_behalf` is the person's to reverse: their own
+        ResumeLeader (through the portal) brings back, confirmed, exactly the affiliations it ended (each
+        emits leader.affiliation_confirmed); after a withdrawal of their own, affiliations stay ended. Emits leader.paused / leader.resumed / leader.withdrawn (and
         leader.affiliation_ended per affiliation; leader.changed_on_behalf when on their behalf).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -303,8 +305,11 @@ class LeaderServiceServicer:
         or staff on the leader's behalf, who must give evidence) and the evidence. Takes effect at once.
         Staff may record "contact_by_trust" for their own trust (with evidence); the person's own
         consents ("lived_experience_matching", "share_profile_with_network") only with `on_behalf` as
-        well; any other only the leader (PERMISSION_DENIED). Emits consent.granted / consent.withdrawn
-        (and leader.changed_on_behalf, fields ["consent.<purpose>"], when on their behalf).
+        well; any other only the leader (PERMISSION_DENIED). Once the person themselves has withdrawn
+        "contact_by_trust" for a trust, that trust grants it again only with `on_behalf` (the person's
+        decision, of which they are told), never silently (PERMISSION_DENIED without it). Emits
+        consent.granted / consent.withdrawn (and leader.changed_on_behalf, fields
+        ["consent.<purpose>"], when on their behalf).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
