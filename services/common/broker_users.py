@@ -6,8 +6,8 @@ refuses unless it is the connection's own user (only an ``impersonator`` may set
 administrator's ``plr dlq replay``), and its topic permission lets it write only the routing keys of its
 own events (``registry.`` for the registry) on ``plr.events``. A consumer then dead-letters an event
 that does not come from the service that owns it: the service its type names, whose ``source`` it must
-carry and whose broker user must have sent it (or the consumer's own user: the fresh copy a worker puts
-back after a database outage, ADR 0004, is its own publish).
+carry and whose broker user must have sent it (or the consumer's own user, on a copy its worker put back
+in its queue after a database outage, ADR 0004, and sealed: services/common/give_back.py).
 """
 
 from __future__ import annotations
@@ -61,14 +61,25 @@ def publish_pattern(service: str) -> str:
 
 
 @dataclass(frozen=True)
+class Sender:
+    """Who sent a delivery, as its consumer can tell: the broker user that published it (``user_id``,
+    which RabbitMQ vouches for), and whether it is a copy the consuming service's worker gave back to
+    this queue (its give-back seal holds: services/common/give_back.py)."""
+
+    user_id: str | None
+    given_back: bool = False
+
+
+@dataclass(frozen=True)
 class SenderCheck:
     """Whether a delivered event comes from the service that owns it. ``own_user`` is the consuming
-    worker's own broker user: its give-back copies (services/common/worker.py) carry it."""
+    worker's own broker user: its give-back copies (services/common/worker.py) carry it, and a seal only
+    that service's worker can make; anything else its own user sends is refused."""
 
     users: BrokerUsers
     own_user: str
 
-    def refusal(self, event: CloudEvent, user_id: str | None) -> str | None:
+    def refusal(self, event: CloudEvent, sender: Sender) -> str | None:
         """None if the event may be applied; otherwise why it is refused (for the dead-letter log)."""
         service = owning_service(event.type)
         if service is None:
@@ -76,11 +87,19 @@ class SenderCheck:
         if event.source != event_source(service):
             return f"source: {event.source!r} is not {event_source(service)!r}, the service its type names"
         expected = self.users.of(service)
+        user_id = sender.user_id
         if not user_id:
             return f"user_id: missing (a {service} event is sent by broker user {expected!r})"
-        if user_id not in (expected, self.own_user):
-            return f"user_id: {user_id!r} is not {service}'s broker user {expected!r}"
-        return None
+        if user_id == expected:
+            return None
+        if user_id == self.own_user:
+            if sender.given_back:
+                return None
+            return (
+                f"user_id: {user_id!r} is this consumer's own broker user, and the message is not a copy its "
+                f"worker gave back (no valid give-back seal): a {service} event is sent by {expected!r}"
+            )
+        return f"user_id: {user_id!r} is not {service}'s broker user {expected!r}"
 
 
 # where `make run` (.plr/plr.env) and the tests keep each service's broker connection; a process of the

@@ -24,7 +24,7 @@ from typing import TypeVar
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
-from services.common.broker_users import SenderCheck
+from services.common.broker_users import Sender, SenderCheck
 from services.common.db import apply_scope, db_error_summary, is_database_fault
 from services.common.events import CloudEvent, InvalidEvent, SchemaRegistry, default_registry
 from services.common.logs import correlated
@@ -138,16 +138,17 @@ class InboxConsumer:
                     raise HandlerFailed(event) from error
         return fresh
 
-    def parse(self, raw: bytes, user_id: str | None = None) -> CloudEvent:
+    def parse(self, raw: bytes, sender: Sender | None = None) -> CloudEvent:
         """The one check of a delivery before its handler: an event of a known, valid contract, sent by
-        the broker user of the service that owns it (``user_id``, vouched for by the broker), or DeadLetter."""
+        the broker user of the service that owns it (``sender``: its ``user_id``, vouched for by the
+        broker, and whether it is a sealed give-back copy), or DeadLetter."""
         try:
             event = self.registry.parse(raw)
         except InvalidEvent as error:
             self._settled("dead_lettered")
             log.error("%s: dead-lettering an invalid event: %s", self.name, error)
             raise DeadLetter(str(error)) from None
-        refused = self.senders.refusal(event, user_id) if self.senders is not None else None
+        refused = self.senders.refusal(event, sender or Sender(None)) if self.senders is not None else None
         if refused is not None:
             self._settled("dead_lettered")
             log.error(
@@ -161,9 +162,9 @@ class InboxConsumer:
             raise DeadLetter(refused)
         return event
 
-    def process(self, raw: bytes, user_id: str | None = None) -> None:
+    def process(self, raw: bytes, sender: Sender | None = None) -> None:
         """Handle one delivery. Raises DeadLetter or OutageOutlasted; returning means acknowledge."""
-        event = self.parse(raw, user_id)
+        event = self.parse(raw, sender)
         started = time.perf_counter()
         try:
             with correlated(event.correlation_id or event.id):
@@ -171,18 +172,16 @@ class InboxConsumer:
         finally:
             HANDLER_LATENCY.labels(self.name).observe(time.perf_counter() - started)
 
-    def process_batch(
-        self, raws: Sequence[bytes], user_ids: Sequence[str | None] | None = None
-    ) -> list[Exception | None]:
-        """Handle deliveries together (``user_ids``: each one's AMQP ``user_id``); per delivery (in order)
+    def process_batch(self, raws: Sequence[bytes], senders: Sequence[Sender] | None = None) -> list[Exception | None]:
+        """Handle deliveries together (``senders``: who sent each); per delivery (in order)
         None to acknowledge, or what ``process`` would have raised for it alone (DeadLetter,
         OutageOutlasted, or another error: requeue)."""
         outcomes: list[Exception | None] = [None] * len(raws)
         events: list[tuple[int, CloudEvent]] = []
-        senders = [None] * len(raws) if user_ids is None else user_ids
-        for position, (raw, user_id) in enumerate(zip(raws, senders, strict=True)):
+        unknown: list[Sender | None] = [None] * len(raws)
+        for position, (raw, sender) in enumerate(zip(raws, senders or unknown, strict=True)):
             try:
-                events.append((position, self.parse(raw, user_id)))
+                events.append((position, self.parse(raw, sender)))
             except DeadLetter as dead:
                 outcomes[position] = dead
         if not events:

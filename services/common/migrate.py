@@ -1,4 +1,5 @@
-"""The ``migrate`` step: database and roles, schema (Alembic, under an advisory lock), grants, topology.
+"""The ``migrate`` step: database and roles, schema (Alembic, under an advisory lock), the give-back key,
+grants, topology.
 
 Only this step changes schema; the processes connect as the application role, which owns nothing
 (an owner or a superuser would bypass row-level security).
@@ -16,6 +17,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 
 from services.common.db import make_engine
+from services.common.give_back import ensure_give_back_key
+from services.common.platform_tables import give_back_key
 from services.common.relay import advisory_key
 from services.common.settings import ServiceDatabase
 
@@ -79,6 +82,8 @@ def grant_application_role(connection: Connection, app_role: str) -> None:
     connection.execute(sa.text(f"GRANT USAGE ON SCHEMA public TO {role}"))
     connection.execute(sa.text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"))
     connection.execute(sa.text(f"REVOKE ALL ON alembic_version FROM {role}"))
+    # the worker reads the key that seals its give-back copies; no process of the service changes it
+    connection.execute(sa.text(f"REVOKE INSERT, UPDATE, DELETE ON {give_back_key.name} FROM {role}"))
     connection.execute(sa.text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"))
 
 
@@ -94,6 +99,7 @@ def migrate_database(database: ServiceDatabase, migrations_dir: Path) -> str:
                 # a service keeps one head (branches grown side by side get a merge revision, checked by
                 # test_migration_heads.py); "heads" still upgrades a database that stopped on a branch
                 command.upgrade(alembic_config(migrations_dir, connection), "heads")
+                ensure_give_back_key(connection)
                 connection.commit()
                 grant_application_role(connection, app_role)
                 revision = ",".join(

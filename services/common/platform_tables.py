@@ -1,4 +1,4 @@
-"""Tables every service database has: the outbox, the inbox and worker heartbeats.
+"""Tables every service database has: the outbox, the inbox, worker heartbeats and the give-back key.
 
 These are platform infrastructure, not tenant data, so they carry the trust as a column but no
 row-level security: the relay publishes every trust's events.
@@ -48,4 +48,14 @@ worker_heartbeats = sa.Table(
     sa.Column("worker", sa.Text, primary_key=True),
     sa.Column("beat_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("consumers", sa.Integer, nullable=False, server_default="0"),
+)
+
+# the key that seals a worker's give-back copies (services/common/give_back.py): one row, made by
+# ``migrate`` (not by a revision: every service's database gets it the same way), read by the worker
+give_back_key = sa.Table(
+    "give_back_key",
+    metadata,
+    sa.Column("id", sa.SmallInteger, primary_key=True),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.CheckConstraint("id = 1", name="give_back_key_one_row"),
 )

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from services.common.broker_users import SenderCheck
 from services.common.db import process_engine
+from services.common.give_back import load_give_back_seal
 from services.common.inbox import EventHandler, InboxConsumer
 from services.common.metrics import OUTBOX_OBSERVE_S, Every
 from services.common.relay import ConfirmedPublisher, OutboxRelay
@@ -48,6 +49,7 @@ def run_service_worker(
         settings.relay_interval_s,
         heartbeat=lambda count: relay.beat(f"{service}-worker", count),
         timers=timers(engine) if timers is not None else None,
+        seal=load_give_back_seal(engine) if inbox_consumers else None,
     )
 
     def on_stop() -> None:

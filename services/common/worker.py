@@ -9,9 +9,9 @@ batch per lane at a time and max_workers - 1 lanes, so the database's round trip
 overlap another's without two batches ever holding the same aggregate; the prefetch holds more than
 the lanes take. After a batch's commit it settles each of its deliveries by outcome:
 handled or duplicate → ack; ``DeadLetter`` → reject without requeue (the broker dead-letters it,
-body and headers intact); ``OutageOutlasted`` → a fresh confirmed copy to the same queue, then ack
-(a database outage is never counted, ADR 0004); anything else → requeue (the broker's delivery limit is
-the backstop).
+body and headers intact); ``OutageOutlasted`` → a fresh confirmed copy to the same queue, sealed as
+the worker's own (services/common/give_back.py), then ack (a database outage is never counted, ADR
+0004); anything else → requeue (the broker's delivery limit is the backstop).
 
 Start it from ``run_worker()`` (``ServiceRunner``), never from the ``nameko`` command, which imports
 ``pkg_resources``.
@@ -34,7 +34,9 @@ from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 from nameko.timer import timer
 
+from services.common.broker_users import Sender
 from services.common.db import db_error_summary, is_database_fault
+from services.common.give_back import SEAL_HEADER, GiveBackSeal
 from services.common.inbox import DeadLetter, InboxConsumer, OutageOutlasted
 from services.common.relay import SUBJECT_HEADER, ConfirmedPublisher, PublishFailed
 
@@ -110,7 +112,7 @@ class RawQueueConsumer(QueueConsumer):
 # the broker's own headers on a delivery: a fresh copy must not carry its count (x-delivery-count) with it
 BROKER_HEADERS = frozenset({"x-delivery-count"})
 # what a copy keeps of a delivery besides its body, message id and headers (not its user_id: the copy is
-# the worker's own publish, stamped with its own broker user, which its consumer accepts)
+# the worker's own publish, stamped with its own broker user, which its consumer accepts when sealed)
 COPIED_PROPERTIES = ("content_type", "content_encoding", "correlation_id", "timestamp", "type", "app_id")
 
 
@@ -129,6 +131,15 @@ def _user_id(message: Any) -> str | None:
     return str(user_id) if user_id else None
 
 
+def sender_of(message: Any, queue: str, seal: GiveBackSeal) -> Sender:
+    """Who sent a delivery from ``queue``: its ``user_id``, and whether it is a copy this service's worker
+    gave back to that queue (its seal holds)."""
+    given_back = seal.holds(
+        (message.headers or {}).get(SEAL_HEADER), queue, message.properties.get("message_id"), message.body
+    )
+    return Sender(_user_id(message), given_back)
+
+
 @dataclass
 class Lane:
     """Deliveries of some aggregates (by their subject): applied one batch at a time, in delivery order."""
@@ -140,8 +151,9 @@ class Lane:
 class CloudEventConsumer(Entrypoint):
     queue_consumer = RawQueueConsumer()
 
-    def __init__(self, queue_name: str, **kwargs: Any):
+    def __init__(self, queue_name: str, seal: GiveBackSeal, **kwargs: Any):
         self.queue_name = queue_name
+        self.seal = seal
         self.queue = kombu.Queue(queue_name, no_declare=True)
         self._lanes: list[Lane] = []
         super().__init__(**kwargs)
@@ -179,7 +191,10 @@ class CloudEventConsumer(Entrypoint):
         try:
             self.container.spawn_worker(
                 self,
-                (tuple(message.body for message in batch), tuple(_user_id(message) for message in batch)),
+                (
+                    tuple(message.body for message in batch),
+                    tuple(sender_of(message, self.queue_name, self.seal) for message in batch),
+                ),
                 {},
                 context_data={},
                 handle_result=partial(self.handle_result, lane, batch),
@@ -209,9 +224,10 @@ class CloudEventConsumer(Entrypoint):
 
     def give_back_uncounted(self, message: Any) -> None:
         """Put the message back at the end of its queue with a delivery count of 0: a confirmed copy
-        through the default exchange, then ack. If the copy cannot be published, requeue (counted: the
-        broker's delivery limit stays the backstop)."""
+        through the default exchange, sealed for this queue, then ack. If the copy cannot be published,
+        requeue (counted: the broker's delivery limit stays the backstop)."""
         copy = fresh_copy(message)
+        copy["headers"][SEAL_HEADER] = self.seal.of(self.queue_name, copy["message_id"], copy["body"])
         # a connection of its own, for one message every few minutes during an outage: nothing to go stale
         publisher = ConfirmedPublisher(self.container.config["AMQP_URI"])
         try:
@@ -235,20 +251,24 @@ def build_worker_service(
     relay_interval_s: float,
     heartbeat: Callable[[int], None] | None = None,
     timers: Mapping[str, tuple[float, Callable[[], Any]]] | None = None,
+    seal: GiveBackSeal | None = None,
 ) -> type:
     """A nameko service class: one consumer method per queue, the outbox relay on a timer, and any
-    other periodic work a service needs (``timers``: method name → (interval in seconds, work))."""
+    other periodic work a service needs (``timers``: method name → (interval in seconds, work)).
+    ``seal`` (the service's give-back seal) is needed when it consumes."""
+    if consumers and seal is None:
+        raise ValueError("a worker that consumes needs its service's give-back seal")
     attributes: dict[str, Any] = {"name": name}
     for queue_name, consumer in consumers.items():
 
         def consume(
-            self: Any, raws: tuple[bytes, ...], user_ids: tuple[str | None, ...], _consumer: InboxConsumer = consumer
+            self: Any, raws: tuple[bytes, ...], senders: tuple[Sender, ...], _consumer: InboxConsumer = consumer
         ) -> list[Exception | None]:
-            return _consumer.process_batch(raws, user_ids)
+            return _consumer.process_batch(raws, senders)
 
         method_name = "consume_" + queue_name.replace(".", "_").replace("-", "_")
         consume.__name__ = method_name
-        attributes[method_name] = cloudevent_consumer(queue_name)(consume)
+        attributes[method_name] = cloudevent_consumer(queue_name, seal)(consume)
 
     def relay(self: Any) -> None:
         if relay_tick is not None:

@@ -294,7 +294,9 @@ def test_an_outage_many_times_longer_than_the_delivery_limit_allows_dead_letters
 ) -> None:
     """Each delivery is retried for a short budget (0.2 s here, 5 minutes in production) and then given
     back; the outage lasts until every event has been given back more times than the queue's delivery
-    limit, and a worker stopped during it is replaced. A plain requeue would have dead-lettered them all."""
+    limit, and a worker stopped during it is replaced. A plain requeue would have dead-lettered them all.
+    The replacement, started during the outage, cannot read the key that seals give-back copies (ADR
+    0009): it consumes nothing until the database is back, and the messages wait, uncounted."""
     site, proxy = shared_site, probe_database_proxy
     database = urlsplit(site.database.app_url)
     via_proxy = urlunsplit(database._replace(netloc=database.netloc.replace(f":{database.port}", f":{proxy.port}")))
@@ -308,11 +310,12 @@ def test_an_outage_many_times_longer_than_the_delivery_limit_allows_dead_letters
         outage_backoff_max_s=0.05,
     )
     reachable = proxy.target
-    proxy.target = ("127.0.0.1", _closed_port())  # every connection is reset at once
+    first = start_consumer("consumer-1")  # it reads its give-back key while the database is there
+    wait_for_consumers(site, PROBE_QUEUE)
+    proxy.target = ("127.0.0.1", _closed_port())  # every new connection is reset at once
+    proxy.cut_all()  # and every open one
     try:
-        first = start_consumer("consumer-1")
         probe_workers(site, "relay", relay=True)
-        wait_for_consumers(site, PROBE_QUEUE)
         producer = ProbeProducer(site.engine)
         aggregates = [f"outage-{n}" for n in range(4)]
         producer.seed(aggregates)
@@ -332,7 +335,8 @@ def test_an_outage_many_times_longer_than_the_delivery_limit_allows_dead_letters
         first.stop(timeout_s=30)
         assert time.monotonic() - stopping < STOP_LIMIT_S, first.log_tail()
         second = start_consumer("consumer-2")
-        wait_until(lambda: each_given_back_beyond_the_limit(second), 120, "every event given back again")
+        time.sleep(3)  # long enough for a consumer to take and give back every event many times over
+        assert second.exited() is None and not _given_back(second), second.log_tail()
         assert site.queue_depth(DEAD_LETTER_QUEUE) == 0
     finally:
         proxy.target = reachable

@@ -42,7 +42,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
-from services.common.broker_users import ADMIN_USER_SUFFIX, BrokerUsers, connection_user, uri_as
+from services.common.broker_users import ADMIN_USER_SUFFIX, BrokerUsers, Sender, connection_user, uri_as
 from services.common.db import make_engine
 from services.common.events import CloudEvent
 from services.common.inbox import EventHandler, InboxConsumer
@@ -545,12 +545,10 @@ class ProbeConsumer(InboxConsumer):
     observe_deliveries: bool = True
     crash_after: int | None = None
 
-    def process_batch(
-        self, raws: Sequence[bytes], user_ids: Sequence[str | None] | None = None
-    ) -> list[Exception | None]:
+    def process_batch(self, raws: Sequence[bytes], senders: Sequence[Sender] | None = None) -> list[Exception | None]:
         if self.observe_deliveries and self.observations is not None:
             self.observations.record_many([_event_id(raw) for raw in raws], DELIVERY)
-        outcomes = super().process_batch(raws, user_ids)
+        outcomes = super().process_batch(raws, senders)
         if self.crash_after is not None and self.stats.applied >= self.crash_after:
             log.warning(
                 "probe: crash point reached after %d applied events: SIGKILL before the ack", self.stats.applied

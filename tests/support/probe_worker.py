@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from services.common.broker_users import BrokerUsers, SenderCheck, connection_user
     from services.common.db import make_engine
+    from services.common.give_back import load_give_back_seal
     from services.common.inbox import InboxConsumer
     from services.common.logs import configure_logging
     from services.common.relay import ConfirmedPublisher, OutboxRelay
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         relay.tick if relay else None,
         options.relay_interval_s,
         heartbeat=lambda _consumers: report_stats(),
+        seal=load_give_back_seal(engine) if consumers else None,
     )
 
     def on_stop() -> None:

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 from services.common.db import make_engine
+from services.common.give_back import read_give_back_seal
 from services.common.manifest import manifest
 from services.common.migrate import bootstrap_database, migrate_database
+from services.common.platform_tables import give_back_key
 from services.common.settings import load_settings
 from services.common.topology import Management, declare_topology
 from tests.support.infra import Infra, drop_stack, stack_env, wait_for
@@ -50,6 +52,29 @@ def test_concurrent_and_repeated_migrations_end_at_head_without_errors(infra: In
             assert connection.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
         engine.dispose()
     finally:
+        drop_stack(infra, settings)
+
+
+def test_migrate_makes_the_give_back_key_once_which_the_application_role_reads_and_cannot_change(
+    infra: Infra,
+) -> None:
+    settings = load_settings(stack_env(infra, "gbk" + threading.get_ident().__format__("x")[-6:]))
+    database = settings.database("matching")
+    app = make_engine(database.app_url, pool_size=1)
+    try:
+        bootstrap_database(infra.pg_admin_url, database)
+        migrate_database(database, MIGRATIONS)
+        with app.connect() as connection:
+            first = read_give_back_seal(connection)
+        migrate_database(database, MIGRATIONS)
+        with app.connect() as connection:
+            assert read_give_back_seal(connection) == first  # copies sealed before a migrate still hold
+        assert len(first.key) == 32
+        for change in (sa.update(give_back_key).values(key="00"), sa.delete(give_back_key)):
+            with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), app.begin() as connection:
+                connection.execute(change)
+    finally:
+        app.dispose()
         drop_stack(infra, settings)
 
 
