@@ -214,6 +214,10 @@ class ServiceManifest:
     def web_listen_variable(self) -> str:
         return f"PLR_{self.name.upper()}_WEB_LISTEN"
 
+    @property
+    def web_target_variable(self) -> str:
+        return f"PLR_{self.name.upper()}_WEB_TARGET"
+
     def references(self) -> tuple[Ref, ...]:
         """Every piece of the service's code the manifest names (api, commands, demo, timers, handlers):
         resolving them all imports the service's code and its generated gRPC modules (the image's check)."""

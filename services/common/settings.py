@@ -325,6 +325,8 @@ class Settings:
     services: Mapping[str, ServiceSettings]
     # where each loaded service's web application listens (host:port), those that have one
     webs: Mapping[str, str]
+    # where `plr health` finds each web application (PLR_<SERVICE>_WEB_TARGET; default its listen address)
+    web_targets: Mapping[str, str]
     database_admin_url: str | None
     admin_token: str | None
     statement_timeout_ms: int
@@ -431,7 +433,7 @@ def load_settings(
         if name not in installed:
             raise ManifestError(f"no service {name!r} (services: {', '.join(installed)})")
     _check_credentials_differ(read, (installed[name] for name in chosen), role)
-    databases, apis, own, webs = {}, {}, {}, {}
+    databases, apis, own, webs, web_targets = {}, {}, {}, {}, {}
     for manifest in (installed[name] for name in chosen):
         own[manifest.name] = _service_settings(read, manifest, role)
         app = read.url(manifest.database_url_variable, DB_SCHEMES)
@@ -439,6 +441,7 @@ def load_settings(
         databases[manifest.name] = ServiceDatabase(manifest.name, app, owner)
         if manifest.web is not None:
             webs[manifest.name] = read.address(manifest.web_listen_variable, f"127.0.0.1:{manifest.web.default_port}")
+            web_targets[manifest.name] = read.address(manifest.web_target_variable, webs[manifest.name])
             for service, name in manifest.web.reads if role == "web" else ():
                 own[service] = _read_only(read, installed[service], name, own.get(service))
                 apis.update(_api_addresses(read, installed[service]))
@@ -467,6 +470,7 @@ def load_settings(
         apis=apis,
         services=own,
         webs=webs,
+        web_targets=web_targets,
         database_admin_url=admin_db,
         admin_token=read.env.get("PLR_ADMIN_TOKEN") or None,
         statement_timeout_ms=int(read.number("PLR_DB_STATEMENT_TIMEOUT_MS", "15000", 100, 600000)),

@@ -422,6 +422,18 @@ def test_urls_point_at_the_servers_with_their_credentials(services: dict[str, di
             assert target_port == str(manifest.api.default_port), name
 
 
+def test_plr_run_in_an_api_container_finds_every_web_application(services: dict[str, dict[str, Any]]) -> None:
+    """``plr health`` in registry-api asks each web application at its compose service: by default it
+    would ask 127.0.0.1 (its own container) and report a running portal as failed."""
+    env = environment_of(services["registry-api"])
+    for service, manifest in manifests().items():
+        if manifest.web is not None:
+            host, _, port = env.get(manifest.web_target_variable, "").rpartition(":")
+            assert host == f"{service}-web" and port == str(manifest.web.default_port), (
+                f"set {manifest.web_target_variable} ({service}-web:{manifest.web.default_port}) in x-plr-env"
+            )
+
+
 def test_plr_run_in_an_api_container_finds_every_api(services: dict[str, dict[str, Any]]) -> None:
     """``docker compose exec registry-api plr health`` asks every service's api: without its target, plr
     would ask 127.0.0.1 (the container itself) and report a running api as failed."""

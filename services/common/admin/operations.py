@@ -102,7 +102,7 @@ def health_checks(settings: Settings) -> list[Check]:
         for name, m in services.items()
         if m.api is not None
     ]
-    checks += [web_health(name, settings.webs[name]) for name, m in services.items() if m.web is not None]
+    checks += [web_health(name, settings.web_targets[name]) for name, m in services.items() if m.web is not None]
     management = Management(settings.management_url(), settings.amqp_vhost, timeout=5)
     for service, manifest in services.items():
         try:
