@@ -314,6 +314,8 @@ def config_map() -> dict[str, Any]:
             data[manifest.api_target_variable] = f"{manifest.name}-api:{manifest.api.default_port}"
         if manifest.web is not None:
             data[manifest.web_listen_variable] = f"0.0.0.0:{manifest.web.default_port}"
+            # `plr health` (kubectl exec into the administrator's api) finds it at its Service
+            data[manifest.web_target_variable] = f"{manifest.name}-web:{manifest.web.default_port}"
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "plr-config"}, "data": data}
 
 
