@@ -94,4 +94,31 @@ def test_a_person_a_trust_registered_follows_its_email_signs_up_and_confirms_and
 
     seen = leaders.GetLeader(lpb.GetLeaderRequest(leader_id=leader_id), metadata=bearer(trust_key), timeout=10)
     assert seen.profile.given_name == "Mary"
+
+    # a change of email address: asked for (as the portal would, for the signed-in person), mailed to the
+    # new address, and confirmed in the portal by the signed-in person only
+    as_person = (*bearer(stack.env["PLR_REGISTRY_PORTAL_TOKEN"]), ("x-plr-leader", leader_id))
+    own = leaders.GetLeader(lpb.GetLeaderRequest(leader_id=leader_id), metadata=as_person, timeout=10)
+    new_address = f"portal-new-{uuid.uuid4().hex[:8]}@example.org"
+    change = lpb.UpdateLeaderRequest(
+        leader_id=leader_id,
+        expected_version=own.version,
+        profile=lpb.LeaderProfile(email=new_address),
+        fields=["email"],
+    )
+    assert leaders.UpdateLeader(change, metadata=as_person, timeout=10).email_change_pending
+    link = _link(_mail(mail_dir, new_address, "Confirm your new email address"), portal)
+    stranger = requests.Session().get(link, timeout=10)  # not signed in (a mail scanner, another person)
+    assert stranger.status_code == 200 and "Sign in to confirm your new email address" in stranger.text
+    asked_page = browser.get(link, timeout=10)
+    assert asked_page.status_code == 200 and "Confirm my new email address" in asked_page.text
+    unchanged = leaders.GetLeader(lpb.GetLeaderRequest(leader_id=leader_id), metadata=as_person, timeout=10)
+    assert unchanged.profile.email == address  # opening the link changes nothing by itself
+    token = link.split("token=", 1)[1]
+    changed = _post(browser, f"{portal}/email/verify", asked_page.text, token=token)
+    assert changed.status_code == 200 and "Your email address is changed" in changed.text
+    now = leaders.GetLeader(lpb.GetLeaderRequest(leader_id=leader_id), metadata=as_person, timeout=10)
+    assert now.profile.email == new_address
+    again = _post(browser, f"{portal}/email/verify", asked_page.text, token=token)
+    assert again.status_code == 400 and "This link cannot be used" in again.text  # once only
     channel.close()

@@ -48,3 +48,8 @@ class RegistryClient:
     def decline(self, leader_id: str, affiliation_id: str) -> None:
         request = lpb.DeclineAffiliationRequest(affiliation_id=affiliation_id)
         self.leaders.DeclineAffiliation(request, metadata=self._as(leader_id), timeout=DEADLINE_S)
+
+    def verify_email_change(self, leader_id: str, token: str) -> None:
+        """The person's new email address, confirmed by the code of the link the registry mailed to it."""
+        request = lpb.VerifyEmailChangeRequest(token=token)
+        self.leaders.VerifyEmailChange(request, metadata=self._as(leader_id), timeout=DEADLINE_S)

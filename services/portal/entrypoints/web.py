@@ -256,6 +256,38 @@ def make_app(
     def decline(affiliation_id: str) -> Response:
         return answer(affiliation_id, False)
 
+    @app.get("/email/verify")
+    def email_change_link() -> Response:
+        """The link the registry mailed to a new address: it asks before it changes anything (a mail
+        scanner opening the link changes nothing), and only the signed-in person can confirm it."""
+        token = request.args.get("token", "")
+        account = signed_in()
+        if account is None or account.leader_id is None:
+            return page(
+                "message.html",
+                title="Sign in to confirm your new email address",
+                text="Sign in to the portal, then open the link in the email again.",
+                sign_in=True,
+            )
+        return page("email-verify.html", token=token)
+
+    @app.post("/email/verify")
+    def email_change_confirmed() -> Response:
+        account = signed_in()
+        if account is None or account.leader_id is None:
+            return go("sign_in")
+        try:
+            registry.verify_email_change(account.leader_id, request.form.get("token", ""))
+        except grpc.RpcError as error:
+            if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                text = "It may have been used already, be more than 24 hours old, or be for someone else."
+                return page("message.html", 400, title="This link cannot be used", text=text)
+            if error.code() == grpc.StatusCode.FAILED_PRECONDITION:
+                text = "That address is already in use, so your email address was not changed."
+                return page("message.html", 409, title="Your email address was not changed", text=text)
+            raise
+        return page("message.html", title="Your email address is changed", text="We will use your new address.")
+
     @app.errorhandler(grpc.RpcError)
     def registry_unavailable(error: grpc.RpcError) -> Response:
         log.warning("registry call failed: %s", error.code().name)  # type: ignore[attr-defined]

@@ -73,7 +73,7 @@ def email_change(verify_url: str, expires_at: datetime) -> Notice:
         "Hello,\n\nA patient leader asked for this address to become the email address of their record.\n"
         f"To confirm it, sign in to the patient leader portal and open this link (it works once, until {until}):\n"
         f"{verify_url}\n\n"
-        "If you did not ask for this, ignore this message: nothing changes unless the link is opened." + SIGN_OFF,
+        "If you did not ask for this, ignore this message: nothing changes unless it is confirmed there." + SIGN_OFF,
     )
 
 
