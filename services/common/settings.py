@@ -55,6 +55,21 @@ def environment() -> dict[str, str]:
     return merged
 
 
+def _check_key_pair(cert_variable: str, cert_path: str, key_variable: str, key_path: str) -> None:
+    """A certificate and its key, loaded together now: swapped, mismatched or unreadable files are named
+    at start, not met later as grpcio's "failed to bind" or a failed handshake."""
+    import ssl
+
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert_path, key_path)
+    except (ssl.SSLError, OSError) as error:
+        reason = getattr(error, "reason", None) or type(error).__name__
+        raise SettingsError(
+            f"{cert_variable} and {key_variable} are not a certificate and its private key ({reason}): "
+            "check that neither is swapped and that the key is the certificate's"
+        ) from None
+
+
 class _Reader:
     def __init__(self, env: Mapping[str, str]):
         self.env = env
@@ -125,6 +140,12 @@ class _Reader:
         ):
             if self.env.get(one) and not self.env.get(other):
                 raise SettingsError(f"{other} is not set, but {one} is: {why}")
+        for cert, key in (
+            ("PLR_GRPC_TLS_CERT", "PLR_GRPC_TLS_KEY"),
+            ("PLR_GRPC_TLS_CLIENT_CERT", "PLR_GRPC_TLS_CLIENT_KEY"),
+        ):
+            if self.env.get(cert):
+                _check_key_pair(cert, self.env[cert], key, self.env[key])
         return tls
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -155,6 +155,17 @@ def test_reflection_answers_in_development_only(stack: PlrStack, environment: st
         ({"PLR_GRPC_TLS_CLIENT_CERT": "portal", "PLR_GRPC_TLS_CLIENT_KEY": "portal-key"}, "PLR_GRPC_TLS_CA is not set"),
         ({"PLR_GRPC_TLS_CA": "missing"}, "PLR_GRPC_TLS_CA names"),
         ({"PLR_GRPC_TLS_CA": "not-pem"}, "PLR_GRPC_TLS_CA is malformed"),
+        # swapped, or a key of another certificate: named at start, not met as grpcio's "failed to bind"
+        ({"PLR_GRPC_TLS_CERT": "server-key", "PLR_GRPC_TLS_KEY": "server"}, "PLR_GRPC_TLS_CERT and PLR_GRPC_TLS_KEY"),
+        ({"PLR_GRPC_TLS_CERT": "server", "PLR_GRPC_TLS_KEY": "portal-key"}, "PLR_GRPC_TLS_CERT and PLR_GRPC_TLS_KEY"),
+        (
+            {
+                "PLR_GRPC_TLS_CA": "server",
+                "PLR_GRPC_TLS_CLIENT_CERT": "portal",
+                "PLR_GRPC_TLS_CLIENT_KEY": "server-key",
+            },
+            "PLR_GRPC_TLS_CLIENT_CERT and PLR_GRPC_TLS_CLIENT_KEY",
+        ),
     ],
 )
 def test_a_tls_setting_missing_its_pair_or_naming_no_pem_stops_the_process_naming_it(
@@ -162,6 +173,7 @@ def test_a_tls_setting_missing_its_pair_or_naming_no_pem_stops_the_process_namin
 ) -> None:
     files = {
         "server": pki["server"].cert,
+        "server-key": pki["server"].key,
         "portal": pki["portal"].cert,
         "portal-key": pki["portal"].key,
         "missing": tmp_path / "missing.pem",
