@@ -95,7 +95,14 @@ WITH latest AS (
     WHERE c.purpose = :purpose AND c.target = ANY(:networks)
     ORDER BY c.leader_id, c.target, c.record_id DESC
 ), shared AS (
-    SELECT leader_id, array_agg(target ORDER BY target) AS network_ids FROM latest WHERE granted GROUP BY leader_id
+    -- a share holds while a trust of that network holds the person (the rule of the grant, kept: once the
+    -- network's last trust holding them has ended its affiliation, the network no longer finds them)
+    SELECT leader_id, array_agg(target ORDER BY target) AS network_ids FROM latest
+    WHERE granted AND EXISTS (
+        SELECT 1 FROM affiliations a JOIN network_trusts m ON m.trust_ods = a.trust_ods
+        WHERE a.leader_id = latest.leader_id AND m.network_id = latest.target AND a.status = 'active'
+    )
+    GROUP BY leader_id
 )
 SELECT l.leader_id::text AS leader_id, l.postcode, l.profile, s.network_ids
 FROM leaders l JOIN shared s ON s.leader_id = l.leader_id

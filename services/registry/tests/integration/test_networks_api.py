@@ -177,6 +177,19 @@ def test_a_trust_removed_from_the_network_stops_finding_its_candidates(
     assert leader_id not in candidates(registry, keys["RNB"])
 
 
+def test_a_candidate_is_no_longer_found_once_no_trust_of_the_network_holds_them(
+    registry: RegistryClient, keys: dict[str, str]
+) -> None:
+    leader_id = active_leader(registry, keys["RNA"], email())
+    network_id = new_network(registry, "RNA", "RNB")
+    registry.consent(leader_id, "share_profile_with_network", network_id)
+    assert leader_id in candidates(registry, keys["RNB"])
+    registry.leaders.EndAffiliation(
+        lpb.EndAffiliationRequest(leader_id=leader_id, reason="moved away"), metadata=bearer(keys["RNA"]), timeout=10
+    )
+    assert leader_id not in candidates(registry, keys["RNB"])
+
+
 def test_plr_network_commands_create_add_remove_and_list(
     registry: RegistryClient, keys: dict[str, str], stack: PlrStack, registry_target: str
 ) -> None:
