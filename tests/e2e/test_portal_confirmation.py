@@ -28,9 +28,11 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def _mail(directory: Path, to: str, subject: str) -> str:
+    # the e2e system is shared by the package: an import earlier in the run (thousands of people, each
+    # mailed to confirm) can sit ahead of this mail in the registry's notifications queue
     wait_for(
         lambda: [m for m in caught(directory) if m.to == to and subject in m.subject],
-        timeout=30,
+        timeout=180,
         message=f"the email {subject!r}",
     )
     [mail] = [m for m in caught(directory) if m.to == to and subject in m.subject]
