@@ -41,7 +41,17 @@ from services.common.trust_directory import api_keys, trusts
 from tests.e2e.conftest import Running
 from tests.faults.conftest import StartWorker
 from tests.faults.test_worker_stop import STOP_LIMIT_S
-from tests.support.infra import API_SERVICES, SERVICES, WEB_SERVICES, Infra, PlrStack, plr_stack, unavailable, wait_for
+from tests.support.infra import (
+    API_SERVICES,
+    SERVICES,
+    TRUST_SERVICES,
+    WEB_SERVICES,
+    Infra,
+    PlrStack,
+    plr_stack,
+    unavailable,
+    wait_for,
+)
 from tests.support.private_postgres import PrivatePostgres, PrivatePostgresUnavailable, new_private_postgres
 from tests.support.probe import (
     PROBE_QUEUE,
@@ -57,7 +67,7 @@ from tests.support.tcp_proxy import TcpProxy
 pytestmark = pytest.mark.faults
 
 ONBOARDED = "plr.registry.trust.onboarded.v1"
-CONSUMERS = tuple(s for s in SERVICES if s != "registry")
+CONSUMERS = tuple(s for s in TRUST_SERVICES if s != "registry")  # the trust directory's projections
 DEAD_LETTER_QUEUE = PROBE_QUEUE + ".dead-letter"
 
 
