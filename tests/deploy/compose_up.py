@@ -313,7 +313,9 @@ def smoke_journey(env_file: Path, trust: str = SMOKE_TRUST) -> None:
     assert registered == people, f"{people} people imported, {registered} leader.registered events"
 
     def every_event_delivered() -> bool:
-        return all(applied == wanted for applied, wanted in delivery_counts(env_file).values())
+        # at least: an erasure (the offboarding at the end of a journey) deletes the events naming its
+        # people from the outbox, while each consumer's inbox keeps the ids it applied
+        return all(applied >= wanted for applied, wanted in delivery_counts(env_file).values())
 
     try:
         # generous: each imported person is mailed, and on a busy two-core machine that takes a while
