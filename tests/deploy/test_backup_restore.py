@@ -25,7 +25,7 @@ from services.common.broker_users import SERVICE_URI_VARIABLE_PREFIX
 from services.common.db import make_engine
 from services.common.manifest import manifests
 from services.common.topology import Management
-from tests.support.infra import TRUST_SERVICES, Infra, PlrStack, mail_caught, plr_stack, service_env, wait_for
+from tests.support.infra import TRUST_SERVICES, Infra, PlrStack, plr_stack, service_env, wait_for
 from tests.support.private_broker import PrivateBrokerUnavailable, new_private_broker
 from tests.support.private_postgres import PrivatePostgresUnavailable, new_private_postgres
 from tests.support.topics import routed_count
@@ -138,7 +138,7 @@ def moved(url: str, port: int) -> str:
 
 @pytest.fixture
 def source(infra: Infra) -> Iterator[PlrStack]:
-    with plr_stack(infra) as stack, mail_caught(stack):  # the import's registrations email each person
+    with plr_stack(infra) as stack:  # its own mail catcher takes the import's registrations' email
         yield stack
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from services.common.manifest import manifests
-from tests.support.infra import API_SERVICES, SERVICES, Infra, PlrStack, mail_caught, plr_stack, wait_for
+from tests.support.infra import API_SERVICES, SERVICES, Infra, PlrStack, plr_stack, wait_for
 
 
 class Running:
@@ -54,7 +54,7 @@ class Running:
 
 @pytest.fixture(scope="package")
 def system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
-    with plr_stack(infra) as stack, mail_caught(stack):
+    with plr_stack(infra) as stack:
         running = Running(stack)
         running.start_all()
         try:

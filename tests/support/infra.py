@@ -233,13 +233,6 @@ def broker_passwords(env: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def mail_caught(stack: PlrStack) -> Iterator[Path]:
-    """Where the stack's workers and portal send their mail: every stack runs its own catcher
-    (``PLR_MAIL_DIR``) from start to end, since a notifier with no SMTP server fails its events."""
-    yield Path(stack.env["PLR_MAIL_DIR"])
-
-
-@contextmanager
 def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[PlrStack]:
     suffix = secrets.token_hex(4)
     env = stack_env(infra, suffix)

@@ -5,7 +5,7 @@ used twice)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -72,10 +72,13 @@ def test_sign_in_is_refused_after_too_many_failures() -> None:
 
 @dataclass
 class FakeStore(AccountStore):
-    """The two things a link's use touches: the links used, and each account's leader."""
+    """Accounts in memory, as SqlAccountStore keeps them in the portal's database."""
 
     used: set[str] = field(default_factory=set)
     leaders: dict[str, str] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    tokens: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    failures: list[tuple[str, datetime]] = field(default_factory=list)
 
     def use_link(self, link_digest: str, now: datetime) -> bool:
         if link_digest in self.used:
@@ -87,28 +90,32 @@ class FakeStore(AccountStore):
         return self.leaders.setdefault(account_id, leader_id) == leader_id
 
     def add(self, account_id: str, email_key: str, password_hash: str, now: datetime) -> bool:
-        raise NotImplementedError
+        if self.by_email(email_key) is not None:
+            return False
+        self.accounts[account_id] = Account(account_id, email_key, password_hash, False, None)
+        return True
 
     def by_email(self, email_key: str) -> Account | None:
-        raise NotImplementedError
+        return next((a for a in self.accounts.values() if a.email_key == email_key), None)
 
     def by_id(self, account_id: str) -> Account | None:
-        raise NotImplementedError
+        return self.accounts.get(account_id)
 
     def add_email_token(self, token_digest: str, account_id: str, expires_at: datetime) -> None:
-        raise NotImplementedError
+        self.tokens[token_digest] = (account_id, expires_at)
 
     def take_email_token(self, token_digest: str, now: datetime) -> str | None:
-        raise NotImplementedError
+        account_id, expires_at = self.tokens.pop(token_digest, ("", now))
+        return account_id if account_id and expires_at > now else None
 
     def mark_verified(self, account_id: str, now: datetime) -> None:
-        raise NotImplementedError
+        self.accounts[account_id] = replace(self.accounts[account_id], verified=True)
 
     def failures_since(self, email_key: str, since: datetime) -> int:
-        raise NotImplementedError
+        return sum(1 for key, at in self.failures if key == email_key and at >= since)
 
     def record_failure(self, email_key: str, now: datetime) -> None:
-        raise NotImplementedError
+        self.failures.append((email_key, now))
 
 
 def _account(account_id: str = "a-1", leader_id: str | None = None) -> Account:
