@@ -8,9 +8,11 @@ Bad input answers the page again naming the field (400); nothing here answers a 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
+import grpc
 from flask import Blueprint, Response, redirect, request, url_for
 
 from services.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
@@ -22,6 +24,7 @@ from services.portal.service_layer.person import AccountEraser, PersonRegistry
 
 Page = Callable[..., Response]  # (template, status=200, **values): the page, with the session's CSRF token
 PAGE_TOKEN_MAX = 512
+log = logging.getLogger("plr.portal")
 
 
 def pending_invitations(registry: PersonRegistry, account: Account) -> list[TrustInvitation]:
@@ -195,8 +198,11 @@ def blueprint(
             return page("delete-account.html", 400, errors=errors, kept=words, linked=account.leader_id is not None)
         try:
             retained = use.delete_account(account, registry, accounts)
-        except DomainError as error:
-            return refused(error)
+        except (DomainError, grpc.RpcError) as error:
+            # the registry refused or could not be reached: nothing was deleted, here or there
+            log.warning("erasure not done: %s", type(error).__name__)
+            status = 503 if isinstance(error, grpc.RpcError) else 409
+            return page("message.html", status, title="Your account was not deleted", text=_NOT_DELETED)
         shown = [(words.get(r.name, r.kept), r.period) for r in retained]
         return page("account-deleted.html", retained=shown)
 
@@ -225,6 +231,7 @@ def blueprint(
     return pages
 
 
+_NOT_DELETED = "Nothing was deleted: your data could not be erased just now. Try again in a few minutes."
 _BAD_PAGE = "Go back to the first page of your history and try again."
 
 
