@@ -329,6 +329,7 @@ def test_deleting_the_account_erases_the_person_in_the_registry_then_the_portal_
     # every kind of record the registry keeps has the portal's words, and the confirm page said so
     for words in RETENTION_WORDS.values():
         assert words in shown and words in asked
+    assert shown.count("(kept for ") == len(RETENTION_WORDS)  # and the registry keeps nothing more
     with pytest.raises(grpc.RpcError):
         registry.seen_by(key, ben.leader_id)
     assert portal.store.by_email(ben.email) is None and portal.store.by_id(account.account_id) is None
