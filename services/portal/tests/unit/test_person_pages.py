@@ -12,7 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from flask import Flask, Response, render_template
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from services.common import signed_links
 from services.common.errors import InvalidInput, NotFound, PreconditionFailed
 from services.portal.domain.accounts import Account
 from services.portal.domain.person import (
@@ -25,7 +28,9 @@ from services.portal.domain.person import (
 )
 from services.portal.entrypoints import person_pages
 from services.portal.entrypoints.web import HERE
+from services.portal.service_layer.accounts import take_on_leader
 from services.portal.service_layer.person import AccountEraser, PersonRegistry, delete_account
+from services.portal.tests.unit.test_accounts import KEY, FakeStore
 
 NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
 ADA, BEN = "0f0e0d0c-0b0a-4000-8000-0000000000a1", "0f0e0d0c-0b0a-4000-8000-0000000000b2"
@@ -359,3 +364,44 @@ def test_nothing_is_reached_without_a_signed_in_person_with_a_record(portal: Por
     for path in paths:
         assert portal.client.get(path).status_code == 409, path
     assert portal.registry.calls == [] and portal.registry.erased == []
+
+
+# ---- the invitation email's link, and every form fuzzed --------------------------------------------
+
+
+def test_an_invitations_emailed_link_joins_the_account_like_a_registrations() -> None:
+    store = FakeStore()
+    payload = {"leader_id": ADA, "invitation_id": "inv-ada"}
+    link = signed_links.sign(KEY, signed_links.ANSWER_INVITATION, payload, NOW, timedelta(days=14))
+    assert take_on_leader(Account("a-1", "ada@example.org", "h", True, None), link, KEY, store, NOW) == ADA
+    assert store.leaders == {"a-1": ADA}
+    expired = signed_links.sign(KEY, signed_links.ANSWER_INVITATION, payload, NOW, timedelta(seconds=-1))
+    with pytest.raises(InvalidInput) as refused:
+        take_on_leader(Account("a-2", "bo@example.org", "h", True, None), expired, KEY, store, NOW)
+    assert "expired" in refused.value.fields["link"] and store.leaders == {"a-1": ADA}
+
+
+FORMS = {
+    "/taking-part/pause": ("until-day", "until-month", "until-year"),
+    "/taking-part/withdraw": ("step", "reason"),
+    "/my-data/delete": ("confirm",),
+}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(sorted(FORMS)),
+    values=st.lists(st.text(max_size=600), min_size=3, max_size=3),
+    token=st.text(max_size=700),
+    invitation_id=st.text(alphabet=st.characters(blacklist_characters="/?#%"), min_size=1, max_size=80),
+)
+def test_no_form_or_link_answers_a_server_error_whatever_it_is_sent(
+    portal: Portal, path: str, values: list[str], token: str, invitation_id: str
+) -> None:
+    portal.registry.refuse_erasure = True  # a fuzzed "yes" must not end the fixture's account
+    answered = portal.client.post(path, data=dict(zip(FORMS[path], values, strict=False)))
+    assert answered.status_code < 500
+    for kind in ("access", "change"):
+        assert portal.client.get(f"/my-data/{kind}-history", query_string={"page": token}).status_code < 500
+    for answer in ("accept", "decline"):
+        assert portal.client.post(f"/invitations/{invitation_id}/{answer}").status_code < 500
