@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from services.common import signed_links
 from services.portal.adapters.tables import accounts, email_tokens, sessions, sign_in_failures, used_links
 from services.portal.domain.accounts import Account, session_expired
-from services.portal.service_layer.person import AccountEraser
+from services.portal.service_layer.person_data import AccountEraser
 from services.portal.service_layer.ports import AccountStore
 
 

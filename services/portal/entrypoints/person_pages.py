@@ -16,18 +16,18 @@ import grpc
 from flask import Blueprint, Response, redirect, request, url_for
 
 from services.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
-from services.portal.domain import person
+from services.portal.domain import person_data as person
 from services.portal.domain.accounts import Account
-from services.portal.domain.person import HISTORY_PAGE_SIZE, HistoryEntry, TrustInvitation
-from services.portal.service_layer import person as use
-from services.portal.service_layer.person import AccountEraser, PersonRegistry
+from services.portal.domain.person_data import HISTORY_PAGE_SIZE, HistoryEntry, TrustInvitation
+from services.portal.service_layer import person_data as use
+from services.portal.service_layer.person_data import AccountEraser, PersonDataRegistry
 
 Page = Callable[..., Response]  # (template, status=200, **values): the page, with the session's CSRF token
 PAGE_TOKEN_MAX = 512
 log = logging.getLogger("plr.portal")
 
 
-def pending_invitations(registry: PersonRegistry, account: Account) -> list[TrustInvitation]:
+def pending_invitations(registry: PersonDataRegistry, account: Account) -> list[TrustInvitation]:
     """The invitations waiting for the person's answer (for the trusts' requests page)."""
     if account.leader_id is None:
         return []
@@ -35,7 +35,7 @@ def pending_invitations(registry: PersonRegistry, account: Account) -> list[Trus
 
 
 def blueprint(
-    registry: PersonRegistry,
+    registry: PersonDataRegistry,
     accounts: AccountEraser,
     *,
     page: Page,
@@ -240,7 +240,7 @@ def _named(invalid: InvalidInput, field: str) -> dict[str, str]:
     return {field: invalid.fields.get(field) or "; ".join(invalid.fields.values())}
 
 
-def _row(entry: HistoryEntry, leader_id: str, names: dict[str, str], registry: PersonRegistry) -> dict[str, str]:
+def _row(entry: HistoryEntry, leader_id: str, names: dict[str, str], registry: PersonDataRegistry) -> dict[str, str]:
     """One entry in words: who, what, when."""
     if entry.principal_kind == "leader":
         who = "You"

@@ -39,7 +39,7 @@ from services.common.settings import own_settings
 from services.common.tenancy import TenantScope
 from services.portal.adapters.registry import RegistryClient
 from services.portal.adapters.store import SqlAccountStore, SqlSessions
-from services.portal.domain.person import RETENTION_WORDS
+from services.portal.domain.person_data import RETENTION_WORDS
 from services.portal.entrypoints.web import make_app
 from services.portal.service_layer.ports import Mailer
 from services.registry.entrypoints.api import build_server

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from services.common import signed_links
 from services.common.errors import InvalidInput, NotFound, PreconditionFailed
 from services.portal.domain.accounts import Account
-from services.portal.domain.person import (
+from services.portal.domain.person_data import (
     HistoryEntry,
     HistoryPage,
     Retained,
@@ -29,7 +29,7 @@ from services.portal.domain.person import (
 from services.portal.entrypoints import person_pages
 from services.portal.entrypoints.web import HERE
 from services.portal.service_layer.accounts import take_on_leader
-from services.portal.service_layer.person import AccountEraser, PersonRegistry, delete_account
+from services.portal.service_layer.person_data import AccountEraser, PersonDataRegistry, delete_account
 from services.portal.tests.unit.test_accounts import KEY, FakeStore
 
 NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
@@ -38,7 +38,7 @@ KEPT = (Retained("access_audit", "accountability", "6 years from the entry", "wh
 
 
 @dataclass
-class FakeRegistry(PersonRegistry):
+class FakeRegistry(PersonDataRegistry):
     """The registry as the portal sees it, for each leader: their standing, their invitations (each
     answerable by its own leader only, as the registry's RLS has it), their history and their export."""
 

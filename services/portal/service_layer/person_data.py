@@ -2,7 +2,7 @@
 and the trusts' invitations, each asked of the registry for the signed-in person; and deleting their
 account, which erases them in the registry first.
 
-The registry's port (``PersonRegistry``) answers the portal's domain errors: ``InvalidInput`` naming
+The registry's port (``PersonDataRegistry``) answers the portal's domain errors: ``InvalidInput`` naming
 the field, ``NotFound`` for what is not the person's, ``PreconditionFailed`` for a decision the record's
 state refuses. Anything else (the registry unreachable) is the adapter's to raise as it comes."""
 
@@ -12,10 +12,10 @@ import abc
 from datetime import date
 
 from services.portal.domain.accounts import Account
-from services.portal.domain.person import HistoryPage, Retained, Standing, TrustInvitation
+from services.portal.domain.person_data import HistoryPage, Retained, Standing, TrustInvitation
 
 
-class PersonRegistry(abc.ABC):
+class PersonDataRegistry(abc.ABC):
     """The registry, for the person ``leader_id`` (the portal's credential with ``x-plr-leader``)."""
 
     @abc.abstractmethod
@@ -68,7 +68,7 @@ class AccountEraser(abc.ABC):
         """The account, its sessions, its one-time tokens and its failed sign-ins go."""
 
 
-def delete_account(account: Account, registry: PersonRegistry, accounts: AccountEraser) -> tuple[Retained, ...]:
+def delete_account(account: Account, registry: PersonDataRegistry, accounts: AccountEraser) -> tuple[Retained, ...]:
     """Erases the person in the registry, and only then deletes the portal account (with its sessions):
     if the registry refuses or cannot be reached, nothing in the portal is deleted and the person can
     try again. An account joined to no registry record is deleted at once."""

@@ -1,4 +1,4 @@
-"""The registry, for the person's own decisions, data and invitations (``PersonRegistry``): the portal's
+"""The registry, for the person's own decisions, data and invitations (``PersonDataRegistry``): the portal's
 credential and ``x-plr-leader`` naming the signed-in person, as RegistryClient calls it. The registry's
 answers become the portal's domain errors; an unreachable registry stays a grpc.RpcError (the web
 application answers it with a page saying to try again)."""
@@ -19,8 +19,8 @@ from plr.registry.v1 import registry_pb2 as rpb
 
 from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from services.common.grpc_client import bearer
-from services.portal.domain.person import HistoryEntry, HistoryPage, Retained, Standing, TrustInvitation
-from services.portal.service_layer.person import PersonRegistry
+from services.portal.domain.person_data import HistoryEntry, HistoryPage, Retained, Standing, TrustInvitation
+from services.portal.service_layer.person_data import PersonDataRegistry
 
 DEADLINE_S = 10.0
 ERASE_DEADLINE_S = 60.0  # erasure reaches every table (and the outbox) about the person
@@ -63,7 +63,7 @@ def _standing(leader: lpb.Leader) -> Standing:
     return Standing(leader.status, until)
 
 
-class PersonRegistryClient(PersonRegistry):
+class GrpcPersonDataRegistry(PersonDataRegistry):
     def __init__(self, channel: grpc.Channel, token: str):
         self.token = token
         self.leaders = leaders_pb2_grpc.LeaderServiceStub(channel)
