@@ -20,10 +20,13 @@ from services.common.grpc_client import api_channel
 from services.common.mail import OutgoingMail, SmtpMailer
 from services.common.settings import Settings
 from services.portal.adapters.passwords import Argon2Hasher, common_passwords
+from services.portal.adapters.person_registry import GrpcPersonRegistry
 from services.portal.adapters.registry import RegistryClient
 from services.portal.adapters.store import Session, SqlAccountStore, SqlSessions
 from services.portal.domain.accounts import SESSION_LONGEST
+from services.portal.entrypoints.profile import profile_pages
 from services.portal.service_layer import accounts
+from services.portal.service_layer.person import PersonRegistry
 from services.portal.service_layer.ports import Mailer
 
 HERE = Path(__file__).resolve().parent.parent
@@ -77,7 +80,9 @@ def make_app(
     confirm_link_key: str,
     production: bool,
     clock: Callable[[], datetime] = utc_now,
+    person: PersonRegistry | None = None,
 ) -> Flask:
+    """``person``: the registry as the person's own pages call it (by default over ``registry``'s channel)."""
     if not (FRONTEND / "nhsuk-frontend.min.css").is_file():
         raise FrontendMissing(f"nhsuk-frontend is not installed at {FRONTEND}: run `make venv` (it needs npm)")
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=None)
@@ -293,4 +298,6 @@ def make_app(
         log.warning("registry call failed: %s", error.code().name)  # type: ignore[attr-defined]
         return page("message.html", 503, title="Sorry, there is a problem", text="Try again in a few minutes.")
 
+    own_pages = person or GrpcPersonRegistry(registry.channel, registry.token)
+    app.register_blueprint(profile_pages(own_pages, page, signed_in))
     return app
