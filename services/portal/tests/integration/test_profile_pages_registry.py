@@ -327,6 +327,9 @@ def test_lived_experience_follows_its_consent_granted_and_withdrawn_on_the_conse
     assert status == 200
     assert list(world.registry.person(mary.leader_id).profile.lived_experience) == world.lived[:2]
     assert list(world.registry.seen_by(world.keys[trust], mary.leader_id).profile.lived_experience) == world.lived[:2]
+    _, page = mary.get("/profile")  # the profile page saves its own fields, never lived experience
+    assert mary.post("/profile", _profile_form(page, family_name="Kept"), page)[0] == 200
+    assert list(world.registry.person(mary.leader_id).profile.lived_experience) == world.lived[:2]
 
     status, _ = mary.post("/consent", {**grant, "decision": "withdraw"})
     assert status == 303
