@@ -292,6 +292,27 @@ def test_any_text_in_any_profile_field_answers_a_page_never_a_server_error(
         assert set(_summary(_main(answer))) <= {field, "given_name"}, _summary(_main(answer))
 
 
+@hypothesis_settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    purpose=st.sampled_from(["contact_by_trust", "lived_experience_matching", "share_profile_with_network"])
+    | st.text(max_size=40),
+    target=st.text(max_size=40),
+    decision=st.sampled_from(["grant", "withdraw"]) | st.text(max_size=10),
+    question=st.sampled_from(["age_band", "sex", "religion", "carer"]),
+    answer=st.text(max_size=60),
+)
+def test_any_consent_or_equality_answer_answers_a_page_never_a_server_error(
+    world: World, purpose: str, target: str, decision: str, question: str, answer: str
+) -> None:
+    mary = _fuzzed(world)
+    status, page = mary.post("/consent", {"purpose": purpose, "target": target, "decision": decision})
+    assert status in (303, 400), _main(page)
+    status, page = mary.post("/equality", {question: answer}, mary.get("/equality")[1])
+    assert status in (200, 400), _main(page)
+    if status == 400:
+        assert set(_summary(_main(page))) == {question}
+
+
 _FUZZED: list[Signed] = []
 
 
