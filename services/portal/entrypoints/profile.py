@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from flask import Blueprint, Response, redirect, request, url_for
 
-from services.common.errors import DomainError, InvalidInput
+from services.common.errors import DomainError, InvalidInput, NotFound
 from services.portal.domain.accounts import Account
 from services.portal.domain.profile import (
     CONSENT_WORDING_VERSION,
@@ -64,9 +64,14 @@ def profile_pages(person: PersonRegistry, page: Page, signed_in: Callable[[], Ac
             return redirect(url_for("requests"), 303)  # type: ignore[return-value]
         return account.leader_id
 
+    @pages.errorhandler(DomainError)
     def refused(error: DomainError) -> Response:
+        """What the registry refused, as a page (a read or a write): never a server error."""
         if isinstance(error, ChangedSinceOpened):
             return page("profile-changed.html", 409)
+        if isinstance(error, NotFound):
+            text = "The registry holds no record for you now. If you think this is wrong, contact the trust."
+            return page("message.html", 404, title="Your record was not found", text=text)
         return page("message.html", 409, title="Your change was not made", text=str(error))
 
     # -- profile ---------------------------------------------------------------------------------------

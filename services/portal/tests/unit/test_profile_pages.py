@@ -14,7 +14,7 @@ import grpc
 import pytest
 from flask.testing import FlaskClient
 
-from services.common.errors import InvalidInput, PreconditionFailed
+from services.common.errors import InvalidInput, NotFound, PreconditionFailed
 from services.portal.adapters.registry import RegistryClient
 from services.portal.adapters.store import Session
 from services.portal.domain.accounts import Account
@@ -90,6 +90,8 @@ class FakePersonRegistry(PersonRegistry):
 
     def _person(self, method: str, leader_id: str) -> Person:
         self.calls.append((method, leader_id))
+        if leader_id not in self.people:
+            raise NotFound(f"leader {leader_id} not found")
         return self.people[leader_id]
 
     def _refuse(self) -> None:
@@ -410,6 +412,17 @@ def test_the_equality_questions_say_why_offer_prefer_not_to_say_and_send_only_wh
         "age_band": "35_44",
         "carer": "prefer_not_to_say",
     }
+
+
+def test_a_record_the_registry_no_longer_shows_the_person_answers_a_page_not_a_server_error(portal: Portal) -> None:
+    client, person, sessions = portal
+    csrf = _sign_in(client, sessions)
+    del person.people[ADA]  # erased, as the registry would answer: NOT_FOUND
+    for path in ("/profile", "/profile/lived-experience", "/consent", "/equality"):
+        answer = client.get(path)
+        assert answer.status_code in (200, 404), path
+    answer = client.post("/profile", data={**_profile_form(), "csrf_token": csrf})
+    assert answer.status_code == 404 and "Your record was not found" in answer.get_data(as_text=True)
 
 
 def test_the_registrys_invalid_argument_details_are_read_field_by_field() -> None:
