@@ -1,12 +1,11 @@
 """The registry, for the person's own decisions, data and invitations (``PersonDataRegistry``): the portal's
 credential and ``x-plr-leader`` naming the signed-in person, as RegistryClient calls it. The registry's
-answers become the portal's domain errors; an unreachable registry stays a grpc.RpcError (the web
-application answers it with a page saying to try again)."""
+refusals become the portal's domain errors (``refusals``, as for the profile pages); an unreachable
+registry stays a grpc.RpcError (the web application answers it with a page saying to try again)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,41 +16,15 @@ from plr.registry.v1 import leaders_pb2_grpc, networks_pb2_grpc, registry_pb2_gr
 from plr.registry.v1 import networks_pb2 as npb
 from plr.registry.v1 import registry_pb2 as rpb
 
-from services.common.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from services.common.errors import InvalidInput, NotFound, PermissionDenied
 from services.common.grpc_client import bearer
+from services.portal.adapters.person_registry import refusals
 from services.portal.domain.person_data import HistoryEntry, HistoryPage, Retained, Standing, TrustInvitation
 from services.portal.service_layer.person_data import PersonDataRegistry
 
 DEADLINE_S = 10.0
 ERASE_DEADLINE_S = 60.0  # erasure reaches every table (and the outbox) about the person
 INVITATIONS_PAGE = 500
-
-
-def _fields(details: str) -> dict[str, str]:
-    """The registry's INVALID_ARGUMENT details ("field: why; other: why") as a field-to-why map."""
-    named = {}
-    for part in details.split("; "):
-        name, sep, why = part.partition(": ")
-        if sep and name and " " not in name:
-            named[name] = why
-    return named or {"request": details or "is not valid"}
-
-
-@contextmanager
-def _answers() -> Iterator[None]:
-    try:
-        yield
-    except grpc.RpcError as error:
-        code, details = error.code(), error.details() or ""  # type: ignore[attr-defined]
-        if code == grpc.StatusCode.INVALID_ARGUMENT:
-            raise InvalidInput(_fields(details)) from None
-        if code == grpc.StatusCode.NOT_FOUND:
-            raise NotFound(details) from None
-        if code == grpc.StatusCode.FAILED_PRECONDITION:
-            raise PreconditionFailed(details) from None
-        if code == grpc.StatusCode.PERMISSION_DENIED:
-            raise PermissionDenied(details) from None
-        raise
 
 
 def _when(value: Timestamp) -> datetime:
@@ -74,7 +47,7 @@ class GrpcPersonDataRegistry(PersonDataRegistry):
         return (*bearer(self.token), ("x-plr-leader", leader_id))
 
     def standing(self, leader_id: str) -> Standing:
-        with _answers():
+        with refusals():
             leader = self.leaders.GetLeader(
                 lpb.GetLeaderRequest(leader_id=leader_id), metadata=self._as(leader_id), timeout=DEADLINE_S
             )
@@ -82,28 +55,28 @@ class GrpcPersonDataRegistry(PersonDataRegistry):
 
     def pause(self, leader_id: str, until: date | None) -> Standing:
         request = lpb.PauseLeaderRequest(leader_id=leader_id, until=until.isoformat() if until else "")
-        with _answers():
+        with refusals():
             return _standing(self.leaders.PauseLeader(request, metadata=self._as(leader_id), timeout=DEADLINE_S))
 
     def resume(self, leader_id: str) -> Standing:
         request = lpb.ResumeLeaderRequest(leader_id=leader_id)
-        with _answers():
+        with refusals():
             return _standing(self.leaders.ResumeLeader(request, metadata=self._as(leader_id), timeout=DEADLINE_S))
 
     def withdraw(self, leader_id: str, reason: str) -> Standing:
         request = lpb.WithdrawLeaderRequest(leader_id=leader_id, reason=reason)
-        with _answers():
+        with refusals():
             return _standing(self.leaders.WithdrawLeader(request, metadata=self._as(leader_id), timeout=DEADLINE_S))
 
     def export(self, leader_id: str) -> str:
         request = lpb.ExportLeaderDataRequest(leader_id=leader_id)
-        with _answers():
+        with refusals():
             return str(
                 self.leaders.ExportLeaderData(request, metadata=self._as(leader_id), timeout=ERASE_DEADLINE_S).document
             )
 
     def _history(self, call: Callable[..., Any], request: object, leader_id: str) -> HistoryPage:
-        with _answers():
+        with refusals():
             found = call(request, metadata=self._as(leader_id), timeout=DEADLINE_S)
         entries = tuple(
             HistoryEntry(
@@ -128,7 +101,7 @@ class GrpcPersonDataRegistry(PersonDataRegistry):
 
     def erase(self, leader_id: str) -> tuple[Retained, ...]:
         request = lpb.EraseLeaderRequest(leader_id=leader_id, reason="the person deleted their portal account")
-        with _answers():
+        with refusals():
             erased = self.leaders.EraseLeader(request, metadata=self._as(leader_id), timeout=ERASE_DEADLINE_S)
         return tuple(Retained(r.name, r.reason, r.period, r.kept) for r in erased.retained)
 
@@ -137,7 +110,7 @@ class GrpcPersonDataRegistry(PersonDataRegistry):
         token = ""
         while True:
             request = npb.ListInvitationsRequest(page_size=INVITATIONS_PAGE, page_token=token)
-            with _answers():
+            with refusals():
                 page = self.invites.ListInvitations(request, metadata=self._as(leader_id), timeout=DEADLINE_S)
             names: dict[str, str] = {}
             for i in page.invitations:
@@ -152,18 +125,18 @@ class GrpcPersonDataRegistry(PersonDataRegistry):
 
     def accept_invitation(self, leader_id: str, invitation_id: str) -> None:
         request = npb.AnswerInvitationRequest(invitation_id=invitation_id)
-        with _answers():
+        with refusals():
             self.invites.AcceptInvitation(request, metadata=self._as(leader_id), timeout=DEADLINE_S)
 
     def decline_invitation(self, leader_id: str, invitation_id: str) -> None:
         request = npb.AnswerInvitationRequest(invitation_id=invitation_id)
-        with _answers():
+        with refusals():
             self.invites.DeclineInvitation(request, metadata=self._as(leader_id), timeout=DEADLINE_S)
 
     def trust_name(self, leader_id: str, ods: str) -> str:
         # the registry lets a person read the trusts that ask, invite or hold them; any other is NOT_FOUND
         try:
-            with _answers():
+            with refusals():
                 trust = self.registry.GetTrust(
                     rpb.GetTrustRequest(ods=ods), metadata=self._as(leader_id), timeout=DEADLINE_S
                 )

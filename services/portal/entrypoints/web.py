@@ -21,11 +21,14 @@ from services.common.mail import OutgoingMail, SmtpMailer
 from services.common.settings import Settings
 from services.portal.adapters.passwords import Argon2Hasher, common_passwords
 from services.portal.adapters.person_data_registry import GrpcPersonDataRegistry
+from services.portal.adapters.person_registry import GrpcPersonRegistry
 from services.portal.adapters.registry import RegistryClient
 from services.portal.adapters.store import Session, SqlAccountStore, SqlSessions
 from services.portal.domain.accounts import SESSION_LONGEST
 from services.portal.entrypoints import person_pages
+from services.portal.entrypoints.profile import profile_pages
 from services.portal.service_layer import accounts
+from services.portal.service_layer.person import PersonRegistry
 from services.portal.service_layer.person_data import PersonDataRegistry
 from services.portal.service_layer.ports import Mailer
 
@@ -80,8 +83,11 @@ def make_app(
     confirm_link_key: str,
     production: bool,
     clock: Callable[[], datetime] = utc_now,
+    person: PersonRegistry | None = None,
     person_data: PersonDataRegistry | None = None,
 ) -> Flask:
+    """``person`` and ``person_data``: the registry as the person's own pages call it (profile and consent;
+    taking part, data and invitations), by default over ``registry``'s channel."""
     if not (FRONTEND / "nhsuk-frontend.min.css").is_file():
         raise FrontendMissing(f"nhsuk-frontend is not installed at {FRONTEND}: run `make venv` (it needs npm)")
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=None)
@@ -301,4 +307,6 @@ def make_app(
         log.warning("registry call failed: %s", error.code().name)  # type: ignore[attr-defined]
         return page("message.html", 503, title="Sorry, there is a problem", text="Try again in a few minutes.")
 
+    own_pages = person or GrpcPersonRegistry(registry.channel, registry.token)
+    app.register_blueprint(profile_pages(own_pages, page, signed_in))
     return app
