@@ -88,6 +88,9 @@ def blueprint(
             standing = registry.pause(leader_id, until)
         except InvalidInput as invalid:
             return page("pause.html", 400, errors=_named(invalid, "until"), typed=typed)
+        except PreconditionFailed:  # withdrawn: the registry pauses only someone taking part
+            text = "You have withdrawn, so there is nothing to pause. Come back first from the taking part page."
+            return page("message.html", 409, title="You cannot pause now", text=text)
         except DomainError as error:
             return refused(error)
         return page("taking-part-done.html", standing=standing, done="paused")

@@ -238,6 +238,8 @@ def test_a_person_pauses_with_a_return_date_resumes_and_withdraws_after_checking
     assert registry.seen_by(key, mary.leader_id).status == "active"  # checking changes nothing
     withdrawn = mary.post("/taking-part/withdraw", "/taking-part/withdraw", step="confirm", reason="Moving away")
     assert withdrawn.status_code == 200 and "You have withdrawn" in main(withdrawn)
+    cannot = mary.post("/taking-part/pause", "/taking-part/pause", **fields)  # the page offers no pause now
+    assert cannot.status_code == 409 and "You cannot pause now" in main(cannot) and mary.leader_id not in main(cannot)
     with pytest.raises(grpc.RpcError) as unseen:  # every trust's link ended
         registry.seen_by(key, mary.leader_id)
     assert unseen.value.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND)
