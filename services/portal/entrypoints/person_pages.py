@@ -72,7 +72,11 @@ def blueprint(
         found = person_or_none()
         if found is None:
             return not_linked()
-        return page("taking-part.html", standing=registry.standing(found[1]))
+        try:
+            standing = registry.standing(found[1])
+        except DomainError as error:  # a record the registry no longer shows them (erased)
+            return refused(error)
+        return page("taking-part.html", standing=standing)
 
     @pages.route("/taking-part/pause", methods=["GET", "POST"])
     def pause() -> Response:

@@ -50,6 +50,8 @@ class FakeRegistry(PersonDataRegistry):
     refuse_erasure: bool = False
 
     def standing(self, leader_id: str) -> Standing:
+        if leader_id not in self.standings:
+            raise NotFound(f"no leader {leader_id}")  # erased
         return self.standings[leader_id]
 
     def pause(self, leader_id: str, until: date | None) -> Standing:
@@ -228,6 +230,12 @@ def test_a_bad_return_date_answers_the_form_naming_the_field_and_pauses_no_one(p
     )
     assert refused.status_code == 400 and "must be a date in the future" in _main(refused)
     assert portal.registry.calls == []
+
+
+def test_a_record_the_registry_no_longer_shows_answers_a_page(portal: Portal) -> None:
+    del portal.registry.standings[ADA]
+    gone = portal.client.get("/taking-part")
+    assert gone.status_code == 404 and "There is nothing here for you" in _main(gone)
 
 
 def test_resuming_brings_the_person_back(portal: Portal) -> None:
