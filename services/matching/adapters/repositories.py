@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from services.common.errors import PreconditionFailed
 from services.matching.adapters.documents import details_document, details_from, settings_document, settings_from
 from services.matching.adapters.tables import matching_settings, network_members, opportunities
-from services.matching.domain.opportunity import Opportunity, Status
+from services.matching.domain.opportunity import OPEN, Opportunity, Status
 from services.matching.domain.settings import MatchingSettings
 from services.matching.service_layer.ports import (
     NetworkDirectory,
@@ -101,6 +101,17 @@ class SqlOpportunityRepository(OpportunityRepository):
             query = query.where(opportunities.c.trust_ods != not_owner_ods)
         rows = self.connection.execute(query.order_by(opportunities.c.opportunity_id).limit(limit))
         return [_to_opportunity(row) for row in rows]
+
+    def sites_in_use(self, trust_ods: str) -> frozenset[str]:
+        site = sa.func.jsonb_array_elements_text(opportunities.c.details["sites"]).table_valued("value")
+        rows = self.connection.execute(
+            sa.select(site.c.value)
+            .select_from(opportunities)
+            .join(site, sa.true())
+            .where(opportunities.c.trust_ods == trust_ods, opportunities.c.status.in_([s.value for s in OPEN]))
+            .distinct()
+        )
+        return frozenset(row.value for row in rows)
 
 
 class SqlSettingsStore(SettingsStore):

@@ -32,6 +32,10 @@ DESCRIPTION_MAX = 5000
 PAYMENT_RULE_MAX = 100
 REASON_MAX = 500
 PSP_TERM_MONTHS = 18
+SITES_MAX = 50  # a trust has at most 50 sites (settings.SITES_MAX)
+# a role's dates lie in this century: a year typed as 0202 or 9999 is a slip, not a plan
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+DATE_RANGE = "must be a date from 2000-01-01 to 2099-12-31"
 # the fields that name terms of the registry's taxonomy, and the kind of each
 TERM_FIELDS = {
     "required_skills": TermKind.SKILL,
@@ -49,6 +53,8 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# a role in these states still needs its sites (a filled or withdrawn one is history)
+OPEN = (Status.DRAFT, Status.PUBLISHED, Status.CLOSED)
 # the states each change may start from
 FROM = {
     "publish": (Status.DRAFT,),
@@ -105,14 +111,23 @@ def _text_problem(value: str, limit: int, required: bool) -> str | None:
     return None
 
 
-def _term_problems(term: Term) -> dict[str, str]:
-    problems = {}
+def _date_problems(d: Details) -> dict[str, str]:
+    term = d.term
+    named = {"term.start_date": term.start_date, "term.end_date": term.end_date}
+    named.update({"term.review_date": term.review_date, "closing_date": d.closing_date})
+    problems = {name: DATE_RANGE for name, day in named.items() if day is not None and not FIRST_DAY <= day <= LAST_DAY}
+    if problems:
+        return problems  # an out-of-range date says nothing of the order of the others
     if term.start_date is None and (term.end_date or term.review_date):
         problems["term.start_date"] = "is required with an end or review date"
     for name in ("end_date", "review_date"):
         later = getattr(term, name)
         if term.start_date is not None and later is not None and later <= term.start_date:
             problems[f"term.{name}"] = "must be after the start date"
+    if "term.review_date" not in problems and term.review_date and term.end_date and term.review_date > term.end_date:
+        problems["term.review_date"] = "must be on or before the end date (the review falls within the term)"
+    if d.closing_date is not None and term.end_date is not None and d.closing_date > term.end_date:
+        problems["closing_date"] = "must be on or before the term's end date"
     return problems
 
 
@@ -121,6 +136,7 @@ def _shape_problems(d: Details) -> dict[str, str]:
         "title": _text_problem(d.title, TITLE_MAX, required=True),
         "description": _text_problem(d.description, DESCRIPTION_MAX, required=False),
         "payment_rule": _text_problem(d.payment_rule, PAYMENT_RULE_MAX, required=False),
+        "sites": list_problem(d.sites, lambda _: None, SITES_MAX),
         "days": list_problem([x.value for x in d.days], enum_problem(Day), len(Day)),
         "required_checks": list_problem([x.value for x in d.required_checks], enum_problem(CheckType), len(CheckType)),
         "hours_per_month": None if 0 <= d.hours_per_month <= 200 else "must be 0 to 200",
@@ -164,15 +180,17 @@ def validated_details(d: Details, settings: MatchingSettings, networks: frozense
     ``usable``), the trust's default checks for the level where none are given, and a Patient Safety
     Partner's 18-month term."""
     rules = [(r.kind.value, r.value) for r in d.eligibility_rules]
-    problems = {**_taxonomy_problems(d, usable), **_shape_problems(d), **_term_problems(d.term)}
+    start = d.term.start_date
+    # a start out of range is refused below, before any arithmetic on it
+    if d.level is Level.PATIENT_SAFETY_PARTNER and start and FIRST_DAY <= start <= LAST_DAY and not d.term.end_date:
+        d = replace(d, term=replace(d.term, end_date=add_months(start, PSP_TERM_MONTHS)))
+    problems = {**_taxonomy_problems(d, usable), **_shape_problems(d), **_date_problems(d)}
     problems.update(rules_problems(rules))
     problems.update(_place_problems(d, settings, networks))
     if problems:
         raise InvalidInput(problems)
     if not d.required_checks:
         d = replace(d, required_checks=settings.checks_for(d.level))
-    if d.level is Level.PATIENT_SAFETY_PARTNER and d.term.start_date and d.term.end_date is None:
-        d = replace(d, term=replace(d.term, end_date=add_months(d.term.start_date, PSP_TERM_MONTHS)))
     return d
 
 
@@ -218,6 +236,11 @@ class Opportunity:
         if not changed:
             self._require("update", expected_version)  # refused as a change would be; else nothing to do
             return
+        self._require("update", expected_version)
+        closing = details.closing_date
+        if self.status is Status.PUBLISHED and "closing_date" in changed and closing and closing < now.date():
+            # a published role's closing date may pass, but no one moves it into the past
+            raise InvalidInput({"closing_date": "a published role's closing date cannot be moved into the past"})
         self._change("update", expected_version, now)
         self.details = details
         if self.status is Status.PUBLISHED:

@@ -100,7 +100,11 @@ def update_opportunity(
     with uow:
         opportunity = _own(uow, trust, cmd.opportunity_id)
         before = opportunity.version
-        opportunity.update(_checked(uow, trust, cmd.details, opportunity.details), cmd.expected_version, clock())
+        details = _checked(uow, trust, cmd.details, opportunity.details)
+        try:
+            opportunity.update(details, cmd.expected_version, clock())
+        except InvalidInput as error:
+            raise under("details", error) from None
         if opportunity.version != before:
             uow.opportunities.save(opportunity, before)
             uow.commit()

@@ -101,7 +101,9 @@ def test_a_role_that_is_no_longer_open_cannot_be_edited(matching: MatchingClient
 
 
 @pytest.mark.parametrize("version", [-1, 0])
-def test_an_expected_version_below_one_is_invalid_argument(matching: MatchingClient, key: Metadata, version: int) -> None:
+def test_an_expected_version_below_one_is_invalid_argument(
+    matching: MatchingClient, key: Metadata, version: int
+) -> None:
     role = matching.create(key)
     request = pb.ChangeOpportunityRequest(opportunity_id=role.opportunity_id, expected_version=version)
     error = refused(matching.opportunities.PublishOpportunity, request, key)
@@ -121,7 +123,10 @@ def test_a_version_from_the_future_is_failed_precondition(matching: MatchingClie
 BAD_DETAILS = [
     ({"term": pb.Term(start_date="2027-03-01", end_date="2027-02-01")}, "details.term.end_date"),
     ({"term": pb.Term(start_date="2027-03-01", review_date="2027-03-01")}, "details.term.review_date"),
-    ({"term": pb.Term(start_date="2027-01-01", end_date="2027-06-30", review_date="2027-09-01")}, "details.term.review_date"),
+    (
+        {"term": pb.Term(start_date="2027-01-01", end_date="2027-06-30", review_date="2027-09-01")},
+        "details.term.review_date",
+    ),
     ({"term": pb.Term(end_date="2027-06-30")}, "details.term.start_date"),
     ({"term": pb.Term(start_date="2027-02-30")}, "details.term.start_date"),
     ({"term": pb.Term(start_date="20270201")}, "details.term.start_date"),
@@ -177,7 +182,9 @@ def test_repeated_sites_are_named(matching: MatchingClient, key: Metadata) -> No
 def test_a_published_role_s_closing_date_cannot_be_moved_into_the_past(matching: MatchingClient, key: Metadata) -> None:
     role = matching.publish(key, matching.create(key, details(closing_date=(TODAY + timedelta(days=9)).isoformat())))
     past = details(closing_date=(TODAY - timedelta(days=1)).isoformat())
-    request = pb.UpdateOpportunityRequest(opportunity_id=role.opportunity_id, expected_version=role.version, details=past)
+    request = pb.UpdateOpportunityRequest(
+        opportunity_id=role.opportunity_id, expected_version=role.version, details=past
+    )
     error = refused(matching.opportunities.UpdateOpportunity, request, key)
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "details.closing_date" in error.details()
     assert get(matching, key, role.opportunity_id) == role
@@ -208,7 +215,9 @@ BAD_RULES = [
 
 
 @pytest.mark.parametrize(("rule", "field"), BAD_RULES, ids=lambda v: str(v).replace("\n", " ")[:40])
-def test_a_malformed_eligibility_rule_is_named(matching: MatchingClient, key: Metadata, rule: pb.EligibilityRule, field: str) -> None:
+def test_a_malformed_eligibility_rule_is_named(
+    matching: MatchingClient, key: Metadata, rule: pb.EligibilityRule, field: str
+) -> None:
     bad = details()
     bad.eligibility_rules.append(rule)
     error = refused(matching.opportunities.CreateOpportunity, pb.CreateOpportunityRequest(details=bad), key)
@@ -216,9 +225,7 @@ def test_a_malformed_eligibility_rule_is_named(matching: MatchingClient, key: Me
     assert "details.eligibility_rules" in error.details() and field in error.details(), error.details()
 
 
-@pytest.mark.parametrize(
-    "idempotency_key", ["k" * 201, "line\nbreak", "\x00"], ids=["too-long", "newline", "nul"]
-)
+@pytest.mark.parametrize("idempotency_key", ["k" * 201, "line\nbreak", "\x00"], ids=["too-long", "newline", "nul"])
 def test_a_malformed_idempotency_key_is_named_and_makes_nothing(
     matching: MatchingClient, key: Metadata, idempotency_key: str
 ) -> None:
@@ -314,7 +321,9 @@ def test_a_network_trust_stops_seeing_a_role_that_is_no_longer_published_to_it(
         matching.opportunities.UpdateOpportunity(request, metadata=owner, timeout=10)
     else:
         change(matching, owner, step, role, **({"reason": "Funding ended"} if "Withdraw" in step else {}))
-    error = refused(matching.opportunities.GetOpportunity, pb.GetOpportunityRequest(opportunity_id=role.opportunity_id), neighbour)
+    error = refused(
+        matching.opportunities.GetOpportunity, pb.GetOpportunityRequest(opportunity_id=role.opportunity_id), neighbour
+    )
     assert error.code() == grpc.StatusCode.NOT_FOUND
     listed = matching.opportunities.ListOpportunities(pb.ListOpportunitiesRequest(), metadata=neighbour, timeout=5)
     assert role.opportunity_id not in {o.opportunity_id for o in listed.opportunities}
