@@ -10,7 +10,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from services.common.errors import PreconditionFailed
-from services.matching.adapters.documents import details_document, details_from, settings_document, settings_from
+from services.matching.adapters.documents import (
+    actor_document,
+    actor_from,
+    details_document,
+    details_from,
+    settings_document,
+    settings_from,
+)
 from services.matching.adapters.tables import matching_settings, network_members, opportunities
 from services.matching.domain.opportunity import OPEN, Opportunity, Status
 from services.matching.domain.settings import MatchingSettings
@@ -30,6 +37,7 @@ def _row_values(o: Opportunity) -> dict[str, object]:
         "withdrawn_reason": o.withdrawn_reason,
         "updated_at": o.updated_at,
         "published_at": o.published_at,
+        "updated_by": actor_document(o.updated_by),
     }
 
 
@@ -44,6 +52,8 @@ def _to_opportunity(row: sa.Row) -> Opportunity:  # type: ignore[type-arg]
         updated_at=row.updated_at,
         published_at=row.published_at,
         withdrawn_reason=row.withdrawn_reason,
+        created_by=actor_from(row.created_by),
+        updated_by=actor_from(row.updated_by),
     )
 
 
@@ -63,6 +73,7 @@ class SqlOpportunityRepository(OpportunityRepository):
                 opportunity_id=opportunity.opportunity_id,
                 trust_ods=opportunity.trust_ods,
                 created_at=opportunity.created_at,
+                created_by=actor_document(opportunity.created_by),
                 **_row_values(opportunity),
             )
         )

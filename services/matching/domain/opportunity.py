@@ -198,6 +198,16 @@ def changed_fields(before: Details, after: Details) -> tuple[str, ...]:
     return tuple(f.name for f in fields(Details) if getattr(before, f.name) != getattr(after, f.name))
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change: a member of the trust's staff acting through the portal (their staff id, as
+    the staff directory knows them), or one of the trust's keys, with the staff name it claimed if any
+    (``x-plr-staff``: a claim, kept as said, proving nothing)."""
+
+    staff_id: str | None = None
+    claimed_staff: str | None = None
+
+
 @dataclass
 class Opportunity:
     opportunity_id: str
@@ -209,11 +219,13 @@ class Opportunity:
     updated_at: datetime | None = None
     published_at: datetime | None = None
     withdrawn_reason: str = ""
+    created_by: Actor | None = None  # None: made before matching recorded who
+    updated_by: Actor | None = None
     pending_events: list[events.OpportunityEvent] = field(default_factory=list)
 
     @classmethod
-    def draft(cls, opportunity_id: str, trust_ods: str, details: Details, now: datetime) -> Opportunity:
-        return cls(opportunity_id, trust_ods, details, created_at=now, updated_at=now)
+    def draft(cls, opportunity_id: str, trust_ods: str, details: Details, now: datetime, by: Actor) -> Opportunity:
+        return cls(opportunity_id, trust_ods, details, created_at=now, updated_at=now, created_by=by, updated_by=by)
 
     def _require(self, change: str, expected_version: int) -> None:
         if expected_version != self.version:
@@ -223,15 +235,15 @@ class Opportunity:
         if self.status not in FROM[change]:
             raise PreconditionFailed(f"cannot {change} an opportunity that is {self.status.value}")
 
-    def _change(self, change: str, expected_version: int, now: datetime) -> None:
+    def _change(self, change: str, expected_version: int, now: datetime, by: Actor) -> None:
         self._require(change, expected_version)
         self.version += 1
-        self.updated_at = now
+        self.updated_at, self.updated_by = now, by
 
     def _base(self) -> tuple[str, str, int]:
         return self.opportunity_id, self.trust_ods, self.version
 
-    def update(self, details: Details, expected_version: int, now: datetime) -> None:
+    def update(self, details: Details, expected_version: int, now: datetime, by: Actor) -> None:
         changed = changed_fields(self.details, details)
         if not changed:
             self._require("update", expected_version)  # refused as a change would be; else nothing to do
@@ -241,38 +253,38 @@ class Opportunity:
         if self.status is Status.PUBLISHED and "closing_date" in changed and closing and closing < now.date():
             # a published role's closing date may pass, but no one moves it into the past
             raise InvalidInput({"closing_date": "a published role's closing date cannot be moved into the past"})
-        self._change("update", expected_version, now)
+        self._change("update", expected_version, now, by)
         self.details = details
         if self.status is Status.PUBLISHED:
             self.pending_events.append(events.OpportunityUpdated(*self._base(), fields=changed))
 
-    def publish(self, expected_version: int, now: datetime) -> None:
+    def publish(self, expected_version: int, now: datetime, by: Actor) -> None:
         closing = self.details.closing_date
         if closing is not None and closing < now.date():
             raise PreconditionFailed("the closing date has passed: update it before publishing")
-        self._change("publish", expected_version, now)
+        self._change("publish", expected_version, now, by)
         self.status, self.published_at = Status.PUBLISHED, now
         d = self.details
         self.pending_events.append(
             events.OpportunityPublished(*self._base(), d.level.value, d.network_id, d.places, closing, d.remote)
         )
 
-    def close(self, expected_version: int, now: datetime) -> None:
-        self._change("close", expected_version, now)
+    def close(self, expected_version: int, now: datetime, by: Actor) -> None:
+        self._change("close", expected_version, now, by)
         self.status = Status.CLOSED
         self.pending_events.append(events.OpportunityClosed(*self._base()))
 
-    def fill(self, expected_version: int, now: datetime) -> None:
-        self._change("fill", expected_version, now)
+    def fill(self, expected_version: int, now: datetime, by: Actor) -> None:
+        self._change("fill", expected_version, now, by)
         self.status = Status.FILLED
         self.pending_events.append(events.OpportunityFilled(*self._base()))
 
-    def withdraw(self, reason: str, expected_version: int, now: datetime) -> None:
+    def withdraw(self, reason: str, expected_version: int, now: datetime, by: Actor) -> None:
         problem = _text_problem(reason, REASON_MAX, required=True)
         if problem is not None:
             raise InvalidInput({"reason": problem})
         was_draft = self.status is Status.DRAFT
-        self._change("withdraw", expected_version, now)
+        self._change("withdraw", expected_version, now, by)
         self.status, self.withdrawn_reason = Status.WITHDRAWN, reason.strip()
         if not was_draft:  # others never heard of a draft
             self.pending_events.append(events.OpportunityWithdrawn(*self._base()))
