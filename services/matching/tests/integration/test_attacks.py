@@ -9,11 +9,17 @@ from __future__ import annotations
 import base64
 import json
 from datetime import date, timedelta
+from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from plr.matching.v1 import matching_pb2 as pb
 
+from services.common.db import scoped_transaction
+from services.common.events import CONTRACTS_DIR, default_registry
+from services.common.platform_tables import outbox
+from services.common.tenancy import TenantScope
 from services.matching.tests.integration.conftest import ROLE, MatchingClient
 from services.matching.tests.integration.test_opportunities_api import change, events_of
 
@@ -372,3 +378,65 @@ def test_a_site_named_by_an_open_role_cannot_be_removed(matching: MatchingClient
     change(matching, key, "FillOpportunity", get(matching, key, role.opportunity_id))
     done = matching.settings.UpdateMatchingSettings(request, metadata=key, timeout=5)
     assert list(done.sites) == []
+
+
+# ---- events ----
+
+
+def outbox_bodies(matching: MatchingClient, opportunity_id: str) -> list[dict[str, Any]]:
+    with scoped_transaction(matching.engine, TenantScope.platform_wide()) as connection:
+        payloads = connection.execute(
+            sa.select(outbox.c.payload).where(outbox.c.aggregate_id == opportunity_id).order_by(outbox.c.id)
+        ).scalars()
+        return [json.loads(p) for p in payloads]
+
+
+def golden(event_type: str) -> dict[str, Any]:
+    return json.loads((CONTRACTS_DIR / "examples" / f"{event_type}.json").read_text())  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("end", ["FillOpportunity", "WithdrawOpportunity"])
+def test_every_change_others_hear_of_is_one_event_shaped_as_its_golden_example(
+    matching: MatchingClient, end: str
+) -> None:
+    owner = "NEF" if end == "FillOpportunity" else "NEW"
+    key = matching.trust(owner)
+    matching.network(f"events-net-{owner.lower()}", owner)
+    shared = details(network_id=f"events-net-{owner.lower()}", closing_date=(TODAY + timedelta(days=5)).isoformat())
+    role = matching.create(key, shared)
+    role = matching.opportunities.UpdateOpportunity(  # a draft's change: no one hears of it
+        pb.UpdateOpportunityRequest(
+            opportunity_id=role.opportunity_id,
+            expected_version=1,
+            details=details(**{"network_id": shared.network_id, "closing_date": shared.closing_date, "places": 4}),
+        ),
+        metadata=key,
+        timeout=10,
+    )
+    role = matching.publish(key, role)
+    role = matching.opportunities.UpdateOpportunity(
+        pb.UpdateOpportunityRequest(
+            opportunity_id=role.opportunity_id, expected_version=role.version, details=details(places=5)
+        ),
+        metadata=key,
+        timeout=10,
+    )
+    role = change(matching, key, "CloseOpportunity", role)
+    role = change(matching, key, end, role, **({"reason": "Funding ended"} if "Withdraw" in end else {}))
+    bodies = outbox_bodies(matching, role.opportunity_id)
+    kinds = ["published", "updated", "closed", "filled" if end == "FillOpportunity" else "withdrawn"]
+    assert [b["type"] for b in bodies] == [f"plr.matching.opportunity.{k}.v1" for k in kinds]
+    assert [b["aggregateversion"] for b in bodies] == [3, 4, 5, 6]
+    registry = default_registry()
+    for body in bodies:
+        registry.validate(body)
+        example = golden(body["type"])
+        assert set(body) == set(example), body["type"]
+        assert (body["trustods"], body["aggregatetype"], body["aggregateid"]) == (
+            owner,
+            "opportunity",
+            role.opportunity_id,
+        )
+        assert set(body["data"]) <= set(example["data"]) and body["data"]["ods"] == owner
+    assert bodies[0]["data"]["network_id"] == shared.network_id
+    assert sorted(bodies[1]["data"]["fields"]) == ["closing_date", "network_id", "places"]

@@ -9,7 +9,7 @@ import pytest
 from plr.matching.v1 import matching_pb2 as pb
 
 from services.common.grpc_client import bearer
-from services.common.trust_directory import record_staff_added
+from services.common.trust_directory import record_staff_added, record_trust_suspended
 from services.matching.tests.integration.conftest import ROLE, MatchingClient, registry_event
 from services.matching.tests.integration.test_bad_input import ALL_METHODS, raw_call
 from services.matching.tests.integration.test_opportunities_api import change
@@ -161,3 +161,28 @@ def test_a_trust_key_cannot_act_for_a_member_of_staff(
     metadata = (*a_key, ("x-plr-staff-id", staff_id))
     code = code_of(matching.opportunities.CreateOpportunity, pb.CreateOpportunityRequest(details=ROLE), metadata)
     assert code == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_the_staff_of_a_suspended_trust_cannot_act(matching: MatchingClient) -> None:
+    matching.trust("MSS")
+    portal = matching.as_staff(matching.staff("MSS", "trust_admin"))
+    assert code_of(matching.opportunities.ListOpportunities, pb.ListOpportunitiesRequest(), portal) == (
+        grpc.StatusCode.OK
+    )
+    matching.apply(record_trust_suspended, registry_event("suspended", "trust", "MSS", 3, {"ods": "MSS"}))
+    assert code_of(matching.opportunities.ListOpportunities, pb.ListOpportunitiesRequest(), portal) == (
+        grpc.StatusCode.UNAUTHENTICATED
+    )
+
+
+def test_a_member_of_staff_and_the_trusts_keys_share_its_idempotency_keys(
+    matching: MatchingClient, keys: tuple[Metadata, Metadata]
+) -> None:
+    """One trust, one set of keys: a retry through the portal of what the trust's system sent answers
+    the first result, whoever sends it."""
+    a_key, _ = keys
+    portal = matching.as_staff(matching.staff("MSA", "recruiter"))
+    request = pb.CreateOpportunityRequest(details=ROLE, idempotency_key="staff-and-key")
+    first = matching.opportunities.CreateOpportunity(request, metadata=a_key, timeout=10)
+    again = matching.opportunities.CreateOpportunity(request, metadata=portal, timeout=10)
+    assert (again.created, again.opportunity.opportunity_id) == (False, first.opportunity.opportunity_id)
