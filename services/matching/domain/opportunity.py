@@ -103,11 +103,12 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _text_problem(value: str, limit: int, required: bool) -> str | None:
+def _text_problem(value: str, limit: int, required: bool, lines: bool = True) -> str | None:
+    """``lines``: a text of paragraphs (newlines and tabs allowed); else one line."""
     if required and not value.strip():
         return "is required"
-    if len(value) > limit or not all(c.isprintable() or c in "\n\t" for c in value):
-        return f"must be at most {limit} printable characters"
+    if len(value) > limit or not all(c.isprintable() or (lines and c in "\n\t") for c in value):
+        return f"must be at most {limit} printable characters" + ("" if lines else " on one line")
     return None
 
 
@@ -133,9 +134,9 @@ def _date_problems(d: Details) -> dict[str, str]:
 
 def _shape_problems(d: Details) -> dict[str, str]:
     checks: dict[str, str | None] = {
-        "title": _text_problem(d.title, TITLE_MAX, required=True),
+        "title": _text_problem(d.title, TITLE_MAX, required=True, lines=False),
         "description": _text_problem(d.description, DESCRIPTION_MAX, required=False),
-        "payment_rule": _text_problem(d.payment_rule, PAYMENT_RULE_MAX, required=False),
+        "payment_rule": _text_problem(d.payment_rule, PAYMENT_RULE_MAX, required=False, lines=False),
         "sites": list_problem(d.sites, lambda _: None, SITES_MAX),
         "days": list_problem([x.value for x in d.days], enum_problem(Day), len(Day)),
         "required_checks": list_problem([x.value for x in d.required_checks], enum_problem(CheckType), len(CheckType)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
@@ -151,6 +152,8 @@ BAD_DETAILS = [
     ({"title": "x" * 100_000}, "details.title"),
     ({"title": "   "}, "details.title"),
     ({"title": "a\x00b"}, "details.title"),
+    ({"title": "First line\nSecond line"}, "details.title"),
+    ({"payment_rule": "standard\nrate"}, "details.payment_rule"),
     ({"description": "d" * 5001}, "details.description"),
     ({"payment_rule": "p" * 101}, "details.payment_rule"),
     ({"network_id": "n" * 10_000}, "details.network_id"),
@@ -252,6 +255,26 @@ def test_another_trust_using_the_key_first_changes_nothing_of_my_answer(matching
     # the first trust's replay of its own request is still its own
     again = matching.opportunities.CreateOpportunity(theirs, metadata=first, timeout=10)
     assert (again.created, again.opportunity.trust_ods) == (False, "MKC")
+
+
+def test_a_retry_storm_on_one_idempotency_key_makes_one_role(matching: MatchingClient) -> None:
+    key = matching.trust("MKS")
+    request = pb.CreateOpportunityRequest(details=ROLE, idempotency_key="storm")
+
+    def send(_: int) -> tuple[bool, str] | grpc.StatusCode:
+        try:
+            made = matching.opportunities.CreateOpportunity(request, metadata=key, timeout=20)
+        except grpc.RpcError as error:
+            return error.code()  # type: ignore[no-any-return]
+        return made.created, made.opportunity.opportunity_id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(send, range(8)))
+    assert all(isinstance(a, tuple) for a in answers), answers
+    assert sorted(created for created, _ in answers) == [False] * 7 + [True]  # type: ignore[misc]
+    assert len({made for _, made in answers}) == 1  # type: ignore[misc]
+    listed = matching.opportunities.ListOpportunities(pb.ListOpportunitiesRequest(), metadata=key, timeout=5)
+    assert len(listed.opportunities) == 1
 
 
 # ---- page tokens ----
