@@ -195,6 +195,13 @@ def validated_details(d: Details, settings: MatchingSettings, networks: frozense
     return d
 
 
+def check_reason(reason: str) -> None:
+    """A withdrawal's reason: InvalidInput naming ``reason`` unless 1 to 500 printable characters."""
+    problem = _text_problem(reason, REASON_MAX, required=True)
+    if problem is not None:
+        raise InvalidInput({"reason": problem})
+
+
 def changed_fields(before: Details, after: Details) -> tuple[str, ...]:
     return tuple(f.name for f in fields(Details) if getattr(before, f.name) != getattr(after, f.name))
 
@@ -281,9 +288,7 @@ class Opportunity:
         self.pending_events.append(events.OpportunityFilled(*self._base()))
 
     def withdraw(self, reason: str, expected_version: int, now: datetime, by: Actor) -> None:
-        problem = _text_problem(reason, REASON_MAX, required=True)
-        if problem is not None:
-            raise InvalidInput({"reason": problem})
+        check_reason(reason)
         was_draft = self.status is Status.DRAFT
         self._change("withdraw", expected_version, now, by)
         self.status, self.withdrawn_reason = Status.WITHDRAWN, reason.strip()

@@ -17,7 +17,14 @@ from services.common.idempotency import Idempotent, once
 from services.common.principals import Principal
 from services.matching.domain import commands
 from services.matching.domain.eligibility import Facts, Outcome, RuleResult, evaluate
-from services.matching.domain.opportunity import Actor, Details, Opportunity, terms_named, validated_details
+from services.matching.domain.opportunity import (
+    Actor,
+    Details,
+    Opportunity,
+    check_reason,
+    terms_named,
+    validated_details,
+)
 from services.matching.service_layer.unit_of_work import UnitOfWork
 
 Clock = Callable[[], datetime]
@@ -168,6 +175,7 @@ def fill_opportunity(
 def withdraw_opportunity(
     cmd: commands.WithdrawOpportunity, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> Opportunity:
+    check_reason(cmd.reason)  # a bad field is named before the id is looked up (as the registry does)
     by = actor_of(principal)
     return _move(
         uow, principal, cmd.opportunity_id, lambda o: o.withdraw(cmd.reason, cmd.expected_version, clock(), by)

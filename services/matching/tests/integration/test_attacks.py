@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
@@ -115,6 +116,14 @@ def test_an_expected_version_below_one_is_invalid_argument(
     request = pb.ChangeOpportunityRequest(opportunity_id=role.opportunity_id, expected_version=version)
     error = refused(matching.opportunities.PublishOpportunity, request, key)
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "expected_version" in error.details()
+
+
+@pytest.mark.parametrize("whose", ["another trust's", "no one's"])
+def test_a_bad_reason_is_named_before_the_id_is_looked_up(matching: MatchingClient, key: Metadata, whose: str) -> None:
+    role_id = matching.create(matching.trust("MWO")).opportunity_id if whose == "another trust's" else str(uuid.uuid4())
+    request = pb.WithdrawOpportunityRequest(opportunity_id=role_id, expected_version=1, reason="  ")
+    error = refused(matching.opportunities.WithdrawOpportunity, request, key)
+    assert (error.code(), error.details()) == (grpc.StatusCode.INVALID_ARGUMENT, "reason: is required")
 
 
 def test_a_version_from_the_future_is_failed_precondition(matching: MatchingClient, key: Metadata) -> None:
