@@ -114,6 +114,9 @@ def update_opportunity(
 ) -> Opportunity:
     trust = principal.require_trust()
     with uow:
+        # a bad field is named before the id is looked up (as the registry does): everything but whether
+        # each term is usable, which depends on the role (a retired term it named may stay)
+        _checked(uow, trust, cmd.details, cmd.details)
         opportunity = _own(uow, trust, cmd.opportunity_id)
         before = opportunity.version
         details = _checked(uow, trust, cmd.details, opportunity.details)

@@ -119,11 +119,14 @@ def test_an_expected_version_below_one_is_invalid_argument(
 
 
 @pytest.mark.parametrize("whose", ["another trust's", "no one's"])
-def test_a_bad_reason_is_named_before_the_id_is_looked_up(matching: MatchingClient, key: Metadata, whose: str) -> None:
+def test_a_bad_field_is_named_before_the_id_is_looked_up(matching: MatchingClient, key: Metadata, whose: str) -> None:
     role_id = matching.create(matching.trust("MWO")).opportunity_id if whose == "another trust's" else str(uuid.uuid4())
     request = pb.WithdrawOpportunityRequest(opportunity_id=role_id, expected_version=1, reason="  ")
     error = refused(matching.opportunities.WithdrawOpportunity, request, key)
     assert (error.code(), error.details()) == (grpc.StatusCode.INVALID_ARGUMENT, "reason: is required")
+    update = pb.UpdateOpportunityRequest(opportunity_id=role_id, expected_version=1, details=details(places=0))
+    error = refused(matching.opportunities.UpdateOpportunity, update, key)
+    assert (error.code(), error.details()) == (grpc.StatusCode.INVALID_ARGUMENT, "details.places: must be 1 to 100")
 
 
 def test_a_version_from_the_future_is_failed_precondition(matching: MatchingClient, key: Metadata) -> None:
