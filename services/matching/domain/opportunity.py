@@ -15,7 +15,7 @@ from enum import StrEnum
 from services.common.errors import InvalidInput, PreconditionFailed
 from services.matching.domain import events
 from services.matching.domain.eligibility import Kind, Rule, rules_problems
-from services.matching.domain.settings import MatchingSettings
+from services.matching.domain.settings import SITES_MAX, MatchingSettings
 from services.matching.domain.terms import (
     CheckType,
     Day,
@@ -32,7 +32,6 @@ DESCRIPTION_MAX = 5000
 PAYMENT_RULE_MAX = 100
 REASON_MAX = 500
 PSP_TERM_MONTHS = 18
-SITES_MAX = 50  # a trust has at most 50 sites (settings.SITES_MAX)
 # a role's dates lie in this century: a year typed as 0202 or 9999 is a slip, not a plan
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 DATE_RANGE = "must be a date from 2000-01-01 to 2099-12-31"
