@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from services.common.topology import QueueSpec
-from services.common.trust_directory import TRUST_EVENTS
+from services.common.trust_directory import STAFF_EVENTS, TRUST_EVENTS
 from services.matching.adapters.networks import NETWORK_EVENTS
 from services.matching.adapters.taxonomy import TERM_EVENTS
 
 REGISTRY_EVENTS = QueueSpec("matching.registry-events", bindings=(TRUST_EVENTS,))
 NETWORK_QUEUE = QueueSpec("matching.registry-networks", bindings=(NETWORK_EVENTS,))
 TERM_QUEUE = QueueSpec("matching.registry-terms", bindings=(TERM_EVENTS,))
+# the registry's staff directory: whom the portal may act for here (x-plr-staff-id)
+STAFF_QUEUE = QueueSpec("matching.registry-staff", bindings=(STAFF_EVENTS,))
