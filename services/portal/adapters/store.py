@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -14,6 +15,11 @@ from services.common import signed_links
 from services.portal.adapters.tables import accounts, email_tokens, sessions, sign_in_failures, used_links
 from services.portal.domain.accounts import Account, session_expired
 from services.portal.service_layer.ports import AccountStore
+
+
+def account_from_row(row: sa.Row[Any]) -> Account:
+    """An ``accounts`` row as the domain's Account."""
+    return Account(row.account_id, row.email_key, row.password_hash, row.verified_at is not None, row.leader_id)
 
 
 class SqlAccountStore(AccountStore):
@@ -29,9 +35,7 @@ class SqlAccountStore(AccountStore):
     def _one(self, where: sa.ColumnElement[bool]) -> Account | None:
         with self.engine.begin() as c:
             row = c.execute(sa.select(accounts).where(where)).first()
-        if row is None:
-            return None
-        return Account(row.account_id, row.email_key, row.password_hash, row.verified_at is not None, row.leader_id)
+        return None if row is None else account_from_row(row)
 
     def by_email(self, email_key: str) -> Account | None:
         return self._one(accounts.c.email_key == email_key)

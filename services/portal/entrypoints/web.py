@@ -19,12 +19,18 @@ from services.common.errors import DomainError, InvalidInput
 from services.common.grpc_client import api_channel
 from services.common.mail import OutgoingMail, SmtpMailer
 from services.common.settings import Settings
+from services.portal.adapters.nhs_login import SqlNhsLogins
 from services.portal.adapters.passwords import Argon2Hasher, common_passwords
 from services.portal.adapters.registry import RegistryClient
+from services.portal.adapters.resets import SqlPasswordResets
 from services.portal.adapters.store import Session, SqlAccountStore, SqlSessions
+from services.portal.adapters.trust_names import SqlTrustNames
 from services.portal.domain.accounts import SESSION_LONGEST
+from services.portal.entrypoints import error_pages, password_reset, trust_start
+from services.portal.entrypoints import nhs_login as nhs_login_pages
+from services.portal.entrypoints.pages import Pages
 from services.portal.service_layer import accounts
-from services.portal.service_layer.ports import Mailer
+from services.portal.service_layer.ports import IdentityProvider, Mailer, PortalMailer, TrustNames
 
 HERE = Path(__file__).resolve().parent.parent
 FRONTEND = HERE / "frontend" / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
@@ -52,6 +58,18 @@ class SmtpVerificationMailer(Mailer):
         self.smtp.send(OutgoingMail(to, "Confirm your email address", body, message_id=url.rsplit("/", 1)[-1][:16]))
 
 
+class SmtpPortalMailer(SmtpVerificationMailer, PortalMailer):
+    """The verification mailer, which also sends password reset links."""
+
+    def send_password_reset(self, to: str, url: str) -> None:
+        body = (
+            "Hello,\n\nSomeone asked to reset the password of your patient leader portal account. To choose a "
+            f"new password, open this link (it works once, for 1 hour):\n{url}\n\n"
+            "If you did not ask, ignore this message: your password stays as it is.\n"
+        )
+        self.smtp.send(OutgoingMail(to, "Reset your password", body, message_id=url.rsplit("/", 1)[-1][:16]))
+
+
 def run(settings: Settings) -> Flask:
     """The application ``plr-process portal web`` serves, from the process's settings."""
     from services.portal.manifest import MAIL_FROM, SMTP_URL
@@ -61,22 +79,25 @@ def run(settings: Settings) -> Flask:
     return make_app(
         SqlAccountStore(engine),
         SqlSessions(engine),
-        SmtpVerificationMailer(SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM))),
+        SmtpPortalMailer(SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM))),
         RegistryClient(api_channel(settings, "registry"), registry.get("PORTAL_TOKEN") or ""),
         confirm_link_key=registry.get("CONFIRM_LINK_KEY") or "",
         production=settings.production,
+        nhs_login=nhs_login_pages.provider_from_settings(own),
     )
 
 
 def make_app(
     store: SqlAccountStore,
     sessions: SqlSessions,
-    mailer: Mailer,
+    mailer: PortalMailer,
     registry: RegistryClient,
     *,
     confirm_link_key: str,
     production: bool,
     clock: Callable[[], datetime] = utc_now,
+    nhs_login: IdentityProvider | None = None,  # None: no NHS login (its settings are empty)
+    trust_names: TrustNames | None = None,  # None: the portal's own projection (adapters/trust_names.py)
 ) -> Flask:
     if not (FRONTEND / "nhsuk-frontend.min.css").is_file():
         raise FrontendMissing(f"nhsuk-frontend is not installed at {FRONTEND}: run `make venv` (it needs npm)")
@@ -191,6 +212,9 @@ def make_app(
             return page("sign-in.html", 429, errors={"email": str(refused)})
         except DomainError as refused:
             return page("sign-in.html", 401, errors={"email": str(refused)})
+        return start_signed_in(account)
+
+    def start_signed_in(account: accounts.Account) -> Response:
         link = g.session.confirm_link if g.session is not None else None
         if g.session is not None:
             sessions.end(g.session.session_id)  # a new session id on sign-in: none fixed beforehand
@@ -287,6 +311,12 @@ def make_app(
                 return page("message.html", 409, title="Your email address was not changed", text=text)
             raise
         return page("message.html", title="Your email address is changed", text="We will use your new address.")
+
+    pages = Pages(page, go, session, signed_in, start_signed_in)
+    app.register_blueprint(error_pages.blueprint(pages))
+    app.register_blueprint(password_reset.blueprint(pages, store, SqlPasswordResets(store.engine), mailer, clock))
+    app.register_blueprint(nhs_login_pages.blueprint(pages, nhs_login, SqlNhsLogins(store.engine), store, clock))
+    app.register_blueprint(trust_start.blueprint(pages, trust_names or SqlTrustNames(store.engine)))
 
     @app.errorhandler(grpc.RpcError)
     def registry_unavailable(error: grpc.RpcError) -> Response:
