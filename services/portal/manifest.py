@@ -78,8 +78,7 @@ NHS_LOGIN_PRIVATE_KEY_FILE = Setting(
     optional_private_key_file,
     default="",
     roles=("web",),
-    secret=True,
-)
+)  # a path, not itself a credential (the file is: mode 0600, readable by the portal's user only)
 NHS_LOGIN_CLIENT_SECRET = Setting(
     "NHS_LOGIN_CLIENT_SECRET",
     "a client secret instead of the private key, for a provider that uses one (at least 32 characters)",

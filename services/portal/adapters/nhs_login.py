@@ -22,6 +22,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from joserfc import jwk, jwt
 from joserfc.errors import JoseError
+from joserfc.jws import extract_compact
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
@@ -44,6 +45,10 @@ CLOCK_LEEWAY_S = 60
 ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 
 
+class UnknownSigningKey(IdentityRefused):
+    """The id token names a key (``kid``) not among the provider's keys as last fetched."""
+
+
 @dataclass(frozen=True)
 class NhsLoginSettings:
     issuer: str
@@ -61,6 +66,15 @@ def validate_id_token(
     """The claims of an id token the provider signed for this client and this sign-in; IdentityRefused,
     naming what was wrong, otherwise (an unknown key, a bad signature, another issuer or audience, an
     expired token, another nonce)."""
+    try:
+        kid = extract_compact(id_token.encode()).protected.get("kid")
+    except (JoseError, ValueError):
+        raise IdentityRefused("the id token is not a signed JWT") from None
+    if kid is not None:
+        try:
+            keys.get_by_kid(kid)
+        except (JoseError, ValueError, KeyError):
+            raise UnknownSigningKey("the id token is signed with a key the provider has not published") from None
     try:
         token = jwt.decode(id_token, keys, algorithms=list(ID_TOKEN_ALGORITHMS))
     except (JoseError, ValueError) as error:
@@ -184,7 +198,7 @@ class OidcProvider(IdentityProvider):
             raise IdentityRefused("NHS login sent no id token")
         try:
             claims = validate_id_token(id_token, self.keys(), self.settings.issuer, self.settings.client_id, nonce, now)
-        except IdentityRefused:
+        except UnknownSigningKey:
             # the provider may have rotated its keys since they were fetched: once more with fresh ones
             claims = validate_id_token(
                 id_token, self.keys(refresh=True), self.settings.issuer, self.settings.client_id, nonce, now

@@ -17,7 +17,7 @@ from joserfc import jwk, jwt
 
 from services.common import signed_links
 from services.common.errors import PreconditionFailed
-from services.portal.adapters.nhs_login import NhsLoginSettings, OidcProvider, validate_id_token
+from services.portal.adapters.nhs_login import NhsLoginSettings, OidcProvider, UnknownSigningKey, validate_id_token
 from services.portal.domain.accounts import Account
 from services.portal.domain.nhs_login import NO_PASSWORD, SIGN_IN_VALID_FOR, Identity
 from services.portal.service_layer import nhs_login
@@ -39,7 +39,7 @@ def _claims(**changes: Any) -> dict[str, Any]:
 
 
 def _token(claims: dict[str, Any], key: jwk.RSAKey = KEY, alg: str = "RS512") -> str:
-    return jwt.encode({"alg": alg, "kid": "provider-1"}, claims, key, algorithms=[alg])
+    return jwt.encode({"alg": alg, "kid": key.kid}, claims, key, algorithms=[alg])
 
 
 def test_an_id_token_signed_by_the_provider_for_this_client_and_sign_in_is_accepted() -> None:
@@ -69,11 +69,22 @@ def test_an_id_token_signed_by_the_provider_for_this_client_and_sign_in_is_accep
             algorithms=["HS256"],
         ),
         "not.a.token",
+        _token(_claims(), key=jwk.RSAKey.generate_key(2048, parameters={"kid": "unpublished"}, private=True)),
     ],
 )
 def test_an_id_token_not_from_the_provider_for_this_client_and_sign_in_is_refused(token: str) -> None:
     with pytest.raises(IdentityRefused):
         validate_id_token(token, KEYS, ISSUER, CLIENT, "n-1", NOW)
+
+
+def test_a_token_naming_a_key_the_provider_has_not_published_asks_for_its_keys_again() -> None:
+    unpublished = jwk.RSAKey.generate_key(2048, parameters={"kid": "rotated-in"}, private=True)
+    with pytest.raises(UnknownSigningKey):
+        validate_id_token(_token(_claims(), key=unpublished), KEYS, ISSUER, CLIENT, "n-1", NOW)
+    # a bad signature under a published key id is refused outright (no fetch of keys for it)
+    with pytest.raises(IdentityRefused) as refused:
+        validate_id_token(_token(_claims(), key=OTHER_KEY), KEYS, ISSUER, CLIENT, "n-1", NOW)
+    assert not isinstance(refused.value, UnknownSigningKey)
 
 
 def test_an_unsigned_id_token_is_refused() -> None:
