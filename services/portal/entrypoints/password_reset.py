@@ -4,17 +4,40 @@ signs the account out everywhere."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
 from flask import Blueprint, Response, request, url_for
 
 from services.common.errors import DomainError, InvalidInput
+from services.common.mail import MailNotSent
 from services.portal.adapters.passwords import Argon2Hasher, common_passwords
 from services.portal.entrypoints.pages import Pages
 from services.portal.service_layer import resets
 from services.portal.service_layer.accounts import TooManyAttempts
 from services.portal.service_layer.ports import AccountStore, ResetMailer, ResetStore
+
+log = logging.getLogger("plr.portal")
+
+
+class MailedInBackground(ResetMailer):
+    """Sends each reset link on a thread of its own, so that "send me a link" answers as fast whether or
+    not the address has an account (the mail server's delay would tell otherwise), and a mail server
+    that fails changes no answer (the kind of failure is logged, never the address)."""
+
+    def __init__(self, mailer: ResetMailer):
+        self.mailer = mailer
+
+    def send_password_reset(self, to: str, url: str) -> None:
+        threading.Thread(target=self._send, args=(to, url), name="reset-mail", daemon=True).start()
+
+    def _send(self, to: str, url: str) -> None:
+        try:
+            self.mailer.send_password_reset(to, url)
+        except MailNotSent as failed:
+            log.warning("a password reset link was not mailed: %s", failed)
 
 
 def blueprint(
@@ -22,6 +45,7 @@ def blueprint(
 ) -> Blueprint:
     routes = Blueprint("password_reset", __name__)
     hasher = Argon2Hasher()
+    in_background = MailedInBackground(mailer)
 
     @routes.route("/forgot-password", methods=["GET", "POST"])
     def forgot_password() -> Response:
@@ -34,7 +58,7 @@ def blueprint(
                 request.remote_addr or "",
                 store,
                 reset_store,
-                mailer,
+                in_background,
                 lambda token: url_for("password_reset.reset_password", token=token, _external=True),
                 clock(),
             )

@@ -4,6 +4,7 @@ unknown address gets the same page and no mail; requests are limited per address
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 
@@ -126,3 +127,18 @@ def test_reset_requests_are_limited_per_address_and_per_client(
         assert _ask(busy, _address())[0] == 200
     assert _ask(busy, _address())[0] == 429
     assert _ask(browsers[1], _address())[0] == 200  # another client still may
+
+
+def test_a_mail_server_that_fails_changes_no_answer_and_logs_no_address(
+    portal_stack: PlrStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    from services.common.mail import SmtpMailer, smtp_url
+    from services.portal.entrypoints.password_reset import MailedInBackground
+    from services.portal.entrypoints.web import SmtpPortalMailer
+    from tests.support.infra import wait_for
+
+    nowhere = SmtpPortalMailer(SmtpMailer(smtp_url("smtp://127.0.0.1:9"), "Portal <p@plr.invalid>", timeout_s=2))
+    with caplog.at_level(logging.WARNING):
+        MailedInBackground(nowhere).send_password_reset("ada@example.org", "http://localhost/reset-password/x")
+        wait_for(lambda: "was not mailed" in caplog.text, timeout=10, message="the failure logged")
+    assert "ada@example.org" not in caplog.text and "reset-password/x" not in caplog.text
