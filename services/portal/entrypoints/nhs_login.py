@@ -79,9 +79,11 @@ def blueprint(
     def callback_url() -> str:
         return url_for("nhs_login.callback", _external=True)
 
-    @routes.post("/nhs-login")
+    @routes.get("/nhs-login")
     def begin() -> Response:
-        """A form's button (POST, with the CSRF token): no page can start a sign-in for a visitor."""
+        """A link, not a form: the CSP's ``form-action 'self'`` would stop a form whose answer redirects to
+        NHS login. Starting costs nothing to anyone: the attempt is bound to this browser's own session,
+        so a page that sends a visitor here cannot finish a sign-in for them (the callback checks)."""
         chosen = configured()
         try:
             url = nhs_login.begin(pages.session().session_id, callback_url(), chosen, store, clock())

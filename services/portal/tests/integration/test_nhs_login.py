@@ -29,7 +29,6 @@ from services.portal.tests.integration.web_app import (
     Clock,
     portal_app,
     portal_stack,
-    post,
     register_verified,
     sign_in,
     signed_in,
@@ -121,10 +120,11 @@ def _person(issuer: str, email: str | None, verified: bool) -> str:
 
 
 def _leave(browser: FlaskClient) -> str:
-    """Press "Continue with NHS login" on the sign-in page: the provider's authorization URL."""
+    """Follow "Continue with NHS login" on the sign-in page: the provider's authorization URL."""
     page = browser.get("/sign-in")
     assert "Continue with NHS login" in page.get_data(as_text=True)
-    left = post(browser, "/nhs-login", page)
+    assert 'href="/nhs-login"' in page.get_data(as_text=True)
+    left = browser.get("/nhs-login")
     assert left.status_code == 303
     return left.headers["Location"]
 
@@ -246,7 +246,7 @@ def test_a_provider_whose_discovery_names_another_issuer_or_that_is_down_is_a_50
     for configured in (issuer + "/", "http://localhost:9"):
         nhs_login = OidcProvider(NhsLoginSettings(configured, CLIENT_ID, client_secret=CLIENT_SECRET))
         browser = portal_app(portal_stack, Clock(), nhs_login).test_client()
-        answer = post(browser, "/nhs-login", browser.get("/sign-in"))
+        answer = browser.get("/nhs-login")
         assert answer.status_code == 503 and "NHS login is not available" in _main(answer)
 
 
@@ -256,6 +256,6 @@ def test_without_nhs_login_settings_there_is_no_button_and_its_addresses_are_not
     browser = portal_app(portal_stack, Clock()).test_client()
     page = browser.get("/sign-in")
     assert "NHS login" not in page.get_data(as_text=True)
-    assert post(browser, "/nhs-login", page).status_code == 404
+    assert browser.get("/nhs-login").status_code == 404
     answer = browser.get("/nhs-login/callback?state=a&code=b")
     assert answer.status_code == 404 and "Page not found" in _main(answer)
