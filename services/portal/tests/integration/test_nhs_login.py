@@ -10,6 +10,7 @@ import threading
 import uuid
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
@@ -23,6 +24,7 @@ from joserfc import jwk, jwt
 from joserfc.errors import JoseError
 from werkzeug.test import TestResponse
 
+from services.common import signed_links
 from services.portal.adapters.nhs_login import NhsLoginSettings, OidcProvider
 from services.portal.domain.nhs_login import NO_PASSWORD
 from services.portal.tests.integration.web_app import (
@@ -259,3 +261,23 @@ def test_without_nhs_login_settings_there_is_no_button_and_its_addresses_are_not
     assert browser.get("/nhs-login").status_code == 404
     answer = browser.get("/nhs-login/callback?state=a&code=b")
     assert answer.status_code == 404 and "Page not found" in _main(answer)
+
+
+def test_a_registry_link_followed_before_signing_in_with_nhs_login_joins_the_account_to_its_person(
+    portal_stack: PlrStack, provider: tuple[str, Recorder], browser: FlaskClient
+) -> None:
+    issuer, _ = provider
+    leader_id = str(uuid.uuid4())
+    payload = {"leader_id": leader_id, "affiliation_id": str(uuid.uuid4())}
+    link = signed_links.sign("k" * 40, signed_links.CONFIRM_AFFILIATION, payload, datetime.now(UTC), timedelta(days=1))
+    landed = browser.get(f"/confirm/{link}")
+    assert landed.status_code == 200 and "Sign in to answer the trust" in landed.get_data(as_text=True)
+    subject = _person(issuer, f"linked-{uuid.uuid4().hex[:8]}@example.org", True)
+    came_back = browser.get(_authorize(_leave(browser), subject))
+    assert came_back.status_code == 303 and came_back.headers["Location"].endswith("/requests")
+    with portal_stack.engine("portal").connect() as c:
+        joined = c.execute(
+            sa.text("SELECT a.leader_id FROM accounts a JOIN nhs_logins n USING (account_id) WHERE n.subject = :s"),
+            {"s": subject},
+        ).scalar()
+    assert str(joined) == leader_id
