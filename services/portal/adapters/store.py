@@ -12,8 +12,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
 from services.common import signed_links
-from services.portal.adapters.tables import accounts, email_tokens, sessions, sign_in_failures, used_links
+from services.portal.adapters.tables import (
+    accounts,
+    email_tokens,
+    reset_requests,
+    sessions,
+    sign_in_failures,
+    used_links,
+)
+from services.portal.domain import resets
 from services.portal.domain.accounts import Account, session_expired
+from services.portal.service_layer.person_data import AccountEraser
 from services.portal.service_layer.ports import AccountStore
 
 
@@ -22,7 +31,7 @@ def account_from_row(row: sa.Row[Any]) -> Account:
     return Account(row.account_id, row.email_key, row.password_hash, row.verified_at is not None, row.leader_id)
 
 
-class SqlAccountStore(AccountStore):
+class SqlAccountStore(AccountStore, AccountEraser):
     def __init__(self, engine: Engine):
         self.engine = engine
 
@@ -42,6 +51,17 @@ class SqlAccountStore(AccountStore):
 
     def by_id(self, account_id: str) -> Account | None:
         return self._one(accounts.c.account_id == account_id)
+
+    def delete_account(self, account_id: str) -> None:
+        # its sessions, email tokens, reset links and NHS login go with it (ON DELETE CASCADE); its failed
+        # sign-ins and reset requests are kept by address, so they go by address
+        with self.engine.begin() as c:
+            gone = c.execute(
+                accounts.delete().where(accounts.c.account_id == account_id).returning(accounts.c.email_key)
+            ).scalar()
+            if gone is not None:
+                c.execute(sign_in_failures.delete().where(sign_in_failures.c.email_key == gone))
+                c.execute(reset_requests.delete().where(reset_requests.c.email_digest == resets.email_digest(gone)))
 
     def add_email_token(self, token_digest: str, account_id: str, expires_at: datetime) -> None:
         with self.engine.begin() as c:

@@ -17,7 +17,7 @@ def blueprint(pages: Pages, trusts: TrustNames) -> Blueprint:
 
     @routes.get("/t/<ods>/")
     def start(ods: str) -> Response:
-        code = ods.strip().upper()
+        code = ods.upper()
         name = trusts.active_trust_name(code) if code.isalnum() and len(code) <= ODS_MAX else None
         if name is None:
             return pages.message(

@@ -21,16 +21,28 @@ from services.common.mail import OutgoingMail, SmtpMailer
 from services.common.settings import Settings
 from services.portal.adapters.nhs_login import SqlNhsLogins
 from services.portal.adapters.passwords import Argon2Hasher, common_passwords
+from services.portal.adapters.person_data_registry import GrpcPersonDataRegistry
+from services.portal.adapters.person_registry import GrpcPersonRegistry
 from services.portal.adapters.registry import RegistryClient
 from services.portal.adapters.resets import SqlPasswordResets
 from services.portal.adapters.store import Session, SqlAccountStore, SqlSessions
 from services.portal.adapters.trust_names import SqlTrustNames
 from services.portal.domain.accounts import SESSION_LONGEST
-from services.portal.entrypoints import error_pages, password_reset, trust_start
+from services.portal.entrypoints import error_pages, password_reset, person_pages, trust_start
 from services.portal.entrypoints import nhs_login as nhs_login_pages
 from services.portal.entrypoints.pages import Pages
+from services.portal.entrypoints.profile import profile_pages
 from services.portal.service_layer import accounts
-from services.portal.service_layer.ports import IdentityProvider, Mailer, PortalMailer, TrustNames
+from services.portal.service_layer.person import PersonRegistry
+from services.portal.service_layer.person_data import PersonDataRegistry
+from services.portal.service_layer.ports import (
+    IdentityProvider,
+    Mailer,
+    NhsLoginStore,
+    PortalMailer,
+    ResetStore,
+    TrustNames,
+)
 
 HERE = Path(__file__).resolve().parent.parent
 FRONTEND = HERE / "frontend" / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
@@ -96,12 +108,21 @@ def make_app(
     confirm_link_key: str,
     production: bool,
     clock: Callable[[], datetime] = utc_now,
+    person: PersonRegistry | None = None,
+    person_data: PersonDataRegistry | None = None,
     nhs_login: IdentityProvider | None = None,  # None: no NHS login (its settings are empty)
-    trust_names: TrustNames | None = None,  # None: the portal's own projection (adapters/trust_names.py)
+    # None: in the portal's own database (``store.engine``): reset links, NHS login's subjects and
+    # attempts, trusts' names (the projection of adapters/trust_names.py)
+    resets: ResetStore | None = None,
+    nhs_logins: NhsLoginStore | None = None,
+    trust_names: TrustNames | None = None,
 ) -> Flask:
+    """``person`` and ``person_data``: the registry as the person's own pages call it (profile and consent;
+    taking part, data and invitations), by default over ``registry``'s channel."""
     if not (FRONTEND / "nhsuk-frontend.min.css").is_file():
         raise FrontendMissing(f"nhsuk-frontend is not installed at {FRONTEND}: run `make venv` (it needs npm)")
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=None)
+    data_registry = person_data or GrpcPersonDataRegistry(registry.channel, registry.token)
     hasher = Argon2Hasher()
 
     @app.before_request
@@ -256,7 +277,8 @@ def make_app(
         if account is None:
             return go("sign_in")
         pending = registry.pending_requests(account.leader_id) if account.leader_id else []
-        return page("requests.html", pending=pending, linked=account.leader_id is not None)
+        invitations = person_pages.pending_invitations(data_registry, account)
+        return page("requests.html", pending=pending, invitations=invitations, linked=account.leader_id is not None)
 
     def answer(affiliation_id: str, confirm: bool) -> Response:
         account = signed_in()
@@ -312,10 +334,13 @@ def make_app(
             raise
         return page("message.html", title="Your email address is changed", text="We will use your new address.")
 
+    app.register_blueprint(person_pages.blueprint(data_registry, store, page=page, signed_in=signed_in, clock=clock))
     pages = Pages(page, go, session, signed_in, start_signed_in)
     app.register_blueprint(error_pages.blueprint(pages))
-    app.register_blueprint(password_reset.blueprint(pages, store, SqlPasswordResets(store.engine), mailer, clock))
-    app.register_blueprint(nhs_login_pages.blueprint(pages, nhs_login, SqlNhsLogins(store.engine), store, clock))
+    resets = resets or SqlPasswordResets(store.engine)
+    app.register_blueprint(password_reset.blueprint(pages, store, resets, mailer, clock))
+    nhs_logins = nhs_logins or SqlNhsLogins(store.engine)
+    app.register_blueprint(nhs_login_pages.blueprint(pages, nhs_login, nhs_logins, store, clock))
     app.register_blueprint(trust_start.blueprint(pages, trust_names or SqlTrustNames(store.engine)))
 
     @app.errorhandler(grpc.RpcError)
@@ -323,4 +348,6 @@ def make_app(
         log.warning("registry call failed: %s", error.code().name)  # type: ignore[attr-defined]
         return page("message.html", 503, title="Sorry, there is a problem", text="Try again in a few minutes.")
 
+    own_pages = person or GrpcPersonRegistry(registry.channel, registry.token)
+    app.register_blueprint(profile_pages(own_pages, page, signed_in))
     return app

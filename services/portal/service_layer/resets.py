@@ -27,7 +27,7 @@ def request_reset(
     the same answer. Refused for a while (TooManyAttempts) after too many requests for the address or
     from the client, counted whether or not the address has an account."""
     key = accounts.email_key(email)
-    email_digest, client_digest = signed_links.digest("email:" + key), signed_links.digest("client:" + client)
+    email_digest, client_digest = resets.email_digest(key), resets.client_digest(client)
     for_email, from_client = reset_store.requests_since(email_digest, client_digest, now - resets.RESET_WINDOW)
     if not resets.reset_request_allowed(for_email, from_client):
         raise TooManyAttempts("too many requests to reset a password: wait an hour and try again")
