@@ -142,3 +142,29 @@ def test_a_mail_server_that_fails_changes_no_answer_and_logs_no_address(
         MailedInBackground(nowhere).send_password_reset("ada@example.org", "http://localhost/reset-password/x")
         wait_for(lambda: "was not mailed" in caplog.text, timeout=10, message="the failure logged")
     assert "ada@example.org" not in caplog.text and "reset-password/x" not in caplog.text
+
+
+def test_deleting_an_account_forgets_its_reset_links_and_requests(
+    portal_stack: PlrStack, browsers: list[FlaskClient]
+) -> None:
+    from services.portal.adapters.store import SqlAccountStore
+    from services.portal.domain.resets import email_digest
+
+    address = _address()
+    register_verified(browsers[0], portal_stack, address, OLD)
+    _ask(browsers[0], address)
+    mailed_link(portal_stack, address, "Reset your password")
+    store = SqlAccountStore(portal_stack.engine("portal"))
+    account = store.by_email(address)
+    assert account is not None
+    count = "SELECT (SELECT count(*) FROM reset_requests WHERE email_digest = :d), (SELECT count(*) FROM reset_tokens)"
+    with portal_stack.engine("portal").connect() as c:
+        requests_before, _ = c.execute(sa.text(count), {"d": email_digest(address)}).one()
+    assert requests_before == 1
+    store.delete_account(account.account_id)
+    with portal_stack.engine("portal").connect() as c:
+        requests_after = c.execute(sa.text(count), {"d": email_digest(address)}).one()[0]
+        tokens = c.execute(
+            sa.text("SELECT count(*) FROM reset_tokens WHERE account_id = :a"), {"a": account.account_id}
+        ).scalar()
+    assert requests_after == 0 and tokens == 0
