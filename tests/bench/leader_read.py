@@ -17,11 +17,14 @@
 Two arrangements, in one run: ``in-process`` (both servers in this process beside the client threads,
 as the issue asks) and ``processes`` (the registry api as deployed, ``plr-process registry api`` with
 its JSON logs at INFO, and the echo server, each in a process of its own; the CPU column is then that
-server process's alone). Each side is called from 1 and from 8 client threads (one channel each) for a
-fixed time after a warm-up: calls per second, p50 and p99 latency, CPU per call, and the ratio leader
-read / echo. Prints figures; asserts nothing. Runs on the servers named by PLR_TEST_* (as ``make test``
-does), defaulting to the local ones, in databases and a vhost of its own that are dropped afterwards.
-About a minute with the defaults.
+server process's alone). Each side is called from 1 and from 8 client threads (one channel each) for
+a fixed time after a warm-up, in interleaved windows (echo, leader read, echo, leader read, ...
+``--windows`` pairs, 3 by default) so that a drift of the machine's load hits both: calls per second,
+p50 and p99 latency, CPU per call and the load average of each window, each window's ratio leader
+read / echo, and their median (the ratio reported). Prints figures; asserts nothing. Runs on the
+servers named by PLR_TEST_* (as ``make test`` does), defaulting to the local ones, in databases and a
+vhost of its own that are dropped afterwards.
+About three minutes with the defaults.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import argparse
 import contextlib
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -53,7 +57,7 @@ from services.common.settings import Settings
 from services.common.tenancy import TenantScope
 from services.registry.adapters.tables import audit_log
 from services.registry.entrypoints.api import build_server
-from tests.bench.pipeline import say, setting
+from tests.bench.pipeline import load_average, median_ratio, say, setting
 from tests.support.infra import ROOT, Infra, PlrStack, free_port, plr_stack
 
 ECHO_METHOD = "/plr.bench.Echo/Echo"
@@ -70,6 +74,8 @@ class Result:
     errors: int
     all_calls: int  # warm-up included
     cpu_s: float  # CPU time (user + system) of the server side's process while measuring
+    window: int = 1
+    load: str = ""  # the machine's load average once the window ended
 
     @property
     def rate(self) -> float:
@@ -83,9 +89,9 @@ class Result:
 
     def line(self) -> str:
         return (
-            f"  {self.name:<12} {self.threads:>2} threads  {self.rate:8.0f} calls/s   "
+            f"  w{self.window} {self.name:<12} {self.threads:>2} threads  {self.rate:8.0f} calls/s   "
             f"p50 {self.percentile(50):6.2f} ms   p99 {self.percentile(99):6.2f} ms   "
-            f"CPU {self.cpu_s / max(self.calls, 1) * 1000:5.2f} ms/call"
+            f"CPU {self.cpu_s / max(self.calls, 1) * 1000:5.2f} ms/call   ({self.load})"
             + (f"   ({self.errors} errors)" if self.errors else "")
         )
 
@@ -329,12 +335,15 @@ def measure(
                 return echo(raw, metadata=metadata, timeout=10)
 
             for threads in options.threads:
-                for name, one_call, cpu in (("leader read", read, read_cpu), ("echo", bare, bare_cpu)):
-                    if options.only and name != options.only:
-                        continue
-                    result = drive(name, one_call, threads, options.seconds, options.warmup_s, cpu)
-                    say(result.line())
-                    results.append(result)
+                for window in range(1, options.windows + 1):
+                    # the peer first, then the subject: a load that drifts through the run hits both
+                    for name, one_call, cpu in (("echo", bare, bare_cpu), ("leader read", read, read_cpu)):
+                        if options.only and name != options.only:
+                            continue
+                        result = drive(name, one_call, threads, options.seconds, options.warmup_s, cpu)
+                        result = replace(result, window=window, load=load_average())
+                        say(result.line())
+                        results.append(result)
         audited = audit_rows(stack) - before
     return results, audited, sum(r.all_calls for r in results if r.name == "leader read")
 
@@ -348,7 +357,10 @@ MODES = {
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.leader_read", description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured time per run")
+    parser.add_argument("--seconds", type=float, default=4.0, help="measured time per window")
+    parser.add_argument(
+        "--windows", type=int, default=3, help="interleaved echo/leader read windows; the median counts"
+    )
     parser.add_argument("--warmup-s", type=float, default=1.0)
     parser.add_argument("--threads", type=int, nargs="+", default=list(THREADS), help="client threads per run")
     parser.add_argument("--mode", choices=[*MODES, "both"], default="both")
@@ -394,11 +406,19 @@ def main(argv: list[str] | None = None) -> None:
         for result in results:
             say(result.line())
         for threads in [] if options.only else options.threads:
-            read = next(r for r in results if r.name == "leader read" and r.threads == threads)
-            bare = next(r for r in results if r.name == "echo" and r.threads == threads)
+            pairs = [
+                (read, bare)
+                for read in results
+                if read.name == "leader read" and read.threads == threads
+                for bare in results
+                if bare.name == "echo" and bare.threads == threads and bare.window == read.window
+            ]
+            each = ", ".join(f"w{read.window} {read.rate / bare.rate:.2f}" for read, bare in pairs)
             say(
-                f"  ratio leader read / echo at {threads} thread{'s' if threads > 1 else ''}: "
-                f"{read.rate / bare.rate:.2f}  (p50 {read.percentile(50):.2f} vs {bare.percentile(50):.2f} ms)"
+                f"  ratio leader read / echo at {threads} thread{'s' if threads > 1 else ''} ({mode}): "
+                f"{median_ratio([read.rate / bare.rate for read, bare in pairs]):.2f} (median of {each}; "
+                f"median p50 {statistics.median(r.percentile(50) for r, _ in pairs):.2f} vs "
+                f"{statistics.median(b.percentile(50) for _, b in pairs):.2f} ms)"
             )
         say(f"  audit rows written: {audited}, one per leader read answered ({reads}, warm-up included)")
     schema_us, direct_us = request_schema_cost()
