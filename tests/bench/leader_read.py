@@ -189,9 +189,21 @@ def echo_process(max_workers: int) -> Iterator[tuple[str, int]]:
             child.wait(5)
 
 
+# ``--compare-with DIR``: the api run from another checkout's code (this venv's editable install, which
+# would find this checkout's, set aside), for an A/B of two versions of the code in one run
+OTHER_CHECKOUT = """import sys
+sys.meta_path[:] = [f for f in sys.meta_path if not (getattr(f, '__module__', '') or '').startswith('__editable__')]
+sys.path[:0] = [sys.argv[1], sys.argv[1] + '/proto/gen/python']
+from services.common.process import main
+sys.argv[:] = ['plr-process', 'registry', 'api']
+sys.exit(main())
+"""
+
+
 @contextmanager
-def api_process(stack: PlrStack, settings: Settings) -> Iterator[tuple[str, int]]:
-    """The registry api as it is deployed (``plr-process registry api``, JSON logs at INFO), to /dev/null."""
+def api_process(stack: PlrStack, settings: Settings, checkout: Path | None = None) -> Iterator[tuple[str, int]]:
+    """The registry api as it is deployed (``plr-process registry api``, JSON logs at INFO), to /dev/null;
+    ``checkout``: from that checkout's code instead of this one's."""
     port = free_port()
     env = {
         **os.environ,
@@ -200,8 +212,13 @@ def api_process(stack: PlrStack, settings: Settings) -> Iterator[tuple[str, int]
         "PLR_DB_POOL_SIZE": str(settings.pool_size),
         "PLR_LOG_LEVEL": "INFO",
     }
+    command = (
+        [sys.executable, "-c", OTHER_CHECKOUT, str(checkout)]
+        if checkout
+        else [str(Path(sys.executable).parent / "plr-process"), "registry", "api"]
+    )
     child = subprocess.Popen(
-        [str(Path(sys.executable).parent / "plr-process"), "registry", "api"],
+        command,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -318,26 +335,38 @@ def measure(
         target, api_pid = servers.enter_context(api_process(stack, settings))
         echo_target, echo_pid = servers.enter_context(echo_process(pool))
         read_cpu, bare_cpu = process_cpu(api_pid), process_cpu(echo_pid)
+    subjects: list[tuple[str, str, Callable[[], float]]] = [("leader read", target, read_cpu)]
+    if mode == "processes" and options.compare_with:
+        other_target, other_pid = servers.enter_context(api_process(stack, settings, options.compare_with))
+        subjects.append(("other read", other_target, process_cpu(other_pid)))
     with servers:
         fixture = prepare(stack, target, f"RBN{list(MODES).index(mode) + 1}")
         before = audit_rows(stack)
         request = lpb.GetLeaderRequest(leader_id=fixture.leader_id)
         raw = request.SerializeToString()
-        with grpc.insecure_channel(echo_target) as echo_channel, grpc.insecure_channel(target) as channel:
-            leaders = leaders_pb2_grpc.LeaderServiceStub(channel)
+        with contextlib.ExitStack() as channels:
+            echo_channel = channels.enter_context(grpc.insecure_channel(echo_target))
             metadata = bearer(fixture.key)
             echo = echo_channel.unary_unary(ECHO_METHOD, request_serializer=None, response_deserializer=None)
 
-            def read() -> object:
-                return leaders.GetLeader(request, metadata=metadata, timeout=10)
+            def reader(stub: leaders_pb2_grpc.LeaderServiceStub) -> Callable[[], object]:
+                return lambda: stub.GetLeader(request, metadata=metadata, timeout=10)
 
             def bare() -> object:
                 return echo(raw, metadata=metadata, timeout=10)
 
+            sides: list[tuple[str, Callable[[], object], Callable[[], float]]] = [("echo", bare, bare_cpu)] + [
+                (
+                    name,
+                    reader(leaders_pb2_grpc.LeaderServiceStub(channels.enter_context(grpc.insecure_channel(at)))),
+                    cpu,
+                )
+                for name, at, cpu in subjects
+            ]
             for threads in options.threads:
                 for window in range(1, options.windows + 1):
                     # the peer first, then the subject: a load that drifts through the run hits both
-                    for name, one_call, cpu in (("echo", bare, bare_cpu), ("leader read", read, read_cpu)):
+                    for name, one_call, cpu in sides:
                         if options.only and name != options.only:
                             continue
                         result = drive(name, one_call, threads, options.seconds, options.warmup_s, cpu)
@@ -345,7 +374,7 @@ def measure(
                         say(result.line())
                         results.append(result)
         audited = audit_rows(stack) - before
-    return results, audited, sum(r.all_calls for r in results if r.name == "leader read")
+    return results, audited, sum(r.all_calls for r in results if r.name != "echo")
 
 
 MODES = {
@@ -367,6 +396,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", choices=("leader read", "echo"), help="run one side only (for profiling)")
     parser.add_argument("--pool-size", type=int, default=0, help="server threads = database pool (0: PLR_DB_POOL_SIZE)")
     parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="DIR",
+        help="also run the api (processes mode) from another checkout's code, as 'other read', in the same "
+        "windows: an A/B of two versions of the code under the same load",
+    )
     options = parser.parse_args(argv)
     if options.serve_echo:
         serve_echo(options.serve_echo, options.pool_size or 5)
@@ -405,17 +441,18 @@ def main(argv: list[str] | None = None) -> None:
         say(f"{mode}: {MODES[mode]}")
         for result in results:
             say(result.line())
-        for threads in [] if options.only else options.threads:
+        subjects = [] if options.only else sorted({r.name for r in results if r.name != "echo"})
+        for threads, subject in [(t, s) for t in options.threads for s in subjects]:
             pairs = [
                 (read, bare)
                 for read in results
-                if read.name == "leader read" and read.threads == threads
+                if read.name == subject and read.threads == threads
                 for bare in results
                 if bare.name == "echo" and bare.threads == threads and bare.window == read.window
             ]
             each = ", ".join(f"w{read.window} {read.rate / bare.rate:.2f}" for read, bare in pairs)
             say(
-                f"  ratio leader read / echo at {threads} thread{'s' if threads > 1 else ''} ({mode}): "
+                f"  ratio {subject} / echo at {threads} thread{'s' if threads > 1 else ''} ({mode}): "
                 f"{median_ratio([read.rate / bare.rate for read, bare in pairs]):.2f} (median of {each}; "
                 f"median p50 {statistics.median(r.percentile(50) for r, _ in pairs):.2f} vs "
                 f"{statistics.median(b.percentile(50) for _, b in pairs):.2f} ms)"
