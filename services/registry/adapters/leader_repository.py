@@ -26,11 +26,13 @@ from services.registry.adapters.tables import (
     changes_on_behalf,
     consent_recorders,
     consent_records,
+    known_details,
     leaders,
 )
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.authority import ChangeOnBehalf
 from services.registry.domain.consent import ConsentRecord, Purpose
+from services.registry.domain.known_details import KNOWN_FIELDS, KnownDetails
 from services.registry.domain.leader import EmailTaken, Leader
 from services.registry.domain.profile import Availability, LeaderProfile
 from services.registry.service_layer.ports import AffiliationRepository, LeaderRepository
@@ -132,14 +134,23 @@ class _Prefixed:
 
 _consent_columns = [c.label(f"c_{c.name}") for c in (*consent_records.c, *_RECORDER_COLUMNS)]
 _affiliation_columns = [c.label(f"a_{c.name}") for c in affiliations.c]
+_known_columns = [c.label(f"k_{c.name}") for c in known_details.c]
 _LEADER_WITH_AFFILIATION = (
-    sa.select(leaders, *_consent_columns, *_affiliation_columns)
+    sa.select(leaders, *_consent_columns, *_affiliation_columns, *_known_columns)
     .select_from(
-        leaders.outerjoin(_WITH_RECORDERS, consent_records.c.leader_id == leaders.c.leader_id).outerjoin(
+        leaders.outerjoin(_WITH_RECORDERS, consent_records.c.leader_id == leaders.c.leader_id)
+        .outerjoin(
             affiliations,
             sa.and_(
                 affiliations.c.leader_id == leaders.c.leader_id,
                 affiliations.c.trust_ods == sa.bindparam("trust_ods"),
+            ),
+        )
+        .outerjoin(
+            known_details,
+            sa.and_(
+                known_details.c.leader_id == leaders.c.leader_id,
+                known_details.c.trust_ods == sa.bindparam("trust_ods"),
             ),
         )
     )
@@ -186,20 +197,31 @@ class SqlLeaderRepository(LeaderRepository):
                 found[row.leader_id].append(consent_from_row(row))
         return found
 
-    def get_with_affiliation(self, leader_id: str, trust_ods: str) -> tuple[Leader | None, Affiliation | None]:
-        """The leader, their consents and the trust's affiliation with them in one query (a read: the
-        affiliation is not seen by the affiliation repository). Row-level security applies to each
-        table of the join as it does to each in a query of its own."""
+    def get_with_affiliation(
+        self, leader_id: str, trust_ods: str
+    ) -> tuple[Leader | None, Affiliation | None, KnownDetails | None]:
+        """The leader, their consents, the trust's affiliation with them and its own record of how it
+        knows them, in one query (a read: the affiliation is not seen by the affiliation repository).
+        Row-level security applies to each table of the join as it does to each in a query of its own."""
         rows = _PREPARED_LEADER_WITH_AFFILIATION.run(
             self.connection, {"leader_id": leader_id, "trust_ods": trust_ods}
         ).all()
         if not rows:
-            return None, None
+            return None, None, None
         first = rows[0]
         consents = [consent_from_row(_Prefixed(r, "c_")) for r in rows if r.c_record_id is not None]
         leader = self._from_row(first, consents)
         self.seen.append(leader)
-        return leader, (affiliation_from_row(_Prefixed(first, "a_")) if first.a_affiliation_id is not None else None)
+        affiliation = affiliation_from_row(_Prefixed(first, "a_")) if first.a_affiliation_id is not None else None
+        known = None
+        if first.k_leader_id is not None:
+            known = KnownDetails(
+                trust_ods=first.k_trust_ods,
+                leader_id=str(first.k_leader_id),
+                updated_at=first.k_updated_at,
+                **{name: getattr(first, f"k_{name}") for name in KNOWN_FIELDS},
+            )
+        return leader, affiliation, known
 
     def _get(self, leader_id: str, lock: bool) -> Leader | None:
         query = sa.select(leaders).where(leaders.c.leader_id == leader_id)

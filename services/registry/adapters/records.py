@@ -33,6 +33,9 @@ from services.registry.service_layer.ports import (
     Taxonomy,
 )
 
+# built once: a statement object made per call costs its cache key every time (on the hot read path)
+_INSERT_AUDIT_ROW = audit_log.insert()
+
 
 class SqlAuditLog(AuditLog):
     def __init__(self, connection: Connection):
@@ -61,9 +64,9 @@ class SqlAuditLog(AuditLog):
         if len(rows) == 1:
             # one row, one statement (not an executemany: an audited read runs single statements only),
             # and a compiled form SQLAlchemy caches (a multi-row VALUES is compiled afresh every time)
-            self.connection.execute(audit_log.insert(), rows[0])
+            self.connection.execute(_INSERT_AUDIT_ROW, rows[0])
         elif rows:
-            self.connection.execute(audit_log.insert(), rows)
+            self.connection.execute(_INSERT_AUDIT_ROW, rows)
 
     def list(
         self, leader_id: str, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int

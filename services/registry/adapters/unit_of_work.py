@@ -30,6 +30,7 @@ from services.registry.service_layer.unit_of_work import UnitOfWork
 
 class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
     leaders: SqlLeaderRepository
+    known: SqlKnownDetails
     to_cloudevent = staticmethod(to_cloudevent)
     opens = {
         "trusts": SqlTrustRepository,
@@ -58,4 +59,8 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         return self
 
     def leader_for_trust(self, leader_id: str, trust_ods: str) -> tuple[Leader | None, Affiliation | None]:
-        return self.leaders.get_with_affiliation(leader_id, trust_ods)  # one round trip on the hot read path
+        # one round trip on the hot read path: the trust's own record of the person comes with it, and
+        # is what this unit of work's known.get answers for them (no query of its own)
+        leader, affiliation, known = self.leaders.get_with_affiliation(leader_id, trust_ods)
+        self.known.remember(trust_ods, leader_id, known)
+        return leader, affiliation
