@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import select
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -248,9 +248,6 @@ class PreparedQuery:
     query (its settings are read at run time, not planned in)."""
 
     def __init__(self, name: str, query: sa.Select[Any]):
-        if not re.fullmatch(r"plr_[a-z0-9_]+", name):
-            raise ValueError(f"a prepared query's name is plr_ and lower-case letters, digits and _: {name!r}")
-        self.name = name
         compiled = query.compile(dialect=postgresql_psycopg2.dialect())
         text = compiled.string
         parameters = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", text)))
@@ -258,9 +255,27 @@ class PreparedQuery:
             raise ValueError(f"{name}: only named bind parameters and no literal % can be prepared")
         for n, parameter in enumerate(parameters, start=1):
             text = text.replace(f"%({parameter})s", f"${n}")
-        self.prepare_sql = f"PREPARE {name} AS {text}"
+        self._define(name, text, parameters, query.selected_columns)
+
+    @classmethod
+    def of_sql(
+        cls, name: str, sql: str, parameters: Sequence[str], columns: Iterable[sa.ColumnElement[Any]]
+    ) -> PreparedQuery:
+        """A query written in SQL, its parameters $1, $2... named in that order, its rows typed as
+        ``columns`` (in the order it selects them)."""
+        if "%" in sql:
+            raise ValueError(f"{name}: no literal % can be prepared")
+        prepared = cls.__new__(cls)
+        prepared._define(name, sql, list(parameters), columns)
+        return prepared
+
+    def _define(self, name: str, sql: str, parameters: list[str], columns: Iterable[sa.ColumnElement[Any]]) -> None:
+        if not re.fullmatch(r"plr_[a-z0-9_]+", name):
+            raise ValueError(f"a prepared query's name is plr_ and lower-case letters, digits and _: {name!r}")
+        self.name = name
+        self.prepare_sql = f"PREPARE {name} AS {sql}"
         self.execute = sa.text(f"EXECUTE {name}({', '.join(f':{p}' for p in parameters)})").columns(
-            *(sa.column(c.name, c.type) for c in query.selected_columns)
+            *(sa.column(c.name, c.type) for c in columns)  # type: ignore[attr-defined]
         )
 
     def run(self, connection: Connection, parameters: dict[str, Any]) -> sa.CursorResult[Any]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
 import psycopg2.errors
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from services.common.db import PreparedQuery, taken_concurrently
@@ -30,11 +32,12 @@ from services.registry.adapters.tables import (
     leaders,
 )
 from services.registry.domain.affiliation import Affiliation
-from services.registry.domain.authority import ChangeOnBehalf
+from services.registry.domain.authority import TRUSTS_MAY_NOT_ACT, ChangeOnBehalf
 from services.registry.domain.consent import ConsentRecord, Purpose
 from services.registry.domain.known_details import KNOWN_FIELDS, KnownDetails
 from services.registry.domain.leader import EmailTaken, Leader
-from services.registry.domain.profile import Availability, LeaderProfile
+from services.registry.domain.profile import Availability, LeaderProfile, hidden_from_trust
+from services.registry.service_layer.leaders import AUDITED_WHEN_NOTHING_SHOWN
 from services.registry.service_layer.ports import AffiliationRepository, LeaderRepository
 
 PROFILE_COLUMNS = ("given_name", "family_name", "email", "phone", "postcode")
@@ -162,6 +165,77 @@ _LEADER_WITH_AFFILIATION = (
 _PREPARED_LEADER_WITH_AFFILIATION = PreparedQuery("plr_leader_with_affiliation", _LEADER_WITH_AFFILIATION)
 
 
+def _fields_shown_sql() -> str:
+    """The audit row's fields of a trust's read, in SQL, from the same definitions as the view
+    (``view_for``, ``LeaderView.fields_audited``): each profile field, in order, that is not empty
+    and not hidden from the trust (``hidden_from_trust`` of its two consents), else the status."""
+    blank = LeaderProfile()
+
+    def filled(name: str) -> str:
+        if name in PROFILE_COLUMNS:
+            return f"coalesce(leaders.{name}, '') <> ''"
+        if getattr(blank, name) == "":
+            return f"coalesce(leaders.profile ->> '{name}', '') <> ''"
+        if getattr(blank, name) == ():
+            return f"jsonb_array_length(coalesce(leaders.profile -> '{name}', '[]')) > 0"
+        return "true"  # never blank (availability)
+
+    def hidden(name: str) -> str:
+        combinations = [(contact, lived) for contact in (True, False) for lived in (True, False)]
+        cases = " OR ".join(
+            f"(consented.contact IS {contact} AND consented.lived_experience IS {lived})"
+            for contact, lived in combinations
+            if name in hidden_from_trust(contact, lived)
+        )
+        return f"NOT ({cases})" if cases else "true"
+
+    names = ", ".join(
+        f"CASE WHEN {filled(name)} AND {hidden(name)} THEN '{name}' END" for name in LeaderProfile.field_names()
+    )
+    nothing = ", ".join(f"'{name}'" for name in AUDITED_WHEN_NOTHING_SHOWN)
+    return f"coalesce(nullif(array_remove(ARRAY[{names}]::text[], NULL), '{{}}'), ARRAY[{nothing}]::text[])"
+
+
+def _audited_leader_read_sql() -> str:
+    """One statement: the audit row of a trust's read of one leader (when the trust may see them:
+    its affiliation active, the person neither withdrawn nor erased, as ``visible_leader``), inserted
+    in a data-modifying CTE, and the rows of ``_LEADER_WITH_AFFILIATION`` with the fields it named.
+    Row security applies to every table read and to the insert, in the statement's scope."""
+    read = _PREPARED_LEADER_WITH_AFFILIATION.prepare_sql.removeprefix(
+        f"PREPARE {_PREPARED_LEADER_WITH_AFFILIATION.name} AS "
+    )
+    trust, leader = "$1", "$2"  # as the read's own parameters are numbered (trust_ods, leader_id)
+    assert read.count("$1") == 2 and read.count("$2::UUID") == 1, read
+    may_not_act = ", ".join(f"'{status}'" for status in TRUSTS_MAY_NOT_ACT)
+    latest = (
+        f"SELECT DISTINCT ON (purpose, target) purpose, target, granted FROM consent_records "
+        f"WHERE leader_id = {leader}::uuid ORDER BY purpose, target, record_id DESC"
+    )
+    consented = (
+        f"SELECT coalesce(bool_or(granted) FILTER (WHERE purpose = '{Purpose.CONTACT_BY_TRUST.value}' "
+        f"AND target = {trust}), false) AS contact, coalesce(bool_or(granted) FILTER (WHERE purpose = "
+        f"'{Purpose.LIVED_EXPERIENCE_MATCHING.value}' AND target = ''), false) AS lived_experience FROM latest"
+    )
+    audited = (
+        "INSERT INTO audit_log (principal_kind, principal, trust_ods, method, leader_id, fields) "
+        f"SELECT $3, $4, {trust}, $5, leaders.leader_id, {_fields_shown_sql()} "
+        f"FROM leaders JOIN affiliations ON affiliations.leader_id = leaders.leader_id "
+        f"AND affiliations.trust_ods = {trust} AND affiliations.status = 'active', consented "
+        f"WHERE leaders.leader_id = {leader}::uuid AND leaders.status NOT IN ({may_not_act}) "
+        "AND leaders.erased_at IS NULL RETURNING fields"
+    )
+    with_audit = read.replace("SELECT ", "SELECT (SELECT fields FROM audited) AS audited_fields, ", 1)
+    return f"WITH latest AS ({latest}), consented AS ({consented}), audited AS ({audited}) {with_audit}"
+
+
+_AUDITED_LEADER_READ = PreparedQuery.of_sql(
+    "plr_audited_leader_read",
+    _audited_leader_read_sql(),
+    ("trust_ods", "leader_id", "principal_kind", "principal", "method"),
+    [sa.column("audited_fields", postgresql.ARRAY(sa.Text)), *_LEADER_WITH_AFFILIATION.selected_columns],
+)
+
+
 class SqlLeaderRepository(LeaderRepository):
     def __init__(self, connection: Connection):
         super().__init__()
@@ -206,6 +280,29 @@ class SqlLeaderRepository(LeaderRepository):
         rows = _PREPARED_LEADER_WITH_AFFILIATION.run(
             self.connection, {"leader_id": leader_id, "trust_ods": trust_ods}
         ).all()
+        return self.leader_from_joined_rows(rows)
+
+    def get_with_affiliation_audited(
+        self, leader_id: str, trust_ods: str, principal_kind: str, principal: str, method: str
+    ) -> tuple[Leader | None, Affiliation | None, KnownDetails | None, tuple[str, ...] | None]:
+        """``get_with_affiliation``, and in the same statement the audit row of the read when the trust
+        may see the person (``_AUDITED_LEADER_READ``): the fields that row named, or None if it wrote
+        none. Run in an audited read, the row is committed when this returns."""
+        parameters = {
+            "leader_id": leader_id,
+            "trust_ods": trust_ods,
+            "principal_kind": principal_kind,
+            "principal": principal,
+            "method": method,
+        }
+        rows = _AUDITED_LEADER_READ.run(self.connection, parameters).all()
+        leader, affiliation, known = self.leader_from_joined_rows(rows)
+        audited = rows[0].audited_fields if rows else None
+        return leader, affiliation, known, (tuple(audited) if audited is not None else None)
+
+    def leader_from_joined_rows(
+        self, rows: Sequence[Any]
+    ) -> tuple[Leader | None, Affiliation | None, KnownDetails | None]:
         if not rows:
             return None, None, None
         first = rows[0]
