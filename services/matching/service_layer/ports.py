@@ -11,10 +11,12 @@ both belong to); the fakes decide the same from the scope they are given.
 from __future__ import annotations
 
 import abc
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 
 from services.common.idempotency import IdempotencyKeys as IdempotencyKeys  # the platform's store
 from services.matching.domain.opportunity import Opportunity, Status
+from services.matching.domain.ranking import Candidate
 from services.matching.domain.settings import MatchingSettings
 from services.matching.domain.terms import Usable
 
@@ -80,3 +82,18 @@ class Taxonomy(abc.ABC):
     @abc.abstractmethod
     def usable_by(self, trust_ods: str) -> Usable:
         """(kind, code) of the terms the trust may name: the global ones and its own, none retired."""
+
+
+class CandidatePool(abc.ABC):
+    """Matching's projection of the registry's people (``adapters/candidates.py``), as one trust's
+    rankings see it: each person the trust holds through an affiliation, or may find through one of
+    its networks (the person shares their profile with the network), as a ``Candidate`` whose
+    ``active`` and ``contactable`` are for that trust and whose checks are those valid on ``today``.
+    Lived experience is there only while the person consents to its use in matching."""
+
+    @abc.abstractmethod
+    def for_trust(self, trust_ods: str, networks: frozenset[str], today: date) -> Iterable[Candidate]: ...
+
+    @abc.abstractmethod
+    def get(self, leader_id: str, trust_ods: str, networks: frozenset[str], today: date) -> Candidate | None:
+        """The person as ``for_trust`` would give them, or None if the trust may not rank them."""
