@@ -83,6 +83,7 @@ class Load:
     committed_hours: int = 0  # hours a month in current placements
     last_placed: date | None = None
     recent_offers: int = 0  # offers in the trust's recent window
+    recent_placements: int = 0  # placements started in the trust's recent window (the concentration report)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class Candidate:
     leader_id: str
     active: bool  # neither paused nor withdrawn, by the person or with the ranking trust
     contactable: bool  # may be contacted by the ranking trust, or found through its network
+    # the ranking trust holds the person through an affiliation (False: found through a network, so
+    # the trust sees neither who they are nor their lived-experience areas)
+    held: bool = True
     skills: frozenset[str] = frozenset()
     interests: frozenset[str] = frozenset()
     lived_experience: frozenset[str] | None = None  # None: no consent to its use in matching

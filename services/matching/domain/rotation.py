@@ -99,7 +99,7 @@ def order_key(seed: str, ranked: Ranked) -> tuple[float, bytes]:
 @dataclass(frozen=True)
 class Ranking:
     ranked: tuple[Ranked, ...]
-    excluded: dict[Exclusion, int]  # how many people each hard filter left out
+    excluded: dict[Exclusion, int]  # how many of the trust's own people each hard filter left out
 
 
 def rank(
@@ -121,7 +121,8 @@ def rank(
         if isinstance(found, Fit) and at_workload_cap(details, c, policy):
             found = Exclusion.WORKLOAD_CAP
         if isinstance(found, Exclusion):
-            excluded[found] = excluded.get(found, 0) + 1
+            if c.held:  # people found through a network are another trust's to count
+                excluded[found] = excluded.get(found, 0) + 1
             continue
         cost = penalty(c, today, policy) if rotate else Penalty(0.0, ())
         ranked.append(Ranked(found, cost, found.score - cost.amount))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.common.unit_of_work import AbstractUnitOfWork
 from services.matching.service_layer.ports import (
+    CandidatePool,
     IdempotencyKeys,
     NetworkDirectory,
     OpportunityRepository,
@@ -19,3 +20,4 @@ class UnitOfWork(AbstractUnitOfWork):
     networks: NetworkDirectory
     taxonomy: Taxonomy
     idempotency: IdempotencyKeys
+    candidates: CandidatePool
