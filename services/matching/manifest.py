@@ -1,6 +1,7 @@
 """The matching service, as the platform sees it (services/common/manifest.py; docs/adding-a-service.md):
 a worker that keeps its trust directory, the registry's networks and its taxonomy current from registry's
-events and relays its outbox, and an api for a trust's opportunities and matching settings."""
+events (and what people already do from recruitment's), and relays its outbox; and an api for a trust's
+opportunities, matching settings and rankings."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 from services.common.manifest import Api, Consumer, Ref, ServiceManifest
 from services.common.trust_directory import projection_handlers
 from services.matching.adapters.networks import network_handlers
+from services.matching.adapters.placement_load import placement_handlers
 from services.matching.adapters.taxonomy import term_handlers
-from services.matching.adapters.topology import NETWORK_QUEUE, REGISTRY_EVENTS, TERM_QUEUE
+from services.matching.adapters.topology import NETWORK_QUEUE, PLACEMENT_QUEUE, REGISTRY_EVENTS, TERM_QUEUE
 
 MANIFEST = ServiceManifest(
     name="matching",
@@ -19,6 +21,7 @@ MANIFEST = ServiceManifest(
         Consumer(REGISTRY_EVENTS, "matching.trust-directory", projection_handlers),
         Consumer(NETWORK_QUEUE, "matching.networks", network_handlers),
         Consumer(TERM_QUEUE, "matching.taxonomy", term_handlers),
+        Consumer(PLACEMENT_QUEUE, "matching.placement-load", placement_handlers),
     ),
     # trust keys only: it holds no administrator token (services/matching/entrypoints/api.py)
     api=Api(default_port=50052, run=Ref("services.matching.entrypoints.api:run"), requires=()),

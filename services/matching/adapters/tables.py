@@ -61,3 +61,25 @@ terms = sa.Table(
     sa.Column("retired", sa.Boolean, nullable=False),
     sa.Column("version", sa.BigInteger, nullable=False),
 )
+
+# what people already do, from recruitment's events (adapters/placement_load.py)
+offers_made = sa.Table(
+    "offers_made",
+    metadata,
+    sa.Column("offer_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), nullable=False),
+    sa.Column("trust_ods", sa.Text, nullable=False),
+    sa.Column("made_on", sa.Date, nullable=False),
+)
+
+placements = sa.Table(
+    "placements",
+    metadata,
+    sa.Column("placement_id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("leader_id", postgresql.UUID(as_uuid=False), nullable=False),
+    sa.Column("trust_ods", sa.Text, nullable=False),
+    sa.Column("started_on", sa.Date, nullable=False),
+    sa.Column("ended_on", sa.Date),
+    sa.Column("hours_per_month", sa.Integer, nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)

@@ -11,12 +11,12 @@ both belong to); the fakes decide the same from the scope they are given.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 from services.common.idempotency import IdempotencyKeys as IdempotencyKeys  # the platform's store
 from services.matching.domain.opportunity import Opportunity, Status
-from services.matching.domain.ranking import Candidate
+from services.matching.domain.ranking import Candidate, Load
 from services.matching.domain.settings import MatchingSettings
 from services.matching.domain.terms import Usable
 
@@ -97,3 +97,11 @@ class CandidatePool(abc.ABC):
     @abc.abstractmethod
     def get(self, leader_id: str, trust_ods: str, networks: frozenset[str], today: date) -> Candidate | None:
         """The person as ``for_trust`` would give them, or None if the trust may not rank them."""
+
+
+class PlacementLoads(abc.ABC):
+    """What people already do (from recruitment's offer and placement events): each person's ``Load``
+    on ``today``, with ``recent_months`` as the recent window. A person with none is absent."""
+
+    @abc.abstractmethod
+    def of(self, leader_ids: Iterable[str], today: date, recent_months: int) -> Mapping[str, Load]: ...

@@ -15,8 +15,9 @@ from services.common.errors import PreconditionFailed
 from services.common.principals import Principal
 from services.matching.domain import commands
 from services.matching.domain.opportunity import Status
-from services.matching.domain.ranking import Exclusion, Factor, Fit
+from services.matching.domain.ranking import Candidate, Exclusion, Factor, Fit
 from services.matching.domain.rotation import Concentration, Ranked, RotationPolicy, concentration, rank
+from services.matching.domain.settings import MatchingSettings
 from services.matching.service_layer.opportunities import Clock, _own, utc_now
 from services.matching.service_layer.unit_of_work import UnitOfWork
 
@@ -41,6 +42,12 @@ def shown_to_trust(fit: Fit, held: bool) -> Fit:
     return replace(fit, factors=factors)
 
 
+def with_loads(uow: UnitOfWork, people: list[Candidate], today: date, settings: MatchingSettings) -> list[Candidate]:
+    """Each person with what they already do (recruitment's offers and placements), on ``today``."""
+    loads = uow.loads.of((c.leader_id for c in people), today, settings.recent_placement_months)
+    return [replace(c, load=loads[c.leader_id]) if c.leader_id in loads else c for c in people]
+
+
 def rank_candidates(
     cmd: commands.RankCandidates, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> CandidateRanking:
@@ -52,7 +59,7 @@ def rank_candidates(
             raise PreconditionFailed(f"cannot rank candidates for an opportunity that is {role.status.value}")
         settings = uow.settings.get(trust)
         networks = frozenset({role.details.network_id} if role.details.network_id else ())
-        people = list(uow.candidates.for_trust(trust, networks, today))
+        people = with_loads(uow, list(uow.candidates.for_trust(trust, networks, today)), today, settings)
     held = {c.leader_id: c.held for c in people}
     ranking = rank(role.details, people, settings, RotationPolicy.of(settings), today, role.opportunity_id, cmd.limit)
     shown = tuple(replace(r, fit=shown_to_trust(r.fit, held[r.fit.leader_id])) for r in ranking.ranked)
@@ -65,7 +72,9 @@ def concentration_report(
 ) -> tuple[Concentration, int]:
     """How concentrated placements are over the trust's own people (recent window), and the window."""
     trust = principal.require_trust()
+    today = clock().date()
     with uow:
-        window = uow.settings.get(trust).recent_placement_months
-        people = [c for c in uow.candidates.for_trust(trust, frozenset(), clock().date()) if c.held]
-    return concentration([c.load.recent_placements for c in people]), window
+        settings = uow.settings.get(trust)
+        own = [c for c in uow.candidates.for_trust(trust, frozenset(), today) if c.held]
+        people = with_loads(uow, own, today, settings)
+    return concentration([c.load.recent_placements for c in people]), settings.recent_placement_months

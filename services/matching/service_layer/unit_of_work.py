@@ -8,6 +8,7 @@ from services.matching.service_layer.ports import (
     IdempotencyKeys,
     NetworkDirectory,
     OpportunityRepository,
+    PlacementLoads,
     SettingsStore,
     Taxonomy,
 )
@@ -21,3 +22,4 @@ class UnitOfWork(AbstractUnitOfWork):
     taxonomy: Taxonomy
     idempotency: IdempotencyKeys
     candidates: CandidatePool
+    loads: PlacementLoads

@@ -9,7 +9,7 @@ opportunities, and another trust's while it is published to a network both are m
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -19,12 +19,13 @@ from services.common.idempotency import InMemoryIdempotencyKeys, StoredKeys
 from services.common.tenancy import TenantScope
 from services.matching.adapters.event_mapping import to_cloudevent
 from services.matching.domain.opportunity import Opportunity, Status
-from services.matching.domain.ranking import Candidate
+from services.matching.domain.ranking import Candidate, Load
 from services.matching.domain.settings import MatchingSettings
 from services.matching.service_layer.ports import (
     CandidatePool,
     NetworkDirectory,
     OpportunityRepository,
+    PlacementLoads,
     SettingsStore,
     Taxonomy,
 )
@@ -55,6 +56,7 @@ class World:
     # and each person sharing their profile with a network, by (network, leader id)
     held: dict[tuple[str, str], Candidate] = field(default_factory=dict)
     shared: dict[tuple[str, str], Candidate] = field(default_factory=dict)
+    loads: dict[str, Load] = field(default_factory=dict)  # by leader id, as on the tests' date
 
     def networks_of(self, trust: str) -> frozenset[str]:
         return frozenset(n for n, t in self.members if t == trust)
@@ -167,6 +169,14 @@ class FakeCandidates(CandidatePool):
         return next((c for c in self.for_trust(trust_ods, networks, today) if c.leader_id == leader_id), None)
 
 
+class FakeLoads(PlacementLoads):
+    def __init__(self, world: World):
+        self.world = world
+
+    def of(self, leader_ids: Iterable[str], today: date, recent_months: int) -> Mapping[str, Load]:
+        return {lid: self.world.loads[lid] for lid in leader_ids if lid in self.world.loads}
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Commits write the collected events, as CloudEvents, to ``outbox``; the fakes write at once."""
 
@@ -180,6 +190,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.taxonomy = FakeTaxonomy(world)
         self.idempotency = InMemoryIdempotencyKeys(world.keys)
         self.candidates = FakeCandidates(world)
+        self.loads = FakeLoads(world)
         self.committed = 0
         self.outbox: list[CloudEvent] = []
 

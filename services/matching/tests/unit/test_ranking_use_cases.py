@@ -126,9 +126,20 @@ def test_only_a_trust_ranks(world: World) -> None:
 def test_the_concentration_report_counts_the_trusts_own_peoples_recent_placements(world: World) -> None:
     for n in range(9):
         world.held[("RTA", f"ldr-{n}")] = replace(PERSON, leader_id=f"ldr-{n}")
-    world.held[("RTA", "ldr-busy")] = replace(PERSON, leader_id="ldr-busy", load=Load(recent_placements=5))
-    world.shared[("north", "ldr-x")] = replace(PERSON, leader_id="ldr-x", load=Load(recent_placements=50))
+    world.held[("RTA", "ldr-busy")] = replace(PERSON, leader_id="ldr-busy")
+    world.loads["ldr-busy"] = Load(recent_placements=5)
+    world.shared[("north", "ldr-x")] = replace(PERSON, leader_id="ldr-x")
+    world.loads["ldr-x"] = Load(recent_placements=50)
     found, window = ranking.concentration_report(
         commands.GetConcentrationReport(), FakeUnitOfWork(world, A.scope), A, lambda: NOW
     )
     assert (found.people, found.placements, found.top_decile_share, window) == (10, 5, 1.0, 12)
+
+
+def test_what_a_person_already_does_lowers_them_with_its_reasons(world: World) -> None:
+    world.held[("RTA", "ldr-1")] = PERSON
+    world.held[("RTA", "ldr-2")] = replace(PERSON, leader_id="ldr-2")
+    world.loads["ldr-1"] = Load(concurrent_placements=1, recent_offers=1)
+    found = ranked(world, role(world))
+    assert [r.fit.leader_id for r in found.ranked] == ["ldr-2", "ldr-1"]
+    assert found.ranked[1].penalty.reasons == ("holds 1 role now", "offered 1 role recently")
