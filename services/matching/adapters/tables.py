@@ -21,6 +21,8 @@ opportunities = sa.Table(
     sa.Column("created_at", TZ, nullable=False),
     sa.Column("updated_at", TZ, nullable=False),
     sa.Column("published_at", TZ),
+    sa.Column("created_by", postgresql.JSONB),  # migration 0051: documents.actor_document
+    sa.Column("updated_by", postgresql.JSONB),
 )
 
 matching_settings = sa.Table(

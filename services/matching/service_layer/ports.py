@@ -58,6 +58,10 @@ class OpportunityRepository(abc.ABC):
     ) -> list[Opportunity]:
         """Those the scope may see, by id after ``after_id``; ``owner_ods``/``not_owner_ods`` filter."""
 
+    @abc.abstractmethod
+    def sites_in_use(self, trust_ods: str) -> frozenset[str]:
+        """The site codes named by the trust's roles still open (draft, published or closed)."""
+
 
 class SettingsStore(abc.ABC):
     @abc.abstractmethod

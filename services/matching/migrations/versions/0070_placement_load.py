@@ -6,7 +6,7 @@ scope reads these rows; the api reads them only as counts per person. A row is w
 the trust whose event it is (the worker applies an event in its ``trustods``'s scope) or the platform's.
 
 Revision ID: 0070
-Revises: 0036
+Revises: 0051
 Create Date: 2026-12-02
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from services.common.tenancy import rls_predicate
 
 revision = "0070"
-down_revision = "0036"
+down_revision = "0051"
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,6 @@
 """No trust sees another's drafts or settings, nor changes anything of another's, through any matching
-method; a network trust sees only the roles published to a network it shares, as published.
+method, whether it calls with its key or a member of its staff through the portal; a network trust sees
+only the roles published to a network it shares, as published.
 
 The methods are listed from the service descriptors, so a method added later is covered without anyone
 remembering to add it here. Each request is aimed at trust A's data through the fields requests use
@@ -37,6 +38,7 @@ class Trusts:
     a: tuple[tuple[str, str], ...]
     b: tuple[tuple[str, str], ...]  # in A's network
     c: tuple[tuple[str, str], ...]  # in no network
+    b_staff: tuple[tuple[str, str], ...]  # B's trust admin, through the portal
     draft: pb.Opportunity  # A's draft, naming the network
     shared: pb.Opportunity  # A's role published to the network
     own: pb.Opportunity  # A's role published to A alone
@@ -56,7 +58,7 @@ def trusts(matching: MatchingClient) -> Trusts:
     draft = matching.create(a, draft_details)
     shared = matching.publish(a, matching.create(a, networked))
     own = matching.publish(a, matching.create(a))
-    return Trusts(a, b, c, draft, shared, own)
+    return Trusts(a, b, c, matching.as_staff(matching.staff("MTB", "trust_admin")), draft, shared, own)
 
 
 def _method(service: str, method: str):  # type: ignore[no-untyped-def]
@@ -104,7 +106,7 @@ def test_the_sweep_covers_every_method() -> None:
 
 
 @pytest.mark.parametrize(("service", "method"), METHODS)
-@pytest.mark.parametrize("caller", ["b", "c"])
+@pytest.mark.parametrize("caller", ["b", "c", "b_staff"])
 def test_another_trust_never_sees_a_draft_or_settings_nor_changes_anything(
     matching: MatchingClient, trusts: Trusts, service: str, method: str, caller: str
 ) -> None:
@@ -127,13 +129,15 @@ def test_another_trust_never_sees_a_draft_or_settings_nor_changes_anything(
 
 
 @pytest.mark.parametrize("method", sorted(MUTATIONS))
+@pytest.mark.parametrize("caller", ["b", "b_staff"])
 def test_a_network_trust_sees_the_shared_role_but_changes_nothing(
-    matching: MatchingClient, trusts: Trusts, method: str
+    matching: MatchingClient, trusts: Trusts, method: str, caller: str
 ) -> None:
     before = snapshot(matching, trusts.a)
-    request = aimed_at(matching, "OpportunityService", method, trusts.shared, trusts.b)
+    metadata = getattr(trusts, caller)
+    request = aimed_at(matching, "OpportunityService", method, trusts.shared, metadata)
     with pytest.raises(grpc.RpcError) as refused:
-        call(matching, "OpportunityService", method, request, trusts.b)
+        call(matching, "OpportunityService", method, request, metadata)
     assert refused.value.code() == grpc.StatusCode.NOT_FOUND
     assert snapshot(matching, trusts.a) == before
 

@@ -18,7 +18,7 @@ from services.common.events import CloudEvent
 from services.common.idempotency import InMemoryIdempotencyKeys, StoredKeys
 from services.common.tenancy import TenantScope
 from services.matching.adapters.event_mapping import to_cloudevent
-from services.matching.domain.opportunity import Opportunity, Status
+from services.matching.domain.opportunity import OPEN, Opportunity, Status
 from services.matching.domain.ranking import Candidate, Load
 from services.matching.domain.settings import MatchingSettings
 from services.matching.service_layer.ports import (
@@ -123,6 +123,14 @@ class FakeOpportunities(OpportunityRepository):
             and (not_owner_ods is None or o.trust_ods != not_owner_ods)
         ]
         return found[:limit]
+
+    def sites_in_use(self, trust_ods: str) -> frozenset[str]:
+        return frozenset(
+            site
+            for o in self.world.opportunities.values()
+            if o.trust_ods == trust_ods and o.status in OPEN
+            for site in o.details.sites
+        )
 
 
 class FakeSettings(SettingsStore):
