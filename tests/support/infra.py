@@ -196,6 +196,7 @@ def stack_env(infra: Infra, suffix: str) -> dict[str, str]:
         "PLR_DATABASE_ADMIN_URL": infra.pg_admin_url,
         "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32),
         "PLR_REGISTRY_PORTAL_TOKEN": secrets.token_urlsafe(32),
+        "PLR_REGISTRY_MATCHING_TOKEN": secrets.token_urlsafe(32),
         "PLR_REGISTRY_CONFIRM_LINK_KEY": secrets.token_urlsafe(32),
         "PLR_RELAY_INTERVAL_S": "0.1",
         "PLR_LOG_LEVEL": "INFO",
