@@ -213,8 +213,9 @@ def service_env(env: dict[str, str], service: str) -> dict[str, str]:
     """``env`` without the other services' databases and api addresses: what one process of
     ``service`` is given, so that a test proves it needs nothing of another service."""
     others = [m for name, m in manifests().items() if name != service]
-    web = manifests()[service].web
-    called = {other for other, _ in web.reads} if web is not None else set()  # a web process calls their apis
+    mine = manifests()[service]
+    # a web process, or a worker, calls the apis whose settings it reads
+    called = {other for role in ("web", "worker") for other, _ in mine.reads_of(role)}
     foreign = {v for m in others for v in (m.database_url_variable, m.database_owner_url_variable)}
     foreign |= {
         v

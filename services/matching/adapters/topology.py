@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.common.topology import QueueSpec
 from services.common.trust_directory import TRUST_EVENTS
+from services.matching.adapters.candidate_projection import CANDIDATE_EVENTS
 from services.matching.adapters.networks import NETWORK_EVENTS
 from services.matching.adapters.placement_load import RECRUITMENT_OFFERS, RECRUITMENT_PLACEMENTS
 from services.matching.adapters.taxonomy import TERM_EVENTS
@@ -12,3 +13,4 @@ REGISTRY_EVENTS = QueueSpec("matching.registry-events", bindings=(TRUST_EVENTS,)
 NETWORK_QUEUE = QueueSpec("matching.registry-networks", bindings=(NETWORK_EVENTS,))
 TERM_QUEUE = QueueSpec("matching.registry-terms", bindings=(TERM_EVENTS,))
 PLACEMENT_QUEUE = QueueSpec("matching.recruitment-placements", bindings=(RECRUITMENT_OFFERS, RECRUITMENT_PLACEMENTS))
+CANDIDATE_QUEUE = QueueSpec("matching.registry-people", bindings=CANDIDATE_EVENTS)
