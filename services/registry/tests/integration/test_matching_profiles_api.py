@@ -25,7 +25,7 @@ from tests.support.infra import PlrStack
 
 pytestmark = pytest.mark.integration
 
-NAME, PHONE, FULL_POSTCODE = "Zebedee-Canary", "07700 900123", "LS1 4AP"
+NAME, PHONE, FULL_POSTCODE = "Zebedee-Sentinel", "07700 900123", "LS1 4AP"
 
 
 class Person:
@@ -69,7 +69,7 @@ class Person:
                 dbs_level="enhanced",
                 expires_on="2099-01-01",
                 evidence="seen",
-                dbs_details="DBS-CANARY-778899",
+                dbs_details="DBS-SENTINEL-778899",
             ),
             metadata=bearer(self.keys["RMPA"]),
             timeout=10,
@@ -78,6 +78,11 @@ class Person:
         checks.AcceptCheck(
             cpb.AcceptCheckRequest(leader_id=self.leader_id, check_id=self.check.check_id),
             metadata=bearer(self.keys["RMPB"]),
+            timeout=10,
+        )
+        registry.leaders.SubmitEqualityMonitoring(
+            lpb.SubmitEqualityMonitoringRequest(religion="buddhist", age_band="65_74", ethnicity="prefer_not_to_say"),
+            metadata=me,
             timeout=10,
         )
         registry.leaders.PauseAffiliation(
@@ -136,7 +141,7 @@ def test_matching_reads_what_it_ranks_by_and_nothing_personal(
     )
     assert list(check.accepted_by) == ["RMPB"]
     shown = str(found)
-    for personal in (NAME, PHONE, FULL_POSTCODE, "4AP", "example.org", "DBS-CANARY", "seen"):
+    for personal in (NAME, PHONE, FULL_POSTCODE, "4AP", "example.org", "DBS-SENTINEL", "seen", "buddhist", "65_74"):
         assert personal not in shown, personal
 
 
