@@ -42,7 +42,7 @@ from services.matching.adapters.tables import candidate_checks, candidate_trusts
 
 log = logging.getLogger(__name__)
 
-CANDIDATE_EVENTS = ("registry.leader.*", "registry.consent.*", "registry.check.*")
+CANDIDATE_EVENTS = ("registry.leader.*", "registry.consent.*", "registry.check.*", "registry.trust.offboarded")
 # lived experience is held only while the person consents to this
 LIVED_EXPERIENCE_MATCHING = "lived_experience_matching"
 
@@ -298,6 +298,21 @@ APPLY: dict[str, Apply] = {
 }
 
 
+def forget_trust(connection: Connection, event: CloudEvent) -> None:
+    """A trust left plr: nothing of its relationships, checks or contact consents stays (the registry
+    erased them); the people themselves stay for the trusts that still hold them."""
+    ods = event.data["ods"]
+    apply_scope(connection, TenantScope.platform_wide())
+    connection.execute(sa.delete(candidate_trusts).where(candidate_trusts.c.trust_ods == ods))
+    connection.execute(sa.delete(candidate_checks).where(candidate_checks.c.holder_ods == ods))
+    connection.execute(
+        sa.update(candidates)
+        .where(candidates.c.contact_trusts.contains([ods]))
+        .values(contact_trusts=sa.func.array_remove(candidates.c.contact_trusts, ods))
+    )
+    apply_scope(connection, TenantScope.trust(ods) if event.trust_ods else TenantScope.platform_wide())
+
+
 def candidate_handlers(profiles: ProfileSource) -> dict[str, EventHandler]:
     """{event type: handler}, each applying its event to the projection in the platform's scope (a
     person is no one trust's), then giving the transaction back in the event's own scope (the inbox
@@ -313,4 +328,5 @@ def candidate_handlers(profiles: ProfileSource) -> dict[str, EventHandler]:
 
         return handle
 
-    return {event_type: handler(apply) for event_type, apply in APPLY.items()}
+    handlers = {event_type: handler(apply) for event_type, apply in APPLY.items()}
+    return {**handlers, "plr.registry.trust.offboarded.v1": forget_trust}

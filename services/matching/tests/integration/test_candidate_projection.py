@@ -320,3 +320,16 @@ def test_whose_roles_a_person_may_be_recommended(world: World) -> None:
         assert pool.trusts_of(world.p) == Reach(frozenset({"CPA", "CPB"}), frozenset())
         assert pool.trusts_of(world.q) == Reach(frozenset(), frozenset({world.network}))  # type: ignore[attr-defined]
         assert pool.trusts_of(new_id()) is None
+
+
+def test_an_offboarded_trust_leaves_nothing_of_its_own_behind(world: World) -> None:
+    world.registry.down = True
+    world.apply(event("trust.offboarded", "trust", "CPB", 9, {"ods": "CPB"}, "CPB"))
+    with scoped_transaction(world.engine, TenantScope.platform_wide()) as connection:
+        assert connection.execute(sa.select(sa.func.count()).where(candidate_trusts.c.trust_ods == "CPB")).scalar() == 0
+        assert (
+            connection.execute(sa.select(sa.func.count()).where(candidate_checks.c.holder_ods == "CPB")).scalar() == 0
+        )
+    assert world.seen_by("CPB") == {}
+    a = world.seen_by("CPA")[world.p]  # CPA's relationship, consent and check are untouched
+    assert (a.active, a.contactable, a.checks) == (True, True, frozenset({"dbs"}))
