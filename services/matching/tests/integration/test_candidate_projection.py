@@ -24,7 +24,7 @@ from plr.registry.v1 import matching_profiles_pb2 as pb
 
 from services.common.db import scoped_transaction
 from services.common.events import CloudEvent
-from services.common.inbox import InboxConsumer
+from services.common.inbox import HandlerFailed, InboxConsumer
 from services.common.platform_tables import inbox
 from services.common.tenancy import TenantScope
 from services.matching.adapters.candidate_projection import candidate_handlers
@@ -333,3 +333,26 @@ def test_an_offboarded_trust_leaves_nothing_of_its_own_behind(world: World) -> N
     assert world.seen_by("CPB") == {}
     a = world.seen_by("CPA")[world.p]  # CPA's relationship, consent and check are untouched
     assert (a.active, a.contactable, a.checks) == (True, True, frozenset({"dbs"}))
+
+
+def test_the_withdrawal_and_its_inbox_row_commit_together_or_not_at_all(world: World) -> None:
+    """In one batch with an event whose handler fails (someone new while the registry is down), the
+    withdrawal's change and its inbox row are both rolled back; applied again, both are there."""
+    withdrawn = consent_event(False, world.p, 5, "lived_experience_matching")
+    stranger = new_id()
+    failing = affiliation_event("affiliated", new_id(), stranger, "CPA", 1)
+    world.registry.down = True
+    with pytest.raises(HandlerFailed):
+        world.consumer.apply_batch([withdrawn, failing])
+
+    def inbox_has(e: CloudEvent) -> bool:
+        with scoped_transaction(world.engine, TenantScope.platform_wide()) as connection:
+            found = connection.execute(
+                sa.select(inbox.c.event_id).where(inbox.c.consumer == world.consumer.name, inbox.c.event_id == e.id)
+            ).first()
+        return found is not None
+
+    assert not inbox_has(withdrawn) and not inbox_has(failing)
+    assert world.seen_by("CPA")[world.p].lived_experience == frozenset({"cancer"})
+    world.apply(withdrawn)
+    assert inbox_has(withdrawn) and world.seen_by("CPA")[world.p].lived_experience is None
