@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from services.common import sql_unit_of_work as common
 from services.common.sql_idempotency import SqlIdempotencyKeys
+from services.matching.adapters.candidates import SqlCandidatePool
 from services.matching.adapters.event_mapping import to_cloudevent
 from services.matching.adapters.placement_load import SqlPlacementLoads
 from services.matching.adapters.repositories import (
@@ -25,6 +26,7 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "taxonomy": SqlTaxonomy,
         "idempotency": SqlIdempotencyKeys,
         "loads": SqlPlacementLoads,
+        "candidates": SqlCandidatePool,
     }
 
     def __enter__(self) -> SqlUnitOfWork:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from services.common.idempotency import IdempotencyKeys as IdempotencyKeys  # the platform's store
@@ -88,6 +89,15 @@ class Taxonomy(abc.ABC):
         """(kind, code) of the terms the trust may name: the global ones and its own, none retired."""
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Whose roles a person may be recommended: the trusts holding them through a confirmed (active)
+    relationship, and the networks they share their profile with."""
+
+    trusts: frozenset[str]
+    networks: frozenset[str]
+
+
 class CandidatePool(abc.ABC):
     """Matching's projection of the registry's people (``adapters/candidates.py``), as one trust's
     rankings see it: each person the trust holds through an affiliation, or may find through one of
@@ -101,6 +111,11 @@ class CandidatePool(abc.ABC):
     @abc.abstractmethod
     def get(self, leader_id: str, trust_ods: str, networks: frozenset[str], today: date) -> Candidate | None:
         """The person as ``for_trust`` would give them, or None if the trust may not rank them."""
+
+    @abc.abstractmethod
+    def trusts_of(self, leader_id: str) -> Reach | None:
+        """Who holds the person and which networks they share with (the person's own ranking of roles,
+        in the platform's scope), or None if the projection does not hold them."""
 
 
 class PlacementLoads(abc.ABC):

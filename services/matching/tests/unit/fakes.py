@@ -26,6 +26,7 @@ from services.matching.service_layer.ports import (
     NetworkDirectory,
     OpportunityRepository,
     PlacementLoads,
+    Reach,
     SettingsStore,
     Taxonomy,
 )
@@ -175,6 +176,11 @@ class FakeCandidates(CandidatePool):
 
     def get(self, leader_id: str, trust_ods: str, networks: frozenset[str], today: date) -> Candidate | None:
         return next((c for c in self.for_trust(trust_ods, networks, today) if c.leader_id == leader_id), None)
+
+    def trusts_of(self, leader_id: str) -> Reach | None:
+        trusts = frozenset(t for (t, lid) in self.world.held if lid == leader_id)
+        networks = frozenset(n for (n, lid) in self.world.shared if lid == leader_id)
+        return Reach(trusts, networks) if trusts or networks else None
 
 
 class FakeLoads(PlacementLoads):
