@@ -54,6 +54,7 @@ PORTAL_METHODS = tuple(
             ),
         ),
         ("MatchingSettingsService", ("GetMatchingSettings", "UpdateMatchingSettings")),
+        ("RankingService", ("RankCandidates", "GetConcentrationReport")),
     )
     for method in methods
 )

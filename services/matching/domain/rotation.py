@@ -63,8 +63,12 @@ class Ranked:
     score: float  # the fit less the penalty
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def roles(count: int) -> str:
-    return f"{count} role" if count == 1 else f"{count} roles"
+    return plural(count, "role")
 
 
 def penalty(c: Candidate, today: date, policy: RotationPolicy) -> Penalty:
@@ -73,7 +77,7 @@ def penalty(c: Candidate, today: date, policy: RotationPolicy) -> Penalty:
         months = max(0.0, (today - load.last_placed).days / DAYS_A_MONTH)
         if months < policy.recent_months:
             amount += policy.recent_placement_penalty * (1 - months / policy.recent_months)
-            reasons.append("placed this month" if months < 1 else f"placed {int(months)} months ago")
+            reasons.append("placed this month" if months < 1 else f"placed {plural(int(months), 'month')} ago")
     if load.concurrent_placements:
         amount += policy.concurrent_penalty * load.concurrent_placements
         reasons.append(f"holds {roles(load.concurrent_placements)} now")
