@@ -12,6 +12,7 @@ from services.common.grpc_server import ApiServer, api_server, service_handler
 from services.common.settings import Settings
 from services.matching.adapters.unit_of_work import SqlUnitOfWork
 from services.matching.entrypoints.grpc_opportunities import OpportunityApi
+from services.matching.entrypoints.grpc_ranking import RankingApi
 from services.matching.entrypoints.grpc_settings import MatchingSettingsApi
 from services.matching.manifest import MANIFEST
 
@@ -27,7 +28,7 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     authenticator = Authenticator(engine, admin_token=None, callers=internal_callers(MANIFEST, settings))
     unit_of_work = partial(SqlUnitOfWork, engine)
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
-    servicers = [OpportunityApi(unit_of_work), MatchingSettingsApi(unit_of_work)]
+    servicers = [OpportunityApi(unit_of_work), MatchingSettingsApi(unit_of_work), RankingApi(unit_of_work)]
     assert MANIFEST.api is not None
     check_allow_lists({c.name: c.methods for c in MANIFEST.api.callers}, [s.SERVICE for s in servicers])
     return api_server(

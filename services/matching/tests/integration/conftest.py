@@ -14,7 +14,7 @@ import grpc
 import pytest
 import sqlalchemy as sa
 from plr.matching.v1 import matching_pb2 as pb
-from plr.matching.v1 import matching_pb2_grpc
+from plr.matching.v1 import matching_pb2_grpc, ranking_pb2, ranking_pb2_grpc
 
 from services.common.db import scoped_transaction
 from services.common.events import CloudEvent
@@ -32,6 +32,8 @@ from services.matching.adapters.taxonomy import record_term_added, record_term_r
 from services.matching.entrypoints.api import build_server
 from tests.support.infra import PlrStack
 
+# every service of matching's api, by name, from every file of its package (a new one is swept too)
+SERVICES = {s.name: s for f in (pb.DESCRIPTOR, ranking_pb2.DESCRIPTOR) for s in f.services_by_name.values()}
 ROLE = pb.OpportunityDetails(title="Working group member", level="level_3", sites=["main"], places=2)
 SITES = [pb.Site(code="main", name="Main site", local_districts=["LS1"])]
 
@@ -69,6 +71,17 @@ class MatchingClient:
     @property
     def settings(self) -> matching_pb2_grpc.MatchingSettingsServiceStub:
         return matching_pb2_grpc.MatchingSettingsServiceStub(self.channel)
+
+    @property
+    def ranking(self) -> ranking_pb2_grpc.RankingServiceStub:
+        return ranking_pb2_grpc.RankingServiceStub(self.channel)
+
+    def stub(self, service: str):  # type: ignore[no-untyped-def]
+        return {
+            "OpportunityService": self.opportunities,
+            "MatchingSettingsService": self.settings,
+            "RankingService": self.ranking,
+        }[service]
 
     def apply(self, handler, event: CloudEvent) -> None:  # type: ignore[no-untyped-def]
         with scoped_transaction(self.engine, TenantScope.platform_wide()) as connection:
