@@ -24,8 +24,9 @@ from services.matching.adapters.topology import (
     TERM_QUEUE,
 )
 
-# the portal's credential here: it acts for signed-in members of a trust's staff (x-plr-staff-id),
-# never for a leader and never as itself. Read by the api only. Empty: no portal
+# the portal's credential here: it acts for signed-in members of a trust's staff (x-plr-staff-id) and
+# for a signed-in leader (x-plr-leader: their own recommended roles; every use case for a trust refuses
+# a leader), never as itself. Read by the api only. Empty: no portal
 PORTAL_TOKEN = Setting(
     "PORTAL_TOKEN",
     "the portal's credential for matching (at least 32 characters; empty: no portal)",
@@ -54,11 +55,11 @@ PORTAL_METHODS = tuple(
             ),
         ),
         ("MatchingSettingsService", ("GetMatchingSettings", "UpdateMatchingSettings")),
-        ("RankingService", ("RankCandidates", "GetConcentrationReport")),
+        ("RankingService", ("RankCandidates", "GetConcentrationReport", "RecommendRoles")),
     )
     for method in methods
 )
-PORTAL = ApiCaller("portal", PORTAL_TOKEN, PORTAL_METHODS, acts_for=("staff",))
+PORTAL = ApiCaller("portal", PORTAL_TOKEN, PORTAL_METHODS, acts_for=("staff", "leader"))
 
 MANIFEST = ServiceManifest(
     name="matching",

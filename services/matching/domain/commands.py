@@ -89,3 +89,8 @@ class RankCandidates:
 @dataclass(frozen=True)
 class GetConcentrationReport:
     pass
+
+
+@dataclass(frozen=True)
+class RecommendRoles:
+    limit: int

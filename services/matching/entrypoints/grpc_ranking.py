@@ -8,7 +8,7 @@ from plr.matching.v1 import ranking_pb2 as pb
 from services.common.grpc_edge import RequestSchema, Servicer, Uuid
 from services.common.grpc_server import Call
 from services.matching.domain import commands
-from services.matching.domain.ranking import EXCLUSION_WORDS, WEIGHTS
+from services.matching.domain.ranking import EXCLUSION_WORDS, WEIGHTS, Fit
 from services.matching.domain.rotation import RANKED_MAX, Ranked
 from services.matching.service_layer import ranking
 from services.matching.service_layer.unit_of_work import UnitOfWork
@@ -25,7 +25,39 @@ class ReportSchema(RequestSchema):
     pass
 
 
-RANK, REPORT = RankSchema(), ReportSchema()
+class RecommendSchema(RequestSchema):
+    limit = fields.Integer(strict=True, validate=validate.Range(0, RANKED_MAX, error=f"must be 0 to {RANKED_MAX}"))
+
+
+RANK, REPORT, RECOMMEND = RankSchema(), ReportSchema(), RecommendSchema()
+RECOMMENDED_DEFAULT = 20
+
+
+def factor_messages(fit: Fit) -> list[pb.FactorScore]:
+    return [
+        pb.FactorScore(
+            factor=f.factor.value, score=f.score, weight=WEIGHTS[f.factor], reason=f.reason, matched=f.matched
+        )
+        for f in fit.factors
+    ]
+
+
+def recommended_message(r: ranking.Recommendation) -> pb.RecommendedRole:
+    o, d = r.opportunity, r.opportunity.details
+    return pb.RecommendedRole(
+        opportunity_id=o.opportunity_id,
+        trust_ods=o.trust_ods,
+        title=d.title,
+        level=d.level.value,
+        network_id=d.network_id or "",
+        closing_date=d.closing_date.isoformat() if d.closing_date else "",
+        remote=d.remote,
+        hours_per_month=d.hours_per_month,
+        score=r.fit.score,
+        factors=factor_messages(r.fit),
+        eligibility=r.fit.eligibility.value,
+        checks_to_obtain=r.fit.checks_to_obtain,
+    )
 
 
 def candidate_message(position: int, r: Ranked, network: bool) -> pb.RankedCandidate:
@@ -36,12 +68,7 @@ def candidate_message(position: int, r: Ranked, network: bool) -> pb.RankedCandi
         fit=r.fit.score,
         penalty=r.penalty.amount,
         penalty_reasons=r.penalty.reasons,
-        factors=[
-            pb.FactorScore(
-                factor=f.factor.value, score=f.score, weight=WEIGHTS[f.factor], reason=f.reason, matched=f.matched
-            )
-            for f in r.fit.factors
-        ],
+        factors=factor_messages(r.fit),
         eligibility=r.fit.eligibility.value,
         checks_to_obtain=r.fit.checks_to_obtain,
         network_candidate=network,
@@ -82,3 +109,9 @@ class RankingApi(Servicer[UnitOfWork]):
             gini=found.gini,
             window_months=window,
         )
+
+    def RecommendRoles(self, request: pb.RecommendRolesRequest, call: Call) -> pb.RecommendRolesResponse:
+        values = RECOMMEND.parse(request)
+        command = commands.RecommendRoles(values["limit"] or RECOMMENDED_DEFAULT)
+        ranked_on, found = ranking.recommend_roles(command, self.uow(call), call.principal)
+        return pb.RecommendRolesResponse(ranked_on=ranked_on.isoformat(), roles=[recommended_message(r) for r in found])

@@ -14,14 +14,23 @@ from datetime import date
 from services.common.errors import PreconditionFailed
 from services.common.principals import Principal
 from services.matching.domain import commands
-from services.matching.domain.opportunity import Status
-from services.matching.domain.ranking import Candidate, Exclusion, Factor, Fit
-from services.matching.domain.rotation import Concentration, Ranked, RotationPolicy, concentration, rank
+from services.matching.domain.opportunity import Opportunity, Status
+from services.matching.domain.ranking import Candidate, Exclusion, Factor, Fit, fit
+from services.matching.domain.rotation import (
+    TIE_DECIMALS,
+    Concentration,
+    Ranked,
+    RotationPolicy,
+    concentration,
+    rank,
+)
 from services.matching.domain.settings import MatchingSettings
 from services.matching.service_layer.opportunities import Clock, _own, utc_now
 from services.matching.service_layer.unit_of_work import UnitOfWork
 
 RANKABLE = (Status.DRAFT, Status.PUBLISHED, Status.CLOSED)
+ROLES_SCANNED_MAX = 2000  # the open roles a person's recommendations look through, newest last
+PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,50 @@ def rank_candidates(
     shown = tuple(replace(r, fit=shown_to_trust(r.fit, held[r.fit.leader_id])) for r in ranking.ranked)
     network = frozenset(r.fit.leader_id for r in shown if not held[r.fit.leader_id])
     return CandidateRanking(role.opportunity_id, today, shown, network, ranking.excluded, len(people))
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    opportunity: Opportunity
+    fit: Fit
+
+
+def open_roles(uow: UnitOfWork, today: date) -> list[Opportunity]:
+    """The published roles the unit of work's scope may see, whose closing date has not passed."""
+    found: list[Opportunity] = []
+    after = ""
+    while len(found) < ROLES_SCANNED_MAX:
+        page = uow.opportunities.list(after, PAGE, None, Status.PUBLISHED, None, None)
+        found.extend(o for o in page if o.details.closing_date is None or o.details.closing_date >= today)
+        if len(page) < PAGE:
+            break
+        after = page[-1].opportunity_id
+    return found
+
+
+def recommend_roles(
+    cmd: commands.RecommendRoles, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
+) -> tuple[date, tuple[Recommendation, ...]]:
+    """The person's own recommendations: the roles their scope may see (row security: the published
+    roles of the trusts that hold them and of the networks they share with), each scored for them as
+    that role's trust would see them, the person's own areas named. No rotation penalty: fairness is a
+    trust's ranking's duty; a person may always look."""
+    leader = principal.require_leader()
+    today = clock().date()
+    found = []
+    with uow:
+        for role in open_roles(uow, today):
+            networks = frozenset({role.details.network_id} if role.details.network_id else ())
+            person = uow.candidates.get(leader, role.trust_ods, networks, today)
+            if person is None:
+                continue
+            # the person is asking: their own contact consent is theirs to give when they apply
+            person = replace(person, contactable=True, held=True)
+            scored = fit(role.details, person, uow.settings.get(role.trust_ods))
+            if isinstance(scored, Fit):
+                found.append(Recommendation(role, scored))
+    found.sort(key=lambda r: (-round(r.fit.score, TIE_DECIMALS), r.opportunity.opportunity_id))
+    return today, tuple(found[: cmd.limit])
 
 
 def concentration_report(

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.integration
 
 METHODS = [(s.name, m.name) for s in SERVICES.values() for m in s.methods]
 MUTATIONS = {"UpdateOpportunity", "PublishOpportunity", "CloseOpportunity", "FillOpportunity", "WithdrawOpportunity"}
+PERSON_ONLY = {"RecommendRoles"}  # the signed-in person's own, through the portal: no trust's
 RANK = ("RankingService", "RankCandidates")  # ranks people for the owner's role only
 A_SITE = "A's secret site"
 NETWORK = "sweep-net"
@@ -114,7 +115,11 @@ def test_another_trust_never_sees_a_draft_or_settings_nor_changes_anything(
     metadata = getattr(trusts, caller)
     before = snapshot(matching, trusts.a)
     request = aimed_at(matching, service, method, trusts.draft, metadata)
-    if "opportunity_id" in request.DESCRIPTOR.fields_by_name:
+    if method in PERSON_ONLY:
+        with pytest.raises(grpc.RpcError) as refused:
+            call(matching, service, method, request, metadata)
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    elif "opportunity_id" in request.DESCRIPTOR.fields_by_name:
         with pytest.raises(grpc.RpcError) as refused:
             response = call(matching, service, method, request, metadata)
             pytest.fail(f"{method} answered {caller} about A's draft: {response}")

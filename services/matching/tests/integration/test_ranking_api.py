@@ -11,11 +11,15 @@ from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from plr.matching.v1 import matching_pb2 as mpb
 from plr.matching.v1 import ranking_pb2 as pb
 from plr.registry.v1 import matching_profiles_pb2 as rpb
 
+from services.common.db import scoped_transaction
+from services.common.grpc_client import bearer
 from services.common.inbox import InboxConsumer
+from services.common.tenancy import TenantScope
 from services.matching.adapters.candidate_projection import candidate_handlers
 from services.matching.adapters.placement_load import placement_handlers
 from services.matching.tests.integration.conftest import ROLE, MatchingClient
@@ -201,3 +205,56 @@ def test_a_filled_role_is_not_ranked(matching: MatchingClient) -> None:
     with pytest.raises(grpc.RpcError) as refused:
         ranked(matching, key, opportunity)
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def as_leader(matching: MatchingClient, leader: str) -> tuple:  # type: ignore[type-arg]
+    """The portal's call for a signed-in person."""
+    return (*bearer(matching.portal_token), ("x-plr-leader", leader))
+
+
+def test_a_person_is_recommended_the_open_roles_of_their_trusts_and_networks_and_no_one_elses(
+    matching: MatchingClient, lived_term: str
+) -> None:
+    holder, sharer, stranger = matching.trust("RRA"), matching.trust("RRB"), matching.trust("RRC")
+    network = f"rr-net-{uuid.uuid4().hex[:6]}"
+    matching.network(network, "RRB")
+    people = People(matching, "RRA")
+    me = people.add(lived_experience=[lived_term], lived_experience_consent=True, shared_networks=[network])
+    people.consumer.apply_once(consent_event(True, me, 3, "share_profile_with_network", network))
+    someone = people.add()
+    mine = role(matching, holder, title="Holder's role", lived_experience=[lived_term])
+    shared = role(matching, sharer, title="Network role", network_id=network)
+    role(matching, sharer, title="Sharer's own role")
+    role(matching, stranger, title="Stranger's role")
+    draft = matching.create(holder)
+
+    found = matching.ranking.RecommendRoles(pb.RecommendRolesRequest(), metadata=as_leader(matching, me), timeout=10)
+    assert [r.opportunity_id for r in found.roles] == [mine.opportunity_id, shared.opportunity_id]
+    top = found.roles[0]
+    assert (top.trust_ods, top.title, top.score) == ("RRA", "Holder's role", 1.0)
+    assert list(factor(top, "lived_experience").matched) == [lived_term]  # the person's own areas
+    assert found.roles[1].network_id == network
+    assert draft.opportunity_id not in found.SerializeToString().decode(errors="ignore")
+
+    theirs = matching.ranking.RecommendRoles(
+        pb.RecommendRolesRequest(), metadata=as_leader(matching, someone), timeout=10
+    )
+    assert [r.opportunity_id for r in theirs.roles] == [mine.opportunity_id]
+    assert lived_term.encode() not in theirs.SerializeToString()
+
+
+def test_a_person_reads_only_their_own_row_of_the_projection(matching: MatchingClient) -> None:
+    matching.trust("RRD")
+    people = People(matching, "RRD")
+    me, other = people.add(), people.add()
+    table = sa.table("candidates", sa.column("leader_id"))
+    with scoped_transaction(matching.engine, TenantScope.leader(me)) as connection:
+        seen = connection.execute(sa.select(table.c.leader_id).where(table.c.leader_id.in_([me, other]))).scalars()
+        assert [str(s) for s in seen] == [me]
+
+
+def test_a_trust_key_is_not_recommended_roles(matching: MatchingClient) -> None:
+    key = matching.trust("RRE")
+    with pytest.raises(grpc.RpcError) as refused:
+        matching.ranking.RecommendRoles(pb.RecommendRolesRequest(), metadata=key, timeout=10)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED

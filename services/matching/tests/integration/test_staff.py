@@ -4,9 +4,12 @@ from the call; each role records who made it and who last changed it."""
 
 from __future__ import annotations
 
+import uuid
+
 import grpc
 import pytest
 from plr.matching.v1 import matching_pb2 as pb
+from plr.matching.v1 import ranking_pb2
 
 from services.common.grpc_client import bearer
 from services.common.trust_directory import record_staff_added, record_trust_suspended
@@ -147,10 +150,18 @@ def test_the_portal_acts_only_for_a_known_member_of_staff(
         }, method
 
 
-def test_the_portal_never_acts_for_a_leader_here(matching: MatchingClient) -> None:
+def test_the_portal_acts_for_a_leader_only_for_their_own_recommendations(matching: MatchingClient) -> None:
     metadata = (*bearer(matching.portal_token), ("x-plr-leader", "00000000-0000-4000-8000-000000000001"))
-    code = code_of(matching.opportunities.ListOpportunities, pb.ListOpportunitiesRequest(), metadata)
-    assert code == grpc.StatusCode.PERMISSION_DENIED
+    trust_reads = [
+        (matching.opportunities.ListOpportunities, pb.ListOpportunitiesRequest()),
+        (matching.settings.GetMatchingSettings, pb.GetMatchingSettingsRequest()),
+        (matching.ranking.RankCandidates, ranking_pb2.RankCandidatesRequest(opportunity_id=str(uuid.uuid4()))),
+        (matching.ranking.GetConcentrationReport, ranking_pb2.GetConcentrationReportRequest()),
+    ]
+    for method, request in trust_reads:
+        assert code_of(method, request, metadata) == grpc.StatusCode.PERMISSION_DENIED, method
+    found = matching.ranking.RecommendRoles(ranking_pb2.RecommendRolesRequest(), metadata=metadata, timeout=10)
+    assert list(found.roles) == []  # a person the projection does not hold has none
 
 
 def test_a_trust_key_cannot_act_for_a_member_of_staff(

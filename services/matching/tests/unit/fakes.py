@@ -66,6 +66,10 @@ class World:
         if scope.platform or o.trust_ods == scope.trust_ods:
             return True
         network = o.details.network_id
+        if scope.leader_id is not None:  # a person: published roles of the trusts that hold them and their networks
+            holds = (o.trust_ods, scope.leader_id) in self.held
+            shares = network is not None and (network, scope.leader_id) in self.shared
+            return o.status is Status.PUBLISHED and (holds or (shares and network in self.networks_of(o.trust_ods)))
         return (
             scope.trust_ods is not None
             and o.status is Status.PUBLISHED

@@ -11,6 +11,7 @@ import pytest
 from services.common.errors import NotFound, PermissionDenied, PreconditionFailed
 from services.common.principals import Principal
 from services.matching.domain import commands
+from services.matching.domain.eligibility import Kind, Rule
 from services.matching.domain.opportunity import Details, Opportunity
 from services.matching.domain.ranking import Candidate, Exclusion, Factor, Load
 from services.matching.domain.settings import MatchingSettings, Site
@@ -143,3 +144,47 @@ def test_what_a_person_already_does_lowers_them_with_its_reasons(world: World) -
     found = ranked(world, role(world))
     assert [r.fit.leader_id for r in found.ranked] == ["ldr-2", "ldr-1"]
     assert found.ranked[1].penalty.reasons == ("holds 1 role now", "offered 1 role recently")
+
+
+PERSON_ID = "8c1f4f7e-3a52-4d2b-9b61-2f0e6f4f1a10"
+ME = Principal("leader", "portal", leader_id=PERSON_ID)
+
+
+def recommended(world: World, principal: Principal = ME) -> list[str]:
+    _, found = ranking.recommend_roles(
+        commands.RecommendRoles(20), FakeUnitOfWork(world, principal.scope), principal, lambda: NOW
+    )
+    return [r.opportunity.details.title for r in found]
+
+
+def test_a_person_is_recommended_their_trusts_and_networks_open_roles_best_first_with_their_own_areas(
+    world: World,
+) -> None:
+    me = replace(PERSON, leader_id=PERSON_ID, contactable=False)  # recommendations are theirs to see
+    world.held[("RTA", PERSON_ID)] = me
+    world.shared[("north", PERSON_ID)] = me
+    role(world, A, replace(ROLE, title="A: maternity"))
+    role(world, A, replace(ROLE, title="A: draft"), publish=False)
+    role(world, A, replace(ROLE, title="A: governance", required_skills=("governance",), lived_experience=()))
+    role(world, B, replace(ROLE, title="B: network", network_id="north"))
+    role(world, B, replace(ROLE, title="B: own"))
+    assert recommended(world) == ["A: maternity", "B: network", "A: governance"]
+    _, found = ranking.recommend_roles(commands.RecommendRoles(1), FakeUnitOfWork(world, ME.scope), ME, lambda: NOW)
+    lived = next(f for f in found[0].fit.factors if f.factor is Factor.LIVED_EXPERIENCE)
+    assert lived.matched == ("maternity",)
+
+
+def test_a_role_whose_rules_rule_the_person_out_or_has_closed_is_not_recommended(world: World) -> None:
+    world.held[("RTA", PERSON_ID)] = replace(PERSON, leader_id=PERSON_ID)
+    ruled_out = replace(ROLE, title="Welsh only", eligibility_rules=(Rule(Kind.HAS_SKILL, "governance"),))
+    role(world, A, ruled_out)
+    role(world, A, replace(ROLE, title="Closing", closing_date=NOW.date()))
+    assert recommended(world) == ["Closing"]
+    later = datetime(2026, 12, 3, 10, tzinfo=UTC)
+    _, found = ranking.recommend_roles(commands.RecommendRoles(20), FakeUnitOfWork(world, ME.scope), ME, lambda: later)
+    assert found == ()
+
+
+def test_only_the_person_is_recommended_roles(world: World) -> None:
+    with pytest.raises(PermissionDenied):
+        recommended(world, A)

@@ -94,3 +94,45 @@ class ConcentrationReport(_message.Message):
     gini: float
     window_months: int
     def __init__(self, people: _Optional[int] = ..., placements: _Optional[int] = ..., top_decile_share: _Optional[float] = ..., gini: _Optional[float] = ..., window_months: _Optional[int] = ...) -> None: ...
+
+class RecommendRolesRequest(_message.Message):
+    __slots__ = ("limit",)
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    def __init__(self, limit: _Optional[int] = ...) -> None: ...
+
+class RecommendedRole(_message.Message):
+    __slots__ = ("opportunity_id", "trust_ods", "title", "level", "network_id", "closing_date", "remote", "hours_per_month", "score", "factors", "eligibility", "checks_to_obtain")
+    OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    TRUST_ODS_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    CLOSING_DATE_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_FIELD_NUMBER: _ClassVar[int]
+    HOURS_PER_MONTH_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    FACTORS_FIELD_NUMBER: _ClassVar[int]
+    ELIGIBILITY_FIELD_NUMBER: _ClassVar[int]
+    CHECKS_TO_OBTAIN_FIELD_NUMBER: _ClassVar[int]
+    opportunity_id: str
+    trust_ods: str
+    title: str
+    level: str
+    network_id: str
+    closing_date: str
+    remote: bool
+    hours_per_month: int
+    score: float
+    factors: _containers.RepeatedCompositeFieldContainer[FactorScore]
+    eligibility: str
+    checks_to_obtain: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, opportunity_id: _Optional[str] = ..., trust_ods: _Optional[str] = ..., title: _Optional[str] = ..., level: _Optional[str] = ..., network_id: _Optional[str] = ..., closing_date: _Optional[str] = ..., remote: _Optional[bool] = ..., hours_per_month: _Optional[int] = ..., score: _Optional[float] = ..., factors: _Optional[_Iterable[_Union[FactorScore, _Mapping]]] = ..., eligibility: _Optional[str] = ..., checks_to_obtain: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RecommendRolesResponse(_message.Message):
+    __slots__ = ("ranked_on", "roles")
+    RANKED_ON_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
+    ranked_on: str
+    roles: _containers.RepeatedCompositeFieldContainer[RecommendedRole]
+    def __init__(self, ranked_on: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[RecommendedRole, _Mapping]]] = ...) -> None: ...

@@ -44,6 +44,11 @@ class RankingServiceStub:
                 request_serializer=plr_dot_matching_dot_v1_dot_ranking__pb2.GetConcentrationReportRequest.SerializeToString,
                 response_deserializer=plr_dot_matching_dot_v1_dot_ranking__pb2.ConcentrationReport.FromString,
                 _registered_method=True)
+        self.RecommendRoles = channel.unary_unary(
+                '/plr.matching.v1.RankingService/RecommendRoles',
+                request_serializer=plr_dot_matching_dot_v1_dot_ranking__pb2.RecommendRolesRequest.SerializeToString,
+                response_deserializer=plr_dot_matching_dot_v1_dot_ranking__pb2.RecommendRolesResponse.FromString,
+                _registered_method=True)
 
 
 class RankingServiceServicer:
@@ -67,6 +72,18 @@ class RankingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecommendRoles(self, request, context):
+        """The open roles recommended to the signed-in person (the portal acting for a leader, `x-plr-leader`;
+        any other caller is PERMISSION_DENIED: a trust ranks people for its roles with RankCandidates):
+        published roles of the trusts that hold the person and of the networks they share their profile
+        with, whose closing date has not passed, best first, each factor explained in plain words with
+        the person's own matched terms. A role whose hard filters leave the person out (an eligibility rule
+        they fail, too few hours, their workload cap) is not recommended. `limit` 0 to 200 (0: 20).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RankingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -79,6 +96,11 @@ def add_RankingServiceServicer_to_server(servicer, server):
                     servicer.GetConcentrationReport,
                     request_deserializer=plr_dot_matching_dot_v1_dot_ranking__pb2.GetConcentrationReportRequest.FromString,
                     response_serializer=plr_dot_matching_dot_v1_dot_ranking__pb2.ConcentrationReport.SerializeToString,
+            ),
+            'RecommendRoles': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecommendRoles,
+                    request_deserializer=plr_dot_matching_dot_v1_dot_ranking__pb2.RecommendRolesRequest.FromString,
+                    response_serializer=plr_dot_matching_dot_v1_dot_ranking__pb2.RecommendRolesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -135,6 +157,33 @@ class RankingService:
             '/plr.matching.v1.RankingService/GetConcentrationReport',
             plr_dot_matching_dot_v1_dot_ranking__pb2.GetConcentrationReportRequest.SerializeToString,
             plr_dot_matching_dot_v1_dot_ranking__pb2.ConcentrationReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecommendRoles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/plr.matching.v1.RankingService/RecommendRoles',
+            plr_dot_matching_dot_v1_dot_ranking__pb2.RecommendRolesRequest.SerializeToString,
+            plr_dot_matching_dot_v1_dot_ranking__pb2.RecommendRolesResponse.FromString,
             options,
             channel_credentials,
             insecure,
