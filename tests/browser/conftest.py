@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import grpc
@@ -77,8 +78,12 @@ class Portal:
     trust_key: str
     app: Flask  # the same application the web process serves, built here for its url_map and test client
 
+    @cached_property
+    def channel(self) -> grpc.Channel:
+        return grpc.insecure_channel(self.stack.env["PLR_REGISTRY_API_TARGET"])
+
     def registry(self) -> leaders_pb2_grpc.LeaderServiceStub:
-        return leaders_pb2_grpc.LeaderServiceStub(grpc.insecure_channel(self.stack.env["PLR_REGISTRY_API_TARGET"]))
+        return leaders_pb2_grpc.LeaderServiceStub(self.channel)
 
     def as_person(self, leader_id: str) -> tuple[tuple[str, str], ...]:
         return (*bearer(self.stack.env["PLR_REGISTRY_PORTAL_TOKEN"]), ("x-plr-leader", leader_id))
@@ -132,6 +137,11 @@ class Portal:
         )
         return {a.affiliation_id: a.status for a in listed.affiliations}
 
+    def leader_version(self, leader_id: str) -> int:
+        """The version of the person's record: any change to it moves it on."""
+        request = lpb.GetLeaderRequest(leader_id=leader_id)
+        return int(self.registry().GetLeader(request, metadata=self.as_person(leader_id), timeout=10).version)
+
 
 def submit(http: requests.Session, url: str, form_page: str, **fields: str) -> requests.Response:
     """A form posted with the page's CSRF token (and the fixture password unless given)."""
@@ -158,9 +168,13 @@ def portal(infra: Infra) -> Iterator[Portal]:
         running.start_all()
         try:
             wait_for(lambda: stack.plr("health").returncode == 0, timeout=90, interval=0.5, message="every process")
-            yield Portal(
+            made = Portal(
                 stack, f"http://{stack.env['PLR_PORTAL_WEB_LISTEN']}", onboard(stack, TRUST_ODS), portal_app(stack)
             )
+            try:
+                yield made
+            finally:
+                made.channel.close()
         finally:
             codes = running.stop()
             errors = {
