@@ -201,7 +201,6 @@ def chromium() -> Iterator[object]:
         unavailable(f"Chromium is not at {CHROMIUM}: apt-get install chromium (.ci/run does)")
     if not AXE.is_file():
         unavailable(f"axe-core is not at {AXE}: `make venv` runs npm ci in services/portal/frontend")
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:

@@ -99,6 +99,8 @@ def test_a_person_signs_in_and_confirms_a_trust_with_the_keyboard_alone(portal: 
     context = chromium.new_context()
     page = context.new_page()
     page.goto(portal.url + "/")
+    page.keyboard.press("Tab")
+    assert _focused(page)["text"] == "Skip to main content", "the first Tab does not reach the skip link"
     _tab_to(page, "a", text="Sign in")
     page.keyboard.press("Enter")
     page.wait_for_url("**/sign-in")
