@@ -16,6 +16,12 @@ from typing import Any
 # the purpose of the link the registry emails a person a trust registered, and the portal checks: its
 # payload names the leader and the pending affiliation
 CONFIRM_AFFILIATION = "confirm-affiliation"
+# the purpose of the link the registry emails a person a trust invited: its payload names the leader and
+# the invitation
+ANSWER_INVITATION = "answer-invitation"
+# the links that join a portal account to the registry person they name (either one, emailed to that
+# person, lands them on the page where they answer the trust)
+JOINS_ACCOUNT = (CONFIRM_AFFILIATION, ANSWER_INVITATION)
 
 
 class LinkRefused(Exception):

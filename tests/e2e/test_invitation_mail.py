@@ -1,6 +1,6 @@
 """Issue 9's invitations with every process running: a network trust finds a person, invites them, the
-registry worker's notifier sends the invitation through SMTP (this run's mail catcher), the person
-accepts through the portal's credential, and the trust now sees them."""
+registry worker's notifier sends the invitation through SMTP (this run's mail catcher) with a one-time
+link to the portal, the person follows it, signs up and accepts there, and the trust now sees them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 from plr.registry.v1 import leaders_pb2 as lpb
 from plr.registry.v1 import leaders_pb2_grpc, networks_pb2_grpc
 from plr.registry.v1 import networks_pb2 as npb
@@ -16,6 +17,7 @@ from services.common.admin.mail_catcher import CaughtMail, caught
 from services.common.grpc_client import api_channel, bearer
 from tests.e2e.conftest import Running
 from tests.e2e.test_leader_acceptance import onboard
+from tests.e2e.test_portal_confirmation import _link, _mail, _post
 from tests.support.infra import PlrStack, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -73,9 +75,23 @@ def test_an_invitation_reaches_the_person_by_email_and_accepting_lets_the_trust_
     [mail] = invited()
     assert "RE2 NHS Trust" in mail.subject and invitation.invitation_id in mail.body
 
-    invitations.AcceptInvitation(
-        npb.AnswerInvitationRequest(invitation_id=invitation.invitation_id), metadata=as_leader(leader_id), timeout=10
-    )
+    # the email's one-time link lands in the portal: the person signs up there, sees the invitation with
+    # the trust's name, and accepts it
+    portal = f"http://{stack.env['PLR_PORTAL_WEB_LISTEN']}"
+    browser = requests.Session()
+    landed = browser.get(_link(mail.body, portal), timeout=10)
+    assert landed.status_code == 200 and "Sign in to answer the trust" in landed.text
+    form = browser.get(f"{portal}/register", timeout=10)
+    password = "seacole crimea lantern 1854"
+    assert _post(browser, f"{portal}/register", form.text, email=address, password=password).status_code == 200
+    browser.get(_link(_mail(directory, address, "Confirm your email address"), portal), timeout=10)
+    sign_in = browser.get(f"{portal}/sign-in", timeout=10)
+    asked = _post(browser, f"{portal}/sign-in", sign_in.text, email=address, password=password)
+    assert "RE2 NHS Trust (RE2) invites you" in asked.text, asked.text
+    accept = f"{portal}/invitations/{invitation.invitation_id}/accept"
+    assert accept.removeprefix(portal) in asked.text
+    accepted = _post(browser, accept, asked.text)
+    assert accepted.status_code == 200 and "You accepted the invitation" in accepted.text
     seen = leaders.GetLeader(lpb.GetLeaderRequest(leader_id=leader_id), metadata=bearer(finder), timeout=10)
     assert seen.profile.given_name == "Mary"
     channel.close()

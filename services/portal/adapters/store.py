@@ -13,10 +13,11 @@ from sqlalchemy.engine import Engine
 from services.common import signed_links
 from services.portal.adapters.tables import accounts, email_tokens, sessions, sign_in_failures, used_links
 from services.portal.domain.accounts import Account, session_expired
+from services.portal.service_layer.person_data import AccountEraser
 from services.portal.service_layer.ports import AccountStore
 
 
-class SqlAccountStore(AccountStore):
+class SqlAccountStore(AccountStore, AccountEraser):
     def __init__(self, engine: Engine):
         self.engine = engine
 
@@ -38,6 +39,16 @@ class SqlAccountStore(AccountStore):
 
     def by_id(self, account_id: str) -> Account | None:
         return self._one(accounts.c.account_id == account_id)
+
+    def delete_account(self, account_id: str) -> None:
+        # its sessions and email tokens go with it (ON DELETE CASCADE); its failed sign-ins are kept by
+        # address, so they go by address
+        with self.engine.begin() as c:
+            gone = c.execute(
+                accounts.delete().where(accounts.c.account_id == account_id).returning(accounts.c.email_key)
+            ).scalar()
+            if gone is not None:
+                c.execute(sign_in_failures.delete().where(sign_in_failures.c.email_key == gone))
 
     def add_email_token(self, token_digest: str, account_id: str, expires_at: datetime) -> None:
         with self.engine.begin() as c:

@@ -20,10 +20,16 @@ from services.common.grpc_client import api_channel
 from services.common.mail import OutgoingMail, SmtpMailer
 from services.common.settings import Settings
 from services.portal.adapters.passwords import Argon2Hasher, common_passwords
+from services.portal.adapters.person_data_registry import GrpcPersonDataRegistry
+from services.portal.adapters.person_registry import GrpcPersonRegistry
 from services.portal.adapters.registry import RegistryClient
 from services.portal.adapters.store import Session, SqlAccountStore, SqlSessions
 from services.portal.domain.accounts import SESSION_LONGEST
+from services.portal.entrypoints import person_pages
+from services.portal.entrypoints.profile import profile_pages
 from services.portal.service_layer import accounts
+from services.portal.service_layer.person import PersonRegistry
+from services.portal.service_layer.person_data import PersonDataRegistry
 from services.portal.service_layer.ports import Mailer
 
 HERE = Path(__file__).resolve().parent.parent
@@ -77,10 +83,15 @@ def make_app(
     confirm_link_key: str,
     production: bool,
     clock: Callable[[], datetime] = utc_now,
+    person: PersonRegistry | None = None,
+    person_data: PersonDataRegistry | None = None,
 ) -> Flask:
+    """``person`` and ``person_data``: the registry as the person's own pages call it (profile and consent;
+    taking part, data and invitations), by default over ``registry``'s channel."""
     if not (FRONTEND / "nhsuk-frontend.min.css").is_file():
         raise FrontendMissing(f"nhsuk-frontend is not installed at {FRONTEND}: run `make venv` (it needs npm)")
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=None)
+    data_registry = person_data or GrpcPersonDataRegistry(registry.channel, registry.token)
     hasher = Argon2Hasher()
 
     @app.before_request
@@ -232,7 +243,8 @@ def make_app(
         if account is None:
             return go("sign_in")
         pending = registry.pending_requests(account.leader_id) if account.leader_id else []
-        return page("requests.html", pending=pending, linked=account.leader_id is not None)
+        invitations = person_pages.pending_invitations(data_registry, account)
+        return page("requests.html", pending=pending, invitations=invitations, linked=account.leader_id is not None)
 
     def answer(affiliation_id: str, confirm: bool) -> Response:
         account = signed_in()
@@ -288,9 +300,13 @@ def make_app(
             raise
         return page("message.html", title="Your email address is changed", text="We will use your new address.")
 
+    app.register_blueprint(person_pages.blueprint(data_registry, store, page=page, signed_in=signed_in, clock=clock))
+
     @app.errorhandler(grpc.RpcError)
     def registry_unavailable(error: grpc.RpcError) -> Response:
         log.warning("registry call failed: %s", error.code().name)  # type: ignore[attr-defined]
         return page("message.html", 503, title="Sorry, there is a problem", text="Try again in a few minutes.")
 
+    own_pages = person or GrpcPersonRegistry(registry.channel, registry.token)
+    app.register_blueprint(profile_pages(own_pages, page, signed_in))
     return app

@@ -65,13 +65,21 @@ def sign_in(email: str, password: str, store: AccountStore, hasher: PasswordHash
     return account
 
 
+def _joining_payload(link: str, key: str, now: datetime) -> dict[str, object]:
+    """The payload of a registry link made to join an account (a trust's request or its invitation)."""
+    refused: signed_links.LinkRefused | None = None
+    for purpose in signed_links.JOINS_ACCOUNT:
+        try:
+            return signed_links.verify(key, purpose, link, now)
+        except signed_links.LinkRefused as why:
+            refused = refused if refused is not None and "expired" in str(refused) else why
+    raise InvalidInput({"link": str(refused)})
+
+
 def take_on_leader(account: Account, link: str, key: str, store: AccountStore, now: datetime) -> str:
     """The leader a registry link names becomes the account's (the portal then acts for them); the link
     works once. An account that is another person's record's already is refused."""
-    try:
-        payload = signed_links.verify(key, signed_links.CONFIRM_AFFILIATION, link, now)
-    except signed_links.LinkRefused as refused:
-        raise InvalidInput({"link": str(refused)}) from None
+    payload = _joining_payload(link, key, now)
     leader_id = str(payload["leader_id"])
     if account.leader_id == leader_id:
         return leader_id

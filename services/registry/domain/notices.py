@@ -19,12 +19,21 @@ def _greeting(given_name: str) -> str:
     return f"Dear {given_name}," if given_name else "Hello,"
 
 
-def invitation(given_name: str, trust_name: str, invitation_id: str) -> Notice:
+def invitation(given_name: str, trust_name: str, invitation_id: str, answer_url: str = "") -> Notice:
+    """A trust invites the person; ``answer_url``: the portal's one-time link to the page where they
+    accept or decline (empty: no portal to link to, they sign in)."""
+    where = (
+        f"To accept or decline, open this link (it works once, for 14 days), then sign in or create an account:\n"
+        f"{answer_url}\n"
+        if answer_url
+        else "Sign in to the patient leader portal to accept or decline.\n"
+    )
     return Notice(
         f"{trust_name} invites you to join its patient leaders",
         f"{_greeting(given_name)}\n\n{trust_name} would like you to join its pool of patient leaders.\n"
-        "Sign in to the patient leader portal to accept or decline; until you do, the trust cannot see "
-        "your details or contact you, and it will only ever learn your answer.\n\n"
+        + where
+        + "Until you accept, the trust cannot see your details or contact you, and it will only ever learn "
+        "your answer.\n\n"
         f"Invitation reference: {invitation_id}" + SIGN_OFF,
     )
 

@@ -24,7 +24,7 @@ from services.registry.adapters.unit_of_work import SqlUnitOfWork
 from services.registry.domain.history import SYSTEM
 from services.registry.service_layer.checks import scan_check_expiry
 from services.registry.service_layer.leaders import resume_due_leaders, utc_now
-from services.registry.service_layer.notifications import NOTIFIED, ConfirmLink, Notifier, no_link
+from services.registry.service_layer.notifications import NOTIFIED, ConfirmLink, InvitationLink, Notifier, no_link
 from services.registry.service_layer.ports import Mailer
 
 CONFIRM_LINK_VALID_FOR = timedelta(days=14)
@@ -50,7 +50,10 @@ def leader_resumption(engine: Engine) -> Callable[[], int]:
 
 
 def notification_handlers(
-    mailer: Mailer, portal_url: str = "http://127.0.0.1:8090", confirm_link: ConfirmLink = no_link
+    mailer: Mailer,
+    portal_url: str = "http://127.0.0.1:8090",
+    confirm_link: ConfirmLink = no_link,
+    invitation_link: InvitationLink = no_link,
 ) -> dict[str, EventHandler]:
     """{event type: handler}: each sends the messages its event calls for, through ``mailer``, recording
     each in the ledger on a connection of its own (the pool always has one to spare: the notifier's
@@ -61,7 +64,7 @@ def notification_handlers(
         # gives the transaction back in the event's scope (the inbox applies a batch's next events in it)
         apply_scope(connection, TenantScope.platform_wide())
         ledger = SqlMailLedger(connection.engine)
-        Notifier(SqlRecipients(connection), mailer, ledger, portal_url, confirm_link).notify(event)
+        Notifier(SqlRecipients(connection), mailer, ledger, portal_url, confirm_link, invitation_link).notify(event)
         own = TenantScope.trust(event.trust_ods) if event.trust_ods else TenantScope.platform_wide()
         apply_scope(connection, own)  # (a failure rolls the whole transaction back: nothing to give back)
 
@@ -75,21 +78,29 @@ def registry_notification_handlers() -> dict[str, EventHandler]:
 
     own = own_settings("registry", role="worker")
     mailer = SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM))
-    return notification_handlers(mailer, own.value(PORTAL_URL), portal_confirm_link(own))
+    answer_link = portal_confirm_link(own, purpose=signed_links.ANSWER_INVITATION, about="invitation_id")
+    return notification_handlers(mailer, own.value(PORTAL_URL), portal_confirm_link(own), answer_link)
 
 
-def portal_confirm_link(own: ServiceSettings, clock: Callable[[], datetime] = utc_now) -> ConfirmLink:
-    """The portal's one-time link for a pending affiliation, signed with the key the portal checks it
-    with (CONFIRM_LINK_KEY); no link without a key or a portal address."""
+def portal_confirm_link(
+    own: ServiceSettings,
+    clock: Callable[[], datetime] = utc_now,
+    purpose: str = signed_links.CONFIRM_AFFILIATION,
+    about: str = "affiliation_id",
+) -> ConfirmLink:
+    """The portal's one-time link for a pending affiliation (or, with ``purpose`` ANSWER_INVITATION and
+    ``about`` "invitation_id", an invitation), signed with the key the portal checks it with
+    (CONFIRM_LINK_KEY); no link without a key or a portal address. Both land on the portal's /confirm/
+    page, which joins the account to the person and shows them the trust's request."""
     from services.registry.manifest import CONFIRM_LINK_KEY, PORTAL_URL
 
     key, portal = own.value(CONFIRM_LINK_KEY), own.value(PORTAL_URL)
     if not key or not portal:
         return no_link
 
-    def link(leader_id: str, affiliation_id: str) -> str:
-        payload = {"leader_id": leader_id, "affiliation_id": affiliation_id}
-        token = signed_links.sign(key, signed_links.CONFIRM_AFFILIATION, payload, clock(), CONFIRM_LINK_VALID_FOR)
+    def link(leader_id: str, about_id: str) -> str:
+        payload = {"leader_id": leader_id, about: about_id}
+        token = signed_links.sign(key, purpose, payload, clock(), CONFIRM_LINK_VALID_FOR)
         return f"{portal.rstrip('/')}/confirm/{token}"
 
     return link

@@ -10,7 +10,8 @@ between a send and its record can still repeat that one message, with the same M
 message that keeps failing is retried and then dead-lettered like any event.
 
 Handled:
-- ``invitation.sent``: to the person it reached, if it reached anyone;
+- ``invitation.sent``: to the person it reached, if it reached anyone, with a one-time signed link to
+  the portal, where they accept or decline it;
 - ``leader.affiliated``: a trust registered the person; while that affiliation is still pending as of
   the event, the person is sent a one-time signed link to the portal, where they confirm or decline it;
 - ``leader.changed_on_behalf``: staff recorded a change for the person, who is told which (field names);
@@ -40,6 +41,8 @@ VERIFY_PATH = "/email/verify?token="  # the portal's page that calls VerifyEmail
 # (leader id, affiliation id) -> the portal's one-time link at which the person confirms or declines it,
 # or "" when there is no portal to link to
 ConfirmLink = Callable[[str, str], str]
+# (leader id, invitation id) -> the portal's one-time link at which the person accepts or declines it
+InvitationLink = Callable[[str, str], str]
 
 
 def no_link(leader_id: str, affiliation_id: str) -> str:
@@ -60,6 +63,7 @@ class Notifier:
     ledger: MailLedger
     portal_url: str
     confirm_link: ConfirmLink = no_link
+    invitation_link: InvitationLink = no_link
 
     def notify(self, event: CloudEvent) -> int:
         """Sends the messages the event calls for and has not had sent yet; returns how many it sent."""
@@ -77,13 +81,7 @@ class Notifier:
     def _messages(self, event: CloudEvent) -> list[Message]:
         data, recipients = event.data, self.recipients
         if event.type == INVITATION_SENT:
-            # as of this event: a later one sends it if it reached someone since (never both)
-            leader_id = recipients.invited(data["invitation_id"], event.aggregate_version)
-            person = recipients.leader(leader_id) if leader_id else None
-            if person is None:
-                return []
-            invited = notices.invitation(person.given_name, recipients.trust_name(data["ods"]), data["invitation_id"])
-            return [Message("person", person.email, lambda: invited)]
+            return self._invitation(event)
         if event.type == AFFILIATED:
             return self._affiliation_request(event)
         person = recipients.leader(data["leader_id"])
@@ -98,6 +96,21 @@ class Notifier:
         if event.type == EMAIL_CHANGE_REQUESTED:
             return self._email_change(data["change_id"], person.email, person.given_name)
         return []
+
+    def _invitation(self, event: CloudEvent) -> list[Message]:
+        """To the person it reached as of this event (a later one sends it if it reached someone since,
+        never both), with the portal's one-time link to answer it."""
+        invitation_id, recipients = event.data["invitation_id"], self.recipients
+        leader_id = recipients.invited(invitation_id, event.aggregate_version)
+        person = recipients.leader(leader_id) if leader_id else None
+        if leader_id is None or person is None:
+            return []
+        trust, link = recipients.trust_name(event.data["ods"]), self.invitation_link
+
+        def invited() -> notices.Notice:
+            return notices.invitation(person.given_name, trust, invitation_id, link(leader_id, invitation_id))
+
+        return [Message("person", person.email, invited)]
 
     def _affiliation_request(self, event: CloudEvent) -> list[Message]:
         """Only while the trust's affiliation still waits for the person as of this event: one made and

@@ -104,6 +104,30 @@ def test_the_notifier_writes_only_to_a_person_an_event_reached() -> None:
     assert notifier.notify(_event("e-5", CHANGED_ON_BEHALF, {"leader_id": "gone"})) == 0
 
 
+def test_an_invitation_mails_the_person_it_reached_the_portal_link_that_answers_it() -> None:
+    recipients = FakeRecipients(invitations={"inv-1": "p-1"}, people={"p-1": ADA})
+    mailer = Outbox()
+    links: list[tuple[str, str]] = []
+
+    def answer_link(leader_id: str, invitation_id: str) -> str:
+        links.append((leader_id, invitation_id))
+        return f"{PORTAL}/confirm/signed-{invitation_id}"
+
+    notifier = Notifier(recipients, mailer, FakeLedger(), PORTAL, invitation_link=answer_link)
+    assert notifier.notify(_event("e-1", INVITATION_SENT, {"invitation_id": "inv-1", "ods": "RBB"})) == 1
+    (invited,) = mailer.sent
+    assert f"{PORTAL}/confirm/signed-inv-1" in invited.body and links == [("p-1", "inv-1")]
+    assert "RBB NHS Trust" in invited.subject and "inv-1" in invited.body
+    # one that reached no one makes no link
+    assert notifier.notify(_event("e-2", INVITATION_SENT, {"invitation_id": "inv-2", "ods": "RBB"})) == 0
+    assert len(links) == 1
+    # without a portal link the person is told to sign in to the portal
+    Notifier(recipients, mailer, FakeLedger(), PORTAL).notify(
+        _event("e-3", INVITATION_SENT, {"invitation_id": "inv-1", "ods": "RBB"})
+    )
+    assert "/confirm/" not in mailer.sent[-1].body and "Sign in to the patient leader portal" in mailer.sent[-1].body
+
+
 def test_a_trusts_pending_registration_mails_the_person_its_confirm_link_while_it_is_pending() -> None:
     recipients = FakeRecipients(people={"p-1": ADA}, pending={"aff-1": "p-1"})
     mailer = Outbox()
