@@ -20,7 +20,8 @@ import pytest
 import requests
 from flask import Flask
 from plr.registry.v1 import leaders_pb2 as lpb
-from plr.registry.v1 import leaders_pb2_grpc
+from plr.registry.v1 import leaders_pb2_grpc, networks_pb2_grpc
+from plr.registry.v1 import networks_pb2 as npb
 
 from services.common.admin.mail_catcher import caught
 from services.common.grpc_client import bearer
@@ -64,11 +65,12 @@ class Person:
     affiliation_id: str  # the trust's pending request
     claim_link: str  # the registry's one-time link (used: it joined the account to the record)
     verify_link: str  # the portal's one-time link (used: it verified the address)
+    invitation_id: str  # a trust's invitation, waiting for their answer
 
     @property
     def markers(self) -> tuple[str, ...]:
         """What of this person no one else may be shown."""
-        return (self.email, self.leader_id, self.affiliation_id, self.family_name)
+        return (self.email, self.leader_id, self.affiliation_id, self.invitation_id, self.family_name)
 
 
 @dataclass
@@ -84,6 +86,9 @@ class Portal:
 
     def registry(self) -> leaders_pb2_grpc.LeaderServiceStub:
         return leaders_pb2_grpc.LeaderServiceStub(self.channel)
+
+    def invitations(self) -> networks_pb2_grpc.InvitationServiceStub:
+        return networks_pb2_grpc.InvitationServiceStub(self.channel)
 
     def as_person(self, leader_id: str) -> tuple[tuple[str, str], ...]:
         return (*bearer(self.stack.env["PLR_REGISTRY_PORTAL_TOKEN"]), ("x-plr-leader", leader_id))
@@ -128,7 +133,15 @@ class Portal:
         signed_in = submit(http, f"{self.url}/sign-in", http.get(f"{self.url}/sign-in", timeout=10).text, email=email)
         assert affiliation_id in signed_in.text, "the trust's request is not on the person's page"
         http.close()
-        return Person(given_name, family_name, email, PASSWORD, leader_id, affiliation_id, claim, verify)
+        # and a trust's invitation: the trust's key invites the address it holds
+        self.invitations().InviteLeader(
+            npb.InviteLeaderRequest(email=email), metadata=bearer(self.trust_key), timeout=10
+        )
+        listed = self.invitations().ListInvitations(
+            npb.ListInvitationsRequest(page_size=500), metadata=self.as_person(leader_id), timeout=10
+        )
+        [invitation] = [i.invitation_id for i in listed.invitations if i.status == "sent"]
+        return Person(given_name, family_name, email, PASSWORD, leader_id, affiliation_id, claim, verify, invitation)
 
     def affiliations(self, leader_id: str) -> dict[str, str]:
         """The person's affiliations and their status, as the registry holds them."""
@@ -136,6 +149,13 @@ class Portal:
             lpb.ListAffiliationsRequest(page_size=500), metadata=self.as_person(leader_id), timeout=10
         )
         return {a.affiliation_id: a.status for a in listed.affiliations}
+
+    def standing(self, leader_id: str) -> dict[str, str]:
+        """The person's affiliations and invitations, each with its status, as the registry holds them."""
+        listed = self.invitations().ListInvitations(
+            npb.ListInvitationsRequest(page_size=500), metadata=self.as_person(leader_id), timeout=10
+        )
+        return {**self.affiliations(leader_id), **{i.invitation_id: i.status for i in listed.invitations}}
 
     def leader_version(self, leader_id: str) -> int:
         """The version of the person's record: any change to it moves it on."""

@@ -69,7 +69,7 @@ def portal_state(portal: Portal, tables: list[sa.Table], people: list[Person]) -
             rows = connection.execute(sa.select(table)).all()
             state[table.name] = sorted(tuple(str(value) for value in row) for row in rows)
     for person in people:
-        state[person.leader_id] = portal.affiliations(person.leader_id), portal.leader_version(person.leader_id)
+        state[person.leader_id] = portal.standing(person.leader_id), portal.leader_version(person.leader_id)
     return state
 
 

@@ -17,12 +17,14 @@ from tests.browser.conftest import AXE, TRUST_ODS, Person
 NOT_PAGES = {
     "healthz": "the health check (plain text, for `plr health` and the orchestrator)",
     "assets": "the NHS.UK frontend's own files (CSS, JavaScript, icons), served from node_modules",
+    "person.download": "the person's data as a file to keep (a download, not a page)",
 }
 
 # what a value in a URL is, by the name the route gives it: the signed-in person's own (or, signed
 # out, the one a person would have followed a link with). The ids tests give another person's.
 ARGUMENTS: dict[str, Callable[[Person], str]] = {
     "affiliation_id": lambda person: person.affiliation_id,
+    "invitation_id": lambda person: person.invitation_id,
     "leader_id": lambda person: person.leader_id,
     "link": lambda person: person.claim_link.rsplit("/", 1)[-1],  # the registry's link (used by its person)
     "token": lambda person: person.verify_link.rsplit("/", 1)[-1],  # the portal's (used by its person)

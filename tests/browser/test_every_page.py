@@ -190,10 +190,10 @@ def test_every_get_route_is_a_page_reached_or_is_listed_as_not_a_page(portal: Po
         "them in tests/browser/pages.py (ARGUMENTS), or list them in NOT_PAGES with why they are not pages"
     )
     assert {route.endpoint for route in routes(portal.app, "GET")} >= set(NOT_PAGES), "NOT_PAGES names a route gone"
-    for endpoint in NOT_PAGES:  # not pages, but answered
+    for endpoint in NOT_PAGES:  # not pages, but answered (signed out)
         [route] = [route for route in routes(portal.app, "GET") if route.endpoint == endpoint]
         path = route.rule if not route.arguments else route.rule.replace("<path:name>", "nhsuk-frontend.min.css")
-        assert requests.get(portal.url + path, timeout=10).status_code == 200, path
+        assert requests.get(portal.url + path, timeout=10).status_code < 500, path
 
 
 def test_no_page_answers_with_a_server_error(visits: list[Visit]) -> None:

@@ -22,7 +22,7 @@ def test_another_persons_ids_in_urls_reach_nothing_of_theirs(portal: Portal, per
     )
     assert signed_in.status_code == 200 and mallory.affiliation_id in signed_in.text
     [token] = CSRF.findall(signed_in.text)[:1]
-    before = portal.affiliations(person.leader_id), portal.leader_version(person.leader_id)
+    before = portal.standing(person.leader_id), portal.leader_version(person.leader_id)
     adapter = portal.app.url_map.bind("portal.invalid")
     tried = []
     for method in ("GET", "POST"):
@@ -41,7 +41,7 @@ def test_another_persons_ids_in_urls_reach_nothing_of_theirs(portal: Portal, per
             if method == "POST":
                 assert answer.status_code >= 400, f"{method} {route.rule} took Mallory's form for the other person"
     assert any(method == "POST" for method, _, _ in tried), tried  # the confirm and decline forms at least
-    assert (portal.affiliations(person.leader_id), portal.leader_version(person.leader_id)) == before
+    assert (portal.standing(person.leader_id), portal.leader_version(person.leader_id)) == before
     # and Mallory still sees her own, and only her own
     own = http.get(f"{portal.url}/requests", timeout=10)
     assert mallory.affiliation_id in own.text and person.affiliation_id not in own.text
