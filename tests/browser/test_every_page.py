@@ -23,8 +23,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.browser]
 
 STATES = ("signed-out", "signed-in")
 FORMS = "main form[method=post]"
-# the fields a person fills in (not hidden ones, buttons, or choices already made)
-FILLED = "input:not([type=hidden]):not([type=submit]):not([type=checkbox]):not([type=radio]), textarea"
+# the fields a person fills in or chooses (not hidden ones, nor buttons)
+FILLED = "input:not([type=hidden]):not([type=submit]):not([type=button]), textarea"
+EMPTIED = """form => form.querySelectorAll('input:not([type=hidden]):not([type=submit]), textarea').forEach(field => {
+    if (field.type === 'checkbox' || field.type === 'radio') field.checked = false; else field.value = '';
+})"""
 # an error summary's links that lead to no field (WCAG 3.3.1: the message must take the person to it)
 BROKEN_ERROR_LINKS = """() => [...document.querySelectorAll('.nhsuk-error-summary a[href^="#"]')]
     .map(a => a.getAttribute('href')).filter(href => !document.getElementById(href.slice(1)))"""
@@ -90,8 +93,7 @@ def _refused_forms(page: Any, portal: Portal, visit: Visit, errors: list[str]) -
         form = page.locator(FORMS).nth(index)
         if form.locator(FILLED).count() == 0:
             continue  # a button (confirm, sign out): the fuzz tests send it anything
-        for box in form.locator(FILLED).all():
-            box.fill("")
+        form.evaluate(EMPTIED)
         errors.clear()
         with page.expect_navigation() as navigation:
             form.locator("button, input[type=submit]").first.click()
@@ -113,7 +115,7 @@ def _refused_forms(page: Any, portal: Portal, visit: Visit, errors: list[str]) -
 
 
 @pytest.fixture(scope="package")
-def visits(portal: Portal, person: Person, chromium: Any) -> Iterator[list[Visit]]:
+def visits(chromium: Any, portal: Portal, person: Person) -> Iterator[list[Visit]]:
     from playwright.sync_api import Error as PlaywrightError  # installed: the chromium fixture says so
 
     shutil.rmtree(ARTEFACTS, ignore_errors=True)

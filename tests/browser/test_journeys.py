@@ -30,7 +30,7 @@ def _trust_sees(portal: Portal, leader_id: str) -> str:
 
 
 def test_a_person_follows_the_trusts_email_signs_up_and_confirms_it_without_javascript(
-    portal: Portal, chromium: Any
+    chromium: Any, portal: Portal
 ) -> None:
     email, leader_id, affiliation_id, claim = portal.registered_by_trust("Mary")
     context = chromium.new_context(java_script_enabled=False)
@@ -94,7 +94,7 @@ def _tab_to(page: Any, tag: str, *, text: str = "", element_id: str = "") -> Non
     raise AssertionError(f"{tag} {text or element_id} not reached by {TABS_AT_MOST} Tabs on {page.url}: {passed}")
 
 
-def test_a_person_signs_in_and_confirms_a_trust_with_the_keyboard_alone(portal: Portal, chromium: Any) -> None:
+def test_a_person_signs_in_and_confirms_a_trust_with_the_keyboard_alone(chromium: Any, portal: Portal) -> None:
     person: Person = portal.person("Ada")
     context = chromium.new_context()
     page = context.new_page()
