@@ -113,8 +113,8 @@ def test_a_person_signs_in_and_confirms_a_trust_with_the_keyboard_alone(chromium
     page.wait_for_url("**/requests")
     assert f"{TRUST_ODS} NHS Trust ({TRUST_ODS})" in _main(page)
     _tab_to(page, "button", text="Confirm")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "You confirmed the trust" in _main(page)
     assert portal.affiliations(person.leader_id)[person.affiliation_id] == "active"
     assert _trust_sees(portal, person.leader_id) == "Ada"
