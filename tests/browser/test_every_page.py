@@ -51,6 +51,7 @@ class Visit:
     kind: str = "page"
     failure: str = ""  # the browser could not load it
     broken_error_links: list[str] = field(default_factory=list)
+    title: str = ""
 
     @property
     def name(self) -> str:
@@ -110,6 +111,7 @@ def _refused_forms(page: Any, portal: Portal, visit: Visit, errors: list[str]) -
         if response.status >= 400:
             _check(page, refused, errors, f"{visit.state}-{visit.endpoint}-form{index + 1}-refused.png")
             refused.broken_error_links = page.evaluate(BROKEN_ERROR_LINKS)
+            refused.title = page.title()
         found.append(refused)
     return found
 
@@ -248,6 +250,9 @@ def test_every_refused_form_names_each_problem_and_leads_to_its_field(visits: li
     refused = [visit for visit in visits if visit.kind == "refused form" and visit.status >= 400]
     broken = {visit.name: visit.broken_error_links for visit in refused if visit.broken_error_links}
     assert not broken, f"error summary links to no field: {broken}"
+    # the title is read first: it says at once that the form was not taken
+    untold = {visit.name: visit.title for visit in refused if not visit.title.startswith("Error: ")}
+    assert not untold, f"a refused form's page title does not begin 'Error: ': {untold}"
     assert refused, "no form was refused: the sign-in and register forms are refused when sent empty"
 
 
