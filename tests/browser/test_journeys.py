@@ -1,11 +1,15 @@
 """The person's journeys in the browser: registered by a trust, they follow its email, create an
-account, confirm their address from the portal's email, sign in and confirm the trust, without
-JavaScript; and the same confirmation with the keyboard alone (Tab and Enter), each step's focus seen."""
+account, confirm their address from the portal's email, sign in, confirm the trust, complete their
+profile, grant and withdraw a consent, answer the equality questions, download their data and delete
+their account, without JavaScript; and the same confirmation with the keyboard alone (Tab and Enter),
+each step's focus seen."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 from plr.registry.v1 import leaders_pb2 as lpb
 
@@ -29,7 +33,7 @@ def _trust_sees(portal: Portal, leader_id: str) -> str:
     return str(seen.profile.given_name)
 
 
-def test_a_person_follows_the_trusts_email_signs_up_and_confirms_it_without_javascript(
+def test_a_person_follows_the_trusts_email_signs_up_confirms_it_and_uses_every_page_without_javascript(
     chromium: Any, portal: Portal
 ) -> None:
     email, leader_id, affiliation_id, claim = portal.registered_by_trust("Mary")
@@ -60,6 +64,59 @@ def test_a_person_follows_the_trusts_email_signs_up_and_confirms_it_without_java
     assert "You confirmed the trust" in _main(page)
     assert portal.affiliations(leader_id)[affiliation_id] == "active"
     assert _trust_sees(portal, leader_id) == "Mary"
+
+    # the profile: availability, a skill and an access need
+    page.get_by_role("link", name="Back to trusts' requests").click()
+    page.goto(f"{portal.url}/profile")
+    page.fill("#hours_per_month", "8")
+    page.locator("input[name=skills]").first.check()
+    page.fill("#access_needs", "Step-free access, please")
+    page.get_by_role("button", name="Save your profile").click()
+    assert "Your changes are saved" in _main(page)
+    own = portal.registry().GetLeader(
+        lpb.GetLeaderRequest(leader_id=leader_id), metadata=portal.as_person(leader_id), timeout=10
+    )
+    assert own.profile.availability.hours_per_month == 8 and own.profile.access_needs == "Step-free access, please"
+    assert len(own.profile.skills) == 1
+
+    # a consent granted, then withdrawn: the history has both
+    page.get_by_role("link", name="Back to your profile").click()
+    page.get_by_role("link", name="What you agree to").click()
+    offer = page.locator("form:has(button[value=grant])").first
+    purpose, target = offer.locator("[name=purpose]").input_value(), offer.locator("[name=target]").input_value()
+    chosen = f"form:has([name=purpose][value='{purpose}']):has([name=target][value='{target}'])"
+    offer.locator("button[value=grant]").click()
+    assert "Your choice is recorded" in _main(page)
+    page.locator(chosen).locator("button[value=withdraw]").click()
+    assert "Your choice is recorded" in _main(page)
+    history = page.locator("table").inner_text()
+    assert "Agreed" in history and "Withdrew" in history
+
+    # the equality questions: one answered
+    page.goto(f"{portal.url}/equality")
+    page.locator("fieldset").first.locator("input[type=radio]").first.check()
+    page.get_by_role("button", name="Send your answers").click()
+    assert "your answers are sent" in _main(page)
+
+    # my data, downloaded: the registry's record of them
+    page.goto(f"{portal.url}/my-data")
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name="Download your data").click()
+    exported = Path(downloading.value.path()).read_text()
+    assert leader_id in exported and "Mary" in exported and "Step-free access, please" in exported
+
+    # and the account deleted: the trust sees them no more, and they cannot sign in
+    page.get_by_role("link", name="Delete your account").click()
+    page.check("#confirm")
+    page.get_by_role("button", name="Delete my account").click()
+    assert "Your account is deleted" in _main(page)
+    with pytest.raises(grpc.RpcError):
+        _trust_sees(portal, leader_id)
+    page.goto(f"{portal.url}/sign-in")
+    page.fill("#email", email)
+    page.fill("#password", "seacole crimea lantern 1854")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    assert "/sign-in" in page.url and page.locator(".nhsuk-error-summary").count() == 1
     context.close()
 
 
