@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import select
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import psycopg2
 import psycopg2.errors
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import psycopg2 as postgresql_psycopg2
 from sqlalchemy.engine import Connection, Engine
 
 if TYPE_CHECKING:
@@ -234,3 +235,52 @@ def taken_concurrently() -> Iterator[None]:
         if isinstance(error.orig, psycopg2.errors.UniqueViolation):
             raise ConcurrentChange() from None
         raise
+
+
+class PreparedQuery:
+    """A query PostgreSQL plans once per connection (``PREPARE``, then ``EXECUTE``), for a hot read whose
+    planning costs more than running it: row security's policies (and their sub-queries) are planned
+    into every query, and the leader read's plan took ~0.5-0.8 ms of the server's CPU against ~0.2-0.3 ms
+    to run it. Parameters are the query's named bind parameters; the rows come back typed as the
+    query's columns. Each connection prepares it on its first use (``PREPARE`` outlives a rollback; a
+    new connection starts without it); PostgreSQL re-plans it by itself when a table it reads changes
+    (a migration), and row security is applied when it runs, in the transaction's scope, as for any
+    query (its settings are read at run time, not planned in)."""
+
+    def __init__(self, name: str, query: sa.Select[Any]):
+        compiled = query.compile(dialect=postgresql_psycopg2.dialect())
+        text = compiled.string
+        parameters = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", text)))
+        if "%%" in text or set(parameters) != set(compiled.params):
+            raise ValueError(f"{name}: only named bind parameters and no literal % can be prepared")
+        for n, parameter in enumerate(parameters, start=1):
+            text = text.replace(f"%({parameter})s", f"${n}")
+        self._define(name, text, parameters, query.selected_columns)
+
+    @classmethod
+    def of_sql(
+        cls, name: str, sql: str, parameters: Sequence[str], columns: Iterable[sa.ColumnElement[Any]]
+    ) -> PreparedQuery:
+        """A query written in SQL, its parameters $1, $2... named in that order, its rows typed as
+        ``columns`` (in the order it selects them)."""
+        if "%" in sql:
+            raise ValueError(f"{name}: no literal % can be prepared")
+        prepared = cls.__new__(cls)
+        prepared._define(name, sql, list(parameters), columns)
+        return prepared
+
+    def _define(self, name: str, sql: str, parameters: list[str], columns: Iterable[sa.ColumnElement[Any]]) -> None:
+        if not re.fullmatch(r"plr_[a-z0-9_]+", name):
+            raise ValueError(f"a prepared query's name is plr_ and lower-case letters, digits and _: {name!r}")
+        self.name = name
+        self.prepare_sql = f"PREPARE {name} AS {sql}"
+        self.execute = sa.text(f"EXECUTE {name}({', '.join(f':{p}' for p in parameters)})").columns(
+            *(sa.column(c.name, c.type) for c in columns)  # type: ignore[attr-defined]
+        )
+
+    def run(self, connection: Connection, parameters: dict[str, Any]) -> sa.CursorResult[Any]:
+        prepared: set[str] = connection.info.setdefault("plr_prepared", set())
+        if self.name not in prepared:
+            connection.exec_driver_sql(self.prepare_sql, {})
+            prepared.add(self.name)
+        return connection.execute(self.execute, parameters)

@@ -156,6 +156,9 @@ class Uuid(fields.Field):
             raise marshmallow.ValidationError(NOT_AN_ID) from None
 
 
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 class IsoDate(fields.Field):
     """A date written YYYY-MM-DD; empty means none (``None``)."""
 
@@ -163,6 +166,8 @@ class IsoDate(fields.Field):
         if value == "":
             return None
         try:
+            if not ISO_DATE.fullmatch(value):  # fromisoformat also reads 20270201 and 2027-W05-1
+                raise ValueError("not YYYY-MM-DD")
             return date.fromisoformat(value)
         except (ValueError, TypeError):
             raise marshmallow.ValidationError("must be a date, YYYY-MM-DD") from None

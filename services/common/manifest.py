@@ -167,6 +167,10 @@ class ServiceManifest:
     demo: Callable[[Settings], str] | None = None
     # a web application (the portal), or None
     web: Web | None = None
+    # settings of other services its worker reads as theirs (service, setting name): the credential an
+    # api declares for the worker as an ``ApiCaller`` (no other process of this service is given it), and
+    # the worker is given that api's address
+    worker_reads: tuple[tuple[str, str], ...] = ()
     # whether its database holds the trust directory (``trusts``, ``api_keys``: the trust's own service,
     # or a projection of its events, services/common/trust_directory.py); `plr trust list` reads it
     trust_directory: bool = True
@@ -239,7 +243,15 @@ class ServiceManifest:
         given = {self.setting_variable(s) for s in self.settings_of(role) if s.secret}
         if role == "web" and self.web is not None:
             given |= {f"PLR_{other.upper()}_{name}" for other, name in self.web.reads}
+        if role == "worker":
+            given |= {f"PLR_{other.upper()}_{name}" for other, name in self.worker_reads}
         return given
+
+    def reads_of(self, role: str | None) -> tuple[tuple[str, str], ...]:
+        """The other services' settings a process in ``role`` reads as theirs (service, setting name)."""
+        if role == "web" and self.web is not None:
+            return self.web.reads
+        return self.worker_reads if role == "worker" else ()
 
     def required_variables(self, role: str) -> tuple[str, ...]:
         """The settings a process of this service cannot start without (others have defaults)."""

@@ -407,7 +407,7 @@ class Settings:
 
 
 def _read_only(read: _Reader, manifest: ServiceManifest, name: str, had: ServiceSettings | None) -> ServiceSettings:
-    """One setting of another service that a web process reads (its manifest's ``Web.reads``)."""
+    """One setting of another service that a web or worker process reads (``Web.reads``, ``worker_reads``)."""
     [setting] = [s for s in manifest.settings if s.name == name]
     present, value = _service_value(read, manifest.setting_variable(setting), setting, None)
     values = dict(had.values) if had is not None else {}
@@ -463,9 +463,9 @@ def load_settings(
         if manifest.web is not None:
             webs[manifest.name] = read.address(manifest.web_listen_variable, f"127.0.0.1:{manifest.web.default_port}")
             web_targets[manifest.name] = read.address(manifest.web_target_variable, webs[manifest.name])
-            for service, name in manifest.web.reads if role == "web" else ():
-                own[service] = _read_only(read, installed[service], name, own.get(service))
-                apis.update(_api_addresses(read, installed[service]))
+        for service, name in manifest.reads_of(role):
+            own[service] = _read_only(read, installed[service], name, own.get(service))
+            apis.update(_api_addresses(read, installed[service]))
         if manifest.api is not None:
             default = f"127.0.0.1:{manifest.api.default_port}"
             apis[manifest.name] = ApiAddress(

@@ -58,6 +58,7 @@ staff_members = sa.Table(
 )
 
 TRUST_EVENTS = "registry.trust.*"
+STAFF_EVENTS = "registry.staff.*"
 
 
 def record_trust_onboarded(connection: Connection, event: CloudEvent) -> None:
@@ -162,4 +163,51 @@ def projection_handlers() -> dict[str, EventHandler]:
         "plr.registry.trust.suspended.v1": record_trust_suspended,
         "plr.registry.trust.resumed.v1": record_trust_resumed,
         "plr.registry.trust.offboarded.v1": record_trust_offboarded,
+    }
+
+
+def _staff(connection: Connection, event: CloudEvent, status: str, roles: list[str]) -> None:
+    """What an event says of a member of staff, unless a newer event of theirs already spoke (a
+    ``staff.left`` that arrives before its ``staff.added`` stays left). The projection keeps no name:
+    the events carry none."""
+    statement = insert(staff_members).values(
+        staff_id=event.data["staff_id"],
+        trust_ods=event.data["ods"],
+        roles=roles,
+        status=status,
+        version=event.aggregate_version,
+        created_at=sa.func.now(),
+        updated_at=sa.func.now(),
+    )
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[staff_members.c.staff_id],
+            set_={
+                "status": statement.excluded.status,
+                "roles": sa.case(
+                    (statement.excluded.status == "left", staff_members.c.roles), else_=statement.excluded.roles
+                ),
+                "version": statement.excluded.version,
+                "updated_at": sa.func.now(),
+            },
+            where=staff_members.c.version < statement.excluded.version,
+        )
+    )
+
+
+def record_staff_added(connection: Connection, event: CloudEvent) -> None:
+    _staff(connection, event, "active", sorted(event.data["roles"]))
+
+
+def record_staff_left(connection: Connection, event: CloudEvent) -> None:
+    _staff(connection, event, "left", [])
+
+
+def staff_projection_handlers() -> dict[str, EventHandler]:
+    """For a service whose api lets the portal act for members of staff (``x-plr-staff-id``): the
+    staff directory the authenticator reads, kept from the registry's ``staff.*`` events (its table is
+    the service's own migration's: staff_id, trust_ods, roles, status, version, and a name left NULL)."""
+    return {
+        "plr.registry.staff.added.v1": record_staff_added,
+        "plr.registry.staff.left.v1": record_staff_left,
     }

@@ -131,6 +131,19 @@ PORTAL_METHODS = (
 )
 PORTAL = ApiCaller("portal", PORTAL_TOKEN, PORTAL_METHODS, acts_for=("leader", "staff"))
 
+# matching's credential: its worker reads a person's matching facts (GetMatchingProfile) to keep its
+# projection of the people it ranks; that one method, as itself. Read by the registry's api (to verify
+# it) and matching's worker (to send it); empty: matching keeps no projection of people
+MATCHING_TOKEN = Setting(
+    "MATCHING_TOKEN",
+    "matching's credential for GetMatchingProfile (at least 32 characters; empty: no matching projection)",
+    optional_token,
+    default="",
+    roles=("api",),
+    secret=True,
+)
+MATCHING = ApiCaller("matching", MATCHING_TOKEN, _methods("MatchingProfileService", "GetMatchingProfile"), acts_for=())
+
 MANIFEST = ServiceManifest(
     name="registry",
     migrations=Path(__file__).parent / "migrations",
@@ -140,8 +153,8 @@ MANIFEST = ServiceManifest(
         Timer("scan_check_expiry", CHECK_SCAN_INTERVAL_S, Ref(f"{WORKER}:check_expiry_scan")),
         Timer("resume_due_leaders", CHECK_SCAN_INTERVAL_S, Ref(f"{WORKER}:leader_resumption")),
     ),
-    api=Api(default_port=50051, run=Ref("services.registry.entrypoints.api:run"), callers=(PORTAL,)),
+    api=Api(default_port=50051, run=Ref("services.registry.entrypoints.api:run"), callers=(PORTAL, MATCHING)),
     commands=Ref("services.registry.entrypoints.cli:register"),
-    settings=(KEY_CACHE_TTL, PORTAL_TOKEN, SMTP_URL, MAIL_FROM, PORTAL_URL, CONFIRM_LINK_KEY),
+    settings=(KEY_CACHE_TTL, PORTAL_TOKEN, MATCHING_TOKEN, SMTP_URL, MAIL_FROM, PORTAL_URL, CONFIRM_LINK_KEY),
     demo=Ref("services.registry.entrypoints.demo:run"),
 )

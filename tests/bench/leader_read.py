@@ -17,11 +17,14 @@
 Two arrangements, in one run: ``in-process`` (both servers in this process beside the client threads,
 as the issue asks) and ``processes`` (the registry api as deployed, ``plr-process registry api`` with
 its JSON logs at INFO, and the echo server, each in a process of its own; the CPU column is then that
-server process's alone). Each side is called from 1 and from 8 client threads (one channel each) for a
-fixed time after a warm-up: calls per second, p50 and p99 latency, CPU per call, and the ratio leader
-read / echo. Prints figures; asserts nothing. Runs on the servers named by PLR_TEST_* (as ``make test``
-does), defaulting to the local ones, in databases and a vhost of its own that are dropped afterwards.
-About a minute with the defaults.
+server process's alone). Each side is called from 1 and from 8 client threads (one channel each) for
+a fixed time after a warm-up, in interleaved windows (echo, leader read, echo, leader read, ...
+``--windows`` pairs, 3 by default) so that a drift of the machine's load hits both: calls per second,
+p50 and p99 latency, CPU per call and the load average of each window, each window's ratio leader
+read / echo, and their median (the ratio reported). Prints figures; asserts nothing. Runs on the
+servers named by PLR_TEST_* (as ``make test`` does), defaulting to the local ones, in databases and a
+vhost of its own that are dropped afterwards.
+About three minutes with the defaults.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import argparse
 import contextlib
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -53,7 +57,7 @@ from services.common.settings import Settings
 from services.common.tenancy import TenantScope
 from services.registry.adapters.tables import audit_log
 from services.registry.entrypoints.api import build_server
-from tests.bench.pipeline import say, setting
+from tests.bench.pipeline import load_average, median_ratio, say, setting
 from tests.support.infra import ROOT, Infra, PlrStack, free_port, plr_stack
 
 ECHO_METHOD = "/plr.bench.Echo/Echo"
@@ -70,6 +74,8 @@ class Result:
     errors: int
     all_calls: int  # warm-up included
     cpu_s: float  # CPU time (user + system) of the server side's process while measuring
+    window: int = 1
+    load: str = ""  # the machine's load average once the window ended
 
     @property
     def rate(self) -> float:
@@ -83,9 +89,9 @@ class Result:
 
     def line(self) -> str:
         return (
-            f"  {self.name:<12} {self.threads:>2} threads  {self.rate:8.0f} calls/s   "
+            f"  w{self.window} {self.name:<12} {self.threads:>2} threads  {self.rate:8.0f} calls/s   "
             f"p50 {self.percentile(50):6.2f} ms   p99 {self.percentile(99):6.2f} ms   "
-            f"CPU {self.cpu_s / max(self.calls, 1) * 1000:5.2f} ms/call"
+            f"CPU {self.cpu_s / max(self.calls, 1) * 1000:5.2f} ms/call   ({self.load})"
             + (f"   ({self.errors} errors)" if self.errors else "")
         )
 
@@ -183,9 +189,21 @@ def echo_process(max_workers: int) -> Iterator[tuple[str, int]]:
             child.wait(5)
 
 
+# ``--compare-with DIR``: the api run from another checkout's code (this venv's editable install, which
+# would find this checkout's, set aside), for an A/B of two versions of the code in one run
+OTHER_CHECKOUT = """import sys
+sys.meta_path[:] = [f for f in sys.meta_path if not (getattr(f, '__module__', '') or '').startswith('__editable__')]
+sys.path[:0] = [sys.argv[1], sys.argv[1] + '/proto/gen/python']
+from services.common.process import main
+sys.argv[:] = ['plr-process', 'registry', 'api']
+sys.exit(main())
+"""
+
+
 @contextmanager
-def api_process(stack: PlrStack, settings: Settings) -> Iterator[tuple[str, int]]:
-    """The registry api as it is deployed (``plr-process registry api``, JSON logs at INFO), to /dev/null."""
+def api_process(stack: PlrStack, settings: Settings, checkout: Path | None = None) -> Iterator[tuple[str, int]]:
+    """The registry api as it is deployed (``plr-process registry api``, JSON logs at INFO), to /dev/null;
+    ``checkout``: from that checkout's code instead of this one's."""
     port = free_port()
     env = {
         **os.environ,
@@ -194,8 +212,13 @@ def api_process(stack: PlrStack, settings: Settings) -> Iterator[tuple[str, int]
         "PLR_DB_POOL_SIZE": str(settings.pool_size),
         "PLR_LOG_LEVEL": "INFO",
     }
+    command = (
+        [sys.executable, "-c", OTHER_CHECKOUT, str(checkout)]
+        if checkout
+        else [str(Path(sys.executable).parent / "plr-process"), "registry", "api"]
+    )
     child = subprocess.Popen(
-        [str(Path(sys.executable).parent / "plr-process"), "registry", "api"],
+        command,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -312,31 +335,46 @@ def measure(
         target, api_pid = servers.enter_context(api_process(stack, settings))
         echo_target, echo_pid = servers.enter_context(echo_process(pool))
         read_cpu, bare_cpu = process_cpu(api_pid), process_cpu(echo_pid)
+    subjects: list[tuple[str, str, Callable[[], float]]] = [("leader read", target, read_cpu)]
+    if mode == "processes" and options.compare_with:
+        other_target, other_pid = servers.enter_context(api_process(stack, settings, options.compare_with))
+        subjects.append(("other read", other_target, process_cpu(other_pid)))
     with servers:
         fixture = prepare(stack, target, f"RBN{list(MODES).index(mode) + 1}")
         before = audit_rows(stack)
         request = lpb.GetLeaderRequest(leader_id=fixture.leader_id)
         raw = request.SerializeToString()
-        with grpc.insecure_channel(echo_target) as echo_channel, grpc.insecure_channel(target) as channel:
-            leaders = leaders_pb2_grpc.LeaderServiceStub(channel)
+        with contextlib.ExitStack() as channels:
+            echo_channel = channels.enter_context(grpc.insecure_channel(echo_target))
             metadata = bearer(fixture.key)
             echo = echo_channel.unary_unary(ECHO_METHOD, request_serializer=None, response_deserializer=None)
 
-            def read() -> object:
-                return leaders.GetLeader(request, metadata=metadata, timeout=10)
+            def reader(stub: leaders_pb2_grpc.LeaderServiceStub) -> Callable[[], object]:
+                return lambda: stub.GetLeader(request, metadata=metadata, timeout=10)
 
             def bare() -> object:
                 return echo(raw, metadata=metadata, timeout=10)
 
+            sides: list[tuple[str, Callable[[], object], Callable[[], float]]] = [("echo", bare, bare_cpu)] + [
+                (
+                    name,
+                    reader(leaders_pb2_grpc.LeaderServiceStub(channels.enter_context(grpc.insecure_channel(at)))),
+                    cpu,
+                )
+                for name, at, cpu in subjects
+            ]
             for threads in options.threads:
-                for name, one_call, cpu in (("leader read", read, read_cpu), ("echo", bare, bare_cpu)):
-                    if options.only and name != options.only:
-                        continue
-                    result = drive(name, one_call, threads, options.seconds, options.warmup_s, cpu)
-                    say(result.line())
-                    results.append(result)
+                for window in range(1, options.windows + 1):
+                    # the peer first, then the subject: a load that drifts through the run hits both
+                    for name, one_call, cpu in sides:
+                        if options.only and name != options.only:
+                            continue
+                        result = drive(name, one_call, threads, options.seconds, options.warmup_s, cpu)
+                        result = replace(result, window=window, load=load_average())
+                        say(result.line())
+                        results.append(result)
         audited = audit_rows(stack) - before
-    return results, audited, sum(r.all_calls for r in results if r.name == "leader read")
+    return results, audited, sum(r.all_calls for r in results if r.name != "echo")
 
 
 MODES = {
@@ -348,13 +386,23 @@ MODES = {
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.leader_read", description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured time per run")
+    parser.add_argument("--seconds", type=float, default=4.0, help="measured time per window")
+    parser.add_argument(
+        "--windows", type=int, default=3, help="interleaved echo/leader read windows; the median counts"
+    )
     parser.add_argument("--warmup-s", type=float, default=1.0)
     parser.add_argument("--threads", type=int, nargs="+", default=list(THREADS), help="client threads per run")
     parser.add_argument("--mode", choices=[*MODES, "both"], default="both")
     parser.add_argument("--only", choices=("leader read", "echo"), help="run one side only (for profiling)")
     parser.add_argument("--pool-size", type=int, default=0, help="server threads = database pool (0: PLR_DB_POOL_SIZE)")
     parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="DIR",
+        help="also run the api (processes mode) from another checkout's code, as 'other read', in the same "
+        "windows: an A/B of two versions of the code under the same load",
+    )
     options = parser.parse_args(argv)
     if options.serve_echo:
         serve_echo(options.serve_echo, options.pool_size or 5)
@@ -393,12 +441,21 @@ def main(argv: list[str] | None = None) -> None:
         say(f"{mode}: {MODES[mode]}")
         for result in results:
             say(result.line())
-        for threads in [] if options.only else options.threads:
-            read = next(r for r in results if r.name == "leader read" and r.threads == threads)
-            bare = next(r for r in results if r.name == "echo" and r.threads == threads)
+        subjects = [] if options.only else sorted({r.name for r in results if r.name != "echo"})
+        for threads, subject in [(t, s) for t in options.threads for s in subjects]:
+            pairs = [
+                (read, bare)
+                for read in results
+                if read.name == subject and read.threads == threads
+                for bare in results
+                if bare.name == "echo" and bare.threads == threads and bare.window == read.window
+            ]
+            each = ", ".join(f"w{read.window} {read.rate / bare.rate:.2f}" for read, bare in pairs)
             say(
-                f"  ratio leader read / echo at {threads} thread{'s' if threads > 1 else ''}: "
-                f"{read.rate / bare.rate:.2f}  (p50 {read.percentile(50):.2f} vs {bare.percentile(50):.2f} ms)"
+                f"  ratio {subject} / echo at {threads} thread{'s' if threads > 1 else ''} ({mode}): "
+                f"{median_ratio([read.rate / bare.rate for read, bare in pairs]):.2f} (median of {each}; "
+                f"median p50 {statistics.median(r.percentile(50) for r, _ in pairs):.2f} vs "
+                f"{statistics.median(b.percentile(50) for _, b in pairs):.2f} ms)"
             )
         say(f"  audit rows written: {audited}, one per leader read answered ({reads}, warm-up included)")
     schema_us, direct_us = request_schema_cost()

@@ -42,6 +42,7 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 CREDENTIALS = {
     "PLR_ADMIN_TOKEN": "placeholder-admin-token-0123456789abcdef",
     "PLR_REGISTRY_PORTAL_TOKEN": "placeholder-portal-token-0123456789abcdef",
+    "PLR_REGISTRY_MATCHING_TOKEN": "placeholder-matching-token-0123456789abcdef",
     "PLR_REGISTRY_CONFIRM_LINK_KEY": "placeholder-confirm-link-key-0123456789abcdef",
     "PLR_POSTGRES_PASSWORD": "placeholder-postgres-superuser",
     "PLR_RABBITMQ_PASSWORD": "placeholder-rabbitmq",

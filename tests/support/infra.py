@@ -196,6 +196,8 @@ def stack_env(infra: Infra, suffix: str) -> dict[str, str]:
         "PLR_DATABASE_ADMIN_URL": infra.pg_admin_url,
         "PLR_ADMIN_TOKEN": secrets.token_urlsafe(32),
         "PLR_REGISTRY_PORTAL_TOKEN": secrets.token_urlsafe(32),
+        "PLR_MATCHING_PORTAL_TOKEN": secrets.token_urlsafe(32),
+        "PLR_REGISTRY_MATCHING_TOKEN": secrets.token_urlsafe(32),
         "PLR_REGISTRY_CONFIRM_LINK_KEY": secrets.token_urlsafe(32),
         "PLR_RELAY_INTERVAL_S": "0.1",
         "PLR_LOG_LEVEL": "INFO",
@@ -212,8 +214,9 @@ def service_env(env: dict[str, str], service: str) -> dict[str, str]:
     """``env`` without the other services' databases and api addresses: what one process of
     ``service`` is given, so that a test proves it needs nothing of another service."""
     others = [m for name, m in manifests().items() if name != service]
-    web = manifests()[service].web
-    called = {other for other, _ in web.reads} if web is not None else set()  # a web process calls their apis
+    mine = manifests()[service]
+    # a web process, or a worker, calls the apis whose settings it reads
+    called = {other for role in ("web", "worker") for other, _ in mine.reads_of(role)}
     foreign = {v for m in others for v in (m.database_url_variable, m.database_owner_url_variable)}
     foreign |= {
         v

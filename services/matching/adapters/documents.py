@@ -1,4 +1,5 @@
-"""Opportunity details and matching settings to JSON documents (their JSONB columns) and back."""
+"""Opportunity details, who changed a role, and matching settings to JSON documents (their JSONB
+columns) and back."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from services.matching.domain.eligibility import Kind, Rule
-from services.matching.domain.opportunity import Details, Term
+from services.matching.domain.opportunity import Actor, Details, Term
 from services.matching.domain.settings import MatchingSettings, Site
 from services.matching.domain.terms import CheckType, Day, Level
 
@@ -89,3 +90,11 @@ def settings_from(trust_ods: str, version: int, doc: dict[str, Any]) -> Matching
         default_checks={Level(k): tuple(CheckType(c) for c in v) for k, v in doc["default_checks"].items()},
         version=version,
     )
+
+
+def actor_document(actor: Actor | None) -> dict[str, str | None] | None:
+    return None if actor is None else {"staff_id": actor.staff_id, "claimed_staff": actor.claimed_staff}
+
+
+def actor_from(doc: dict[str, str | None] | None) -> Actor | None:
+    return None if doc is None else Actor(doc.get("staff_id"), doc.get("claimed_staff"))

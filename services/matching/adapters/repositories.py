@@ -10,9 +10,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from services.common.errors import PreconditionFailed
-from services.matching.adapters.documents import details_document, details_from, settings_document, settings_from
+from services.matching.adapters.documents import (
+    actor_document,
+    actor_from,
+    details_document,
+    details_from,
+    settings_document,
+    settings_from,
+)
 from services.matching.adapters.tables import matching_settings, network_members, opportunities
-from services.matching.domain.opportunity import Opportunity, Status
+from services.matching.domain.opportunity import OPEN, Opportunity, Status
 from services.matching.domain.settings import MatchingSettings
 from services.matching.service_layer.ports import (
     NetworkDirectory,
@@ -30,6 +37,7 @@ def _row_values(o: Opportunity) -> dict[str, object]:
         "withdrawn_reason": o.withdrawn_reason,
         "updated_at": o.updated_at,
         "published_at": o.published_at,
+        "updated_by": actor_document(o.updated_by),
     }
 
 
@@ -44,6 +52,8 @@ def _to_opportunity(row: sa.Row) -> Opportunity:  # type: ignore[type-arg]
         updated_at=row.updated_at,
         published_at=row.published_at,
         withdrawn_reason=row.withdrawn_reason,
+        created_by=actor_from(row.created_by),
+        updated_by=actor_from(row.updated_by),
     )
 
 
@@ -63,6 +73,7 @@ class SqlOpportunityRepository(OpportunityRepository):
                 opportunity_id=opportunity.opportunity_id,
                 trust_ods=opportunity.trust_ods,
                 created_at=opportunity.created_at,
+                created_by=actor_document(opportunity.created_by),
                 **_row_values(opportunity),
             )
         )
@@ -101,6 +112,17 @@ class SqlOpportunityRepository(OpportunityRepository):
             query = query.where(opportunities.c.trust_ods != not_owner_ods)
         rows = self.connection.execute(query.order_by(opportunities.c.opportunity_id).limit(limit))
         return [_to_opportunity(row) for row in rows]
+
+    def sites_in_use(self, trust_ods: str) -> frozenset[str]:
+        site = sa.func.jsonb_array_elements_text(opportunities.c.details["sites"]).table_valued("value")
+        rows = self.connection.execute(
+            sa.select(site.c.value)
+            .select_from(opportunities)
+            .join(site, sa.true())
+            .where(opportunities.c.trust_ods == trust_ods, opportunities.c.status.in_([s.value for s in OPEN]))
+            .distinct()
+        )
+        return frozenset(row.value for row in rows)
 
 
 class SqlSettingsStore(SettingsStore):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from services.common import sql_unit_of_work as common
 from services.common.sql_idempotency import SqlIdempotencyKeys
+from services.matching.adapters.candidates import SqlCandidatePool
 from services.matching.adapters.event_mapping import to_cloudevent
+from services.matching.adapters.placement_load import SqlPlacementLoads
 from services.matching.adapters.repositories import (
     SqlNetworkDirectory,
     SqlOpportunityRepository,
@@ -23,6 +25,8 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         "networks": SqlNetworkDirectory,
         "taxonomy": SqlTaxonomy,
         "idempotency": SqlIdempotencyKeys,
+        "loads": SqlPlacementLoads,
+        "candidates": SqlCandidatePool,
     }
 
     def __enter__(self) -> SqlUnitOfWork:

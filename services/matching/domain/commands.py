@@ -78,3 +78,14 @@ class GetMatchingSettings:
 class UpdateMatchingSettings:
     settings: MatchingSettings  # its trust_ods is the caller's, set by the use case
     expected_version: int
+
+
+@dataclass(frozen=True)
+class RankCandidates:
+    opportunity_id: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class GetConcentrationReport:
+    pass

@@ -15,7 +15,7 @@ from enum import StrEnum
 from services.common.errors import InvalidInput, PreconditionFailed
 from services.matching.domain import events
 from services.matching.domain.eligibility import Kind, Rule, rules_problems
-from services.matching.domain.settings import MatchingSettings
+from services.matching.domain.settings import SITES_MAX, MatchingSettings
 from services.matching.domain.terms import (
     CheckType,
     Day,
@@ -32,6 +32,9 @@ DESCRIPTION_MAX = 5000
 PAYMENT_RULE_MAX = 100
 REASON_MAX = 500
 PSP_TERM_MONTHS = 18
+# a role's dates lie in this century: a year typed as 0202 or 9999 is a slip, not a plan
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+DATE_RANGE = "must be a date from 2000-01-01 to 2099-12-31"
 # the fields that name terms of the registry's taxonomy, and the kind of each
 TERM_FIELDS = {
     "required_skills": TermKind.SKILL,
@@ -49,6 +52,8 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# a role in these states still needs its sites (a filled or withdrawn one is history)
+OPEN = (Status.DRAFT, Status.PUBLISHED, Status.CLOSED)
 # the states each change may start from
 FROM = {
     "publish": (Status.DRAFT,),
@@ -97,30 +102,41 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _text_problem(value: str, limit: int, required: bool) -> str | None:
+def _text_problem(value: str, limit: int, required: bool, lines: bool = True) -> str | None:
+    """``lines``: a text of paragraphs (newlines and tabs allowed); else one line."""
     if required and not value.strip():
         return "is required"
-    if len(value) > limit or not all(c.isprintable() or c in "\n\t" for c in value):
-        return f"must be at most {limit} printable characters"
+    if len(value) > limit or not all(c.isprintable() or (lines and c in "\n\t") for c in value):
+        return f"must be at most {limit} printable characters" + ("" if lines else " on one line")
     return None
 
 
-def _term_problems(term: Term) -> dict[str, str]:
-    problems = {}
+def _date_problems(d: Details) -> dict[str, str]:
+    term = d.term
+    named = {"term.start_date": term.start_date, "term.end_date": term.end_date}
+    named.update({"term.review_date": term.review_date, "closing_date": d.closing_date})
+    problems = {name: DATE_RANGE for name, day in named.items() if day is not None and not FIRST_DAY <= day <= LAST_DAY}
+    if problems:
+        return problems  # an out-of-range date says nothing of the order of the others
     if term.start_date is None and (term.end_date or term.review_date):
         problems["term.start_date"] = "is required with an end or review date"
     for name in ("end_date", "review_date"):
         later = getattr(term, name)
         if term.start_date is not None and later is not None and later <= term.start_date:
             problems[f"term.{name}"] = "must be after the start date"
+    if "term.review_date" not in problems and term.review_date and term.end_date and term.review_date > term.end_date:
+        problems["term.review_date"] = "must be on or before the end date (the review falls within the term)"
+    if d.closing_date is not None and term.end_date is not None and d.closing_date > term.end_date:
+        problems["closing_date"] = "must be on or before the term's end date"
     return problems
 
 
 def _shape_problems(d: Details) -> dict[str, str]:
     checks: dict[str, str | None] = {
-        "title": _text_problem(d.title, TITLE_MAX, required=True),
+        "title": _text_problem(d.title, TITLE_MAX, required=True, lines=False),
         "description": _text_problem(d.description, DESCRIPTION_MAX, required=False),
-        "payment_rule": _text_problem(d.payment_rule, PAYMENT_RULE_MAX, required=False),
+        "payment_rule": _text_problem(d.payment_rule, PAYMENT_RULE_MAX, required=False, lines=False),
+        "sites": list_problem(d.sites, lambda _: None, SITES_MAX),
         "days": list_problem([x.value for x in d.days], enum_problem(Day), len(Day)),
         "required_checks": list_problem([x.value for x in d.required_checks], enum_problem(CheckType), len(CheckType)),
         "hours_per_month": None if 0 <= d.hours_per_month <= 200 else "must be 0 to 200",
@@ -164,20 +180,39 @@ def validated_details(d: Details, settings: MatchingSettings, networks: frozense
     ``usable``), the trust's default checks for the level where none are given, and a Patient Safety
     Partner's 18-month term."""
     rules = [(r.kind.value, r.value) for r in d.eligibility_rules]
-    problems = {**_taxonomy_problems(d, usable), **_shape_problems(d), **_term_problems(d.term)}
+    start = d.term.start_date
+    # a start out of range is refused below, before any arithmetic on it
+    if d.level is Level.PATIENT_SAFETY_PARTNER and start and FIRST_DAY <= start <= LAST_DAY and not d.term.end_date:
+        d = replace(d, term=replace(d.term, end_date=add_months(start, PSP_TERM_MONTHS)))
+    problems = {**_taxonomy_problems(d, usable), **_shape_problems(d), **_date_problems(d)}
     problems.update(rules_problems(rules))
     problems.update(_place_problems(d, settings, networks))
     if problems:
         raise InvalidInput(problems)
     if not d.required_checks:
         d = replace(d, required_checks=settings.checks_for(d.level))
-    if d.level is Level.PATIENT_SAFETY_PARTNER and d.term.start_date and d.term.end_date is None:
-        d = replace(d, term=replace(d.term, end_date=add_months(d.term.start_date, PSP_TERM_MONTHS)))
     return d
+
+
+def check_reason(reason: str) -> None:
+    """A withdrawal's reason: InvalidInput naming ``reason`` unless 1 to 500 printable characters."""
+    problem = _text_problem(reason, REASON_MAX, required=True)
+    if problem is not None:
+        raise InvalidInput({"reason": problem})
 
 
 def changed_fields(before: Details, after: Details) -> tuple[str, ...]:
     return tuple(f.name for f in fields(Details) if getattr(before, f.name) != getattr(after, f.name))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change: a member of the trust's staff acting through the portal (their staff id, as
+    the staff directory knows them), or one of the trust's keys, with the staff name it claimed if any
+    (``x-plr-staff``: a claim, kept as said, proving nothing)."""
+
+    staff_id: str | None = None
+    claimed_staff: str | None = None
 
 
 @dataclass
@@ -191,11 +226,13 @@ class Opportunity:
     updated_at: datetime | None = None
     published_at: datetime | None = None
     withdrawn_reason: str = ""
+    created_by: Actor | None = None  # None: made before matching recorded who
+    updated_by: Actor | None = None
     pending_events: list[events.OpportunityEvent] = field(default_factory=list)
 
     @classmethod
-    def draft(cls, opportunity_id: str, trust_ods: str, details: Details, now: datetime) -> Opportunity:
-        return cls(opportunity_id, trust_ods, details, created_at=now, updated_at=now)
+    def draft(cls, opportunity_id: str, trust_ods: str, details: Details, now: datetime, by: Actor) -> Opportunity:
+        return cls(opportunity_id, trust_ods, details, created_at=now, updated_at=now, created_by=by, updated_by=by)
 
     def _require(self, change: str, expected_version: int) -> None:
         if expected_version != self.version:
@@ -205,51 +242,54 @@ class Opportunity:
         if self.status not in FROM[change]:
             raise PreconditionFailed(f"cannot {change} an opportunity that is {self.status.value}")
 
-    def _change(self, change: str, expected_version: int, now: datetime) -> None:
+    def _change(self, change: str, expected_version: int, now: datetime, by: Actor) -> None:
         self._require(change, expected_version)
         self.version += 1
-        self.updated_at = now
+        self.updated_at, self.updated_by = now, by
 
     def _base(self) -> tuple[str, str, int]:
         return self.opportunity_id, self.trust_ods, self.version
 
-    def update(self, details: Details, expected_version: int, now: datetime) -> None:
+    def update(self, details: Details, expected_version: int, now: datetime, by: Actor) -> None:
         changed = changed_fields(self.details, details)
         if not changed:
             self._require("update", expected_version)  # refused as a change would be; else nothing to do
             return
-        self._change("update", expected_version, now)
+        self._require("update", expected_version)
+        closing = details.closing_date
+        if self.status is Status.PUBLISHED and "closing_date" in changed and closing and closing < now.date():
+            # a published role's closing date may pass, but no one moves it into the past
+            raise InvalidInput({"closing_date": "a published role's closing date cannot be moved into the past"})
+        self._change("update", expected_version, now, by)
         self.details = details
         if self.status is Status.PUBLISHED:
             self.pending_events.append(events.OpportunityUpdated(*self._base(), fields=changed))
 
-    def publish(self, expected_version: int, now: datetime) -> None:
+    def publish(self, expected_version: int, now: datetime, by: Actor) -> None:
         closing = self.details.closing_date
         if closing is not None and closing < now.date():
             raise PreconditionFailed("the closing date has passed: update it before publishing")
-        self._change("publish", expected_version, now)
+        self._change("publish", expected_version, now, by)
         self.status, self.published_at = Status.PUBLISHED, now
         d = self.details
         self.pending_events.append(
             events.OpportunityPublished(*self._base(), d.level.value, d.network_id, d.places, closing, d.remote)
         )
 
-    def close(self, expected_version: int, now: datetime) -> None:
-        self._change("close", expected_version, now)
+    def close(self, expected_version: int, now: datetime, by: Actor) -> None:
+        self._change("close", expected_version, now, by)
         self.status = Status.CLOSED
         self.pending_events.append(events.OpportunityClosed(*self._base()))
 
-    def fill(self, expected_version: int, now: datetime) -> None:
-        self._change("fill", expected_version, now)
+    def fill(self, expected_version: int, now: datetime, by: Actor) -> None:
+        self._change("fill", expected_version, now, by)
         self.status = Status.FILLED
         self.pending_events.append(events.OpportunityFilled(*self._base()))
 
-    def withdraw(self, reason: str, expected_version: int, now: datetime) -> None:
-        problem = _text_problem(reason, REASON_MAX, required=True)
-        if problem is not None:
-            raise InvalidInput({"reason": problem})
+    def withdraw(self, reason: str, expected_version: int, now: datetime, by: Actor) -> None:
+        check_reason(reason)
         was_draft = self.status is Status.DRAFT
-        self._change("withdraw", expected_version, now)
+        self._change("withdraw", expected_version, now, by)
         self.status, self.withdrawn_reason = Status.WITHDRAWN, reason.strip()
         if not was_draft:  # others never heard of a draft
             self.pending_events.append(events.OpportunityWithdrawn(*self._base()))

@@ -27,7 +27,7 @@ from services.common.grpc_edge import (
 from services.common.grpc_server import Call
 from services.matching.domain import commands
 from services.matching.domain.eligibility import Kind, Outcome, Rule, RuleResult, declarations_problem
-from services.matching.domain.opportunity import Details, Opportunity, Status, Term
+from services.matching.domain.opportunity import Actor, Details, Opportunity, Status, Term
 from services.matching.domain.terms import CheckType, Day, Level
 from services.matching.service_layer import opportunities
 from services.matching.service_layer.unit_of_work import UnitOfWork
@@ -169,6 +169,12 @@ def details_message(d: Details) -> pb.OpportunityDetails:
     )
 
 
+def actor_message(actor: Actor | None) -> pb.Actor | None:
+    if actor is None:
+        return None
+    return pb.Actor(staff_id=actor.staff_id or "", claimed_staff=actor.claimed_staff or "")
+
+
 def opportunity_message(o: Opportunity) -> pb.Opportunity:
     return pb.Opportunity(
         opportunity_id=o.opportunity_id,
@@ -180,6 +186,8 @@ def opportunity_message(o: Opportunity) -> pb.Opportunity:
         updated_at=timestamp(o.updated_at),
         published_at=timestamp(o.published_at),
         withdrawn_reason=o.withdrawn_reason,
+        created_by=actor_message(o.created_by),
+        updated_by=actor_message(o.updated_by),
     )
 
 

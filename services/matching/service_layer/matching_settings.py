@@ -32,6 +32,12 @@ def update_matching_settings(
             raise PreconditionFailed(
                 f"expected_version: the settings are at version {current.version}; read them again and retry"
             )
+        removed = sorted((current.site_codes() - wanted.site_codes()) & uow.opportunities.sites_in_use(trust))
+        if removed:
+            raise PreconditionFailed(
+                f"settings.sites: {', '.join(map(repr, removed))} named by open roles (draft, published or "
+                "closed): change those roles first, or keep the site"
+            )
         uow.settings.save(wanted, cmd.expected_version)
         uow.commit()
     return wanted

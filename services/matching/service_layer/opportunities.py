@@ -1,7 +1,8 @@
 """Use cases about opportunities: drafting, changing and moving a role through its lifecycle, and
 reading the roles a trust may see (its own, and others' published to a network it shares).
 
-Every one is for a trust's key: the trust is the caller's, never a field of the request.
+Every one is for a trust: one of its keys, or a member of its staff acting through the portal. The
+trust is the caller's, never a field of the request; each change records who made it (``Actor``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from services.common.idempotency import Idempotent, once
 from services.common.principals import Principal
 from services.matching.domain import commands
 from services.matching.domain.eligibility import Facts, Outcome, RuleResult, evaluate
-from services.matching.domain.opportunity import Details, Opportunity, terms_named, validated_details
+from services.matching.domain.opportunity import (
+    Actor,
+    Details,
+    Opportunity,
+    check_reason,
+    terms_named,
+    validated_details,
+)
 from services.matching.service_layer.unit_of_work import UnitOfWork
 
 Clock = Callable[[], datetime]
@@ -30,6 +38,14 @@ def utc_now() -> datetime:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def actor_of(principal: Principal) -> Actor:
+    """Who the caller is, as a role records it: the staff id the portal acted for, else the staff name a
+    key claimed (if any)."""
+    if principal.staff_id is not None:
+        return Actor(staff_id=principal.staff_id)
+    return Actor(claimed_staff=principal.claimed_staff)
 
 
 @dataclass(frozen=True)
@@ -81,7 +97,7 @@ def create_opportunity(
     made: list[Opportunity] = []
 
     def draft() -> str:
-        made.append(Opportunity.draft(ids(), trust, _checked(uow, trust, cmd.details), clock()))
+        made.append(Opportunity.draft(ids(), trust, _checked(uow, trust, cmd.details), clock(), actor_of(principal)))
         uow.opportunities.add(made[0])
         return made[0].opportunity_id
 
@@ -98,9 +114,16 @@ def update_opportunity(
 ) -> Opportunity:
     trust = principal.require_trust()
     with uow:
+        # a bad field is named before the id is looked up (as the registry does): everything but whether
+        # each term is usable, which depends on the role (a retired term it named may stay)
+        _checked(uow, trust, cmd.details, cmd.details)
         opportunity = _own(uow, trust, cmd.opportunity_id)
         before = opportunity.version
-        opportunity.update(_checked(uow, trust, cmd.details, opportunity.details), cmd.expected_version, clock())
+        details = _checked(uow, trust, cmd.details, opportunity.details)
+        try:
+            opportunity.update(details, cmd.expected_version, clock(), actor_of(principal))
+        except InvalidInput as error:
+            raise under("details", error) from None
         if opportunity.version != before:
             uow.opportunities.save(opportunity, before)
             uow.commit()
@@ -124,33 +147,42 @@ def _move(
 def publish_opportunity(
     cmd: commands.PublishOpportunity, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> Opportunity:
-    return _move(uow, principal, cmd.opportunity_id, lambda o: _publish(uow, o, cmd.expected_version, clock()))
+    by = actor_of(principal)
+    return _move(uow, principal, cmd.opportunity_id, lambda o: _publish(uow, o, cmd.expected_version, clock(), by))
 
 
-def _publish(uow: UnitOfWork, opportunity: Opportunity, expected_version: int, now: datetime) -> None:
+def _publish(uow: UnitOfWork, opportunity: Opportunity, expected_version: int, now: datetime, by: Actor) -> None:
     # the trust may have left the network since the draft named it
     network = opportunity.details.network_id
     if network is not None and network not in uow.networks.networks_of(opportunity.trust_ods):
         raise InvalidInput({"network_id": "not a network this trust is a member of: update the role"})
-    opportunity.publish(expected_version, now)
+    opportunity.publish(expected_version, now, by)
 
 
 def close_opportunity(
     cmd: commands.CloseOpportunity, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> Opportunity:
-    return _move(uow, principal, cmd.opportunity_id, lambda o: o.close(cmd.expected_version, clock()))
+    return _move(
+        uow, principal, cmd.opportunity_id, lambda o: o.close(cmd.expected_version, clock(), actor_of(principal))
+    )
 
 
 def fill_opportunity(
     cmd: commands.FillOpportunity, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> Opportunity:
-    return _move(uow, principal, cmd.opportunity_id, lambda o: o.fill(cmd.expected_version, clock()))
+    return _move(
+        uow, principal, cmd.opportunity_id, lambda o: o.fill(cmd.expected_version, clock(), actor_of(principal))
+    )
 
 
 def withdraw_opportunity(
     cmd: commands.WithdrawOpportunity, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> Opportunity:
-    return _move(uow, principal, cmd.opportunity_id, lambda o: o.withdraw(cmd.reason, cmd.expected_version, clock()))
+    check_reason(cmd.reason)  # a bad field is named before the id is looked up (as the registry does)
+    by = actor_of(principal)
+    return _move(
+        uow, principal, cmd.opportunity_id, lambda o: o.withdraw(cmd.reason, cmd.expected_version, clock(), by)
+    )
 
 
 def get_opportunity(cmd: commands.GetOpportunity, uow: UnitOfWork, principal: Principal) -> Opportunity:
@@ -160,10 +192,11 @@ def get_opportunity(cmd: commands.GetOpportunity, uow: UnitOfWork, principal: Pr
 
 
 def as_seen_by(trust: str, opportunity: Opportunity) -> Opportunity:
-    """Another trust sees the role as published, without the owner's own notes (a withdrawal reason)."""
+    """Another trust sees the role as published, without the owner's own notes (a withdrawal reason) or
+    who among the owner's staff made it."""
     if opportunity.trust_ods == trust:
         return opportunity
-    return replace(opportunity, withdrawn_reason="", pending_events=[])
+    return replace(opportunity, withdrawn_reason="", created_by=None, updated_by=None, pending_events=[])
 
 
 def list_opportunities(cmd: commands.ListOpportunities, uow: UnitOfWork, principal: Principal) -> list[Opportunity]:

@@ -11,10 +11,13 @@ both belong to); the fakes decide the same from the scope they are given.
 from __future__ import annotations
 
 import abc
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from services.common.idempotency import IdempotencyKeys as IdempotencyKeys  # the platform's store
 from services.matching.domain.opportunity import Opportunity, Status
+from services.matching.domain.ranking import Candidate, Load
 from services.matching.domain.settings import MatchingSettings
 from services.matching.domain.terms import Usable
 
@@ -56,6 +59,10 @@ class OpportunityRepository(abc.ABC):
     ) -> list[Opportunity]:
         """Those the scope may see, by id after ``after_id``; ``owner_ods``/``not_owner_ods`` filter."""
 
+    @abc.abstractmethod
+    def sites_in_use(self, trust_ods: str) -> frozenset[str]:
+        """The site codes named by the trust's roles still open (draft, published or closed)."""
+
 
 class SettingsStore(abc.ABC):
     @abc.abstractmethod
@@ -80,3 +87,40 @@ class Taxonomy(abc.ABC):
     @abc.abstractmethod
     def usable_by(self, trust_ods: str) -> Usable:
         """(kind, code) of the terms the trust may name: the global ones and its own, none retired."""
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Whose roles a person may be recommended: the trusts holding them through a confirmed (active)
+    relationship, and the networks they share their profile with."""
+
+    trusts: frozenset[str]
+    networks: frozenset[str]
+
+
+class CandidatePool(abc.ABC):
+    """Matching's projection of the registry's people (``adapters/candidates.py``), as one trust's
+    rankings see it: each person the trust holds through an affiliation, or may find through one of
+    its networks (the person shares their profile with the network), as a ``Candidate`` whose
+    ``active`` and ``contactable`` are for that trust and whose checks are those valid on ``today``.
+    Lived experience is there only while the person consents to its use in matching."""
+
+    @abc.abstractmethod
+    def for_trust(self, trust_ods: str, networks: frozenset[str], today: date) -> Iterable[Candidate]: ...
+
+    @abc.abstractmethod
+    def get(self, leader_id: str, trust_ods: str, networks: frozenset[str], today: date) -> Candidate | None:
+        """The person as ``for_trust`` would give them, or None if the trust may not rank them."""
+
+    @abc.abstractmethod
+    def trusts_of(self, leader_id: str) -> Reach | None:
+        """Who holds the person and which networks they share with (the person's own ranking of roles,
+        in the platform's scope), or None if the projection does not hold them."""
+
+
+class PlacementLoads(abc.ABC):
+    """What people already do (from recruitment's offer and placement events): each person's ``Load``
+    on ``today``, with ``recent_months`` as the recent window. A person with none is absent."""
+
+    @abc.abstractmethod
+    def of(self, leader_ids: Iterable[str], today: date, recent_months: int) -> Mapping[str, Load]: ...

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from services.common.unit_of_work import AbstractUnitOfWork
 from services.matching.service_layer.ports import (
+    CandidatePool,
     IdempotencyKeys,
     NetworkDirectory,
     OpportunityRepository,
+    PlacementLoads,
     SettingsStore,
     Taxonomy,
 )
@@ -19,3 +21,5 @@ class UnitOfWork(AbstractUnitOfWork):
     networks: NetworkDirectory
     taxonomy: Taxonomy
     idempotency: IdempotencyKeys
+    candidates: CandidatePool
+    loads: PlacementLoads

@@ -5,16 +5,30 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
 from services.common import signed_links
-from services.portal.adapters.tables import accounts, email_tokens, sessions, sign_in_failures, used_links
+from services.portal.adapters.tables import (
+    accounts,
+    email_tokens,
+    reset_requests,
+    sessions,
+    sign_in_failures,
+    used_links,
+)
+from services.portal.domain import resets
 from services.portal.domain.accounts import Account, session_expired
 from services.portal.service_layer.person_data import AccountEraser
 from services.portal.service_layer.ports import AccountStore
+
+
+def account_from_row(row: sa.Row[Any]) -> Account:
+    """An ``accounts`` row as the domain's Account."""
+    return Account(row.account_id, row.email_key, row.password_hash, row.verified_at is not None, row.leader_id)
 
 
 class SqlAccountStore(AccountStore, AccountEraser):
@@ -30,9 +44,7 @@ class SqlAccountStore(AccountStore, AccountEraser):
     def _one(self, where: sa.ColumnElement[bool]) -> Account | None:
         with self.engine.begin() as c:
             row = c.execute(sa.select(accounts).where(where)).first()
-        if row is None:
-            return None
-        return Account(row.account_id, row.email_key, row.password_hash, row.verified_at is not None, row.leader_id)
+        return None if row is None else account_from_row(row)
 
     def by_email(self, email_key: str) -> Account | None:
         return self._one(accounts.c.email_key == email_key)
@@ -41,14 +53,15 @@ class SqlAccountStore(AccountStore, AccountEraser):
         return self._one(accounts.c.account_id == account_id)
 
     def delete_account(self, account_id: str) -> None:
-        # its sessions and email tokens go with it (ON DELETE CASCADE); its failed sign-ins are kept by
-        # address, so they go by address
+        # its sessions, email tokens, reset links and NHS login go with it (ON DELETE CASCADE); its failed
+        # sign-ins and reset requests are kept by address, so they go by address
         with self.engine.begin() as c:
             gone = c.execute(
                 accounts.delete().where(accounts.c.account_id == account_id).returning(accounts.c.email_key)
             ).scalar()
             if gone is not None:
                 c.execute(sign_in_failures.delete().where(sign_in_failures.c.email_key == gone))
+                c.execute(reset_requests.delete().where(reset_requests.c.email_digest == resets.email_digest(gone)))
 
     def add_email_token(self, token_digest: str, account_id: str, expires_at: datetime) -> None:
         with self.engine.begin() as c:

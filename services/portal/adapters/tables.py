@@ -57,3 +57,48 @@ sign_in_failures = sa.Table(
     sa.Column("email_key", sa.Text, nullable=False, index=True),
     sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+# --- password resets (migration 0010) ---
+
+# one-time password reset links: only their SHA-256 is kept
+reset_tokens = sa.Table(
+    "reset_tokens",
+    metadata,
+    sa.Column("token_digest", sa.Text, primary_key=True),
+    sa.Column("account_id", postgresql.UUID(as_uuid=False), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# reset requests, for the rate limit: digests of the address and of the client's address
+reset_requests = sa.Table(
+    "reset_requests",
+    metadata,
+    sa.Column("request_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("email_digest", sa.Text, nullable=False),
+    sa.Column("client_digest", sa.Text, nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# --- NHS login (migration 0011) ---
+
+# the account each NHS login subject signs in to (one each way)
+nhs_logins = sa.Table(
+    "nhs_logins",
+    metadata,
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("account_id", postgresql.UUID(as_uuid=False), nullable=False, unique=True),
+    sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# sign-ins under way: the state's SHA-256, the session that began it, its nonce and PKCE verifier
+oidc_attempts = sa.Table(
+    "oidc_attempts",
+    metadata,
+    sa.Column("state_digest", sa.Text, primary_key=True),
+    sa.Column("session_digest", sa.Text, nullable=False),
+    sa.Column("nonce", sa.Text, nullable=False),
+    sa.Column("code_verifier", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)

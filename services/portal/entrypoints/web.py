@@ -19,18 +19,30 @@ from services.common.errors import DomainError, InvalidInput
 from services.common.grpc_client import api_channel
 from services.common.mail import OutgoingMail, SmtpMailer
 from services.common.settings import Settings
+from services.portal.adapters.nhs_login import SqlNhsLogins
 from services.portal.adapters.passwords import Argon2Hasher, common_passwords
 from services.portal.adapters.person_data_registry import GrpcPersonDataRegistry
 from services.portal.adapters.person_registry import GrpcPersonRegistry
 from services.portal.adapters.registry import RegistryClient
+from services.portal.adapters.resets import SqlPasswordResets
 from services.portal.adapters.store import Session, SqlAccountStore, SqlSessions
+from services.portal.adapters.trust_names import SqlTrustNames
 from services.portal.domain.accounts import SESSION_LONGEST
-from services.portal.entrypoints import person_pages
+from services.portal.entrypoints import error_pages, password_reset, person_pages, trust_start
+from services.portal.entrypoints import nhs_login as nhs_login_pages
+from services.portal.entrypoints.pages import Pages
 from services.portal.entrypoints.profile import profile_pages
 from services.portal.service_layer import accounts
 from services.portal.service_layer.person import PersonRegistry
 from services.portal.service_layer.person_data import PersonDataRegistry
-from services.portal.service_layer.ports import Mailer
+from services.portal.service_layer.ports import (
+    IdentityProvider,
+    Mailer,
+    NhsLoginStore,
+    PortalMailer,
+    ResetStore,
+    TrustNames,
+)
 
 HERE = Path(__file__).resolve().parent.parent
 FRONTEND = HERE / "frontend" / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
@@ -58,6 +70,18 @@ class SmtpVerificationMailer(Mailer):
         self.smtp.send(OutgoingMail(to, "Confirm your email address", body, message_id=url.rsplit("/", 1)[-1][:16]))
 
 
+class SmtpPortalMailer(SmtpVerificationMailer, PortalMailer):
+    """The verification mailer, which also sends password reset links."""
+
+    def send_password_reset(self, to: str, url: str) -> None:
+        body = (
+            "Hello,\n\nSomeone asked to reset the password of your patient leader portal account. To choose a "
+            f"new password, open this link (it works once, for 1 hour):\n{url}\n\n"
+            "If you did not ask, ignore this message: your password stays as it is.\n"
+        )
+        self.smtp.send(OutgoingMail(to, "Reset your password", body, message_id=url.rsplit("/", 1)[-1][:16]))
+
+
 def run(settings: Settings) -> Flask:
     """The application ``plr-process portal web`` serves, from the process's settings."""
     from services.portal.manifest import MAIL_FROM, SMTP_URL
@@ -67,17 +91,18 @@ def run(settings: Settings) -> Flask:
     return make_app(
         SqlAccountStore(engine),
         SqlSessions(engine),
-        SmtpVerificationMailer(SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM))),
+        SmtpPortalMailer(SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM))),
         RegistryClient(api_channel(settings, "registry"), registry.get("PORTAL_TOKEN") or ""),
         confirm_link_key=registry.get("CONFIRM_LINK_KEY") or "",
         production=settings.production,
+        nhs_login=nhs_login_pages.provider_from_settings(own),
     )
 
 
 def make_app(
     store: SqlAccountStore,
     sessions: SqlSessions,
-    mailer: Mailer,
+    mailer: PortalMailer,
     registry: RegistryClient,
     *,
     confirm_link_key: str,
@@ -85,6 +110,12 @@ def make_app(
     clock: Callable[[], datetime] = utc_now,
     person: PersonRegistry | None = None,
     person_data: PersonDataRegistry | None = None,
+    nhs_login: IdentityProvider | None = None,  # None: no NHS login (its settings are empty)
+    # None: in the portal's own database (``store.engine``): reset links, NHS login's subjects and
+    # attempts, trusts' names (the projection of adapters/trust_names.py)
+    resets: ResetStore | None = None,
+    nhs_logins: NhsLoginStore | None = None,
+    trust_names: TrustNames | None = None,
 ) -> Flask:
     """``person`` and ``person_data``: the registry as the person's own pages call it (profile and consent;
     taking part, data and invitations), by default over ``registry``'s channel."""
@@ -202,6 +233,9 @@ def make_app(
             return page("sign-in.html", 429, errors={"email": str(refused)})
         except DomainError as refused:
             return page("sign-in.html", 401, errors={"email": str(refused)})
+        return start_signed_in(account)
+
+    def start_signed_in(account: accounts.Account) -> Response:
         link = g.session.confirm_link if g.session is not None else None
         if g.session is not None:
             sessions.end(g.session.session_id)  # a new session id on sign-in: none fixed beforehand
@@ -301,6 +335,13 @@ def make_app(
         return page("message.html", title="Your email address is changed", text="We will use your new address.")
 
     app.register_blueprint(person_pages.blueprint(data_registry, store, page=page, signed_in=signed_in, clock=clock))
+    pages = Pages(page, go, session, signed_in, start_signed_in)
+    app.register_blueprint(error_pages.blueprint(pages))
+    resets = resets or SqlPasswordResets(store.engine)
+    app.register_blueprint(password_reset.blueprint(pages, store, resets, mailer, clock))
+    nhs_logins = nhs_logins or SqlNhsLogins(store.engine)
+    app.register_blueprint(nhs_login_pages.blueprint(pages, nhs_login, nhs_logins, store, clock))
+    app.register_blueprint(trust_start.blueprint(pages, trust_names or SqlTrustNames(store.engine)))
 
     @app.errorhandler(grpc.RpcError)
     def registry_unavailable(error: grpc.RpcError) -> Response:

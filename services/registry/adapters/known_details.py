@@ -27,8 +27,16 @@ def _from_row(row: Any) -> KnownDetails:
 class SqlKnownDetails(KnownDetailsStore):
     def __init__(self, connection: Connection):
         self.connection = connection
+        # what another query of this unit of work read already (the hot leader read joins it), until
+        # this store writes: (trust, leader) to the record or None
+        self._read: dict[tuple[str, str], KnownDetails | None] = {}
+
+    def remember(self, trust_ods: str, leader_id: str, known: KnownDetails | None) -> None:
+        self._read[(trust_ods, leader_id)] = known
 
     def get(self, trust_ods: str, leader_id: str) -> KnownDetails | None:
+        if (trust_ods, leader_id) in self._read:
+            return self._read[(trust_ods, leader_id)]
         return self.of_trust(trust_ods, [leader_id]).get(leader_id)
 
     def of_trust(self, trust_ods: str, leader_ids: list[str]) -> dict[str, KnownDetails]:
@@ -50,6 +58,7 @@ class SqlKnownDetails(KnownDetailsStore):
     def put_many(self, many: list[KnownDetails]) -> None:
         if not many:
             return
+        self._read.clear()
         statement = insert(known_details)
         changed = {n: statement.excluded[n] for n in (*KNOWN_FIELDS, "updated_at")}
         upsert = statement.on_conflict_do_update(
@@ -58,7 +67,9 @@ class SqlKnownDetails(KnownDetailsStore):
         self.connection.execute(upsert, [asdict(d) for d in many])
 
     def erase(self, leader_id: str) -> None:
+        self._read.clear()
         self.connection.execute(known_details.delete().where(known_details.c.leader_id == leader_id))
 
     def forget_trust(self, trust_ods: str) -> None:
+        self._read.clear()
         self.connection.execute(known_details.delete().where(known_details.c.trust_ods == trust_ods))

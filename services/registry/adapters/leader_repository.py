@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
 import psycopg2.errors
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from services.common.db import taken_concurrently
+from services.common.db import PreparedQuery, taken_concurrently
 from services.common.errors import PreconditionFailed
 from services.common.platform_tables import outbox
 from services.registry.adapters.bulk import (
@@ -26,13 +28,16 @@ from services.registry.adapters.tables import (
     changes_on_behalf,
     consent_recorders,
     consent_records,
+    known_details,
     leaders,
 )
 from services.registry.domain.affiliation import Affiliation
-from services.registry.domain.authority import ChangeOnBehalf
+from services.registry.domain.authority import TRUSTS_MAY_NOT_ACT, ChangeOnBehalf
 from services.registry.domain.consent import ConsentRecord, Purpose
+from services.registry.domain.known_details import KNOWN_FIELDS, KnownDetails
 from services.registry.domain.leader import EmailTaken, Leader
-from services.registry.domain.profile import Availability, LeaderProfile
+from services.registry.domain.profile import Availability, LeaderProfile, hidden_from_trust
+from services.registry.service_layer.leaders import AUDITED_WHEN_NOTHING_SHOWN
 from services.registry.service_layer.ports import AffiliationRepository, LeaderRepository
 
 PROFILE_COLUMNS = ("given_name", "family_name", "email", "phone", "postcode")
@@ -132,19 +137,102 @@ class _Prefixed:
 
 _consent_columns = [c.label(f"c_{c.name}") for c in (*consent_records.c, *_RECORDER_COLUMNS)]
 _affiliation_columns = [c.label(f"a_{c.name}") for c in affiliations.c]
+_known_columns = [c.label(f"k_{c.name}") for c in known_details.c]
 _LEADER_WITH_AFFILIATION = (
-    sa.select(leaders, *_consent_columns, *_affiliation_columns)
+    sa.select(leaders, *_consent_columns, *_affiliation_columns, *_known_columns)
     .select_from(
-        leaders.outerjoin(_WITH_RECORDERS, consent_records.c.leader_id == leaders.c.leader_id).outerjoin(
+        leaders.outerjoin(_WITH_RECORDERS, consent_records.c.leader_id == leaders.c.leader_id)
+        .outerjoin(
             affiliations,
             sa.and_(
                 affiliations.c.leader_id == leaders.c.leader_id,
                 affiliations.c.trust_ods == sa.bindparam("trust_ods"),
             ),
         )
+        .outerjoin(
+            known_details,
+            sa.and_(
+                known_details.c.leader_id == leaders.c.leader_id,
+                known_details.c.trust_ods == sa.bindparam("trust_ods"),
+            ),
+        )
     )
     .where(leaders.c.leader_id == sa.bindparam("leader_id"))
     .order_by(consent_records.c.record_id)
+)
+# the hot read (GetLeader as a trust): planning it, row security's policies of four tables included,
+# cost more than running it, so each connection plans it once (docs/performance.md)
+_PREPARED_LEADER_WITH_AFFILIATION = PreparedQuery("plr_leader_with_affiliation", _LEADER_WITH_AFFILIATION)
+
+
+def _fields_shown_sql() -> str:
+    """The audit row's fields of a trust's read, in SQL, from the same definitions as the view
+    (``view_for``, ``LeaderView.fields_audited``): each profile field, in order, that is not empty
+    and not hidden from the trust (``hidden_from_trust`` of its two consents), else the status."""
+    blank = LeaderProfile()
+
+    def filled(name: str) -> str:
+        if name in PROFILE_COLUMNS:
+            return f"coalesce(leaders.{name}, '') <> ''"
+        if getattr(blank, name) == "":
+            return f"coalesce(leaders.profile ->> '{name}', '') <> ''"
+        if getattr(blank, name) == ():
+            return f"jsonb_array_length(coalesce(leaders.profile -> '{name}', '[]')) > 0"
+        return "true"  # never blank (availability)
+
+    def hidden(name: str) -> str:
+        combinations = [(contact, lived) for contact in (True, False) for lived in (True, False)]
+        cases = " OR ".join(
+            f"(consented.contact IS {contact} AND consented.lived_experience IS {lived})"
+            for contact, lived in combinations
+            if name in hidden_from_trust(contact, lived)
+        )
+        return f"NOT ({cases})" if cases else "true"
+
+    names = ", ".join(
+        f"CASE WHEN {filled(name)} AND {hidden(name)} THEN '{name}' END" for name in LeaderProfile.field_names()
+    )
+    nothing = ", ".join(f"'{name}'" for name in AUDITED_WHEN_NOTHING_SHOWN)
+    return f"coalesce(nullif(array_remove(ARRAY[{names}]::text[], NULL), '{{}}'), ARRAY[{nothing}]::text[])"
+
+
+def _audited_leader_read_sql() -> str:
+    """One statement: the audit row of a trust's read of one leader (when the trust may see them:
+    its affiliation active, the person neither withdrawn nor erased, as ``visible_leader``), inserted
+    in a data-modifying CTE, and the rows of ``_LEADER_WITH_AFFILIATION`` with the fields it named.
+    Row security applies to every table read and to the insert, in the statement's scope."""
+    read = _PREPARED_LEADER_WITH_AFFILIATION.prepare_sql.removeprefix(
+        f"PREPARE {_PREPARED_LEADER_WITH_AFFILIATION.name} AS "
+    )
+    trust, leader = "$1", "$2"  # as the read's own parameters are numbered (trust_ods, leader_id)
+    assert read.count("$1") == 2 and read.count("$2::UUID") == 1, read
+    may_not_act = ", ".join(f"'{status}'" for status in TRUSTS_MAY_NOT_ACT)
+    latest = (
+        f"SELECT DISTINCT ON (purpose, target) purpose, target, granted FROM consent_records "
+        f"WHERE leader_id = {leader}::uuid ORDER BY purpose, target, record_id DESC"
+    )
+    consented = (
+        f"SELECT coalesce(bool_or(granted) FILTER (WHERE purpose = '{Purpose.CONTACT_BY_TRUST.value}' "
+        f"AND target = {trust}), false) AS contact, coalesce(bool_or(granted) FILTER (WHERE purpose = "
+        f"'{Purpose.LIVED_EXPERIENCE_MATCHING.value}' AND target = ''), false) AS lived_experience FROM latest"
+    )
+    audited = (
+        "INSERT INTO audit_log (principal_kind, principal, trust_ods, method, leader_id, fields) "
+        f"SELECT $3, $4, {trust}, $5, leaders.leader_id, {_fields_shown_sql()} "
+        f"FROM leaders JOIN affiliations ON affiliations.leader_id = leaders.leader_id "
+        f"AND affiliations.trust_ods = {trust} AND affiliations.status = 'active', consented "
+        f"WHERE leaders.leader_id = {leader}::uuid AND leaders.status NOT IN ({may_not_act}) "
+        "AND leaders.erased_at IS NULL RETURNING fields"
+    )
+    with_audit = read.replace("SELECT ", "SELECT (SELECT fields FROM audited) AS audited_fields, ", 1)
+    return f"WITH latest AS ({latest}), consented AS ({consented}), audited AS ({audited}) {with_audit}"
+
+
+_AUDITED_LEADER_READ = PreparedQuery.of_sql(
+    "plr_audited_leader_read",
+    _audited_leader_read_sql(),
+    ("trust_ods", "leader_id", "principal_kind", "principal", "method"),
+    [sa.column("audited_fields", postgresql.ARRAY(sa.Text)), *_LEADER_WITH_AFFILIATION.selected_columns],
 )
 
 
@@ -183,18 +271,54 @@ class SqlLeaderRepository(LeaderRepository):
                 found[row.leader_id].append(consent_from_row(row))
         return found
 
-    def get_with_affiliation(self, leader_id: str, trust_ods: str) -> tuple[Leader | None, Affiliation | None]:
-        """The leader, their consents and the trust's affiliation with them in one query (a read: the
-        affiliation is not seen by the affiliation repository). Row-level security applies to each
-        table of the join as it does to each in a query of its own."""
-        rows = self.connection.execute(_LEADER_WITH_AFFILIATION, {"leader_id": leader_id, "trust_ods": trust_ods}).all()
+    def get_with_affiliation(
+        self, leader_id: str, trust_ods: str
+    ) -> tuple[Leader | None, Affiliation | None, KnownDetails | None]:
+        """The leader, their consents, the trust's affiliation with them and its own record of how it
+        knows them, in one query (a read: the affiliation is not seen by the affiliation repository).
+        Row-level security applies to each table of the join as it does to each in a query of its own."""
+        rows = _PREPARED_LEADER_WITH_AFFILIATION.run(
+            self.connection, {"leader_id": leader_id, "trust_ods": trust_ods}
+        ).all()
+        return self.leader_from_joined_rows(rows)
+
+    def get_with_affiliation_audited(
+        self, leader_id: str, trust_ods: str, principal_kind: str, principal: str, method: str
+    ) -> tuple[Leader | None, Affiliation | None, KnownDetails | None, tuple[str, ...] | None]:
+        """``get_with_affiliation``, and in the same statement the audit row of the read when the trust
+        may see the person (``_AUDITED_LEADER_READ``): the fields that row named, or None if it wrote
+        none. Run in an audited read, the row is committed when this returns."""
+        parameters = {
+            "leader_id": leader_id,
+            "trust_ods": trust_ods,
+            "principal_kind": principal_kind,
+            "principal": principal,
+            "method": method,
+        }
+        rows = _AUDITED_LEADER_READ.run(self.connection, parameters).all()
+        leader, affiliation, known = self.leader_from_joined_rows(rows)
+        audited = rows[0].audited_fields if rows else None
+        return leader, affiliation, known, (tuple(audited) if audited is not None else None)
+
+    def leader_from_joined_rows(
+        self, rows: Sequence[Any]
+    ) -> tuple[Leader | None, Affiliation | None, KnownDetails | None]:
         if not rows:
-            return None, None
+            return None, None, None
         first = rows[0]
         consents = [consent_from_row(_Prefixed(r, "c_")) for r in rows if r.c_record_id is not None]
         leader = self._from_row(first, consents)
         self.seen.append(leader)
-        return leader, (affiliation_from_row(_Prefixed(first, "a_")) if first.a_affiliation_id is not None else None)
+        affiliation = affiliation_from_row(_Prefixed(first, "a_")) if first.a_affiliation_id is not None else None
+        known = None
+        if first.k_leader_id is not None:
+            known = KnownDetails(
+                trust_ods=first.k_trust_ods,
+                leader_id=str(first.k_leader_id),
+                updated_at=first.k_updated_at,
+                **{name: getattr(first, f"k_{name}") for name in KNOWN_FIELDS},
+            )
+        return leader, affiliation, known
 
     def _get(self, leader_id: str, lock: bool) -> Leader | None:
         query = sa.select(leaders).where(leaders.c.leader_id == leader_id)

@@ -30,6 +30,8 @@ from services.registry.service_layer.unit_of_work import UnitOfWork
 
 class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
     leaders: SqlLeaderRepository
+    known: SqlKnownDetails
+    audit: SqlAuditLog
     to_cloudevent = staticmethod(to_cloudevent)
     opens = {
         "trusts": SqlTrustRepository,
@@ -58,4 +60,24 @@ class SqlUnitOfWork(common.SqlUnitOfWork, UnitOfWork):
         return self
 
     def leader_for_trust(self, leader_id: str, trust_ods: str) -> tuple[Leader | None, Affiliation | None]:
-        return self.leaders.get_with_affiliation(leader_id, trust_ods)  # one round trip on the hot read path
+        # one round trip on the hot read path: the trust's own record of the person comes with it, and
+        # is what this unit of work's known.get answers for them (no query of its own)
+        reader = self._audit_with_read
+        if reader is not None and reader[2] == trust_ods and self.each_statement_alone:
+            # the audit row goes with the read, in its statement, committed when it returns (ADR 0006)
+            kind, principal, _, method = reader
+            leader, affiliation, known, audited = self.leaders.get_with_affiliation_audited(
+                leader_id, trust_ods, kind, principal, method
+            )
+            if audited is not None:
+                self.audit.written_with_read(kind, principal, trust_ods, method, leader_id, audited)
+        else:
+            leader, affiliation, known = self.leaders.get_with_affiliation(leader_id, trust_ods)
+        self.known.remember(trust_ods, leader_id, known)
+        return leader, affiliation
+
+    _audit_with_read: tuple[str, str, str, str] | None = None
+
+    def audit_with_read(self, principal_kind: str, principal: str, trust_ods: str | None, method: str) -> None:
+        if principal_kind == "trust" and trust_ods is not None:
+            self._audit_with_read = (principal_kind, principal, trust_ods, method)

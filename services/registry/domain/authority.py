@@ -130,9 +130,12 @@ def _withdrawn_by_person(record: ConsentRecord) -> bool:
     return not record.granted and record.recorded_by_kind == "leader"
 
 
+# a withdrawn (or erased) person is held by no trust: none may affiliate, enrol, assign or check
+TRUSTS_MAY_NOT_ACT = ("withdrawn", "erased")
+
+
 def trusts_may_act(leader_status: str) -> bool:
-    """A withdrawn (or erased) person is held by no trust: none may affiliate, enrol, assign or check."""
-    return leader_status not in ("withdrawn", "erased")
+    return leader_status not in TRUSTS_MAY_NOT_ACT
 
 
 def withdraw(

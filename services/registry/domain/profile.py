@@ -23,6 +23,15 @@ PERSONAL_FIELDS = ("given_name", "family_name", "email", "phone", "postcode")
 CONTACT_FIELDS = ("email", "phone")
 
 
+def hidden_from_trust(may_contact: bool, lived_experience_consented: bool) -> list[str]:
+    """The profile fields a trust is not shown: the contact fields unless the person consented to its
+    contact, lived experience unless they consented to matching on it."""
+    hidden = [] if may_contact else list(CONTACT_FIELDS)
+    if not lived_experience_consented:
+        hidden.append("lived_experience")
+    return hidden
+
+
 @dataclass(frozen=True)
 class Availability:
     hours_per_month: int = 0

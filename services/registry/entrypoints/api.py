@@ -11,6 +11,7 @@ from plr.registry.v1 import (
     development_pb2,
     imports_pb2,
     leaders_pb2,
+    matching_profiles_pb2,
     networks_pb2,
     registry_pb2,
     staff_pb2,
@@ -28,9 +29,10 @@ from services.registry.entrypoints.grpc_demo import DemoApi
 from services.registry.entrypoints.grpc_development import DevelopmentApi
 from services.registry.entrypoints.grpc_imports import ImportApi
 from services.registry.entrypoints.grpc_leaders import LeaderApi
+from services.registry.entrypoints.grpc_matching_profiles import MatchingProfileApi
 from services.registry.entrypoints.grpc_networks import InvitationApi, NetworkApi
 from services.registry.entrypoints.grpc_staff import StaffApi
-from services.registry.manifest import KEY_CACHE_TTL, MANIFEST
+from services.registry.manifest import KEY_CACHE_TTL, MANIFEST, MATCHING
 
 SERVICE = "registry"
 
@@ -52,7 +54,19 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
     networks = networks_pb2.DESCRIPTOR.services_by_name["NetworkService"]
     invitations = networks_pb2.DESCRIPTOR.services_by_name["InvitationService"]
     demo = demo_pb2.DESCRIPTOR.services_by_name["DemoService"]
-    descriptors = [registry, leaders, imports, development, checks, networks, invitations, staff, demo]
+    matching_profiles = matching_profiles_pb2.DESCRIPTOR.services_by_name["MatchingProfileService"]
+    descriptors = [
+        registry,
+        leaders,
+        imports,
+        development,
+        checks,
+        networks,
+        invitations,
+        staff,
+        demo,
+        matching_profiles,
+    ]
     assert MANIFEST.api is not None
     check_allow_lists({c.name: c.methods for c in MANIFEST.api.callers}, descriptors)
     handler = partial(service_handler, authenticate=authenticator.authenticate, service=SERVICE)
@@ -70,6 +84,7 @@ def build_server(settings: Settings, listen: str | None = None) -> ApiServer:
             handler(invitations, InvitationApi(unit_of_work).methods()),
             handler(staff, StaffApi(unit_of_work).methods()),
             handler(demo, DemoApi(unit_of_work, settings.production).methods()),
+            handler(matching_profiles, MatchingProfileApi(unit_of_work, MATCHING.name).methods()),
         ],
         listen,
     )

@@ -45,6 +45,7 @@ from services.registry.domain.profile import (
     CONTACT_FIELDS,
     LeaderProfile,
     TermExists,
+    hidden_from_trust,
     normalise_email,
     profile_problems,
 )
@@ -66,6 +67,10 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+# an audit row names at least one field: a read that showed no profile field showed the status
+AUDITED_WHEN_NOTHING_SHOWN = ("status",)
+
+
 @dataclass(frozen=True)
 class LeaderView:
     """A leader as one caller may see them."""
@@ -85,6 +90,11 @@ class LeaderView:
     def fields_shown(self) -> tuple[str, ...]:
         return tuple(name for name in LeaderProfile.field_names() if getattr(self.profile, name) not in ("", ()))
 
+    @property
+    def fields_audited(self) -> tuple[str, ...]:
+        """What the audit row of this view names: the fields shown, or the status when none was."""
+        return self.fields_shown or AUDITED_WHEN_NOTHING_SHOWN
+
 
 def view_for(
     principal: Principal, leader: Leader, affiliation: Affiliation | None, known: KnownDetails | None = None
@@ -94,9 +104,7 @@ def view_for(
         trust = principal.trust_ods or ""
         may_contact = is_granted(leader.consents, Purpose.CONTACT_BY_TRUST, trust)
         contactable = may_contact and leader.status == "active"
-        hidden = [] if may_contact else list(CONTACT_FIELDS)
-        if not is_granted(leader.consents, Purpose.LIVED_EXPERIENCE_MATCHING):
-            hidden.append("lived_experience")
+        hidden = hidden_from_trust(may_contact, is_granted(leader.consents, Purpose.LIVED_EXPERIENCE_MATCHING))
         consents = tuple(as_seen_by_trust(r, trust) for r in state.values() if concerns_trust(r, trust))
         profile = leader.profile.without(hidden)
         seen = profile if may_contact else profile.district_only()
@@ -132,7 +140,7 @@ def _audit_reads(uow: UnitOfWork, principal: Principal, method: str, views: list
         principal.audit_name,
         principal.trust_ods,
         method,
-        {v.leader.leader_id: v.fields_shown or ("status",) for v in views},
+        {v.leader.leader_id: v.fields_audited for v in views},
     )
 
 
@@ -363,8 +371,10 @@ def visible_leader(
 
 
 def get_leader(cmd: commands.GetLeader, uow: UnitOfWork, principal: Principal) -> LeaderView:
-    # one statement reads, the next records the audit, each committed alone: the answer follows the audit
+    # the audit row is committed before the answer: written with the read, in its statement, when the
+    # unit of work can (a trust's read; ADR 0006), else by the next statement
     with uow.audited_read():
+        uow.audit_with_read(principal.kind, principal.audit_name, principal.trust_ods, "GetLeader")
         leader, affiliation = visible_leader(uow, principal, cmd.leader_id)
         known = uow.known.get(principal.trust_ods, leader.leader_id) if principal.trust_ods else None
         view = view_for(principal, leader, affiliation, known)

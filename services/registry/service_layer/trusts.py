@@ -332,7 +332,7 @@ def _export(
     views = [view_for(as_trust, leaders[a.leader_id], a, known.get(a.leader_id)) for a in held]
     terms = [t for t in uow.taxonomy.list(None) if t.trust_ods == trust.ods]
     records = trust_records(uow, as_trust, [a.leader_id for a in affiliations])
-    reads = {v.leader.leader_id: v.fields_shown or ("status",) for v in views}
+    reads = {v.leader.leader_id: v.fields_audited for v in views}
     for record in records:
         reads[record["leader_id"]] = (*reads.get(record["leader_id"], ()), "checks", "support_and_development")
     uow.audit.record(by.kind, by.audit_name, trust.ods, "OffboardTrust", reads)

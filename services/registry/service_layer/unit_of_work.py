@@ -70,6 +70,11 @@ class UnitOfWork(AbstractUnitOfWork):
     def __enter__(self) -> UnitOfWork:
         return self
 
+    def audit_with_read(self, principal_kind: str, principal: str, trust_ods: str | None, method: str) -> None:
+        """Before a single leader's audited read: who reads, for the audit row. A unit of work that can
+        write that row in the read's own statement (the SQL one, for a trust) does, and its audit log
+        then writes the same row only once; any other writes it when the use case records it."""
+
     def note_change(self, leader_id: str | None, *fields: str) -> None:
         """A write that records no event (equality answers, a check-in, a plan) names what it changed,
         for the change history of this commit."""

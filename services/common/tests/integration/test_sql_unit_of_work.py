@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from services.common.db import scoped_transaction
+from services.common.db import PreparedQuery, apply_scope, scoped_transaction
 from services.common.events import CloudEvent
 from services.common.platform_tables import outbox
 from services.common.sql_unit_of_work import SqlUnitOfWork
@@ -217,3 +217,61 @@ def test_an_audited_read_commits_no_events_and_runs_no_executemany(stack: PlrSta
             rows = [{"ods": "RUL", "name": "m"}, {"ods": "RUL", "name": "n"}]
             uow.connection.execute(trusts.update().where(trusts.c.trust_ods == sa.bindparam("ods")), rows)
     assert _outbox(stack, "RUL") == []
+
+
+_BY_ODS = sa.select(trusts.c.trust_ods, trusts.c.version, trusts.c.created_at).where(
+    trusts.c.trust_ods.in_([sa.bindparam("first"), sa.bindparam("second")])
+)
+_PREPARED_BY_ODS = PreparedQuery("plr_test_trusts_by_ods", _BY_ODS)
+
+
+def test_a_prepared_query_is_planned_once_per_connection_and_scoped_each_time_it_runs(stack: PlrStack) -> None:
+    for ods in ("RUP", "RUQ"):
+        with _uow(stack, ods) as setup:
+            setup.probes.add(Probe(ods))
+            setup.commit()
+    both = {"first": "RUP", "second": "RUQ"}
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    engine = stack.engine(SERVICE)
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        with engine.connect() as connection:
+            # more runs than PostgreSQL plans alone (5) before it may use a generic plan: the tenant is
+            # read when the plan runs, never planned in
+            for scope in ("RUP",) * 7 + ("RUQ",) * 2 + ("RUP",):
+                with connection.begin():
+                    apply_scope(connection, TenantScope.trust(scope))
+                    rows = _PREPARED_BY_ODS.run(connection, both).all()
+                    assert [r.trust_ods for r in rows] == [scope]  # row security, in this scope
+                    plain = connection.execute(_BY_ODS, both).one()
+                    assert rows[0] == plain  # typed as the query's columns (a datetime, an int)
+            with connection.begin():  # a rollback does not undo a PREPARE
+                apply_scope(connection, TenantScope.trust("RUQ"))
+                assert _PREPARED_BY_ODS.run(connection, both).scalars().all() == ["RUQ"]
+                connection.rollback()
+            with connection.begin():
+                apply_scope(connection, TenantScope.trust("RUQ"))
+                assert _PREPARED_BY_ODS.run(connection, both).scalars().all() == ["RUQ"]
+        # an audited read's statements run it scoped too, each its own transaction
+        with _uow(stack, "RUQ").audited_read() as uow:
+            assert _PREPARED_BY_ODS.run(uow.connection, both).scalars().all() == ["RUQ"]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    prepares = [s for s in sent if "PREPARE plr_test_trusts_by_ods" in s]
+    runs = [s for s in sent if "EXECUTE plr_test_trusts_by_ods" in s]
+    assert len(runs) == 13
+    # once per connection: the first, and at most once more for the unit of work's pooled connection
+    assert 1 <= len(prepares) <= 2, prepares
+
+
+def test_a_prepared_query_refuses_what_it_cannot_prepare() -> None:
+    with pytest.raises(ValueError, match="name"):
+        PreparedQuery("drop table; --", _BY_ODS)
+    with pytest.raises(ValueError, match="literal %"):
+        PreparedQuery(
+            "plr_test_like", sa.select(trusts.c.trust_ods).where(trusts.c.name.like(sa.literal_column("'a%'")))
+        )

@@ -171,3 +171,19 @@ def test_a_mail_catcher_port_held_by_another_program_is_named_before_anything_st
         port = squatter.getsockname()[1]
         problems = check_dependencies(_env(tmp_path, PLR_MAIL_CATCHER_LISTEN=f"127.0.0.1:{port}"))
     assert any(f"mail catcher cannot listen on 127.0.0.1:{port} (PLR_MAIL_CATCHER_LISTEN)" in p for p in problems)
+
+
+def test_a_worker_is_given_the_credential_an_api_declares_for_it_and_no_other_process_is(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Matching's worker reads the registry's people with its own credential (its manifest's
+    ``worker_reads``): it is given that token and the registry api's address; matching's api, the
+    registry's worker and the portal's web process are not given the token."""
+    env = _env(tmp_path)
+    token = env["PLR_REGISTRY_MATCHING_TOKEN"]
+    worker = process_env(env, "matching", "worker")
+    assert worker["PLR_REGISTRY_MATCHING_TOKEN"] == token and "PLR_REGISTRY_PORTAL_TOKEN" not in worker
+    assert process_env(env, "registry", "api")["PLR_REGISTRY_MATCHING_TOKEN"] == token
+    for service, role in (("matching", "api"), ("matching", "migrate"), ("registry", "worker"), ("portal", "web")):
+        assert "PLR_REGISTRY_MATCHING_TOKEN" not in process_env(env, service, role), (service, role)
+    settings = load_settings({**worker, "PLR_ENV_FILE": "/nonexistent"}, services=("matching",), role="worker")
+    assert settings.service("registry").get("MATCHING_TOKEN") == token
+    assert settings.api("registry").target == env["PLR_REGISTRY_API_TARGET"]

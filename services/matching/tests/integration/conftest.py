@@ -1,10 +1,11 @@
 """The matching api, served in-process (a grpcio server in a thread) on this run's stack, and what a
-test needs around it: trusts and keys in matching's trust directory, network memberships and terms of
-the taxonomy, each applied through the projections' own handlers as the worker applies registry's
-events."""
+test needs around it: trusts and keys in matching's trust directory, members of staff in its staff
+directory (and the portal's credential acting for them), network memberships and terms of the
+taxonomy, each applied through the projections' own handlers as the worker applies registry's events."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,19 +14,26 @@ import grpc
 import pytest
 import sqlalchemy as sa
 from plr.matching.v1 import matching_pb2 as pb
-from plr.matching.v1 import matching_pb2_grpc
+from plr.matching.v1 import matching_pb2_grpc, ranking_pb2, ranking_pb2_grpc
 
 from services.common.db import scoped_transaction
 from services.common.events import CloudEvent
 from services.common.grpc_client import bearer, open_channel
 from services.common.principals import new_api_key
 from services.common.tenancy import TenantScope
-from services.common.trust_directory import record_key_issued, record_trust_onboarded
+from services.common.trust_directory import (
+    record_key_issued,
+    record_staff_added,
+    record_staff_left,
+    record_trust_onboarded,
+)
 from services.matching.adapters.networks import record_network_created, record_trust_added, record_trust_removed
 from services.matching.adapters.taxonomy import record_term_added, record_term_retired
 from services.matching.entrypoints.api import build_server
 from tests.support.infra import PlrStack
 
+# every service of matching's api, by name, from every file of its package (a new one is swept too)
+SERVICES = {s.name: s for f in (pb.DESCRIPTOR, ranking_pb2.DESCRIPTOR) for s in f.services_by_name.values()}
 ROLE = pb.OpportunityDetails(title="Working group member", level="level_3", sites=["main"], places=2)
 SITES = [pb.Site(code="main", name="Main site", local_districts=["LS1"])]
 
@@ -53,6 +61,7 @@ def term_event(name: str, term_id: str, kind: str, code: str, trust: str | None 
 class MatchingClient:
     channel: grpc.Channel
     engine: sa.engine.Engine
+    portal_token: str = ""
     network_versions: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -62,6 +71,17 @@ class MatchingClient:
     @property
     def settings(self) -> matching_pb2_grpc.MatchingSettingsServiceStub:
         return matching_pb2_grpc.MatchingSettingsServiceStub(self.channel)
+
+    @property
+    def ranking(self) -> ranking_pb2_grpc.RankingServiceStub:
+        return ranking_pb2_grpc.RankingServiceStub(self.channel)
+
+    def stub(self, service: str):  # type: ignore[no-untyped-def]
+        return {
+            "OpportunityService": self.opportunities,
+            "MatchingSettingsService": self.settings,
+            "RankingService": self.ranking,
+        }[service]
 
     def apply(self, handler, event: CloudEvent) -> None:  # type: ignore[no-untyped-def]
         with scoped_transaction(self.engine, TenantScope.platform_wide()) as connection:
@@ -103,6 +123,22 @@ class MatchingClient:
             timeout=10,
         )
         return metadata
+
+    def staff(self, ods: str, *roles: str) -> str:
+        """A member of the trust's staff (the trust already in the directory), as the registry adds them:
+        their id."""
+        staff_id = str(uuid.uuid4())
+        data = {"staff_id": staff_id, "ods": ods, "roles": sorted(roles)}
+        self.apply_in_scope(record_staff_added, registry_event("added", "staff", staff_id, 1, data, ods))
+        return staff_id
+
+    def staff_left(self, ods: str, staff_id: str) -> None:
+        data = {"staff_id": staff_id, "ods": ods}
+        self.apply_in_scope(record_staff_left, registry_event("left", "staff", staff_id, 2, data, ods))
+
+    def as_staff(self, staff_id: str) -> tuple[tuple[str, str], ...]:
+        """The portal's call for a signed-in member of staff."""
+        return (*bearer(self.portal_token), ("x-plr-staff-id", staff_id))
 
     def _network_event(self, network: str) -> int:
         self.network_versions[network] = self.network_versions.get(network, 0) + 1
@@ -148,5 +184,5 @@ def matching_target(stack: PlrStack) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def matching(stack: PlrStack, matching_target: str) -> Iterator[MatchingClient]:
     channel = open_channel(matching_target, stack.settings.grpc_tls)
-    yield MatchingClient(channel, stack.engine("matching"))
+    yield MatchingClient(channel, stack.engine("matching"), stack.env["PLR_MATCHING_PORTAL_TOKEN"])
     channel.close()

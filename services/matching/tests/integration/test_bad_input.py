@@ -4,26 +4,28 @@ stub's serializer (which would refuse to make bad ones)."""
 
 from __future__ import annotations
 
+import uuid
+
 import grpc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plr.matching.v1 import matching_pb2 as pb
+from plr.matching.v1 import ranking_pb2
 
 from services.common.grpc_client import bearer
-from services.matching.tests.integration.conftest import ROLE, MatchingClient
+from services.matching.tests.integration.conftest import ROLE, SERVICES, MatchingClient
 from tests.support.infra import PlrStack
 
 pytestmark = pytest.mark.integration
 
-SERVICES = [pb.DESCRIPTOR.services_by_name[name] for name in ("OpportunityService", "MatchingSettingsService")]
-ALL_METHODS = [f"/{s.full_name}/{m.name}" for s in SERVICES for m in s.methods]
+ALL_METHODS = [f"/{s.full_name}/{m.name}" for s in SERVICES.values() for m in s.methods]
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 UNDECODABLE = [b"\xff\xff\xff\xff", b"\x0a\x05ab", b"\x0f"]
 NOT_UTF8 = [b"\x0a\x02\xc3\x28", b"\x0a\x03\xed\xa0\x80"]
 FIELD_1_IS_TEXT = [
     f"/{s.full_name}/{m.name}"
-    for s in SERVICES
+    for s in SERVICES.values()
     for m in s.methods
     if (f := m.input_type.fields_by_number.get(1)) is not None and f.type == f.TYPE_STRING
 ]
@@ -192,3 +194,24 @@ def test_only_a_trust_key_is_a_credential_here(matching: MatchingClient, stack: 
     with pytest.raises(grpc.RpcError) as refused:
         matching.settings.GetMatchingSettings(pb.GetMatchingSettingsRequest(), metadata=bearer(token), timeout=5)
     assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (ranking_pb2.RankCandidatesRequest(), "opportunity_id"),
+        (ranking_pb2.RankCandidatesRequest(opportunity_id="nope"), "opportunity_id"),
+        (ranking_pb2.RankCandidatesRequest(opportunity_id=str(uuid.uuid4()), limit=201), "limit"),
+        (ranking_pb2.RankCandidatesRequest(opportunity_id=str(uuid.uuid4()), limit=-1), "limit"),
+    ],
+)
+def test_a_bad_ranking_request_names_the_field(
+    matching: MatchingClient,
+    key: tuple,
+    request_: ranking_pb2.RankCandidatesRequest,
+    field: str,  # type: ignore[type-arg]
+) -> None:
+    with pytest.raises(grpc.RpcError) as refused:
+        matching.ranking.RankCandidates(request_, metadata=key, timeout=5)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in refused.value.details(), refused.value.details()

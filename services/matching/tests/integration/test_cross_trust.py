@@ -1,5 +1,6 @@
 """No trust sees another's drafts or settings, nor changes anything of another's, through any matching
-method; a network trust sees only the roles published to a network it shares, as published.
+method, whether it calls with its key or a member of its staff through the portal; a network trust sees
+only the roles published to a network it shares, as published.
 
 The methods are listed from the service descriptors, so a method added later is covered without anyone
 remembering to add it here. Each request is aimed at trust A's data through the fields requests use
@@ -21,13 +22,13 @@ from plr.matching.v1 import matching_pb2 as pb
 
 from services.common.db import scoped_transaction
 from services.common.tenancy import TenantScope
-from services.matching.tests.integration.conftest import ROLE, SITES, MatchingClient
+from services.matching.tests.integration.conftest import ROLE, SERVICES, SITES, MatchingClient
 
 pytestmark = pytest.mark.integration
 
-SERVICES = [pb.DESCRIPTOR.services_by_name[name] for name in ("OpportunityService", "MatchingSettingsService")]
-METHODS = [(s.name, m.name) for s in SERVICES for m in s.methods]
+METHODS = [(s.name, m.name) for s in SERVICES.values() for m in s.methods]
 MUTATIONS = {"UpdateOpportunity", "PublishOpportunity", "CloseOpportunity", "FillOpportunity", "WithdrawOpportunity"}
+RANK = ("RankingService", "RankCandidates")  # ranks people for the owner's role only
 A_SITE = "A's secret site"
 NETWORK = "sweep-net"
 
@@ -37,6 +38,7 @@ class Trusts:
     a: tuple[tuple[str, str], ...]
     b: tuple[tuple[str, str], ...]  # in A's network
     c: tuple[tuple[str, str], ...]  # in no network
+    b_staff: tuple[tuple[str, str], ...]  # B's trust admin, through the portal
     draft: pb.Opportunity  # A's draft, naming the network
     shared: pb.Opportunity  # A's role published to the network
     own: pb.Opportunity  # A's role published to A alone
@@ -56,11 +58,11 @@ def trusts(matching: MatchingClient) -> Trusts:
     draft = matching.create(a, draft_details)
     shared = matching.publish(a, matching.create(a, networked))
     own = matching.publish(a, matching.create(a))
-    return Trusts(a, b, c, draft, shared, own)
+    return Trusts(a, b, c, matching.as_staff(matching.staff("MTB", "trust_admin")), draft, shared, own)
 
 
 def _method(service: str, method: str):  # type: ignore[no-untyped-def]
-    return pb.DESCRIPTOR.services_by_name[service].methods_by_name[method]
+    return SERVICES[service].methods_by_name[method]
 
 
 def aimed_at(matching: MatchingClient, service: str, method: str, target: pb.Opportunity, caller: tuple) -> Message:  # type: ignore[type-arg]
@@ -94,17 +96,18 @@ def snapshot(matching: MatchingClient, a: tuple) -> tuple[bytes, bytes]:  # type
 
 
 def call(matching: MatchingClient, service: str, method: str, request: Message, metadata: tuple) -> Message:  # type: ignore[type-arg]
-    stub = matching.opportunities if service == "OpportunityService" else matching.settings
-    return getattr(stub, method)(request, metadata=metadata, timeout=10)  # type: ignore[no-any-return]
+    return getattr(matching.stub(service), method)(request, metadata=metadata, timeout=10)  # type: ignore[no-any-return]
 
 
 def test_the_sweep_covers_every_method() -> None:
-    assert len(METHODS) >= 11
-    assert {"CreateOpportunity", "ListOpportunities", "GetMatchingSettings"} <= {m for _, m in METHODS}
+    assert len(METHODS) >= 13
+    assert {"CreateOpportunity", "ListOpportunities", "GetMatchingSettings", "RankCandidates"} <= {
+        m for _, m in METHODS
+    }
 
 
 @pytest.mark.parametrize(("service", "method"), METHODS)
-@pytest.mark.parametrize("caller", ["b", "c"])
+@pytest.mark.parametrize("caller", ["b", "c", "b_staff"])
 def test_another_trust_never_sees_a_draft_or_settings_nor_changes_anything(
     matching: MatchingClient, trusts: Trusts, service: str, method: str, caller: str
 ) -> None:
@@ -126,14 +129,16 @@ def test_another_trust_never_sees_a_draft_or_settings_nor_changes_anything(
     assert snapshot(matching, trusts.a) == before
 
 
-@pytest.mark.parametrize("method", sorted(MUTATIONS))
-def test_a_network_trust_sees_the_shared_role_but_changes_nothing(
-    matching: MatchingClient, trusts: Trusts, method: str
+@pytest.mark.parametrize(("service", "method"), [*(("OpportunityService", m) for m in sorted(MUTATIONS)), RANK])
+@pytest.mark.parametrize("caller", ["b", "b_staff"])
+def test_a_network_trust_sees_the_shared_role_but_changes_nothing_nor_ranks_for_it(
+    matching: MatchingClient, trusts: Trusts, service: str, method: str, caller: str
 ) -> None:
     before = snapshot(matching, trusts.a)
-    request = aimed_at(matching, "OpportunityService", method, trusts.shared, trusts.b)
+    metadata = getattr(trusts, caller)
+    request = aimed_at(matching, service, method, trusts.shared, metadata)
     with pytest.raises(grpc.RpcError) as refused:
-        call(matching, "OpportunityService", method, request, trusts.b)
+        call(matching, service, method, request, metadata)
     assert refused.value.code() == grpc.StatusCode.NOT_FOUND
     assert snapshot(matching, trusts.a) == before
 

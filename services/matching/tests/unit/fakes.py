@@ -9,19 +9,24 @@ opportunities, and another trust's while it is published to a network both are m
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
 from services.common.errors import PreconditionFailed
 from services.common.events import CloudEvent
 from services.common.idempotency import InMemoryIdempotencyKeys, StoredKeys
 from services.common.tenancy import TenantScope
 from services.matching.adapters.event_mapping import to_cloudevent
-from services.matching.domain.opportunity import Opportunity, Status
+from services.matching.domain.opportunity import OPEN, Opportunity, Status
+from services.matching.domain.ranking import Candidate, Load
 from services.matching.domain.settings import MatchingSettings
 from services.matching.service_layer.ports import (
+    CandidatePool,
     NetworkDirectory,
     OpportunityRepository,
+    PlacementLoads,
+    Reach,
     SettingsStore,
     Taxonomy,
 )
@@ -48,6 +53,11 @@ class World:
     keys: StoredKeys = field(default_factory=dict)
     # (kind, code, trust or None for a global term) of every term not retired
     terms: set[tuple[str, str, str | None]] = field(default_factory=lambda: set(GLOBAL_TERMS))
+    # the candidate projection: each person as a trust holding them sees them, by (trust, leader id),
+    # and each person sharing their profile with a network, by (network, leader id)
+    held: dict[tuple[str, str], Candidate] = field(default_factory=dict)
+    shared: dict[tuple[str, str], Candidate] = field(default_factory=dict)
+    loads: dict[str, Load] = field(default_factory=dict)  # by leader id, as on the tests' date
 
     def networks_of(self, trust: str) -> frozenset[str]:
         return frozenset(n for n, t in self.members if t == trust)
@@ -115,6 +125,14 @@ class FakeOpportunities(OpportunityRepository):
         ]
         return found[:limit]
 
+    def sites_in_use(self, trust_ods: str) -> frozenset[str]:
+        return frozenset(
+            site
+            for o in self.world.opportunities.values()
+            if o.trust_ods == trust_ods and o.status in OPEN
+            for site in o.details.sites
+        )
+
 
 class FakeSettings(SettingsStore):
     def __init__(self, world: World):
@@ -145,6 +163,34 @@ class FakeTaxonomy(Taxonomy):
         return frozenset((kind, code) for kind, code, trust in self.world.terms if trust in (None, trust_ods))
 
 
+class FakeCandidates(CandidatePool):
+    def __init__(self, world: World):
+        self.world = world
+
+    def for_trust(self, trust_ods: str, networks: frozenset[str], today: date) -> Iterable[Candidate]:
+        own = {lid: c for (t, lid), c in self.world.held.items() if t == trust_ods}
+        found = {
+            lid: replace(c, held=False) for (n, lid), c in self.world.shared.items() if n in networks and lid not in own
+        }
+        return [*own.values(), *found.values()]
+
+    def get(self, leader_id: str, trust_ods: str, networks: frozenset[str], today: date) -> Candidate | None:
+        return next((c for c in self.for_trust(trust_ods, networks, today) if c.leader_id == leader_id), None)
+
+    def trusts_of(self, leader_id: str) -> Reach | None:
+        trusts = frozenset(t for (t, lid) in self.world.held if lid == leader_id)
+        networks = frozenset(n for (n, lid) in self.world.shared if lid == leader_id)
+        return Reach(trusts, networks) if trusts or networks else None
+
+
+class FakeLoads(PlacementLoads):
+    def __init__(self, world: World):
+        self.world = world
+
+    def of(self, leader_ids: Iterable[str], today: date, recent_months: int) -> Mapping[str, Load]:
+        return {lid: self.world.loads[lid] for lid in leader_ids if lid in self.world.loads}
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Commits write the collected events, as CloudEvents, to ``outbox``; the fakes write at once."""
 
@@ -157,6 +203,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.networks = FakeNetworks(world)
         self.taxonomy = FakeTaxonomy(world)
         self.idempotency = InMemoryIdempotencyKeys(world.keys)
+        self.candidates = FakeCandidates(world)
+        self.loads = FakeLoads(world)
         self.committed = 0
         self.outbox: list[CloudEvent] = []
 

@@ -13,7 +13,7 @@ from services.common.principals import Principal
 from services.common.tenancy import TenantScope
 from services.matching.domain import commands
 from services.matching.domain.eligibility import Kind, Outcome, Rule
-from services.matching.domain.opportunity import Details, Opportunity, Status, Term
+from services.matching.domain.opportunity import Actor, Details, Opportunity, Status, Term
 from services.matching.domain.settings import MatchingSettings, Site
 from services.matching.domain.terms import CheckType, Level
 from services.matching.service_layer import matching_settings, opportunities
@@ -65,6 +65,25 @@ def test_a_draft_takes_the_trusts_default_checks_and_emits_nothing(world: World)
     assert unit.outbox == [] and unit.committed == 1
 
 
+def test_a_psp_closing_after_its_default_18_months_is_named(world: World) -> None:
+    psp = replace(ROLE, level=Level.PATIENT_SAFETY_PARTNER, term=Term(date(2027, 1, 31)), closing_date=date(2028, 8, 1))
+    with pytest.raises(InvalidInput) as refused:
+        create(world, details=psp)
+    assert list(refused.value.fields) == ["details.closing_date"]
+
+
+def test_each_change_records_who_made_it_and_another_trust_never_sees_it(world: World) -> None:
+    staff = Principal("trust", "RTA", trust_ods="RTA", staff_id="7b3e9c10-4f2a-4d61-8e5b-2a9c1d0e6f31")
+    made = create(world, staff, replace(ROLE, network_id="north"))
+    assert made.created_by == made.updated_by == Actor(staff_id=staff.staff_id)
+    claimed = replace(A, claimed_staff="Pat")
+    published, _ = publish(world, made, claimed)
+    assert (published.created_by, published.updated_by) == (Actor(staff_id=staff.staff_id), Actor(claimed_staff="Pat"))
+    get = commands.GetOpportunity(made.opportunity_id)
+    seen = opportunities.get_opportunity(get, uow(world, B), B)
+    assert (seen.status, seen.created_by, seen.updated_by) == (Status.PUBLISHED, None, None)
+
+
 def test_a_patient_safety_partner_term_runs_18_months_unless_given(world: World) -> None:
     psp = replace(ROLE, level=Level.PATIENT_SAFETY_PARTNER, term=Term(start_date=date(2027, 1, 31)))
     assert create(world, details=psp).details.term.end_date == date(2028, 7, 31)
@@ -89,6 +108,12 @@ def test_a_patient_safety_partner_term_runs_18_months_unless_given(world: World)
         ({"desirable_skills": ("chairing", "no_such_skill")}, "desirable_skills"),
         ({"interests": ("chairing",)}, "interests"),  # a skill, not an interest
         ({"eligibility_rules": (Rule(Kind.HAS_SKILL, "cancer"),)}, "eligibility_rules[0]"),
+        ({"term": Term(date(2027, 1, 1), date(2027, 6, 30), date(2027, 7, 1))}, "term.review_date"),
+        ({"term": Term(date(1999, 12, 31))}, "term.start_date"),
+        ({"closing_date": date(2100, 1, 1)}, "closing_date"),
+        ({"closing_date": date(2027, 7, 1), "term": Term(date(2027, 1, 1), date(2027, 6, 30))}, "closing_date"),
+        ({"sites": ("main", "main")}, "sites"),
+        ({"title": "two\nlines"}, "title"),
     ],
 )
 def test_bad_details_name_the_field_and_change_nothing(world: World, change: dict[str, object], field: str) -> None:

@@ -41,7 +41,7 @@ from services.portal.adapters.registry import RegistryClient
 from services.portal.adapters.store import SqlAccountStore, SqlSessions
 from services.portal.domain.person_data import RETENTION_WORDS
 from services.portal.entrypoints.web import make_app
-from services.portal.service_layer.ports import Mailer
+from services.portal.service_layer.ports import PortalMailer
 from services.registry.entrypoints.api import build_server
 from services.registry.entrypoints.worker import notification_handlers, portal_confirm_link
 from tests.support.infra import PlrStack
@@ -52,13 +52,16 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "seacole crimea lantern 1854"
 
 
-class Verifications(Mailer):
+class Verifications(PortalMailer):
     """The portal's verification emails, kept for the test to follow."""
 
     def __init__(self) -> None:
         self.urls: dict[str, str] = {}
 
     def send_verification(self, to: str, url: str) -> None:
+        self.urls[to] = url
+
+    def send_password_reset(self, to: str, url: str) -> None:
         self.urls[to] = url
 
 

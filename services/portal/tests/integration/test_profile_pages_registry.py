@@ -27,7 +27,7 @@ from services.portal.adapters.passwords import Argon2Hasher
 from services.portal.adapters.registry import RegistryClient
 from services.portal.adapters.store import SqlAccountStore, SqlSessions
 from services.portal.entrypoints.web import make_app
-from services.portal.service_layer.ports import Mailer
+from services.portal.service_layer.ports import PortalMailer
 from services.registry.entrypoints.api import build_server
 from tests.support.infra import PlrStack
 
@@ -38,10 +38,13 @@ PASSWORD = "lantern crimea seacole 1854"
 HASH = Argon2Hasher().hash(PASSWORD)
 
 
-class UnusedMailer(Mailer):
+class UnusedMailer(PortalMailer):
     """These tests make no account through the form: nothing is mailed."""
 
     def send_verification(self, to: str, url: str) -> None:
+        raise AssertionError(f"nothing should be mailed here ({to})")
+
+    def send_password_reset(self, to: str, url: str) -> None:
         raise AssertionError(f"nothing should be mailed here ({to})")
 
 

@@ -35,6 +35,9 @@ from services.portal.domain.profile import (
 from services.portal.entrypoints.web import COOKIE, make_app
 from services.portal.service_layer.person import PersonRegistry
 from services.portal.tests.unit.test_accounts import FakeStore
+from services.portal.tests.unit.test_nhs_login import FakeNhsLogins
+from services.portal.tests.unit.test_resets import FakeResets
+from services.portal.tests.unit.test_trust_pages import FakeTrustNames
 
 NOW = datetime(2026, 12, 2, 10, tzinfo=UTC)
 ADA, BEA = "0f0e0d0c-0b0a-4000-8000-00000000000a", "0f0e0d0c-0b0a-4000-8000-00000000000b"
@@ -183,6 +186,9 @@ def portal() -> Iterator[Portal]:
         production=False,
         clock=lambda: NOW,
         person=person,
+        resets=FakeResets(store),
+        nhs_logins=FakeNhsLogins(store),
+        trust_names=FakeTrustNames(),
     )
     yield app.test_client(), person, sessions
     channel.close()

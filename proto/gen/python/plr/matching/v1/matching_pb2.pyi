@@ -72,8 +72,16 @@ class OpportunityDetails(_message.Message):
     network_id: str
     def __init__(self, title: _Optional[str] = ..., description: _Optional[str] = ..., level: _Optional[str] = ..., required_skills: _Optional[_Iterable[str]] = ..., desirable_skills: _Optional[_Iterable[str]] = ..., interests: _Optional[_Iterable[str]] = ..., lived_experience: _Optional[_Iterable[str]] = ..., sites: _Optional[_Iterable[str]] = ..., remote: _Optional[bool] = ..., hours_per_month: _Optional[int] = ..., days: _Optional[_Iterable[str]] = ..., term: _Optional[_Union[Term, _Mapping]] = ..., places: _Optional[int] = ..., closing_date: _Optional[str] = ..., payment_rule: _Optional[str] = ..., required_checks: _Optional[_Iterable[str]] = ..., eligibility_rules: _Optional[_Iterable[_Union[EligibilityRule, _Mapping]]] = ..., network_id: _Optional[str] = ...) -> None: ...
 
+class Actor(_message.Message):
+    __slots__ = ("staff_id", "claimed_staff")
+    STAFF_ID_FIELD_NUMBER: _ClassVar[int]
+    CLAIMED_STAFF_FIELD_NUMBER: _ClassVar[int]
+    staff_id: str
+    claimed_staff: str
+    def __init__(self, staff_id: _Optional[str] = ..., claimed_staff: _Optional[str] = ...) -> None: ...
+
 class Opportunity(_message.Message):
-    __slots__ = ("opportunity_id", "trust_ods", "details", "status", "version", "created_at", "updated_at", "published_at", "withdrawn_reason")
+    __slots__ = ("opportunity_id", "trust_ods", "details", "status", "version", "created_at", "updated_at", "published_at", "withdrawn_reason", "created_by", "updated_by")
     OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     TRUST_ODS_FIELD_NUMBER: _ClassVar[int]
     DETAILS_FIELD_NUMBER: _ClassVar[int]
@@ -83,6 +91,8 @@ class Opportunity(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     PUBLISHED_AT_FIELD_NUMBER: _ClassVar[int]
     WITHDRAWN_REASON_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_BY_FIELD_NUMBER: _ClassVar[int]
     opportunity_id: str
     trust_ods: str
     details: OpportunityDetails
@@ -92,7 +102,9 @@ class Opportunity(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     published_at: _timestamp_pb2.Timestamp
     withdrawn_reason: str
-    def __init__(self, opportunity_id: _Optional[str] = ..., trust_ods: _Optional[str] = ..., details: _Optional[_Union[OpportunityDetails, _Mapping]] = ..., status: _Optional[str] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., withdrawn_reason: _Optional[str] = ...) -> None: ...
+    created_by: Actor
+    updated_by: Actor
+    def __init__(self, opportunity_id: _Optional[str] = ..., trust_ods: _Optional[str] = ..., details: _Optional[_Union[OpportunityDetails, _Mapping]] = ..., status: _Optional[str] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., withdrawn_reason: _Optional[str] = ..., created_by: _Optional[_Union[Actor, _Mapping]] = ..., updated_by: _Optional[_Union[Actor, _Mapping]] = ...) -> None: ...
 
 class CreateOpportunityRequest(_message.Message):
     __slots__ = ("details", "idempotency_key")

@@ -97,7 +97,8 @@ class OpportunityServiceServicer:
     def UpdateOpportunity(self, request, context):
         """Replaces the details of a draft or published role (`expected_version` required). A published
         role's change emits opportunity.updated with the names of the fields that changed; a change to
-        nothing changes nothing (same version, no event).
+        nothing changes nothing (same version, no event). A published role's closing date may pass, but
+        cannot be changed to a day already past (INVALID_ARGUMENT naming details.closing_date).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -498,7 +499,9 @@ class MatchingSettingsServiceServicer:
 
     def UpdateMatchingSettings(self, request, context):
         """Replaces the caller's trust's settings whole; `expected_version` is the version read (0 for a
-        trust that has set none). Not an event: no other service reads them.
+        trust that has set none). A site named by a role still open (draft, published or closed) cannot be
+        removed (FAILED_PRECONDITION naming the site codes): change those roles first. Not an event: no
+        other service reads them.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,0 +1,80 @@
+"""Use cases about ranking: a trust's people ranked for one of its roles, with each factor explained,
+and how concentrated the trust's placements are.
+
+Who a ranking may hold is the candidate pool's rule (``ports.CandidatePool``): the trust's own people,
+and for a role published to a network, the people who share their profile with that network. What the
+answer shows of a person the trust found only through a network is less (``shown_to_trust``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from services.common.errors import PreconditionFailed
+from services.common.principals import Principal
+from services.matching.domain import commands
+from services.matching.domain.opportunity import Status
+from services.matching.domain.ranking import Candidate, Exclusion, Factor, Fit
+from services.matching.domain.rotation import Concentration, Ranked, RotationPolicy, concentration, rank
+from services.matching.domain.settings import MatchingSettings
+from services.matching.service_layer.opportunities import Clock, _own, utc_now
+from services.matching.service_layer.unit_of_work import UnitOfWork
+
+RANKABLE = (Status.DRAFT, Status.PUBLISHED, Status.CLOSED)
+
+
+@dataclass(frozen=True)
+class CandidateRanking:
+    opportunity_id: str
+    ranked_on: date
+    ranked: tuple[Ranked, ...]
+    network_candidates: frozenset[str]  # the leader ids found through the role's network
+    excluded: dict[Exclusion, int]  # of the trust's own people only (``rotation.rank``)
+    considered: int
+
+
+def shown_to_trust(fit: Fit, held: bool) -> Fit:
+    """A person found through a network: the lived-experience factor keeps its words, never the areas."""
+    if held:
+        return fit
+    factors = tuple(replace(f, matched=()) if f.factor is Factor.LIVED_EXPERIENCE else f for f in fit.factors)
+    return replace(fit, factors=factors)
+
+
+def with_loads(uow: UnitOfWork, people: list[Candidate], today: date, settings: MatchingSettings) -> list[Candidate]:
+    """Each person with what they already do (recruitment's offers and placements), on ``today``."""
+    loads = uow.loads.of((c.leader_id for c in people), today, settings.recent_placement_months)
+    return [replace(c, load=loads[c.leader_id]) if c.leader_id in loads else c for c in people]
+
+
+def rank_candidates(
+    cmd: commands.RankCandidates, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
+) -> CandidateRanking:
+    trust = principal.require_trust()
+    today = clock().date()
+    with uow:
+        role = _own(uow, trust, cmd.opportunity_id)
+        if role.status not in RANKABLE:
+            raise PreconditionFailed(f"cannot rank candidates for an opportunity that is {role.status.value}")
+        settings = uow.settings.get(trust)
+        networks = frozenset({role.details.network_id} if role.details.network_id else ())
+        people = with_loads(uow, list(uow.candidates.for_trust(trust, networks, today)), today, settings)
+    held = {c.leader_id: c.held for c in people}
+    ranking = rank(role.details, people, settings, RotationPolicy.of(settings), today, role.opportunity_id, cmd.limit)
+    shown = tuple(replace(r, fit=shown_to_trust(r.fit, held[r.fit.leader_id])) for r in ranking.ranked)
+    network = frozenset(r.fit.leader_id for r in shown if not held[r.fit.leader_id])
+    return CandidateRanking(role.opportunity_id, today, shown, network, ranking.excluded, len(people))
+
+
+def concentration_report(
+    cmd: commands.GetConcentrationReport, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
+) -> tuple[Concentration, int]:
+    """How concentrated placements are over the trust's own people (recent window), and the window."""
+    trust = principal.require_trust()
+    today = clock().date()
+    with uow:
+        settings = uow.settings.get(trust)
+        own = [c for c in uow.candidates.for_trust(trust, frozenset(), today) if c.held]
+        people = with_loads(uow, own, today, settings)
+    return concentration([c.load.recent_placements for c in people]), settings.recent_placement_months

@@ -1,0 +1,44 @@
+"""``make bench`` reports each ratio as the median of interleaved windows (issue 13's acceptance): the
+peer and the subject alternate, each window is printed with the load average, and the median printed
+is the median of the windows printed. Both benchmarks in miniature, on the real servers."""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+import pytest
+
+from tests.bench import leader_read, pipeline
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+
+def test_pipeline_ratio_is_the_median_of_three_interleaved_windows(capsys: pytest.CaptureFixture[str]) -> None:
+    pipeline.main(["--events", "40", "--windows", "3", "--steady-s", "1"])
+    out = capsys.readouterr().out
+    # the run order: pipeline window 1, its raw peer, pipeline window 2, ...
+    order = re.findall(r"^(pipeline-w\d|raw):", out, re.M)
+    assert order == ["pipeline-w1", "raw", "pipeline-w2", "raw", "pipeline-w3", "raw"], order
+    ratios = [float(r) for r in re.findall(r"^\s+raw .* ratio (\d+\.\d\d)\s+\(load average [\d.]+", out, re.M)]
+    assert len(ratios) == 3, out
+    reported = float(re.search(r"^ratio pipeline/raw \(median of 3 windows\): (\d+\.\d\d)$", out, re.M)[1])  # type: ignore[index]
+    assert reported == pytest.approx(statistics.median(ratios), abs=0.011)
+
+
+def test_leader_read_ratio_is_the_median_of_three_interleaved_windows(capsys: pytest.CaptureFixture[str]) -> None:
+    leader_read.main(["--mode", "processes", "--threads", "8", "--seconds", "0.3", "--warmup-s", "0.1"])
+    out = capsys.readouterr().out
+    summary = out[out.index("\nleader read: GetLeader") :]
+    windows = re.findall(r"^\s+w(\d) (echo|leader read)\s+8 threads .* \(load average [\d.]+", summary, re.M)
+    # the peer first in each window, then the subject
+    assert windows == [(w, side) for w in "123" for side in ("echo", "leader read")], windows
+    rates = {
+        (w, side): float(rate)
+        for w, side, rate in re.findall(r"^\s+w(\d) (echo|leader read)\s+8 threads\s+(\d+) calls/s", summary, re.M)
+    }
+    found = re.search(r"ratio leader read / echo at 8 threads \(processes\): (\d+\.\d\d) \(median of (.*?);", summary)
+    assert found is not None, summary
+    each = [float(r) for r in re.findall(r"w\d (\d+\.\d\d)", found[2])]
+    assert each == pytest.approx([rates[(w, "leader read")] / rates[(w, "echo")] for w in "123"], abs=0.011)
+    assert float(found[1]) == pytest.approx(statistics.median(each), abs=0.011)
