@@ -54,6 +54,11 @@ class Running:
 
 @pytest.fixture(scope="package")
 def system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
+    yield from running_system(infra)
+
+
+def running_system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
+    """A stack with every process running and healthy; stopped cleanly (no error logged) afterwards."""
     with plr_stack(infra) as stack:
         running = Running(stack)
         running.start_all()

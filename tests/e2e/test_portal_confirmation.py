@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -18,13 +19,20 @@ from plr.registry.v1 import leaders_pb2_grpc
 
 from services.common.admin.mail_catcher import caught
 from services.common.grpc_client import bearer
-from tests.e2e.conftest import Running
+from tests.e2e.conftest import Running, running_system
 from tests.e2e.test_leader_acceptance import onboard
-from tests.support.infra import PlrStack, wait_for
+from tests.support.infra import Infra, PlrStack, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
+    """A system of its own: the package's shared one may still be mailing the thousands of people the
+    import tests registered, and this test waits for one email."""
+    yield from running_system(infra)
 
 
 def _mail(directory: Path, to: str, subject: str) -> str:

@@ -71,8 +71,15 @@ def account_of(
             return made
         existing = account_store.by_email(key)  # made meanwhile, by a registration of that address
         assert existing is not None
-    if not store.link_subject(identity.subject, existing.account_id, now):
-        joined = store.account_for_subject(identity.subject)  # a concurrent sign-in joined it first
+    return _joined(identity.subject, existing, store, account_store, now)
+
+
+def _joined(
+    subject: str, existing: Account, store: NhsLoginStore, account_store: AccountStore, now: datetime
+) -> Account:
+    """The account of the verified address, joined to the subject from now on."""
+    if not store.link_subject(subject, existing.account_id, now):
+        joined = store.account_for_subject(subject)  # a concurrent sign-in joined it first
         if joined is not None:
             return joined
         raise PreconditionFailed(

@@ -17,7 +17,9 @@ PLATFORM_TABLES = {"outbox", "inbox", "worker_heartbeats", "alembic_version"}
 # tables with a leader_id that no trust and no other person's request ever reads: the portal finds an
 # account by its email or session before anyone is signed in, and only the portal uses its database
 # (ADR 0010); the person's own data stays in the registry, under its row security
-PERSON_ACCOUNT_TABLES = {"portal": {"accounts"}}
+# (and the names and statuses of trusts, from the registry's trust events: every trust's start page
+# shows them, and no trust's secret)
+PERSON_ACCOUNT_TABLES = {"portal": {"accounts", "trusts"}}
 
 
 @pytest.fixture(scope="module")
