@@ -235,12 +235,6 @@ def test_no_page_has_a_console_error(visits: list[Visit]) -> None:
     assert not failed, failed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nhsuk-frontend's built CSS loads its Frutiger fonts from assets.nhs.uk, which the CSP refuses (and "
-    "this network cannot reach): the portal falls back to Arial. Fixed by building the CSS with "
-    "$nhsuk-include-font-face: false (or serving licensed fonts); then remove this mark",
-)
 def test_no_page_asks_for_a_font_from_outside_the_portal(visits: list[Visit]) -> None:
     failed = {visit.name for visit in visits if any(FONTS_FROM_OUTSIDE.search(e) for e in visit.console_errors)}
     assert not failed, failed

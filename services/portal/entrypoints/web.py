@@ -4,8 +4,10 @@ registry is called through the portal's credential, for the signed-in person onl
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +48,16 @@ from services.portal.service_layer.ports import (
 
 HERE = Path(__file__).resolve().parent.parent
 FRONTEND = HERE / "frontend" / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
+# nhsuk-frontend's stylesheet asks for its Frutiger fonts from assets.nhs.uk: the portal's CSP refuses
+# anything from outside (and the fonts are licensed to NHS services' own domains), so the stylesheet is
+# served without those rules and pages use the font stack's fallback (Arial), quietly
+STYLESHEET = "nhsuk-frontend.min.css"
+FONT_FROM_OUTSIDE = re.compile(r"@font-face\{[^}]*https?://[^}]*\}")
+
+
+@functools.cache
+def stylesheet(name: str) -> str:
+    return FONT_FROM_OUTSIDE.sub("", (FRONTEND / name).read_text(encoding="utf-8"))
 COOKIE = "plr_portal_session"
 log = logging.getLogger("plr.portal")
 
@@ -186,6 +198,8 @@ def make_app(
 
     @app.get("/assets/nhsuk/<path:name>")
     def assets(name: str) -> Response:
+        if name == STYLESHEET:
+            return Response(stylesheet(name), mimetype="text/css")
         return send_from_directory(FRONTEND, name)
 
     @app.get("/")

@@ -114,3 +114,16 @@ def test_forgot_password_answers_an_address_with_and_without_an_account_alike(we
     wait_for(lambda: mailer.sent, message="the reset link sent (on its own thread)")
     assert [to for to, _ in mailer.sent] == ["ada@example.org"]
     assert client.get("/nhs-login").status_code == 404  # NHS login is off here
+
+
+def test_the_stylesheet_is_served_without_fonts_from_outside_the_portal(web: Web) -> None:
+    """nhsuk-frontend's stylesheet names Frutiger on assets.nhs.uk, which the CSP refuses: served without."""
+    client, _, _ = web
+    served = client.get("/assets/nhsuk/nhsuk-frontend.min.css")
+    assert served.status_code == 200 and served.mimetype == "text/css"
+    css = served.get_data(as_text=True)
+    assert "assets.nhs.uk" not in css and "@font-face" not in css
+    assert ".nhsuk-header" in css and "Frutiger W01" in css  # the rest, with the font stack's fallback
+    from services.portal.entrypoints.web import FRONTEND
+
+    assert "assets.nhs.uk" in (FRONTEND / "nhsuk-frontend.min.css").read_text()  # what it was served without
