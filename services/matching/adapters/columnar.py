@@ -381,7 +381,7 @@ def hundredths(x: float) -> int:
     return r
 
 
-BLOCK = 512  # people scored together: their counts and scores stay in the CPU's first-level cache
+BLOCK = 4096  # people scored together: their counts and flags stay in the CPU's caches
 
 
 @njit(cache=True)
@@ -438,6 +438,7 @@ def _kernel(  # type: ignore[no-untyped-def]
     floats,
     k,
     capacity,
+    block,
 ):
     """One pass, a block of people at a time: the block's term counts a word at a time, then each
     person's filters, factors and penalty without a branch, then the few at or above the floor (the
@@ -481,9 +482,21 @@ def _kernel(  # type: ignore[no-untyped-def]
         if n_days != 0:
             days_table[d] = unknown if d == 0 else _popcount(np.uint64(d & day_mask)) / n_days
     n_parts = (role_hours != 0) + (n_days != 0)
-    # a bound on the score from the term factors alone holds where no penalty can add to a score
-    rest_max = w_avail + w_travel + w_access
+    # a bound on the score from the term counts alone (the other factors at 1, no penalty): linear in
+    # the counts, so it is computed for everyone without a table. It holds where no penalty can add to
+    # a score. Its rounding error (about 1e-15) is far inside the half hundredth it is given.
     prunable = (not rotate) or (recent_penalty >= 0.0 and concurrent_penalty >= 0.0 and offer_penalty >= 0.0)
+    per_req = w_skills * req_share / (max(n_req, 1) * skills_total) if n_req > 0 else 0.0
+    per_des = w_skills * des_share / (max(n_des, 1) * skills_total) if n_des > 0 else 0.0
+    per_interest = w_interests / max(n_int, 1) if n_int > 0 else 0.0
+    per_lived = w_lived if has_lived else 0.0
+    bound_base = w_travel  # travel, a table's value, at its most
+    per_day = 1.0 / max(n_days, 1)
+    half_parts = 1.0 if n_parts == 1 else 0.5
+    rotating = 1.0 if rotate else 0.0
+    bound_base += 0.0 if n_req + n_des > 0 else w_skills
+    bound_base += 0.0 if n_int > 0 else w_interests
+    bound_base += 0.0 if has_lived else w_lived
     # the recent-placement penalty by days since the placement (a day ahead counts as today)
     recent_days = 0
     if rotate and recent_months > 0:
@@ -495,12 +508,13 @@ def _kernel(  # type: ignore[no-untyped-def]
             recent_table[delta] = 0.0 + recent_penalty * (1 - months / recent_months)
 
     excluded = np.zeros(6, np.int64)  # by EXCLUSIONS' index + 1
-    count_req = np.empty(BLOCK, np.int64)
-    count_des = np.empty(BLOCK, np.int64)
-    count_int = np.empty(BLOCK, np.int64)
-    count_lived = np.empty(BLOCK, np.int64)
-    eligible = np.empty(BLOCK, np.bool_)
-    ranked = np.empty(BLOCK, np.bool_)
+    count_req = np.empty(block, np.int64)
+    count_des = np.empty(block, np.int64)
+    count_int = np.empty(block, np.int64)
+    count_lived = np.empty(block, np.int64)
+    eligible = np.empty(block, np.bool_)
+    ranked = np.zeros(block, np.bool_)
+    ranked_words = ranked.view(np.uint64)  # eight people at a time: most are out of reach
 
     keep_row = np.empty(capacity, np.int64)
     keep_key = np.empty(capacity, np.int64)
@@ -514,8 +528,8 @@ def _kernel(  # type: ignore[no-untyped-def]
     not_active = not_contactable = ineligible = no_hours = at_cap = 0
 
     total = flags.shape[0]
-    for b0 in range(0, total, BLOCK):
-        m = min(BLOCK, total - b0)
+    for b0 in range(0, total, block):
+        m = min(block, total - b0)
         _count_words(skills, req_mask, req_used, b0, m, count_req)
         _count_words(skills, des_mask, des_used, b0, m, count_des)
         _count_words(interests, int_mask, int_used, b0, m, count_int)
@@ -524,6 +538,7 @@ def _kernel(  # type: ignore[no-untyped-def]
         _cover_words(skills, rule_skill_mask, rule_skill_used, b0, m, eligible)
         _cover_words(checks, rule_check_mask, rule_check_used, b0, m, eligible)
 
+        keep_all = not (have_floor and prunable)
         # the hard filters, in the domain's order: each of the trust's own people counted once, for the
         # first that fails (no branch: this loop vectorises)
         for j in range(m):
@@ -544,73 +559,88 @@ def _kernel(  # type: ignore[no-untyped-def]
             ineligible += held & active & contactable & (fits_rules ^ True)
             no_hours += held & active & contactable & fits_rules & (hours_left ^ True)
             at_cap += held & active & contactable & fits_rules & hours_left & (under_cap ^ True)
-            ranked[j] = present & active & contactable & fits_rules & hours_left & under_cap
-
-        for j in range(m):
-            s_skills = skills_table[count_req[j], count_des[j]]
-            s_lived = lived_table[min(count_lived[j], 1)]
-            s_interests = interests_table[count_int[j]]
-            # the most the person can score with the other factors at 1 and no penalty: if even that
-            # rounds below the floor, they cannot reach the top k (a hundredth's margin for rounding)
-            best = w_skills * s_skills + w_lived * s_lived + w_interests * s_interests + rest_max
-            out_of_reach = have_floor & prunable & (best * 100.0 < floor_key - 1)
-            if out_of_reach | (ranked[j] ^ True):
-                continue
-            i = b0 + j
-            h = np.int64(hours[i])
-            free = max(h - np.int64(committed[i]), 0)
-            hours_value = hours_table[min(free, role_hours)]
-            parts = hours_value if h != 0 else unknown
-            parts = (parts if role_hours != 0 else 0.0) + days_table[np.int64(days[i])]
-            # a sum of 1 or 2 parts: halving is exact, as the domain's division by 2 is
-            s_avail = (parts if n_parts == 1 else parts * 0.5) if n_parts > 0 else 1.0
-            s_travel = travel[district[i]]
+            # the most the person can score: if even that rounds below the floor, they cannot reach the
+            # top k, and are not scored
+            best = bound_base + per_req * count_req[j] + per_des * count_des[j]
+            best += per_interest * count_int[j] + per_lived * min(count_lived[j], 1)
+            d = np.int64(days[i])
+            hours_bound = (unknown if h == 0 else 1.0) if role_hours != 0 else 0.0
+            days_bound = (unknown if d == 0 else _popcount(np.uint64(d & day_mask)) * per_day) if n_days != 0 else 0.0
+            best += w_avail * ((hours_bound + days_bound) * half_parts if n_parts > 0 else 1.0)
             mode = np.int64(modes[i])
             suits = (remote & ((mode & MODE_REMOTE) != 0)) | (has_sites & ((mode & MODE_IN_PERSON) != 0))
-            s_access = unknown if mode == 0 else (1.0 if suits else 0.0)
-            score = w_skills * s_skills
-            score += w_lived * s_lived
-            score += w_interests * s_interests
-            score += w_avail * s_avail
-            score += w_travel * s_travel
-            score += w_access * s_access
+            best += w_access * (unknown if mode == 0 else (1.0 if suits else 0.0))
+            # the penalty at its least (no recent placement), where the ranking rotates
+            loads = concurrent_penalty * np.int64(concurrent[i]) + offer_penalty * np.int64(offers[i])
+            best -= rotating * min(loads, max_penalty)
+            within_reach = keep_all | (best * 100.0 >= floor_key - 1)
+            ranked[j] = present & active & contactable & fits_rules & hours_left & under_cap & within_reach
 
-            amount = 0.0
-            if rotate:
-                last = np.int64(last_placed[i])
-                delta = min(max(today - last, 0), recent_days) if last != NEVER_PLACED else recent_days
-                amount = recent_table[delta]
-                amount += concurrent_penalty * np.int64(concurrent[i])  # 0.0 added where none: the same sum
-                amount += offer_penalty * np.int64(offers[i])
-                amount = min(amount, max_penalty)
-            final = score - amount
-            if have_floor and final * 100.0 < floor_key - 1:  # clearly below: no exact rounding needed
+        ranked[m:] = False
+        for q in range(block // 8):
+            if ranked_words[q] == 0:
                 continue
-            key = hundredths(final)
-            if have_floor and key < floor_key:
-                continue
-            if kept == capacity:
-                # the k-th best key so far is a floor: nobody below it can reach the top k
-                order = np.sort(keep_key[:kept])
-                floor_key = order[kept - k] if kept >= k else order[0]
-                have_floor = kept >= k
-                n = 0
-                for x in range(kept):
-                    if keep_key[x] >= floor_key:
-                        keep_row[n], keep_key[n] = keep_row[x], keep_key[x]
-                        keep_fit[n], keep_pen[n] = keep_fit[x], keep_pen[x]
-                        n += 1
-                kept = n
-                if kept * 2 > capacity:  # a wide tie at the floor: room for it
-                    capacity *= 2
-                    keep_row = np.concatenate((keep_row, np.empty(capacity - keep_row.shape[0], np.int64)))
-                    keep_key = np.concatenate((keep_key, np.empty(capacity - keep_key.shape[0], np.int64)))
-                    keep_fit = np.concatenate((keep_fit, np.empty(capacity - keep_fit.shape[0], np.float64)))
-                    keep_pen = np.concatenate((keep_pen, np.empty(capacity - keep_pen.shape[0], np.float64)))
+            for j in range(8 * q, 8 * q + 8):
+                if not ranked[j]:
+                    continue
+                s_skills = skills_table[count_req[j], count_des[j]]
+                s_lived = lived_table[min(count_lived[j], 1)]
+                s_interests = interests_table[count_int[j]]
+                i = b0 + j
+                h = np.int64(hours[i])
+                free = max(h - np.int64(committed[i]), 0)
+                hours_value = hours_table[min(free, role_hours)]
+                parts = hours_value if h != 0 else unknown
+                parts = (parts if role_hours != 0 else 0.0) + days_table[np.int64(days[i])]
+                # a sum of 1 or 2 parts: halving is exact, as the domain's division by 2 is
+                s_avail = (parts if n_parts == 1 else parts * 0.5) if n_parts > 0 else 1.0
+                s_travel = travel[district[i]]
+                mode = np.int64(modes[i])
+                suits = (remote & ((mode & MODE_REMOTE) != 0)) | (has_sites & ((mode & MODE_IN_PERSON) != 0))
+                s_access = unknown if mode == 0 else (1.0 if suits else 0.0)
+                score = w_skills * s_skills
+                score += w_lived * s_lived
+                score += w_interests * s_interests
+                score += w_avail * s_avail
+                score += w_travel * s_travel
+                score += w_access * s_access
+
+                amount = 0.0
+                if rotate:
+                    last = np.int64(last_placed[i])
+                    delta = min(max(today - last, 0), recent_days) if last != NEVER_PLACED else recent_days
+                    amount = recent_table[delta]
+                    amount += concurrent_penalty * np.int64(concurrent[i])  # 0.0 added where none: the same sum
+                    amount += offer_penalty * np.int64(offers[i])
+                    amount = min(amount, max_penalty)
+                final = score - amount
+                if have_floor and final * 100.0 < floor_key - 1:  # clearly below: no exact rounding needed
+                    continue
+                key = hundredths(final)
                 if have_floor and key < floor_key:
                     continue
-            keep_row[kept], keep_key[kept], keep_fit[kept], keep_pen[kept] = i, key, score, amount
-            kept += 1
+                if kept == capacity:
+                    # the k-th best key so far is a floor: nobody below it can reach the top k
+                    order = np.sort(keep_key[:kept])
+                    floor_key = order[kept - k] if kept >= k else order[0]
+                    have_floor = kept >= k
+                    n = 0
+                    for x in range(kept):
+                        if keep_key[x] >= floor_key:
+                            keep_row[n], keep_key[n] = keep_row[x], keep_key[x]
+                            keep_fit[n], keep_pen[n] = keep_fit[x], keep_pen[x]
+                            n += 1
+                    kept = n
+                    if kept * 2 > capacity:  # a wide tie at the floor: room for it
+                        capacity *= 2
+                        keep_row = np.concatenate((keep_row, np.empty(capacity - keep_row.shape[0], np.int64)))
+                        keep_key = np.concatenate((keep_key, np.empty(capacity - keep_key.shape[0], np.int64)))
+                        keep_fit = np.concatenate((keep_fit, np.empty(capacity - keep_fit.shape[0], np.float64)))
+                        keep_pen = np.concatenate((keep_pen, np.empty(capacity - keep_pen.shape[0], np.float64)))
+                    if have_floor and key < floor_key:
+                        continue
+                keep_row[kept], keep_key[kept], keep_fit[kept], keep_pen[kept] = i, key, score, amount
+                kept += 1
 
     excluded[1], excluded[2], excluded[3], excluded[4], excluded[5] = (
         not_active,
@@ -644,9 +674,11 @@ def top_for_role(
     limit: int = 50,
     rotate: bool = True,
     buffer: int = 4096,
+    block: int = BLOCK,
 ) -> ColumnarRanking:
     """``rotation.rank`` for the people of the projection, on its date, in one pass. ``buffer``: how
-    many people the kernel keeps before it sets its first floor (small in tests, to exercise it)."""
+    many people the kernel keeps before it sets its first floor; ``block``: how many it reads at a time
+    (both small in tests, so that the floor and the pruning by it work among a few people)."""
     if limit < 0:
         raise ValueError("limit must be 0 or more")
     k = min(limit, RANKED_MAX)
@@ -721,6 +753,7 @@ def top_for_role(
         floats,
         k,
         max(buffer, 2 * k + 2),  # kept before the first floor is set; it grows for a wide tie
+        -(-max(block, 1) // 8) * 8,  # whole words of eight flags
     )
     ids = [people.leader_ids[r].decode() for r in rows]
     order = sorted(range(len(rows)), key=lambda i: (-keys[i], tie_breaker(seed, ids[i])))[:k]

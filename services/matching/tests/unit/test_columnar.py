@@ -179,8 +179,8 @@ def test_the_fused_scorer_ranks_as_the_domain_does(
     buffer: int,
 ) -> None:
     projection = ColumnarCandidates.of(pool, TODAY, chunk=chunk)  # built a chunk at a time, as the bench's
-    # a small buffer: the kernel sets its floor, prunes and compacts even among a few people
-    found = top_for_role(projection, role, SETTINGS, policy, seed, limit, rotate, buffer)
+    # a small buffer and blocks of 8: the kernel sets its floor, prunes by it and compacts among a few people
+    found = top_for_role(projection, role, SETTINGS, policy, seed, limit, rotate, buffer, block=8)
     assert_same(found, rank(role, pool, SETTINGS, policy, TODAY, seed, limit, rotate))
 
 
@@ -309,5 +309,6 @@ def test_people_whose_best_possible_score_is_the_floor_are_still_ranked() -> Non
     ]
     role = Details(title="Remote reviewer", level=Level.LEVEL_2, required_skills=tuple(SKILLS[:4]), remote=True)
     for limit in (1, 3, 10, 40):
-        found = top_for_role(ColumnarCandidates.of(pool, TODAY), role, SETTINGS, RotationPolicy(), "s", limit, buffer=1)
+        projection = ColumnarCandidates.of(pool, TODAY)
+        found = top_for_role(projection, role, SETTINGS, RotationPolicy(), "s", limit, buffer=1, block=8)
         assert_same(found, rank(role, pool, SETTINGS, RotationPolicy(), TODAY, "s", limit))
