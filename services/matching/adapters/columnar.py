@@ -382,6 +382,7 @@ def hundredths(x: float) -> int:
 
 
 BLOCK = 16384  # people scored together: their counts and flags stay in the CPU's second-level cache
+FIRST_BLOCK = 1024
 
 
 @njit(cache=True)
@@ -394,6 +395,20 @@ def _count_words(words, mask, used, b0, m, out):  # type: ignore[no-untyped-def]
         row = words[w, b0 : b0 + m]  # one contiguous run: the loop vectorises
         for j in range(m):
             out[j] += _popcount(row[j] & bits)
+
+
+@njit(cache=True)
+def _compact(keep_row, keep_key, keep_fit, keep_pen, kept, k):  # type: ignore[no-untyped-def]
+    """The k-th best key kept is a floor (nobody below it can reach the top k): keep only those at or
+    above it, in their order. Answers how many are kept, and the floor."""
+    order = np.sort(keep_key[:kept])
+    floor_key = order[kept - k] if kept >= k else order[0]
+    n = 0
+    for x in range(kept):
+        if keep_key[x] >= floor_key:
+            keep_row[n], keep_key[n], keep_fit[n], keep_pen[n] = keep_row[x], keep_key[x], keep_fit[x], keep_pen[x]
+            n += 1
+    return n, floor_key
 
 
 @njit(cache=True)
@@ -528,8 +543,9 @@ def _kernel(  # type: ignore[no-untyped-def]
     not_active = not_contactable = ineligible = no_hours = at_cap = 0
 
     total = flags.shape[0]
-    for b0 in range(0, total, block):
-        m = min(block, total - b0)
+    b0, size = 0, min(block, FIRST_BLOCK)  # a small first block: a floor to prune by, early
+    while b0 < total:
+        m = min(size, total - b0)
         _count_words(skills, req_mask, req_used, b0, m, count_req)
         _count_words(skills, des_mask, des_used, b0, m, count_des)
         _count_words(interests, int_mask, int_used, b0, m, count_int)
@@ -577,7 +593,7 @@ def _kernel(  # type: ignore[no-untyped-def]
             ranked[j] = present & active & contactable & fits_rules & hours_left & under_cap & within_reach
 
         ranked[m:] = False
-        for q in range(block // 8):
+        for q in range((m + 7) // 8):
             if ranked_words[q] == 0:
                 continue
             for j in range(8 * q, 8 * q + 8):
@@ -620,17 +636,8 @@ def _kernel(  # type: ignore[no-untyped-def]
                 if have_floor and key < floor_key:
                     continue
                 if kept == capacity:
-                    # the k-th best key so far is a floor: nobody below it can reach the top k
-                    order = np.sort(keep_key[:kept])
-                    floor_key = order[kept - k] if kept >= k else order[0]
                     have_floor = kept >= k
-                    n = 0
-                    for x in range(kept):
-                        if keep_key[x] >= floor_key:
-                            keep_row[n], keep_key[n] = keep_row[x], keep_key[x]
-                            keep_fit[n], keep_pen[n] = keep_fit[x], keep_pen[x]
-                            n += 1
-                    kept = n
+                    kept, floor_key = _compact(keep_row, keep_key, keep_fit, keep_pen, kept, k)
                     if kept * 2 > capacity:  # a wide tie at the floor: room for it
                         capacity *= 2
                         keep_row = np.concatenate((keep_row, np.empty(capacity - keep_row.shape[0], np.int64)))
@@ -641,6 +648,11 @@ def _kernel(  # type: ignore[no-untyped-def]
                         continue
                 keep_row[kept], keep_key[kept], keep_fit[kept], keep_pen[kept] = i, key, score, amount
                 kept += 1
+        if not have_floor and k > 0 and kept >= k:  # the first floor, as soon as k people are kept
+            have_floor = True
+            kept, floor_key = _compact(keep_row, keep_key, keep_fit, keep_pen, kept, k)
+        b0 += m
+        size = block
 
     excluded[1], excluded[2], excluded[3], excluded[4], excluded[5] = (
         not_active,
@@ -651,14 +663,10 @@ def _kernel(  # type: ignore[no-untyped-def]
     )
     # the last floor: the k-th best key of all kept (everyone tied with it stays for the tie-break)
     if kept > 0 and k > 0:
-        order = np.sort(keep_key[:kept])
-        floor_key = order[kept - k] if kept >= k else order[0]
-    n = 0
-    for x in range(kept):
-        if keep_key[x] >= floor_key:
-            keep_row[n], keep_key[n], keep_fit[n], keep_pen[n] = keep_row[x], keep_key[x], keep_fit[x], keep_pen[x]
-            n += 1
-    return keep_row[:n], keep_key[:n], keep_fit[:n], keep_pen[:n], excluded
+        kept, floor_key = _compact(keep_row, keep_key, keep_fit, keep_pen, kept, k)
+    if k <= 0:
+        kept = 0
+    return keep_row[:kept], keep_key[:kept], keep_fit[:kept], keep_pen[:kept], excluded
 
 
 def _used(mask: np.ndarray) -> np.ndarray:
