@@ -455,11 +455,12 @@ def _kernel(  # type: ignore[no-untyped-def]
     capacity,
     block,
 ):
-    """One pass, a block of people at a time: the block's term counts a word at a time, then each
-    person's filters, factors and penalty without a branch, then the few at or above the floor (the
-    k-th best rounded score so far) rounded exactly and kept. Answers the people at or above the k-th
-    best rounded score (all of its ties), their rounded score, fit and penalty; and the exclusions of
-    held people, by reason."""
+    """One pass, a block of people at a time: the block's term counts a word at a time; then, without
+    a branch, each person's hard filters (counted for the trust's own people) and a bound on their
+    score; then only those whose bound can reach the floor (the k-th best rounded score so far) are
+    scored as the domain scores them, rounded exactly and kept. Answers the people at or above the
+    k-th best rounded score (all of its ties), their rounded score, fit and penalty; and the
+    exclusions of held people, by reason."""
     n_req, n_des, n_int, has_lived, role_hours = ints[0], ints[1], ints[2], ints[3] != 0, ints[4]
     day_mask, n_days, remote, has_sites = ints[5], ints[6], ints[7] != 0, ints[8] != 0
     never_eligible, min_hours, recent_months, max_conc = ints[9] != 0, ints[10], ints[11], ints[12]
