@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.pipeline
 	$(BIN)/python -m tests.bench.leader_read
 	$(BIN)/python -m tests.bench.leader_import
+	$(BIN)/python -m tests.bench.ranking
 
 clean:
 	rm -rf $(VENV) .plr
