@@ -165,6 +165,8 @@ class ServiceManifest:
     # what `make run` does once every process is up, to give a developer something to try (the registry
     # onboards a demo trust): (Settings) -> a line saying what it did; safe to run again
     demo: Callable[[Settings], str] | None = None
+    # the services whose demos must have run before this one's (the portal's needs the registry's trust)
+    demo_after: tuple[str, ...] = ()
     # a web application (the portal), or None
     web: Web | None = None
     # settings of other services its worker reads as theirs (service, setting name): the credential an
@@ -280,6 +282,23 @@ class Commands:
 
     def command(self, name: str, help: str) -> argparse.ArgumentParser:
         return self._top.add_parser(name, help=help)
+
+
+def in_demo_order(found: dict[str, ServiceManifest]) -> list[str]:
+    """The services in name order, each after the ones its ``demo_after`` names (a name not installed,
+    or a cycle, is ignored: the demos then run in name order)."""
+    ordered: list[str] = []
+
+    def place(name: str, seen: frozenset[str]) -> None:
+        if name in ordered or name in seen or name not in found:
+            return
+        for before in found[name].demo_after:
+            place(before, seen | {name})
+        ordered.append(name)
+
+    for name in sorted(found):
+        place(name, frozenset())
+    return ordered
 
 
 def manifests() -> dict[str, ServiceManifest]:

@@ -109,6 +109,9 @@ MANIFEST = ServiceManifest(
         ),
     ),
     trust_directory=False,  # accounts and sessions only: it asks the registry, acting for the person
+    # a demo person's sign-in, once the registry's demo has made its trust and people
+    demo=Ref("services.portal.entrypoints.demo:run"),
+    demo_after=("registry",),
     web=Web(
         default_port=8090,
         app=Ref("services.portal.entrypoints.web:run"),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+import requests
 from plr.matching.v1 import matching_pb2 as mpb
 from plr.matching.v1 import matching_pb2_grpc, ranking_pb2, ranking_pb2_grpc
 from plr.registry.v1 import leaders_pb2 as lpb
@@ -25,6 +26,20 @@ from tests.support.make_run import Run, run_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 MATERNITY_PANEL = "Maternity and Neonatal Voices Partnership member"
+SIGN_IN = "plr: demo person's sign-in at the portal: "
+
+
+def portal_sign_in(supervisor: Run, listen: str) -> None:
+    """The demo person's sign-in that `make run` printed works, and shows them their trust."""
+    line = next(line for line in supervisor.lines if line.startswith(SIGN_IN))
+    email, password = line.removeprefix(SIGN_IN).strip().split(" / ")
+    browser = requests.Session()
+    form = browser.get(f"http://{listen}/sign-in", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    signed_in = browser.post(
+        f"http://{listen}/sign-in", data={"csrf_token": token, "email": email, "password": password}, timeout=10
+    )
+    assert signed_in.status_code == 200 and "Sign out" in signed_in.text, signed_in.text[:500]
 
 
 def test_on_make_run_the_demo_trust_ranks_its_people_and_a_person_is_recommended_its_roles(
@@ -34,7 +49,9 @@ def test_on_make_run_the_demo_trust_ranks_its_people_and_a_person_is_recommended
         supervisor = Run(run_env(stack, tmp_path / "run.lock"))
         try:
             supervisor.wait_running()
-            wait_for(lambda: supervisor.said("plr: demo roles of RXX: "), timeout=120, message="matching's demo")
+            wait_for(lambda: supervisor.said("plr: running"), timeout=180, message="the demos")
+            assert supervisor.said("plr: demo roles of RXX: "), supervisor.output()
+            portal_sign_in(supervisor, stack.env["PLR_PORTAL_WEB_LISTEN"])
             rotated = stack.plr("trust", "key", "issue", "RXX", "--scope", "read")
             key = bearer(re.search(r"plrk_\S+", rotated.stdout).group(0))  # type: ignore[union-attr]
             people = json.loads(stack.plr("demo", "people", "--trust", "RXX", "--json").stdout)

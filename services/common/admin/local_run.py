@@ -37,7 +37,7 @@ from services.common.broker_users import (
     with_own_broker_user,
 )
 from services.common.listen import why_cannot_listen
-from services.common.manifest import manifests
+from services.common.manifest import in_demo_order, manifests
 from services.common.settings import DEFAULT_ENV_FILE, PROJECT_ROOT, Settings, environment, load_settings, read_env_file
 from services.common.topology import Management, ensure_broker_users
 
@@ -381,7 +381,9 @@ def _apis_serving(settings: Settings, stopping: threading.Event) -> bool:
 def run_demos(settings: Settings, stopping: threading.Event) -> None:
     """Each service's demo (its manifest's ``demo``), once every process is started, saying what it
     did; one that fails is named and the others still run (what runs stays up to look at)."""
-    for service, manifest in manifests().items():
+    found = manifests()
+    for service in in_demo_order(found):
+        manifest = found[service]
         if manifest.demo is None or stopping.is_set():
             continue
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from services.common.manifest import Commands, ManifestError, Ref, manifest, manifests
+from services.common.manifest import Commands, ManifestError, Ref, ServiceManifest, manifest, manifests
 from services.common.settings import SettingsError, load_settings
 from tests.support.infra import free_port
 
@@ -146,3 +146,17 @@ def test_no_two_apis_default_to_one_port() -> None:
                 assert port not in ports, f"{name} and {ports.get(port)} both default to port {port}"
                 ports[port] = name
     assert len(ports) == sum(1 for m in manifests().values() for x in (m.api, m.web) if x is not None)
+
+
+def test_a_demo_runs_after_the_demos_it_names_and_otherwise_in_name_order() -> None:
+    from services.common.manifest import in_demo_order
+
+    def manifest(name: str, *after: str) -> ServiceManifest:
+        return ServiceManifest(name=name, migrations=Path("."), demo_after=after)
+
+    found = {m.name: m for m in (manifest("portal", "registry"), manifest("matching"), manifest("registry"))}
+    assert in_demo_order(found) == ["matching", "registry", "portal"]
+    cycle = {m.name: m for m in (manifest("a", "b"), manifest("b", "a"), manifest("c", "nowhere"))}
+    assert sorted(in_demo_order(cycle)) == ["a", "b", "c"]
+    installed = in_demo_order(manifests())
+    assert installed.index("registry") < installed.index("portal")  # the portal's demo person is the registry's
