@@ -8,7 +8,12 @@ from typing import Any
 
 from services.matching.domain.eligibility import Kind, Rule
 from services.matching.domain.opportunity import Actor, Details, Term
-from services.matching.domain.settings import MatchingSettings, Site
+from services.matching.domain.settings import (
+    DEFAULT_MAX_HOURS,
+    DEFAULT_ROTATION_CEILING_PERCENT,
+    MatchingSettings,
+    Site,
+)
 from services.matching.domain.terms import CheckType, Day, Level
 
 
@@ -76,6 +81,8 @@ def settings_document(s: MatchingSettings) -> dict[str, Any]:
     return {
         "recent_placement_months": s.recent_placement_months,
         "max_concurrent_placements": s.max_concurrent_placements,
+        "max_hours_per_month": s.max_hours_per_month,
+        "rotation_ceiling_percent": s.rotation_ceiling_percent,
         "sites": [{"code": x.code, "name": x.name, "local_districts": list(x.local_districts)} for x in s.sites],
         "default_checks": {level.value: [c.value for c in checks] for level, checks in s.default_checks.items()},
     }
@@ -86,6 +93,9 @@ def settings_from(trust_ods: str, version: int, doc: dict[str, Any]) -> Matching
         trust_ods=trust_ods,
         recent_placement_months=doc["recent_placement_months"],
         max_concurrent_placements=doc["max_concurrent_placements"],
+        # settings saved before these two existed hold the defaults
+        max_hours_per_month=doc.get("max_hours_per_month", DEFAULT_MAX_HOURS),
+        rotation_ceiling_percent=doc.get("rotation_ceiling_percent", DEFAULT_ROTATION_CEILING_PERCENT),
         sites=tuple(Site(x["code"], x["name"], tuple(x["local_districts"])) for x in doc["sites"]),
         default_checks={Level(k): tuple(CheckType(c) for c in v) for k, v in doc["default_checks"].items()},
         version=version,

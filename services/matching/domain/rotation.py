@@ -23,7 +23,12 @@ from datetime import date
 
 from services.matching.domain.opportunity import Details
 from services.matching.domain.ranking import Candidate, Exclusion, Fit, fit
-from services.matching.domain.settings import MatchingSettings
+from services.matching.domain.settings import (
+    DEFAULT_MAX_CONCURRENT,
+    DEFAULT_MAX_HOURS,
+    DEFAULT_ROTATION_CEILING_PERCENT,
+    MatchingSettings,
+)
 
 DAYS_A_MONTH = 30.44
 TIE_DECIMALS = 2
@@ -38,15 +43,17 @@ class RotationPolicy:
     offer_penalty: float = 0.04  # for each offer in the recent window
     # the most a penalty takes off: a fresh person overtakes one whose fit is at most this much better,
     # so rotation reaches new people without trading away the skills a role needs
-    max_penalty: float = 0.12
-    max_concurrent_placements: int = 3  # the workload cap in roles
-    max_hours_per_month: int = 40  # the workload cap in hours a month of placements
+    max_penalty: float = DEFAULT_ROTATION_CEILING_PERCENT / 100
+    max_concurrent_placements: int = DEFAULT_MAX_CONCURRENT  # the workload cap in roles
+    max_hours_per_month: int = DEFAULT_MAX_HOURS  # the workload cap in hours a month of placements
 
     @classmethod
     def of(cls, settings: MatchingSettings) -> RotationPolicy:
         return cls(
             recent_months=settings.recent_placement_months,
             max_concurrent_placements=settings.max_concurrent_placements,
+            max_hours_per_month=settings.max_hours_per_month,
+            max_penalty=settings.rotation_ceiling_percent / 100,
         )
 
 

@@ -29,6 +29,8 @@ DISTRICTS_MAX = 200
 NAME_MAX = 200
 DEFAULT_RECENT_MONTHS = 12
 DEFAULT_MAX_CONCURRENT = 3
+DEFAULT_MAX_HOURS = 40  # the workload cap in hours a month of placements
+DEFAULT_ROTATION_CEILING_PERCENT = 12  # the most the rotation penalty takes off a fit, in hundredths
 
 
 class Distance(StrEnum):
@@ -50,6 +52,8 @@ class MatchingSettings:
     trust_ods: str
     recent_placement_months: int = DEFAULT_RECENT_MONTHS
     max_concurrent_placements: int = DEFAULT_MAX_CONCURRENT
+    max_hours_per_month: int = DEFAULT_MAX_HOURS
+    rotation_ceiling_percent: int = DEFAULT_ROTATION_CEILING_PERCENT
     sites: tuple[Site, ...] = ()
     default_checks: dict[Level, tuple[CheckType, ...]] = field(default_factory=dict)
     version: int = 0  # 0: the defaults, never saved
@@ -85,6 +89,10 @@ def validated_settings(settings: MatchingSettings) -> MatchingSettings:
         problems["recent_placement_months"] = "must be 0 to 36"
     if not 1 <= settings.max_concurrent_placements <= 20:
         problems["max_concurrent_placements"] = "must be 1 to 20"
+    if not 1 <= settings.max_hours_per_month <= 200:
+        problems["max_hours_per_month"] = "must be 1 to 200 (0 in a request: the default, 40)"
+    if not 1 <= settings.rotation_ceiling_percent <= 50:
+        problems["rotation_ceiling_percent"] = "must be 1 to 50 (0 in a request: the default, 12)"
     if len(settings.sites) > SITES_MAX:
         problems["sites"] = f"at most {SITES_MAX}"
     elif len(settings.site_codes()) != len(settings.sites):

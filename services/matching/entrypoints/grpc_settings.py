@@ -10,7 +10,13 @@ from plr.matching.v1 import matching_pb2 as pb
 from services.common.grpc_edge import Choice, Message, RequestSchema, Servicer
 from services.common.grpc_server import Call
 from services.matching.domain import commands
-from services.matching.domain.settings import MatchingSettings, Site, default_checks_by_level
+from services.matching.domain.settings import (
+    DEFAULT_MAX_HOURS,
+    DEFAULT_ROTATION_CEILING_PERCENT,
+    MatchingSettings,
+    Site,
+    default_checks_by_level,
+)
 from services.matching.domain.terms import CheckType, Level
 from services.matching.service_layer import matching_settings
 from services.matching.service_layer.unit_of_work import UnitOfWork
@@ -30,6 +36,8 @@ class LevelChecksSchema(RequestSchema):
 class SettingsSchema(RequestSchema):
     recent_placement_months = fields.Integer(strict=True)
     max_concurrent_placements = fields.Integer(strict=True)
+    max_hours_per_month = fields.Integer(strict=True)
+    rotation_ceiling_percent = fields.Integer(strict=True)
     sites = fields.List(Message(SiteSchema()))
     default_checks = fields.List(Message(LevelChecksSchema()))
 
@@ -51,6 +59,9 @@ def settings_from(values: dict[str, Any]) -> MatchingSettings:
         trust_ods="",  # the caller's, set by the use case
         recent_placement_months=values["recent_placement_months"],
         max_concurrent_placements=values["max_concurrent_placements"],
+        # added within v1: a client that does not send them (0) keeps the defaults
+        max_hours_per_month=values["max_hours_per_month"] or DEFAULT_MAX_HOURS,
+        rotation_ceiling_percent=values["rotation_ceiling_percent"] or DEFAULT_ROTATION_CEILING_PERCENT,
         sites=tuple(Site(s["code"], s["name"], tuple(s["local_districts"])) for s in values["sites"]),
         default_checks=default_checks_by_level([(e["level"], tuple(e["checks"])) for e in values["default_checks"]]),
     )
@@ -60,6 +71,8 @@ def settings_message(s: MatchingSettings) -> pb.MatchingSettings:
     return pb.MatchingSettings(
         recent_placement_months=s.recent_placement_months,
         max_concurrent_placements=s.max_concurrent_placements,
+        max_hours_per_month=s.max_hours_per_month,
+        rotation_ceiling_percent=s.rotation_ceiling_percent,
         sites=[pb.Site(code=x.code, name=x.name, local_districts=x.local_districts) for x in s.sites],
         default_checks=[
             pb.LevelChecks(level=level.value, checks=[c.value for c in checks])

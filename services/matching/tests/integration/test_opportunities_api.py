@@ -177,6 +177,8 @@ def test_settings_default_checks_and_concurrency(matching: MatchingClient) -> No
         pb.UpdateMatchingSettingsRequest(settings=wanted, expected_version=1), metadata=key, timeout=5
     )
     assert saved.version == 2 and list(saved.default_checks[0].checks) == ["dbs", "references"]
+    # added within v1: a request without them (as from an older client) keeps the defaults
+    assert (saved.max_hours_per_month, saved.rotation_ceiling_percent) == (40, 12)
     with pytest.raises(grpc.RpcError) as refused:
         matching.settings.UpdateMatchingSettings(
             pb.UpdateMatchingSettingsRequest(settings=wanted, expected_version=1), metadata=key, timeout=5
@@ -224,3 +226,29 @@ def test_concurrent_changes_from_one_version_leave_one_winner(matching: Matching
         answers = sorted(pool.map(lambda _: publish(), range(4)))
     assert answers == ["FAILED_PRECONDITION"] * 3 + ["OK"]
     assert [e[:2] for e in events_of(matching, draft.opportunity_id)] == [("published", 2)]
+
+
+def test_a_trusts_workload_cap_in_hours_and_rotation_ceiling_are_its_own(matching: MatchingClient) -> None:
+    key = matching.trust("MSH")
+    wanted = pb.MatchingSettings(
+        recent_placement_months=12,
+        max_concurrent_placements=3,
+        sites=SITES,
+        max_hours_per_month=20,
+        rotation_ceiling_percent=5,
+    )
+    saved = matching.settings.UpdateMatchingSettings(
+        pb.UpdateMatchingSettingsRequest(settings=wanted, expected_version=1), metadata=key, timeout=5
+    )
+    assert (saved.max_hours_per_month, saved.rotation_ceiling_percent) == (20, 5)
+    read = matching.settings.GetMatchingSettings(pb.GetMatchingSettingsRequest(), metadata=key, timeout=5)
+    assert (read.max_hours_per_month, read.rotation_ceiling_percent) == (20, 5)
+    wanted.rotation_ceiling_percent = 51
+    with pytest.raises(grpc.RpcError) as refused:
+        matching.settings.UpdateMatchingSettings(
+            pb.UpdateMatchingSettingsRequest(settings=wanted, expected_version=2), metadata=key, timeout=5
+        )
+    assert (
+        refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        and "rotation_ceiling_percent" in refused.value.details()
+    )

@@ -50,6 +50,8 @@ def test_valid_settings_pass_whole() -> None:
     [
         (MatchingSettings("RXX", recent_placement_months=37), "recent_placement_months"),
         (MatchingSettings("RXX", max_concurrent_placements=0), "max_concurrent_placements"),
+        (MatchingSettings("RXX", max_hours_per_month=201), "max_hours_per_month"),
+        (MatchingSettings("RXX", rotation_ceiling_percent=51), "rotation_ceiling_percent"),
         (MatchingSettings("RXX", sites=(Site("a", "A"),)), "sites[0].code"),
         (MatchingSettings("RXX", sites=(Site("ab", " "),)), "sites[0].name"),
         (MatchingSettings("RXX", sites=(Site("ab", "A", ("ls1",)),)), "sites[0].local_districts"),
@@ -71,3 +73,12 @@ def test_one_default_checks_entry_per_level() -> None:
     with pytest.raises(InvalidInput, match="one entry per level"):
         default_checks_by_level([(Level.LEVEL_1, ()), (Level.LEVEL_1, (CheckType.DBS,))])
     assert default_checks_by_level([(Level.LEVEL_4, (CheckType.DBS,))]) == {Level.LEVEL_4: (CheckType.DBS,)}
+
+
+def test_a_trusts_caps_and_rotation_ceiling_are_its_rotation_policy() -> None:
+    from services.matching.domain.rotation import RotationPolicy
+
+    policy = RotationPolicy.of(MatchingSettings("RXX", 6, 2, max_hours_per_month=20, rotation_ceiling_percent=5))
+    assert (policy.recent_months, policy.max_concurrent_placements, policy.max_hours_per_month) == (6, 2, 20)
+    assert policy.max_penalty == 0.05
+    assert RotationPolicy.of(MatchingSettings("RXX")) == RotationPolicy()  # the documented defaults

@@ -230,18 +230,22 @@ class LevelChecks(_message.Message):
     def __init__(self, level: _Optional[str] = ..., checks: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class MatchingSettings(_message.Message):
-    __slots__ = ("recent_placement_months", "max_concurrent_placements", "sites", "default_checks", "version")
+    __slots__ = ("recent_placement_months", "max_concurrent_placements", "sites", "default_checks", "version", "max_hours_per_month", "rotation_ceiling_percent")
     RECENT_PLACEMENT_MONTHS_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENT_PLACEMENTS_FIELD_NUMBER: _ClassVar[int]
     SITES_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_CHECKS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    MAX_HOURS_PER_MONTH_FIELD_NUMBER: _ClassVar[int]
+    ROTATION_CEILING_PERCENT_FIELD_NUMBER: _ClassVar[int]
     recent_placement_months: int
     max_concurrent_placements: int
     sites: _containers.RepeatedCompositeFieldContainer[Site]
     default_checks: _containers.RepeatedCompositeFieldContainer[LevelChecks]
     version: int
-    def __init__(self, recent_placement_months: _Optional[int] = ..., max_concurrent_placements: _Optional[int] = ..., sites: _Optional[_Iterable[_Union[Site, _Mapping]]] = ..., default_checks: _Optional[_Iterable[_Union[LevelChecks, _Mapping]]] = ..., version: _Optional[int] = ...) -> None: ...
+    max_hours_per_month: int
+    rotation_ceiling_percent: int
+    def __init__(self, recent_placement_months: _Optional[int] = ..., max_concurrent_placements: _Optional[int] = ..., sites: _Optional[_Iterable[_Union[Site, _Mapping]]] = ..., default_checks: _Optional[_Iterable[_Union[LevelChecks, _Mapping]]] = ..., version: _Optional[int] = ..., max_hours_per_month: _Optional[int] = ..., rotation_ceiling_percent: _Optional[int] = ...) -> None: ...
 
 class GetMatchingSettingsRequest(_message.Message):
     __slots__ = ()
