@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 from flask import Flask, Response, abort, g, redirect, render_template, request, send_from_directory, url_for
 
+from services.common import signed_links
 from services.common.db import process_engine
 from services.common.errors import DomainError, InvalidInput
 from services.common.grpc_client import api_channel
@@ -131,7 +132,8 @@ def make_app(
         g.session = sessions.find(found, clock()) if found else None
         if request.method == "POST":
             sent = request.form.get("csrf_token", "")
-            if g.session is None or not hmac.compare_digest(sent, g.session.csrf_token):
+            # as bytes: compare_digest raises TypeError on str out of ASCII (a forged token is one)
+            if g.session is None or not hmac.compare_digest(sent.encode(), g.session.csrf_token.encode()):
                 abort(400, "the form has expired: go back, reload the page and try again")
         return None
 
@@ -255,6 +257,9 @@ def make_app(
     @app.get("/confirm/<link>")
     def confirm_link(link: str) -> Response:
         """A registry email's link: kept in the session until the person has signed in."""
+        if not signed_links.well_formed(link):  # no link the registry made: nothing worth keeping
+            text = "This link is not complete: open the link in your email again, or copy all of it."
+            return page("message.html", 400, title="This link cannot be used", text=text)
         account = signed_in()
         if account is None:
             sessions.keep_link(session(), link)

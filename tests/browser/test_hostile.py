@@ -1,0 +1,192 @@
+"""The portal attacked from outside, over HTTP as a browser without scripts (``requests``) would: a
+hostile person, a careless one and a confused one, against the web process of a running system."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+from services.portal.entrypoints.web import COOKIE
+from tests.browser.conftest import CSRF, PASSWORD, Portal, submit
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+
+def _form(http: requests.Session, url: str, **fields: str) -> requests.Response:
+    return submit(http, url, http.get(url, timeout=10).text, **fields)
+
+
+def _account(portal: Portal, email: str | None = None) -> tuple[str, requests.Session]:
+    """A verified local account of the portal's own (no trust holds its person), signed in."""
+    email = email or f"hostile-{uuid.uuid4().hex[:10]}@example.org"
+    http = requests.Session()
+    assert _form(http, f"{portal.url}/register", email=email).status_code == 200
+    assert http.get(portal.link_in(portal.mail(email, "Confirm your email address")), timeout=10).status_code == 200
+    assert _form(http, f"{portal.url}/sign-in", email=email).status_code == 200
+    return email, http
+
+
+def test_a_link_for_someone_else_followed_while_signed_in_leaves_it_usable_by_them(portal: Portal) -> None:
+    """Bob, signed in and joined to his own record, opens Ada's claim link (a shared computer, a
+    forwarded email): he is refused, and the link still works for Ada afterwards."""
+    bob = portal.person("Bob")
+    ada_email, _, ada_affiliation, ada_link = portal.registered_by_trust("Ada")
+    http = requests.Session()
+    _form(http, f"{portal.url}/sign-in", email=bob.email)
+    refused = http.get(ada_link, timeout=10)
+    assert refused.status_code == 400
+    assert ada_affiliation not in refused.text
+    http.close()
+    # Ada follows her link, creates her account and signs in: her link joins it to her record
+    ada = requests.Session()
+    assert ada.get(ada_link, timeout=10).status_code == 200
+    _form(ada, f"{portal.url}/register", email=ada_email)
+    assert ada.get(portal.link_in(portal.mail(ada_email, "Confirm your email address")), timeout=10).ok
+    signed_in = _form(ada, f"{portal.url}/sign-in", email=ada_email)
+    assert signed_in.status_code == 200, signed_in.text
+    assert ada_affiliation in signed_in.text, "Bob's visit used up Ada's one-time link"
+    ada.close()
+
+
+@pytest.mark.parametrize("path", ["/register", "/sign-in", "/forgot-password"])
+def test_a_nul_character_in_an_email_address_is_refused_naming_the_field(portal: Portal, path: str) -> None:
+    http = requests.Session()
+    answer = _form(http, portal.url + path, email="ada\x00lovelace@example.org")
+    assert answer.status_code == 400, answer.status_code
+    assert "email" in answer.text.lower()
+    http.close()
+
+
+def test_a_csrf_token_out_of_ascii_is_refused_as_any_wrong_token(portal: Portal) -> None:
+    http = requests.Session()
+    http.get(f"{portal.url}/sign-in", timeout=10)
+    answer = http.post(f"{portal.url}/sign-in", data={"csrf_token": "é", "email": "a@example.org"}, timeout=10)
+    assert answer.status_code == 400, answer.status_code
+    http.close()
+
+
+@pytest.mark.parametrize("link", ["abc.%C3%A9", "%C3%A9.abc", "abc%00def", "abc.def", "x" * 5000])
+def test_a_malformed_registry_link_is_refused_signed_in_or_out_and_kept_nowhere(portal: Portal, link: str) -> None:
+    email, http = _account(portal)
+    assert http.get(f"{portal.url}/confirm/{link}", timeout=10).status_code == 400
+    http.close()
+    later = requests.Session()
+    assert later.get(f"{portal.url}/confirm/{link}", timeout=10).status_code == 400
+    assert _form(later, f"{portal.url}/sign-in", email=email).status_code == 200  # nothing was kept
+    later.close()
+
+
+def test_a_forged_registry_link_kept_until_sign_in_is_then_refused(portal: Portal) -> None:
+    email, http = _account(portal)
+    http.close()
+    forged = "eyJsZWFkZXJfaWQiOiAiMSJ9." + "A" * 43
+    later = requests.Session()
+    assert later.get(f"{portal.url}/confirm/{forged}", timeout=10).status_code == 200
+    assert _form(later, f"{portal.url}/sign-in", email=email).status_code == 400
+    later.close()
+
+
+def test_signing_in_gives_a_new_session_and_signing_out_ends_it_on_the_server(portal: Portal) -> None:
+    email, http = _account(portal)
+    http.close()
+    visitor = requests.Session()
+    visitor.get(f"{portal.url}/sign-in", timeout=10)
+    before = visitor.cookies.get(COOKIE)
+    signed_in = _form(visitor, f"{portal.url}/sign-in", email=email)
+    after = visitor.cookies.get(COOKIE)
+    assert before and after and before != after
+    # the session id from before sign-in is no longer anyone's
+    fixed = requests.get(f"{portal.url}/requests", cookies={COOKIE: before}, timeout=10, allow_redirects=False)
+    assert fixed.status_code == 303
+    token = CSRF.findall(signed_in.text)[0]
+    assert visitor.post(f"{portal.url}/sign-out", data={"csrf_token": token}, timeout=10).ok
+    replayed = requests.get(f"{portal.url}/requests", cookies={COOKIE: after}, timeout=10, allow_redirects=False)
+    assert replayed.status_code == 303 and "/sign-in" in replayed.headers["Location"]
+    visitor.close()
+
+
+def test_a_csrf_token_of_another_session_is_refused(portal: Portal) -> None:
+    _, mine = _account(portal)
+    theirs = requests.Session()
+    other_token = CSRF.findall(theirs.get(f"{portal.url}/sign-in", timeout=10).text)[0]
+    answer = mine.post(f"{portal.url}/sign-out", data={"csrf_token": other_token}, timeout=10)
+    assert answer.status_code == 400
+    assert mine.get(f"{portal.url}/requests", timeout=10, allow_redirects=False).status_code == 200
+    mine.close()
+    theirs.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/no-such-page"),
+        ("DELETE", "/sign-in"),
+        ("PUT", "/register"),
+        ("GET", "/assets/nhsuk/nhsuk-frontend.min.css"),
+        ("GET", "/t/..%2f..%2fetc/"),
+        ("POST", "/sign-in"),  # no CSRF token
+    ],
+)
+def test_every_answer_carries_the_security_headers(portal: Portal, method: str, path: str) -> None:
+    answer = requests.request(method, portal.url + path, timeout=10, allow_redirects=False)
+    assert answer.status_code < 500
+    assert "frame-ancestors 'none'" in answer.headers.get("Content-Security-Policy", "")
+    assert answer.headers.get("X-Content-Type-Options") == "nosniff"
+    if not path.startswith("/assets/"):
+        assert answer.headers.get("Cache-Control") == "no-store"
+
+
+def test_a_huge_form_is_refused_without_a_server_error(portal: Portal) -> None:
+    http = requests.Session()
+    token = CSRF.findall(http.get(f"{portal.url}/register", timeout=10).text)[0]
+    body = {"csrf_token": token, "email": "a@example.org", "password": "x" * 5_000_000}
+    answer = http.post(f"{portal.url}/register", data=body, timeout=30)
+    assert 400 <= answer.status_code < 500, answer.status_code
+    http.close()
+
+
+@pytest.mark.parametrize("ods", ["rb1", "RB1", "ＲＢ１", "%C3%9F", "%2e%2e", "R%00B1", "x" * 300])
+def test_odd_trust_codes_are_a_page_not_a_server_error(portal: Portal, ods: str) -> None:
+    answer = requests.get(f"{portal.url}/t/{ods}/", timeout=10)
+    assert answer.status_code in (200, 404), (ods, answer.status_code)
+    if ods.upper() != "RB1":
+        assert answer.status_code == 404
+
+
+def test_registering_an_address_again_answers_the_same_and_mails_nothing(portal: Portal) -> None:
+    email, http = _account(portal)
+    http.close()
+    again = requests.Session()
+    answer = _form(again, f"{portal.url}/register", email=email, password=PASSWORD + " again")
+    assert answer.status_code == 200
+    # the old password still signs in, the new one does not
+    assert _form(again, f"{portal.url}/sign-in", email=email, password=PASSWORD + " again").status_code == 401
+    again.close()
+
+
+def test_a_deleted_account_s_old_session_and_links_reach_nothing(portal: Portal) -> None:
+    dora = portal.person("Dora")
+    http = requests.Session()
+    signed_in = _form(http, f"{portal.url}/sign-in", email=dora.email)
+    token = CSRF.findall(signed_in.text)[0]
+    kept_cookie = str(http.cookies.get(COOKIE))
+    deleted = http.post(f"{portal.url}/my-data/delete", data={"csrf_token": token, "confirm": "yes"}, timeout=30)
+    assert deleted.status_code == 200, deleted.text
+    for path in ("/requests", "/profile", "/my-data/download", "/taking-part", "/consent"):
+        answer = requests.get(portal.url + path, cookies={COOKIE: kept_cookie}, timeout=10, allow_redirects=False)
+        assert answer.status_code in (303, 404, 409), (path, answer.status_code)
+        assert dora.family_name not in answer.text and dora.email not in answer.text
+    # the claim link again: no server error, nothing joined
+    assert requests.get(dora.claim_link, timeout=10).status_code < 500
+    # the back button: the form posted again with the old token
+    again = requests.post(
+        f"{portal.url}/my-data/delete",
+        data={"csrf_token": token, "confirm": "yes"},
+        cookies={COOKIE: kept_cookie},
+        timeout=10,
+    )
+    assert again.status_code == 400
+    http.close()
