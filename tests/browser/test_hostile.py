@@ -190,3 +190,35 @@ def test_a_deleted_account_s_old_session_and_links_reach_nothing(portal: Portal)
     )
     assert again.status_code == 400
     http.close()
+
+
+@pytest.mark.parametrize(("path", "subject"), [("/forgot-password", "Reset your password"), ("/register", "Confirm")])
+def test_an_emailed_link_points_at_the_portal_whatever_host_the_request_names(
+    portal: Portal, path: str, subject: str
+) -> None:
+    """A hostile person asks a reset for Ada's address naming their own host: Ada must not be mailed a
+    link to it (following it would hand them her one-time token)."""
+    email, http = _account(portal) if path == "/forgot-password" else (f"host-{uuid.uuid4().hex[:8]}@example.org", None)
+    if http is not None:
+        http.close()
+    hostile = requests.Session()
+    form = hostile.get(portal.url + path, timeout=10).text
+    token = CSRF.findall(form)[0]
+    answer = hostile.post(
+        portal.url + path,
+        data={"csrf_token": token, "email": email, "password": PASSWORD},
+        # the cookie by hand: requests matches its jar against the Host header
+        headers={
+            "Host": "attacker.example",
+            "X-Forwarded-Host": "attacker.example",
+            "Cookie": f"{COOKIE}={hostile.cookies.get(COOKIE)}",
+        },
+        timeout=10,
+    )
+    hostile.close()
+    if answer.status_code == 200:  # taken: the link mailed is to the portal itself
+        body = portal.mail(email, subject)
+        assert "attacker.example" not in body
+        assert portal.link_in(body).startswith(portal.url)
+    else:
+        assert answer.status_code == 400

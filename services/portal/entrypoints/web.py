@@ -85,7 +85,7 @@ class SmtpPortalMailer(SmtpVerificationMailer, PortalMailer):
 
 def run(settings: Settings) -> Flask:
     """The application ``plr-process portal web`` serves, from the process's settings."""
-    from services.portal.manifest import MAIL_FROM, SMTP_URL
+    from services.portal.manifest import MAIL_FROM, PUBLIC_URL, SMTP_URL
 
     own, registry = settings.service("portal"), settings.service("registry")
     engine = process_engine(settings, "portal", "web")
@@ -95,6 +95,7 @@ def run(settings: Settings) -> Flask:
         SmtpPortalMailer(SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM))),
         RegistryClient(api_channel(settings, "registry"), registry.get("PORTAL_TOKEN") or ""),
         confirm_link_key=registry.get("CONFIRM_LINK_KEY") or "",
+        public_url=own.value(PUBLIC_URL),
         production=settings.production,
         nhs_login=nhs_login_pages.provider_from_settings(own),
     )
@@ -107,6 +108,7 @@ def make_app(
     registry: RegistryClient,
     *,
     confirm_link_key: str,
+    public_url: str,
     production: bool,
     clock: Callable[[], datetime] = utc_now,
     person: PersonRegistry | None = None,
@@ -119,7 +121,9 @@ def make_app(
     trust_names: TrustNames | None = None,
 ) -> Flask:
     """``person`` and ``person_data``: the registry as the person's own pages call it (profile and consent;
-    taking part, data and invitations), by default over ``registry``'s channel."""
+    taking part, data and invitations), by default over ``registry``'s channel. ``public_url``: the
+    portal's address as people open it (manifest's PUBLIC_URL), which every address it gives out is made
+    from."""
     if not (FRONTEND / "nhsuk-frontend.min.css").is_file():
         raise FrontendMissing(f"nhsuk-frontend is not installed at {FRONTEND}: run `make venv` (it needs npm)")
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=None)
@@ -175,6 +179,11 @@ def make_app(
             )
         return response
 
+    def external(endpoint: str, **values: Any) -> str:
+        """The address of a page as emailed or given to another site: the public URL's, never the Host
+        header's (whoever sends a request chooses that one)."""
+        return public_url.rstrip("/") + url_for(endpoint, **values)
+
     def go(endpoint: str) -> Response:
         return with_cookie(redirect(url_for(endpoint), 303))  # type: ignore[arg-type]
 
@@ -205,7 +214,7 @@ def make_app(
                 store,
                 hasher,
                 mailer,
-                lambda token: url_for("verify", token=token, _external=True),
+                lambda token: external("verify", token=token),
                 common_passwords(),
                 clock(),
             )
@@ -340,7 +349,7 @@ def make_app(
         return page("message.html", title="Your email address is changed", text="We will use your new address.")
 
     app.register_blueprint(person_pages.blueprint(data_registry, store, page=page, signed_in=signed_in, clock=clock))
-    pages = Pages(page, go, session, signed_in, start_signed_in)
+    pages = Pages(page, go, session, signed_in, start_signed_in, external)
     app.register_blueprint(error_pages.blueprint(pages))
     resets = resets or SqlPasswordResets(store.engine)
     app.register_blueprint(password_reset.blueprint(pages, store, resets, mailer, clock))
