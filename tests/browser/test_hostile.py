@@ -3,13 +3,14 @@ hostile person, a careless one and a confused one, against the web process of a 
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 import requests
 
 from services.portal.entrypoints.web import COOKIE
-from tests.browser.conftest import CSRF, PASSWORD, Portal, submit
+from tests.browser.conftest import CSRF, PASSWORD, Person, Portal, submit
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -222,3 +223,53 @@ def test_an_emailed_link_points_at_the_portal_whatever_host_the_request_names(
         assert portal.link_in(body).startswith(portal.url)
     else:
         assert answer.status_code == 400
+
+
+def _signed_in_person(portal: Portal, given_name: str) -> tuple[Person, requests.Session, str]:
+    person = portal.person(given_name)
+    http = requests.Session()
+    page = _form(http, f"{portal.url}/sign-in", email=person.email)
+    return person, http, CSRF.findall(page.text)[0]
+
+
+def test_the_confused_leader_s_double_submits_and_back_button_are_pages_not_errors(portal: Portal) -> None:
+    """Confirm twice (a double click), decline after confirming (the back button), accept an invitation
+    twice, withdraw twice, pause while withdrawn, grant a consent twice: each a page, none a 500, and
+    the first answer stands."""
+    eve, http, token = _signed_in_person(portal, "Eve")
+
+    def post(path: str, **fields: str) -> requests.Response:
+        return http.post(portal.url + path, data={"csrf_token": token, **fields}, timeout=10)
+
+    assert post(f"/requests/{eve.affiliation_id}/confirm").status_code == 200
+    again = post(f"/requests/{eve.affiliation_id}/confirm")
+    assert again.status_code in (200, 409), again.status_code
+    assert post(f"/requests/{eve.affiliation_id}/decline").status_code == 409
+    assert portal.affiliations(eve.leader_id)[eve.affiliation_id] == "active"
+    assert post(f"/invitations/{eve.invitation_id}/accept").status_code == 200
+    assert post(f"/invitations/{eve.invitation_id}/accept").status_code in (200, 409)
+    assert post(f"/invitations/{eve.invitation_id}/decline").status_code == 409
+    for _ in range(2):
+        withdrawn = post("/taking-part/withdraw", step="confirm", reason="")
+        assert withdrawn.status_code in (200, 409), withdrawn.status_code
+    paused = post("/taking-part/pause", **{"until-day": "1", "until-month": "1", "until-year": "2030"})
+    assert paused.status_code == 409, paused.status_code
+    assert post("/taking-part/resume").status_code == 200
+    consent = http.get(f"{portal.url}/consent", timeout=10).text
+    choices = sorted(set(re.findall(r'name="purpose" value="([^"]+)"', consent)))
+    assert choices, "no consent to decide on the consent page"
+    for decision in ("grant", "grant", "withdraw", "withdraw"):
+        answer = post("/consent", purpose=choices[0], target="", decision=decision)
+        assert answer.status_code in (200, 303, 400), (decision, answer.status_code)
+    http.close()
+
+
+def test_the_email_verification_link_works_once(portal: Portal) -> None:
+    email = f"twice-{uuid.uuid4().hex[:8]}@example.org"
+    http = requests.Session()
+    _form(http, f"{portal.url}/register", email=email)
+    link = portal.link_in(portal.mail(email, "Confirm your email address"))
+    assert http.get(link, timeout=10).status_code == 200
+    assert http.get(link, timeout=10).status_code == 400
+    assert requests.get(link.rstrip("x") + "x", timeout=10).status_code == 400
+    http.close()
