@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+import sqlalchemy as sa
 
+from services.portal.adapters.tables import sessions
+from services.portal.domain.accounts import SESSION_LONGEST
 from services.portal.entrypoints.web import COOKIE
 from tests.browser.conftest import CSRF, PASSWORD, Person, Portal, submit
 
@@ -273,3 +277,20 @@ def test_the_email_verification_link_works_once(portal: Portal) -> None:
     assert http.get(link, timeout=10).status_code == 400
     assert requests.get(link.rstrip("x") + "x", timeout=10).status_code == 400
     http.close()
+
+
+def test_sessions_that_expired_are_deleted_though_never_presented_again(portal: Portal) -> None:
+    """A person who never comes back (or a bot without cookies, one session per visit) leaves sessions
+    that expired: they are deleted as new ones start, not kept for ever."""
+    stale = f"stale-{uuid.uuid4().hex}"
+    long_ago = datetime.now(UTC) - SESSION_LONGEST - timedelta(minutes=1)
+    with portal.stack.engine("portal").begin() as connection:
+        connection.execute(
+            sessions.insert().values(
+                session_digest=stale, csrf_token="x", created_at=long_ago, last_seen_at=long_ago, account_id=None
+            )
+        )
+    assert requests.get(f"{portal.url}/sign-in", timeout=10).status_code == 200  # a new visitor's session
+    with portal.stack.engine("portal").connect() as connection:
+        left = connection.execute(sa.select(sessions.c.session_digest).where(sessions.c.session_digest == stale)).all()
+    assert left == []
