@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 import sqlalchemy as sa
+from plr.registry.v1 import leaders_pb2 as lpb
 
+from services.common.grpc_client import bearer
 from services.portal.adapters.tables import sessions
 from services.portal.domain.accounts import SESSION_LONGEST
 from services.portal.entrypoints.web import COOKIE
@@ -310,3 +312,47 @@ def test_one_client_trying_many_addresses_is_slowed_down(portal: Portal) -> None
     ]
     http.close()
     assert 429 in statuses, statuses
+
+
+def test_an_email_change_link_confirmed_by_another_signed_in_person_changes_nothing(portal: Portal) -> None:
+    ada, bob = portal.person("Ada"), portal.person("Bob")
+    new_address = f"new-{uuid.uuid4().hex[:8]}@example.org"
+    as_ada = portal.as_person(ada.leader_id)
+    change = lpb.UpdateLeaderRequest(
+        leader_id=ada.leader_id,
+        expected_version=portal.leader_version(ada.leader_id),
+        profile=lpb.LeaderProfile(email=new_address),
+        fields=["email"],
+    )
+    assert portal.registry().UpdateLeader(change, metadata=as_ada, timeout=10).email_change_pending
+    link = portal.link_in(portal.mail(new_address, "Confirm your new email address"))
+    token = link.split("token=", 1)[1]
+    http = requests.Session()
+    _form(http, f"{portal.url}/sign-in", email=bob.email)
+    asked = http.get(link, timeout=10)
+    refused = submit(http, f"{portal.url}/email/verify", asked.text, token=token)
+    assert refused.status_code == 400, refused.status_code
+    http.close()
+
+    def email_of(leader_id: str) -> str:
+        request = lpb.GetLeaderRequest(leader_id=leader_id)
+        return str(portal.registry().GetLeader(request, metadata=portal.as_person(leader_id), timeout=10).profile.email)
+
+    assert email_of(ada.leader_id) == ada.email and email_of(bob.leader_id) == bob.email
+    # and Ada's link still works for Ada
+    own = requests.Session()
+    _form(own, f"{portal.url}/sign-in", email=ada.email)
+    changed = submit(own, f"{portal.url}/email/verify", own.get(link, timeout=10).text, token=token)
+    assert changed.status_code == 200, changed.status_code
+    assert email_of(ada.leader_id) == new_address
+    own.close()
+
+
+def test_confirming_a_request_the_trust_withdrew_meanwhile_says_so_and_changes_nothing(portal: Portal) -> None:
+    fay, http, token = _signed_in_person(portal, "Fay")  # her requests page is open, the trust's request on it
+    ended = lpb.EndAffiliationRequest(leader_id=fay.leader_id, reason="asked the wrong person")
+    portal.registry().EndAffiliation(ended, metadata=bearer(portal.trust_key), timeout=10)
+    late = http.post(f"{portal.url}/requests/{fay.affiliation_id}/confirm", data={"csrf_token": token}, timeout=10)
+    assert late.status_code == 409, late.status_code
+    assert portal.affiliations(fay.leader_id)[fay.affiliation_id] == "ended"
+    http.close()
