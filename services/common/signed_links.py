@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,15 @@ ANSWER_INVITATION = "answer-invitation"
 # the links that join a portal account to the registry person they name (either one, emailed to that
 # person, lands them on the page where they answer the trust)
 JOINS_ACCOUNT = (CONFIRM_AFFILIATION, ANSWER_INVITATION)
+
+
+# what ``sign`` makes: base64url payload, a dot, base64url MAC (payloads are small JSON objects of ids)
+WELL_FORMED = re.compile(r"[A-Za-z0-9_-]{1,2000}\.[A-Za-z0-9_-]{43}")
+
+
+def well_formed(token: str) -> bool:
+    """Whether ``token`` could be a link ``sign`` made (so that one is worth keeping to check later)."""
+    return WELL_FORMED.fullmatch(token) is not None
 
 
 class LinkRefused(Exception):
@@ -48,7 +58,8 @@ def sign(key: str, purpose: str, payload: dict[str, str], now: datetime, valid_f
 
 def verify(key: str, purpose: str, token: str, now: datetime) -> dict[str, Any]:
     body, _, mac = token.partition(".")
-    if not body or not mac or not hmac.compare_digest(mac, _mac(key, purpose, body)):
+    # compared as bytes: compare_digest refuses str out of ASCII (a mangled link) with a TypeError
+    if not body or not mac or not hmac.compare_digest(mac.encode(), _mac(key, purpose, body).encode()):
         raise LinkRefused("this link is not valid: open the link in your email again, or ask for a new one")
     payload: dict[str, Any] = json.loads(_decode(body))
     if int(payload.pop("exp")) < now.timestamp():

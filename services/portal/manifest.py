@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from services.common.mail import smtp_url
+from services.common.mail import smtp_url, web_address
 from services.common.manifest import Consumer, Ref, ServiceManifest, Setting, Web
 from services.common.settings import optional_token, text
 from services.portal.adapters.trust_names import TRUST_NAME_EVENTS
@@ -26,6 +26,17 @@ MAIL_FROM = Setting(
     "the From of the portal's email",
     text,
     default="Patient Leader Portal <no-reply@plr.invalid>",
+    roles=("web",),
+)
+
+# the portal's own address as people open it: the links it emails (verify an address, reset a password)
+# and NHS login's return address are made from it, never from the request's Host header (which whoever
+# sends the request chooses: a reset asked for with another Host would mail its owner a link there)
+PUBLIC_URL = Setting(
+    "PUBLIC_URL",
+    "the portal's address as people open it, which the links in its email lead to: http(s)://host[:port][/path]",
+    web_address,
+    default="http://127.0.0.1:8090",
     roles=("web",),
 )
 
@@ -101,7 +112,7 @@ NHS_LOGIN_SETTINGS = (
 MANIFEST = ServiceManifest(
     name="portal",
     migrations=Path(__file__).parent / "migrations",
-    settings=(SMTP_URL, MAIL_FROM, *NHS_LOGIN_SETTINGS),
+    settings=(SMTP_URL, MAIL_FROM, PUBLIC_URL, *NHS_LOGIN_SETTINGS),
     # trusts' names and statuses for the per-trust start pages (/t/<ods>/; docs/adr/0011)
     consumers=(
         Consumer(

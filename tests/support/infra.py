@@ -246,6 +246,7 @@ def plr_stack(infra: Infra, services: tuple[str, ...] = SERVICES) -> Iterator[Pl
             env[manifest.web_listen_variable] = f"127.0.0.1:{free_port()}"
     if "PLR_PORTAL_WEB_LISTEN" in env:  # the registry's emailed links point at this run's portal
         env["PLR_REGISTRY_PORTAL_URL"] = f"http://{env['PLR_PORTAL_WEB_LISTEN']}"
+        env["PLR_PORTAL_PUBLIC_URL"] = env["PLR_REGISTRY_PORTAL_URL"]  # and the portal's own
     # a `make run` of the tests' own keeps its mail catcher apart from a developer's (and another run's)
     mail = tempfile.mkdtemp(prefix=f"plr-mail-{suffix}-")
     mail_port = free_port()

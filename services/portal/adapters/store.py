@@ -21,7 +21,7 @@ from services.portal.adapters.tables import (
     used_links,
 )
 from services.portal.domain import resets
-from services.portal.domain.accounts import Account, session_expired
+from services.portal.domain.accounts import SESSION_IDLE, SESSION_LONGEST, Account, session_expired
 from services.portal.service_layer.person_data import AccountEraser
 from services.portal.service_layer.ports import AccountStore
 
@@ -136,6 +136,13 @@ class SqlSessions:
     def start(self, now: datetime, account_id: str | None = None, confirm_link: str | None = None) -> Session:
         session = Session(secrets.token_urlsafe(32), account_id, secrets.token_urlsafe(32), confirm_link)
         with self.engine.begin() as c:
+            # the sessions that expired go as new ones start: one never presented again (a person who did
+            # not come back, a visitor without cookies) would otherwise be kept for ever
+            c.execute(
+                sessions.delete().where(
+                    (sessions.c.last_seen_at < now - SESSION_IDLE) | (sessions.c.created_at < now - SESSION_LONGEST)
+                )
+            )
             c.execute(
                 sessions.insert().values(
                     session_digest=signed_links.digest(session.session_id),

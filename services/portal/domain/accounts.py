@@ -31,7 +31,8 @@ class Account:
 def email_key(email: str) -> str:
     """The address as the portal keys it (InvalidInput naming ``email`` if it is not one)."""
     cleaned = email.strip()
-    if len(cleaned) > 254 or not EMAIL.fullmatch(cleaned):
+    # printable only: a NUL (which PostgreSQL cannot store) or another control character is no address
+    if len(cleaned) > 254 or not cleaned.isprintable() or not EMAIL.fullmatch(cleaned):
         raise InvalidInput({"email": "enter an email address, like name@example.com"})
     return cleaned.lower()
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask import Blueprint, Response, abort, redirect, request
 
 from services.common.errors import DomainError
 from services.common.settings import ServiceSettings, SettingsError
@@ -77,7 +77,7 @@ def blueprint(
         )
 
     def callback_url() -> str:
-        return url_for("nhs_login.callback", _external=True)
+        return pages.external("nhs_login.callback")
 
     @routes.get("/nhs-login")
     def begin() -> Response:

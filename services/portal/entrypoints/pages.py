@@ -25,6 +25,9 @@ class Pages:
     # a new session for the account (none fixed beforehand), then a registry link kept in the old one
     # applied, or the requests page
     start_signed_in: Callable[[Account], Response]
+    # a page's address as emailed or given to another site (endpoint, **values): made from the portal's
+    # public URL, never from the request's Host header
+    external: Callable[..., str]
 
     def message(self, status: int, title: str, text: str, **values: Any) -> Response:
         return self.page("message.html", status, title=title, text=text, **values)

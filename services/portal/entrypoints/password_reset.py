@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, request
 
 from services.common.errors import DomainError, InvalidInput
 from services.common.mail import MailNotSent
@@ -59,7 +59,7 @@ def blueprint(
                 store,
                 reset_store,
                 in_background,
-                lambda token: url_for("password_reset.reset_password", token=token, _external=True),
+                lambda token: pages.external("password_reset.reset_password", token=token),
                 clock(),
             )
         except InvalidInput as invalid:

@@ -16,6 +16,7 @@ from typing import Any
 import grpc
 from flask import Flask, Response, abort, g, redirect, render_template, request, send_from_directory, url_for
 
+from services.common import signed_links
 from services.common.db import process_engine
 from services.common.errors import DomainError, InvalidInput
 from services.common.grpc_client import api_channel
@@ -96,7 +97,7 @@ class SmtpPortalMailer(SmtpVerificationMailer, PortalMailer):
 
 def run(settings: Settings) -> Flask:
     """The application ``plr-process portal web`` serves, from the process's settings."""
-    from services.portal.manifest import MAIL_FROM, SMTP_URL
+    from services.portal.manifest import MAIL_FROM, PUBLIC_URL, SMTP_URL
 
     own, registry = settings.service("portal"), settings.service("registry")
     engine = process_engine(settings, "portal", "web")
@@ -106,6 +107,7 @@ def run(settings: Settings) -> Flask:
         SmtpPortalMailer(SmtpMailer(own.value(SMTP_URL), own.value(MAIL_FROM))),
         RegistryClient(api_channel(settings, "registry"), registry.get("PORTAL_TOKEN") or ""),
         confirm_link_key=registry.get("CONFIRM_LINK_KEY") or "",
+        public_url=own.value(PUBLIC_URL),
         production=settings.production,
         nhs_login=nhs_login_pages.provider_from_settings(own),
     )
@@ -118,6 +120,7 @@ def make_app(
     registry: RegistryClient,
     *,
     confirm_link_key: str,
+    public_url: str,
     production: bool,
     clock: Callable[[], datetime] = utc_now,
     person: PersonRegistry | None = None,
@@ -130,7 +133,9 @@ def make_app(
     trust_names: TrustNames | None = None,
 ) -> Flask:
     """``person`` and ``person_data``: the registry as the person's own pages call it (profile and consent;
-    taking part, data and invitations), by default over ``registry``'s channel."""
+    taking part, data and invitations), by default over ``registry``'s channel. ``public_url``: the
+    portal's address as people open it (manifest's PUBLIC_URL), which every address it gives out is made
+    from."""
     if not (FRONTEND / "nhsuk-frontend.min.css").is_file():
         raise FrontendMissing(f"nhsuk-frontend is not installed at {FRONTEND}: run `make venv` (it needs npm)")
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=None)
@@ -143,7 +148,8 @@ def make_app(
         g.session = sessions.find(found, clock()) if found else None
         if request.method == "POST":
             sent = request.form.get("csrf_token", "")
-            if g.session is None or not hmac.compare_digest(sent, g.session.csrf_token):
+            # as bytes: compare_digest raises TypeError on str out of ASCII (a forged token is one)
+            if g.session is None or not hmac.compare_digest(sent.encode(), g.session.csrf_token.encode()):
                 abort(400, "the form has expired: go back, reload the page and try again")
         return None
 
@@ -185,6 +191,11 @@ def make_app(
             )
         return response
 
+    def external(endpoint: str, **values: Any) -> str:
+        """The address of a page as emailed or given to another site: the public URL's, never the Host
+        header's (whoever sends a request chooses that one)."""
+        return public_url.rstrip("/") + url_for(endpoint, **values)
+
     def go(endpoint: str) -> Response:
         return with_cookie(redirect(url_for(endpoint), 303))  # type: ignore[arg-type]
 
@@ -217,7 +228,7 @@ def make_app(
                 store,
                 hasher,
                 mailer,
-                lambda token: url_for("verify", token=token, _external=True),
+                lambda token: external("verify", token=token),
                 common_passwords(),
                 clock(),
             )
@@ -269,6 +280,9 @@ def make_app(
     @app.get("/confirm/<link>")
     def confirm_link(link: str) -> Response:
         """A registry email's link: kept in the session until the person has signed in."""
+        if not signed_links.well_formed(link):  # no link the registry made: nothing worth keeping
+            text = "This link is not complete: open the link in your email again, or copy all of it."
+            return page("message.html", 400, title="This link cannot be used", text=text)
         account = signed_in()
         if account is None:
             sessions.keep_link(session(), link)
@@ -349,7 +363,7 @@ def make_app(
         return page("message.html", title="Your email address is changed", text="We will use your new address.")
 
     app.register_blueprint(person_pages.blueprint(data_registry, store, page=page, signed_in=signed_in, clock=clock))
-    pages = Pages(page, go, session, signed_in, start_signed_in)
+    pages = Pages(page, go, session, signed_in, start_signed_in, external)
     app.register_blueprint(error_pages.blueprint(pages))
     resets = resets or SqlPasswordResets(store.engine)
     app.register_blueprint(password_reset.blueprint(pages, store, resets, mailer, clock))

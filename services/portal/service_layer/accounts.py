@@ -57,6 +57,8 @@ def sign_in(email: str, password: str, store: AccountStore, hasher: PasswordHash
     if not accounts.sign_in_allowed(store.failures_since(key, now - accounts.SIGN_IN_WINDOW)):
         raise TooManyAttempts("too many attempts to sign in: wait 15 minutes and try again")
     account = store.by_email(key)
+    if account is None:
+        hasher.hash(password)  # as long as checking a password: the time taken says no address has an account
     if account is None or not hasher.verify(account.password_hash, password):
         store.record_failure(key, now)
         raise Unauthenticated("the email address or password is not right")
@@ -83,8 +85,15 @@ def take_on_leader(account: Account, link: str, key: str, store: AccountStore, n
     leader_id = str(payload["leader_id"])
     if account.leader_id == leader_id:
         return leader_id
+    if account.leader_id is not None:  # refused before it is used: the link stays its own person's
+        raise PreconditionFailed(_ANOTHER_RECORD)
     if not store.use_link(signed_links.digest(link), now):
         raise PreconditionFailed("this link was used already: sign in with the account you used it with")
     if not store.link_leader(account.account_id, leader_id):
-        raise PreconditionFailed("this link is for another person's record than your account's")
+        raise PreconditionFailed(_ANOTHER_RECORD)
     return leader_id
+
+
+_ANOTHER_RECORD = (
+    "this link is for another person's record than your account's: if it was sent to you, sign out and open it again"
+)

@@ -80,6 +80,13 @@ class Affiliation:
         self.status, self.confirmed_at, self.updated_at = "active", now, now
         self._record(events.AffiliationConfirmed, version=self.version + 1)
 
+    def decline(self, now: datetime) -> None:
+        """The person declines the trust's request: only one still waiting for their answer (a Decline
+        from a stale page after they confirmed must not end what they confirmed)."""
+        if self.status == "active":
+            raise PreconditionFailed(f"affiliation {self.affiliation_id} was confirmed already: it stays confirmed")
+        self.end("declined by the leader", now)
+
     def end(self, reason: str, now: datetime, by_change: str | None = None) -> None:
         """Ends the relationship; ``by_change``: the change on the person's behalf (a withdrawal) that ends
         it, which the person may reverse (``restore``)."""

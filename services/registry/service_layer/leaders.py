@@ -266,7 +266,7 @@ def decline_affiliation(
     leader_id = principal.require_leader()
     with uow:
         affiliation = _own_affiliation(uow, leader_id, cmd.affiliation_id)
-        _change_affiliation(uow, affiliation, lambda a: a.end("declined by the leader", clock()))
+        _change_affiliation(uow, affiliation, lambda a: a.decline(clock()))
     return affiliation
 
 

@@ -154,6 +154,7 @@ def _portal(stack: PlrStack, channel: grpc.Channel, token: str) -> Iterator[Port
         verifications,
         RegistryClient(channel, token),
         confirm_link_key=key,
+        public_url="http://localhost",
         production=False,
     )
     yield Portal(app, store, verifications, key)

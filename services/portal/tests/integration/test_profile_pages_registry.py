@@ -110,6 +110,7 @@ def world(stack: PlrStack) -> Iterator[World]:
         UnusedMailer(),
         RegistryClient(portal_channel, stack.env["PLR_REGISTRY_PORTAL_TOKEN"]),
         confirm_link_key=stack.env["PLR_REGISTRY_CONFIRM_LINK_KEY"],
+        public_url="http://localhost",
         production=False,
     )
     suffix = secrets.token_hex(1).upper()

@@ -111,6 +111,7 @@ def test_an_unforeseen_error_is_a_500_page_that_names_no_cause_and_logs_none_of_
         SmtpPortalMailer(SmtpMailer(smtp_url(portal_stack.env["PLR_PORTAL_SMTP_URL"]), "Portal <p@plr.invalid>")),
         RegistryClient(grpc.insecure_channel("127.0.0.1:9"), "never-called-" * 3),
         confirm_link_key="k" * 40,
+        public_url="http://localhost",
         production=False,
         trust_names=BrokenTrustNames(),
     )

@@ -53,6 +53,7 @@ def portal_app(stack: PlrStack, clock: Clock, nhs_login: IdentityProvider | None
         mailer,
         registry,
         confirm_link_key="k" * 40,
+        public_url="http://localhost",
         production=False,
         clock=clock,
         nhs_login=nhs_login,

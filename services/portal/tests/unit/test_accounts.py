@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.common import signed_links
-from services.common.errors import InvalidInput, PreconditionFailed
+from services.common.errors import InvalidInput, PreconditionFailed, Unauthenticated
 from services.portal.adapters.passwords import Argon2Hasher, common_passwords
 from services.portal.domain.accounts import (
     PASSWORD_MIN,
@@ -24,8 +24,8 @@ from services.portal.domain.accounts import (
     session_expired,
     sign_in_allowed,
 )
-from services.portal.service_layer.accounts import take_on_leader
-from services.portal.service_layer.ports import AccountStore
+from services.portal.service_layer.accounts import sign_in, take_on_leader
+from services.portal.service_layer.ports import AccountStore, PasswordHasher
 
 NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
 KEY = "k" * 40
@@ -45,9 +45,10 @@ def test_a_password_is_refused_naming_the_field_when_short_long_common_or_the_ad
 
 def test_an_email_address_is_keyed_in_lower_case_and_a_malformed_one_named() -> None:
     assert email_key("  Ada@Example.ORG ") == "ada@example.org"
-    with pytest.raises(InvalidInput) as refused:
-        email_key("not-an-address")
-    assert set(refused.value.fields) == {"email"}
+    for malformed in ("not-an-address", "ada\x00lovelace@example.org", "ada\x1b@example.org", "ada@exa\u2028mple.org"):
+        with pytest.raises(InvalidInput) as refused:
+            email_key(malformed)
+        assert set(refused.value.fields) == {"email"}, repr(malformed)
 
 
 def test_passwords_are_kept_as_argon2id_hashes_that_verify_only_the_password() -> None:
@@ -143,6 +144,8 @@ def test_a_signed_link_joins_the_account_to_its_leader_once() -> None:
         lambda link: link[:-2] + ("AA" if not link.endswith("AA") else "BB"),  # its MAC changed
         lambda link: "e30" + link[link.index(".") :],  # another payload under the same MAC
         lambda link: link.split(".")[0],  # no MAC at all
+        lambda link: link + "é",  # mangled out of ASCII (compare_digest refuses such text with a TypeError)
+        lambda link: "é" + link,
         lambda link: _link(timedelta(seconds=-1)),  # expired
         lambda link: _link(purpose="another-purpose"),  # signed for something else
         lambda link: signed_links.sign("z" * 40, signed_links.CONFIRM_AFFILIATION, {"leader_id": LEADER}, NOW, DAY),
@@ -152,7 +155,45 @@ def test_a_tampered_expired_or_foreign_link_is_refused_naming_it_and_changes_not
     make: Callable[[str], str],
 ) -> None:
     store = FakeStore()
+    assert signed_links.well_formed(_link())
     with pytest.raises(InvalidInput) as refused:
         take_on_leader(_account(), make(_link()), KEY, store, NOW)
     assert set(refused.value.fields) == {"link"}
     assert store.used == set() and store.leaders == {}
+
+
+def test_a_link_for_another_record_is_refused_to_an_account_joined_already_and_stays_usable() -> None:
+    """Bob, joined to his own record, opens Ada's link (a shared computer): refused, and not used up."""
+    store, link = FakeStore(), _link()
+    bob = _account("bob", leader_id="11111111-1111-4111-8111-111111111111")
+    with pytest.raises(PreconditionFailed, match="another person's record"):
+        take_on_leader(bob, link, KEY, store, NOW)
+    assert store.used == set()
+    assert take_on_leader(_account("ada"), link, KEY, store, NOW) == LEADER
+
+
+@dataclass
+class CountingHasher(PasswordHasher):
+    """Counts the argon2 work done (each hash or check takes the same, long, time)."""
+
+    work: int = 0
+
+    def hash(self, password: str) -> str:
+        self.work += 1
+        return "hash:" + password
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.work += 1
+        return password_hash == "hash:" + password
+
+
+def test_signing_in_with_an_address_that_has_no_account_takes_as_much_work_as_a_wrong_password() -> None:
+    store, hasher = FakeStore(), CountingHasher()
+    store.accounts["a-1"] = Account("a-1", "ada@example.org", "hash:right password!", True, None)
+    work = []
+    for address in ("ada@example.org", "nobody@example.org"):
+        hasher.work = 0
+        with pytest.raises(Unauthenticated):
+            sign_in(address, "wrong password!!", store, hasher, NOW)
+        work.append(hasher.work)
+    assert work[0] == work[1] >= 1

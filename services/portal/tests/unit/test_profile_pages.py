@@ -183,6 +183,7 @@ def portal() -> Iterator[Portal]:
         None,  # type: ignore[arg-type]
         RegistryClient(channel, "unused"),
         confirm_link_key="k" * 40,
+        public_url="http://localhost",
         production=False,
         clock=lambda: NOW,
         person=person,

@@ -68,6 +68,7 @@ def web() -> Iterator[Web]:
         mailer,
         RegistryClient(channel, "unused"),
         confirm_link_key="k" * 40,
+        public_url="http://localhost",
         production=False,
         clock=lambda: NOW,
         resets=FakeResets(store),

@@ -43,6 +43,20 @@ def test_registering_normalises_the_profile_and_records_a_thin_event() -> None:
     assert made.pending_events == [events.LeaderRegistered(leader_id=LEADER_ID, version=1)]
 
 
+def test_the_leader_declines_only_a_request_still_waiting_never_one_they_confirmed() -> None:
+    """A stale page's Decline (the back button, a second tab) after confirming must not end the
+    relationship the person confirmed."""
+    affiliation = Affiliation.request("a1", LEADER_ID, "RXX", NOW)
+    affiliation.confirm(NOW)
+    with pytest.raises(PreconditionFailed, match="confirmed"):
+        affiliation.decline(NOW)
+    assert affiliation.active and affiliation.version == 2
+    waiting = Affiliation.request("a2", LEADER_ID, "RXX", NOW)
+    waiting.decline(NOW)
+    waiting.decline(NOW)  # twice (a double click): declined once
+    assert waiting.status == "ended" and waiting.version == 2
+
+
 def test_an_affiliation_waits_for_the_leader_and_can_end_and_be_asked_again() -> None:
     affiliation = Affiliation.request("a1", LEADER_ID, "RXX", NOW)
     assert affiliation.status == "pending" and not affiliation.active
