@@ -67,6 +67,14 @@ def verify(key: str, purpose: str, token: str, now: datetime) -> dict[str, Any]:
     return payload
 
 
+def address_tag(key: str, email: str) -> str:
+    """Which address a link was mailed to, as a keyed digest (the address itself never goes in a URL):
+    the checker joins a link to an account only of that address, so a link left open on a shared
+    computer does not join the next person who signs in there."""
+    mac = hmac.new(key.encode(), f"address.{email.strip().lower()}".encode(), hashlib.sha256).digest()
+    return _encode(mac)[:22]
+
+
 def digest(token: str) -> str:
     """What a checker stores to refuse a link used once already (never the link itself)."""
     return hashlib.sha256(token.encode()).hexdigest()

@@ -358,12 +358,6 @@ def test_confirming_a_request_the_trust_withdrew_meanwhile_says_so_and_changes_n
     http.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding, not fixed (a product decision): a registry link followed signed out is kept in the "
-    "browser's session and joined to whichever account signs in next there, with no tie to the address it "
-    "was mailed to; on a shared computer the next person's account takes on Ada's record",
-)
 def test_a_link_left_on_a_shared_computer_does_not_join_the_next_person_s_account(portal: Portal) -> None:
     ada_email, _, ada_affiliation, ada_link = portal.registered_by_trust("Ada")
     mallory_email, own = _account(portal)

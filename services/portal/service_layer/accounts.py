@@ -87,6 +87,8 @@ def take_on_leader(account: Account, link: str, key: str, store: AccountStore, n
         return leader_id
     if account.leader_id is not None:  # refused before it is used: the link stays its own person's
         raise PreconditionFailed(_ANOTHER_RECORD)
+    if payload.get("to") != signed_links.address_tag(key, account.email_key):  # refused before it is used too
+        raise PreconditionFailed(_ANOTHER_ADDRESS)
     if not store.use_link(signed_links.digest(link), now):
         raise PreconditionFailed("this link was used already: sign in with the account you used it with")
     if not store.link_leader(account.account_id, leader_id):
@@ -94,6 +96,10 @@ def take_on_leader(account: Account, link: str, key: str, store: AccountStore, n
     return leader_id
 
 
+_ANOTHER_ADDRESS = (
+    "this link was sent to another email address than your account's: sign out, then sign in with (or create) "
+    "the account of the address it was sent to"
+)
 _ANOTHER_RECORD = (
     "this link is for another person's record than your account's: if it was sent to you, sign out and open it again"
 )

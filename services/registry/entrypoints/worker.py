@@ -98,8 +98,8 @@ def portal_confirm_link(
     if not key or not portal:
         return no_link
 
-    def link(leader_id: str, about_id: str) -> str:
-        payload = {"leader_id": leader_id, about: about_id}
+    def link(leader_id: str, about_id: str, email: str) -> str:
+        payload = {"leader_id": leader_id, about: about_id, "to": signed_links.address_tag(key, email)}
         token = signed_links.sign(key, purpose, payload, clock(), CONFIRM_LINK_VALID_FOR)
         return f"{portal.rstrip('/')}/confirm/{token}"
 

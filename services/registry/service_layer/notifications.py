@@ -40,12 +40,12 @@ VERIFY_PATH = "/email/verify?token="  # the portal's page that calls VerifyEmail
 
 # (leader id, affiliation id) -> the portal's one-time link at which the person confirms or declines it,
 # or "" when there is no portal to link to
-ConfirmLink = Callable[[str, str], str]
+ConfirmLink = Callable[[str, str, str], str]  # (leader id, affiliation or invitation id, the address)
 # (leader id, invitation id) -> the portal's one-time link at which the person accepts or declines it
-InvitationLink = Callable[[str, str], str]
+InvitationLink = Callable[[str, str, str], str]
 
 
-def no_link(leader_id: str, affiliation_id: str) -> str:
+def no_link(leader_id: str, affiliation_id: str, email: str) -> str:
     return ""
 
 
@@ -108,7 +108,9 @@ class Notifier:
         trust, link = recipients.trust_name(event.data["ods"]), self.invitation_link
 
         def invited() -> notices.Notice:
-            return notices.invitation(person.given_name, trust, invitation_id, link(leader_id, invitation_id))
+            return notices.invitation(
+                person.given_name, trust, invitation_id, link(leader_id, invitation_id, person.email)
+            )
 
         return [Message("person", person.email, invited)]
 
@@ -124,7 +126,7 @@ class Notifier:
         link = self.confirm_link
 
         def request() -> notices.Notice:
-            return notices.affiliation_request(person.given_name, trust, link(leader_id, affiliation_id))
+            return notices.affiliation_request(person.given_name, trust, link(leader_id, affiliation_id, person.email))
 
         return [Message("person", person.email, request)]
 

@@ -268,11 +268,16 @@ def test_a_registry_link_followed_before_signing_in_with_nhs_login_joins_the_acc
 ) -> None:
     issuer, _ = provider
     leader_id = str(uuid.uuid4())
-    payload = {"leader_id": leader_id, "affiliation_id": str(uuid.uuid4())}
+    address = f"linked-{uuid.uuid4().hex[:8]}@example.org"
+    payload = {
+        "leader_id": leader_id,
+        "affiliation_id": str(uuid.uuid4()),
+        "to": signed_links.address_tag("k" * 40, address),
+    }
     link = signed_links.sign("k" * 40, signed_links.CONFIRM_AFFILIATION, payload, datetime.now(UTC), timedelta(days=1))
     landed = browser.get(f"/confirm/{link}")
     assert landed.status_code == 200 and "Sign in to answer the trust" in landed.get_data(as_text=True)
-    subject = _person(issuer, f"linked-{uuid.uuid4().hex[:8]}@example.org", True)
+    subject = _person(issuer, address, True)
     came_back = browser.get(_authorize(_leave(browser), subject))
     assert came_back.status_code == 303 and came_back.headers["Location"].endswith("/requests")
     with portal_stack.engine("portal").connect() as c:

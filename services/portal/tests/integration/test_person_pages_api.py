@@ -192,7 +192,11 @@ def person(portal: Portal, registry: Registry, trust_key: str, given: str = "Mar
     registered = registry.leaders.RegisterLeader(
         lpb.RegisterLeaderRequest(profile=profile), metadata=bearer(trust_key), timeout=10
     ).affiliation
-    payload = {"leader_id": registered.leader_id, "affiliation_id": registered.affiliation_id}
+    payload = {
+        "leader_id": registered.leader_id,
+        "affiliation_id": registered.affiliation_id,
+        "to": signed_links.address_tag(portal.link_key, email),
+    }
     # the link the registry worker emails (tests/e2e proves the worker's own)
     link = signed_links.sign(
         portal.link_key, signed_links.CONFIRM_AFFILIATION, payload, datetime.now(UTC), timedelta(days=1)

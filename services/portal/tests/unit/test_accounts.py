@@ -124,7 +124,8 @@ def _account(account_id: str = "a-1", leader_id: str | None = None) -> Account:
 
 
 def _link(valid_for: timedelta = timedelta(days=14), purpose: str = signed_links.CONFIRM_AFFILIATION) -> str:
-    return signed_links.sign(KEY, purpose, {"leader_id": LEADER, "affiliation_id": "aff-1"}, NOW, valid_for)
+    payload = {"leader_id": LEADER, "affiliation_id": "aff-1", "to": signed_links.address_tag(KEY, "ada@example.org")}
+    return signed_links.sign(KEY, purpose, payload, NOW, valid_for)
 
 
 def test_a_signed_link_joins_the_account_to_its_leader_once() -> None:
@@ -197,3 +198,16 @@ def test_signing_in_with_an_address_that_has_no_account_takes_as_much_work_as_a_
             sign_in(address, "wrong password!!", store, hasher, NOW)
         work.append(hasher.work)
     assert work[0] == work[1] >= 1
+
+
+def test_a_link_joins_only_an_account_of_the_address_it_was_mailed_to_and_stays_usable_for_it() -> None:
+    """A link left open on a shared computer does not join the next person who signs in there."""
+    store, link = FakeStore(), _link()
+    stranger = Account("a-9", "mallory@example.org", "$argon2id$...", True, None)
+    with pytest.raises(PreconditionFailed, match="another email address"):
+        take_on_leader(stranger, link, KEY, store, NOW)
+    assert store.leaders == {} and store.used == set()
+    assert take_on_leader(_account(), link, KEY, store, NOW) == LEADER
+    untagged = signed_links.sign(KEY, signed_links.CONFIRM_AFFILIATION, {"leader_id": LEADER}, NOW, DAY)
+    with pytest.raises(PreconditionFailed, match="another email address"):
+        take_on_leader(_account("a-3"), untagged, KEY, store, NOW)

@@ -379,7 +379,7 @@ def test_nothing_is_reached_without_a_signed_in_person_with_a_record(portal: Por
 
 def test_an_invitations_emailed_link_joins_the_account_like_a_registrations() -> None:
     store = FakeStore()
-    payload = {"leader_id": ADA, "invitation_id": "inv-ada"}
+    payload = {"leader_id": ADA, "invitation_id": "inv-ada", "to": signed_links.address_tag(KEY, "ada@example.org")}
     link = signed_links.sign(KEY, signed_links.ANSWER_INVITATION, payload, NOW, timedelta(days=14))
     assert take_on_leader(Account("a-1", "ada@example.org", "h", True, None), link, KEY, store, NOW) == ADA
     assert store.leaders == {"a-1": ADA}

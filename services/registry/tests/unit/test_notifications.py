@@ -109,7 +109,7 @@ def test_an_invitation_mails_the_person_it_reached_the_portal_link_that_answers_
     mailer = Outbox()
     links: list[tuple[str, str]] = []
 
-    def answer_link(leader_id: str, invitation_id: str) -> str:
+    def answer_link(leader_id: str, invitation_id: str, email: str) -> str:
         links.append((leader_id, invitation_id))
         return f"{PORTAL}/confirm/signed-{invitation_id}"
 
@@ -133,7 +133,7 @@ def test_a_trusts_pending_registration_mails_the_person_its_confirm_link_while_i
     mailer = Outbox()
     links: list[tuple[str, str]] = []
 
-    def confirm_link(leader_id: str, affiliation_id: str) -> str:
+    def confirm_link(leader_id: str, affiliation_id: str, email: str) -> str:
         links.append((leader_id, affiliation_id))
         return f"{PORTAL}/confirm/signed-{affiliation_id}"
 
