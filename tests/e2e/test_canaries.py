@@ -242,10 +242,10 @@ def test_the_equality_canary_appears_in_no_event_log_or_trust_facing_read(
 
     places = {**reads, **every_event(stack), **logs(running)}
     # the searches reach what they search: the leader's events on the broker, the api's log lines
-    # the control: the events were published, and the queue peeks see events (matching's worker may have
-    # taken the person's already: its projection binds leader.* and consent.*)
-    queues = "\n".join(v for k, v in places.items() if k.startswith("queue "))
-    assert leader_id in places["registry outbox"] and "plr.registry." in queues
+    # the control: the event was published (the search would find a canary there), and every queue was
+    # peeked (their messages may all have been taken: every consumer runs, matching's binds leader.*)
+    assert leader_id in places["registry outbox"]
+    assert any(place.startswith("queue ") for place in places)
     assert "SubmitEqualityMonitoring" in places["registry-api log"]
     assert where(EQUALITY_CANARIES, places) == []
     assert where(NAME_CANARIES, {k: v for k, v in places.items() if " log" in k or "outbox" in k or "queue" in k}) == []

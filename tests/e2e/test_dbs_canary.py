@@ -151,10 +151,10 @@ def test_the_dbs_canary_appears_in_no_event_log_other_trust_s_read_or_leader_s_r
 
     places = {**reads, **answers, **every_event(stack), **logs(running)}
     # the searches reach the check's events on the broker and the api's log
-    # the control: the event was published, and the queue peeks see events (matching's worker may have
-    # taken this one already: its projection binds check.*)
-    queues = "\n".join(v for k, v in places.items() if k.startswith("queue "))
-    assert dbs.check.check_id in places["registry outbox"] and "plr.registry." in queues
+    # the control: the event was published (the search would find a canary there), and every queue was
+    # peeked (their messages may all have been taken: every consumer runs, matching's binds leader.*)
+    assert dbs.check.check_id in places["registry outbox"]
+    assert any(place.startswith("queue ") for place in places)
     assert "RecordCheck" in places["registry-api log"]
     assert where(CANARIES, places) == []
 
