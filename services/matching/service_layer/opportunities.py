@@ -76,7 +76,7 @@ def _visible(uow: UnitOfWork, opportunity_id: str, lock: bool = False) -> Opport
     return found
 
 
-def _own(uow: UnitOfWork, trust: str, opportunity_id: str) -> Opportunity:
+def own_opportunity(uow: UnitOfWork, trust: str, opportunity_id: str) -> Opportunity:
     """The caller's own opportunity, locked; another trust's (even one it may see) is NOT_FOUND."""
     found = _visible(uow, opportunity_id, lock=True)
     if found.trust_ods != trust:
@@ -117,7 +117,7 @@ def update_opportunity(
         # a bad field is named before the id is looked up (as the registry does): everything but whether
         # each term is usable, which depends on the role (a retired term it named may stay)
         _checked(uow, trust, cmd.details, cmd.details)
-        opportunity = _own(uow, trust, cmd.opportunity_id)
+        opportunity = own_opportunity(uow, trust, cmd.opportunity_id)
         before = opportunity.version
         details = _checked(uow, trust, cmd.details, opportunity.details)
         try:
@@ -136,7 +136,7 @@ def _move(
     """One lifecycle step on the caller's own opportunity, saved with its events."""
     trust = principal.require_trust()
     with uow:
-        opportunity = _own(uow, trust, opportunity_id)
+        opportunity = own_opportunity(uow, trust, opportunity_id)
         before = opportunity.version
         step(opportunity)
         uow.opportunities.save(opportunity, before)

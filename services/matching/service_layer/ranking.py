@@ -25,7 +25,7 @@ from services.matching.domain.rotation import (
     rank,
 )
 from services.matching.domain.settings import MatchingSettings
-from services.matching.service_layer.opportunities import Clock, _own, utc_now
+from services.matching.service_layer.opportunities import Clock, own_opportunity, utc_now
 from services.matching.service_layer.unit_of_work import UnitOfWork
 
 RANKABLE = (Status.DRAFT, Status.PUBLISHED, Status.CLOSED)
@@ -63,7 +63,7 @@ def rank_candidates(
     trust = principal.require_trust()
     today = clock().date()
     with uow:
-        role = _own(uow, trust, cmd.opportunity_id)
+        role = own_opportunity(uow, trust, cmd.opportunity_id)
         if role.status not in RANKABLE:
             raise PreconditionFailed(f"cannot rank candidates for an opportunity that is {role.status.value}")
         settings = uow.settings.get(trust)
