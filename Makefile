@@ -66,7 +66,9 @@ compose-test: $(INSTALLED)
 k8s: $(STAMP)
 	$(BIN)/python deploy/k8s/generate.py
 
+# on the machine's servers (started, and RabbitMQ's management plugin enabled, when they are not)
 bench: $(STAMP)
+	bash deploy/local/start-servers.sh
 	$(BIN)/python -m tests.bench.pipeline
 	$(BIN)/python -m tests.bench.leader_read
 	$(BIN)/python -m tests.bench.leader_import
