@@ -17,13 +17,20 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 def test_pipeline_ratio_is_the_median_of_three_interleaved_windows(capsys: pytest.CaptureFixture[str]) -> None:
     pipeline.main(["--events", "40", "--windows", "3", "--steady-s", "1"])
     out = capsys.readouterr().out
-    # the run order: pipeline window 1, its raw peer, pipeline window 2, ...
-    order = re.findall(r"^(pipeline-w\d|raw):", out, re.M)
-    assert order == ["pipeline-w1", "raw", "pipeline-w2", "raw", "pipeline-w3", "raw"], order
+    # the run order: pipeline window 1, its raw peer, the backlog drained, pipeline window 2, ...
+    order = re.findall(r"^(pipeline-w\d|raw|backlog-w\d):", out, re.M)
+    sides = ("pipeline", "raw", "backlog")
+    assert order == [side if side == "raw" else f"{side}-w{w}" for w in "123" for side in sides], order
     ratios = [float(r) for r in re.findall(r"^\s+raw .* ratio (\d+\.\d\d)\s+\(load average [\d.]+", out, re.M)]
     assert len(ratios) == 3, out
     reported = float(re.search(r"^ratio pipeline/raw \(median of 3 windows\): (\d+\.\d\d)$", out, re.M)[1])  # type: ignore[index]
     assert reported == pytest.approx(statistics.median(ratios), abs=0.011)
+    drained = out[out.index("a backlog committed in one transaction, then drained") :]
+    drain_ratios = [float(r) for r in re.findall(r"^\s+window \d: .* ratio (\d+\.\d\d)$", drained, re.M)]
+    assert len(drain_ratios) == 3, drained
+    drain = re.search(r"^ratio pipeline \(backlog drained\)/raw \(median of 3 windows\): (\d+\.\d\d)$", out, re.M)
+    assert drain is not None, out
+    assert float(drain[1]) == pytest.approx(statistics.median(drain_ratios), abs=0.011)
 
 
 def test_leader_read_ratio_is_the_median_of_three_interleaved_windows(capsys: pytest.CaptureFixture[str]) -> None:

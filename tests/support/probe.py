@@ -444,6 +444,23 @@ class ProbeProducer:
             add_to_outbox(connection, [event])
         return self._record(Produced(event.id, aggregate_id, version))
 
+    def produce_backlog(self, aggregate_ids: Sequence[str]) -> list[Produced]:
+        """One event per entry (an aggregate may repeat: its versions follow the order given), all
+        committed in one transaction: a backlog that appears in the outbox at once."""
+        produced = []
+        with self.engine.begin() as connection:
+            for aggregate_id in aggregate_ids:
+                version = connection.execute(
+                    probe_source.update()
+                    .where(probe_source.c.aggregate_id == aggregate_id)
+                    .values(version=probe_source.c.version + 1)
+                    .returning(probe_source.c.version)
+                ).scalar_one()
+                event = probe_event(aggregate_id, version, None)
+                add_to_outbox(connection, [event])
+                produced.append(Produced(event.id, aggregate_id, version))
+        return [self._record(p) for p in produced]
+
     def produce_event(self, event: CloudEvent) -> Produced:
         """Commit any valid event (another type, say) through the outbox."""
         with self.engine.begin() as connection:
