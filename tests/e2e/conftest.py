@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 
@@ -57,9 +57,11 @@ def system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
     yield from running_system(infra)
 
 
-def running_system(infra: Infra) -> Iterator[tuple[PlrStack, Running]]:
-    """A stack with every process running and healthy; stopped cleanly (no error logged) afterwards."""
+def running_system(infra: Infra, env: Mapping[str, str] | None = None) -> Iterator[tuple[PlrStack, Running]]:
+    """A stack with every process running and healthy (given ``env`` as well: a log level, say); stopped
+    cleanly (no error logged) afterwards."""
     with plr_stack(infra) as stack:
+        stack.env.update(env or {})
         running = Running(stack)
         running.start_all()
         try:

@@ -270,6 +270,18 @@ def _direct_only(direct: Callable[[Connection, CloudEvent], None]) -> Apply:
     return apply
 
 
+def _if_held(direct: Callable[[Connection, CloudEvent], None]) -> Apply:
+    """Apply the event's own facts to a person held, never to one who is not: the relationships an
+    erasure ends (and a check's expiry) arrive after leader.erased, and must not put back a row of
+    someone erased. A person not held yet is left to the read that brings them in (newer than this)."""
+
+    def apply(connection: Connection, event: CloudEvent, profiles: ProfileSource, held: int | None) -> None:
+        if held is not None:
+            direct(connection, event)
+
+    return apply
+
+
 def _erased(connection: Connection, event: CloudEvent) -> None:
     _forget(connection, event.data["leader_id"])
 
@@ -288,13 +300,13 @@ APPLY: dict[str, Apply] = {
     "plr.registry.consent.withdrawn.v1": _direct_only(_consent_withdrawn),
     "plr.registry.leader.affiliated.v1": _then_refresh_if_unknown(lambda c, e: _affiliation(c, e, "pending")),
     "plr.registry.leader.affiliation_confirmed.v1": _then_refresh_if_unknown(lambda c, e: _affiliation(c, e, "active")),
-    "plr.registry.leader.affiliation_ended.v1": _direct_only(lambda c, e: _affiliation(c, e, "ended")),
+    "plr.registry.leader.affiliation_ended.v1": _if_held(lambda c, e: _affiliation(c, e, "ended")),
     "plr.registry.leader.affiliation_paused.v1": _direct_only(lambda c, e: _affiliation_pause(c, e, True)),
     "plr.registry.leader.affiliation_resumed.v1": _direct_only(lambda c, e: _affiliation_pause(c, e, False)),
     "plr.registry.check.verified.v1": _then_refresh_if_unknown(_check),
     "plr.registry.check.accepted.v1": _then_refresh_if_unknown(_check),
-    "plr.registry.check.expiring.v1": _direct_only(_check),
-    "plr.registry.check.expired.v1": _direct_only(_check),
+    "plr.registry.check.expiring.v1": _if_held(_check),
+    "plr.registry.check.expired.v1": _if_held(_check),
 }
 
 

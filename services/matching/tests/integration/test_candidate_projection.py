@@ -282,6 +282,23 @@ def test_an_erased_person_is_removed_and_a_late_event_does_not_bring_them_back(w
             assert connection.execute(sa.select(sa.func.count()).where(table.c.leader_id == world.p)).scalar() == 0
 
 
+def test_the_relationships_an_erasure_ends_and_a_late_check_expiry_leave_nothing_of_the_person(world: World) -> None:
+    """The registry ends every affiliation of an erased person in the erasure's transaction: those events
+    (and a check's expiry) arrive after leader.erased, and must not put back a row of someone matching
+    no longer holds."""
+    world.registry.down = True  # none of these reads the registry
+    world.apply(
+        leader_event("erased", world.p, 6),
+        affiliation_event("affiliation_ended", world.p_a, world.p, "CPA", 3, reason="leader_erased"),
+        affiliation_event("affiliation_ended", world.p_b, world.p, "CPB", 4, reason="leader_erased"),
+        check_event("expired", world.check, world.p, "CPA", 3),
+        check_event("expiring", world.check, world.p, "CPA", 4, expires_on="2028-01-10"),
+    )
+    with scoped_transaction(world.engine, TenantScope.platform_wide()) as connection:
+        for table in (candidates, candidate_trusts, candidate_checks):
+            assert connection.execute(sa.select(sa.func.count()).where(table.c.leader_id == world.p)).scalar() == 0
+
+
 def test_an_update_reads_the_registry_and_replaces_what_is_held(world: World) -> None:
     world.profile(
         world.p,
