@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.leader_read
 	$(BIN)/python -m tests.bench.leader_import
 	$(BIN)/python -m tests.bench.ranking
+	$(BIN)/python -m tests.bench.ranking_api
 
 clean:
 	rm -rf $(VENV) .plr

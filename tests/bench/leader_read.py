@@ -53,6 +53,7 @@ from plr.registry.v1 import registry_pb2 as pb
 
 from services.common.db import scoped_transaction
 from services.common.grpc_client import bearer
+from services.common.manifest import manifests
 from services.common.settings import Settings
 from services.common.tenancy import TenantScope
 from services.registry.adapters.tables import audit_log
@@ -195,27 +196,29 @@ OTHER_CHECKOUT = """import sys
 sys.meta_path[:] = [f for f in sys.meta_path if not (getattr(f, '__module__', '') or '').startswith('__editable__')]
 sys.path[:0] = [sys.argv[1], sys.argv[1] + '/proto/gen/python']
 from services.common.process import main
-sys.argv[:] = ['plr-process', 'registry', 'api']
+sys.argv[:] = ['plr-process', sys.argv[2], 'api']
 sys.exit(main())
 """
 
 
 @contextmanager
-def api_process(stack: PlrStack, settings: Settings, checkout: Path | None = None) -> Iterator[tuple[str, int]]:
-    """The registry api as it is deployed (``plr-process registry api``, JSON logs at INFO), to /dev/null;
+def api_process(
+    stack: PlrStack, settings: Settings, checkout: Path | None = None, service: str = "registry"
+) -> Iterator[tuple[str, int]]:
+    """The service's api as it is deployed (``plr-process SERVICE api``, JSON logs at INFO), to /dev/null;
     ``checkout``: from that checkout's code instead of this one's."""
     port = free_port()
     env = {
         **os.environ,
         **stack.env,
-        "PLR_REGISTRY_API_LISTEN": f"127.0.0.1:{port}",
+        manifests()[service].api_listen_variable: f"127.0.0.1:{port}",
         "PLR_DB_POOL_SIZE": str(settings.pool_size),
         "PLR_LOG_LEVEL": "INFO",
     }
     command = (
-        [sys.executable, "-c", OTHER_CHECKOUT, str(checkout)]
+        [sys.executable, "-c", OTHER_CHECKOUT, str(checkout), service]
         if checkout
-        else [str(Path(sys.executable).parent / "plr-process"), "registry", "api"]
+        else [str(Path(sys.executable).parent / "plr-process"), service, "api"]
     )
     child = subprocess.Popen(
         command,

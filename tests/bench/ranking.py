@@ -105,7 +105,8 @@ def _long_tail(count: int) -> list[float]:
     return list(itertools.accumulate(1 / (n + 1) ** 0.8 for n in range(count)))
 
 
-def synthetic_people(count: int, seed: int = 12) -> Iterator[Candidate]:
+def synthetic_people(count: int, seed: int = 12, today: date = TODAY) -> Iterator[Candidate]:
+    """``count`` seeded people, their placements dated back from ``today``."""
     rnd = random.Random(seed)
     skill_w, interest_w, area_w = _long_tail(len(SKILLS)), _long_tail(len(INTERESTS)), _long_tail(len(AREAS))
     district_w = _long_tail(len(DISTRICTS))
@@ -130,7 +131,7 @@ def synthetic_people(count: int, seed: int = 12) -> Iterator[Candidate]:
             load=Load(
                 concurrent_placements=rnd.choice((0, 0, 0, 1, 1, 2, 3)) if placed else 0,
                 committed_hours=rnd.choice((0, 4, 8, 16)) if placed else 0,
-                last_placed=TODAY - timedelta(days=rnd.randint(0, 730)) if placed else None,
+                last_placed=today - timedelta(days=rnd.randint(0, 730)) if placed else None,
                 recent_offers=rnd.choice((0, 0, 0, 1, 2)),
             ),
         )

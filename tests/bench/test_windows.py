@@ -9,7 +9,7 @@ import statistics
 
 import pytest
 
-from tests.bench import leader_read, pipeline
+from tests.bench import leader_read, pipeline, ranking_api
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -49,3 +49,29 @@ def test_leader_read_ratio_is_the_median_of_three_interleaved_windows(capsys: py
     each = [float(r) for r in re.findall(r"w\d (\d+\.\d\d)", found[2])]
     assert each == pytest.approx([rates[(w, "leader read")] / rates[(w, "echo")] for w in "123"], abs=0.011)
     assert float(found[1]) == pytest.approx(statistics.median(each), abs=0.011)
+
+
+def test_ranking_through_the_api_ratio_is_the_median_of_three_interleaved_windows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """In miniature: the api's ranking checked against the domain (the bench asserts it), the leader read
+    and the ranking in alternate windows, the ratio printed the median of the windows printed."""
+    ranking_api.main(
+        ["--people", "150", "--roles", "3", "--changes", "2", "--threads", "1", "--seconds", "0.3", "--warmup-s", "0.1"]
+    )
+    out = capsys.readouterr().out
+    summary = out[out.index("\nranking through the api (") :]
+    windows = re.findall(r"^\s+w(\d) (leader read|ranking)\s+1 threads .* \(load average [\d.]+", summary, re.M)
+    assert windows == [(w, side) for w in "123" for side in ("leader read", "ranking")], windows
+    rates = {
+        (w, side): float(rate)
+        for w, side, rate in re.findall(r"^\s+w(\d) (leader read|ranking)\s+1 threads\s+(\d+) calls/s", summary, re.M)
+    }
+    found = re.search(r"ratio leader read / ranking \(calls/s\) at 1 thread: (\d+\.\d) \(median of (.*?)\);", summary)
+    assert found is not None, summary
+    each = [float(r) for r in re.findall(r"w\d (\d+\.\d)", found[2])]
+    # the rates are printed whole: a few calls a second, rounded, move a window's ratio by a few percent
+    assert each == pytest.approx([rates[(w, "leader read")] / rates[(w, "ranking")] for w in "123"], rel=0.05)
+    assert float(found[1]) == pytest.approx(statistics.median(each), abs=0.051)
+    assert re.search(r"the trust's 3 open roles re-ranked through the api \(2 changes\): p50 \d+ ms", summary)
+    assert re.search(r"memory per person: PostgreSQL \d+ bytes .* columnar in memory \d+ bytes", summary)

@@ -33,6 +33,12 @@ def _paused_on(paused: Any, until: Any, today: date) -> Any:
     return sa.and_(paused, sa.or_(until.is_(None), until > today))
 
 
+def _as_read(column: Any, name: str | None = None) -> Any:
+    """A text[] as the driver reads it, a list of str: SQLAlchemy's ARRAY would copy every list again
+    (six a person, for each of the thousands of people a ranking reads)."""
+    return sa.type_coerce(column, sa.types.NullType()).label(name or column.name)
+
+
 def _query(trust_ods: str, networks: frozenset[str], today: date) -> sa.Select[Any]:
     relationship = candidate_trusts.alias("relationship")
     r = relationship.c
@@ -53,20 +59,20 @@ def _query(trust_ods: str, networks: frozenset[str], today: date) -> sa.Select[A
     )
     return (
         sa.select(
-            c.leader_id,
+            sa.cast(c.leader_id, sa.Text).label("leader_id"),  # the id as text: no uuid.UUID made and unmade
             held.label("held"),
             sa.and_(person_active, sa.not_(sa.and_(held, _paused_on(r.paused, r.paused_until, today)))).label("active"),
             sa.or_(
                 sa.and_(held, sa.literal(trust_ods) == sa.any_(c.contact_trusts)), sa.and_(sa.not_(held), found)
             ).label("contactable"),
-            c.skills,
-            c.interests,
-            c.lived_experience,
+            _as_read(c.skills),
+            _as_read(c.interests),
+            _as_read(c.lived_experience),
             c.hours_per_month,
-            c.days,
-            c.modes,
+            _as_read(c.days),
+            _as_read(c.modes),
             c.district,
-            sa.case((held, checks), else_=sa.cast(sa.literal([]), postgresql.ARRAY(sa.Text))).label("checks"),
+            _as_read(sa.case((held, checks), else_=sa.cast(sa.literal([]), postgresql.ARRAY(sa.Text))), "checks"),
         )
         .select_from(candidates.outerjoin(relationship, sa.and_(r.leader_id == c.leader_id, r.trust_ods == trust_ods)))
         .where(sa.or_(held, found))

@@ -47,6 +47,9 @@ class Outcome(StrEnum):
     ELIGIBLE = "eligible"
 
 
+PRECEDENCE = tuple(Outcome)  # iterating the enum itself is slow, and a ranking asks once per person
+
+
 def _no_value(value: str) -> str | None:
     return None if value == "" else "this kind takes no value"
 
@@ -201,7 +204,7 @@ def evaluate(rules: Sequence[Rule], facts: Facts) -> tuple[Outcome, list[RuleRes
     """The overall outcome (the first of ``Outcome``'s order any rule gives) and each rule's result."""
     results = [evaluate_rule(rule, facts) for rule in rules]
     found = {r.outcome for r in results}
-    overall = next((o for o in Outcome if o in found), Outcome.ELIGIBLE)
+    overall = next((o for o in PRECEDENCE if o in found), Outcome.ELIGIBLE)
     return overall, results
 
 

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from services.common.errors import InvalidInput
 from services.matching.domain.terms import CheckType, Level, enum_problem, list_problem
@@ -123,12 +124,20 @@ def distance(
     area = postcode_area(district)
     if area is None:
         return Distance.OTHER
-    local = {d for s in settings.sites if s.code in site_codes for d in s.local_districts}
+    local, areas = travel_zones(settings.sites, tuple(site_codes))
     if district in local:
         return Distance.LOCAL
-    if area in {postcode_area(d) for d in local}:
+    if area in areas:
         return Distance.SAME_AREA
     return Distance.OTHER
+
+
+@lru_cache(maxsize=1024)
+def travel_zones(sites: tuple[Site, ...], site_codes: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str | None]]:
+    """The districts local to a role's sites and their postcode areas: the same for every person a
+    ranking scores, so worked out once per role's sites (``Site`` is immutable: the key is its value)."""
+    local = frozenset(d for s in sites if s.code in site_codes for d in s.local_districts)
+    return local, frozenset(postcode_area(d) for d in local)
 
 
 def default_checks_by_level(pairs: Sequence[tuple[Level, tuple[CheckType, ...]]]) -> dict[Level, tuple[CheckType, ...]]:
