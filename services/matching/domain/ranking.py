@@ -83,7 +83,6 @@ class Load:
     committed_hours: int = 0  # hours a month in current placements
     last_placed: date | None = None
     recent_offers: int = 0  # offers in the trust's recent window
-    recent_placements: int = 0  # placements started in the trust's recent window (the concentration report)
 
 
 @dataclass(frozen=True)

@@ -123,11 +123,12 @@ def recommend_roles(
 def concentration_report(
     cmd: commands.GetConcentrationReport, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> tuple[Concentration, int]:
-    """How concentrated placements are over the trust's own people (recent window), and the window."""
+    """How concentrated the trust's own placements are over its own people (recent window), and the
+    window. Another trust's placements of a person both hold are not counted: they are not this trust's."""
     trust = principal.require_trust()
     today = clock().date()
     with uow:
         settings = uow.settings.get(trust)
-        own = [c for c in uow.candidates.for_trust(trust, frozenset(), today) if c.held]
-        people = with_loads(uow, own, today, settings)
-    return concentration([c.load.recent_placements for c in people]), settings.recent_placement_months
+        own = [c.leader_id for c in uow.candidates.for_trust(trust, frozenset(), today) if c.held]
+        placed = uow.loads.placed_by(trust, today, settings.recent_placement_months)
+    return concentration([placed.get(leader, 0) for leader in own]), settings.recent_placement_months
