@@ -40,6 +40,8 @@ class CandidateRanking:
     ranked: tuple[Ranked, ...]
     network_candidates: frozenset[str]  # the leader ids found through the role's network
     excluded: dict[Exclusion, int]  # of the trust's own people only (``rotation.rank``)
+    # the trust's own people before the hard filters: with ``excluded``, nothing of how many of another
+    # trust's people (shared with the role's network) are paused, withdrawn or ruled out
     considered: int
 
 
@@ -73,7 +75,8 @@ def rank_candidates(
     ranking = rank(role.details, people, settings, RotationPolicy.of(settings), today, role.opportunity_id, cmd.limit)
     shown = tuple(replace(r, fit=shown_to_trust(r.fit, held[r.fit.leader_id])) for r in ranking.ranked)
     network = frozenset(r.fit.leader_id for r in shown if not held[r.fit.leader_id])
-    return CandidateRanking(role.opportunity_id, today, shown, network, ranking.excluded, len(people))
+    considered = sum(1 for c in people if c.held)
+    return CandidateRanking(role.opportunity_id, today, shown, network, ranking.excluded, considered)
 
 
 @dataclass(frozen=True)

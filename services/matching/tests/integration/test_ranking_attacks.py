@@ -75,6 +75,29 @@ def test_a_trusts_concentration_report_counts_only_its_own_placements(matching: 
     assert (report(matching, theirs).people, report(matching, theirs).placements) == (1, 2)
 
 
+def test_considered_does_not_count_network_people_the_ranking_leaves_out(matching: MatchingClient) -> None:
+    owner = matching.trust("RXN")
+    matching.trust("RXH")
+    network = f"rx-net-{uuid.uuid4().hex[:6]}"
+    matching.network(network, "RXN", "RXH")
+    opportunity = role(matching, owner, network_id=network)
+    before = ranked(matching, owner, opportunity)
+    # another trust's person shares with the network, then pauses: the owner's answer is as before
+    people = People(matching, "RXH")
+    sharer = people.add(shared_networks=[network])
+    people.consumer.apply_once(
+        consent_event(True, sharer, people.next_version(sharer), "share_profile_with_network", network)
+    )
+    assert [c.leader_id for c in ranked(matching, owner, opportunity).candidates] == [sharer]
+    people.consumer.apply_once(leader_event("paused", sharer, people.next_version(sharer), until="2099-01-01"))
+    after = ranked(matching, owner, opportunity)
+    assert (after.considered, list(after.excluded), list(after.candidates)) == (
+        before.considered,
+        list(before.excluded),
+        list(before.candidates),
+    )
+
+
 def test_two_trusts_holding_one_person_keep_their_own_pause_and_checks(matching: MatchingClient) -> None:
     first, second = matching.trust("RXC"), matching.trust("RXD")
     people = People(matching, "RXC")

@@ -98,6 +98,7 @@ def test_exclusions_count_only_the_trusts_own_people(world: World) -> None:
     world.shared[("north", "ldr-9")] = replace(PERSON, leader_id="ldr-9", active=False)
     found = ranked(world, role(world, details=replace(ROLE, network_id="north")))
     assert found.excluded == {Exclusion.NOT_ACTIVE: 1}
+    assert found.considered == 1  # nor does the count before the filters say another trust's person is paused
 
 
 def test_another_trusts_role_cannot_be_ranked_even_one_it_may_see(world: World) -> None:
