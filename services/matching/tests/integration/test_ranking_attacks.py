@@ -98,6 +98,29 @@ def test_considered_does_not_count_network_people_the_ranking_leaves_out(matchin
     )
 
 
+def test_a_pause_that_arrives_before_its_relationships_confirmation_holds(matching: MatchingClient) -> None:
+    matching.trust("RXP")
+    second = matching.trust("RXQ")
+    people = People(matching, "RXP")
+    leader = people.add()
+    profile = people.registry.people[leader]
+    profile.contact_trusts.append("RXQ")  # the person lets the second trust contact them, then joins it
+    people.consumer.apply_once(consent_event(True, leader, people.next_version(leader), "contact_by_trust", "RXQ"))
+    affiliation = str(uuid.uuid4())
+    profile.affiliations.append(
+        rpb.MatchingAffiliation(
+            affiliation_id=affiliation, ods="RXQ", status="active", paused=True, paused_until="2099-01-01", version=3
+        )
+    )
+    # the second trust confirms (version 2) then pauses (3): the pause is delivered first
+    people.consumer.apply_once(
+        affiliation_event("affiliation_paused", affiliation, leader, "RXQ", 3, until="2099-01-01")
+    )
+    people.consumer.apply_once(affiliation_event("affiliation_confirmed", affiliation, leader, "RXQ", 2))
+    found = ranked(matching, second, role(matching, second))
+    assert list(found.candidates) == [] and [(e.reason, e.count) for e in found.excluded] == [("not_active", 1)]
+
+
 def test_two_trusts_holding_one_person_keep_their_own_pause_and_checks(matching: MatchingClient) -> None:
     first, second = matching.trust("RXC"), matching.trust("RXD")
     people = People(matching, "RXC")
@@ -175,3 +198,24 @@ def test_a_person_paused_ended_or_withdrawn_is_recommended_nothing_of_that_trust
     people.consumer.apply_once(affiliation_event("affiliation_ended", affiliation, ended, "RXR", 3))
     people.consumer.apply_once(leader_event("withdrawn", withdrawn, people.next_version(withdrawn)))
     assert [recommended(p) for p in (paused, ended, withdrawn, fine)] == [[], [], [], [opportunity.opportunity_id]]
+
+
+def test_a_resumption_delivered_first_leaves_the_relationship_active(matching: MatchingClient) -> None:
+    matching.trust("RXS")
+    second = matching.trust("RXT")
+    people = People(matching, "RXS")
+    leader = people.add()
+    profile = people.registry.people[leader]
+    profile.contact_trusts.append("RXT")
+    people.consumer.apply_once(consent_event(True, leader, people.next_version(leader), "contact_by_trust", "RXT"))
+    affiliation = str(uuid.uuid4())
+    profile.affiliations.append(
+        rpb.MatchingAffiliation(affiliation_id=affiliation, ods="RXT", status="active", version=4)
+    )
+    # confirmed (2), paused (3), resumed (4), delivered newest first
+    people.consumer.apply_once(affiliation_event("affiliation_resumed", affiliation, leader, "RXT", 4))
+    people.consumer.apply_once(
+        affiliation_event("affiliation_paused", affiliation, leader, "RXT", 3, until="2099-01-01")
+    )
+    people.consumer.apply_once(affiliation_event("affiliation_confirmed", affiliation, leader, "RXT", 2))
+    assert [c.leader_id for c in ranked(matching, second, role(matching, second)).candidates] == [leader]
