@@ -177,6 +177,15 @@ def test_an_odd_limit_is_named(matching: MatchingClient) -> None:
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "limit" in refused.value.details()
 
 
+def test_a_role_needing_more_hours_than_the_cap_explains_the_hours(matching: MatchingClient) -> None:
+    key = matching.trust("RXW")
+    people = People(matching, "RXW")
+    people.add(hours_per_month=100)
+    found = ranked(matching, key, role(matching, key, hours_per_month=60))  # the trust's cap: 40 hours a month
+    assert [(e.reason, e.count) for e in found.excluded] == [("workload_cap", 1)]
+    assert "hours" in found.excluded[0].words
+
+
 def test_a_person_paused_ended_or_withdrawn_is_recommended_nothing_of_that_trust(matching: MatchingClient) -> None:
     key = matching.trust("RXR")
     people = People(matching, "RXR")
