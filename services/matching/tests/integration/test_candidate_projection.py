@@ -391,3 +391,11 @@ def test_pauses_resumptions_and_consents_after_an_erasure_leave_nothing_of_the_p
     with scoped_transaction(world.engine, TenantScope.platform_wide()) as connection:
         for table in (candidates, candidate_trusts, candidate_checks):
             assert connection.execute(sa.select(sa.func.count()).where(table.c.leader_id == world.p)).scalar() == 0
+
+
+def test_a_trust_whose_relationship_ended_reads_nothing_of_the_person(world: World) -> None:
+    world.apply(affiliation_event("affiliation_ended", world.p_a, world.p, "CPA", 3, reason="the person left"))
+    assert world.p not in world.seen_by("CPA")
+    with scoped_transaction(world.engine, TenantScope.trust("CPA")) as connection:
+        held = connection.execute(sa.select(candidates.c.lived_experience).where(candidates.c.leader_id == world.p))
+        assert held.first() is None  # row security too: the person's facts are no longer the trust's to read
