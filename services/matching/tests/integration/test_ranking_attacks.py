@@ -59,31 +59,31 @@ def also_held_by(people: People, leader: str, ods: str) -> str:
 
 
 def test_a_trusts_concentration_report_counts_only_its_own_placements(matching: MatchingClient) -> None:
-    mine, theirs = matching.trust("RXA"), matching.trust("RXB")
-    people = People(matching, "RXA")
+    mine, theirs = matching.trust("QZA"), matching.trust("QZB")
+    people = People(matching, "QZA")
     shared, own = people.add(), people.add()
-    also_held_by(people, shared, "RXB")
+    also_held_by(people, shared, "QZB")
     before = report(matching, mine)
     # the other trust places the person both hold, twice: nothing of it is the first trust's to count
     for _ in range(2):
-        matching.apply_in_scope(placement_handlers()["plr.recruitment.placement.started.v1"], started(shared, "RXB"))
+        matching.apply_in_scope(placement_handlers()["plr.recruitment.placement.started.v1"], started(shared, "QZB"))
     assert report(matching, mine) == before
     assert (before.people, before.placements) == (2, 0)
-    matching.apply_in_scope(placement_handlers()["plr.recruitment.placement.started.v1"], started(own, "RXA"))
+    matching.apply_in_scope(placement_handlers()["plr.recruitment.placement.started.v1"], started(own, "QZA"))
     after = report(matching, mine)
     assert (after.people, after.placements, after.top_decile_share) == (2, 1, 1.0)
     assert (report(matching, theirs).people, report(matching, theirs).placements) == (1, 2)
 
 
 def test_considered_does_not_count_network_people_the_ranking_leaves_out(matching: MatchingClient) -> None:
-    owner = matching.trust("RXN")
-    matching.trust("RXH")
-    network = f"rx-net-{uuid.uuid4().hex[:6]}"
-    matching.network(network, "RXN", "RXH")
+    owner = matching.trust("QZN")
+    matching.trust("QZH")
+    network = f"qz-net-{uuid.uuid4().hex[:6]}"
+    matching.network(network, "QZN", "QZH")
     opportunity = role(matching, owner, network_id=network)
     before = ranked(matching, owner, opportunity)
     # another trust's person shares with the network, then pauses: the owner's answer is as before
-    people = People(matching, "RXH")
+    people = People(matching, "QZH")
     sharer = people.add(shared_networks=[network])
     people.consumer.apply_once(
         consent_event(True, sharer, people.next_version(sharer), "share_profile_with_network", network)
@@ -99,35 +99,35 @@ def test_considered_does_not_count_network_people_the_ranking_leaves_out(matchin
 
 
 def test_a_pause_that_arrives_before_its_relationships_confirmation_holds(matching: MatchingClient) -> None:
-    matching.trust("RXP")
-    second = matching.trust("RXQ")
-    people = People(matching, "RXP")
+    matching.trust("QZP")
+    second = matching.trust("QZQ")
+    people = People(matching, "QZP")
     leader = people.add()
     profile = people.registry.people[leader]
-    profile.contact_trusts.append("RXQ")  # the person lets the second trust contact them, then joins it
-    people.consumer.apply_once(consent_event(True, leader, people.next_version(leader), "contact_by_trust", "RXQ"))
+    profile.contact_trusts.append("QZQ")  # the person lets the second trust contact them, then joins it
+    people.consumer.apply_once(consent_event(True, leader, people.next_version(leader), "contact_by_trust", "QZQ"))
     affiliation = str(uuid.uuid4())
     profile.affiliations.append(
         rpb.MatchingAffiliation(
-            affiliation_id=affiliation, ods="RXQ", status="active", paused=True, paused_until="2099-01-01", version=3
+            affiliation_id=affiliation, ods="QZQ", status="active", paused=True, paused_until="2099-01-01", version=3
         )
     )
     # the second trust confirms (version 2) then pauses (3): the pause is delivered first
     people.consumer.apply_once(
-        affiliation_event("affiliation_paused", affiliation, leader, "RXQ", 3, until="2099-01-01")
+        affiliation_event("affiliation_paused", affiliation, leader, "QZQ", 3, until="2099-01-01")
     )
-    people.consumer.apply_once(affiliation_event("affiliation_confirmed", affiliation, leader, "RXQ", 2))
+    people.consumer.apply_once(affiliation_event("affiliation_confirmed", affiliation, leader, "QZQ", 2))
     found = ranked(matching, second, role(matching, second))
     assert list(found.candidates) == [] and [(e.reason, e.count) for e in found.excluded] == [("not_active", 1)]
 
 
 def test_two_trusts_holding_one_person_keep_their_own_pause_and_checks(matching: MatchingClient) -> None:
-    first, second = matching.trust("RXC"), matching.trust("RXD")
-    people = People(matching, "RXC")
+    first, second = matching.trust("QZC"), matching.trust("QZD")
+    people = People(matching, "QZC")
     leader = people.add()
-    affiliation = also_held_by(people, leader, "RXD")
+    affiliation = also_held_by(people, leader, "QZD")
     check = str(uuid.uuid4())
-    verified = {"check_id": check, "leader_id": leader, "ods": "RXC", "check_type": "dbs", "expires_on": "2099-01-01"}
+    verified = {"check_id": check, "leader_id": leader, "ods": "QZC", "check_type": "dbs", "expires_on": "2099-01-01"}
     people.consumer.apply_once(
         CloudEvent(
             type="plr.registry.check.verified.v1",
@@ -136,7 +136,7 @@ def test_two_trusts_holding_one_person_keep_their_own_pause_and_checks(matching:
             aggregate_type="check",
             aggregate_id=check,
             aggregate_version=1,
-            trust_ods="RXC",
+            trust_ods="QZC",
         )
     )
     first_role = role(matching, first, required_checks=["dbs"])
@@ -146,16 +146,16 @@ def test_two_trusts_holding_one_person_keep_their_own_pause_and_checks(matching:
     # the second trust pauses its relationship: the first still ranks them, and its answer is as before
     before = ranked(matching, first, first_role)
     people.consumer.apply_once(
-        affiliation_event("affiliation_paused", affiliation, leader, "RXD", 3, until="2099-01-01")
+        affiliation_event("affiliation_paused", affiliation, leader, "QZD", 3, until="2099-01-01")
     )
     assert ranked(matching, second, second_role).candidates == []
     assert ranked(matching, first, first_role) == before
 
 
 def test_another_trusts_role_is_not_found_in_the_same_words_as_no_role(matching: MatchingClient) -> None:
-    owner, hostile = matching.trust("RXO"), matching.trust("RXX")
-    network = f"rx-net-{uuid.uuid4().hex[:6]}"
-    matching.network(network, "RXO", "RXX")
+    owner, hostile = matching.trust("QZO"), matching.trust("QZX")
+    network = f"qz-net-{uuid.uuid4().hex[:6]}"
+    matching.network(network, "QZO", "QZX")
     roles = [matching.create(owner).opportunity_id, role(matching, owner).opportunity_id]
     roles.append(role(matching, owner, network_id=network).opportunity_id)
     answers = set()
@@ -169,7 +169,7 @@ def test_another_trusts_role_is_not_found_in_the_same_words_as_no_role(matching:
 
 
 def test_an_odd_limit_is_named(matching: MatchingClient) -> None:
-    key = matching.trust("RXL")
+    key = matching.trust("QZL")
     for limit in (-1, 201, 2**31 - 1, -(2**31)):
         with pytest.raises(grpc.RpcError) as refused:
             request = pb.RankCandidatesRequest(opportunity_id=str(uuid.uuid4()), limit=limit)
@@ -178,8 +178,8 @@ def test_an_odd_limit_is_named(matching: MatchingClient) -> None:
 
 
 def test_a_role_needing_more_hours_than_the_cap_explains_the_hours(matching: MatchingClient) -> None:
-    key = matching.trust("RXW")
-    people = People(matching, "RXW")
+    key = matching.trust("QZW")
+    people = People(matching, "QZW")
     people.add(hours_per_month=100)
     found = ranked(matching, key, role(matching, key, hours_per_month=60))  # the trust's cap: 40 hours a month
     assert [(e.reason, e.count) for e in found.excluded] == [("workload_cap", 1)]
@@ -187,8 +187,8 @@ def test_a_role_needing_more_hours_than_the_cap_explains_the_hours(matching: Mat
 
 
 def test_a_person_paused_ended_or_withdrawn_is_recommended_nothing_of_that_trust(matching: MatchingClient) -> None:
-    key = matching.trust("RXR")
-    people = People(matching, "RXR")
+    key = matching.trust("QZR")
+    people = People(matching, "QZR")
     paused, ended, withdrawn, fine = people.add(), people.add(), people.add(), people.add()
     opportunity = role(matching, key)
 
@@ -201,30 +201,30 @@ def test_a_person_paused_ended_or_withdrawn_is_recommended_nothing_of_that_trust
     assert all(recommended(p) == [opportunity.opportunity_id] for p in (paused, ended, withdrawn, fine))
     affiliation = people.registry.people[paused].affiliations[0].affiliation_id
     people.consumer.apply_once(
-        affiliation_event("affiliation_paused", affiliation, paused, "RXR", 3, until="2099-01-01")
+        affiliation_event("affiliation_paused", affiliation, paused, "QZR", 3, until="2099-01-01")
     )
     affiliation = people.registry.people[ended].affiliations[0].affiliation_id
-    people.consumer.apply_once(affiliation_event("affiliation_ended", affiliation, ended, "RXR", 3))
+    people.consumer.apply_once(affiliation_event("affiliation_ended", affiliation, ended, "QZR", 3))
     people.consumer.apply_once(leader_event("withdrawn", withdrawn, people.next_version(withdrawn)))
     assert [recommended(p) for p in (paused, ended, withdrawn, fine)] == [[], [], [], [opportunity.opportunity_id]]
 
 
 def test_a_resumption_delivered_first_leaves_the_relationship_active(matching: MatchingClient) -> None:
-    matching.trust("RXS")
-    second = matching.trust("RXT")
-    people = People(matching, "RXS")
+    matching.trust("QZS")
+    second = matching.trust("QZT")
+    people = People(matching, "QZS")
     leader = people.add()
     profile = people.registry.people[leader]
-    profile.contact_trusts.append("RXT")
-    people.consumer.apply_once(consent_event(True, leader, people.next_version(leader), "contact_by_trust", "RXT"))
+    profile.contact_trusts.append("QZT")
+    people.consumer.apply_once(consent_event(True, leader, people.next_version(leader), "contact_by_trust", "QZT"))
     affiliation = str(uuid.uuid4())
     profile.affiliations.append(
-        rpb.MatchingAffiliation(affiliation_id=affiliation, ods="RXT", status="active", version=4)
+        rpb.MatchingAffiliation(affiliation_id=affiliation, ods="QZT", status="active", version=4)
     )
     # confirmed (2), paused (3), resumed (4), delivered newest first
-    people.consumer.apply_once(affiliation_event("affiliation_resumed", affiliation, leader, "RXT", 4))
+    people.consumer.apply_once(affiliation_event("affiliation_resumed", affiliation, leader, "QZT", 4))
     people.consumer.apply_once(
-        affiliation_event("affiliation_paused", affiliation, leader, "RXT", 3, until="2099-01-01")
+        affiliation_event("affiliation_paused", affiliation, leader, "QZT", 3, until="2099-01-01")
     )
-    people.consumer.apply_once(affiliation_event("affiliation_confirmed", affiliation, leader, "RXT", 2))
+    people.consumer.apply_once(affiliation_event("affiliation_confirmed", affiliation, leader, "QZT", 2))
     assert [c.leader_id for c in ranked(matching, second, role(matching, second)).candidates] == [leader]
