@@ -191,20 +191,6 @@ def _affiliation(connection: Connection, event: CloudEvent, status: str, paused:
     )
 
 
-def _affiliation_pause(connection: Connection, event: CloudEvent, paused: bool) -> None:
-    """A pause or resumption leaves the relationship's status as it is (held: only if newer)."""
-    until = _date(event.data.get("until")) if paused else None
-    connection.execute(
-        sa.update(candidate_trusts)
-        .where(
-            candidate_trusts.c.leader_id == event.data["leader_id"],
-            candidate_trusts.c.trust_ods == event.data["ods"],
-            candidate_trusts.c.version < event.aggregate_version,
-        )
-        .values(paused=paused, paused_until=until, version=event.aggregate_version)
-    )
-
-
 def _consent_withdrawn(connection: Connection, event: CloudEvent) -> None:
     purpose, target = event.data["purpose"], event.data["target"]
     if purpose == LIVED_EXPERIENCE_MATCHING:
@@ -301,8 +287,11 @@ APPLY: dict[str, Apply] = {
     "plr.registry.leader.affiliated.v1": _then_refresh_if_unknown(lambda c, e: _affiliation(c, e, "pending")),
     "plr.registry.leader.affiliation_confirmed.v1": _then_refresh_if_unknown(lambda c, e: _affiliation(c, e, "active")),
     "plr.registry.leader.affiliation_ended.v1": _if_held(lambda c, e: _affiliation(c, e, "ended")),
-    "plr.registry.leader.affiliation_paused.v1": _direct_only(lambda c, e: _affiliation_pause(c, e, True)),
-    "plr.registry.leader.affiliation_resumed.v1": _direct_only(lambda c, e: _affiliation_pause(c, e, False)),
+    # the registry pauses only an active relationship, and an end clears its pause: a pause or a
+    # resumption says the relationship is active at its version, so it applies even before the older
+    # confirmation arrives (which then changes nothing), as the relationship's whole state
+    "plr.registry.leader.affiliation_paused.v1": _if_held(lambda c, e: _affiliation(c, e, "active", paused=True)),
+    "plr.registry.leader.affiliation_resumed.v1": _if_held(lambda c, e: _affiliation(c, e, "active")),
     "plr.registry.check.verified.v1": _then_refresh_if_unknown(_check),
     "plr.registry.check.accepted.v1": _then_refresh_if_unknown(_check),
     "plr.registry.check.expiring.v1": _if_held(_check),

@@ -92,14 +92,12 @@ class SqlPlacementLoads(PlacementLoads):
         since = add_months(today, -recent_months)
         p = placements.c
         current = sa.and_(p.started_on <= today, sa.or_(p.ended_on.is_(None), p.ended_on > today))
-        recent = sa.and_(p.started_on > since, p.started_on <= today)
         placed = self.connection.execute(
             sa.select(
                 p.leader_id,
                 sa.func.count().filter(current).label("concurrent"),
                 sa.func.coalesce(sa.func.sum(p.hours_per_month).filter(current), 0).label("hours"),
                 sa.func.max(p.started_on).filter(p.started_on <= today).label("last_placed"),
-                sa.func.count().filter(recent).label("recent"),
             )
             .where(p.leader_id == sa.func.any(sa.cast(ids, sa.ARRAY(p.leader_id.type))))
             .group_by(p.leader_id)
@@ -109,7 +107,6 @@ class SqlPlacementLoads(PlacementLoads):
                 concurrent_placements=r.concurrent,
                 committed_hours=r.hours,
                 last_placed=r.last_placed,
-                recent_placements=r.recent,
             )
             for r in placed
         }
@@ -126,3 +123,13 @@ class SqlPlacementLoads(PlacementLoads):
         for r in offered:
             loads[r.leader_id] = replace(loads.get(r.leader_id, Load()), recent_offers=r.offers)
         return loads
+
+    def placed_by(self, trust_ods: str, today: date, recent_months: int) -> Mapping[str, int]:
+        p = placements.c
+        since = add_months(today, -recent_months)
+        rows = self.connection.execute(
+            sa.select(p.leader_id, sa.func.count().label("placed"))
+            .where(p.trust_ods == trust_ods, p.started_on > since, p.started_on <= today)
+            .group_by(p.leader_id)
+        )
+        return {r.leader_id: r.placed for r in rows}

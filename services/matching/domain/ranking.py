@@ -71,7 +71,7 @@ EXCLUSION_WORDS: Mapping[Exclusion, str] = {
     Exclusion.NOT_CONTACTABLE: "has not agreed to be contacted by this trust",
     Exclusion.INELIGIBLE: "an eligibility rule rules them out",
     Exclusion.NO_HOURS_LEFT: "has fewer hours left each month than the role needs",
-    Exclusion.WORKLOAD_CAP: "already holds as many roles as the trust allows at once",
+    Exclusion.WORKLOAD_CAP: "would hold more roles at once, or more hours a month in roles, than the trust allows",
 }
 
 
@@ -83,7 +83,6 @@ class Load:
     committed_hours: int = 0  # hours a month in current placements
     last_placed: date | None = None
     recent_offers: int = 0  # offers in the trust's recent window
-    recent_placements: int = 0  # placements started in the trust's recent window (the concentration report)
 
 
 @dataclass(frozen=True)

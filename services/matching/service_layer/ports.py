@@ -123,4 +123,11 @@ class PlacementLoads(abc.ABC):
     on ``today``, with ``recent_months`` as the recent window. A person with none is absent."""
 
     @abc.abstractmethod
-    def of(self, leader_ids: Iterable[str], today: date, recent_months: int) -> Mapping[str, Load]: ...
+    def of(self, leader_ids: Iterable[str], today: date, recent_months: int) -> Mapping[str, Load]:
+        """Whatever trust offered or placed them: the workload cap and the rotation protect the person."""
+
+    @abc.abstractmethod
+    def placed_by(self, trust_ods: str, today: date, recent_months: int) -> Mapping[str, int]:
+        """How many placements ``trust_ods`` itself started for each person in the ``recent_months``
+        before ``today`` (the trust's concentration report: another trust's placements are not its to
+        count). A person it placed in none is absent."""

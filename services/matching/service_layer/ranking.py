@@ -40,6 +40,8 @@ class CandidateRanking:
     ranked: tuple[Ranked, ...]
     network_candidates: frozenset[str]  # the leader ids found through the role's network
     excluded: dict[Exclusion, int]  # of the trust's own people only (``rotation.rank``)
+    # the trust's own people before the hard filters: with ``excluded``, nothing of how many of another
+    # trust's people (shared with the role's network) are paused, withdrawn or ruled out
     considered: int
 
 
@@ -73,7 +75,8 @@ def rank_candidates(
     ranking = rank(role.details, people, settings, RotationPolicy.of(settings), today, role.opportunity_id, cmd.limit)
     shown = tuple(replace(r, fit=shown_to_trust(r.fit, held[r.fit.leader_id])) for r in ranking.ranked)
     network = frozenset(r.fit.leader_id for r in shown if not held[r.fit.leader_id])
-    return CandidateRanking(role.opportunity_id, today, shown, network, ranking.excluded, len(people))
+    considered = sum(1 for c in people if c.held)
+    return CandidateRanking(role.opportunity_id, today, shown, network, ranking.excluded, considered)
 
 
 @dataclass(frozen=True)
@@ -123,11 +126,12 @@ def recommend_roles(
 def concentration_report(
     cmd: commands.GetConcentrationReport, uow: UnitOfWork, principal: Principal, clock: Clock = utc_now
 ) -> tuple[Concentration, int]:
-    """How concentrated placements are over the trust's own people (recent window), and the window."""
+    """How concentrated the trust's own placements are over its own people (recent window), and the
+    window. Another trust's placements of a person both hold are not counted: they are not this trust's."""
     trust = principal.require_trust()
     today = clock().date()
     with uow:
         settings = uow.settings.get(trust)
-        own = [c for c in uow.candidates.for_trust(trust, frozenset(), today) if c.held]
-        people = with_loads(uow, own, today, settings)
-    return concentration([c.load.recent_placements for c in people]), settings.recent_placement_months
+        own = [c.leader_id for c in uow.candidates.for_trust(trust, frozenset(), today) if c.held]
+        placed = uow.loads.placed_by(trust, today, settings.recent_placement_months)
+    return concentration([placed.get(leader, 0) for leader in own]), settings.recent_placement_months

@@ -373,3 +373,29 @@ def test_the_withdrawal_and_its_inbox_row_commit_together_or_not_at_all(world: W
     assert world.seen_by("CPA")[world.p].lived_experience == frozenset({"cancer"})
     world.apply(withdrawn)
     assert inbox_has(withdrawn) and world.seen_by("CPA")[world.p].lived_experience is None
+
+
+def test_pauses_resumptions_and_consents_after_an_erasure_leave_nothing_of_the_person(world: World) -> None:
+    """Late events the erasure left in flight, or redelivered: none puts back a row (the registry is
+    down: none may need it either)."""
+    world.registry.down = True
+    world.apply(
+        leader_event("erased", world.p, 6),
+        affiliation_event("affiliation_paused", world.p_a, world.p, "CPA", 5, until="2099-01-01"),
+        affiliation_event("affiliation_resumed", world.p_b, world.p, "CPB", 6),
+        leader_event("paused", world.p, 7, until="2099-01-01"),
+        leader_event("withdrawn", world.p, 8),
+        consent_event(False, world.p, 9, "lived_experience_matching"),
+        consent_event(False, world.p, 10, "contact_by_trust", "CPA"),
+    )
+    with scoped_transaction(world.engine, TenantScope.platform_wide()) as connection:
+        for table in (candidates, candidate_trusts, candidate_checks):
+            assert connection.execute(sa.select(sa.func.count()).where(table.c.leader_id == world.p)).scalar() == 0
+
+
+def test_a_trust_whose_relationship_ended_reads_nothing_of_the_person(world: World) -> None:
+    world.apply(affiliation_event("affiliation_ended", world.p_a, world.p, "CPA", 3, reason="the person left"))
+    assert world.p not in world.seen_by("CPA")
+    with scoped_transaction(world.engine, TenantScope.trust("CPA")) as connection:
+        held = connection.execute(sa.select(candidates.c.lived_experience).where(candidates.c.leader_id == world.p))
+        assert held.first() is None  # row security too: the person's facts are no longer the trust's to read

@@ -162,7 +162,7 @@ def test_recently_placed_and_offered_people_are_lowered_with_the_reasons(
     busy, fresh = people.add(), people.add()
     # the api ranks on today's date: what recruitment says is dated from it
     started, offered = (date.today() - timedelta(days=days) for days in (40, 10))
-    for event in (placement(busy, str(uuid.uuid4()), started.isoformat()), offer(busy, offered.isoformat())):
+    for event in (placement(busy, str(uuid.uuid4()), started.isoformat(), ods="RKR"), offer(busy, offered.isoformat())):
         matching.apply_in_scope(placement_handlers()[event.type], event)
     found = ranked(matching, key, role(matching, key))
     assert [c.leader_id for c in found.candidates] == [fresh, busy]

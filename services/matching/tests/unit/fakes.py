@@ -58,6 +58,7 @@ class World:
     held: dict[tuple[str, str], Candidate] = field(default_factory=dict)
     shared: dict[tuple[str, str], Candidate] = field(default_factory=dict)
     loads: dict[str, Load] = field(default_factory=dict)  # by leader id, as on the tests' date
+    placed: dict[tuple[str, str], int] = field(default_factory=dict)  # (trust, leader id): recent placements
 
     def networks_of(self, trust: str) -> frozenset[str]:
         return frozenset(n for n, t in self.members if t == trust)
@@ -193,6 +194,9 @@ class FakeLoads(PlacementLoads):
 
     def of(self, leader_ids: Iterable[str], today: date, recent_months: int) -> Mapping[str, Load]:
         return {lid: self.world.loads[lid] for lid in leader_ids if lid in self.world.loads}
+
+    def placed_by(self, trust_ods: str, today: date, recent_months: int) -> Mapping[str, int]:
+        return {lid: count for (ods, lid), count in self.world.placed.items() if ods == trust_ods}
 
 
 class FakeUnitOfWork(UnitOfWork):

@@ -98,6 +98,7 @@ def test_exclusions_count_only_the_trusts_own_people(world: World) -> None:
     world.shared[("north", "ldr-9")] = replace(PERSON, leader_id="ldr-9", active=False)
     found = ranked(world, role(world, details=replace(ROLE, network_id="north")))
     assert found.excluded == {Exclusion.NOT_ACTIVE: 1}
+    assert found.considered == 1  # nor does the count before the filters say another trust's person is paused
 
 
 def test_another_trusts_role_cannot_be_ranked_even_one_it_may_see(world: World) -> None:
@@ -128,9 +129,11 @@ def test_the_concentration_report_counts_the_trusts_own_peoples_recent_placement
     for n in range(9):
         world.held[("RTA", f"ldr-{n}")] = replace(PERSON, leader_id=f"ldr-{n}")
     world.held[("RTA", "ldr-busy")] = replace(PERSON, leader_id="ldr-busy")
-    world.loads["ldr-busy"] = Load(recent_placements=5)
+    world.held[("RTB", "ldr-busy")] = replace(PERSON, leader_id="ldr-busy")
+    world.placed[("RTA", "ldr-busy")] = 5
+    world.placed[("RTB", "ldr-busy")] = 7  # another trust's placements of the person both hold
     world.shared[("north", "ldr-x")] = replace(PERSON, leader_id="ldr-x")
-    world.loads["ldr-x"] = Load(recent_placements=50)
+    world.placed[("RTA", "ldr-x")] = 50  # not the trust's own person
     found, window = ranking.concentration_report(
         commands.GetConcentrationReport(), FakeUnitOfWork(world, A.scope), A, lambda: NOW
     )

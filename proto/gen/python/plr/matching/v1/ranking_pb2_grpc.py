@@ -65,7 +65,7 @@ class RankingServiceServicer:
 
     def GetConcentrationReport(self, request, context):
         """How concentrated the caller's placements are over its own people, in its recent window
-        (MatchingSettings.recent_placement_months): the share of placements the top 10% of people hold,
+        (MatchingSettings.recent_placement_months; only the caller's own placements count): the share of placements the top 10% of people hold,
         and the Gini coefficient (0: all hold as many; near 1: one person holds them all).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
