@@ -6,7 +6,7 @@ candidate pool holds only active relationships); row security now says the same.
 
 Revision ID: 0085
 Revises: 0080
-Create Date: 2026-12-03
+Create Date: 2026-12-02
 """
 
 from alembic import op
