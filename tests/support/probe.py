@@ -419,6 +419,19 @@ def probe_event(aggregate_id: str, version: int, note: str | None = None) -> Clo
     )
 
 
+def _next_version(connection: Connection, aggregate_id: str, note: str | None) -> Produced:
+    """The aggregate's next version and its event in the outbox, in the caller's transaction."""
+    version = connection.execute(
+        probe_source.update()
+        .where(probe_source.c.aggregate_id == aggregate_id)
+        .values(version=probe_source.c.version + 1)
+        .returning(probe_source.c.version)
+    ).scalar_one()
+    event = probe_event(aggregate_id, version, note)
+    add_to_outbox(connection, [event])
+    return Produced(event.id, aggregate_id, version)
+
+
 class ProbeProducer:
     """Commits business transactions (a source row's new version and its event, together) and keeps
     its own list of what it committed. Thread-safe: several threads may produce at once."""
@@ -434,31 +447,14 @@ class ProbeProducer:
 
     def produce(self, aggregate_id: str, note: str | None = None) -> Produced:
         with self.engine.begin() as connection:
-            version = connection.execute(
-                probe_source.update()
-                .where(probe_source.c.aggregate_id == aggregate_id)
-                .values(version=probe_source.c.version + 1)
-                .returning(probe_source.c.version)
-            ).scalar_one()
-            event = probe_event(aggregate_id, version, note)
-            add_to_outbox(connection, [event])
-        return self._record(Produced(event.id, aggregate_id, version))
+            produced = _next_version(connection, aggregate_id, note)
+        return self._record(produced)
 
     def produce_backlog(self, aggregate_ids: Sequence[str]) -> list[Produced]:
         """One event per entry (an aggregate may repeat: its versions follow the order given), all
         committed in one transaction: a backlog that appears in the outbox at once."""
-        produced = []
         with self.engine.begin() as connection:
-            for aggregate_id in aggregate_ids:
-                version = connection.execute(
-                    probe_source.update()
-                    .where(probe_source.c.aggregate_id == aggregate_id)
-                    .values(version=probe_source.c.version + 1)
-                    .returning(probe_source.c.version)
-                ).scalar_one()
-                event = probe_event(aggregate_id, version, None)
-                add_to_outbox(connection, [event])
-                produced.append(Produced(event.id, aggregate_id, version))
+            produced = [_next_version(connection, aggregate_id, None) for aggregate_id in aggregate_ids]
         return [self._record(p) for p in produced]
 
     def produce_event(self, event: CloudEvent) -> Produced:
