@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import grpc
 import pytest
@@ -47,7 +47,7 @@ from services.common.tenancy import TenantScope
 from services.common.topology import EVENTS_EXCHANGE
 from services.matching.adapters.tables import network_members, terms
 from tests.e2e.conftest import Running, running_system
-from tests.e2e.test_canaries import answer_text, outboxes_drained, where
+from tests.e2e.test_canaries import answer_text, every_table, outboxes_drained, where
 from tests.e2e.test_leader_acceptance import onboard
 from tests.support.infra import SERVICES, Infra, PlrStack, wait_for
 
@@ -465,22 +465,8 @@ def test_after_erasure_matching_holds_the_area_only_where_a_term_or_a_role_names
         interval=0.2,
         message="matching to apply the erasure's ended relationship",
     )
-    dbname = urlsplit(stack.settings.database("matching").app_url).path.lstrip("/")
-    admin = stack.admin_engine(dbname)
-    try:
-        with admin.connect() as connection:
-            tables = connection.execute(
-                sa.text(
-                    "SELECT table_name FROM information_schema.tables "
-                    "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
-                )
-            ).scalars()
-            rows = {
-                table: "\n".join(connection.execute(sa.text(f'SELECT t::text FROM "{table}" t')).scalars())
-                for table in list(tables)
-            }
-    finally:
-        admin.dispose()
+    prefix = "matching."
+    rows = {name.removeprefix(prefix): text for name, text in every_table(stack).items() if name.startswith(prefix)}
     # the search reads the rows: the terms and the roles' preferences, and the other person's row
     assert LIVED in rows["terms"] and LIVED in rows["opportunities"] and UNCONSENTED in rows["terms"]
     assert story.other in rows["candidates"]
