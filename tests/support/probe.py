@@ -419,14 +419,19 @@ def probe_event(aggregate_id: str, version: int, note: str | None = None) -> Clo
     )
 
 
+# built once, like the handler's statements below: a producer thread is a business transaction's
+# stand-in, and building the statement per call cost a quarter of its CPU
+PROBE_NEXT_VERSION = (
+    probe_source.update()
+    .where(probe_source.c.aggregate_id == sa.bindparam("aggregate"))
+    .values(version=probe_source.c.version + 1)
+    .returning(probe_source.c.version)
+)
+
+
 def _next_version(connection: Connection, aggregate_id: str, note: str | None) -> Produced:
     """The aggregate's next version and its event in the outbox, in the caller's transaction."""
-    version = connection.execute(
-        probe_source.update()
-        .where(probe_source.c.aggregate_id == aggregate_id)
-        .values(version=probe_source.c.version + 1)
-        .returning(probe_source.c.version)
-    ).scalar_one()
+    version = connection.execute(PROBE_NEXT_VERSION, {"aggregate": aggregate_id}).scalar_one()
     event = probe_event(aggregate_id, version, note)
     add_to_outbox(connection, [event])
     return Produced(event.id, aggregate_id, version)
