@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy.dialects.postgresql import insert
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from services.common.broker_users import Sender, SenderCheck
@@ -29,7 +29,6 @@ from services.common.db import apply_scope, db_error_summary, is_database_fault
 from services.common.events import CloudEvent, InvalidEvent, SchemaRegistry, default_registry
 from services.common.logs import correlated
 from services.common.metrics import CONSUMER_EVENTS, CONSUMER_LAG, DEAD_LETTERS, HANDLER_LATENCY
-from services.common.platform_tables import inbox
 from services.common.tenancy import TenantScope
 
 log = logging.getLogger(__name__)
@@ -60,6 +59,16 @@ class OutageOutlasted(Exception):
     runs into RabbitMQ's consumer timeout (30 minutes), which closes the channel and counts too. A copy
     published before the ack may be applied twice only if both arrive: the inbox makes the second a
     duplicate. The budget stays well under the consumer timeout."""
+
+
+# one statement for a batch of any size, built once: a multi-row VALUES was compiled afresh for
+# every batch (a new statement per batch size), a few per cent of a consuming worker's CPU
+RECEIVE_INTO_INBOX = sa.text(
+    "INSERT INTO inbox (consumer, event_id, event_type) "
+    "SELECT :consumer, received.event_id, received.event_type "
+    "FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[])) AS received (event_id, event_type) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
 
 
 @dataclass
@@ -112,10 +121,8 @@ class InboxConsumer:
             inserted = {
                 str(row.event_id)
                 for row in connection.execute(
-                    insert(inbox)
-                    .values([{"consumer": self.name, "event_id": e.id, "event_type": e.type} for e in events])
-                    .on_conflict_do_nothing()
-                    .returning(inbox.c.event_id)
+                    RECEIVE_INTO_INBOX,
+                    {"consumer": self.name, "ids": [e.id for e in events], "types": [e.type for e in events]},
                 )
             }
             scope: TenantScope | None = None
