@@ -5,6 +5,7 @@ repositories saw written to the outbox in the same commit, each once."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -266,6 +267,35 @@ def test_a_prepared_query_is_planned_once_per_connection_and_scoped_each_time_it
     assert len(runs) == 13
     # once per connection: the first, and at most once more for the unit of work's pooled connection
     assert 1 <= len(prepares) <= 2, prepares
+
+
+def test_a_prepared_query_s_rows_from_the_driver_are_its_run_s_rows_scoped_as_any_statement(stack: PlrStack) -> None:
+    for ods in ("RUR", "RUS"):
+        with _uow(stack, ods) as setup:
+            setup.probes.add(Probe(ods))
+            setup.commit()
+    both = {"first": "RUR", "second": "RUS"}
+    engine = stack.engine(SERVICE)
+    with engine.connect() as connection, connection.begin():
+        apply_scope(connection, TenantScope.trust("RUR"))
+        rows = _PREPARED_BY_ODS.rows(connection, both)
+        assert rows == _PREPARED_BY_ODS.run(connection, both).all()  # typed alike (a datetime, an int)
+        assert [(r.trust_ods, type(r.created_at)) for r in rows] == [("RUR", datetime)]
+    # a unit of work's scope (which RLS needs to show anything) is set for them as for any statement
+    with _uow(stack, "RUS") as uow:
+        assert [r.trust_ods for r in _PREPARED_BY_ODS.rows(uow.connection, both)] == ["RUS"]
+        uow.commit()
+        assert [r.trust_ods for r in _PREPARED_BY_ODS.rows(uow.connection, both)] == ["RUS"]  # a new transaction
+    with _uow(stack, "RUR").audited_read() as uow:
+        for _ in range(2):
+            assert [r.trust_ods for r in _PREPARED_BY_ODS.rows(uow.connection, both)] == ["RUR"]
+    # a driver's error is SQLAlchemy's, as from execute, and the connection goes on
+    number = PreparedQuery.of_sql("plr_test_number", "SELECT $1::int AS n", ["n"], [sa.column("n", sa.Integer)])
+    with engine.connect() as connection:
+        with pytest.raises(sa.exc.DataError):
+            number.rows(connection, {"n": "x"})
+        connection.rollback()
+        assert number.rows(connection, {"n": "7"}) == [(7,)]
 
 
 def test_a_prepared_query_refuses_what_it_cannot_prepare() -> None:
