@@ -175,6 +175,32 @@ def _trust_versions(stack: PlrStack, ods: str) -> list[int]:
         return list(connection.execute(sa.select(trusts.c.version).where(trusts.c.trust_ods == ods)).scalars())
 
 
+class TwoStoresUnitOfWork(ProbeUnitOfWork):
+    opens = {"probes": Probes, "others": Probes}
+    others: Probes
+
+
+def test_a_repository_is_opened_when_first_asked_for_on_the_unit_of_work_s_connection_and_let_go_at_its_end(
+    stack: PlrStack,
+) -> None:
+    uow = TwoStoresUnitOfWork(stack.engine(SERVICE), TenantScope.trust("RUT"))
+    with uow:
+        assert "probes" not in vars(uow) and "others" not in vars(uow)
+        uow.commit()  # nothing opened: nothing to collect
+        uow.probes.add(Probe("RUT"))  # opened in the transaction after a commit: scoped as any
+        assert uow.probes is uow.probes and uow.probes.connection is uow.connection
+        assert "others" not in vars(uow)
+        uow.probes.get("RUT").touch()  # type: ignore[union-attr]
+        uow.commit()
+    assert _outbox(stack, "RUT") == [2]  # the opened repository's events went out
+    assert "probes" not in vars(uow)
+    with pytest.raises(AttributeError, match="outside the unit of work"):
+        uow.probes  # noqa: B018
+    # the engine's scoping leaves a connection outside any unit of work as it is
+    with stack.engine(SERVICE).connect() as connection:
+        assert _current_trust(connection) == ""
+
+
 def test_an_audited_read_runs_each_statement_scoped_and_committed_alone(stack: PlrStack) -> None:
     for ods in ("RUH", "RUJ"):
         with _uow(stack, ods) as setup:
