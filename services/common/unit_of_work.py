@@ -70,7 +70,9 @@ class AbstractUnitOfWork(abc.ABC):
             )
         found = []
         for name in self.repositories:
-            repository = getattr(self, name)
+            repository = self._opened(name)
+            if repository is None:
+                continue
             if not isinstance(getattr(repository, "seen", None), list):
                 raise TypeError(
                     f"{type(self).__name__}.{name} is declared in `repositories` but keeps no `seen` list "
@@ -78,6 +80,11 @@ class AbstractUnitOfWork(abc.ABC):
                 )
             found.append(repository)
         return found
+
+    def _opened(self, name: str) -> Any:
+        """The repository declared as ``name``, or None when this unit of work never opened it (it has
+        seen nothing)."""
+        return getattr(self, name)
 
     def collect_new_events(self) -> Iterator[Any]:
         """Takes the pending events of every aggregate the declared repositories saw (each once)."""

@@ -277,9 +277,7 @@ class SqlLeaderRepository(LeaderRepository):
         """The leader, their consents, the trust's affiliation with them and its own record of how it
         knows them, in one query (a read: the affiliation is not seen by the affiliation repository).
         Row-level security applies to each table of the join as it does to each in a query of its own."""
-        rows = _PREPARED_LEADER_WITH_AFFILIATION.run(
-            self.connection, {"leader_id": leader_id, "trust_ods": trust_ods}
-        ).all()
+        rows = _PREPARED_LEADER_WITH_AFFILIATION.rows(self.connection, {"leader_id": leader_id, "trust_ods": trust_ods})
         return self.leader_from_joined_rows(rows)
 
     def get_with_affiliation_audited(
@@ -295,7 +293,7 @@ class SqlLeaderRepository(LeaderRepository):
             "principal": principal,
             "method": method,
         }
-        rows = _AUDITED_LEADER_READ.run(self.connection, parameters).all()
+        rows = _AUDITED_LEADER_READ.rows(self.connection, parameters)
         leader, affiliation, known = self.leader_from_joined_rows(rows)
         audited = rows[0].audited_fields if rows else None
         return leader, affiliation, known, (tuple(audited) if audited is not None else None)

@@ -5,6 +5,7 @@ repositories saw written to the outbox in the same commit, each once."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -174,6 +175,32 @@ def _trust_versions(stack: PlrStack, ods: str) -> list[int]:
         return list(connection.execute(sa.select(trusts.c.version).where(trusts.c.trust_ods == ods)).scalars())
 
 
+class TwoStoresUnitOfWork(ProbeUnitOfWork):
+    opens = {"probes": Probes, "others": Probes}
+    others: Probes
+
+
+def test_a_repository_is_opened_when_first_asked_for_on_the_unit_of_work_s_connection_and_let_go_at_its_end(
+    stack: PlrStack,
+) -> None:
+    uow = TwoStoresUnitOfWork(stack.engine(SERVICE), TenantScope.trust("RUT"))
+    with uow:
+        assert "probes" not in vars(uow) and "others" not in vars(uow)
+        uow.commit()  # nothing opened: nothing to collect
+        uow.probes.add(Probe("RUT"))  # opened in the transaction after a commit: scoped as any
+        assert uow.probes is uow.probes and uow.probes.connection is uow.connection
+        assert "others" not in vars(uow)
+        uow.probes.get("RUT").touch()  # type: ignore[union-attr]
+        uow.commit()
+    assert _outbox(stack, "RUT") == [2]  # the opened repository's events went out
+    assert "probes" not in vars(uow)
+    with pytest.raises(AttributeError, match="outside the unit of work"):
+        uow.probes  # noqa: B018
+    # the engine's scoping leaves a connection outside any unit of work as it is
+    with stack.engine(SERVICE).connect() as connection:
+        assert _current_trust(connection) == ""
+
+
 def test_an_audited_read_runs_each_statement_scoped_and_committed_alone(stack: PlrStack) -> None:
     for ods in ("RUH", "RUJ"):
         with _uow(stack, ods) as setup:
@@ -266,6 +293,35 @@ def test_a_prepared_query_is_planned_once_per_connection_and_scoped_each_time_it
     assert len(runs) == 13
     # once per connection: the first, and at most once more for the unit of work's pooled connection
     assert 1 <= len(prepares) <= 2, prepares
+
+
+def test_a_prepared_query_s_rows_from_the_driver_are_its_run_s_rows_scoped_as_any_statement(stack: PlrStack) -> None:
+    for ods in ("RUR", "RUS"):
+        with _uow(stack, ods) as setup:
+            setup.probes.add(Probe(ods))
+            setup.commit()
+    both = {"first": "RUR", "second": "RUS"}
+    engine = stack.engine(SERVICE)
+    with engine.connect() as connection, connection.begin():
+        apply_scope(connection, TenantScope.trust("RUR"))
+        rows = _PREPARED_BY_ODS.rows(connection, both)
+        assert rows == _PREPARED_BY_ODS.run(connection, both).all()  # typed alike (a datetime, an int)
+        assert [(r.trust_ods, type(r.created_at)) for r in rows] == [("RUR", datetime)]
+    # a unit of work's scope (which RLS needs to show anything) is set for them as for any statement
+    with _uow(stack, "RUS") as uow:
+        assert [r.trust_ods for r in _PREPARED_BY_ODS.rows(uow.connection, both)] == ["RUS"]
+        uow.commit()
+        assert [r.trust_ods for r in _PREPARED_BY_ODS.rows(uow.connection, both)] == ["RUS"]  # a new transaction
+    with _uow(stack, "RUR").audited_read() as uow:
+        for _ in range(2):
+            assert [r.trust_ods for r in _PREPARED_BY_ODS.rows(uow.connection, both)] == ["RUR"]
+    # a driver's error is SQLAlchemy's, as from execute, and the connection goes on
+    number = PreparedQuery.of_sql("plr_test_number", "SELECT $1::int AS n", ["n"], [sa.column("n", sa.Integer)])
+    with engine.connect() as connection:
+        with pytest.raises(sa.exc.DataError):
+            number.rows(connection, {"n": "x"})
+        connection.rollback()
+        assert number.rows(connection, {"n": "7"}) == [(7,)]
 
 
 def test_a_prepared_query_refuses_what_it_cannot_prepare() -> None:

@@ -373,6 +373,23 @@ def test_timestamps_and_dates_are_written_as_the_api_writes_them() -> None:
     assert iso_date(date(2026, 5, 6)) == "2026-05-06" and iso_date(None) == ""
 
 
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC),
+        datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+        datetime(2026, 5, 6, 7, 8, 9, 123456),  # naive: read as UTC
+        datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC),  # before the epoch: nanos stay positive
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_a_timestamp_is_what_protobuf_makes_of_the_same_time(moment: datetime) -> None:
+    made = Timestamp()
+    made.FromDatetime(moment)
+    assert timestamp(moment) == made
+
+
 def test_the_idempotency_digest_ignores_the_key_and_nothing_else() -> None:
     one = Probe(id=AN_ID, names=["a"], cells={"x": "1", "y": "2"}, idempotency_key="k1")
     same_but_key = Probe(id=AN_ID, names=["a"], cells={"y": "2", "x": "1"}, idempotency_key="k2")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from services.common.logs import JsonFormatter
 
 SCRIPT = """
 import threading
@@ -37,3 +40,20 @@ def test_uncaught_errors_in_any_thread_are_logged_as_one_json_line_each() -> Non
         ("critical", "LookupError: no such thing"),
     ], lines
     assert "helper" in lines[0]["message"]
+
+
+def test_each_line_s_time_is_its_record_s_to_the_millisecond_across_seconds() -> None:
+    formatter = JsonFormatter("probe")
+    written = []
+    for created in (1767225599.9996, 1767225600.0004, 1767225599.5, 1767225600.25):
+        record = logging.LogRecord("plr.probe", logging.INFO, __file__, 1, "%s ok", ("call",), None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        line = json.loads(formatter.format(record))
+        written.append(line["ts"])
+        assert line["message"] == "call ok" and line["process"] == "probe"
+    assert written == [
+        "2025-12-31T23:59:59.999Z",
+        "2026-01-01T00:00:00.000Z",
+        "2025-12-31T23:59:59.500Z",
+        "2026-01-01T00:00:00.250Z",
+    ]
