@@ -39,7 +39,7 @@ import sys
 import threading
 import time
 import timeit
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -75,6 +75,8 @@ class Result:
     errors: int
     all_calls: int  # warm-up included
     cpu_s: float  # CPU time (user + system) of the server side's process while measuring
+    client_cpu_s: float = 0.0  # this process's (the client threads', and in-process the servers' too)
+    database_cpu_s: float = 0.0  # PostgreSQL's: the bench's backends and the server's own processes
     window: int = 1
     load: str = ""  # the machine's load average once the window ended
 
@@ -88,11 +90,16 @@ class Result:
             return float("nan")
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
+    def per_call(self, cpu_s: float) -> float:
+        """Milliseconds of that CPU per measured call."""
+        return cpu_s / max(self.calls, 1) * 1000
+
     def line(self) -> str:
         return (
             f"  w{self.window} {self.name:<12} {self.threads:>2} threads  {self.rate:8.0f} calls/s   "
             f"p50 {self.percentile(50):6.2f} ms   p99 {self.percentile(99):6.2f} ms   "
-            f"CPU {self.cpu_s / max(self.calls, 1) * 1000:5.2f} ms/call   ({self.load})"
+            f"CPU {self.per_call(self.cpu_s):5.2f} ms/call (client {self.per_call(self.client_cpu_s):4.2f}, "
+            f"PostgreSQL {self.per_call(self.database_cpu_s):4.2f})   ({self.load})"
             + (f"   ({self.errors} errors)" if self.errors else "")
         )
 
@@ -102,8 +109,46 @@ def _cpu() -> float:
     return times.user + times.system
 
 
+def database_cpu(database_prefix: str) -> Callable[[], dict[int, float]]:
+    """CPU seconds of each PostgreSQL process that serves the bench: the backends of its databases
+    (named ``database_prefix``...) and the server's own (WAL writer, checkpointer, ...), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> dict[int, float]:
+        seen: dict[int, float] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    title = cmdline.read().decode(errors="replace")
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rpartition(")")[2].split()
+            except OSError:  # gone meanwhile
+                continue
+            if not title.startswith("postgres:"):
+                continue
+            # a backend's title is "postgres: <cluster>: <user> <database> <client> <state>"
+            words = title.split(":", 2)[-1].split()
+            backend = len(words) >= 3 and "(" in words[2]
+            if backend and not words[1].startswith(database_prefix):
+                continue  # another database's backend (another session's tests, say)
+            if words[:2] == ["autovacuum", "worker"] and len(words) > 2 and not words[2].startswith(database_prefix):
+                continue
+            seen[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
+        return seen
+
+    return read
+
+
 def drive(
-    name: str, one_call: Callable[[], object], threads: int, seconds: float, warmup_s: float, cpu: Callable[[], float]
+    name: str,
+    one_call: Callable[[], object],
+    threads: int,
+    seconds: float,
+    warmup_s: float,
+    cpu: Callable[[], float],
+    database: Callable[[], dict[int, float]] = dict,
 ) -> Result:
     """Call ``one_call`` from ``threads`` threads: a warm-up, then ``seconds`` measured."""
     start = threading.Barrier(threads + 1)
@@ -133,15 +178,18 @@ def drive(
     start.wait()
     time.sleep(warmup_s)
     measuring.set()
-    began, cpu_began = time.perf_counter(), cpu()
+    began, cpu_began, client_began, database_began = time.perf_counter(), cpu(), _cpu(), database()
     time.sleep(seconds)
     measuring.clear()
-    elapsed, cpu_s = time.perf_counter() - began, cpu() - cpu_began
+    elapsed, cpu_s, client_s = time.perf_counter() - began, cpu() - cpu_began, _cpu() - client_began
+    database_s = sum(spent - database_began.get(pid, 0.0) for pid, spent in database().items())
     stop.set()
     for worker in workers:
         worker.join(30)
     latencies = [ms for own in per_thread for ms in own]
-    return Result(name, threads, len(latencies), elapsed, latencies, sum(errors), sum(made), cpu_s)
+    return Result(
+        name, threads, len(latencies), elapsed, latencies, sum(errors), sum(made), cpu_s, client_s, database_s
+    )
 
 
 @contextmanager
@@ -372,7 +420,15 @@ def measure(
                     for name, one_call, cpu in sides:
                         if options.only and name != options.only:
                             continue
-                        result = drive(name, one_call, threads, options.seconds, options.warmup_s, cpu)
+                        result = drive(
+                            name,
+                            one_call,
+                            threads,
+                            options.seconds,
+                            options.warmup_s,
+                            cpu,
+                            database_cpu(f"plr_t{stack.suffix}_"),
+                        )
                         result = replace(result, window=window, load=load_average())
                         say(result.line())
                         results.append(result)
@@ -460,6 +516,8 @@ def main(argv: list[str] | None = None) -> None:
                 f"median p50 {statistics.median(r.percentile(50) for r, _ in pairs):.2f} vs "
                 f"{statistics.median(b.percentile(50) for _, b in pairs):.2f} ms)"
             )
+            if mode == "processes" and pairs:
+                say(machine_cpu(subject, threads, pairs))
         say(f"  audit rows written: {audited}, one per leader read answered ({reads}, warm-up included)")
     schema_us, direct_us = request_schema_cost()
     cpu_ms = [r.cpu_s / max(r.calls, 1) * 1000 for rs, _, _ in measured.values() for r in rs if r.name == "leader read"]
@@ -467,6 +525,29 @@ def main(argv: list[str] | None = None) -> None:
     say(
         f"request schema: GetLeader reads its request through its marshmallow schema (grpc_leaders.LEADER_REF), "
         f"{schema_us:.1f} us a call{share}; the id checked by hand would take {direct_us:.1f} us"
+    )
+
+
+def machine_cpu(subject: str, threads: int, pairs: Sequence[tuple[Result, Result]]) -> str:
+    """The machine's CPU per call on each side (medians of the windows), and what it bounds: where the
+    cores are what limits both sides, a read cannot be answered faster than the CPU it costs allows."""
+
+    def median_ms(results: Sequence[Result], part: Callable[[Result], float]) -> float:
+        return statistics.median(r.per_call(part(r)) for r in results)
+
+    reads, bares = [r for r, _ in pairs], [b for _, b in pairs]
+    api, client, database = (
+        median_ms(reads, lambda r: r.cpu_s),
+        median_ms(reads, lambda r: r.client_cpu_s),
+        median_ms(reads, lambda r: r.database_cpu_s),
+    )
+    server, echo_client = median_ms(bares, lambda r: r.cpu_s), median_ms(bares, lambda r: r.client_cpu_s)
+    read_total, echo_total = api + client + database, server + echo_client
+    return (
+        f"  machine CPU per call at {threads} thread{'s' if threads > 1 else ''} (medians): {subject}: api {api:.2f} + "
+        f"client {client:.2f} + PostgreSQL {database:.2f} = {read_total:.2f} ms; echo: server {server:.2f} + client "
+        f"{echo_client:.2f} = {echo_total:.2f} ms. Where the cores are the limit the ratio is at most "
+        f"{echo_total / read_total:.2f}, and with an api that cost nothing {echo_total / (client + database):.2f}"
     )
 
 
