@@ -141,10 +141,17 @@ def affiliation_rows(new: Iterable[Affiliation]) -> list[tuple[Any, ...]]:
 
 
 def insert_values(
-    cursor: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], template: str | None = None
+    cursor: Any,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    template: str | None = None,
+    then: str = "",
 ) -> None:
+    """``then``: what follows the rows in the statement (an ``ON CONFLICT`` clause)."""
     if rows:
-        execute_values(cursor, f"INSERT INTO {table} ({', '.join(columns)}) VALUES %s", rows, template, PAGE_SIZE)
+        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES %s {then}"
+        execute_values(cursor, statement, rows, template, PAGE_SIZE)
 
 
 def write_rows(
@@ -153,6 +160,7 @@ def write_rows(
     columns: tuple[str, ...],
     rows: list[tuple[Any, ...]],
     template: str | None = None,
+    then: str = "",
 ) -> None:
     if not rows:
         return
@@ -161,7 +169,7 @@ def write_rows(
     connection.execute(sa.select(sa.literal(1)))
     cursor = connection.connection.cursor()
     try:
-        insert_values(cursor, table, columns, rows, template)
+        insert_values(cursor, table, columns, rows, template, then)
     except psycopg2.IntegrityError:
         # another registration of the same person committed between our read and this write
         raise PreconditionFailed(
