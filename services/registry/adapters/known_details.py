@@ -91,7 +91,7 @@ class SqlKnownDetails(KnownDetailsStore):
         rows = [
             (d.trust_ods, d.leader_id, *(getattr(d, n) for n in KNOWN_FIELDS), d.updated_at) for d in latest.values()
         ]
-        write_rows(self.connection, "known_details", COLUMNS, rows, then=_ON_CONFLICT)
+        write_rows(self.connection, known_details, COLUMNS, rows, then=_ON_CONFLICT)
 
     def erase(self, leader_id: str) -> None:
         self._read.clear()

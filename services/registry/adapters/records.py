@@ -123,7 +123,7 @@ class SqlChangeHistory(ChangeHistory):
             # processing per row cost more than the statement)
             values = tuple(who.values())
             rows = [(*values, c.leader_id, list(c.fields)) for c in changes]
-            write_rows(self.connection, "change_history", (*who, "leader_id", "fields"), rows)
+            write_rows(self.connection, change_history, (*who, "leader_id", "fields"), rows)
             return
         self.connection.execute(
             change_history.insert(), [{**who, "leader_id": c.leader_id, "fields": list(c.fields)} for c in changes]
