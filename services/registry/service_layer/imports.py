@@ -135,11 +135,7 @@ def _results(
     """One result per row of the batch, in its order: the affiliation each valid row stands for (the
     ones this batch added as added, the others read back in the batch's transaction: a reopened one
     as it now stands), or ``refused``."""
-    leader_of = {fingerprint: leader_id for fingerprint, leader_id in imported}
-    unknown = [r.email_key for r in valid if r.fingerprint not in leader_of and not seen.get(r.fingerprint)]
-    by_email = uow.imports.leaders_by_email(unknown)
-    for row in valid:
-        leader_of.setdefault(row.fingerprint, seen.get(row.fingerprint) or by_email.get(row.email_key, ""))
+    leader_of = _leaders_of(uow, valid, imported, seen)
     held: dict[str, Affiliation] = {a.leader_id: a for a in added}
     held.update(uow.imports.affiliations_of(trust_ods, sorted({i for i in leader_of.values() if i and i not in held})))
     rows = {r.row_number: r for r in valid}
@@ -162,6 +158,19 @@ def _results(
             )
         )
     return results
+
+
+def _leaders_of(
+    uow: UnitOfWork, valid: list[ImportedRow], imported: list[tuple[str, str]], seen: Mapping[str, str | None]
+) -> dict[str, str]:
+    """Each valid row's person (by fingerprint): imported now, recorded with the row's fingerprint, or
+    else found by email; "" for none."""
+    leader_of = {fingerprint: leader_id for fingerprint, leader_id in imported}
+    unknown = [r.email_key for r in valid if r.fingerprint not in leader_of and not seen.get(r.fingerprint)]
+    by_email = uow.imports.leaders_by_email(unknown)
+    for row in valid:
+        leader_of.setdefault(row.fingerprint, seen.get(row.fingerprint) or by_email.get(row.email_key, ""))
+    return leader_of
 
 
 def _ended(number: int, affiliation: Affiliation | None, became: str, outcome: ImportOutcome) -> str:
