@@ -75,7 +75,7 @@ class CloudEvent:
         return body
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True).encode()
+        return body_json(self.to_dict()).encode()
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> CloudEvent:
@@ -92,6 +92,11 @@ class CloudEvent:
             correlation_id=body.get("correlationid"),
             causation_id=body.get("causationid"),
         )
+
+
+def body_json(body: Mapping[str, Any]) -> str:
+    """An event's body (``CloudEvent.to_dict``) as the text of the bytes that go on the wire."""
+    return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
 
 def _describe(error: jsonschema.ValidationError) -> str:

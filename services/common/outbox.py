@@ -6,14 +6,15 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from psycopg2.extras import execute_values
 from sqlalchemy.engine import Connection
 
-from services.common.events import CloudEvent, SchemaRegistry, default_registry
+from services.common.bulk_insert import insert_rows
+from services.common.events import CloudEvent, SchemaRegistry, body_json, default_registry
 from services.common.platform_tables import outbox
 
-# past this many events in one commit (a bulk import's batch), rows go in set-based through the driver:
-# SQLAlchemy's executemany processes each row's parameters in Python and costs a bulk import ~10%
+# past this many events in one commit (a bulk import's batch), rows go in set-based through the driver
+# (bulk_insert): SQLAlchemy's executemany processes each row's parameters in Python and costs a bulk
+# import ~10%
 BULK_FROM = 50
 COLUMNS = (
     "event_id",
@@ -36,8 +37,7 @@ def add_to_outbox(connection: Connection, events: Iterable[CloudEvent], registry
         connection.execute(sa.select(sa.literal(1)))
         cursor = connection.connection.cursor()
         try:
-            statement = f"INSERT INTO outbox ({', '.join(COLUMNS)}) VALUES %s"
-            execute_values(cursor, statement, [tuple(row[c] for c in COLUMNS) for row in rows], page_size=1000)
+            insert_rows(cursor, outbox, COLUMNS, [tuple(row[c] for c in COLUMNS) for row in rows])
         finally:
             cursor.close()
     elif rows:
@@ -62,7 +62,8 @@ def outbox_rows(events: Iterable[CloudEvent], registry: SchemaRegistry | None = 
                 "aggregate_type": event.aggregate_type,
                 "aggregate_id": event.aggregate_id,
                 "aggregate_version": event.aggregate_version,
-                "payload": event.to_json().decode(),
+                # the body validated, as its wire text (CloudEvent.to_json), not made a second time
+                "payload": body_json(body),
             }
         )
     return rows

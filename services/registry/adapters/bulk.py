@@ -1,4 +1,4 @@
-"""Set-based writes: one statement per table per batch (psycopg2's ``execute_values``), not one per row.
+"""Set-based writes: one statement per table per batch (``services.common.bulk_insert``), not one per row.
 
 The rows written are exactly those the per-row repositories write (the same columns, through the same
 profile document), so a leader added in bulk reads back as a registered one. The writes use the unit
@@ -14,15 +14,13 @@ from typing import Any
 
 import psycopg2
 import sqlalchemy as sa
-from psycopg2.extras import execute_values
 from sqlalchemy.engine import Connection
 
+from services.common.bulk_insert import insert_rows
 from services.common.errors import PreconditionFailed
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.leader import Leader
 from services.registry.domain.profile import LeaderProfile
-
-PAGE_SIZE = 1000
 
 LEADER_COLUMNS = (
     "leader_id",
@@ -41,6 +39,7 @@ LEADER_COLUMNS = (
     "shared_version",
     "shared_updated_at",
 )
+# the rows' template for psycopg2's execute_values (the benchmark's raw insert of the same rows)
 LEADER_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)"
 AFFILIATION_COLUMNS = (
     "affiliation_id",
@@ -140,20 +139,14 @@ def affiliation_rows(new: Iterable[Affiliation]) -> list[tuple[Any, ...]]:
     ]
 
 
-def insert_values(
-    cursor: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], template: str | None = None
-) -> None:
-    if rows:
-        execute_values(cursor, f"INSERT INTO {table} ({', '.join(columns)}) VALUES %s", rows, template, PAGE_SIZE)
-
-
 def write_rows(
     connection: Connection,
-    table: str,
+    table: sa.Table,
     columns: tuple[str, ...],
     rows: list[tuple[Any, ...]],
-    template: str | None = None,
+    then: str = "",
 ) -> None:
+    """The rows in one statement (``insert_rows``); ``then``: what follows them (an ``ON CONFLICT``)."""
     if not rows:
         return
     # a statement through SQLAlchemy first, so that the unit of work has scoped this transaction (it
@@ -161,7 +154,7 @@ def write_rows(
     connection.execute(sa.select(sa.literal(1)))
     cursor = connection.connection.cursor()
     try:
-        insert_values(cursor, table, columns, rows, template)
+        insert_rows(cursor, table, columns, rows, then)
     except psycopg2.IntegrityError:
         # another registration of the same person committed between our read and this write
         raise PreconditionFailed(

@@ -51,7 +51,7 @@ class SqlLeaderImportStore(LeaderImportStore):
     def add_fingerprints(self, trust_ods: str, fingerprints: list[tuple[str, str]], now: datetime) -> None:
         write_rows(
             self.connection,
-            "import_fingerprints",
+            import_fingerprints,
             ("trust_ods", "fingerprint", "imported_at", "leader_id"),
             [(trust_ods, f, now, leader_id) for f, leader_id in fingerprints],
         )

@@ -18,7 +18,6 @@ from services.common.platform_tables import outbox
 from services.registry.adapters.bulk import (
     AFFILIATION_COLUMNS,
     LEADER_COLUMNS,
-    LEADER_TEMPLATE,
     affiliation_rows,
     leader_rows,
     write_rows,
@@ -347,7 +346,7 @@ class SqlLeaderRepository(LeaderRepository):
         self._save_consents(leader)
 
     def _add_many(self, new: list[Leader]) -> None:
-        write_rows(self.connection, "leaders", LEADER_COLUMNS, leader_rows(new), LEADER_TEMPLATE)
+        write_rows(self.connection, leaders, LEADER_COLUMNS, leader_rows(new))
         insert_consents(self.connection, [(leader.leader_id, c) for leader in new for c in leader.consents])
         self._stored_consents.update((leader.leader_id, len(leader.consents)) for leader in new)
 
@@ -520,7 +519,7 @@ class SqlAffiliationRepository(AffiliationRepository):
             )
 
     def _add_many(self, new: list[Affiliation]) -> None:
-        write_rows(self.connection, "affiliations", AFFILIATION_COLUMNS, affiliation_rows(new))
+        write_rows(self.connection, affiliations, AFFILIATION_COLUMNS, affiliation_rows(new))
 
     def save(self, affiliation: Affiliation, expected_version: int) -> None:
         changed = self.connection.execute(

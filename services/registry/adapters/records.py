@@ -15,6 +15,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from services.common import sql_idempotency as common_idempotency
+from services.common.outbox import BULK_FROM
+from services.registry.adapters.bulk import write_rows
 from services.registry.adapters.tables import (
     affiliations,
     audit_log,
@@ -116,8 +118,16 @@ class SqlChangeHistory(ChangeHistory):
             "reason": actor.reason,
             "evidence": actor.evidence,
         }
-        rows = [{**who, "leader_id": c.leader_id, "fields": list(c.fields)} for c in changes]
-        self.connection.execute(change_history.insert(), rows)
+        if len(changes) >= BULK_FROM:
+            # a bulk import's commit: the same rows through the driver (SQLAlchemy's parameter
+            # processing per row cost more than the statement)
+            values = tuple(who.values())
+            rows = [(*values, c.leader_id, list(c.fields)) for c in changes]
+            write_rows(self.connection, change_history, (*who, "leader_id", "fields"), rows)
+            return
+        self.connection.execute(
+            change_history.insert(), [{**who, "leader_id": c.leader_id, "fields": list(c.fields)} for c in changes]
+        )
 
     def list(
         self, leader_id: str | None, trust_ods: str | None, after_id: int, updated_since: datetime | None, limit: int

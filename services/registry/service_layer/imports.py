@@ -102,7 +102,7 @@ def import_leaders(
         uow.known.put_many(
             [KnownDetails.recorded(trust_ods, i, r.profile, now) for r, (_, i) in zip(fresh, imported, strict=True)]
         )
-        outcome.results = _results(uow, trust_ods, list(cmd.rows), valid, imported, seen, outcome)
+        outcome.results = _results(uow, trust_ods, list(cmd.rows), valid, imported, new_affiliations, seen, outcome)
         uow.commit()
     references = {number: reference_of(cells) for number, cells in cmd.rows}
     outcome.problems = [replace(p, reference=references.get(p.row_number, "")) for p in outcome.problems]
@@ -128,16 +128,16 @@ def _results(
     batch: list[tuple[int, Mapping[str, str]]],
     valid: list[ImportedRow],
     imported: list[tuple[str, str]],
+    added: list[Affiliation],
     seen: Mapping[str, str | None],
     outcome: ImportOutcome,
 ) -> list[RowResult]:
-    """One result per row of the batch, in its order: the affiliation each valid row stands for (read
-    back in the batch's transaction: the new ones included), or ``refused``."""
-    leader_of = {fingerprint: leader_id for fingerprint, leader_id in imported}
-    by_email = uow.imports.leaders_by_email([r.email_key for r in valid if not seen.get(r.fingerprint)])
-    for row in valid:
-        leader_of.setdefault(row.fingerprint, seen.get(row.fingerprint) or by_email.get(row.email_key, ""))
-    held = uow.imports.affiliations_of(trust_ods, sorted({i for i in leader_of.values() if i}))
+    """One result per row of the batch, in its order: the affiliation each valid row stands for (the
+    ones this batch added as added, the others read back in the batch's transaction: a reopened one
+    as it now stands), or ``refused``."""
+    leader_of = _leaders_of(uow, valid, imported, seen)
+    held: dict[str, Affiliation] = {a.leader_id: a for a in added}
+    held.update(uow.imports.affiliations_of(trust_ods, sorted({i for i in leader_of.values() if i and i not in held})))
     rows = {r.row_number: r for r in valid}
     results = []
     for number, cells in batch:
@@ -158,6 +158,19 @@ def _results(
             )
         )
     return results
+
+
+def _leaders_of(
+    uow: UnitOfWork, valid: list[ImportedRow], imported: list[tuple[str, str]], seen: Mapping[str, str | None]
+) -> dict[str, str]:
+    """Each valid row's person (by fingerprint): imported now, recorded with the row's fingerprint, or
+    else found by email; "" for none."""
+    leader_of = {fingerprint: leader_id for fingerprint, leader_id in imported}
+    unknown = [r.email_key for r in valid if r.fingerprint not in leader_of and not seen.get(r.fingerprint)]
+    by_email = uow.imports.leaders_by_email(unknown)
+    for row in valid:
+        leader_of.setdefault(row.fingerprint, seen.get(row.fingerprint) or by_email.get(row.email_key, ""))
+    return leader_of
 
 
 def _ended(number: int, affiliation: Affiliation | None, became: str, outcome: ImportOutcome) -> str:
