@@ -75,7 +75,7 @@ class Result:
     errors: int
     all_calls: int  # warm-up included
     cpu_s: float  # CPU time (user + system) of the server side's process while measuring
-    client_cpu_s: float = 0.0  # this process's (the client threads', and in-process the servers' too)
+    client_cpu_s: float | None = None  # the client threads' process's (None in-process: cpu_s is all of it)
     database_cpu_s: float = 0.0  # PostgreSQL's: the bench's backends and the server's own processes
     window: int = 1
     load: str = ""  # the machine's load average once the window ended
@@ -98,8 +98,9 @@ class Result:
         return (
             f"  w{self.window} {self.name:<12} {self.threads:>2} threads  {self.rate:8.0f} calls/s   "
             f"p50 {self.percentile(50):6.2f} ms   p99 {self.percentile(99):6.2f} ms   "
-            f"CPU {self.per_call(self.cpu_s):5.2f} ms/call (client {self.per_call(self.client_cpu_s):4.2f}, "
-            f"PostgreSQL {self.per_call(self.database_cpu_s):4.2f})   ({self.load})"
+            f"CPU {self.per_call(self.cpu_s):5.2f} ms/call ("
+            + ("" if self.client_cpu_s is None else f"client {self.per_call(self.client_cpu_s):4.2f}, ")
+            + f"PostgreSQL {self.per_call(self.database_cpu_s):4.2f})   ({self.load})"
             + (f"   ({self.errors} errors)" if self.errors else "")
         )
 
@@ -188,7 +189,16 @@ def drive(
         worker.join(30)
     latencies = [ms for own in per_thread for ms in own]
     return Result(
-        name, threads, len(latencies), elapsed, latencies, sum(errors), sum(made), cpu_s, client_s, database_s
+        name,
+        threads,
+        len(latencies),
+        elapsed,
+        latencies,
+        sum(errors),
+        sum(made),
+        cpu_s,
+        None if cpu is _cpu else client_s,  # in-process, the servers' CPU is the client's process's
+        database_s,
     )
 
 
@@ -532,8 +542,8 @@ def machine_cpu(subject: str, threads: int, pairs: Sequence[tuple[Result, Result
     """The machine's CPU per call on each side (medians of the windows), and what it bounds: where the
     cores are what limits both sides, a read cannot be answered faster than the CPU it costs allows."""
 
-    def median_ms(results: Sequence[Result], part: Callable[[Result], float]) -> float:
-        return statistics.median(r.per_call(part(r)) for r in results)
+    def median_ms(results: Sequence[Result], part: Callable[[Result], float | None]) -> float:
+        return statistics.median(r.per_call(part(r) or 0.0) for r in results)
 
     reads, bares = [r for r, _ in pairs], [b for _, b in pairs]
     api, client, database = (
@@ -543,11 +553,16 @@ def machine_cpu(subject: str, threads: int, pairs: Sequence[tuple[Result, Result
     )
     server, echo_client = median_ms(bares, lambda r: r.cpu_s), median_ms(bares, lambda r: r.client_cpu_s)
     read_total, echo_total = api + client + database, server + echo_client
-    return (
+    spent = (
         f"  machine CPU per call at {threads} thread{'s' if threads > 1 else ''} (medians): {subject}: api {api:.2f} + "
         f"client {client:.2f} + PostgreSQL {database:.2f} = {read_total:.2f} ms; echo: server {server:.2f} + client "
-        f"{echo_client:.2f} = {echo_total:.2f} ms. Where the cores are the limit the ratio is at most "
-        f"{echo_total / read_total:.2f}, and with an api that cost nothing {echo_total / (client + database):.2f}"
+        f"{echo_client:.2f} = {echo_total:.2f} ms"
+    )
+    if threads == 1:  # one call at a time waits more than it computes: the cores are not what limits it
+        return spent
+    return (
+        f"{spent}. Where the cores are the limit the ratio is at most {echo_total / read_total:.2f}, and with an "
+        f"api that cost nothing {echo_total / (client + database):.2f}"
     )
 
 
