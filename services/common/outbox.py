@@ -8,14 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from services.common.bulk_insert import insert_rows
+from services.common.bulk_insert import BULK_FROM, insert_rows_in
 from services.common.events import CloudEvent, SchemaRegistry, body_json, default_registry
 from services.common.platform_tables import outbox
 
-# past this many events in one commit (a bulk import's batch), rows go in set-based through the driver
-# (bulk_insert): SQLAlchemy's executemany processes each row's parameters in Python and costs a bulk
-# import ~10%
-BULK_FROM = 50
 COLUMNS = (
     "event_id",
     "event_type",
@@ -32,14 +28,7 @@ def add_to_outbox(connection: Connection, events: Iterable[CloudEvent], registry
     """Validate each event against its contract and stage it; an invalid event fails the transaction."""
     rows = outbox_rows(events, registry)
     if len(rows) >= BULK_FROM:
-        # a statement through SQLAlchemy first, so that a unit of work scopes this transaction (it does
-        # so as a transaction's first statement runs); the driver's cursor then shares the transaction
-        connection.execute(sa.select(sa.literal(1)))
-        cursor = connection.connection.cursor()
-        try:
-            insert_rows(cursor, outbox, COLUMNS, [tuple(row[c] for c in COLUMNS) for row in rows])
-        finally:
-            cursor.close()
+        insert_rows_in(connection, outbox, COLUMNS, [tuple(row[c] for c in COLUMNS) for row in rows])
     elif rows:
         connection.execute(outbox.insert(), rows)
     return len(rows)

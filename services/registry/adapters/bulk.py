@@ -16,7 +16,7 @@ import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from services.common.bulk_insert import insert_rows
+from services.common.bulk_insert import insert_rows_in
 from services.common.errors import PreconditionFailed
 from services.registry.domain.affiliation import Affiliation
 from services.registry.domain.leader import Leader
@@ -146,19 +146,11 @@ def write_rows(
     rows: list[tuple[Any, ...]],
     then: str = "",
 ) -> None:
-    """The rows in one statement (``insert_rows``); ``then``: what follows them (an ``ON CONFLICT``)."""
-    if not rows:
-        return
-    # a statement through SQLAlchemy first, so that the unit of work has scoped this transaction (it
-    # does so as the transaction's first statement runs); the raw cursor then shares it
-    connection.execute(sa.select(sa.literal(1)))
-    cursor = connection.connection.cursor()
+    """The rows in one statement (``insert_rows_in``); ``then``: what follows them (an ``ON CONFLICT``)."""
     try:
-        insert_rows(cursor, table, columns, rows, then)
+        insert_rows_in(connection, table, columns, rows, then)
     except psycopg2.IntegrityError:
         # another registration of the same person committed between our read and this write
         raise PreconditionFailed(
             "a person in this batch was registered at the same moment by another call; send the batch again"
         ) from None
-    finally:
-        cursor.close()

@@ -10,16 +10,19 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
-from services.common.outbox import BULK_FROM
+from services.common.bulk_insert import BULK_FROM
 from services.registry.adapters.bulk import write_rows
 from services.registry.adapters.tables import known_details
 from services.registry.domain.known_details import KNOWN_FIELDS, KnownDetails
 from services.registry.service_layer.ports import KnownDetailsStore
 
+# what a newer record of a (trust, person) replaces: one list for both forms of the upsert below
+_CHANGED = (*KNOWN_FIELDS, "updated_at")
+
 
 def _upsert() -> Any:
     statement = insert(known_details)
-    changed = {n: statement.excluded[n] for n in (*KNOWN_FIELDS, "updated_at")}
+    changed = {n: statement.excluded[n] for n in _CHANGED}
     upsert = statement.on_conflict_do_update(
         index_elements=[known_details.c.trust_ods, known_details.c.leader_id], set_=changed
     )
@@ -30,10 +33,8 @@ def _upsert() -> Any:
 
 
 _UPSERT = _upsert()
-COLUMNS = ("trust_ods", "leader_id", *KNOWN_FIELDS, "updated_at")
-_ON_CONFLICT = "ON CONFLICT (trust_ods, leader_id) DO UPDATE SET " + ", ".join(
-    f"{n} = excluded.{n}" for n in (*KNOWN_FIELDS, "updated_at")
-)
+COLUMNS = ("trust_ods", "leader_id", *_CHANGED)
+_ON_CONFLICT = "ON CONFLICT (trust_ods, leader_id) DO UPDATE SET " + ", ".join(f"{n} = excluded.{n}" for n in _CHANGED)
 
 
 def _from_row(row: Any) -> KnownDetails:

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from services.common import sql_idempotency as common_idempotency
-from services.common.outbox import BULK_FROM
+from services.common.bulk_insert import BULK_FROM
 from services.registry.adapters.bulk import write_rows
 from services.registry.adapters.tables import (
     affiliations,

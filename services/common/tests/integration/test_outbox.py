@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from services.common.bulk_insert import BULK_FROM
 from services.common.db import scoped_transaction
 from services.common.events import CloudEvent, InvalidEvent
-from services.common.outbox import BULK_FROM, add_to_outbox
+from services.common.outbox import add_to_outbox
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
 from tests.support.infra import PlrStack

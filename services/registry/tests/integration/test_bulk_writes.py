@@ -13,7 +13,7 @@ import psycopg2
 import psycopg2.extensions
 import sqlalchemy as sa
 
-from services.common.outbox import BULK_FROM
+from services.common.bulk_insert import BULK_FROM
 from services.common.tenancy import TenantScope
 from services.registry.adapters.tables import change_history
 from services.registry.adapters.unit_of_work import SqlUnitOfWork
