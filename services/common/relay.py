@@ -25,8 +25,10 @@ from typing import Any
 import amqp
 import kombu
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
+from services.common.amqp_writes import frames_sent_together
 from services.common.broker_users import connection_user
 from services.common.db import db_error_summary, is_database_fault
 from services.common.events import CONTENT_TYPE
@@ -48,6 +50,37 @@ log = logging.getLogger(__name__)
 SUBJECT_HEADER = "ce-subject"
 # how long a batch waits for the broker's confirms before the unconfirmed messages count as failed
 CONFIRM_TIMEOUT_S = 10.0
+# a tick that published follows the events still arriving, a pass every FOLLOW_S (what arrives
+# meanwhile goes as one batch), until a pass finds none or FOLLOW_BUDGET_S has passed (then the
+# worker's heartbeat and the next tick): under load an event waited for the next tick, 0.2 s
+# (PLR_RELAY_INTERVAL_S), before it was published
+FOLLOW_S = 0.02
+FOLLOW_BUDGET_S = 1.0
+
+
+# a relay's statements, built once: a pass runs every FOLLOW_S while events arrive, and building them
+# (and their cache keys) per pass, an IN list of every confirmed id among them, was a pass's own cost
+TRY_RELAY_LOCK = sa.select(sa.func.pg_try_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger)))
+NEXT_UNPUBLISHED = (
+    sa.select(
+        outbox.c.id,
+        outbox.c.event_id,
+        outbox.c.routing_key,
+        outbox.c.event_type,
+        outbox.c.aggregate_type,
+        outbox.c.aggregate_id,
+        outbox.c.payload,
+    )
+    .where(outbox.c.published_at.is_(None))
+    .order_by(outbox.c.id)
+    .limit(sa.bindparam("batch", type_=sa.Integer))
+    .with_for_update(skip_locked=True)
+)
+MARK_PUBLISHED = (
+    outbox.update()
+    .where(outbox.c.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger))))
+    .values(published_at=sa.func.now())
+)
 
 
 def advisory_key(name: str) -> int:
@@ -159,16 +192,17 @@ class ConfirmedPublisher:
         broken: str | None = None
         try:
             channel = self._ensure()
-            for outgoing in messages:
-                channel.basic_publish(
-                    amqp_message(outgoing, self.user),
-                    exchange=outgoing.exchange,
-                    routing_key=outgoing.routing_key,
-                    mandatory=True,
-                )
-                self._tag += 1
-                self._pending[self._tag] = sent
-                sent += 1
+            with frames_sent_together(channel.connection):
+                for outgoing in messages:
+                    channel.basic_publish(
+                        amqp_message(outgoing, self.user),
+                        exchange=outgoing.exchange,
+                        routing_key=outgoing.routing_key,
+                        mandatory=True,
+                    )
+                    self._tag += 1
+                    self._pending[self._tag] = sent
+                    sent += 1
             deadline = time.monotonic() + self.confirm_timeout_s
             while self._pending:
                 remaining = deadline - time.monotonic()
@@ -239,12 +273,16 @@ class OutboxRelay:
         batch_size: int = 500,
         # short: a retry is one connection attempt, and events wait in the outbox until it succeeds
         max_backoff_s: float = 3.0,
+        follow_s: float = FOLLOW_S,
+        follow_budget_s: float = FOLLOW_BUDGET_S,
     ):
         self.engine = engine
         self.publisher = publisher
         self.service = service
         self.batch_size = batch_size
         self.max_backoff_s = max_backoff_s
+        self.follow_s = follow_s
+        self.follow_budget_s = follow_budget_s
         self.lock_key = advisory_key(f"plr.outbox.relay.{service}")
         self.stats = RelayStats()
         self._backoff_s = 0.0
@@ -260,24 +298,10 @@ class OutboxRelay:
         """Publish one batch. Returns how many were published; raises PublishFailed if any was not
         confirmed (after marking those that were)."""
         with self.engine.begin() as connection:
-            locked = connection.execute(sa.select(sa.func.pg_try_advisory_xact_lock(self.lock_key))).scalar()
+            locked = connection.execute(TRY_RELAY_LOCK, {"key": self.lock_key}).scalar()
             if not locked:
                 return 0
-            rows = connection.execute(
-                sa.select(
-                    outbox.c.id,
-                    outbox.c.event_id,
-                    outbox.c.routing_key,
-                    outbox.c.event_type,
-                    outbox.c.aggregate_type,
-                    outbox.c.aggregate_id,
-                    outbox.c.payload,
-                )
-                .where(outbox.c.published_at.is_(None))
-                .order_by(outbox.c.id)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-            ).all()
+            rows = connection.execute(NEXT_UNPUBLISHED, {"batch": self.batch_size}).all()
             if not rows:
                 return 0
             outcome = self.publisher.publish_many(
@@ -294,7 +318,7 @@ class OutboxRelay:
             )
             published = [rows[n].id for n in outcome.confirmed]
             if published:
-                connection.execute(outbox.update().where(outbox.c.id.in_(published)).values(published_at=sa.func.now()))
+                connection.execute(MARK_PUBLISHED, {"ids": published})
             for position, why in outcome.failures.items():
                 connection.execute(
                     outbox.update()
@@ -312,18 +336,23 @@ class OutboxRelay:
         return len(published)
 
     def tick(self, now: float | None = None) -> int:
-        """One timer tick: publish until the outbox is drained, backing off while the broker or the
-        database is away (a database outage is a warning, not an error every tick)."""
+        """One timer tick: publish until the outbox is drained, and while events keep arriving follow
+        them (a pass every ``follow_s``, for up to ``follow_budget_s``); back off while the broker or
+        the database is away (a database outage is a warning, not an error every tick)."""
         now = time.monotonic() if now is None else now
         if now < self._next_attempt:
             return 0
         total = 0
+        following_until = time.monotonic() + self.follow_budget_s
         try:
             while True:
                 count = self.relay_once()
                 total += count
-                if count < self.batch_size:
+                if count >= self.batch_size:
+                    continue
+                if count == 0 or time.monotonic() >= following_until:
                     break
+                time.sleep(self.follow_s)  # green in a worker: its consumers run meanwhile
             self._backoff_s = 0.0
         except PublishFailed as failure:
             self.stats.failures += 1

@@ -40,6 +40,26 @@ def test_a_batch_is_confirmed_message_by_message_and_a_returned_one_fails_alone(
     assert site.queue_depth(PROBE_QUEUE) == 199
 
 
+def test_a_batchs_messages_reach_the_broker_in_a_few_writes_not_one_each(site: ProbeSite) -> None:
+    publisher = ConfirmedPublisher(site.amqp_uri)
+    try:
+        transport = publisher._ensure().connection.transport
+        writes: list[int] = []
+        sendall = transport._write
+
+        def counted(data: bytes) -> None:
+            writes.append(len(data))
+            sendall(data)
+
+        transport._write = counted
+        outcome = publisher.publish_many([_to(PROBE_QUEUE, n) for n in range(1, 301)])
+        assert outcome.failures == {} and len(outcome.confirmed) == 300
+        assert 1 <= len(writes) <= 3, writes  # ~40 KB of frames: one write, or a few at FLUSH_AT
+    finally:
+        publisher.close()
+    assert site.queue_depth(PROBE_QUEUE) == 300
+
+
 def test_acks_and_nacks_settle_each_pending_message_once_including_multiple() -> None:
     publisher = ConfirmedPublisher("amqp://unused")
     publisher._pending = {tag: tag - 1 for tag in range(1, 7)}  # delivery tag -> position

@@ -90,3 +90,68 @@ def test_a_message_given_back_after_an_outage_is_copied_whole_but_for_the_broker
         "content_encoding": "utf-8",
         "correlation_id": "c-1",
     }
+
+
+class HeldTransport:
+    def __init__(self, fail: OSError | None = None) -> None:
+        self.sent: list[bytes] = []
+        self.connected = True
+        self.fail = fail
+        self._write = self.sendall
+
+    def sendall(self, data: bytes) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.sent.append(bytes(data))
+
+
+class WritingMessage:
+    """A delivery whose settling writes a frame, as py-amqp's basic_ack does, on its connection's transport."""
+
+    def __init__(self, transport: HeldTransport, tag: int):
+        self.channel = type("Channel", (), {"connection": type("Connection", (), {"transport": transport})()})()
+        self.transport, self.tag = transport, tag
+        self.properties = {"message_id": f"e-{tag}"}
+
+    def ack(self) -> None:
+        self.transport._write(b"ack-%d;" % self.tag)
+
+    def reject(self, requeue: bool) -> None:
+        self.transport._write(b"reject-%d;" % self.tag)
+
+    def requeue(self) -> None:
+        self.transport._write(b"requeue-%d;" % self.tag)
+
+
+def _consumer() -> Any:
+    from services.common.give_back import GiveBackSeal
+    from services.common.worker import CloudEventConsumer, Lane
+
+    consumer = CloudEventConsumer("q", GiveBackSeal(b"k" * 32))
+    consumer.queue_consumer = RawQueueConsumer()
+    return consumer, Lane(running=True)
+
+
+def test_a_batchs_deliveries_are_settled_by_outcome_in_one_write() -> None:
+    from services.common.inbox import DeadLetter
+
+    transport = HeldTransport()
+    batch = [WritingMessage(transport, n) for n in range(1, 5)]
+    consumer, lane = _consumer()
+
+    consumer.handle_result(lane, batch, None, [None, DeadLetter("bad"), RuntimeError("retry"), None])
+
+    assert transport.sent == [b"ack-1;reject-2;requeue-3;ack-4;"]
+    assert lane.running is False
+
+
+def test_a_batchs_settling_on_a_connection_that_died_is_left_to_the_broker_not_a_crash(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    transport = HeldTransport(fail=BrokenPipeError(32, "Broken pipe"))
+    consumer, lane = _consumer()
+
+    consumer.handle_result(lane, [WritingMessage(transport, 1), WritingMessage(transport, 2)], None, [None, None])
+
+    assert transport.sent == [] and lane.running is False
+    assert any("the broker will redeliver it" in r.getMessage() for r in caplog.records)
