@@ -53,8 +53,10 @@ CONFIRM_TIMEOUT_S = 10.0
 # a tick that published follows the events still arriving, a pass every FOLLOW_S (what arrives
 # meanwhile goes as one batch), until a pass finds none or FOLLOW_BUDGET_S has passed (then the
 # worker's heartbeat and the next tick): under load an event waited for the next tick, 0.2 s
-# (PLR_RELAY_INTERVAL_S), before it was published
-FOLLOW_S = 0.02
+# (PLR_RELAY_INTERVAL_S), before it was published. Not much shorter: each pass is a burst that the
+# consumers split into batches, and with several consumer workers 20 ms passes made batches of an
+# event or two, each a transaction of its own (docs/performance.md, fifth pass)
+FOLLOW_S = 0.05
 FOLLOW_BUDGET_S = 1.0
 
 
