@@ -316,7 +316,7 @@ def profile_from_form(form: Mapping[str, str], lists: Mapping[str, Sequence[str]
     hours_text = form.get("hours_per_month", "").strip()
     hours = 0
     if hours_text:
-        if hours_text.isdigit() and len(hours_text) <= 4:
+        if hours_text.isascii() and hours_text.isdigit() and len(hours_text) <= 4:  # not "²", nor "٣"
             hours = int(hours_text)
         else:
             problems["hours_per_month"] = f"Hours a month must be a whole number from 0 to {HOURS_MAX}"

@@ -49,7 +49,8 @@ def _choices(terms: Sequence[Term], held: Sequence[str]) -> list[tuple[str, str]
 
 
 def _version(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    # ASCII digits only: str.isdigit also accepts "¹", which int() refuses (a 500 before)
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 def profile_pages(person: PersonRegistry, page: Page, signed_in: Callable[[], Account | None]) -> Blueprint:

@@ -75,7 +75,7 @@ class FakeRegistry(PersonDataRegistry):
         return json.dumps({"leader_id": leader_id, "profile": {"given_name": "Ada"}})
 
     def _page(self, leader_id: str, token: str, size: int) -> HistoryPage:
-        if token and not token.isdigit():
+        if token and not (token.isascii() and token.isdigit()):
             raise InvalidInput({"page_token": "is not a page token of this listing"})
         start = int(token or 0)
         entries = self.histories.get(leader_id, [])

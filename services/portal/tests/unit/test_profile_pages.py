@@ -308,10 +308,18 @@ def test_the_registrys_refusal_is_shown_on_the_fields_it_names_with_an_error_sum
 def test_hours_that_are_not_a_whole_number_are_named_without_asking_the_registry(portal: Portal) -> None:
     client, person, sessions = portal
     csrf = _sign_in(client, sessions)
-    answer = client.post("/profile", data={**_profile_form(hours_per_month="ten"), "csrf_token": csrf})
-    html = _main(answer.get_data(as_text=True))
-    assert answer.status_code == 400 and '<a href="#hours_per_month">Hours a month must be a whole number' in html
+    for hours in ("ten", "²", "١٢"):  # digits to str.isdigit, not to int() or to a person typing hours
+        answer = client.post("/profile", data={**_profile_form(hours_per_month=hours), "csrf_token": csrf})
+        html = _main(answer.get_data(as_text=True))
+        assert answer.status_code == 400 and '<a href="#hours_per_month">Hours a month must be a whole number' in html
     assert ("update", ADA) not in person.calls
+
+
+def test_a_version_that_is_not_ascii_digits_is_a_stale_form_not_a_server_error(portal: Portal) -> None:
+    client, person, sessions = portal
+    csrf = _sign_in(client, sessions)
+    answer = client.post("/profile", data={**_profile_form(expected_version="³"), "csrf_token": csrf})
+    assert answer.status_code == 409 and person.people[ADA].profile.family_name == "Lovelace"
 
 
 def test_a_stale_version_answers_that_it_changed_since_it_was_opened_and_saves_nothing(portal: Portal) -> None:
