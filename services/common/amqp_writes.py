@@ -60,14 +60,10 @@ class _HeldWrites:
                 self.transport._write = self.send
 
     def release(self) -> None:
+        # the drain that finds nothing left puts the socket's write back, with no green switch between:
+        # this one, or another green thread's already sending
         self.released = True
-        if self.sending:  # another green thread is sending: its drain ends with the release
-            return
-        try:
-            self.drain()
-        finally:
-            # no green switch between the last drain finding nothing and this: nothing is left behind
-            self.transport._write = self.send
+        self.drain()
 
 
 @contextmanager

@@ -32,6 +32,12 @@ def validated(schema: marshmallow.Schema, values: Mapping[str, Any]) -> dict[str
     return loaded
 
 
+def whole_number(text: str, max_digits: int = 18) -> int | None:
+    """The number ``text`` spells in ASCII digits (at most ``max_digits``), or None: ``str.isdigit``
+    also takes "²" and "١٢", which ``int`` refuses or reads as a number nobody typed."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= max_digits else None
+
+
 def no_control_characters(value: str) -> None:
     import unicodedata
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from services.common.validation import whole_number
 from services.matching.domain.terms import CheckType, Problem, enum_problem, one_of, term_code_problem
 
 RULES_MAX = 20
@@ -56,8 +57,8 @@ def _no_value(value: str) -> str | None:
 
 def _whole(low: int, high: int) -> Problem:
     def problem(value: str) -> str | None:
-        ok = value.isascii() and value.isdigit() and low <= int(value) <= high
-        return None if ok else f"must be a whole number, {low} to {high}"
+        number = whole_number(value)
+        return None if number is not None and low <= number <= high else f"must be a whole number, {low} to {high}"
 
     return problem
 

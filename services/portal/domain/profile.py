@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.common.errors import PreconditionFailed
+from services.common.validation import whole_number
 
 # the version of the words on the consent page, recorded with each grant or withdrawal: change it when
 # the wording of PURPOSES changes
@@ -316,8 +317,9 @@ def profile_from_form(form: Mapping[str, str], lists: Mapping[str, Sequence[str]
     hours_text = form.get("hours_per_month", "").strip()
     hours = 0
     if hours_text:
-        if hours_text.isascii() and hours_text.isdigit() and len(hours_text) <= 4:  # not "²", nor "٣"
-            hours = int(hours_text)
+        typed = whole_number(hours_text, max_digits=4)
+        if typed is not None:
+            hours = typed
         else:
             problems["hours_per_month"] = f"Hours a month must be a whole number from 0 to {HOURS_MAX}"
     profile = Profile(

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from flask import Blueprint, Response, redirect, request, url_for
 
 from services.common.errors import DomainError, InvalidInput, NotFound
+from services.common.validation import whole_number
 from services.portal.domain.accounts import Account
 from services.portal.domain.profile import (
     CONSENT_WORDING_VERSION,
@@ -49,8 +50,7 @@ def _choices(terms: Sequence[Term], held: Sequence[str]) -> list[tuple[str, str]
 
 
 def _version(text: str) -> int | None:
-    # ASCII digits only: str.isdigit also accepts "¹", which int() refuses (a 500 before)
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+    return whole_number(text)
 
 
 def profile_pages(person: PersonRegistry, page: Page, signed_in: Callable[[], Account | None]) -> Blueprint:

@@ -54,7 +54,7 @@ def test_a_batchs_messages_reach_the_broker_in_a_few_writes_not_one_each(site: P
         transport._write = counted
         outcome = publisher.publish_many([_to(PROBE_QUEUE, n) for n in range(1, 301)])
         assert outcome.failures == {} and len(outcome.confirmed) == 300
-        assert 1 <= len(writes) <= 3, writes  # ~40 KB of frames: one write, or a few at FLUSH_AT
+        assert len(writes) in (1, 2, 3), writes  # ~40 KB of frames: one write, or a few at FLUSH_AT
     finally:
         publisher.close()
     assert site.queue_depth(PROBE_QUEUE) == 300
