@@ -240,15 +240,16 @@ def taken_concurrently() -> Iterator[None]:
 
 class PreparedQuery:
     """A query PostgreSQL plans once per connection (``PREPARE``, then ``EXECUTE``), for a hot read whose
-    planning costs more than running it: row security's policies (and their sub-queries) are planned
-    into every query, and the leader read's plan took ~0.5-0.8 ms of the server's CPU against ~0.2-0.3 ms
-    to run it. Parameters are the query's named bind parameters; the rows come back typed as the
-    query's columns. Each connection prepares it on its first use (``PREPARE`` outlives a rollback; a
-    new connection starts without it); PostgreSQL re-plans it by itself when a table it reads changes
-    (a migration), and row security is applied when it runs, in the transaction's scope, as for any
-    query (its settings are read at run time, not planned in)."""
+    planning costs more than running it (row security's policies, and their sub-queries, are planned
+    into every query: the leader read's plan took ~0.5-0.8 ms of the server's CPU against ~0.2-0.3 ms to
+    run it), or a hot write (``send_all``: every business transaction's outbox insert). Parameters are
+    the query's named bind parameters; the rows come back typed as the query's columns. Each connection
+    prepares it on its first use (``PREPARE`` outlives a rollback; a new connection starts without it);
+    PostgreSQL re-plans it by itself when a table it reads changes (a migration), and row security is
+    applied when it runs, in the transaction's scope, as for any query (its settings are read at run
+    time, not planned in)."""
 
-    def __init__(self, name: str, query: sa.Select[Any]):
+    def __init__(self, name: str, query: sa.Select[Any] | sa.Insert | sa.Update):
         compiled = query.compile(dialect=postgresql_psycopg2.dialect())
         text = compiled.string
         parameters = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", text)))
@@ -256,7 +257,8 @@ class PreparedQuery:
             raise ValueError(f"{name}: only named bind parameters and no literal % can be prepared")
         for n, parameter in enumerate(parameters, start=1):
             text = text.replace(f"%({parameter})s", f"${n}")
-        self._define(name, text, parameters, query.selected_columns)
+        columns = query.selected_columns if isinstance(query, sa.Select) else query.exported_columns
+        self._define(name, text, parameters, columns)
 
     @classmethod
     def of_sql(
@@ -280,6 +282,7 @@ class PreparedQuery:
         # the same, for the driver (rows)
         self._parameters = parameters
         self._driver_sql = f"EXECUTE {name}({', '.join(f'%({p})s' for p in parameters)})"
+        self._driver_sql_many: dict[int, str] = {}
         self._row: Any = namedtuple("Row", [c.name for c in typed])  # type: ignore[misc]  # noqa: PYI024
         self._types = [c.type for c in typed]
         self._processors: tuple[Any, list[Any]] | None = None  # (dialect, each column's result processor)
@@ -301,15 +304,45 @@ class PreparedQuery:
         it was lost), and the rows are named tuples of the query's columns, typed by the same result
         processors. SQLAlchemy's execution context and result objects (a tenth of a leader read's CPU
         in the api) are skipped."""
-        self._prepare(connection)
-        if not connection.in_transaction():
-            connection.begin()  # as execute would autobegin, with the same "begin" listeners
         dialect = connection.dialect
         if self._processors is None or self._processors[0] is not dialect:
             self._processors = (dialect, [t.dialect_impl(dialect).result_processor(dialect, None) for t in self._types])
         processors = self._processors[1]
-        statement: str = self._driver_sql
-        values: Any = {name: parameters[name] for name in self._parameters}
+        values = {name: parameters[name] for name in self._parameters}
+        fetched = self._on_driver(connection, self._driver_sql, values, fetch=True)
+        make = self._row._make
+        if not any(processors):
+            return [make(row) for row in fetched]
+        return [make([p(v) if p else v for p, v in zip(processors, row, strict=True)]) for row in fetched]
+
+    def send_all(self, connection: Connection, parameter_sets: Sequence[dict[str, Any]]) -> None:
+        """Runs a prepared statement that returns nothing once for each set of parameters, in one
+        round trip (its ``EXECUTE``s sent as one query), on the driver's cursor as ``rows`` does: a hot
+        write (every business transaction's outbox row) planned once per connection and sent without
+        SQLAlchemy's execution context."""
+        if not parameter_sets:
+            return
+        values = {f"{name}_{n}": p[name] for n, p in enumerate(parameter_sets) for name in self._parameters}
+        self._on_driver(connection, self._driver_sql_for(len(parameter_sets)), values, fetch=False)
+
+    def _driver_sql_for(self, count: int) -> str:
+        """``count`` EXECUTEs of this statement as one query, the parameters of the n-th suffixed _n."""
+        sql = self._driver_sql_many.get(count)
+        if sql is None:
+            sql = "; ".join(
+                f"EXECUTE {self.name}({', '.join(f'%({p}_{n})s' for p in self._parameters)})" for n in range(count)
+            )
+            if len(self._driver_sql_many) < 64:  # the usual batch sizes; a rare one is built again
+                self._driver_sql_many[count] = sql
+        return sql
+
+    def _on_driver(self, connection: Connection, statement: str, values: dict[str, Any], *, fetch: bool) -> list[Any]:
+        """The statement run on the connection's own pooled driver connection, through the connection's
+        statement listeners (a unit of work's scope), in its transaction (begun as ``execute`` would);
+        a driver's error raised as SQLAlchemy's, the pooled connection invalidated when it was lost."""
+        self._prepare(connection)
+        if not connection.in_transaction():
+            connection.begin()  # as execute would autobegin, with the same "begin" listeners
         driver = connection.connection.dbapi_connection
         assert driver is not None
         cursor = driver.cursor()
@@ -318,9 +351,10 @@ class PreparedQuery:
             for before in dispatch.before_cursor_execute:
                 statement, values = before(connection, cursor, statement, values, None, False)
             cursor.execute(statement, values)
-            fetched = cursor.fetchall()
+            fetched: list[Any] = list(cursor.fetchall()) if fetch else []
             for after in dispatch.after_cursor_execute:
                 after(connection, cursor, statement, values, None, False)
+            return fetched
         except psycopg2.Error as error:
             lost = connection.dialect.is_disconnect(error, driver, cursor)
             if lost:
@@ -330,7 +364,3 @@ class PreparedQuery:
             ) from error
         finally:
             cursor.close()
-        make = self._row._make
-        if not any(processors):
-            return [make(row) for row in fetched]
-        return [make([p(v) if p else v for p, v in zip(processors, row, strict=True)]) for row in fetched]

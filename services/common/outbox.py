@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from services.common.bulk_insert import BULK_FROM, insert_rows_in
+from services.common.db import PreparedQuery
 from services.common.events import CloudEvent, SchemaRegistry, body_json, default_registry
 from services.common.platform_tables import outbox
 
@@ -24,10 +25,10 @@ COLUMNS = (
 )
 
 
-# built once, and inline: every business transaction stages its events through it, and
-# ``outbox.insert()`` made per call (its cache key) with a RETURNING of the new row's id, which nothing
-# reads, cost about as much as the event's validation
-STAGE_EVENTS = outbox.insert().inline()
+# every business transaction stages its events through it: prepared once per connection (PostgreSQL
+# parsed and planned the eight-column insert for every transaction) and sent on the driver's cursor,
+# the events of one commit in one round trip; no RETURNING of an id nothing reads
+STAGE_EVENT = PreparedQuery("plr_stage_event", outbox.insert().inline().values({c: sa.bindparam(c) for c in COLUMNS}))
 
 
 def add_to_outbox(connection: Connection, events: Iterable[CloudEvent], registry: SchemaRegistry | None = None) -> int:
@@ -36,7 +37,7 @@ def add_to_outbox(connection: Connection, events: Iterable[CloudEvent], registry
     if len(rows) >= BULK_FROM:
         insert_rows_in(connection, outbox, COLUMNS, [tuple(row[c] for c in COLUMNS) for row in rows])
     elif rows:
-        connection.execute(STAGE_EVENTS, rows)
+        STAGE_EVENT.send_all(connection, rows)
     return len(rows)
 
 

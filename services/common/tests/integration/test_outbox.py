@@ -3,6 +3,8 @@ one event (through SQLAlchemy) or a bulk import's thousands (set-based through t
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 
@@ -67,3 +69,49 @@ def test_one_invalid_event_in_a_bulk_stages_none_of_them(stack: PlrStack) -> Non
     with pytest.raises(InvalidEvent), scoped_transaction(stack.engine("matching"), TenantScope.platform_wide()) as c:
         add_to_outbox(c, events)
     assert staged(stack, [e.id for e in events]) == []
+
+
+def test_a_payload_s_quotes_percents_and_backslashes_are_staged_exactly(stack: PlrStack) -> None:
+    # the events of a commit go to the driver as one query of EXECUTEs, each value quoted by the driver
+    names = ["100% O'Brien \\ \"NHS\" %(event_id_0)s; DROP TABLE outbox; --", "Ysbyty Gŵyr 病院 ✓ %s %%", "\\x00 '' $1"]
+    events = [
+        CloudEvent(**{**onboarded("PCT", version).__dict__, "data": {"ods": "PCT", "name": name}})
+        for version, name in enumerate(names, start=1)
+    ]
+    for batch in (events[:1], events[1:]):
+        with scoped_transaction(stack.engine("matching"), TenantScope.platform_wide()) as connection:
+            add_to_outbox(connection, batch)
+    assert [r[1] for r in staged(stack, [e.id for e in events])] == [e.to_json().decode() for e in events]
+
+
+def test_the_insert_is_prepared_once_per_connection_and_again_on_a_new_one(stack: PlrStack) -> None:
+    engine = stack.engine("matching")
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    events = [onboarded("PRP", version) for version in range(1, 8)]
+    try:
+        with engine.connect() as connection:
+            connection.invalidate()  # a new session, whatever the pool held
+            for event in events[:3]:
+                with connection.begin():
+                    add_to_outbox(connection, [event])
+            with connection.begin():  # a rollback does not undo the PREPARE
+                add_to_outbox(connection, [onboarded("PRX", 1)])
+                connection.rollback()
+            with connection.begin():
+                add_to_outbox(connection, events[3:5])  # two in one round trip
+            connection.invalidate()  # as a lost connection is: the next is a new session
+            with connection.begin():
+                add_to_outbox(connection, events[5:])
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    prepares = [s for s in sent if s.startswith("PREPARE plr_stage_event")]
+    runs = [s for s in sent if "EXECUTE plr_stage_event" in s]
+    assert len(prepares) == 2, sent
+    assert len(runs) == 6 and runs[4].count("EXECUTE plr_stage_event") == 2
+    assert [r[0] for r in staged(stack, [e.id for e in events])] == [e.id for e in events]
+    assert staged(stack, [onboarded("PRX", 1).id]) == []
