@@ -238,6 +238,19 @@ def taken_concurrently() -> Iterator[None]:
         raise
 
 
+# a session's prepared statement is gone (a DEALLOCATE or DISCARD ALL run on it, a pooler that moved the
+# transaction to another session) or no longer fits its table (a column's type changed by a migration,
+# a result type that changed): the session is replaced, so the next transaction prepares afresh on a new
+# one rather than failing the same way on this one until the pool recycles it
+STALE_PREPARED_ERRORS = (
+    psycopg2.errors.InvalidSqlStatementName,
+    psycopg2.errors.DatatypeMismatch,
+    psycopg2.errors.FeatureNotSupported,
+)
+# one statement per name: two queries of one name would each run whichever a session prepared first
+_PREPARED_NAMES: dict[str, str] = {}
+
+
 class PreparedQuery:
     """A query PostgreSQL plans once per connection (``PREPARE``, then ``EXECUTE``), for a hot read whose
     planning costs more than running it (row security's policies, and their sub-queries, are planned
@@ -245,8 +258,9 @@ class PreparedQuery:
     run it), or a hot write (``send_all``: every business transaction's outbox insert). Parameters are
     the query's named bind parameters; the rows come back typed as the query's columns. Each connection
     prepares it on its first use (``PREPARE`` outlives a rollback; a new connection starts without it);
-    PostgreSQL re-plans it by itself when a table it reads changes (a migration), and row security is
-    applied when it runs, in the transaction's scope, as for any query (its settings are read at run
+    PostgreSQL re-plans it by itself when a table it reads changes (a migration that adds), a session
+    whose statement is gone or no longer fits (``STALE_PREPARED_ERRORS``) is replaced, and row security
+    is applied when it runs, in the transaction's scope, as for any query (its settings are read at run
     time, not planned in)."""
 
     def __init__(self, name: str, query: sa.Select[Any] | sa.Insert | sa.Update):
@@ -275,6 +289,8 @@ class PreparedQuery:
     def _define(self, name: str, sql: str, parameters: list[str], columns: Iterable[sa.ColumnElement[Any]]) -> None:
         if not re.fullmatch(r"plr_[a-z0-9_]+", name):
             raise ValueError(f"a prepared query's name is plr_ and lower-case letters, digits and _: {name!r}")
+        if _PREPARED_NAMES.setdefault(name, sql) != sql:
+            raise ValueError(f"{name}: another prepared query has this name")
         self.name = name
         self.prepare_sql = f"PREPARE {name} AS {sql}"
         typed = [sa.column(c.name, c.type) for c in columns]  # type: ignore[attr-defined]
@@ -295,7 +311,12 @@ class PreparedQuery:
 
     def run(self, connection: Connection, parameters: dict[str, Any]) -> sa.CursorResult[Any]:
         self._prepare(connection)
-        return connection.execute(self.execute, parameters)
+        try:
+            return connection.execute(self.execute, parameters)
+        except sa.exc.DBAPIError as error:
+            if isinstance(error.orig, STALE_PREPARED_ERRORS) and not connection.invalidated:
+                connection.invalidate(error)
+            raise
 
     def rows(self, connection: Connection, parameters: dict[str, Any]) -> list[Any]:
         """``run(...).all()`` for a hot read, on the DBAPI cursor of the connection's own pooled
@@ -356,11 +377,13 @@ class PreparedQuery:
                 after(connection, cursor, statement, values, None, False)
             return fetched
         except psycopg2.Error as error:
-            lost = connection.dialect.is_disconnect(error, driver, cursor)
-            if lost:
+            # a lost session, or one whose prepared statement is stale, is replaced
+            stale = isinstance(error, STALE_PREPARED_ERRORS)
+            replaced = stale or connection.dialect.is_disconnect(error, driver, cursor)
+            if replaced:
                 connection.invalidate(error)
             raise sa.exc.DBAPIError.instance(
-                statement, values, error, psycopg2.Error, hide_parameters=True, connection_invalidated=lost
+                statement, values, error, psycopg2.Error, hide_parameters=True, connection_invalidated=replaced
             ) from error
         finally:
             cursor.close()

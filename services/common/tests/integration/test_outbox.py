@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from services.common.bulk_insert import BULK_FROM
-from services.common.db import scoped_transaction
+from services.common.db import PreparedQuery, is_database_fault, scoped_transaction
 from services.common.events import CloudEvent, InvalidEvent
+from services.common.outbox import COLUMNS as OUTBOX_COLUMNS
 from services.common.outbox import add_to_outbox
 from services.common.platform_tables import outbox
 from services.common.tenancy import TenantScope
@@ -115,3 +116,35 @@ def test_the_insert_is_prepared_once_per_connection_and_again_on_a_new_one(stack
     assert len(runs) == 6 and runs[4].count("EXECUTE plr_stage_event") == 2
     assert [r[0] for r in staged(stack, [e.id for e in events])] == [e.id for e in events]
     assert staged(stack, [onboarded("PRX", 1).id]) == []
+
+
+@pytest.mark.parametrize("forget", ["DEALLOCATE plr_stage_event", "DISCARD ALL"])
+def test_a_session_that_lost_the_prepared_insert_is_replaced_and_the_retry_stages(stack: PlrStack, forget: str) -> None:
+    # an administrator's DEALLOCATE or DISCARD ALL (or a pooler that moves transactions between sessions)
+    # takes the statement from under the pool: the write fails as an outage, and is not stuck on that session
+    engine = stack.engine("matching")
+    ods = "PLD" if forget.startswith("DEALLOCATE") else "PLA"
+    first, second = onboarded(ods, 1), onboarded(ods, 2)
+    with engine.connect() as connection:
+        with connection.begin():
+            add_to_outbox(connection, [first])
+        driver = connection.connection.dbapi_connection
+        assert driver is not None
+        driver.autocommit = True  # DISCARD ALL runs outside a transaction only
+        cursor = driver.cursor()
+        cursor.execute(forget)
+        cursor.close()
+        driver.autocommit = False
+        with pytest.raises(sa.exc.OperationalError) as failed, connection.begin():
+            add_to_outbox(connection, [second])
+        assert is_database_fault(failed.value) and failed.value.connection_invalidated
+    with engine.connect() as connection, connection.begin():  # the caller's retry
+        add_to_outbox(connection, [second])
+    assert [r[0] for r in staged(stack, [first.id, second.id])] == [first.id, second.id]
+
+
+def test_two_prepared_statements_cannot_share_a_name() -> None:
+    with pytest.raises(ValueError, match="another prepared query has this name"):
+        PreparedQuery("plr_stage_event", sa.select(outbox.c.id).where(outbox.c.event_id == sa.bindparam("event_id")))
+    # the same statement again is the same prepared query
+    PreparedQuery("plr_stage_event", outbox.insert().inline().values({c: sa.bindparam(c) for c in OUTBOX_COLUMNS}))
