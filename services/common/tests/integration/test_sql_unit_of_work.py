@@ -325,24 +325,24 @@ def test_a_prepared_query_s_rows_from_the_driver_are_its_run_s_rows_scoped_as_an
 
 
 def test_a_prepared_query_run_on_a_session_that_lost_it_replaces_the_session(stack: PlrStack) -> None:
-    both = {"first": "RUP", "second": "RUQ"}
-    with _uow(stack, "RUP") as setup:
-        setup.probes.add(Probe("RUP"))
+    both = {"first": "RUV", "second": "RUW"}
+    with _uow(stack, "RUV") as setup:
+        setup.probes.add(Probe("RUV"))
         setup.commit()
     engine = stack.engine(SERVICE)
     with engine.connect() as connection:
         with connection.begin():
-            apply_scope(connection, TenantScope.trust("RUP"))
-            assert _PREPARED_BY_ODS.run(connection, both).scalars().all() == ["RUP"]
+            apply_scope(connection, TenantScope.trust("RUV"))
+            assert _PREPARED_BY_ODS.run(connection, both).scalars().all() == ["RUV"]
         connection.exec_driver_sql("DEALLOCATE plr_test_trusts_by_ods")
         connection.commit()
         with pytest.raises(sa.exc.OperationalError) as failed, connection.begin():
-            apply_scope(connection, TenantScope.trust("RUP"))
+            apply_scope(connection, TenantScope.trust("RUV"))
             _PREPARED_BY_ODS.run(connection, both)
         assert failed.value.connection_invalidated or connection.invalidated
     with engine.connect() as connection, connection.begin():  # the retry prepares it on a new session
-        apply_scope(connection, TenantScope.trust("RUP"))
-        assert _PREPARED_BY_ODS.run(connection, both).scalars().all() == ["RUP"]
+        apply_scope(connection, TenantScope.trust("RUV"))
+        assert _PREPARED_BY_ODS.run(connection, both).scalars().all() == ["RUV"]
 
 
 def test_a_prepared_query_refuses_what_it_cannot_prepare() -> None:
