@@ -9,6 +9,7 @@ the tests forge against its trust directory: a key's hash, and a trust's status.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -177,7 +178,9 @@ def test_plr_dlq_replay_keeps_each_events_user_id_through_an_impersonating_admin
     assert forged.id in dead_letters(system)
 
     replayed = system.plr("dlq", "replay", DIRECTORY_QUEUE, "--id", forged.id)
-    assert replayed.returncode == 0 and "Replayed 1" in replayed.stdout, replayed.stderr
+    # every dead letter of the event: a publish retried on a slow confirm may have sent the forgery twice
+    assert replayed.returncode == 0 and re.search(r"Replayed [1-9]\d* dead letter", replayed.stdout), replayed.stderr
+    assert forged.id in replayed.stdout
     wait_for(lambda: forged.id in dead_letters(system), 30, 0.5, "the replayed forgery dead-lettered again")
     assert directory(system) == (TRUE_HASH, "active", 2)
 
