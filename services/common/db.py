@@ -360,7 +360,8 @@ class PreparedQuery:
     def _on_driver(self, connection: Connection, statement: str, values: dict[str, Any], *, fetch: bool) -> list[Any]:
         """The statement run on the connection's own pooled driver connection, through the connection's
         statement listeners (a unit of work's scope), in its transaction (begun as ``execute`` would);
-        a driver's error raised as SQLAlchemy's, the pooled connection invalidated when it was lost."""
+        a driver's error raised as SQLAlchemy's, the pooled connection invalidated when it was lost or its
+        prepared statement is stale."""
         self._prepare(connection)
         if not connection.in_transaction():
             connection.begin()  # as execute would autobegin, with the same "begin" listeners
@@ -378,8 +379,9 @@ class PreparedQuery:
             return fetched
         except psycopg2.Error as error:
             # a lost session, or one whose prepared statement is stale, is replaced
-            stale = isinstance(error, STALE_PREPARED_ERRORS)
-            replaced = stale or connection.dialect.is_disconnect(error, driver, cursor)
+            replaced = isinstance(error, STALE_PREPARED_ERRORS) or connection.dialect.is_disconnect(
+                error, driver, cursor
+            )
             if replaced:
                 connection.invalidate(error)
             raise sa.exc.DBAPIError.instance(
